@@ -1,0 +1,88 @@
+package carillon
+
+import (
+	"strconv"
+	"time"
+)
+
+// ChannelType is the messaging network a channel belongs to; the API calls it
+// `type` on channels and `from`/`source` on messages and contacts.
+type ChannelType string
+
+// The channel types of the wire contract.
+const (
+	WhatsApp  ChannelType = "whatsapp"
+	Telegram  ChannelType = "telegram"
+	Facebook  ChannelType = "facebook"
+	Instagram ChannelType = "instagram"
+)
+
+// ValidChannelType reports whether t is one of the channel types.
+func ValidChannelType(t string) bool {
+	switch ChannelType(t) {
+	case WhatsApp, Telegram, Facebook, Instagram:
+		return true
+	}
+	return false
+}
+
+// Provider names: which implementation sends and receives for a channel.
+const (
+	ProviderSandbox  = "sandbox"
+	ProviderWhatsApp = "whatsapp"
+	ProviderTelegram = "telegram"
+)
+
+// Channel is one of the business's numbers or bots. Settings hold the
+// provider's configuration, secrets included: they are stored encrypted and
+// never leave the server.
+type Channel struct {
+	ID          int64
+	UUID        string
+	AccountID   int64
+	Title       string
+	Type        ChannelType
+	Provider    string
+	Main        bool
+	Settings    map[string]string
+	DiscardedAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Active reports whether the channel may send.
+func (c Channel) Active() bool { return c.DiscardedAt.IsZero() }
+
+// Setting returns the named provider setting, or def when it is unset.
+func (c Channel) Setting(name, def string) string {
+	if v, ok := c.Settings[name]; ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// MessagesPerSecond returns the channel's pacing limit (the `mps` setting),
+// def when unset; 0 means unpaced.
+func (c Channel) MessagesPerSecond(def int) int {
+	v := c.Setting("mps", "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return def
+	}
+	return n
+}
+
+// EnforcesWindow reports whether the WhatsApp 24-hour customer service window
+// applies to free-form messages sent on this channel.
+func (c Channel) EnforcesWindow() bool {
+	switch c.Provider {
+	case ProviderWhatsApp:
+		return true
+	case ProviderSandbox:
+		return c.Setting("window", "open") == "enforced"
+	}
+	return false
+}

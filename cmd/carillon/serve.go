@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/httpapi"
+	"github.com/carillon/carillon/outbox"
+	"github.com/carillon/carillon/provider/sandbox"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/telemetry"
+)
+
+// shutdownGrace bounds a graceful stop: requests in flight, then provider
+// calls in flight, then the commits they wait for.
+const shutdownGrace = 25 * time.Second
+
+func serve(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "serve")
+	cfg, rest, err := parseConfig(e, fs, args, config.ServeScope)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", rest)}
+	}
+	log := cfg.NewLogger(e.stderr)
+
+	if cfg.DatabaseURL == "" {
+		release, err := lockDataFolder(cfg.Data)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	instanceID := hex.EncodeToString(idb[:])
+	metrics := telemetry.New()
+	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL()})
+	defer svc.Close()
+
+	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, r carillon.Receipt) {
+		if _, err := svc.ApplyReceipt(ctx, r); err != nil {
+			log.Error("sandbox receipt not recorded", "message", r.MessageUUID, "status", r.Status, "error", err)
+		}
+	})
+	defer box.Close()
+	pipeline := outbox.New(outbox.Options{
+		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
+		Providers:   map[string]carillon.Provider{carillon.ProviderSandbox: box},
+		DefaultMPS:  map[string]int{carillon.ProviderSandbox: 0, carillon.ProviderWhatsApp: 80, carillon.ProviderTelegram: 30},
+		MaxAttempts: cfg.SendMaxAttempts,
+	})
+	svc.SetDispatcher(pipeline)
+	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
+
+	acct, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	if err != nil {
+		return fmt.Errorf("setting up the default account: %w", err)
+	}
+	if created {
+		fmt.Fprintf(e.stderr, "carillon: created the account %q with its team %q and its main WhatsApp channel %q (sandbox).\n"+
+			"carillon: its first API key is printed once on standard output; keep it safe:\n",
+			acct.Name, carillon.DefaultTeamName, service.SandboxChannelTitle)
+		fmt.Fprintln(e.stdout, secret)
+	}
+	if err := pipeline.Start(ctx); err != nil {
+		return fmt.Errorf("starting the send pipeline: %w", err)
+	}
+	if err := printCallbackURLs(ctx, e, db, cfg.PublicBaseURL()); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{Service: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit})
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: nil}
+	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
+
+	go forgetIdempotencyKeys(ctx, svc)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests and sends in flight")
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(stopCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("requests still in flight at shutdown", "error", err)
+	}
+	pipeline.Stop(stopCtx)
+	log.Info("stopped")
+	return nil
+}
+
+func storeKind(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// printCallbackURLs writes the callback URL of each provider channel: the
+// address to register with the provider.
+func printCallbackURLs(ctx context.Context, e env, db carillon.Store, base string) error {
+	accounts, err := db.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		channels, err := db.ListChannels(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		for _, ch := range channels {
+			if ch.Provider == carillon.ProviderSandbox {
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s/callbacks/%s/%s\n", base, ch.Provider, ch.UUID)
+		}
+	}
+	return nil
+}
+
+// forgetIdempotencyKeys deletes idempotency records past their window, hourly.
+func forgetIdempotencyKeys(ctx context.Context, svc *service.Service) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = svc.Store().DeleteIdempotencyRecords(ctx, time.Now().Add(-carillon.IdempotencyWindow))
+		}
+	}
+}

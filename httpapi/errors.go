@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/carillon/carillon"
+)
+
+// statusOf maps an error code to its HTTP status: the one place where that
+// mapping lives.
+func statusOf(code carillon.ErrorCode) int {
+	switch code {
+	case carillon.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case carillon.CodeMalformedJSON:
+		return http.StatusBadRequest
+	case carillon.CodeNotFound:
+		return http.StatusNotFound
+	case carillon.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case carillon.CodeInvalidParameter, carillon.CodeOutsideWindow, carillon.CodeIdempotencyKeyReused,
+		carillon.CodeAlreadyExists, carillon.CodeNotSupported, carillon.CodeConflict:
+		return http.StatusUnprocessableEntity
+	case "payload_too_large":
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    carillon.ErrorCode `json:"code"`
+	Message string             `json:"message"`
+	Field   string             `json:"field,omitempty"`
+}
+
+// writeError answers with the JSON error body. An error that is not a
+// *carillon.Error is an internal fault: it was logged where it happened, and
+// its text stays out of the answer.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := carillon.AsError(err)
+	if !ok {
+		e = &carillon.Error{Code: carillon.CodeInternal, Message: "internal error: the request may be retried; the server log has the details (request id " + requestID(r) + ")"}
+	}
+	writeJSON(w, statusOf(e.Code), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"cannot encode the answer"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,128 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/wire"
+)
+
+// sendBody is the body of POST /v1/messages/send.
+type sendBody struct {
+	To             string            `json:"to"`
+	BSUID          string            `json:"bsuid"`
+	From           string            `json:"from"`
+	ChannelUUID    string            `json:"channel_uuid"`
+	Type           string            `json:"type"`
+	Content        *carillon.Content `json:"content"`
+	TemplateUUID   string            `json:"template_uuid"`
+	TemplateValues []string          `json:"template_values"`
+	OptinContact   bool              `json:"optin_contact"`
+	AssignedUser   string            `json:"assigned_user"`
+	TeamUUID       string            `json:"team_uuid"`
+	Fields         string            `json:"fields"`
+	BotStatus      string            `json:"bot_status"`
+	Metadata       map[string]any    `json:"metadata"`
+}
+
+func (b sendBody) request() service.SendRequest {
+	return service.SendRequest{
+		To: b.To, BSUID: b.BSUID, From: b.From, ChannelUUID: b.ChannelUUID, Type: b.Type, Content: b.Content,
+		TemplateUUID: b.TemplateUUID, TemplateValues: b.TemplateValues, OptinContact: b.OptinContact,
+		AssignedUser: b.AssignedUser, TeamUUID: b.TeamUUID, Fields: b.Fields, BotStatus: b.BotStatus, Metadata: b.Metadata,
+	}
+}
+
+type messageAnswer struct {
+	Message wire.MessageSendRequest `json:"message"`
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in sendBody
+	if err := decodeJSON(body, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	req := in.request()
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		req.IdempotencyKey, req.RequestHash = key, bodyHash(body)
+	}
+	res, err := s.svc.Send(r.Context(), p, req)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := wire.FromMessageStatus(res.Message)
+	if res.WithContact || res.WithConversation {
+		base := s.svc.PublicURL()
+		contact := wire.FromContact(res.Contact, res.Channel, base, wire.ContactExtras{})
+		if res.WithContact {
+			out.Contact = &contact
+		}
+		if res.WithConversation {
+			conv := wire.FromConversation(res.Contact, contact, base)
+			out.Conversation = &conv
+		}
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusOK, messageAnswer{Message: out})
+}
+
+func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	m, err := s.svc.MessageStatus(r.Context(), p, r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, messageAnswer{Message: wire.FromMessageStatus(m)})
+}
+
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	if err := s.svc.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) authMe(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	email, name := "", p.Key.Name
+	if p.User != nil {
+		email, name = p.User.Email, p.User.Name
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "user_email": email, "user_name": name, "api_key": p.Key.Name})
+}
+
+// sandboxInboundBody is the body of POST /v1/sandbox/inbound.
+type sandboxInboundBody struct {
+	From        string `json:"from"`
+	Text        string `json:"text"`
+	ChannelUUID string `json:"channel_uuid"`
+}
+
+func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var in sandboxInboundBody
+	if err := decodeJSON(body, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	m, err := s.svc.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]string{"uuid": m.UUID, "status": string(m.Status)}})
+}

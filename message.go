@@ -1,0 +1,169 @@
+package carillon
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is a message's status. Outgoing messages move forward through
+// enqueued → sent → delivered → read, or end in failed, mismatch or deleted.
+// Inbound messages are received; internal notes are notes.
+type Status string
+
+// The message statuses of the wire contract.
+const (
+	StatusEnqueued  Status = "enqueued"
+	StatusSent      Status = "sent"
+	StatusDelivered Status = "delivered"
+	StatusRead      Status = "read"
+	StatusFailed    Status = "failed"
+	StatusMismatch  Status = "mismatch"
+	StatusDeleted   Status = "deleted"
+	StatusReceived  Status = "received"
+	StatusNote      Status = "note"
+)
+
+// ladder orders the statuses of an outgoing message's delivery.
+var ladder = []Status{StatusEnqueued, StatusSent, StatusDelivered, StatusRead}
+
+func rung(s Status) int {
+	for i, l := range ladder {
+		if l == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Final reports whether no further status can replace s.
+func (s Status) Final() bool {
+	switch s {
+	case StatusFailed, StatusMismatch, StatusDeleted:
+		return true
+	}
+	return false
+}
+
+// Advance decides what an outgoing message's status becomes when next is
+// reported while it is cur. It returns the statuses the message passes
+// through, in order: empty when next would move it back (a late "delivered"
+// after "read") or when cur is final; and, when next skips ahead (a
+// "delivered" receipt before "sent" was recorded), the skipped statuses
+// first, because reaching "delivered" proves the message was sent.
+func Advance(cur, next Status) []Status {
+	if cur.Final() {
+		return nil
+	}
+	if next == StatusDeleted {
+		return []Status{next}
+	}
+	if next.Final() {
+		if cur == StatusRead && next != StatusMismatch {
+			// A read message cannot fail afterwards.
+			return nil
+		}
+		return []Status{next}
+	}
+	c, n := rung(cur), rung(next)
+	if c < 0 || n <= c {
+		return nil
+	}
+	return append([]Status(nil), ladder[c+1:n+1]...)
+}
+
+// Direction tells whether a message was sent by the business, received from
+// the customer, or is an internal note.
+type Direction string
+
+// The message directions.
+const (
+	Outbound Direction = "out"
+	Inbound  Direction = "in"
+	Note     Direction = "note"
+)
+
+// SendState is where an outgoing message stands in the send pipeline: the
+// message row is itself the durable send job.
+type SendState string
+
+// The send states.
+const (
+	SendNone   SendState = ""       // not an outgoing message
+	SendQueued SendState = "queued" // waiting for (another) provider attempt
+	SendDone   SendState = "done"   // the provider accepted or refused it for good, or it was deleted
+)
+
+// Message types of the send contract.
+const (
+	TypeText     = "text"
+	TypeImage    = "image"
+	TypeDocument = "document"
+	TypeAudio    = "audio"
+	TypeVideo    = "video"
+)
+
+// Content is what a message carries. Text is the text of a text message or
+// the caption of a media message.
+type Content struct {
+	Text string `json:"text,omitempty"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Message is a message of a conversation, in either direction. An outgoing
+// message is also its own send job: SendState, Attempts, NextAttemptAt and
+// Owner are the pipeline's bookkeeping.
+type Message struct {
+	ID        int64
+	UUID      string
+	AccountID int64
+	ChannelID int64
+	ContactID int64
+	Direction Direction
+	Type      string
+	Content   Content
+	// TemplateUUID names the template the message was made from, if any;
+	// TemplateValues fill its placeholders.
+	TemplateUUID   string
+	TemplateValues []string
+	Status         Status
+	// StatusPayload is the raw status payload last received from the
+	// provider (messageStatusPayload), nil when none.
+	StatusPayload json.RawMessage
+	ExternalID    string
+	Metadata      map[string]string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	SendState     SendState
+	Attempts      int
+	NextAttemptAt time.Time
+	// Owner is the id of the server instance whose pipeline sends the
+	// message; an instance that stops heartbeating loses its messages to
+	// the others.
+	Owner     string
+	LastError string
+}
+
+// StatusChange is one entry of a message's status history: every status
+// reported is kept, also those that did not change the message's status.
+type StatusChange struct {
+	MessageID int64
+	Status    Status
+	Payload   json.RawMessage
+	Applied   bool // false when the change was out of order and left the status as it was
+	CreatedAt time.Time
+}
+
+// IdempotencyRecord remembers the answer to a send made with an
+// Idempotency-Key, so that a retry with the same key and body sends nothing.
+type IdempotencyRecord struct {
+	AccountID   int64
+	Key         string
+	RequestHash string
+	MessageUUID string
+	Fields      string
+	CreatedAt   time.Time
+}
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour

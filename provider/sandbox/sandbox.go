@@ -1,0 +1,141 @@
+// Package sandbox is a provider that simulates a WhatsApp number with no
+// account anywhere. An ordinary number becomes sent, then delivered, then
+// read, each step after a delay; reserved numbers (+155500000NN) behave like
+// the awkward cases of real WhatsApp numbers (see docs/sandbox.md).
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/phone"
+)
+
+// The reserved numbers, E.164 digits without "+".
+const (
+	NumberNotOnWhatsApp  = phone.SandboxPrefix + "01"
+	NumberNeverDelivered = phone.SandboxPrefix + "02"
+	NumberNeverRead      = phone.SandboxPrefix + "03"
+	NumberRateLimited    = phone.SandboxPrefix + "04"
+	NumberServerError    = phone.SandboxPrefix + "05"
+	NumberMismatch       = phone.SandboxPrefix + "06"
+)
+
+// MismatchCorrected is the number that the mismatch case reports instead.
+const MismatchCorrected = phone.SandboxPrefix + "99"
+
+// ReceiptFunc takes the receipts the sandbox reports.
+type ReceiptFunc func(ctx context.Context, r carillon.Receipt)
+
+// Provider is the sandbox provider.
+type Provider struct {
+	delay   time.Duration
+	receipt ReceiptFunc
+
+	mu     sync.Mutex
+	timers map[*time.Timer]struct{}
+	closed bool
+}
+
+var _ carillon.Provider = (*Provider)(nil)
+
+// New returns a sandbox whose every step takes delay, and which reports
+// receipts to receipt.
+func New(delay time.Duration, receipt ReceiptFunc) *Provider {
+	return &Provider{delay: delay, receipt: receipt, timers: map[*time.Timer]struct{}{}}
+}
+
+// errorPayload is what WhatsApp's Cloud API answers for an error.
+func errorPayload(code int, title, message string) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"code": code, "title": title, "message": message}}})
+	return b
+}
+
+// Send simulates WhatsApp accepting (or refusing) one attempt.
+func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.SendResult, error) {
+	if p.delay > 0 {
+		t := time.NewTimer(p.delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return carillon.SendResult{}, ctx.Err()
+		}
+	}
+	switch out.To {
+	case NumberNotOnWhatsApp:
+		return carillon.SendResult{}, &carillon.SendError{Permanent: true, Code: "131026", Title: "Message undeliverable",
+			Payload: errorPayload(131026, "Message undeliverable", "The recipient's number is not on WhatsApp (sandbox number "+out.To+")")}
+	case NumberRateLimited:
+		if out.Attempt <= 2 {
+			return carillon.SendResult{}, &carillon.SendError{Code: "130429", Title: "Rate limit hit",
+				Payload: errorPayload(130429, "Rate limit hit", "Cloud API message throughput has been reached (sandbox)")}
+		}
+	case NumberServerError:
+		if out.Attempt <= 1 {
+			return carillon.SendResult{}, &carillon.SendError{Code: "131000", Title: "Something went wrong",
+				Payload: errorPayload(131000, "Something went wrong", "The sandbox simulated a server error")}
+		}
+	}
+	externalID := "wamid.sandbox." + out.Message.UUID
+	result := carillon.SendResult{ExternalID: externalID, Address: out.To}
+	result.Payload, _ = json.Marshal(map[string]any{
+		"id": externalID, "status": "sent", "recipient_id": out.To, "timestamp": fmt.Sprint(time.Now().Unix()),
+	})
+	steps := []carillon.Status{carillon.StatusDelivered, carillon.StatusRead}
+	switch out.To {
+	case NumberNeverDelivered:
+		steps = nil
+	case NumberNeverRead:
+		steps = steps[:1]
+	case NumberMismatch:
+		steps = []carillon.Status{carillon.StatusMismatch}
+	}
+	for i, st := range steps {
+		p.later(time.Duration(i+1)*p.delay, out, externalID, st)
+	}
+	return result, nil
+}
+
+// later reports a receipt after d.
+func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID string, st carillon.Status) {
+	payload := map[string]any{"id": externalID, "status": string(st), "recipient_id": out.To}
+	if st == carillon.StatusMismatch {
+		payload["recipient_id"] = MismatchCorrected
+		payload["errors"] = []map[string]any{{"code": 1000006, "title": "Recipient number mismatch",
+			"message": "WhatsApp reports the recipient under another number: " + MismatchCorrected}}
+	}
+	r := carillon.Receipt{ChannelID: out.Channel.ID, ExternalID: externalID, MessageUUID: out.Message.UUID, Status: st}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		p.mu.Lock()
+		delete(p.timers, t)
+		p.mu.Unlock()
+		r.At = time.Now()
+		payload["timestamp"] = fmt.Sprint(r.At.Unix())
+		r.Payload, _ = json.Marshal(payload)
+		p.receipt(context.Background(), r)
+	})
+	p.timers[t] = struct{}{}
+}
+
+// Close drops the receipts not reported yet (a real network would lose them
+// too when the server stops; the messages stay sent).
+func (p *Provider) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for t := range p.timers {
+		t.Stop()
+	}
+	p.timers = map[*time.Timer]struct{}{}
+}

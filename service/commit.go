@@ -1,0 +1,154 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/telemetry"
+)
+
+// committer groups the writes of concurrent requests into shared
+// transactions: a durable commit (an fsync) costs far more than the few rows
+// each request writes, so one commit for many requests multiplies the rate
+// at which sends can be accepted, and every caller is still answered only
+// once its own work is committed.
+//
+// A unit of work is a function run inside the transaction. A unit that
+// returns a *carillon.Error (a rule refused the request) must not have
+// written anything: its error goes back to its caller alone and the batch
+// goes on. Any other error aborts the transaction; then every unit of the
+// batch is run again alone, so that one bad unit fails only itself.
+type committer struct {
+	store   carillon.Store
+	work    chan *unit
+	metrics *telemetry.Metrics
+	wg      sync.WaitGroup
+	stop    chan struct{}
+
+	// closing guards closed: work is queued under the read lock, so that
+	// once close has taken the write lock no unit can slip in after the
+	// writers' final drain.
+	closing sync.RWMutex
+	closed  bool
+}
+
+type unit struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, q carillon.Queries) error
+	done chan error
+}
+
+// maxBatch bounds a transaction, so that no caller waits behind too many.
+const maxBatch = 256
+
+func newCommitter(store carillon.Store, writers int, metrics *telemetry.Metrics) *committer {
+	c := &committer{store: store, work: make(chan *unit, 4*maxBatch), metrics: metrics, stop: make(chan struct{})}
+	for range writers {
+		c.wg.Add(1)
+		go c.loop()
+	}
+	return c
+}
+
+var errClosed = errors.New("service is shutting down")
+
+// do runs fn in a shared transaction and returns once it is committed. fn
+// gets a context of its own: the caller's cancellation must not abort a
+// transaction that other callers share.
+func (c *committer) do(ctx context.Context, fn func(ctx context.Context, q carillon.Queries) error) error {
+	u := &unit{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c.closing.RLock()
+	if c.closed {
+		c.closing.RUnlock()
+		return errClosed
+	}
+	select {
+	case c.work <- u:
+		c.closing.RUnlock()
+	case <-ctx.Done():
+		c.closing.RUnlock()
+		return ctx.Err()
+	}
+	// Once queued, the unit will be committed or refused: wait for it even
+	// if the caller gives up, so the caller never answers before a write
+	// it cannot take back.
+	return <-u.done
+}
+
+// close stops the writers after they have committed all queued work.
+func (c *committer) close() {
+	c.closing.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.stop)
+	}
+	c.closing.Unlock()
+	c.wg.Wait()
+}
+
+func (c *committer) loop() {
+	defer c.wg.Done()
+	batch := make([]*unit, 0, maxBatch)
+	for {
+		select {
+		case u := <-c.work:
+			batch = append(batch[:0], u)
+		case <-c.stop:
+			// Drain what was queued before the stop.
+			for {
+				select {
+				case u := <-c.work:
+					c.run([]*unit{u})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case u := <-c.work:
+				batch = append(batch, u)
+			default:
+				break fill
+			}
+		}
+		c.run(batch)
+	}
+}
+
+func (c *committer) run(batch []*unit) {
+	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
+	results := make([]error, len(batch))
+	ctx := context.Background()
+	err := c.store.InTx(ctx, func(q carillon.Queries) error {
+		for i, u := range batch {
+			if err := u.ctx.Err(); err != nil {
+				// The caller is gone before its work started: skip it.
+				results[i] = err
+				continue
+			}
+			err := u.fn(ctx, q)
+			if _, refused := carillon.AsError(err); err != nil && !refused {
+				return err
+			}
+			results[i] = err
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, u := range batch {
+			c.run([]*unit{u})
+		}
+		return
+	}
+	for i, u := range batch {
+		if err != nil {
+			u.done <- err
+		} else {
+			u.done <- results[i]
+		}
+	}
+}

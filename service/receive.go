@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/phone"
+)
+
+// Receive stores a customer's message: it creates the contact when new,
+// opens the conversation, and opens the 24-hour window. A message the
+// provider delivers twice (same external id) is stored once.
+func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
+	var out carillon.Message
+	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+		if in.ExternalID != "" {
+			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
+			if err == nil {
+				out = m
+				return nil
+			}
+			if !errors.Is(err, carillon.ErrNotFound) {
+				return err
+			}
+		}
+		now := s.clock.Now()
+		at := in.At
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			contact = newContact(ch.AccountID, ch, in.From, in.BSUID, now)
+			contact.Name = in.ProfileName
+		}
+		if contact.Name == "" {
+			contact.Name = in.ProfileName
+		}
+		if in.BSUID != "" && contact.BSUID == "" {
+			contact.BSUID = in.BSUID
+		}
+		if at.After(contact.LastInboundAt) {
+			contact.LastInboundAt = at
+		}
+		openConversation(&contact, now)
+		contact.UpdatedAt = now
+		if found {
+			err = q.UpdateContact(ctx, &contact)
+		} else {
+			err = q.CreateContact(ctx, &contact)
+		}
+		if err != nil {
+			return err
+		}
+		m := carillon.Message{
+			UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, ContactID: contact.ID,
+			Direction: carillon.Inbound, Type: in.Type, Content: in.Content, Status: carillon.StatusReceived,
+			ExternalID: in.ExternalID, CreatedAt: at, UpdatedAt: now,
+		}
+		if m.Type == "" {
+			m.Type = carillon.TypeText
+		}
+		if err := q.CreateMessage(ctx, &m); err != nil {
+			return err
+		}
+		s.metrics.InboundMessages.WithLabelValues(string(ch.Type)).Inc()
+		out = m
+		return nil
+	})
+	return out, s.internal(ctx, "receive", err)
+}
+
+// SandboxInbound simulates a customer writing to a sandbox channel (the
+// account's main WhatsApp channel unless channelUUID names another).
+func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, channelUUID string) (carillon.Message, error) {
+	var ch carillon.Channel
+	var err error
+	if channelUUID == "" {
+		ch, err = s.store.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return carillon.Message{}, carillon.Invalid("channel_uuid", "the account has no main WhatsApp channel: name a sandbox channel")
+		}
+	} else {
+		ch, err = s.store.ChannelByUUID(ctx, p.Account.ID, channelUUID)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return carillon.Message{}, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
+		}
+	}
+	if err != nil {
+		return carillon.Message{}, s.internal(ctx, "sandbox inbound", err)
+	}
+	if ch.Provider != carillon.ProviderSandbox {
+		return carillon.Message{}, carillon.Invalid("channel_uuid", "channel %q is not a sandbox channel: only the sandbox simulates customers", ch.UUID)
+	}
+	if strings.TrimSpace(from) == "" {
+		return carillon.Message{}, carillon.Invalid("from", "from is required: the customer's number")
+	}
+	if strings.TrimSpace(text) == "" {
+		return carillon.Message{}, carillon.Invalid("text", "text is required")
+	}
+	if len(text) > maxTextLength*4 {
+		return carillon.Message{}, carillon.Invalid("text", "text is longer than %d characters", maxTextLength)
+	}
+	digits, err := phone.Normalize(from, true)
+	if err != nil {
+		return carillon.Message{}, carillon.Invalid("from", "%q is not a valid phone number: write it in international form", from)
+	}
+	return s.Receive(ctx, ch, carillon.InboundMessage{
+		ChannelID: ch.ID, From: digits, ExternalID: "sandbox-in-" + carillon.NewUUID(),
+		Type: carillon.TypeText, Content: carillon.Content{Text: text}, At: s.clock.Now(),
+	})
+}
+
+// ApplyReceipt applies a status a provider reported for a message it
+// accepted. Statuses only move forward; an out-of-order report is kept in
+// the history only. A receipt for an unknown message is ignored (reported
+// as false).
+func (s *Service) ApplyReceipt(ctx context.Context, r carillon.Receipt) (bool, error) {
+	found := false
+	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+		ch, err := q.ChannelByID(ctx, r.ChannelID)
+		if err != nil {
+			return err
+		}
+		var m carillon.Message
+		if r.MessageUUID != "" {
+			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)
+		} else {
+			m, err = q.MessageByExternalID(ctx, ch.ID, r.ExternalID)
+		}
+		if errors.Is(err, carillon.ErrNotFound) || (err == nil && (m.ChannelID != ch.ID || m.Direction != carillon.Outbound)) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		if _, err := s.advance(ctx, q, &m, r.Status, r.Payload, s.clock.Now()); err != nil {
+			return err
+		}
+		return q.UpdateMessage(ctx, &m)
+	})
+	return found, s.internal(ctx, "apply receipt", err)
+}
+
+// Outcome is the result of one send attempt, as the pipeline reports it.
+type Outcome struct {
+	Result carillon.SendResult
+	// Err is nil when the provider accepted the message.
+	Err *carillon.SendError
+	// RetryAt is when the next attempt is due; zero when there is none
+	// (accepted, refused for good, or out of attempts).
+	RetryAt time.Time
+}
+
+// RecordOutcome records a send attempt: "sent" with the provider's id when
+// accepted, "failed" with the provider's reason when refused for good or
+// out of attempts, else the next attempt's time. It returns the message as
+// stored.
+func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
+	var out carillon.Message
+	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+		m, err := q.MessageByID(ctx, msg.AccountID, msg.ID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		m.Attempts = msg.Attempts
+		m.UpdatedAt = now
+		switch {
+		case o.Err == nil:
+			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, ""
+			if o.Result.ExternalID != "" {
+				m.ExternalID = o.Result.ExternalID
+			}
+			if _, err := s.advance(ctx, q, &m, carillon.StatusSent, o.Result.Payload, now); err != nil {
+				return err
+			}
+		case o.RetryAt.IsZero():
+			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()
+			if _, err := s.advance(ctx, q, &m, carillon.StatusFailed, failurePayload(o.Err), now); err != nil {
+				return err
+			}
+		default:
+			m.NextAttemptAt, m.LastError = o.RetryAt, o.Err.Error()
+		}
+		out = m
+		return q.UpdateMessage(ctx, &m)
+	})
+	return out, s.internal(ctx, "record send outcome", err)
+}
+
+// failurePayload is the messageStatusPayload of a failed message: the
+// provider's own answer when it gave one, else its code and title.
+func failurePayload(e *carillon.SendError) json.RawMessage {
+	if len(e.Payload) > 0 && json.Valid(e.Payload) {
+		return e.Payload
+	}
+	b, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": e.Code, "title": e.Title}}})
+	return b
+}

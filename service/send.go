@@ -1,0 +1,350 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/phone"
+)
+
+// SendRequest is a request to send a message (POST /v1/messages/send). The
+// API decodes it; the rules below validate it.
+type SendRequest struct {
+	To             string
+	BSUID          string
+	From           string
+	ChannelUUID    string
+	Type           string
+	Content        *carillon.Content
+	TemplateUUID   string
+	TemplateValues []string
+	OptinContact   bool
+	AssignedUser   string
+	TeamUUID       string
+	Fields         string
+	BotStatus      string
+	Metadata       map[string]any
+	// IdempotencyKey is the Idempotency-Key header; RequestHash identifies
+	// the request's body, to tell a retry from a different request.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// SendResult is an accepted send.
+type SendResult struct {
+	Message carillon.Message
+	Contact carillon.Contact
+	Channel carillon.Channel
+	// WithContact and WithConversation say what the caller asked to see
+	// (the fields parameter).
+	WithContact, WithConversation bool
+	// Replayed is true when the answer is that of an earlier request with
+	// the same Idempotency-Key.
+	Replayed bool
+}
+
+// Limits of the send contract.
+const (
+	maxMetadataPairs    = 10
+	maxMetadataKey      = 50
+	maxMetadataValue    = 500
+	maxTextLength       = 4096
+	maxIdempotencyKey   = 255
+	maxBSUIDLength      = 128
+	maxTelegramChatID   = 64
+	supportedSendTypes  = "text, image, document, audio, video"
+	unsupportedAsOfNow  = "location contacts interactive buttons lists"
+	templatesNotYetHere = "templates, users and teams arrive with the account resources API"
+)
+
+// parseFields reads the fields parameter: comma-separated contact and
+// conversation.
+func parseFields(s string) (contact, conversation bool, err error) {
+	for _, f := range strings.Split(s, ",") {
+		switch strings.TrimSpace(f) {
+		case "":
+		case "contact":
+			contact = true
+		case "conversation":
+			conversation = true
+		default:
+			return false, false, carillon.Invalid("fields", "unknown field %q: fields takes contact and conversation, comma-separated", strings.TrimSpace(f))
+		}
+	}
+	return contact, conversation, nil
+}
+
+func validMetadata(md map[string]any) (map[string]string, error) {
+	if len(md) > maxMetadataPairs {
+		return nil, carillon.Invalid("metadata", "metadata holds at most %d pairs, got %d", maxMetadataPairs, len(md))
+	}
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		if k == "" || utf8.RuneCountInString(k) > maxMetadataKey {
+			return nil, carillon.Invalid("metadata", "metadata keys are 1 to %d characters long", maxMetadataKey)
+		}
+		str, ok := v.(string)
+		if !ok {
+			return nil, carillon.Invalid("metadata", "metadata value of %q must be a string", k)
+		}
+		if utf8.RuneCountInString(str) > maxMetadataValue {
+			return nil, carillon.Invalid("metadata", "metadata value of %q is longer than %d characters", k, maxMetadataValue)
+		}
+		out[k] = str
+	}
+	return out, nil
+}
+
+func validMediaURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// validateSend checks what can be checked without the store.
+func validateSend(r *SendRequest) (md map[string]string, withContact, withConversation bool, err error) {
+	if r.From == "" {
+		return nil, false, false, carillon.Invalid("from", "from is required: the channel type (whatsapp, telegram, facebook, instagram)")
+	}
+	if !carillon.ValidChannelType(r.From) {
+		return nil, false, false, carillon.Invalid("from", "unknown channel type %q: use whatsapp, telegram, facebook or instagram", r.From)
+	}
+	if strings.TrimSpace(r.To) == "" && strings.TrimSpace(r.BSUID) == "" {
+		return nil, false, false, carillon.Invalid("to", "to is required (or bsuid): the recipient")
+	}
+	if r.To == "" && utf8.RuneCountInString(r.BSUID) > maxBSUIDLength {
+		return nil, false, false, carillon.Invalid("bsuid", "bsuid is at most %d characters", maxBSUIDLength)
+	}
+	switch r.Type {
+	case "":
+		return nil, false, false, carillon.Invalid("type", "type is required: one of %s", supportedSendTypes)
+	case carillon.TypeText, carillon.TypeImage, carillon.TypeDocument, carillon.TypeAudio, carillon.TypeVideo:
+	default:
+		if strings.Contains(unsupportedAsOfNow, r.Type) {
+			return nil, false, false, &carillon.Error{Code: carillon.CodeNotSupported, Field: "type", Message: fmt.Sprintf("type %q is not supported yet: use one of %s", r.Type, supportedSendTypes)}
+		}
+		return nil, false, false, carillon.Invalid("type", "unknown type %q: use one of %s", r.Type, supportedSendTypes)
+	}
+	if r.TemplateUUID != "" || r.AssignedUser != "" || r.TeamUUID != "" {
+		field := "template_uuid"
+		if r.TemplateUUID == "" {
+			field = map[bool]string{true: "assigned_user", false: "team_uuid"}[r.AssignedUser != ""]
+		}
+		return nil, false, false, &carillon.Error{Code: carillon.CodeNotSupported, Field: field, Message: "not yet supported: " + templatesNotYetHere}
+	}
+	if r.Content == nil {
+		return nil, false, false, carillon.Invalid("content", "content is required: {\"text\": ...} for text, {\"url\": ..., \"text\": caption} for media")
+	}
+	if r.Type == carillon.TypeText {
+		if strings.TrimSpace(r.Content.Text) == "" {
+			return nil, false, false, carillon.Invalid("content.text", "content.text is required for a text message")
+		}
+	} else if !validMediaURL(r.Content.URL) {
+		return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a %s message", r.Type)
+	}
+	if utf8.RuneCountInString(r.Content.Text) > maxTextLength {
+		return nil, false, false, carillon.Invalid("content.text", "content.text is longer than %d characters", maxTextLength)
+	}
+	switch r.BotStatus {
+	case "", "bot_start", "bot_end":
+	default:
+		return nil, false, false, carillon.Invalid("bot_status", "bot_status is bot_start or bot_end")
+	}
+	if len(r.IdempotencyKey) > maxIdempotencyKey {
+		return nil, false, false, carillon.Invalid("Idempotency-Key", "the Idempotency-Key header is at most %d characters", maxIdempotencyKey)
+	}
+	if md, err = validMetadata(r.Metadata); err != nil {
+		return nil, false, false, err
+	}
+	withContact, withConversation, err = parseFields(r.Fields)
+	return md, withContact, withConversation, err
+}
+
+// sendChannel resolves the channel a send goes out on.
+func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
+	if channelUUID == "" {
+		ch, err := s.store.MainChannel(ctx, accountID, typ)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return ch, carillon.Invalid("from", "the account has no %s channel", typ)
+		}
+		if err == nil && !ch.Active() {
+			return ch, carillon.Invalid("from", "the main %s channel is discarded", typ)
+		}
+		return ch, err
+	}
+	ch, err := s.store.ChannelByUUID(ctx, accountID, channelUUID)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return ch, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
+	}
+	if err != nil {
+		return ch, err
+	}
+	if ch.Type != typ {
+		return ch, carillon.Invalid("channel_uuid", "channel %q is a %s channel, not %s", channelUUID, ch.Type, typ)
+	}
+	if !ch.Active() {
+		return ch, carillon.Invalid("channel_uuid", "channel %q is discarded", channelUUID)
+	}
+	return ch, nil
+}
+
+// recipient reads the address the message goes to, as the channel writes it.
+func recipient(ch carillon.Channel, to, bsuid string) (address, id string, err error) {
+	if strings.TrimSpace(to) == "" {
+		return "", strings.TrimSpace(bsuid), nil
+	}
+	switch ch.Type {
+	case carillon.Telegram:
+		chat := strings.TrimSpace(to)
+		if len(chat) > maxTelegramChatID || strings.ContainsAny(chat, " \t\n") {
+			return "", "", carillon.Invalid("to", "%q is not a Telegram chat id", to)
+		}
+		return chat, "", nil
+	default:
+		digits, err := phone.Normalize(to, ch.Provider == carillon.ProviderSandbox)
+		if err != nil {
+			return "", "", carillon.Invalid("to", "%q is not a valid phone number: write it in international form, country code first (+31 6 1234 5678)", to)
+		}
+		return digits, "", nil
+	}
+}
+
+// Send accepts a message for sending. It answers only once the message is
+// committed together with its send job, so that nothing accepted is lost.
+func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendResult, error) {
+	md, withContact, withConversation, err := validateSend(&r)
+	if err != nil {
+		return SendResult{}, err
+	}
+	ch, err := s.sendChannel(ctx, p.Account.ID, carillon.ChannelType(r.From), r.ChannelUUID)
+	if err != nil {
+		return SendResult{}, s.internal(ctx, "send", err)
+	}
+	address, bsuid, err := recipient(ch, r.To, r.BSUID)
+	if err != nil {
+		return SendResult{}, err
+	}
+	res := SendResult{Channel: ch, WithContact: withContact, WithConversation: withConversation}
+	err = s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+		now := s.clock.Now()
+		if r.IdempotencyKey != "" {
+			rec, err := q.IdempotencyRecord(ctx, p.Account.ID, r.IdempotencyKey)
+			if err == nil && now.Sub(rec.CreatedAt) < carillon.IdempotencyWindow {
+				if rec.RequestHash != r.RequestHash {
+					return &carillon.Error{Code: carillon.CodeIdempotencyKeyReused, Field: "Idempotency-Key",
+						Message: "this Idempotency-Key was used in the last 24 hours with a different request body"}
+				}
+				m, err := q.MessageByUUID(ctx, p.Account.ID, rec.MessageUUID)
+				if err != nil {
+					return err
+				}
+				c, err := q.ContactByID(ctx, p.Account.ID, m.ContactID)
+				if err != nil {
+					return err
+				}
+				res.Message, res.Contact, res.Replayed = m, c, true
+				res.Message.Status = carillon.StatusEnqueued // the first answer's status
+				res.Message.StatusPayload = nil
+				return nil
+			}
+			if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+				return err
+			}
+		}
+		contact, found, err := findContact(ctx, q, ch.ID, address, bsuid)
+		if err != nil {
+			return err
+		}
+		if ch.EnforcesWindow() && !contact.InWindow(now) {
+			// Nothing is written before this check: a refusal leaves the
+			// shared transaction clean.
+			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
+				Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
+		}
+		if !found {
+			contact = newContact(p.Account.ID, ch, address, bsuid, now)
+		}
+		changed := !found
+		if !contact.ConversationOpen() {
+			openConversation(&contact, now)
+			changed = true
+		}
+		if r.BotStatus != "" {
+			setBotStatus(&contact, r.BotStatus, now)
+			changed = true
+		}
+		if !found {
+			if err := q.CreateContact(ctx, &contact); err != nil {
+				return err
+			}
+		} else if changed {
+			contact.UpdatedAt = now
+			if err := q.UpdateContact(ctx, &contact); err != nil {
+				return err
+			}
+		}
+		m := carillon.Message{
+			UUID: carillon.NewUUID(), AccountID: p.Account.ID, ChannelID: ch.ID, ContactID: contact.ID,
+			Direction: carillon.Outbound, Type: r.Type, Content: *r.Content, Status: carillon.StatusEnqueued,
+			Metadata: md, CreatedAt: now, UpdatedAt: now, SendState: carillon.SendQueued, Owner: s.instanceID,
+		}
+		if err := q.CreateMessage(ctx, &m); err != nil {
+			return err
+		}
+		if r.IdempotencyKey != "" {
+			if err := q.SaveIdempotencyRecord(ctx, carillon.IdempotencyRecord{AccountID: p.Account.ID, Key: r.IdempotencyKey,
+				RequestHash: r.RequestHash, MessageUUID: m.UUID, Fields: r.Fields, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		res.Message, res.Contact = m, contact
+		return nil
+	})
+	if err != nil {
+		return SendResult{}, s.internal(ctx, "send", err)
+	}
+	if !res.Replayed {
+		s.metrics.SendsAccepted.Inc()
+		s.dispatch(res.Message)
+	}
+	return res, nil
+}
+
+func findContact(ctx context.Context, q carillon.Queries, channelID int64, address, bsuid string) (carillon.Contact, bool, error) {
+	var c carillon.Contact
+	var err error
+	if address != "" {
+		c, err = q.ContactByAddress(ctx, channelID, address)
+	} else {
+		c, err = q.ContactByBSUID(ctx, channelID, bsuid)
+	}
+	if errors.Is(err, carillon.ErrNotFound) {
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+func newContact(accountID int64, ch carillon.Channel, address, bsuid string, now time.Time) carillon.Contact {
+	return carillon.Contact{UUID: carillon.NewUUID(), AccountID: accountID, ChannelID: ch.ID, Address: address, BSUID: bsuid,
+		CreatedAt: now, UpdatedAt: now, ConversationUUID: carillon.NewUUID()}
+}
+
+// openConversation opens (or reopens) the contact's conversation.
+func openConversation(c *carillon.Contact, now time.Time) {
+	if !c.HasConversation() {
+		c.ConversationCreatedAt = now
+	}
+	c.ClosedAt, c.ClosingReason = time.Time{}, ""
+}
+
+func setBotStatus(c *carillon.Contact, status string, now time.Time) {
+	c.BotStatus = status
+	if status == "bot_start" {
+		c.BotStartedAt = now
+	}
+}

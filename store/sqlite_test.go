@@ -1,0 +1,219 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/store/storetest"
+)
+
+// testKey is the secret key the tests seal channel settings with.
+var testKey = bytes.Repeat([]byte{0x5a}, secretbox.KeySize)
+
+func testSealer(t testing.TB, key []byte) *secretbox.Box {
+	t.Helper()
+	box, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+// openSQLite opens the store in dir, closed when the test ends.
+func openSQLite(t testing.TB, dir string) *store.DB {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), dir, testSealer(t, testKey))
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+// rawSQLite opens the store's database file directly.
+func rawSQLite(t testing.TB, dir string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.SQLiteFile)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) carillon.Store { return openSQLite(t, t.TempDir()) })
+}
+
+func TestSQLiteShared(t *testing.T) {
+	t.Parallel()
+	if openSQLite(t, t.TempDir()).Shared() {
+		t.Error("a SQLite store says it may be shared between instances")
+	}
+}
+
+// migrationRows returns schema_migrations as version → applied_at, failing
+// when a version was recorded twice.
+func migrationRows(t testing.TB, db *sql.DB, table string) map[int64]int64 {
+	t.Helper()
+	rows, err := db.Query("SELECT version, applied_at FROM " + table + " ORDER BY version")
+	if err != nil {
+		t.Fatalf("reading %s: %v", table, err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var v, at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[v]; dup {
+			t.Errorf("%s holds version %d twice", table, v)
+		}
+		out[v] = at
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s is empty", table)
+	}
+	return out
+}
+
+func TestSQLiteReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := store.OpenSQLite(ctx, dir, testSealer(t, testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := carillon.Account{UUID: carillon.NewUUID(), Name: "kept", CreatedAt: carillon.UnixMilli(1700000000123)}
+	if err := db.CreateAccount(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: a.ID, Title: "c", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Settings: map[string]string{"token": "t"}, CreatedAt: a.CreatedAt, UpdatedAt: a.CreatedAt}
+	if err := db.CreateChannel(ctx, &ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := migrationRows(t, rawSQLite(t, dir), "schema_migrations")
+
+	for range 2 {
+		db := openSQLite(t, dir)
+		if err := db.Ready(ctx); err != nil {
+			t.Fatalf("Ready after reopening: %v", err)
+		}
+		got, err := db.AccountByName(ctx, "kept")
+		if err != nil {
+			t.Fatalf("AccountByName after reopening: %v", err)
+		}
+		if got != a {
+			t.Errorf("account after reopening: %+v, want %+v", got, a)
+		}
+		gotCh, err := db.ChannelByUUID(ctx, a.ID, ch.UUID)
+		if err != nil {
+			t.Fatalf("ChannelByUUID after reopening: %v", err)
+		}
+		if gotCh.Setting("token", "") != "t" {
+			t.Errorf("channel settings after reopening: %v", gotCh.Settings)
+		}
+		after := migrationRows(t, rawSQLite(t, dir), "schema_migrations")
+		if len(after) != len(before) {
+			t.Fatalf("reopening changed schema_migrations: %v, was %v", after, before)
+		}
+		for v, at := range before {
+			if after[v] != at {
+				t.Errorf("reopening applied migration %d again (applied_at %d, was %d)", v, after[v], at)
+			}
+		}
+	}
+}
+
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const n = 4
+	dbs := make([]*store.DB, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			dbs[i], errs[i] = store.OpenSQLite(context.Background(), dir, testSealer(t, testKey))
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("OpenSQLite #%d of a fresh folder: %v", i, err)
+			continue
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	ctx := t.Context()
+	for i, db := range dbs {
+		if err := db.Ready(ctx); err != nil {
+			t.Errorf("Ready #%d: %v", i, err)
+		}
+		a := carillon.Account{UUID: carillon.NewUUID(), Name: carillon.NewUUID()}
+		if err := db.CreateAccount(ctx, &a); err != nil {
+			t.Errorf("CreateAccount through store #%d: %v", i, err)
+		}
+	}
+	accts, err := dbs[0].ListAccounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accts) != n {
+		t.Errorf("%d accounts written through %d stores, want %d", len(accts), n, n)
+	}
+	migrationRows(t, rawSQLite(t, dir), "schema_migrations")
+}
+
+// TestSQLiteSettingsSealed checks that channel settings are encrypted at
+// rest, and cannot be read back with another key.
+func TestSQLiteSettingsSealed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := openSQLite(t, dir)
+	raw := rawSQLite(t, dir)
+	checkSettingsSealed(t, db, func(id int64) string {
+		var s string
+		if err := raw.QueryRow("SELECT settings FROM channels WHERE id = ?", id).Scan(&s); err != nil {
+			t.Fatalf("reading the settings column: %v", err)
+		}
+		return s
+	})
+
+	other, err := store.OpenSQLite(t.Context(), dir, testSealer(t, bytes.Repeat([]byte{1}, secretbox.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	list, err := other.ListChannels(t.Context(), 1)
+	if err == nil {
+		t.Errorf("channels read with the wrong key: %+v", list)
+	}
+}

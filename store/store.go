@@ -1,0 +1,290 @@
+// Package store keeps carillon's objects in SQL: embedded SQLite by default,
+// PostgreSQL for several instances. Both run the same queries (written once,
+// with ? placeholders rewritten for PostgreSQL) over their own versioned
+// migrations; only connection setup, migration locking and a few
+// dialect-specific statements differ. The store only persists: carillon's
+// rules live in package service.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/carillon/carillon"
+)
+
+// Sealer encrypts channel settings at rest (see package secretbox).
+type Sealer interface {
+	Seal(plaintext []byte) []byte
+	Open(sealed []byte) ([]byte, error)
+}
+
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+)
+
+// DB is a carillon.Store over database/sql. Its Queries run outside
+// transactions, on the reader pool.
+type DB struct {
+	*queries
+	dialect dialect
+	// writer takes every write; on SQLite it holds a single connection, so
+	// that writers queue in Go instead of spinning on SQLite's lock.
+	writer *sql.DB
+	// reader serves reads outside transactions; on PostgreSQL it is writer.
+	reader *sql.DB
+	sealer Sealer
+
+	rebound sync.Map // query text → PostgreSQL text
+	stmts   sync.Map // stmtKey → *sql.Stmt (SQLite only)
+	latest  int      // the newest migration version
+}
+
+func newDB(d dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
+	db := &DB{dialect: d, writer: writer, reader: reader, sealer: sealer, latest: latest}
+	db.queries = &queries{db: db, pool: reader}
+	return db
+}
+
+type stmtKey struct {
+	db    *sql.DB
+	query string
+}
+
+var _ carillon.Store = (*DB)(nil)
+
+// Shared reports whether several server instances may share the store.
+func (db *DB) Shared() bool { return db.dialect == postgresDialect }
+
+// Close closes the store's connections.
+func (db *DB) Close() error {
+	err := db.writer.Close()
+	if db.reader != db.writer {
+		err = errors.Join(err, db.reader.Close())
+	}
+	return err
+}
+
+// Ready returns nil when the store answers and its migrations are applied.
+func (db *DB) Ready(ctx context.Context) error {
+	var v sql.NullInt64
+	if err := db.reader.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil {
+		return err
+	}
+	if int(v.Int64) < db.latest {
+		return fmt.Errorf("store schema at version %d, want %d", v.Int64, db.latest)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction on the writer.
+func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	tx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// Rolls back when fn fails or panics; a no-op once committed.
+	defer tx.Rollback()
+	q := &queries{db: db, tx: tx, pool: db.writer}
+	if err := fn(q); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// bind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold
+// a literal question mark, so a plain scan is enough.
+func (db *DB) bind(query string) string {
+	if db.dialect != postgresDialect {
+		return query
+	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	db.rebound.Store(query, b.String())
+	return b.String()
+}
+
+// prepared returns a statement prepared once on the reader pool. SQLite's
+// pure-Go driver prepares on every call otherwise; pgx caches statements
+// itself.
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{pool, query}
+	if s, ok := db.stmts.Load(k); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(k, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// queries runs statements either on the reader pool or inside a transaction.
+type queries struct {
+	db   *DB
+	tx   *sql.Tx // nil outside a transaction
+	pool *sql.DB
+	// txStmts caches the statements prepared in this transaction (SQLite):
+	// the writer's one connection is busy with the transaction, so they
+	// cannot be prepared on the pool, and a transaction that groups many
+	// requests runs each statement many times.
+	txStmts map[string]*sql.Stmt
+}
+
+func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = q.db.bind(query)
+	s, err := q.stmt(ctx, q.db.writer, query)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	var res sql.Result
+	switch {
+	case s != nil:
+		res, err = s.ExecContext(ctx, args...)
+	case q.tx != nil:
+		res, err = q.tx.ExecContext(ctx, query, args...)
+	default:
+		// Writes outside a transaction go to the writer: on SQLite the
+		// reader pool is read-only.
+		res, err = q.db.writer.ExecContext(ctx, query, args...)
+	}
+	return res, mapError(err)
+}
+
+// query runs a read: inside the transaction, or on the reader pool.
+func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.queryOn(ctx, q.pool, query, args...)
+}
+
+// queryOn runs a statement that returns rows, inside the transaction when
+// there is one, else on pool.
+func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
+	query = q.db.bind(query)
+	s, err := q.stmt(ctx, pool, query)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	switch {
+	case s != nil:
+		return s.QueryContext(ctx, args...)
+	case q.tx != nil:
+		return q.tx.QueryContext(ctx, query, args...)
+	}
+	return pool.QueryContext(ctx, query, args...)
+}
+
+// stmt returns the prepared statement to run query with on SQLite, or nil
+// when the query is to run as text (always on PostgreSQL).
+func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	if q.db.dialect != sqliteDialect {
+		return nil, nil
+	}
+	if q.tx != nil {
+		// The transaction holds the writer's only connection: preparing on
+		// the writer pool now would wait for that connection forever.
+		// Prepare on the transaction instead, once per transaction.
+		if s, ok := q.txStmts[query]; ok {
+			return s, nil
+		}
+		s, err := q.tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if q.txStmts == nil {
+			q.txStmts = map[string]*sql.Stmt{}
+		}
+		q.txStmts[query] = s
+		return s, nil
+	}
+	return q.db.prepared(ctx, pool, query)
+}
+
+// row is a single-row result whose Scan maps "no rows" to ErrNotFound.
+type row struct {
+	rows *sql.Rows
+	err  error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return mapError(r.err)
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return mapError(err)
+		}
+		return carillon.ErrNotFound
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
+	rows, err := q.query(ctx, query, args...)
+	return row{rows: rows, err: err}
+}
+
+// insertRow runs an INSERT … RETURNING: on the writer, since it writes.
+func (q *queries) insertRow(ctx context.Context, query string, args ...any) row {
+	rows, err := q.queryOn(ctx, q.db.writer, query, args...)
+	return row{rows: rows, err: err}
+}
+
+// mapError turns unique-constraint violations into carillon.ErrConflict.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return carillon.ErrNotFound
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
+		return fmt.Errorf("%w: %v", carillon.ErrConflict, err)
+	}
+	return err
+}
+
+// affected returns ErrNotFound when an update or delete matched no row.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return carillon.ErrNotFound
+	}
+	return nil
+}

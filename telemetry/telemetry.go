@@ -1,0 +1,81 @@
+// Package telemetry holds carillon's Prometheus metrics. One Metrics value is
+// made at start and handed to every part that counts something; /metrics
+// serves its registry.
+package telemetry
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the server's counters, gauges and histograms.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	HTTPRequests        *prometheus.CounterVec   // route, code
+	HTTPRequestDuration *prometheus.HistogramVec // route
+	SendsAccepted       prometheus.Counter
+	MessageStatus       *prometheus.CounterVec // status: transitions recorded
+	InboundMessages     *prometheus.CounterVec // channel type
+	ProviderCalls       *prometheus.CounterVec // provider, result (ok, transient, permanent)
+	ProviderDuration    *prometheus.HistogramVec
+	SendRetries         prometheus.Counter
+	CommitBatchSize     prometheus.Histogram
+}
+
+// New makes the metrics on a registry of their own, with the Go runtime and
+// process collectors.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := &Metrics{registry: r}
+	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_http_requests_total", Help: "API requests answered, by route and status code.",
+	}, []string{"route", "code"})
+	m.HTTPRequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "carillon_http_request_duration_seconds", Help: "Time to answer API requests, by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route"})
+	m.SendsAccepted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "carillon_sends_accepted_total", Help: "Outgoing messages accepted (durably stored and queued).",
+	})
+	m.MessageStatus = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_message_status_total", Help: "Message status transitions recorded, by the status reached.",
+	}, []string{"status"})
+	m.InboundMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_inbound_messages_total", Help: "Inbound customer messages stored, by channel type.",
+	}, []string{"channel_type"})
+	m.ProviderCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_provider_calls_total", Help: "Send attempts made to providers, by provider and result (ok, transient, permanent).",
+	}, []string{"provider", "result"})
+	m.ProviderDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "carillon_provider_call_duration_seconds", Help: "Time a provider took to answer a send attempt.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"provider"})
+	m.SendRetries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "carillon_send_retries_total", Help: "Send attempts scheduled again after a transient provider error.",
+	})
+	m.CommitBatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "carillon_commit_batch_size", Help: "Units of work committed together in one store transaction.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+	})
+	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.SendsAccepted, m.MessageStatus,
+		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize} {
+		f(c)
+	}
+	return m
+}
+
+// GaugeFunc registers a gauge whose value is read by fn at each scrape.
+func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// Handler serves the metrics in Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
