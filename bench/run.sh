@@ -252,7 +252,7 @@ run_carillon() { # store
 
 summary() { # store
 	local store=$1 c=$tmp/ceiling-$1.json s=$tmp/carillon-$1.json e=$tmp/e2e-$1.json
-	local ceil acc
+	local ceil acc backlog
 	ceil=$(jget "$c" accepted_per_s)
 	acc=$(jget "$s" accepted_per_s)
 	echo "== $store =="
@@ -268,9 +268,14 @@ summary() { # store
 		printf '  %-22s %s  (%s messages in %ss, drained: %s)\n' "end-to-end sent/s" \
 			"$(num %.1f "$(jget "$e" sent_per_s)")" "$(jget "$e" messages)" \
 			"$(num %.2f "$(jget "$e" seconds)")" "$(jget "$e" drained)"
-		printf '  %-22s %s messages, drained in %ss (%s/s)\n' "backlog after load" \
-			"$(jget "$e" backlog_at_load_end)" "$(num %.2f "$(jget "$e" drain_seconds)")" \
-			"$(num %.1f "$(jget "$e" drain_per_s)")"
+		backlog=$(jget "$e" backlog_at_load_end)
+		if [[ $backlog =~ ^[0-9]+$ && $backlog -gt 0 ]]; then
+			printf '  %-22s %s messages, drained in %ss (%s/s)\n' "backlog after load" \
+				"$backlog" "$(num %.2f "$(jget "$e" drain_seconds)")" \
+				"$(num %.1f "$(jget "$e" drain_per_s)")"
+		elif [[ $(jget "$e" drained) == true ]]; then
+			printf '  %-22s none: the pipeline kept up with the load\n' "backlog after load"
+		fi
 	else
 		printf '  %-22s n/a\n' "end-to-end sent/s"
 	fi

@@ -32,6 +32,7 @@ type lane struct {
 // accepted; busy while its head is in flight or waiting for a retry.
 type recipientQueue struct {
 	contactID int64
+	contact   *carillon.Contact // read once, at the queue's first send
 	msgs      []carillon.Message
 	busy      bool
 	listed    bool // in the lane's ready list
@@ -267,12 +268,18 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 		l.release(q)
 		return
 	}
-	contact, err := b.o.Store.ContactByID(ctx, m.AccountID, m.ContactID)
-	if err != nil {
-		b.log.Error("outbox: cannot read contact", "message", m.UUID, "error", err)
-		l.retry(q, b.backoff(1))
-		return
+	if q.contact == nil {
+		// A contact's address does not change while it has messages
+		// queued: read it once per queue.
+		contact, err := b.o.Store.ContactByID(ctx, m.AccountID, m.ContactID)
+		if err != nil {
+			b.log.Error("outbox: cannot read contact", "message", m.UUID, "error", err)
+			l.retry(q, b.backoff(1))
+			return
+		}
+		q.contact = &contact
 	}
+	contact := *q.contact
 	m.Attempts++
 	l.setHead(q, m)
 	outcome := l.call(ctx, ch, contact, m)

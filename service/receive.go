@@ -118,17 +118,14 @@ func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, c
 	})
 }
 
-// ApplyReceipt applies a status a provider reported for a message it
-// accepted. Statuses only move forward; an out-of-order report is kept in
-// the history only. A receipt for an unknown message is ignored (reported
-// as false).
-func (s *Service) ApplyReceipt(ctx context.Context, r carillon.Receipt) (bool, error) {
+// ApplyReceipt applies a status a provider reported, on channel ch, for a
+// message it accepted. Statuses only move forward; an out-of-order report is
+// kept in the history only. A receipt for an unknown message is ignored
+// (reported as false).
+func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
 	found := false
 	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
-		ch, err := q.ChannelByID(ctx, r.ChannelID)
-		if err != nil {
-			return err
-		}
+		var err error
 		var m carillon.Message
 		if r.MessageUUID != "" {
 			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)

@@ -150,3 +150,15 @@ func TestPostgresSettingsSealed(t *testing.T) {
 		return s
 	})
 }
+
+func TestPostgresReadyBehind(t *testing.T) {
+	postgresURL(t)
+	t.Parallel()
+	name, u, raw := postgresSchema(t)
+	db, err := store.OpenPostgres(t.Context(), u, testSealer(t, testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkReadyBehind(t, db, raw, name+".schema_migrations")
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -58,5 +59,27 @@ func checkSettingsSealed(t *testing.T, s carillon.Store, column func(id int64) s
 	}
 	if got.Settings["access_token"] != secret2 {
 		t.Errorf("settings read back: %v", got.Settings)
+	}
+}
+
+// checkReadyBehind forgets the newest migration in table, through raw, and
+// checks that Ready then fails, and fails once db is closed.
+func checkReadyBehind(t *testing.T, db carillon.Store, raw *sql.DB, table string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	if _, err := raw.ExecContext(ctx, "DELETE FROM "+table+" WHERE version = (SELECT MAX(version) FROM "+table+")"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(ctx); err == nil {
+		t.Error("Ready returned nil with the newest migration missing")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(ctx); err == nil {
+		t.Error("Ready returned nil on a closed store")
 	}
 }

@@ -3,13 +3,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+	"modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
 // SQLiteFile is the database file's name inside the data folder.
@@ -38,6 +40,10 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
+	if err := connectSQLite(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", file, err)
+	}
 	latest, err := migrate(ctx, writer, sqliteDialect)
 	if err != nil {
 		writer.Close()
@@ -54,3 +60,27 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	reader.SetConnMaxIdleTime(0)
 	return newDB(sqliteDialect, writer, reader, sealer, latest), nil
 }
+
+// connectSQLite opens the writer's connection. Its journal_mode(WAL) pragma
+// takes SQLite's exclusive lock without waiting for it (busy_timeout does
+// not apply there), so when several processes open a new data folder at
+// once some get SQLITE_BUSY straight away: retry for as long as busy_timeout
+// would have waited.
+func connectSQLite(ctx context.Context, writer *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := writer.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a locked database.
+const sqliteBusy = 5

@@ -192,6 +192,19 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 	migrationRows(t, rawSQLite(t, dir), "schema_migrations")
 }
 
+// TestSQLiteReadyBehind checks that Ready fails when the schema lacks the
+// newest migration, and once the store is closed.
+func TestSQLiteReadyBehind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db, err := store.OpenSQLite(t.Context(), dir, testSealer(t, testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checkReadyBehind(t, db, rawSQLite(t, dir), "schema_migrations")
+}
+
 // TestSQLiteSettingsSealed checks that channel settings are encrypted at
 // rest, and cannot be read back with another key.
 func TestSQLiteSettingsSealed(t *testing.T) {

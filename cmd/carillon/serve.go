@@ -54,8 +54,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL()})
 	defer svc.Close()
 
-	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, r carillon.Receipt) {
-		if _, err := svc.ApplyReceipt(ctx, r); err != nil {
+	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
+		if _, err := svc.ApplyReceipt(ctx, ch, r); err != nil {
 			log.Error("sandbox receipt not recorded", "message", r.MessageUUID, "status", r.Status, "error", err)
 		}
 	})

@@ -28,8 +28,9 @@ const (
 // MismatchCorrected is the number that the mismatch case reports instead.
 const MismatchCorrected = phone.SandboxPrefix + "99"
 
-// ReceiptFunc takes the receipts the sandbox reports.
-type ReceiptFunc func(ctx context.Context, r carillon.Receipt)
+// ReceiptFunc takes the receipts the sandbox reports for a message sent on
+// channel ch.
+type ReceiptFunc func(ctx context.Context, ch carillon.Channel, r carillon.Receipt)
 
 // Provider is the sandbox provider.
 type Provider struct {
@@ -123,7 +124,7 @@ func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID stri
 		r.At = time.Now()
 		payload["timestamp"] = fmt.Sprint(r.At.Unix())
 		r.Payload, _ = json.Marshal(payload)
-		p.receipt(context.Background(), r)
+		p.receipt(context.Background(), out.Channel, r)
 	})
 	p.timers[t] = struct{}{}
 }

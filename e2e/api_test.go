@@ -1,0 +1,361 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAuth checks API keys: missing, malformed and unknown ones are
+// refused; keys made and revoked by carillon keys on the running server's
+// store take effect at once.
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+
+	refused := []struct {
+		name    string
+		headers []string
+	}{
+		{"no header", nil},
+		{"wrong scheme", []string{"Authorization", "Basic " + s.Key}},
+		{"no scheme", []string{"Authorization", s.Key}},
+		{"empty bearer", []string{"Authorization", "Bearer "}},
+		{"unknown key", []string{"Authorization", "Bearer crln_0123456789abcdef0123456789abcdef0123456789abcdef"}},
+		{"not a key", []string{"Authorization", "Bearer hello"}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, req := range []struct{ method, path, body string }{
+				{"GET", "/v1/auth/me", ""},
+				{"POST", "/v1/messages/send", seedBody},
+				{"GET", "/v1/messages/status/0123456789abcdef0123456789abcdef", ""},
+			} {
+				r := s.do(t, req.method, req.path, "", req.body, tc.headers...)
+				wantError(t, r, http.StatusUnauthorized, "unauthorized", "")
+			}
+		})
+	}
+
+	t.Run("first key", func(t *testing.T) {
+		r := s.do(t, "GET", "/v1/auth/me", s.Key, "")
+		if r.Code != http.StatusOK {
+			t.Fatalf("GET /v1/auth/me: %s", r)
+		}
+		me := r.JSON(t)
+		name, _ := me["api_key"].(string)
+		if me["status"] != "ok" || me["user_email"] != "" || name == "" || me["user_name"] != name {
+			t.Errorf("GET /v1/auth/me = %s, want status ok, user_email \"\", user_name = api_key = the key's name", r)
+		}
+		if strings.Contains(string(r.Body), s.Key) {
+			t.Errorf("GET /v1/auth/me shows the key's secret: %s", r)
+		}
+	})
+
+	t.Run("created and revoked while running", func(t *testing.T) {
+		key := s.createKey(t, "ci-bot")
+		r := s.do(t, "GET", "/v1/auth/me", key, "")
+		if r.Code != http.StatusOK {
+			t.Fatalf("a new key is refused: %s", r)
+		}
+		var me map[string]any
+		if err := json.Unmarshal(r.Body, &me); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"status": "ok", "user_email": "", "user_name": "ci-bot", "api_key": "ci-bot"}
+		if compact(me) != compact(want) {
+			t.Errorf("GET /v1/auth/me = %s, want %s", compact(me), compact(want))
+		}
+		enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", key, seedBody))
+
+		res := s.admin(t, []string{"keys", "revoke"}, "ci-bot")
+		if res.Code != 0 {
+			t.Fatalf("keys revoke: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+		}
+		wantError(t, s.do(t, "GET", "/v1/auth/me", key, ""), http.StatusUnauthorized, "unauthorized", "")
+		wantError(t, s.do(t, "POST", "/v1/messages/send", key, seedBody), http.StatusUnauthorized, "unauthorized", "")
+		// The other keys still work.
+		if r := s.do(t, "GET", "/v1/auth/me", s.Key, ""); r.Code != http.StatusOK {
+			t.Errorf("revoking ci-bot broke the first key: %s", r)
+		}
+	})
+
+	t.Run("keys list shows no secret", func(t *testing.T) {
+		res := s.admin(t, []string{"keys", "list"})
+		if res.Code != 0 {
+			t.Fatalf("keys list: exit %d\n%s", res.Code, res.Stderr)
+		}
+		if strings.Contains(res.Stdout, s.Key) || strings.Contains(res.Stderr, s.Key) {
+			t.Errorf("keys list prints a key's secret:\n%s", res.Stdout)
+		}
+	})
+
+	t.Run("endpoints without a key", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			r := s.do(t, "GET", path, "", "")
+			if r.Code != http.StatusOK || compact(r.JSON(t)) != `{"status":"ok"}` {
+				t.Errorf("GET %s = %s, want 200 {\"status\":\"ok\"}", path, r)
+			}
+		}
+	})
+}
+
+// errorCase is a request that the API must refuse with a 4xx JSON error.
+type errorCase struct {
+	name         string
+	method, path string
+	body         string
+	headers      []string
+	status       int
+	code, field  string
+}
+
+func sendCase(name, body string, status int, code, field string, headers ...string) errorCase {
+	return errorCase{name: name, method: "POST", path: "/v1/messages/send", body: body, headers: headers, status: status, code: code, field: field}
+}
+
+// TestErrorAnswers checks the error answers of the API against golden files
+// in testdata/errors (go test ./e2e -run TestErrorAnswers -update rewrites
+// them): status and body exactly.
+func TestErrorAnswers(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+
+	metadata := func(n int) string {
+		pairs := make([]string, n)
+		for i := range pairs {
+			pairs[i] = fmt.Sprintf(`"k%02d": "v"`, i)
+		}
+		return "{" + strings.Join(pairs, ", ") + "}"
+	}
+	text := func(extra string) string {
+		return `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": "hi"}` + extra + `}`
+	}
+	cases := []errorCase{
+		sendCase("malformed_json", `{"to": "+31612345678", "from": "whatsapp",`, 400, "malformed_json", ""),
+		sendCase("malformed_json_garbage", `{to: +31612345678}`, 400, "malformed_json", ""),
+		sendCase("trailing_data", text("")+` {}`, 400, "malformed_json", ""),
+		sendCase("body_array", `["+31612345678"]`, 400, "malformed_json", ""),
+		sendCase("body_string", `"hello"`, 400, "malformed_json", ""),
+		sendCase("body_null", `null`, 400, "malformed_json", ""),
+		sendCase("empty_body", ``, 422, "invalid_parameter", "from"),
+		sendCase("missing_from", `{"to": "+31612345678", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "from"),
+		sendCase("missing_to", `{"from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "to"),
+		sendCase("missing_type", `{"to": "+31612345678", "from": "whatsapp", "content": {"text": "hi"}}`, 422, "invalid_parameter", "type"),
+		sendCase("missing_content", `{"to": "+31612345678", "from": "whatsapp", "type": "text"}`, 422, "invalid_parameter", "content"),
+		sendCase("empty_text", `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": ""}}`, 422, "invalid_parameter", "content.text"),
+		sendCase("unknown_from", `{"to": "+31612345678", "from": "sms", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "from"),
+		sendCase("unknown_type_inside_a_supported_name", `{"to": "+31612345678", "from": "whatsapp", "type": "tact", "content": {"text": "hi"}}`, 422, "invalid_parameter", "type"),
+		sendCase("body_too_large", `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": "`+strings.Repeat("x", 1<<20)+`"}}`, 413, "payload_too_large", ""),
+		sendCase("unknown_type", `{"to": "+31612345678", "from": "whatsapp", "type": "sticker", "content": {"text": "hi"}}`, 422, "invalid_parameter", "type"),
+		sendCase("invalid_phone", `{"to": "+1234", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "to"),
+		sendCase("invalid_phone_letters", `{"to": "call me", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "to"),
+		sendCase("to_number", `{"to": 31612345678, "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "to"),
+		sendCase("content_string", `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": "hi"}`, 422, "invalid_parameter", "content"),
+		sendCase("image_without_url", `{"to": "+31612345678", "from": "whatsapp", "type": "image", "content": {"text": "a caption"}}`, 422, "invalid_parameter", "content.url"),
+		sendCase("image_relative_url", `{"to": "+31612345678", "from": "whatsapp", "type": "image", "content": {"url": "/cat.png"}}`, 422, "invalid_parameter", "content.url"),
+		sendCase("document_ftp_url", `{"to": "+31612345678", "from": "whatsapp", "type": "document", "content": {"url": "ftp://files.example.com/a.pdf"}}`, 422, "invalid_parameter", "content.url"),
+		sendCase("metadata_11_pairs", text(`, "metadata": `+metadata(11)), 422, "invalid_parameter", "metadata"),
+		sendCase("metadata_long_key", text(`, "metadata": {"`+strings.Repeat("k", 51)+`": "v"}`), 422, "invalid_parameter", "metadata"),
+		sendCase("metadata_long_value", text(`, "metadata": {"k": "`+strings.Repeat("v", 501)+`"}`), 422, "invalid_parameter", "metadata"),
+		sendCase("metadata_number_value", text(`, "metadata": {"order": 42}`), 422, "invalid_parameter", "metadata"),
+		sendCase("metadata_not_object", text(`, "metadata": "order=42"`), 422, "invalid_parameter", "metadata"),
+		sendCase("fields_unknown", text(`, "fields": "foo"`), 422, "invalid_parameter", "fields"),
+		sendCase("unknown_channel_uuid", text(`, "channel_uuid": "0123456789abcdef0123456789abcdef"`), 422, "invalid_parameter", "channel_uuid"),
+		sendCase("template_uuid", text(`, "template_uuid": "0123456789abcdef0123456789abcdef", "optin_contact": true`), 422, "not_supported", "template_uuid"),
+		sendCase("bot_status_unknown", text(`, "bot_status": "bot_pause"`), 422, "invalid_parameter", "bot_status"),
+		sendCase("idempotency_key_too_long", text(""), 422, "invalid_parameter", "Idempotency-Key", "Idempotency-Key", strings.Repeat("k", 256)),
+		{name: "status_unknown_uuid", method: "GET", path: "/v1/messages/status/0123456789abcdef0123456789abcdef", status: 404, code: "not_found"},
+		{name: "delete_unknown_uuid", method: "DELETE", path: "/v1/messages/0123456789abcdef0123456789abcdef", status: 404, code: "not_found"},
+		{name: "unknown_v1_path", method: "GET", path: "/v1/no/such/thing", status: 404, code: "not_found"},
+		{name: "unknown_v1_path_post", method: "POST", path: "/v1/messages/sendd", body: seedBody, status: 404, code: "not_found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := s.do(t, tc.method, tc.path, s.Key, tc.body, tc.headers...)
+			if r.Code >= 500 {
+				t.Fatalf("a client mistake answered a server error: %s", r)
+			}
+			wantError(t, r, tc.status, tc.code, tc.field)
+			checkGolden(t, filepath.Join("testdata", "errors", tc.name+".json"), r)
+		})
+	}
+}
+
+// golden is the content of a golden file: an answer's status and body.
+type golden struct {
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// checkGolden compares an answer with its golden file, or rewrites the
+// file with -update.
+func checkGolden(t *testing.T, path string, r response) {
+	t.Helper()
+	if !json.Valid(r.Body) {
+		t.Fatalf("the answer's body is not JSON: %q", r.Body)
+	}
+	got, err := json.MarshalIndent(golden{Status: r.Code, Body: bytes.TrimSpace(r.Body)}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./e2e -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("answer differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestRateLimit checks the per-key limit: a burst beyond it is answered 429
+// with Retry-After, and waiting that long is enough.
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--rate-limit", "5")
+	var ok, limited int
+	var last response
+	for range 20 {
+		r := s.do(t, "GET", "/v1/auth/me", s.Key, "")
+		switch r.Code {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			limited++
+			last = r
+			wantError(t, r, http.StatusTooManyRequests, "rate_limited", "")
+			ra := r.Header.Get("Retry-After")
+			if n, err := strconv.Atoi(ra); err != nil || n < 1 {
+				t.Errorf("Retry-After %q, want whole seconds ≥ 1", ra)
+			}
+		default:
+			t.Fatalf("want 200 or 429, got %s", r)
+		}
+	}
+	if ok == 0 || limited == 0 {
+		t.Fatalf("20 quick requests at 5 per second: %d answered 200, %d answered 429; want some of each", ok, limited)
+	}
+	// The limit is per key: another key is not held back.
+	other := s.createKey(t, "other")
+	if r := s.do(t, "GET", "/v1/auth/me", other, ""); r.Code != http.StatusOK {
+		t.Errorf("another key is limited by the first one's burst: %s", r)
+	}
+	// Waiting Retry-After seconds is enough.
+	n, _ := strconv.Atoi(last.Header.Get("Retry-After"))
+	time.Sleep(time.Duration(n) * time.Second)
+	if r := s.do(t, "GET", "/v1/auth/me", s.Key, ""); r.Code != http.StatusOK {
+		t.Errorf("after waiting Retry-After (%d s), still refused: %s", n, r)
+	}
+}
+
+// TestSandboxInbound simulates customers writing, by the API and the CLI,
+// and uses the client commands send and status.
+func TestSandboxInbound(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+
+	t.Run("API", func(t *testing.T) {
+		r := s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": "+31612345678", "text": "Hi, where is my order?"}`)
+		if r.Code != http.StatusOK {
+			t.Fatalf("want 200, got %s", r)
+		}
+		msg := object(t, r.JSON(t), "message")
+		if u, _ := msg["uuid"].(string); !isUUID(u) || msg["status"] != "received" {
+			t.Errorf("want {\"message\": {\"uuid\", \"status\": \"received\"}}, got %s", r)
+		}
+	})
+	t.Run("missing from", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"text": "hi"}`), 422, "invalid_parameter", "from")
+	})
+	t.Run("missing text", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": "+31612345678"}`), 422, "invalid_parameter", "text")
+	})
+	t.Run("invalid from", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": "not a number", "text": "hi"}`), 422, "invalid_parameter", "from")
+	})
+	t.Run("unknown channel", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": "+31612345678", "text": "hi", "channel_uuid": "0123456789abcdef0123456789abcdef"}`),
+			422, "invalid_parameter", "channel_uuid")
+	})
+	t.Run("malformed", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": `), 400, "malformed_json", "")
+	})
+	t.Run("no key", func(t *testing.T) {
+		wantError(t, s.do(t, "POST", "/v1/sandbox/inbound", "", `{"from": "+31612345678", "text": "hi"}`), 401, "unauthorized", "")
+	})
+
+	client := []string{"--url", s.URL, "--api-key", s.Key}
+	t.Run("CLI sandbox inbound", func(t *testing.T) {
+		res := carillon(t, nil, append(append([]string{"sandbox", "inbound"}, client...), "--from", "+31612345679", "--text", "hello from the CLI")...)
+		if res.Code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		msg := object(t, response{Code: 200, Body: []byte(res.Stdout)}.JSON(t), "message")
+		if u, _ := msg["uuid"].(string); !isUUID(u) || msg["status"] != "received" {
+			t.Errorf("want the answer's JSON on standard output, got %q", res.Stdout)
+		}
+	})
+	t.Run("CLI send and status", func(t *testing.T) {
+		res := carillon(t, nil, append(append([]string{"send"}, client...), "--to", "+31612345680", "--text", "hello")...)
+		if res.Code != 0 {
+			t.Fatalf("send: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		uuid := enqueuedUUID(t, response{Code: 200, Body: []byte(res.Stdout)})
+		s.waitStatus(t, uuid, "read", 10*time.Second, nil)
+		res = carillon(t, nil, append(append([]string{"status"}, client...), uuid)...)
+		if res.Code != 0 {
+			t.Fatalf("status: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		msg := object(t, response{Code: 200, Body: []byte(res.Stdout)}.JSON(t), "message")
+		if msg["uuid"] != uuid || msg["status"] != "read" {
+			t.Errorf("status printed %q, want the message %s read", res.Stdout, uuid)
+		}
+	})
+	t.Run("CLI from the environment", func(t *testing.T) {
+		res := carillon(t, []string{"CARILLON_URL=" + s.URL, "CARILLON_API_KEY=" + s.Key}, "send", "--to", "+31612345681", "--text", "env", "--idempotency-key", "cli-1")
+		if res.Code != 0 {
+			t.Fatalf("send: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		first := enqueuedUUID(t, response{Code: 200, Body: []byte(res.Stdout)})
+		res = carillon(t, []string{"CARILLON_URL=" + s.URL, "CARILLON_API_KEY=" + s.Key}, "send", "--to", "+31612345681", "--text", "env", "--idempotency-key", "cli-1")
+		if again := enqueuedUUID(t, response{Code: 200, Body: []byte(res.Stdout)}); again != first {
+			t.Errorf("send --idempotency-key twice made two messages: %s and %s", first, again)
+		}
+	})
+	t.Run("CLI errors", func(t *testing.T) {
+		res := carillon(t, nil, append(append([]string{"send"}, client...), "--to", "+1234", "--text", "hello")...)
+		if res.Code != 1 || !strings.Contains(res.Stderr, "invalid_parameter") {
+			t.Errorf("send to an invalid number: want exit 1 with the reason on standard error, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		res = carillon(t, nil, append(append([]string{"send"}, client...), "--text", "hello")...)
+		if res.Code != 2 {
+			t.Errorf("send without --to: want exit 2 (usage), got %d\nstderr: %s", res.Code, res.Stderr)
+		}
+		res = carillon(t, nil, "send", "--url", s.URL, "--api-key", "crln_0000", "--to", "+31612345678", "--text", "hello")
+		if res.Code != 1 || strings.Contains(res.Stdout+res.Stderr, "crln_0000") {
+			t.Errorf("send with a wrong key: want exit 1 without the key in the output, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		res = carillon(t, nil, append(append([]string{"status"}, client...), "0123456789abcdef0123456789abcdef")...)
+		if res.Code != 1 || !strings.Contains(res.Stderr, "not_found") {
+			t.Errorf("status of an unknown message: want exit 1 naming not_found, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+	})
+}

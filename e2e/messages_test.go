@@ -1,0 +1,438 @@
+package e2e
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// seedBody is the body of the getting-started guide's curl command, byte
+// for byte, with the recipient filled in.
+const seedBody = `{
+    "to": "+31612345678",
+    "from": "whatsapp",
+    "type": "text",
+    "content": {
+      "text": "Hello from Callbell API!"
+    }
+  }`
+
+// TestGettingStarted runs the guide's two curl commands against a fresh
+// server with the default sandbox delay: the send answers enqueued, and the
+// status, polled, reaches delivered and then read.
+func TestGettingStarted(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--sandbox-delay", "200ms")
+
+	r := s.do(t, "POST", "/v1/messages/send", s.Key, seedBody, "Content-Type", "application/json")
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("send: Content-Type %q, want application/json", ct)
+	}
+	uuid := enqueuedUUID(t, r)
+
+	var seen []string
+	msg := s.waitStatus(t, uuid, "read", 10*time.Second, &seen)
+	if !slices.Contains(seen, "delivered") {
+		t.Errorf("polling every 20 ms never saw delivered before read: saw %v", seen)
+	}
+	if msg["uuid"] != uuid {
+		t.Errorf("status answers uuid %v, want %s", msg["uuid"], uuid)
+	}
+	if _, ok := msg["messageStatusPayload"]; !ok {
+		t.Errorf("status answer lacks messageStatusPayload: %v", msg)
+	}
+
+	// Nothing went wrong, so the server logged no error.
+	if err := s.stop(); err != nil {
+		t.Errorf("stopping: %v", err)
+	}
+	if lines := s.errorLogs(); len(lines) > 0 {
+		t.Errorf("the getting-started flow logged %d lines at level ERROR, first: %s", len(lines), lines[0])
+	}
+}
+
+// TestSandboxNumbers sends to each of the sandbox's reserved numbers and
+// checks the documented behaviour, then checks in the store how many
+// provider attempts the retried ones took.
+func TestSandboxNumbers(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	// control sends to an ordinary number and waits until it is read: once
+	// it is, every receipt of a message sent before it was sent has come.
+	control := func(t *testing.T) {
+		t.Helper()
+		s.waitStatus(t, s.sendText(t, "+31612345699", "control"), "read", 10*time.Second, nil)
+	}
+	errorCode := func(t *testing.T, payload any) (code json.Number, title string) {
+		t.Helper()
+		p, ok := payload.(map[string]any)
+		if !ok {
+			t.Fatalf("messageStatusPayload is not an object: %s", compact(payload))
+		}
+		errs, _ := p["errors"].([]any)
+		if len(errs) == 0 {
+			t.Fatalf("messageStatusPayload has no errors: %s", compact(payload))
+		}
+		e, _ := errs[0].(map[string]any)
+		code, _ = e["code"].(json.Number)
+		title, _ = e["title"].(string)
+		return code, title
+	}
+
+	uuids := map[string]string{}
+	var mu sync.Mutex
+	remember := func(number, uuid string) {
+		mu.Lock()
+		uuids[number] = uuid
+		mu.Unlock()
+	}
+	cases := []struct {
+		name, to string
+		check    func(t *testing.T, uuid string)
+	}{
+		{"not on WhatsApp", "+15550000001", func(t *testing.T, uuid string) {
+			msg := s.waitStatus(t, uuid, "failed", 10*time.Second, nil)
+			code, title := errorCode(t, msg["messageStatusPayload"])
+			if code != "131026" || title == "" {
+				t.Errorf("want error code 131026 with a title in messageStatusPayload, got %s", compact(msg["messageStatusPayload"]))
+			}
+		}},
+		{"never delivered", "+15550000002", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "sent", 10*time.Second, nil)
+			control(t)
+			if st := s.status(t, uuid)["status"]; st != "sent" {
+				t.Errorf("want it to stay sent, it became %v", st)
+			}
+		}},
+		{"never read", "+15550000003", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "delivered", 10*time.Second, nil)
+			control(t)
+			if st := s.status(t, uuid)["status"]; st != "delivered" {
+				t.Errorf("want it to stay delivered, it became %v", st)
+			}
+		}},
+		{"rate limited twice", "+15550000004", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "read", 20*time.Second, nil)
+		}},
+		{"server error once", "+15550000005", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "read", 20*time.Second, nil)
+		}},
+		{"mismatch", "+15550000006", func(t *testing.T, uuid string) {
+			msg := s.waitStatus(t, uuid, "mismatch", 10*time.Second, nil)
+			p, ok := msg["messageStatusPayload"].(map[string]any)
+			if !ok {
+				t.Fatalf("messageStatusPayload is not an object: %s", compact(msg["messageStatusPayload"]))
+			}
+			corrected, _ := p["recipient_id"].(string)
+			if corrected == "" || corrected == "15550000006" || strings.Trim(corrected, "0123456789") != "" {
+				t.Errorf("want the corrected number (digits, not 15550000006) as recipient_id in messageStatusPayload, got %s", compact(p))
+			}
+		}},
+		{"other reserved number", "+15550000042", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "read", 10*time.Second, nil)
+		}},
+		{"written with spaces", "+1 555 000 0042", func(t *testing.T, uuid string) {
+			s.waitStatus(t, uuid, "read", 10*time.Second, nil)
+		}},
+	}
+	t.Run("numbers", func(t *testing.T) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				uuid := s.sendText(t, tc.to, "sandbox "+tc.name)
+				remember(tc.to, uuid)
+				tc.check(t, uuid)
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	// The retried numbers took the documented number of attempts, and no
+	// message was sent twice.
+	if err := s.stop(); err != nil {
+		t.Fatalf("stopping: %v", err)
+	}
+	db := openDB(t, s.dbPath())
+	for number, want := range map[string]int{"+15550000004": 3, "+15550000005": 2, "+15550000001": 1, "+15550000042": 1} {
+		var attempts, sent int
+		err := db.QueryRow(`SELECT attempts, (SELECT COUNT(*) FROM message_statuses s WHERE s.message_id = m.id AND s.status = 'sent')
+			FROM messages m WHERE uuid = ?`, uuids[number]).Scan(&attempts, &sent)
+		if err != nil {
+			t.Fatalf("%s: %v", number, err)
+		}
+		if attempts != want {
+			t.Errorf("%s: %d provider attempts, want %d", number, attempts, want)
+		}
+		if wantSent := map[bool]int{true: 0, false: 1}[number == "+15550000001"]; sent != wantSent {
+			t.Errorf("%s: %d 'sent' status rows, want %d", number, sent, wantSent)
+		}
+	}
+}
+
+// openDB opens a stopped server's SQLite database.
+func openDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestSendFields asks for the contact and the conversation in the send's
+// answer.
+func TestSendFields(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	r := s.do(t, "POST", "/v1/messages/send", s.Key,
+		`{"to": "+31 6-1234.5678", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "fields": "contact,conversation"}`)
+	enqueuedUUID(t, r)
+	msg := object(t, r.JSON(t), "message")
+	contact := object(t, msg, "contact")
+	conv := object(t, msg, "conversation")
+
+	for _, k := range []string{"uuid", "name", "phoneNumber", "avatarUrl", "createdAt", "source", "href", "conversationHref",
+		"tags", "assignedUser", "customFields", "team", "channel", "funnelId", "closedAt", "blockedAt", "note"} {
+		if _, ok := contact[k]; !ok {
+			t.Errorf("contact lacks %q: %s", k, compact(contact))
+		}
+	}
+	cuuid, _ := contact["uuid"].(string)
+	if !isUUID(cuuid) {
+		t.Errorf("contact uuid %q is not 32 lowercase hex characters", cuuid)
+	}
+	if contact["phoneNumber"] != "31612345678" {
+		t.Errorf("phoneNumber %v, want 31612345678 (E.164 digits without +)", contact["phoneNumber"])
+	}
+	if contact["source"] != "whatsapp" {
+		t.Errorf("source %v, want whatsapp", contact["source"])
+	}
+	if href, _ := contact["href"].(string); !strings.HasPrefix(href, s.URL+"/") || !strings.HasSuffix(href, cuuid) {
+		t.Errorf("contact href %q, want %s/…/%s", href, s.URL, cuuid)
+	}
+	if tags, ok := contact["tags"].([]any); !ok || len(tags) != 0 {
+		t.Errorf("tags %s, want []", compact(contact["tags"]))
+	}
+	if cf, ok := contact["customFields"].(map[string]any); !ok || len(cf) != 0 {
+		t.Errorf("customFields %s, want {}", compact(contact["customFields"]))
+	}
+	if contact["closedAt"] != nil {
+		t.Errorf("contact closedAt %v, want null", contact["closedAt"])
+	}
+	ch := object(t, contact, "channel")
+	if u, _ := ch["uuid"].(string); !isUUID(u) {
+		t.Errorf("channel uuid %q is not 32 lowercase hex characters", u)
+	}
+	want := map[string]any{"title": "sandbox", "type": "whatsapp", "main": true, "discardedAt": nil}
+	for k, v := range want {
+		if got, ok := ch[k]; !ok || got != v {
+			t.Errorf("channel %s = %s, want %s (channel %s)", k, compact(got), compact(v), compact(ch))
+		}
+	}
+
+	for _, k := range []string{"source", "href", "createdAt", "closedAt", "contact"} {
+		if _, ok := conv[k]; !ok {
+			t.Errorf("conversation lacks %q: %s", k, compact(conv))
+		}
+	}
+	href, _ := conv["href"].(string)
+	if !strings.HasPrefix(href, s.URL+"/") {
+		t.Errorf("conversation href %q, want it under %s", href, s.URL)
+	}
+	if contact["conversationHref"] != href {
+		t.Errorf("contact conversationHref %v differs from the conversation's href %q", contact["conversationHref"], href)
+	}
+	if created, _ := conv["createdAt"].(string); !isISOTime(created) {
+		t.Errorf("conversation createdAt %v, want an ISO 8601 UTC time", conv["createdAt"])
+	}
+	if conv["closedAt"] != nil {
+		t.Errorf("conversation closedAt %v, want null", conv["closedAt"])
+	}
+
+	// The same number written another way is the same contact.
+	r = s.do(t, "POST", "/v1/messages/send", s.Key,
+		`{"to": "31612345678", "from": "whatsapp", "type": "text", "content": {"text": "again"}, "fields": "contact"}`)
+	enqueuedUUID(t, r)
+	again := object(t, r.JSON(t), "message")
+	if got := object(t, again, "contact")["uuid"]; got != cuuid {
+		t.Errorf("the same number made another contact: %v, want %s", got, cuuid)
+	}
+	if _, ok := again["conversation"]; ok {
+		t.Errorf("fields=contact answered a conversation too: %s", compact(again))
+	}
+	// Without fields, neither.
+	r = s.do(t, "POST", "/v1/messages/send", s.Key, `{"to": "31612345678", "from": "whatsapp", "type": "text", "content": {"text": "plain"}}`)
+	enqueuedUUID(t, r)
+	plain := object(t, r.JSON(t), "message")
+	for _, k := range []string{"contact", "conversation"} {
+		if _, ok := plain[k]; ok {
+			t.Errorf("a send without fields answered %s: %s", k, compact(plain))
+		}
+	}
+}
+
+func isISOTime(s string) bool {
+	_, err := time.Parse("2006-01-02T15:04:05Z", s)
+	return err == nil
+}
+
+// TestDeleteMessage deletes a sent message and one that has not left yet.
+func TestDeleteMessage(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+
+	sent := s.sendText(t, "+15550000002", "to be deleted")
+	s.waitStatus(t, sent, "sent", 10*time.Second, nil)
+	r := s.do(t, "DELETE", "/v1/messages/"+sent, s.Key, "")
+	if r.Code != http.StatusNoContent || len(r.Body) != 0 {
+		t.Fatalf("DELETE of a sent message: want 204 with no body, got %d %q", r.Code, r.Body)
+	}
+	if st := s.status(t, sent)["status"]; st != "deleted" {
+		t.Errorf("after DELETE, status %v, want deleted", st)
+	}
+
+	// A message still waiting for its retry is deleted before it leaves: it
+	// is never sent, and the next message to the recipient goes.
+	waiting := s.sendText(t, "+15550000004", "deleted before it leaves")
+	r = s.do(t, "DELETE", "/v1/messages/"+waiting, s.Key, "")
+	if r.Code != http.StatusNoContent || len(r.Body) != 0 {
+		t.Fatalf("DELETE of a queued message: want 204 with no body, got %d %q", r.Code, r.Body)
+	}
+	next := s.sendText(t, "+15550000004", "after the deleted one")
+	s.waitStatus(t, next, "read", 20*time.Second, nil)
+	if st := s.status(t, waiting)["status"]; st != "deleted" {
+		t.Errorf("deleted queued message: status %v, want deleted", st)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("stopping: %v", err)
+	}
+	var n int
+	if err := openDB(t, s.dbPath()).QueryRow(`SELECT COUNT(*) FROM message_statuses s JOIN messages m ON m.id = s.message_id
+		WHERE m.uuid = ? AND s.status = 'sent'`, waiting).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the message deleted before it left was sent anyway (%d 'sent' rows)", n)
+	}
+}
+
+// TestIdempotency retries sends with an Idempotency-Key.
+func TestIdempotency(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	send := func(t *testing.T, key, body string) response {
+		t.Helper()
+		return s.do(t, "POST", "/v1/messages/send", s.Key, body, "Idempotency-Key", key)
+	}
+	body := `{"to": "+31612345601", "from": "whatsapp", "type": "text", "content": {"text": "once"}, "metadata": {"order": "42", "shop": "nl"}}`
+	reordered := `{"metadata":{"shop":"nl","order":"42"},"content":{"text":"once"},"type":"text","from":"whatsapp","to":"+31612345601"}`
+
+	t.Run("retry with the same body", func(t *testing.T) {
+		first := send(t, "order-42", body)
+		uuid := enqueuedUUID(t, first)
+		second := send(t, "order-42", body)
+		if second.Code != first.Code || string(second.Body) != string(first.Body) {
+			t.Errorf("the retry's answer differs from the first:\nfirst:  %s\nsecond: %s", first, second)
+		}
+		// Once the message has gone, a retry still answers the first answer.
+		s.waitStatus(t, uuid, "read", 10*time.Second, nil)
+		third := send(t, "order-42", reordered)
+		if third.Code != first.Code || string(third.Body) != string(first.Body) {
+			t.Errorf("a retry with the keys in another order, after the message was read, answered differently:\nfirst: %s\nretry: %s", first, third)
+		}
+		if st := s.status(t, uuid)["status"]; st != "read" {
+			t.Errorf("status %v after the retries, want read", st)
+		}
+	})
+	t.Run("same key, other body", func(t *testing.T) {
+		enqueuedUUID(t, send(t, "order-43", `{"to": "+31612345602", "from": "whatsapp", "type": "text", "content": {"text": "A"}}`))
+		r := send(t, "order-43", `{"to": "+31612345602", "from": "whatsapp", "type": "text", "content": {"text": "B"}}`)
+		wantError(t, r, http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key")
+	})
+	t.Run("concurrent retries", func(t *testing.T) {
+		b := `{"to": "+31612345603", "from": "whatsapp", "type": "text", "content": {"text": "racing"}}`
+		answers := make([]response, 8)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() {
+				r, err := s.try("POST", "/v1/messages/send", s.Key, b, "Idempotency-Key", "race-1")
+				if err != nil {
+					t.Error(err)
+				}
+				answers[i] = r
+			})
+		}
+		wg.Wait()
+		first := enqueuedUUID(t, answers[0])
+		for _, r := range answers[1:] {
+			if got := enqueuedUUID(t, r); got != first {
+				t.Errorf("concurrent sends with one Idempotency-Key made two messages: %s and %s", first, got)
+			}
+		}
+	})
+	t.Run("another key is another message", func(t *testing.T) {
+		a := enqueuedUUID(t, send(t, "k-a", `{"to": "+31612345604", "from": "whatsapp", "type": "text", "content": {"text": "x"}}`))
+		b := enqueuedUUID(t, send(t, "k-b", `{"to": "+31612345604", "from": "whatsapp", "type": "text", "content": {"text": "x"}}`))
+		if a == b {
+			t.Errorf("two keys answered one message %s", a)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	if err := s.stop(); err != nil {
+		t.Fatalf("stopping: %v", err)
+	}
+	db := openDB(t, s.dbPath())
+	for number, want := range map[string]int{"31612345601": 1, "31612345602": 1, "31612345603": 1, "31612345604": 2} {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM messages m JOIN contacts c ON c.id = m.contact_id
+			WHERE c.address = ? AND m.direction = 'out'`, number).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("%s: %d messages stored, want %d", number, n, want)
+		}
+	}
+}
+
+// wantError checks an error answer: its status, a JSON content type, its
+// code, and its field ("" for none).
+func wantError(t testing.TB, r response, status int, code, field string) map[string]any {
+	t.Helper()
+	if r.Code != status {
+		t.Errorf("want %d %s, got %s", status, code, r)
+		return nil
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("error answer's Content-Type %q, want application/json", ct)
+	}
+	e := object(t, r.JSON(t), "error")
+	if e["code"] != code {
+		t.Errorf("error code %v, want %s (%s)", e["code"], code, r)
+	}
+	if msg, _ := e["message"].(string); msg == "" {
+		t.Errorf("error without a message: %s", r)
+	}
+	if got, _ := e["field"].(string); got != field {
+		t.Errorf("error field %q, want %q (%s)", got, field, r)
+	}
+	return e
+}
+
+func phoneNumber(i int) string { return fmt.Sprintf("+316123456%02d", i) }

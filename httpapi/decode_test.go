@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/carillon/carillon"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		body  string
+		code  carillon.ErrorCode
+		field string
+	}{
+		{"empty body reads as {}", "", "", ""},
+		{"whitespace reads as {}", "  \n", "", ""},
+		{"object", `{"to":"+31612345678","unknown":1}`, "", ""},
+		{"broken", `{"to":`, carillon.CodeMalformedJSON, ""},
+		{"syntax", `{"to" "x"}`, carillon.CodeMalformedJSON, ""},
+		{"array", `[1,2]`, carillon.CodeMalformedJSON, ""},
+		{"trailing data", `{"to":"x"} {"to":"y"}`, carillon.CodeMalformedJSON, ""},
+		{"number for a string", `{"to":31612345678}`, carillon.CodeInvalidParameter, "to"},
+		{"string for an object", `{"content":"hi"}`, carillon.CodeInvalidParameter, "content"},
+		{"nested wrong type", `{"content":{"text":5}}`, carillon.CodeInvalidParameter, "content.text"},
+		{"array of numbers", `{"template_values":[1]}`, carillon.CodeInvalidParameter, "template_values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b sendBody
+			err := decodeJSON([]byte(tt.body), &b)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("decode: %v", err)
+				}
+				return
+			}
+			e, ok := carillon.AsError(err)
+			if !ok || e.Code != tt.code || e.Field != tt.field {
+				t.Fatalf("error = %v; want %s field %q", err, tt.code, tt.field)
+			}
+		})
+	}
+}
+
+func TestBodyHashIgnoresFormatting(t *testing.T) {
+	t.Parallel()
+	a := bodyHash([]byte(`{"to":"+31612345678","from":"whatsapp","content":{"text":"hi"}}`))
+	b := bodyHash([]byte("{\n \"from\": \"whatsapp\", \"content\": {\"text\": \"hi\"}, \"to\": \"+31612345678\"\n}"))
+	c := bodyHash([]byte(`{"to":"+31612345678","from":"whatsapp","content":{"text":"hi!"}}`))
+	if a != b || a == c {
+		t.Fatalf("hashes: same body %v, different body %v", a == b, a == c)
+	}
+}
+
+func TestStatusOfEveryCode(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[carillon.ErrorCode]int{
+		carillon.CodeUnauthorized: 401, carillon.CodeMalformedJSON: 400, carillon.CodeNotFound: 404,
+		carillon.CodeRateLimited: 429, carillon.CodeInvalidParameter: 422, carillon.CodeOutsideWindow: 422,
+		carillon.CodeIdempotencyKeyReused: 422, carillon.CodeAlreadyExists: 422, carillon.CodeNotSupported: 422,
+		carillon.CodeInternal: http.StatusInternalServerError,
+	} {
+		if got := statusOf(code); got != want {
+			t.Errorf("statusOf(%s) = %d, want %d", code, got, want)
+		}
+	}
+}
+
+// FuzzDecodeSend checks that no body makes the send decoder panic, and that
+// every refusal is a client error.
+func FuzzDecodeSend(f *testing.F) {
+	for _, s := range []string{``, `{}`, `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"hi"}}`,
+		`{"metadata":{"a":"b"},"template_values":["x"]}`, `[`, `{"content":null}`, `{"to":1e400}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var b sendBody
+		err := decodeJSON(body, &b)
+		if err == nil {
+			_ = b.request()
+			return
+		}
+		e, ok := carillon.AsError(err)
+		if !ok || statusOf(e.Code) >= 500 || statusOf(e.Code) < 400 {
+			t.Fatalf("decodeJSON(%q) = %v: not a client error", body, err)
+		}
+	})
+}

@@ -1,0 +1,442 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
+)
+
+// recordingDispatcher remembers the messages handed to the pipeline.
+type recordingDispatcher struct {
+	mu   sync.Mutex
+	msgs []carillon.Message
+}
+
+func (d *recordingDispatcher) Enqueue(m carillon.Message) {
+	d.mu.Lock()
+	d.msgs = append(d.msgs, m)
+	d.mu.Unlock()
+}
+
+func (d *recordingDispatcher) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.msgs)
+}
+
+type fixture struct {
+	svc     *service.Service
+	db      *store.DB
+	disp    *recordingDispatcher
+	p       service.Principal
+	sandbox carillon.Channel
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
+	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test"})
+	t.Cleanup(func() { svc.Close(); db.Close() })
+	disp := &recordingDispatcher{}
+	svc.SetDispatcher(disp)
+	_, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	if err != nil || !created || secret == "" {
+		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)
+	}
+	p, err := svc.Authenticate(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, db: db, disp: disp, p: p, sandbox: ch}
+}
+
+func text(to, body string) service.SendRequest {
+	return service.SendRequest{To: to, From: "whatsapp", Type: "text", Content: &carillon.Content{Text: body}}
+}
+
+func wantCode(t *testing.T, err error, code carillon.ErrorCode, field string) {
+	t.Helper()
+	e, ok := carillon.AsError(err)
+	if !ok || e.Code != code || e.Field != field {
+		t.Fatalf("error = %v; want code %s field %q", err, code, field)
+	}
+}
+
+func TestSendCreatesContactAndQueuesMessage(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	res, err := f.svc.Send(ctx, f.p, text("+31 6 1234 5678", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Message.Status != carillon.StatusEnqueued || res.Message.SendState != carillon.SendQueued {
+		t.Fatalf("message = %+v", res.Message)
+	}
+	if res.Contact.Address != "31612345678" || !res.Contact.ConversationOpen() {
+		t.Fatalf("contact = %+v", res.Contact)
+	}
+	if f.disp.count() != 1 {
+		t.Fatalf("dispatched %d messages, want 1", f.disp.count())
+	}
+	// A second send reuses the contact.
+	res2, err := f.svc.Send(ctx, f.p, text("31612345678", "again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Contact.ID != res.Contact.ID {
+		t.Fatalf("second send made another contact")
+	}
+	stored, err := f.db.MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID)
+	if err != nil || stored.Content.Text != "hello" || stored.Owner != "test-instance" {
+		t.Fatalf("stored = %+v, %v", stored, err)
+	}
+}
+
+func TestSendValidation(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	long := string(bytes.Repeat([]byte("k"), 51))
+	tests := []struct {
+		name  string
+		req   service.SendRequest
+		code  carillon.ErrorCode
+		field string
+	}{
+		{"no from", service.SendRequest{To: "+31612345678", Type: "text", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "from"},
+		{"bad from", service.SendRequest{To: "+31612345678", From: "sms", Type: "text", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "from"},
+		{"no to", service.SendRequest{From: "whatsapp", Type: "text", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "to"},
+		{"bad number", text("+31 6 12", "x"), carillon.CodeInvalidParameter, "to"},
+		{"reserved number needs sandbox", text("+1555000000", "x"), carillon.CodeInvalidParameter, "to"},
+		{"no type", service.SendRequest{To: "+31612345678", From: "whatsapp", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "type"},
+		{"unknown type", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "fax", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "type"},
+		{"no content", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "text"}, carillon.CodeInvalidParameter, "content"},
+		{"empty text", text("+31612345678", " "), carillon.CodeInvalidParameter, "content.text"},
+		{"media without url", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "image", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "content.url"},
+		{"media with relative url", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "image", Content: &carillon.Content{URL: "/a.png"}}, carillon.CodeInvalidParameter, "content.url"},
+		{"no telegram channel", service.SendRequest{To: "12345", From: "telegram", Type: "text", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "from"},
+		{"unknown channel", func() service.SendRequest { r := text("+31612345678", "x"); r.ChannelUUID = carillon.NewUUID(); return r }(), carillon.CodeInvalidParameter, "channel_uuid"},
+		{"metadata key too long", func() service.SendRequest { r := text("+31612345678", "x"); r.Metadata = map[string]any{long: "v"}; return r }(), carillon.CodeInvalidParameter, "metadata"},
+		{"metadata not a string", func() service.SendRequest { r := text("+31612345678", "x"); r.Metadata = map[string]any{"k": 1.0}; return r }(), carillon.CodeInvalidParameter, "metadata"},
+		{"unknown fields", func() service.SendRequest { r := text("+31612345678", "x"); r.Fields = "contact,bogus"; return r }(), carillon.CodeInvalidParameter, "fields"},
+		{"bad bot status", func() service.SendRequest { r := text("+31612345678", "x"); r.BotStatus = "on"; return r }(), carillon.CodeInvalidParameter, "bot_status"},
+		{"template not yet", func() service.SendRequest { r := text("+31612345678", "x"); r.TemplateUUID = "t"; return r }(), carillon.CodeNotSupported, "template_uuid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Send(context.Background(), f.p, tt.req)
+			wantCode(t, err, tt.code, tt.field)
+		})
+	}
+	md := map[string]any{}
+	for i := range 11 {
+		md[string(rune('a'+i))] = "v"
+	}
+	r := text("+31612345678", "x")
+	r.Metadata = md
+	_, err := f.svc.Send(context.Background(), f.p, r)
+	wantCode(t, err, carillon.CodeInvalidParameter, "metadata")
+	if f.disp.count() != 0 {
+		t.Fatalf("a refused send was dispatched")
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	r := text("+31612345678", "once")
+	r.IdempotencyKey, r.RequestHash = "order-42", "hash-a"
+	first, err := f.svc.Send(ctx, f.p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.svc.Send(ctx, f.p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Message.UUID != first.Message.UUID || !again.Replayed || again.Message.Status != carillon.StatusEnqueued {
+		t.Fatalf("retry = %+v; want the first answer replayed", again.Message)
+	}
+	if f.disp.count() != 1 {
+		t.Fatalf("dispatched %d, want 1", f.disp.count())
+	}
+	r.RequestHash = "hash-b"
+	_, err = f.svc.Send(ctx, f.p, r)
+	wantCode(t, err, carillon.CodeIdempotencyKeyReused, "Idempotency-Key")
+}
+
+func TestIdempotencyUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var wg sync.WaitGroup
+	uuids := make([]string, 20)
+	for i := range uuids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := text("+31612345678", "once")
+			r.IdempotencyKey, r.RequestHash = "same", "h"
+			res, err := f.svc.Send(context.Background(), f.p, r)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			uuids[i] = res.Message.UUID
+		}()
+	}
+	wg.Wait()
+	for _, u := range uuids {
+		if u != uuids[0] {
+			t.Fatalf("concurrent retries made several messages: %v", uuids)
+		}
+	}
+	if f.disp.count() != 1 {
+		t.Fatalf("dispatched %d, want 1", f.disp.count())
+	}
+}
+
+func TestWindowEnforced(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	now := time.Now()
+	ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: f.p.Account.ID, Title: "strict", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Settings: map[string]string{"window": "enforced"}, CreatedAt: now, UpdatedAt: now}
+	if err := f.db.CreateChannel(ctx, &ch); err != nil {
+		t.Fatal(err)
+	}
+	r := text("+31612345678", "hi")
+	r.ChannelUUID = ch.UUID
+	_, err := f.svc.Send(ctx, f.p, r)
+	wantCode(t, err, carillon.CodeOutsideWindow, "to")
+	// The refusal wrote nothing: no contact was made.
+	if _, err := f.db.ContactByAddress(ctx, ch.ID, "31612345678"); !errors.Is(err, carillon.ErrNotFound) {
+		t.Fatalf("a refused send left a contact: %v", err)
+	}
+	if _, err := f.svc.SandboxInbound(ctx, f.p, "+31612345678", "hello?", ch.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Send(ctx, f.p, r); err != nil {
+		t.Fatalf("send inside the window: %v", err)
+	}
+	// The default sandbox channel's window is open.
+	if _, err := f.svc.Send(ctx, f.p, text("+31612345670", "hi")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReceiptsMoveForwardOnly(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	res, err := f.svc.Send(ctx, f.p, text("+31612345678", "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Message
+	receipt := func(st carillon.Status) {
+		t.Helper()
+		payload, _ := json.Marshal(map[string]string{"status": string(st)})
+		found, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: st, Payload: payload})
+		if err != nil || !found {
+			t.Fatalf("ApplyReceipt(%s) = %v, %v", st, found, err)
+		}
+	}
+	// delivered before sent was recorded: sent is implied.
+	receipt(carillon.StatusDelivered)
+	if _, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	receipt(carillon.StatusRead)
+	receipt(carillon.StatusDelivered) // late
+	got, err := f.db.MessageByUUID(ctx, f.p.Account.ID, m.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != carillon.StatusRead || got.ExternalID != "wamid.1" || got.SendState != carillon.SendDone {
+		t.Fatalf("message = status %s external %q state %s", got.Status, got.ExternalID, got.SendState)
+	}
+	if string(got.StatusPayload) != `{"status":"read"}` {
+		t.Fatalf("payload = %s", got.StatusPayload)
+	}
+	hist, err := f.db.StatusHistory(ctx, got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, h := range hist {
+		s := string(h.Status)
+		if !h.Applied {
+			s += "(kept)"
+		}
+		seq = append(seq, s)
+	}
+	want := []string{"sent", "delivered", "sent(kept)", "read", "delivered(kept)"}
+	if len(seq) != len(want) {
+		t.Fatalf("history = %v, want %v", seq, want)
+	}
+	for i := range want {
+		if seq[i] != want[i] {
+			t.Fatalf("history = %v, want %v", seq, want)
+		}
+	}
+}
+
+func TestRecordOutcome(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	send := func() carillon.Message {
+		res, err := f.svc.Send(ctx, f.p, text("+31612345678", "hi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Message
+	}
+	t.Run("transient then retry", func(t *testing.T) {
+		m := send()
+		m.Attempts = 1
+		retryAt := time.Now().Add(time.Second).Truncate(time.Millisecond)
+		got, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Code: "130429", Title: "Rate limit hit"}, RetryAt: retryAt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != carillon.StatusEnqueued || got.SendState != carillon.SendQueued || got.Attempts != 1 || !got.NextAttemptAt.Equal(retryAt) {
+			t.Fatalf("after a transient error: %+v", got)
+		}
+	})
+	t.Run("permanent", func(t *testing.T) {
+		m := send()
+		m.Attempts = 1
+		got, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "131026", Title: "Message undeliverable"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != carillon.StatusFailed || got.SendState != carillon.SendDone {
+			t.Fatalf("after a permanent error: %+v", got)
+		}
+		var payload struct {
+			Errors []struct{ Code, Title string } `json:"errors"`
+		}
+		if err := json.Unmarshal(got.StatusPayload, &payload); err != nil || len(payload.Errors) != 1 || payload.Errors[0].Code != "131026" {
+			t.Fatalf("payload = %s", got.StatusPayload)
+		}
+	})
+}
+
+func TestDeleteMessage(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	res, err := f.svc.Send(ctx, f.p, text("+31612345678", "secret plans"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeleteMessage(ctx, f.p, res.Message.UUID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.db.MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID)
+	if got.Status != carillon.StatusDeleted || got.Content.Text != "" || got.SendState != carillon.SendDone {
+		t.Fatalf("after delete: %+v", got)
+	}
+	wantCode(t, f.svc.DeleteMessage(ctx, f.p, carillon.NewUUID()), carillon.CodeNotFound, "")
+}
+
+func TestReceiveStoresOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	in := carillon.InboundMessage{ChannelID: f.sandbox.ID, From: "31612345678", ProfileName: "Ana", ExternalID: "wamid.in.1",
+		Type: "text", Content: carillon.Content{Text: "hi"}}
+	a, err := f.svc.Receive(ctx, f.sandbox, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.Receive(ctx, f.sandbox, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.UUID != b.UUID {
+		t.Fatal("the same inbound message was stored twice")
+	}
+	c, err := f.db.ContactByAddress(ctx, f.sandbox.ID, "31612345678")
+	if err != nil || c.Name != "Ana" || !c.InWindow(time.Now()) || !c.ConversationOpen() {
+		t.Fatalf("contact = %+v, %v", c, err)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	secret, key, err := f.svc.CreateKey(ctx, f.p.Account.ID, "ci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secret) < len(service.KeyPrefix)+32 || key.Hash == secret || key.Prefix != secret[:len(key.Prefix)] {
+		t.Fatalf("key = %+v", key)
+	}
+	if _, err := f.svc.Authenticate(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateKey(ctx, f.p.Account.ID, "ci", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.RevokeKey(ctx, f.p.Account.ID, "ci")
+	wantCode(t, err, carillon.CodeConflict, "")
+	if _, err := f.svc.RevokeKey(ctx, f.p.Account.ID, key.Prefix); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Authenticate(ctx, secret)
+	wantCode(t, err, carillon.CodeUnauthorized, "")
+	_, err = f.svc.Authenticate(ctx, "crln_nope")
+	wantCode(t, err, carillon.CodeUnauthorized, "")
+	_, _, err = f.svc.CreateKey(ctx, f.p.Account.ID, "for-ana", "ana@example.com")
+	wantCode(t, err, carillon.CodeInvalidParameter, "user")
+}
+
+func TestConcurrentSendsAllCommit(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 300)
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			to := []string{"+31612345678", "+31612345679", "+15550000042"}[i%3]
+			_, err := f.svc.Send(context.Background(), f.p, text(to, "hi"))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := f.db.CountQueued(context.Background())
+	if err != nil || n != 300 || f.disp.count() != 300 {
+		t.Fatalf("queued %d (%v), dispatched %d; want 300", n, err, f.disp.count())
+	}
+}
