@@ -133,9 +133,21 @@ func TestSendValidation(t *testing.T) {
 		{"media without url", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "image", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "content.url"},
 		{"media with relative url", service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "image", Content: &carillon.Content{URL: "/a.png"}}, carillon.CodeInvalidParameter, "content.url"},
 		{"no telegram channel", service.SendRequest{To: "12345", From: "telegram", Type: "text", Content: &carillon.Content{Text: "x"}}, carillon.CodeInvalidParameter, "from"},
-		{"unknown channel", func() service.SendRequest { r := text("+31612345678", "x"); r.ChannelUUID = carillon.NewUUID(); return r }(), carillon.CodeInvalidParameter, "channel_uuid"},
-		{"metadata key too long", func() service.SendRequest { r := text("+31612345678", "x"); r.Metadata = map[string]any{long: "v"}; return r }(), carillon.CodeInvalidParameter, "metadata"},
-		{"metadata not a string", func() service.SendRequest { r := text("+31612345678", "x"); r.Metadata = map[string]any{"k": 1.0}; return r }(), carillon.CodeInvalidParameter, "metadata"},
+		{"unknown channel", func() service.SendRequest {
+			r := text("+31612345678", "x")
+			r.ChannelUUID = carillon.NewUUID()
+			return r
+		}(), carillon.CodeInvalidParameter, "channel_uuid"},
+		{"metadata key too long", func() service.SendRequest {
+			r := text("+31612345678", "x")
+			r.Metadata = map[string]any{long: "v"}
+			return r
+		}(), carillon.CodeInvalidParameter, "metadata"},
+		{"metadata not a string", func() service.SendRequest {
+			r := text("+31612345678", "x")
+			r.Metadata = map[string]any{"k": 1.0}
+			return r
+		}(), carillon.CodeInvalidParameter, "metadata"},
 		{"unknown fields", func() service.SendRequest { r := text("+31612345678", "x"); r.Fields = "contact,bogus"; return r }(), carillon.CodeInvalidParameter, "fields"},
 		{"bad bot status", func() service.SendRequest { r := text("+31612345678", "x"); r.BotStatus = "on"; return r }(), carillon.CodeInvalidParameter, "bot_status"},
 		{"template not yet", func() service.SendRequest { r := text("+31612345678", "x"); r.TemplateUUID = "t"; return r }(), carillon.CodeNotSupported, "template_uuid"},
