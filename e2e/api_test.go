@@ -171,6 +171,9 @@ func TestErrorAnswers(t *testing.T) {
 		sendCase("unknown_channel_uuid", text(`, "channel_uuid": "0123456789abcdef0123456789abcdef"`), 422, "invalid_parameter", "channel_uuid"),
 		sendCase("template_uuid", text(`, "template_uuid": "0123456789abcdef0123456789abcdef", "optin_contact": true`), 422, "not_supported", "template_uuid"),
 		sendCase("bot_status_unknown", text(`, "bot_status": "bot_pause"`), 422, "invalid_parameter", "bot_status"),
+		sendCase("bsuid_too_long", `{"bsuid": "`+strings.Repeat("b", 129)+`", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "bsuid"),
+		sendCase("text_too_long", `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": "`+strings.Repeat("é", 4097)+`"}}`, 422, "invalid_parameter", "content.text"),
+		sendCase("no_channel_of_that_type", `{"to": "+31612345678", "from": "telegram", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "from"),
 		sendCase("idempotency_key_too_long", text(""), 422, "invalid_parameter", "Idempotency-Key", "Idempotency-Key", strings.Repeat("k", 256)),
 		{name: "status_unknown_uuid", method: "GET", path: "/v1/messages/status/0123456789abcdef0123456789abcdef", status: 404, code: "not_found"},
 		{name: "delete_unknown_uuid", method: "DELETE", path: "/v1/messages/0123456789abcdef0123456789abcdef", status: 404, code: "not_found"},
@@ -358,4 +361,111 @@ func TestSandboxInbound(t *testing.T) {
 			t.Errorf("status of an unknown message: want exit 1 naming not_found, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
 		}
 	})
+}
+
+// TestFirstStart checks what serve prints: the first API key alone on
+// standard output on a fresh store, nothing on a restart; and that a second
+// serve on the same data folder is refused.
+func TestFirstStart(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	if out := s.stdout.String(); out != s.Key+"\n" {
+		t.Errorf("standard output of the first start is %q, want the key alone on one line", out)
+	}
+
+	second := carillon(t, nil, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data", s.data)
+	if second.Code != 1 || !strings.Contains(second.Stderr, "another carillon serve") {
+		t.Errorf("a second serve on the same data folder: want exit 1 naming the running one, got exit %d\nstderr: %s", second.Code, second.Stderr)
+	}
+
+	if err := s.stop(); err != nil {
+		t.Fatalf("SIGTERM: want exit status 0, got %v", err)
+	}
+	s.restart()
+	if r := s.do(t, "GET", "/v1/auth/me", s.Key, ""); r.Code != http.StatusOK {
+		t.Errorf("after a restart, the first key is refused: %s", r)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("SIGTERM: want exit status 0, got %v", err)
+	}
+	if out := s.stdout.String(); out != "" {
+		t.Errorf("a restart printed %q on standard output, want nothing (the key is printed once)", out)
+	}
+}
+
+// TestKeyBeforeFirstStart makes a key with carillon keys create on an empty
+// data folder, then starts serve there: the store is set up once, serve
+// prints no key, and the key made before works.
+func TestKeyBeforeFirstStart(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, t.TempDir())
+	key := s.createKey(t, "provisioned")
+	s.start(false)
+	if out := s.stdout.String(); out != "" {
+		t.Errorf("serve on a store set up by keys create printed %q on standard output, want nothing", out)
+	}
+	r := s.do(t, "GET", "/v1/auth/me", key, "")
+	if r.Code != http.StatusOK || r.JSON(t)["api_key"] != "provisioned" {
+		t.Fatalf("the key made before the first start: %s", r)
+	}
+	s.Key = key
+	s.waitStatus(t, s.sendText(t, "+31612345678", "provisioned"), "read", 10*time.Second, nil)
+}
+
+// TestTenantIsolation makes a second account with carillon accounts create
+// while the server runs: its key sees none of the first account's messages,
+// and Idempotency-Keys are per account.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	res := s.admin(t, []string{"accounts", "create"}, "--name", "acme")
+	if res.Code != 0 {
+		t.Fatalf("accounts create: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+	other := strings.TrimSpace(lines[len(lines)-1])
+	if !strings.HasPrefix(other, "crln_") {
+		t.Fatalf("accounts create: no key on the last line of %q", res.Stdout)
+	}
+
+	body := `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": "mine"}}`
+	mine := enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", s.Key, body, "Idempotency-Key", "shared-key"))
+	msg := s.waitStatus(t, mine, "read", 10*time.Second, nil)
+	external := ""
+	if p, ok := msg["messageStatusPayload"].(map[string]any); ok {
+		external, _ = p["id"].(string)
+	}
+
+	wantError(t, s.do(t, "GET", "/v1/messages/status/"+mine, other, ""), http.StatusNotFound, "not_found", "")
+	wantError(t, s.do(t, "DELETE", "/v1/messages/"+mine, other, ""), http.StatusNotFound, "not_found", "")
+	if external != "" {
+		wantError(t, s.do(t, "DELETE", "/v1/messages/"+external, other, ""), http.StatusNotFound, "not_found", "")
+	}
+	if st := s.status(t, mine)["status"]; st != "read" {
+		t.Errorf("another account's DELETE changed the message: status %v", st)
+	}
+
+	theirs := enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", other, body, "Idempotency-Key", "shared-key"))
+	if theirs == mine {
+		t.Fatalf("an Idempotency-Key of one account replayed another account's message %s", mine)
+	}
+	wantError(t, s.do(t, "GET", "/v1/messages/status/"+theirs, s.Key, ""), http.StatusNotFound, "not_found", "")
+	r := s.do(t, "GET", "/v1/messages/status/"+theirs, other, "")
+	if r.Code != http.StatusOK {
+		t.Errorf("the second account cannot read its own message: %s", r)
+	}
+	if me := s.do(t, "GET", "/v1/auth/me", other, ""); me.Code != http.StatusOK {
+		t.Errorf("the second account's key: %s", me)
+	}
+
+	// The provider's id of a message deletes it too.
+	if external == "" {
+		t.Fatalf("the read message's messageStatusPayload has no provider id: %s", compact(msg))
+	}
+	if r := s.do(t, "DELETE", "/v1/messages/"+external, s.Key, ""); r.Code != http.StatusNoContent {
+		t.Errorf("DELETE by the provider's id %s: want 204, got %s", external, r)
+	}
+	if st := s.status(t, mine)["status"]; st != "deleted" {
+		t.Errorf("after DELETE by the provider's id: status %v, want deleted", st)
+	}
 }

@@ -103,6 +103,7 @@ type server struct {
 	exited  chan struct{} // closed when the current process has exited
 	exitErr error
 	stderr  *syncBuffer // every run's standard error, one after the other
+	stdout  *syncBuffer // the current run's standard output
 	runs    int
 }
 
@@ -111,8 +112,16 @@ type server struct {
 // process is stopped when the test ends.
 func startServer(t testing.TB, extraArgs ...string) *server {
 	t.Helper()
+	s := newServer(t, t.TempDir(), extraArgs...)
+	s.start(true)
+	return s
+}
+
+// newServer returns a server on the data folder dir, not started yet.
+func newServer(t testing.TB, dir string, extraArgs ...string) *server {
+	t.Helper()
 	s := &server{
-		t: t, data: t.TempDir(), args: extraArgs, stderr: &syncBuffer{},
+		t: t, data: dir, args: extraArgs, stderr: &syncBuffer{},
 		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			Proxy: nil, MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second,
 		}},
@@ -124,7 +133,6 @@ func startServer(t testing.TB, extraArgs ...string) *server {
 			t.Logf("carillon serve standard error (last 64 KiB):\n%s", tail(s.stderr.String(), 64<<10))
 		}
 	})
-	s.start(true)
 	return s
 }
 
@@ -182,6 +190,7 @@ func (s *server) tryStart(wantKey bool) error {
 	stdout := &syncBuffer{}
 	cmd.Stdout = stdout
 	s.mu.Lock()
+	s.stdout = stdout
 	s.runs++
 	fmt.Fprintf(s.stderr, "--- run %d: carillon %s\n", s.runs, strings.Join(args, " "))
 	s.mu.Unlock()

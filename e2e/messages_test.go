@@ -436,3 +436,70 @@ func wantError(t testing.TB, r response, status int, code, field string) map[str
 }
 
 func phoneNumber(i int) string { return fmt.Sprintf("+316123456%02d", i) }
+
+// TestSendAccepts sends valid requests at the edges of the contract: each
+// is accepted and read.
+func TestSendAccepts(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	pairs := make([]string, 10)
+	for i := range pairs {
+		pairs[i] = fmt.Sprintf(`"%s%02d": "%s"`, strings.Repeat("k", 48), i, strings.Repeat("v", 500))
+	}
+	cases := []struct {
+		name, body string
+		headers    []string
+	}{
+		{"unknown fields are ignored", `{"to": "+31612345610", "from": "whatsapp", "type": "text", "content": {"text": "hi", "emoji": true}, "colour": "blue"}`, nil},
+		{"number without +", `{"to": "31612345611", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, nil},
+		{"number with punctuation", `{"to": "+31 (6) 1234-56.12", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, nil},
+		{"to wins over bsuid", `{"to": "+31612345613", "bsuid": "NL.1234567890", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, nil},
+		{"bsuid only", `{"bsuid": "NL.9876543210", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, nil},
+		{"image with caption", `{"to": "+31612345614", "from": "whatsapp", "type": "image", "content": {"url": "https://example.com/cat.png", "text": "a cat"}}`, nil},
+		{"document", `{"to": "+31612345615", "from": "whatsapp", "type": "document", "content": {"url": "http://example.com/invoice.pdf"}}`, nil},
+		{"audio", `{"to": "+31612345616", "from": "whatsapp", "type": "audio", "content": {"url": "https://example.com/a.ogg"}}`, nil},
+		{"video", `{"to": "+31612345617", "from": "whatsapp", "type": "video", "content": {"url": "https://example.com/v.mp4"}}`, nil},
+		{"longest text", `{"to": "+31612345618", "from": "whatsapp", "type": "text", "content": {"text": "` + strings.Repeat("é", 4096) + `"}}`, nil},
+		{"largest metadata", `{"to": "+31612345619", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "metadata": {` + strings.Join(pairs, ", ") + `}}`, nil},
+		{"empty metadata", `{"to": "+31612345620", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "metadata": {}}`, nil},
+		{"null metadata", `{"to": "+31612345621", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "metadata": null}`, nil},
+		{"longest Idempotency-Key", `{"to": "+31612345622", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, []string{"Idempotency-Key", strings.Repeat("k", 255)}},
+		{"bot status", `{"to": "+31612345623", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "bot_status": "bot_start"}`, nil},
+		{"channel_uuid of the main channel", "", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := tc.body
+			if body == "" {
+				r := s.do(t, "POST", "/v1/messages/send", s.Key, `{"to": "+31612345624", "from": "whatsapp", "type": "text", "content": {"text": "hi"}, "fields": "contact"}`)
+				enqueuedUUID(t, r)
+				ch := object(t, object(t, object(t, r.JSON(t), "message"), "contact"), "channel")
+				body = `{"to": "+31612345624", "from": "whatsapp", "type": "text", "content": {"text": "again"}, "channel_uuid": "` + ch["uuid"].(string) + `"}`
+			}
+			uuid := enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", s.Key, body, tc.headers...))
+			s.waitStatus(t, uuid, "read", 10*time.Second, nil)
+		})
+	}
+}
+
+// TestSendMaxAttempts lowers send-max-attempts: a message whose attempts
+// all fail with transient errors fails with the last error.
+func TestSendMaxAttempts(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--send-max-attempts", "2")
+	msg := s.waitStatus(t, s.sendText(t, "+15550000004", "gives up"), "failed", 20*time.Second, nil)
+	p, _ := msg["messageStatusPayload"].(map[string]any)
+	errs, _ := p["errors"].([]any)
+	var code any
+	if len(errs) > 0 {
+		if e, ok := errs[0].(map[string]any); ok {
+			code = e["code"]
+		}
+	}
+	if fmt.Sprint(code) != "130429" {
+		t.Errorf("want the last error (the rate limit, code 130429) in messageStatusPayload, got %s", compact(msg["messageStatusPayload"]))
+	}
+	// One that succeeds on its second attempt is not affected.
+	s.waitStatus(t, s.sendText(t, "+15550000005", "second time lucky"), "read", 20*time.Second, nil)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/phone"
@@ -105,7 +106,7 @@ func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, c
 	if strings.TrimSpace(text) == "" {
 		return carillon.Message{}, carillon.Invalid("text", "text is required")
 	}
-	if len(text) > maxTextLength*4 {
+	if utf8.RuneCountInString(text) > maxTextLength {
 		return carillon.Message{}, carillon.Invalid("text", "text is longer than %d characters", maxTextLength)
 	}
 	digits, err := phone.Normalize(from, true)
@@ -177,8 +178,11 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 			if o.Result.ExternalID != "" {
 				m.ExternalID = o.Result.ExternalID
 			}
-			if _, err := s.advance(ctx, q, &m, carillon.StatusSent, o.Result.Payload, now); err != nil {
-				return err
+			// A receipt that came first already recorded "sent".
+			if len(carillon.Advance(m.Status, carillon.StatusSent)) > 0 {
+				if _, err := s.advance(ctx, q, &m, carillon.StatusSent, o.Result.Payload, now); err != nil {
+					return err
+				}
 			}
 		case o.RetryAt.IsZero():
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()

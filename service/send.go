@@ -59,9 +59,12 @@ const (
 	maxBSUIDLength      = 128
 	maxTelegramChatID   = 64
 	supportedSendTypes  = "text, image, document, audio, video"
-	unsupportedAsOfNow  = "location contacts interactive buttons lists"
 	templatesNotYetHere = "templates, users and teams arrive with the account resources API"
 )
+
+// laterSendTypes are message types of Callbell's API that carillon does not
+// send yet: they answer not_supported rather than invalid_parameter.
+var laterSendTypes = map[string]bool{"location": true, "contacts": true, "interactive": true, "buttons": true, "list": true, "lists": true}
 
 // parseFields reads the fields parameter: comma-separated contact and
 // conversation.
@@ -125,7 +128,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 		return nil, false, false, carillon.Invalid("type", "type is required: one of %s", supportedSendTypes)
 	case carillon.TypeText, carillon.TypeImage, carillon.TypeDocument, carillon.TypeAudio, carillon.TypeVideo:
 	default:
-		if strings.Contains(unsupportedAsOfNow, r.Type) {
+		if laterSendTypes[r.Type] {
 			return nil, false, false, &carillon.Error{Code: carillon.CodeNotSupported, Field: "type", Message: fmt.Sprintf("type %q is not supported yet: use one of %s", r.Type, supportedSendTypes)}
 		}
 		return nil, false, false, carillon.Invalid("type", "unknown type %q: use one of %s", r.Type, supportedSendTypes)
@@ -145,7 +148,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 			return nil, false, false, carillon.Invalid("content.text", "content.text is required for a text message")
 		}
 	} else if !validMediaURL(r.Content.URL) {
-		return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a %s message", r.Type)
+		return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a message of type %s", r.Type)
 	}
 	if utf8.RuneCountInString(r.Content.Text) > maxTextLength {
 		return nil, false, false, carillon.Invalid("content.text", "content.text is longer than %d characters", maxTextLength)

@@ -119,6 +119,9 @@ func (s *Service) account(ctx context.Context, id int64) (carillon.Account, erro
 // internal wraps an unexpected error from below: it is logged, and the
 // caller answers with a generic message.
 func (s *Service) internal(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if _, ok := carillon.AsError(err); ok {
 		return err
 	}

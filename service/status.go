@@ -93,7 +93,10 @@ func (s *Service) advance(ctx context.Context, q carillon.Queries, m *carillon.M
 	if payload != nil {
 		m.StatusPayload = payload
 	}
-	if next.Final() && m.SendState == carillon.SendQueued {
+	if m.SendState == carillon.SendQueued {
+		// Any report past enqueued proves the provider has the message
+		// (a receipt may arrive before the send's own answer is
+		// recorded): sending it again would be a duplicate.
 		m.SendState = carillon.SendDone
 	}
 	m.UpdatedAt = now

@@ -12,8 +12,9 @@ import (
 
 // checkSettingsSealed writes channel settings holding secrets through s and
 // checks, with column (which reads a channel's raw settings column), that no
-// secret is stored in plain text, nor merely encoded.
-func checkSettingsSealed(t *testing.T, s carillon.Store, column func(id int64) string) {
+// secret is stored in plain text, nor merely encoded. It returns the
+// channel's id.
+func checkSettingsSealed(t *testing.T, s carillon.Store, column func(id int64) string) (channelID int64) {
 	t.Helper()
 	ctx := context.Background()
 	const secret, secret2 = "EAAG-very-secret-token-0123456789", "rotated-secret-9876543210"
@@ -60,6 +61,7 @@ func checkSettingsSealed(t *testing.T, s carillon.Store, column func(id int64) s
 	if got.Settings["access_token"] != secret2 {
 		t.Errorf("settings read back: %v", got.Settings)
 	}
+	return ch.ID
 }
 
 // checkReadyBehind forgets the newest migration in table, through raw, and

@@ -32,7 +32,10 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 		}
 		return "file:" + file + "?" + v.Encode()
 	}
-	writer, err := sql.Open("sqlite", dsn("journal_mode(WAL)", "synchronous(FULL)")+"&_txlock=immediate")
+	// A large page cache keeps hot index pages out of read system calls;
+	// synchronous(FULL) makes every commit durable.
+	cache := []string{"cache_size(-65536)"}
+	writer, err := sql.Open("sqlite", dsn(append(cache, "journal_mode(WAL)", "synchronous(FULL)")...)+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +52,7 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", file, err)
 	}
-	reader, err := sql.Open("sqlite", dsn("query_only(1)"))
+	reader, err := sql.Open("sqlite", dsn(append(cache, "query_only(1)")...))
 	if err != nil {
 		writer.Close()
 		return nil, err

@@ -91,9 +91,16 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	q := &queries{db: db, tx: tx, pool: db.writer}
+	err = runTx(tx, q, fn)
+	// Only now is the writer's connection free again.
+	q.prepareMissed(ctx)
+	return err
+}
+
+func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	// Rolls back when fn fails or panics; a no-op once committed.
 	defer tx.Rollback()
-	q := &queries{db: db, tx: tx, pool: db.writer}
 	if err := fn(q); err != nil {
 		return err
 	}
@@ -101,6 +108,15 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
 	return nil
+}
+
+// prepareMissed prepares on the writer, once its transaction is over, the
+// statements that the transaction had to prepare for itself: the next
+// transactions reuse them instead of parsing them again.
+func (q *queries) prepareMissed(ctx context.Context) {
+	for query := range q.txStmts {
+		_, _ = q.db.prepared(context.WithoutCancel(ctx), q.db.writer, query)
+	}
 }
 
 // bind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold
@@ -208,9 +224,19 @@ func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.St
 	if q.tx != nil {
 		// The transaction holds the writer's only connection: preparing on
 		// the writer pool now would wait for that connection forever.
-		// Prepare on the transaction instead, once per transaction.
+		// Use the statement prepared on that connection by an earlier
+		// transaction, or prepare on the transaction, once per
+		// transaction.
 		if s, ok := q.txStmts[query]; ok {
 			return s, nil
+		}
+		if s, ok := q.db.stmts.Load(stmtKey{q.db.writer, query}); ok {
+			ts := q.tx.StmtContext(ctx, s.(*sql.Stmt))
+			if q.txStmts == nil {
+				q.txStmts = map[string]*sql.Stmt{}
+			}
+			q.txStmts[query] = ts
+			return ts, nil
 		}
 		s, err := q.tx.PrepareContext(ctx, query)
 		if err != nil {

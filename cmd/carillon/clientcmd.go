@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/config"
@@ -15,7 +16,7 @@ import (
 // the command fails with the error's code).
 func printAnswer(e env, raw []byte, err error) error {
 	if len(raw) > 0 {
-		fmt.Fprintln(e.stdout, string(raw))
+		fmt.Fprintln(e.stdout, strings.TrimRight(string(raw), "\n"))
 	}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {

@@ -73,7 +73,7 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 			Payload: errorPayload(131026, "Message undeliverable", "The recipient's number is not on WhatsApp (sandbox number "+out.To+")")}
 	case NumberRateLimited:
 		if out.Attempt <= 2 {
-			return carillon.SendResult{}, &carillon.SendError{Code: "130429", Title: "Rate limit hit",
+			return carillon.SendResult{}, &carillon.SendError{Code: "130429", Title: "Rate limit hit", Scope: carillon.ScopeChannel,
 				Payload: errorPayload(130429, "Rate limit hit", "Cloud API message throughput has been reached (sandbox)")}
 		}
 	case NumberServerError:

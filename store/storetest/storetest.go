@@ -938,6 +938,15 @@ func testEarlierQueued(t *testing.T, e *env) {
 			}
 		}
 	}
+	// Each argument counts: the contact's messages on another channel, or
+	// the channel's messages to another contact, are not earlier.
+	for _, args := range [][3]int64{{ch2.ID, c1.ID, m3.ID}, {ch1.ID, c1b.ID, m3.ID}, {ch1.ID, c1.ID, m1.ID}} {
+		got, err := e.s.EarlierQueued(e.ctx, args[0], args[1], args[2])
+		e.must(err, "EarlierQueued")
+		if got {
+			t.Errorf("EarlierQueued(channel %d, contact %d, message %d) = true, want false", args[0], args[1], args[2])
+		}
+	}
 	run([]tc{
 		{"done message", done, false},
 		{"inbound message", in, false},

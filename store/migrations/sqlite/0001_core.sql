@@ -109,7 +109,6 @@ CREATE TABLE messages (
 CREATE INDEX messages_contact ON messages (contact_id, id);
 CREATE UNIQUE INDEX messages_external ON messages (channel_id, external_id) WHERE external_id <> '';
 CREATE INDEX messages_queued ON messages (owner, id) WHERE send_state = 'queued';
-CREATE INDEX messages_queued_contact ON messages (contact_id, channel_id, id) WHERE send_state = 'queued';
 
 CREATE TABLE message_statuses (
     id         INTEGER PRIMARY KEY,
