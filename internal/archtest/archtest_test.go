@@ -1,0 +1,97 @@
+// Package archtest holds carillon's dependency rule: the domain imports
+// nothing of ours, the rules import the domain, and adapters never import
+// each other; only cmd/carillon wires concrete parts together.
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/carillon/carillon"
+
+// allowed lists, for each package of the module, the packages of the module
+// it may import. A package missing from the list fails the test: a new
+// package must say where it stands.
+var allowed = map[string][]string{
+	"":                  {},
+	"phone":             {},
+	"secretbox":         {},
+	"telemetry":         {},
+	"config":            {},
+	"client":            {},
+	"wire":              {""},
+	"service":           {"", "phone", "telemetry"},
+	"store":             {""},
+	"store/storetest":   {""},
+	"outbox":            {"", "service", "telemetry"},
+	"provider/sandbox":  {"", "phone"},
+	"httpapi":           {"", "service", "wire", "telemetry"},
+	"cmd/carillon":      nil, // the wiring: anything
+	"internal/archtest": {},
+	"bench/sendload":    {},
+	"bench/ceiling":     {},
+	"bench/e2ewait":     {},
+	"e2e":               {},
+}
+
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+func TestDependencyRule(t *testing.T) {
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("go list is not available: %v", err)
+	}
+	dec := json.NewDecoder(out)
+	seen := 0
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		allow, known := allowed[name]
+		if !known {
+			t.Errorf("package %q is not in the dependency rule: add it to allowed with what it may import", name)
+			continue
+		}
+		if allow == nil {
+			continue
+		}
+		ok := map[string]bool{name: true}
+		for _, a := range allow {
+			ok[a] = true
+		}
+		for _, imp := range p.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+			if !ok[dep] {
+				t.Errorf("%s imports %s: not allowed by the dependency rule", p.ImportPath, imp)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if seen < 10 {
+		t.Fatalf("go list found only %d packages", seen)
+	}
+}
