@@ -91,6 +91,8 @@ type Queries interface {
 	CountInstances(ctx context.Context, since time.Time) (int, error)
 
 	IdempotencyRecord(ctx context.Context, accountID int64, key string) (IdempotencyRecord, error)
+	// SaveIdempotencyRecord returns ErrConflict when the account has a
+	// record of that key already.
 	SaveIdempotencyRecord(ctx context.Context, r IdempotencyRecord) error
 	// DeleteIdempotencyRecords forgets the records made before t.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int64, error)

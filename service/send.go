@@ -255,7 +255,12 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 				res.Message.StatusPayload = nil
 				return nil
 			}
-			if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+			if err == nil {
+				// Past its window: the key may be used again.
+				if _, err := q.DeleteIdempotencyRecords(ctx, now.Add(-carillon.IdempotencyWindow)); err != nil {
+					return err
+				}
+			} else if !errors.Is(err, carillon.ErrNotFound) {
 				return err
 			}
 		}

@@ -449,10 +449,8 @@ func (q *queries) IdempotencyRecord(ctx context.Context, accountID int64, key st
 }
 
 func (q *queries) SaveIdempotencyRecord(ctx context.Context, r carillon.IdempotencyRecord) error {
-	// A record past its window is replaced: the key may be used again.
 	_, err := q.exec(ctx, `INSERT INTO idempotency_keys (account_id, idem_key, request_hash, message_uuid, fields, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash,
-		message_uuid = excluded.message_uuid, fields = excluded.fields, created_at = excluded.created_at`,
+		VALUES (?, ?, ?, ?, ?, ?)`,
 		r.AccountID, r.Key, r.RequestHash, r.MessageUUID, r.Fields, ms(r.CreatedAt))
 	return err
 }

@@ -1072,12 +1072,16 @@ func testIdempotency(t *testing.T, e *env) {
 	// The same key in another account is another record.
 	rb := carillon.IdempotencyRecord{AccountID: b.ID, Key: "key-1", RequestHash: "h", MessageUUID: carillon.NewUUID(), CreatedAt: at(2 * time.Minute)}
 	e.must(e.s.SaveIdempotencyRecord(e.ctx, rb), "SaveIdempotencyRecord")
-	// Saving again replaces the record.
+	// Saving the same key again is a conflict: of two requests racing with
+	// one key, only one may win.
 	r2 := carillon.IdempotencyRecord{AccountID: a.ID, Key: "key-1", RequestHash: "other", MessageUUID: carillon.NewUUID(), Fields: "", CreatedAt: at(3 * time.Minute)}
-	e.must(e.s.SaveIdempotencyRecord(e.ctx, r2), "SaveIdempotencyRecord again")
+	wantErr(t, "SaveIdempotencyRecord again", e.s.SaveIdempotencyRecord(e.ctx, r2), carillon.ErrConflict)
 	got, err = e.s.IdempotencyRecord(e.ctx, a.ID, "key-1")
 	e.must(err, "IdempotencyRecord")
-	check(t, "IdempotencyRecord after saving again", got, r2)
+	check(t, "IdempotencyRecord after a refused second save", got, want)
+	_, err = e.s.DeleteIdempotencyRecords(e.ctx, at(2*time.Minute))
+	e.must(err, "DeleteIdempotencyRecords")
+	e.must(e.s.SaveIdempotencyRecord(e.ctx, r2), "SaveIdempotencyRecord once the first is gone")
 	got, err = e.s.IdempotencyRecord(e.ctx, b.ID, "key-1")
 	e.must(err, "IdempotencyRecord")
 	check(t, "IdempotencyRecord of the other account", got, rb)
