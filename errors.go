@@ -67,6 +67,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned by stores when a unique constraint refuses a write.
 var ErrConflict = errors.New("conflict")
 
+// ErrStale is returned by stores when a write names a version of a row that
+// is no longer the current one: someone changed it since it was read.
+var ErrStale = errors.New("stale version")
+
 // AsError returns the *Error inside err, if any.
 func AsError(err error) (*Error, bool) {
 	var e *Error

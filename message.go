@@ -142,6 +142,10 @@ type Message struct {
 	// the others.
 	Owner     string
 	LastError string
+	// Version counts the updates of the row; an update names the version
+	// it was computed from, so that two writers cannot overwrite each
+	// other's change unseen.
+	Version int64
 }
 
 // StatusChange is one entry of a message's status history: every status

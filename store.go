@@ -65,7 +65,9 @@ type Queries interface {
 	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
 	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
 	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)
-	// UpdateMessage writes the message's content, status and send job.
+	// UpdateMessage writes the message's content, status and send job,
+	// provided the stored row is still at m.Version (ErrStale otherwise),
+	// and moves m.Version on.
 	UpdateMessage(ctx context.Context, m *Message) error
 	AddStatusChange(ctx context.Context, c StatusChange) error
 	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)

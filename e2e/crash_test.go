@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,16 +16,20 @@ import (
 type accepted struct {
 	uuid, to string
 	seq      int // the order in which its recipient's messages were accepted
+	via      int // the index of the server that accepted it
 }
 
-// sendMany sends rounds messages to each number (rounds ≤ 0: until the
+// sendMany sends rounds messages to each number (rounds ≤ 0: until a
 // server goes away), from workers goroutines. Each number belongs to one
 // worker, which sends its messages one after the other, so that the order
 // in which a recipient's messages were accepted is the order of their
-// answers. It returns the accepted sends, counting them in progress when
-// not nil; when stopAtError is true, a transport error (the server went
-// away) ends a worker quietly, else it fails the test.
-func sendMany(t *testing.T, s *server, numbers []string, rounds, workers int, stopAtError bool, progress *atomic.Int64) []accepted {
+// answers. With several servers (instances on one database), the sends
+// alternate between them: round r to number i goes to servers[(i+r) %
+// len(servers)], with that server's Key. It returns the accepted sends,
+// counting them in progress when not nil; when stopAtError is true, a
+// transport error (the server went away) ends a worker quietly, else it
+// fails the test.
+func sendMany(t *testing.T, servers []*server, numbers []string, rounds, workers int, stopAtError bool, progress *atomic.Int64) []accepted {
 	var mu sync.Mutex
 	var out []accepted
 	var wg sync.WaitGroup
@@ -37,6 +40,8 @@ func sendMany(t *testing.T, s *server, numbers []string, rounds, workers int, st
 					if i%workers != w {
 						continue
 					}
+					via := (i + round) % len(servers)
+					s := servers[via]
 					body, _ := json.Marshal(map[string]any{"to": to, "from": "whatsapp", "type": "text",
 						"content": map[string]string{"text": fmt.Sprintf("message %d to %s", round, to)}})
 					r, err := s.try("POST", "/v1/messages/send", s.Key, string(body))
@@ -60,7 +65,7 @@ func sendMany(t *testing.T, s *server, numbers []string, rounds, workers int, st
 						return
 					}
 					mu.Lock()
-					out = append(out, accepted{uuid: ans.Message.UUID, to: to, seq: round})
+					out = append(out, accepted{uuid: ans.Message.UUID, to: to, seq: round, via: via})
 					mu.Unlock()
 					if progress != nil {
 						progress.Add(1)
@@ -127,10 +132,10 @@ type sentRow struct {
 	rowID, createdAt     int64
 }
 
-// checkSentOnce checks in a stopped server's store that each message was
-// sent exactly once, and that each recipient's messages were sent in the
-// order they were accepted.
-func checkSentOnce(t *testing.T, db *sql.DB, msgs []accepted) {
+// checkSentOnce checks in a server's store (stopped, on SQLite) that each
+// message was sent exactly once, and that each recipient's messages were
+// sent in the order they were accepted.
+func checkSentOnce(t *testing.T, db *storeDB, msgs []accepted) {
 	t.Helper()
 	ids := map[string]int64{}
 	contacts := map[string]int64{}
@@ -160,7 +165,7 @@ func checkSentOnce(t *testing.T, db *sql.DB, msgs []accepted) {
 	// before the acceptance was recorded), not a second send.
 	type sentCount struct{ all, applied, accepted int }
 	counts := map[int64]sentCount{}
-	rows, err = db.Query(`SELECT message_id, COUNT(*), SUM(applied <> 0), SUM(payload IS NOT NULL)
+	rows, err = db.Query(`SELECT message_id, COUNT(*), COUNT(CASE WHEN applied <> 0 THEN 1 END), COUNT(payload)
 		FROM message_statuses WHERE status = 'sent' GROUP BY message_id`)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +247,7 @@ func checkSentOnce(t *testing.T, db *sql.DB, msgs []accepted) {
 }
 
 // statusHistory describes a message's status history, for failure messages.
-func statusHistory(t *testing.T, db *sql.DB, id int64) string {
+func statusHistory(t *testing.T, db *storeDB, id int64) string {
 	rows, err := db.Query(`SELECT id, status, applied, created_at, COALESCE(payload, '') FROM message_statuses WHERE message_id = ? ORDER BY id`, id)
 	if err != nil {
 		return err.Error()
@@ -264,17 +269,24 @@ func statusHistory(t *testing.T, db *sql.DB, id int64) string {
 }
 
 // TestCrashSafety kills the server with SIGKILL right after 200 sends were
-// accepted, restarts it on the same data folder, and checks that every
-// accepted message is sent, once, in its recipient's order, and read.
+// accepted, restarts it on the same store, and checks that every accepted
+// message is sent, once, in its recipient's order, and read. On SQLite the
+// restarted server takes over the killed one's messages at once; on
+// PostgreSQL it is another instance, which adopts them once the killed one
+// has been silent for 15 s.
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
+	eachStore(t, testCrashSafety)
+}
+
+func testCrashSafety(t *testing.T, kind string) {
 	// Without a rate limit: the test polls 200 statuses every 20 ms.
-	s := startServer(t, "--sandbox-delay", "300ms", "--rate-limit", "0")
+	s := startServerOn(t, kind, "--sandbox-delay", "300ms", "--rate-limit", "0")
 	numbers := make([]string, 20)
 	for i := range numbers {
 		numbers[i] = phoneNumber(i)
 	}
-	msgs := sendMany(t, s, numbers, 10, 8, false, nil)
+	msgs := sendMany(t, []*server{s}, numbers, 10, 8, false, nil)
 	s.kill()
 	if t.Failed() {
 		t.FailNow()
@@ -286,8 +298,13 @@ func TestCrashSafety(t *testing.T) {
 	killedAt := time.Now()
 	s.restart()
 	final := func(st string) bool { return st == "failed" || st == "mismatch" || st == "deleted" }
-	// Nothing accepted is lost: every message leaves.
-	if left := waitAll(t, s, msgs, 30*time.Second, 0, func(st string) bool {
+	// Nothing accepted is lost: every message leaves (on PostgreSQL, after
+	// the 15 s that make the killed instance dead, and a sweep).
+	leave := 30 * time.Second
+	if kind == storePostgres {
+		leave = 60 * time.Second
+	}
+	if left := waitAll(t, s, msgs, leave, 0, func(st string) bool {
 		return final(st) || ladder[st] >= ladder["sent"]
 	}); len(left) > 0 {
 		t.Fatalf("after the restart, %d of %d accepted messages never left; by status: %s", len(left), len(msgs), byStatus(left))
@@ -305,7 +322,7 @@ func TestCrashSafety(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Errorf("stopping: %v", err)
 	}
-	db := openDB(t, s.dbPath())
+	db := s.openStore(t)
 	sentBefore := 0
 	for uuid := range notRead {
 		var at int64
@@ -327,10 +344,16 @@ func TestCrashSafety(t *testing.T) {
 
 // TestGracefulShutdown stops the server with SIGTERM while sends are being
 // accepted: it exits with status 0, and after a restart every send it
-// answered 200 is sent.
+// answered 200 is sent. On PostgreSQL the stopped instance hands its queued
+// messages over at once: the restarted one (another instance) adopts them
+// at start.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--rate-limit", "0")
+	eachStore(t, testGracefulShutdown)
+}
+
+func testGracefulShutdown(t *testing.T, kind string) {
+	s := startServerOn(t, kind, "--rate-limit", "0")
 	numbers := make([]string, 30)
 	for i := range numbers {
 		numbers[i] = phoneNumber(40 + i)
@@ -340,7 +363,7 @@ func TestGracefulShutdown(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		msgs = sendMany(t, s, numbers, 0, 8, true, &progress)
+		msgs = sendMany(t, []*server{s}, numbers, 0, 8, true, &progress)
 	}()
 	// Let sends flow (and some be sent) before the stop.
 	deadline := time.Now().Add(10 * time.Second)
@@ -367,5 +390,5 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Errorf("stopping: %v", err)
 	}
-	checkSentOnce(t, openDB(t, s.dbPath()), msgs)
+	checkSentOnce(t, s.openStore(t), msgs)
 }

@@ -88,11 +88,12 @@ func (b *syncBuffer) String() string {
 }
 
 // server is one carillon serve process (and its restarts) on one data
-// folder.
+// folder, and on a PostgreSQL schema when pg is set.
 type server struct {
 	t    testing.TB
 	data string
-	args []string // extra serve flags, kept across restarts
+	args []string  // extra serve flags, kept across restarts
+	pg   *pgSchema // the store, when not SQLite in the data folder
 
 	URL  string // http://127.0.0.1:PORT, also the public URL
 	Key  string // the first API key
@@ -184,7 +185,8 @@ func (s *server) currentStderr() string {
 
 func (s *server) tryStart(wantKey bool) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(s.t))
-	args := append([]string{"serve", "--addr", addr, "--data", s.data, "--sandbox-delay", "20ms", "--log-level", "debug"}, s.args...)
+	args := append([]string{"serve", "--addr", addr, "--data", s.data}, s.storeArgs()...)
+	args = append(append(args, "--sandbox-delay", "20ms", "--log-level", "debug"), s.args...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	stdout := &syncBuffer{}
@@ -353,6 +355,15 @@ func (s *server) restart() {
 	s.start(false)
 }
 
+// storeArgs are the flags that name the server's store besides --data:
+// the PostgreSQL URL and the secret key that all instances share.
+func (s *server) storeArgs() []string {
+	if s.pg == nil {
+		return nil
+	}
+	return []string{"--database-url", s.pg.url, "--secret-key", testSecretKey}
+}
+
 // dbPath is the SQLite database of the data folder.
 func (s *server) dbPath() string { return filepath.Join(s.data, "carillon.db") }
 
@@ -385,11 +396,12 @@ func carillon(t testing.TB, env []string, args ...string) cliResult {
 	return res
 }
 
-// admin runs an admin command on the server's data folder: the command's
-// verbs, then --data DIR, then the rest (flags before arguments).
+// admin runs an admin command on the server's store: the command's verbs,
+// then --data DIR (and the PostgreSQL flags), then the rest (flags before
+// arguments).
 func (s *server) admin(t testing.TB, verbs []string, rest ...string) cliResult {
 	t.Helper()
-	args := append(append(append([]string{}, verbs...), "--data", s.data), rest...)
+	args := append(append(append(append([]string{}, verbs...), "--data", s.data), s.storeArgs()...), rest...)
 	return carillon(t, nil, args...)
 }
 

@@ -27,10 +27,15 @@ const seedBody = `{
 
 // TestGettingStarted runs the guide's two curl commands against a fresh
 // server with the default sandbox delay: the send answers enqueued, and the
-// status, polled, reaches delivered and then read.
+// status, polled, reaches delivered and then read. On SQLite and on
+// PostgreSQL.
 func TestGettingStarted(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--sandbox-delay", "200ms")
+	eachStore(t, testGettingStarted)
+}
+
+func testGettingStarted(t *testing.T, kind string) {
+	s := startServerOn(t, kind, "--sandbox-delay", "200ms")
 
 	r := s.do(t, "POST", "/v1/messages/send", s.Key, seedBody, "Content-Type", "application/json")
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
@@ -61,10 +66,14 @@ func TestGettingStarted(t *testing.T) {
 
 // TestSandboxNumbers sends to each of the sandbox's reserved numbers and
 // checks the documented behaviour, then checks in the store how many
-// provider attempts the retried ones took.
+// provider attempts the retried ones took. On SQLite and on PostgreSQL.
 func TestSandboxNumbers(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	eachStore(t, testSandboxNumbers)
+}
+
+func testSandboxNumbers(t *testing.T, kind string) {
+	s := startServerOn(t, kind)
 	// control sends to an ordinary number and waits until it is read: once
 	// it is, every receipt of a message sent before it was sent has come.
 	control := func(t *testing.T) {
@@ -162,7 +171,7 @@ func TestSandboxNumbers(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatalf("stopping: %v", err)
 	}
-	db := openDB(t, s.dbPath())
+	db := s.openStore(t)
 	for number, want := range map[string]int{"+15550000004": 3, "+15550000005": 2, "+15550000001": 1, "+15550000042": 1} {
 		var attempts, sent int
 		err := db.QueryRow(`SELECT attempts, (SELECT COUNT(*) FROM message_statuses s WHERE s.message_id = m.id AND s.status = 'sent')
@@ -330,10 +339,15 @@ func TestDeleteMessage(t *testing.T) {
 	}
 }
 
-// TestIdempotency retries sends with an Idempotency-Key.
+// TestIdempotency retries sends with an Idempotency-Key, on SQLite and on
+// PostgreSQL.
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	eachStore(t, testIdempotency)
+}
+
+func testIdempotency(t *testing.T, kind string) {
+	s := startServerOn(t, kind)
 	send := func(t *testing.T, key, body string) response {
 		t.Helper()
 		return s.do(t, "POST", "/v1/messages/send", s.Key, body, "Idempotency-Key", key)
@@ -398,7 +412,7 @@ func TestIdempotency(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatalf("stopping: %v", err)
 	}
-	db := openDB(t, s.dbPath())
+	db := s.openStore(t)
 	for number, want := range map[string]int{"31612345601": 1, "31612345602": 1, "31612345603": 1, "31612345604": 2} {
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM messages m JOIN contacts c ON c.id = m.contact_id

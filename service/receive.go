@@ -124,28 +124,30 @@ func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, c
 // kept in the history only. A receipt for an unknown message is ignored
 // (reported as false).
 func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
-	found := false
-	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
-		var err error
+	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
 		var m carillon.Message
+		var err error
 		if r.MessageUUID != "" {
 			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)
 		} else {
 			m, err = q.MessageByExternalID(ctx, ch.ID, r.ExternalID)
 		}
-		if errors.Is(err, carillon.ErrNotFound) || (err == nil && (m.ChannelID != ch.ID || m.Direction != carillon.Outbound)) {
-			return nil
+		if err == nil && (m.ChannelID != ch.ID || m.Direction != carillon.Outbound) {
+			return m, carillon.ErrNotFound
 		}
-		if err != nil {
-			return err
-		}
-		found = true
-		if _, err := s.advance(ctx, q, &m, r.Status, r.Payload, s.clock.Now()); err != nil {
-			return err
-		}
-		return q.UpdateMessage(ctx, &m)
+		return m, err
+	}
+	m, err := read(ctx, s.store)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.internal(ctx, "apply receipt", err)
+	}
+	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, now time.Time) []carillon.StatusChange {
+		return advance(m, r.Status, r.Payload, now)
 	})
-	return found, s.internal(ctx, "apply receipt", err)
+	return true, s.internal(ctx, "apply receipt", err)
 }
 
 // Outcome is the result of one send attempt, as the pipeline reports it.
@@ -162,16 +164,12 @@ type Outcome struct {
 // accepted, "failed" with the provider's reason when refused for good or
 // out of attempts, else the next attempt's time. It returns the message as
 // stored.
+//
+// msg is the message as the pipeline read it before the attempt: if it
+// changed since (a receipt, a deletion), it is read again.
 func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
-	var out carillon.Message
-	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
-		m, err := q.MessageByID(ctx, msg.AccountID, msg.ID)
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		m.Attempts = msg.Attempts
-		m.UpdatedAt = now
+	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, now time.Time) []carillon.StatusChange {
+		m.Attempts, m.UpdatedAt = msg.Attempts, now
 		switch {
 		case o.Err == nil:
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, ""
@@ -180,20 +178,15 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 			}
 			// A receipt that came first already recorded "sent".
 			if len(carillon.Advance(m.Status, carillon.StatusSent)) > 0 {
-				if _, err := s.advance(ctx, q, &m, carillon.StatusSent, o.Result.Payload, now); err != nil {
-					return err
-				}
+				return advance(m, carillon.StatusSent, o.Result.Payload, now)
 			}
 		case o.RetryAt.IsZero():
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()
-			if _, err := s.advance(ctx, q, &m, carillon.StatusFailed, failurePayload(o.Err), now); err != nil {
-				return err
-			}
+			return advance(m, carillon.StatusFailed, failurePayload(o.Err), now)
 		default:
 			m.NextAttemptAt, m.LastError = o.RetryAt, o.Err.Error()
 		}
-		out = m
-		return q.UpdateMessage(ctx, &m)
+		return nil
 	})
 	return out, s.internal(ctx, "record send outcome", err)
 }

@@ -32,26 +32,68 @@ func (s *Service) DeleteMessage(ctx context.Context, p Principal, id string) err
 	if err != nil {
 		return s.internal(ctx, "delete message", err)
 	}
-	err = s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
-		m, err := q.MessageByID(ctx, p.Account.ID, m.ID)
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		m.Content = carillon.Content{}
-		m.TemplateValues = nil
+	_, err = s.changeMessage(ctx, m, byID(m), func(m *carillon.Message, now time.Time) []carillon.StatusChange {
+		m.Content, m.TemplateValues, m.UpdatedAt = carillon.Content{}, nil, now
 		if m.SendState == carillon.SendQueued {
 			m.SendState = carillon.SendDone
 		}
-		if m.Direction == carillon.Outbound {
-			if _, err := s.advance(ctx, q, &m, carillon.StatusDeleted, nil, now); err != nil {
+		if m.Direction != carillon.Outbound {
+			return nil
+		}
+		return advance(m, carillon.StatusDeleted, nil, now)
+	})
+	return s.internal(ctx, "delete message", err)
+}
+
+// byID reads the message m again, in the transaction.
+func byID(m carillon.Message) func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
+	return func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
+		return q.MessageByID(ctx, m.AccountID, m.ID)
+	}
+}
+
+// changeMessage applies change to a message read outside the shared
+// transaction (m), and writes it in the transaction provided nobody changed
+// it since; otherwise it reads it again with reread, inside the transaction,
+// and applies change once more. Reading off the writer's path keeps the one
+// SQLite writer busy only with writes. change must only compute: it returns
+// the status changes to record.
+func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
+	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error),
+	change func(m *carillon.Message, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
+	var out carillon.Message
+	var changes []carillon.StatusChange
+	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+		cur := m
+		now := s.clock.Now()
+		changes = change(&cur, now)
+		err := q.UpdateMessage(ctx, &cur)
+		if errors.Is(err, carillon.ErrStale) {
+			if cur, err = reread(ctx, q); err != nil {
+				return err
+			}
+			changes = change(&cur, now)
+			err = q.UpdateMessage(ctx, &cur)
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			if err := q.AddStatusChange(ctx, c); err != nil {
 				return err
 			}
 		}
-		m.UpdatedAt = now
-		return q.UpdateMessage(ctx, &m)
+		out = cur
+		return nil
 	})
-	return s.internal(ctx, "delete message", err)
+	if err == nil {
+		for _, c := range changes {
+			if c.Applied {
+				s.metrics.MessageStatus.WithLabelValues(string(c.Status)).Inc()
+			}
+		}
+	}
+	return out, err
 }
 
 func (s *Service) messageByExternalID(ctx context.Context, accountID int64, externalID string) (carillon.Message, error) {
@@ -68,26 +110,23 @@ func (s *Service) messageByExternalID(ctx context.Context, accountID int64, exte
 	return carillon.Message{}, carillon.ErrNotFound
 }
 
-// advance applies a reported status to an outgoing message (in memory; the
-// caller writes the message) and records it in the status history: every
-// report is kept, also one that arrives out of order and leaves the status
-// as it is. A report that skips ahead (delivered before sent was recorded)
-// records the skipped statuses too. It returns the statuses the message
-// passed through, in order.
-func (s *Service) advance(ctx context.Context, q carillon.Queries, m *carillon.Message, next carillon.Status, payload json.RawMessage, now time.Time) ([]carillon.Status, error) {
+// advance applies a reported status to an outgoing message (in memory) and
+// returns the entries of its status history to record: every report is
+// kept, also one that arrives out of order and leaves the status as it is. A
+// report that skips ahead (delivered before sent was recorded) records the
+// skipped statuses too.
+func advance(m *carillon.Message, next carillon.Status, payload json.RawMessage, now time.Time) []carillon.StatusChange {
 	reached := carillon.Advance(m.Status, next)
 	if len(reached) == 0 {
-		return nil, q.AddStatusChange(ctx, carillon.StatusChange{MessageID: m.ID, Status: next, Payload: payload, Applied: false, CreatedAt: now})
+		return []carillon.StatusChange{{MessageID: m.ID, Status: next, Payload: payload, Applied: false, CreatedAt: now}}
 	}
+	changes := make([]carillon.StatusChange, 0, len(reached))
 	for _, st := range reached {
 		change := carillon.StatusChange{MessageID: m.ID, Status: st, Applied: true, CreatedAt: now}
 		if st == next {
 			change.Payload = payload
 		}
-		if err := q.AddStatusChange(ctx, change); err != nil {
-			return nil, err
-		}
-		s.metrics.MessageStatus.WithLabelValues(string(st)).Inc()
+		changes = append(changes, change)
 	}
 	m.Status = next
 	if payload != nil {
@@ -100,5 +139,5 @@ func (s *Service) advance(ctx context.Context, q carillon.Queries, m *carillon.M
 		m.SendState = carillon.SendDone
 	}
 	m.UpdatedAt = now
-	return reached, nil
+	return changes
 }

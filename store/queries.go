@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -283,7 +285,7 @@ func (q *queries) ContactByBSUID(ctx context.Context, channelID int64, bsuid str
 // Messages
 
 const messageCols = `id, uuid, account_id, channel_id, contact_id, direction, type, content, template_uuid, template_values,
-	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error`
+	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error, version`
 
 func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 	var m carillon.Message
@@ -291,7 +293,7 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 	var payload sql.NullString
 	var created, updated, next int64
 	err := r.Scan(&m.ID, &m.UUID, &m.AccountID, &m.ChannelID, &m.ContactID, &dir, &m.Type, &content, &m.TemplateUUID, &values,
-		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError)
+		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version)
 	if err != nil {
 		return m, err
 	}
@@ -345,11 +347,22 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 
 func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
-	return affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
-		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?
-		WHERE account_id = ? AND id = ?`,
+	err := affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
+		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
+		WHERE account_id = ? AND id = ? AND version = ?`,
 		string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID))
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version))
+	if errors.Is(err, carillon.ErrNotFound) {
+		// Missing, or changed since it was read?
+		var v int64
+		if q.queryRow(ctx, "SELECT version FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&v) == nil {
+			return carillon.ErrStale
+		}
+	}
+	if err == nil {
+		m.Version++
+	}
+	return err
 }
 
 func (q *queries) MessageByID(ctx context.Context, accountID, id int64) (carillon.Message, error) {
@@ -364,13 +377,57 @@ func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, exte
 	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''", channelID, externalID))
 }
 
+// AddStatusChange records an entry of a message's status history. Inside a
+// transaction the entries are kept and written together, in as few
+// statements as possible, before the transaction reads the history or
+// commits: a transaction that groups many requests writes many of them.
 func (q *queries) AddStatusChange(ctx context.Context, c carillon.StatusChange) error {
-	_, err := q.exec(ctx, "INSERT INTO message_statuses (message_id, status, payload, applied, created_at) VALUES (?, ?, ?, ?, ?)",
-		c.MessageID, string(c.Status), nullJSON(c.Payload), boolInt(c.Applied), ms(c.CreatedAt))
-	return err
+	if q.tx != nil {
+		q.pendingChanges = append(q.pendingChanges, c)
+		return nil
+	}
+	// Outside a transaction q is shared by every caller: write at once.
+	return q.insertStatusChanges(ctx, []carillon.StatusChange{c})
+}
+
+// statusChangesPerInsert bounds one INSERT's rows (5 parameters each, far
+// below both databases' parameter limits).
+const statusChangesPerInsert = 200
+
+// flushStatusChanges writes the transaction's pending history entries.
+func (q *queries) flushStatusChanges(ctx context.Context) error {
+	pending := q.pendingChanges
+	q.pendingChanges = nil
+	return q.insertStatusChanges(ctx, pending)
+}
+
+func (q *queries) insertStatusChanges(ctx context.Context, changes []carillon.StatusChange) error {
+	for len(changes) > 0 {
+		n := min(len(changes), statusChangesPerInsert)
+		var b strings.Builder
+		b.WriteString("INSERT INTO message_statuses (message_id, status, payload, applied, created_at) VALUES ")
+		args := make([]any, 0, 5*n)
+		for i, c := range changes[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, c.MessageID, string(c.Status), nullJSON(c.Payload), boolInt(c.Applied), ms(c.CreatedAt))
+		}
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		changes = changes[n:]
+	}
+	return nil
 }
 
 func (q *queries) StatusHistory(ctx context.Context, messageID int64) ([]carillon.StatusChange, error) {
+	if q.tx != nil {
+		if err := q.flushStatusChanges(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return list(q, ctx, func(r interface{ Scan(...any) error }) (carillon.StatusChange, error) {
 		var c carillon.StatusChange
 		var status string

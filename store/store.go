@@ -104,6 +104,9 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := fn(q); err != nil {
 		return err
 	}
+	if err := q.flushStatusChanges(context.Background()); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
@@ -171,6 +174,8 @@ type queries struct {
 	// cannot be prepared on the pool, and a transaction that groups many
 	// requests runs each statement many times.
 	txStmts map[string]*sql.Stmt
+	// pendingChanges are status history entries not written yet.
+	pendingChanges []carillon.StatusChange
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

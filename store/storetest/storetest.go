@@ -798,6 +798,10 @@ func testUpdateMessage(t *testing.T, e *env) {
 	dup := clr
 	dup.ExternalID = other.ExternalID
 	wantErr(t, "UpdateMessage to another message's external id", e.s.UpdateMessage(e.ctx, &dup), carillon.ErrConflict)
+	stale := clr
+	stale.Version--
+	stale.Status = carillon.StatusFailed
+	wantErr(t, "UpdateMessage of a version read before another update", e.s.UpdateMessage(e.ctx, &stale), carillon.ErrStale)
 	got, err = e.s.MessageByID(e.ctx, a.ID, m.ID)
 	e.must(err, "MessageByID")
 	check(t, "message after refused updates", got, clr)

@@ -104,7 +104,8 @@ CREATE TABLE messages (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL DEFAULT 0,
     owner           TEXT    NOT NULL DEFAULT '',
-    last_error      TEXT    NOT NULL DEFAULT ''
+    last_error      TEXT    NOT NULL DEFAULT '',
+    version         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX messages_contact ON messages (contact_id, id);
 CREATE UNIQUE INDEX messages_external ON messages (channel_id, external_id) WHERE external_id <> '';
