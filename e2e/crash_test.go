@@ -198,10 +198,11 @@ func checkSentOnce(t *testing.T, db *storeDB, msgs []accepted) {
 	}
 
 	// Per recipient, ordered by message id, the provider accepted the
-	// messages in the same order: their 'sent' rows with the provider's
-	// answer come in that order.
+	// messages in the same order: their applied 'sent' rows (the first
+	// word of the acceptance: the provider's answer, or a receipt that
+	// came before it was recorded) come in that order.
 	rows, err = db.Query(`SELECT m.id, m.contact_id, m.uuid, MIN(s.id), MIN(s.created_at)
-		FROM messages m JOIN message_statuses s ON s.message_id = m.id AND s.status = 'sent' AND s.payload IS NOT NULL
+		FROM messages m JOIN message_statuses s ON s.message_id = m.id AND s.status = 'sent' AND s.applied <> 0
 		WHERE m.direction = 'out' GROUP BY m.id ORDER BY m.contact_id, m.id`)
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +228,35 @@ func checkSentOnce(t *testing.T, db *storeDB, msgs []accepted) {
 			if b.rowID < a.rowID || b.createdAt < a.createdAt {
 				t.Errorf("contact %d (%s): message %d (#%d) was sent (status row %d at %d) before message %d (#%d, status row %d at %d), accepted earlier",
 					contact, seqOf[b.uuid].to, b.messageID, seqOf[b.uuid].seq, b.rowID, b.createdAt, a.messageID, seqOf[a.uuid].seq, a.rowID, a.createdAt)
+			}
+		}
+	}
+	// The same holds for the applied 'sent' rows, the moment each message
+	// was recorded sent (by its acceptance, or by a receipt that came
+	// first): a recipient's next message leaves only once the previous one
+	// is recorded.
+	rows, err = db.Query(`SELECT m.id, m.contact_id, m.uuid, MIN(s.id)
+		FROM messages m JOIN message_statuses s ON s.message_id = m.id AND s.status = 'sent' AND s.applied <> 0
+		WHERE m.direction = 'out' GROUP BY m.id ORDER BY m.contact_id, m.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byContact = map[int64][]sentRow{}
+	for rows.Next() {
+		var r sentRow
+		if err := rows.Scan(&r.messageID, &r.contactID, &r.uuid, &r.rowID); err != nil {
+			t.Fatal(err)
+		}
+		byContact[r.contactID] = append(byContact[r.contactID], r)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for contact, list := range byContact {
+		for i := 1; i < len(list); i++ {
+			if a, b := list[i-1], list[i]; b.rowID < a.rowID {
+				t.Errorf("contact %d (%s): message %d (#%d) was recorded sent (applied status row %d) before message %d (#%d, applied status row %d), accepted earlier",
+					contact, seqOf[b.uuid].to, b.messageID, seqOf[b.uuid].seq, b.rowID, a.messageID, seqOf[a.uuid].seq, a.rowID)
 			}
 		}
 	}

@@ -405,15 +405,18 @@ func testIdempotency(t *testing.T, kind string) {
 			t.Errorf("two keys answered one message %s", a)
 		}
 	})
-	if t.Failed() {
-		return
-	}
+	// After a failure, only the concurrent retries are counted: whatever
+	// they were answered, they must not have made two messages.
+	failed := t.Failed()
 
 	if err := s.stop(); err != nil {
 		t.Fatalf("stopping: %v", err)
 	}
 	db := s.openStore(t)
 	for number, want := range map[string]int{"31612345601": 1, "31612345602": 1, "31612345603": 1, "31612345604": 2} {
+		if failed && number != "31612345603" {
+			continue
+		}
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM messages m JOIN contacts c ON c.id = m.contact_id
 			WHERE c.address = ? AND m.direction = 'out'`, number).Scan(&n); err != nil {

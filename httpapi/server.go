@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.handle("GET /v1/openapi.yaml", s.openAPI)
 
 	s.handle("GET /v1/auth/me", s.auth(s.authMe))
 	s.handle("POST /v1/messages/send", s.auth(s.sendMessage))

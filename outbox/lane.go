@@ -34,7 +34,8 @@ type recipientQueue struct {
 	contactID int64
 	contact   *carillon.Contact // read once, at the queue's first send
 	msgs      []carillon.Message
-	busy      bool
+	busy      bool // the head is in flight or waiting for its retry
+	inFlight  bool // the head is in a provider call
 	listed    bool // in the lane's ready list
 }
 
@@ -61,11 +62,12 @@ func (l *lane) push(m carillon.Message) {
 		q = &recipientQueue{contactID: m.ContactID}
 		l.queues[m.ContactID] = q
 	}
-	// Messages adopted after a restart may arrive after newer ones of the
-	// same recipient: keep the queue in acceptance (id) order behind the
-	// head, which may already be in flight.
+	// Messages adopted from a stopped instance may arrive after newer ones
+	// of the same recipient: keep the queue in acceptance (id) order. Only
+	// a head already in a provider call keeps its place; a head waiting for
+	// its retry (perhaps for this very message) goes back behind it.
 	i := len(q.msgs)
-	for i > 0 && q.msgs[i-1].ID > m.ID && !(i-1 == 0 && q.busy) {
+	for i > 0 && q.msgs[i-1].ID > m.ID && !(i-1 == 0 && q.inFlight) {
 		i--
 	}
 	q.msgs = append(q.msgs, carillon.Message{})
@@ -92,7 +94,7 @@ func (l *lane) take() (*recipientQueue, carillon.Message, bool) {
 			q := l.ready[0]
 			l.ready[0] = nil
 			l.ready = l.ready[1:]
-			q.listed, q.busy = false, true
+			q.listed, q.busy, q.inFlight = false, true, true
 			m := q.msgs[0]
 			l.mu.Unlock()
 			return q, m, true
@@ -184,7 +186,7 @@ func (l *lane) waitTurn(ch carillon.Channel) bool {
 // release gives a recipient back unsent (the pipeline is stopping).
 func (l *lane) release(q *recipientQueue) {
 	l.mu.Lock()
-	q.busy = false
+	q.busy, q.inFlight = false, false
 	l.mu.Unlock()
 }
 
@@ -196,7 +198,7 @@ func (l *lane) done(q *recipientQueue, id int64) {
 		q.msgs[0] = carillon.Message{}
 		q.msgs = q.msgs[1:]
 	}
-	q.busy = false
+	q.busy, q.inFlight = false, false
 	if len(q.msgs) == 0 {
 		delete(l.queues, q.contactID)
 	} else {
@@ -208,6 +210,9 @@ func (l *lane) done(q *recipientQueue, id int64) {
 
 // retry makes q's head go again after d; the recipient's later messages wait.
 func (l *lane) retry(q *recipientQueue, d time.Duration) {
+	l.mu.Lock()
+	q.inFlight = false
+	l.mu.Unlock()
 	time.AfterFunc(d, func() {
 		l.mu.Lock()
 		q.busy = false

@@ -119,7 +119,16 @@ func (c *committer) loop() {
 	}
 }
 
-func (c *committer) run(batch []*unit) {
+// maxConflictRetries bounds the runs of a unit that keeps losing races.
+const maxConflictRetries = 3
+
+func (c *committer) run(batch []*unit) { c.runWith(batch, 0) }
+
+func (c *committer) runAlone(u *unit, retries int) { c.runWith([]*unit{u}, retries) }
+
+// runWith runs a batch in one transaction; retries counts the runs of a
+// single unit that lost a race on a unique key.
+func (c *committer) runWith(batch []*unit, retries int) {
 	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
 	results := make([]error, len(batch))
 	ctx := context.Background()
@@ -142,6 +151,13 @@ func (c *committer) run(batch []*unit) {
 		for _, u := range batch {
 			c.run([]*unit{u})
 		}
+		return
+	}
+	if err != nil && errors.Is(err, carillon.ErrConflict) && retries < maxConflictRetries {
+		// Alone, and refused by a unique key: another writer (another
+		// instance, on PostgreSQL) made the same contact or used the same
+		// Idempotency-Key first. Run again: the unit now finds its row.
+		c.runAlone(batch[0], retries+1)
 		return
 	}
 	for i, u := range batch {

@@ -176,10 +176,9 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 			if o.Result.ExternalID != "" {
 				m.ExternalID = o.Result.ExternalID
 			}
-			// A receipt that came first already recorded "sent".
-			if len(carillon.Advance(m.Status, carillon.StatusSent)) > 0 {
-				return advance(m, carillon.StatusSent, o.Result.Payload, now)
-			}
+			// When a receipt came first, "sent" is recorded already: the
+			// provider's answer is kept in the history all the same.
+			return advance(m, carillon.StatusSent, o.Result.Payload, now)
 		case o.RetryAt.IsZero():
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()
 			return advance(m, carillon.StatusFailed, failurePayload(o.Err), now)

@@ -302,8 +302,8 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		}
 		seq = append(seq, s)
 	}
-	// The send's own answer, recorded after the receipt, adds no second "sent".
-	want := []string{"sent", "delivered", "read", "delivered(kept)"}
+	// The send's own answer, recorded after the receipt, is kept unapplied.
+	want := []string{"sent", "delivered", "sent(kept)", "read", "delivered(kept)"}
 	if len(seq) != len(want) {
 		t.Fatalf("history = %v, want %v", seq, want)
 	}

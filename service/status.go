@@ -52,6 +52,10 @@ func byID(m carillon.Message) func(ctx context.Context, q carillon.Queries) (car
 	}
 }
 
+// maxStaleRetries bounds how often a change is applied again to a message
+// that another writer changed meanwhile.
+const maxStaleRetries = 10
+
 // changeMessage applies change to a message read outside the shared
 // transaction (m), and writes it in the transaction provided nobody changed
 // it since; otherwise it reads it again with reread, inside the transaction,
@@ -68,7 +72,10 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 		now := s.clock.Now()
 		changes = change(&cur, now)
 		err := q.UpdateMessage(ctx, &cur)
-		if errors.Is(err, carillon.ErrStale) {
+		// With several writers (PostgreSQL), another transaction may
+		// change the row again between the reread and the update: each
+		// try rereads what is committed by then.
+		for try := 0; errors.Is(err, carillon.ErrStale) && try < maxStaleRetries; try++ {
 			if cur, err = reread(ctx, q); err != nil {
 				return err
 			}

@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"store/storetest":   {""},
 	"outbox":            {"", "service", "telemetry"},
 	"provider/sandbox":  {"", "phone"},
-	"httpapi":           {"", "service", "wire", "telemetry"},
+	"api":               {},
+	"httpapi":           {"", "service", "wire", "telemetry", "api"},
 	"cmd/carillon":      nil, // the wiring: anything
 	"internal/archtest": {},
 	"bench/sendload":    {},

@@ -1,0 +1,473 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/api"
+	"github.com/carillon/carillon/httpapi"
+	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
+)
+
+// loadDocument loads and validates the embedded OpenAPI document.
+func loadDocument(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatalf("loading api/openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(t.Context()); err != nil {
+		t.Fatalf("api/openapi.yaml is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	t.Parallel()
+	doc := loadDocument(t)
+	if !doc.IsOpenAPI31OrLater() || doc.OpenAPIMajorMinor() != "3.1" {
+		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	if doc.Components == nil || doc.Components.SecuritySchemes["bearer"] == nil {
+		t.Fatal("the document has no bearer security scheme")
+	}
+}
+
+// frozenClock never moves: a rate limit of 1 then refuses every request of
+// a key after its first.
+type frozenClock struct{ t time.Time }
+
+func (c frozenClock) Now() time.Time { return c.t }
+
+// failingStore is a store whose every key look-up and readiness check
+// fails: the API then answers 500 and 503.
+type failingStore struct{ carillon.Store }
+
+var errStoreDown = errors.New("the store is down")
+
+func (failingStore) APIKeyByHash(context.Context, string) (carillon.APIKey, error) {
+	return carillon.APIKey{}, errStoreDown
+}
+
+func (failingStore) Ready(context.Context) error { return errStoreDown }
+
+// apiFixture is the real API in process, on a SQLite store, behind three
+// test servers: one without a rate limit, one whose keys may make a single
+// request, and one whose store fails.
+type apiFixture struct {
+	db      *store.DB
+	svc     *service.Service
+	acct    carillon.Account
+	key     string
+	main    *httptest.Server
+	limited *httptest.Server
+	broken  *httptest.Server
+}
+
+func newAPIFixture(t *testing.T) *apiFixture {
+	t.Helper()
+	ctx := t.Context()
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := &apiFixture{db: db}
+	f.main = httptest.NewUnstartedServer(nil)
+	t.Cleanup(f.main.Close)
+	publicURL := "http://" + f.main.Listener.Addr().String()
+	f.svc = service.New(service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL})
+	t.Cleanup(f.svc.Close)
+	f.acct, _, f.key, err = f.svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	if err != nil || f.key == "" {
+		t.Fatalf("SetupAccount: %q, %v", f.key, err)
+	}
+
+	f.main.Config.Handler = httpapi.New(httpapi.Options{Service: f.svc})
+	f.main.Start()
+
+	f.limited = httptest.NewServer(httpapi.New(httpapi.Options{Service: f.svc, RateLimit: 1, Clock: frozenClock{time.Now()}}))
+	t.Cleanup(f.limited.Close)
+
+	down := service.New(service.Options{Store: failingStore{db}, InstanceID: "openapi-test-down", PublicURL: publicURL})
+	t.Cleanup(down.Close)
+	f.broken = httptest.NewServer(httpapi.New(httpapi.Options{Service: down}))
+	t.Cleanup(f.broken.Close)
+	return f
+}
+
+// call is one request of the conformance test and what it must get.
+type call struct {
+	name   string
+	server *httptest.Server
+	method string
+	path   string
+	header map[string]string
+	body   string
+	// docValid says whether the document accepts the request: a request the
+	// server refuses for its shape (malformed, missing, of the wrong type,
+	// too long) must be refused by the document too.
+	docValid bool
+	status   int
+	// code and field are the error's, for an error answer.
+	code  string
+	field string
+}
+
+// conformance sends requests to the API and checks each request and answer
+// against the document, recording which operation answered which status.
+type conformance struct {
+	t      *testing.T
+	doc    *openapi3.T
+	router routers.Router
+	f      *apiFixture
+	seen   map[string]bool
+}
+
+func newConformance(t *testing.T, f *apiFixture) *conformance {
+	doc := loadDocument(t)
+	// Route the test servers' addresses as the document's server.
+	doc.Servers = openapi3.Servers{{URL: f.main.URL}, {URL: f.limited.URL}, {URL: f.broken.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &conformance{t: t, doc: doc, router: router, f: f, seen: map[string]bool{}}
+}
+
+// bearerAuth is the document's bearer scheme as a validator sees it: a
+// request without a bearer token is refused; whether the key is known is
+// the server's to say.
+func bearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if in.SecuritySchemeName != "bearer" {
+		return fmt.Errorf("unknown security scheme %q", in.SecuritySchemeName)
+	}
+	scheme, token, ok := strings.Cut(in.RequestValidationInput.Request.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return errors.New("no bearer token")
+	}
+	return nil
+}
+
+func (c *conformance) newRequest(tc call) *http.Request {
+	c.t.Helper()
+	var body io.Reader
+	if tc.body != "" {
+		body = strings.NewReader(tc.body)
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), tc.method, tc.server.URL+tc.path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if tc.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range tc.header {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// answer is what the server answered a call.
+type answer struct {
+	header http.Header
+	body   []byte
+}
+
+// message reads the message of a send or status answer.
+func (a answer) message(t *testing.T) map[string]any {
+	t.Helper()
+	var m struct{ Message map[string]any }
+	if err := json.Unmarshal(a.body, &m); err != nil || m.Message == nil {
+		t.Fatalf("not a message answer: %s", a.body)
+	}
+	return m.Message
+}
+
+// do makes the call, checks the request and the answer against the
+// document, and returns the answer.
+func (c *conformance) do(tc call) answer {
+	t := c.t
+	t.Helper()
+	if tc.server == nil {
+		tc.server = c.f.main
+	}
+	vreq := c.newRequest(tc)
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		t.Fatalf("%s: %s %s is not an operation of the document: %v", tc.name, tc.method, tc.path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: validationOptions()}
+	err = openapi3filter.ValidateRequest(t.Context(), in)
+	switch {
+	case tc.docValid && err != nil:
+		t.Errorf("%s: the document refuses the request: %v", tc.name, err)
+	case !tc.docValid && err == nil:
+		t.Errorf("%s: the document accepts a request that the server refuses", tc.name)
+	}
+
+	resp, err := tc.server.Client().Do(c.newRequest(tc))
+	if err != nil {
+		t.Fatalf("%s: %v", tc.name, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("%s: reading the answer: %v", tc.name, err)
+	}
+	if resp.StatusCode != tc.status {
+		t.Fatalf("%s: status %d, want %d: %s", tc.name, resp.StatusCode, tc.status, body)
+	}
+	if tc.code != "" {
+		var e struct {
+			Error struct{ Code, Field string }
+		}
+		if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != tc.code || e.Error.Field != tc.field {
+			t.Errorf("%s: error %s, want code %s field %q", tc.name, body, tc.code, tc.field)
+		}
+	}
+
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+		Body: io.NopCloser(bytes.NewReader(body)), Options: validationOptions()}
+	if err := openapi3filter.ValidateResponse(t.Context(), out); err != nil {
+		t.Errorf("%s: the answer %d does not match the document: %v\nbody: %.2000s", tc.name, resp.StatusCode, err, body)
+	}
+	c.seen[route.Method+" "+route.Path+" "+responseKey(route.Operation, resp.StatusCode)] = true
+	return answer{header: resp.Header, body: body}
+}
+
+// validationOptions are the validator's options: every error at once, each
+// in one line that names where it is (without a dump of the schema).
+func validationOptions() *openapi3filter.Options {
+	o := &openapi3filter.Options{AuthenticationFunc: bearerAuth, IncludeResponseStatus: true, MultiError: true}
+	o.WithCustomSchemaErrorFunc(func(e *openapi3.SchemaError) string {
+		reason := e.Reason
+		if reason == "" {
+			reason = "does not match " + e.SchemaField
+		}
+		return fmt.Sprintf("at /%s: %s", strings.Join(e.JSONPointer(), "/"), reason)
+	})
+	return o
+}
+
+// responseKey is the key of the document's response that a status selects.
+func responseKey(op *openapi3.Operation, status int) string {
+	key := strconv.Itoa(status)
+	if op.Responses.Value(key) == nil {
+		key = key[:1] + "XX"
+	}
+	return key
+}
+
+// checkCoverage fails for every response of the document that no call got.
+func (c *conformance) checkCoverage() {
+	var missing []string
+	for path, item := range c.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for status := range op.Responses.Map() {
+				if k := method + " " + path + " " + status; !c.seen[k] {
+					missing = append(missing, k)
+				}
+			}
+		}
+	}
+	slices.Sort(missing)
+	for _, m := range missing {
+		c.t.Errorf("no request checked the document's response %s", m)
+	}
+}
+
+// TestOpenAPIConformance drives every operation of the document through the
+// real API, and checks every request and answer against the document: the
+// test that keeps the document and the code from drifting apart.
+func TestOpenAPIConformance(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	c := newConformance(t, f)
+	ctx := t.Context()
+	headers := func(extra ...string) map[string]string {
+		h := map[string]string{"Authorization": "Bearer " + f.key}
+		for i := 0; i+1 < len(extra); i += 2 {
+			h[extra[i]] = extra[i+1]
+		}
+		return h
+	}
+	auth := headers()
+	send := func(name, body string, h map[string]string) call {
+		return call{name: name, method: "POST", path: "/v1/messages/send", header: h, body: body, docValid: true, status: 200}
+	}
+	get := func(name, path string) call {
+		return call{name: name, method: "GET", path: path, header: auth, docValid: true, status: 200}
+	}
+	const textBody = `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"Hello from Callbell API!"}}`
+
+	// Operational endpoints and the document itself, without a key.
+	c.do(call{name: "healthz", method: "GET", path: "/healthz", docValid: true, status: 200})
+	c.do(call{name: "readyz", method: "GET", path: "/readyz", docValid: true, status: 200})
+	c.do(call{name: "metrics", method: "GET", path: "/metrics", docValid: true, status: 200})
+	if a := c.do(call{name: "openapi.yaml", method: "GET", path: "/v1/openapi.yaml", docValid: true, status: 200}); !bytes.Equal(a.body, api.OpenAPI) {
+		t.Errorf("GET /v1/openapi.yaml is not the embedded document")
+	}
+	c.do(get("auth/me", "/v1/auth/me"))
+
+	// Sends, and what they answer.
+	a := c.do(send("send a text", textBody, headers("X-Request-Id", "conformance-1")))
+	sent := a.message(t)
+	if sent["status"] != "enqueued" || sent["messageStatusPayload"] != nil || a.header.Get("X-Request-Id") != "conformance-1" {
+		t.Errorf("send answered %v, X-Request-Id %q", sent, a.header.Get("X-Request-Id"))
+	}
+	both := c.do(send("send an image with the contact and conversation",
+		`{"to":"+31 6 1234 5670","from":"whatsapp","type":"image","content":{"url":"https://example.com/receipt.png","text":"Your receipt"},
+		"fields":"contact,conversation","metadata":{"order_id":"A-1042"},"bot_status":"bot_start","template_values":[],"optin_contact":false}`,
+		auth)).message(t)
+	if both["contact"] == nil || both["conversation"] == nil {
+		t.Errorf("fields=contact,conversation answered %v", both)
+	}
+	byBSUID := c.do(send("send a document to a BSUID with the contact",
+		`{"bsuid":"US.13491208655302741918","from":"whatsapp","type":"document","content":{"url":"https://example.com/terms.pdf"},"fields":"contact"}`,
+		auth)).message(t)
+	if contact, _ := byBSUID["contact"].(map[string]any); contact == nil || contact["bsuid"] == nil || contact["phoneNumber"] != nil {
+		t.Errorf("a send to a BSUID answered the contact %v", byBSUID["contact"])
+	}
+	idem := headers("Idempotency-Key", "order-1042-shipped")
+	first := c.do(send("send with an Idempotency-Key", `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"Order 1042 shipped"}}`, idem)).message(t)
+	a = c.do(send("the same send again", `{ "from":"whatsapp", "content":{"text":"Order 1042 shipped"}, "type":"text","to":"+31612345678"}`, idem))
+	if again := a.message(t); again["uuid"] != first["uuid"] || a.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("a replay answered %v (Idempotent-Replayed %q), first %v", again, a.header.Get("Idempotent-Replayed"), first)
+	}
+
+	// Status, a provider's report, deletion.
+	uuid, _ := sent["uuid"].(string)
+	c.do(get("status enqueued", "/v1/messages/status/"+uuid))
+	ch, err := f.db.MainChannel(ctx, f.acct.ID, carillon.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := fmt.Sprintf(`{"id":"wamid.sandbox.%s","recipient_id":"31612345678","status":"delivered","timestamp":"%d"}`, uuid, time.Now().Unix())
+	receipt := carillon.Receipt{ChannelID: ch.ID, MessageUUID: uuid, Status: carillon.StatusDelivered, Payload: json.RawMessage(report), At: time.Now()}
+	if ok, err := f.svc.ApplyReceipt(ctx, ch, receipt); !ok || err != nil {
+		t.Fatalf("ApplyReceipt = %v, %v", ok, err)
+	}
+	if m := c.do(get("status delivered", "/v1/messages/status/"+uuid)).message(t); m["status"] != "delivered" || m["messageStatusPayload"] == nil {
+		t.Errorf("status after a report: %v", m)
+	}
+	c.do(call{name: "delete", method: "DELETE", path: "/v1/messages/" + uuid, header: auth, docValid: true, status: 204})
+	if m := c.do(get("status deleted", "/v1/messages/status/"+uuid)).message(t); m["status"] != "deleted" {
+		t.Errorf("status after a delete: %v", m)
+	}
+	unknown := strings.Repeat("0", 32)
+	c.do(call{name: "status of an unknown message", method: "GET", path: "/v1/messages/status/" + unknown, header: auth, docValid: true, status: 404, code: "not_found"})
+	c.do(call{name: "delete an unknown message", method: "DELETE", path: "/v1/messages/" + unknown, header: auth, docValid: true, status: 404, code: "not_found"})
+
+	// The sandbox.
+	inbound := c.do(call{name: "sandbox inbound", method: "POST", path: "/v1/sandbox/inbound", header: auth,
+		body: `{"from":"+31612345678","text":"Where is my order?"}`, docValid: true, status: 200}).message(t)
+	if m := c.do(get("status received", "/v1/messages/status/"+inbound["uuid"].(string))).message(t); m["status"] != "received" {
+		t.Errorf("status of an inbound message: %v", m)
+	}
+
+	// 400: bodies that are not JSON objects.
+	c.do(call{name: "send broken JSON", method: "POST", path: "/v1/messages/send", header: auth, body: `{"to":`, status: 400, code: "malformed_json"})
+	c.do(call{name: "sandbox inbound array", method: "POST", path: "/v1/sandbox/inbound", header: auth, body: `[1]`, status: 400, code: "malformed_json"})
+
+	// 413: bodies over 1 MiB.
+	huge := strings.Repeat("x", 1<<20)
+	c.do(call{name: "send over 1 MiB", method: "POST", path: "/v1/messages/send", header: auth,
+		body: `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"` + huge + `"}}`, status: 413, code: "payload_too_large"})
+	c.do(call{name: "sandbox inbound over 1 MiB", method: "POST", path: "/v1/sandbox/inbound", header: auth,
+		body: `{"from":"+31612345678","text":"` + huge + `"}`, status: 413, code: "payload_too_large"})
+
+	// 422: refused parameters, each naming its field.
+	strict := carillon.Channel{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Title: "strict", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Settings: map[string]string{"window": "enforced"}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := f.db.CreateChannel(ctx, &strict); err != nil {
+		t.Fatal(err)
+	}
+	const hi = `"type":"text","content":{"text":"hi"}`
+	for _, tc := range []call{
+		{name: "send to an invalid number", body: `{"to":"12345","from":"whatsapp",` + hi + `}`, docValid: true, code: "invalid_parameter", field: "to"},
+		{name: "send to a JSON number", body: `{"to":31612345678,"from":"whatsapp",` + hi + `}`, code: "invalid_parameter", field: "to"},
+		{name: "send without from", body: `{"to":"+31612345678",` + hi + `}`, code: "invalid_parameter", field: "from"},
+		{name: "send without a recipient", body: `{"from":"whatsapp",` + hi + `}`, code: "invalid_parameter", field: "to"},
+		{name: "send on a type without a channel", body: `{"to":"12345","from":"telegram",` + hi + `}`, docValid: true, code: "invalid_parameter", field: "from"},
+		{name: "send a blank text", body: `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"  "}}`, code: "invalid_parameter", field: "content.text"},
+		{name: "send media without a URL", body: `{"to":"+31612345678","from":"whatsapp","type":"video","content":{"text":"look"}}`, code: "invalid_parameter", field: "content.url"},
+		{name: "send a text too long", body: `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"` + strings.Repeat("é", 4097) + `"}}`, code: "invalid_parameter", field: "content.text"},
+		{name: "send a location", body: `{"to":"+31612345678","from":"whatsapp","type":"location","content":{"text":"hi"}}`, code: "not_supported", field: "type"},
+		{name: "send a fax", body: `{"to":"+31612345678","from":"whatsapp","type":"fax","content":{"text":"hi"}}`, code: "invalid_parameter", field: "type"},
+		{name: "send a template", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"template_uuid":"` + unknown + `","optin_contact":true}`, docValid: true, code: "not_supported", field: "template_uuid"},
+		{name: "send to a team", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"team_uuid":"` + unknown + `"}`, docValid: true, code: "not_supported", field: "team_uuid"},
+		{name: "send asking for unknown fields", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"fields":"contact,history"}`, code: "invalid_parameter", field: "fields"},
+		{name: "send a number as metadata", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"metadata":{"a":1}}`, code: "invalid_parameter", field: "metadata"},
+		{name: "send a bad bot_status", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"bot_status":"bot_pause"}`, code: "invalid_parameter", field: "bot_status"},
+		{name: "send on an unknown channel", body: `{"to":"+31612345678","from":"whatsapp","channel_uuid":"` + unknown + `",` + hi + `}`, docValid: true, code: "invalid_parameter", field: "channel_uuid"},
+		{name: "send outside the 24-hour window", body: `{"to":"+31612345678","from":"whatsapp","channel_uuid":"` + strict.UUID + `",` + hi + `}`, docValid: true, code: "outside_customer_service_window", field: "to"},
+		{name: "send with an Idempotency-Key too long", header: headers("Idempotency-Key", strings.Repeat("k", 256)), body: textBody, code: "invalid_parameter", field: "Idempotency-Key"},
+		{name: "reuse an Idempotency-Key with another body", header: idem, body: `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"Order 1043 shipped"}}`, docValid: true, code: "idempotency_key_reused", field: "Idempotency-Key"},
+	} {
+		tc.method, tc.path, tc.status = "POST", "/v1/messages/send", 422
+		if tc.header == nil {
+			tc.header = auth
+		}
+		c.do(tc)
+	}
+	for _, tc := range []call{
+		{name: "sandbox inbound without from", body: `{"text":"hi"}`, code: "invalid_parameter", field: "from"},
+		{name: "sandbox inbound from an invalid number", body: `{"from":"12345","text":"hi"}`, docValid: true, code: "invalid_parameter", field: "from"},
+		{name: "sandbox inbound with a blank text", body: `{"from":"+31612345678","text":" "}`, code: "invalid_parameter", field: "text"},
+		{name: "sandbox inbound on an unknown channel", body: `{"from":"+31612345678","text":"hi","channel_uuid":"` + unknown + `"}`, docValid: true, code: "invalid_parameter", field: "channel_uuid"},
+	} {
+		tc.method, tc.path, tc.status, tc.header = "POST", "/v1/sandbox/inbound", 422, auth
+		c.do(tc)
+	}
+
+	// Every operation that needs a key: 401 without one or with an unknown
+	// one, 429 above the rate limit, 500 when the store fails.
+	c.do(call{name: "the limited key's one request", server: f.limited, method: "GET", path: "/v1/auth/me", header: auth, docValid: true, status: 200})
+	for _, op := range []call{
+		{method: "GET", path: "/v1/auth/me"},
+		{method: "POST", path: "/v1/messages/send", body: textBody},
+		{method: "GET", path: "/v1/messages/status/" + uuid},
+		{method: "DELETE", path: "/v1/messages/" + uuid},
+		{method: "POST", path: "/v1/sandbox/inbound", body: `{"from":"+31612345678","text":"hi"}`},
+	} {
+		name := op.method + " " + op.path
+		tc := op
+		tc.name, tc.status, tc.code = name+" without a key", 401, "unauthorized"
+		c.do(tc)
+		tc.name, tc.header, tc.docValid = name+" with an unknown key", map[string]string{"Authorization": "Bearer crln_0000"}, true
+		c.do(tc)
+		tc.name, tc.server, tc.header, tc.status, tc.code = name+" above the rate limit", f.limited, auth, 429, "rate_limited"
+		if a := c.do(tc); a.header.Get("Retry-After") != "1" {
+			t.Errorf("%s: Retry-After %q, want 1", tc.name, a.header.Get("Retry-After"))
+		}
+		tc.name, tc.server, tc.status, tc.code = name+" with a failing store", f.broken, 500, "internal"
+		c.do(tc)
+	}
+	c.do(call{name: "readyz with a failing store", server: f.broken, method: "GET", path: "/readyz", docValid: true, status: 503})
+
+	c.checkCoverage()
+}
