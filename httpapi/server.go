@@ -60,7 +60,7 @@ func New(o Options) *Server {
 func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.handle("GET /metrics", s.metrics.Handler().ServeHTTP)
 	s.handle("GET /v1/openapi.yaml", s.openAPI)
 
 	s.handle("GET /v1/auth/me", s.auth(s.authMe))

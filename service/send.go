@@ -120,7 +120,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 	if strings.TrimSpace(r.To) == "" && strings.TrimSpace(r.BSUID) == "" {
 		return nil, false, false, carillon.Invalid("to", "to is required (or bsuid): the recipient")
 	}
-	if r.To == "" && utf8.RuneCountInString(r.BSUID) > maxBSUIDLength {
+	if utf8.RuneCountInString(r.BSUID) > maxBSUIDLength {
 		return nil, false, false, carillon.Invalid("bsuid", "bsuid is at most %d characters", maxBSUIDLength)
 	}
 	switch r.Type {
@@ -158,7 +158,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 	default:
 		return nil, false, false, carillon.Invalid("bot_status", "bot_status is bot_start or bot_end")
 	}
-	if len(r.IdempotencyKey) > maxIdempotencyKey {
+	if utf8.RuneCountInString(r.IdempotencyKey) > maxIdempotencyKey {
 		return nil, false, false, carillon.Invalid("Idempotency-Key", "the Idempotency-Key header is at most %d characters", maxIdempotencyKey)
 	}
 	if md, err = validMetadata(r.Metadata); err != nil {
