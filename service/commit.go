@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"hash/fnv"
+	"strconv"
 	"sync"
 
 	"github.com/carillon/carillon"
@@ -20,9 +22,14 @@ import (
 // written anything: its error goes back to its caller alone and the batch
 // goes on. Any other error aborts the transaction; then every unit of the
 // batch is run again alone, so that one bad unit fails only itself.
+//
+// With several writers (PostgreSQL), each unit names a key, and units of one
+// key always go to the same writer: the rows of one contact and its
+// messages are then changed by one transaction at a time, so concurrent
+// transactions neither wait on each other's row locks nor deadlock.
 type committer struct {
 	store   carillon.Store
-	work    chan *unit
+	work    []chan *unit
 	metrics *telemetry.Metrics
 	wg      sync.WaitGroup
 	stop    chan struct{}
@@ -44,10 +51,12 @@ type unit struct {
 const maxBatch = 256
 
 func newCommitter(store carillon.Store, writers int, metrics *telemetry.Metrics) *committer {
-	c := &committer{store: store, work: make(chan *unit, 4*maxBatch), metrics: metrics, stop: make(chan struct{})}
+	c := &committer{store: store, metrics: metrics, stop: make(chan struct{})}
 	for range writers {
+		work := make(chan *unit, 4*maxBatch)
+		c.work = append(c.work, work)
 		c.wg.Add(1)
-		go c.loop()
+		go c.loop(work)
 	}
 	return c
 }
@@ -56,8 +65,9 @@ var errClosed = errors.New("service is shutting down")
 
 // do runs fn in a shared transaction and returns once it is committed. fn
 // gets a context of its own: the caller's cancellation must not abort a
-// transaction that other callers share.
-func (c *committer) do(ctx context.Context, fn func(ctx context.Context, q carillon.Queries) error) error {
+// transaction that other callers share. key picks the writer (see
+// committer).
+func (c *committer) do(ctx context.Context, key uint64, fn func(ctx context.Context, q carillon.Queries) error) error {
 	u := &unit{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	c.closing.RLock()
 	if c.closed {
@@ -65,7 +75,7 @@ func (c *committer) do(ctx context.Context, fn func(ctx context.Context, q caril
 		return errClosed
 	}
 	select {
-	case c.work <- u:
+	case c.work[key%uint64(len(c.work))] <- u:
 		c.closing.RUnlock()
 	case <-ctx.Done():
 		c.closing.RUnlock()
@@ -88,18 +98,18 @@ func (c *committer) close() {
 	c.wg.Wait()
 }
 
-func (c *committer) loop() {
+func (c *committer) loop(work chan *unit) {
 	defer c.wg.Done()
 	batch := make([]*unit, 0, maxBatch)
 	for {
 		select {
-		case u := <-c.work:
+		case u := <-work:
 			batch = append(batch[:0], u)
 		case <-c.stop:
 			// Drain what was queued before the stop.
 			for {
 				select {
-				case u := <-c.work:
+				case u := <-work:
 					c.run([]*unit{u})
 				default:
 					return
@@ -109,7 +119,7 @@ func (c *committer) loop() {
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case u := <-c.work:
+			case u := <-work:
 				batch = append(batch, u)
 			default:
 				break fill
@@ -167,4 +177,12 @@ func (c *committer) runWith(batch []*unit, retries int) {
 			u.done <- results[i]
 		}
 	}
+}
+
+// contactKey is the writer key of a contact known by its channel and
+// address (or BSUID): sends and inbound messages, which may create it.
+func contactKey(channelID int64, address string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(strconv.FormatInt(channelID, 10) + "/" + address))
+	return h.Sum64()
 }

@@ -146,7 +146,7 @@ func (s *Service) touchKey(key carillon.APIKey) {
 	}
 	s.touched.Store(key.ID, now.UnixMilli())
 	go func() {
-		_ = s.commit.do(context.Background(), func(ctx context.Context, q carillon.Queries) error {
+		_ = s.commit.do(context.Background(), uint64(key.ID), func(ctx context.Context, q carillon.Queries) error {
 			return q.TouchAPIKey(ctx, key.ID, now)
 		})
 	}()

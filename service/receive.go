@@ -17,7 +17,7 @@ import (
 // provider delivers twice (same external id) is stored once.
 func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
 	var out carillon.Message
-	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
 		if in.ExternalID != "" {
 			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
 			if err == nil {

@@ -233,7 +233,7 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 		return SendResult{}, err
 	}
 	res := SendResult{Channel: ch, WithContact: withContact, WithConversation: withConversation}
-	err = s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+	err = s.commit.do(ctx, contactKey(ch.ID, address+"|"+bsuid), func(ctx context.Context, q carillon.Queries) error {
 		now := s.clock.Now()
 		if r.IdempotencyKey != "" {
 			rec, err := q.IdempotencyRecord(ctx, p.Account.ID, r.IdempotencyKey)

@@ -67,7 +67,9 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 	change func(m *carillon.Message, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
 	var out carillon.Message
 	var changes []carillon.StatusChange
-	err := s.commit.do(ctx, func(ctx context.Context, q carillon.Queries) error {
+	// Units are keyed by contact: the changes of one contact's messages go
+	// through one writer, in order.
+	err := s.commit.do(ctx, uint64(m.ContactID), func(ctx context.Context, q carillon.Queries) error {
 		cur := m
 		now := s.clock.Now()
 		changes = change(&cur, now)
