@@ -444,6 +444,139 @@ func TestOpenAPIConformance(t *testing.T) {
 		c.do(tc)
 	}
 
+	// The account's resources.
+	now := time.Now()
+	tmpl := carillon.Template{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: ch.ID, Title: "order_shipped",
+		Text: "Hello {{1}}, your order has shipped.", Type: "text", Category: "UTILITY", Status: "approved", Language: "en", CreatedAt: now, UpdatedAt: now}
+	tmpl2 := carillon.Template{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: ch.ID, Title: "order_paid",
+		Text: "Paid.", Type: "text", Category: "UTILITY", Status: "approved", Language: "en", CreatedAt: now, UpdatedAt: now}
+	funnel := carillon.Funnel{UUID: carillon.NewDashedUUID(), AccountID: f.acct.ID, Name: "Lead", Emoji: "🌱", Position: 1, CreatedAt: now}
+	sales := carillon.Team{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Name: "Sales", CreatedAt: now}
+	agent := carillon.User{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Email: "alex@example.com", Name: "Alex", CreatedAt: now}
+	idle := carillon.User{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Email: "kim@example.com", Name: "Kim", CreatedAt: now}
+	for _, err := range []error{f.db.CreateTemplate(ctx, &tmpl), f.db.CreateTemplate(ctx, &tmpl2), f.db.CreateFunnel(ctx, &funnel),
+		f.db.CreateTeam(ctx, &sales), f.db.CreateUser(ctx, &agent), f.db.CreateUser(ctx, &idle)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range []carillon.User{agent, idle} {
+		if err := f.db.AddTeamMember(ctx, sales.ID, u.ID, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(a answer, field string) []any {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(a.body, &m); err != nil {
+			t.Fatal(err)
+		}
+		l, _ := m[field].([]any)
+		if l == nil || m["meta"] == nil {
+			t.Fatalf("not a list of %s: %s", field, a.body)
+		}
+		return l
+	}
+	one := func(a answer, field string) map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(a.body, &m); err != nil {
+			t.Fatal(err)
+		}
+		o, _ := m[field].(map[string]any)
+		if o == nil {
+			t.Fatalf("not an answer of one %s: %s", field, a.body)
+		}
+		return o
+	}
+	body := func(name, method, path, b string) call {
+		return call{name: name, method: method, path: path, header: auth, body: b, docValid: true, status: 200}
+	}
+	fail := func(name, method, path, b string, status int, code, field string, docValid bool) call {
+		return call{name: name, method: method, path: path, header: auth, body: b, docValid: docValid, status: status, code: code, field: field}
+	}
+	if l := list(c.do(get("channels", "/v1/channels?type=whatsapp&active=true&page=1&items=10")), "channels"); len(l) != 2 {
+		t.Errorf("channels: %v", l)
+	}
+	c.do(get("one channel", "/v1/channels/"+ch.UUID))
+	if o := one(c.do(body("rename a channel", "PATCH", "/v1/channels/"+ch.UUID, `{"title":"Support line"}`)), "channel"); o["title"] != "Support line" {
+		t.Errorf("renamed channel: %v", o)
+	}
+	teams := list(c.do(get("teams", "/v1/teams")), "teams")
+	if len(teams) != 2 {
+		t.Errorf("teams: %v", teams)
+	}
+	c.do(get("one team", "/v1/teams/"+sales.UUID))
+	c.do(body("rename a team", "PATCH", "/v1/teams/"+sales.UUID, `{"name":"Sales EU"}`))
+	cs := one(c.do(body("create a custom status", "POST", "/v1/custom_statuses", `{"name":"Lunch","emoji":"🍔"}`)), "customStatus")
+	csID, _ := cs["id"].(string)
+	meeting := one(c.do(body("create a custom status without emoji", "POST", "/v1/custom_statuses", `{"name":"Meeting"}`)), "customStatus")
+	if meeting["emoji"] != nil {
+		t.Errorf("a custom status without emoji: %v", meeting)
+	}
+	lunch, err := f.db.CustomStatusByUUID(ctx, f.acct.ID, csID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetUserStatus(ctx, f.acct.ID, agent.ID, carillon.UserStatus{Available: true, AvailabilityAt: now, CustomStatusID: lunch.ID, CustomStatusAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if l := list(c.do(get("team members", "/v1/teams/"+sales.UUID+"/members")), "users"); len(l) != 2 {
+		t.Errorf("members: %v", l)
+	}
+	c.do(get("available team members", "/v1/teams/"+sales.UUID+"/members?status=available&items=1"))
+	c.do(get("templates", "/v1/templates?page=2&items=1"))
+	c.do(get("one template", "/v1/templates/"+tmpl.UUID))
+	c.do(body("rename a template", "PATCH", "/v1/templates/"+tmpl.UUID, `{"title":"order_sent"}`))
+	c.do(get("funnels", "/v1/funnels"))
+	c.do(get("custom statuses", "/v1/custom_statuses"))
+	c.do(get("one custom status", "/v1/custom_statuses/"+csID))
+	c.do(body("change a custom status", "PUT", "/v1/custom_statuses/"+csID, `{"name":"Lunch break","emoji":""}`))
+	c.do(get("plan", "/v1/plan"))
+	unknownDashed := "00000000-0000-0000-0000-000000000000"
+	for _, tc := range []call{
+		fail("unknown channel", "GET", "/v1/channels/"+unknown, "", 404, "not_found", "", true),
+		fail("rename an unknown channel", "PATCH", "/v1/channels/"+unknown, `{"title":"x"}`, 404, "not_found", "", true),
+		fail("unknown team", "GET", "/v1/teams/"+unknown, "", 404, "not_found", "", true),
+		fail("rename an unknown team", "PATCH", "/v1/teams/"+unknown, `{"name":"x"}`, 404, "not_found", "", true),
+		fail("members of an unknown team", "GET", "/v1/teams/"+unknown+"/members", "", 404, "not_found", "", true),
+		fail("unknown template", "GET", "/v1/templates/"+unknown, "", 404, "not_found", "", true),
+		fail("rename an unknown template", "PATCH", "/v1/templates/"+unknown, `{"title":"x"}`, 404, "not_found", "", true),
+		fail("unknown custom status", "GET", "/v1/custom_statuses/"+unknownDashed, "", 404, "not_found", "", true),
+		fail("change an unknown custom status", "PUT", "/v1/custom_statuses/"+unknownDashed, `{"name":"x"}`, 404, "not_found", "", true),
+		body("delete a custom status", "DELETE", "/v1/custom_statuses/"+csID, ""),
+		fail("delete a deleted custom status", "DELETE", "/v1/custom_statuses/"+csID, "", 404, "not_found", "", true),
+
+		fail("channels of an unknown type", "GET", "/v1/channels?type=fax", "", 422, "invalid_parameter", "type", false),
+		fail("channels with a page not a number", "GET", "/v1/channels?page=two", "", 422, "invalid_parameter", "page", false),
+		fail("teams with items not a number", "GET", "/v1/teams?items=x", "", 422, "invalid_parameter", "items", false),
+		fail("members with an unknown status", "GET", "/v1/teams/"+sales.UUID+"/members?status=busy", "", 422, "invalid_parameter", "status", false),
+		fail("templates with a page not a number", "GET", "/v1/templates?page=x", "", 422, "invalid_parameter", "page", false),
+		fail("funnels with items not a number", "GET", "/v1/funnels?items=x", "", 422, "invalid_parameter", "items", false),
+		fail("custom statuses with a page not a number", "GET", "/v1/custom_statuses?page=x", "", 422, "invalid_parameter", "page", false),
+		fail("rename a channel to blank", "PATCH", "/v1/channels/"+ch.UUID, `{"title":" "}`, 422, "invalid_parameter", "title", true),
+		fail("rename a channel to a number", "PATCH", "/v1/channels/"+ch.UUID, `{"title":1}`, 422, "invalid_parameter", "title", false),
+		fail("rename a channel to another channel's title", "PATCH", "/v1/channels/"+strict.UUID, `{"title":"Support line"}`, 422, "already_exists", "title", true),
+		fail("rename a team to another team's name", "PATCH", "/v1/teams/"+sales.UUID, `{"name":"General"}`, 422, "already_exists", "name", true),
+		fail("rename a template to a title in use", "PATCH", "/v1/templates/"+tmpl.UUID, `{"title":"order_paid"}`, 422, "already_exists", "title", true),
+		fail("create a custom status without a name", "POST", "/v1/custom_statuses", `{"emoji":"x"}`, 422, "invalid_parameter", "name", false),
+		fail("create a custom status with a name in use", "POST", "/v1/custom_statuses", `{"name":"Meeting"}`, 422, "already_exists", "name", true),
+		fail("change a custom status to a blank name", "PUT", "/v1/custom_statuses/"+meeting["id"].(string), `{"name":" "}`, 422, "invalid_parameter", "name", true),
+	} {
+		c.do(tc)
+	}
+	for _, op := range []struct{ method, path, field string }{
+		{"PATCH", "/v1/channels/" + ch.UUID, "title"},
+		{"PATCH", "/v1/teams/" + sales.UUID, "name"},
+		{"PATCH", "/v1/templates/" + tmpl.UUID, "title"},
+		{"POST", "/v1/custom_statuses", "name"},
+		{"PUT", "/v1/custom_statuses/" + meeting["id"].(string), "name"},
+	} {
+		name := op.method + " " + op.path
+		c.do(fail(name+" broken JSON", op.method, op.path, `{"`+op.field+`":`, 400, "malformed_json", "", false))
+		c.do(fail(name+" over 1 MiB", op.method, op.path, `{"`+op.field+`":"`+huge+`"}`, 413, "payload_too_large", "", false))
+	}
+
 	// Every operation that needs a key: 401 without one or with an unknown
 	// one, 429 above the rate limit, 500 when the store fails.
 	c.do(call{name: "the limited key's one request", server: f.limited, method: "GET", path: "/v1/auth/me", header: auth, docValid: true, status: 200})
@@ -453,6 +586,23 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "GET", path: "/v1/messages/status/" + uuid},
 		{method: "DELETE", path: "/v1/messages/" + uuid},
 		{method: "POST", path: "/v1/sandbox/inbound", body: `{"from":"+31612345678","text":"hi"}`},
+		{method: "GET", path: "/v1/channels"},
+		{method: "GET", path: "/v1/channels/" + ch.UUID},
+		{method: "PATCH", path: "/v1/channels/" + ch.UUID, body: `{"title":"x"}`},
+		{method: "GET", path: "/v1/teams"},
+		{method: "GET", path: "/v1/teams/" + sales.UUID},
+		{method: "PATCH", path: "/v1/teams/" + sales.UUID, body: `{"name":"x"}`},
+		{method: "GET", path: "/v1/teams/" + sales.UUID + "/members"},
+		{method: "GET", path: "/v1/templates"},
+		{method: "GET", path: "/v1/templates/" + tmpl.UUID},
+		{method: "PATCH", path: "/v1/templates/" + tmpl.UUID, body: `{"title":"x"}`},
+		{method: "GET", path: "/v1/funnels"},
+		{method: "GET", path: "/v1/custom_statuses"},
+		{method: "POST", path: "/v1/custom_statuses", body: `{"name":"x"}`},
+		{method: "GET", path: "/v1/custom_statuses/" + unknownDashed},
+		{method: "PUT", path: "/v1/custom_statuses/" + unknownDashed, body: `{"name":"x"}`},
+		{method: "DELETE", path: "/v1/custom_statuses/" + unknownDashed},
+		{method: "GET", path: "/v1/plan"},
 	} {
 		name := op.method + " " + op.path
 		tc := op

@@ -1,8 +1,10 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -216,6 +218,9 @@ func (l *lane) retry(q *recipientQueue, d time.Duration) {
 	time.AfterFunc(d, func() {
 		l.mu.Lock()
 		q.busy = false
+		// A message adopted while the head was in flight was queued behind
+		// it although accepted earlier: put it first now.
+		slices.SortStableFunc(q.msgs, func(a, b carillon.Message) int { return cmp.Compare(a.ID, b.ID) })
 		l.list(q)
 		l.mu.Unlock()
 		l.signal()

@@ -35,6 +35,10 @@ type Options struct {
 	// Writers is how many transactions may commit at once: 1 suits SQLite,
 	// which has a single writer; PostgreSQL gains from a few.
 	Writers int
+	// PlanChannels and PlanLicenses are the limits GET /v1/plan reports;
+	// nil is unlimited.
+	PlanChannels *int
+	PlanLicenses *int
 }
 
 // Service applies carillon's rules.
@@ -46,6 +50,9 @@ type Service struct {
 	commit     *committer
 	instanceID string
 	publicURL  string
+
+	planChannels *int
+	planLicenses *int
 
 	mu         sync.RWMutex
 	dispatcher Dispatcher
@@ -75,6 +82,7 @@ func New(o Options) *Service {
 		store: o.Store, clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
+		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
 	}
 }
 

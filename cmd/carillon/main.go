@@ -27,6 +27,11 @@ Administration (on the store; --data or --database-url):
   keys create --name NAME [--user EMAIL]   make an API key; prints its secret on the last line
   keys list                      list API keys
   keys revoke NAME_OR_PREFIX     revoke an API key
+  apply FILE                     declare the account's channels, users, teams, tags, fields,
+                                 templates, funnels and custom statuses (docs/accounts.md)
+  channels add --title T --type TYPE --provider P [--main] [--setting KEY=VALUE]...
+                                 add or update a channel; prints its uuid and callback URL
+  channels list                  list channels with their callback URLs
 
 Client (on a running server; --url, --api-key or CARILLON_URL, CARILLON_API_KEY):
   send --to NUMBER --text TEXT [--from TYPE] [--channel UUID] [--idempotency-key KEY]
@@ -71,6 +76,10 @@ func run(ctx context.Context, e env) int {
 		err = accountsCmd(ctx, e, rest)
 	case "keys":
 		err = keysCmd(ctx, e, rest)
+	case "apply":
+		err = applyCmd(ctx, e, rest)
+	case "channels":
+		err = channelsCmd(ctx, e, rest)
 	case "send":
 		err = sendCmd(ctx, e, rest)
 	case "status":

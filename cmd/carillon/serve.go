@@ -51,7 +51,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	_, _ = rand.Read(idb[:])
 	instanceID := hex.EncodeToString(idb[:])
 	metrics := telemetry.New()
-	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL()})
+	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
+		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/service"
+)
+
+// settingFlags collects repeated --setting KEY=VALUE flags.
+type settingFlags map[string]string
+
+func (s settingFlags) String() string { return "" }
+
+func (s settingFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, not %q", v)
+	}
+	if _, dup := s[k]; dup {
+		return fmt.Errorf("setting %s given twice", k)
+	}
+	s[k] = val
+	return nil
+}
+
+func channelsCmd(ctx context.Context, e env, args []string) error {
+	verb, args, err := subcommand(args, "add", "list")
+	if err != nil {
+		return err
+	}
+	fs := newFlags(e, "channels "+verb)
+	accountName := fs.String("account", carillon.DefaultAccountName, "the `account` to work on")
+	publicURL := publicURLFlag(e, fs)
+	var spec service.ChannelSpec
+	settings := settingFlags{}
+	if verb == "add" {
+		fs.StringVar(&spec.Title, "title", "", "the channel's `title`: an existing channel of that title is updated")
+		fs.StringVar(&spec.Type, "type", "", "the channel's `type`: whatsapp, telegram, facebook or instagram")
+		fs.StringVar(&spec.Provider, "provider", "", "the `provider` that sends and receives: sandbox, whatsapp or telegram")
+		fs.BoolVar(&spec.Main, "main", false, "make it its type's main channel")
+		fs.Var(settings, "setting", "a provider setting, `KEY=VALUE` (repeat the flag for each one)")
+	}
+	cfg, rest, err := parseConfig(e, fs, args, config.StoreScope)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments %q", rest)}
+	}
+	if verb == "add" {
+		switch {
+		case spec.Title == "":
+			return usageError{"--title is required"}
+		case spec.Type == "":
+			return usageError{"--type is required"}
+		case spec.Provider == "":
+			return usageError{"--provider is required"}
+		}
+	}
+	base, err := publicURL()
+	if err != nil {
+		return err
+	}
+	a, err := openAdmin(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	acct, err := a.account(ctx, *accountName)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "add":
+		spec.Settings = settings
+		ch, changes, err := a.svc.AddChannel(ctx, acct.ID, spec)
+		var pe *service.ProblemError
+		if errors.As(err, &pe) {
+			for _, p := range pe.Problems {
+				fmt.Fprintf(e.stderr, "carillon channels add: %s\n", p.Message)
+			}
+			return errShown{"the channel"}
+		}
+		if err != nil {
+			return err
+		}
+		for _, line := range changes {
+			fmt.Fprintln(e.stdout, line)
+		}
+		fmt.Fprintln(e.stdout, ch.UUID)
+		if u := service.CallbackURL(base, ch); u != "" {
+			fmt.Fprintln(e.stdout, u)
+		}
+	case "list":
+		chs, err := a.svc.Store().ListChannels(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "UUID\tTITLE\tTYPE\tPROVIDER\tMAIN\tCALLBACK URL")
+		for _, ch := range chs {
+			main, cb := "-", service.CallbackURL(base, ch)
+			if ch.Main {
+				main = "main"
+			}
+			if cb == "" {
+				cb = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ch.UUID, ch.Title, ch.Type, ch.Provider, main, cb)
+		}
+		return tw.Flush()
+	}
+	return nil
+}

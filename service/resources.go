@@ -1,0 +1,597 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/carillon/carillon"
+)
+
+// The account resources as the API reads and changes them: channels, teams
+// and their members, templates, funnels, custom statuses and the plan.
+
+// Page sizes of the list endpoints.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 100
+)
+
+// Length limits of the names the API sets.
+const (
+	maxTitle       = 255
+	maxStatusName  = 100
+	maxStatusEmoji = 32
+)
+
+// PageRequest is a list request's page and items parameters, as given.
+type PageRequest struct {
+	Page  string
+	Items string
+}
+
+// PageInfo is what a list answers in meta: the page served and how many
+// pages there are (at least 1, even for an empty list).
+type PageInfo struct {
+	Page  int
+	Pages int
+}
+
+// parsePage reads page and items: absent ones take their defaults, a page
+// below 1 reads as 1, items are kept between 1 and MaxPageSize, and a value
+// that is not a whole number is refused, naming its parameter.
+func parsePage(r PageRequest) (carillon.Page, error) {
+	p := carillon.Page{Number: 1, Size: DefaultPageSize}
+	if s := strings.TrimSpace(r.Page); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, carillon.Invalid("page", "page must be a whole number, not %q", r.Page)
+		}
+		p.Number = max(n, 1)
+	}
+	if s := strings.TrimSpace(r.Items); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return p, carillon.Invalid("items", "items must be a whole number, not %q", r.Items)
+		}
+		p.Size = min(max(n, 1), MaxPageSize)
+	}
+	return p, nil
+}
+
+// pageInfo describes page p of a list of total entries.
+func pageInfo(p carillon.Page, total int) PageInfo {
+	return PageInfo{Page: p.Number, Pages: max(1, (total+p.Size-1)/p.Size)}
+}
+
+// pageOf cuts page p out of a whole list.
+func pageOf[T any](all []T, p carillon.Page) ([]T, PageInfo) {
+	info := pageInfo(p, len(all))
+	from := min(p.Offset(), len(all))
+	to := min(from+p.Size, len(all))
+	return all[from:to], info
+}
+
+// notFound maps a store's ErrNotFound to the API's not_found for kind.
+func (s *Service) notFound(ctx context.Context, op, kind string, err error) error {
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.NotFound(kind)
+	}
+	return s.internal(ctx, op, err)
+}
+
+// checkName trims a name the API sets and checks it is not blank and not
+// longer than limit characters.
+func checkName(field, value string, limit int) (string, error) {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return "", carillon.Invalid(field, "%s must not be blank", field)
+	}
+	if n := utf8.RuneCountInString(v); n > limit {
+		return "", carillon.Invalid(field, "%s is %d characters long; at most %d are allowed", field, n, limit)
+	}
+	return v, nil
+}
+
+// Channels
+
+// ChannelFilter selects channels in GET /channels: Type a channel type,
+// Active "true" or "false"; empty ones select every channel.
+type ChannelFilter struct {
+	Type   string
+	Active string
+}
+
+// ListChannels lists the account's channels, oldest first.
+func (s *Service) ListChannels(ctx context.Context, p Principal, f ChannelFilter, pr PageRequest) ([]carillon.Channel, PageInfo, error) {
+	if f.Type != "" && !carillon.ValidChannelType(f.Type) {
+		return nil, PageInfo{}, carillon.Invalid("type", "type must be one of whatsapp, facebook, instagram, telegram, not %q", f.Type)
+	}
+	var active *bool
+	if f.Active != "" {
+		if f.Active != "true" && f.Active != "false" {
+			return nil, PageInfo{}, carillon.Invalid("active", "active must be true or false, not %q", f.Active)
+		}
+		b := f.Active == "true"
+		active = &b
+	}
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	all, err := s.store.ListChannels(ctx, p.Account.ID)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list channels", err)
+	}
+	all = slices.DeleteFunc(all, func(c carillon.Channel) bool {
+		return (f.Type != "" && string(c.Type) != f.Type) || (active != nil && c.Active() != *active)
+	})
+	list, info := pageOf(all, page)
+	return list, info, nil
+}
+
+// Channel returns one of the account's channels.
+func (s *Service) Channel(ctx context.Context, p Principal, uuid string) (carillon.Channel, error) {
+	ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, uuid)
+	if err != nil {
+		return ch, s.notFound(ctx, "read channel", "channel", err)
+	}
+	return ch, nil
+}
+
+// ChannelUpdate is the body of PATCH /channels/:uuid; nil leaves a field
+// as it is.
+type ChannelUpdate struct {
+	Title *string
+}
+
+// UpdateChannel renames a channel. Two channels of an account may not
+// share a title (carillon apply and the channel commands find channels by
+// title): a title in use by another channel answers already_exists.
+func (s *Service) UpdateChannel(ctx context.Context, p Principal, uuid string, u ChannelUpdate) (carillon.Channel, error) {
+	var title string
+	if u.Title != nil {
+		t, err := checkName("title", *u.Title, maxTitle)
+		if err != nil {
+			return carillon.Channel{}, err
+		}
+		title = t
+	}
+	var out carillon.Channel
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		ch, err := q.ChannelByUUID(ctx, p.Account.ID, uuid)
+		if err != nil {
+			return err
+		}
+		if u.Title != nil && title != ch.Title {
+			others, err := q.ListChannels(ctx, p.Account.ID)
+			if err != nil {
+				return err
+			}
+			for _, o := range others {
+				if o.ID != ch.ID && o.Title == title {
+					return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "title", Message: "another channel of the account is titled " + strconv.Quote(title)}
+				}
+			}
+			ch.Title, ch.UpdatedAt = title, s.clock.Now()
+			if err := q.UpdateChannel(ctx, &ch); err != nil {
+				return err
+			}
+		}
+		out = ch
+		return nil
+	})
+	if err != nil {
+		return out, s.notFound(ctx, "update channel", "channel", err)
+	}
+	return out, nil
+}
+
+// Teams
+
+// TeamView is a team with its member count, as the API shows it.
+type TeamView struct {
+	carillon.Team
+	Members int
+}
+
+// teams returns the account's teams with their member counts, oldest first.
+func (s *Service) teams(ctx context.Context, accountID int64) ([]TeamView, error) {
+	ts, err := s.store.ListTeams(ctx, accountID)
+	if err != nil {
+		return nil, s.internal(ctx, "list teams", err)
+	}
+	counts, err := s.store.CountTeamMembers(ctx, accountID)
+	if err != nil {
+		return nil, s.internal(ctx, "count team members", err)
+	}
+	out := make([]TeamView, len(ts))
+	for i, t := range ts {
+		out[i] = TeamView{Team: t, Members: counts[t.ID]}
+	}
+	return out, nil
+}
+
+// ListTeams lists the account's teams, oldest first.
+func (s *Service) ListTeams(ctx context.Context, p Principal, pr PageRequest) ([]TeamView, PageInfo, error) {
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	all, err := s.teams(ctx, p.Account.ID)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	list, info := pageOf(all, page)
+	return list, info, nil
+}
+
+// teamView returns the team with its member count.
+func (s *Service) teamView(ctx context.Context, t carillon.Team) (TeamView, error) {
+	members, err := s.store.TeamMembers(ctx, t.ID)
+	if err != nil {
+		return TeamView{}, s.internal(ctx, "count team members", err)
+	}
+	return TeamView{Team: t, Members: len(members)}, nil
+}
+
+// Team returns one of the account's teams.
+func (s *Service) Team(ctx context.Context, p Principal, uuid string) (TeamView, error) {
+	t, err := s.store.TeamByUUID(ctx, p.Account.ID, uuid)
+	if err != nil {
+		return TeamView{}, s.notFound(ctx, "read team", "team", err)
+	}
+	return s.teamView(ctx, t)
+}
+
+// TeamUpdate is the body of PATCH /teams/:uuid; nil leaves a field as it
+// is.
+type TeamUpdate struct {
+	Name *string
+}
+
+// UpdateTeam renames a team. Two teams of an account may not share a name:
+// a name in use by another team answers already_exists.
+func (s *Service) UpdateTeam(ctx context.Context, p Principal, uuid string, u TeamUpdate) (TeamView, error) {
+	var name string
+	if u.Name != nil {
+		n, err := checkName("name", *u.Name, maxTitle)
+		if err != nil {
+			return TeamView{}, err
+		}
+		name = n
+	}
+	var out carillon.Team
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		t, err := q.TeamByUUID(ctx, p.Account.ID, uuid)
+		if err != nil {
+			return err
+		}
+		if u.Name != nil && name != t.Name {
+			others, err := q.ListTeams(ctx, p.Account.ID)
+			if err != nil {
+				return err
+			}
+			for _, o := range others {
+				if o.ID != t.ID && o.Name == name {
+					return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "name", Message: "another team of the account is named " + strconv.Quote(name)}
+				}
+			}
+			t.Name = name
+			if err := q.UpdateTeam(ctx, &t); err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return TeamView{}, s.notFound(ctx, "update team", "team", err)
+	}
+	return s.teamView(ctx, out)
+}
+
+// Member is a team member as the API shows it: the user, its availability,
+// and its custom status (nil when it has none).
+type Member struct {
+	User         carillon.User
+	Status       carillon.UserStatus
+	CustomStatus *carillon.CustomStatus
+}
+
+// LastUpdatedAt is when the member's availability or custom status last
+// changed, or when the user was made if neither ever did.
+func (m Member) LastUpdatedAt() time.Time {
+	t := m.User.CreatedAt
+	for _, at := range []time.Time{m.Status.AvailabilityAt, m.Status.CustomStatusAt} {
+		if at.After(t) {
+			t = at
+		}
+	}
+	return t
+}
+
+// TeamMembers lists a team's members by email; status "available" or
+// "away" keeps those that are, or are not, available.
+func (s *Service) TeamMembers(ctx context.Context, p Principal, uuid, status string, pr PageRequest) ([]Member, PageInfo, error) {
+	if status != "" && status != "available" && status != "away" {
+		return nil, PageInfo{}, carillon.Invalid("status", "status must be available or away, not %q", status)
+	}
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	t, err := s.store.TeamByUUID(ctx, p.Account.ID, uuid)
+	if err != nil {
+		return nil, PageInfo{}, s.notFound(ctx, "read team", "team", err)
+	}
+	users, err := s.store.TeamMembers(ctx, t.ID)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list team members", err)
+	}
+	all := make([]Member, 0, len(users))
+	for _, u := range users {
+		st, err := s.store.UserStatus(ctx, p.Account.ID, u.ID)
+		if err != nil {
+			return nil, PageInfo{}, s.internal(ctx, "read user status", err)
+		}
+		if (status == "available" && !st.Available) || (status == "away" && st.Available) {
+			continue
+		}
+		all = append(all, Member{User: u, Status: st})
+	}
+	list, info := pageOf(all, page)
+	for i := range list {
+		if id := list[i].Status.CustomStatusID; id != 0 {
+			cs, err := s.store.CustomStatusByID(ctx, p.Account.ID, id)
+			switch {
+			case errors.Is(err, carillon.ErrNotFound):
+			case err != nil:
+				return nil, PageInfo{}, s.internal(ctx, "read custom status", err)
+			default:
+				list[i].CustomStatus = &cs
+			}
+		}
+	}
+	return list, info, nil
+}
+
+// Templates
+
+// ListTemplates lists the account's templates, oldest first.
+func (s *Service) ListTemplates(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Template, PageInfo, error) {
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	list, total, err := s.store.ListTemplates(ctx, p.Account.ID, page)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list templates", err)
+	}
+	return list, pageInfo(page, total), nil
+}
+
+// Template returns one of the account's templates.
+func (s *Service) Template(ctx context.Context, p Principal, uuid string) (carillon.Template, error) {
+	t, err := s.store.TemplateByUUID(ctx, p.Account.ID, uuid)
+	if err != nil {
+		return t, s.notFound(ctx, "read template", "template", err)
+	}
+	return t, nil
+}
+
+// TemplateUpdate is the body of PATCH /templates/:uuid; nil leaves a field
+// as it is.
+type TemplateUpdate struct {
+	Title *string
+}
+
+// UpdateTemplate renames a template. A channel's templates of one language
+// may not share a title: a title in use answers already_exists.
+func (s *Service) UpdateTemplate(ctx context.Context, p Principal, uuid string, u TemplateUpdate) (carillon.Template, error) {
+	var title string
+	if u.Title != nil {
+		t, err := checkName("title", *u.Title, maxTitle)
+		if err != nil {
+			return carillon.Template{}, err
+		}
+		title = t
+	}
+	var out carillon.Template
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		t, err := q.TemplateByUUID(ctx, p.Account.ID, uuid)
+		if err != nil {
+			return err
+		}
+		if u.Title != nil && title != t.Title {
+			t.Title, t.UpdatedAt = title, s.clock.Now()
+			if err := q.UpdateTemplate(ctx, &t); errors.Is(err, carillon.ErrConflict) {
+				return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "title",
+					Message: "another template of the channel in that language is titled " + strconv.Quote(title)}
+			} else if err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	if err != nil {
+		return out, s.notFound(ctx, "update template", "template", err)
+	}
+	return out, nil
+}
+
+// Funnels
+
+// ListFunnels lists the account's funnel stages by position.
+func (s *Service) ListFunnels(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Funnel, PageInfo, error) {
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	all, err := s.store.ListFunnels(ctx, p.Account.ID)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list funnels", err)
+	}
+	list, info := pageOf(all, page)
+	return list, info, nil
+}
+
+// Custom statuses
+
+// ListCustomStatuses lists the account's custom statuses, oldest first.
+func (s *Service) ListCustomStatuses(ctx context.Context, p Principal, pr PageRequest) ([]carillon.CustomStatus, PageInfo, error) {
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	all, err := s.store.ListCustomStatuses(ctx, p.Account.ID)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list custom statuses", err)
+	}
+	list, info := pageOf(all, page)
+	return list, info, nil
+}
+
+// CustomStatus returns one of the account's custom statuses by its id.
+func (s *Service) CustomStatus(ctx context.Context, p Principal, id string) (carillon.CustomStatus, error) {
+	cs, err := s.store.CustomStatusByUUID(ctx, p.Account.ID, id)
+	if err != nil {
+		return cs, s.notFound(ctx, "read custom status", "custom status", err)
+	}
+	return cs, nil
+}
+
+// CustomStatusInput is the body of POST and PUT /custom_statuses; nil
+// leaves a field as it is (POST requires the name).
+type CustomStatusInput struct {
+	Name  *string
+	Emoji *string
+}
+
+// check trims and checks the input's fields.
+func (in *CustomStatusInput) check(create bool) error {
+	if in.Name == nil && create {
+		return carillon.Invalid("name", "name is required")
+	}
+	if in.Name != nil {
+		n, err := checkName("name", *in.Name, maxStatusName)
+		if err != nil {
+			return err
+		}
+		in.Name = &n
+	}
+	if in.Emoji != nil {
+		e := strings.TrimSpace(*in.Emoji)
+		if n := utf8.RuneCountInString(e); n > maxStatusEmoji {
+			return carillon.Invalid("emoji", "emoji is %d characters long; at most %d are allowed", n, maxStatusEmoji)
+		}
+		in.Emoji = &e
+	}
+	return nil
+}
+
+// errStatusNameTaken answers a name that another custom status has.
+func errStatusNameTaken(name string) error {
+	return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "name", Message: "the account has a custom status named " + strconv.Quote(name) + " already"}
+}
+
+// CreateCustomStatus makes a custom status; names are unique in an account.
+func (s *Service) CreateCustomStatus(ctx context.Context, p Principal, in CustomStatusInput) (carillon.CustomStatus, error) {
+	if err := in.check(true); err != nil {
+		return carillon.CustomStatus{}, err
+	}
+	now := s.clock.Now()
+	cs := carillon.CustomStatus{UUID: carillon.NewDashedUUID(), AccountID: p.Account.ID, Name: *in.Name, CreatedAt: now, UpdatedAt: now}
+	if in.Emoji != nil {
+		cs.Emoji = *in.Emoji
+	}
+	err := s.store.CreateCustomStatus(ctx, &cs)
+	if errors.Is(err, carillon.ErrConflict) {
+		return cs, errStatusNameTaken(cs.Name)
+	}
+	if err != nil {
+		return cs, s.internal(ctx, "create custom status", err)
+	}
+	return cs, nil
+}
+
+// UpdateCustomStatus changes a custom status's name or emoji ("" clears the
+// emoji).
+func (s *Service) UpdateCustomStatus(ctx context.Context, p Principal, id string, in CustomStatusInput) (carillon.CustomStatus, error) {
+	if err := in.check(false); err != nil {
+		return carillon.CustomStatus{}, err
+	}
+	var out carillon.CustomStatus
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
+		if err != nil {
+			return err
+		}
+		changed := false
+		if in.Name != nil && *in.Name != cs.Name {
+			cs.Name, changed = *in.Name, true
+		}
+		if in.Emoji != nil && *in.Emoji != cs.Emoji {
+			cs.Emoji, changed = *in.Emoji, true
+		}
+		if changed {
+			cs.UpdatedAt = s.clock.Now()
+			if err := q.UpdateCustomStatus(ctx, &cs); errors.Is(err, carillon.ErrConflict) {
+				return errStatusNameTaken(cs.Name)
+			} else if err != nil {
+				return err
+			}
+		}
+		out = cs
+		return nil
+	})
+	if err != nil {
+		return out, s.notFound(ctx, "update custom status", "custom status", err)
+	}
+	return out, nil
+}
+
+// DeleteCustomStatus deletes a custom status; users who showed it show
+// none.
+func (s *Service) DeleteCustomStatus(ctx context.Context, p Principal, id string) error {
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
+		if err != nil {
+			return err
+		}
+		return q.DeleteCustomStatus(ctx, p.Account.ID, cs.ID)
+	})
+	if err != nil {
+		return s.notFound(ctx, "delete custom status", "custom status", err)
+	}
+	return nil
+}
+
+// Plan
+
+// Plan is what GET /plan answers: the limits the server is configured with
+// (nil: unlimited), how many users the account has, and its teams.
+type Plan struct {
+	IncludedChannels *int
+	Licenses         *int
+	ActiveUsers      int
+	Teams            []TeamView
+}
+
+// Plan returns the account's plan.
+func (s *Service) Plan(ctx context.Context, p Principal) (Plan, error) {
+	users, err := s.store.ListUsers(ctx, p.Account.ID)
+	if err != nil {
+		return Plan{}, s.internal(ctx, "list users", err)
+	}
+	teams, err := s.teams(ctx, p.Account.ID)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Plan{IncludedChannels: s.planChannels, Licenses: s.planLicenses, ActiveUsers: len(users), Teams: teams}, nil
+}
