@@ -26,6 +26,20 @@ func openAdmin(ctx context.Context, e env, cfg config.Config) (*adminSession, er
 	return &adminSession{svc: svc, close: func() { svc.Close(); db.Close() }}, nil
 }
 
+// openAdminAccount opens the store and returns the account to work on.
+func openAdminAccount(ctx context.Context, e env, cfg config.Config, name string) (*adminSession, carillon.Account, error) {
+	a, err := openAdmin(ctx, e, cfg)
+	if err != nil {
+		return nil, carillon.Account{}, err
+	}
+	acct, err := a.account(ctx, name)
+	if err != nil {
+		a.close()
+		return nil, carillon.Account{}, err
+	}
+	return a, acct, nil
+}
+
 // account returns the account to work on, setting up the default one on an
 // empty store as serve would (without a key).
 func (a *adminSession) account(ctx context.Context, name string) (carillon.Account, error) {
@@ -114,15 +128,11 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	case verb == "create" && *name == "":
 		return usageError{"--name is required"}
 	}
-	a, err := openAdmin(ctx, e, cfg)
+	a, acct, err := openAdminAccount(ctx, e, cfg, *accountName)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	acct, err := a.account(ctx, *accountName)
-	if err != nil {
-		return err
-	}
 	switch verb {
 	case "create":
 		secret, key, err := a.svc.CreateKey(ctx, acct.ID, *name, *user)

@@ -64,15 +64,11 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return refused(e, err)
 	}
-	a, err := openAdmin(ctx, e, cfg)
+	a, acct, err := openAdminAccount(ctx, e, cfg, *accountName)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	acct, err := a.account(ctx, *accountName)
-	if err != nil {
-		return err
-	}
 	res, err := a.svc.Apply(ctx, acct.ID, decl)
 	if err != nil {
 		return refused(e, err)

@@ -68,15 +68,11 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openAdmin(ctx, e, cfg)
+	a, acct, err := openAdminAccount(ctx, e, cfg, *accountName)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	acct, err := a.account(ctx, *accountName)
-	if err != nil {
-		return err
-	}
 	switch verb {
 	case "add":
 		spec.Settings = settings
