@@ -1,6 +1,6 @@
 // Command carillon is the carillon server and its command line: serve runs
-// the server; accounts and keys administer the store; send, status and
-// sandbox talk to a running server.
+// the server; accounts, keys, apply and channels administer the store; send,
+// status and sandbox talk to a running server.
 package main
 
 import (
