@@ -169,7 +169,7 @@ func TestErrorAnswers(t *testing.T) {
 		sendCase("metadata_not_object", text(`, "metadata": "order=42"`), 422, "invalid_parameter", "metadata"),
 		sendCase("fields_unknown", text(`, "fields": "foo"`), 422, "invalid_parameter", "fields"),
 		sendCase("unknown_channel_uuid", text(`, "channel_uuid": "0123456789abcdef0123456789abcdef"`), 422, "invalid_parameter", "channel_uuid"),
-		sendCase("template_uuid", text(`, "template_uuid": "0123456789abcdef0123456789abcdef", "optin_contact": true`), 422, "not_supported", "template_uuid"),
+		sendCase("template_uuid", text(`, "template_uuid": "0123456789abcdef0123456789abcdef", "optin_contact": true`), 422, "invalid_parameter", "template_uuid"),
 		sendCase("bot_status_unknown", text(`, "bot_status": "bot_pause"`), 422, "invalid_parameter", "bot_status"),
 		sendCase("bsuid_too_long", `{"bsuid": "`+strings.Repeat("b", 129)+`", "from": "whatsapp", "type": "text", "content": {"text": "hi"}}`, 422, "invalid_parameter", "bsuid"),
 		sendCase("text_too_long", `{"to": "+31612345678", "from": "whatsapp", "type": "text", "content": {"text": "`+strings.Repeat("é", 4097)+`"}}`, 422, "invalid_parameter", "content.text"),

@@ -89,3 +89,25 @@ func FuzzDecodeSend(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeContact checks that no body makes the contact decoder panic,
+// and that every refusal is a client error.
+func FuzzDecodeContact(f *testing.F) {
+	for _, s := range []string{``, `{}`, `{"identifier":"+31612345678","source":"whatsapp","name":"Kim","tags":["VIP"]}`,
+		`{"custom_fields":{"Plan":"pro","Seats":3,"Products":["chat"],"Email":null}}`, `{"unassign_user":true,"note":""}`,
+		`{"tags":"VIP"}`, `{"custom_fields":[1]}`, `[`, `{"name":1e400}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var b contactBody
+		err := decodeJSON(body, &b)
+		if err == nil {
+			_, _ = b.input(), b.update()
+			return
+		}
+		e, ok := carillon.AsError(err)
+		if !ok || statusOf(e.Code) >= 500 || statusOf(e.Code) < 400 {
+			t.Fatalf("decodeJSON(%q) = %v: not a client error", body, err)
+		}
+	})
+}

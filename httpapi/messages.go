@@ -61,7 +61,13 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 	out := wire.FromMessageStatus(res.Message)
 	if res.WithContact || res.WithConversation {
 		base := s.svc.PublicURL()
-		contact := wire.FromContact(res.Contact, res.Channel, base, wire.ContactExtras{})
+		// The message is accepted already: should the contact's extras fail
+		// to load, the answer shows the contact without them.
+		view, err := s.svc.ContactView(r.Context(), res.Contact, res.Channel)
+		if err != nil {
+			view = service.ContactView{Contact: res.Contact, Channel: res.Channel}
+		}
+		contact := s.contactOf(view, false)
 		if res.WithContact {
 			out.Contact = &contact
 		}

@@ -418,8 +418,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "send a text too long", body: `{"to":"+31612345678","from":"whatsapp","type":"text","content":{"text":"` + strings.Repeat("é", 4097) + `"}}`, code: "invalid_parameter", field: "content.text"},
 		{name: "send a location", body: `{"to":"+31612345678","from":"whatsapp","type":"location","content":{"text":"hi"}}`, code: "not_supported", field: "type"},
 		{name: "send a fax", body: `{"to":"+31612345678","from":"whatsapp","type":"fax","content":{"text":"hi"}}`, code: "invalid_parameter", field: "type"},
-		{name: "send a template", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"template_uuid":"` + unknown + `","optin_contact":true}`, docValid: true, code: "not_supported", field: "template_uuid"},
-		{name: "send to a team", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"team_uuid":"` + unknown + `"}`, docValid: true, code: "not_supported", field: "team_uuid"},
+		{name: "send an unknown template", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"template_uuid":"` + unknown + `","optin_contact":true}`, docValid: true, code: "invalid_parameter", field: "template_uuid"},
+		{name: "send a template without opt-in", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"template_uuid":"` + unknown + `"}`, docValid: true, code: "invalid_parameter", field: "optin_contact"},
+		{name: "send to an unknown team", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"team_uuid":"` + unknown + `"}`, docValid: true, code: "invalid_parameter", field: "team_uuid"},
+		{name: "send assigned to an unknown user", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"assigned_user":"nobody@example.com"}`, docValid: true, code: "invalid_parameter", field: "assigned_user"},
 		{name: "send asking for unknown fields", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"fields":"contact,history"}`, code: "invalid_parameter", field: "fields"},
 		{name: "send a number as metadata", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"metadata":{"a":1}}`, code: "invalid_parameter", field: "metadata"},
 		{name: "send a bad bot_status", body: `{"to":"+31612345678","from":"whatsapp",` + hi + `,"bot_status":"bot_pause"}`, code: "invalid_parameter", field: "bot_status"},
@@ -534,6 +536,39 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.do(body("change a custom status", "PUT", "/v1/custom_statuses/"+csID, `{"name":"Lunch break","emoji":""}`))
 	c.do(get("plan", "/v1/plan"))
 	unknownDashed := "00000000-0000-0000-0000-000000000000"
+
+	// Template sends, assignment, and users' status.
+	tm := one(c.do(send("send a template assigned to a user and a team",
+		`{"to":"+31612345679","from":"whatsapp","type":"text","content":{"text":"Ana"},"template_uuid":"`+tmpl.UUID+
+			`","optin_contact":true,"assigned_user":"alex@example.com","team_uuid":"`+sales.UUID+`"}`, auth)), "message")
+	if tm["status"] != "enqueued" {
+		t.Errorf("a template send answered %v", tm)
+	}
+	c.do(send("send a template with its values and no content",
+		`{"to":"+31612345679","from":"whatsapp","type":"text","template_uuid":"`+tmpl.UUID+`","template_values":["Ana"],"optin_contact":true}`, auth))
+	c.do(call{name: "send a template with a wrong count of values", method: "POST", path: "/v1/messages/send", header: auth, docValid: true, status: 422,
+		body: `{"to":"+31612345679","from":"whatsapp","type":"text","template_uuid":"` + tmpl.UUID + `","template_values":["Ana","Bo"],"optin_contact":true}`,
+		code: "invalid_parameter", field: "template_values"})
+	c.do(call{name: "send a text without content", method: "POST", path: "/v1/messages/send", header: auth, status: 422,
+		body: `{"to":"+31612345679","from":"whatsapp","type":"text"}`, code: "invalid_parameter", field: "content"})
+	userStatus := "/v1/users/" + agent.UUID + "/status"
+	st := one(c.do(body("set a user's status", "PUT", userStatus, `{"available":true,"custom_status_uuid":"`+meeting["id"].(string)+`"}`)), "user_status")
+	if custom, _ := st["custom_status"].(map[string]any); custom == nil || custom["id"] != meeting["id"] {
+		t.Errorf("user status: %v", st)
+	}
+	if st := one(c.do(body("unassign a user's custom status with null", "PUT", userStatus, `{"custom_status_uuid":null}`)), "user_status"); st["custom_status"] != nil {
+		t.Errorf("user status after null: %v", st)
+	}
+	c.do(call{name: "clear a user's custom status", method: "DELETE", path: userStatus, header: auth, docValid: true, status: 204})
+	for _, tc := range []call{
+		fail("status of an unknown user", "PUT", "/v1/users/"+unknown+"/status", `{"available":true}`, 404, "not_found", "", true),
+		fail("clear the status of an unknown user", "DELETE", "/v1/users/"+unknown+"/status", "", 404, "not_found", "", true),
+		fail("a user's status without a field", "PUT", userStatus, `{}`, 422, "invalid_parameter", "available", false),
+		fail("a user's status with an unknown custom status", "PUT", userStatus, `{"custom_status_uuid":"`+unknownDashed+`"}`, 422, "invalid_parameter", "custom_status_uuid", true),
+		fail("a user's availability not a boolean", "PUT", userStatus, `{"available":"yes"}`, 422, "invalid_parameter", "available", false),
+	} {
+		c.do(tc)
+	}
 	for _, tc := range []call{
 		fail("unknown channel", "GET", "/v1/channels/"+unknown, "", 404, "not_found", "", true),
 		fail("rename an unknown channel", "PATCH", "/v1/channels/"+unknown, `{"title":"x"}`, 404, "not_found", "", true),
@@ -571,10 +606,139 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"PATCH", "/v1/templates/" + tmpl.UUID, "title"},
 		{"POST", "/v1/custom_statuses", "name"},
 		{"PUT", "/v1/custom_statuses/" + meeting["id"].(string), "name"},
+		{"PUT", "/v1/users/" + agent.UUID + "/status", "custom_status_uuid"},
 	} {
 		name := op.method + " " + op.path
 		c.do(fail(name+" broken JSON", op.method, op.path, `{"`+op.field+`":`, 400, "malformed_json", "", false))
 		c.do(fail(name+" over 1 MiB", op.method, op.path, `{"`+op.field+`":"`+huge+`"}`, 413, "payload_too_large", "", false))
+	}
+
+	// Contacts and their conversations.
+	for _, err := range []error{
+		f.db.CreateTag(ctx, &carillon.Tag{AccountID: f.acct.ID, Name: "VIP", CreatedAt: now}),
+		f.db.CreateCustomField(ctx, &carillon.CustomField{AccountID: f.acct.ID, Name: "Plan", Type: carillon.FieldDropdown,
+			Options: []string{"free", "pro"}, CreatedAt: now, UpdatedAt: now}),
+		f.db.CreateCustomField(ctx, &carillon.CustomField{AccountID: f.acct.ID, Name: "Products", Type: carillon.FieldCheckbox,
+			Options: []string{"chat", "voice"}, CreatedAt: now, UpdatedAt: now}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg := carillon.Channel{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Title: "Bot", Type: carillon.Telegram,
+		Provider: carillon.ProviderSandbox, Main: true, CreatedAt: now, UpdatedAt: now}
+	if err := f.db.CreateChannel(ctx, &tg); err != nil {
+		t.Fatal(err)
+	}
+	kim := one(c.do(body("create a contact", "POST", "/v1/contacts", `{"identifier":"+31 6 1111 2222","source":"whatsapp","name":"Kim",
+		"tags":["vip"],"custom_fields":{"Plan":"pro","Products":["chat","voice"]},"assigned_user":"alex@example.com",
+		"team_uuid":"`+sales.UUID+`","channel_uuid":"`+ch.UUID+`","bot_status":"bot_start","note":"Prefers mornings"}`)), "contact")
+	kimUUID, _ := kim["uuid"].(string)
+	if kim["phoneNumber"] != "31611112222" || kim["assignedUser"] != "alex@example.com" || kim["team"] == nil || kim["customFieldsMetadata"] != nil {
+		t.Errorf("created contact: %v", kim)
+	}
+	c.do(body("create a telegram contact", "POST", "/v1/contacts", `{"identifier":"4242","source":"telegram","name":"Tom"}`))
+	if l := list(c.do(get("contacts", "/v1/contacts?source=whatsapp&tags=VIP&team_uuid="+sales.UUID+"&include_field_types=true&page=1&items=10")), "contacts"); len(l) != 1 {
+		t.Errorf("filtered contacts: %v", l)
+	} else if md, _ := l[0].(map[string]any)["customFieldsMetadata"].(map[string]any); md["Plan"] == nil {
+		t.Errorf("contacts with field types: %v", l[0])
+	}
+	list(c.do(get("every contact", "/v1/contacts")), "contacts")
+	c.do(get("one contact", "/v1/contacts/"+kimUUID+"?include_field_types=false"))
+	c.do(get("contact by phone", "/v1/contacts/phone/+31611112222?include_field_types=true"))
+	c.do(get("contact by chat id", "/v1/contacts/phone/4242?channel_uuid="+tg.UUID))
+	if o := one(c.do(body("update a contact", "PATCH", "/v1/contacts/"+kimUUID, `{"name":"Kim B","tags":[],"custom_fields":{"Plan":null},
+		"unassign_user":true,"team_uuid":"","bot_status":"bot_end","note":""}`)), "contact"); o["note"] != nil || o["assignedUser"] != nil || len(o["tags"].([]any)) != 0 {
+		t.Errorf("updated contact: %v", o)
+	}
+	c.do(body("open a conversation", "POST", "/v1/contacts/"+kimUUID+"/conversation/open", ""))
+	if o := one(c.do(body("close a conversation", "POST", "/v1/contacts/"+kimUUID+"/conversation/close", `{"closing_reason":"solved"}`)), "contact"); o["closedAt"] == nil {
+		t.Errorf("closed contact: %v", o)
+	}
+	c.do(body("add a note", "POST", "/v1/contacts/"+kimUUID+"/conversation/note", `{"text":"@Alex call her back"}`))
+	c.do(body("set the funnel", "PUT", "/v1/contacts/"+kimUUID+"/conversation/update_funnel", `{"funnel_id":"`+funnel.UUID+`"}`))
+	if o := one(c.do(body("start the bot", "POST", "/v1/contacts/"+kimUUID+"/bot", `{"status":"bot_start"}`)), "bot"); o["status"] != "started" {
+		t.Errorf("bot: %v", o)
+	}
+	c.do(get("the bot", "/v1/contacts/"+kimUUID+"/bot"))
+	sender, err := f.db.ContactByAddress(ctx, ch.ID, "31612345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := list(c.do(get("a contact's messages", "/v1/contacts/"+sender.UUID+"/messages?page=1&items=100")), "messages"); len(l) < 2 {
+		t.Errorf("messages: %v", l)
+	}
+	c.do(get("a note in the messages", "/v1/contacts/"+kimUUID+"/messages"))
+	bsuid := one(c.do(send("send to a BSUID", `{"bsuid":"US.1349","from":"whatsapp","type":"text","content":{"text":"hi"},"fields":"contact"}`, auth)), "message")
+	if ct, _ := bsuid["contact"].(map[string]any); ct == nil || ct["bsuid"] != "US.1349" {
+		t.Errorf("send answer's contact: %v", bsuid)
+	}
+	c.do(get("contact by BSUID", "/v1/contacts/bsuid/US.1349"))
+	c.do(body("delete a contact", "DELETE", "/v1/contacts/"+kimUUID, ""))
+	for _, tc := range []call{
+		fail("deleted contact", "GET", "/v1/contacts/"+kimUUID, "", 404, "not_found", "", true),
+		fail("unknown contact", "GET", "/v1/contacts/"+unknown, "", 404, "not_found", "", true),
+		fail("unknown phone number", "GET", "/v1/contacts/phone/31612340000", "", 404, "not_found", "", true),
+		fail("unknown BSUID", "GET", "/v1/contacts/bsuid/US.0", "", 404, "not_found", "", true),
+		fail("update an unknown contact", "PATCH", "/v1/contacts/"+unknown, `{"name":"x"}`, 404, "not_found", "", true),
+		fail("delete an unknown contact", "DELETE", "/v1/contacts/"+unknown, "", 404, "not_found", "", true),
+		fail("messages of an unknown contact", "GET", "/v1/contacts/"+unknown+"/messages", "", 404, "not_found", "", true),
+		fail("bot of an unknown contact", "GET", "/v1/contacts/"+unknown+"/bot", "", 404, "not_found", "", true),
+		fail("set the bot of an unknown contact", "POST", "/v1/contacts/"+unknown+"/bot", `{"status":"bot_end"}`, 404, "not_found", "", true),
+		fail("open an unknown conversation", "POST", "/v1/contacts/"+unknown+"/conversation/open", "", 404, "not_found", "", true),
+		fail("close an unknown conversation", "POST", "/v1/contacts/"+unknown+"/conversation/close", "", 404, "not_found", "", true),
+		fail("note on an unknown contact", "POST", "/v1/contacts/"+unknown+"/conversation/note", `{"text":"x"}`, 404, "not_found", "", true),
+		fail("funnel of an unknown contact", "PUT", "/v1/contacts/"+unknown+"/conversation/update_funnel", `{"funnel_id":"`+funnel.UUID+`"}`, 404, "not_found", "", true),
+
+		fail("contacts with an unknown tag", "GET", "/v1/contacts?tags=Gold", "", 422, "invalid_parameter", "tags", true),
+		fail("contacts with include_field_types maybe", "GET", "/v1/contacts?include_field_types=maybe", "", 422, "invalid_parameter", "include_field_types", false),
+		fail("contact with include_field_types maybe", "GET", "/v1/contacts/"+sender.UUID+"?include_field_types=maybe", "", 422, "invalid_parameter", "include_field_types", false),
+		fail("contact by an invalid number", "GET", "/v1/contacts/phone/123", "", 422, "invalid_parameter", "number", true),
+		fail("contact by BSUID on an unknown channel", "GET", "/v1/contacts/bsuid/US.1349?channel_uuid="+unknown, "", 422, "invalid_parameter", "channel_uuid", true),
+		fail("messages with a page not a number", "GET", "/v1/contacts/"+sender.UUID+"/messages?page=x", "", 422, "invalid_parameter", "page", false),
+		fail("create a contact without a name", "POST", "/v1/contacts", `{"identifier":"+31611113333","source":"whatsapp"}`, 422, "invalid_parameter", "name", false),
+		fail("create a contact with a blank name", "POST", "/v1/contacts", `{"identifier":"+31611113333","source":"whatsapp","name":" "}`, 422, "invalid_parameter", "name", true),
+		fail("create a contact that exists", "POST", "/v1/contacts", `{"identifier":"31612345678","source":"whatsapp","name":"A"}`, 422, "already_exists", "identifier", true),
+		fail("create a contact with an unknown tag", "POST", "/v1/contacts", `{"identifier":"+31611113333","source":"whatsapp","name":"A","tags":["Gold"]}`, 422, "invalid_parameter", "tags", true),
+		fail("create a contact with a bad field value", "POST", "/v1/contacts", `{"identifier":"+31611113333","source":"whatsapp","name":"A","custom_fields":{"Plan":"gold"}}`, 422, "invalid_parameter", "custom_fields.Plan", true),
+		fail("create a contact with a long note", "POST", "/v1/contacts", `{"identifier":"+31611113333","source":"whatsapp","name":"A","note":"`+strings.Repeat("n", 1001)+`"}`, 422, "invalid_parameter", "note", false),
+		fail("update a contact with an unknown field", "PATCH", "/v1/contacts/"+sender.UUID, `{"custom_fields":{"Size":"L"}}`, 422, "invalid_parameter", "custom_fields.Size", true),
+		fail("update a contact with a bad bot status", "PATCH", "/v1/contacts/"+sender.UUID, `{"bot_status":"on"}`, 422, "invalid_parameter", "bot_status", false),
+		fail("set a bad bot status", "POST", "/v1/contacts/"+sender.UUID+"/bot", `{"status":"on"}`, 422, "invalid_parameter", "status", false),
+		fail("close with a numeric reason", "POST", "/v1/contacts/"+sender.UUID+"/conversation/close", `{"closing_reason":5}`, 422, "invalid_parameter", "closing_reason", false),
+		fail("a blank note", "POST", "/v1/contacts/"+sender.UUID+"/conversation/note", `{"text":" "}`, 422, "invalid_parameter", "text", true),
+		fail("an unknown funnel", "PUT", "/v1/contacts/"+sender.UUID+"/conversation/update_funnel", `{"funnel_id":"`+unknownDashed+`"}`, 422, "invalid_parameter", "funnel_id", true),
+	} {
+		c.do(tc)
+	}
+	for _, op := range []struct{ method, path, field string }{
+		{"POST", "/v1/contacts", "name"},
+		{"PATCH", "/v1/contacts/" + sender.UUID, "name"},
+		{"POST", "/v1/contacts/" + sender.UUID + "/bot", "status"},
+		{"POST", "/v1/contacts/" + sender.UUID + "/conversation/open", "x"},
+		{"POST", "/v1/contacts/" + sender.UUID + "/conversation/close", "closing_reason"},
+		{"POST", "/v1/contacts/" + sender.UUID + "/conversation/note", "text"},
+		{"PUT", "/v1/contacts/" + sender.UUID + "/conversation/update_funnel", "funnel_id"},
+	} {
+		name := op.method + " " + op.path
+		c.do(fail(name+" broken JSON", op.method, op.path, `{"`+op.field+`":`, 400, "malformed_json", "", false))
+		c.do(fail(name+" over 1 MiB", op.method, op.path, `{"`+op.field+`":"`+huge+`"}`, 413, "payload_too_large", "", false))
+	}
+	contactOps := []call{
+		{method: "GET", path: "/v1/contacts"},
+		{method: "POST", path: "/v1/contacts", body: `{"identifier":"+31611113333","source":"whatsapp","name":"A"}`},
+		{method: "GET", path: "/v1/contacts/phone/31612345678"},
+		{method: "GET", path: "/v1/contacts/bsuid/US.1349"},
+		{method: "GET", path: "/v1/contacts/" + sender.UUID},
+		{method: "PATCH", path: "/v1/contacts/" + sender.UUID, body: `{"name":"x"}`},
+		{method: "DELETE", path: "/v1/contacts/" + unknown},
+		{method: "GET", path: "/v1/contacts/" + sender.UUID + "/messages"},
+		{method: "GET", path: "/v1/contacts/" + sender.UUID + "/bot"},
+		{method: "POST", path: "/v1/contacts/" + sender.UUID + "/bot", body: `{"status":"bot_end"}`},
+		{method: "POST", path: "/v1/contacts/" + sender.UUID + "/conversation/open"},
+		{method: "POST", path: "/v1/contacts/" + sender.UUID + "/conversation/close"},
+		{method: "POST", path: "/v1/contacts/" + sender.UUID + "/conversation/note", body: `{"text":"x"}`},
+		{method: "PUT", path: "/v1/contacts/" + sender.UUID + "/conversation/update_funnel", body: `{"funnel_id":"` + funnel.UUID + `"}`},
 	}
 
 	// Every operation that needs a key: 401 without one or with an unknown
@@ -603,6 +767,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "PUT", path: "/v1/custom_statuses/" + unknownDashed, body: `{"name":"x"}`},
 		{method: "DELETE", path: "/v1/custom_statuses/" + unknownDashed},
 		{method: "GET", path: "/v1/plan"},
+		{method: "PUT", path: "/v1/users/" + agent.UUID + "/status", body: `{"available":true}`},
+		{method: "DELETE", path: "/v1/users/" + agent.UUID + "/status"},
 	} {
 		name := op.method + " " + op.path
 		tc := op
@@ -614,6 +780,18 @@ func TestOpenAPIConformance(t *testing.T) {
 		if a := c.do(tc); a.header.Get("Retry-After") != "1" {
 			t.Errorf("%s: Retry-After %q, want 1", tc.name, a.header.Get("Retry-After"))
 		}
+		tc.name, tc.server, tc.status, tc.code = name+" with a failing store", f.broken, 500, "internal"
+		c.do(tc)
+	}
+	for _, op := range contactOps {
+		name := op.method + " " + op.path
+		tc := op
+		tc.name, tc.status, tc.code = name+" without a key", 401, "unauthorized"
+		c.do(tc)
+		tc.name, tc.header, tc.docValid = name+" with an unknown key", map[string]string{"Authorization": "Bearer crln_0000"}, true
+		c.do(tc)
+		tc.name, tc.server, tc.header, tc.status, tc.code = name+" above the rate limit", f.limited, auth, 429, "rate_limited"
+		c.do(tc)
 		tc.name, tc.server, tc.status, tc.code = name+" with a failing store", f.broken, 500, "internal"
 		c.do(tc)
 	}

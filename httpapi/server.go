@@ -86,6 +86,21 @@ func (s *Server) routes() {
 	s.handle("PUT /v1/custom_statuses/{id}", s.auth(s.updateCustomStatus))
 	s.handle("DELETE /v1/custom_statuses/{id}", s.auth(s.deleteCustomStatus))
 	s.handle("GET /v1/plan", s.auth(s.plan))
+	s.handle("GET /v1/contacts", s.auth(s.listContacts))
+	s.handle("POST /v1/contacts", s.auth(s.createContact))
+	s.handle("GET /v1/contacts/{uuid}", s.auth(s.getContact))
+	s.handle("PATCH /v1/contacts/{uuid}", s.auth(s.updateContact))
+	s.handle("DELETE /v1/contacts/{uuid}", s.auth(s.deleteContact))
+	// GET /v1/contacts/phone/{number}, /bsuid/{bsuid}, /{uuid}/messages and
+	// /{uuid}/bot: one pattern, since ServeMux cannot rank them.
+	s.handle("GET /v1/contacts/{uuid}/{sub}", s.auth(s.contactSubresource))
+	s.handle("POST /v1/contacts/{uuid}/bot", s.auth(s.setContactBot))
+	s.handle("POST /v1/contacts/{uuid}/conversation/open", s.auth(s.openConversation))
+	s.handle("POST /v1/contacts/{uuid}/conversation/close", s.auth(s.closeConversation))
+	s.handle("POST /v1/contacts/{uuid}/conversation/note", s.auth(s.addNote))
+	s.handle("PUT /v1/contacts/{uuid}/conversation/update_funnel", s.auth(s.updateFunnel))
+	s.handle("PUT /v1/users/{uuid}/status", s.auth(s.setUserStatus))
+	s.handle("DELETE /v1/users/{uuid}/status", s.auth(s.clearUserStatus))
 
 	s.handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) {
 		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,15 +52,14 @@ type SendResult struct {
 
 // Limits of the send contract.
 const (
-	maxMetadataPairs    = 10
-	maxMetadataKey      = 50
-	maxMetadataValue    = 500
-	maxTextLength       = 4096
-	maxIdempotencyKey   = 255
-	maxBSUIDLength      = 128
-	maxTelegramChatID   = 64
-	supportedSendTypes  = "text, image, document, audio, video"
-	templatesNotYetHere = "templates, users and teams arrive with the account resources API"
+	maxMetadataPairs   = 10
+	maxMetadataKey     = 50
+	maxMetadataValue   = 500
+	maxTextLength      = 4096
+	maxIdempotencyKey  = 255
+	maxBSUIDLength     = 128
+	maxTelegramChatID  = 64
+	supportedSendTypes = "text, image, document, audio, video"
 )
 
 // laterSendTypes are message types of Callbell's API that carillon does not
@@ -133,22 +133,29 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 		}
 		return nil, false, false, carillon.Invalid("type", "unknown type %q: use one of %s", r.Type, supportedSendTypes)
 	}
-	if r.TemplateUUID != "" || r.AssignedUser != "" || r.TeamUUID != "" {
-		field := "template_uuid"
-		if r.TemplateUUID == "" {
-			field = map[bool]string{true: "assigned_user", false: "team_uuid"}[r.AssignedUser != ""]
+	if r.TemplateUUID != "" {
+		if !r.OptinContact {
+			return nil, false, false, carillon.Invalid("optin_contact", "optin_contact must be true to send a template: confirm that the recipient opted in")
 		}
-		return nil, false, false, &carillon.Error{Code: carillon.CodeNotSupported, Field: field, Message: "not yet supported: " + templatesNotYetHere}
-	}
-	if r.Content == nil {
-		return nil, false, false, carillon.Invalid("content", "content is required: {\"text\": ...} for text, {\"url\": ..., \"text\": caption} for media")
-	}
-	if r.Type == carillon.TypeText {
-		if strings.TrimSpace(r.Content.Text) == "" {
-			return nil, false, false, carillon.Invalid("content.text", "content.text is required for a text message")
+		if r.Content == nil {
+			r.Content = &carillon.Content{}
 		}
-	} else if !validMediaURL(r.Content.URL) {
-		return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a message of type %s", r.Type)
+		// The template decides what text the message needs; the media
+		// header is checked like any media message's URL.
+		if r.Type != carillon.TypeText && !validMediaURL(r.Content.URL) {
+			return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL: it is the header of a media template (type %s)", r.Type)
+		}
+	} else {
+		if r.Content == nil {
+			return nil, false, false, carillon.Invalid("content", "content is required: {\"text\": ...} for text, {\"url\": ..., \"text\": caption} for media")
+		}
+		if r.Type == carillon.TypeText {
+			if strings.TrimSpace(r.Content.Text) == "" {
+				return nil, false, false, carillon.Invalid("content.text", "content.text is required for a text message")
+			}
+		} else if !validMediaURL(r.Content.URL) {
+			return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a message of type %s", r.Type)
+		}
 	}
 	if utf8.RuneCountInString(r.Content.Text) > maxTextLength {
 		return nil, false, false, carillon.Invalid("content.text", "content.text is longer than %d characters", maxTextLength)
@@ -232,6 +239,14 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 	if err != nil {
 		return SendResult{}, err
 	}
+	content, values, err := s.sendTemplate(ctx, p.Account.ID, ch, &r)
+	if err != nil {
+		return SendResult{}, s.internal(ctx, "send", err)
+	}
+	userID, teamID, err := s.sendAssignment(ctx, p.Account.ID, r.AssignedUser, r.TeamUUID)
+	if err != nil {
+		return SendResult{}, s.internal(ctx, "send", err)
+	}
 	res := SendResult{Channel: ch, WithContact: withContact, WithConversation: withConversation}
 	err = s.commit.do(ctx, contactKey(ch.ID, address+"|"+bsuid), func(ctx context.Context, q carillon.Queries) error {
 		now := s.clock.Now()
@@ -268,7 +283,7 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 		if err != nil {
 			return err
 		}
-		if ch.EnforcesWindow() && !contact.InWindow(now) {
+		if r.TemplateUUID == "" && ch.EnforcesWindow() && !contact.InWindow(now) {
 			// Nothing is written before this check: a refusal leaves the
 			// shared transaction clean.
 			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
@@ -286,6 +301,12 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 			setBotStatus(&contact, r.BotStatus, now)
 			changed = true
 		}
+		if userID != 0 && contact.AssignedUserID != userID {
+			contact.AssignedUserID, changed = userID, true
+		}
+		if teamID != 0 && contact.TeamID != teamID {
+			contact.TeamID, changed = teamID, true
+		}
 		if !found {
 			if err := q.CreateContact(ctx, &contact); err != nil {
 				return err
@@ -298,8 +319,8 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 		}
 		m := carillon.Message{
 			UUID: carillon.NewUUID(), AccountID: p.Account.ID, ChannelID: ch.ID, ContactID: contact.ID,
-			Direction: carillon.Outbound, Type: r.Type, Content: *r.Content, Status: carillon.StatusEnqueued,
-			Metadata: md, CreatedAt: now, UpdatedAt: now, SendState: carillon.SendQueued, Owner: s.instanceID,
+			Direction: carillon.Outbound, Type: r.Type, Content: content, TemplateUUID: r.TemplateUUID, TemplateValues: values,
+			Status: carillon.StatusEnqueued, Metadata: md, CreatedAt: now, UpdatedAt: now, SendState: carillon.SendQueued, Owner: s.instanceID,
 		}
 		if err := q.CreateMessage(ctx, &m); err != nil {
 			return err
@@ -321,6 +342,115 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 		s.dispatch(res.Message)
 	}
 	return res, nil
+}
+
+// sendTemplate returns the content of the message a send stores: the
+// request's own, or, for a template send, the approved template of the
+// sending channel with its placeholders filled (and the values that filled
+// them), with the media header of a media template.
+func (s *Service) sendTemplate(ctx context.Context, accountID int64, ch carillon.Channel, r *SendRequest) (carillon.Content, []string, error) {
+	if r.TemplateUUID == "" {
+		return *r.Content, nil, nil
+	}
+	t, err := s.store.TemplateByUUID(ctx, accountID, r.TemplateUUID)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "no template %q in this account", r.TemplateUUID)
+	}
+	if err != nil {
+		return carillon.Content{}, nil, err
+	}
+	if t.ChannelID != ch.ID {
+		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "template %q belongs to another channel than the sending one (%s)", t.UUID, ch.Title)
+	}
+	if t.Status != "approved" {
+		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "template %q is %s: only an approved template can be sent", t.UUID, t.Status)
+	}
+	typ := t.Type
+	if typ == "" {
+		typ = carillon.TypeText
+	}
+	if r.Type != typ {
+		return carillon.Content{}, nil, carillon.Invalid("type", "template %q has type %s: send it with type %s", t.UUID, typ, typ)
+	}
+	n := highestPlaceholder(t.Text)
+	values, field := r.TemplateValues, "template_values"
+	switch {
+	case len(values) > 0:
+		if len(values) != n {
+			return carillon.Content{}, nil, carillon.Invalid("template_values", "template %q has %d placeholders: template_values must hold %d values, not %d", t.UUID, n, n, len(values))
+		}
+		for i, v := range values {
+			if strings.TrimSpace(v) == "" {
+				return carillon.Content{}, nil, carillon.Invalid("template_values", "template_values[%d] is blank", i)
+			}
+		}
+	case n == 1:
+		if strings.TrimSpace(r.Content.Text) == "" {
+			return carillon.Content{}, nil, carillon.Invalid("content.text", "content.text is required: it fills {{1}} of template %q", t.UUID)
+		}
+		values, field = []string{r.Content.Text}, "content.text"
+	case n > 1:
+		return carillon.Content{}, nil, carillon.Invalid("template_values", "template %q has %d placeholders: give template_values, %d strings", t.UUID, n, n)
+	}
+	text := fillPlaceholders(t.Text, values)
+	if utf8.RuneCountInString(text) > maxTextLength {
+		return carillon.Content{}, nil, carillon.Invalid(field, "the filled template is longer than %d characters", maxTextLength)
+	}
+	out := carillon.Content{Text: text}
+	if typ != carillon.TypeText {
+		out.URL = r.Content.URL
+	}
+	return out, values, nil
+}
+
+// highestPlaceholder returns the highest N of the {{N}} placeholders of a
+// template's text (templates are checked when made: numbered from 1 without
+// a gap), 0 when it has none.
+func highestPlaceholder(text string) int {
+	n := 0
+	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+		if k, err := strconv.Atoi(strings.TrimSpace(m[1])); err == nil && k > n {
+			n = k
+		}
+	}
+	return n
+}
+
+// fillPlaceholders replaces each {{N}} with values[N-1].
+func fillPlaceholders(text string, values []string) string {
+	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
+		k, err := strconv.Atoi(strings.TrimSpace(m[2 : len(m)-2]))
+		if err != nil || k < 1 || k > len(values) {
+			return m
+		}
+		return values[k-1]
+	})
+}
+
+// sendAssignment resolves the assigned_user (an email) and team_uuid of a
+// send; 0 when not given.
+func (s *Service) sendAssignment(ctx context.Context, accountID int64, email, teamUUID string) (userID, teamID int64, err error) {
+	if email != "" {
+		u, err := s.store.UserByEmail(ctx, accountID, strings.ToLower(strings.TrimSpace(email)))
+		if errors.Is(err, carillon.ErrNotFound) {
+			return 0, 0, carillon.Invalid("assigned_user", "no user of the account has the email %q", email)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		userID = u.ID
+	}
+	if teamUUID != "" {
+		t, err := s.store.TeamByUUID(ctx, accountID, teamUUID)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return 0, 0, carillon.Invalid("team_uuid", "no team %q in this account", teamUUID)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		teamID = t.ID
+	}
+	return userID, teamID, nil
 }
 
 func findContact(ctx context.Context, q carillon.Queries, channelID int64, address, bsuid string) (carillon.Contact, bool, error) {

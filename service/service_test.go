@@ -150,7 +150,7 @@ func TestSendValidation(t *testing.T) {
 		}(), carillon.CodeInvalidParameter, "metadata"},
 		{"unknown fields", func() service.SendRequest { r := text("+31612345678", "x"); r.Fields = "contact,bogus"; return r }(), carillon.CodeInvalidParameter, "fields"},
 		{"bad bot status", func() service.SendRequest { r := text("+31612345678", "x"); r.BotStatus = "on"; return r }(), carillon.CodeInvalidParameter, "bot_status"},
-		{"template not yet", func() service.SendRequest { r := text("+31612345678", "x"); r.TemplateUUID = "t"; return r }(), carillon.CodeNotSupported, "template_uuid"},
+		{"template without opt-in", func() service.SendRequest { r := text("+31612345678", "x"); r.TemplateUUID = "t"; return r }(), carillon.CodeInvalidParameter, "optin_contact"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

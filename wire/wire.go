@@ -56,33 +56,44 @@ type Team struct {
 
 // Contact is a contact as the API shows it.
 type Contact struct {
-	UUID                 string            `json:"uuid"`
-	Name                 *string           `json:"name"`
-	PhoneNumber          *string           `json:"phoneNumber"`
-	AvatarURL            *string           `json:"avatarUrl"`
-	CreatedAt            Time              `json:"createdAt"`
-	Source               string            `json:"source"`
-	Href                 string            `json:"href"`
-	ConversationHref     *string           `json:"conversationHref"`
-	Tags                 []string          `json:"tags"`
-	AssignedUser         *string           `json:"assignedUser"`
-	CustomFields         map[string]string `json:"customFields"`
-	CustomFieldsMetadata map[string]any    `json:"customFieldsMetadata,omitempty"`
-	Team                 *Team             `json:"team"`
-	Channel              Channel           `json:"channel"`
-	FunnelID             *string           `json:"funnelId"`
-	ClosedAt             Time              `json:"closedAt"`
-	BlockedAt            Time              `json:"blockedAt"`
-	BSUID                string            `json:"bsuid,omitempty"`
-	Note                 *string           `json:"note"`
+	UUID                 string               `json:"uuid"`
+	Name                 *string              `json:"name"`
+	PhoneNumber          *string              `json:"phoneNumber"`
+	AvatarURL            *string              `json:"avatarUrl"`
+	CreatedAt            Time                 `json:"createdAt"`
+	Source               string               `json:"source"`
+	Href                 string               `json:"href"`
+	ConversationHref     *string              `json:"conversationHref"`
+	Tags                 []string             `json:"tags"`
+	AssignedUser         *string              `json:"assignedUser"`
+	CustomFields         map[string]string    `json:"customFields"`
+	CustomFieldsMetadata map[string]FieldMeta `json:"customFieldsMetadata,omitzero"`
+	Team                 *Team                `json:"team"`
+	Channel              Channel              `json:"channel"`
+	FunnelID             *string              `json:"funnelId"`
+	ClosedAt             Time                 `json:"closedAt"`
+	BlockedAt            Time                 `json:"blockedAt"`
+	BSUID                string               `json:"bsuid,omitempty"`
+	Note                 *string              `json:"note"`
+}
+
+// FieldMeta is a custom field value with its field's type and options, as
+// include_field_types=true shows it.
+type FieldMeta struct {
+	Value   string   `json:"value"`
+	Type    string   `json:"type"`
+	Options []string `json:"options,omitempty"`
 }
 
 // ContactExtras are the parts of a contact kept outside its row.
 type ContactExtras struct {
 	Tags         []string
 	CustomFields map[string]string
-	AssignedUser string
-	Team         *Team
+	// CustomFieldsMetadata is shown only when not nil
+	// (include_field_types=true).
+	CustomFieldsMetadata map[string]FieldMeta
+	AssignedUser         string
+	Team                 *Team
 }
 
 // FromContact converts a contact of channel ch; baseURL is the server's
@@ -91,7 +102,7 @@ func FromContact(c carillon.Contact, ch carillon.Channel, baseURL string, x Cont
 	out := Contact{
 		UUID: c.UUID, Name: NullString(c.Name), PhoneNumber: NullString(c.Address), CreatedAt: Time(c.CreatedAt),
 		Source: string(ch.Type), Href: baseURL + "/contacts/" + c.UUID, Tags: x.Tags, AssignedUser: NullString(x.AssignedUser),
-		CustomFields: x.CustomFields, Team: x.Team, Channel: FromChannel(ch), FunnelID: NullString(c.FunnelID),
+		CustomFields: x.CustomFields, CustomFieldsMetadata: x.CustomFieldsMetadata, Team: x.Team, Channel: FromChannel(ch), FunnelID: NullString(c.FunnelID),
 		ClosedAt: Time(c.ClosedAt), BlockedAt: Time(c.BlockedAt), BSUID: c.BSUID, Note: NullString(c.Note),
 	}
 	if c.HasConversation() {
@@ -138,4 +149,49 @@ func FromMessageStatus(m carillon.Message) MessageSendRequest {
 		out.MessageStatusPayload = json.RawMessage("null")
 	}
 	return out
+}
+
+// Message is a message of a contact's history.
+type Message struct {
+	UUID        string   `json:"uuid"`
+	Text        *string  `json:"text"`
+	Status      string   `json:"status"`
+	Channel     string   `json:"channel"`
+	From        *string  `json:"from"`
+	To          *string  `json:"to"`
+	CreatedAt   Time     `json:"createdAt"`
+	Attachments []string `json:"attachments,omitempty"`
+}
+
+// FromMessage converts a message of contact c on channel ch. The contact's
+// side is written as its phoneNumber is; the business side is null, since a
+// channel's own address is not part of the API.
+func FromMessage(m carillon.Message, c carillon.Contact, ch carillon.Channel) Message {
+	out := Message{UUID: m.UUID, Text: NullString(m.Content.Text), Channel: string(ch.Type), CreatedAt: Time(m.CreatedAt)}
+	contact := NullString(c.Address)
+	if contact == nil {
+		contact = NullString(c.BSUID)
+	}
+	switch m.Direction {
+	case carillon.Inbound:
+		out.Status, out.From = "received", contact
+	case carillon.Note:
+		out.Status = "note"
+	default:
+		out.Status, out.To = "sent", contact
+	}
+	if m.Content.URL != "" {
+		out.Attachments = []string{m.Content.URL}
+	}
+	return out
+}
+
+// Bot is a contact's bot as the API shows it.
+type Bot struct {
+	UUID                  string `json:"uuid"`
+	Name                  string `json:"name"`
+	Status                string `json:"status"`
+	ConversationStartedAt Time   `json:"conversationStartedAt"`
+	Version               int    `json:"version"`
+	LatestBotVersion      bool   `json:"latestBotVersion"`
 }

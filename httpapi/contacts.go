@@ -1,0 +1,267 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/wire"
+)
+
+// contactOf converts a contact view; withTypes adds customFieldsMetadata.
+func (s *Server) contactOf(v service.ContactView, withTypes bool) wire.Contact {
+	x := wire.ContactExtras{Tags: v.Tags, CustomFields: make(map[string]string, len(v.Fields)), AssignedUser: v.AssignedUser}
+	if withTypes {
+		x.CustomFieldsMetadata = make(map[string]wire.FieldMeta, len(v.Fields))
+	}
+	for name, f := range v.Fields {
+		x.CustomFields[name] = f.Value
+		if withTypes {
+			x.CustomFieldsMetadata[name] = wire.FieldMeta{Value: f.Value, Type: string(f.Type), Options: f.Options}
+		}
+	}
+	if v.Team != nil {
+		t := wire.FromTeam(v.Team.Team, v.Team.Members)
+		x.Team = &t
+	}
+	return wire.FromContact(v.Contact, v.Channel, s.svc.PublicURL(), x)
+}
+
+// includeFieldTypes reads the include_field_types parameter.
+func includeFieldTypes(r *http.Request) (bool, error) {
+	switch v := r.URL.Query().Get("include_field_types"); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, carillon.Invalid("include_field_types", "include_field_types must be true or false, not %q", v)
+	}
+}
+
+type contactAnswer struct {
+	Contact wire.Contact `json:"contact"`
+}
+
+// answerContact answers one contact, or the error that came instead.
+func (s *Server) answerContact(w http.ResponseWriter, r *http.Request, v service.ContactView, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, false)})
+}
+
+// readContact answers a contact that was looked up, with its field types
+// when include_field_types=true.
+func (s *Server) readContact(w http.ResponseWriter, r *http.Request, lookup func() (service.ContactView, error)) {
+	withTypes, err := includeFieldTypes(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := lookup()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, withTypes)})
+}
+
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	withTypes, err := includeFieldTypes(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	list, info, err := s.svc.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]wire.Contact, len(list))
+	for i, v := range list {
+		out[i] = s.contactOf(v, withTypes)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contacts": out, "meta": meta(info)})
+}
+
+func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	s.readContact(w, r, func() (service.ContactView, error) { return s.svc.Contact(r.Context(), p, r.PathValue("uuid")) })
+}
+
+// contactSubresource serves GET /v1/contacts/phone/{number},
+// /v1/contacts/bsuid/{bsuid}, /v1/contacts/{uuid}/messages and
+// /v1/contacts/{uuid}/bot.
+func (s *Server) contactSubresource(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	first, second := r.PathValue("uuid"), r.PathValue("sub")
+	switch {
+	case first == "phone":
+		s.readContact(w, r, func() (service.ContactView, error) {
+			return s.svc.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+		})
+	case first == "bsuid":
+		s.readContact(w, r, func() (service.ContactView, error) {
+			return s.svc.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+		})
+	case second == "messages":
+		s.contactMessages(w, r, p)
+	case second == "bot":
+		s.contactBot(w, r, p)
+	default:
+		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+	}
+}
+
+// contactBody is the body of POST /v1/contacts and PATCH /v1/contacts/:uuid.
+type contactBody struct {
+	Identifier   string         `json:"identifier"`
+	Source       string         `json:"source"`
+	Name         *string        `json:"name"`
+	Tags         []string       `json:"tags"`
+	CustomFields map[string]any `json:"custom_fields"`
+	AssignedUser *string        `json:"assigned_user"`
+	UnassignUser bool           `json:"unassign_user"`
+	TeamUUID     *string        `json:"team_uuid"`
+	ChannelUUID  string         `json:"channel_uuid"`
+	BotStatus    *string        `json:"bot_status"`
+	Note         *string        `json:"note"`
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (b contactBody) input() service.ContactInput {
+	return service.ContactInput{Identifier: b.Identifier, Source: b.Source, Name: deref(b.Name), Tags: b.Tags,
+		CustomFields: b.CustomFields, AssignedUser: deref(b.AssignedUser), TeamUUID: deref(b.TeamUUID),
+		ChannelUUID: b.ChannelUUID, BotStatus: deref(b.BotStatus), Note: b.Note}
+}
+
+func (b contactBody) update() service.ContactUpdate {
+	return service.ContactUpdate{Name: b.Name, Tags: b.Tags, CustomFields: b.CustomFields, AssignedUser: b.AssignedUser,
+		UnassignUser: b.UnassignUser, TeamUUID: b.TeamUUID, BotStatus: b.BotStatus, Note: b.Note}
+}
+
+func (s *Server) createContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in contactBody
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.CreateContact(r.Context(), p, in.input())
+	s.answerContact(w, r, v, err)
+}
+
+func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in contactBody
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
+	s.answerContact(w, r, v, err)
+}
+
+func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	if err := s.svc.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "contact was destroyed"})
+}
+
+func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	list, info, err := s.svc.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := make([]wire.Message, len(list))
+	for i, m := range list {
+		out[i] = wire.FromMessage(m.Message, m.Contact, m.Channel)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out, "meta": meta(info)})
+}
+
+func botOf(b service.Bot) map[string]wire.Bot {
+	return map[string]wire.Bot{"bot": {UUID: b.UUID, Name: "default", Status: b.Status,
+		ConversationStartedAt: wire.Time(b.StartedAt), Version: 1, LatestBotVersion: true}}
+}
+
+func (s *Server) contactBot(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	b, err := s.svc.ContactBot(r.Context(), p, r.PathValue("uuid"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, botOf(b))
+}
+
+func (s *Server) setContactBot(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in struct {
+		Status string `json:"status"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	b, err := s.svc.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, botOf(b))
+}
+
+func (s *Server) openConversation(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	if err := decodeBody(r, &struct{}{}); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.OpenConversation(r.Context(), p, r.PathValue("uuid"))
+	s.answerContact(w, r, v, err)
+}
+
+func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in struct {
+		ClosingReason string `json:"closing_reason"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
+	s.answerContact(w, r, v, err)
+}
+
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if _, err := s.svc.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+func (s *Server) updateFunnel(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in struct {
+		FunnelID string `json:"funnel_id"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
+	s.answerContact(w, r, v, err)
+}
