@@ -199,6 +199,32 @@ type golden struct {
 	Body   json.RawMessage `json:"body"`
 }
 
+// checkNormalisedGolden compares an answer, normalised (volatile uuids and
+// times replaced, see normalise), with its golden file
+// testdata/dir/name.json. before rewrites the raw body, after the
+// normalised one, when given.
+func checkNormalisedGolden(t *testing.T, dir, name string, r response, before, after func([]byte) []byte) {
+	t.Helper()
+	raw := r.Body
+	if before != nil {
+		raw = before(raw)
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: the answer is not JSON: %v: %q", name, err, r.Body)
+	}
+	body, err := json.Marshal(normalise(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != nil {
+		body = after(body)
+	}
+	checkGolden(t, filepath.Join("testdata", dir, name+".json"), response{Code: r.Code, Body: body})
+}
+
 // checkGolden compares an answer with its golden file, or rewrites the
 // file with -update.
 func checkGolden(t *testing.T, path string, r response) {

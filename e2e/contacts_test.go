@@ -33,21 +33,13 @@ funnels:
 // hold the server's port and a uuid.
 var volatileHref = regexp.MustCompile(`http://127\.0\.0\.1:\d+/(contacts|chat)/[0-9a-f]{32}`)
 
-// checkContactGolden compares a normalised answer with its golden file in
-// testdata/contacts.
+// checkContactGolden compares an answer, with its links' port and uuid
+// replaced, with its golden file testdata/contacts/name.json.
 func checkContactGolden(t *testing.T, name string, r response) {
 	t.Helper()
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(volatileHref.ReplaceAll(r.Body, []byte("<public URL>/$1/<uuid>"))))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("%s: the answer is not JSON: %v: %q", name, err, r.Body)
-	}
-	body, err := json.Marshal(normalise(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, filepath.Join("testdata", "contacts", name+".json"), response{Code: r.Code, Body: body})
+	checkNormalisedGolden(t, "contacts", name, r, func(b []byte) []byte {
+		return volatileHref.ReplaceAll(b, []byte("<public URL>/$1/<uuid>"))
+	}, nil)
 }
 
 // TestContacts drives the contact and conversation endpoints through the

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -45,21 +44,11 @@ func normalise(v any) any {
 	return v
 }
 
-// checkResourceGolden compares a normalised answer with its golden file in
-// testdata/resources.
+// checkResourceGolden compares a normalised answer with its golden file
+// testdata/resources/name.json.
 func checkResourceGolden(t *testing.T, name string, r response) {
 	t.Helper()
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("%s: the answer is not JSON: %v: %q", name, err, r.Body)
-	}
-	body, err := json.Marshal(normalise(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, filepath.Join("testdata", "resources", name+".json"), response{Code: r.Code, Body: body})
+	checkNormalisedGolden(t, "resources", name, r, nil, nil)
 }
 
 // TestAccountResources drives the channels, teams, templates, funnels,

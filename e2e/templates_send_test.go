@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -63,18 +62,7 @@ var embeddedUUID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 // included, with its golden file testdata/dir/name.json.
 func checkDirGolden(t *testing.T, dir, name string, r response) {
 	t.Helper()
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("%s: the answer is not JSON: %v: %q", name, err, r.Body)
-	}
-	body, err := json.Marshal(normalise(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = embeddedUUID.ReplaceAll(body, []byte("<uuid>"))
-	checkGolden(t, filepath.Join("testdata", dir, name+".json"), response{Code: r.Code, Body: body})
+	checkNormalisedGolden(t, dir, name, r, nil, func(b []byte) []byte { return embeddedUUID.ReplaceAll(b, []byte("<uuid>")) })
 }
 
 // TestTemplateSends sends templates, and assigns contacts on send, through
