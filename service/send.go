@@ -258,6 +258,10 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 						Message: "this Idempotency-Key was used in the last 24 hours with a different request body"}
 				}
 				m, err := q.MessageByUUID(ctx, p.Account.ID, rec.MessageUUID)
+				if errors.Is(err, carillon.ErrNotFound) {
+					return &carillon.Error{Code: carillon.CodeConflict, Field: "Idempotency-Key",
+						Message: "the message this Idempotency-Key answered was deleted with its contact: send with a new key"}
+				}
 				if err != nil {
 					return err
 				}

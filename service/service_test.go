@@ -453,3 +453,20 @@ func TestConcurrentSendsAllCommit(t *testing.T) {
 		t.Fatalf("queued %d (%v), dispatched %d; want 300", n, err, f.disp.count())
 	}
 }
+
+func TestIdempotencyKeyOfADeletedContact(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	r := text("+31612345678", "once")
+	r.IdempotencyKey, r.RequestHash = "order-7", "h"
+	res, err := f.svc.Send(ctx, f.p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.DeleteContact(ctx, f.p.Account.ID, res.Contact.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Send(ctx, f.p, r)
+	wantCode(t, err, carillon.CodeConflict, "Idempotency-Key")
+}
