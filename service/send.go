@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/phone"
 )
 
 // SendRequest is a request to send a message (POST /v1/messages/send). The
@@ -203,25 +202,14 @@ func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon
 	return ch, nil
 }
 
-// recipient reads the address the message goes to, as the channel writes it.
-func recipient(ch carillon.Channel, to, bsuid string) (address, id string, err error) {
+// recipient reads the address the message goes to, as the channel writes it
+// (see address), or the BSUID when no address is given.
+func recipient(ch carillon.Channel, to, bsuid string) (addr, id string, err error) {
 	if strings.TrimSpace(to) == "" {
 		return "", strings.TrimSpace(bsuid), nil
 	}
-	switch ch.Type {
-	case carillon.Telegram:
-		chat := strings.TrimSpace(to)
-		if len(chat) > maxTelegramChatID || strings.ContainsAny(chat, " \t\n") {
-			return "", "", carillon.Invalid("to", "%q is not a Telegram chat id", to)
-		}
-		return chat, "", nil
-	default:
-		digits, err := phone.Normalize(to, ch.Provider == carillon.ProviderSandbox)
-		if err != nil {
-			return "", "", carillon.Invalid("to", "%q is not a valid phone number: write it in international form, country code first (+31 6 1234 5678)", to)
-		}
-		return digits, "", nil
-	}
+	addr, err = address(ch, "to", to)
+	return addr, "", err
 }
 
 // Send accepts a message for sending. It answers only once the message is
