@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -24,6 +27,9 @@ type Outgoing struct {
 	// WhatsApp, the chat id on Telegram); BSUID when known only by that.
 	To    string
 	BSUID string
+	// Template is the template the message was made from, nil for a
+	// free-form message; Message.TemplateValues fill its placeholders.
+	Template *Template
 	// Attempt counts the attempts for this message, this one included.
 	Attempt int
 }
@@ -89,13 +95,102 @@ type Receipt struct {
 // InboundMessage is a message a customer sent to one of the channels.
 type InboundMessage struct {
 	ChannelID int64
-	// From is the sender's address on the channel; BSUID when the network
-	// identifies them only by that.
+	// From is the sender's address on the channel (E.164 digits on
+	// WhatsApp, the chat id on Telegram); empty when the network identifies
+	// the sender only by BSUID.
 	From        string
 	BSUID       string
 	ProfileName string
-	ExternalID  string
-	Type        string
-	Content     Content
-	At          time.Time
+	// ExternalID is the network's id of the message, unique on the
+	// channel: a callback that repeats it is stored once.
+	ExternalID string
+	// Type is text, image, document, audio, video, sticker, location,
+	// contacts, interactive, button, reaction or another type the network
+	// names.
+	Type    string
+	Content Content
+	// Media names the file the message carries on the network, to be
+	// fetched with the provider's MediaFetcher; nil when none.
+	Media *InboundMedia
+	// Details are the structured parts the wire contract names, keyed by
+	// their API field: messageContactCard, messageContext, messageForward,
+	// messageInteractiveList, messageLocation, messageReplyButton, and
+	// messageReaction. Each value is a JSON object.
+	Details map[string]json.RawMessage
+	At      time.Time
+}
+
+// InboundMedia is a file an inbound message carries, as the network names it.
+type InboundMedia struct {
+	// ID is the network's media id (WhatsApp) or file id (Telegram).
+	ID       string
+	MimeType string
+	Filename string
+	SHA256   string
+}
+
+// Callback is one request a provider's network made to a channel's callback
+// URL, read by the HTTP adapter and handed to the provider as it came.
+type Callback struct {
+	Method string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// CallbackResult is what a callback carried. When Reply is set the adapter
+// answers with it and stores nothing (WhatsApp's verification handshake);
+// otherwise it stores the messages and receipts, then answers 200.
+type CallbackResult struct {
+	Reply    *CallbackReply
+	Messages []InboundMessage
+	Receipts []Receipt
+	// Ignored counts the parts of the callback that carried nothing
+	// carillon keeps (an unknown update kind, an unsupported field).
+	Ignored int
+}
+
+// CallbackReply is a direct answer to a callback.
+type CallbackReply struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// CallbackError refuses a callback: Status is the HTTP status to answer
+// (403 for a bad signature or secret, 400 for a body that cannot be read)
+// and Reason says why, for the log. Nothing of a refused callback is stored.
+type CallbackError struct {
+	Status int
+	Reason string
+}
+
+func (e *CallbackError) Error() string {
+	return fmt.Sprintf("callback refused (%d): %s", e.Status, e.Reason)
+}
+
+// CallbackParser is implemented by providers whose network calls carillon
+// back. ParseCallback authenticates the request (signature, secret token)
+// before reading its body, and translates it; it does no I/O.
+type CallbackParser interface {
+	ParseCallback(ch Channel, cb Callback) (CallbackResult, error)
+}
+
+// MediaFetcher is implemented by providers whose inbound messages carry media
+// that must be downloaded from the network.
+type MediaFetcher interface {
+	// FetchMedia returns the file's content; the caller closes it.
+	FetchMedia(ctx context.Context, ch Channel, m InboundMedia) (io.ReadCloser, string, error)
+}
+
+// TemplateSource is implemented by providers that keep message templates
+// (WhatsApp Business Management API).
+type TemplateSource interface {
+	FetchTemplates(ctx context.Context, ch Channel) ([]Template, error)
+}
+
+// CallbackRegistrar is implemented by providers whose network is told the
+// callback URL by an API call (Telegram's setWebhook).
+type CallbackRegistrar interface {
+	RegisterCallback(ctx context.Context, ch Channel, callbackURL string) error
 }
