@@ -57,6 +57,17 @@ func (q *queries) ListAccounts(ctx context.Context) ([]carillon.Account, error) 
 // list runs a query and scans each row with scan.
 func list[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.query(ctx, query, args...)
+	return scanAll(rows, err, scan)
+}
+
+// listWritten runs a statement that writes and returns rows (UPDATE …
+// RETURNING): on the writer, like insertRow.
+func listWritten[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.queryOn(ctx, q.db.writer, query, args...)
+	return scanAll(rows, err, scan)
+}
+
+func scanAll[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}

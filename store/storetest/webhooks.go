@@ -1,0 +1,194 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+func (e *env) webhook(accountID int64) carillon.Webhook {
+	e.t.Helper()
+	w := carillon.Webhook{AccountID: accountID, URL: "https://example.com/hook", Subscriptions: []string{carillon.EventMessageCreated},
+		Secret: "whsec_c2VjcmV0", Enabled: true, CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.SaveWebhook(e.ctx, &w), "SaveWebhook")
+	return w
+}
+
+func (e *env) webhookEvent(w carillon.Webhook, subject string, next time.Time) carillon.WebhookEvent {
+	e.t.Helper()
+	ev := carillon.WebhookEvent{UUID: "msg_" + carillon.NewUUID(), AccountID: w.AccountID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
+		Subject: subject, Body: json.RawMessage(`{"event":"message_created","payload":{}}`), State: carillon.EventPending,
+		NextAttemptAt: next, CreatedAt: base}
+	e.must(e.s.AddWebhookEvent(e.ctx, &ev), "AddWebhookEvent")
+	return ev
+}
+
+func eventUUIDs(es []carillon.WebhookEvent) []string {
+	out := []string{}
+	for _, e := range es {
+		out = append(out, e.UUID)
+	}
+	return out
+}
+
+func testWebhooks(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	if _, err := e.s.WebhookByAccount(e.ctx, a.ID); err != carillon.ErrNotFound {
+		t.Fatalf("WebhookByAccount before any: %v, want ErrNotFound", err)
+	}
+	w := carillon.Webhook{AccountID: a.ID, URL: "https://example.com/hook", Subscriptions: []string{"message_created", "contact_created"},
+		Secret: "whsec_first", Enabled: true, LastSuccessAt: sloppy(at(time.Second)), CreatedAt: sloppy(base), UpdatedAt: sloppy(base)}
+	e.must(e.s.SaveWebhook(e.ctx, &w), "SaveWebhook")
+	got, err := e.s.WebhookByAccount(e.ctx, a.ID)
+	e.must(err, "WebhookByAccount")
+	want := w
+	want.LastSuccessAt, want.CreatedAt, want.UpdatedAt = norm(w.LastSuccessAt), norm(w.CreatedAt), norm(w.UpdatedAt)
+	check(t, "saved webhook", got, want)
+
+	// Saving again replaces every field and keeps the id.
+	w2 := want
+	w2.URL, w2.Subscriptions, w2.Enabled = "https://example.com/other", []string{"contact_deleted"}, false
+	w2.PreviousSecret, w2.PreviousSecretUntil, w2.Secret = "whsec_first", at(time.Hour), "whsec_second"
+	w2.LastCheckAt, w2.UpdatedAt = at(time.Minute), at(2*time.Minute)
+	e.must(e.s.SaveWebhook(e.ctx, &w2), "SaveWebhook replace")
+	if w2.ID != w.ID {
+		t.Errorf("replaced webhook id %d, want %d", w2.ID, w.ID)
+	}
+	got, err = e.s.WebhookByAccount(e.ctx, a.ID)
+	e.must(err, "WebhookByAccount")
+	check(t, "replaced webhook", got, w2)
+
+	wb := e.webhook(b.ID)
+	all, err := e.s.ListWebhooks(e.ctx)
+	e.must(err, "ListWebhooks")
+	check(t, "webhook accounts", []int64{all[0].AccountID, all[1].AccountID}, []int64{a.ID, b.ID})
+
+	e.webhookEvent(wb, "c1", at(0))
+	e.must(e.s.DeleteWebhook(e.ctx, b.ID), "DeleteWebhook")
+	wantErr(t, "webhook after delete", func() error { _, err := e.s.WebhookByAccount(e.ctx, b.ID); return err }(), carillon.ErrNotFound)
+	wantErr(t, "delete twice", e.s.DeleteWebhook(e.ctx, b.ID), carillon.ErrNotFound)
+	n, err := e.s.CountPendingWebhookEvents(e.ctx)
+	e.must(err, "CountPendingWebhookEvents")
+	check(t, "events left after delete", n, int64(0))
+}
+
+func testWebhookEvents(t *testing.T, e *env) {
+	a := e.account("a")
+	w := e.webhook(a.ID)
+
+	ev := carillon.WebhookEvent{UUID: "msg_1", AccountID: a.ID, WebhookID: w.ID, Event: carillon.EventContactCreated, Subject: "c1",
+		Body: json.RawMessage(`{"event":"contact_created","payload":{"uuid":"x"}}`), State: carillon.EventPending,
+		NextAttemptAt: sloppy(at(0)), CreatedAt: sloppy(at(0))}
+	e.must(e.s.AddWebhookEvent(e.ctx, &ev), "AddWebhookEvent")
+	got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, "msg_1")
+	e.must(err, "WebhookEventByUUID")
+	want := ev
+	want.NextAttemptAt, want.CreatedAt = norm(ev.NextAttemptAt), norm(ev.CreatedAt)
+	check(t, "added event", got, want)
+	other := e.account("other")
+	wantErr(t, "event of another account", func() error { _, err := e.s.WebhookEventByUUID(e.ctx, other.ID, "msg_1"); return err }(), carillon.ErrNotFound)
+	wantErr(t, "same uuid twice", e.s.AddWebhookEvent(e.ctx, &carillon.WebhookEvent{UUID: "msg_1", AccountID: a.ID, WebhookID: w.ID,
+		Event: "contact_created", Subject: "c1", Body: json.RawMessage(`{}`), State: carillon.EventPending, CreatedAt: base}), carillon.ErrConflict)
+
+	pending, err := e.s.PendingWebhookEvent(e.ctx, w.ID, "c1")
+	e.must(err, "PendingWebhookEvent")
+	check(t, "c1 pending", pending, true)
+	pending, err = e.s.PendingWebhookEvent(e.ctx, w.ID, "c2")
+	e.must(err, "PendingWebhookEvent")
+	check(t, "c2 pending", pending, false)
+
+	// A claim takes what is due, oldest due first, and leases it.
+	late := e.webhookEvent(w, "c2", at(10*time.Second))
+	waiting := e.webhookEvent(w, "c1", time.Time{})
+	claimed, err := e.s.ClaimWebhookEvents(e.ctx, w.ID, at(5*time.Second), at(time.Minute), 10)
+	e.must(err, "ClaimWebhookEvents")
+	check(t, "claimed at 5s", eventUUIDs(claimed), []string{"msg_1"})
+	check(t, "lease", claimed[0].NextAttemptAt, norm(at(time.Minute)))
+	claimed, err = e.s.ClaimWebhookEvents(e.ctx, w.ID, at(30*time.Second), at(2*time.Minute), 10)
+	e.must(err, "ClaimWebhookEvents")
+	check(t, "claimed at 30s", eventUUIDs(claimed), []string{late.UUID})
+
+	// The waiting event is released only when nothing before it is pending.
+	released, err := e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(time.Second))
+	e.must(err, "ReleaseWebhookEvent")
+	check(t, "released while the first is pending", released, false)
+	n, err := e.s.ReleaseOrphanWebhookEvents(e.ctx, w.ID, at(time.Second))
+	e.must(err, "ReleaseOrphanWebhookEvents")
+	check(t, "orphans while the first is pending", n, int64(0))
+
+	done := got
+	done.State, done.Attempts, done.Success, done.NextAttemptAt = carillon.EventDelivered, 1, true, time.Time{}
+	done.FirstAttemptAt, done.LastAttemptAt = at(6*time.Second), at(6*time.Second)
+	done.Response = carillon.WebhookResponse{Code: 200, Body: `{"ok":true}`, Headers: map[string]string{"Content-Type": "application/json"}}
+	e.must(e.s.UpdateWebhookEvent(e.ctx, &done), "UpdateWebhookEvent")
+	got, err = e.s.WebhookEventByUUID(e.ctx, a.ID, "msg_1")
+	e.must(err, "WebhookEventByUUID")
+	check(t, "updated event", got, done)
+
+	released, err = e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(7*time.Second))
+	e.must(err, "ReleaseWebhookEvent")
+	check(t, "released after the first", released, true)
+	released, err = e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(8*time.Second))
+	e.must(err, "ReleaseWebhookEvent")
+	check(t, "released twice", released, false)
+	got, err = e.s.WebhookEventByUUID(e.ctx, a.ID, waiting.UUID)
+	e.must(err, "WebhookEventByUUID")
+	check(t, "released event due", got.NextAttemptAt, norm(at(7*time.Second)))
+
+	// An orphan: waiting although nothing earlier of its subject is pending.
+	orphan := e.webhookEvent(w, "c3", time.Time{})
+	n, err = e.s.ReleaseOrphanWebhookEvents(e.ctx, w.ID, at(9*time.Second))
+	e.must(err, "ReleaseOrphanWebhookEvents")
+	check(t, "orphans released", n, int64(1))
+	got, err = e.s.WebhookEventByUUID(e.ctx, a.ID, orphan.UUID)
+	e.must(err, "WebhookEventByUUID")
+	check(t, "orphan due", got.NextAttemptAt, norm(at(9*time.Second)))
+
+	count, err := e.s.CountPendingWebhookEvents(e.ctx)
+	e.must(err, "CountPendingWebhookEvents")
+	check(t, "pending", count, int64(3))
+}
+
+func testWebhookEventLog(t *testing.T, e *env) {
+	a := e.account("a")
+	w := e.webhook(a.ID)
+	// Six events: never attempted, then alternating success and failure.
+	var uuids []string
+	for i := range 6 {
+		ev := carillon.WebhookEvent{UUID: fmt.Sprintf("msg_%d", i), AccountID: a.ID, WebhookID: w.ID, Event: carillon.EventContactCreated,
+			Subject: fmt.Sprint(i), Body: json.RawMessage(`{}`), State: carillon.EventPending, CreatedAt: at(time.Duration(i) * time.Second)}
+		if i%3 == 1 {
+			ev.Event = carillon.EventMessageCreated
+		}
+		if i > 0 {
+			ev.Attempts, ev.Success = i, i%2 == 0
+		}
+		e.must(e.s.AddWebhookEvent(e.ctx, &ev), "AddWebhookEvent")
+		uuids = append(uuids, ev.UUID)
+	}
+	yes, no := true, false
+	cases := []struct {
+		name          string
+		f             carillon.WebhookEventFilter
+		offset, limit int
+		want          []string
+		total         int
+	}{
+		{"all attempted, newest first", carillon.WebhookEventFilter{}, 0, 10, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
+		{"page", carillon.WebhookEventFilter{}, 2, 2, []string{"msg_3", "msg_2"}, 5},
+		{"success", carillon.WebhookEventFilter{Success: &yes}, 0, 10, []string{"msg_4", "msg_2"}, 2},
+		{"failed", carillon.WebhookEventFilter{Success: &no}, 0, 10, []string{"msg_5", "msg_3", "msg_1"}, 3},
+		{"by event", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated}}, 0, 10, []string{"msg_4", "msg_1"}, 2},
+		{"by two events", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated, carillon.EventContactCreated}}, 0, 10, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
+		{"failed of an event", carillon.WebhookEventFilter{Success: &no, Events: []string{carillon.EventMessageCreated}}, 0, 10, []string{"msg_1"}, 1},
+	}
+	for _, c := range cases {
+		got, total, err := e.s.ListWebhookEvents(e.ctx, w.ID, c.f, c.offset, c.limit)
+		e.must(err, "ListWebhookEvents "+c.name)
+		check(t, c.name, eventUUIDs(got), c.want)
+		check(t, c.name+" total", total, c.total)
+	}
+}

@@ -1,0 +1,246 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Webhooks
+
+// sealSecret encrypts a webhook secret like channel settings; "" stays "".
+func (q *queries) sealSecret(secret string) (string, error) {
+	if secret == "" {
+		return "", nil
+	}
+	if q.db.sealer == nil {
+		return "", fmt.Errorf("store: no secret key to seal webhook secrets")
+	}
+	return base64.StdEncoding.EncodeToString(q.db.sealer.Seal([]byte(secret))), nil
+}
+
+func (q *queries) openSecret(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return "", fmt.Errorf("store: webhook secret: %w", err)
+	}
+	if q.db.sealer == nil {
+		return "", fmt.Errorf("store: no secret key to open webhook secrets")
+	}
+	plain, err := q.db.sealer.Open(raw)
+	if err != nil {
+		return "", fmt.Errorf("store: webhook secret: %w", err)
+	}
+	return string(plain), nil
+}
+
+const webhookCols = `id, account_id, url, subscriptions, secret, previous_secret, previous_secret_until, enabled,
+	last_success_at, last_check_at, created_at, updated_at`
+
+func (q *queries) scanWebhook(r interface{ Scan(...any) error }) (carillon.Webhook, error) {
+	var w carillon.Webhook
+	var subs, secret, previous string
+	var until, enabled, success, check, created, updated int64
+	if err := r.Scan(&w.ID, &w.AccountID, &w.URL, &subs, &secret, &previous, &until, &enabled,
+		&success, &check, &created, &updated); err != nil {
+		return w, err
+	}
+	if err := json.Unmarshal([]byte(subs), &w.Subscriptions); err != nil {
+		return w, fmt.Errorf("store: webhook subscriptions: %w", err)
+	}
+	var err error
+	if w.Secret, err = q.openSecret(secret); err != nil {
+		return w, err
+	}
+	if w.PreviousSecret, err = q.openSecret(previous); err != nil {
+		return w, err
+	}
+	w.PreviousSecretUntil, w.Enabled = at(until), enabled != 0
+	w.LastSuccessAt, w.LastCheckAt, w.CreatedAt, w.UpdatedAt = at(success), at(check), at(created), at(updated)
+	return w, nil
+}
+
+func (q *queries) WebhookByAccount(ctx context.Context, accountID int64) (carillon.Webhook, error) {
+	return q.scanWebhook(q.queryRow(ctx, "SELECT "+webhookCols+" FROM webhooks WHERE account_id = ?", accountID))
+}
+
+func (q *queries) ListWebhooks(ctx context.Context) ([]carillon.Webhook, error) {
+	return list(q, ctx, q.scanWebhook, "SELECT "+webhookCols+" FROM webhooks ORDER BY id")
+}
+
+func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
+	subs, err := json.Marshal(w.Subscriptions)
+	if err != nil {
+		return err
+	}
+	secret, err := q.sealSecret(w.Secret)
+	if err != nil {
+		return err
+	}
+	previous, err := q.sealSecret(w.PreviousSecret)
+	if err != nil {
+		return err
+	}
+	return q.insertRow(ctx, `INSERT INTO webhooks (account_id, url, subscriptions, secret, previous_secret, previous_secret_until,
+		enabled, last_success_at, last_check_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, subscriptions = excluded.subscriptions,
+		secret = excluded.secret, previous_secret = excluded.previous_secret, previous_secret_until = excluded.previous_secret_until,
+		enabled = excluded.enabled, last_success_at = excluded.last_success_at, last_check_at = excluded.last_check_at,
+		created_at = excluded.created_at, updated_at = excluded.updated_at
+		RETURNING id`,
+		w.AccountID, w.URL, string(subs), secret, previous, ms(w.PreviousSecretUntil), boolInt(w.Enabled),
+		ms(w.LastSuccessAt), ms(w.LastCheckAt), ms(w.CreatedAt), ms(w.UpdatedAt)).Scan(&w.ID)
+}
+
+func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
+	if _, err := q.exec(ctx, "DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)", accountID); err != nil {
+		return err
+	}
+	return affected(q.exec(ctx, "DELETE FROM webhooks WHERE account_id = ?", accountID))
+}
+
+// Webhook events
+
+const webhookEventCols = `id, uuid, account_id, webhook_id, event, subject, body, state, attempts, next_attempt_at,
+	first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at`
+
+func scanWebhookEvent(r interface{ Scan(...any) error }) (carillon.WebhookEvent, error) {
+	var e carillon.WebhookEvent
+	var body, state, headers string
+	var next, first, last, success, created int64
+	if err := r.Scan(&e.ID, &e.UUID, &e.AccountID, &e.WebhookID, &e.Event, &e.Subject, &body, &state, &e.Attempts, &next,
+		&first, &last, &success, &e.Response.Code, &e.Response.Body, &headers, &created); err != nil {
+		return e, err
+	}
+	e.Body, e.State = json.RawMessage(body), carillon.WebhookEventState(state)
+	e.NextAttemptAt, e.FirstAttemptAt, e.LastAttemptAt = at(next), at(first), at(last)
+	e.Success, e.CreatedAt = success != 0, at(created)
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &e.Response.Headers); err != nil {
+			return e, fmt.Errorf("store: webhook response headers: %w", err)
+		}
+	}
+	return e, nil
+}
+
+func responseHeaders(h map[string]string) (string, error) {
+	if h == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(h)
+	return string(b), err
+}
+
+func (q *queries) AddWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
+	headers, err := responseHeaders(e.Response.Headers)
+	if err != nil {
+		return err
+	}
+	return q.insertRow(ctx, `INSERT INTO webhook_events (uuid, account_id, webhook_id, event, subject, body, state, attempts,
+		next_attempt_at, first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.UUID, e.AccountID, e.WebhookID, e.Event, e.Subject, string(e.Body), string(e.State), e.Attempts,
+		ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success), e.Response.Code, e.Response.Body,
+		headers, ms(e.CreatedAt)).Scan(&e.ID)
+}
+
+func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error) {
+	var id int64
+	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' LIMIT 1",
+		webhookID, subject).Scan(&id)
+	if err == carillon.ErrNotFound {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (q *queries) ReleaseWebhookEvent(ctx context.Context, webhookID int64, subject string, t time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id = (
+		SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1)
+		AND next_attempt_at = 0`, ms(t), webhookID, subject)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int64, t time.Time) (int64, error) {
+	res, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'
+		AND next_attempt_at = 0 AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.webhook_id = webhook_events.webhook_id
+		AND p.subject = webhook_events.subject AND p.state = 'pending' AND p.id < webhook_events.id)`, ms(t), webhookID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]carillon.WebhookEvent, error) {
+	// Several instances claim from one PostgreSQL database: SKIP LOCKED
+	// lets each take rows the others are not taking. SQLite has one
+	// writer, which serialises claims by itself.
+	lock := ""
+	if q.db.dialect == postgresDialect {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
+		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`+lock+`) RETURNING `+webhookEventCols,
+		ms(leaseUntil), webhookID, ms(now), limit)
+	slices.SortFunc(events, func(a, b carillon.WebhookEvent) int { return cmp.Compare(a.ID, b.ID) })
+	return events, err
+}
+
+func (q *queries) UpdateWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
+	headers, err := responseHeaders(e.Response.Headers)
+	if err != nil {
+		return err
+	}
+	return affected(q.exec(ctx, `UPDATE webhook_events SET state = ?, attempts = ?, next_attempt_at = ?, first_attempt_at = ?,
+		last_attempt_at = ?, success = ?, response_code = ?, response_body = ?, response_headers = ? WHERE id = ?`,
+		string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success),
+		e.Response.Code, e.Response.Body, headers, e.ID))
+}
+
+func (q *queries) WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (carillon.WebhookEvent, error) {
+	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM webhook_events WHERE account_id = ? AND uuid = ?", accountID, uuid))
+}
+
+func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f carillon.WebhookEventFilter, offset, limit int) ([]carillon.WebhookEvent, int, error) {
+	where := []string{"webhook_id = ?", "attempts > 0"}
+	args := []any{webhookID}
+	if f.Success != nil {
+		where = append(where, "success = ?")
+		args = append(args, boolInt(*f.Success))
+	}
+	if len(f.Events) > 0 {
+		where = append(where, "event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		for _, e := range f.Events {
+			args = append(args, e)
+		}
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	events, err := list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM webhook_events WHERE "+cond+
+		" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	return events, total, err
+}
+
+func (q *queries) CountPendingWebhookEvents(ctx context.Context) (int64, error) {
+	var n int64
+	err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events WHERE state = 'pending'").Scan(&n)
+	return n, err
+}
