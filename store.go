@@ -28,6 +28,7 @@ type Store interface {
 // Queries are the store's reads and writes, outside or inside a transaction.
 type Queries interface {
 	ResourceQueries
+	WebhookQueries
 	CreateAccount(ctx context.Context, a *Account) error
 	AccountByID(ctx context.Context, id int64) (Account, error)
 	AccountByName(ctx context.Context, name string) (Account, error)

@@ -3,6 +3,7 @@ package carillon
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"time"
 )
 
@@ -140,6 +141,14 @@ type WebhookQueries interface {
 	DeleteWebhook(ctx context.Context, accountID int64) error
 	// ListWebhooks lists every account's webhook.
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
+	// MarkWebhookSuccess moves the webhook's LastSuccessAt forward to t.
+	MarkWebhookSuccess(ctx context.Context, id int64, t time.Time) error
+	// DisableWebhook disables the webhook provided its last success is
+	// before quietSince, and reports whether it did.
+	DisableWebhook(ctx context.Context, id int64, quietSince, t time.Time) (bool, error)
+	// MarkWebhookChecked sets LastCheckAt to t provided it is still prev,
+	// and reports whether it did: one instance checks at a time.
+	MarkWebhookChecked(ctx context.Context, id int64, prev, t time.Time) (bool, error)
 
 	AddWebhookEvent(ctx context.Context, e *WebhookEvent) error
 	// PendingWebhookEvent reports whether the webhook has a pending event
@@ -165,3 +174,34 @@ type WebhookQueries interface {
 	// CountPendingWebhookEvents counts the events not yet delivered nor given up.
 	CountPendingWebhookEvents(ctx context.Context) (int64, error)
 }
+
+// PublicAddress reports whether a webhook may be delivered to ip: not a
+// loopback, private, link-local (the cloud metadata address 169.254.169.254
+// included), unspecified, multicast or otherwise reserved address, unless
+// the operator allows private targets.
+func PublicAddress(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return false
+	}
+	for _, p := range refusedPrefixes {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// refusedPrefixes are the ranges that are not private by net/netip's rules
+// but still reach no public server: carrier-grade NAT, "this network", the
+// IETF protocol assignments, benchmarking, documentation, NAT64 and the
+// reserved block.
+var refusedPrefixes = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "64:ff9b::/96", "64:ff9b:1::/48", "2001:db8::/32", "fec0::/10"} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()

@@ -10,21 +10,7 @@ import (
 
 // contactOf converts a contact view; withTypes adds customFieldsMetadata.
 func (s *Server) contactOf(v service.ContactView, withTypes bool) wire.Contact {
-	x := wire.ContactExtras{Tags: v.Tags, CustomFields: make(map[string]string, len(v.Fields)), AssignedUser: v.AssignedUser}
-	if withTypes {
-		x.CustomFieldsMetadata = make(map[string]wire.FieldMeta, len(v.Fields))
-	}
-	for name, f := range v.Fields {
-		x.CustomFields[name] = f.Value
-		if withTypes {
-			x.CustomFieldsMetadata[name] = wire.FieldMeta{Value: f.Value, Type: string(f.Type), Options: f.Options}
-		}
-	}
-	if v.Team != nil {
-		t := wire.FromTeam(v.Team.Team, v.Team.Members)
-		x.Team = &t
-	}
-	return wire.FromContact(v.Contact, v.Channel, s.svc.PublicURL(), x)
+	return s.svc.WireContact(v, withTypes)
 }
 
 // includeFieldTypes reads the include_field_types parameter.

@@ -101,6 +101,11 @@ func (s *Server) routes() {
 	s.handle("PUT /v1/contacts/{uuid}/conversation/update_funnel", s.auth(s.updateFunnel))
 	s.handle("PUT /v1/users/{uuid}/status", s.auth(s.setUserStatus))
 	s.handle("DELETE /v1/users/{uuid}/status", s.auth(s.clearUserStatus))
+	s.handle("POST /v1/webhooks/subscribe", s.auth(s.subscribeWebhook))
+	s.handle("DELETE /v1/webhooks/unsubscribe", s.auth(s.unsubscribeWebhook))
+	s.handle("POST /v1/webhooks/rotate_secret", s.auth(s.rotateWebhookSecret))
+	s.handle("GET /v1/webhooks/events", s.auth(s.webhookEvents))
+	s.handle("POST /v1/webhooks/events/{id}/redeliver", s.auth(s.redeliverWebhookEvent))
 
 	s.handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) {
 		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))

@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -250,16 +249,9 @@ func (b *Outbox) forget(id int64) {
 	b.mu.Unlock()
 }
 
-// backoff is the delay before the attempt after attempt number n (1-based):
-// RetryBase × 2^(n-1), capped at RetryMax, with ±20 % jitter.
+// backoff is the delay before the attempt after attempt number n.
 func (b *Outbox) backoff(n int) time.Duration {
-	d := b.o.RetryBase
-	for i := 1; i < n && d < b.o.RetryMax; i++ {
-		d *= 2
-	}
-	d = min(d, b.o.RetryMax)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(d) * jitter)
+	return carillon.Backoff(n, b.o.RetryBase, b.o.RetryMax)
 }
 
 // classify turns a provider's error into a SendError; errors that are not

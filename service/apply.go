@@ -627,6 +627,7 @@ type ApplyResult struct {
 
 // applier applies a declaration in one transaction.
 type applier struct {
+	s         *Service
 	q         carillon.Queries
 	accountID int64
 	d         *Declaration
@@ -652,9 +653,9 @@ var errRefused = errors.New("declaration refused")
 func (s *Service) Apply(ctx context.Context, accountID int64, d *Declaration) (ApplyResult, error) {
 	var res ApplyResult
 	var probs []ApplyProblem
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		now := s.clock.Now()
-		a := &applier{q: q, accountID: accountID, d: d}
+		a := &applier{s: s, q: q, accountID: accountID, d: d}
 		w, err := newChannelWriter(ctx, q, accountID, now)
 		if err != nil {
 			return err
@@ -849,12 +850,18 @@ func (a *applier) setMembers(ctx context.Context, t carillon.Team, want []carill
 			if err := a.q.AddTeamMember(ctx, t.ID, u.ID, w.now); err != nil {
 				return false, err
 			}
+			if err := a.s.membershipUpdated(ctx, a.q, t, u, true, w.now); err != nil {
+				return false, err
+			}
 			changed = true
 		}
 	}
 	for _, u := range have {
 		if !keep[u.ID] {
 			if err := a.q.RemoveTeamMember(ctx, t.ID, u.ID); err != nil && !notFound(err) {
+				return false, err
+			}
+			if err := a.s.membershipUpdated(ctx, a.q, t, u, false, w.now); err != nil {
 				return false, err
 			}
 			changed = true

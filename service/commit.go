@@ -31,8 +31,10 @@ type committer struct {
 	store   carillon.Store
 	work    []chan *unit
 	metrics *telemetry.Metrics
-	wg      sync.WaitGroup
-	stop    chan struct{}
+	// committed is called after each commit.
+	committed func()
+	wg        sync.WaitGroup
+	stop      chan struct{}
 
 	// closing guards closed: work is queued under the read lock, so that
 	// once close has taken the write lock no unit can slip in after the
@@ -169,6 +171,9 @@ func (c *committer) runWith(batch []*unit, retries int) {
 		// Idempotency-Key first. Run again: the unit now finds its row.
 		c.runAlone(batch[0], retries+1)
 		return
+	}
+	if err == nil && c.committed != nil {
+		c.committed()
 	}
 	for i, u := range batch {
 		if err != nil {

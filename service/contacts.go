@@ -15,6 +15,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/phone"
+	"github.com/carillon/carillon/wire"
 )
 
 // Contacts and their conversations as the API reads and changes them.
@@ -608,7 +609,10 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in ContactInpu
 			return err
 		}
 		out = c
-		return changes.apply(ctx, q, c.ID)
+		if err := changes.apply(ctx, q, c.ID); err != nil {
+			return err
+		}
+		return s.contactEvents(ctx, q, ch, nil, c, true)
 	})
 	if err != nil {
 		return ContactView{}, s.internal(ctx, "create contact", err)
@@ -703,6 +707,7 @@ func (s *Service) changeContact(ctx context.Context, p Principal, op, uuid strin
 		if err != nil {
 			return err
 		}
+		prev := c
 		var changes contactChanges
 		if err := change(ctx, q, &c, &changes); err != nil {
 			return err
@@ -712,7 +717,10 @@ func (s *Service) changeContact(ctx context.Context, p Principal, op, uuid strin
 			return err
 		}
 		out = c
-		return changes.apply(ctx, q, c.ID)
+		if err := changes.apply(ctx, q, c.ID); err != nil {
+			return err
+		}
+		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, c, changes.setTags || len(changes.values) > 0)
 	})
 	if err != nil {
 		return ContactView{}, s.notFound(ctx, op, "contact", err)
@@ -726,7 +734,15 @@ func (s *Service) DeleteContact(ctx context.Context, p Principal, uuid string) e
 	if err != nil {
 		return s.notFound(ctx, "delete contact", "contact", err)
 	}
-	return s.notFound(ctx, "delete contact", "contact", s.store.DeleteContact(ctx, p.Account.ID, c.ID))
+	err = s.commit.do(ctx, contactKey(c.ChannelID, c.Address+"|"+c.BSUID), func(ctx context.Context, q carillon.Queries) error {
+		if err := q.DeleteContact(ctx, p.Account.ID, c.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, q, p.Account.ID, carillon.EventContactDeleted, contactSubject(c), func() (any, error) {
+			return wire.ContactDeleted{UUID: c.UUID, Deleted: wire.Time(s.clock.Now())}, nil
+		})
+	})
+	return s.notFound(ctx, "delete contact", "contact", err)
 }
 
 // HistoryMessage is a message of a contact's history with its channel.

@@ -37,7 +37,11 @@ func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.
 		if err != nil {
 			return err
 		}
-		if !found {
+		var before *carillon.Contact
+		if found {
+			prev := contact
+			before = &prev
+		} else {
 			contact = newContact(ch.AccountID, ch, in.From, in.BSUID, now)
 			contact.Name = in.ProfileName
 		}
@@ -69,6 +73,12 @@ func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.
 			m.Type = carillon.TypeText
 		}
 		if err := q.CreateMessage(ctx, &m); err != nil {
+			return err
+		}
+		if err := s.contactEvents(ctx, q, ch, before, contact, false); err != nil {
+			return err
+		}
+		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
 			return err
 		}
 		s.metrics.InboundMessages.WithLabelValues(string(ch.Type)).Inc()

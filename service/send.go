@@ -281,7 +281,11 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
 				Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
 		}
-		if !found {
+		var before *carillon.Contact
+		if found {
+			prev := contact
+			before = &prev
+		} else {
 			contact = newContact(p.Account.ID, ch, address, bsuid, now)
 		}
 		changed := !found
@@ -315,6 +319,12 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 			Status: carillon.StatusEnqueued, Metadata: md, CreatedAt: now, UpdatedAt: now, SendState: carillon.SendQueued, Owner: s.instanceID,
 		}
 		if err := q.CreateMessage(ctx, &m); err != nil {
+			return err
+		}
+		if err := s.contactEvents(ctx, q, ch, before, contact, false); err != nil {
+			return err
+		}
+		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
 			return err
 		}
 		if r.IdempotencyKey != "" {

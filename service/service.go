@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/telemetry"
@@ -39,6 +40,15 @@ type Options struct {
 	// nil is unlimited.
 	PlanChannels *int
 	PlanLicenses *int
+	// Webhooks are the rules of webhook delivery.
+	Webhooks WebhookOptions
+}
+
+// EventListener is told when webhook events were committed, so that their
+// delivery starts without waiting for its next look at the store. The
+// webhook delivery (package webhook) implements it.
+type EventListener interface {
+	EventsRecorded()
 }
 
 // Service applies carillon's rules.
@@ -56,6 +66,12 @@ type Service struct {
 
 	mu         sync.RWMutex
 	dispatcher Dispatcher
+	listener   EventListener
+	deliverer  WebhookDeliverer
+	webhooks   WebhookOptions
+	// eventsRecorded is set when a transaction records webhook events,
+	// and cleared when the listener is told after the commit.
+	eventsRecorded atomic.Bool
 
 	accounts sync.Map // account id → carillon.Account; accounts are never deleted
 	touched  sync.Map // api key id → unix ms of the last recorded use
@@ -78,12 +94,47 @@ func New(o Options) *Service {
 			o.Writers = max(4, runtime.GOMAXPROCS(0)*2)
 		}
 	}
-	return &Service{
+	s := &Service{
 		store: o.Store, clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
+		webhooks: o.Webhooks.withDefaults(),
 	}
+	s.commit.committed = s.committed
+	return s
+}
+
+// SetEventListener names who delivers webhook events.
+func (s *Service) SetEventListener(l EventListener) {
+	s.mu.Lock()
+	s.listener = l
+	s.mu.Unlock()
+}
+
+// committed tells the listener, after a commit, that events were recorded.
+// A transaction that rolled back may have set the flag too: the listener
+// then looks at the store for nothing, which is harmless.
+func (s *Service) committed() {
+	if !s.eventsRecorded.Swap(false) {
+		return
+	}
+	s.mu.RLock()
+	l := s.listener
+	s.mu.RUnlock()
+	if l != nil {
+		l.EventsRecorded()
+	}
+}
+
+// inTx runs fn in a transaction of its own (not the committer's shared
+// ones), and tells the listener of the events it recorded.
+func (s *Service) inTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	err := s.store.InTx(ctx, fn)
+	if err == nil {
+		s.committed()
+	}
+	return err
 }
 
 // SetDispatcher names the pipeline that sends accepted messages.

@@ -92,6 +92,9 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 				return err
 			}
 		}
+		if err := s.statusEvents(ctx, q, cur, changes); err != nil {
+			return err
+		}
 		out = cur
 		return nil
 	})

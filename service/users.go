@@ -42,7 +42,7 @@ func (v UserStatusView) AvailabilityUpdatedAt() time.Time {
 // moves only when its value changes.
 func (s *Service) SetUserStatus(ctx context.Context, p Principal, userUUID string, in UserStatusInput) (UserStatusView, error) {
 	var out UserStatusView
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		u, err := q.UserByUUID(ctx, p.Account.ID, userUUID)
 		if err != nil {
 			return err
@@ -82,6 +82,9 @@ func (s *Service) SetUserStatus(ctx context.Context, p Principal, userUUID strin
 		}
 		if next != st {
 			if err := q.SetUserStatus(ctx, p.Account.ID, u.ID, next); err != nil {
+				return err
+			}
+			if err := s.agentStatusUpdated(ctx, q, p.Account.ID, u, next); err != nil {
 				return err
 			}
 		}

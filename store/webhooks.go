@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -109,6 +110,29 @@ func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	return affected(q.exec(ctx, "DELETE FROM webhooks WHERE account_id = ?", accountID))
 }
 
+func (q *queries) MarkWebhookSuccess(ctx context.Context, id int64, t time.Time) error {
+	_, err := q.exec(ctx, "UPDATE webhooks SET last_success_at = ? WHERE id = ? AND last_success_at < ?", ms(t), id, ms(t))
+	return err
+}
+
+func (q *queries) DisableWebhook(ctx context.Context, id int64, quietSince, t time.Time) (bool, error) {
+	return changedRow(q.exec(ctx, "UPDATE webhooks SET enabled = 0, updated_at = ? WHERE id = ? AND enabled = 1 AND last_success_at < ?",
+		ms(t), id, ms(quietSince)))
+}
+
+func (q *queries) MarkWebhookChecked(ctx context.Context, id int64, prev, t time.Time) (bool, error) {
+	return changedRow(q.exec(ctx, "UPDATE webhooks SET last_check_at = ? WHERE id = ? AND last_check_at = ?", ms(t), id, ms(prev)))
+}
+
+// changedRow reports whether a statement changed a row.
+func changedRow(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // Webhook events
 
 const webhookEventCols = `id, uuid, account_id, webhook_id, event, subject, body, state, attempts, next_attempt_at,
@@ -165,14 +189,9 @@ func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subj
 }
 
 func (q *queries) ReleaseWebhookEvent(ctx context.Context, webhookID int64, subject string, t time.Time) (bool, error) {
-	res, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id = (
+	return changedRow(q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id = (
 		SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1)
-		AND next_attempt_at = 0`, ms(t), webhookID, subject)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+		AND next_attempt_at = 0`, ms(t), webhookID, subject))
 }
 
 func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int64, t time.Time) (int64, error) {

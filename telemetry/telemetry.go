@@ -24,6 +24,10 @@ type Metrics struct {
 	ProviderDuration    *prometheus.HistogramVec
 	SendRetries         prometheus.Counter
 	CommitBatchSize     prometheus.Histogram
+	WebhookDeliveries   *prometheus.CounterVec // event, result (success, failed, given_up)
+	WebhookDuration     prometheus.Histogram
+	WebhookChecks       *prometheus.CounterVec // result (ok, failed)
+	WebhooksDisabled    prometheus.Counter
 }
 
 // New makes the metrics on a registry of their own, with the Go runtime and
@@ -63,8 +67,22 @@ func New() *Metrics {
 		Name: "carillon_commit_batch_size", Help: "Units of work committed together in one store transaction.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 	})
+	m.WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_webhook_deliveries_total", Help: "Webhook delivery attempts, by event and result (success, failed, given_up).",
+	}, []string{"event", "result"})
+	m.WebhookDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "carillon_webhook_attempt_duration_seconds", Help: "Time a webhook delivery attempt took, answer or not.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	m.WebhookChecks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_webhook_health_checks_total", Help: "Webhook health checks sent, by result (ok, failed).",
+	}, []string{"result"})
+	m.WebhooksDisabled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "carillon_webhooks_disabled_total", Help: "Webhooks disabled after too long without a 2xx answer.",
+	})
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.SendsAccepted, m.MessageStatus,
-		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize} {
+		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize,
+		m.WebhookDeliveries, m.WebhookDuration, m.WebhookChecks, m.WebhooksDisabled} {
 		f(c)
 	}
 	return m

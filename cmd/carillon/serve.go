@@ -17,6 +17,7 @@ import (
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/telemetry"
+	"github.com/carillon/carillon/webhook"
 )
 
 // shutdownGrace bounds a graceful stop: requests in flight, then provider
@@ -52,7 +53,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	instanceID := hex.EncodeToString(idb[:])
 	metrics := telemetry.New()
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
-		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses})
+		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
+		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor}})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
@@ -95,6 +97,20 @@ func serve(ctx context.Context, e env, args []string) error {
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: nil}
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
+	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
+		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate})
+	metrics.GaugeFunc("carillon_webhook_backlog", "Webhook events not yet delivered nor given up, all instances together.", func() float64 {
+		n, _ := svc.PendingWebhookEvents(context.Background())
+		return float64(n)
+	})
+	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHooks()
+	hooksDone := make(chan struct{})
+	go func() {
+		hooks.Run(hooksCtx)
+		close(hooksDone)
+	}()
+
 	go forgetIdempotencyKeys(ctx, svc)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -110,6 +126,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		log.Warn("requests still in flight at shutdown", "error", err)
 	}
 	pipeline.Stop(stopCtx)
+	// Webhook attempts in flight finish (each bounded by the webhook
+	// timeout) and are recorded; what was not attempted stays in the store.
+	stopHooks()
+	select {
+	case <-hooksDone:
+	case <-stopCtx.Done():
+		log.Warn("webhook attempts still in flight at shutdown: they will be attempted again")
+	}
 	log.Info("stopped")
 	return nil
 }

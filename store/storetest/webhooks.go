@@ -61,6 +61,33 @@ func testWebhooks(t *testing.T, e *env) {
 	e.must(err, "WebhookByAccount")
 	check(t, "replaced webhook", got, w2)
 
+	// Health: success moves forward only; disable and check are
+	// conditional, so that two instances do not both act.
+	e.must(e.s.MarkWebhookSuccess(e.ctx, w.ID, at(time.Hour)), "MarkWebhookSuccess")
+	e.must(e.s.MarkWebhookSuccess(e.ctx, w.ID, at(time.Minute)), "MarkWebhookSuccess earlier")
+	disabled, err := e.s.DisableWebhook(e.ctx, w.ID, at(time.Hour), at(2*time.Hour))
+	e.must(err, "DisableWebhook")
+	check(t, "disabled with a success at the limit", disabled, false)
+	got, err = e.s.WebhookByAccount(e.ctx, a.ID)
+	e.must(err, "WebhookByAccount")
+	check(t, "last success moved forward only", got.LastSuccessAt.String(), norm(at(time.Hour)).String())
+	got.Enabled = true
+	e.must(e.s.SaveWebhook(e.ctx, &got), "SaveWebhook enable")
+	disabled, err = e.s.DisableWebhook(e.ctx, w.ID, at(time.Hour+time.Millisecond), at(2*time.Hour))
+	e.must(err, "DisableWebhook")
+	check(t, "disabled after the quiet period", disabled, true)
+	got, err = e.s.WebhookByAccount(e.ctx, a.ID)
+	e.must(err, "WebhookByAccount")
+	check(t, "disabled webhook enabled", got.Enabled, false)
+	check(t, "disabled webhook last success", got.LastSuccessAt.String(), norm(at(time.Hour)).String())
+	check(t, "disabled webhook updated", got.UpdatedAt.String(), norm(at(2*time.Hour)).String())
+	checked, err := e.s.MarkWebhookChecked(e.ctx, w.ID, at(time.Minute), at(3*time.Hour))
+	e.must(err, "MarkWebhookChecked")
+	check(t, "first check", checked, true)
+	checked, err = e.s.MarkWebhookChecked(e.ctx, w.ID, at(time.Minute), at(3*time.Hour))
+	e.must(err, "MarkWebhookChecked")
+	check(t, "same check from another instance", checked, false)
+
 	wb := e.webhook(b.ID)
 	all, err := e.s.ListWebhooks(e.ctx)
 	e.must(err, "ListWebhooks")

@@ -1,0 +1,389 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Webhooks: subscribing, the delivery log, and the rules of delivery
+// (retries, order, health) that the webhook adapter applies through the
+// methods below.
+
+// WebhookOptions are the rules of webhook delivery.
+type WebhookOptions struct {
+	// AllowPrivate lets webhooks aim at loopback, private and link-local
+	// addresses (local development).
+	AllowPrivate bool
+	// RetryFor is how long an event is retried after its first attempt
+	// before it is given up.
+	RetryFor time.Duration
+	// RetryBase and RetryMax shape the backoff between attempts.
+	RetryBase, RetryMax time.Duration
+	// CheckAfter is how long without a successful delivery before health
+	// checks start, and their period.
+	CheckAfter time.Duration
+	// DisableAfter is how long without any 2xx answer before the webhook
+	// is disabled.
+	DisableAfter time.Duration
+}
+
+func (o WebhookOptions) withDefaults() WebhookOptions {
+	if o.RetryFor <= 0 {
+		o.RetryFor = 24 * time.Hour
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Minute
+	}
+	if o.CheckAfter <= 0 {
+		o.CheckAfter = 5 * time.Minute
+	}
+	if o.DisableAfter <= 0 {
+		o.DisableAfter = 6 * time.Hour
+	}
+	return o
+}
+
+// WebhookDeliverer attempts one event at once (redelivery on request). The
+// webhook adapter implements it.
+type WebhookDeliverer interface {
+	DeliverNow(ctx context.Context, w carillon.Webhook, e carillon.WebhookEvent) (carillon.WebhookEvent, error)
+}
+
+// SetWebhookDeliverer names who attempts redeliveries.
+func (s *Service) SetWebhookDeliverer(d WebhookDeliverer) {
+	s.mu.Lock()
+	s.deliverer = d
+	s.mu.Unlock()
+}
+
+// newSigningSecret returns a webhook signing secret in the Standard Webhooks form: whsec_
+// and the base64 of 32 random bytes.
+func newSigningSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+// checkWebhookURL refuses what can never be delivered to: a URL that is not
+// absolute http(s) with a host, or whose host is a refused address.
+func (s *Service) checkWebhookURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", carillon.Invalid("url", "url is required: the absolute http or https URL to deliver events to")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return "", carillon.Invalid("url", "url must be an absolute http or https URL with a host")
+	}
+	if u.User != nil {
+		return "", carillon.Invalid("url", "url must not hold credentials")
+	}
+	if len(raw) > 2048 {
+		return "", carillon.Invalid("url", "url is %d characters long; at most 2048 are allowed", len(raw))
+	}
+	if !s.webhooks.AllowPrivate {
+		host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+		if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+			return "", carillon.Invalid("url", "url must not aim at localhost: webhooks go to public addresses (the operator may allow private ones)")
+		}
+		if ip, err := netip.ParseAddr(host); err == nil && !carillon.PublicAddress(ip) {
+			return "", carillon.Invalid("url", "url must not aim at a loopback, private, link-local or reserved address (the operator may allow private ones)")
+		}
+	}
+	return u.String(), nil
+}
+
+func checkSubscriptions(subs []string) ([]string, error) {
+	if len(subs) == 0 {
+		return nil, carillon.Invalid("subscriptions", "subscriptions is required: a non-empty list of event names (%s)", strings.Join(carillon.WebhookEventNames, ", "))
+	}
+	if bad, ok := invalidEventName(subs); ok {
+		return nil, carillon.Invalid("subscriptions", "unknown event %q: events are %s", bad, strings.Join(carillon.WebhookEventNames, ", "))
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range subs {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Subscribe creates the account's webhook, or replaces the one it has: the
+// secret is kept, and the webhook is enabled again, so that what waited is
+// delivered. created reports whether the webhook is new: only then does the
+// answer show its secret.
+func (s *Service) Subscribe(ctx context.Context, p Principal, rawURL string, subscriptions []string) (w carillon.Webhook, created bool, err error) {
+	u, err := s.checkWebhookURL(rawURL)
+	if err != nil {
+		return w, false, err
+	}
+	subs, err := checkSubscriptions(subscriptions)
+	if err != nil {
+		return w, false, err
+	}
+	err = s.inTx(ctx, func(q carillon.Queries) error {
+		now := s.clock.Now()
+		cur, err := q.WebhookByAccount(ctx, p.Account.ID)
+		switch {
+		case errors.Is(err, carillon.ErrNotFound):
+			cur = carillon.Webhook{AccountID: p.Account.ID, Secret: newSigningSecret(), CreatedAt: now}
+			created = true
+		case err != nil:
+			return err
+		}
+		cur.URL, cur.Subscriptions, cur.Enabled, cur.UpdatedAt = u, subs, true, now
+		// The health rules count from now: a webhook enabled again has
+		// six hours to answer.
+		cur.LastSuccessAt, cur.LastCheckAt = now, now
+		if err := q.SaveWebhook(ctx, &cur); err != nil {
+			return err
+		}
+		w = cur
+		return nil
+	})
+	if err != nil {
+		return w, false, s.internal(ctx, "subscribe", err)
+	}
+	s.eventsRecorded.Store(true)
+	s.committed()
+	return w, created, nil
+}
+
+// Unsubscribe deletes the account's webhook and its events.
+func (s *Service) Unsubscribe(ctx context.Context, p Principal) error {
+	err := s.store.DeleteWebhook(ctx, p.Account.ID)
+	return s.notFound(ctx, "unsubscribe", "webhook", err)
+}
+
+// RotateSecret gives the account's webhook a new secret; for the next 24
+// hours deliveries carry a signature made with the old one too.
+func (s *Service) RotateSecret(ctx context.Context, p Principal) (carillon.Webhook, error) {
+	var w carillon.Webhook
+	err := s.inTx(ctx, func(q carillon.Queries) error {
+		cur, err := q.WebhookByAccount(ctx, p.Account.ID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		cur.PreviousSecret, cur.PreviousSecretUntil = cur.Secret, now.Add(24*time.Hour)
+		cur.Secret, cur.UpdatedAt = newSigningSecret(), now
+		if err := q.SaveWebhook(ctx, &cur); err != nil {
+			return err
+		}
+		w = cur
+		return nil
+	})
+	return w, s.notFound(ctx, "rotate webhook secret", "webhook", err)
+}
+
+// WebhookEventQuery filters the delivery log, as GET /webhooks/events takes
+// it: Status success or failed; Subscriptions comma-separated event names.
+type WebhookEventQuery struct {
+	Status        string
+	Subscriptions string
+}
+
+// WebhookEvents lists the delivery log of the account's webhook, newest
+// first. An account without a webhook has an empty log.
+func (s *Service) WebhookEvents(ctx context.Context, p Principal, f WebhookEventQuery, pr PageRequest) ([]carillon.WebhookEvent, PageInfo, error) {
+	page, err := parsePage(pr)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	var filter carillon.WebhookEventFilter
+	switch f.Status {
+	case "":
+	case "success", "failed":
+		ok := f.Status == "success"
+		filter.Success = &ok
+	default:
+		return nil, PageInfo{}, carillon.Invalid("status", "status must be success or failed, not %q", f.Status)
+	}
+	if strings.TrimSpace(f.Subscriptions) != "" {
+		for _, e := range strings.Split(f.Subscriptions, ",") {
+			filter.Events = append(filter.Events, strings.TrimSpace(e))
+		}
+		if bad, ok := invalidEventName(filter.Events); ok {
+			return nil, PageInfo{}, carillon.Invalid("subscriptions", "unknown event %q: events are %s", bad, strings.Join(carillon.WebhookEventNames, ", "))
+		}
+	}
+	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return []carillon.WebhookEvent{}, pageInfo(page, 0), nil
+	}
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list webhook events", err)
+	}
+	list, total, err := s.store.ListWebhookEvents(ctx, w.ID, filter, page.Offset(), page.Size)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list webhook events", err)
+	}
+	return list, pageInfo(page, total), nil
+}
+
+// Redeliver attempts an event of the account's log again now, whatever its
+// state, with the same webhook-id, and answers it after the attempt. Its
+// retry period starts again.
+func (s *Service) Redeliver(ctx context.Context, p Principal, id string) (carillon.WebhookEvent, error) {
+	e, err := s.store.WebhookEventByUUID(ctx, p.Account.ID, id)
+	if err != nil {
+		return e, s.notFound(ctx, "redeliver", "webhook event", err)
+	}
+	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
+	if err != nil {
+		return e, s.notFound(ctx, "redeliver", "webhook", err)
+	}
+	s.mu.RLock()
+	d := s.deliverer
+	s.mu.RUnlock()
+	if d == nil {
+		return e, carillon.Errorf(carillon.CodeNotSupported, "this server delivers no webhooks")
+	}
+	e.State, e.FirstAttemptAt = carillon.EventPending, time.Time{}
+	out, err := d.DeliverNow(ctx, w, e)
+	return out, s.internal(ctx, "redeliver", err)
+}
+
+// Delivery, as the webhook adapter drives it.
+
+// DeliverableWebhooks lists the enabled webhooks of every account.
+func (s *Service) DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error) {
+	all, err := s.store.ListWebhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, w := range all {
+		if w.Enabled {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// ClaimWebhookEvents takes the webhook's due events, up to limit, for lease:
+// no other instance takes them before the lease ends, and an instance that
+// dies holding them lets them become due again then.
+func (s *Service) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error) {
+	now := s.clock.Now()
+	return s.store.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), limit)
+}
+
+// ReleaseOrphanWebhookEvents makes due the events left waiting with nothing
+// before them. Two instances recording events of one subject while a third
+// delivers the subject's previous one can leave such an event; a periodic
+// sweep releases it.
+func (s *Service) ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.Webhook) (int64, error) {
+	return s.store.ReleaseOrphanWebhookEvents(ctx, w.ID, s.clock.Now())
+}
+
+// WebhookAttempt is the outcome of one delivery attempt of an event.
+type WebhookAttempt struct {
+	Event    carillon.WebhookEvent
+	At       time.Time
+	Response carillon.WebhookResponse
+	// Success is true for a 2xx answer within the timeout.
+	Success bool
+}
+
+// RecordWebhookAttempts records attempts of the webhook's events, in one
+// transaction, and returns the events as they now stand. A success ends the
+// event; a failure schedules the next attempt on the backoff schedule, or
+// gives the event up when its retry period is over. Either way an event
+// that ends releases the next event of its subject.
+func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
+	out := make([]carillon.WebhookEvent, len(attempts))
+	var lastSuccess time.Time
+	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+		for i, a := range attempts {
+			e := a.Event
+			e.Attempts++
+			if e.FirstAttemptAt.IsZero() {
+				e.FirstAttemptAt = a.At
+			}
+			e.LastAttemptAt, e.Response, e.Success = a.At, a.Response, a.Success
+			switch {
+			case a.Success:
+				e.State, e.NextAttemptAt = carillon.EventDelivered, time.Time{}
+				lastSuccess = a.At
+			case a.At.Sub(e.FirstAttemptAt) >= s.webhooks.RetryFor:
+				e.State, e.NextAttemptAt = carillon.EventGivenUp, time.Time{}
+			default:
+				e.State = carillon.EventPending
+				e.NextAttemptAt = a.At.Add(carillon.Backoff(e.Attempts, s.webhooks.RetryBase, s.webhooks.RetryMax))
+			}
+			if err := q.UpdateWebhookEvent(ctx, &e); err != nil {
+				return err
+			}
+			if e.State != carillon.EventPending {
+				if _, err := q.ReleaseWebhookEvent(ctx, e.WebhookID, e.Subject, a.At); err != nil {
+					return err
+				}
+			}
+			out[i] = e
+		}
+		if !lastSuccess.IsZero() {
+			return q.MarkWebhookSuccess(ctx, w.ID, lastSuccess)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lastSuccess.IsZero() {
+		if _, err := s.disableIfQuiet(ctx, w); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// disableIfQuiet disables the webhook when no 2xx came for DisableAfter.
+func (s *Service) disableIfQuiet(ctx context.Context, w carillon.Webhook) (bool, error) {
+	now := s.clock.Now()
+	disabled, err := s.store.DisableWebhook(ctx, w.ID, now.Add(-s.webhooks.DisableAfter), now)
+	if disabled {
+		s.log.WarnContext(ctx, "webhook disabled: no 2xx answer for too long", "account_id", w.AccountID, "after", s.webhooks.DisableAfter.String())
+	}
+	return disabled, err
+}
+
+// HealthCheckDue reports whether the webhook is to be checked now, and takes
+// the check for this instance: when no delivery succeeded for CheckAfter,
+// one check every CheckAfter.
+func (s *Service) HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool, error) {
+	now := s.clock.Now()
+	if !w.Enabled || now.Sub(w.LastSuccessAt) < s.webhooks.CheckAfter || now.Sub(w.LastCheckAt) < s.webhooks.CheckAfter {
+		return false, nil
+	}
+	return s.store.MarkWebhookChecked(ctx, w.ID, w.LastCheckAt, now)
+}
+
+// RecordHealthCheck records a health check's outcome: a 2xx counts as a
+// success; otherwise the webhook is disabled when quiet for too long. It
+// reports whether the webhook was disabled.
+func (s *Service) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok bool) (bool, error) {
+	if ok {
+		return false, s.store.MarkWebhookSuccess(ctx, w.ID, s.clock.Now())
+	}
+	return s.disableIfQuiet(ctx, w)
+}
+
+// PendingWebhookEvents counts the events not yet delivered nor given up.
+func (s *Service) PendingWebhookEvents(ctx context.Context) (int64, error) {
+	return s.store.CountPendingWebhookEvents(ctx)
+}

@@ -1,0 +1,429 @@
+// Package webhook delivers the accounts' webhook events: signed POSTs
+// (Standard Webhooks), at most Concurrency in flight per webhook, never to
+// refused addresses. The rules (what is due, retries, order, health) are the
+// service's; this package makes the HTTP requests and keeps them flowing.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/telemetry"
+)
+
+// Options configure a Deliverer.
+type Options struct {
+	Service *service.Service
+	Clock   carillon.Clock
+	Logger  *slog.Logger
+	Metrics *telemetry.Metrics
+	// Timeout bounds one attempt, answer included.
+	Timeout time.Duration
+	// Concurrency bounds the deliveries in flight per webhook.
+	Concurrency int
+	// AllowPrivate lets deliveries reach loopback, private and link-local
+	// addresses.
+	AllowPrivate bool
+	// Poll is how often the store is looked at for events recorded by
+	// other instances, or due again after a backoff.
+	Poll time.Duration
+	// Transport, when set, replaces the guarded transport (tests).
+	Transport http.RoundTripper
+}
+
+// Limits of what is read and kept of an answer.
+const (
+	maxResponseRead = 64 << 10
+	maxResponseKept = 4 << 10
+)
+
+// Deliverer delivers webhook events.
+type Deliverer struct {
+	o      Options
+	client *http.Client
+	wake   chan struct{}
+
+	mu      sync.Mutex
+	workers map[int64]*worker
+}
+
+// New returns a Deliverer; Run starts it.
+func New(o Options) *Deliverer {
+	if o.Clock == nil {
+		o.Clock = carillon.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.New()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	transport := o.Transport
+	if transport == nil {
+		transport = guardedTransport(o.AllowPrivate, o.Timeout, o.Concurrency)
+	}
+	return &Deliverer{
+		o: o, wake: make(chan struct{}, 1), workers: map[int64]*worker{},
+		client: &http.Client{
+			Transport: transport,
+			Timeout:   o.Timeout,
+			// A redirect is a failed attempt: following it could lead
+			// to an address the guard would refuse, or to another
+			// receiver than the one subscribed.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// errRefusedAddress fails an attempt whose host resolves to a refused
+// address.
+var errRefusedAddress = errors.New("refused address: webhooks are not delivered to loopback, private, link-local or reserved addresses")
+
+// guardedTransport dials only public addresses (unless allowPrivate), the
+// check made on the address actually dialled, after DNS resolution, so
+// that a name cannot be pointed at an internal address after subscribe.
+func guardedTransport(allowPrivate bool, timeout time.Duration, concurrency int) *http.Transport {
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !carillon.PublicAddress(ap.Addr()) {
+				return errRefusedAddress
+			}
+			return nil
+		}
+	}
+	return &http.Transport{
+		Proxy:                 nil, // a proxy would hide the address from the guard
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4 * concurrency,
+		MaxIdleConnsPerHost:   concurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+	}
+}
+
+// EventsRecorded wakes the workers: events were committed.
+func (d *Deliverer) EventsRecorded() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for the attempts in flight and
+// records them.
+func (d *Deliverer) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	refresh := time.NewTicker(2 * time.Second)
+	defer refresh.Stop()
+	d.o.Service.SetEventListener(d)
+	d.o.Service.SetWebhookDeliverer(d)
+	for {
+		d.refresh(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-d.wake:
+			d.mu.Lock()
+			for _, w := range d.workers {
+				w.poke()
+			}
+			d.mu.Unlock()
+		case <-refresh.C:
+		}
+	}
+}
+
+// refresh starts a worker for each deliverable webhook, hands the others
+// their webhook as it now stands, and stops those of webhooks gone or
+// disabled.
+func (d *Deliverer) refresh(ctx context.Context, wg *sync.WaitGroup) {
+	list, err := d.o.Service.DeliverableWebhooks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.o.Logger.ErrorContext(ctx, "list webhooks", "error", err)
+		}
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seen := map[int64]bool{}
+	for _, hook := range list {
+		seen[hook.ID] = true
+		if w, ok := d.workers[hook.ID]; ok {
+			w.set(hook)
+			continue
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		w := &worker{d: d, cancel: cancel, wake: make(chan struct{}, 1), hook: hook}
+		d.workers[hook.ID] = w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(wctx)
+		}()
+	}
+	for id, w := range d.workers {
+		if !seen[id] {
+			w.cancel()
+			delete(d.workers, id)
+		}
+	}
+}
+
+// DeliverNow attempts one event at once and records the attempt
+// (redelivery on request).
+func (d *Deliverer) DeliverNow(ctx context.Context, hook carillon.Webhook, e carillon.WebhookEvent) (carillon.WebhookEvent, error) {
+	a := d.attempt(ctx, hook, e)
+	out, err := d.o.Service.RecordWebhookAttempts(ctx, hook, []service.WebhookAttempt{a})
+	if err != nil {
+		return e, err
+	}
+	d.count(out[0])
+	return out[0], nil
+}
+
+// worker delivers one webhook's events.
+type worker struct {
+	d      *Deliverer
+	cancel context.CancelFunc
+	wake   chan struct{}
+
+	mu   sync.Mutex
+	hook carillon.Webhook
+}
+
+func (w *worker) set(h carillon.Webhook) {
+	w.mu.Lock()
+	w.hook = h
+	w.mu.Unlock()
+}
+
+func (w *worker) get() carillon.Webhook {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.hook
+}
+
+func (w *worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maxRecordBatch bounds the attempts recorded in one transaction.
+const maxRecordBatch = 256
+
+func (w *worker) run(ctx context.Context) {
+	d := w.d
+	limit := d.o.Concurrency
+	// A claimed event is leased for longer than an attempt can last, so
+	// that it is never attempted twice at once.
+	lease := 2*d.o.Timeout + 10*time.Second
+	results := make(chan service.WebhookAttempt, limit)
+	inFlight := 0
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	sweep := time.NewTicker(30 * time.Second)
+	defer sweep.Stop()
+	health := time.NewTicker(30 * time.Second)
+	defer health.Stop()
+	// Attempts already started are always finished and recorded, even
+	// when ctx ends: an event is never left half delivered.
+	attemptCtx := context.WithoutCancel(ctx)
+	done := ctx.Done()
+	for {
+		if ctx.Err() == nil && inFlight < limit {
+			hook := w.get()
+			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, limit-inFlight, lease)
+			if err != nil && ctx.Err() == nil {
+				d.o.Logger.ErrorContext(ctx, "claim webhook events", "error", err)
+			}
+			for _, e := range events {
+				inFlight++
+				go func() { results <- d.attempt(attemptCtx, hook, e) }()
+			}
+		}
+		if ctx.Err() != nil && inFlight == 0 {
+			return
+		}
+		select {
+		case a := <-results:
+			batch := []service.WebhookAttempt{a}
+		drain:
+			for len(batch) < maxRecordBatch {
+				select {
+				case a := <-results:
+					batch = append(batch, a)
+				default:
+					break drain
+				}
+			}
+			inFlight -= len(batch)
+			w.record(attemptCtx, batch)
+		case <-w.wake:
+		case <-poll.C:
+			poll.Reset(d.o.Poll)
+		case <-sweep.C:
+			if n, err := d.o.Service.ReleaseOrphanWebhookEvents(ctx, w.get()); err == nil && n > 0 {
+				d.o.Logger.InfoContext(ctx, "released webhook events left waiting", "count", n)
+			}
+		case <-health.C:
+			w.checkHealth(ctx)
+		case <-done:
+			done = nil // from now on, only the attempts in flight are waited for
+		}
+	}
+}
+
+// record records a batch of attempts.
+func (w *worker) record(ctx context.Context, batch []service.WebhookAttempt) {
+	d := w.d
+	out, err := d.o.Service.RecordWebhookAttempts(ctx, w.get(), batch)
+	if err != nil {
+		// The events stay leased, then come due again: at least once.
+		d.o.Logger.ErrorContext(ctx, "record webhook attempts", "error", err, "count", len(batch))
+		return
+	}
+	for _, e := range out {
+		d.count(e)
+	}
+}
+
+func (d *Deliverer) count(e carillon.WebhookEvent) {
+	result := "failed"
+	switch e.State {
+	case carillon.EventDelivered:
+		result = "success"
+	case carillon.EventGivenUp:
+		result = "given_up"
+	}
+	d.o.Metrics.WebhookDeliveries.WithLabelValues(e.Event, result).Inc()
+}
+
+// checkHealth sends a health check when one is due, and disables the
+// webhook when it has been quiet for too long.
+func (w *worker) checkHealth(ctx context.Context) {
+	d := w.d
+	hook := w.get()
+	due, err := d.o.Service.HealthCheckDue(ctx, hook)
+	if err != nil || !due {
+		return
+	}
+	res, _ := d.post(ctx, hook, "msg_"+carillon.NewUUID(), []byte(`{"event":"health_check","payload":{}}`))
+	ok := res.Code >= 200 && res.Code < 300
+	result := "failed"
+	if ok {
+		result = "ok"
+	}
+	d.o.Metrics.WebhookChecks.WithLabelValues(result).Inc()
+	disabled, err := d.o.Service.RecordHealthCheck(ctx, hook, ok)
+	if err != nil {
+		d.o.Logger.ErrorContext(ctx, "record webhook health check", "error", err)
+	}
+	if disabled {
+		d.o.Metrics.WebhooksDisabled.Inc()
+		w.cancel()
+	}
+}
+
+// attempt makes one delivery attempt of e.
+func (d *Deliverer) attempt(ctx context.Context, hook carillon.Webhook, e carillon.WebhookEvent) service.WebhookAttempt {
+	start := d.o.Clock.Now()
+	res, err := d.post(ctx, hook, e.UUID, e.Body)
+	d.o.Metrics.WebhookDuration.Observe(time.Since(start).Seconds())
+	a := service.WebhookAttempt{Event: e, At: start, Response: res, Success: err == nil && res.Code >= 200 && res.Code < 300}
+	if !a.Success {
+		d.o.Logger.InfoContext(ctx, "webhook attempt failed", "event", e.Event, "webhook_id", e.UUID,
+			"attempt", e.Attempts+1, "code", res.Code, "error", errText(err))
+	}
+	return a
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// post sends one signed request and reads its answer, up to the bounds.
+func (d *Deliverer) post(ctx context.Context, hook carillon.Webhook, id string, body []byte) (carillon.WebhookResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
+	if err != nil {
+		return carillon.WebhookResponse{}, err
+	}
+	now := d.o.Clock.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "carillon-webhooks/1")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", ts)
+	sigs := []string{Sign(hook.Secret, id, ts, body)}
+	if hook.PreviousSecret != "" && now.Before(hook.PreviousSecretUntil) {
+		sigs = append(sigs, Sign(hook.PreviousSecret, id, ts, body))
+	}
+	req.Header.Set("webhook-signature", strings.Join(sigs, " "))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return carillon.WebhookResponse{}, err
+	}
+	defer resp.Body.Close()
+	read, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	out := carillon.WebhookResponse{Code: resp.StatusCode, Headers: map[string]string{}}
+	out.Body = string(read[:min(len(read), maxResponseKept)])
+	for k, v := range resp.Header {
+		out.Headers[k] = strings.Join(v, ", ")
+	}
+	if err != nil {
+		return out, fmt.Errorf("reading the answer: %w", err)
+	}
+	return out, nil
+}
+
+// Sign returns the Standard Webhooks signature of one delivery: "v1," and
+// the base64 HMAC-SHA256 of "id.timestamp.body", keyed with the base64
+// decoded part of the secret after "whsec_".
+func Sign(secret, id, timestamp string, body []byte) string {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		key = []byte(secret)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + timestamp + "."))
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
