@@ -1,0 +1,468 @@
+package whatsapp
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// SignatureHeader carries Meta's signature of a callback body:
+// "sha256=" + hex HMAC-SHA256 of the raw body keyed with the app secret.
+const SignatureHeader = "X-Hub-Signature-256"
+
+// The Details keys an inbound message may carry (see
+// docs/channels/whatsapp.md for their shapes).
+const (
+	DetailContext         = "messageContext"
+	DetailForward         = "messageForward"
+	DetailLocation        = "messageLocation"
+	DetailContactCard     = "messageContactCard"
+	DetailReplyButton     = "messageReplyButton"
+	DetailInteractiveList = "messageInteractiveList"
+	DetailReaction        = "messageReaction"
+)
+
+// Sign returns the X-Hub-Signature-256 value of body for appSecret, as Meta
+// computes it.
+func Sign(appSecret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// ParseCallback answers Meta's verification handshake (GET) and translates
+// its signed event notifications (POST).
+func (p *Provider) ParseCallback(ch carillon.Channel, cb carillon.Callback) (carillon.CallbackResult, error) {
+	switch cb.Method {
+	case http.MethodGet:
+		return p.handshake(ch, cb)
+	case http.MethodPost:
+		if err := checkSignature(ch, cb); err != nil {
+			p.log.Warn("whatsapp callback refused", "channel", ch.ID, "reason", err.Reason)
+			return carillon.CallbackResult{}, err
+		}
+		return p.parseEvents(ch, cb.Body)
+	}
+	return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusMethodNotAllowed, Reason: "method " + cb.Method + " is not used by Meta"}
+}
+
+// handshake answers the GET Meta makes when the callback URL is saved in
+// its console: the challenge, echoed, proves that we know the verify token.
+func (p *Provider) handshake(ch carillon.Channel, cb carillon.Callback) (carillon.CallbackResult, error) {
+	want := ch.Settings[SettingVerifyToken]
+	got := cb.Query.Get("hub.verify_token")
+	if cb.Query.Get("hub.mode") != "subscribe" {
+		return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusForbidden, Reason: "hub.mode is not subscribe"}
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusForbidden, Reason: "hub.verify_token does not match the channel's verify token"}
+	}
+	p.log.Info("whatsapp callback URL verified", "channel", ch.ID)
+	return carillon.CallbackResult{Reply: &carillon.CallbackReply{
+		Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(cb.Query.Get("hub.challenge")),
+	}}, nil
+}
+
+// checkSignature authenticates a POST before anything of its body is read.
+func checkSignature(ch carillon.Channel, cb carillon.Callback) *carillon.CallbackError {
+	secret := ch.Settings[SettingAppSecret]
+	if secret == "" {
+		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "the channel has no app_secret to check signatures with"}
+	}
+	header := cb.Header.Get(SignatureHeader)
+	if header == "" {
+		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "missing " + SignatureHeader}
+	}
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	got, err := hex.DecodeString(hexSig)
+	if !ok || err != nil {
+		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: SignatureHeader + " is not sha256=<hex>"}
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(cb.Body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "wrong " + SignatureHeader}
+	}
+	return nil
+}
+
+// The webhook payload, as far as carillon reads it.
+type (
+	notification struct {
+		Object string `json:"object"`
+		Entry  []struct {
+			ID      string `json:"id"`
+			Changes []struct {
+				Field string      `json:"field"`
+				Value changeValue `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+
+	changeValue struct {
+		Metadata struct {
+			PhoneNumberID string `json:"phone_number_id"`
+		} `json:"metadata"`
+		Contacts []waContact `json:"contacts"`
+		// Messages and statuses are decoded one by one, so that one of an
+		// unexpected shape costs only itself.
+		Messages []json.RawMessage `json:"messages"`
+		Statuses []json.RawMessage `json:"statuses"`
+		Errors   []json.RawMessage `json:"errors"`
+	}
+
+	waContact struct {
+		Profile struct {
+			Name string `json:"name"`
+		} `json:"profile"`
+		WaID   string `json:"wa_id"`
+		UserID string `json:"user_id"` // the BSUID
+	}
+
+	waMessage struct {
+		From       string `json:"from"`
+		FromUserID string `json:"from_user_id"` // the sender's BSUID
+		ID         string `json:"id"`
+		Timestamp  string `json:"timestamp"`
+		Type       string `json:"type"`
+		Context    *struct {
+			From                string `json:"from"`
+			ID                  string `json:"id"`
+			Forwarded           bool   `json:"forwarded"`
+			FrequentlyForwarded bool   `json:"frequently_forwarded"`
+		} `json:"context"`
+		Text *struct {
+			Body string `json:"body"`
+		} `json:"text"`
+		Image    *waMedia `json:"image"`
+		Video    *waMedia `json:"video"`
+		Audio    *waMedia `json:"audio"`
+		Document *waMedia `json:"document"`
+		Sticker  *waMedia `json:"sticker"`
+		Location *struct {
+			Latitude  float64 `json:"latitude"`
+			Longitude float64 `json:"longitude"`
+			Name      string  `json:"name"`
+			Address   string  `json:"address"`
+			URL       string  `json:"url"`
+		} `json:"location"`
+		Contacts    json.RawMessage `json:"contacts"`
+		Interactive *struct {
+			Type        string `json:"type"`
+			ButtonReply *struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+			} `json:"button_reply"`
+			ListReply *struct {
+				ID          string `json:"id"`
+				Title       string `json:"title"`
+				Description string `json:"description"`
+			} `json:"list_reply"`
+		} `json:"interactive"`
+		Button *struct {
+			Payload string `json:"payload"`
+			Text    string `json:"text"`
+		} `json:"button"`
+		Reaction *struct {
+			MessageID string `json:"message_id"`
+			Emoji     string `json:"emoji"`
+		} `json:"reaction"`
+	}
+
+	waMedia struct {
+		ID       string `json:"id"`
+		MimeType string `json:"mime_type"`
+		SHA256   string `json:"sha256"`
+		Caption  string `json:"caption"`
+		Filename string `json:"filename"`
+	}
+
+	waStatus struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		Timestamp string `json:"timestamp"`
+		// BizOpaqueCallbackData is what Send put in biz_opaque_callback_data:
+		// the carillon message's UUID.
+		BizOpaqueCallbackData string `json:"biz_opaque_callback_data"`
+	}
+)
+
+// The Details shapes (documented in docs/channels/whatsapp.md).
+type (
+	contextDetail struct {
+		From string `json:"from,omitempty"`
+		ID   string `json:"id"`
+	}
+	forwardDetail struct {
+		Forwarded           bool `json:"forwarded"`
+		FrequentlyForwarded bool `json:"frequentlyForwarded"`
+	}
+	locationDetail struct {
+		Coordinates struct {
+			X float64 `json:"x"` // latitude
+			Y float64 `json:"y"` // longitude
+		} `json:"coordinates"`
+		GoogleMapsLocation string `json:"googleMapsLocation"`
+		Name               string `json:"name,omitempty"`
+		Address            string `json:"address,omitempty"`
+		URL                string `json:"url,omitempty"`
+	}
+	contactCardDetail struct {
+		Contacts json.RawMessage `json:"contacts"`
+	}
+	replyButtonDetail struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	interactiveListDetail struct {
+		ID          string `json:"id"`
+		Title       string `json:"title"`
+		Description string `json:"description,omitempty"`
+	}
+	reactionDetail struct {
+		MessageID string `json:"messageId"`
+		// Emoji is empty when the customer removed their reaction.
+		Emoji string `json:"emoji"`
+	}
+)
+
+// parseEvents translates an authenticated notification.
+func (p *Provider) parseEvents(ch carillon.Channel, body []byte) (carillon.CallbackResult, error) {
+	var n notification
+	if err := json.Unmarshal(body, &n); err != nil {
+		return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusBadRequest, Reason: "body is not a WhatsApp notification: " + err.Error()}
+	}
+	var res carillon.CallbackResult
+	if n.Object != "" && n.Object != "whatsapp_business_account" {
+		p.log.Info("whatsapp callback of another object ignored", "channel", ch.ID, "object", n.Object)
+		res.Ignored++
+		return res, nil
+	}
+	ourNumber := ch.Settings[SettingPhoneNumberID]
+	for _, e := range n.Entry {
+		for _, c := range e.Changes {
+			v := c.Value
+			parts := len(v.Messages) + len(v.Statuses) + len(v.Errors)
+			if c.Field != "messages" {
+				// template status updates, account alerts… carillon keeps none.
+				res.Ignored += max(parts, 1)
+				continue
+			}
+			if v.Metadata.PhoneNumberID != ourNumber {
+				// Another number of the same app or WABA: its own channel
+				// gets its own copy.
+				p.log.Info("whatsapp callback for another number ignored", "channel", ch.ID, "phone_number_id", v.Metadata.PhoneNumberID)
+				res.Ignored += max(parts, 1)
+				continue
+			}
+			for _, raw := range v.Errors {
+				p.log.Warn("whatsapp reported an error", "channel", ch.ID, "error", string(raw))
+				res.Ignored++
+			}
+			for _, raw := range v.Messages {
+				m, ok := p.inbound(ch, v.Contacts, raw)
+				if !ok {
+					res.Ignored++
+					continue
+				}
+				res.Messages = append(res.Messages, m)
+			}
+			for _, raw := range v.Statuses {
+				r, ok := p.receipt(ch, raw)
+				if !ok {
+					res.Ignored++
+					continue
+				}
+				res.Receipts = append(res.Receipts, r)
+			}
+		}
+	}
+	return res, nil
+}
+
+// receipt translates one entry of statuses[].
+func (p *Provider) receipt(ch carillon.Channel, raw json.RawMessage) (carillon.Receipt, bool) {
+	var s waStatus
+	if err := json.Unmarshal(raw, &s); err != nil || s.ID == "" {
+		p.log.Warn("whatsapp status of an unexpected shape ignored", "channel", ch.ID)
+		return carillon.Receipt{}, false
+	}
+	var st carillon.Status
+	switch s.Status {
+	case "sent":
+		st = carillon.StatusSent
+	case "delivered":
+		st = carillon.StatusDelivered
+	case "read":
+		st = carillon.StatusRead
+	case "failed":
+		st = carillon.StatusFailed
+	default:
+		// "played", "deleted", "warning"…: nothing carillon tracks.
+		p.log.Info("whatsapp status of an untracked kind ignored", "channel", ch.ID, "status", s.Status)
+		return carillon.Receipt{}, false
+	}
+	return carillon.Receipt{
+		ChannelID: ch.ID, ExternalID: s.ID, MessageUUID: s.BizOpaqueCallbackData, Status: st,
+		Payload: compact(raw), At: unixTime(s.Timestamp),
+	}, true
+}
+
+// inbound translates one entry of messages[].
+func (p *Provider) inbound(ch carillon.Channel, contacts []waContact, raw json.RawMessage) (carillon.InboundMessage, bool) {
+	var m waMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m.ID == "" || m.Type == "" {
+		p.log.Warn("whatsapp message of an unexpected shape ignored", "channel", ch.ID)
+		return carillon.InboundMessage{}, false
+	}
+	if m.Type == "system" {
+		// A notice about the user (changed number…), not something they
+		// wrote.
+		p.log.Info("whatsapp system message ignored", "channel", ch.ID, "message", m.ID)
+		return carillon.InboundMessage{}, false
+	}
+	in := carillon.InboundMessage{
+		ChannelID: ch.ID, From: m.From, BSUID: m.FromUserID, ExternalID: m.ID, Type: m.Type, At: unixTime(m.Timestamp),
+	}
+	if c, ok := senderContact(contacts, m.From, m.FromUserID); ok {
+		in.ProfileName = c.Profile.Name
+		if in.From == "" {
+			in.From = c.WaID
+		}
+		if in.BSUID == "" {
+			in.BSUID = c.UserID
+		}
+	}
+	details := map[string]any{}
+	if ctx := m.Context; ctx != nil {
+		if ctx.ID != "" {
+			details[DetailContext] = contextDetail{From: ctx.From, ID: ctx.ID}
+		}
+		if ctx.Forwarded || ctx.FrequentlyForwarded {
+			details[DetailForward] = forwardDetail{Forwarded: true, FrequentlyForwarded: ctx.FrequentlyForwarded}
+		}
+	}
+	switch m.Type {
+	case "text":
+		if m.Text != nil {
+			in.Content.Text = m.Text.Body
+		}
+	case "image", "video", "audio", "document", "sticker":
+		if media := mediaOf(m); media != nil {
+			in.Content.Text = media.Caption
+			in.Media = &carillon.InboundMedia{ID: media.ID, MimeType: media.MimeType, Filename: media.Filename, SHA256: media.SHA256}
+		}
+	case "location":
+		if l := m.Location; l != nil {
+			var d locationDetail
+			d.Coordinates.X, d.Coordinates.Y = l.Latitude, l.Longitude
+			d.GoogleMapsLocation = "https://www.google.com/maps/search/?api=1&query=" +
+				strconv.FormatFloat(l.Latitude, 'f', -1, 64) + "," + strconv.FormatFloat(l.Longitude, 'f', -1, 64)
+			d.Name, d.Address, d.URL = l.Name, l.Address, l.URL
+			details[DetailLocation] = d
+		}
+	case "contacts":
+		if len(m.Contacts) > 0 {
+			details[DetailContactCard] = contactCardDetail{Contacts: compact(m.Contacts)}
+		}
+	case "interactive":
+		if i := m.Interactive; i != nil {
+			switch {
+			case i.ButtonReply != nil:
+				in.Content.Text = i.ButtonReply.Title
+				details[DetailReplyButton] = replyButtonDetail{ID: i.ButtonReply.ID, Title: i.ButtonReply.Title}
+			case i.ListReply != nil:
+				in.Content.Text = i.ListReply.Title
+				details[DetailInteractiveList] = interactiveListDetail(*i.ListReply)
+			}
+		}
+	case "button":
+		// A quick-reply button of a template: its payload plays the id.
+		if b := m.Button; b != nil {
+			in.Content.Text = b.Text
+			details[DetailReplyButton] = replyButtonDetail{ID: b.Payload, Title: b.Text}
+		}
+	case "reaction":
+		if r := m.Reaction; r != nil {
+			in.Content.Text = r.Emoji
+			details[DetailReaction] = reactionDetail{MessageID: r.MessageID, Emoji: r.Emoji}
+		}
+	default:
+		// "unsupported", "order", "request_welcome"…: kept as a message of
+		// that type with no content, so the conversation shows that the
+		// customer wrote (and the 24-hour window opens).
+		p.log.Info("whatsapp message of an unhandled type kept without content", "channel", ch.ID, "type", m.Type)
+	}
+	if len(details) > 0 {
+		in.Details = make(map[string]json.RawMessage, len(details))
+		for k, v := range details {
+			b, err := json.Marshal(v)
+			if err != nil {
+				panic(fmt.Sprintf("whatsapp: encoding %s: %v", k, err)) // plain structs: cannot fail
+			}
+			in.Details[k] = b
+		}
+	}
+	return in, true
+}
+
+// senderContact finds the contacts[] entry of a message's sender: by phone
+// number, by BSUID, or the only one there is.
+func senderContact(contacts []waContact, from, bsuid string) (waContact, bool) {
+	for _, c := range contacts {
+		if (from != "" && c.WaID == from) || (bsuid != "" && c.UserID == bsuid) {
+			return c, true
+		}
+	}
+	if len(contacts) == 1 {
+		return contacts[0], true
+	}
+	return waContact{}, false
+}
+
+func mediaOf(m waMessage) *waMedia {
+	switch m.Type {
+	case "image":
+		return m.Image
+	case "video":
+		return m.Video
+	case "audio":
+		return m.Audio
+	case "document":
+		return m.Document
+	case "sticker":
+		return m.Sticker
+	}
+	return nil
+}
+
+// unixTime reads Meta's timestamps: Unix seconds as a decimal string. An
+// unreadable one is the zero time, which the caller replaces with its own
+// clock.
+func unixTime(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// compact is raw JSON without its insignificant spaces, as stored payloads
+// should be.
+func compact(raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return raw
+	}
+	return buf.Bytes()
+}

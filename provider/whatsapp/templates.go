@@ -1,0 +1,112 @@
+package whatsapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/carillon/carillon"
+)
+
+// ErrNoBusinessAccount is returned by FetchTemplates for a channel whose
+// business_account_id setting is unset: templates belong to the WhatsApp
+// Business Account, not to the number.
+var ErrNoBusinessAccount = errors.New("whatsapp: the channel has no business_account_id setting, which template sync needs (WhatsApp → API Setup in Meta's console)")
+
+// templatePages bounds the pages followed: 100 templates a page, and a WABA
+// has at most a few thousand. It stops a server whose paging never ends.
+const templatePages = 100
+
+// templateFields are the template fields asked for.
+const templateFields = "name,status,category,language,components"
+
+// FetchTemplates lists the message templates of the channel's WhatsApp
+// Business Account, every page of them.
+func (p *Provider) FetchTemplates(ctx context.Context, ch carillon.Channel) ([]carillon.Template, error) {
+	waba := ch.Settings[SettingBusinessAccountID]
+	if waba == "" {
+		return nil, ErrNoBusinessAccount
+	}
+	if !isGraphID(waba) {
+		return nil, fmt.Errorf("whatsapp: setting %s is not a numeric id", SettingBusinessAccountID)
+	}
+	var templates []carillon.Template
+	after := ""
+	for page := 0; ; page++ {
+		if page == templatePages {
+			return nil, fmt.Errorf("whatsapp: message_templates: more than %d pages", templatePages)
+		}
+		q := url.Values{"fields": {templateFields}, "limit": {"100"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		a, err := p.call(ctx, ch, http.MethodGet, graphURL(ch, waba, "message_templates")+"?"+q.Encode(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if a.Status != http.StatusOK {
+			return nil, describeError("message_templates", a)
+		}
+		var answer struct {
+			Data   []waTemplate `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if err := json.Unmarshal(a.Body, &answer); err != nil {
+			return nil, fmt.Errorf("whatsapp: message_templates: the answer is not JSON: %v", err)
+		}
+		for _, t := range answer.Data {
+			templates = append(templates, t.template(ch))
+		}
+		// Graph sends "next" only while there are more pages; the cursor is
+		// then used against the channel's own base URL, so the token never
+		// goes to a host that an answer names.
+		if answer.Paging.Next == "" || answer.Paging.Cursors.After == "" || answer.Paging.Cursors.After == after {
+			break
+		}
+		after = answer.Paging.Cursors.After
+	}
+	p.log.Info("whatsapp templates fetched", "channel", ch.ID, "count", len(templates))
+	return templates, nil
+}
+
+// waTemplate is a message template as the Business Management API lists it.
+type waTemplate struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	Category   string `json:"category"`
+	Language   string `json:"language"`
+	Components []struct {
+		Type   string `json:"type"`
+		Format string `json:"format"`
+		Text   string `json:"text"`
+	} `json:"components"`
+}
+
+func (t waTemplate) template(ch carillon.Channel) carillon.Template {
+	out := carillon.Template{
+		AccountID: ch.AccountID, ChannelID: ch.ID, Title: t.Name, Language: t.Language,
+		Category: strings.ToUpper(t.Category), Status: strings.ToLower(t.Status), Type: carillon.TypeText, ExternalID: t.ID,
+	}
+	for _, c := range t.Components {
+		switch strings.ToUpper(c.Type) {
+		case "BODY":
+			out.Text = c.Text
+		case "HEADER":
+			switch f := strings.ToLower(c.Format); f {
+			case carillon.TypeImage, carillon.TypeVideo, carillon.TypeDocument:
+				out.Type = f
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+// Package whatsapp is the WhatsApp Cloud API provider: it translates carillon
+// messages into Graph API calls, classifies the answers, and translates
+// Meta's webhook callbacks into inbound messages and receipts. It keeps no
+// state and touches no store; see docs/channels/whatsapp.md.
+package whatsapp
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// DefaultAPIVersion is the Graph API version used when a channel sets no
+// api_version. docs/channels/whatsapp.md names it too.
+const DefaultAPIVersion = "v25.0"
+
+// DefaultBaseURL is Meta's Graph API.
+const DefaultBaseURL = "https://graph.facebook.com"
+
+// The channel settings the provider reads.
+const (
+	SettingPhoneNumberID     = "phone_number_id"
+	SettingBusinessAccountID = "business_account_id"
+	SettingAccessToken       = "access_token"
+	SettingAppSecret         = "app_secret"
+	SettingVerifyToken       = "verify_token"
+	SettingBaseURL           = "base_url"
+	SettingAPIVersion        = "api_version"
+)
+
+// maxAnswerSize bounds what is read of a Graph API answer: real answers are
+// a few kilobytes, and a misbehaving server must not exhaust memory.
+const maxAnswerSize = 1 << 20
+
+// Options configure a Provider.
+type Options struct {
+	// HTTPClient makes every Graph API call, media downloads included;
+	// nil means a client with a 30-second timeout.
+	HTTPClient *http.Client
+	// Logger receives the provider's log lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// Provider is the WhatsApp Cloud API provider. It is safe for concurrent
+// use; every channel's settings come with each call.
+type Provider struct {
+	client *http.Client
+	log    *slog.Logger
+}
+
+var (
+	_ carillon.Provider       = (*Provider)(nil)
+	_ carillon.CallbackParser = (*Provider)(nil)
+	_ carillon.MediaFetcher   = (*Provider)(nil)
+	_ carillon.TemplateSource = (*Provider)(nil)
+)
+
+// New returns a provider.
+func New(opts Options) *Provider {
+	p := &Provider{client: opts.HTTPClient, log: opts.Logger}
+	if p.client == nil {
+		p.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+
+// CheckSettings reports what is wrong with a WhatsApp channel's settings:
+// the required ones missing, a base_url or api_version that cannot be used.
+// The error names settings, never their values.
+func CheckSettings(settings map[string]string) error {
+	var errs []error
+	for _, name := range []string{SettingPhoneNumberID, SettingAccessToken, SettingAppSecret, SettingVerifyToken} {
+		if strings.TrimSpace(settings[name]) == "" {
+			errs = append(errs, fmt.Errorf("whatsapp: setting %s is required", name))
+		}
+	}
+	if id := settings[SettingPhoneNumberID]; id != "" && !isGraphID(id) {
+		errs = append(errs, fmt.Errorf("whatsapp: setting %s must be the numeric id shown in WhatsApp → API Setup", SettingPhoneNumberID))
+	}
+	if id := settings[SettingBusinessAccountID]; id != "" && !isGraphID(id) {
+		errs = append(errs, fmt.Errorf("whatsapp: setting %s must be the numeric id shown in WhatsApp → API Setup", SettingBusinessAccountID))
+	}
+	if raw := settings[SettingBaseURL]; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("whatsapp: setting %s must be an absolute http(s) URL without a query", SettingBaseURL))
+		}
+	}
+	if v := settings[SettingAPIVersion]; v != "" && !apiVersionPattern.MatchString(v) {
+		errs = append(errs, fmt.Errorf("whatsapp: setting %s must look like %s", SettingAPIVersion, DefaultAPIVersion))
+	}
+	return errors.Join(errs...)
+}
+
+// isGraphID reports whether s looks like a Graph object id (digits). Ids go
+// into URL paths, so anything else is refused rather than escaped.
+func isGraphID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// graphURL is the URL of a Graph API path (segments joined with "/") for
+// channel ch.
+func graphURL(ch carillon.Channel, segments ...string) string {
+	base := strings.TrimRight(ch.Setting(SettingBaseURL, DefaultBaseURL), "/")
+	escaped := make([]string, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	return base + "/" + ch.Setting(SettingAPIVersion, DefaultAPIVersion) + "/" + strings.Join(escaped, "/")
+}

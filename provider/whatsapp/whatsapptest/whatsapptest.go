@@ -1,0 +1,399 @@
+// Package whatsapptest is a fake WhatsApp Cloud API (Graph API) for tests:
+// a loopback HTTP server that accepts messages, serves media and template
+// listings, records every request, and answers scripted errors on demand;
+// plus helpers that post signed callbacks to carillon the way Meta does.
+//
+// Point a channel at it with the settings base_url = Server.URL and
+// access_token = Server.AccessToken().
+package whatsapptest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// DefaultAccessToken is the bearer token a new Server expects.
+const DefaultAccessToken = "whatsapptest-access-token"
+
+// Request is a request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the request's body into a generic value (nil when it is not
+// JSON).
+func (r Request) JSON() map[string]any {
+	var v map[string]any
+	_ = json.Unmarshal(r.Body, &v)
+	return v
+}
+
+// Answer is a scripted answer.
+type Answer struct {
+	Status int // default 200
+	Header http.Header
+	Body   string
+}
+
+// GraphError is an answer carrying the Graph API's error envelope, as the
+// Cloud API writes it: message "(#code) title", error_data.details.
+func GraphError(httpStatus, code int, title, details string) Answer {
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message":    fmt.Sprintf("(#%d) %s", code, title),
+		"type":       "OAuthException",
+		"code":       code,
+		"error_data": map[string]any{"messaging_product": "whatsapp", "details": details},
+		"fbtrace_id": "AfakeTraceID",
+	}})
+	return Answer{Status: httpStatus, Header: http.Header{"Content-Type": {"application/json"}}, Body: string(body)}
+}
+
+// Throttled is Meta's throughput error (130429), which pauses a channel.
+func Throttled() Answer {
+	return GraphError(http.StatusBadRequest, 130429, "Rate limit hit",
+		"Message failed to send because there were too many messages sent from this phone number in a short period of time")
+}
+
+// Template is a message template as the Business Management API lists it.
+type Template struct {
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Status     string      `json:"status"`   // APPROVED, PENDING, REJECTED…
+	Category   string      `json:"category"` // MARKETING, UTILITY, AUTHENTICATION
+	Language   string      `json:"language"`
+	Components []Component `json:"components,omitempty"`
+}
+
+// Component is a part of a template.
+type Component struct {
+	Type   string `json:"type"`             // HEADER, BODY, FOOTER, BUTTONS
+	Format string `json:"format,omitempty"` // for HEADER: TEXT, IMAGE, VIDEO, DOCUMENT
+	Text   string `json:"text,omitempty"`
+}
+
+type media struct {
+	contentType string
+	data        []byte
+}
+
+type script struct {
+	match   func(*http.Request) bool
+	answers []Answer
+}
+
+// Server is the fake Graph API.
+type Server struct {
+	*httptest.Server
+
+	nonce   string
+	counter atomic.Int64
+
+	mu        sync.Mutex
+	token     string
+	record    bool
+	requests  []Request
+	scripts   []*script
+	media     map[string]media
+	templates map[string][]Template
+	pageSize  int
+}
+
+// New starts a fake Graph API on 127.0.0.1. With t, it is closed when the
+// test ends; with nil, the caller closes it.
+func New(t testing.TB) *Server {
+	nonce := make([]byte, 4)
+	_, _ = rand.Read(nonce)
+	s := &Server{
+		nonce: strings.ToUpper(hex.EncodeToString(nonce)), token: DefaultAccessToken, record: true,
+		media: map[string]media{}, templates: map[string][]Template{}, pageSize: 100,
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	if t != nil {
+		t.Cleanup(s.Close)
+	}
+	return s
+}
+
+// AccessToken is the bearer token the server expects.
+func (s *Server) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// SetAccessToken changes the bearer token the server expects.
+func (s *Server) SetAccessToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
+// Record turns the recording of requests on (the default) or off, for
+// benchmarks that send more than memory should keep.
+func (s *Server) Record(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record = on
+}
+
+// Requests returns the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Messages returns the bodies of the message sends received so far.
+func (s *Server) Messages() []map[string]any {
+	var out []map[string]any
+	for _, r := range s.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/messages") {
+			out = append(out, r.JSON())
+		}
+	}
+	return out
+}
+
+// Reset forgets the requests received and the answers not used yet.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+	s.scripts = nil
+}
+
+// Script queues answers for the requests whose path is path or ends with it
+// ("/messages" matches every number's messages endpoint). Each matching
+// request takes the next answer; once they are used up, the server answers
+// as usual again.
+func (s *Server) Script(path string, answers ...Answer) {
+	s.ScriptFunc(func(r *http.Request) bool {
+		return r.URL.Path == path || strings.HasSuffix(r.URL.Path, path)
+	}, answers...)
+}
+
+// ScriptFunc queues answers for the requests that match reports.
+func (s *Server) ScriptFunc(match func(*http.Request) bool, answers ...Answer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts = append(s.scripts, &script{match: match, answers: answers})
+}
+
+// AddMedia serves a media file: GET /<version>/<id> answers its metadata,
+// whose url points back at this server.
+func (s *Server) AddMedia(id, contentType string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.media[id] = media{contentType: contentType, data: data}
+}
+
+// SetTemplates sets the templates that GET /<version>/<wabaID>/message_templates
+// lists, paginated like Graph (limit, after, paging.next).
+func (s *Server) SetTemplates(wabaID string, templates ...Template) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.templates[wabaID] = templates
+}
+
+// SetTemplatePageSize caps the templates a page holds (default 100), to
+// exercise pagination with few templates.
+func (s *Server) SetTemplatePageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = max(n, 1)
+}
+
+// NextWAMID returns a new unique message id, as the server hands out.
+func (s *Server) NextWAMID() string {
+	return fmt.Sprintf("wamid.FAKE%s%010d", s.nonce, s.counter.Add(1))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	if s.record {
+		s.requests = append(s.requests, Request{
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body,
+		})
+	}
+	token := s.token
+	s.mu.Unlock()
+
+	if r.Header.Get("Authorization") != "Bearer "+token {
+		writeAnswer(w, GraphError(http.StatusUnauthorized, 190, "Invalid OAuth access token - Cannot parse access token", "The access token is missing or wrong"))
+		return
+	}
+	if a, ok := s.scripted(r); ok {
+		writeAnswer(w, a)
+		return
+	}
+
+	segments := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case r.Method == http.MethodPost && len(segments) == 3 && segments[2] == "messages":
+		s.acceptMessage(w, body)
+	case r.Method == http.MethodGet && len(segments) == 2 && segments[0] == "media":
+		s.serveMediaFile(w, segments[1])
+	case r.Method == http.MethodGet && len(segments) == 3 && segments[2] == "message_templates":
+		s.listTemplates(w, r, segments[1])
+	case r.Method == http.MethodGet && len(segments) == 2:
+		s.serveMediaMetadata(w, segments[1])
+	default:
+		writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter",
+			"Unsupported request: "+r.Method+" "+r.URL.Path+" is not served by the fake Graph API"))
+	}
+}
+
+// scripted takes the next scripted answer for r, if any.
+func (s *Server) scripted(r *http.Request) (Answer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, sc := range s.scripts {
+		if len(sc.answers) > 0 && sc.match(r) {
+			a := sc.answers[0]
+			sc.answers = sc.answers[1:]
+			if len(sc.answers) == 0 {
+				s.scripts = slices.Delete(s.scripts, i, i+1)
+			}
+			return a, true
+		}
+	}
+	return Answer{}, false
+}
+
+func (s *Server) acceptMessage(w http.ResponseWriter, body []byte) {
+	var req struct {
+		MessagingProduct string `json:"messaging_product"`
+		To               string `json:"to"`
+		Recipient        string `json:"recipient"`
+		Type             string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.MessagingProduct != "whatsapp" || req.Type == "" || (req.To == "" && req.Recipient == "") {
+		writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter",
+			"messaging_product must be whatsapp, and type and to (or recipient) are required"))
+		return
+	}
+	contact := map[string]any{"input": req.To, "wa_id": req.To}
+	if req.To == "" {
+		contact = map[string]any{"input": req.Recipient, "user_id": req.Recipient}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"messaging_product": "whatsapp",
+		"contacts":          []any{contact},
+		"messages":          []any{map[string]any{"id": s.NextWAMID()}},
+	})
+}
+
+func (s *Server) serveMediaMetadata(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	m, ok := s.media[id]
+	s.mu.Unlock()
+	if !ok {
+		writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter",
+			"Unsupported get request. Object with ID '"+id+"' does not exist"))
+		return
+	}
+	sum := sha256.Sum256(m.data)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"messaging_product": "whatsapp",
+		// Like Meta's lookaside URLs, signed and short-lived (the
+		// signature here is decoration).
+		"url":       s.URL + "/media/" + url.PathEscape(id) + "?ext=" + strconv.Itoa(len(m.data)) + "&hash=ATfake",
+		"mime_type": m.contentType,
+		"sha256":    hex.EncodeToString(sum[:]),
+		"file_size": strconv.Itoa(len(m.data)),
+		"id":        id,
+	})
+}
+
+func (s *Server) serveMediaFile(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	m, ok := s.media[id]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, nil)
+		return
+	}
+	w.Header().Set("Content-Type", m.contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(m.data)))
+	_, _ = w.Write(m.data)
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, waba string) {
+	s.mu.Lock()
+	all, ok := s.templates[waba]
+	size := s.pageSize
+	s.mu.Unlock()
+	if !ok {
+		writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter",
+			"Unsupported get request. Object with ID '"+waba+"' does not exist"))
+		return
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 {
+		size = min(size, n)
+	}
+	start := 0
+	if after := r.URL.Query().Get("after"); after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 || n > len(all) {
+			writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter", "Invalid cursor"))
+			return
+		}
+		start = n
+	}
+	end := min(start+size, len(all))
+	page := all[start:end]
+	paging := map[string]any{"cursors": map[string]any{
+		"before": base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start))),
+		"after":  base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end))),
+	}}
+	if end < len(all) {
+		q := r.URL.Query()
+		q.Set("after", base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end))))
+		paging["next"] = s.URL + r.URL.Path + "?" + q.Encode()
+	}
+	if page == nil {
+		page = []Template{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": page, "paging": paging})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	writeAnswer(w, Answer{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: string(b)})
+}
+
+func writeAnswer(w http.ResponseWriter, a Answer) {
+	for k, v := range a.Header {
+		w.Header()[k] = v
+	}
+	if w.Header().Get("Content-Type") == "" && json.Valid([]byte(a.Body)) {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	status := a.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.Copy(w, bytes.NewReader([]byte(a.Body)))
+}
