@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/webhook"
 )
 
 // loadDocument loads and validates the embedded OpenAPI document.
@@ -741,6 +743,136 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "PUT", path: "/v1/contacts/" + sender.UUID + "/conversation/update_funnel", body: `{"funnel_id":"` + funnel.UUID + `"}`},
 	}
 
+	// The account's webhook and its delivery log. The fixture's service
+	// refuses private targets, so the webhook aims at a public name; its
+	// deliveries go to an in-process receiver through the deliverer's
+	// transport, and the deliverer is never run: events are attempted only
+	// when redelivered.
+	const hookURL = "https://hooks.example.com/carillon"
+	noEvent := "msg_" + unknown
+	for _, tc := range []call{
+		get("the delivery log without a webhook", "/v1/webhooks/events"),
+		fail("unsubscribe without a webhook", "DELETE", "/v1/webhooks/unsubscribe", "", 404, "not_found", "", true),
+		fail("rotate the secret without a webhook", "POST", "/v1/webhooks/rotate_secret", "", 404, "not_found", "", true),
+		fail("redeliver without a webhook", "POST", "/v1/webhooks/events/"+noEvent+"/redeliver", "", 404, "not_found", "", true),
+	} {
+		c.do(tc)
+	}
+	hook := one(c.do(body("subscribe", "POST", "/v1/webhooks/subscribe",
+		`{"url":"`+hookURL+`","subscriptions":["contact_created","contact_updated","contact_created"]}`)), "webhook")
+	firstSecret, _ := hook["secret"].(string)
+	if !strings.HasPrefix(firstSecret, "whsec_") || hook["url"] != hookURL || hook["enabled"] != true || len(hook["subscriptions"].([]any)) != 2 {
+		t.Errorf("subscribe answered %v", hook)
+	}
+	if o := one(c.do(body("subscribe again", "POST", "/v1/webhooks/subscribe",
+		`{"url":"`+hookURL+`","subscriptions":["contact_created","contact_updated"]}`)), "webhook"); o["secret"] != nil {
+		t.Errorf("a replaced webhook shows its secret: %v", o)
+	}
+	for _, tc := range []call{
+		fail("subscribe without a url", "POST", "/v1/webhooks/subscribe", `{"subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", false),
+		fail("subscribe to an ftp url", "POST", "/v1/webhooks/subscribe", `{"url":"ftp://example.com/x","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", true),
+		fail("subscribe to a relative url", "POST", "/v1/webhooks/subscribe", `{"url":"/hooks","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", true),
+		fail("subscribe to localhost", "POST", "/v1/webhooks/subscribe", `{"url":"http://localhost:8080/hooks","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", true),
+		fail("subscribe to a loopback address", "POST", "/v1/webhooks/subscribe", `{"url":"http://127.0.0.1/hooks","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", true),
+		fail("subscribe to the metadata address", "POST", "/v1/webhooks/subscribe", `{"url":"http://169.254.169.254/latest","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", true),
+		fail("subscribe to a url too long", "POST", "/v1/webhooks/subscribe", `{"url":"https://example.com/`+strings.Repeat("a", 2048)+`","subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", false),
+		fail("subscribe to a url not a string", "POST", "/v1/webhooks/subscribe", `{"url":5,"subscriptions":["contact_created"]}`, 422, "invalid_parameter", "url", false),
+		fail("subscribe without subscriptions", "POST", "/v1/webhooks/subscribe", `{"url":"`+hookURL+`"}`, 422, "invalid_parameter", "subscriptions", false),
+		fail("subscribe to no event", "POST", "/v1/webhooks/subscribe", `{"url":"`+hookURL+`","subscriptions":[]}`, 422, "invalid_parameter", "subscriptions", false),
+		fail("subscribe to an unknown event", "POST", "/v1/webhooks/subscribe", `{"url":"`+hookURL+`","subscriptions":["contact_created","order_paid"]}`, 422, "invalid_parameter", "subscriptions", false),
+		fail("subscribe with subscriptions not a list", "POST", "/v1/webhooks/subscribe", `{"url":"`+hookURL+`","subscriptions":"contact_created"}`, 422, "invalid_parameter", "subscriptions", false),
+		fail("subscribe with broken JSON", "POST", "/v1/webhooks/subscribe", `{"url":`, 400, "malformed_json", "", false),
+		fail("subscribe with a body over 1 MiB", "POST", "/v1/webhooks/subscribe", `{"url":"`+huge+`"}`, 413, "payload_too_large", "", false),
+	} {
+		c.do(tc)
+	}
+
+	// Two events, recorded with the contacts they are about; neither is
+	// attempted yet, so the log lists neither.
+	c.do(body("create a contact for the webhook", "POST", "/v1/contacts", `{"identifier":"+31611114444","source":"whatsapp","name":"Ana"}`))
+	c.do(body("create another contact for the webhook", "POST", "/v1/contacts", `{"identifier":"+31611115555","source":"whatsapp","name":"Bo"}`))
+	if l := list(c.do(get("the delivery log before any attempt", "/v1/webhooks/events")), "webhook_events"); len(l) != 0 {
+		t.Errorf("events not attempted are listed: %v", l)
+	}
+	stored, err := f.db.WebhookByAccount(ctx, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := f.svc.ClaimWebhookEvents(ctx, stored, 10, time.Minute)
+	if err != nil || len(recorded) != 2 {
+		t.Fatalf("recorded events: %v, %v", recorded, err)
+	}
+	answered, refused := recorded[0].UUID, recorded[1].UUID
+	c.do(fail("redeliver on a server that delivers no webhooks", "POST", "/v1/webhooks/events/"+answered+"/redeliver", "", 422, "not_supported", "", true))
+
+	var receiverDown atomic.Bool
+	receiverDown.Store(true)
+	f.svc.SetWebhookDeliverer(webhook.New(webhook.Options{Service: f.svc, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("webhook-id") == refused {
+			return nil, errors.New("connection refused")
+		}
+		status, text := http.StatusOK, `{"ok":true}`
+		if receiverDown.Load() {
+			status, text = http.StatusServiceUnavailable, "try again later"
+		}
+		return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"text/plain"}, "X-Receiver": {"a", "b"}},
+			Body: io.NopCloser(strings.NewReader(text)), Request: r}, nil
+	})}))
+	redeliver := func(name, id string) map[string]any {
+		return one(c.do(body(name, "POST", "/v1/webhooks/events/"+id+"/redeliver", "")), "webhook_event")
+	}
+	if e := redeliver("redeliver to a receiver that answers 503", answered); e["success"] != false || e["nextAttemptAt"] == nil ||
+		e["response"].(map[string]any)["code"] != float64(503) || e["event"] != "contact_created" {
+		t.Errorf("a failed redelivery answered %v", e)
+	}
+	if e := redeliver("redeliver to a receiver that refuses connections", refused); e["success"] != false ||
+		e["response"].(map[string]any)["code"] != nil || e["response"].(map[string]any)["headers"] != nil {
+		t.Errorf("a redelivery with no answer answered %v", e)
+	}
+	receiverDown.Store(false)
+	if e := redeliver("redeliver to a receiver that answers 200", answered); e["success"] != true || e["nextAttemptAt"] != nil || e["attempts"] != float64(2) {
+		t.Errorf("a successful redelivery answered %v", e)
+	}
+	if l := list(c.do(get("the delivery log", "/v1/webhooks/events")), "webhook_events"); len(l) != 2 {
+		t.Errorf("delivery log: %v", l)
+	}
+	if l := list(c.do(get("the delivered events", "/v1/webhooks/events?status=success&subscriptions=contact_created,contact_updated&page=1&items=10")), "webhook_events"); len(l) != 1 ||
+		l[0].(map[string]any)["id"] != answered {
+		t.Errorf("delivered events: %v", l)
+	}
+	if l := list(c.do(get("the failed events", "/v1/webhooks/events?status=failed")), "webhook_events"); len(l) != 1 || l[0].(map[string]any)["id"] != refused {
+		t.Errorf("failed events: %v", l)
+	}
+	if l := list(c.do(get("the events of another name", "/v1/webhooks/events?subscriptions=contact_deleted")), "webhook_events"); len(l) != 0 {
+		t.Errorf("contact_deleted events: %v", l)
+	}
+	for _, tc := range []call{
+		fail("the delivery log with an unknown status", "GET", "/v1/webhooks/events?status=pending", "", 422, "invalid_parameter", "status", false),
+		fail("the delivery log of an unknown event", "GET", "/v1/webhooks/events?subscriptions=contact_created,order_paid", "", 422, "invalid_parameter", "subscriptions", true),
+		fail("the delivery log with a page not a number", "GET", "/v1/webhooks/events?page=x", "", 422, "invalid_parameter", "page", false),
+		fail("redeliver an unknown event", "POST", "/v1/webhooks/events/"+noEvent+"/redeliver", "", 404, "not_found", "", true),
+	} {
+		c.do(tc)
+	}
+	if o := one(c.do(body("rotate the secret", "POST", "/v1/webhooks/rotate_secret", "")), "webhook"); o["secret"] == firstSecret || !strings.HasPrefix(o["secret"].(string), "whsec_") {
+		t.Errorf("rotate answered %v", o)
+	}
+	c.do(body("unsubscribe", "DELETE", "/v1/webhooks/unsubscribe", ""))
+	for _, tc := range []call{
+		fail("unsubscribe again", "DELETE", "/v1/webhooks/unsubscribe", "", 404, "not_found", "", true),
+		fail("rotate the secret after unsubscribing", "POST", "/v1/webhooks/rotate_secret", "", 404, "not_found", "", true),
+		fail("redeliver an event of a deleted webhook", "POST", "/v1/webhooks/events/"+answered+"/redeliver", "", 404, "not_found", "", true),
+	} {
+		c.do(tc)
+	}
+	webhookOps := []call{
+		{method: "POST", path: "/v1/webhooks/subscribe", body: `{"url":"` + hookURL + `","subscriptions":["contact_created"]}`},
+		{method: "DELETE", path: "/v1/webhooks/unsubscribe"},
+		{method: "POST", path: "/v1/webhooks/rotate_secret"},
+		{method: "GET", path: "/v1/webhooks/events"},
+		{method: "POST", path: "/v1/webhooks/events/" + answered + "/redeliver"},
+	}
+
 	// Every operation that needs a key: 401 without one or with an unknown
 	// one, 429 above the rate limit, 500 when the store fails.
 	c.do(call{name: "the limited key's one request", server: f.limited, method: "GET", path: "/v1/auth/me", header: auth, docValid: true, status: 200})
@@ -783,7 +915,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		tc.name, tc.server, tc.status, tc.code = name+" with a failing store", f.broken, 500, "internal"
 		c.do(tc)
 	}
-	for _, op := range contactOps {
+	for _, op := range slices.Concat(contactOps, webhookOps) {
 		name := op.method + " " + op.path
 		tc := op
 		tc.name, tc.status, tc.code = name+" without a key", 401, "unauthorized"
@@ -799,3 +931,8 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	c.checkCoverage()
 }
+
+// roundTripFunc answers a webhook delivery in process.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

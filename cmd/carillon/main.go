@@ -1,6 +1,6 @@
 // Command carillon is the carillon server and its command line: serve runs
 // the server; accounts, keys, apply and channels administer the store; send,
-// status and sandbox talk to a running server.
+// status, sandbox and webhooks talk to a running server.
 package main
 
 import (
@@ -37,6 +37,7 @@ Client (on a running server; --url, --api-key or CARILLON_URL, CARILLON_API_KEY)
   send --to NUMBER --text TEXT [--from TYPE] [--channel UUID] [--idempotency-key KEY]
   status UUID                    a message's status
   sandbox inbound --from NUMBER --text TEXT [--channel UUID]   simulate a customer's message
+  webhooks redeliver EVENT_ID    deliver a webhook event again now
 
 Run "carillon COMMAND -h" for a command's flags. Every setting is described in docs/configuration.md.
 `
@@ -86,6 +87,8 @@ func run(ctx context.Context, e env) int {
 		err = statusCmd(ctx, e, rest)
 	case "sandbox":
 		err = sandboxCmd(ctx, e, rest)
+	case "webhooks":
+		err = webhooksCmd(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return 0
