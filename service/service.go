@@ -49,6 +49,9 @@ type Options struct {
 // webhook delivery (package webhook) implements it.
 type EventListener interface {
 	EventsRecorded()
+	// WebhooksChanged is told that a webhook was made, changed or
+	// deleted on this instance.
+	WebhooksChanged()
 }
 
 // Service applies carillon's rules.
@@ -124,6 +127,16 @@ func (s *Service) committed() {
 	s.mu.RUnlock()
 	if l != nil {
 		l.EventsRecorded()
+	}
+}
+
+// webhooksChanged tells the listener that a webhook changed.
+func (s *Service) webhooksChanged() {
+	s.mu.RLock()
+	l := s.listener
+	s.mu.RUnlock()
+	if l != nil {
+		l.WebhooksChanged()
 	}
 }
 

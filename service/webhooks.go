@@ -158,14 +158,16 @@ func (s *Service) Subscribe(ctx context.Context, p Principal, rawURL string, sub
 	if err != nil {
 		return w, false, s.internal(ctx, "subscribe", err)
 	}
-	s.eventsRecorded.Store(true)
-	s.committed()
+	s.webhooksChanged()
 	return w, created, nil
 }
 
 // Unsubscribe deletes the account's webhook and its events.
 func (s *Service) Unsubscribe(ctx context.Context, p Principal) error {
 	err := s.store.DeleteWebhook(ctx, p.Account.ID)
+	if err == nil {
+		s.webhooksChanged()
+	}
 	return s.notFound(ctx, "unsubscribe", "webhook", err)
 }
 
@@ -187,6 +189,9 @@ func (s *Service) RotateSecret(ctx context.Context, p Principal) (carillon.Webho
 		w = cur
 		return nil
 	})
+	if err == nil {
+		s.webhooksChanged()
+	}
 	return w, s.notFound(ctx, "rotate webhook secret", "webhook", err)
 }
 
@@ -215,7 +220,9 @@ func (s *Service) WebhookEvents(ctx context.Context, p Principal, f WebhookEvent
 	}
 	if strings.TrimSpace(f.Subscriptions) != "" {
 		for _, e := range strings.Split(f.Subscriptions, ",") {
-			filter.Events = append(filter.Events, strings.TrimSpace(e))
+			if e = strings.TrimSpace(e); e != "" {
+				filter.Events = append(filter.Events, e)
+			}
 		}
 		if bad, ok := invalidEventName(filter.Events); ok {
 			return nil, PageInfo{}, carillon.Invalid("subscriptions", "unknown event %q: events are %s", bad, strings.Join(carillon.WebhookEventNames, ", "))

@@ -58,13 +58,16 @@ const (
 type Deliverer struct {
 	o      Options
 	client *http.Client
-	wake   chan struct{}
+	// wake says events were recorded; changed that a webhook changed.
+	wake    chan struct{}
+	changed chan struct{}
 
 	mu      sync.Mutex
 	workers map[int64]*worker
 }
 
-// New returns a Deliverer; Run starts it.
+// New returns a Deliverer, registered with the service as the listener of
+// its events and the deliverer of redeliveries; Run starts it.
 func New(o Options) *Deliverer {
 	if o.Clock == nil {
 		o.Clock = carillon.SystemClock{}
@@ -88,8 +91,8 @@ func New(o Options) *Deliverer {
 	if transport == nil {
 		transport = guardedTransport(o.AllowPrivate, o.Timeout, o.Concurrency)
 	}
-	return &Deliverer{
-		o: o, wake: make(chan struct{}, 1), workers: map[int64]*worker{},
+	d := &Deliverer{
+		o: o, wake: make(chan struct{}, 1), changed: make(chan struct{}, 1), workers: map[int64]*worker{},
 		client: &http.Client{
 			Transport: transport,
 			Timeout:   o.Timeout,
@@ -99,6 +102,9 @@ func New(o Options) *Deliverer {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+	o.Service.SetEventListener(d)
+	o.Service.SetWebhookDeliverer(d)
+	return d
 }
 
 // errRefusedAddress fails an attempt whose host resolves to a refused
@@ -139,28 +145,37 @@ func (d *Deliverer) EventsRecorded() {
 	}
 }
 
+// WebhooksChanged makes the workers take the webhooks as they now stand.
+func (d *Deliverer) WebhooksChanged() {
+	select {
+	case d.changed <- struct{}{}:
+	default:
+	}
+}
+
 // Run delivers until ctx ends, then waits for the attempts in flight and
 // records them.
 func (d *Deliverer) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	refresh := time.NewTicker(2 * time.Second)
 	defer refresh.Stop()
-	d.o.Service.SetEventListener(d)
-	d.o.Service.SetWebhookDeliverer(d)
+	d.refresh(ctx, &wg)
 	for {
-		d.refresh(ctx, &wg)
 		select {
 		case <-ctx.Done():
 			wg.Wait()
 			return
 		case <-d.wake:
-			d.mu.Lock()
-			for _, w := range d.workers {
-				w.poke()
-			}
-			d.mu.Unlock()
+		case <-d.changed:
+			d.refresh(ctx, &wg)
 		case <-refresh.C:
+			d.refresh(ctx, &wg)
 		}
+		d.mu.Lock()
+		for _, w := range d.workers {
+			w.poke()
+		}
+		d.mu.Unlock()
 	}
 }
 

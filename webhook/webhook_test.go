@@ -1,0 +1,500 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/webhook"
+)
+
+// delivery is one request the receiver got.
+type delivery struct {
+	id, event, subject string
+	body               []byte
+	header             http.Header
+}
+
+// receiver is a local webhook endpoint that records what arrives and
+// answers with answer (200 when nil).
+type receiver struct {
+	t      *testing.T
+	srv    *httptest.Server
+	mu     sync.Mutex
+	got    []delivery
+	answer func(d delivery, n int) int // n: how many times this webhook-id arrived, this one included
+	seen   map[string]int
+	signal chan struct{}
+}
+
+func newReceiver(t *testing.T, answer func(d delivery, n int) int) *receiver {
+	r := &receiver{t: t, answer: answer, seen: map[string]int{}, signal: make(chan struct{}, 1)}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	var env struct {
+		Event   string `json:"event"`
+		Payload struct {
+			UUID    string `json:"uuid"`
+			Contact struct {
+				UUID string `json:"uuid"`
+			} `json:"contact"`
+		} `json:"payload"`
+	}
+	_ = json.Unmarshal(body, &env)
+	subject := env.Payload.Contact.UUID
+	if subject == "" {
+		subject = env.Payload.UUID
+	}
+	d := delivery{id: req.Header.Get("webhook-id"), event: env.Event, subject: subject, body: body, header: req.Header.Clone()}
+	r.mu.Lock()
+	r.seen[d.id]++
+	n := r.seen[d.id]
+	r.got = append(r.got, d)
+	r.mu.Unlock()
+	code := http.StatusOK
+	if r.answer != nil {
+		code = r.answer(d, n)
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(`{"status":"ok"}`))
+	select {
+	case r.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (r *receiver) deliveries() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]delivery(nil), r.got...)
+}
+
+// waitFor waits until cond holds over what arrived.
+func (r *receiver) waitFor(what string, cond func([]delivery) bool) []delivery {
+	r.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		got := r.deliveries()
+		if cond(got) {
+			return got
+		}
+		select {
+		case <-r.signal:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			r.t.Fatalf("timed out waiting for %s; got %d deliveries", what, len(got))
+		}
+	}
+}
+
+type harness struct {
+	t    *testing.T
+	svc  *service.Service
+	db   *store.DB
+	p    service.Principal
+	stop func()
+}
+
+// newHarness makes a service on a fresh SQLite store with the default
+// account; opts adjust the webhook rules (private targets are allowed).
+func newHarness(t *testing.T, opts service.WebhookOptions) *harness {
+	t.Helper()
+	ctx := context.Background()
+	box, _ := secretbox.New(bytes.Repeat([]byte{7}, 32))
+	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.RetryBase == 0 {
+		opts.RetryBase, opts.RetryMax = 20*time.Millisecond, 100*time.Millisecond
+	}
+	opts.AllowPrivate = true
+	svc := service.New(service.Options{Store: db, InstanceID: "test", PublicURL: "http://carillon.test", Webhooks: opts})
+	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Authenticate(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, svc: svc, db: db, p: p, stop: func() {}}
+	t.Cleanup(func() { h.stop(); svc.Close(); db.Close() })
+	return h
+}
+
+// start runs a deliverer that may deliver to the test's loopback receivers
+// until the test ends.
+func (h *harness) start(o webhook.Options) *webhook.Deliverer {
+	o.AllowPrivate = true
+	return h.startGuarded(o)
+}
+
+// startGuarded runs a deliverer with o's address guard.
+func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
+	o.Service = h.svc
+	if o.Poll == 0 {
+		o.Poll = 20 * time.Millisecond
+	}
+	d := webhook.New(o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	h.stop = func() { cancel(); <-done }
+	return d
+}
+
+func (h *harness) subscribe(url string, events ...string) carillon.Webhook {
+	h.t.Helper()
+	w, _, err := h.svc.Subscribe(context.Background(), h.p, url, events)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return w
+}
+
+// contact creates a contact: contact_created.
+func (h *harness) contact(number string) service.ContactView {
+	h.t.Helper()
+	v, err := h.svc.CreateContact(context.Background(), h.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "Customer " + number})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return v
+}
+
+// update renames a contact: contact_updated.
+func (h *harness) update(uuid, name string) {
+	h.t.Helper()
+	if _, err := h.svc.UpdateContact(context.Background(), h.p, uuid, service.ContactUpdate{Name: &name}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) event(uuid string) carillon.WebhookEvent {
+	h.t.Helper()
+	e, err := h.db.WebhookEventByUUID(context.Background(), h.p.Account.ID, uuid)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+// waitEvent waits until the event of that id is in a state cond accepts.
+func (h *harness) waitEvent(uuid string, cond func(carillon.WebhookEvent) bool) carillon.WebhookEvent {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e := h.event(uuid)
+		if cond(e) {
+			return e
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("event %s stays %+v", uuid, e)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDeliveriesAreSignedPerStandardWebhooks(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{})
+	r := newReceiver(t, nil)
+	hook := h.subscribe(r.srv.URL+"/hook", carillon.EventContactCreated, carillon.EventContactUpdated)
+	h.start(webhook.Options{})
+	c := h.contact("+31612345678")
+	h.update(c.UUID, "Ana")
+	got := r.waitFor("two events", func(d []delivery) bool { return len(d) >= 2 })
+
+	verifier, err := standardwebhooks.NewWebhook(hook.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{carillon.EventContactCreated, carillon.EventContactUpdated} {
+		d := got[i]
+		if d.event != want || d.subject != c.UUID {
+			t.Errorf("delivery %d = %s of %s, want %s of %s", i, d.event, d.subject, want, c.UUID)
+		}
+		if err := verifier.Verify(d.body, d.header); err != nil {
+			t.Errorf("delivery %d: the reference library refuses the signature: %v", i, err)
+		}
+		if !strings.HasPrefix(d.id, "msg_") || d.header.Get("Content-Type") != "application/json" {
+			t.Errorf("delivery %d: id %q, content type %q", i, d.id, d.header.Get("Content-Type"))
+		}
+	}
+	other, _ := standardwebhooks.NewWebhook("whsec_" + "c29tZSBvdGhlciBzZWNyZXQgb2YgMzIgYnl0ZXMhIQ==")
+	if err := other.Verify(got[0].body, got[0].header); err == nil {
+		t.Error("a signature made with another secret verifies")
+	}
+	e := h.waitEvent(got[1].id, func(e carillon.WebhookEvent) bool { return e.State == carillon.EventDelivered })
+	if !e.Success || e.Attempts != 1 || e.Response.Code != 200 || e.Response.Body != `{"status":"ok"}` {
+		t.Errorf("logged event = %+v", e)
+	}
+}
+
+func TestRotatedSecretSignsWithBothFor24Hours(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{})
+	r := newReceiver(t, nil)
+	old := h.subscribe(r.srv.URL, carillon.EventContactCreated)
+	rotated, err := h.svc.RotateSecret(context.Background(), h.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.Secret == old.Secret || !strings.HasPrefix(rotated.Secret, "whsec_") {
+		t.Fatalf("rotated secret %q (old %q)", rotated.Secret, old.Secret)
+	}
+	h.start(webhook.Options{})
+	h.contact("+31612345678")
+	got := r.waitFor("one event", func(d []delivery) bool { return len(d) >= 1 })
+	if n := len(strings.Fields(got[0].header.Get("webhook-signature"))); n != 2 {
+		t.Errorf("signatures during the rotation: %d, want 2", n)
+	}
+	for _, secret := range []string{old.Secret, rotated.Secret} {
+		v, _ := standardwebhooks.NewWebhook(secret)
+		if err := v.Verify(got[0].body, got[0].header); err != nil {
+			t.Errorf("secret %s…: %v", secret[:10], err)
+		}
+	}
+}
+
+// A failing event is retried with the same webhook-id and body; the later
+// events of its contact wait for it, while another contact's flow.
+func TestRetriesKeepIDAndPerContactOrder(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{})
+	var blocked string
+	var mu sync.Mutex
+	r := newReceiver(t, func(d delivery, n int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if d.subject == blocked && d.event == carillon.EventContactCreated && n <= 3 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	h.subscribe(r.srv.URL, carillon.EventContactCreated, carillon.EventContactUpdated)
+	a := h.contact("+31612345678")
+	mu.Lock()
+	blocked = a.UUID
+	mu.Unlock()
+	h.update(a.UUID, "one")
+	h.update(a.UUID, "two")
+	b := h.contact("+31612345679")
+	h.update(b.UUID, "three")
+	h.start(webhook.Options{})
+
+	got := r.waitFor("every event of a and b delivered", func(d []delivery) bool {
+		ok := 0
+		for _, x := range d {
+			if x.subject == a.UUID && x.event == carillon.EventContactUpdated {
+				ok++
+			}
+		}
+		return ok == 2 && len(d) >= 8
+	})
+	var aSeq []string
+	var firstBody []byte
+	var firstID string
+	bDoneAt, aOkAt := -1, -1
+	for i, d := range got {
+		switch d.subject {
+		case a.UUID:
+			aSeq = append(aSeq, d.event)
+			if d.event == carillon.EventContactCreated {
+				if firstID == "" {
+					firstID, firstBody = d.id, d.body
+				} else if d.id != firstID || !bytes.Equal(d.body, firstBody) {
+					t.Errorf("retry %d changed id or body: %s vs %s", i, d.id, firstID)
+				}
+			} else if aOkAt < 0 {
+				aOkAt = i
+			}
+		case b.UUID:
+			if d.event == carillon.EventContactUpdated {
+				bDoneAt = i
+			}
+		}
+	}
+	want := []string{"contact_created", "contact_created", "contact_created", "contact_created", "contact_updated", "contact_updated"}
+	if strings.Join(aSeq, ",") != strings.Join(want, ",") {
+		t.Errorf("contact a's deliveries: %v, want %v", aSeq, want)
+	}
+	if bDoneAt < 0 || bDoneAt > aOkAt {
+		t.Errorf("contact b's events waited for contact a's retries (b done at %d, a's second event at %d)", bDoneAt, aOkAt)
+	}
+	e := h.event(firstID)
+	if e.Attempts != 4 || !e.Success || e.State != carillon.EventDelivered {
+		t.Errorf("retried event logged as %+v", e)
+	}
+}
+
+func TestGivenUpAfterTheRetryPeriodReleasesTheNext(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{RetryFor: 150 * time.Millisecond})
+	r := newReceiver(t, func(d delivery, _ int) int {
+		if d.event == carillon.EventContactCreated {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	h.subscribe(r.srv.URL, carillon.EventContactCreated, carillon.EventContactUpdated)
+	c := h.contact("+31612345678")
+	h.update(c.UUID, "next")
+	h.start(webhook.Options{})
+	got := r.waitFor("the update after the give-up", func(d []delivery) bool {
+		return len(d) > 0 && d[len(d)-1].event == carillon.EventContactUpdated
+	})
+	e := h.waitEvent(got[0].id, func(e carillon.WebhookEvent) bool { return e.State != carillon.EventPending })
+	if e.State != carillon.EventGivenUp || e.Success || e.Attempts < 2 || !e.NextAttemptAt.IsZero() || e.Response.Code != 500 {
+		t.Errorf("given-up event = %+v", e)
+	}
+
+	// Redelivery attempts it at once, with the same id, whatever its state.
+	before := len(r.deliveries())
+	out, err := h.svc.Redeliver(context.Background(), h.p, e.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := r.deliveries()
+	if len(after) != before+1 || after[len(after)-1].id != e.UUID {
+		t.Fatalf("redelivery made %d requests", len(after)-before)
+	}
+	if out.Attempts != e.Attempts+1 || out.Success || out.State != carillon.EventPending {
+		t.Errorf("redelivered event = %+v", out)
+	}
+}
+
+func TestPrivateAddressesRefusedAtDelivery(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{})
+	r := newReceiver(t, nil)
+	// The service lets the URL in; the deliverer, which checks the address
+	// it dials, does not.
+	h.subscribe(r.srv.URL, carillon.EventContactCreated)
+	h.startGuarded(webhook.Options{AllowPrivate: false})
+	c := h.contact("+31612345678")
+	_ = c
+	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool { return len(es) == 1 && es[0].Attempts >= 1 })
+	if list[0].Success || list[0].Response.Code != 0 {
+		t.Errorf("event to a loopback address logged as %+v", list[0])
+	}
+	if n := len(r.deliveries()); n != 0 {
+		t.Errorf("the loopback receiver got %d requests", n)
+	}
+}
+
+func waitLog(t *testing.T, h *harness, cond func([]carillon.WebhookEvent) bool) []carillon.WebhookEvent {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list, _, err := h.svc.WebhookEvents(context.Background(), h.p, service.WebhookEventQuery{}, service.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(list) {
+			return list
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log stays %+v", list)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRedirectsAreNotFollowedAndAnswersBounded(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{RetryFor: time.Hour})
+	target := newReceiver(t, nil)
+	big := strings.Repeat("x", 100<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		if bytes.Contains(body, []byte(`"name":"Customer +31612345678"`)) {
+			http.Redirect(w, req, target.srv.URL, http.StatusFound)
+			return
+		}
+		w.Header().Set("X-Answer", "big")
+		_, _ = w.Write([]byte(big))
+	}))
+	t.Cleanup(srv.Close)
+	h.subscribe(srv.URL, carillon.EventContactCreated, carillon.EventContactUpdated)
+	c := h.contact("+31612345678")
+	h.start(webhook.Options{})
+	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool { return len(es) == 1 && es[0].Attempts >= 1 })
+	if list[0].Success || list[0].Response.Code != http.StatusFound {
+		t.Errorf("redirected event logged as %+v", list[0])
+	}
+	if n := len(target.deliveries()); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+	// A later event of another contact gets the big answer.
+	d := h.contact("+31612345679")
+	_ = c
+	h.update(d.UUID, "big")
+	list = waitLog(t, h, func(es []carillon.WebhookEvent) bool {
+		for _, e := range es {
+			if e.Event == carillon.EventContactUpdated && e.Success {
+				return true
+			}
+		}
+		return false
+	})
+	for _, e := range list {
+		if e.Event == carillon.EventContactUpdated {
+			if len(e.Response.Body) != 4<<10 || e.Response.Headers["X-Answer"] != "big" {
+				t.Errorf("kept %d bytes of the answer, headers %v", len(e.Response.Body), e.Response.Headers)
+			}
+		}
+	}
+}
+
+func TestShutdownFinishesAttemptsInFlight(t *testing.T) {
+	h := newHarness(t, service.WebhookOptions{})
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	h.subscribe(srv.URL, carillon.EventContactCreated)
+	h.contact("+31612345678")
+	h.start(webhook.Options{})
+	<-arrived
+	stopped := make(chan struct{})
+	go func() { h.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("the deliverer stopped with an attempt in flight")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-stopped
+	h.stop = func() {}
+	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool { return len(es) == 1 })
+	if !list[0].Success || list[0].Response.Code != http.StatusNoContent {
+		t.Errorf("event finished at shutdown logged as %+v", list[0])
+	}
+}
+
+func TestSignMatchesTheSpecificationExample(t *testing.T) {
+	// The example of the Standard Webhooks specification.
+	got := webhook.Sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+		[]byte(`{"test": 2432232314}`))
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+}
