@@ -107,6 +107,9 @@ const (
 type Content struct {
 	Text string `json:"text,omitempty"`
 	URL  string `json:"url,omitempty"`
+	// Details are the structured parts of an inbound message, keyed by
+	// their API field (see InboundMessage.Details).
+	Details map[string]json.RawMessage `json:"details,omitempty"`
 }
 
 // Message is a message of a conversation, in either direction. An outgoing

@@ -189,6 +189,17 @@ type TemplateSource interface {
 	FetchTemplates(ctx context.Context, ch Channel) ([]Template, error)
 }
 
+// MediaStore keeps the files of inbound messages, so that API users read
+// them from carillon long after the network's own links expired.
+type MediaStore interface {
+	// Put stores a file and returns its key: random, unguessable, the
+	// last part of the file's URL.
+	Put(ctx context.Context, r io.Reader, contentType string) (string, error)
+	// Open returns a stored file and its content type; ErrNotFound when
+	// the key names none.
+	Open(ctx context.Context, key string) (io.ReadCloser, string, error)
+}
+
 // CallbackRegistrar is implemented by providers whose network is told the
 // callback URL by an API call (Telegram's setWebhook).
 type CallbackRegistrar interface {

@@ -51,6 +51,10 @@ type Queries interface {
 	UpdateChannel(ctx context.Context, c *Channel) error
 	ChannelByID(ctx context.Context, id int64) (Channel, error)
 	ChannelByUUID(ctx context.Context, accountID int64, uuid string) (Channel, error)
+	// ChannelForCallback finds a channel by uuid alone: a provider's
+	// callback names the channel in its URL, and its signature (checked
+	// with the channel's own secret) is its authentication.
+	ChannelForCallback(ctx context.Context, uuid string) (Channel, error)
 	// MainChannel returns the account's main channel of the type.
 	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
 	ListChannels(ctx context.Context, accountID int64) ([]Channel, error)

@@ -328,10 +328,22 @@ func (l *lane) call(ctx context.Context, ch carillon.Channel, contact carillon.C
 	if p == nil {
 		return service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "no_provider", Title: "no provider " + ch.Provider + " in this server"}}
 	}
+	out := carillon.Outgoing{Channel: ch, Message: m, To: contact.Address, BSUID: contact.BSUID, Attempt: m.Attempts}
+	if m.TemplateUUID != "" {
+		t, err := b.o.Store.TemplateByUUID(ctx, m.AccountID, m.TemplateUUID)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "template_deleted", Title: "the message's template was deleted before the message left"}}
+		}
+		if err != nil {
+			// A store failure is retried like a network one.
+			return service.Outcome{Err: &carillon.SendError{Code: "template_unavailable", Title: "the message's template could not be read"}}
+		}
+		out.Template = &t
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.o.CallTimeout)
 	defer cancel()
 	start := time.Now()
-	res, err := p.Send(ctx, carillon.Outgoing{Channel: ch, Message: m, To: contact.Address, BSUID: contact.BSUID, Attempt: m.Attempts})
+	res, err := p.Send(ctx, out)
 	b.o.Metrics.ProviderDuration.WithLabelValues(ch.Provider).Observe(time.Since(start).Seconds())
 	if err == nil {
 		b.o.Metrics.ProviderCalls.WithLabelValues(ch.Provider, "ok").Inc()

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,12 +136,14 @@ func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, c
 // (reported as false).
 func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
 	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
-		var m carillon.Message
-		var err error
-		if r.MessageUUID != "" {
-			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)
-		} else {
+		// The provider's id first: a uuid echoed by the network may have
+		// been set by another tool sending on the same number.
+		m, err := carillon.Message{}, carillon.ErrNotFound
+		if r.ExternalID != "" {
 			m, err = q.MessageByExternalID(ctx, ch.ID, r.ExternalID)
+		}
+		if errors.Is(err, carillon.ErrNotFound) && r.MessageUUID != "" {
+			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)
 		}
 		if err == nil && (m.ChannelID != ch.ID || m.Direction != carillon.Outbound) {
 			return m, carillon.ErrNotFound
@@ -153,6 +156,16 @@ func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r caril
 	}
 	if err != nil {
 		return false, s.internal(ctx, "apply receipt", err)
+	}
+	// A report the network delivers twice is stored once.
+	history, err := s.store.StatusHistory(ctx, m.ID)
+	if err != nil {
+		return false, s.internal(ctx, "apply receipt", err)
+	}
+	for _, h := range history {
+		if h.Status == r.Status && len(r.Payload) > 0 && bytes.Equal(h.Payload, r.Payload) {
+			return true, nil
+		}
 	}
 	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, now time.Time) []carillon.StatusChange {
 		return advance(m, r.Status, r.Payload, now)

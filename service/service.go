@@ -42,6 +42,12 @@ type Options struct {
 	PlanLicenses *int
 	// Webhooks are the rules of webhook delivery.
 	Webhooks WebhookOptions
+	// Providers are the providers by name, for what the service asks of
+	// them beside sends: reading callbacks, fetching media, registering
+	// callback URLs, reading templates.
+	Providers map[string]carillon.Provider
+	// Media keeps inbound files; nil keeps none.
+	Media carillon.MediaStore
 }
 
 // EventListener is told when webhook events were committed, so that their
@@ -72,6 +78,8 @@ type Service struct {
 	listener   EventListener
 	deliverer  WebhookDeliverer
 	webhooks   WebhookOptions
+	providers  map[string]carillon.Provider
+	media      carillon.MediaStore
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
 	eventsRecorded atomic.Bool
@@ -102,7 +110,7 @@ func New(o Options) *Service {
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
-		webhooks: o.Webhooks.withDefaults(),
+		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, media: o.Media,
 	}
 	s.commit.committed = s.committed
 	return s

@@ -187,6 +187,10 @@ func (q *queries) CreateChannel(ctx context.Context, c *carillon.Channel) error 
 		ms(c.DiscardedAt), ms(c.CreatedAt), ms(c.UpdatedAt)).Scan(&c.ID)
 }
 
+func (q *queries) ChannelForCallback(ctx context.Context, uuid string) (carillon.Channel, error) {
+	return q.scanChannel(q.queryRow(ctx, "SELECT "+channelCols+" FROM channels WHERE uuid = ?", uuid))
+}
+
 func (q *queries) UpdateChannel(ctx context.Context, c *carillon.Channel) error {
 	settings, err := q.sealSettings(c.Settings)
 	if err != nil {

@@ -22,7 +22,8 @@ func openAdmin(ctx context.Context, e env, cfg config.Config) (*adminSession, er
 	if err != nil {
 		return nil, err
 	}
-	svc := service.New(service.Options{Store: db, Logger: cfg.NewLogger(e.stderr)})
+	log := cfg.NewLogger(e.stderr)
+	svc := service.New(service.Options{Store: db, Logger: log, Providers: realProviders(log)})
 	return &adminSession{svc: svc, close: func() { svc.Close(); db.Close() }}, nil
 }
 

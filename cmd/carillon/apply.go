@@ -79,6 +79,13 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	for _, ch := range res.Channels {
 		fmt.Fprintln(e.stdout, service.CallbackURL(base, ch))
 	}
+	// setWebhook is idempotent: registering every declared channel that
+	// needs it keeps the network's URL and secret as the file says.
+	for _, ch := range res.Channels {
+		if err := a.svc.RegisterCallback(ctx, ch, base); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -94,6 +94,11 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 		if u := service.CallbackURL(base, ch); u != "" {
 			fmt.Fprintln(e.stdout, u)
 		}
+		if len(changes) > 0 {
+			if err := a.svc.RegisterCallback(ctx, ch, base); err != nil {
+				return err
+			}
+		}
 	case "list":
 		chs, err := a.svc.Store().ListChannels(ctx, acct.ID)
 		if err != nil {

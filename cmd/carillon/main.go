@@ -32,6 +32,8 @@ Administration (on the store; --data or --database-url):
   channels add --title T --type TYPE --provider P [--main] [--setting KEY=VALUE]...
                                  add or update a channel; prints its uuid and callback URL
   channels list                  list channels with their callback URLs
+  templates sync [--channel UUID]
+                                 read WhatsApp channels' templates from Meta (serve does it hourly)
 
 Client (on a running server; --url, --api-key or CARILLON_URL, CARILLON_API_KEY):
   send --to NUMBER --text TEXT [--from TYPE] [--channel UUID] [--idempotency-key KEY]
@@ -81,6 +83,8 @@ func run(ctx context.Context, e env) int {
 		err = applyCmd(ctx, e, rest)
 	case "channels":
 		err = channelsCmd(ctx, e, rest)
+	case "templates":
+		err = templatesCmd(ctx, e, rest)
 	case "send":
 		err = sendCmd(ctx, e, rest)
 	case "status":

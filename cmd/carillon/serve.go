@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/config"
 	"github.com/carillon/carillon/httpapi"
+	"github.com/carillon/carillon/media"
 	"github.com/carillon/carillon/outbox"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/service"
@@ -52,7 +54,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	_, _ = rand.Read(idb[:])
 	instanceID := hex.EncodeToString(idb[:])
 	metrics := telemetry.New()
+	files, err := media.Open(filepath.Join(cfg.Data, "media"))
+	if err != nil {
+		return fmt.Errorf("opening the media folder: %w", err)
+	}
+	providers := realProviders(log)
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
+		Providers: providers, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor}})
 	defer svc.Close()
@@ -65,7 +73,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer box.Close()
 	pipeline := outbox.New(outbox.Options{
 		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
-		Providers:   map[string]carillon.Provider{carillon.ProviderSandbox: box},
+		Providers: map[string]carillon.Provider{carillon.ProviderSandbox: box,
+			carillon.ProviderWhatsApp: providers[carillon.ProviderWhatsApp], carillon.ProviderTelegram: providers[carillon.ProviderTelegram]},
 		DefaultMPS:  map[string]int{carillon.ProviderSandbox: 0, carillon.ProviderWhatsApp: 80, carillon.ProviderTelegram: 30},
 		MaxAttempts: cfg.SendMaxAttempts,
 	})
@@ -112,6 +121,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}()
 
 	go forgetIdempotencyKeys(ctx, svc)
+	go syncTemplatesHourly(ctx, svc, log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/carillon/carillon"
+)
+
+// Provider callbacks: no API key (the provider's signature or secret token,
+// checked by the provider with the channel's own secret, authenticates
+// them) and no rate limit.
+
+func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
+	cb := carillon.Callback{Method: r.Method, Query: r.URL.Query(), Header: r.Header}
+	if r.Method == http.MethodPost {
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cb.Body = body
+	}
+	reply, err := s.svc.Callback(r.Context(), r.PathValue("provider"), r.PathValue("channel"), cb)
+	var refused *carillon.CallbackError
+	if errors.As(err, &refused) {
+		s.log.InfoContext(r.Context(), "callback refused", "provider", r.PathValue("provider"), "channel", r.PathValue("channel"),
+			"status", refused.Status, "reason", refused.Reason)
+		code := carillon.CodeUnauthorized
+		if refused.Status == http.StatusBadRequest {
+			code = carillon.CodeMalformedJSON
+		}
+		writeJSON(w, refused.Status, errorBody{Error: errorDetail{Code: code, Message: refused.Reason}})
+		return
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if reply != nil {
+		if reply.ContentType != "" {
+			w.Header().Set("Content-Type", reply.ContentType)
+		}
+		w.WriteHeader(reply.Status)
+		_, _ = w.Write(reply.Body)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// media serves an inbound message's file at its stable URL.
+func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+	f, typ, err := s.svc.Media(r.Context(), r.PathValue("key"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", typ)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = io.Copy(w, f)
+}

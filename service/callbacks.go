@@ -1,0 +1,187 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Callbacks: what the providers' networks send to a channel's callback URL
+// (inbound messages, receipts), and the calls carillon makes to them that
+// are not sends (registering the callback URL, reading templates, fetching
+// inbound media).
+
+// mediaFetchTimeout bounds the download of one inbound file while the
+// network waits for the callback's answer.
+const mediaFetchTimeout = 20 * time.Second
+
+// Callback handles a request that a provider's network made to the callback
+// URL of channel channelUUID. It answers the reply the provider asks for
+// (WhatsApp's handshake), or nil once everything the request carried is
+// stored. An unknown channel, or a channel of another provider, is
+// not_found; a request the provider refuses is a *carillon.CallbackError.
+func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb carillon.Callback) (*carillon.CallbackReply, error) {
+	ch, err := s.store.ChannelForCallback(ctx, channelUUID)
+	if errors.Is(err, carillon.ErrNotFound) || (err == nil && ch.Provider != provider) {
+		return nil, carillon.NotFound("channel")
+	}
+	if err != nil {
+		return nil, s.internal(ctx, "callback", err)
+	}
+	parser, ok := s.providers[provider].(carillon.CallbackParser)
+	if !ok {
+		return nil, carillon.NotFound("channel")
+	}
+	res, err := parser.ParseCallback(ch, cb)
+	if err != nil {
+		return nil, err
+	}
+	if res.Reply != nil {
+		return res.Reply, nil
+	}
+	for _, in := range res.Messages {
+		in.ChannelID = ch.ID
+		if in.Media != nil && in.Content.URL == "" {
+			in.Content.URL = s.keepMedia(ctx, ch, *in.Media)
+		}
+		if len(in.Details) > 0 {
+			in.Content.Details = in.Details
+		}
+		if _, err := s.Receive(ctx, ch, in); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range res.Receipts {
+		r.ChannelID = ch.ID
+		if _, err := s.ApplyReceipt(ctx, ch, r); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// keepMedia downloads an inbound file from the network into the media
+// store and returns the URL it is served at; "" when it could not be
+// kept (the message is stored all the same, without its attachment).
+func (s *Service) keepMedia(ctx context.Context, ch carillon.Channel, m carillon.InboundMedia) string {
+	fetcher, ok := s.providers[ch.Provider].(carillon.MediaFetcher)
+	if !ok || s.media == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, mediaFetchTimeout)
+	defer cancel()
+	body, typ, err := fetcher.FetchMedia(ctx, ch, m)
+	if err != nil {
+		s.log.WarnContext(ctx, "inbound media not kept", "channel", ch.UUID, "error", err)
+		return ""
+	}
+	defer body.Close()
+	if typ == "" {
+		typ = m.MimeType
+	}
+	key, err := s.media.Put(ctx, body, typ)
+	if err != nil {
+		s.log.WarnContext(ctx, "inbound media not kept", "channel", ch.UUID, "error", err)
+		return ""
+	}
+	return s.publicURL + "/media/" + key
+}
+
+// Media opens an inbound file kept in the media store.
+func (s *Service) Media(ctx context.Context, key string) (io.ReadCloser, string, error) {
+	if s.media == nil {
+		return nil, "", carillon.NotFound("file")
+	}
+	f, typ, err := s.media.Open(ctx, key)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return nil, "", carillon.NotFound("file")
+	}
+	return f, typ, err
+}
+
+// RegisterCallback tells the network of a channel whose provider needs it
+// (Telegram's setWebhook) where to call carillon back: the channel's
+// callback URL under publicURL. Other channels need nothing.
+func (s *Service) RegisterCallback(ctx context.Context, ch carillon.Channel, publicURL string) error {
+	reg, ok := s.providers[ch.Provider].(carillon.CallbackRegistrar)
+	if !ok || !ch.Active() {
+		return nil
+	}
+	if err := reg.RegisterCallback(ctx, ch, CallbackURL(publicURL, ch)); err != nil {
+		return fmt.Errorf("channel %s is saved, but its callback URL could not be registered with %s: %w", ch.Title, ch.Provider, err)
+	}
+	return nil
+}
+
+// SyncTemplates reads the templates of the account's channels whose
+// provider keeps them (WhatsApp) into carillon's templates: new ones are
+// created, changed ones updated. channelUUID, when not empty, limits it to
+// that channel. It returns one line per template created or changed.
+func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUID string) ([]string, error) {
+	channels, err := s.store.ListChannels(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var changes []string
+	found := channelUUID == ""
+	for _, ch := range channels {
+		if channelUUID != "" && ch.UUID != channelUUID {
+			continue
+		}
+		found = true
+		src, ok := s.providers[ch.Provider].(carillon.TemplateSource)
+		if !ok || !ch.Active() {
+			continue
+		}
+		list, err := src.FetchTemplates(ctx, ch)
+		if err != nil {
+			return changes, fmt.Errorf("channel %s: %w", ch.Title, err)
+		}
+		err = s.store.InTx(ctx, func(q carillon.Queries) error {
+			for _, t := range list {
+				line, err := s.upsertTemplate(ctx, q, ch, t)
+				if err != nil {
+					return err
+				}
+				if line != "" {
+					changes = append(changes, line)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return changes, err
+		}
+	}
+	if !found {
+		return nil, carillon.NotFound("channel")
+	}
+	return changes, nil
+}
+
+func (s *Service) upsertTemplate(ctx context.Context, q carillon.Queries, ch carillon.Channel, t carillon.Template) (string, error) {
+	now := s.clock.Now()
+	cur, err := q.TemplateByKey(ctx, ch.ID, t.Title, t.Language)
+	if errors.Is(err, carillon.ErrNotFound) {
+		t.UUID, t.AccountID, t.ChannelID, t.CreatedAt, t.UpdatedAt = carillon.NewUUID(), ch.AccountID, ch.ID, now, now
+		if err := q.CreateTemplate(ctx, &t); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("created template %s (%s) on %s: %s", t.Title, t.Language, ch.Title, t.Status), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if cur.Text == t.Text && cur.Type == t.Type && cur.Category == t.Category && cur.Status == t.Status && cur.ExternalID == t.ExternalID {
+		return "", nil
+	}
+	cur.Text, cur.Type, cur.Category, cur.Status, cur.ExternalID, cur.UpdatedAt = t.Text, t.Type, t.Category, t.Status, t.ExternalID, now
+	if err := q.UpdateTemplate(ctx, &cur); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("updated template %s (%s) on %s: %s", cur.Title, cur.Language, ch.Title, cur.Status), nil
+}
