@@ -130,6 +130,54 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 			t.Errorf("status after a refused callback = %v", got)
 		}
 
+		// An image: fetched through its media id and kept, served at a
+		// stable URL of carillon's.
+		photo := []byte("\xff\xd8\xff\xe0 a tiny jpeg")
+		graph.AddMedia("media-777", "image/jpeg", photo)
+		image := `{"object":"whatsapp_business_account","entry":[{"id":"555","changes":[{"field":"messages","value":{
+			"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550001111","phone_number_id":"` + phoneID + `"},
+			"contacts":[{"profile":{"name":"Ana"},"wa_id":"31612345678"}],
+			"messages":[{"from":"31612345678","id":"wamid.image-1","timestamp":"1767225600","type":"image",
+				"image":{"id":"media-777","mime_type":"image/jpeg","sha256":"x","caption":"the box"}}]}}]}]}`
+		if code, body := answer(t)(whatsapptest.Post(ctx, callback, appSecret, []byte(image))); code != 200 {
+			t.Fatalf("image callback = %d %s", code, body)
+		}
+		latest := s.do(t, "GET", "/v1/contacts/"+contact["uuid"].(string)+"/messages", s.Key, "").JSON(t)["messages"].([]any)[0].(map[string]any)
+		attachments, _ := latest["attachments"].([]any)
+		if latest["text"] != "the box" || len(attachments) != 1 || !strings.HasPrefix(attachments[0].(string), s.URL+"/media/") {
+			t.Fatalf("image message = %v", latest)
+		}
+		resp, err := s.HTTP.Get(attachments[0].(string))
+		if code, body := answer(t)(resp, err); code != 200 || body != string(photo) || resp.Header.Get("Content-Type") != "image/jpeg" {
+			t.Errorf("GET the attachment = %d %q (%s)", code, body, resp.Header.Get("Content-Type"))
+		}
+
+		// Templates: synced from the WhatsApp Business Management API,
+		// then sent with their parameters.
+		graph.SetTemplates("555", whatsapptest.Template{ID: "tpl-1", Name: "order_shipped", Status: "APPROVED", Category: "UTILITY", Language: "en_US",
+			Components: []whatsapptest.Component{{Type: "BODY", Text: "Hello {{1}}, order {{2}} has shipped"}}})
+		sync := s.admin(t, []string{"templates", "sync"}, "--channel", uuid)
+		if sync.Code != 0 || !strings.Contains(sync.Stdout, "created template order_shipped (en_US) on wa-line: approved") {
+			t.Fatalf("templates sync: exit %d\n%s%s", sync.Code, sync.Stdout, sync.Stderr)
+		}
+		if again := s.admin(t, []string{"templates", "sync"}); again.Code != 0 || strings.TrimSpace(again.Stdout) != "" {
+			t.Errorf("second sync: exit %d, %q", again.Code, again.Stdout)
+		}
+		var tplUUID string
+		for _, x := range s.do(t, "GET", "/v1/templates", s.Key, "").JSON(t)["templates"].([]any) {
+			if tpl := x.(map[string]any); tpl["title"] == "order_shipped" {
+				tplUUID = tpl["uuid"].(string)
+			}
+		}
+		r = s.do(t, "POST", "/v1/messages/send", s.Key, `{"to": "+31612345678", "from": "whatsapp", "channel_uuid": "`+uuid+`", "type": "text",
+			"template_uuid": "`+tplUUID+`", "optin_contact": true, "template_values": ["Ana", "A-1042"]}`)
+		s.waitStatus(t, enqueuedUUID(t, r), "sent", 20*time.Second, nil)
+		last := graph.Messages()[len(graph.Messages())-1]
+		tpl := object(t, last, "template")
+		if last["type"] != "template" || tpl["name"] != "order_shipped" || compact(tpl["components"]) != `[{"parameters":[{"text":"Ana","type":"text"},{"text":"A-1042","type":"text"}],"type":"body"}]` {
+			t.Errorf("template send = %s", compact(last))
+		}
+
 		// Unknown channel, and a channel of another provider.
 		if r := s.do(t, "POST", "/callbacks/telegram/"+uuid, "", `{}`); r.Code != 404 {
 			t.Errorf("callback on the wrong provider = %s", r)
