@@ -169,6 +169,13 @@ func (e *CallbackError) Error() string {
 	return fmt.Sprintf("callback refused (%d): %s", e.Status, e.Reason)
 }
 
+// SettingsChecker is implemented by providers that check a channel's
+// settings beyond their presence (the shape of ids and tokens). Its errors
+// name settings, never their values.
+type SettingsChecker interface {
+	CheckSettings(settings map[string]string) error
+}
+
 // CallbackParser is implemented by providers whose network calls carillon
 // back. ParseCallback authenticates the request (signature, secret token)
 // before reading its body, and translates it; it does no I/O.

@@ -206,6 +206,11 @@ func TestTelegramChannelAgainstAFakeBotAPI(t *testing.T) {
 		s := startServerOn(t, kind)
 		uuid, callback := addChannel(t, s, "--title", "tg-bot", "--type", "telegram", "--provider", "telegram",
 			"--setting", "bot_token="+telegramtest.DefaultToken, "--setting", "base_url="+bot.URL())
+		bad := s.admin(t, []string{"channels", "add"}, "--title", "bad-bot", "--type", "telegram", "--provider", "telegram",
+			"--setting", "bot_token=not-a-token", "--public-url", s.URL)
+		if bad.Code != 1 || !strings.Contains(bad.Stderr, "bot_token") || strings.Contains(bad.Stderr, "not-a-token") {
+			t.Errorf("channels add with a malformed bot token: exit %d\n%s", bad.Code, bad.Stderr)
+		}
 		url, secret := bot.Webhook()
 		if url != callback || len(secret) < 16 {
 			t.Fatalf("setWebhook got url %q, secret of %d characters; want %q", url, len(secret), callback)

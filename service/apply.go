@@ -662,6 +662,12 @@ func (s *Service) Apply(ctx context.Context, accountID int64, d *Declaration) (A
 		}
 		res = ApplyResult{}
 		for _, c := range d.channels {
+			if probs := s.checkProviderSettings(c.spec); len(probs) > 0 {
+				for _, pr := range probs {
+					a.addf(c.at(pr.Field), "channel %s: %s", c.spec.Title, pr.Message)
+				}
+				continue
+			}
 			ch, err := w.upsert(ctx, c.spec)
 			var pe *ProblemError
 			if errors.As(err, &pe) {

@@ -145,6 +145,19 @@ func newWebhookSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// checkProviderSettings asks the channel's provider, when it checks
+// settings, what is wrong with a spec that CheckChannel accepted.
+func (s *Service) checkProviderSettings(spec ChannelSpec) []Problem {
+	checker, ok := s.providers[spec.Provider].(carillon.SettingsChecker)
+	if !ok {
+		return nil
+	}
+	if err := checker.CheckSettings(spec.Settings); err != nil {
+		return []Problem{problemf("settings", "%s", err.Error())}
+	}
+	return nil
+}
+
 // CallbackURL returns where the channel's provider calls carillon, "" for
 // a sandbox channel, which no provider calls.
 func CallbackURL(publicURL string, ch carillon.Channel) string {
@@ -371,7 +384,11 @@ func (e *ProblemError) Error() string {
 // its title (or uuid), with the rules of one channels entry of apply. It
 // returns the channel and a line per object changed.
 func (s *Service) AddChannel(ctx context.Context, accountID int64, spec ChannelSpec) (carillon.Channel, []string, error) {
-	if probs := CheckChannel(&spec); len(probs) > 0 {
+	probs := CheckChannel(&spec)
+	if len(probs) == 0 {
+		probs = s.checkProviderSettings(spec)
+	}
+	if len(probs) > 0 {
 		return carillon.Channel{}, nil, &ProblemError{Problems: probs}
 	}
 	var ch carillon.Channel

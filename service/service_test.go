@@ -265,9 +265,13 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := res.Message
+	// Each report carries its own time, as providers' do: the late
+	// delivered below is not a repeat of the first.
+	reports := 0
 	receipt := func(st carillon.Status) {
 		t.Helper()
-		payload, _ := json.Marshal(map[string]string{"status": string(st)})
+		reports++
+		payload, _ := json.Marshal(map[string]any{"status": string(st), "timestamp": reports})
 		found, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: st, Payload: payload})
 		if err != nil || !found {
 			t.Fatalf("ApplyReceipt(%s) = %v, %v", st, found, err)
@@ -287,7 +291,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	if got.Status != carillon.StatusRead || got.ExternalID != "wamid.1" || got.SendState != carillon.SendDone {
 		t.Fatalf("message = status %s external %q state %s", got.Status, got.ExternalID, got.SendState)
 	}
-	if string(got.StatusPayload) != `{"status":"read"}` {
+	if string(got.StatusPayload) != `{"status":"read","timestamp":2}` {
 		t.Fatalf("payload = %s", got.StatusPayload)
 	}
 	hist, err := f.db.StatusHistory(ctx, got.ID)
@@ -295,6 +299,23 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seq []string
+	for _, h := range hist {
+		s := string(h.Status)
+		if !h.Applied {
+			s += "(kept)"
+		}
+		seq = append(seq, s)
+	}
+	// The same report delivered again is stored once.
+	dup, _ := json.Marshal(map[string]any{"status": "read", "timestamp": 2})
+	if _, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err = f.db.StatusHistory(ctx, got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq = seq[:0]
 	for _, h := range hist {
 		s := string(h.Status)
 		if !h.Applied {

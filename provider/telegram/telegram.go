@@ -291,3 +291,6 @@ var (
 	_ carillon.MediaFetcher      = (*Provider)(nil)
 	_ carillon.CallbackRegistrar = (*Provider)(nil)
 )
+
+// CheckSettings checks a channel's settings (carillon.SettingsChecker).
+func (p *Provider) CheckSettings(settings map[string]string) error { return CheckSettings(settings) }

@@ -128,3 +128,6 @@ func graphURL(ch carillon.Channel, segments ...string) string {
 	}
 	return base + "/" + ch.Setting(SettingAPIVersion, DefaultAPIVersion) + "/" + strings.Join(escaped, "/")
 }
+
+// CheckSettings checks a channel's settings (carillon.SettingsChecker).
+func (p *Provider) CheckSettings(settings map[string]string) error { return CheckSettings(settings) }
