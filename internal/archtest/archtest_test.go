@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"provider/providertest":          {""},
 	"webhook":                        {"", "service", "telemetry"},
 	"media":                          {""},
-	"bench/webhookload":              {},
+	"bench/webhookload":              {"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 	"api":                            {},
 	"httpapi":                        {"", "service", "wire", "telemetry", "api"},
 	"cmd/carillon":                   nil, // the wiring: anything
