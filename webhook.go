@@ -167,6 +167,14 @@ type WebhookQueries interface {
 	ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]WebhookEvent, error)
 	// UpdateWebhookEvent writes an event's delivery state.
 	UpdateWebhookEvent(ctx context.Context, e *WebhookEvent) error
+	// UpdateWebhookEvents writes the delivery state of several events, in
+	// few statements: deliveries are recorded by the batch. An event
+	// delivered already stays delivered (a redelivery and a retry may
+	// race).
+	UpdateWebhookEvents(ctx context.Context, events []WebhookEvent) error
+	// ReleaseWebhookEvents does what ReleaseWebhookEvent does for each of
+	// the subjects, in one statement.
+	ReleaseWebhookEvents(ctx context.Context, webhookID int64, subjects []string, t time.Time) error
 	WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (WebhookEvent, error)
 	// ListWebhookEvents lists the attempted events of the webhook, newest
 	// first, and counts all that match.

@@ -315,39 +315,52 @@ type WebhookAttempt struct {
 func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
 	out := make([]carillon.WebhookEvent, len(attempts))
 	var lastSuccess time.Time
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
-		for i, a := range attempts {
-			e := a.Event
-			e.Attempts++
-			if e.FirstAttemptAt.IsZero() {
-				e.FirstAttemptAt = a.At
-			}
-			e.LastAttemptAt, e.Response, e.Success = a.At, a.Response, a.Success
-			switch {
-			case a.Success:
-				e.State, e.NextAttemptAt = carillon.EventDelivered, time.Time{}
-				lastSuccess = a.At
-			case a.At.Sub(e.FirstAttemptAt) >= s.webhooks.RetryFor:
-				e.State, e.NextAttemptAt = carillon.EventGivenUp, time.Time{}
-			default:
-				e.State = carillon.EventPending
-				e.NextAttemptAt = a.At.Add(carillon.Backoff(e.Attempts, s.webhooks.RetryBase, s.webhooks.RetryMax))
-			}
-			if err := q.UpdateWebhookEvent(ctx, &e); err != nil {
-				return err
-			}
-			if e.State != carillon.EventPending {
-				if _, err := q.ReleaseWebhookEvent(ctx, e.WebhookID, e.Subject, a.At); err != nil {
-					return err
-				}
-			}
-			out[i] = e
+	var ended []string
+	for i, a := range attempts {
+		e := a.Event
+		e.Attempts++
+		if e.FirstAttemptAt.IsZero() {
+			e.FirstAttemptAt = a.At
+		}
+		e.LastAttemptAt, e.Response, e.Success = a.At, a.Response, a.Success
+		switch {
+		case a.Success:
+			e.State, e.NextAttemptAt = carillon.EventDelivered, time.Time{}
+			lastSuccess = a.At
+		case a.At.Sub(e.FirstAttemptAt) >= s.webhooks.RetryFor:
+			e.State, e.NextAttemptAt = carillon.EventGivenUp, time.Time{}
+		default:
+			e.State = carillon.EventPending
+			e.NextAttemptAt = a.At.Add(carillon.Backoff(e.Attempts, s.webhooks.RetryBase, s.webhooks.RetryMax))
+		}
+		if e.State != carillon.EventPending {
+			ended = append(ended, e.Subject)
+		}
+		out[i] = e
+	}
+	record := func(q carillon.Queries) error {
+		if err := q.UpdateWebhookEvents(ctx, out); err != nil {
+			return err
+		}
+		// The next event of each subject that ended is due now.
+		if err := q.ReleaseWebhookEvents(ctx, w.ID, ended, s.clock.Now()); err != nil {
+			return err
 		}
 		if !lastSuccess.IsZero() {
 			return q.MarkWebhookSuccess(ctx, w.ID, lastSuccess)
 		}
 		return nil
-	})
+	}
+	// On PostgreSQL this transaction may deadlock with one recording new
+	// events of the same subjects (both lock their pending rows): it is
+	// run again, since its writes are the same each time. Left unrecorded,
+	// the attempts would be made again once their lease ends.
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = s.store.InTx(ctx, record); err == nil || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -179,8 +179,18 @@ func (q *queries) AddWebhookEvent(ctx context.Context, e *carillon.WebhookEvent)
 }
 
 func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error) {
+	// On PostgreSQL, the oldest pending event is locked: a transaction that
+	// ends it (and releases the next) then waits for this one to commit, and
+	// so sees the event it adds; or this one waits for that one, and sees
+	// the event ended. Without the lock, each could miss the other and
+	// leave the new event waiting behind nothing. SQLite's single writer
+	// serialises the two already.
+	lock := ""
+	if q.db.dialect == postgresDialect {
+		lock = " FOR UPDATE"
+	}
 	var id int64
-	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' LIMIT 1",
+	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1"+lock,
 		webhookID, subject).Scan(&id)
 	if err == carillon.ErrNotFound {
 		return false, nil
@@ -229,6 +239,64 @@ func (q *queries) UpdateWebhookEvent(ctx context.Context, e *carillon.WebhookEve
 		last_attempt_at = ?, success = ?, response_code = ?, response_body = ?, response_headers = ? WHERE id = ?`,
 		string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success),
 		e.Response.Code, e.Response.Body, headers, e.ID))
+}
+
+// updateChunk bounds the rows of one batched statement, and so the number of
+// distinct statements prepared for batches of every size.
+const updateChunk = 64
+
+func (q *queries) UpdateWebhookEvents(ctx context.Context, events []carillon.WebhookEvent) error {
+	for len(events) > 0 {
+		n := min(len(events), updateChunk)
+		if err := q.updateWebhookEvents(ctx, events[:n]); err != nil {
+			return err
+		}
+		events = events[n:]
+	}
+	return nil
+}
+
+// updateWebhookEvents updates the events with one UPDATE … FROM (VALUES …),
+// a form both SQLite and PostgreSQL take; SQLite names the columns of a
+// VALUES list column1, column2…, and PostgreSQL is given those names.
+func (q *queries) updateWebhookEvents(ctx context.Context, events []carillon.WebhookEvent) error {
+	const row = "(CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)"
+	args := make([]any, 0, 10*len(events))
+	for _, e := range events {
+		headers, err := responseHeaders(e.Response.Headers)
+		if err != nil {
+			return err
+		}
+		args = append(args, e.ID, string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt),
+			boolInt(e.Success), e.Response.Code, e.Response.Body, headers)
+	}
+	names := ""
+	if q.db.dialect == postgresDialect {
+		names = "(column1, column2, column3, column4, column5, column6, column7, column8, column9, column10)"
+	}
+	_, err := q.exec(ctx, `UPDATE webhook_events SET state = v.column2, attempts = v.column3, next_attempt_at = v.column4,
+		first_attempt_at = v.column5, last_attempt_at = v.column6, success = v.column7, response_code = v.column8,
+		response_body = v.column9, response_headers = v.column10
+		FROM (VALUES `+row+strings.Repeat(", "+row, len(events)-1)+`) AS v`+names+` WHERE webhook_events.id = v.column1
+		AND (webhook_events.state <> 'delivered' OR v.column2 = 'delivered')`, args...)
+	return err
+}
+
+func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, subjects []string, t time.Time) error {
+	for len(subjects) > 0 {
+		n := min(len(subjects), updateChunk)
+		args := []any{ms(t), webhookID}
+		for _, s := range subjects[:n] {
+			args = append(args, s)
+		}
+		if _, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
+			SELECT MIN(id) FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND subject IN (?`+strings.Repeat(", ?", n-1)+`)
+			GROUP BY subject) AND next_attempt_at = 0`, args...); err != nil {
+			return err
+		}
+		subjects = subjects[n:]
+	}
+	return nil
 }
 
 func (q *queries) WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (carillon.WebhookEvent, error) {

@@ -266,8 +266,6 @@ func (w *worker) run(ctx context.Context) {
 	// A claimed event is leased for longer than an attempt can last, so
 	// that it is never attempted twice at once.
 	lease := 2*d.o.Timeout + 10*time.Second
-	results := make(chan service.WebhookAttempt, limit)
-	inFlight := 0
 	poll := time.NewTimer(0)
 	defer poll.Stop()
 	sweep := time.NewTicker(30 * time.Second)
@@ -278,38 +276,78 @@ func (w *worker) run(ctx context.Context) {
 	// when ctx ends: an event is never left half delivered.
 	attemptCtx := context.WithoutCancel(ctx)
 	done := ctx.Done()
+
+	// Attempts run in goroutines of their own and report to results. A
+	// recorder writes finished attempts to the store while the loop goes
+	// on claiming and delivering: the store's commits and the receiver's
+	// answers overlap instead of taking turns.
+	results := make(chan service.WebhookAttempt, limit)
+	toRecord := make(chan []service.WebhookAttempt)
+	recorded := make(chan int)
+	go func() {
+		for batch := range toRecord {
+			w.record(attemptCtx, batch)
+			recorded <- len(batch)
+		}
+		close(recorded)
+	}()
+	inFlight := 0                        // attempts whose answer has not come
+	var pending []service.WebhookAttempt // answered, not handed to the recorder yet
+	recording := 0                       // handed to the recorder, not written yet
+	// dry is set when a claim found less than it asked for: the loop then
+	// waits to be woken (new events, a recorded batch releasing the next
+	// events of their subjects, the poll) before it asks again.
+	dry := false
 	for {
-		if ctx.Err() == nil && inFlight < limit {
+		// Unrecorded attempts count towards a second limit, so that a slow
+		// store holds deliveries back instead of piling up answers whose
+		// leases could run out.
+		if ctx.Err() == nil && !dry && inFlight < limit && inFlight+len(pending)+recording < 2*limit {
 			hook := w.get()
-			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, limit-inFlight, lease)
+			want := limit - inFlight
+			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, want, lease)
 			if err != nil && ctx.Err() == nil {
 				d.o.Logger.ErrorContext(ctx, "claim webhook events", "error", err)
 			}
+			dry = len(events) < want
 			for _, e := range events {
 				inFlight++
 				go func() { results <- d.attempt(attemptCtx, hook, e) }()
 			}
 		}
-		if ctx.Err() != nil && inFlight == 0 {
+		if ctx.Err() != nil && inFlight == 0 && len(pending) == 0 && recording == 0 {
+			close(toRecord)
+			for range recorded {
+			}
 			return
+		}
+		var handOff chan []service.WebhookAttempt
+		if len(pending) > 0 && recording == 0 {
+			handOff = toRecord
 		}
 		select {
 		case a := <-results:
-			batch := []service.WebhookAttempt{a}
+			inFlight--
+			pending = append(pending, a)
 		drain:
-			for len(batch) < maxRecordBatch {
+			for len(pending) < maxRecordBatch {
 				select {
 				case a := <-results:
-					batch = append(batch, a)
+					inFlight--
+					pending = append(pending, a)
 				default:
 					break drain
 				}
 			}
-			inFlight -= len(batch)
-			w.record(attemptCtx, batch)
+		case handOff <- pending:
+			recording, pending = len(pending), nil
+		case <-recorded:
+			recording, dry = 0, false
 		case <-w.wake:
+			dry = false
 		case <-poll.C:
 			poll.Reset(d.o.Poll)
+			dry = false
 		case <-sweep.C:
 			if n, err := d.o.Service.ReleaseOrphanWebhookEvents(ctx, w.get()); err == nil && n > 0 {
 				d.o.Logger.InfoContext(ctx, "released webhook events left waiting", "count", n)

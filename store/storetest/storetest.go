@@ -87,6 +87,7 @@ func Run(t *testing.T, open Opener) {
 		{"Webhooks", testWebhooks},
 		{"WebhookEvents", testWebhookEvents},
 		{"WebhookEventLog", testWebhookEventLog},
+		{"WebhookEventBatches", testWebhookEventBatches},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"InTxCommit", testInTxCommit},

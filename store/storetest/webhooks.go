@@ -179,6 +179,49 @@ func testWebhookEvents(t *testing.T, e *env) {
 	check(t, "pending", count, int64(3))
 }
 
+func testWebhookEventBatches(t *testing.T, e *env) {
+	a := e.account("a")
+	w := e.webhook(a.ID)
+	// 70 subjects (more than one chunk), each with a first event due and a
+	// second one waiting.
+	var firsts []carillon.WebhookEvent
+	var subjects []string
+	for i := range 70 {
+		subject := fmt.Sprintf("s%02d", i)
+		firsts = append(firsts, e.webhookEvent(w, subject, at(0)))
+		e.webhookEvent(w, subject, time.Time{})
+		subjects = append(subjects, subject)
+	}
+	for i := range firsts {
+		f := &firsts[i]
+		f.Attempts, f.FirstAttemptAt, f.LastAttemptAt = 1, at(time.Second), at(time.Second)
+		if i%2 == 0 {
+			f.State, f.Success, f.NextAttemptAt = carillon.EventDelivered, true, time.Time{}
+			f.Response = carillon.WebhookResponse{Code: 204, Body: "", Headers: map[string]string{"X-I": fmt.Sprint(i)}}
+		} else {
+			f.State, f.NextAttemptAt = carillon.EventPending, at(time.Minute)
+			f.Response = carillon.WebhookResponse{Code: 503, Body: "down it's 'quoted'"}
+		}
+	}
+	e.must(e.s.UpdateWebhookEvents(e.ctx, firsts), "UpdateWebhookEvents")
+	for i, f := range firsts {
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, f.UUID)
+		e.must(err, "WebhookEventByUUID")
+		check(t, fmt.Sprintf("event %d after the batch", i), got, f)
+	}
+	// Releasing every subject makes due the waiting second events of the
+	// subjects whose first event ended, and only those.
+	e.must(e.s.ReleaseWebhookEvents(e.ctx, w.ID, subjects, at(2*time.Second)), "ReleaseWebhookEvents")
+	due, err := e.s.ClaimWebhookEvents(e.ctx, w.ID, at(3*time.Second), at(time.Hour), 1000)
+	e.must(err, "ClaimWebhookEvents")
+	check(t, "released", len(due), 35)
+	for _, d := range due {
+		if d.Attempts != 0 {
+			t.Errorf("claimed %s, attempted already", d.UUID)
+		}
+	}
+}
+
 func testWebhookEventLog(t *testing.T, e *env) {
 	a := e.account("a")
 	w := e.webhook(a.ID)
