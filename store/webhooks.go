@@ -104,8 +104,13 @@ func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
 }
 
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
-	if _, err := q.exec(ctx, "DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)", accountID); err != nil {
-		return err
+	for _, stmt := range []string{
+		"DELETE FROM webhook_event_bodies WHERE event_id IN (SELECT e.id FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id WHERE w.account_id = ?)",
+		"DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)",
+	} {
+		if _, err := q.exec(ctx, stmt, accountID); err != nil {
+			return err
+		}
 	}
 	return affected(q.exec(ctx, "DELETE FROM webhooks WHERE account_id = ?", accountID))
 }
@@ -135,8 +140,12 @@ func changedRow(res sql.Result, err error) (bool, error) {
 
 // Webhook events
 
-const webhookEventCols = `id, uuid, account_id, webhook_id, event, subject, body, state, attempts, next_attempt_at,
-	first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at`
+// webhookEventCols are the columns scanWebhookEvent reads, the body taken
+// from webhook_event_bodies b, joined on e.
+const webhookEventCols = `e.id, e.uuid, e.account_id, e.webhook_id, e.event, e.subject, b.body, e.state, e.attempts, e.next_attempt_at,
+	e.first_attempt_at, e.last_attempt_at, e.success, e.response_code, e.response_body, e.response_headers, e.created_at`
+
+const webhookEventsWithBodies = "webhook_events e JOIN webhook_event_bodies b ON b.event_id = e.id"
 
 func scanWebhookEvent(r interface{ Scan(...any) error }) (carillon.WebhookEvent, error) {
 	var e carillon.WebhookEvent
@@ -170,12 +179,16 @@ func (q *queries) AddWebhookEvent(ctx context.Context, e *carillon.WebhookEvent)
 	if err != nil {
 		return err
 	}
-	return q.insertRow(ctx, `INSERT INTO webhook_events (uuid, account_id, webhook_id, event, subject, body, state, attempts,
+	if err := q.insertRow(ctx, `INSERT INTO webhook_events (uuid, account_id, webhook_id, event, subject, state, attempts,
 		next_attempt_at, first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.UUID, e.AccountID, e.WebhookID, e.Event, e.Subject, string(e.Body), string(e.State), e.Attempts,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.UUID, e.AccountID, e.WebhookID, e.Event, e.Subject, string(e.State), e.Attempts,
 		ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success), e.Response.Code, e.Response.Body,
-		headers, ms(e.CreatedAt)).Scan(&e.ID)
+		headers, ms(e.CreatedAt)).Scan(&e.ID); err != nil {
+		return err
+	}
+	_, err = q.exec(ctx, "INSERT INTO webhook_event_bodies (event_id, body) VALUES (?, ?)", e.ID, string(e.Body))
+	return err
 }
 
 func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error) {
@@ -222,12 +235,37 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	if q.db.dialect == postgresDialect {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	// SQLite's RETURNING names the updated table only: the bodies are read
+	// next, in one query.
+	returned := strings.NewReplacer("e.", "", "b.body", "''").Replace(webhookEventCols)
 	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
 		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`+lock+`) RETURNING `+webhookEventCols,
+		ORDER BY next_attempt_at, id LIMIT ?`+lock+`) RETURNING `+returned,
 		ms(leaseUntil), webhookID, ms(now), limit)
+	if err != nil || len(events) == 0 {
+		return events, err
+	}
 	slices.SortFunc(events, func(a, b carillon.WebhookEvent) int { return cmp.Compare(a.ID, b.ID) })
-	return events, err
+	args := make([]any, len(events))
+	at := make(map[int64]int, len(events))
+	for i, e := range events {
+		args[i], at[e.ID] = e.ID, i
+	}
+	rows, err := q.queryOn(ctx, q.db.writer, "SELECT event_id, body FROM webhook_event_bodies WHERE event_id IN (?"+
+		strings.Repeat(", ?", len(events)-1)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, err
+		}
+		events[at[id]].Body = json.RawMessage(body)
+	}
+	return events, rows.Err()
 }
 
 func (q *queries) UpdateWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
@@ -289,9 +327,17 @@ func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, sub
 		for _, s := range subjects[:n] {
 			args = append(args, s)
 		}
+		names := ""
+		if q.db.dialect == postgresDialect {
+			names = "(column1)"
+		}
+		// One index seek per subject for its oldest pending event: a
+		// GROUP BY would read every pending event of the subjects.
 		if _, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
-			SELECT MIN(id) FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND subject IN (?`+strings.Repeat(", ?", n-1)+`)
-			GROUP BY subject) AND next_attempt_at = 0`, args...); err != nil {
+			SELECT (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
+				ORDER BY p.id LIMIT 1)
+			FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", n-1)+`) AS s`+names+`)
+			AND next_attempt_at = 0`, args...); err != nil {
 			return err
 		}
 		subjects = subjects[n:]
@@ -300,29 +346,29 @@ func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, sub
 }
 
 func (q *queries) WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (carillon.WebhookEvent, error) {
-	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM webhook_events WHERE account_id = ? AND uuid = ?", accountID, uuid))
+	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE e.account_id = ? AND e.uuid = ?", accountID, uuid))
 }
 
 func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f carillon.WebhookEventFilter, offset, limit int) ([]carillon.WebhookEvent, int, error) {
-	where := []string{"webhook_id = ?", "attempts > 0"}
+	where := []string{"e.webhook_id = ?", "e.attempts > 0"}
 	args := []any{webhookID}
 	if f.Success != nil {
-		where = append(where, "success = ?")
+		where = append(where, "e.success = ?")
 		args = append(args, boolInt(*f.Success))
 	}
 	if len(f.Events) > 0 {
-		where = append(where, "event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		where = append(where, "e.event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
 		for _, e := range f.Events {
 			args = append(args, e)
 		}
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events WHERE "+cond, args...).Scan(&total); err != nil {
+	if err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events e WHERE "+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	events, err := list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM webhook_events WHERE "+cond+
-		" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	events, err := list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+cond+
+		" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	return events, total, err
 }
 

@@ -302,9 +302,12 @@ func (w *worker) run(ctx context.Context) {
 		// Unrecorded attempts count towards a second limit, so that a slow
 		// store holds deliveries back instead of piling up answers whose
 		// leases could run out.
-		if ctx.Err() == nil && !dry && inFlight < limit && inFlight+len(pending)+recording < 2*limit {
+		// A claim is a write: under load, wait until a quarter of the
+		// slots are free rather than claim for each answer.
+		free := limit - inFlight
+		if ctx.Err() == nil && !dry && (free >= max(1, limit/4) || inFlight == 0) && inFlight+len(pending)+recording < 2*limit {
 			hook := w.get()
-			want := limit - inFlight
+			want := free
 			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, want, lease)
 			if err != nil && ctx.Err() == nil {
 				d.o.Logger.ErrorContext(ctx, "claim webhook events", "error", err)

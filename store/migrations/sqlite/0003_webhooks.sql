@@ -26,7 +26,6 @@ CREATE TABLE webhook_events (
     webhook_id       INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     event            TEXT    NOT NULL,
     subject          TEXT    NOT NULL,
-    body             TEXT    NOT NULL,
     state            TEXT    NOT NULL,
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt_at  INTEGER NOT NULL DEFAULT 0,
@@ -38,6 +37,13 @@ CREATE TABLE webhook_events (
     response_headers TEXT    NOT NULL DEFAULT '',
     created_at       INTEGER NOT NULL
 );
+-- A body is written once and read at each attempt; kept apart, it is not
+-- rewritten by the many small updates of its event's delivery state.
+CREATE TABLE webhook_event_bodies (
+    event_id INTEGER PRIMARY KEY REFERENCES webhook_events (id) ON DELETE CASCADE,
+    body     TEXT    NOT NULL
+);
+
 CREATE INDEX webhook_events_due ON webhook_events (webhook_id, next_attempt_at, id) WHERE state = 'pending' AND next_attempt_at > 0;
 CREATE INDEX webhook_events_subject ON webhook_events (webhook_id, subject, id) WHERE state = 'pending';
 CREATE INDEX webhook_events_log ON webhook_events (webhook_id, id) WHERE attempts > 0;

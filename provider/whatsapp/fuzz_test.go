@@ -1,0 +1,61 @@
+package whatsapp_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/whatsapp"
+)
+
+// FuzzParseCallback feeds signed bodies of every shape to the callback
+// parser: it must never panic, and must answer either what it read or a
+// CallbackError that the HTTP adapter turns into a 4xx.
+func FuzzParseCallback(f *testing.F) {
+	files, _ := filepath.Glob("testdata/inbound/*.json")
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var c struct {
+			Request struct {
+				Body json.RawMessage `json:"body"`
+			} `json:"request"`
+		}
+		if json.Unmarshal(raw, &c) == nil && len(c.Request.Body) > 0 {
+			f.Add([]byte(c.Request.Body))
+		}
+	}
+	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{}],"statuses":[{}]}}]}]}`))
+	const secret = "fuzz-app-secret"
+	ch := carillon.Channel{ID: 7, Provider: carillon.ProviderWhatsApp, Type: carillon.WhatsApp, Settings: map[string]string{
+		"phone_number_id": "1", "access_token": "t", "app_secret": secret, "verify_token": "v"}}
+	p := whatsapp.New(whatsapp.Options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := http.Header{}
+		h.Set(whatsapp.SignatureHeader, whatsapp.Sign(secret, body))
+		res, err := p.ParseCallback(ch, carillon.Callback{Method: http.MethodPost, Header: h, Body: body})
+		if err != nil {
+			var ce *carillon.CallbackError
+			if !errors.As(err, &ce) || ce.Status < 400 || ce.Status > 499 {
+				t.Fatalf("ParseCallback error %v is not a 4xx CallbackError", err)
+			}
+			return
+		}
+		for _, m := range res.Messages {
+			if m.ExternalID == "" || (m.From == "" && m.BSUID == "") {
+				t.Fatalf("a message without an id or a sender: %+v", m)
+			}
+		}
+		for _, r := range res.Receipts {
+			if r.ExternalID == "" {
+				t.Fatalf("a receipt without an id: %+v", r)
+			}
+		}
+	})
+}
