@@ -29,6 +29,11 @@ const (
 	CodeInternal             ErrorCode = "internal"
 )
 
+// ErrNotConfigured is returned (wrapped) by a provider asked for something
+// its channel's settings do not allow, such as template sync without a
+// WhatsApp Business account id.
+var ErrNotConfigured = errors.New("not configured")
+
 // Error is an error that is safe to show to an API user: its Message never
 // holds internals, secrets or another tenant's data. Field names the request
 // parameter at fault, when there is one.

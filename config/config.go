@@ -27,8 +27,9 @@ type Scope int
 const (
 	// ServeScope takes every server setting: all but url and api-key.
 	ServeScope Scope = iota
-	// StoreScope takes data, database-url, secret-key, log-level and
-	// log-format: what an admin command needs to open the store itself.
+	// StoreScope takes data, database-url, secret-key, public-url,
+	// log-level and log-format: what an admin command needs to open the
+	// store itself, and to name and register channels' callback URLs.
 	StoreScope
 	// ClientScope takes url, api-key, log-level and log-format: what a
 	// client command needs to talk to a running server.

@@ -677,7 +677,7 @@ func TestScopes(t *testing.T) {
 		{
 			name:  "store",
 			scope: StoreScope,
-			flags: []string{"config", "data", "database-url", "log-format", "log-level", "secret-key"},
+			flags: []string{"config", "data", "database-url", "log-format", "log-level", "public-url", "secret-key"},
 		},
 		{
 			name:  "client",

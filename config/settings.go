@@ -82,7 +82,7 @@ var settings = []setting{
 		set:   textSetting(func(c *Config) *string { return &c.DatabaseURL }, optional(checkDatabaseURL)),
 	},
 	{
-		name: "public-url", env: "CARILLON_PUBLIC_URL", scopes: inServe,
+		name: "public-url", env: "CARILLON_PUBLIC_URL", scopes: inServe | inStore,
 		usage:   "`URL` where providers and people reach carillon: callback URLs, links",
 		defNote: "http:// + addr",
 		set:     textSetting(func(c *Config) *string { return &c.PublicURL }, optional(checkHTTPURL)),

@@ -28,8 +28,11 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		s.log.InfoContext(r.Context(), "callback refused", "provider", r.PathValue("provider"), "channel", r.PathValue("channel"),
 			"status", refused.Status, "reason", refused.Reason)
 		code := carillon.CodeUnauthorized
-		if refused.Status == http.StatusBadRequest {
+		switch refused.Status {
+		case http.StatusBadRequest:
 			code = carillon.CodeMalformedJSON
+		case http.StatusMethodNotAllowed:
+			code = "method_not_allowed"
 		}
 		writeJSON(w, refused.Status, errorBody{Error: errorDetail{Code: code, Message: refused.Reason}})
 		return

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
@@ -93,6 +94,27 @@ func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service
 
 func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	if err := s.svc.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteMessageByBody serves DELETE /v1/messages with {"uuid": "…"}, the
+// form of Callbell's documentation example.
+func (s *Server) deleteMessageByBody(w http.ResponseWriter, r *http.Request, p service.Principal) {
+	var in struct {
+		UUID string `json:"uuid"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(in.UUID) == "" {
+		writeError(w, r, carillon.Invalid("uuid", "uuid is required: the message's uuid (or its provider id)"))
+		return
+	}
+	if err := s.svc.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/messages/send", s.auth(s.sendMessage))
 	s.handle("GET /v1/messages/status/{uuid}", s.auth(s.messageStatus))
 	s.handle("DELETE /v1/messages/{uuid}", s.auth(s.deleteMessage))
+	s.handle("DELETE /v1/messages", s.auth(s.deleteMessageByBody))
 	s.handle("POST /v1/sandbox/inbound", s.auth(s.sandboxInbound))
 
 	s.handle("GET /v1/channels", s.auth(s.listChannels))

@@ -127,6 +127,7 @@ func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUI
 		return nil, err
 	}
 	var changes []string
+	var failures []error
 	found := channelUUID == ""
 	for _, ch := range channels {
 		if channelUUID != "" && ch.UUID != channelUUID {
@@ -138,8 +139,13 @@ func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUI
 			continue
 		}
 		list, err := src.FetchTemplates(ctx, ch)
+		if errors.Is(err, carillon.ErrNotConfigured) && channelUUID == "" {
+			continue // a channel not set up for it is skipped unless named
+		}
 		if err != nil {
-			return changes, fmt.Errorf("channel %s: %w", ch.Title, err)
+			// One channel's failure leaves the others to sync.
+			failures = append(failures, fmt.Errorf("channel %s: %w", ch.Title, err))
+			continue
 		}
 		err = s.store.InTx(ctx, func(q carillon.Queries) error {
 			for _, t := range list {
@@ -160,7 +166,7 @@ func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUI
 	if !found {
 		return nil, carillon.NotFound("channel")
 	}
-	return changes, nil
+	return changes, errors.Join(failures...)
 }
 
 func (s *Service) upsertTemplate(ctx context.Context, q carillon.Queries, ch carillon.Channel, t carillon.Template) (string, error) {

@@ -234,7 +234,7 @@ func (s *Service) view(ctx context.Context, p Principal, c carillon.Contact) (Co
 // account's main channel of type typ.
 func (s *Service) lookupChannel(ctx context.Context, p Principal, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
 	if channelUUID != "" {
-		ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, channelUUID)
+		ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, undashed(channelUUID))
 		if errors.Is(err, carillon.ErrNotFound) {
 			return ch, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
 		}

@@ -210,7 +210,39 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 		}
 		return nil
 	})
+	if err == nil && o.Err == nil && o.Result.Address != "" {
+		s.adoptAddress(ctx, out, o.Result.Address)
+	}
 	return out, s.internal(ctx, "record send outcome", err)
+}
+
+// adoptAddress makes addr, the address the provider reports for the
+// recipient of message m (WhatsApp's wa_id), the contact's address: the
+// network's canonical form of the number it was given. When another contact
+// of the channel has that address already, both are left as they are.
+func (s *Service) adoptAddress(ctx context.Context, m carillon.Message, addr string) {
+	c, err := s.store.ContactByID(ctx, m.AccountID, m.ContactID)
+	if err != nil || c.Address == addr {
+		return
+	}
+	err = s.commit.do(ctx, contactKey(c.ChannelID, c.Address+"|"+c.BSUID), func(ctx context.Context, q carillon.Queries) error {
+		cur, err := q.ContactByID(ctx, m.AccountID, m.ContactID)
+		if err != nil || cur.Address == addr {
+			return err
+		}
+		if _, err := q.ContactByAddress(ctx, cur.ChannelID, addr); !errors.Is(err, carillon.ErrNotFound) {
+			return err
+		}
+		prev := cur
+		cur.Address, cur.UpdatedAt = addr, s.clock.Now()
+		if err := q.UpdateContact(ctx, &cur); err != nil {
+			return err
+		}
+		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, cur, false)
+	})
+	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		s.log.WarnContext(ctx, "the provider's address for a contact was not kept", "contact", c.UUID, "error", err)
+	}
 }
 
 // failurePayload is the messageStatusPayload of a failed message: the

@@ -186,7 +186,7 @@ func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon
 		}
 		return ch, err
 	}
-	ch, err := s.store.ChannelByUUID(ctx, accountID, channelUUID)
+	ch, err := s.store.ChannelByUUID(ctx, accountID, undashed(channelUUID))
 	if errors.Is(err, carillon.ErrNotFound) {
 		return ch, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
 	}
@@ -467,6 +467,15 @@ func findContact(ctx context.Context, q carillon.Queries, channelID int64, addre
 		return c, false, nil
 	}
 	return c, err == nil, err
+}
+
+// undashed reads a uuid written with dashes (8-4-4-4-12), as Callbell's
+// examples write channel uuids, as the 32 hex digits carillon's are.
+func undashed(uuid string) string {
+	if len(uuid) == 36 && uuid[8] == '-' && uuid[13] == '-' && uuid[18] == '-' && uuid[23] == '-' {
+		return strings.ReplaceAll(uuid, "-", "")
+	}
+	return uuid
 }
 
 func newContact(accountID int64, ch carillon.Channel, address, bsuid string, now time.Time) carillon.Contact {

@@ -491,3 +491,43 @@ func TestIdempotencyKeyOfADeletedContact(t *testing.T) {
 	_, err = f.svc.Send(ctx, f.p, r)
 	wantCode(t, err, carillon.CodeConflict, "Idempotency-Key")
 }
+
+// The address the provider reports for a recipient (WhatsApp's wa_id)
+// becomes the contact's, unless another contact of the channel has it.
+func TestProviderAddressBecomesTheContacts(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	send := func(to string) carillon.Message {
+		t.Helper()
+		res, err := f.svc.Send(ctx, f.p, text(to, "hi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Message
+	}
+	address := func(m carillon.Message) string {
+		t.Helper()
+		c, err := f.db.ContactByID(ctx, f.p.Account.ID, m.ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Address
+	}
+	m := send("+5511912345678")
+	if _, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.a", Address: "551112345678"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := address(m); got != "551112345678" {
+		t.Errorf("contact address = %s, want the provider's 551112345678", got)
+	}
+	// Another contact has the reported address already: nothing moves.
+	other := send("+5511987654321")
+	taken := send("+551132654321")
+	if _, err := f.svc.RecordOutcome(ctx, other, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.b", Address: address(taken)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := address(other); got != "5511987654321" {
+		t.Errorf("contact address = %s, want it unchanged", got)
+	}
+}

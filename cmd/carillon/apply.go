@@ -3,45 +3,18 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/config"
 	"github.com/carillon/carillon/service"
 )
 
-// defaultPublicURL is the public URL of a server on the default address.
-const defaultPublicURL = "http://127.0.0.1:8080"
-
-// publicURLFlag adds --public-url to an admin command that shows callback
-// URLs: the flag, else CARILLON_PUBLIC_URL, else the default address.
-func publicURLFlag(e env, fs *flag.FlagSet) func() (string, error) {
-	v := fs.String("public-url", "", "`URL` where providers reach carillon, for the callback URLs shown (env CARILLON_PUBLIC_URL) (default "+defaultPublicURL+")")
-	return func() (string, error) {
-		text := *v
-		if text == "" {
-			text = e.getenv("CARILLON_PUBLIC_URL")
-		}
-		if text == "" {
-			return defaultPublicURL, nil
-		}
-		u, err := url.Parse(text)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return "", usageError{fmt.Sprintf("public-url: invalid URL %q (want http://host[:port][/path] or https://…)", text)}
-		}
-		return strings.TrimRight(text, "/"), nil
-	}
-}
-
 // applyCmd declares the account's resources from a YAML file.
 func applyCmd(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, "apply")
 	accountName := fs.String("account", carillon.DefaultAccountName, "the `account` to work on")
-	publicURL := publicURLFlag(e, fs)
 	cfg, rest, err := parseConfig(e, fs, args, config.StoreScope)
 	if err != nil {
 		return err
@@ -49,10 +22,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	if len(rest) != 1 {
 		return usageError{"apply takes one argument: the YAML file (flags come before it)"}
 	}
-	base, err := publicURL()
-	if err != nil {
-		return err
-	}
+	base := cfg.PublicBaseURL()
 	file := rest[0]
 	data, err := os.ReadFile(file)
 	if err != nil {

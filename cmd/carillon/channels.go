@@ -37,7 +37,6 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 	}
 	fs := newFlags(e, "channels "+verb)
 	accountName := fs.String("account", carillon.DefaultAccountName, "the `account` to work on")
-	publicURL := publicURLFlag(e, fs)
 	var spec service.ChannelSpec
 	settings := settingFlags{}
 	if verb == "add" {
@@ -64,10 +63,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 			return usageError{"--provider is required"}
 		}
 	}
-	base, err := publicURL()
-	if err != nil {
-		return err
-	}
+	base := cfg.PublicBaseURL()
 	a, acct, err := openAdminAccount(ctx, e, cfg, *accountName)
 	if err != nil {
 		return err

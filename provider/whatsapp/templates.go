@@ -3,7 +3,6 @@ package whatsapp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +14,7 @@ import (
 // ErrNoBusinessAccount is returned by FetchTemplates for a channel whose
 // business_account_id setting is unset: templates belong to the WhatsApp
 // Business Account, not to the number.
-var ErrNoBusinessAccount = errors.New("whatsapp: the channel has no business_account_id setting, which template sync needs (WhatsApp → API Setup in Meta's console)")
+var ErrNoBusinessAccount = fmt.Errorf("whatsapp: the channel has no business_account_id setting, which template sync needs (WhatsApp → API Setup in Meta's console): %w", carillon.ErrNotConfigured)
 
 // templatePages bounds the pages followed: 100 templates a page, and a WABA
 // has at most a few thousand. It stops a server whose paging never ends.
