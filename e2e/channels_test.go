@@ -115,13 +115,18 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 		}
 		history := s.do(t, "GET", "/v1/messages/status/"+msg, s.Key, "").JSON(t)
 		wamid, _ = object(t, history, "message")["messageStatusPayload"].(map[string]any)["messages"].([]any)[0].(map[string]any)["id"].(string)
-		for _, st := range []string{"delivered", "read", "delivered"} {
+		for _, st := range []string{"sent", "delivered", "read", "delivered"} {
 			if code, body := answer(t)(whatsapptest.PostStatus(ctx, callback, appSecret, phoneID, wamid, "31612345678", st)); code != 200 {
 				t.Fatalf("status callback %s = %d %s", st, code, body)
 			}
 		}
 		s.waitStatus(t, msg, "read", 20*time.Second, nil)
 
+		// A body over 1 MiB is refused before anything is read of it.
+		big := []byte(`{"object":"whatsapp_business_account","pad":"` + strings.Repeat("x", 1<<20) + `"}`)
+		if code, _ := answer(t)(whatsapptest.Post(ctx, callback, appSecret, big)); code != 413 {
+			t.Errorf("oversized callback = %d, want 413", code)
+		}
 		// A callback signed with another secret is refused, and changes nothing.
 		if code, _ := answer(t)(whatsapptest.PostStatus(ctx, callback, "not-the-secret", phoneID, wamid, "31612345678", "failed")); code != 403 {
 			t.Errorf("badly signed callback = %d, want 403", code)
