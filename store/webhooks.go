@@ -218,9 +218,16 @@ func (q *queries) ReleaseWebhookEvent(ctx context.Context, webhookID int64, subj
 }
 
 func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int64, t time.Time) (int64, error) {
-	res, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE webhook_id = ? AND state = 'pending'
-		AND next_attempt_at = 0 AND NOT EXISTS (SELECT 1 FROM webhook_events p WHERE p.webhook_id = webhook_events.webhook_id
-		AND p.subject = webhook_events.subject AND p.state = 'pending' AND p.id < webhook_events.id)`, ms(t), webhookID)
+	// The oldest pending event of each subject, found in one pass over the
+	// subject index, is released when it waits: a correlated "nothing
+	// earlier" test per waiting event would cost a probe for each of them.
+	return rowsChanged(q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
+		SELECT MIN(id) FROM webhook_events WHERE webhook_id = ? AND state = 'pending' GROUP BY subject)
+		AND next_attempt_at = 0`, ms(t), webhookID))
+}
+
+// rowsChanged returns how many rows a statement changed.
+func rowsChanged(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -294,6 +295,7 @@ func (w *worker) run(ctx context.Context) {
 	inFlight := 0                        // attempts whose answer has not come
 	var pending []service.WebhookAttempt // answered, not handed to the recorder yet
 	recording := 0                       // handed to the recorder, not written yet
+	var sweeping, checking atomic.Bool
 	// dry is set when a claim found less than it asked for: the loop then
 	// waits to be woken (new events, a recorded batch releasing the next
 	// events of their subjects, the poll) before it asks again.
@@ -352,11 +354,26 @@ func (w *worker) run(ctx context.Context) {
 			poll.Reset(d.o.Poll)
 			dry = false
 		case <-sweep.C:
-			if n, err := d.o.Service.ReleaseOrphanWebhookEvents(ctx, w.get()); err == nil && n > 0 {
-				d.o.Logger.InfoContext(ctx, "released webhook events left waiting", "count", n)
+			// Beside the loop: with a large backlog the sweep reads every
+			// pending event, and deliveries must not wait for it.
+			if sweeping.CompareAndSwap(false, true) {
+				go func() {
+					defer sweeping.Store(false)
+					if n, err := d.o.Service.ReleaseOrphanWebhookEvents(ctx, w.get()); err == nil && n > 0 {
+						d.o.Logger.InfoContext(ctx, "released webhook events left waiting", "count", n)
+						w.poke()
+					}
+				}()
 			}
 		case <-health.C:
-			w.checkHealth(ctx)
+			// A check may wait for the whole timeout on a receiver that
+			// does not answer: beside the loop too.
+			if checking.CompareAndSwap(false, true) {
+				go func() {
+					defer checking.Store(false)
+					w.checkHealth(ctx)
+				}()
+			}
 		case <-done:
 			done = nil // from now on, only the attempts in flight are waited for
 		}
