@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
 
 	"github.com/carillon/carillon"
 )
@@ -229,4 +232,30 @@ type ReceiptJSON struct {
 	Status      carillon.Status `json:"status,omitempty"`
 	Payload     json.RawMessage `json:"payload,omitempty"`
 	At          string          `json:"at,omitempty"`
+}
+
+// InboundBodies returns the request bodies of the inbound cases in dir, as
+// seeds for fuzzing a provider's callback parser.
+func InboundBodies(f *testing.F, dir string) [][]byte {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var out [][]byte
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var c struct {
+			Request struct {
+				Body json.RawMessage `json:"body"`
+			} `json:"request"`
+		}
+		if json.Unmarshal(raw, &c) == nil && len(c.Request.Body) > 0 {
+			out = append(out, []byte(c.Request.Body))
+		}
+	}
+	return out
 }

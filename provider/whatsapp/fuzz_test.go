@@ -1,14 +1,12 @@
 package whatsapp_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/providertest"
 	"github.com/carillon/carillon/provider/whatsapp"
 )
 
@@ -16,20 +14,8 @@ import (
 // parser: it must never panic, and must answer either what it read or a
 // CallbackError that the HTTP adapter turns into a 4xx.
 func FuzzParseCallback(f *testing.F) {
-	files, _ := filepath.Glob("testdata/inbound/*.json")
-	for _, name := range files {
-		raw, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		var c struct {
-			Request struct {
-				Body json.RawMessage `json:"body"`
-			} `json:"request"`
-		}
-		if json.Unmarshal(raw, &c) == nil && len(c.Request.Body) > 0 {
-			f.Add([]byte(c.Request.Body))
-		}
+	for _, body := range providertest.InboundBodies(f, "testdata/inbound") {
+		f.Add(body)
 	}
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{}],"statuses":[{}]}}]}]}`))
 	const secret = "fuzz-app-secret"
