@@ -499,6 +499,11 @@ func TestOpenAPIConformance(t *testing.T) {
 	fail := func(name, method, path, b string, status int, code, field string, docValid bool) call {
 		return call{name: name, method: method, path: path, header: auth, body: b, docValid: docValid, status: status, code: code, field: field}
 	}
+	c.do(call{name: "delete named in the body", method: "DELETE", path: "/v1/messages", header: auth, body: `{"uuid":"` + uuid + `"}`, docValid: true, status: 204})
+	c.do(fail("delete an unknown message named in the body", "DELETE", "/v1/messages", `{"uuid":"`+unknown+`"}`, 404, "not_found", "", true))
+	c.do(fail("delete without a uuid in the body", "DELETE", "/v1/messages", `{}`, 422, "invalid_parameter", "uuid", false))
+	c.do(fail("delete with broken JSON", "DELETE", "/v1/messages", `{"uuid":`, 400, "malformed_json", "", false))
+	c.do(fail("delete with a body over 1 MiB", "DELETE", "/v1/messages", `{"uuid":"`+strings.Repeat("u", 1<<20)+`"}`, 413, "payload_too_large", "", true))
 	if l := list(c.do(get("channels", "/v1/channels?type=whatsapp&active=true&page=1&items=10")), "channels"); len(l) != 2 {
 		t.Errorf("channels: %v", l)
 	}
@@ -881,6 +886,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "POST", path: "/v1/messages/send", body: textBody},
 		{method: "GET", path: "/v1/messages/status/" + uuid},
 		{method: "DELETE", path: "/v1/messages/" + uuid},
+		{method: "DELETE", path: "/v1/messages", body: `{"uuid":"` + uuid + `"}`},
 		{method: "POST", path: "/v1/sandbox/inbound", body: `{"from":"+31612345678","text":"hi"}`},
 		{method: "GET", path: "/v1/channels"},
 		{method: "GET", path: "/v1/channels/" + ch.UUID},
