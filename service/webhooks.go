@@ -313,6 +313,16 @@ type WebhookAttempt struct {
 // gives the event up when its retry period is over. Either way an event
 // that ends releases the next event of its subject.
 func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
+	out, _, err := s.RecordAndClaimWebhookEvents(ctx, w, attempts, 0, 0)
+	return out, err
+}
+
+// RecordAndClaimWebhookEvents records attempts as RecordWebhookAttempts
+// does and, in the same transaction, claims up to claim due events as
+// ClaimWebhookEvents does: one commit where there would be two, and the
+// events that the recorded ones released are taken at once.
+func (s *Service) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
+	var claimed []carillon.WebhookEvent
 	out := make([]carillon.WebhookEvent, len(attempts))
 	var lastSuccess time.Time
 	var ended []string
@@ -347,7 +357,15 @@ func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook,
 			return err
 		}
 		if !lastSuccess.IsZero() {
-			return q.MarkWebhookSuccess(ctx, w.ID, lastSuccess)
+			if err := q.MarkWebhookSuccess(ctx, w.ID, lastSuccess); err != nil {
+				return err
+			}
+		}
+		if claim > 0 {
+			now := s.clock.Now()
+			var err error
+			claimed, err = q.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), claim)
+			return err
 		}
 		return nil
 	}
@@ -362,14 +380,14 @@ func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook,
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if lastSuccess.IsZero() {
+	if lastSuccess.IsZero() && len(attempts) > 0 {
 		if _, err := s.disableIfQuiet(ctx, w); err != nil {
-			return out, err
+			return out, claimed, err
 		}
 	}
-	return out, nil
+	return out, claimed, nil
 }
 
 // disableIfQuiet disables the webhook when no 2xx came for DisableAfter.

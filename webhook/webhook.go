@@ -280,45 +280,62 @@ func (w *worker) run(ctx context.Context) {
 
 	// Attempts run in goroutines of their own and report to results. A
 	// recorder writes finished attempts to the store while the loop goes
-	// on claiming and delivering: the store's commits and the receiver's
-	// answers overlap instead of taking turns.
+	// on delivering: the store's commits and the receiver's answers
+	// overlap instead of taking turns. The recorder also claims the next
+	// due events in the same transaction, for the slots free when it was
+	// handed the batch: one commit per cycle, and the events that the
+	// batch released (the next of each contact) start at once.
+	type job struct {
+		batch []service.WebhookAttempt
+		claim int
+	}
+	type recordedJob struct {
+		claimed []carillon.WebhookEvent
+		asked   int
+	}
 	results := make(chan service.WebhookAttempt, limit)
-	toRecord := make(chan []service.WebhookAttempt)
-	recorded := make(chan int)
+	toRecord := make(chan job)
+	recorded := make(chan recordedJob)
 	go func() {
-		for batch := range toRecord {
-			w.record(attemptCtx, batch)
-			recorded <- len(batch)
+		for j := range toRecord {
+			claim := j.claim
+			if ctx.Err() != nil {
+				claim = 0
+			}
+			recorded <- recordedJob{claimed: w.record(attemptCtx, j.batch, claim, lease), asked: claim}
 		}
 		close(recorded)
 	}()
 	inFlight := 0                        // attempts whose answer has not come
 	var pending []service.WebhookAttempt // answered, not handed to the recorder yet
 	recording := 0                       // handed to the recorder, not written yet
+	start := func(hook carillon.Webhook, events []carillon.WebhookEvent) {
+		for _, e := range events {
+			inFlight++
+			go func() { results <- d.attempt(attemptCtx, hook, e) }()
+		}
+	}
 	var sweeping, checking atomic.Bool
 	// dry is set when a claim found less than it asked for: the loop then
 	// waits to be woken (new events, a recorded batch releasing the next
 	// events of their subjects, the poll) before it asks again.
 	dry := false
 	for {
-		// Unrecorded attempts count towards a second limit, so that a slow
-		// store holds deliveries back instead of piling up answers whose
-		// leases could run out.
-		// A claim is a write: under load, wait until a quarter of the
-		// slots are free rather than claim for each answer.
+		// The loop claims only while the recorder is idle (otherwise the
+		// recorder claims for it), and, a claim being a write, under load
+		// only once a quarter of the slots are free. Unrecorded attempts
+		// count towards a second limit, so that a slow store holds
+		// deliveries back instead of piling up answers whose leases could
+		// run out.
 		free := limit - inFlight
-		if ctx.Err() == nil && !dry && (free >= max(1, limit/4) || inFlight == 0) && inFlight+len(pending)+recording < 2*limit {
+		if ctx.Err() == nil && !dry && recording == 0 && (free >= max(1, limit/4) || inFlight == 0) && inFlight+len(pending) < 2*limit {
 			hook := w.get()
-			want := free
-			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, want, lease)
+			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, free, lease)
 			if err != nil && ctx.Err() == nil {
 				d.o.Logger.ErrorContext(ctx, "claim webhook events", "error", err)
 			}
-			dry = len(events) < want
-			for _, e := range events {
-				inFlight++
-				go func() { results <- d.attempt(attemptCtx, hook, e) }()
-			}
+			dry = len(events) < free
+			start(hook, events)
 		}
 		if ctx.Err() != nil && inFlight == 0 && len(pending) == 0 && recording == 0 {
 			close(toRecord)
@@ -326,9 +343,13 @@ func (w *worker) run(ctx context.Context) {
 			}
 			return
 		}
-		var handOff chan []service.WebhookAttempt
+		var handOff chan job
+		next := job{batch: pending}
 		if len(pending) > 0 && recording == 0 {
 			handOff = toRecord
+			if !dry && inFlight+len(pending) < 2*limit {
+				next.claim = limit - inFlight
+			}
 		}
 		select {
 		case a := <-results:
@@ -344,10 +365,14 @@ func (w *worker) run(ctx context.Context) {
 					break drain
 				}
 			}
-		case handOff <- pending:
+		case handOff <- next:
 			recording, pending = len(pending), nil
-		case <-recorded:
-			recording, dry = 0, false
+		case r := <-recorded:
+			recording = 0
+			start(w.get(), r.claimed)
+			// A claim that found less than it asked for leaves nothing due;
+			// the batch's releases were seen by it.
+			dry = r.asked > 0 && len(r.claimed) < r.asked
 		case <-w.wake:
 			dry = false
 		case <-poll.C:
@@ -380,18 +405,20 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// record records a batch of attempts.
-func (w *worker) record(ctx context.Context, batch []service.WebhookAttempt) {
+// record records a batch of attempts and claims up to claim due events in
+// the same transaction; it returns the events claimed.
+func (w *worker) record(ctx context.Context, batch []service.WebhookAttempt, claim int, lease time.Duration) []carillon.WebhookEvent {
 	d := w.d
-	out, err := d.o.Service.RecordWebhookAttempts(ctx, w.get(), batch)
+	out, claimed, err := d.o.Service.RecordAndClaimWebhookEvents(ctx, w.get(), batch, claim, lease)
 	if err != nil {
 		// The events stay leased, then come due again: at least once.
 		d.o.Logger.ErrorContext(ctx, "record webhook attempts", "error", err, "count", len(batch))
-		return
+		return nil
 	}
 	for _, e := range out {
 		d.count(e)
 	}
+	return claimed
 }
 
 func (d *Deliverer) count(e carillon.WebhookEvent) {
