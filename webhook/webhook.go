@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -471,9 +472,15 @@ func (d *Deliverer) attempt(ctx context.Context, hook carillon.Webhook, e carill
 	return a
 }
 
+// errText writes an attempt's error without the webhook's URL, which may
+// carry a token in its query.
 func errText(err error) string {
 	if err == nil {
 		return ""
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
 	}
 	return err.Error()
 }

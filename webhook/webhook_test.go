@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -384,8 +385,10 @@ func TestPrivateAddressesRefusedAtDelivery(t *testing.T) {
 	r := newReceiver(t, nil)
 	// The service lets the URL in; the deliverer, which checks the address
 	// it dials, does not.
-	h.subscribe(r.srv.URL, carillon.EventContactCreated)
-	h.startGuarded(webhook.Options{AllowPrivate: false})
+	h.subscribe(r.srv.URL+"/hook?token=s3cr3t-in-the-url", carillon.EventContactCreated)
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	h.startGuarded(webhook.Options{AllowPrivate: false, Logger: slog.New(slog.NewJSONHandler(lockedWriter{&logMu, &logs}, nil))})
 	c := h.contact("+31612345678")
 	_ = c
 	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool { return len(es) == 1 && es[0].Attempts >= 1 })
@@ -395,6 +398,23 @@ func TestPrivateAddressesRefusedAtDelivery(t *testing.T) {
 	if n := len(r.deliveries()); n != 0 {
 		t.Errorf("the loopback receiver got %d requests", n)
 	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logs.String(), "refused address") || strings.Contains(logs.String(), "s3cr3t") {
+		t.Errorf("the log should say why the attempt failed, without the webhook's URL:\n%s", logs.String())
+	}
+}
+
+// lockedWriter serialises writes to a buffer the test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func waitLog(t *testing.T, h *harness, cond func([]carillon.WebhookEvent) bool) []carillon.WebhookEvent {
