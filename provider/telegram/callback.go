@@ -93,13 +93,13 @@ func inboundMessage(ch carillon.Channel, m *message) (carillon.InboundMessage, b
 		return carillon.InboundMessage{}, false
 	}
 	if r := m.ReplyToMessage; r != nil {
-		addDetail(&in, "messageContext", messageContext{
+		addDetail(&in, carillon.DetailContext, carillon.MessageContext{
 			ID:   externalID(strconv.FormatInt(r.Chat.ID, 10), r.MessageID),
 			From: senderID(r),
 		})
 	}
 	if m.ForwardOrigin != nil || m.ForwardFrom != nil || m.ForwardFromChat != nil || m.ForwardDate != 0 {
-		addDetail(&in, "messageForward", messageForward{Forwarded: true})
+		addDetail(&in, carillon.DetailForward, carillon.MessageForward{Forwarded: true})
 	}
 	return in, true
 }
@@ -133,32 +133,23 @@ func fillContent(in *carillon.InboundMessage, m *message) bool {
 	case m.Venue != nil:
 		in.Type = "location"
 		v := m.Venue
-		addDetail(in, "messageLocation", newLocation(v.Location, v.Title, v.Address))
+		addDetail(in, carillon.DetailLocation, carillon.NewLocation(v.Location.Latitude, v.Location.Longitude, v.Title, v.Address))
 	case m.Location != nil:
 		in.Type = "location"
-		addDetail(in, "messageLocation", newLocation(*m.Location, "", ""))
+		addDetail(in, carillon.DetailLocation, carillon.NewLocation(m.Location.Latitude, m.Location.Longitude, "", ""))
 	case m.Contact != nil:
 		in.Type = "contacts"
-		addDetail(in, "messageContactCard", messageContactCard{Contacts: []contactCard{newContactCard(m.Contact)}})
+		addDetail(in, carillon.DetailContactCard, messageContactCard{Contacts: []contactCard{newContactCard(m.Contact)}})
 	default:
 		return false
 	}
 	return true
 }
 
-// The Details carillon gives Telegram messages, keyed by their API field.
-// They have the shapes the WhatsApp provider gives the same fields, so that
-// a client reads them the same whatever the channel.
+// A shared contact, as messageContactCard shows it: in WhatsApp's shape, so
+// that a client reads it the same whatever the channel. (The other details
+// have the domain's shapes: carillon.MessageContext and the like.)
 type (
-	messageLocation struct {
-		Coordinates struct {
-			X float64 `json:"x"` // latitude
-			Y float64 `json:"y"` // longitude
-		} `json:"coordinates"`
-		GoogleMapsLocation string `json:"googleMapsLocation"`
-		Name               string `json:"name,omitempty"`
-		Address            string `json:"address,omitempty"`
-	}
 	// messageContactCard holds contacts in WhatsApp's shape.
 	messageContactCard struct {
 		Contacts []contactCard `json:"contacts"`
@@ -178,29 +169,7 @@ type (
 	contactPhone struct {
 		Phone string `json:"phone"`
 	}
-	messageContext struct {
-		// From is who wrote the message replied to: a user's id, or the
-		// bot's own when the customer answers one of its messages.
-		From string `json:"from,omitempty"`
-		// ID is the external id of the message replied to, as carillon
-		// stores it ("<chat id>:<message id>").
-		ID string `json:"id"`
-	}
-	messageForward struct {
-		Forwarded bool `json:"forwarded"`
-		// FrequentlyForwarded is WhatsApp's; Telegram does not tell.
-		FrequentlyForwarded bool `json:"frequentlyForwarded"`
-	}
 )
-
-func newLocation(l location, name, address string) messageLocation {
-	var d messageLocation
-	d.Coordinates.X, d.Coordinates.Y = l.Latitude, l.Longitude
-	d.GoogleMapsLocation = "https://www.google.com/maps/search/?api=1&query=" +
-		strconv.FormatFloat(l.Latitude, 'f', -1, 64) + "," + strconv.FormatFloat(l.Longitude, 'f', -1, 64)
-	d.Name, d.Address = name, address
-	return d
-}
 
 func newContactCard(c *contact) contactCard {
 	var card contactCard

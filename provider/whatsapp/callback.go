@@ -23,13 +23,13 @@ const SignatureHeader = "X-Hub-Signature-256"
 // The Details keys an inbound message may carry (see
 // docs/channels/whatsapp.md for their shapes).
 const (
-	DetailContext         = "messageContext"
-	DetailForward         = "messageForward"
-	DetailLocation        = "messageLocation"
-	DetailContactCard     = "messageContactCard"
-	DetailReplyButton     = "messageReplyButton"
-	DetailInteractiveList = "messageInteractiveList"
-	DetailReaction        = "messageReaction"
+	DetailContext         = carillon.DetailContext
+	DetailForward         = carillon.DetailForward
+	DetailLocation        = carillon.DetailLocation
+	DetailContactCard     = carillon.DetailContactCard
+	DetailReplyButton     = carillon.DetailReplyButton
+	DetailInteractiveList = carillon.DetailInteractiveList
+	DetailReaction        = carillon.DetailReaction
 )
 
 // Sign returns the X-Hub-Signature-256 value of body for appSecret, as Meta
@@ -199,24 +199,6 @@ type (
 
 // The Details shapes (documented in docs/channels/whatsapp.md).
 type (
-	contextDetail struct {
-		From string `json:"from,omitempty"`
-		ID   string `json:"id"`
-	}
-	forwardDetail struct {
-		Forwarded           bool `json:"forwarded"`
-		FrequentlyForwarded bool `json:"frequentlyForwarded"`
-	}
-	locationDetail struct {
-		Coordinates struct {
-			X float64 `json:"x"` // latitude
-			Y float64 `json:"y"` // longitude
-		} `json:"coordinates"`
-		GoogleMapsLocation string `json:"googleMapsLocation"`
-		Name               string `json:"name,omitempty"`
-		Address            string `json:"address,omitempty"`
-		URL                string `json:"url,omitempty"`
-	}
 	contactCardDetail struct {
 		Contacts json.RawMessage `json:"contacts"`
 	}
@@ -346,10 +328,10 @@ func (p *Provider) inbound(ch carillon.Channel, contacts []waContact, raw json.R
 	details := map[string]any{}
 	if ctx := m.Context; ctx != nil {
 		if ctx.ID != "" {
-			details[DetailContext] = contextDetail{From: ctx.From, ID: ctx.ID}
+			details[DetailContext] = carillon.MessageContext{From: ctx.From, ID: ctx.ID}
 		}
 		if ctx.Forwarded || ctx.FrequentlyForwarded {
-			details[DetailForward] = forwardDetail{Forwarded: true, FrequentlyForwarded: ctx.FrequentlyForwarded}
+			details[DetailForward] = carillon.MessageForward{Forwarded: true, FrequentlyForwarded: ctx.FrequentlyForwarded}
 		}
 	}
 	switch m.Type {
@@ -364,11 +346,8 @@ func (p *Provider) inbound(ch carillon.Channel, contacts []waContact, raw json.R
 		}
 	case "location":
 		if l := m.Location; l != nil {
-			var d locationDetail
-			d.Coordinates.X, d.Coordinates.Y = l.Latitude, l.Longitude
-			d.GoogleMapsLocation = "https://www.google.com/maps/search/?api=1&query=" +
-				strconv.FormatFloat(l.Latitude, 'f', -1, 64) + "," + strconv.FormatFloat(l.Longitude, 'f', -1, 64)
-			d.Name, d.Address, d.URL = l.Name, l.Address, l.URL
+			d := carillon.NewLocation(l.Latitude, l.Longitude, l.Name, l.Address)
+			d.URL = l.URL
 			details[DetailLocation] = d
 		}
 	case "contacts":
