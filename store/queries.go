@@ -160,6 +160,33 @@ func (q *queries) TouchAPIKey(ctx context.Context, id int64, t time.Time) error 
 	return err
 }
 
+// Secrets at rest: channel settings and webhook secrets are stored sealed,
+// as base64 text.
+
+// seal encrypts plain with the store's key; what names it in errors.
+func (q *queries) seal(plain []byte, what string) (string, error) {
+	if q.db.sealer == nil {
+		return "", fmt.Errorf("store: no secret key to seal %s", what)
+	}
+	return base64.StdEncoding.EncodeToString(q.db.sealer.Seal(plain)), nil
+}
+
+// open decrypts what seal made.
+func (q *queries) open(sealed, what string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	if q.db.sealer == nil {
+		return nil, fmt.Errorf("store: no secret key to open %s", what)
+	}
+	plain, err := q.db.sealer.Open(raw)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return plain, nil
+}
+
 // Channels
 
 func (q *queries) sealSettings(settings map[string]string) (string, error) {
@@ -170,10 +197,7 @@ func (q *queries) sealSettings(settings map[string]string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if q.db.sealer == nil {
-		return "", fmt.Errorf("store: no secret key to seal channel settings")
-	}
-	return base64.StdEncoding.EncodeToString(q.db.sealer.Seal(plain)), nil
+	return q.seal(plain, "channel settings")
 }
 
 func (q *queries) CreateChannel(ctx context.Context, c *carillon.Channel) error {
@@ -212,16 +236,9 @@ func (q *queries) scanChannel(r interface{ Scan(...any) error }) (carillon.Chann
 	}
 	c.Type, c.Main = carillon.ChannelType(typ), main != 0
 	c.DiscardedAt, c.CreatedAt, c.UpdatedAt = at(discarded), at(created), at(updated)
-	raw, err := base64.StdEncoding.DecodeString(sealed)
+	plain, err := q.open(sealed, "settings of channel "+c.UUID)
 	if err != nil {
-		return c, fmt.Errorf("channel %s settings: %w", c.UUID, err)
-	}
-	if q.db.sealer == nil {
-		return c, fmt.Errorf("store: no secret key to open channel settings")
-	}
-	plain, err := q.db.sealer.Open(raw)
-	if err != nil {
-		return c, fmt.Errorf("channel %s settings: %w", c.UUID, err)
+		return c, err
 	}
 	return c, json.Unmarshal(plain, &c.Settings)
 }

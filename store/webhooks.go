@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -21,28 +20,15 @@ func (q *queries) sealSecret(secret string) (string, error) {
 	if secret == "" {
 		return "", nil
 	}
-	if q.db.sealer == nil {
-		return "", fmt.Errorf("store: no secret key to seal webhook secrets")
-	}
-	return base64.StdEncoding.EncodeToString(q.db.sealer.Seal([]byte(secret))), nil
+	return q.seal([]byte(secret), "webhook secret")
 }
 
 func (q *queries) openSecret(sealed string) (string, error) {
 	if sealed == "" {
 		return "", nil
 	}
-	raw, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil {
-		return "", fmt.Errorf("store: webhook secret: %w", err)
-	}
-	if q.db.sealer == nil {
-		return "", fmt.Errorf("store: no secret key to open webhook secrets")
-	}
-	plain, err := q.db.sealer.Open(raw)
-	if err != nil {
-		return "", fmt.Errorf("store: webhook secret: %w", err)
-	}
-	return string(plain), nil
+	plain, err := q.open(sealed, "webhook secret")
+	return string(plain), err
 }
 
 const webhookCols = `id, account_id, url, subscriptions, secret, previous_secret, previous_secret_until, enabled,
@@ -131,10 +117,7 @@ func (q *queries) MarkWebhookChecked(ctx context.Context, id int64, prev, t time
 
 // changedRow reports whether a statement changed a row.
 func changedRow(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
+	n, err := rowsChanged(res, err)
 	return n > 0, err
 }
 
