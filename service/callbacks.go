@@ -45,14 +45,15 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 	}
 	for _, in := range res.Messages {
 		in.ChannelID = ch.ID
-		if in.ExternalID != "" {
-			// The network repeats a message it is not sure arrived: stored
-			// already, its media is not fetched again.
-			if _, err := s.store.MessageByExternalID(ctx, ch.ID, in.ExternalID); err == nil {
-				continue
-			}
-		}
 		if in.Media != nil && in.Content.URL == "" {
+			// The network repeats a message it is not sure arrived: stored
+			// already, its media is not fetched again (Receive stores the
+			// other repeats once by itself).
+			if in.ExternalID != "" {
+				if _, err := s.store.MessageByExternalID(ctx, ch.ID, in.ExternalID); err == nil {
+					continue
+				}
+			}
 			in.Content.URL = s.keepMedia(ctx, ch, *in.Media)
 		}
 		if len(in.Details) > 0 {

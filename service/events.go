@@ -215,15 +215,9 @@ func member(ctx context.Context, q carillon.Queries, accountID int64, u carillon
 			return wire.TeamMember{}, err
 		}
 	}
-	var cs *carillon.CustomStatus
-	if status.CustomStatusID != 0 {
-		c, err := q.CustomStatusByID(ctx, accountID, status.CustomStatusID)
-		if err != nil && !errors.Is(err, carillon.ErrNotFound) {
-			return wire.TeamMember{}, err
-		}
-		if err == nil {
-			cs = &c
-		}
+	cs, err := shownCustomStatus(ctx, q, accountID, status.CustomStatusID)
+	if err != nil {
+		return wire.TeamMember{}, err
 	}
 	m := Member{User: u, Status: status, CustomStatus: cs}
 	return wire.FromTeamMember(u, status, cs, wire.Time(m.LastUpdatedAt())), nil
@@ -257,7 +251,7 @@ func (s *Service) membershipUpdated(ctx context.Context, q carillon.Queries, t c
 	})
 }
 
-// subscriptionsValid reports the first event name of names that is not one.
+// invalidEventName returns the first of names that is not an event name.
 func invalidEventName(names []string) (string, bool) {
 	for _, n := range names {
 		if !slices.Contains(carillon.WebhookEventNames, n) {

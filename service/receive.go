@@ -157,14 +157,18 @@ func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r caril
 	if err != nil {
 		return false, s.internal(ctx, "apply receipt", err)
 	}
-	// A report the network delivers twice is stored once.
-	history, err := s.store.StatusHistory(ctx, m.ID)
-	if err != nil {
-		return false, s.internal(ctx, "apply receipt", err)
-	}
-	for _, h := range history {
-		if h.Status == r.Status && len(r.Payload) > 0 && bytes.Equal(h.Payload, r.Payload) {
-			return true, nil
+	// A report the network delivers twice is stored once. Only a report
+	// that would not move the status can be a repeat (the first one would
+	// have moved it already), so the history is read for those alone.
+	if len(carillon.Advance(m.Status, r.Status)) == 0 && len(r.Payload) > 0 {
+		history, err := s.store.StatusHistory(ctx, m.ID)
+		if err != nil {
+			return false, s.internal(ctx, "apply receipt", err)
+		}
+		for _, h := range history {
+			if h.Status == r.Status && bytes.Equal(h.Payload, r.Payload) {
+				return true, nil
+			}
 		}
 	}
 	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, now time.Time) []carillon.StatusChange {

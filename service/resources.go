@@ -346,15 +346,8 @@ func (s *Service) TeamMembers(ctx context.Context, p Principal, uuid, status str
 	}
 	list, info := pageOf(all, page)
 	for i := range list {
-		if id := list[i].Status.CustomStatusID; id != 0 {
-			cs, err := s.store.CustomStatusByID(ctx, p.Account.ID, id)
-			switch {
-			case errors.Is(err, carillon.ErrNotFound):
-			case err != nil:
-				return nil, PageInfo{}, s.internal(ctx, "read custom status", err)
-			default:
-				list[i].CustomStatus = &cs
-			}
+		if list[i].CustomStatus, err = shownCustomStatus(ctx, s.store, p.Account.ID, list[i].Status.CustomStatusID); err != nil {
+			return nil, PageInfo{}, s.internal(ctx, "read custom status", err)
 		}
 	}
 	return list, info, nil

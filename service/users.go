@@ -88,13 +88,9 @@ func (s *Service) SetUserStatus(ctx context.Context, p Principal, userUUID strin
 				return err
 			}
 		}
-		if cs == nil && next.CustomStatusID != 0 {
-			c, err := q.CustomStatusByID(ctx, p.Account.ID, next.CustomStatusID)
-			if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		if cs == nil {
+			if cs, err = shownCustomStatus(ctx, q, p.Account.ID, next.CustomStatusID); err != nil {
 				return err
-			}
-			if err == nil {
-				cs = &c
 			}
 		}
 		out = UserStatusView{User: u, Status: next, CustomStatus: cs}
@@ -104,6 +100,22 @@ func (s *Service) SetUserStatus(ctx context.Context, p Principal, userUUID strin
 		return out, s.notFound(ctx, "set user status", "user", err)
 	}
 	return out, nil
+}
+
+// shownCustomStatus returns the custom status of id that a user shows: nil
+// for none (id 0), or for one deleted since the user took it.
+func shownCustomStatus(ctx context.Context, q carillon.Queries, accountID, id int64) (*carillon.CustomStatus, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	cs, err := q.CustomStatusByID(ctx, accountID, id)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &cs, nil
 }
 
 // ClearUserCustomStatus unassigns a user's custom status (DELETE
