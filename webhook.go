@@ -154,9 +154,6 @@ type WebhookQueries interface {
 	// PendingWebhookEvent reports whether the webhook has a pending event
 	// of the subject.
 	PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error)
-	// ReleaseWebhookEvent makes the oldest pending event of the subject due
-	// at t when it waits behind another, and reports whether one did.
-	ReleaseWebhookEvent(ctx context.Context, webhookID int64, subject string, t time.Time) (bool, error)
 	// ReleaseOrphanWebhookEvents makes due at t the waiting events that no
 	// longer have an earlier pending event of their subject, and returns
 	// how many.
@@ -165,15 +162,13 @@ type WebhookQueries interface {
 	// at now, oldest due first, and moves their next attempt to leaseUntil
 	// so that no other instance takes them meanwhile.
 	ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]WebhookEvent, error)
-	// UpdateWebhookEvent writes an event's delivery state.
-	UpdateWebhookEvent(ctx context.Context, e *WebhookEvent) error
 	// UpdateWebhookEvents writes the delivery state of several events, in
 	// few statements: deliveries are recorded by the batch. An event
 	// delivered already stays delivered (a redelivery and a retry may
 	// race).
 	UpdateWebhookEvents(ctx context.Context, events []WebhookEvent) error
-	// ReleaseWebhookEvents does what ReleaseWebhookEvent does for each of
-	// the subjects, in one statement.
+	// ReleaseWebhookEvents makes the oldest pending event of each subject
+	// due at t when it waits behind another.
 	ReleaseWebhookEvents(ctx context.Context, webhookID int64, subjects []string, t time.Time) error
 	WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (WebhookEvent, error)
 	// ListWebhookEvents lists the attempted events of the webhook, newest

@@ -53,16 +53,18 @@ func pendingEvents(t *testing.T, f *fixture) []carillon.WebhookEvent {
 		if len(got) == 0 {
 			return all
 		}
-		for _, e := range got {
-			e.State = carillon.EventDelivered
-			if err := f.db.UpdateWebhookEvent(ctx, &e); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.db.ReleaseWebhookEvent(ctx, w.ID, e.Subject, time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, e)
+		var subjects []string
+		for i := range got {
+			got[i].State = carillon.EventDelivered
+			subjects = append(subjects, got[i].Subject)
 		}
+		if err := f.db.UpdateWebhookEvents(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.ReleaseWebhookEvents(ctx, w.ID, subjects, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, got...)
 	}
 }
 

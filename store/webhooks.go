@@ -194,12 +194,6 @@ func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subj
 	return err == nil, err
 }
 
-func (q *queries) ReleaseWebhookEvent(ctx context.Context, webhookID int64, subject string, t time.Time) (bool, error) {
-	return changedRow(q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id = (
-		SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1)
-		AND next_attempt_at = 0`, ms(t), webhookID, subject))
-}
-
 func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int64, t time.Time) (int64, error) {
 	// The oldest pending event of each subject, found in one pass over the
 	// subject index, is released when it waits: a correlated "nothing
@@ -256,17 +250,6 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 		events[at[id]].Body = json.RawMessage(body)
 	}
 	return events, rows.Err()
-}
-
-func (q *queries) UpdateWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
-	headers, err := responseHeaders(e.Response.Headers)
-	if err != nil {
-		return err
-	}
-	return affected(q.exec(ctx, `UPDATE webhook_events SET state = ?, attempts = ?, next_attempt_at = ?, first_attempt_at = ?,
-		last_attempt_at = ?, success = ?, response_code = ?, response_body = ?, response_headers = ? WHERE id = ?`,
-		string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success),
-		e.Response.Code, e.Response.Body, headers, e.ID))
 }
 
 // updateChunk bounds the rows of one batched statement, and so the number of

@@ -139,9 +139,14 @@ func testWebhookEvents(t *testing.T, e *env) {
 	check(t, "claimed at 30s", eventUUIDs(claimed), []string{late.UUID})
 
 	// The waiting event is released only when nothing before it is pending.
-	released, err := e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(time.Second))
-	e.must(err, "ReleaseWebhookEvent")
-	check(t, "released while the first is pending", released, false)
+	waitingDue := func(what string, want time.Time) {
+		t.Helper()
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, waiting.UUID)
+		e.must(err, "WebhookEventByUUID")
+		check(t, what, got.NextAttemptAt, want)
+	}
+	e.must(e.s.ReleaseWebhookEvents(e.ctx, w.ID, []string{"c1"}, at(time.Second)), "ReleaseWebhookEvents")
+	waitingDue("released while the first is pending", time.Time{})
 	n, err := e.s.ReleaseOrphanWebhookEvents(e.ctx, w.ID, at(time.Second))
 	e.must(err, "ReleaseOrphanWebhookEvents")
 	check(t, "orphans while the first is pending", n, int64(0))
@@ -150,20 +155,15 @@ func testWebhookEvents(t *testing.T, e *env) {
 	done.State, done.Attempts, done.Success, done.NextAttemptAt = carillon.EventDelivered, 1, true, time.Time{}
 	done.FirstAttemptAt, done.LastAttemptAt = at(6*time.Second), at(6*time.Second)
 	done.Response = carillon.WebhookResponse{Code: 200, Body: `{"ok":true}`, Headers: map[string]string{"Content-Type": "application/json"}}
-	e.must(e.s.UpdateWebhookEvent(e.ctx, &done), "UpdateWebhookEvent")
+	e.must(e.s.UpdateWebhookEvents(e.ctx, []carillon.WebhookEvent{done}), "UpdateWebhookEvents")
 	got, err = e.s.WebhookEventByUUID(e.ctx, a.ID, "msg_1")
 	e.must(err, "WebhookEventByUUID")
 	check(t, "updated event", got, done)
 
-	released, err = e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(7*time.Second))
-	e.must(err, "ReleaseWebhookEvent")
-	check(t, "released after the first", released, true)
-	released, err = e.s.ReleaseWebhookEvent(e.ctx, w.ID, "c1", at(8*time.Second))
-	e.must(err, "ReleaseWebhookEvent")
-	check(t, "released twice", released, false)
-	got, err = e.s.WebhookEventByUUID(e.ctx, a.ID, waiting.UUID)
-	e.must(err, "WebhookEventByUUID")
-	check(t, "released event due", got.NextAttemptAt, norm(at(7*time.Second)))
+	e.must(e.s.ReleaseWebhookEvents(e.ctx, w.ID, []string{"c1"}, at(7*time.Second)), "ReleaseWebhookEvents")
+	waitingDue("released after the first", norm(at(7*time.Second)))
+	e.must(e.s.ReleaseWebhookEvents(e.ctx, w.ID, []string{"c1"}, at(8*time.Second)), "ReleaseWebhookEvents")
+	waitingDue("released twice: due at the first release", norm(at(7*time.Second)))
 
 	// An orphan: waiting although nothing earlier of its subject is pending.
 	orphan := e.webhookEvent(w, "c3", time.Time{})
