@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -41,18 +42,6 @@ func answer(t *testing.T) func(*http.Response, error) (int, string) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
-	}
-}
-
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -196,7 +185,9 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 		r = s.do(t, "POST", "/v1/messages/send", s.Key,
 			`{"to": "+31612345678", "from": "whatsapp", "channel_uuid": "`+uuid+`", "type": "text", "content": {"text": "again"}}`)
 		s.waitStatus(t, enqueuedUUID(t, r), "sent", 30*time.Second, nil)
-		waitFor(t, "the retried send", func() bool { return len(graph.Messages()) >= 3 })
+		waitUntil(t, 20*time.Second, func() bool { return len(graph.Messages()) >= 3 }, func() string {
+			return fmt.Sprintf("the retried send: the Graph API got %d messages", len(graph.Messages()))
+		})
 	})
 }
 
