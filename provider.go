@@ -199,12 +199,36 @@ type TemplateSource interface {
 // MediaStore keeps the files of inbound messages, so that API users read
 // them from carillon long after the network's own links expired.
 type MediaStore interface {
-	// Put stores a file and returns its key: random, unguessable, the
-	// last part of the file's URL.
-	Put(ctx context.Context, r io.Reader, contentType string) (string, error)
-	// Open returns a stored file and its content type; ErrNotFound when
-	// the key names none.
-	Open(ctx context.Context, key string) (io.ReadCloser, string, error)
+	// Put stores a file that the network declared of type contentType and
+	// named filename (either may be empty) and returns its name: a random,
+	// unguessable key, a dot and the extension of the type the file is
+	// kept under, which is checked against its bytes. The name is the last
+	// part of the file's URL.
+	Put(ctx context.Context, r io.Reader, contentType, filename string) (string, error)
+	// Open returns a stored file by its name, or by its key alone;
+	// ErrNotFound when the name names none (an extension other than the
+	// file's included).
+	Open(ctx context.Context, name string) (MediaFile, error)
+}
+
+// MediaFile is a stored file, open for reading.
+type MediaFile struct {
+	// Content is the file's bytes; the caller closes it.
+	Content io.ReadCloser
+	// Size is the length of Content in bytes.
+	Size int64
+	// ContentType is the type the file is kept under: the declared one
+	// when the bytes do not contradict it, else the one the bytes show.
+	ContentType string
+	// Name is the file's name in its URL: its key and extension.
+	Name string
+	// Filename is the name to offer for saving the file: the customer's
+	// own, made safe (no path, control characters or quotes), else Name.
+	Filename string
+	// Inline is set for a raster image, an audio or a video file whose
+	// bytes carry its format's signature: a browser shows such a file and
+	// never runs it. Every other file is offered as a download.
+	Inline bool
 }
 
 // CallbackRegistrar is implemented by providers whose network is told the

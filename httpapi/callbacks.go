@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/carillon/carillon"
@@ -50,18 +49,4 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// media serves an inbound message's file at its stable URL.
-func (s *Server) media(w http.ResponseWriter, r *http.Request) {
-	f, typ, err := s.svc.Media(r.Context(), r.PathValue("key"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", typ)
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = io.Copy(w, f)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -73,8 +72,10 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 }
 
 // keepMedia downloads an inbound file from the network into the media
-// store and returns the URL it is served at; "" when it could not be
-// kept (the message is stored all the same, without its attachment).
+// store and returns the URL it is served at, <public URL>/media/<key>.<ext>
+// (the extension of the type it is kept as, by which clients choose how to
+// show it, as they do with Callbell's); "" when it could not be kept (the
+// message is stored all the same, without its attachment).
 func (s *Service) keepMedia(ctx context.Context, ch carillon.Channel, m carillon.InboundMedia) string {
 	fetcher, ok := s.providers[ch.Provider].(carillon.MediaFetcher)
 	if !ok || s.media == nil {
@@ -91,24 +92,25 @@ func (s *Service) keepMedia(ctx context.Context, ch carillon.Channel, m carillon
 	if typ == "" {
 		typ = m.MimeType
 	}
-	key, err := s.media.Put(ctx, body, typ)
+	name, err := s.media.Put(ctx, body, typ, m.Filename)
 	if err != nil {
 		s.log.WarnContext(ctx, "inbound media not kept", "channel", ch.UUID, "error", err)
 		return ""
 	}
-	return s.publicURL + "/media/" + key
+	return s.publicURL + "/media/" + name
 }
 
-// Media opens an inbound file kept in the media store.
-func (s *Service) Media(ctx context.Context, key string) (io.ReadCloser, string, error) {
+// Media opens an inbound file kept in the media store, by the last part
+// of its URL (its key, with or without its extension).
+func (s *Service) Media(ctx context.Context, name string) (carillon.MediaFile, error) {
 	if s.media == nil {
-		return nil, "", carillon.NotFound("file")
+		return carillon.MediaFile{}, carillon.NotFound("file")
 	}
-	f, typ, err := s.media.Open(ctx, key)
+	f, err := s.media.Open(ctx, name)
 	if errors.Is(err, carillon.ErrNotFound) {
-		return nil, "", carillon.NotFound("file")
+		return f, carillon.NotFound("file")
 	}
-	return f, typ, err
+	return f, err
 }
 
 // RegisterCallback tells the network of a channel whose provider needs it
