@@ -64,7 +64,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/openapi.yaml", s.openAPI)
 	s.handle("GET /callbacks/{provider}/{channel}", s.providerCallback)
 	s.handle("POST /callbacks/{provider}/{channel}", s.providerCallback)
-	s.handle("GET /media/{key}", s.media)
+	s.handle("GET /media/{name}", s.media)
 
 	s.handle("GET /v1/auth/me", s.auth(s.authMe))
 	s.handle("POST /v1/messages/send", s.auth(s.sendMessage))
