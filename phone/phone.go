@@ -72,7 +72,9 @@ func Normalize(raw string, allowSandbox bool) (string, error) {
 	// is, so that a normalised number normalises to itself.
 	for range 4 {
 		num, err := phonenumbers.Parse("+"+digits, "")
-		if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		// Possible as dialled from abroad: a number that only works
+		// dialled locally (IS_POSSIBLE_LOCAL_ONLY) is not an address.
+		if err != nil || phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
 			return "", ErrInvalid
 		}
 		e164 := strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")

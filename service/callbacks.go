@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/phone"
 )
 
 // Callbacks: what the providers' networks send to a channel's callback URL
@@ -45,6 +48,13 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 	}
 	for _, in := range res.Messages {
 		in.ChannelID = ch.ID
+		if err := inboundSender(ch, in); err != nil {
+			// Answered 200 all the same: the network would send it again
+			// and again, and it would never be better.
+			s.log.WarnContext(ctx, "inbound message not stored: its sender is not an address", "channel", ch.UUID,
+				"external_id", clip(in.ExternalID), "from", clip(in.From), "reason", err.Error())
+			continue
+		}
 		if in.Media != nil && in.Content.URL == "" {
 			// The network repeats a message it is not sure arrived: stored
 			// already, its media is not fetched again (Receive stores the
@@ -70,6 +80,38 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 		}
 	}
 	return nil, nil
+}
+
+// inboundSender checks the sender of an inbound message as outbound
+// addresses are checked, before it becomes a contact: on WhatsApp a number
+// that can be one (phone.Reported: WhatsApp's own ids pass, Mexican 521…
+// and Brazilian pre-ninth-digit ones included), on Telegram a chat id (an
+// integer); a BSUID alone is enough where the network gives one.
+func inboundSender(ch carillon.Channel, in carillon.InboundMessage) error {
+	switch {
+	case in.From == "" && strings.TrimSpace(in.BSUID) == "":
+		return errors.New("the message names no sender")
+	case len(in.BSUID) > maxBSUIDLength:
+		return fmt.Errorf("the sender's BSUID is longer than %d characters", maxBSUIDLength)
+	case in.From == "":
+		return nil
+	case ch.Type == carillon.Telegram:
+		if _, err := strconv.ParseInt(in.From, 10, 64); err != nil {
+			return errors.New("the sender is not a Telegram chat id")
+		}
+	case !phone.Reported(in.From):
+		return errors.New("the sender is not a phone number's digits")
+	}
+	return nil
+}
+
+// clip bounds a value the network sent for a log line.
+func clip(s string) string {
+	const most = 40
+	if len(s) <= most {
+		return s
+	}
+	return strings.ToValidUTF8(s[:most], "") + "…"
 }
 
 // keepMedia downloads an inbound file from the network into the media

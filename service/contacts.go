@@ -262,9 +262,34 @@ func address(ch carillon.Channel, field, raw string) (string, error) {
 	}
 	digits, err := phone.Normalize(v, ch.Provider == carillon.ProviderSandbox)
 	if err != nil {
-		return "", carillon.Invalid(field, "%q is not a valid phone number: write it in international form, country code first (+31 6 1234 5678)", raw)
+		return "", carillon.Invalid(field, "%q is not a possible phone number: write it in international form, country code first (+31 6 1234 5678)", raw)
 	}
 	return digits, nil
+}
+
+// channelAddress is address, but a number the network reported on the
+// channel (a contact's address as WhatsApp wrote it in a callback or a send
+// answer: a Brazilian mobile from before the ninth digit, a Mexican 521…
+// id) is taken as written, even where libphonenumber would refuse or
+// rewrite it: replies go to contact.phoneNumber as it was received. The
+// store is read only for a number that address refuses or rewrites.
+func (s *Service) channelAddress(ctx context.Context, ch carillon.Channel, field, raw string) (string, error) {
+	addr, err := address(ch, field, raw)
+	if ch.Type == carillon.Telegram {
+		return addr, err
+	}
+	digits := phone.Clean(raw)
+	if digits == addr || !phone.Reported(digits) {
+		return addr, err
+	}
+	_, lookup := s.store.ContactByAddress(ctx, ch.ID, digits)
+	switch {
+	case lookup == nil:
+		return digits, nil
+	case !errors.Is(lookup, carillon.ErrNotFound):
+		return "", lookup
+	}
+	return addr, err
 }
 
 // ContactByPhone finds a contact by its phone number (or, on a Telegram
@@ -275,9 +300,9 @@ func (s *Service) ContactByPhone(ctx context.Context, p Principal, number, chann
 	if err != nil {
 		return ContactView{}, err
 	}
-	addr, err := address(ch, "number", number)
+	addr, err := s.channelAddress(ctx, ch, "number", number)
 	if err != nil {
-		return ContactView{}, err
+		return ContactView{}, s.internal(ctx, "read contact", err)
 	}
 	c, err := s.store.ContactByAddress(ctx, ch.ID, addr)
 	if err != nil {
@@ -560,9 +585,9 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in ContactInpu
 	if !ch.Active() {
 		return ContactView{}, carillon.Invalid("channel_uuid", "channel %q is discarded", ch.UUID)
 	}
-	addr, err := address(ch, "identifier", in.Identifier)
+	addr, err := s.channelAddress(ctx, ch, "identifier", in.Identifier)
 	if err != nil {
-		return ContactView{}, err
+		return ContactView{}, s.internal(ctx, "create contact", err)
 	}
 	var out carillon.Contact
 	// The writer of the contact's key, as sends and inbound messages that
