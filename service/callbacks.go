@@ -46,6 +46,14 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 	if res.Reply != nil {
 		return res.Reply, nil
 	}
+	if res.ChannelAddress != "" && res.ChannelAddress != ch.Address {
+		// The network names the channel's number in its callbacks: a
+		// number changed in Meta's console shows from the next one on.
+		if err := s.store.SetChannelAddress(ctx, ch.ID, res.ChannelAddress); err != nil {
+			return nil, s.internal(ctx, "callback", err)
+		}
+		ch.Address = res.ChannelAddress
+	}
 	for _, in := range res.Messages {
 		in.ChannelID = ch.ID
 		if err := inboundSender(ch, in); err != nil {
@@ -151,6 +159,30 @@ func (s *Service) Media(ctx context.Context, key string) (io.ReadCloser, string,
 		return nil, "", carillon.NotFound("file")
 	}
 	return f, typ, err
+}
+
+// LearnAddress asks the network of a channel whose provider can tell
+// (WhatsApp, Telegram) for the channel's own address, its number or bot
+// username, and keeps it: messages show it as their business side. It
+// returns the channel as stored. A sandbox channel's number is a setting;
+// other channels need nothing.
+func (s *Service) LearnAddress(ctx context.Context, ch carillon.Channel) (carillon.Channel, error) {
+	reader, ok := s.providers[ch.Provider].(carillon.AddressReader)
+	if !ok || !ch.Active() {
+		return ch, nil
+	}
+	addr, err := reader.ReadAddress(ctx, ch)
+	if err != nil {
+		return ch, fmt.Errorf("channel %s is saved, but its own address could not be read from %s (messages show it once learned, from the next callback on WhatsApp): %w", ch.Title, ch.Provider, err)
+	}
+	if addr == ch.Address {
+		return ch, nil
+	}
+	if err := s.store.SetChannelAddress(ctx, ch.ID, addr); err != nil {
+		return ch, err
+	}
+	ch.Address = addr
+	return ch, nil
 }
 
 // RegisterCallback tells the network of a channel whose provider needs it

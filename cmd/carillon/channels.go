@@ -95,6 +95,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 				return err
 			}
 		}
+		learnAddress(ctx, e, a.svc, ch)
 	case "list":
 		chs, err := a.svc.Store().ListChannels(ctx, acct.ID)
 		if err != nil {
