@@ -174,7 +174,7 @@ func TestWhatsAppAddresses(t *testing.T) {
 func TestSandboxAndTelegramAddresses(t *testing.T) {
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		bot := telegramtest.New()
+		bot := telegramtest.New(telegramtest.DefaultToken, "222222:AAOtherBotTokenForTests")
 		t.Cleanup(bot.Close)
 		s := startServerOn(t, kind)
 
@@ -222,5 +222,31 @@ func TestSandboxAndTelegramAddresses(t *testing.T) {
 		h = history(t, s, c["uuid"].(string))
 		checkSides(t, "telegram, received", h["received"], "4343", "carillon_test_bot")
 		checkSides(t, "telegram, sent", h["sent"], "carillon_test_bot", "4343")
+
+		// A bot whose getMe fails when it is declared: the channel is
+		// saved all the same, shows "" meanwhile, and learns its username
+		// when the server starts again.
+		const lateToken = "222222:AAOtherBotTokenForTests"
+		bot.Script("getMe", telegramtest.Error(500, "Internal Server Error"))
+		res = s.admin(t, []string{"channels", "add"}, "--title", "tg-late", "--type", "telegram", "--provider", "telegram",
+			"--setting", "bot_token="+lateToken, "--setting", "base_url="+bot.URL(), "--public-url", s.URL)
+		lines = strings.Split(strings.TrimSpace(res.Stdout), "\n")
+		if res.Code != 0 || len(lines) < 2 || !strings.Contains(res.Stderr, "warning: channel tg-late is saved, but its own address could not be read") {
+			t.Fatalf("channels add with getMe failing: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+		}
+		late, lateCallback := lines[len(lines)-2], lines[len(lines)-1]
+		_, lateSecret, _ := bot.WebhookOf(lateToken)
+		if code, body := answer(t)(bot.PostUpdate(ctx, lateCallback, lateSecret, bot.TextUpdate(4444, "Ann", "hi"))); code != 200 {
+			t.Fatalf("update = %d %s", code, body)
+		}
+		c = object(t, s.do(t, "GET", "/v1/contacts/phone/4444?channel_uuid="+late, s.Key, "").JSON(t), "contact")
+		checkSides(t, "telegram before the username is known", history(t, s, c["uuid"].(string))["received"], "4444", "")
+		if err := s.stop(); err != nil {
+			t.Fatal(err)
+		}
+		s.restart()
+		waitUntil(t, 20*time.Second, func() bool {
+			return history(t, s, c["uuid"].(string))["received"]["to"] == "carillon_test_bot"
+		}, func() string { return fmt.Sprint(history(t, s, c["uuid"].(string))["received"]) })
 	})
 }
