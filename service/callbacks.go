@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/phone"
 )
 
 // Callbacks: what the providers' networks send to a channel's callback URL
@@ -90,38 +87,6 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 	return nil, nil
 }
 
-// inboundSender checks the sender of an inbound message as outbound
-// addresses are checked, before it becomes a contact: on WhatsApp a number
-// that can be one (phone.Reported: WhatsApp's own ids pass, Mexican 521…
-// and Brazilian pre-ninth-digit ones included), on Telegram a chat id (an
-// integer); a BSUID alone is enough where the network gives one.
-func inboundSender(ch carillon.Channel, in carillon.InboundMessage) error {
-	switch {
-	case in.From == "" && strings.TrimSpace(in.BSUID) == "":
-		return errors.New("the message names no sender")
-	case len(in.BSUID) > maxBSUIDLength:
-		return fmt.Errorf("the sender's BSUID is longer than %d characters", maxBSUIDLength)
-	case in.From == "":
-		return nil
-	case ch.Type == carillon.Telegram:
-		if _, err := strconv.ParseInt(in.From, 10, 64); err != nil {
-			return errors.New("the sender is not a Telegram chat id")
-		}
-	case !phone.Reported(in.From):
-		return errors.New("the sender is not a phone number's digits")
-	}
-	return nil
-}
-
-// clip bounds a value the network sent for a log line.
-func clip(s string) string {
-	const most = 40
-	if len(s) <= most {
-		return s
-	}
-	return strings.ToValidUTF8(s[:most], "") + "…"
-}
-
 // keepMedia downloads an inbound file from the network into the media
 // store and returns the URL it is served at; "" when it could not be
 // kept (the message is stored all the same, without its attachment).
@@ -159,30 +124,6 @@ func (s *Service) Media(ctx context.Context, key string) (io.ReadCloser, string,
 		return nil, "", carillon.NotFound("file")
 	}
 	return f, typ, err
-}
-
-// LearnAddress asks the network of a channel whose provider can tell
-// (WhatsApp, Telegram) for the channel's own address, its number or bot
-// username, and keeps it: messages show it as their business side. It
-// returns the channel as stored. A sandbox channel's number is a setting;
-// other channels need nothing.
-func (s *Service) LearnAddress(ctx context.Context, ch carillon.Channel) (carillon.Channel, error) {
-	reader, ok := s.providers[ch.Provider].(carillon.AddressReader)
-	if !ok || !ch.Active() {
-		return ch, nil
-	}
-	addr, err := reader.ReadAddress(ctx, ch)
-	if err != nil {
-		return ch, fmt.Errorf("channel %s is saved, but its own address could not be read from %s (messages show it once learned, from the next callback on WhatsApp): %w", ch.Title, ch.Provider, err)
-	}
-	if addr == ch.Address {
-		return ch, nil
-	}
-	if err := s.store.SetChannelAddress(ctx, ch.ID, addr); err != nil {
-		return ch, err
-	}
-	ch.Address = addr
-	return ch, nil
 }
 
 // RegisterCallback tells the network of a channel whose provider needs it

@@ -267,31 +267,6 @@ func address(ch carillon.Channel, field, raw string) (string, error) {
 	return digits, nil
 }
 
-// channelAddress is address, but a number the network reported on the
-// channel (a contact's address as WhatsApp wrote it in a callback or a send
-// answer: a Brazilian mobile from before the ninth digit, a Mexican 521…
-// id) is taken as written, even where libphonenumber would refuse or
-// rewrite it: replies go to contact.phoneNumber as it was received. The
-// store is read only for a number that address refuses or rewrites.
-func (s *Service) channelAddress(ctx context.Context, ch carillon.Channel, field, raw string) (string, error) {
-	addr, err := address(ch, field, raw)
-	if ch.Type == carillon.Telegram {
-		return addr, err
-	}
-	digits := phone.Clean(raw)
-	if digits == addr || !phone.Reported(digits) {
-		return addr, err
-	}
-	_, lookup := s.store.ContactByAddress(ctx, ch.ID, digits)
-	switch {
-	case lookup == nil:
-		return digits, nil
-	case !errors.Is(lookup, carillon.ErrNotFound):
-		return "", lookup
-	}
-	return addr, err
-}
-
 // ContactByPhone finds a contact by its phone number (or, on a Telegram
 // channel, its chat id) on channel channelUUID, else on the main WhatsApp
 // channel.
