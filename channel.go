@@ -37,14 +37,19 @@ const (
 // provider's configuration, secrets included: they are stored encrypted and
 // never leave the server.
 type Channel struct {
-	ID          int64
-	UUID        string
-	AccountID   int64
-	Title       string
-	Type        ChannelType
-	Provider    string
-	Main        bool
-	Settings    map[string]string
+	ID        int64
+	UUID      string
+	AccountID int64
+	Title     string
+	Type      ChannelType
+	Provider  string
+	Main      bool
+	Settings  map[string]string
+	// Address is the channel's own address on its network, as the network
+	// reported it: WhatsApp's display phone number (E.164 digits), the
+	// Telegram bot's username; "" until learned. A sandbox channel's is its
+	// number setting instead (see OwnAddress).
+	Address     string
 	DiscardedAt time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -59,6 +64,21 @@ func (c Channel) Setting(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// DefaultSandboxNumber is the business number of a sandbox channel whose
+// number setting is unset (docs/sandbox.md).
+const DefaultSandboxNumber = "15550000000"
+
+// OwnAddress is the business side of the channel's messages, their `from`
+// when sent and `to` when received: a sandbox channel's number setting
+// (DefaultSandboxNumber when unset), else the address the network reported
+// (Address).
+func (c Channel) OwnAddress() string {
+	if c.Provider == ProviderSandbox {
+		return c.Setting("number", DefaultSandboxNumber)
+	}
+	return c.Address
 }
 
 // MessagesPerSecond returns the channel's pacing limit (the `mps` setting),

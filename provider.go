@@ -148,6 +148,10 @@ type CallbackResult struct {
 	// Ignored counts the parts of the callback that carried nothing
 	// carillon keeps (an unknown update kind, an unsupported field).
 	Ignored int
+	// ChannelAddress is the channel's own address when the callback
+	// names it (WhatsApp's metadata.display_phone_number, as E.164
+	// digits); "" when it does not.
+	ChannelAddress string
 }
 
 // CallbackReply is a direct answer to a callback.
@@ -229,6 +233,13 @@ type MediaFile struct {
 	// bytes carry its format's signature: a browser shows such a file and
 	// never runs it. Every other file is offered as a download.
 	Inline bool
+}
+
+// AddressReader is implemented by providers that can ask their network for
+// a channel's own address: the number of a WhatsApp channel (E.164 digits),
+// the username of a Telegram bot. It is read when a channel is declared.
+type AddressReader interface {
+	ReadAddress(ctx context.Context, ch Channel) (string, error)
 }
 
 // CallbackRegistrar is implemented by providers whose network is told the

@@ -58,6 +58,9 @@ type Queries interface {
 	// MainChannel returns the account's main channel of the type.
 	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
 	ListChannels(ctx context.Context, accountID int64) ([]Channel, error)
+	// SetChannelAddress records the channel's own address as its network
+	// reported it (Channel.Address); UpdateChannel leaves it as it is.
+	SetChannelAddress(ctx context.Context, channelID int64, address string) error
 
 	CreateContact(ctx context.Context, c *Contact) error
 	// UpdateContact writes every field of the contact but its identity.

@@ -9,11 +9,13 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// ErrInvalid is returned for a number that is not a valid phone number.
-var ErrInvalid = errors.New("not a valid phone number in international form")
+// ErrInvalid is returned for what cannot be a phone number.
+var ErrInvalid = errors.New("not a possible phone number in international form")
 
-// SandboxPrefix starts the sandbox's reserved numbers, +155500000NN: they
-// are not valid numbers, but sandbox channels accept them (see
+// MaxDigits is the most digits an international number has (E.164).
+const MaxDigits = 15
+
+// SandboxPrefix starts the sandbox's reserved numbers, +155500000NN (see
 // docs/sandbox.md).
 const SandboxPrefix = "155500000"
 
@@ -47,19 +49,78 @@ func Clean(raw string) string {
 }
 
 // Normalize reads a number in international form (country code first, "+"
-// optional) and returns its E.164 digits without "+". With allowSandbox, the
-// sandbox's reserved numbers are accepted too.
+// optional) and returns its E.164 digits without "+", as WhatsApp writes
+// its ids: libphonenumber's E.164 form, which drops a trunk prefix written
+// after the country code ("+44 (0)20 …") and writes Argentina's mobiles
+// with their 9. Any *possible* number is accepted (libphonenumber's
+// "possible": a known country code and a length that country's numbers
+// can have), not only the ones its tables know to be assigned ("valid"):
+// WhatsApp has customers whose numbers the tables do not know, such as
+// Brazilian mobiles in their form from before the ninth digit. With
+// allowSandbox, the sandbox's reserved numbers are accepted whatever the
+// tables say of them.
 func Normalize(raw string, allowSandbox bool) (string, error) {
 	digits := Clean(raw)
-	if digits == "" || len(digits) > 17 {
+	if digits == "" || len(digits) > MaxDigits {
 		return "", ErrInvalid
 	}
 	if allowSandbox && IsSandboxNumber(digits) {
 		return digits, nil
 	}
-	num, err := phonenumbers.Parse("+"+digits, "")
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", ErrInvalid
+	// Formatting drops a trunk prefix; what is left may start with one
+	// again ("+20 0 0…"): the number is read again until it stays as it
+	// is, so that a normalised number normalises to itself.
+	for range 4 {
+		num, err := phonenumbers.Parse("+"+digits, "")
+		// Possible as dialled from abroad: a number that only works
+		// dialled locally (IS_POSSIBLE_LOCAL_ONLY) is not an address.
+		if err != nil || phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
+			return "", ErrInvalid
+		}
+		e164 := strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
+		if e164 == digits {
+			if !Reported(digits) {
+				return "", ErrInvalid
+			}
+			return digits, nil
+		}
+		digits = e164
 	}
-	return strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+"), nil
+	return "", ErrInvalid
+}
+
+// Reported reports whether id, an address a network gave for a customer
+// (WhatsApp's wa_id), can be a phone number's digits: only digits, no
+// leading zero, at most 15 of them, starting with a country calling code.
+// It is looser than Normalize on purpose: WhatsApp keeps ids that
+// libphonenumber finds too long or too short (Mexican mobiles written
+// 521…, numbers from before a country's renumbering), and replies go to
+// the id as WhatsApp wrote it.
+func Reported(id string) bool {
+	if id == "" || len(id) > MaxDigits || id[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	for n := 1; n <= 3 && n < len(id); n++ {
+		if code := atoi(id[:n]); phonenumbers.GetRegionCodeForCountryCode(code) != "ZZ" {
+			return len(id)-n >= minNationalDigits
+		}
+	}
+	return false
+}
+
+// minNationalDigits is the fewest digits after the country code that a
+// number has anywhere (Niue and Saint Helena have four).
+const minNationalDigits = 4
+
+func atoi(digits string) int {
+	n := 0
+	for i := 0; i < len(digits); i++ {
+		n = n*10 + int(digits[i]-'0')
+	}
+	return n
 }

@@ -1,6 +1,9 @@
 package phone
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	t.Parallel()
@@ -17,7 +20,23 @@ func TestNormalize(t *testing.T) {
 		{raw: " +4915112345678 ", want: "4915112345678"},
 		{raw: "+15550000001", allowSandbox: true, want: "15550000001"},
 		{raw: "+1 555 000 0042", allowSandbox: true, want: "15550000042"},
-		{raw: "+15550000001", wantErr: true},
+		// Possible numbers that libphonenumber's tables do not know to be
+		// assigned: a Brazilian mobile from before the ninth digit (as
+		// WhatsApp keeps older accounts), a Colombian number of Callbell's
+		// documentation, a reserved sandbox number outside the sandbox.
+		{raw: "555198906538", want: "555198906538"},
+		{raw: "+55 51 9890-6538", want: "555198906538"},
+		{raw: "5790372023", want: "5790372023"},
+		{raw: "+15550000001", want: "15550000001"},
+		// Written the way WhatsApp does not: a trunk prefix after the
+		// country code, Argentina's local mobile form.
+		{raw: "+44 (0)20 7946 0000", want: "442079460000"},
+		{raw: "+54 11 15 1234 5678", want: "5491112345678"},
+		// Not possible: too long for Mexico (WhatsApp's 521… ids are
+		// accepted only as the network reported them), too short.
+		{raw: "5215512345678", wantErr: true},
+		{raw: "123456789", wantErr: true},
+		{raw: "1234567890123456", wantErr: true},
 		{raw: "+1555000001", allowSandbox: true, wantErr: true},
 		{raw: "", wantErr: true},
 		{raw: "+", wantErr: true},
@@ -35,6 +54,33 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+func TestReported(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"31612345678", true},
+		{"555198906538", true},
+		{"5215512345678", true}, // a Mexican mobile as WhatsApp writes it
+		{"15550000001", true},
+		{"", false},
+		{"0612345678", false},
+		{"+31612345678", false},
+		{"31 6 1234 5678", false},
+		{"1' OR '1'='1", false},
+		{"999123456789", false}, // no country has the code 999
+		{"3161", false},
+		{"1234567890123456", false},
+		{strings.Repeat("3", 200), false},
+	}
+	for _, tt := range tests {
+		if got := Reported(tt.id); got != tt.want {
+			t.Errorf("Reported(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{"+31612345678", "+1 (415) 555-2671", "15550000001", "", "++", "0031 6"} {
 		f.Add(s)
@@ -48,6 +94,10 @@ func FuzzNormalize(f *testing.F) {
 		again, err := Normalize(got, true)
 		if err != nil || again != got {
 			t.Fatalf("Normalize(%q) = %q, but Normalize(%q) = %q, %v", raw, got, got, again, err)
+		}
+		// A number carillon accepts is one a network could report.
+		if !Reported(got) {
+			t.Fatalf("Normalize(%q) = %q, which Reported refuses", raw, got)
 		}
 	})
 }

@@ -437,6 +437,7 @@ func TestApplyRefused(t *testing.T) {
 		{"provider of another type", "channels:\n  - {title: a, type: telegram, provider: whatsapp}\n", 2, "serves channels of type whatsapp"},
 		{"unknown setting", "channels:\n  - title: a\n    type: whatsapp\n    provider: sandbox\n    settings:\n      window: open\n      colour: red\n", 7, `unknown setting "colour"`},
 		{"bad window", "channels:\n  - title: a\n    type: whatsapp\n    provider: sandbox\n    settings:\n      window: closed\n", 6, "window must be open or enforced"},
+		{"sandbox number that is none", "channels:\n  - title: a\n    type: whatsapp\n    provider: sandbox\n    settings: {number: '12'}\n", 5, "number must be a phone number"},
 		{"negative mps", "channels:\n  - title: a\n    type: whatsapp\n    provider: sandbox\n    settings: {mps: -1}\n", 5, "mps must be a whole number"},
 		{"missing whatsapp setting", "channels:\n  - title: a\n    type: whatsapp\n    provider: whatsapp\n    settings: {phone_number_id: '1', access_token: t, app_secret: s}\n", 5, "needs the setting verify_token"},
 		{"bad base_url", "channels:\n  - title: a\n    type: telegram\n    provider: telegram\n    settings: {bot_token: t, base_url: 'ftp://x'}\n", 5, "base_url must be an absolute http or https URL"},
@@ -538,6 +539,23 @@ func TestAddChannel(t *testing.T) {
 		}
 		if !slices.Equal(changes, []string{"updated channel sandbox: main", "updated channel wa: settings, main"}) {
 			t.Errorf("changes = %q", changes)
+		}
+		// The number learned from the network stays while the settings
+		// name the same number, and is forgotten when they name another.
+		if err := e.db.SetChannelAddress(ctx, ch.ID, "15550783881"); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			settings map[string]string
+			want     string
+		}{
+			{map[string]string{"phone_number_id": "1", "access_token": "tok-secret3", "app_secret": "app-secret", "verify_token": "verify-secret", "mps": "5"}, "15550783881"},
+			{map[string]string{"phone_number_id": "2", "access_token": "tok-secret3", "app_secret": "app-secret", "verify_token": "verify-secret", "mps": "5"}, ""},
+		} {
+			got, _, err := e.svc.AddChannel(ctx, e.acct.ID, service.ChannelSpec{Title: "wa", Type: "whatsapp", Provider: "whatsapp", Settings: step.settings})
+			if err != nil || got.Address != step.want || e.channel("wa").Address != step.want {
+				t.Errorf("after declaring %v: address %q (stored %q), %v; want %q", step.settings, got.Address, e.channel("wa").Address, err, step.want)
+			}
 		}
 		_, _, err = e.svc.AddChannel(ctx, e.acct.ID, service.ChannelSpec{Title: "x", Type: "whatsapp", Provider: "sandbox", Settings: map[string]string{"colour": "red"}})
 		var pe *service.ProblemError

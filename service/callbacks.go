@@ -42,8 +42,23 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 	if res.Reply != nil {
 		return res.Reply, nil
 	}
+	if res.ChannelAddress != "" && res.ChannelAddress != ch.Address {
+		// The network names the channel's number in its callbacks: a
+		// number changed in Meta's console shows from the next one on.
+		if err := s.store.SetChannelAddress(ctx, ch.ID, res.ChannelAddress); err != nil {
+			return nil, s.internal(ctx, "callback", err)
+		}
+		ch.Address = res.ChannelAddress
+	}
 	for _, in := range res.Messages {
 		in.ChannelID = ch.ID
+		if err := inboundSender(ch, in); err != nil {
+			// Answered 200 all the same: the network would send it again
+			// and again, and it would never be better.
+			s.log.WarnContext(ctx, "inbound message not stored: its sender is not an address", "channel", ch.UUID,
+				"external_id", clip(in.ExternalID), "from", clip(in.From), "reason", err.Error())
+			continue
+		}
 		if in.Media != nil && in.Content.URL == "" {
 			// The network repeats a message it is not sure arrived: stored
 			// already, its media is not fetched again (Receive stores the

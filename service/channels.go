@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/phone"
 )
 
 // ChannelSpec is a channel as `carillon apply` or `carillon channels add`
@@ -47,7 +48,7 @@ func problemf(field, format string, args ...any) Problem {
 // providerSettings lists each provider's setting names, and which ones are
 // required.
 var providerSettings = map[string]map[string]bool{
-	carillon.ProviderSandbox: {"window": false, "mps": false},
+	carillon.ProviderSandbox: {"window": false, "mps": false, "number": false},
 	carillon.ProviderWhatsApp: {
 		"phone_number_id": true, "business_account_id": false, "access_token": true, "app_secret": true,
 		"verify_token": true, "base_url": false, "api_version": false, "mps": false,
@@ -110,6 +111,13 @@ func CheckChannel(spec *ChannelSpec) []Problem {
 				probs = append(probs, problemf("settings."+k, "mps must be a whole number, 0 or more, not %q", v))
 			} else {
 				settings[k] = strconv.Itoa(n)
+			}
+		case "number":
+			digits, err := phone.Normalize(v, true)
+			if err != nil {
+				probs = append(probs, problemf("settings."+k, "number must be a phone number in international form, country code first (+1 555 000 0000), not %q", v))
+			} else {
+				settings[k] = digits
 			}
 		case "base_url":
 			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -272,6 +280,14 @@ func (w *channelWriter) upsert(ctx context.Context, spec ChannelSpec) (carillon.
 	if !equalSettings(ch.Settings, settings) {
 		ch.Settings, what = settings, append(what, "settings")
 	}
+	if ch.Address != "" && (ch.Provider != old.Provider || namesAnotherAccount(old.Settings, ch.Settings)) {
+		// The number or bot learned belongs to the former settings: it is
+		// learned again (LearnAddress, or the next callback).
+		if err := w.q.SetChannelAddress(ctx, ch.ID, ""); err != nil {
+			return ch, err
+		}
+		ch.Address = ""
+	}
 	if spec.Discarded != !ch.Active() {
 		if spec.Discarded {
 			ch.DiscardedAt = w.now
@@ -353,6 +369,17 @@ func (w *channelWriter) promoteOldest(ctx context.Context, typ carillon.ChannelT
 		return nil
 	}
 	return nil
+}
+
+// namesAnotherAccount reports whether new settings point the channel at
+// another number or bot of its network than old did.
+func namesAnotherAccount(old, new map[string]string) bool {
+	for _, k := range []string{"phone_number_id", "bot_token", "base_url"} {
+		if old[k] != new[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func equalSettings(a, b map[string]string) bool {

@@ -262,7 +262,7 @@ func address(ch carillon.Channel, field, raw string) (string, error) {
 	}
 	digits, err := phone.Normalize(v, ch.Provider == carillon.ProviderSandbox)
 	if err != nil {
-		return "", carillon.Invalid(field, "%q is not a valid phone number: write it in international form, country code first (+31 6 1234 5678)", raw)
+		return "", carillon.Invalid(field, "%q is not a possible phone number: write it in international form, country code first (+31 6 1234 5678)", raw)
 	}
 	return digits, nil
 }
@@ -275,9 +275,9 @@ func (s *Service) ContactByPhone(ctx context.Context, p Principal, number, chann
 	if err != nil {
 		return ContactView{}, err
 	}
-	addr, err := address(ch, "number", number)
+	addr, err := s.channelAddress(ctx, ch, "number", number)
 	if err != nil {
-		return ContactView{}, err
+		return ContactView{}, s.internal(ctx, "read contact", err)
 	}
 	c, err := s.store.ContactByAddress(ctx, ch.ID, addr)
 	if err != nil {
@@ -560,9 +560,9 @@ func (s *Service) CreateContact(ctx context.Context, p Principal, in ContactInpu
 	if !ch.Active() {
 		return ContactView{}, carillon.Invalid("channel_uuid", "channel %q is discarded", ch.UUID)
 	}
-	addr, err := address(ch, "identifier", in.Identifier)
+	addr, err := s.channelAddress(ctx, ch, "identifier", in.Identifier)
 	if err != nil {
-		return ContactView{}, err
+		return ContactView{}, s.internal(ctx, "create contact", err)
 	}
 	var out carillon.Contact
 	// The writer of the contact's key, as sends and inbound messages that

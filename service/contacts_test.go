@@ -251,7 +251,7 @@ func TestContactLookups(t *testing.T) {
 		{name: "with plus", number: "+31612345678", want: c.UUID},
 		{name: "without plus, with spaces", number: "31 6 1234 5678", want: c.UUID},
 		{name: "telegram chat id", number: "987654", channel: f.telegram.UUID, want: tg.UUID},
-		{name: "telegram id not on whatsapp", number: "987654", code: carillon.CodeInvalidParameter, field: "number"},
+		{name: "telegram id not on whatsapp", number: "12345", code: carillon.CodeInvalidParameter, field: "number"},
 		{name: "unknown number", number: "+31612345679", code: carillon.CodeNotFound},
 		{name: "unknown channel", number: "+31612345678", channel: "nope", code: carillon.CodeInvalidParameter, field: "channel_uuid"},
 		{name: "another account", number: "+31612345678", p: &other, code: carillon.CodeNotFound},

@@ -204,11 +204,11 @@ func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon
 
 // recipient reads the address the message goes to, as the channel writes it
 // (see address), or the BSUID when no address is given.
-func recipient(ch carillon.Channel, to, bsuid string) (addr, id string, err error) {
+func (s *Service) recipient(ctx context.Context, ch carillon.Channel, to, bsuid string) (addr, id string, err error) {
 	if strings.TrimSpace(to) == "" {
 		return "", strings.TrimSpace(bsuid), nil
 	}
-	addr, err = address(ch, "to", to)
+	addr, err = s.channelAddress(ctx, ch, "to", to)
 	return addr, "", err
 }
 
@@ -223,9 +223,9 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 	if err != nil {
 		return SendResult{}, s.internal(ctx, "send", err)
 	}
-	address, bsuid, err := recipient(ch, r.To, r.BSUID)
+	address, bsuid, err := s.recipient(ctx, ch, r.To, r.BSUID)
 	if err != nil {
-		return SendResult{}, err
+		return SendResult{}, s.internal(ctx, "send", err)
 	}
 	content, values, err := s.sendTemplate(ctx, p.Account.ID, ch, &r)
 	if err != nil {

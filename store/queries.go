@@ -205,9 +205,9 @@ func (q *queries) CreateChannel(ctx context.Context, c *carillon.Channel) error 
 	if err != nil {
 		return err
 	}
-	return q.insertRow(ctx, `INSERT INTO channels (uuid, account_id, title, type, provider, main, settings, discarded_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.UUID, c.AccountID, c.Title, string(c.Type), c.Provider, boolInt(c.Main), settings,
+	return q.insertRow(ctx, `INSERT INTO channels (uuid, account_id, title, type, provider, main, settings, address, discarded_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.UUID, c.AccountID, c.Title, string(c.Type), c.Provider, boolInt(c.Main), settings, c.Address,
 		ms(c.DiscardedAt), ms(c.CreatedAt), ms(c.UpdatedAt)).Scan(&c.ID)
 }
 
@@ -225,13 +225,17 @@ func (q *queries) UpdateChannel(ctx context.Context, c *carillon.Channel) error 
 		c.Title, string(c.Type), c.Provider, boolInt(c.Main), settings, ms(c.DiscardedAt), ms(c.UpdatedAt), c.AccountID, c.ID))
 }
 
-const channelCols = "id, uuid, account_id, title, type, provider, main, settings, discarded_at, created_at, updated_at"
+func (q *queries) SetChannelAddress(ctx context.Context, channelID int64, address string) error {
+	return affected(q.exec(ctx, "UPDATE channels SET address = ? WHERE id = ?", address, channelID))
+}
+
+const channelCols = "id, uuid, account_id, title, type, provider, main, settings, address, discarded_at, created_at, updated_at"
 
 func (q *queries) scanChannel(r interface{ Scan(...any) error }) (carillon.Channel, error) {
 	var c carillon.Channel
 	var typ, sealed string
 	var main, discarded, created, updated int64
-	if err := r.Scan(&c.ID, &c.UUID, &c.AccountID, &c.Title, &typ, &c.Provider, &main, &sealed, &discarded, &created, &updated); err != nil {
+	if err := r.Scan(&c.ID, &c.UUID, &c.AccountID, &c.Title, &typ, &c.Provider, &main, &sealed, &c.Address, &discarded, &created, &updated); err != nil {
 		return c, err
 	}
 	c.Type, c.Main = carillon.ChannelType(typ), main != 0

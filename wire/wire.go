@@ -164,21 +164,25 @@ type Message struct {
 }
 
 // FromMessage converts a message of contact c on channel ch. The contact's
-// side is written as its phoneNumber is; the business side is null, since a
-// channel's own address is not part of the API.
+// side is written as its phoneNumber is (its BSUID when it has no number);
+// the business side is the channel's own address (Channel.OwnAddress: the
+// sandbox's number setting, WhatsApp's display number, the Telegram bot's
+// username), "" while a channel has not learned it, never null. A note
+// travels on no network: both sides are null.
 func FromMessage(m carillon.Message, c carillon.Contact, ch carillon.Channel) Message {
 	out := Message{UUID: m.UUID, Text: NullString(m.Content.Text), Channel: string(ch.Type), CreatedAt: Time(m.CreatedAt)}
-	contact := NullString(c.Address)
-	if contact == nil {
-		contact = NullString(c.BSUID)
+	contact := c.Address
+	if contact == "" {
+		contact = c.BSUID
 	}
+	business := ch.OwnAddress()
 	switch m.Direction {
 	case carillon.Inbound:
-		out.Status, out.From = "received", contact
+		out.Status, out.From, out.To = "received", &contact, &business
 	case carillon.Note:
 		out.Status = "note"
 	default:
-		out.Status, out.To = "sent", contact
+		out.Status, out.From, out.To = "sent", &business, &contact
 	}
 	if m.Content.URL != "" {
 		out.Attachments = []string{m.Content.URL}

@@ -55,8 +55,19 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 		if err := a.svc.RegisterCallback(ctx, ch, base); err != nil {
 			return err
 		}
+		learnAddress(ctx, e, a.svc, ch)
 	}
 	return nil
+}
+
+// learnAddress reads a declared channel's own number (or bot username) from
+// its network, for the business side of its messages. A network that does
+// not answer is no reason to refuse the declaration: it is said on standard
+// error, and a WhatsApp channel learns its number from its next callback.
+func learnAddress(ctx context.Context, e env, svc *service.Service, ch carillon.Channel) {
+	if _, err := svc.LearnAddress(ctx, ch); err != nil {
+		fmt.Fprintf(e.stderr, "carillon: warning: %v\n", err)
+	}
 }
 
 // errShown is a failure whose reasons are on standard error already; it

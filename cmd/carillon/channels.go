@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 
@@ -95,6 +96,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 				return err
 			}
 		}
+		learnAddress(ctx, e, a.svc, ch)
 	case "list":
 		chs, err := a.svc.Store().ListChannels(ctx, acct.ID)
 		if err != nil {
@@ -115,4 +117,28 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// learnMissingAddresses reads, once at start, the own address (number, bot
+// username) of each active channel that has none yet: channels declared
+// before carillon kept it, or whose network could not be reached then.
+func learnMissingAddresses(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	accounts, err := svc.Store().ListAccounts(ctx)
+	if err != nil {
+		return
+	}
+	for _, a := range accounts {
+		channels, err := svc.Store().ListChannels(ctx, a.ID)
+		if err != nil {
+			return
+		}
+		for _, ch := range channels {
+			if ch.Address != "" || ch.Provider == carillon.ProviderSandbox || !ch.Active() {
+				continue
+			}
+			if _, err := svc.LearnAddress(ctx, ch); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "channel address not learned", "channel", ch.UUID, "error", err)
+			}
+		}
+	}
 }

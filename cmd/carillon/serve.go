@@ -122,6 +122,7 @@ func serve(ctx context.Context, e env, args []string) error {
 
 	go forgetIdempotencyKeys(ctx, svc)
 	go syncTemplatesHourly(ctx, svc, log)
+	go learnMissingAddresses(ctx, svc, log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

@@ -177,7 +177,7 @@ type CallbackJSON struct {
 }
 
 // InboundExpect is what ParseCallback must produce: an error with Error's
-// status, or a Reply, or Messages, Receipts and Ignored (always compared;
+// status, or a Reply, or Messages, Receipts, Ignored and ChannelAddress (always compared;
 // absent means none).
 type InboundExpect struct {
 	Error    *CallbackErrorExpect `json:"error,omitempty"`
@@ -185,6 +185,9 @@ type InboundExpect struct {
 	Messages []InboundMessageJSON `json:"messages,omitempty"`
 	Receipts []ReceiptJSON        `json:"receipts,omitempty"`
 	Ignored  int                  `json:"ignored,omitempty"`
+	// ChannelAddress is the channel's own address the callback names
+	// (CallbackResult.ChannelAddress).
+	ChannelAddress string `json:"channel_address,omitempty"`
 }
 
 // CallbackErrorExpect is an expected *carillon.CallbackError.

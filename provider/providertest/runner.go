@@ -432,6 +432,9 @@ func runInbound(t *testing.T, s Subject, file string) {
 	if res.Ignored != want.Ignored {
 		t.Errorf("ignored = %d, want %d", res.Ignored, want.Ignored)
 	}
+	if res.ChannelAddress != want.ChannelAddress {
+		t.Errorf("channel address = %q, want %q", res.ChannelAddress, want.ChannelAddress)
+	}
 }
 
 // MessageToJSON writes an InboundMessage as the case files do.

@@ -81,6 +81,27 @@ func TestSendAgainstFake(t *testing.T) {
 	}
 }
 
+// The bot's username, read with getMe when the channel is declared, is
+// the channel's own address.
+func TestReadAddressAgainstFake(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	if got, err := f.provider.ReadAddress(ctx, f.channel); err != nil || got != "carillon_test_bot" {
+		t.Errorf("ReadAddress = %q, %v; want carillon_test_bot", got, err)
+	}
+	f.fake.Script("getMe", telegramtest.OK(map[string]any{"id": 1, "is_bot": true, "first_name": "nameless"}))
+	if got, err := f.provider.ReadAddress(ctx, f.channel); err == nil {
+		t.Errorf("ReadAddress of a bot without a username = %q, want an error", got)
+	}
+	wrong := f.channel
+	wrong.Settings = map[string]string{"bot_token": "987654321:AAWrongToken", "base_url": f.fake.URL()}
+	if _, err := f.provider.ReadAddress(ctx, wrong); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("ReadAddress with an unknown token: err = %v", err)
+	}
+	f.log.AssertNoSecrets(t, "987654321:AAWrongToken")
+}
+
 func TestSendWithUnknownTokenIsPermanent(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

@@ -284,12 +284,40 @@ func (p *Provider) RegisterCallback(ctx context.Context, ch carillon.Channel, ca
 	return nil
 }
 
+// usernamePattern is what Telegram allows in a username (5 to 32
+// characters; bots' end in "bot").
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_]{5,32}$`)
+
+// ReadAddress asks getMe for the bot's username, the channel's own address
+// (written without "@", as the Bot API writes it).
+func (p *Provider) ReadAddress(ctx context.Context, ch carillon.Channel) (string, error) {
+	b, err := botOf(ch)
+	if err != nil {
+		return "", fmt.Errorf("telegram getMe: %w", err)
+	}
+	r, err := p.call(ctx, b, "getMe", map[string]any{})
+	if err != nil {
+		return "", err
+	}
+	var me struct {
+		Username string `json:"username"`
+	}
+	if err := r.result(b, "getMe", &me); err != nil {
+		return "", err
+	}
+	if !usernamePattern.MatchString(me.Username) {
+		return "", errors.New("telegram getMe: the bot has no username")
+	}
+	return me.Username, nil
+}
+
 // The interfaces the provider implements.
 var (
 	_ carillon.Provider          = (*Provider)(nil)
 	_ carillon.CallbackParser    = (*Provider)(nil)
 	_ carillon.MediaFetcher      = (*Provider)(nil)
 	_ carillon.CallbackRegistrar = (*Provider)(nil)
+	_ carillon.AddressReader     = (*Provider)(nil)
 )
 
 // CheckSettings checks a channel's settings (carillon.SettingsChecker).

@@ -111,7 +111,8 @@ type (
 
 	changeValue struct {
 		Metadata struct {
-			PhoneNumberID string `json:"phone_number_id"`
+			PhoneNumberID      string `json:"phone_number_id"`
+			DisplayPhoneNumber string `json:"display_phone_number"`
 		} `json:"metadata"`
 		Contacts []waContact `json:"contacts"`
 		// Messages and statuses are decoded one by one, so that one of an
@@ -246,6 +247,9 @@ func (p *Provider) parseEvents(ch carillon.Channel, body []byte) (carillon.Callb
 				p.log.Info("whatsapp callback for another number ignored", "channel", ch.ID, "phone_number_id", v.Metadata.PhoneNumberID)
 				res.Ignored += max(parts, 1)
 				continue
+			}
+			if n := displayNumber(v.Metadata.DisplayPhoneNumber); n != "" {
+				res.ChannelAddress = n
 			}
 			for _, raw := range v.Errors {
 				p.log.Warn("whatsapp reported an error", "channel", ch.ID, "error", string(raw))

@@ -188,7 +188,20 @@ func TestAgainstFakeGraph(t *testing.T) {
 		t.Errorf("templates = %+v", got)
 	}
 
+	// The channel's number, read when it is declared: Meta writes it
+	// formatted, carillon keeps its digits.
+	if got, err := p.ReadAddress(ctx, ch); err != nil || got != whatsapptest.DisplayPhoneNumber {
+		t.Errorf("ReadAddress = %q, %v; want %q", got, err, whatsapptest.DisplayPhoneNumber)
+	}
+	srv.SetDisplayPhoneNumber(ch.Settings["phone_number_id"], "not a number")
+	if got, err := p.ReadAddress(ctx, ch); err == nil {
+		t.Errorf("ReadAddress of a display number that is none = %q, want an error", got)
+	}
+
 	ch.Settings["access_token"] = "not-the-token"
+	if _, err := p.ReadAddress(ctx, ch); err == nil || !strings.Contains(err.Error(), "190") {
+		t.Errorf("ReadAddress with a wrong token: err = %v", err)
+	}
 	_, err = p.Send(ctx, carillon.Outgoing{Channel: ch, To: "1", Message: out.Message, Attempt: 1})
 	if !errors.As(err, &se) || !se.Permanent || se.Code != "190" {
 		t.Errorf("wrong token: err = %v", err)

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"Channels", testChannels},
 		{"MainChannel", testMainChannel},
 		{"UpdateChannel", testUpdateChannel},
+		{"ChannelAddress", testChannelAddress},
 		{"Contacts", testContacts},
 		{"UpdateContact", testUpdateContact},
 		{"Messages", testMessages},
@@ -560,6 +561,47 @@ func testUpdateChannel(t *testing.T, e *env) {
 	got2, err = e.s.ChannelByID(e.ctx, keep.ID)
 	e.must(err, "ChannelByID")
 	check(t, "the other channel", got2, keep)
+}
+
+// testChannelAddress: the address a network reported is kept beside the
+// settings, written by SetChannelAddress alone, and read with the channel.
+func testChannelAddress(t *testing.T, e *env) {
+	a := e.account("a")
+	c := e.channel(a.ID, carillon.WhatsApp, false)
+	c.Address = "15550783881"
+	e.must(e.s.SetChannelAddress(e.ctx, c.ID, c.Address), "SetChannelAddress")
+	got, err := e.s.ChannelByUUID(e.ctx, a.ID, c.UUID)
+	e.must(err, "ChannelByUUID")
+	check(t, "channel after SetChannelAddress", got, c)
+
+	// Declaring the channel again (UpdateChannel) keeps what was learned,
+	// even from a copy read before it was.
+	up := c
+	up.Title, up.Address = "renamed", ""
+	e.must(e.s.UpdateChannel(e.ctx, &up), "UpdateChannel")
+	got, err = e.s.ChannelForCallback(e.ctx, c.UUID)
+	e.must(err, "ChannelForCallback")
+	if got.Address != "15550783881" || got.Title != "renamed" {
+		t.Errorf("after UpdateChannel: address %q, title %q", got.Address, got.Title)
+	}
+
+	// A channel created with an address keeps it.
+	tg := carillon.Channel{UUID: carillon.NewUUID(), AccountID: a.ID, Title: "bot", Type: carillon.Telegram,
+		Provider: carillon.ProviderTelegram, Settings: map[string]string{}, Address: "carillon_bot",
+		CreatedAt: at(0), UpdatedAt: at(0)}
+	e.must(e.s.CreateChannel(e.ctx, &tg), "CreateChannel")
+	list, err := e.s.ListChannels(e.ctx, a.ID)
+	e.must(err, "ListChannels")
+	if len(list) != 2 || list[1].Address != "carillon_bot" {
+		t.Errorf("ListChannels = %+v", list)
+	}
+	e.must(e.s.SetChannelAddress(e.ctx, tg.ID, ""), "SetChannelAddress to empty")
+	got, err = e.s.ChannelByID(e.ctx, tg.ID)
+	e.must(err, "ChannelByID")
+	if got.Address != "" {
+		t.Errorf("address after clearing it: %q", got.Address)
+	}
+	wantErr(t, "SetChannelAddress of a missing channel", e.s.SetChannelAddress(e.ctx, tg.ID+c.ID+100, "x"), carillon.ErrNotFound)
 }
 
 // Contacts

@@ -115,6 +115,10 @@ type Server struct {
 	media     map[string]media
 	templates map[string][]Template
 	pageSize  int
+	// numbers are the display numbers of phone number ids set with
+	// SetDisplayPhoneNumber; any other id that is not a media id reads
+	// as a number displayed as FormattedDisplayPhoneNumber.
+	numbers map[string]string
 }
 
 // New starts a fake Graph API on 127.0.0.1. With t, it is closed when the
@@ -124,7 +128,7 @@ func New(t testing.TB) *Server {
 	_, _ = rand.Read(nonce)
 	s := &Server{
 		nonce: strings.ToUpper(hex.EncodeToString(nonce)), token: DefaultAccessToken, record: true,
-		media: map[string]media{}, templates: map[string][]Template{}, pageSize: 100,
+		media: map[string]media{}, templates: map[string][]Template{}, pageSize: 100, numbers: map[string]string{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	if t != nil {
@@ -206,6 +210,52 @@ func (s *Server) AddMedia(id, contentType string, data []byte) {
 	s.media[id] = media{contentType: contentType, data: data}
 }
 
+// FormattedDisplayPhoneNumber is DisplayPhoneNumber as the Graph API
+// writes a phone number object's display_phone_number.
+const FormattedDisplayPhoneNumber = "+1 555-078-3881"
+
+// SetDisplayPhoneNumber sets the display_phone_number that
+// GET /<version>/<phoneNumberID>?fields=display_phone_number answers
+// (FormattedDisplayPhoneNumber by default).
+func (s *Server) SetDisplayPhoneNumber(phoneNumberID, display string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.numbers[phoneNumberID] = display
+}
+
+// isPhoneNumber reports whether a GET of /<version>/<id> reads a phone
+// number: an id set with SetDisplayPhoneNumber, or any id but a media
+// file's when fields are asked for (media metadata is read without).
+func (s *Server) isPhoneNumber(id string, r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, isMedia := s.media[id]
+	_, isNumber := s.numbers[id]
+	return isNumber || !isMedia && r.URL.Query().Has("fields")
+}
+
+// servePhoneNumber answers a phone number object with the fields asked for,
+// as Graph does (id always).
+func (s *Server) servePhoneNumber(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.Lock()
+	display, ok := s.numbers[id]
+	s.mu.Unlock()
+	if !ok {
+		display = FormattedDisplayPhoneNumber
+	}
+	all := map[string]any{
+		"display_phone_number": display, "verified_name": "Carillon Test", "quality_rating": "GREEN",
+		"code_verification_status": "VERIFIED", "platform_type": "CLOUD_API",
+	}
+	answer := map[string]any{"id": id}
+	for _, f := range strings.Split(r.URL.Query().Get("fields"), ",") {
+		if v, ok := all[strings.TrimSpace(f)]; ok {
+			answer[strings.TrimSpace(f)] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
 // SetTemplates sets the templates that GET /<version>/<wabaID>/message_templates
 // lists, paginated like Graph (limit, after, paging.next).
 func (s *Server) SetTemplates(wabaID string, templates ...Template) {
@@ -255,6 +305,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveMediaFile(w, segments[1])
 	case r.Method == http.MethodGet && len(segments) == 3 && segments[2] == "message_templates":
 		s.listTemplates(w, r, segments[1])
+	case r.Method == http.MethodGet && len(segments) == 2 && s.isPhoneNumber(segments[1], r):
+		s.servePhoneNumber(w, r, segments[1])
 	case r.Method == http.MethodGet && len(segments) == 2:
 		s.serveMediaMetadata(w, segments[1])
 	default:
