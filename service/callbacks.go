@@ -44,6 +44,7 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 		return res.Reply, nil
 	}
 	for _, in := range res.Messages {
+		in = cleanInbound(in)
 		in.ChannelID = ch.ID
 		if in.Media != nil && in.Content.URL == "" {
 			// The network repeats a message it is not sure arrived: stored
@@ -64,6 +65,7 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 		}
 	}
 	for _, r := range res.Receipts {
+		r = cleanReceipt(r)
 		r.ChannelID = ch.ID
 		if _, err := s.ApplyReceipt(ctx, ch, r); err != nil {
 			return nil, err
