@@ -7,7 +7,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -205,13 +204,6 @@ func (s *Service) internal(ctx context.Context, op string, err error) error {
 	}
 	if _, ok := carillon.AsError(err); ok {
 		return err
-	}
-	if errors.Is(err, carillon.ErrInvalidText) {
-		// The API and the callbacks check text before it gets here: one
-		// that slipped through is still the request's fault, not the
-		// server's.
-		s.log.WarnContext(ctx, op+" refused by the store", "error", err)
-		return &carillon.Error{Code: carillon.CodeInvalidParameter, Message: "the request holds text that is not valid UTF-8 or holds a NUL character"}
 	}
 	s.log.ErrorContext(ctx, op+" failed", "error", err)
 	return err
