@@ -271,8 +271,10 @@ func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.St
 func checkText(args []any) error {
 	for i, a := range args {
 		s, ok := a.(string)
-		if v := reflect.ValueOf(a); !ok && v.Kind() == reflect.String {
-			s, ok = v.String(), true // a named string type
+		if !ok && a != nil {
+			if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+				s, ok = v.String(), true // a named string type
+			}
 		}
 		if ok && !carillon.ValidText(s) {
 			return fmt.Errorf("%w (argument %d)", carillon.ErrInvalidText, i+1)
