@@ -13,7 +13,8 @@ import (
 // carillon answer an error that the network would retry forever. NULs are
 // removed and invalid bytes replaced by U+FFFD (carillon.CleanText),
 // before anything is looked up or stored. Providers stay pure translators;
-// this is the one place their callbacks' text is made storable.
+// this is the one place their callbacks' and send answers' text is made
+// storable.
 
 // cleanInbound returns an inbound message whose every text is storable.
 func cleanInbound(in carillon.InboundMessage) carillon.InboundMessage {
@@ -38,6 +39,20 @@ func cleanReceipt(r carillon.Receipt) carillon.Receipt {
 	r.Status = carillon.Status(carillon.CleanText(string(r.Status)))
 	r.Payload = cleanJSON(r.Payload)
 	return r
+}
+
+// cleanOutcome returns a send outcome whose every text is storable: a
+// provider's answer that could not be recorded would leave the message
+// queued, to be sent again.
+func cleanOutcome(o Outcome) Outcome {
+	o.Result.ExternalID, o.Result.Address = carillon.CleanText(o.Result.ExternalID), carillon.CleanText(o.Result.Address)
+	o.Result.Payload = cleanJSON(o.Result.Payload)
+	if o.Err != nil {
+		e := *o.Err
+		e.Code, e.Title, e.Payload = carillon.CleanText(e.Code), carillon.CleanText(e.Title), cleanJSON(e.Payload)
+		o.Err = &e
+	}
+	return o
 }
 
 func cleanDetails(details map[string]json.RawMessage) map[string]json.RawMessage {

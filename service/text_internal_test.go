@@ -40,3 +40,13 @@ func TestCleanInbound(t *testing.T) {
 		t.Fatalf("cleanReceipt = %+v", r)
 	}
 }
+
+func TestCleanOutcome(t *testing.T) {
+	t.Parallel()
+	o := cleanOutcome(Outcome{Result: carillon.SendResult{ExternalID: "wamid\x00.1", Address: "316\xff"},
+		Err: &carillon.SendError{Code: "131\x00", Title: "bad\xffnews", Payload: json.RawMessage(`{"t":"\u0000"}`)}})
+	if o.Result.ExternalID != "wamid.1" || o.Result.Address != "316\uFFFD" || o.Err.Code != "131" || o.Err.Title != "bad\uFFFDnews" ||
+		string(o.Err.Payload) != `{"t":""}` {
+		t.Fatalf("cleanOutcome = %+v, %+v", o.Result, o.Err)
+	}
+}
