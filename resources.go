@@ -2,6 +2,7 @@ package carillon
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -110,8 +111,18 @@ type Page struct {
 	Size   int
 }
 
-// Offset is the number of rows before the page.
-func (p Page) Offset() int { return (p.Number - 1) * p.Size }
+// Offset is the number of rows before the page. It never overflows: a page
+// so far that its offset would not fit in an int gives math.MaxInt, past
+// the end of any list; a page below 1 gives 0.
+func (p Page) Offset() int {
+	if p.Number <= 1 || p.Size <= 0 {
+		return 0
+	}
+	if p.Number-1 > math.MaxInt/p.Size {
+		return math.MaxInt
+	}
+	return (p.Number - 1) * p.Size
+}
 
 // ResourceQueries are the store's reads and writes of account resources; a
 // Store's Queries include them. Lookups return ErrNotFound, unique

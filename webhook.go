@@ -173,7 +173,7 @@ type WebhookQueries interface {
 	WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (WebhookEvent, error)
 	// ListWebhookEvents lists the attempted events of the webhook, newest
 	// first, and counts all that match.
-	ListWebhookEvents(ctx context.Context, webhookID int64, f WebhookEventFilter, offset, limit int) ([]WebhookEvent, int, error)
+	ListWebhookEvents(ctx context.Context, webhookID int64, f WebhookEventFilter, page Page) ([]WebhookEvent, int, error)
 	// CountPendingWebhookEvents counts the events not yet delivered nor given up.
 	CountPendingWebhookEvents(ctx context.Context) (int64, error)
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/carillon/carillon"
 )
@@ -30,7 +32,8 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // decodeJSON decodes a JSON object into v. An empty body reads as {};
 // unknown fields are ignored. Broken JSON is a 400 malformed_json error; a
-// value of the wrong type a 422 naming its field.
+// value of the wrong type a 422 naming its field, and so is a string that
+// is not valid text (checkJSONText).
 func decodeJSON(body []byte, v any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -64,7 +67,82 @@ func decodeJSON(body []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return &carillon.Error{Code: carillon.CodeMalformedJSON, Message: "malformed JSON: data after the object"}
 	}
-	return nil
+	return checkJSONText(body)
+}
+
+// checkJSONText refuses a body holding a string (a value or a key) that is
+// not valid UTF-8 or holds a NUL character (written \u0000), naming the
+// field it is in ("content.text", "custom_fields.Plan"; an array adds
+// nothing to the name). This is the one rule for every text field of every
+// body: Go's decoder would turn invalid UTF-8 into U+FFFD without a word
+// and keep NUL, which PostgreSQL refuses.
+func checkJSONText(body []byte) error {
+	if utf8.Valid(body) && !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil // the common case: nothing to look for
+	}
+	type level struct {
+		object  bool
+		wantKey bool
+		key     string
+	}
+	var stack []level
+	field := func(last string) string {
+		var parts []string
+		for _, l := range stack {
+			if l.object && !l.wantKey {
+				parts = append(parts, l.key)
+			}
+		}
+		if last != "" {
+			parts = append(parts, last)
+		}
+		return carillon.CleanText(strings.Join(parts, "."))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var read int64
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // decoded already: only the end of the body is left
+		}
+		raw := body[read:dec.InputOffset()]
+		read = dec.InputOffset()
+		top := len(stack) - 1
+		str, isString := tok.(string)
+		isKey := isString && top >= 0 && stack[top].object && stack[top].wantKey
+		if isString && (!utf8.Valid(raw) || strings.IndexByte(str, 0) >= 0) {
+			problem := "holds a NUL character"
+			if !utf8.Valid(raw) {
+				problem = "is not valid UTF-8"
+			}
+			if isKey {
+				name := field(str)
+				return carillon.Invalid(name, "the name of field %s %s: text must be valid UTF-8 without NUL characters", name, problem)
+			}
+			name := field("")
+			if name == "" {
+				name = "body"
+			}
+			return carillon.Invalid(name, "%s %s: text must be valid UTF-8 without NUL characters", name, problem)
+		}
+		switch {
+		case isKey:
+			stack[top].key, stack[top].wantKey = str, false
+			continue
+		case tok == json.Delim('{'):
+			stack = append(stack, level{object: true, wantKey: true})
+			continue
+		case tok == json.Delim('['):
+			stack = append(stack, level{})
+			continue
+		case tok == json.Delim('}') || tok == json.Delim(']'):
+			stack = stack[:top]
+		}
+		// A value ended: the object it is in wants its next key.
+		if top := len(stack) - 1; top >= 0 && stack[top].object {
+			stack[top].wantKey = true
+		}
+	}
 }
 
 func jsonKind(goKind string) string {

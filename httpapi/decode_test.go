@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/carillon/carillon"
@@ -26,6 +28,16 @@ func TestDecodeJSON(t *testing.T) {
 		{"string for an object", `{"content":"hi"}`, carillon.CodeInvalidParameter, "content"},
 		{"nested wrong type", `{"content":{"text":5}}`, carillon.CodeInvalidParameter, "content.text"},
 		{"array of numbers", `{"template_values":[1]}`, carillon.CodeInvalidParameter, "template_values"},
+		{"NUL in a field", `{"to":"+31612345678","content":{"text":"a\u0000b"}}`, carillon.CodeInvalidParameter, "content.text"},
+		{"invalid UTF-8 in a field", "{\"content\":{\"text\":\"caf\xe9\"},\"to\":\"x\"}", carillon.CodeInvalidParameter, "content.text"},
+		{"NUL in an array", `{"template_values":["ok","\u0000"]}`, carillon.CodeInvalidParameter, "template_values"},
+		{"NUL in a map", `{"metadata":{"order":{"id":"1\u0000"}}}`, carillon.CodeInvalidParameter, "metadata.order.id"},
+		{"NUL in a key", `{"metadata":{"a\u0000":"x"}}`, carillon.CodeInvalidParameter, "metadata.a"},
+		{"NUL in an unknown field", `{"x":[{"y":"\u0000"}],"to":"1"}`, carillon.CodeInvalidParameter, "x.y"},
+		{"field after a nested object", `{"content":{"text":"ok"},"from":"\u0000"}`, carillon.CodeInvalidParameter, "from"},
+		{"an escaped backslash before u0000 is text", `{"to":"\\u0000"}`, "", ""},
+		{"other control characters are text", `{"to":"\u0001\t"}`, "", ""},
+		{"U+FFFD written out is text", `{"to":"\ufffd\u00e9","content":{"text":"é👋"}}`, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +78,45 @@ func TestStatusOfEveryCode(t *testing.T) {
 		if got := statusOf(code); got != want {
 			t.Errorf("statusOf(%s) = %d, want %d", code, got, want)
 		}
+	}
+}
+
+func TestCheckRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, pattern, path string
+		code                carillon.ErrorCode
+		field               string
+	}{
+		{"well-formed ids", "GET /v1/contacts/{uuid}/{sub}", "/v1/contacts/phone/+31%206%2012345678?channel_uuid=abc&tags=Zo%C3%AB", "", ""},
+		{"provider message id", "DELETE /v1/messages/{uuid}", "/v1/messages/wamid.HBgLMzE2MTIzNDU2NzgVAgARGBI=", "", ""},
+		{"NUL in the path", "POST /callbacks/{provider}/{channel}", "/callbacks/whatsapp/a%00b", carillon.CodeNotFound, ""},
+		{"invalid UTF-8 in the path", "GET /v1/contacts/{uuid}", "/v1/contacts/%ff", carillon.CodeNotFound, ""},
+		{"invalid UTF-8 in the first segment", "POST /callbacks/{provider}/{channel}", "/callbacks/what%ffsapp/abc", carillon.CodeNotFound, ""},
+		{"control character in the path", "GET /v1/custom_statuses/{id}", "/v1/custom_statuses/a%0Ab", carillon.CodeNotFound, ""},
+		{"identifier too long", "GET /v1/contacts/{uuid}", "/v1/contacts/" + strings.Repeat("a", 256), carillon.CodeNotFound, ""},
+		{"longest identifier", "GET /v1/contacts/{uuid}", "/v1/contacts/" + strings.Repeat("a", 255), "", ""},
+		{"NUL in a query value", "GET /v1/contacts/{uuid}/{sub}", "/v1/contacts/phone/123?channel_uuid=a%00", carillon.CodeInvalidParameter, "channel_uuid"},
+		{"invalid UTF-8 in a query value", "GET /v1/contacts", "/v1/contacts?tags=%ff", carillon.CodeInvalidParameter, "tags"},
+		{"invalid UTF-8 in a query name", "GET /v1/contacts", "/v1/contacts?%ff=1", carillon.CodeInvalidParameter, "\uFFFD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			var err error
+			mux.HandleFunc(tt.pattern, func(_ http.ResponseWriter, r *http.Request) { err = checkRequest(r) })
+			mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(strings.Fields(tt.pattern)[0], tt.path, nil))
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("checkRequest: %v", err)
+				}
+				return
+			}
+			e, ok := carillon.AsError(err)
+			if !ok || e.Code != tt.code || e.Field != tt.field {
+				t.Fatalf("error = %v; want %s field %q", err, tt.code, tt.field)
+			}
+		})
 	}
 }
 

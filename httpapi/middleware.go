@@ -81,7 +81,8 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 // authedHandler is a handler that acts for an authenticated principal.
 type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal)
 
-// auth authenticates the request's API key and applies the key's rate limit.
+// auth authenticates the request's API key, applies the key's rate limit,
+// then checks what the request names (checkRequest).
 func (s *Server) auth(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := bearer(r.Header.Get("Authorization"))
@@ -100,6 +101,10 @@ func (s *Server) auth(h authedHandler) http.HandlerFunc {
 				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many requests for this API key: wait for Retry-After seconds"})
 				return
 			}
+		}
+		if err := checkRequest(r); err != nil {
+			writeError(w, r, err)
+			return
 		}
 		h(w, r, p)
 	}

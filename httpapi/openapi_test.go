@@ -935,6 +935,21 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	c.do(call{name: "readyz with a failing store", server: f.broken, method: "GET", path: "/readyz", docValid: true, status: 503})
 
+	// A query value that is not valid text answers 422 naming it on every
+	// operation, also those that read no query parameter: it is checked
+	// once, before any handler.
+	dashed := "00000000-0000-0000-0000-000000000000"
+	for _, op := range []struct{ method, path string }{
+		{"GET", "/v1/messages/status/" + unknown}, {"DELETE", "/v1/messages/" + unknown}, {"GET", "/v1/auth/me"},
+		{"GET", "/v1/channels/" + unknown}, {"GET", "/v1/teams/" + unknown}, {"GET", "/v1/templates/" + unknown},
+		{"GET", "/v1/custom_statuses/" + dashed}, {"DELETE", "/v1/custom_statuses/" + dashed}, {"DELETE", "/v1/users/" + unknown + "/status"},
+		{"DELETE", "/v1/contacts/" + unknown}, {"GET", "/v1/contacts/" + unknown + "/bot"}, {"POST", "/v1/contacts/" + unknown + "/conversation/open"},
+		{"GET", "/v1/plan"}, {"DELETE", "/v1/webhooks/unsubscribe"}, {"POST", "/v1/webhooks/rotate_secret"},
+	} {
+		c.do(call{name: op.method + " " + op.path + " with a query value that is not UTF-8", method: op.method, path: op.path + "?ref=%ff",
+			header: auth, docValid: true, status: 422, code: "invalid_parameter", field: "ref"})
+	}
+
 	c.checkCoverage()
 }
 

@@ -62,9 +62,9 @@ func (s *Server) routes() {
 	s.handle("GET /readyz", s.readyz)
 	s.handle("GET /metrics", s.metrics.Handler().ServeHTTP)
 	s.handle("GET /v1/openapi.yaml", s.openAPI)
-	s.handle("GET /callbacks/{provider}/{channel}", s.providerCallback)
-	s.handle("POST /callbacks/{provider}/{channel}", s.providerCallback)
-	s.handle("GET /media/{name}", s.media)
+	s.handle("GET /callbacks/{provider}/{channel}", public(s.providerCallback))
+	s.handle("POST /callbacks/{provider}/{channel}", public(s.providerCallback))
+	s.handle("GET /media/{name}", public(s.media))
 
 	s.handle("GET /v1/auth/me", s.auth(s.authMe))
 	s.handle("POST /v1/messages/send", s.auth(s.sendMessage))

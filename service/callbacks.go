@@ -51,6 +51,7 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 		ch.Address = res.ChannelAddress
 	}
 	for _, in := range res.Messages {
+		in = cleanInbound(in)
 		in.ChannelID = ch.ID
 		if err := inboundSender(ch, in); err != nil {
 			// Answered 200 all the same: the network would send it again
@@ -78,6 +79,7 @@ func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb
 		}
 	}
 	for _, r := range res.Receipts {
+		r = cleanReceipt(r)
 		r.ChannelID = ch.ID
 		if _, err := s.ApplyReceipt(ctx, ch, r); err != nil {
 			return nil, err

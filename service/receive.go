@@ -195,6 +195,7 @@ type Outcome struct {
 // msg is the message as the pipeline read it before the attempt: if it
 // changed since (a receipt, a deletion), it is read again.
 func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
+	o = cleanOutcome(o)
 	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, now time.Time) []carillon.StatusChange {
 		m.Attempts, m.UpdatedAt = msg.Attempts, now
 		switch {

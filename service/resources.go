@@ -43,24 +43,37 @@ type PageInfo struct {
 
 // parsePage reads page and items: absent ones take their defaults, a page
 // below 1 reads as 1, items are kept between 1 and MaxPageSize, and a value
-// that is not a whole number is refused, naming its parameter.
+// that is not a whole number is refused, naming its parameter. A whole
+// number too large for an int reads as the largest one: a page past the
+// end of any list, or MaxPageSize items. It is the one reading of every
+// list's page; carillon.Page.Offset turns it into rows without overflow.
 func parsePage(r PageRequest) (carillon.Page, error) {
 	p := carillon.Page{Number: 1, Size: DefaultPageSize}
 	if s := strings.TrimSpace(r.Page); s != "" {
-		n, err := strconv.Atoi(s)
+		n, err := wholeNumber(s)
 		if err != nil {
 			return p, carillon.Invalid("page", "page must be a whole number, not %q", r.Page)
 		}
 		p.Number = max(n, 1)
 	}
 	if s := strings.TrimSpace(r.Items); s != "" {
-		n, err := strconv.Atoi(s)
+		n, err := wholeNumber(s)
 		if err != nil {
 			return p, carillon.Invalid("items", "items must be a whole number, not %q", r.Items)
 		}
 		p.Size = min(max(n, 1), MaxPageSize)
 	}
 	return p, nil
+}
+
+// wholeNumber reads a decimal integer; one beyond the range of an int reads
+// as the nearest bound.
+func wholeNumber(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) {
+		return n, nil // Atoi gives the bound it overflowed
+	}
+	return n, err
 }
 
 // pageInfo describes page p of a list of total entries.

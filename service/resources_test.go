@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -49,6 +50,11 @@ func TestListPagination(t *testing.T) {
 		{name: "ten items", items: "10", page: "3", wantLen: 10, wantPage: 3, pages: 3},
 		{name: "items above 100 read as 100", items: "500", wantLen: 30, wantPage: 1, pages: 1},
 		{name: "items below 1 read as 1", items: "0", wantLen: 1, wantPage: 1, pages: 30},
+		{name: "the largest page", page: "9223372036854775807", items: "100", wantLen: 0, wantPage: math.MaxInt, pages: 1},
+		{name: "a page whose offset overflows", page: "4611686018427387905", items: "2", wantLen: 0, wantPage: 4611686018427387905, pages: 15},
+		{name: "a page beyond 64 bits reads as the largest", page: "99999999999999999999", wantLen: 0, wantPage: math.MaxInt, pages: 2},
+		{name: "a page below -2^63 reads as 1", page: "-99999999999999999999", wantLen: 25, wantPage: 1, pages: 2},
+		{name: "items beyond 64 bits read as 100", items: "99999999999999999999", wantLen: 30, wantPage: 1, pages: 1},
 		{name: "page not a number", page: "two", wantField: "page"},
 		{name: "items not a number", items: "1.5", wantField: "items"},
 	} {

@@ -164,6 +164,9 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 	default:
 		return nil, false, false, carillon.Invalid("bot_status", "bot_status is bot_start or bot_end")
 	}
+	if !carillon.Printable(r.IdempotencyKey) {
+		return nil, false, false, carillon.Invalid("Idempotency-Key", "the Idempotency-Key header must be printable text: valid UTF-8 without control characters")
+	}
 	if utf8.RuneCountInString(r.IdempotencyKey) > maxIdempotencyKey {
 		return nil, false, false, carillon.Invalid("Idempotency-Key", "the Idempotency-Key header is at most %d characters", maxIdempotencyKey)
 	}

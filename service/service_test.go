@@ -196,6 +196,25 @@ func TestIdempotencyKey(t *testing.T) {
 	wantCode(t, err, carillon.CodeIdempotencyKeyReused, "Idempotency-Key")
 }
 
+func TestIdempotencyKeyMustBePrintable(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	for _, key := range []string{"key-\xff", "a\x00b", "tab\there", "line\nbreak"} {
+		r := text("+31612345678", "hi")
+		r.IdempotencyKey, r.RequestHash = key, "h"
+		_, err := f.svc.Send(context.Background(), f.p, r)
+		wantCode(t, err, carillon.CodeInvalidParameter, "Idempotency-Key")
+	}
+	if f.disp.count() != 0 {
+		t.Fatalf("dispatched %d, want nothing", f.disp.count())
+	}
+	r := text("+31612345678", "hi")
+	r.IdempotencyKey, r.RequestHash = "commande-é 42 👍", "h"
+	if _, err := f.svc.Send(context.Background(), f.p, r); err != nil {
+		t.Fatalf("a printable UTF-8 key: %v", err)
+	}
+}
+
 func TestIdempotencyUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

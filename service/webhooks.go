@@ -235,7 +235,7 @@ func (s *Service) WebhookEvents(ctx context.Context, p Principal, f WebhookEvent
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list webhook events", err)
 	}
-	list, total, err := s.store.ListWebhookEvents(ctx, w.ID, filter, page.Offset(), page.Size)
+	list, total, err := s.store.ListWebhookEvents(ctx, w.ID, filter, page)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list webhook events", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,6 +180,9 @@ type queries struct {
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, q.db.writer, query)
 	if err != nil {
@@ -206,6 +210,9 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 // queryOn runs a statement that returns rows, inside the transaction when
 // there is one, else on pool.
 func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, pool, query)
 	if err != nil {
@@ -254,6 +261,26 @@ func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.St
 		return s, nil
 	}
 	return q.db.prepared(ctx, pool, query)
+}
+
+// checkText refuses a statement whose text arguments are not valid UTF-8
+// or hold a NUL character: PostgreSQL would refuse them with an error of
+// its own, SQLite would keep them. The rules above the store never pass
+// such text; should one slip through, both stores answer the same
+// ErrInvalidText and write nothing.
+func checkText(args []any) error {
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok && a != nil {
+			if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+				s, ok = v.String(), true // a named string type
+			}
+		}
+		if ok && !carillon.ValidText(s) {
+			return fmt.Errorf("%w (argument %d)", carillon.ErrInvalidText, i+1)
+		}
+	}
+	return nil
 }
 
 // row is a single-row result whose Scan maps "no rows" to ErrNotFound.

@@ -322,7 +322,7 @@ func (q *queries) WebhookEventByUUID(ctx context.Context, accountID int64, uuid 
 	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE e.account_id = ? AND e.uuid = ?", accountID, uuid))
 }
 
-func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f carillon.WebhookEventFilter, offset, limit int) ([]carillon.WebhookEvent, int, error) {
+func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f carillon.WebhookEventFilter, page carillon.Page) ([]carillon.WebhookEvent, int, error) {
 	where := []string{"e.webhook_id = ?", "e.attempts > 0"}
 	args := []any{webhookID}
 	if f.Success != nil {
@@ -341,7 +341,7 @@ func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f cari
 		return nil, 0, err
 	}
 	events, err := list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+cond+
-		" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+		" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", append(args, page.Size, page.Offset())...)
 	return events, total, err
 }
 

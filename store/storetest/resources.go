@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -666,6 +667,10 @@ func testListTemplates(t *testing.T, e *env) {
 		{carillon.Page{Number: 3, Size: 2}, all[4:]},
 		{carillon.Page{Number: 4, Size: 2}, nil},
 		{carillon.Page{Number: 2, Size: 4}, all[4:]},
+		// Pages whose offset would not fit in 64 bits are past the end,
+		// on every store: never page 1 again, never a negative OFFSET.
+		{carillon.Page{Number: 1<<62 + 1, Size: 2}, nil},
+		{carillon.Page{Number: math.MaxInt, Size: 100}, nil},
 	} {
 		got, n, err := e.s.ListTemplates(e.ctx, a.ID, tc.page)
 		e.must(err, "ListTemplates")
@@ -984,6 +989,8 @@ func testListContacts(t *testing.T, e *env) {
 		{filter{TagIDs: tags(x)}, carillon.Page{Number: 2, Size: 2}, []carillon.Contact{c1}, 3},
 		{filter{ChannelType: carillon.WhatsApp, TeamID: t1.ID}, carillon.Page{Number: 2, Size: 1}, []carillon.Contact{c1}, 2},
 		{filter{ChannelType: carillon.Telegram}, carillon.Page{Number: 2, Size: 5}, nil, 2},
+		{filter{}, carillon.Page{Number: 1<<62 + 1, Size: 2}, nil, 5},
+		{filter{TagIDs: tags(x)}, carillon.Page{Number: math.MaxInt, Size: 100}, nil, 3},
 	}
 	for _, tc := range pages {
 		got, n, err := e.s.ListContacts(e.ctx, a.ID, tc.f, tc.page)
@@ -1034,6 +1041,8 @@ func testContactMessages(t *testing.T, e *env) {
 		{carillon.Page{Number: 2, Size: 3}, all[3:]},
 		{carillon.Page{Number: 3, Size: 3}, nil},
 		{carillon.Page{Number: 2, Size: 1}, all[1:2]},
+		{carillon.Page{Number: 1<<62 + 1, Size: 2}, nil},
+		{carillon.Page{Number: math.MaxInt, Size: 100}, nil},
 	} {
 		got, n, err := e.s.ContactMessages(e.ctx, f.acct.ID, f.contact.ID, tc.page)
 		e.must(err, "ContactMessages")

@@ -91,6 +91,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEventBatches", testWebhookEventBatches},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
+		{"InvalidText", testInvalidText},
 		{"InTxCommit", testInTxCommit},
 		{"InTxRollback", testInTxRollback},
 		{"ConcurrentWrites", testConcurrentWrites},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -241,22 +242,27 @@ func testWebhookEventLog(t *testing.T, e *env) {
 	}
 	yes, no := true, false
 	cases := []struct {
-		name          string
-		f             carillon.WebhookEventFilter
-		offset, limit int
-		want          []string
-		total         int
+		name  string
+		f     carillon.WebhookEventFilter
+		page  carillon.Page
+		want  []string
+		total int
 	}{
-		{"all attempted, newest first", carillon.WebhookEventFilter{}, 0, 10, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
-		{"page", carillon.WebhookEventFilter{}, 2, 2, []string{"msg_3", "msg_2"}, 5},
-		{"success", carillon.WebhookEventFilter{Success: &yes}, 0, 10, []string{"msg_4", "msg_2"}, 2},
-		{"failed", carillon.WebhookEventFilter{Success: &no}, 0, 10, []string{"msg_5", "msg_3", "msg_1"}, 3},
-		{"by event", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated}}, 0, 10, []string{"msg_4", "msg_1"}, 2},
-		{"by two events", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated, carillon.EventContactCreated}}, 0, 10, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
-		{"failed of an event", carillon.WebhookEventFilter{Success: &no, Events: []string{carillon.EventMessageCreated}}, 0, 10, []string{"msg_1"}, 1},
+		{"all attempted, newest first", carillon.WebhookEventFilter{}, carillon.Page{Number: 1, Size: 10}, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
+		{"page", carillon.WebhookEventFilter{}, carillon.Page{Number: 2, Size: 2}, []string{"msg_3", "msg_2"}, 5},
+		{"success", carillon.WebhookEventFilter{Success: &yes}, carillon.Page{Number: 1, Size: 10}, []string{"msg_4", "msg_2"}, 2},
+		{"failed", carillon.WebhookEventFilter{Success: &no}, carillon.Page{Number: 1, Size: 10}, []string{"msg_5", "msg_3", "msg_1"}, 3},
+		{"by event", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated}}, carillon.Page{Number: 1, Size: 10}, []string{"msg_4", "msg_1"}, 2},
+		{"by two events", carillon.WebhookEventFilter{Events: []string{carillon.EventMessageCreated, carillon.EventContactCreated}}, carillon.Page{Number: 1, Size: 10}, []string{"msg_5", "msg_4", "msg_3", "msg_2", "msg_1"}, 5},
+		{"failed of an event", carillon.WebhookEventFilter{Success: &no, Events: []string{carillon.EventMessageCreated}}, carillon.Page{Number: 1, Size: 10}, []string{"msg_1"}, 1},
+		{"past the end", carillon.WebhookEventFilter{}, carillon.Page{Number: 4, Size: 2}, []string{}, 5},
+		// Offsets that do not fit in 64 bits: past the end too, never a
+		// wrap to page 1 nor a negative OFFSET.
+		{"offset of 2^63", carillon.WebhookEventFilter{}, carillon.Page{Number: 1<<62 + 1, Size: 2}, []string{}, 5},
+		{"the last page number", carillon.WebhookEventFilter{}, carillon.Page{Number: math.MaxInt, Size: 100}, []string{}, 5},
 	}
 	for _, c := range cases {
-		got, total, err := e.s.ListWebhookEvents(e.ctx, w.ID, c.f, c.offset, c.limit)
+		got, total, err := e.s.ListWebhookEvents(e.ctx, w.ID, c.f, c.page)
 		e.must(err, "ListWebhookEvents "+c.name)
 		check(t, c.name, eventUUIDs(got), c.want)
 		check(t, c.name+" total", total, c.total)
