@@ -92,6 +92,8 @@ type TemplateJSON struct {
 	Text       string `json:"text,omitempty"`
 	Category   string `json:"category,omitempty"`
 	ExternalID string `json:"external_id,omitempty"`
+	// Buttons are written as the domain's TemplateButton.
+	Buttons []carillon.TemplateButton `json:"buttons,omitempty"`
 }
 
 // Answer is one scripted HTTP answer.

@@ -173,6 +173,7 @@ func runOutbound(t *testing.T, s Subject, file string) {
 			out.Template = &carillon.Template{
 				AccountID: ch.AccountID, ChannelID: ch.ID, Title: tpl.Title, Language: tpl.Language,
 				Type: tpl.Type, Text: tpl.Text, Category: tpl.Category, Status: "approved", ExternalID: tpl.ExternalID,
+				Buttons: tpl.Buttons,
 			}
 		}
 		result, err = p.Send(ctx, out)
