@@ -233,6 +233,9 @@ type ReceiptJSON struct {
 	MessageUUID string          `json:"message_uuid,omitempty"`
 	Status      carillon.Status `json:"status,omitempty"`
 	Payload     json.RawMessage `json:"payload,omitempty"`
+	Code        string          `json:"code,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	Corrected   string          `json:"corrected_address,omitempty"`
 	At          string          `json:"at,omitempty"`
 }
 

@@ -453,7 +453,8 @@ func MessageToJSON(m carillon.InboundMessage) InboundMessageJSON {
 
 // ReceiptToJSON writes a Receipt as the case files do.
 func ReceiptToJSON(r carillon.Receipt) ReceiptJSON {
-	return ReceiptJSON{ExternalID: r.ExternalID, MessageUUID: r.MessageUUID, Status: r.Status, Payload: r.Payload, At: timeJSON(r.At)}
+	return ReceiptJSON{ExternalID: r.ExternalID, MessageUUID: r.MessageUUID, Status: r.Status, Payload: r.Payload,
+		Code: r.Code, Reason: r.Reason, Corrected: r.CorrectedAddress, At: timeJSON(r.At)}
 }
 
 func timeJSON(at time.Time) string {
