@@ -103,7 +103,14 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 			t.Fatal("no authenticated POST to /{phone-number-id}/messages")
 		}
 		history := s.do(t, "GET", "/v1/messages/status/"+msg, s.Key, "").JSON(t)
-		wamid, _ = object(t, history, "message")["messageStatusPayload"].(map[string]any)["messages"].([]any)[0].(map[string]any)["id"].(string)
+		// Callbell's shape: the provider's id of the message at id, Meta's
+		// answer inside payload.
+		sentPayload := object(t, object(t, history, "message"), "messageStatusPayload")
+		wamid, _ = sentPayload["id"].(string)
+		if sentPayload["type"] != "sent" || sentPayload["destination"] != "31612345678" ||
+			compact(object(t, sentPayload, "payload")["messages"]) != `[{"id":"`+wamid+`"}]` {
+			t.Fatalf("messageStatusPayload once sent = %s", compact(sentPayload))
+		}
 		for _, st := range []string{"sent", "delivered", "read", "delivered"} {
 			if code, body := answer(t)(whatsapptest.PostStatus(ctx, callback, appSecret, phoneID, wamid, "31612345678", st)); code != 200 {
 				t.Fatalf("status callback %s = %d %s", st, code, body)
