@@ -600,6 +600,12 @@ const (
 	maxButtonText      = 25
 )
 
+// sameButtons reports whether two lists of template buttons are the same,
+// in the same order.
+func sameButtons(a, b []carillon.TemplateButton) bool {
+	return slices.Equal(a, b)
+}
+
 // buttons reads the buttons of template title (of category), checked as
 // WhatsApp checks them when a template is submitted.
 func (p *parser) buttons(n *yaml.Node, title, category string) []carillon.TemplateButton {
@@ -1089,7 +1095,7 @@ func applyTemplates(ctx context.Context, a *applier, w *channelWriter) error {
 		set("category", &cur.Category, t.category)
 		set("status", &cur.Status, t.status)
 		set("language", &cur.Language, t.language)
-		if !slices.Equal(cur.Buttons, t.buttons) {
+		if !sameButtons(cur.Buttons, t.buttons) {
 			cur.Buttons, what = t.buttons, append(what, "buttons")
 		}
 		if len(what) > 0 {

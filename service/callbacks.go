@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -192,7 +191,7 @@ func (s *Service) upsertTemplate(ctx context.Context, q carillon.Queries, ch car
 		return "", err
 	}
 	if cur.Text == t.Text && cur.Type == t.Type && cur.Category == t.Category && cur.Status == t.Status && cur.ExternalID == t.ExternalID &&
-		slices.Equal(cur.Buttons, t.Buttons) {
+		sameButtons(cur.Buttons, t.Buttons) {
 		return "", nil
 	}
 	cur.Text, cur.Type, cur.Category, cur.Status, cur.ExternalID, cur.UpdatedAt = t.Text, t.Type, t.Category, t.Status, t.ExternalID, now
