@@ -51,8 +51,11 @@ func testGettingStarted(t *testing.T, kind string) {
 	if msg["uuid"] != uuid {
 		t.Errorf("status answers uuid %v, want %s", msg["uuid"], uuid)
 	}
-	if _, ok := msg["messageStatusPayload"]; !ok {
-		t.Errorf("status answer lacks messageStatusPayload: %v", msg)
+	// Callbell's documented shape: the provider's message id, the status
+	// reported, the report, the recipient.
+	if p, _ := msg["messageStatusPayload"].(map[string]any); p["id"] != "wamid.sandbox."+uuid || p["type"] != "read" ||
+		p["destination"] != "31612345678" || p["payload"] == nil || len(p) != 4 {
+		t.Errorf("status answer's messageStatusPayload = %s", compact(msg["messageStatusPayload"]))
 	}
 
 	// Nothing went wrong, so the server logged no error.
