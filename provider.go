@@ -58,8 +58,8 @@ type SendError struct {
 	// Scope says what the error holds back: the whole channel (throughput
 	// reached), or only this recipient (the default).
 	Scope ErrorScope
-	// Payload is the provider's raw answer, kept as messageStatusPayload
-	// when the message fails.
+	// Payload is the provider's raw answer, kept inside
+	// messageStatusPayload when the message fails.
 	Payload json.RawMessage
 }
 
@@ -88,8 +88,15 @@ type Receipt struct {
 	ExternalID  string
 	MessageUUID string
 	Status      Status
-	Payload     json.RawMessage
-	At          time.Time
+	// Payload is the provider's own report, kept in messageStatusPayload.
+	Payload json.RawMessage
+	// Code and Reason are the provider's error code and its explanation,
+	// for a failed (or mismatched) message.
+	Code, Reason string
+	// CorrectedAddress is, for a mismatch, the address the provider
+	// reports the recipient under instead.
+	CorrectedAddress string
+	At               time.Time
 }
 
 // InboundMessage is a message a customer sent to one of the channels.

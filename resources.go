@@ -66,6 +66,10 @@ type Template struct {
 	Category  string // MARKETING, UTILITY, AUTHENTICATION
 	Status    string // approved, pending, rejected, paused, disabled, deleted…
 	Language  string
+	// Buttons are the template's buttons, in the order the recipient sees
+	// them; those that take a value when sent (TemplateButton.TakesValue)
+	// are filled after the body's placeholders.
+	Buttons []TemplateButton
 	// ExternalID is the provider's id of the template, when synced.
 	ExternalID string
 	CreatedAt  time.Time

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,7 +104,14 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 			t.Fatal("no authenticated POST to /{phone-number-id}/messages")
 		}
 		history := s.do(t, "GET", "/v1/messages/status/"+msg, s.Key, "").JSON(t)
-		wamid, _ = object(t, history, "message")["messageStatusPayload"].(map[string]any)["messages"].([]any)[0].(map[string]any)["id"].(string)
+		// Callbell's shape: the provider's id of the message at id, Meta's
+		// answer inside payload.
+		sentPayload := object(t, object(t, history, "message"), "messageStatusPayload")
+		wamid, _ = sentPayload["id"].(string)
+		if sentPayload["type"] != "sent" || sentPayload["destination"] != "31612345678" ||
+			compact(object(t, sentPayload, "payload")["messages"]) != `[{"id":"`+wamid+`"}]` {
+			t.Fatalf("messageStatusPayload once sent = %s", compact(sentPayload))
+		}
 		for _, st := range []string{"sent", "delivered", "read", "delivered"} {
 			if code, body := answer(t)(whatsapptest.PostStatus(ctx, callback, appSecret, phoneID, wamid, "31612345678", st)); code != 200 {
 				t.Fatalf("status callback %s = %d %s", st, code, body)
@@ -235,10 +243,27 @@ func TestTelegramChannelAgainstAFakeBotAPI(t *testing.T) {
 		}
 
 		r := s.do(t, "POST", "/v1/messages/send", s.Key, `{"to": "4242", "from": "telegram", "channel_uuid": "`+uuid+`", "type": "text", "content": {"text": "hi Tom"}}`)
-		s.waitStatus(t, enqueuedUUID(t, r), "sent", 20*time.Second, nil)
+		sent := s.waitStatus(t, enqueuedUUID(t, r), "sent", 20*time.Second, nil)
 		calls := bot.CallsTo("sendMessage")
 		if len(calls) != 1 || calls[0].Param("chat_id") != "4242" || calls[0].Param("text") != "hi Tom" {
 			t.Errorf("sendMessage calls = %+v", calls)
+		}
+		// messageStatusPayload in Callbell's shape on Telegram too: the
+		// message's id on Telegram, the Bot API's answer inside payload.
+		p := object(t, sent, "messageStatusPayload")
+		if id, _ := p["id"].(string); !strings.HasPrefix(id, "4242:") || p["type"] != "sent" || p["destination"] != "4242" ||
+			object(t, p, "payload")["result"] == nil {
+			t.Errorf("messageStatusPayload once sent = %s", compact(p))
+		}
+		// The user blocked the bot: the message fails, Telegram's reason at
+		// payload.reason.
+		bot.Script("sendMessage", telegramtest.Error(403, "Forbidden: bot was blocked by the user"))
+		r = s.do(t, "POST", "/v1/messages/send", s.Key, `{"to": "4242", "from": "telegram", "channel_uuid": "`+uuid+`", "type": "text", "content": {"text": "still there?"}}`)
+		failed := s.waitStatus(t, enqueuedUUID(t, r), "failed", 20*time.Second, nil)
+		p = object(t, failed, "messageStatusPayload")
+		if inner := object(t, p, "payload"); p["type"] != "failed" || p["destination"] != "4242" ||
+			inner["reason"] != "Forbidden: bot was blocked by the user" || inner["code"] != json.Number("403") {
+			t.Errorf("messageStatusPayload of the refused message = %s", compact(p))
 		}
 		if strings.Contains(s.currentStderr(), telegramtest.DefaultToken) {
 			t.Error("the bot token appears in the server's log")

@@ -51,8 +51,11 @@ func testGettingStarted(t *testing.T, kind string) {
 	if msg["uuid"] != uuid {
 		t.Errorf("status answers uuid %v, want %s", msg["uuid"], uuid)
 	}
-	if _, ok := msg["messageStatusPayload"]; !ok {
-		t.Errorf("status answer lacks messageStatusPayload: %v", msg)
+	// Callbell's documented shape: the provider's message id, the status
+	// reported, the report, the recipient.
+	if p, _ := msg["messageStatusPayload"].(map[string]any); p["id"] != "wamid.sandbox."+uuid || p["type"] != "read" ||
+		p["destination"] != "31612345678" || p["payload"] == nil || len(p) != 4 {
+		t.Errorf("status answer's messageStatusPayload = %s", compact(msg["messageStatusPayload"]))
 	}
 
 	// Nothing went wrong, so the server logged no error.
@@ -80,20 +83,19 @@ func testSandboxNumbers(t *testing.T, kind string) {
 		t.Helper()
 		s.waitStatus(t, s.sendText(t, "+31612345699", "control"), "read", 10*time.Second, nil)
 	}
-	errorCode := func(t *testing.T, payload any) (code json.Number, title string) {
+	// statusPayload reads messageStatusPayload, in the shape Callbell
+	// documents: {"id", "type", "payload": {…}, "destination"}.
+	statusPayload := func(t *testing.T, msg map[string]any, status, destination string) (inner map[string]any) {
 		t.Helper()
-		p, ok := payload.(map[string]any)
+		p, ok := msg["messageStatusPayload"].(map[string]any)
 		if !ok {
-			t.Fatalf("messageStatusPayload is not an object: %s", compact(payload))
+			t.Fatalf("messageStatusPayload is not an object: %s", compact(msg["messageStatusPayload"]))
 		}
-		errs, _ := p["errors"].([]any)
-		if len(errs) == 0 {
-			t.Fatalf("messageStatusPayload has no errors: %s", compact(payload))
+		inner, _ = p["payload"].(map[string]any)
+		if id, _ := p["id"].(string); id == "" || p["type"] != status || p["destination"] != destination || inner == nil || len(p) != 4 {
+			t.Fatalf("messageStatusPayload is not {id, type: %s, payload, destination: %s}: %s", status, destination, compact(p))
 		}
-		e, _ := errs[0].(map[string]any)
-		code, _ = e["code"].(json.Number)
-		title, _ = e["title"].(string)
-		return code, title
+		return inner
 	}
 
 	uuids := map[string]string{}
@@ -109,9 +111,14 @@ func testSandboxNumbers(t *testing.T, kind string) {
 	}{
 		{"not on WhatsApp", "+15550000001", func(t *testing.T, uuid string) {
 			msg := s.waitStatus(t, uuid, "failed", 10*time.Second, nil)
-			code, title := errorCode(t, msg["messageStatusPayload"])
-			if code != "131026" || title == "" {
-				t.Errorf("want error code 131026 with a title in messageStatusPayload, got %s", compact(msg["messageStatusPayload"]))
+			// The code and reason where Callbell's clients read them, and
+			// the provider's own report (WhatsApp's errors) beside them.
+			p := statusPayload(t, msg, "failed", "15550000001")
+			if p["code"] != json.Number("131026") || p["reason"] != "Message undeliverable" {
+				t.Errorf("want code 131026 and its reason at messageStatusPayload.payload, got %s", compact(p))
+			}
+			if errs, _ := p["errors"].([]any); len(errs) != 1 || compact(errs[0].(map[string]any)["code"]) != "131026" {
+				t.Errorf("want the provider's errors kept in messageStatusPayload.payload, got %s", compact(p))
 			}
 		}},
 		{"never delivered", "+15550000002", func(t *testing.T, uuid string) {
@@ -136,13 +143,10 @@ func testSandboxNumbers(t *testing.T, kind string) {
 		}},
 		{"mismatch", "+15550000006", func(t *testing.T, uuid string) {
 			msg := s.waitStatus(t, uuid, "mismatch", 10*time.Second, nil)
-			p, ok := msg["messageStatusPayload"].(map[string]any)
-			if !ok {
-				t.Fatalf("messageStatusPayload is not an object: %s", compact(msg["messageStatusPayload"]))
-			}
-			corrected, _ := p["recipient_id"].(string)
-			if corrected == "" || corrected == "15550000006" || strings.Trim(corrected, "0123456789") != "" {
-				t.Errorf("want the corrected number (digits, not 15550000006) as recipient_id in messageStatusPayload, got %s", compact(p))
+			p := statusPayload(t, msg, "mismatch", "15550000006")
+			corrected, _ := p["destination"].(string)
+			if corrected == "" || corrected == "15550000006" || strings.Trim(corrected, "0123456789") != "" || p["reason"] == nil {
+				t.Errorf("want the corrected number (digits, not 15550000006) at messageStatusPayload.payload.destination, and a reason, got %s", compact(p))
 			}
 		}},
 		{"other reserved number", "+15550000042", func(t *testing.T, uuid string) {
@@ -507,14 +511,8 @@ func TestSendMaxAttempts(t *testing.T) {
 	s := startServer(t, "--send-max-attempts", "2")
 	msg := s.waitStatus(t, s.sendText(t, "+15550000004", "gives up"), "failed", 20*time.Second, nil)
 	p, _ := msg["messageStatusPayload"].(map[string]any)
-	errs, _ := p["errors"].([]any)
-	var code any
-	if len(errs) > 0 {
-		if e, ok := errs[0].(map[string]any); ok {
-			code = e["code"]
-		}
-	}
-	if fmt.Sprint(code) != "130429" {
+	inner, _ := p["payload"].(map[string]any)
+	if fmt.Sprint(inner["code"]) != "130429" || inner["reason"] != "Rate limit hit" {
 		t.Errorf("want the last error (the rate limit, code 130429) in messageStatusPayload, got %s", compact(msg["messageStatusPayload"]))
 	}
 	// One that succeeds on its second attempt is not affected.

@@ -25,6 +25,19 @@ templates:
   - {title: receipt, channel: sandbox, text: "Your receipt, {{1}}", type: image, category: UTILITY}
   - {title: waiting, channel: sandbox, text: "Hello {{1}}", category: UTILITY, status: pending}
   - {title: reminder, channel: strict, text: "We miss you, {{1}}", category: MARKETING}
+  - title: verify_code
+    channel: sandbox
+    text: "*{{1}}* is your verification code."
+    category: AUTHENTICATION
+    buttons:
+      - {type: otp, otp_type: copy_code, text: Copy code}
+  - title: order_tracking
+    channel: sandbox
+    text: "Hello {{1}}, order {{2}} is on its way"
+    category: UTILITY
+    buttons:
+      - {type: quick_reply, text: Stop updates}
+      - {type: url, text: Track order, url: "https://example.com/track/{{1}}"}
 custom_statuses:
   - {name: Lunch, emoji: "🍔"}
   - {name: Meeting}
@@ -48,7 +61,7 @@ func applyAccount(t *testing.T, s *server) map[string]string {
 	for _, m := range createdObject.FindAllStringSubmatch(res.Stdout, -1) {
 		ids[m[1]+" "+m[2]] = m[3]
 	}
-	for _, want := range []string{"channel strict", "user ana@example.com", "team Support", "template greeting", "template reminder", "custom status Lunch", "custom status Meeting"} {
+	for _, want := range []string{"channel strict", "user ana@example.com", "team Support", "template greeting", "template reminder", "template verify_code", "template order_tracking", "custom status Lunch", "custom status Meeting"} {
 		if ids[want] == "" {
 			t.Fatalf("apply did not report %s:\n%s", want, res.Stdout)
 		}
@@ -107,6 +120,19 @@ func TestTemplateSends(t *testing.T) {
 				body: `{"to": "+31612340005", "from": "whatsapp", "type": "text", "template_uuid": "` + shipped + `", "template_values": ["Ana"], "optin_contact": true}`},
 			{name: "values_missing", status: 422,
 				body: `{"to": "+31612340005", "from": "whatsapp", "type": "text", "content": {"text": "Ana"}, "template_uuid": "` + shipped + `", "optin_contact": true}`},
+			// Buttons that take a value take those after the body's, as
+			// Callbell's users send an authentication code: in the body
+			// and again for its button.
+			{name: "authentication_code", status: 200,
+				body: `{"to": "+31612340007", "from": "whatsapp", "type": "text", "template_uuid": "` + ids["template verify_code"] + `", "template_values": ["4821", "4821"], "optin_contact": true}`,
+				want: stored{text: "*4821* is your verification code.", template: ids["template verify_code"], values: `["4821","4821"]`}},
+			{name: "url_button", status: 200,
+				body: `{"to": "+31612340008", "from": "whatsapp", "type": "text", "template_uuid": "` + ids["template order_tracking"] + `", "template_values": ["Ana", "A-1042", "A-1042"], "optin_contact": true}`,
+				want: stored{text: "Hello Ana, order A-1042 is on its way", template: ids["template order_tracking"], values: `["Ana","A-1042","A-1042"]`}},
+			{name: "authentication_code_without_button_value", status: 422,
+				body: `{"to": "+31612340005", "from": "whatsapp", "type": "text", "template_uuid": "` + ids["template verify_code"] + `", "template_values": ["4821"], "optin_contact": true}`},
+			{name: "url_button_value_missing", status: 422,
+				body: `{"to": "+31612340005", "from": "whatsapp", "type": "text", "content": {"text": "Ana"}, "template_uuid": "` + ids["template order_tracking"] + `", "optin_contact": true}`},
 			{name: "media_without_header", status: 422,
 				body: `{"to": "+31612340005", "from": "whatsapp", "type": "image", "content": {"text": "Ana"}, "template_uuid": "` + receipt + `", "optin_contact": true}`},
 			{name: "media_as_text", status: 422,
@@ -145,6 +171,9 @@ func TestTemplateSends(t *testing.T) {
 			// Every accepted message leaves through the sandbox.
 			s.waitStatus(t, uuid, "read", 10*time.Second, nil)
 		}
+
+		// The declared buttons are shown with the template.
+		checkDirGolden(t, "templates", "template_with_buttons", s.do(t, "GET", "/v1/templates/"+ids["template order_tracking"], s.Key, ""))
 
 		// The assignment is the contact's; a refused send made no contact.
 		db := s.openStore(t)

@@ -246,6 +246,8 @@ var (
 	webhookIDForm = regexp.MustCompile(`^msg_[0-9a-f]{32}$`)
 	// unixTimestamp is the provider's time in a messageStatusPayload.
 	unixTimestamp = regexp.MustCompile(`"timestamp":"\d+"`)
+	// reportTime is the report's time in a messageStatusPayload's payload.
+	reportTime = regexp.MustCompile(`"ts":\d+`)
 )
 
 // checkSigned checks a delivery's headers and verifies its signature with
@@ -277,6 +279,7 @@ func checkWebhookGolden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	raw := volatileHref.ReplaceAll(body, []byte("<public URL>/$1/<uuid>"))
 	raw = unixTimestamp.ReplaceAll(raw, []byte(`"timestamp":"<unix time>"`))
+	raw = reportTime.ReplaceAll(raw, []byte(`"ts":"<unix time>"`))
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -370,6 +373,10 @@ func TestWebhookEvents(t *testing.T) {
 			"metadata": {"order_id": "A-1001", "source": "shop"}}`
 		sent := enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", s.Key, body))
 		s.waitStatus(t, sent, "read", 20*time.Second, nil)
+		// A send to the sandbox's number that is not on WhatsApp fails.
+		failed := enqueuedUUID(t, s.do(t, "POST", "/v1/messages/send", s.Key,
+			`{"to": "+15550000001", "from": "whatsapp", "type": "text", "content": {"text": "Your code is 4821"}}`))
+		s.waitStatus(t, failed, "failed", 20*time.Second, nil)
 
 		// A customer writes in.
 		r = s.do(t, "POST", "/v1/sandbox/inbound", s.Key, `{"from": "+31612345602", "text": "Hi, where is my parcel?"}`)
@@ -430,6 +437,7 @@ func TestWebhookEvents(t *testing.T) {
 			{"contact_deleted", contactIs(kim)},
 			{"contact_created_by_send", func(h *hookRequest) bool { return newContact != "" && h.subject() == newContact }},
 			{"conversation_opened_by_send", func(h *hookRequest) bool { return newContact != "" && h.subject() == newContact }},
+			{"message_status_updated_failed", messageIs(failed, "failed")},
 		}
 		eventOf := func(golden string) string {
 			for _, e := range []string{"message_created", "message_status_updated", "contact_created", "conversation_opened"} {
@@ -477,6 +485,13 @@ func TestWebhookEvents(t *testing.T) {
 			h := find(w)
 			checkSigned(t, h, secret)
 			checkWebhookGolden(t, w.golden, h.Body)
+		}
+		// The failure's reason where Callbell's clients read it, and the
+		// message's uuid as gsId.
+		msp, _ := find(wants[len(wants)-1]).Payload["messageStatusPayload"].(map[string]any)
+		if inner, _ := msp["payload"].(map[string]any); msp["gsId"] != failed || msp["type"] != "failed" ||
+			inner["reason"] != "Message undeliverable" || inner["code"] != json.Number("131026") {
+			t.Errorf("the failure's messageStatusPayload = %s", compact(msp))
 		}
 		if r := s.do(t, "GET", "/v1/contacts/"+kim, s.Key, ""); r.Code != http.StatusNotFound {
 			t.Errorf("the deleted contact: want 404, got %s", r)

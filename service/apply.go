@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -104,6 +107,7 @@ type fieldDecl struct {
 type templateDecl struct {
 	lines
 	uuid, title, channel, text, typ, category, status, language string
+	buttons                                                     []carillon.TemplateButton
 }
 
 type funnelDecl struct {
@@ -534,7 +538,7 @@ func (p *parser) templates(n *yaml.Node) []*templateDecl {
 	var out []*templateDecl
 	keys, uuids := map[string]int{}, map[string]int{}
 	for _, item := range p.sequence(n, "templates") {
-		m, l, ok := p.mapping(item, "a template", "uuid", "title", "channel", "text", "type", "category", "status", "language")
+		m, l, ok := p.mapping(item, "a template", "uuid", "title", "channel", "text", "type", "category", "status", "language", "buttons")
 		if !ok {
 			continue
 		}
@@ -556,6 +560,9 @@ func (p *parser) templates(n *yaml.Node) []*templateDecl {
 		if t.language == "" {
 			t.language = "en"
 		}
+		if n, ok := m["buttons"]; ok {
+			t.buttons = p.buttons(n, t.title, t.category)
+		}
 		if msg := checkTemplateText(t.text); msg != "" {
 			p.addf(l.at("text"), "template %s: %s", t.title, msg)
 		}
@@ -575,6 +582,110 @@ func (p *parser) templates(n *yaml.Node) []*templateDecl {
 		if p.unique(keys, key, l.line, fmt.Sprintf("template %q of channel %q in %s", t.title, t.channel, t.language)) && p.unique(uuids, t.uuid, l.line, fmt.Sprintf("template uuid %q", t.uuid)) {
 			out = append(out, t)
 		}
+	}
+	return out
+}
+
+// buttonTypes are the kinds of template button a declaration may use.
+var (
+	buttonTypes = []string{carillon.ButtonQuickReply, carillon.ButtonURL, carillon.ButtonPhoneNumber, carillon.ButtonCopyCode, carillon.ButtonOTP}
+	otpTypes    = []string{"copy_code", "one_tap", "zero_tap"}
+	// dynamicURL is a url button's address whose end each send gives.
+	dynamicURL = regexp.MustCompile(`^[^{}]*\{\{1\}\}$`)
+)
+
+// The limits WhatsApp sets on template buttons.
+const (
+	maxTemplateButtons = 10
+	maxButtonText      = 25
+)
+
+// sameButtons reports whether two lists of template buttons are the same,
+// in the same order.
+func sameButtons(a, b []carillon.TemplateButton) bool {
+	return slices.Equal(a, b)
+}
+
+// buttons reads the buttons of template title (of category), checked as
+// WhatsApp checks them when a template is submitted.
+func (p *parser) buttons(n *yaml.Node, title, category string) []carillon.TemplateButton {
+	items := p.sequence(n, "buttons")
+	if len(items) > maxTemplateButtons {
+		p.addf(n.Line, "template %s: at most %d buttons, not %d", title, maxTemplateButtons, len(items))
+	}
+	var out []carillon.TemplateButton
+	otps := 0
+	for i, item := range items {
+		m, l, ok := p.mapping(item, "a button", "type", "text", "url", "phone_number", "otp_type")
+		if !ok {
+			continue
+		}
+		what := fmt.Sprintf("template %s: button %d", title, i+1)
+		b := carillon.TemplateButton{
+			Type: p.str(m, l, "type", true), Text: p.str(m, l, "text", false), URL: p.str(m, l, "url", false),
+			PhoneNumber: p.str(m, l, "phone_number", false), OTPType: p.str(m, l, "otp_type", false),
+		}
+		if b.Type == "" {
+			continue // reported as missing
+		}
+		if !contains(buttonTypes, b.Type) {
+			p.addf(l.at("type"), "%s: type %q is not one of %s", what, b.Type, strings.Join(buttonTypes, ", "))
+			continue
+		}
+		// Each kind takes its own keys only.
+		takes := map[string]bool{"type": true, "text": true}
+		switch b.Type {
+		case carillon.ButtonQuickReply:
+			if b.Text == "" {
+				p.addf(l.line, "%s: a quick_reply button needs text", what)
+			}
+		case carillon.ButtonURL:
+			takes["url"] = true
+			if b.Text == "" {
+				p.addf(l.line, "%s: a url button needs text", what)
+			}
+			fixed := strings.Replace(b.URL, "{{1}}", "x", 1)
+			switch {
+			case b.URL == "":
+				p.addf(l.line, "%s: a url button needs url", what)
+			case !validMediaURL(fixed):
+				p.addf(l.at("url"), "%s: url %q must be an absolute http(s) URL", what, b.URL)
+			case strings.ContainsAny(b.URL, "{}") && !dynamicURL.MatchString(b.URL):
+				p.addf(l.at("url"), "%s: url %q may have one placeholder, {{1}}, at its end", what, b.URL)
+			}
+		case carillon.ButtonPhoneNumber:
+			takes["phone_number"] = true
+			if b.Text == "" {
+				p.addf(l.line, "%s: a phone_number button needs text", what)
+			}
+			if b.PhoneNumber == "" {
+				p.addf(l.line, "%s: a phone_number button needs phone_number", what)
+			}
+		case carillon.ButtonOTP:
+			takes["otp_type"] = true
+			otps++
+			if b.OTPType == "" {
+				b.OTPType = "copy_code"
+			}
+			if !contains(otpTypes, b.OTPType) {
+				p.addf(l.at("otp_type"), "%s: otp_type %q is not one of %s", what, b.OTPType, strings.Join(otpTypes, ", "))
+			}
+			if category != "AUTHENTICATION" {
+				p.addf(l.at("type"), "%s: an otp button belongs to an AUTHENTICATION template", what)
+			}
+		}
+		for _, key := range slices.Sorted(maps.Keys(l.keys)) {
+			if !takes[key] {
+				p.addf(l.at(key), "%s: a %s button takes no %s", what, b.Type, key)
+			}
+		}
+		if utf8.RuneCountInString(b.Text) > maxButtonText {
+			p.addf(l.at("text"), "%s: text has at most %d characters", what, maxButtonText)
+		}
+		out = append(out, b)
+	}
+	if otps > 1 {
+		p.addf(n.Line, "template %s: at most one otp button", title)
 	}
 	return out
 }
@@ -956,7 +1067,8 @@ func applyTemplates(ctx context.Context, a *applier, w *channelWriter) error {
 			if notFound(err) {
 				nt := carillon.Template{
 					UUID: carillon.NewUUID(), AccountID: a.accountID, ChannelID: ch.ID, Title: t.title, Text: t.text,
-					Type: t.typ, Category: t.category, Status: t.status, Language: t.language, CreatedAt: w.now, UpdatedAt: w.now,
+					Type: t.typ, Category: t.category, Status: t.status, Language: t.language, Buttons: t.buttons,
+					CreatedAt: w.now, UpdatedAt: w.now,
 				}
 				if err := a.q.CreateTemplate(ctx, &nt); err != nil {
 					return err
@@ -983,6 +1095,9 @@ func applyTemplates(ctx context.Context, a *applier, w *channelWriter) error {
 		set("category", &cur.Category, t.category)
 		set("status", &cur.Status, t.status)
 		set("language", &cur.Language, t.language)
+		if !sameButtons(cur.Buttons, t.buttons) {
+			cur.Buttons, what = t.buttons, append(what, "buttons")
+		}
 		if len(what) > 0 {
 			cur.UpdatedAt = w.now
 			if err := a.q.UpdateTemplate(ctx, &cur); err != nil {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"regexp"
@@ -281,6 +282,12 @@ custom_fields:
   - {name: Plan, type: dropdown, options: [Free, Pro, Team]}
 templates:
   - {title: order_shipped, channel: support-line, text: "Hi {{1}}, order {{2}} left", category: UTILITY}
+  - title: verify_code
+    channel: support-line
+    text: "*{{1}}* is your code."
+    category: AUTHENTICATION
+    buttons:
+      - {type: otp, text: Copy code}
 funnels:
   - {name: Awareness, position: 2}
 `)
@@ -291,6 +298,7 @@ funnels:
 			"updated custom field Plan: options",
 			"updated template order_shipped: text",
 			"updated funnel Awareness: emoji, position",
+			"created template verify_code",
 		}
 		out := strings.Join(res.Changes, "\n")
 		for _, w := range want {
@@ -312,6 +320,33 @@ funnels:
 		}
 		e.channel("sandbox")
 		e.channel("wa-live")
+
+		// Buttons are declared with the template (an otp button's otp_type
+		// is copy_code unless said), and changing them updates it.
+		support := e.channel("support-line")
+		code, err := e.db.TemplateByKey(ctx, support.ID, "verify_code", "en")
+		if err != nil || fmt.Sprint(code.Buttons) != fmt.Sprint([]carillon.TemplateButton{{Type: carillon.ButtonOTP, Text: "Copy code", OTPType: "copy_code"}}) {
+			t.Fatalf("declared template %+v, %v", code, err)
+		}
+		again := `
+templates:
+  - title: verify_code
+    channel: support-line
+    text: "*{{1}}* is your code."
+    category: AUTHENTICATION
+    buttons:
+      - {type: otp, otp_type: one_tap, text: Autofill}
+`
+		if res := e.mustApply(again); strings.Join(res.Changes, "\n") != "updated template verify_code: buttons" {
+			t.Errorf("changing the buttons: %q", res.Changes)
+		}
+		if res := e.mustApply(again); len(res.Changes) != 0 {
+			t.Errorf("the same buttons again: %q", res.Changes)
+		}
+		code, _ = e.db.TemplateByKey(ctx, support.ID, "verify_code", "en")
+		if len(code.Buttons) != 1 || code.Buttons[0].OTPType != "one_tap" || code.Buttons[0].Text != "Autofill" {
+			t.Errorf("buttons after the update: %+v", code.Buttons)
+		}
 	})
 }
 
@@ -460,6 +495,15 @@ func TestApplyRefused(t *testing.T) {
 		{"template channel nowhere", "channels:\n  - {title: a, type: whatsapp, provider: sandbox}\ntemplates:\n  - title: t\n    channel: nope\n    text: Hi\n    category: UTILITY\n", 5, `no channel is titled "nope"`},
 		{"unknown channel uuid", "channels:\n  - {uuid: 0123456789abcdef0123456789abcdef, title: a, type: whatsapp, provider: sandbox}\n", 2, "no channel has the uuid"},
 		{"unknown custom status id", "custom_statuses:\n  - {id: 0-1, name: Lunch}\n", 2, "no custom status has the id"},
+		{"bad button type", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: flow, text: Go}\n", 7, `button 1: type "flow" is not one of`},
+		{"url button without url", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: url, text: Go}\n", 7, "button 1: a url button needs url"},
+		{"url placeholder not at the end", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: url, text: Go, url: 'https://example.com/{{1}}/x'}\n", 7, "may have one placeholder, {{1}}, at its end"},
+		{"url not http", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: url, text: Go, url: 'ftp://example.com'}\n", 7, "must be an absolute http(s) URL"},
+		{"key of another kind", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: quick_reply, text: Stop, url: 'https://example.com'}\n", 7, "a quick_reply button takes no url"},
+		{"otp outside authentication", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: otp}\n", 7, "an otp button belongs to an AUTHENTICATION template"},
+		{"bad otp type", "templates:\n  - title: t\n    channel: sandbox\n    text: '{{1}}'\n    category: AUTHENTICATION\n    buttons:\n      - {type: otp, otp_type: magic}\n", 7, `otp_type "magic"`},
+		{"button text too long", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: quick_reply, text: 'Stop sending me these messages'}\n", 7, "text has at most 25 characters"},
+		{"phone button without number", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: phone_number, text: Call}\n", 7, "needs phone_number"},
 	}
 	applyStores(t, func(t *testing.T, newEnv func() *applyEnv) {
 		e := newEnv()

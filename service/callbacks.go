@@ -209,10 +209,12 @@ func (s *Service) upsertTemplate(ctx context.Context, q carillon.Queries, ch car
 	if err != nil {
 		return "", err
 	}
-	if cur.Text == t.Text && cur.Type == t.Type && cur.Category == t.Category && cur.Status == t.Status && cur.ExternalID == t.ExternalID {
+	if cur.Text == t.Text && cur.Type == t.Type && cur.Category == t.Category && cur.Status == t.Status && cur.ExternalID == t.ExternalID &&
+		sameButtons(cur.Buttons, t.Buttons) {
 		return "", nil
 	}
 	cur.Text, cur.Type, cur.Category, cur.Status, cur.ExternalID, cur.UpdatedAt = t.Text, t.Type, t.Category, t.Status, t.ExternalID, now
+	cur.Buttons = t.Buttons
 	if err := q.UpdateTemplate(ctx, &cur); err != nil {
 		return "", err
 	}

@@ -175,18 +175,13 @@ func (s *Service) messageCreated(ctx context.Context, q carillon.Queries, ch car
 
 // statusEvents records message_status_updated for each status the message
 // reached, in order.
-func (s *Service) statusEvents(ctx context.Context, q carillon.Queries, m carillon.Message, changes []carillon.StatusChange) error {
-	var c carillon.Contact
+func (s *Service) statusEvents(ctx context.Context, q carillon.Queries, m carillon.Message, c carillon.Contact, changes []carillon.StatusChange) error {
 	var contact func() (wire.Contact, error)
 	for _, sc := range changes {
 		if !sc.Applied {
 			continue
 		}
 		if contact == nil {
-			var err error
-			if c, err = q.ContactByID(ctx, m.AccountID, m.ContactID); err != nil {
-				return err
-			}
 			contact = s.contactPayload(ctx, q, c, carillon.Channel{})
 		}
 		status, payload := sc.Status, sc.Payload

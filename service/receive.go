@@ -11,6 +11,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/phone"
+	"github.com/carillon/carillon/wire"
 )
 
 // Receive stores a customer's message: it creates the contact when new,
@@ -157,24 +158,44 @@ func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r caril
 	if err != nil {
 		return false, s.internal(ctx, "apply receipt", err)
 	}
+	report := wire.StatusReport{Status: r.Status, ExternalID: r.ExternalID, Report: r.Payload, Code: r.Code, Reason: r.Reason,
+		Corrected: r.CorrectedAddress, At: r.At}
 	// A report the network delivers twice is stored once. Only a report
 	// that would not move the status can be a repeat (the first one would
 	// have moved it already), so the history is read for those alone.
 	if len(carillon.Advance(m.Status, r.Status)) == 0 && len(r.Payload) > 0 {
-		history, err := s.store.StatusHistory(ctx, m.ID)
+		repeat, err := s.repeatedReport(ctx, m, report)
 		if err != nil {
 			return false, s.internal(ctx, "apply receipt", err)
 		}
-		for _, h := range history {
-			if h.Status == r.Status && bytes.Equal(h.Payload, r.Payload) {
-				return true, nil
-			}
+		if repeat {
+			return true, nil
 		}
 	}
-	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, now time.Time) []carillon.StatusChange {
-		return advance(m, r.Status, r.Payload, now)
+	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
+		return advance(m, r.Status, wire.NewStatusPayload(*m, c, report), now)
 	})
 	return true, s.internal(ctx, "apply receipt", err)
+}
+
+// repeatedReport reports whether message m's status history holds report
+// already, as it was stored.
+func (s *Service) repeatedReport(ctx context.Context, m carillon.Message, report wire.StatusReport) (bool, error) {
+	history, err := s.store.StatusHistory(ctx, m.ID)
+	if err != nil {
+		return false, err
+	}
+	c, err := s.store.ContactByID(ctx, m.AccountID, m.ContactID)
+	if err != nil {
+		return false, err
+	}
+	payload := wire.NewStatusPayload(m, c, report)
+	for _, h := range history {
+		if h.Status == report.Status && bytes.Equal(h.Payload, payload) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Outcome is the result of one send attempt, as the pipeline reports it.
@@ -196,7 +217,7 @@ type Outcome struct {
 // changed since (a receipt, a deletion), it is read again.
 func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
 	o = cleanOutcome(o)
-	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, now time.Time) []carillon.StatusChange {
+	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
 		m.Attempts, m.UpdatedAt = msg.Attempts, now
 		switch {
 		case o.Err == nil:
@@ -206,10 +227,14 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 			}
 			// When a receipt came first, "sent" is recorded already: the
 			// provider's answer is kept in the history all the same.
-			return advance(m, carillon.StatusSent, o.Result.Payload, now)
+			return advance(m, carillon.StatusSent, wire.NewStatusPayload(*m, c, wire.StatusReport{
+				Status: carillon.StatusSent, ExternalID: o.Result.ExternalID, Report: o.Result.Payload, At: now,
+			}), now)
 		case o.RetryAt.IsZero():
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()
-			return advance(m, carillon.StatusFailed, failurePayload(o.Err), now)
+			return advance(m, carillon.StatusFailed, wire.NewStatusPayload(*m, c, wire.StatusReport{
+				Status: carillon.StatusFailed, Report: validJSON(o.Err.Payload), Code: o.Err.Code, Reason: o.Err.Title, At: now,
+			}), now)
 		default:
 			m.NextAttemptAt, m.LastError = o.RetryAt, o.Err.Error()
 		}
@@ -250,12 +275,11 @@ func (s *Service) adoptAddress(ctx context.Context, m carillon.Message, addr str
 	}
 }
 
-// failurePayload is the messageStatusPayload of a failed message: the
-// provider's own answer when it gave one, else its code and title.
-func failurePayload(e *carillon.SendError) json.RawMessage {
-	if len(e.Payload) > 0 && json.Valid(e.Payload) {
-		return e.Payload
+// validJSON is p when it is JSON, else nil: a provider's answer kept in a
+// status payload must be JSON.
+func validJSON(p json.RawMessage) json.RawMessage {
+	if len(p) > 0 && json.Valid(p) {
+		return p
 	}
-	b, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": e.Code, "title": e.Title}}})
-	return b
+	return nil
 }

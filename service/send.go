@@ -377,12 +377,12 @@ func (s *Service) sendTemplate(ctx context.Context, accountID int64, ch carillon
 	if r.Type != typ {
 		return carillon.Content{}, nil, carillon.Invalid("type", "template %q has type %s: send it with type %s", t.UUID, typ, typ)
 	}
-	n := highestPlaceholder(t.Text)
+	n := t.ValueCount()
 	values, field := r.TemplateValues, "template_values"
 	switch {
 	case len(values) > 0:
 		if len(values) != n {
-			return carillon.Content{}, nil, carillon.Invalid("template_values", "template %q has %d placeholders: template_values must hold %d values, not %d", t.UUID, n, n, len(values))
+			return carillon.Content{}, nil, carillon.Invalid("template_values", "%s: template_values must hold %d, not %d", templateNeeds(t), n, len(values))
 		}
 		for i, v := range values {
 			if strings.TrimSpace(v) == "" {
@@ -391,13 +391,13 @@ func (s *Service) sendTemplate(ctx context.Context, accountID int64, ch carillon
 		}
 	case n == 1:
 		if strings.TrimSpace(r.Content.Text) == "" {
-			return carillon.Content{}, nil, carillon.Invalid("content.text", "content.text is required: it fills {{1}} of template %q", t.UUID)
+			return carillon.Content{}, nil, carillon.Invalid("content.text", "content.text is required: %s", templateNeeds(t))
 		}
 		values, field = []string{r.Content.Text}, "content.text"
 	case n > 1:
-		return carillon.Content{}, nil, carillon.Invalid("template_values", "template %q has %d placeholders: give template_values, %d strings", t.UUID, n, n)
+		return carillon.Content{}, nil, carillon.Invalid("template_values", "%s: give template_values, %d strings", templateNeeds(t), n)
 	}
-	text := fillPlaceholders(t.Text, values)
+	text := fillPlaceholders(t.Text, values[:min(len(values), t.BodyPlaceholders())])
 	if utf8.RuneCountInString(text) > maxTextLength {
 		return carillon.Content{}, nil, carillon.Invalid(field, "the filled template is longer than %d characters", maxTextLength)
 	}
@@ -408,17 +408,27 @@ func (s *Service) sendTemplate(ctx context.Context, accountID int64, ch carillon
 	return out, values, nil
 }
 
-// highestPlaceholder returns the highest N of the {{N}} placeholders of a
-// template's text (templates are checked when made: numbered from 1 without
-// a gap), 0 when it has none.
-func highestPlaceholder(text string) int {
-	n := 0
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
-		if k, err := strconv.Atoi(strings.TrimSpace(m[1])); err == nil && k > n {
-			n = k
+// templateNeeds says how many values a template takes and what each fills:
+// "template X needs 2 values: 1 for the body, 1 for button 1 (copy code)".
+func templateNeeds(t carillon.Template) string {
+	var parts []string
+	if n := t.BodyPlaceholders(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d for the body", n))
+	}
+	for i, b := range t.Buttons {
+		if b.TakesValue() {
+			parts = append(parts, fmt.Sprintf("1 for button %d (%s)", i+1, b.Label()))
 		}
 	}
-	return n
+	n := t.ValueCount()
+	what := "values"
+	if n == 1 {
+		what = "value"
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("template %q needs no values", t.Title)
+	}
+	return fmt.Sprintf("template %q needs %d %s: %s", t.Title, n, what, strings.Join(parts, ", "))
 }
 
 // fillPlaceholders replaces each {{N}} with values[N-1].

@@ -310,7 +310,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	if got.Status != carillon.StatusRead || got.ExternalID != "wamid.1" || got.SendState != carillon.SendDone {
 		t.Fatalf("message = status %s external %q state %s", got.Status, got.ExternalID, got.SendState)
 	}
-	if string(got.StatusPayload) != `{"status":"read","timestamp":2}` {
+	if string(got.StatusPayload) != `{"id":"wamid.1","type":"read","payload":{"status":"read","timestamp":2},"destination":"31612345678"}` {
 		t.Fatalf("payload = %s", got.StatusPayload)
 	}
 	hist, err := f.db.StatusHistory(ctx, got.ID)
@@ -387,10 +387,16 @@ func TestRecordOutcome(t *testing.T) {
 		if got.Status != carillon.StatusFailed || got.SendState != carillon.SendDone {
 			t.Fatalf("after a permanent error: %+v", got)
 		}
+		// Callbell's shape, the reason where its clients read it.
 		var payload struct {
-			Errors []struct{ Code, Title string } `json:"errors"`
+			ID, Type, Destination string
+			Payload               struct {
+				Code   int
+				Reason string
+			}
 		}
-		if err := json.Unmarshal(got.StatusPayload, &payload); err != nil || len(payload.Errors) != 1 || payload.Errors[0].Code != "131026" {
+		if err := json.Unmarshal(got.StatusPayload, &payload); err != nil || payload.ID != m.UUID || payload.Type != "failed" ||
+			payload.Destination != "31612345678" || payload.Payload.Code != 131026 || payload.Payload.Reason != "Message undeliverable" {
 			t.Fatalf("payload = %s", got.StatusPayload)
 		}
 	})

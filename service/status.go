@@ -32,7 +32,7 @@ func (s *Service) DeleteMessage(ctx context.Context, p Principal, id string) err
 	if err != nil {
 		return s.internal(ctx, "delete message", err)
 	}
-	_, err = s.changeMessage(ctx, m, byID(m), func(m *carillon.Message, now time.Time) []carillon.StatusChange {
+	_, err = s.changeMessage(ctx, m, byID(m), func(m *carillon.Message, _ carillon.Contact, now time.Time) []carillon.StatusChange {
 		m.Content, m.TemplateValues, m.UpdatedAt = carillon.Content{}, nil, now
 		if m.SendState == carillon.SendQueued {
 			m.SendState = carillon.SendDone
@@ -61,19 +61,24 @@ const maxStaleRetries = 10
 // it since; otherwise it reads it again with reread, inside the transaction,
 // and applies change once more. Reading off the writer's path keeps the one
 // SQLite writer busy only with writes. change must only compute: it returns
-// the status changes to record.
+// the status changes to record; it is given the message's contact, whose
+// address the status payloads name.
 func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error),
-	change func(m *carillon.Message, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
+	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
 	var out carillon.Message
 	var changes []carillon.StatusChange
 	// Units are keyed by contact: the changes of one contact's messages go
 	// through one writer, in order.
 	err := s.commit.do(ctx, uint64(m.ContactID), func(ctx context.Context, q carillon.Queries) error {
+		c, err := q.ContactByID(ctx, m.AccountID, m.ContactID)
+		if err != nil {
+			return err
+		}
 		cur := m
 		now := s.clock.Now()
-		changes = change(&cur, now)
-		err := q.UpdateMessage(ctx, &cur)
+		changes = change(&cur, c, now)
+		err = q.UpdateMessage(ctx, &cur)
 		// With several writers (PostgreSQL), another transaction may
 		// change the row again between the reread and the update: each
 		// try rereads what is committed by then.
@@ -81,7 +86,7 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 			if cur, err = reread(ctx, q); err != nil {
 				return err
 			}
-			changes = change(&cur, now)
+			changes = change(&cur, c, now)
 			err = q.UpdateMessage(ctx, &cur)
 		}
 		if err != nil {
@@ -92,7 +97,7 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 				return err
 			}
 		}
-		if err := s.statusEvents(ctx, q, cur, changes); err != nil {
+		if err := s.statusEvents(ctx, q, cur, c, changes); err != nil {
 			return err
 		}
 		out = cur
@@ -126,7 +131,8 @@ func (s *Service) messageByExternalID(ctx context.Context, accountID int64, exte
 // returns the entries of its status history to record: every report is
 // kept, also one that arrives out of order and leaves the status as it is. A
 // report that skips ahead (delivered before sent was recorded) records the
-// skipped statuses too.
+// skipped statuses too. payload is the report as messageStatusPayload shows
+// it (wire.NewStatusPayload), nil for a change no provider reported.
 func advance(m *carillon.Message, next carillon.Status, payload json.RawMessage, now time.Time) []carillon.StatusChange {
 	reached := carillon.Advance(m.Status, next)
 	if len(reached) == 0 {

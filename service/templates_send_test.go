@@ -30,21 +30,32 @@ func setupTemplates(t *testing.T) *templateFixture {
 		t.Fatal(err)
 	}
 	tf := &templateFixture{fixture: f, strict: strict, templates: map[string]carillon.Template{}}
+	otp := []carillon.TemplateButton{{Type: carillon.ButtonOTP, OTPType: "copy_code", Text: "Copy code"}}
+	track := []carillon.TemplateButton{
+		{Type: carillon.ButtonQuickReply, Text: "Stop"},
+		{Type: carillon.ButtonURL, Text: "Track", URL: "https://example.com/track/{{1}}"},
+		{Type: carillon.ButtonURL, Text: "Shop", URL: "https://example.com/shop"},
+		{Type: carillon.ButtonCopyCode},
+	}
 	for _, tp := range []struct {
 		key, text, typ, status string
 		channel                carillon.Channel
+		buttons                []carillon.TemplateButton
 	}{
-		{"one", "Hello {{1}}", "text", "approved", f.sandbox},
-		{"two", "Hello {{1}}, order {{2}} has shipped", "text", "approved", f.sandbox},
-		{"none", "We are open again", "text", "approved", f.sandbox},
-		{"image", "Your receipt, {{1}}", "image", "approved", f.sandbox},
-		{"pending", "Hello {{1}}", "text", "pending", f.sandbox},
-		{"rejected", "Hello {{1}}", "text", "rejected", f.sandbox},
-		{"paused", "Hello {{1}}", "text", "paused", f.sandbox},
-		{"strict", "Hello again {{1}}", "text", "approved", strict},
+		{"otp", "*{{1}}* is your verification code.", "text", "approved", f.sandbox, otp},
+		{"track", "Hello {{1}}, order {{2}} has shipped", "text", "approved", f.sandbox, track},
+		{"code only", "Here is your discount", "text", "approved", f.sandbox, track[3:]},
+		{"one", "Hello {{1}}", "text", "approved", f.sandbox, nil},
+		{"two", "Hello {{1}}, order {{2}} has shipped", "text", "approved", f.sandbox, nil},
+		{"none", "We are open again", "text", "approved", f.sandbox, nil},
+		{"image", "Your receipt, {{1}}", "image", "approved", f.sandbox, nil},
+		{"pending", "Hello {{1}}", "text", "pending", f.sandbox, nil},
+		{"rejected", "Hello {{1}}", "text", "rejected", f.sandbox, nil},
+		{"paused", "Hello {{1}}", "text", "paused", f.sandbox, nil},
+		{"strict", "Hello again {{1}}", "text", "approved", strict, nil},
 	} {
 		m := carillon.Template{UUID: carillon.NewUUID(), AccountID: f.p.Account.ID, ChannelID: tp.channel.ID, Title: tp.key,
-			Text: tp.text, Type: tp.typ, Category: "UTILITY", Status: tp.status, Language: "en", CreatedAt: now, UpdatedAt: now}
+			Text: tp.text, Type: tp.typ, Category: "UTILITY", Status: tp.status, Language: "en", Buttons: tp.buttons, CreatedAt: now, UpdatedAt: now}
 		if err := f.db.CreateTemplate(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +86,25 @@ func TestTemplateSend(t *testing.T) {
 		wantValues []string
 		code       carillon.ErrorCode
 		field      string
+		message    string
 	}{
+		// Buttons that take a value take the values after the body's.
+		{name: "authentication code in the body and its button", req: tf.templateSend("otp", func(r *service.SendRequest) { r.TemplateValues = []string{"4821", "4821"} }),
+			wantText: "*4821* is your verification code.", wantValues: []string{"4821", "4821"}},
+		{name: "dynamic URL and copy code after the body", req: tf.templateSend("track", func(r *service.SendRequest) { r.TemplateValues = []string{"Ana", "A-1042", "A-1042", "SAVE10"} }),
+			wantText: "Hello Ana, order A-1042 has shipped", wantValues: []string{"Ana", "A-1042", "A-1042", "SAVE10"}},
+		{name: "a button's only value from content.text", req: tf.templateSend("code only", func(r *service.SendRequest) { r.Content.Text = "SAVE10" }),
+			wantText: "Here is your discount", wantValues: []string{"SAVE10"}},
+		{name: "authentication code without its button's value", req: tf.templateSend("otp", func(r *service.SendRequest) { r.TemplateValues = []string{"4821"} }),
+			code: carillon.CodeInvalidParameter, field: "template_values",
+			message: `template "otp" needs 2 values: 1 for the body, 1 for button 1 (copy code): template_values must hold 2, not 1`},
+		{name: "authentication code from content.text alone", req: tf.templateSend("otp", func(r *service.SendRequest) { r.Content.Text = "4821" }),
+			code: carillon.CodeInvalidParameter, field: "template_values",
+			message: `template "otp" needs 2 values: 1 for the body, 1 for button 1 (copy code): give template_values, 2 strings`},
+		{name: "buttons' values missing", req: tf.templateSend("track", func(r *service.SendRequest) { r.TemplateValues = []string{"Ana", "A-1042"} }),
+			code: carillon.CodeInvalidParameter, field: "template_values",
+			message: `template "track" needs 4 values: 2 for the body, 1 for button 2 (URL), 1 for button 4 (copy code): template_values must hold 4, not 2`},
+
 		{name: "single variable from content.text", req: tf.templateSend("one", nil), wantText: "Hello Ana", wantValues: []string{"Ana"}},
 		{name: "single variable from template_values", req: tf.templateSend("one", func(r *service.SendRequest) { r.TemplateValues = []string{"Bo"} }),
 			wantText: "Hello Bo", wantValues: []string{"Bo"}},
@@ -116,6 +145,9 @@ func TestTemplateSend(t *testing.T) {
 			res, err := tf.svc.Send(ctx, tf.p, tt.req)
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
+				if e, _ := carillon.AsError(err); tt.message != "" && e.Message != tt.message {
+					t.Errorf("message = %q\nwant      %q", e.Message, tt.message)
+				}
 				if tf.disp.count() != before {
 					t.Fatal("a refused send was dispatched")
 				}

@@ -35,7 +35,9 @@ func cleanInbound(in carillon.InboundMessage) carillon.InboundMessage {
 
 // cleanReceipt returns a receipt whose every text is storable.
 func cleanReceipt(r carillon.Receipt) carillon.Receipt {
-	r.ExternalID, r.MessageUUID = carillon.CleanText(r.ExternalID), carillon.CleanText(r.MessageUUID)
+	for _, s := range []*string{&r.ExternalID, &r.MessageUUID, &r.Code, &r.Reason, &r.CorrectedAddress} {
+		*s = carillon.CleanText(*s)
+	}
 	r.Status = carillon.Status(carillon.CleanText(string(r.Status)))
 	r.Payload = cleanJSON(r.Payload)
 	return r

@@ -35,8 +35,10 @@ func TestCleanInbound(t *testing.T) {
 		got.Media.Filename != "a.pdf" || string(got.Details[carillon.DetailContext]) != `{"id":"x"}` {
 		t.Fatalf("cleanInbound = %+v", got)
 	}
-	r := cleanReceipt(carillon.Receipt{ExternalID: "w\x00", Status: carillon.StatusRead, Payload: json.RawMessage("{\"a\":\"\xff\"}")})
-	if r.ExternalID != "w" || r.Status != carillon.StatusRead || string(r.Payload) != "{\"a\":\"\uFFFD\"}" {
+	r := cleanReceipt(carillon.Receipt{ExternalID: "w\x00", Status: carillon.StatusFailed, Payload: json.RawMessage("{\"a\":\"\xff\"}"),
+		Code: "131\x00", Reason: "bad\xff", CorrectedAddress: "316\x00"})
+	if r.ExternalID != "w" || r.Status != carillon.StatusFailed || string(r.Payload) != "{\"a\":\"\uFFFD\"}" ||
+		r.Code != "131" || r.Reason != "bad\uFFFD" || r.CorrectedAddress != "316" {
 		t.Fatalf("cleanReceipt = %+v", r)
 	}
 }

@@ -69,9 +69,11 @@ type MessageStatusUpdated struct {
 }
 
 // FromMessageStatusUpdated converts a status an outgoing message reached;
-// payload is the provider's, if any.
+// payload is the provider's report of it (NewStatusPayload), if any, which
+// webhooks show with gsId.
 func FromMessageStatusUpdated(m carillon.Message, status carillon.Status, payload json.RawMessage, contact Contact) MessageStatusUpdated {
-	out := MessageStatusUpdated{UUID: m.UUID, Status: string(status), Contact: contact, Metadata: m.Metadata, MessageStatusPayload: payload}
+	out := MessageStatusUpdated{UUID: m.UUID, Status: string(status), Contact: contact, Metadata: m.Metadata,
+		MessageStatusPayload: webhookStatusPayload(payload, m.UUID)}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}

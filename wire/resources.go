@@ -51,11 +51,32 @@ type Template struct {
 	Category     string `json:"category"`
 	Status       string `json:"status"`
 	CreatedAt    Time   `json:"createdAt"`
+	// Buttons is a carillon addition: a send gives a value to each button
+	// that takes one, after the body's.
+	Buttons []TemplateButton `json:"buttons"`
+}
+
+// TemplateButton is a button of a template as the API shows it: url,
+// phoneNumber and otpType only for the kinds that have them.
+type TemplateButton struct {
+	Type        string  `json:"type"`
+	Text        *string `json:"text"`
+	URL         string  `json:"url,omitempty"`
+	PhoneNumber string  `json:"phoneNumber,omitempty"`
+	OTPType     string  `json:"otpType,omitempty"`
+	// TakesValue says whether a send gives the button a value.
+	TakesValue bool `json:"takesValue"`
 }
 
 // FromTemplate converts a template.
 func FromTemplate(t carillon.Template) Template {
-	return Template{UUID: t.UUID, Title: t.Title, Text: t.Text, TemplateType: t.Type, Category: t.Category, Status: t.Status, CreatedAt: Time(t.CreatedAt)}
+	out := Template{UUID: t.UUID, Title: t.Title, Text: t.Text, TemplateType: t.Type, Category: t.Category, Status: t.Status,
+		CreatedAt: Time(t.CreatedAt), Buttons: make([]TemplateButton, len(t.Buttons))}
+	for i, b := range t.Buttons {
+		out.Buttons[i] = TemplateButton{Type: b.Type, Text: NullString(b.Text), URL: b.URL, PhoneNumber: b.PhoneNumber,
+			OTPType: b.OTPType, TakesValue: b.TakesValue()}
+	}
+	return out
 }
 
 // Funnel is a funnel stage as the API shows it.

@@ -92,6 +92,8 @@ type TemplateJSON struct {
 	Text       string `json:"text,omitempty"`
 	Category   string `json:"category,omitempty"`
 	ExternalID string `json:"external_id,omitempty"`
+	// Buttons are written as the domain's TemplateButton.
+	Buttons []carillon.TemplateButton `json:"buttons,omitempty"`
 }
 
 // Answer is one scripted HTTP answer.
@@ -234,6 +236,9 @@ type ReceiptJSON struct {
 	MessageUUID string          `json:"message_uuid,omitempty"`
 	Status      carillon.Status `json:"status,omitempty"`
 	Payload     json.RawMessage `json:"payload,omitempty"`
+	Code        string          `json:"code,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	Corrected   string          `json:"corrected_address,omitempty"`
 	At          string          `json:"at,omitempty"`
 }
 

@@ -173,6 +173,7 @@ func runOutbound(t *testing.T, s Subject, file string) {
 			out.Template = &carillon.Template{
 				AccountID: ch.AccountID, ChannelID: ch.ID, Title: tpl.Title, Language: tpl.Language,
 				Type: tpl.Type, Text: tpl.Text, Category: tpl.Category, Status: "approved", ExternalID: tpl.ExternalID,
+				Buttons: tpl.Buttons,
 			}
 		}
 		result, err = p.Send(ctx, out)
@@ -455,7 +456,8 @@ func MessageToJSON(m carillon.InboundMessage) InboundMessageJSON {
 
 // ReceiptToJSON writes a Receipt as the case files do.
 func ReceiptToJSON(r carillon.Receipt) ReceiptJSON {
-	return ReceiptJSON{ExternalID: r.ExternalID, MessageUUID: r.MessageUUID, Status: r.Status, Payload: r.Payload, At: timeJSON(r.At)}
+	return ReceiptJSON{ExternalID: r.ExternalID, MessageUUID: r.MessageUUID, Status: r.Status, Payload: r.Payload,
+		Code: r.Code, Reason: r.Reason, Corrected: r.CorrectedAddress, At: timeJSON(r.At)}
 }
 
 func timeJSON(at time.Time) string {

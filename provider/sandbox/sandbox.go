@@ -111,6 +111,9 @@ func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID stri
 			"message": "WhatsApp reports the recipient under another number: " + MismatchCorrected}}
 	}
 	r := carillon.Receipt{ChannelID: out.Channel.ID, ExternalID: externalID, MessageUUID: out.Message.UUID, Status: st}
+	if st == carillon.StatusMismatch {
+		r.Code, r.Reason, r.CorrectedAddress = "1000006", "Recipient number mismatch", MismatchCorrected
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

@@ -195,6 +195,15 @@ type (
 		// BizOpaqueCallbackData is what Send put in biz_opaque_callback_data:
 		// the carillon message's UUID.
 		BizOpaqueCallbackData string `json:"biz_opaque_callback_data"`
+		// Errors say why a failed message failed.
+		Errors []struct {
+			Code      int    `json:"code"`
+			Title     string `json:"title"`
+			Message   string `json:"message"`
+			ErrorData struct {
+				Details string `json:"details"`
+			} `json:"error_data"`
+		} `json:"errors"`
 	}
 )
 
@@ -298,10 +307,23 @@ func (p *Provider) receipt(ch carillon.Channel, raw json.RawMessage) (carillon.R
 		p.log.Info("whatsapp status of an untracked kind ignored", "channel", ch.ID, "status", s.Status)
 		return carillon.Receipt{}, false
 	}
-	return carillon.Receipt{
+	r := carillon.Receipt{
 		ChannelID: ch.ID, ExternalID: s.ID, MessageUUID: s.BizOpaqueCallbackData, Status: st,
 		Payload: compact(raw), At: unixTime(s.Timestamp),
-	}, true
+	}
+	if len(s.Errors) > 0 {
+		e := s.Errors[0]
+		r.Code = strconv.Itoa(e.Code)
+		// Meta's title names the error; its message and details repeat or
+		// explain it.
+		for _, reason := range []string{e.Title, e.Message, e.ErrorData.Details} {
+			if reason != "" {
+				r.Reason = reason
+				break
+			}
+		}
+	}
+	return r, true
 }
 
 // inbound translates one entry of messages[].

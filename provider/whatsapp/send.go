@@ -144,7 +144,8 @@ func requestBody(out carillon.Outgoing) (map[string]any, error) {
 
 // templateObject is the "template" object of a template message: its name
 // and language, a media header when the template has one and the message a
-// URL, and the body parameters in order.
+// URL, the body parameters in order, then one component per button that
+// takes a value.
 func templateObject(out carillon.Outgoing) map[string]any {
 	t := out.Template
 	lang := t.Language
@@ -168,12 +169,37 @@ func templateObject(out carillon.Outgoing) map[string]any {
 			})
 		}
 	}
-	if values := out.Message.TemplateValues; len(values) > 0 {
-		params := make([]any, len(values))
-		for i, v := range values {
+	values := out.Message.TemplateValues
+	if n := min(t.BodyPlaceholders(), len(values)); n > 0 {
+		params := make([]any, n)
+		for i, v := range values[:n] {
 			params[i] = map[string]any{"type": "text", "text": v}
 		}
 		components = append(components, map[string]any{"type": "body", "parameters": params})
+		values = values[n:]
+	}
+	// The buttons that take a value take the next ones, in order; index is
+	// the button's position among all the template's buttons.
+	for i, b := range t.Buttons {
+		if !b.TakesValue() || len(values) == 0 {
+			continue
+		}
+		v := values[0]
+		values = values[1:]
+		button := map[string]any{"type": "button", "index": strconv.Itoa(i)}
+		switch b.Type {
+		case carillon.ButtonCopyCode:
+			button["sub_type"] = "copy_code"
+			button["parameters"] = []any{map[string]any{"type": "coupon_code", "coupon_code": v}}
+		default:
+			// A dynamic URL takes the end of its address; an
+			// authentication template's one-time password button is sent
+			// as a url button carrying the code (Meta's documented form,
+			// whatever its otp_type).
+			button["sub_type"] = "url"
+			button["parameters"] = []any{map[string]any{"type": "text", "text": v}}
+		}
+		components = append(components, button)
 	}
 	if len(components) > 0 {
 		tpl["components"] = components

@@ -85,10 +85,38 @@ type waTemplate struct {
 	Category   string `json:"category"`
 	Language   string `json:"language"`
 	Components []struct {
-		Type   string `json:"type"`
-		Format string `json:"format"`
-		Text   string `json:"text"`
+		Type    string     `json:"type"`
+		Format  string     `json:"format"`
+		Text    string     `json:"text"`
+		Buttons []waButton `json:"buttons"`
 	} `json:"components"`
+}
+
+// waButton is a button of a template's BUTTONS component.
+type waButton struct {
+	Type        string `json:"type"` // QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE, OTP…
+	Text        string `json:"text"`
+	URL         string `json:"url"`
+	PhoneNumber string `json:"phone_number"`
+	OTPType     string `json:"otp_type"`
+}
+
+// button translates a listed button. A kind carillon does not know (flow,
+// catalog…) is kept with its type, so that the others keep their index.
+func (b waButton) button() carillon.TemplateButton {
+	out := carillon.TemplateButton{Type: strings.ToLower(b.Type), Text: b.Text}
+	switch out.Type {
+	case carillon.ButtonURL:
+		out.URL = b.URL
+	case carillon.ButtonPhoneNumber:
+		out.PhoneNumber = b.PhoneNumber
+	case carillon.ButtonOTP:
+		out.OTPType = strings.ToLower(b.OTPType)
+		if out.OTPType == "" {
+			out.OTPType = "copy_code"
+		}
+	}
+	return out
 }
 
 func (t waTemplate) template(ch carillon.Channel) carillon.Template {
@@ -100,6 +128,10 @@ func (t waTemplate) template(ch carillon.Channel) carillon.Template {
 		switch strings.ToUpper(c.Type) {
 		case "BODY":
 			out.Text = c.Text
+		case "BUTTONS":
+			for _, b := range c.Buttons {
+				out.Buttons = append(out.Buttons, b.button())
+			}
 		case "HEADER":
 			switch f := strings.ToLower(c.Format); f {
 			case carillon.TypeImage, carillon.TypeVideo, carillon.TypeDocument:

@@ -76,6 +76,7 @@ func fetchTemplates(cc providertest.CallContext, _ json.RawMessage) (any, error)
 		out = append(out, map[string]any{
 			"channel_id": t.ChannelID, "account_id": t.AccountID, "title": t.Title, "language": t.Language,
 			"category": t.Category, "status": t.Status, "text": t.Text, "type": t.Type, "external_id": t.ExternalID,
+			"buttons": t.Buttons,
 		})
 	}
 	return out, nil

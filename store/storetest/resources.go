@@ -565,7 +565,13 @@ func testTemplates(t *testing.T, e *env) {
 
 	full := carillon.Template{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, Title: "order_shipped",
 		Text: "Hello {{1}}, order {{2}} has shipped ✓ \"now\"", Type: "image", Category: "MARKETING", Status: "pending",
-		Language: "es_AR", ExternalID: "1234567890", CreatedAt: sloppy(at(time.Second)), UpdatedAt: sloppy(at(2 * time.Second))}
+		Language: "es_AR", ExternalID: "1234567890", CreatedAt: sloppy(at(time.Second)), UpdatedAt: sloppy(at(2 * time.Second)),
+		Buttons: []carillon.TemplateButton{
+			{Type: carillon.ButtonURL, Text: "Track \"it\" ✓", URL: "https://example.com/track/{{1}}"},
+			{Type: carillon.ButtonQuickReply, Text: "Stop"},
+			{Type: carillon.ButtonPhoneNumber, Text: "Call", PhoneNumber: "+31612345678"},
+			{Type: carillon.ButtonOTP, Text: "Copy code", OTPType: "copy_code"},
+		}}
 	e.must(e.s.CreateTemplate(e.ctx, &full), "CreateTemplate")
 	if full.ID == 0 {
 		t.Fatal("CreateTemplate left the ID 0")
@@ -604,6 +610,7 @@ func testTemplates(t *testing.T, e *env) {
 	up := full
 	up.Title, up.Text, up.Type, up.Category, up.Status = "order_sent", "Sent {{1}}", "text", "UTILITY", "approved"
 	up.Language, up.ExternalID, up.UpdatedAt = "pt_BR", "", sloppy(at(time.Hour))
+	up.Buttons = []carillon.TemplateButton{{Type: carillon.ButtonCopyCode, Text: "Copy offer code"}}
 	up.UUID, up.ChannelID, up.CreatedAt = carillon.NewUUID(), ch2.ID, at(time.Hour) // not written
 	e.must(e.s.UpdateTemplate(e.ctx, &up), "UpdateTemplate")
 	want := up
@@ -644,6 +651,14 @@ func testTemplates(t *testing.T, e *env) {
 	got, err = e.s.TemplateByUUID(e.ctx, a.ID, full.UUID)
 	e.must(err, "TemplateByUUID")
 	check(t, "template after refused updates", got, want)
+
+	// Removing every button leaves none (nil, as a template that never
+	// had any).
+	want.Buttons = nil
+	e.must(e.s.UpdateTemplate(e.ctx, &want), "UpdateTemplate without buttons")
+	got, err = e.s.TemplateByUUID(e.ctx, a.ID, full.UUID)
+	e.must(err, "TemplateByUUID")
+	check(t, "template after its buttons were removed", got, want)
 }
 
 func testListTemplates(t *testing.T, e *env) {

@@ -85,9 +85,49 @@ type Template struct {
 
 // Component is a part of a template.
 type Component struct {
-	Type   string `json:"type"`             // HEADER, BODY, FOOTER, BUTTONS
-	Format string `json:"format,omitempty"` // for HEADER: TEXT, IMAGE, VIDEO, DOCUMENT
-	Text   string `json:"text,omitempty"`
+	Type    string   `json:"type"`             // HEADER, BODY, FOOTER, BUTTONS
+	Format  string   `json:"format,omitempty"` // for HEADER: TEXT, IMAGE, VIDEO, DOCUMENT
+	Text    string   `json:"text,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"` // for BUTTONS
+	// AddSecurityRecommendation and CodeExpirationMinutes are the body's
+	// and footer's options of an authentication template.
+	AddSecurityRecommendation bool `json:"add_security_recommendation,omitempty"`
+	CodeExpirationMinutes     int  `json:"code_expiration_minutes,omitempty"`
+}
+
+// Button is a button of a template's BUTTONS component.
+type Button struct {
+	Type        string   `json:"type"` // QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE, OTP
+	Text        string   `json:"text,omitempty"`
+	URL         string   `json:"url,omitempty"`
+	PhoneNumber string   `json:"phone_number,omitempty"`
+	OTPType     string   `json:"otp_type,omitempty"` // for OTP: COPY_CODE, ONE_TAP, ZERO_TAP
+	Example     []string `json:"example,omitempty"`
+}
+
+// AuthenticationTemplate is a one-time password template with a copy code
+// button, as the Business Management API lists the template of Meta's
+// authentication template guide: the code fills the body's {{1}}, and a
+// send gives it to the button too.
+func AuthenticationTemplate(id, name, language string) Template {
+	return Template{ID: id, Name: name, Status: "APPROVED", Category: "AUTHENTICATION", Language: language, Components: []Component{
+		{Type: "BODY", Text: "*{{1}}* is your verification code. For your security, do not share this code.", AddSecurityRecommendation: true},
+		{Type: "FOOTER", Text: "This code expires in 10 minutes.", CodeExpirationMinutes: 10},
+		{Type: "BUTTONS", Buttons: []Button{{Type: "OTP", OTPType: "COPY_CODE", Text: "Copy code"}}},
+	}}
+}
+
+// URLButtonTemplate is a utility template whose first button opens a
+// dynamic URL (a send gives the end of the address) and whose second is a
+// quick reply, which takes no value.
+func URLButtonTemplate(id, name, language string) Template {
+	return Template{ID: id, Name: name, Status: "APPROVED", Category: "UTILITY", Language: language, Components: []Component{
+		{Type: "BODY", Text: "Hi {{1}}, your order {{2}} is on its way."},
+		{Type: "BUTTONS", Buttons: []Button{
+			{Type: "URL", Text: "Track order", URL: "https://www.example.com/track/{{1}}", Example: []string{"https://www.example.com/track/A-1042"}},
+			{Type: "QUICK_REPLY", Text: "Stop updates"},
+		}},
+	}}
 }
 
 type media struct {
@@ -334,15 +374,22 @@ func (s *Server) scripted(r *http.Request) (Answer, bool) {
 
 func (s *Server) acceptMessage(w http.ResponseWriter, body []byte) {
 	var req struct {
-		MessagingProduct string `json:"messaging_product"`
-		To               string `json:"to"`
-		Recipient        string `json:"recipient"`
-		Type             string `json:"type"`
+		MessagingProduct string        `json:"messaging_product"`
+		To               string        `json:"to"`
+		Recipient        string        `json:"recipient"`
+		Type             string        `json:"type"`
+		Template         *sentTemplate `json:"template"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.MessagingProduct != "whatsapp" || req.Type == "" || (req.To == "" && req.Recipient == "") {
 		writeAnswer(w, GraphError(http.StatusBadRequest, 100, "Invalid parameter",
 			"messaging_product must be whatsapp, and type and to (or recipient) are required"))
 		return
+	}
+	if req.Template != nil {
+		if problem := s.checkTemplate(*req.Template); problem != "" {
+			writeAnswer(w, GraphError(http.StatusBadRequest, 132000, "Number of parameters does not match the expected number of params", problem))
+			return
+		}
 	}
 	contact := map[string]any{"input": req.To, "wa_id": req.To}
 	if req.To == "" {
@@ -353,6 +400,83 @@ func (s *Server) acceptMessage(w http.ResponseWriter, body []byte) {
 		"contacts":          []any{contact},
 		"messages":          []any{map[string]any{"id": s.NextWAMID()}},
 	})
+}
+
+// sentTemplate is the template object of a template message.
+type sentTemplate struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+	Components []struct {
+		Type       string            `json:"type"`
+		SubType    string            `json:"sub_type"`
+		Index      string            `json:"index"`
+		Parameters []json.RawMessage `json:"parameters"`
+	} `json:"components"`
+}
+
+// checkTemplate refuses, as Meta does, a send of a listed template whose
+// parameters do not match it: one body parameter per placeholder, one
+// button component per button that takes a value, at its index and of its
+// kind. A template the server does not list is not checked.
+func (s *Server) checkTemplate(sent sentTemplate) string {
+	s.mu.Lock()
+	var tpl *Template
+	for _, list := range s.templates {
+		for i := range list {
+			if list[i].Name == sent.Name && list[i].Language == sent.Language.Code {
+				tpl = &list[i]
+			}
+		}
+	}
+	s.mu.Unlock()
+	if tpl == nil {
+		return ""
+	}
+	bodyParams := 0
+	buttons := map[string]string{}
+	for _, c := range sent.Components {
+		switch c.Type {
+		case "body":
+			bodyParams = len(c.Parameters)
+		case "button":
+			if len(c.Parameters) != 1 {
+				return fmt.Sprintf("button %s has %d parameters, expected 1", c.Index, len(c.Parameters))
+			}
+			buttons[c.Index] = c.SubType
+		}
+	}
+	for _, c := range tpl.Components {
+		switch c.Type {
+		case "BODY":
+			if want := strings.Count(c.Text, "{{"); bodyParams != want {
+				return fmt.Sprintf("body: number of localizable_params (%d) does not match the expected number of params (%d)", bodyParams, want)
+			}
+		case "BUTTONS":
+			for i, b := range c.Buttons {
+				index := strconv.Itoa(i)
+				var want string
+				switch {
+				case b.Type == "OTP", b.Type == "URL" && strings.Contains(b.URL, "{{"):
+					want = "url"
+				case b.Type == "COPY_CODE":
+					want = "copy_code"
+				}
+				if got := buttons[index]; got != want {
+					if want == "" {
+						return fmt.Sprintf("buttons: button at index %s takes no parameter", index)
+					}
+					return fmt.Sprintf("buttons: button at index %s of type %s requires a parameter (sub_type %s)", index, b.Type, want)
+				}
+				delete(buttons, index)
+			}
+		}
+	}
+	for index := range buttons {
+		return fmt.Sprintf("buttons: the template has no button at index %s", index)
+	}
+	return ""
 }
 
 func (s *Server) serveMediaMetadata(w http.ResponseWriter, id string) {

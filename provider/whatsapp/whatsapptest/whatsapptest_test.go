@@ -184,3 +184,44 @@ func TestCallbackHelpers(t *testing.T) {
 		}
 	}
 }
+
+// The fake refuses, as Meta does (132000), a template message whose
+// parameters do not match a template it lists.
+func TestTemplateParametersChecked(t *testing.T) {
+	s := whatsapptest.New(t)
+	s.SetTemplates("555", whatsapptest.AuthenticationTemplate("1", "verify_code", "en_US"), whatsapptest.URLButtonTemplate("2", "order_tracking", "en_US"))
+	text := func(v string) map[string]any { return map[string]any{"type": "text", "text": v} }
+	body := map[string]any{"type": "body", "parameters": []any{text("4821")}}
+	button := func(index, subType string) map[string]any {
+		return map[string]any{"type": "button", "sub_type": subType, "index": index, "parameters": []any{text("4821")}}
+	}
+	for _, tc := range []struct {
+		name, template string
+		components     []any
+		ok             bool
+	}{
+		{"the code in the body and the button", "verify_code", []any{body, button("0", "url")}, true},
+		{"the button's parameter missing", "verify_code", []any{body}, false},
+		{"the body's parameter missing", "verify_code", []any{button("0", "url")}, false},
+		{"a button of another kind", "verify_code", []any{body, button("0", "copy_code")}, false},
+		{"a dynamic URL after two body parameters", "order_tracking", []any{
+			map[string]any{"type": "body", "parameters": []any{text("Ana"), text("A-1042")}}, button("0", "url")}, true},
+		{"a parameter for the quick reply", "order_tracking", []any{
+			map[string]any{"type": "body", "parameters": []any{text("Ana"), text("A-1042")}}, button("0", "url"), button("1", "url")}, false},
+		{"a template the fake does not list is not checked", "hello_world", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl := map[string]any{"name": tc.template, "language": map[string]any{"code": "en_US"}}
+			if tc.components != nil {
+				tpl["components"] = tc.components
+			}
+			status, v := do(t, http.MethodPost, s.URL+"/v25.0/123/messages", s.AccessToken(),
+				map[string]any{"messaging_product": "whatsapp", "to": "16505551234", "type": "template", "template": tpl})
+			e, _ := v["error"].(map[string]any)
+			code, _ := e["code"].(float64)
+			if tc.ok && status != http.StatusOK || !tc.ok && (status != http.StatusBadRequest || code != 132000) {
+				t.Errorf("answer = %d %v", status, v)
+			}
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// StatusPayload is messageStatusPayload, in the shape Callbell documents
+// (its provider's message event): the provider's message id, the status
+// reported, the report itself and the recipient. Webhooks add gsId,
+// carillon's uuid of the message.
+type StatusPayload struct {
+	ID          string          `json:"id"`
+	GsID        string          `json:"gsId,omitempty"`
+	Type        string          `json:"type"`
+	Payload     json.RawMessage `json:"payload"`
+	Destination *string         `json:"destination"`
+}
+
+// StatusReport is what a provider reported about an outgoing message's
+// status, whatever the provider: a send's answer, a refusal, a receipt.
+type StatusReport struct {
+	Status carillon.Status
+	// ExternalID is the provider's id of the message as the report names
+	// it; the message's own when empty.
+	ExternalID string
+	// Report is the provider's own report (its answer, its status
+	// callback), kept inside payload.
+	Report json.RawMessage
+	// Code and Reason are a failure's error code and explanation.
+	Code, Reason string
+	// Corrected is, for a mismatch, the address the provider reports the
+	// recipient under instead.
+	Corrected string
+	At        time.Time
+}
+
+// NewStatusPayload builds the messageStatusPayload of report r about
+// message m of contact c. payload is the provider's report, its fields
+// kept, with carillon's beside them: ts (the report's time, Unix
+// seconds), code and reason for a failure, destination (the corrected
+// address) for a mismatch.
+func NewStatusPayload(m carillon.Message, c carillon.Contact, r StatusReport) json.RawMessage {
+	inner := map[string]any{}
+	if len(r.Report) > 0 {
+		d := json.NewDecoder(bytes.NewReader(r.Report))
+		d.UseNumber() // numbers kept as the provider wrote them
+		if err := d.Decode(&inner); err != nil || inner == nil {
+			// Not an object: kept whole, beside carillon's fields.
+			inner = map[string]any{}
+			if json.Valid(r.Report) {
+				inner["report"] = r.Report
+			}
+		}
+	}
+	if !r.At.IsZero() {
+		inner["ts"] = r.At.Unix()
+	}
+	if r.Code != "" {
+		inner["code"] = errorCode(r.Code)
+	}
+	if r.Reason != "" {
+		inner["reason"] = r.Reason
+	}
+	if r.Corrected != "" {
+		inner["destination"] = r.Corrected
+	}
+	payload, _ := json.Marshal(inner)
+	out := StatusPayload{ID: r.ExternalID, Type: string(r.Status), Payload: payload, Destination: NullString(c.Address)}
+	if out.ID == "" {
+		out.ID = m.ExternalID
+	}
+	if out.ID == "" {
+		// The provider never named the message (refused at once): its
+		// id is carillon's, as Callbell's provider names a message it
+		// failed with its own id.
+		out.ID = m.UUID
+	}
+	if out.Destination == nil {
+		out.Destination = NullString(c.BSUID)
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+// errorCode writes a numeric code (WhatsApp's 131026, Telegram's 403) as a
+// JSON number, as providers do, and carillon's own (network) as a string.
+func errorCode(code string) any {
+	if n, err := strconv.ParseInt(code, 10, 64); err == nil {
+		return n
+	}
+	return code
+}
+
+// webhookStatusPayload is payload with gsId set to the message's uuid, as
+// webhooks carry it. A payload of another shape is left as it is.
+func webhookStatusPayload(payload json.RawMessage, messageUUID string) json.RawMessage {
+	var p StatusPayload
+	if len(payload) == 0 || json.Unmarshal(payload, &p) != nil || p.ID == "" || p.Type == "" {
+		return payload
+	}
+	p.GsID = messageUUID
+	b, err := json.Marshal(p)
+	if err != nil {
+		return payload
+	}
+	return b
+}

@@ -1,0 +1,70 @@
+package wire
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+func TestNewStatusPayload(t *testing.T) {
+	t.Parallel()
+	m := carillon.Message{UUID: "0123456789abcdef0123456789abcdef", ExternalID: "wamid.stored"}
+	phone := carillon.Contact{Address: "31612345678"}
+	at := time.Unix(1767225600, 0)
+	tests := []struct {
+		name string
+		m    carillon.Message
+		c    carillon.Contact
+		r    StatusReport
+		want string
+	}{
+		{"a receipt: the report kept in payload, its time as ts", m, phone,
+			StatusReport{Status: carillon.StatusRead, ExternalID: "wamid.HBgL", At: at,
+				Report: json.RawMessage(`{"id":"wamid.HBgL","status":"read","timestamp":"1767225600","pricing":{"billable":false,"rate":1.5e2}}`)},
+			`{"id":"wamid.HBgL","type":"read","payload":{"id":"wamid.HBgL","pricing":{"billable":false,"rate":1.5e2},"status":"read","timestamp":"1767225600","ts":1767225600},"destination":"31612345678"}`},
+		{"a failure: a numeric code as a number, the reason beside the provider's errors", m, phone,
+			StatusReport{Status: carillon.StatusFailed, Code: "131026", Reason: "Message undeliverable", At: at,
+				Report: json.RawMessage(`{"errors":[{"code":131026,"title":"Message undeliverable"}]}`)},
+			`{"id":"wamid.stored","type":"failed","payload":{"code":131026,"errors":[{"code":131026,"title":"Message undeliverable"}],"reason":"Message undeliverable","ts":1767225600},"destination":"31612345678"}`},
+		{"carillon's own code as a string; no provider id: the message's uuid", carillon.Message{UUID: m.UUID}, phone,
+			StatusReport{Status: carillon.StatusFailed, Code: "network", Reason: "connection refused"},
+			`{"id":"0123456789abcdef0123456789abcdef","type":"failed","payload":{"code":"network","reason":"connection refused"},"destination":"31612345678"}`},
+		{"a mismatch: the corrected number in payload.destination", m, phone,
+			StatusReport{Status: carillon.StatusMismatch, Code: "1000006", Reason: "Recipient number mismatch", Corrected: "15550000099"},
+			`{"id":"wamid.stored","type":"mismatch","payload":{"code":1000006,"destination":"15550000099","reason":"Recipient number mismatch"},"destination":"31612345678"}`},
+		{"carillon's fields win over the provider's of the same name", m, phone,
+			StatusReport{Status: carillon.StatusFailed, Code: "403", Reason: "Forbidden: bot was blocked by the user", Report: json.RawMessage(`{"code":"x","reason":"y"}`)},
+			`{"id":"wamid.stored","type":"failed","payload":{"code":403,"reason":"Forbidden: bot was blocked by the user"},"destination":"31612345678"}`},
+		{"a report that is not an object is kept whole", m, phone,
+			StatusReport{Status: carillon.StatusSent, Report: json.RawMessage(`[1,2]`)},
+			`{"id":"wamid.stored","type":"sent","payload":{"report":[1,2]},"destination":"31612345678"}`},
+		{"a contact known by BSUID alone", m, carillon.Contact{BSUID: "US.13491208655302741918"},
+			StatusReport{Status: carillon.StatusSent},
+			`{"id":"wamid.stored","type":"sent","payload":{},"destination":"US.13491208655302741918"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(NewStatusPayload(tt.m, tt.c, tt.r)); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWebhookStatusPayloadAddsGsID(t *testing.T) {
+	t.Parallel()
+	p := NewStatusPayload(carillon.Message{ExternalID: "wamid.1"}, carillon.Contact{Address: "31612345678"},
+		StatusReport{Status: carillon.StatusDelivered, Report: json.RawMessage(`{"status":"delivered"}`)})
+	got := string(webhookStatusPayload(p, "0123456789abcdef0123456789abcdef"))
+	want := `{"id":"wamid.1","gsId":"0123456789abcdef0123456789abcdef","type":"delivered","payload":{"status":"delivered"},"destination":"31612345678"}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// A payload stored in another shape is shown as it is.
+	if old := `{"id":"wamid.1","status":"read"}`; string(webhookStatusPayload(json.RawMessage(old), "x")) != old {
+		t.Errorf("a payload of another shape was changed")
+	}
+}
