@@ -176,7 +176,7 @@ func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUI
 		}
 		err = s.store.InTx(ctx, func(q carillon.Queries) error {
 			for _, t := range list {
-				line, err := s.upsertTemplate(ctx, q, ch, t)
+				line, err := s.upsertTemplate(ctx, q, ch, cleanTemplate(t))
 				if err != nil {
 					return err
 				}

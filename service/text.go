@@ -57,6 +57,23 @@ func cleanOutcome(o Outcome) Outcome {
 	return o
 }
 
+// cleanTemplate returns a template read from the network whose every text
+// is storable: one odd template must not stop a channel's sync.
+func cleanTemplate(t carillon.Template) carillon.Template {
+	for _, s := range []*string{&t.Title, &t.Text, &t.Type, &t.Category, &t.Status, &t.Language, &t.ExternalID} {
+		*s = carillon.CleanText(*s)
+	}
+	buttons := make([]carillon.TemplateButton, len(t.Buttons))
+	for i, b := range t.Buttons {
+		for _, s := range []*string{&b.Type, &b.Text, &b.URL, &b.PhoneNumber, &b.OTPType} {
+			*s = carillon.CleanText(*s)
+		}
+		buttons[i] = b
+	}
+	t.Buttons = buttons
+	return t
+}
+
 func cleanDetails(details map[string]json.RawMessage) map[string]json.RawMessage {
 	for k, v := range details {
 		details[k] = cleanJSON(v)

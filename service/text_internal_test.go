@@ -52,3 +52,15 @@ func TestCleanOutcome(t *testing.T) {
 		t.Fatalf("cleanOutcome = %+v, %+v", o.Result, o.Err)
 	}
 }
+
+func TestCleanTemplate(t *testing.T) {
+	t.Parallel()
+	in := carillon.Template{Title: "otp\x00", Text: "code \xff{{1}}", Buttons: []carillon.TemplateButton{{Type: "url", URL: "https://x.example/\x00{{1}}"}}}
+	got := cleanTemplate(in)
+	if got.Title != "otp" || got.Text != "code \uFFFD{{1}}" || got.Buttons[0].URL != "https://x.example/{{1}}" {
+		t.Fatalf("cleanTemplate = %+v", got)
+	}
+	if in.Buttons[0].URL != "https://x.example/\x00{{1}}" {
+		t.Fatalf("cleanTemplate changed its argument's buttons: %+v", in.Buttons)
+	}
+}
