@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,11 +29,13 @@ func requestID(r *http.Request) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	body   *bodyTracker // nil for a request without a body
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.closeIfBodyUnread()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -39,8 +43,33 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.closeIfBodyUnread()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// closeIfBodyUnread ends the connection after an answer given before the
+// request's body was read (a refused key, an unknown channel, a body too
+// large or too slow): net/http would otherwise read what is left of the
+// body before sending the answer, as long as the sender takes.
+func (w *statusRecorder) closeIfBodyUnread() {
+	if w.body != nil && !w.body.eof {
+		w.Header().Set("Connection", "close")
+	}
+}
+
+// bodyTracker notes whether a request's body was read to its end.
+type bodyTracker struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
 }
 
 // observe gives each request an id (the caller's X-Request-Id when sane),
@@ -58,6 +87,10 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rec := &statusRecorder{ResponseWriter: w}
+		if r.Body != nil && r.Body != http.NoBody {
+			rec.body = &bodyTracker{ReadCloser: r.Body}
+			r.Body = rec.body
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(r.Context(), "panic while serving a request", "request_id", id, "route", route, "panic", fmt.Sprint(p))
@@ -68,12 +101,25 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 			elapsed := time.Since(start)
 			s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 			s.metrics.HTTPRequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-			if rec.status >= 500 {
+			switch {
+			case rec.status == http.StatusServiceUnavailable:
+				// The cause (too many connections, a store gone) has its
+				// own line; a flood must not make one error line each.
+				s.log.WarnContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
+			case rec.status >= 500:
 				s.log.ErrorContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
-			} else {
+			default:
 				s.log.DebugContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
 			}
 		}()
+		if overflowed(r) && !servedPastTheBound[route] {
+			// The connection came past the bound: a quick answer, and the
+			// connection ends, so that it frees its place at once.
+			rec.Header().Set("Retry-After", "1")
+			rec.Header().Set("Connection", "close")
+			writeError(rec, r, &carillon.Error{Code: carillon.CodeUnavailable, Message: "the server has too many open connections: try again in a moment"})
+			return
+		}
 		h(rec, r)
 	})
 }
@@ -81,28 +127,61 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 // authedHandler is a handler that acts for an authenticated principal.
 type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal)
 
-// auth authenticates the request's API key and applies the key's rate limit.
+// auth authenticates the request's API key and applies the key's rate
+// limit. A client address with too many failed authentications is refused
+// before its key is looked up.
 func (s *Server) auth(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Authorization holds one value (RFC 9110): a request with two
+		// is refused rather than resolved by their order.
+		if n := len(r.Header.Values("Authorization")); n > 1 {
+			writeError(w, r, &carillon.Error{Code: carillon.CodeInvalidHeader, Field: "Authorization",
+				Message: fmt.Sprintf("the Authorization header is sent %d times: send it once, with one API key", n)})
+			return
+		}
+		client := clientAddress(r)
+		if s.failures != nil {
+			if wait, blocked := s.failures.blocked(client, s.clock.Now()); blocked {
+				w.Header().Set("Retry-After", retryAfter(wait))
+				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many failed authentications from this address: wait for Retry-After seconds"})
+				return
+			}
+		}
 		secret, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
+			s.authFailed(client)
 			writeError(w, r, &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"})
 			return
 		}
 		p, err := s.svc.Authenticate(r.Context(), secret)
 		if err != nil {
+			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
+				s.authFailed(client)
+			}
 			writeError(w, r, err)
 			return
 		}
 		if s.limiter != nil {
 			if wait, ok := s.limiter.allow(p.Key.ID, s.clock.Now()); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
+				w.Header().Set("Retry-After", retryAfter(wait))
 				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many requests for this API key: wait for Retry-After seconds"})
 				return
 			}
 		}
 		h(w, r, p)
 	}
+}
+
+// authFailed counts a failed authentication of the client.
+func (s *Server) authFailed(client netip.Prefix) {
+	if s.failures != nil {
+		s.failures.failed(client, s.clock.Now())
+	}
+}
+
+// retryAfter writes a wait as the whole seconds of Retry-After, at least 1.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second)))
 }
 
 func bearer(header string) (string, bool) {
