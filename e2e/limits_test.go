@@ -280,3 +280,61 @@ func TestVanishedDatabase(t *testing.T) {
 		t.Errorf("the new key: %s", r)
 	}
 }
+
+// TestOutOfFileDescriptors runs the server with 64 file descriptors and
+// opens more idle connections than that: the server runs out of
+// descriptors, says so in one JSON log line (not net/http's plain text),
+// keeps answering /healthz, and serves again once the connections are
+// gone.
+func TestOutOfFileDescriptors(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, t.TempDir())
+	s.launcher = []string{"sh", "-c", `ulimit -n 64 && exec "$@"`, "sh"}
+	s.start(true)
+	s.HTTP.CloseIdleConnections()
+
+	addr := strings.TrimPrefix(s.URL, "http://")
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 100 {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			break // the server's queue is full: enough
+		}
+		conns = append(conns, c)
+	}
+	var line string
+	waitUntil(t, 30*time.Second, func() bool {
+		for _, l := range strings.Split(s.stderr.String(), "\n") {
+			if strings.Contains(l, "too many open files") {
+				line = l
+				return true
+			}
+		}
+		return false
+	}, func() string {
+		return fmt.Sprintf("%d idle connections, and no line about the lack of file descriptors", len(conns))
+	})
+	var entry struct{ Level, Msg, Error string }
+	if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Level != "ERROR" || entry.Msg != "http server" || !strings.Contains(entry.Error, "Accept error") {
+		t.Errorf("the accept error is not a JSON log entry {level ERROR, msg \"http server\", error}: %q", line)
+	}
+	// Connections past the bound are answered within 2 s and closed, so
+	// that /healthz gets a place while the flood holds the others.
+	if r := oneShot(t, s, "GET", "/healthz", ""); r.Code != http.StatusOK {
+		t.Errorf("GET /healthz while out of file descriptors: want 200, got %s", r)
+	}
+
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	waitUntil(t, 30*time.Second, func() bool {
+		r, err := s.try("GET", "/v1/auth/me", s.Key, "")
+		return err == nil && r.Code == http.StatusOK
+	}, func() string { return "GET /v1/auth/me does not answer 200 after the flood" })
+}
