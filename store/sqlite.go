@@ -119,6 +119,10 @@ func (w *fileWatch) check() error {
 	switch {
 	case err == nil && os.SameFile(w.info, now):
 		return nil
+	case err == nil && now.Size() == 0:
+		// SQLite makes an empty file when a new connection opens a
+		// database file that is gone.
+		what = "was removed (an empty file has its name now)"
 	case err == nil:
 		what = "was replaced by another file"
 	case errors.Is(err, fs.ErrNotExist):

@@ -245,15 +245,23 @@ func TestSQLiteFileGone(t *testing.T) {
 		f := filepath.Join(dir, store.SQLiteFile)
 		return []string{f, f + "-wal", f + "-shm"}
 	}
+	remove := func(t *testing.T, dir string) {
+		for _, f := range files(dir) {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+		}
+	}
 	tests := []struct {
-		name string
+		name string // also what the error says
 		gone func(t *testing.T, dir string)
 	}{
-		{"removed", func(t *testing.T, dir string) {
-			for _, f := range files(dir) {
-				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					t.Fatal(err)
-				}
+		{"removed", remove},
+		{"removed (an empty file has its name now)", func(t *testing.T, dir string) {
+			// What SQLite does when a new connection opens the name.
+			remove(t, dir)
+			if err := os.WriteFile(files(dir)[0], nil, 0o600); err != nil {
+				t.Fatal(err)
 			}
 		}},
 		{"replaced", func(t *testing.T, dir string) {
