@@ -126,24 +126,24 @@ func oneShot(t *testing.T, s *server, method, path, key string) response {
 	return response{Code: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-// TestSlowRequests floods a server, bounded to 4 connections with a read
-// timeout of 10 s, with 8 requests that send their body a byte at a time:
-// those past the bound are answered 503 at once, /healthz keeps answering
-// 200 and other routes 503 while the bound is full, the slow senders within
-// it are cut off with 408 when the read timeout ends, and the server serves
-// again afterwards. A callback to no channel is answered 404 before its
-// body is read.
+// TestSlowRequests floods a server, bounded to 4 connections, with 8
+// requests that send their body a byte at a time: those past the bound are
+// answered 503 at once, /healthz keeps answering 200 and other routes 503
+// while the bound is full, the slow senders within it are cut off with 408
+// long before the read timeout (2 minutes here) since their body comes far
+// too slowly, and the server serves again afterwards. A callback to no
+// channel is answered 404 before its body is read.
 func TestSlowRequests(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-connections", "4", "--read-timeout", "10s")
+	s := startServer(t, "--max-connections", "4", "--read-timeout", "120s")
 	s.HTTP.CloseIdleConnections()
 
 	var slow []*slowRequest
 	for range 8 {
 		slow = append(slow, startSlowRequest(t, s, "POST", "/v1/messages/send", "Authorization", "Bearer "+s.Key))
 	}
-	// While the senders within the bound are held (until their read
-	// timeout), the bound is full.
+	// While the senders within the bound are held (5 s before their pace
+	// is judged), the bound is full.
 	if r := oneShot(t, s, "GET", "/healthz", ""); r.Code != http.StatusOK {
 		t.Errorf("GET /healthz under the flood: want 200, got %s", r)
 	}

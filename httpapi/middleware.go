@@ -51,21 +51,49 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 // closeIfBodyUnread ends the connection after an answer given before the
 // request's body was read (a refused key, an unknown channel, a body too
 // large or too slow): net/http would otherwise read what is left of the
-// body before sending the answer, as long as the sender takes.
+// body, before sending the answer or after it, as long as the sender
+// takes, up to the read timeout.
 func (w *statusRecorder) closeIfBodyUnread() {
 	if w.body != nil && !w.body.eof {
 		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
 	}
 }
 
-// bodyTracker notes whether a request's body was read to its end.
+// bodyTracker notes whether a request's body was read to its end, and
+// gives up on a body that arrives too slowly.
 type bodyTracker struct {
 	io.ReadCloser
 	eof bool
+	// pace, when set, is told of each read: the body must keep up with
+	// minBodyRate after bodyGrace, within the read timeout.
+	pace *http.ResponseController
+	// start is when the request's headers were in, limit the end of the
+	// read timeout, read how much of the body has come.
+	start, limit time.Time
+	read         int
 }
 
+// A body that comes slower than minBodyRate bytes a second, once bodyGrace
+// has passed, is given up before the read timeout: a sender that trickles
+// a byte every few seconds would otherwise hold its connection, and its
+// place under the connection bound, for the whole read timeout. Any
+// client on a working network sends a body of up to 1 MiB far faster.
+const (
+	minBodyRate = 1024
+	bodyGrace   = 5 * time.Second
+)
+
 func (b *bodyTracker) Read(p []byte) (int, error) {
+	if b.pace != nil {
+		due := b.start.Add(bodyGrace + time.Duration(b.read)*time.Second/minBodyRate)
+		if due.After(b.limit) {
+			due = b.limit
+		}
+		_ = b.pace.SetReadDeadline(due)
+	}
 	n, err := b.ReadCloser.Read(p)
+	b.read += n
 	if err == io.EOF {
 		b.eof = true
 	}
@@ -89,6 +117,10 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		if r.Body != nil && r.Body != http.NoBody {
 			rec.body = &bodyTracker{ReadCloser: r.Body}
+			if s.readTimeout > 0 {
+				rec.body.pace = http.NewResponseController(w)
+				rec.body.start, rec.body.limit = start, start.Add(s.readTimeout)
+			}
 			r.Body = rec.body
 		}
 		defer func() {

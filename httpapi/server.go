@@ -47,11 +47,12 @@ type Server struct {
 	metrics *telemetry.Metrics
 	limiter *limiter
 	// failures counts failed authentications per client address.
-	failures *failureLimiter
-	clock    carillon.Clock
-	mux      *http.ServeMux
-	http     *http.Server
-	maxConns int
+	failures    *failureLimiter
+	clock       carillon.Clock
+	mux         *http.ServeMux
+	http        *http.Server
+	maxConns    int
+	readTimeout time.Duration
 	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
 	// the key is checked) and elsewhere.
 	notFoundV1, notFound http.Handler
@@ -77,7 +78,7 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.http = s.newHTTPServer(o.ReadTimeout)
-	s.maxConns = o.MaxConnections
+	s.maxConns, s.readTimeout = o.MaxConnections, o.ReadTimeout
 	return s
 }
 
