@@ -25,6 +25,12 @@ func statusOf(code carillon.ErrorCode) int {
 		return http.StatusUnprocessableEntity
 	case "payload_too_large":
 		return http.StatusRequestEntityTooLarge
+	case carillon.CodeInvalidHeader:
+		return http.StatusBadRequest
+	case carillon.CodeRequestTimeout:
+		return http.StatusRequestTimeout
+	case carillon.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

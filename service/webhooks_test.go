@@ -288,6 +288,9 @@ func TestSubscribeValidation(t *testing.T) {
 		{"http://[::1]/x", []string{"message_created"}, "url"},
 		{"http://[fd00::1]/x", []string{"message_created"}, "url"},
 		{"http://100.64.0.1/x", []string{"message_created"}, "url"},
+		{"https://example.com:65536/x", []string{"message_created"}, "url"},
+		{"https://example.com:0/x", []string{"message_created"}, "url"},
+		{"https://example.com:99999999999999999999/x", []string{"message_created"}, "url"},
 		{"https://example.com/x", nil, "subscriptions"},
 		{"https://example.com/x", []string{"message_created", "nope"}, "subscriptions"},
 		{"https://example.com/x", []string{"health_check"}, "subscriptions"},
@@ -303,6 +306,10 @@ func TestSubscribeValidation(t *testing.T) {
 	again, created, err := f.svc.Subscribe(ctx, f.p, "https://example.com/y", []string{"contact_created"})
 	if err != nil || created || again.Secret != w.Secret || again.URL != "https://example.com/y" {
 		t.Errorf("replacing: %+v, created %v, %v", again, created, err)
+	}
+	// The highest port is a port.
+	if w, _, err := f.svc.Subscribe(ctx, f.p, "https://example.com:65535/x", []string{"message_created"}); err != nil || w.URL != "https://example.com:65535/x" {
+		t.Errorf("subscribe with port 65535: %+v, %v", w, err)
 	}
 }
 

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -102,8 +104,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{Service: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit})
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: nil}
+	srv := httpapi.New(httpapi.Options{Service: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
+		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
+		MaxConnections: connectionBound(cfg.MaxConnections, log)})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
@@ -147,6 +150,23 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// connectionBound is the max-connections setting, lowered when needed to
+// half of the process's open file limit: the other half is left to the
+// connections answered past the bound, the database and the media files,
+// so that a flood of connections cannot use up the file descriptors.
+func connectionBound(want int, log *slog.Logger) int {
+	var lim syscall.Rlimit
+	if want == 0 || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Cur == 0 {
+		return want
+	}
+	half := int(min(lim.Cur/2, 1<<30))
+	if want > half {
+		log.Info("max-connections lowered to half of the open file limit", "max_connections", half, "setting", want, "open_file_limit", lim.Cur)
+		return half
+	}
+	return want
 }
 
 func storeKind(cfg config.Config) string {
