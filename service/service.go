@@ -46,6 +46,10 @@ type Options struct {
 	// them beside sends: reading callbacks, fetching media, registering
 	// callback URLs, reading templates.
 	Providers map[string]carillon.Provider
+	// Registry describes the providers: their settings (checked, given
+	// defaults, generated), the channel types they serve, whether they
+	// call back.
+	Registry *carillon.ProviderRegistry
 	// Media keeps inbound files; nil keeps none.
 	Media carillon.MediaStore
 }
@@ -79,6 +83,7 @@ type Service struct {
 	deliverer  WebhookDeliverer
 	webhooks   WebhookOptions
 	providers  map[string]carillon.Provider
+	registry   *carillon.ProviderRegistry
 	media      carillon.MediaStore
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
@@ -110,7 +115,7 @@ func New(o Options) *Service {
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
-		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, media: o.Media,
+		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
 	s.commit.committed = s.committed
 	return s
