@@ -84,7 +84,7 @@ func (c Channel) OwnAddress() string {
 // MessagesPerSecond returns the channel's pacing limit (the `mps` setting),
 // def when unset; 0 means unpaced.
 func (c Channel) MessagesPerSecond(def int) int {
-	v := c.Setting("mps", "")
+	v := c.Setting(SettingMPS, "")
 	if v == "" {
 		return def
 	}
