@@ -48,7 +48,7 @@ type Options struct {
 	Providers map[string]carillon.Provider
 	// Registry describes the providers: their settings (checked, given
 	// defaults, generated), the channel types they serve, whether they
-	// call back.
+	// call back. Nil knows no provider: every declared channel is refused.
 	Registry *carillon.ProviderRegistry
 	// Media keeps inbound files; nil keeps none.
 	Media carillon.MediaStore
