@@ -94,15 +94,3 @@ func (c Channel) MessagesPerSecond(def int) int {
 	}
 	return n
 }
-
-// EnforcesWindow reports whether the WhatsApp 24-hour customer service window
-// applies to free-form messages sent on this channel.
-func (c Channel) EnforcesWindow() bool {
-	switch c.Provider {
-	case ProviderWhatsApp:
-		return true
-	case ProviderSandbox:
-		return c.Setting("window", "open") == "enforced"
-	}
-	return false
-}

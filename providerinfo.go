@@ -25,6 +25,10 @@ type ProviderInfo struct {
 	// CallsBack is set when the network calls carillon at the channel's
 	// callback URL.
 	CallsBack bool
+	// EnforcesWindow, when set, tells whether free-form messages sent on
+	// the channel need WhatsApp's 24-hour customer service window; nil
+	// means they never do.
+	EnforcesWindow func(ch Channel) bool
 }
 
 // SettingSpec describes one channel setting of a provider.

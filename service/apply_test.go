@@ -211,7 +211,7 @@ func TestApplyExample(t *testing.T) {
 		}
 
 		sup := e.channel("support-line")
-		if sup.Main || sup.Provider != "sandbox" || !sup.EnforcesWindow() {
+		if sup.Main || sup.Provider != "sandbox" || sup.Settings["window"] != "enforced" {
 			t.Errorf("support-line = %+v; want a sandbox channel, not main, enforcing the window", sup)
 		}
 		if !e.channel("sandbox").Main {

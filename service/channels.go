@@ -142,6 +142,13 @@ func (s *Service) CallbackURL(publicURL string, ch carillon.Channel) string {
 	return strings.TrimRight(publicURL, "/") + "/callbacks/" + ch.Provider + "/" + ch.UUID
 }
 
+// enforcesWindow reports whether free-form messages on the channel need
+// the 24-hour customer service window, as its provider describes.
+func (s *Service) enforcesWindow(ch carillon.Channel) bool {
+	info, ok := s.registry.Lookup(ch.Provider)
+	return ok && info.EnforcesWindow != nil && info.EnforcesWindow(ch)
+}
+
 // channelWriter declares channels in one transaction; it keeps the
 // account's channels as they stand.
 type channelWriter struct {

@@ -152,7 +152,8 @@ const (
 	SettingNumber = "number"
 )
 
-// Info describes the sandbox: any channel type, unpaced, never called back.
+// Info describes the sandbox: any channel type, unpaced, never called
+// back, enforcing the 24-hour window only when its window setting says so.
 func Info() carillon.ProviderInfo {
 	return carillon.ProviderInfo{
 		Name: carillon.ProviderSandbox,
@@ -172,5 +173,6 @@ func Info() carillon.ProviderInfo {
 				return digits, nil
 			}},
 		},
+		EnforcesWindow: func(ch carillon.Channel) bool { return ch.Setting(SettingWindow, "open") == "enforced" },
 	}
 }

@@ -134,8 +134,8 @@ func graphURL(ch carillon.Channel, segments ...string) string {
 func (p *Provider) CheckSettings(settings map[string]string) error { return CheckSettings(settings) }
 
 // Info describes the provider: it serves WhatsApp channels, paced at 80
-// messages per second (Cloud API's default throughput), and Meta calls
-// carillon back.
+// messages per second (Cloud API's default throughput), under the 24-hour
+// customer service window, and Meta calls carillon back.
 func Info() carillon.ProviderInfo {
 	return carillon.ProviderInfo{
 		Name:         carillon.ProviderWhatsApp,
@@ -150,7 +150,8 @@ func Info() carillon.ProviderInfo {
 			{Name: SettingAPIVersion},
 			carillon.PaceSetting(),
 		},
-		DefaultMPS: 80,
-		CallsBack:  true,
+		DefaultMPS:     80,
+		CallsBack:      true,
+		EnforcesWindow: func(carillon.Channel) bool { return true },
 	}
 }
