@@ -149,7 +149,7 @@ func (s *Service) RegisterCallback(ctx context.Context, ch carillon.Channel, pub
 	if !ok || !ch.Active() {
 		return nil
 	}
-	if err := reg.RegisterCallback(ctx, ch, CallbackURL(publicURL, ch)); err != nil {
+	if err := reg.RegisterCallback(ctx, ch, s.CallbackURL(publicURL, ch)); err != nil {
 		return fmt.Errorf("channel %s is saved, but its callback URL could not be registered with %s: %w", ch.Title, ch.Provider, err)
 	}
 	return nil

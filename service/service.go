@@ -47,6 +47,10 @@ type Options struct {
 	// them beside sends: reading callbacks, fetching media, registering
 	// callback URLs, reading templates.
 	Providers map[string]carillon.Provider
+	// Registry describes the providers: their settings (checked, given
+	// defaults, generated), the channel types they serve, whether they
+	// call back. Nil knows no provider: every declared channel is refused.
+	Registry *carillon.ProviderRegistry
 	// Media keeps inbound files; nil keeps none.
 	Media carillon.MediaStore
 }
@@ -80,6 +84,7 @@ type Service struct {
 	deliverer  WebhookDeliverer
 	webhooks   WebhookOptions
 	providers  map[string]carillon.Provider
+	registry   *carillon.ProviderRegistry
 	media      carillon.MediaStore
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
@@ -115,7 +120,7 @@ func New(o Options) *Service {
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
-		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, media: o.Media,
+		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
 	s.commit.committed = s.committed
 	s.commit.failed = s.noteUnavailable

@@ -49,7 +49,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test"})
+	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test", Registry: providers})
 	t.Cleanup(func() { svc.Close(); db.Close() })
 	disp := &recordingDispatcher{}
 	svc.SetDispatcher(disp)

@@ -227,7 +227,7 @@ func TestAgentAndMembershipEvents(t *testing.T) {
 	}
 	apply := func(yaml string) {
 		t.Helper()
-		d, err := service.ParseDeclaration("account.yaml", []byte(yaml))
+		d, err := service.ParseDeclaration("account.yaml", []byte(yaml), providers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +321,7 @@ func TestWebhookHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	svc := service.New(service.Options{Store: db, Clock: clock})
+	svc := service.New(service.Options{Store: db, Clock: clock, Registry: providers})
 	t.Cleanup(func() { svc.Close(); db.Close() })
 	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -60,9 +61,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("opening the media folder: %w", err)
 	}
-	providers := realProviders(log)
+	registry, providers := providerRegistry(), realProviders(log)
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
-		Providers: providers, Media: files,
+		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor}})
 	defer svc.Close()
@@ -73,12 +74,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 	})
 	defer box.Close()
+	senders := maps.Clone(providers)
+	senders[carillon.ProviderSandbox] = box
+	if err := registry.CheckImplementations(senders); err != nil {
+		return err
+	}
 	pipeline := outbox.New(outbox.Options{
 		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
-		Providers: map[string]carillon.Provider{carillon.ProviderSandbox: box,
-			carillon.ProviderWhatsApp: providers[carillon.ProviderWhatsApp], carillon.ProviderTelegram: providers[carillon.ProviderTelegram]},
-		DefaultMPS:  map[string]int{carillon.ProviderSandbox: 0, carillon.ProviderWhatsApp: 80, carillon.ProviderTelegram: 30},
-		MaxAttempts: cfg.SendMaxAttempts,
+		Providers: senders, DefaultMPS: registry.DefaultMPS(), MaxAttempts: cfg.SendMaxAttempts,
 	})
 	svc.SetDispatcher(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
@@ -96,7 +99,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := pipeline.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
 	}
-	if err := printCallbackURLs(ctx, e, db, cfg.PublicBaseURL()); err != nil {
+	if err := printCallbackURLs(ctx, e, svc, cfg.PublicBaseURL()); err != nil {
 		return err
 	}
 
@@ -178,7 +181,8 @@ func storeKind(cfg config.Config) string {
 
 // printCallbackURLs writes the callback URL of each provider channel: the
 // address to register with the provider.
-func printCallbackURLs(ctx context.Context, e env, db carillon.Store, base string) error {
+func printCallbackURLs(ctx context.Context, e env, svc *service.Service, base string) error {
+	db := svc.Store()
 	accounts, err := db.ListAccounts(ctx)
 	if err != nil {
 		return err
@@ -189,10 +193,9 @@ func printCallbackURLs(ctx context.Context, e env, db carillon.Store, base strin
 			return err
 		}
 		for _, ch := range channels {
-			if ch.Provider == carillon.ProviderSandbox {
-				continue
+			if u := svc.CallbackURL(base, ch); u != "" {
+				fmt.Fprintln(e.stdout, u)
 			}
-			fmt.Fprintf(e.stdout, "%s/callbacks/%s/%s\n", base, ch.Provider, ch.UUID)
 		}
 	}
 	return nil
