@@ -55,7 +55,10 @@ func TestWebhooks(t *testing.T) {
 	hooksCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		webhook.New(webhook.Options{Service: svc, AllowPrivate: true, Poll: 20 * time.Millisecond}).Run(hooksCtx)
+		d := webhook.New(webhook.Options{Service: svc, AllowPrivate: true, Poll: 20 * time.Millisecond})
+		svc.Notifier().SubscribeEvents(d)
+		svc.Notifier().ServeRedeliveries(d)
+		d.Run(hooksCtx)
 		close(done)
 	}()
 	t.Cleanup(func() { stop(); <-done })

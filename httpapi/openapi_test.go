@@ -819,7 +819,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	var receiverDown atomic.Bool
 	receiverDown.Store(true)
-	f.svc.SetWebhookDeliverer(webhook.New(webhook.Options{Service: f.svc, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	f.svc.Notifier().ServeRedeliveries(webhook.New(webhook.Options{Service: f.svc, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Header.Get("webhook-id") == refused {
 			return nil, errors.New("connection refused")
 		}

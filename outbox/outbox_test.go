@@ -72,7 +72,7 @@ func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *
 		o.RetryBase = 5 * time.Millisecond
 	}
 	box := outbox.New(o)
-	svc.SetDispatcher(box)
+	svc.Notifier().SubscribeSends(box)
 	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)

@@ -17,12 +17,6 @@ import (
 	"github.com/carillon/carillon/telemetry"
 )
 
-// Dispatcher takes accepted messages to send. The send pipeline (package
-// outbox) implements it.
-type Dispatcher interface {
-	Enqueue(m carillon.Message)
-}
-
 // Options configure a Service.
 type Options struct {
 	Store   carillon.Store
@@ -55,16 +49,6 @@ type Options struct {
 	Media carillon.MediaStore
 }
 
-// EventListener is told when webhook events were committed, so that their
-// delivery starts without waiting for its next look at the store. The
-// webhook delivery (package webhook) implements it.
-type EventListener interface {
-	EventsRecorded()
-	// WebhooksChanged is told that a webhook was made, changed or
-	// deleted on this instance.
-	WebhooksChanged()
-}
-
 // Service applies carillon's rules.
 type Service struct {
 	store      carillon.Store
@@ -78,14 +62,11 @@ type Service struct {
 	planChannels *int
 	planLicenses *int
 
-	mu         sync.RWMutex
-	dispatcher Dispatcher
-	listener   EventListener
-	deliverer  WebhookDeliverer
-	webhooks   WebhookOptions
-	providers  map[string]carillon.Provider
-	registry   *carillon.ProviderRegistry
-	media      carillon.MediaStore
+	notifier  Notifier
+	webhooks  WebhookOptions
+	providers map[string]carillon.Provider
+	registry  *carillon.ProviderRegistry
+	media     carillon.MediaStore
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
 	eventsRecorded atomic.Bool
@@ -143,12 +124,9 @@ func (s *Service) Ready(ctx context.Context) error {
 	return err
 }
 
-// SetEventListener names who delivers webhook events.
-func (s *Service) SetEventListener(l EventListener) {
-	s.mu.Lock()
-	s.listener = l
-	s.mu.Unlock()
-}
+// Notifier is where the adapters that drive the service subscribe to
+// what its commits did.
+func (s *Service) Notifier() *Notifier { return &s.notifier }
 
 // committed tells the listener, after a commit, that events were recorded.
 // A transaction that rolled back may have set the flag too: the listener
@@ -157,22 +135,12 @@ func (s *Service) committed() {
 	if !s.eventsRecorded.Swap(false) {
 		return
 	}
-	s.mu.RLock()
-	l := s.listener
-	s.mu.RUnlock()
-	if l != nil {
-		l.EventsRecorded()
-	}
+	s.notifier.eventsRecorded()
 }
 
 // webhooksChanged tells the listener that a webhook changed.
 func (s *Service) webhooksChanged() {
-	s.mu.RLock()
-	l := s.listener
-	s.mu.RUnlock()
-	if l != nil {
-		l.WebhooksChanged()
-	}
+	s.notifier.webhooksChanged()
 }
 
 // inTx runs fn in a transaction of its own (not the committer's shared
@@ -186,21 +154,7 @@ func (s *Service) inTx(ctx context.Context, fn func(q carillon.Queries) error) e
 	return err
 }
 
-// SetDispatcher names the pipeline that sends accepted messages.
-func (s *Service) SetDispatcher(d Dispatcher) {
-	s.mu.Lock()
-	s.dispatcher = d
-	s.mu.Unlock()
-}
-
-func (s *Service) dispatch(m carillon.Message) {
-	s.mu.RLock()
-	d := s.dispatcher
-	s.mu.RUnlock()
-	if d != nil {
-		d.Enqueue(m)
-	}
-}
+func (s *Service) dispatch(m carillon.Message) { s.notifier.accepted(m) }
 
 // Close commits the work already queued and stops the writers.
 func (s *Service) Close() { s.commit.close() }

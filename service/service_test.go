@@ -52,7 +52,7 @@ func setup(t *testing.T) *fixture {
 	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test", Registry: providers})
 	t.Cleanup(func() { svc.Close(); db.Close() })
 	disp := &recordingDispatcher{}
-	svc.SetDispatcher(disp)
+	svc.Notifier().SubscribeSends(disp)
 	_, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil || !created || secret == "" {
 		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)

@@ -55,19 +55,6 @@ func (o WebhookOptions) withDefaults() WebhookOptions {
 	return o
 }
 
-// WebhookDeliverer attempts one event at once (redelivery on request). The
-// webhook adapter implements it.
-type WebhookDeliverer interface {
-	DeliverNow(ctx context.Context, w carillon.Webhook, e carillon.WebhookEvent) (carillon.WebhookEvent, error)
-}
-
-// SetWebhookDeliverer names who attempts redeliveries.
-func (s *Service) SetWebhookDeliverer(d WebhookDeliverer) {
-	s.mu.Lock()
-	s.deliverer = d
-	s.mu.Unlock()
-}
-
 // newSigningSecret returns a webhook signing secret in the Standard Webhooks form: whsec_
 // and the base64 of 32 random bytes.
 func newSigningSecret() string {
@@ -262,9 +249,7 @@ func (s *Service) Redeliver(ctx context.Context, p Principal, id string) (carill
 	if err != nil {
 		return e, s.notFound(ctx, "redeliver", "webhook", err)
 	}
-	s.mu.RLock()
-	d := s.deliverer
-	s.mu.RUnlock()
+	d := s.notifier.redeliverer()
 	if d == nil {
 		return e, carillon.Errorf(carillon.CodeNotSupported, "this server delivers no webhooks")
 	}

@@ -30,9 +30,23 @@ import (
 	"github.com/carillon/carillon/telemetry"
 )
 
+// Rules are the rules of delivery the Deliverer applies: which webhooks
+// are delivered to, which events are due, how attempts and health checks
+// are recorded. *service.Service is one.
+type Rules interface {
+	DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error)
+	ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error)
+	ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.Webhook) (int64, error)
+	RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt) ([]carillon.WebhookEvent, error)
+	RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error)
+	HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool, error)
+	RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok bool) (bool, error)
+}
+
 // Options configure a Deliverer.
 type Options struct {
-	Service *service.Service
+	// Service holds the rules of delivery.
+	Service Rules
 	Clock   carillon.Clock
 	Logger  *slog.Logger
 	Metrics *telemetry.Metrics
@@ -68,8 +82,9 @@ type Deliverer struct {
 	workers map[int64]*worker
 }
 
-// New returns a Deliverer, registered with the service as the listener of
-// its events and the deliverer of redeliveries; Run starts it.
+// New returns a Deliverer; Run starts it. It is told of recorded events
+// and asked for redeliveries once subscribed to the service's Notifier
+// (SubscribeEvents, ServeRedeliveries), which New leaves to the wiring.
 func New(o Options) *Deliverer {
 	if o.Clock == nil {
 		o.Clock = carillon.SystemClock{}
@@ -104,8 +119,6 @@ func New(o Options) *Deliverer {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	o.Service.SetEventListener(d)
-	o.Service.SetWebhookDeliverer(d)
 	return d
 }
 

@@ -156,6 +156,8 @@ func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
 		o.Poll = 20 * time.Millisecond
 	}
 	d := webhook.New(o)
+	h.svc.Notifier().SubscribeEvents(d)
+	h.svc.Notifier().ServeRedeliveries(d)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()

@@ -257,6 +257,8 @@ func run(ctx context.Context, c config) (res result, err error) {
 	res.BodyBytes = total / len(events)
 
 	d := webhook.New(webhook.Options{Service: svc, Metrics: metrics, Concurrency: c.concurrency, AllowPrivate: true})
+	svc.Notifier().SubscribeEvents(d)
+	svc.Notifier().ServeRedeliveries(d)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ran := make(chan struct{})

@@ -83,7 +83,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
 		Providers: senders, DefaultMPS: registry.DefaultMPS(), MaxAttempts: cfg.SendMaxAttempts,
 	})
-	svc.SetDispatcher(pipeline)
+	svc.Notifier().SubscribeSends(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
 
 	acct, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
@@ -114,6 +114,8 @@ func serve(ctx context.Context, e env, args []string) error {
 
 	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
 		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate})
+	svc.Notifier().SubscribeEvents(hooks)
+	svc.Notifier().ServeRedeliveries(hooks)
 	metrics.GaugeFunc("carillon_webhook_backlog", "Webhook events not yet delivered nor given up, all instances together.", func() float64 {
 		n, _ := svc.PendingWebhookEvents(context.Background())
 		return float64(n)

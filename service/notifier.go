@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"sync"
+
+	"github.com/carillon/carillon"
+)
+
+// Dispatcher takes accepted messages to send. The send pipeline (package
+// outbox) implements it.
+type Dispatcher interface {
+	Enqueue(m carillon.Message)
+}
+
+// EventListener is told when webhook events were committed, so that their
+// delivery starts without waiting for its next look at the store. The
+// webhook delivery (package webhook) implements it.
+type EventListener interface {
+	EventsRecorded()
+	// WebhooksChanged is told that a webhook was made, changed or
+	// deleted on this instance.
+	WebhooksChanged()
+}
+
+// WebhookDeliverer attempts one event at once (redelivery on request). The
+// webhook adapter implements it.
+type WebhookDeliverer interface {
+	DeliverNow(ctx context.Context, w carillon.Webhook, e carillon.WebhookEvent) (carillon.WebhookEvent, error)
+}
+
+// Notifier is how the service reaches the adapters that drive it: the
+// send pipeline and the webhook delivery both call the service, and the
+// service tells them what its commits did (a message accepted, webhook
+// events recorded, a webhook changed) and hands redeliveries to the
+// webhook adapter. The service owns it and knows none of them: they
+// subscribe once, where the parts are wired together (cmd/carillon),
+// before the service serves a request. A service whose notifier has no
+// subscriber accepts messages that no pipeline sends (tests, the admin
+// commands) and answers a redelivery with not_supported.
+type Notifier struct {
+	mu        sync.RWMutex
+	sends     []Dispatcher
+	listeners []EventListener
+	deliverer WebhookDeliverer
+}
+
+// SubscribeSends hands every message accepted from now on to d, after its
+// commit.
+func (n *Notifier) SubscribeSends(d Dispatcher) {
+	n.mu.Lock()
+	n.sends = append(n.sends, d)
+	n.mu.Unlock()
+}
+
+// SubscribeEvents tells l, after each commit that recorded webhook events,
+// and whenever a webhook changes on this instance.
+func (n *Notifier) SubscribeEvents(l EventListener) {
+	n.mu.Lock()
+	n.listeners = append(n.listeners, l)
+	n.mu.Unlock()
+}
+
+// ServeRedeliveries names who attempts a redelivery asked through the
+// API; there is one, the last named.
+func (n *Notifier) ServeRedeliveries(d WebhookDeliverer) {
+	n.mu.Lock()
+	n.deliverer = d
+	n.mu.Unlock()
+}
+
+func (n *Notifier) accepted(m carillon.Message) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, d := range n.sends {
+		d.Enqueue(m)
+	}
+}
+
+func (n *Notifier) eventsRecorded() {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, l := range n.listeners {
+		l.EventsRecorded()
+	}
+}
+
+func (n *Notifier) webhooksChanged() {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, l := range n.listeners {
+		l.WebhooksChanged()
+	}
+}
+
+func (n *Notifier) redeliverer() WebhookDeliverer {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.deliverer
+}
