@@ -2,6 +2,7 @@ package carillon
 
 import (
 	"encoding/json"
+	"net/url"
 	"time"
 )
 
@@ -174,3 +175,11 @@ type IdempotencyRecord struct {
 
 // IdempotencyWindow is how long an Idempotency-Key is remembered.
 const IdempotencyWindow = 24 * time.Hour
+
+// ValidMediaURL reports whether raw is a URL a provider can fetch a file
+// from: absolute http or https, with a host. A send's media and a declared
+// template's media header are held to it alike.
+func ValidMediaURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

@@ -3,132 +3,22 @@ package service
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 )
-
-// ChannelSpec is a channel as `carillon apply` or `carillon channels add`
-// declares it. The same rules check and write both.
-type ChannelSpec struct {
-	// UUID, when given, picks the channel to update (and may rename it);
-	// otherwise the channel is matched by Title.
-	UUID     string
-	Title    string
-	Type     string
-	Provider string
-	// Main makes the channel its type's main one in place of the former.
-	// False never demotes a main channel: every type keeps one.
-	Main bool
-	// Discarded marks the channel discarded; false brings it back.
-	Discarded bool
-	// Settings are the provider's settings, secrets included.
-	Settings map[string]string
-}
-
-// Problem is one thing wrong with a declared object: the field it is about
-// ("settings.mps" for a channel setting; "" for the whole object) and what
-// is wrong.
-type Problem struct {
-	Field   string
-	Message string
-}
-
-func problemf(field, format string, args ...any) Problem {
-	return Problem{Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// CheckChannel returns what is wrong with a declared channel, without
-// looking at the store, by the description of its provider in providers.
-// It normalises spec: empty settings are dropped and unset ones with a
-// default get it.
-func CheckChannel(providers *carillon.ProviderRegistry, spec *ChannelSpec) []Problem {
-	var probs []Problem
-	spec.Title = strings.TrimSpace(spec.Title)
-	if spec.Title == "" {
-		probs = append(probs, problemf("title", "a channel needs a title"))
-	}
-	if !carillon.ValidChannelType(spec.Type) {
-		probs = append(probs, problemf("type", "channel type %q is not one of whatsapp, telegram, facebook, instagram", spec.Type))
-	}
-	info, ok := providers.Lookup(spec.Provider)
-	if !ok {
-		probs = append(probs, problemf("provider", "provider %q is not one of %s", spec.Provider, strings.Join(providers.Names(), ", ")))
-		return probs
-	}
-	if carillon.ValidChannelType(spec.Type) && !info.Serves(carillon.ChannelType(spec.Type)) {
-		types := make([]string, len(info.ChannelTypes))
-		for i, t := range info.ChannelTypes {
-			types[i] = string(t)
-		}
-		probs = append(probs, problemf("provider", "the %s provider serves channels of type %s, not %s", spec.Provider, strings.Join(types, " or "), spec.Type))
-	}
-	settings := map[string]string{}
-	for _, k := range sortedKeys(spec.Settings) {
-		v := strings.TrimSpace(spec.Settings[k])
-		setting, ok := info.Setting(k)
-		if !ok {
-			known := make([]string, len(info.Settings))
-			for i, s := range info.Settings {
-				known[i] = s.Name
-			}
-			sort.Strings(known)
-			probs = append(probs, problemf("settings."+k, "unknown setting %q of the %s provider (known: %s)", k, spec.Provider, strings.Join(known, ", ")))
-			continue
-		}
-		if v == "" {
-			continue
-		}
-		settings[k] = v
-		if setting.Check != nil {
-			if norm, err := setting.Check(v); err != nil {
-				probs = append(probs, problemf("settings."+k, "%s", err.Error()))
-			} else {
-				settings[k] = norm
-			}
-		}
-	}
-	required := []string{}
-	for _, s := range info.Settings {
-		if s.Required {
-			required = append(required, s.Name)
-		}
-	}
-	sort.Strings(required)
-	for _, k := range required {
-		if settings[k] == "" {
-			probs = append(probs, problemf("settings", "the %s provider needs the setting %s", spec.Provider, k))
-		}
-	}
-	for _, s := range info.Settings {
-		if s.Default != "" && settings[s.Name] == "" {
-			settings[s.Name] = s.Default
-		}
-	}
-	spec.Settings = settings
-	return probs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // checkProviderSettings asks the channel's provider, when it checks
 // settings, what is wrong with a spec that CheckChannel accepted.
-func (s *Service) checkProviderSettings(spec ChannelSpec) []Problem {
+func (s *Service) checkProviderSettings(spec declaration.ChannelSpec) []declaration.FieldProblem {
 	checker, ok := s.providers[spec.Provider].(carillon.SettingsChecker)
 	if !ok {
 		return nil
 	}
 	if err := checker.CheckSettings(spec.Settings); err != nil {
-		return []Problem{problemf("settings", "%s", err.Error())}
+		return []declaration.FieldProblem{declaration.FieldProblemf("settings", "%s", err.Error())}
 	}
 	return nil
 }
@@ -180,29 +70,29 @@ func (w *channelWriter) byTitle(title string) int {
 
 // match returns the index of the channel the spec names, -1 when it names
 // none (a new channel), or a problem.
-func (w *channelWriter) match(spec ChannelSpec) (int, *Problem) {
+func (w *channelWriter) match(spec declaration.ChannelSpec) (int, *declaration.FieldProblem) {
 	if spec.UUID == "" {
 		return w.byTitle(spec.Title), nil
 	}
 	for i, c := range w.channels {
 		if c.UUID == spec.UUID {
 			if j := w.byTitle(spec.Title); j >= 0 && j != i {
-				p := problemf("title", "another channel (uuid %s) is titled %q", w.channels[j].UUID, spec.Title)
+				p := declaration.FieldProblemf("title", "another channel (uuid %s) is titled %q", w.channels[j].UUID, spec.Title)
 				return 0, &p
 			}
 			return i, nil
 		}
 	}
-	p := problemf("uuid", "no channel has the uuid %q", spec.UUID)
+	p := declaration.FieldProblemf("uuid", "no channel has the uuid %q", spec.UUID)
 	return 0, &p
 }
 
 // upsert creates or updates the channel that a checked spec declares. A
 // problem is returned as *ProblemError.
-func (w *channelWriter) upsert(ctx context.Context, spec ChannelSpec) (carillon.Channel, error) {
+func (w *channelWriter) upsert(ctx context.Context, spec declaration.ChannelSpec) (carillon.Channel, error) {
 	i, p := w.match(spec)
 	if p != nil {
-		return carillon.Channel{}, &ProblemError{Problems: []Problem{*p}}
+		return carillon.Channel{}, &ProblemError{Problems: []declaration.FieldProblem{*p}}
 	}
 	settings := make(map[string]string, len(spec.Settings)+1)
 	for k, v := range spec.Settings {
@@ -398,7 +288,7 @@ func equalSettings(a, b map[string]string) bool {
 
 // ProblemError is a refused declaration of one channel.
 type ProblemError struct {
-	Problems []Problem
+	Problems []declaration.FieldProblem
 }
 
 func (e *ProblemError) Error() string {
@@ -412,8 +302,8 @@ func (e *ProblemError) Error() string {
 // AddChannel creates the channel a spec declares, or updates the one with
 // its title (or uuid), with the rules of one channels entry of apply. It
 // returns the channel and a line per object changed.
-func (s *Service) AddChannel(ctx context.Context, accountID int64, spec ChannelSpec) (carillon.Channel, []string, error) {
-	probs := CheckChannel(s.registry, &spec)
+func (s *Service) AddChannel(ctx context.Context, accountID int64, spec declaration.ChannelSpec) (carillon.Channel, []string, error) {
+	probs := declaration.CheckChannel(s.registry, &spec)
 	if len(probs) == 0 {
 		probs = s.checkProviderSettings(spec)
 	}

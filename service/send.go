@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 )
 
 // SendRequest is a request to send a message (POST /v1/messages/send). The
@@ -103,11 +103,6 @@ func validMetadata(md map[string]any) (map[string]string, error) {
 	return out, nil
 }
 
-func validMediaURL(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
 // validateSend checks what can be checked without the store.
 func validateSend(r *SendRequest) (md map[string]string, withContact, withConversation bool, err error) {
 	if r.From == "" {
@@ -141,7 +136,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 		}
 		// The template decides what text the message needs; the media
 		// header is checked like any media message's URL.
-		if r.Type != carillon.TypeText && !validMediaURL(r.Content.URL) {
+		if r.Type != carillon.TypeText && !carillon.ValidMediaURL(r.Content.URL) {
 			return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL: it is the header of a media template (type %s)", r.Type)
 		}
 	} else {
@@ -152,7 +147,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 			if strings.TrimSpace(r.Content.Text) == "" {
 				return nil, false, false, carillon.Invalid("content.text", "content.text is required for a text message")
 			}
-		} else if !validMediaURL(r.Content.URL) {
+		} else if !carillon.ValidMediaURL(r.Content.URL) {
 			return nil, false, false, carillon.Invalid("content.url", "content.url must be an absolute http(s) URL for a message of type %s", r.Type)
 		}
 	}
@@ -433,7 +428,7 @@ func templateNeeds(t carillon.Template) string {
 
 // fillPlaceholders replaces each {{N}} with values[N-1].
 func fillPlaceholders(text string, values []string) string {
-	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
+	return declaration.Placeholder.ReplaceAllStringFunc(text, func(m string) string {
 		k, err := strconv.Atoi(strings.TrimSpace(m[2 : len(m)-2]))
 		if err != nil || k < 1 || k > len(values) {
 			return m

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
@@ -227,7 +228,7 @@ func TestAgentAndMembershipEvents(t *testing.T) {
 	}
 	apply := func(yaml string) {
 		t.Helper()
-		d, err := service.ParseDeclaration("account.yaml", []byte(yaml), providers)
+		d, err := declaration.Parse("account.yaml", []byte(yaml), providers)
 		if err != nil {
 			t.Fatal(err)
 		}

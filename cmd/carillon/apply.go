@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/config"
 	"github.com/carillon/carillon/service"
 )
@@ -30,7 +31,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	}
 	// The file is checked whole before the store is opened: a broken file
 	// touches nothing.
-	decl, err := service.ParseDeclaration(file, data, providerRegistry())
+	decl, err := declaration.Parse(file, data, providerRegistry())
 	if err != nil {
 		return refused(e, err)
 	}
@@ -79,7 +80,7 @@ func (e errShown) Error() string { return e.what + " was refused; nothing was wr
 // refused writes the problems of a refused file, one FILE:LINE: problem per
 // line.
 func refused(e env, err error) error {
-	var ae *service.ApplyError
+	var ae *declaration.Error
 	if !errors.As(err, &ae) {
 		return err
 	}

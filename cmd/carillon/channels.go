@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/config"
 	"github.com/carillon/carillon/service"
 )
@@ -38,7 +39,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 	}
 	fs := newFlags(e, "channels "+verb)
 	accountName := fs.String("account", carillon.DefaultAccountName, "the `account` to work on")
-	var spec service.ChannelSpec
+	var spec declaration.ChannelSpec
 	settings := settingFlags{}
 	if verb == "add" {
 		fs.StringVar(&spec.Title, "title", "", "the channel's `title`: an existing channel of that title is updated")
