@@ -55,7 +55,7 @@ func TestWebhooks(t *testing.T) {
 	hooksCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		d := webhook.New(webhook.Options{Service: svc, AllowPrivate: true, Poll: 20 * time.Millisecond})
+		d := webhook.New(webhook.Options{Service: svc.Webhooks, AllowPrivate: true, Poll: 20 * time.Millisecond})
 		svc.Notifier().SubscribeEvents(d)
 		svc.Notifier().ServeRedeliveries(d)
 		d.Run(hooksCtx)

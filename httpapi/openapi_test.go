@@ -810,7 +810,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recorded, err := f.svc.ClaimWebhookEvents(ctx, stored, 10, time.Minute)
+	recorded, err := f.svc.Webhooks.ClaimWebhookEvents(ctx, stored, 10, time.Minute)
 	if err != nil || len(recorded) != 2 {
 		t.Fatalf("recorded events: %v, %v", recorded, err)
 	}
@@ -819,7 +819,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	var receiverDown atomic.Bool
 	receiverDown.Store(true)
-	f.svc.Notifier().ServeRedeliveries(webhook.New(webhook.Options{Service: f.svc, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	f.svc.Notifier().ServeRedeliveries(webhook.New(webhook.Options{Service: f.svc.Webhooks, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if r.Header.Get("webhook-id") == refused {
 			return nil, errors.New("connection refused")
 		}

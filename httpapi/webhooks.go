@@ -18,7 +18,7 @@ func (s *Server) subscribeWebhook(w http.ResponseWriter, r *http.Request, p serv
 		writeError(w, r, err)
 		return
 	}
-	hook, created, err := s.svc.Subscribe(r.Context(), p, in.URL, in.Subscriptions)
+	hook, created, err := s.svc.Webhooks.Subscribe(r.Context(), p, in.URL, in.Subscriptions)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -27,7 +27,7 @@ func (s *Server) subscribeWebhook(w http.ResponseWriter, r *http.Request, p serv
 }
 
 func (s *Server) unsubscribeWebhook(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := s.svc.Unsubscribe(r.Context(), p); err != nil {
+	if err := s.svc.Webhooks.Unsubscribe(r.Context(), p); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -35,7 +35,7 @@ func (s *Server) unsubscribeWebhook(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	hook, err := s.svc.RotateSecret(r.Context(), p)
+	hook, err := s.svc.Webhooks.RotateSecret(r.Context(), p)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p s
 
 func (s *Server) webhookEvents(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	q := r.URL.Query()
-	list, info, err := s.svc.WebhookEvents(r.Context(), p, service.WebhookEventQuery{Status: q.Get("status"), Subscriptions: q.Get("subscriptions")}, pageRequest(r))
+	list, info, err := s.svc.Webhooks.WebhookEvents(r.Context(), p, service.WebhookEventQuery{Status: q.Get("status"), Subscriptions: q.Get("subscriptions")}, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -58,7 +58,7 @@ func (s *Server) webhookEvents(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) redeliverWebhookEvent(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	e, err := s.svc.Redeliver(r.Context(), p, r.PathValue("id"))
+	e, err := s.svc.Webhooks.Redeliver(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -90,7 +90,7 @@ func pageOf[T any](all []T, p carillon.Page) ([]T, PageInfo) {
 }
 
 // notFound maps a store's ErrNotFound to the API's not_found for kind.
-func (s *Service) notFound(ctx context.Context, op, kind string, err error) error {
+func (s *core) notFound(ctx context.Context, op, kind string, err error) error {
 	if errors.Is(err, carillon.ErrNotFound) {
 		return carillon.NotFound(kind)
 	}

@@ -49,8 +49,21 @@ type Options struct {
 	Media carillon.MediaStore
 }
 
-// Service applies carillon's rules.
+// Service applies carillon's rules: a thin front over the feature
+// services, each a group of rules with the state it needs, and the core
+// they share.
 type Service struct {
+	*core
+	// Webhooks are the account's webhook, its event log and the rules of
+	// delivery the webhook adapter applies.
+	Webhooks *Webhooks
+}
+
+// core is what every feature service shares: the store and the one way
+// to write to it inside the rules (the committer for the hot paths, inTx
+// for a transaction of its own), the clock, the log, the notifier of the
+// adapters, and the settings read at start.
+type core struct {
 	store      carillon.Store
 	clock      carillon.Clock
 	log        *slog.Logger
@@ -96,22 +109,22 @@ func New(o Options) *Service {
 			o.Writers = max(4, runtime.GOMAXPROCS(0)*2)
 		}
 	}
-	s := &Service{
+	c := &core{
 		store: o.Store, clock: o.Clock, log: o.Logger, metrics: o.Metrics,
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
 		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
-	s.commit.committed = s.committed
-	s.commit.failed = s.noteUnavailable
-	return s
+	c.commit.committed = c.committed
+	c.commit.failed = c.noteUnavailable
+	return &Service{core: c, Webhooks: &Webhooks{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes
 // (carillon.ErrStoreUnavailable): what happened and what to do is in the
 // error; the requests refused are answered 503 without a line each.
-func (s *Service) noteUnavailable(err error) {
+func (s *core) noteUnavailable(err error) {
 	if errors.Is(err, carillon.ErrStoreUnavailable) && s.unavailableLogged.CompareAndSwap(false, true) {
 		s.log.Error("store unavailable: writes are refused", "error", err)
 	}
@@ -131,7 +144,7 @@ func (s *Service) Notifier() *Notifier { return &s.notifier }
 // committed tells the listener, after a commit, that events were recorded.
 // A transaction that rolled back may have set the flag too: the listener
 // then looks at the store for nothing, which is harmless.
-func (s *Service) committed() {
+func (s *core) committed() {
 	if !s.eventsRecorded.Swap(false) {
 		return
 	}
@@ -139,13 +152,13 @@ func (s *Service) committed() {
 }
 
 // webhooksChanged tells the listener that a webhook changed.
-func (s *Service) webhooksChanged() {
+func (s *core) webhooksChanged() {
 	s.notifier.webhooksChanged()
 }
 
 // inTx runs fn in a transaction of its own (not the committer's shared
 // ones), and tells the listener of the events it recorded.
-func (s *Service) inTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+func (s *core) inTx(ctx context.Context, fn func(q carillon.Queries) error) error {
 	err := s.store.InTx(ctx, fn)
 	if err == nil {
 		s.committed()
@@ -154,7 +167,7 @@ func (s *Service) inTx(ctx context.Context, fn func(q carillon.Queries) error) e
 	return err
 }
 
-func (s *Service) dispatch(m carillon.Message) { s.notifier.accepted(m) }
+func (s *core) dispatch(m carillon.Message) { s.notifier.accepted(m) }
 
 // Close commits the work already queued and stops the writers.
 func (s *Service) Close() { s.commit.close() }
@@ -166,7 +179,7 @@ func (s *Service) Store() carillon.Store { return s.store }
 func (s *Service) PublicURL() string { return s.publicURL }
 
 // account returns the account, read once and then kept.
-func (s *Service) account(ctx context.Context, id int64) (carillon.Account, error) {
+func (s *core) account(ctx context.Context, id int64) (carillon.Account, error) {
 	if a, ok := s.accounts.Load(id); ok {
 		return a.(carillon.Account), nil
 	}
@@ -180,7 +193,7 @@ func (s *Service) account(ctx context.Context, id int64) (carillon.Account, erro
 
 // internal wraps an unexpected error from below: it is logged, and the
 // caller answers with a generic message.
-func (s *Service) internal(ctx context.Context, op string, err error) error {
+func (s *core) internal(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -18,6 +18,15 @@ import (
 // (retries, order, health) that the webhook adapter applies through the
 // methods below.
 
+// Webhooks is the feature service of webhooks: subscribing, the event log,
+// redelivery, and the rules of delivery that the webhook adapter applies
+// (webhook.Rules). Recording an event is not its business but the core's
+// (events.go): every feature records the events of its changes in its own
+// transaction.
+type Webhooks struct {
+	*core
+}
+
 // WebhookOptions are the rules of webhook delivery.
 type WebhookOptions struct {
 	// AllowPrivate lets webhooks aim at loopback, private and link-local
@@ -65,7 +74,7 @@ func newSigningSecret() string {
 
 // checkWebhookURL refuses what can never be delivered to: a URL that is not
 // absolute http(s) with a host, or whose host is a refused address.
-func (s *Service) checkWebhookURL(raw string) (string, error) {
+func (s *Webhooks) checkWebhookURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", carillon.Invalid("url", "url is required: the absolute http or https URL to deliver events to")
@@ -121,7 +130,7 @@ func checkSubscriptions(subs []string) ([]string, error) {
 // secret is kept, and the webhook is enabled again, so that what waited is
 // delivered. created reports whether the webhook is new: only then does the
 // answer show its secret.
-func (s *Service) Subscribe(ctx context.Context, p Principal, rawURL string, subscriptions []string) (w carillon.Webhook, created bool, err error) {
+func (s *Webhooks) Subscribe(ctx context.Context, p Principal, rawURL string, subscriptions []string) (w carillon.Webhook, created bool, err error) {
 	u, err := s.checkWebhookURL(rawURL)
 	if err != nil {
 		return w, false, err
@@ -158,7 +167,7 @@ func (s *Service) Subscribe(ctx context.Context, p Principal, rawURL string, sub
 }
 
 // Unsubscribe deletes the account's webhook and its events.
-func (s *Service) Unsubscribe(ctx context.Context, p Principal) error {
+func (s *Webhooks) Unsubscribe(ctx context.Context, p Principal) error {
 	err := s.store.DeleteWebhook(ctx, p.Account.ID)
 	if err == nil {
 		s.webhooksChanged()
@@ -168,7 +177,7 @@ func (s *Service) Unsubscribe(ctx context.Context, p Principal) error {
 
 // RotateSecret gives the account's webhook a new secret; for the next 24
 // hours deliveries carry a signature made with the old one too.
-func (s *Service) RotateSecret(ctx context.Context, p Principal) (carillon.Webhook, error) {
+func (s *Webhooks) RotateSecret(ctx context.Context, p Principal) (carillon.Webhook, error) {
 	var w carillon.Webhook
 	err := s.inTx(ctx, func(q carillon.Queries) error {
 		cur, err := q.WebhookByAccount(ctx, p.Account.ID)
@@ -199,7 +208,7 @@ type WebhookEventQuery struct {
 
 // WebhookEvents lists the delivery log of the account's webhook, newest
 // first. An account without a webhook has an empty log.
-func (s *Service) WebhookEvents(ctx context.Context, p Principal, f WebhookEventQuery, pr PageRequest) ([]carillon.WebhookEvent, PageInfo, error) {
+func (s *Webhooks) WebhookEvents(ctx context.Context, p Principal, f WebhookEventQuery, pr PageRequest) ([]carillon.WebhookEvent, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
@@ -240,7 +249,7 @@ func (s *Service) WebhookEvents(ctx context.Context, p Principal, f WebhookEvent
 // Redeliver attempts an event of the account's log again now, whatever its
 // state, with the same webhook-id, and answers it after the attempt. Its
 // retry period starts again.
-func (s *Service) Redeliver(ctx context.Context, p Principal, id string) (carillon.WebhookEvent, error) {
+func (s *Webhooks) Redeliver(ctx context.Context, p Principal, id string) (carillon.WebhookEvent, error) {
 	e, err := s.store.WebhookEventByUUID(ctx, p.Account.ID, id)
 	if err != nil {
 		return e, s.notFound(ctx, "redeliver", "webhook event", err)
@@ -261,7 +270,7 @@ func (s *Service) Redeliver(ctx context.Context, p Principal, id string) (carill
 // Delivery, as the webhook adapter drives it.
 
 // DeliverableWebhooks lists the enabled webhooks of every account.
-func (s *Service) DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error) {
+func (s *Webhooks) DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error) {
 	all, err := s.store.ListWebhooks(ctx)
 	if err != nil {
 		return nil, err
@@ -278,7 +287,7 @@ func (s *Service) DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, 
 // ClaimWebhookEvents takes the webhook's due events, up to limit, for lease:
 // no other instance takes them before the lease ends, and an instance that
 // dies holding them lets them become due again then.
-func (s *Service) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error) {
+func (s *Webhooks) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error) {
 	now := s.clock.Now()
 	return s.store.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), limit)
 }
@@ -287,7 +296,7 @@ func (s *Service) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, li
 // before them. Two instances recording events of one subject while a third
 // delivers the subject's previous one can leave such an event; a periodic
 // sweep releases it.
-func (s *Service) ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.Webhook) (int64, error) {
+func (s *Webhooks) ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.Webhook) (int64, error) {
 	return s.store.ReleaseOrphanWebhookEvents(ctx, w.ID, s.clock.Now())
 }
 
@@ -305,7 +314,7 @@ type WebhookAttempt struct {
 // event; a failure schedules the next attempt on the backoff schedule, or
 // gives the event up when its retry period is over. Either way an event
 // that ends releases the next event of its subject.
-func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
+func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
 	out, _, err := s.RecordAndClaimWebhookEvents(ctx, w, attempts, 0, 0)
 	return out, err
 }
@@ -314,7 +323,7 @@ func (s *Service) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook,
 // does and, in the same transaction, claims up to claim due events as
 // ClaimWebhookEvents does: one commit where there would be two, and the
 // events that the recorded ones released are taken at once.
-func (s *Service) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
+func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
 	var claimed []carillon.WebhookEvent
 	out := make([]carillon.WebhookEvent, len(attempts))
 	var lastSuccess time.Time
@@ -384,7 +393,7 @@ func (s *Service) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.We
 }
 
 // disableIfQuiet disables the webhook when no 2xx came for DisableAfter.
-func (s *Service) disableIfQuiet(ctx context.Context, w carillon.Webhook) (bool, error) {
+func (s *Webhooks) disableIfQuiet(ctx context.Context, w carillon.Webhook) (bool, error) {
 	now := s.clock.Now()
 	disabled, err := s.store.DisableWebhook(ctx, w.ID, now.Add(-s.webhooks.DisableAfter), now)
 	if disabled {
@@ -396,7 +405,7 @@ func (s *Service) disableIfQuiet(ctx context.Context, w carillon.Webhook) (bool,
 // HealthCheckDue reports whether the webhook is to be checked now, and takes
 // the check for this instance: when no delivery succeeded for CheckAfter,
 // one check every CheckAfter.
-func (s *Service) HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool, error) {
+func (s *Webhooks) HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool, error) {
 	now := s.clock.Now()
 	if !w.Enabled || now.Sub(w.LastSuccessAt) < s.webhooks.CheckAfter || now.Sub(w.LastCheckAt) < s.webhooks.CheckAfter {
 		return false, nil
@@ -407,7 +416,7 @@ func (s *Service) HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool,
 // RecordHealthCheck records a health check's outcome: a 2xx counts as a
 // success; otherwise the webhook is disabled when quiet for too long. It
 // reports whether the webhook was disabled.
-func (s *Service) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok bool) (bool, error) {
+func (s *Webhooks) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok bool) (bool, error) {
 	if ok {
 		return false, s.store.MarkWebhookSuccess(ctx, w.ID, s.clock.Now())
 	}
@@ -415,6 +424,6 @@ func (s *Service) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok 
 }
 
 // PendingWebhookEvents counts the events not yet delivered nor given up.
-func (s *Service) PendingWebhookEvents(ctx context.Context) (int64, error) {
+func (s *Webhooks) PendingWebhookEvents(ctx context.Context) (int64, error) {
 	return s.store.CountPendingWebhookEvents(ctx)
 }

@@ -103,7 +103,7 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 	if n, _ := f.db.CountPendingWebhookEvents(ctx); n != 0 {
 		t.Fatalf("%d events kept while no webhook exists", n)
 	}
-	if _, _, err := f.svc.Subscribe(ctx, f.p, "https://hooks.example.com/x", []string{carillon.EventContactCreated}); err != nil {
+	if _, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://hooks.example.com/x", []string{carillon.EventContactCreated}); err != nil {
 		t.Fatal(err)
 	}
 	c := newContact("+31612345671")
@@ -118,7 +118,7 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 	if got := eventNames(pendingEvents(t, f)); got != carillon.EventContactCreated {
 		t.Errorf("events kept = %q, want only the subscribed contact_created", got)
 	}
-	if err := f.svc.Unsubscribe(ctx, f.p); err != nil {
+	if err := f.svc.Webhooks.Unsubscribe(ctx, f.p); err != nil {
 		t.Fatal(err)
 	}
 	newContact("+31612345672")
@@ -130,7 +130,7 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 func TestEachChangeRecordsItsEvents(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, _, err := f.svc.Subscribe(ctx, f.p, "https://hooks.example.com/x", carillon.WebhookEventNames); err != nil {
+	if _, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://hooks.example.com/x", carillon.WebhookEventNames); err != nil {
 		t.Fatal(err)
 	}
 	res, err := f.svc.Send(ctx, f.p, service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "text",
@@ -223,7 +223,7 @@ func TestEachChangeRecordsItsEvents(t *testing.T) {
 func TestAgentAndMembershipEvents(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	if _, _, err := f.svc.Subscribe(ctx, f.p, "https://hooks.example.com/x", []string{carillon.EventAgentStatusUpdated, carillon.EventTeamMembershipUpdated}); err != nil {
+	if _, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://hooks.example.com/x", []string{carillon.EventAgentStatusUpdated, carillon.EventTeamMembershipUpdated}); err != nil {
 		t.Fatal(err)
 	}
 	apply := func(yaml string) {
@@ -297,19 +297,19 @@ func TestSubscribeValidation(t *testing.T) {
 		{"https://example.com/x", []string{"health_check"}, "subscriptions"},
 	}
 	for _, c := range cases {
-		_, _, err := f.svc.Subscribe(ctx, f.p, c.url, c.events)
+		_, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, c.url, c.events)
 		wantCode(t, err, carillon.CodeInvalidParameter, c.field)
 	}
-	w, created, err := f.svc.Subscribe(ctx, f.p, "https://example.com/x", []string{"message_created", "message_created"})
+	w, created, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://example.com/x", []string{"message_created", "message_created"})
 	if err != nil || !created || len(w.Subscriptions) != 1 {
 		t.Fatalf("Subscribe = %+v, %v, %v", w, created, err)
 	}
-	again, created, err := f.svc.Subscribe(ctx, f.p, "https://example.com/y", []string{"contact_created"})
+	again, created, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://example.com/y", []string{"contact_created"})
 	if err != nil || created || again.Secret != w.Secret || again.URL != "https://example.com/y" {
 		t.Errorf("replacing: %+v, created %v, %v", again, created, err)
 	}
 	// The highest port is a port.
-	if w, _, err := f.svc.Subscribe(ctx, f.p, "https://example.com:65535/x", []string{"message_created"}); err != nil || w.URL != "https://example.com:65535/x" {
+	if w, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://example.com:65535/x", []string{"message_created"}); err != nil || w.URL != "https://example.com:65535/x" {
 		t.Errorf("subscribe with port 65535: %+v, %v", w, err)
 	}
 }
@@ -329,7 +329,7 @@ func TestWebhookHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := svc.Authenticate(ctx, secret)
-	if _, _, err := svc.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"}); err != nil {
+	if _, _, err := svc.Webhooks.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"}); err != nil {
 		t.Fatal(err)
 	}
 	hook := func() carillon.Webhook {
@@ -340,7 +340,7 @@ func TestWebhookHealth(t *testing.T) {
 		return w
 	}
 	due := func() bool {
-		ok, err := svc.HealthCheckDue(ctx, hook())
+		ok, err := svc.Webhooks.HealthCheckDue(ctx, hook())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,14 +358,14 @@ func TestWebhookHealth(t *testing.T) {
 		t.Error("the same check was taken twice")
 	}
 	// A failed check does not disable a webhook that answered recently.
-	if disabled, _ := svc.RecordHealthCheck(ctx, hook(), false); disabled {
+	if disabled, _ := svc.Webhooks.RecordHealthCheck(ctx, hook(), false); disabled {
 		t.Error("disabled after 5 minutes")
 	}
 	clock.advance(5 * time.Minute)
 	if !due() {
 		t.Error("no check 5 minutes after the last")
 	}
-	if _, err := svc.RecordHealthCheck(ctx, hook(), true); err != nil {
+	if _, err := svc.Webhooks.RecordHealthCheck(ctx, hook(), true); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(time.Minute)
@@ -373,17 +373,17 @@ func TestWebhookHealth(t *testing.T) {
 		t.Error("a check is due a minute after a successful one")
 	}
 	clock.advance(6 * time.Hour)
-	disabled, err := svc.RecordHealthCheck(ctx, hook(), false)
+	disabled, err := svc.Webhooks.RecordHealthCheck(ctx, hook(), false)
 	if err != nil || !disabled || hook().Enabled {
 		t.Fatalf("after 6 hours without a 2xx: disabled %v, %v, enabled %v", disabled, err, hook().Enabled)
 	}
-	if list, _ := svc.DeliverableWebhooks(ctx); len(list) != 0 {
+	if list, _ := svc.Webhooks.DeliverableWebhooks(ctx); len(list) != 0 {
 		t.Errorf("a disabled webhook is deliverable")
 	}
 	if due() {
 		t.Error("a disabled webhook is checked")
 	}
-	w, _, err := svc.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"})
+	w, _, err := svc.Webhooks.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"})
 	if err != nil || !w.Enabled {
 		t.Errorf("subscribing again: %+v, %v", w, err)
 	}

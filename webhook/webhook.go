@@ -32,7 +32,7 @@ import (
 
 // Rules are the rules of delivery the Deliverer applies: which webhooks
 // are delivered to, which events are due, how attempts and health checks
-// are recorded. *service.Service is one.
+// are recorded. *service.Webhooks is one.
 type Rules interface {
 	DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error)
 	ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error)

@@ -151,7 +151,7 @@ func (h *harness) start(o webhook.Options) *webhook.Deliverer {
 
 // startGuarded runs a deliverer with o's address guard.
 func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
-	o.Service = h.svc
+	o.Service = h.svc.Webhooks
 	if o.Poll == 0 {
 		o.Poll = 20 * time.Millisecond
 	}
@@ -167,7 +167,7 @@ func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
 
 func (h *harness) subscribe(url string, events ...string) carillon.Webhook {
 	h.t.Helper()
-	w, _, err := h.svc.Subscribe(context.Background(), h.p, url, events)
+	w, _, err := h.svc.Webhooks.Subscribe(context.Background(), h.p, url, events)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestRotatedSecretSignsWithBothFor24Hours(t *testing.T) {
 	h := newHarness(t, service.WebhookOptions{})
 	r := newReceiver(t, nil)
 	old := h.subscribe(r.srv.URL, carillon.EventContactCreated)
-	rotated, err := h.svc.RotateSecret(context.Background(), h.p)
+	rotated, err := h.svc.Webhooks.RotateSecret(context.Background(), h.p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestGivenUpAfterTheRetryPeriodReleasesTheNext(t *testing.T) {
 
 	// Redelivery attempts it at once, with the same id, whatever its state.
 	before := len(r.deliveries())
-	out, err := h.svc.Redeliver(context.Background(), h.p, e.UUID)
+	out, err := h.svc.Webhooks.Redeliver(context.Background(), h.p, e.UUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func waitLog(t *testing.T, h *harness, cond func([]carillon.WebhookEvent) bool) 
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		list, _, err := h.svc.WebhookEvents(context.Background(), h.p, service.WebhookEventQuery{}, service.PageRequest{})
+		list, _, err := h.svc.Webhooks.WebhookEvents(context.Background(), h.p, service.WebhookEventQuery{}, service.PageRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -238,7 +238,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	srv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	hook, _, err := svc.Subscribe(ctx, service.Principal{Account: acct}, "http://"+ln.Addr().String()+"/webhook",
+	hook, _, err := svc.Webhooks.Subscribe(ctx, service.Principal{Account: acct}, "http://"+ln.Addr().String()+"/webhook",
 		[]string{carillon.EventMessageStatusUpdated})
 	if err != nil {
 		return res, fmt.Errorf("subscribe: %w", err)
@@ -256,7 +256,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	}
 	res.BodyBytes = total / len(events)
 
-	d := webhook.New(webhook.Options{Service: svc, Metrics: metrics, Concurrency: c.concurrency, AllowPrivate: true})
+	d := webhook.New(webhook.Options{Service: svc.Webhooks, Metrics: metrics, Concurrency: c.concurrency, AllowPrivate: true})
 	svc.Notifier().SubscribeEvents(d)
 	svc.Notifier().ServeRedeliveries(d)
 	runCtx, cancel := context.WithCancel(ctx)

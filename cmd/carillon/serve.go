@@ -112,12 +112,12 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxConnections: connectionBound(cfg.MaxConnections, log)})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
-	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
+	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
 		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate})
 	svc.Notifier().SubscribeEvents(hooks)
 	svc.Notifier().ServeRedeliveries(hooks)
 	metrics.GaugeFunc("carillon_webhook_backlog", "Webhook events not yet delivered nor given up, all instances together.", func() float64 {
-		n, _ := svc.PendingWebhookEvents(context.Background())
+		n, _ := svc.Webhooks.PendingWebhookEvents(context.Background())
 		return float64(n)
 	})
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
