@@ -28,7 +28,7 @@ func decodeBody(r *http.Request, v any) error {
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.Principal) {
 	q := r.URL.Query()
-	list, info, err := s.svc.ListChannels(r.Context(), p, service.ChannelFilter{Type: q.Get("type"), Active: q.Get("active")}, pageRequest(r))
+	list, info, err := s.svc.Resources.ListChannels(r.Context(), p, service.ChannelFilter{Type: q.Get("type"), Active: q.Get("active")}, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	c, err := s.svc.Channel(r.Context(), p, r.PathValue("uuid"))
+	c, err := s.svc.Resources.Channel(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -57,7 +57,7 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p service
 		writeError(w, r, err)
 		return
 	}
-	c, err := s.svc.UpdateChannel(r.Context(), p, r.PathValue("uuid"), service.ChannelUpdate{Title: in.Title})
+	c, err := s.svc.Resources.UpdateChannel(r.Context(), p, r.PathValue("uuid"), service.ChannelUpdate{Title: in.Title})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -76,7 +76,7 @@ func teamsOf(list []service.TeamView) []wire.Team {
 }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.ListTeams(r.Context(), p, pageRequest(r))
+	list, info, err := s.svc.Resources.ListTeams(r.Context(), p, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -85,7 +85,7 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Pri
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	t, err := s.svc.Team(r.Context(), p, r.PathValue("uuid"))
+	t, err := s.svc.Resources.Team(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -101,7 +101,7 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Pr
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.UpdateTeam(r.Context(), p, r.PathValue("uuid"), service.TeamUpdate{Name: in.Name})
+	t, err := s.svc.Resources.UpdateTeam(r.Context(), p, r.PathValue("uuid"), service.TeamUpdate{Name: in.Name})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -110,7 +110,7 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Pr
 }
 
 func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.TeamMembers(r.Context(), p, r.PathValue("uuid"), r.URL.Query().Get("status"), pageRequest(r))
+	list, info, err := s.svc.Resources.TeamMembers(r.Context(), p, r.PathValue("uuid"), r.URL.Query().Get("status"), pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -125,7 +125,7 @@ func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.P
 // Templates
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.ListTemplates(r.Context(), p, pageRequest(r))
+	list, info, err := s.svc.Resources.ListTemplates(r.Context(), p, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -138,7 +138,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	t, err := s.svc.Template(r.Context(), p, r.PathValue("uuid"))
+	t, err := s.svc.Resources.Template(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -154,7 +154,7 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p servic
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.UpdateTemplate(r.Context(), p, r.PathValue("uuid"), service.TemplateUpdate{Title: in.Title})
+	t, err := s.svc.Resources.UpdateTemplate(r.Context(), p, r.PathValue("uuid"), service.TemplateUpdate{Title: in.Title})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -165,7 +165,7 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p servic
 // Funnels
 
 func (s *Server) listFunnels(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.ListFunnels(r.Context(), p, pageRequest(r))
+	list, info, err := s.svc.Resources.ListFunnels(r.Context(), p, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -189,7 +189,7 @@ func (b customStatusBody) input() service.CustomStatusInput {
 }
 
 func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.ListCustomStatuses(r.Context(), p, pageRequest(r))
+	list, info, err := s.svc.Resources.ListCustomStatuses(r.Context(), p, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -202,7 +202,7 @@ func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) getCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	cs, err := s.svc.CustomStatus(r.Context(), p, r.PathValue("id"))
+	cs, err := s.svc.Resources.CustomStatus(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -216,7 +216,7 @@ func (s *Server) createCustomStatus(w http.ResponseWriter, r *http.Request, p se
 		writeError(w, r, err)
 		return
 	}
-	cs, err := s.svc.CreateCustomStatus(r.Context(), p, in.input())
+	cs, err := s.svc.Resources.CreateCustomStatus(r.Context(), p, in.input())
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -230,7 +230,7 @@ func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p se
 		writeError(w, r, err)
 		return
 	}
-	cs, err := s.svc.UpdateCustomStatus(r.Context(), p, r.PathValue("id"), in.input())
+	cs, err := s.svc.Resources.UpdateCustomStatus(r.Context(), p, r.PathValue("id"), in.input())
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -239,7 +239,7 @@ func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := s.svc.DeleteCustomStatus(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.svc.Resources.DeleteCustomStatus(r.Context(), p, r.PathValue("id")); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -249,7 +249,7 @@ func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p se
 // Plan
 
 func (s *Server) plan(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	pl, err := s.svc.Plan(r.Context(), p)
+	pl, err := s.svc.Resources.Plan(r.Context(), p)
 	if err != nil {
 		writeError(w, r, err)
 		return

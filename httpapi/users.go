@@ -47,7 +47,7 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.SetUserStatus(r.Context(), p, r.PathValue("uuid"), in)
+	v, err := s.svc.Resources.SetUserStatus(r.Context(), p, r.PathValue("uuid"), in)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -56,7 +56,7 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) clearUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := s.svc.ClearUserCustomStatus(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.svc.Resources.ClearUserCustomStatus(r.Context(), p, r.PathValue("uuid")); err != nil {
 		writeError(w, r, err)
 		return
 	}

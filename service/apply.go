@@ -21,7 +21,7 @@ type ApplyResult struct {
 
 // applier applies a declaration in one transaction.
 type applier struct {
-	s         *Service
+	s         *Resources
 	q         carillon.Queries
 	accountID int64
 	d         *declaration.Declaration
@@ -44,7 +44,7 @@ var errRefused = errors.New("declaration refused")
 // what matches nothing is created, what differs is updated, nothing is
 // deleted. A reference to nothing refuses the whole file with an
 // *Error, and nothing is written.
-func (s *Service) Apply(ctx context.Context, accountID int64, d *declaration.Declaration) (ApplyResult, error) {
+func (s *Resources) Apply(ctx context.Context, accountID int64, d *declaration.Declaration) (ApplyResult, error) {
 	var res ApplyResult
 	var probs []declaration.Problem
 	err := s.inTx(ctx, func(q carillon.Queries) error {

@@ -99,7 +99,7 @@ func (e *applyEnv) apply(yaml string) (service.ApplyResult, error) {
 	if err != nil {
 		return service.ApplyResult{}, err
 	}
-	return e.svc.Apply(context.Background(), e.acct.ID, d)
+	return e.svc.Resources.Apply(context.Background(), e.acct.ID, d)
 }
 
 func (e *applyEnv) mustApply(yaml string) service.ApplyResult {
@@ -561,7 +561,7 @@ func TestAddChannel(t *testing.T) {
 	applyStores(t, func(t *testing.T, newEnv func() *applyEnv) {
 		e := newEnv()
 		ctx := context.Background()
-		ch, changes, err := e.svc.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{
+		ch, changes, err := e.svc.Resources.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{
 			Title: "wa", Type: "whatsapp", Provider: "whatsapp",
 			Settings: map[string]string{"phone_number_id": "1", "access_token": "tok-secret", "app_secret": "app-secret", "verify_token": "verify-secret"},
 		})
@@ -575,7 +575,7 @@ func TestAddChannel(t *testing.T) {
 			t.Errorf("CallbackURL = %q", got)
 		}
 		// The same title updates it.
-		ch2, changes, err := e.svc.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{
+		ch2, changes, err := e.svc.Resources.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{
 			Title: "wa", Type: "whatsapp", Provider: "whatsapp", Main: true,
 			Settings: map[string]string{"phone_number_id": "1", "access_token": "tok-secret2", "app_secret": "app-secret", "verify_token": "verify-secret"},
 		})
@@ -597,12 +597,12 @@ func TestAddChannel(t *testing.T) {
 			{map[string]string{"phone_number_id": "1", "access_token": "tok-secret3", "app_secret": "app-secret", "verify_token": "verify-secret", "mps": "5"}, "15550783881"},
 			{map[string]string{"phone_number_id": "2", "access_token": "tok-secret3", "app_secret": "app-secret", "verify_token": "verify-secret", "mps": "5"}, ""},
 		} {
-			got, _, err := e.svc.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{Title: "wa", Type: "whatsapp", Provider: "whatsapp", Settings: step.settings})
+			got, _, err := e.svc.Resources.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{Title: "wa", Type: "whatsapp", Provider: "whatsapp", Settings: step.settings})
 			if err != nil || got.Address != step.want || e.channel("wa").Address != step.want {
 				t.Errorf("after declaring %v: address %q (stored %q), %v; want %q", step.settings, got.Address, e.channel("wa").Address, err, step.want)
 			}
 		}
-		_, _, err = e.svc.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{Title: "x", Type: "whatsapp", Provider: "sandbox", Settings: map[string]string{"colour": "red"}})
+		_, _, err = e.svc.Resources.AddChannel(ctx, e.acct.ID, declaration.ChannelSpec{Title: "x", Type: "whatsapp", Provider: "sandbox", Settings: map[string]string{"colour": "red"}})
 		var pe *service.ProblemError
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), `unknown setting "colour"`) {
 			t.Errorf("unknown setting: %v", err)

@@ -12,7 +12,7 @@ import (
 
 // checkProviderSettings asks the channel's provider, when it checks
 // settings, what is wrong with a spec that CheckChannel accepted.
-func (s *Service) checkProviderSettings(spec declaration.ChannelSpec) []declaration.FieldProblem {
+func (s *Resources) checkProviderSettings(spec declaration.ChannelSpec) []declaration.FieldProblem {
 	checker, ok := s.providers[spec.Provider].(carillon.SettingsChecker)
 	if !ok {
 		return nil
@@ -302,7 +302,7 @@ func (e *ProblemError) Error() string {
 // AddChannel creates the channel a spec declares, or updates the one with
 // its title (or uuid), with the rules of one channels entry of apply. It
 // returns the channel and a line per object changed.
-func (s *Service) AddChannel(ctx context.Context, accountID int64, spec declaration.ChannelSpec) (carillon.Channel, []string, error) {
+func (s *Resources) AddChannel(ctx context.Context, accountID int64, spec declaration.ChannelSpec) (carillon.Channel, []string, error) {
 	probs := declaration.CheckChannel(s.registry, &spec)
 	if len(probs) == 0 {
 		probs = s.checkProviderSettings(spec)

@@ -59,7 +59,7 @@ func (s *Service) ContactView(ctx context.Context, c carillon.Contact, ch carill
 
 // contactViews loads the views of contacts of one account; channels holds
 // the channels already known, by id.
-func (s *Service) contactViews(ctx context.Context, q carillon.Queries, accountID int64, list []carillon.Contact, channels map[int64]carillon.Channel) ([]ContactView, error) {
+func (s *core) contactViews(ctx context.Context, q carillon.Queries, accountID int64, list []carillon.Contact, channels map[int64]carillon.Channel) ([]ContactView, error) {
 	out := make([]ContactView, len(list))
 	if len(list) == 0 {
 		return out, nil

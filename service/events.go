@@ -32,7 +32,7 @@ func userSubject(u carillon.User) string       { return "user:" + u.UUID }
 // record records event for the account's webhook, when it has one that
 // subscribes to it. payload is called only then: building a payload may
 // read several rows.
-func (s *Service) record(ctx context.Context, q carillon.Queries, accountID int64, event, subject string, payload func() (any, error)) error {
+func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, event, subject string, payload func() (any, error)) error {
 	w, err := q.WebhookByAccount(ctx, accountID)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return nil
@@ -72,7 +72,7 @@ func (s *Service) record(ctx context.Context, q carillon.Queries, accountID int6
 
 // WireContact converts a contact view to its API shape; withTypes adds
 // customFieldsMetadata (include_field_types=true).
-func (s *Service) WireContact(v ContactView, withTypes bool) wire.Contact {
+func (s *core) WireContact(v ContactView, withTypes bool) wire.Contact {
 	x := wire.ContactExtras{Tags: v.Tags, CustomFields: make(map[string]string, len(v.Fields)), AssignedUser: v.AssignedUser}
 	if withTypes {
 		x.CustomFieldsMetadata = make(map[string]wire.FieldMeta, len(v.Fields))
@@ -92,7 +92,7 @@ func (s *Service) WireContact(v ContactView, withTypes bool) wire.Contact {
 
 // contactPayload returns, once built, the API shape of contact c of channel
 // ch as the transaction sees it.
-func (s *Service) contactPayload(ctx context.Context, q carillon.Queries, c carillon.Contact, ch carillon.Channel) func() (wire.Contact, error) {
+func (s *core) contactPayload(ctx context.Context, q carillon.Queries, c carillon.Contact, ch carillon.Channel) func() (wire.Contact, error) {
 	var built *wire.Contact
 	return func() (wire.Contact, error) {
 		if built != nil {
@@ -124,7 +124,7 @@ func contactShown(a, b carillon.Contact) bool {
 // contactEvents records the events of a change of a contact: before is nil
 // when the change created it; extras says whether its tags or custom field
 // values changed.
-func (s *Service) contactEvents(ctx context.Context, q carillon.Queries, ch carillon.Channel, before *carillon.Contact, after carillon.Contact, extras bool) error {
+func (s *core) contactEvents(ctx context.Context, q carillon.Queries, ch carillon.Channel, before *carillon.Contact, after carillon.Contact, extras bool) error {
 	contact := s.contactPayload(ctx, q, after, ch)
 	asAny := func() (any, error) { return contact() }
 	subject := contactSubject(after)
@@ -163,7 +163,7 @@ func (s *Service) contactEvents(ctx context.Context, q carillon.Queries, ch cari
 
 // messageCreated records message_created for a message just received or
 // accepted for sending.
-func (s *Service) messageCreated(ctx context.Context, q carillon.Queries, ch carillon.Channel, c carillon.Contact, m carillon.Message) error {
+func (s *core) messageCreated(ctx context.Context, q carillon.Queries, ch carillon.Channel, c carillon.Contact, m carillon.Message) error {
 	return s.record(ctx, q, m.AccountID, carillon.EventMessageCreated, contactSubject(c), func() (any, error) {
 		contact, err := s.contactPayload(ctx, q, c, ch)()
 		if err != nil {
@@ -175,7 +175,7 @@ func (s *Service) messageCreated(ctx context.Context, q carillon.Queries, ch car
 
 // statusEvents records message_status_updated for each status the message
 // reached, in order.
-func (s *Service) statusEvents(ctx context.Context, q carillon.Queries, m carillon.Message, c carillon.Contact, changes []carillon.StatusChange) error {
+func (s *core) statusEvents(ctx context.Context, q carillon.Queries, m carillon.Message, c carillon.Contact, changes []carillon.StatusChange) error {
 	var contact func() (wire.Contact, error)
 	for _, sc := range changes {
 		if !sc.Applied {
@@ -220,7 +220,7 @@ func member(ctx context.Context, q carillon.Queries, accountID int64, u carillon
 
 // agentStatusUpdated records agent_status_updated for a user whose status
 // changed to st.
-func (s *Service) agentStatusUpdated(ctx context.Context, q carillon.Queries, accountID int64, u carillon.User, st carillon.UserStatus) error {
+func (s *core) agentStatusUpdated(ctx context.Context, q carillon.Queries, accountID int64, u carillon.User, st carillon.UserStatus) error {
 	return s.record(ctx, q, accountID, carillon.EventAgentStatusUpdated, userSubject(u), func() (any, error) {
 		return member(ctx, q, accountID, u, &st)
 	})
@@ -228,7 +228,7 @@ func (s *Service) agentStatusUpdated(ctx context.Context, q carillon.Queries, ac
 
 // membershipUpdated records team_membership_updated for a user added to
 // (added true) or removed from a team.
-func (s *Service) membershipUpdated(ctx context.Context, q carillon.Queries, t carillon.Team, u carillon.User, added bool, now time.Time) error {
+func (s *core) membershipUpdated(ctx context.Context, q carillon.Queries, t carillon.Team, u carillon.User, added bool, now time.Time) error {
 	return s.record(ctx, q, t.AccountID, carillon.EventTeamMembershipUpdated, userSubject(u), func() (any, error) {
 		members, err := q.TeamMembers(ctx, t.ID)
 		if err != nil && !errors.Is(err, carillon.ErrNotFound) {

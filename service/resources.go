@@ -15,6 +15,14 @@ import (
 // The account resources as the API reads and changes them: channels, teams
 // and their members, templates, funnels, custom statuses and the plan.
 
+// Resources is the feature service of an account's resources: channels,
+// teams and their members, users' statuses, templates, funnels, custom
+// statuses, tags and custom fields, the plan, and the declaration file
+// (Apply) that sets them all at once.
+type Resources struct {
+	*core
+}
+
 // Page sizes of the list endpoints.
 const (
 	DefaultPageSize = 25
@@ -120,7 +128,7 @@ type ChannelFilter struct {
 }
 
 // ListChannels lists the account's channels, oldest first.
-func (s *Service) ListChannels(ctx context.Context, p Principal, f ChannelFilter, pr PageRequest) ([]carillon.Channel, PageInfo, error) {
+func (s *Resources) ListChannels(ctx context.Context, p Principal, f ChannelFilter, pr PageRequest) ([]carillon.Channel, PageInfo, error) {
 	if f.Type != "" && !carillon.ValidChannelType(f.Type) {
 		return nil, PageInfo{}, carillon.Invalid("type", "type must be one of whatsapp, facebook, instagram, telegram, not %q", f.Type)
 	}
@@ -148,7 +156,7 @@ func (s *Service) ListChannels(ctx context.Context, p Principal, f ChannelFilter
 }
 
 // Channel returns one of the account's channels.
-func (s *Service) Channel(ctx context.Context, p Principal, uuid string) (carillon.Channel, error) {
+func (s *Resources) Channel(ctx context.Context, p Principal, uuid string) (carillon.Channel, error) {
 	ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return ch, s.notFound(ctx, "read channel", "channel", err)
@@ -165,7 +173,7 @@ type ChannelUpdate struct {
 // UpdateChannel renames a channel. Two channels of an account may not
 // share a title (carillon apply and the channel commands find channels by
 // title): a title in use by another channel answers already_exists.
-func (s *Service) UpdateChannel(ctx context.Context, p Principal, uuid string, u ChannelUpdate) (carillon.Channel, error) {
+func (s *Resources) UpdateChannel(ctx context.Context, p Principal, uuid string, u ChannelUpdate) (carillon.Channel, error) {
 	var title string
 	if u.Title != nil {
 		t, err := checkName("title", *u.Title, maxTitle)
@@ -213,7 +221,7 @@ type TeamView struct {
 }
 
 // teams returns the account's teams with their member counts, oldest first.
-func (s *Service) teams(ctx context.Context, accountID int64) ([]TeamView, error) {
+func (s *Resources) teams(ctx context.Context, accountID int64) ([]TeamView, error) {
 	ts, err := s.store.ListTeams(ctx, accountID)
 	if err != nil {
 		return nil, s.internal(ctx, "list teams", err)
@@ -230,7 +238,7 @@ func (s *Service) teams(ctx context.Context, accountID int64) ([]TeamView, error
 }
 
 // ListTeams lists the account's teams, oldest first.
-func (s *Service) ListTeams(ctx context.Context, p Principal, pr PageRequest) ([]TeamView, PageInfo, error) {
+func (s *Resources) ListTeams(ctx context.Context, p Principal, pr PageRequest) ([]TeamView, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
@@ -244,7 +252,7 @@ func (s *Service) ListTeams(ctx context.Context, p Principal, pr PageRequest) ([
 }
 
 // teamView returns the team with its member count.
-func (s *Service) teamView(ctx context.Context, t carillon.Team) (TeamView, error) {
+func (s *Resources) teamView(ctx context.Context, t carillon.Team) (TeamView, error) {
 	members, err := s.store.TeamMembers(ctx, t.ID)
 	if err != nil {
 		return TeamView{}, s.internal(ctx, "count team members", err)
@@ -253,7 +261,7 @@ func (s *Service) teamView(ctx context.Context, t carillon.Team) (TeamView, erro
 }
 
 // Team returns one of the account's teams.
-func (s *Service) Team(ctx context.Context, p Principal, uuid string) (TeamView, error) {
+func (s *Resources) Team(ctx context.Context, p Principal, uuid string) (TeamView, error) {
 	t, err := s.store.TeamByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return TeamView{}, s.notFound(ctx, "read team", "team", err)
@@ -269,7 +277,7 @@ type TeamUpdate struct {
 
 // UpdateTeam renames a team. Two teams of an account may not share a name:
 // a name in use by another team answers already_exists.
-func (s *Service) UpdateTeam(ctx context.Context, p Principal, uuid string, u TeamUpdate) (TeamView, error) {
+func (s *Resources) UpdateTeam(ctx context.Context, p Principal, uuid string, u TeamUpdate) (TeamView, error) {
 	var name string
 	if u.Name != nil {
 		n, err := checkName("name", *u.Name, maxTitle)
@@ -330,7 +338,7 @@ func (m Member) LastUpdatedAt() time.Time {
 
 // TeamMembers lists a team's members by email; status "available" or
 // "away" keeps those that are, or are not, available.
-func (s *Service) TeamMembers(ctx context.Context, p Principal, uuid, status string, pr PageRequest) ([]Member, PageInfo, error) {
+func (s *Resources) TeamMembers(ctx context.Context, p Principal, uuid, status string, pr PageRequest) ([]Member, PageInfo, error) {
 	if status != "" && status != "available" && status != "away" {
 		return nil, PageInfo{}, carillon.Invalid("status", "status must be available or away, not %q", status)
 	}
@@ -369,7 +377,7 @@ func (s *Service) TeamMembers(ctx context.Context, p Principal, uuid, status str
 // Templates
 
 // ListTemplates lists the account's templates, oldest first.
-func (s *Service) ListTemplates(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Template, PageInfo, error) {
+func (s *Resources) ListTemplates(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Template, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
@@ -382,7 +390,7 @@ func (s *Service) ListTemplates(ctx context.Context, p Principal, pr PageRequest
 }
 
 // Template returns one of the account's templates.
-func (s *Service) Template(ctx context.Context, p Principal, uuid string) (carillon.Template, error) {
+func (s *Resources) Template(ctx context.Context, p Principal, uuid string) (carillon.Template, error) {
 	t, err := s.store.TemplateByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return t, s.notFound(ctx, "read template", "template", err)
@@ -398,7 +406,7 @@ type TemplateUpdate struct {
 
 // UpdateTemplate renames a template. A channel's templates of one language
 // may not share a title: a title in use answers already_exists.
-func (s *Service) UpdateTemplate(ctx context.Context, p Principal, uuid string, u TemplateUpdate) (carillon.Template, error) {
+func (s *Resources) UpdateTemplate(ctx context.Context, p Principal, uuid string, u TemplateUpdate) (carillon.Template, error) {
 	var title string
 	if u.Title != nil {
 		t, err := checkName("title", *u.Title, maxTitle)
@@ -434,7 +442,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, p Principal, uuid string, 
 // Funnels
 
 // ListFunnels lists the account's funnel stages by position.
-func (s *Service) ListFunnels(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Funnel, PageInfo, error) {
+func (s *Resources) ListFunnels(ctx context.Context, p Principal, pr PageRequest) ([]carillon.Funnel, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
@@ -450,7 +458,7 @@ func (s *Service) ListFunnels(ctx context.Context, p Principal, pr PageRequest) 
 // Custom statuses
 
 // ListCustomStatuses lists the account's custom statuses, oldest first.
-func (s *Service) ListCustomStatuses(ctx context.Context, p Principal, pr PageRequest) ([]carillon.CustomStatus, PageInfo, error) {
+func (s *Resources) ListCustomStatuses(ctx context.Context, p Principal, pr PageRequest) ([]carillon.CustomStatus, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
@@ -464,7 +472,7 @@ func (s *Service) ListCustomStatuses(ctx context.Context, p Principal, pr PageRe
 }
 
 // CustomStatus returns one of the account's custom statuses by its id.
-func (s *Service) CustomStatus(ctx context.Context, p Principal, id string) (carillon.CustomStatus, error) {
+func (s *Resources) CustomStatus(ctx context.Context, p Principal, id string) (carillon.CustomStatus, error) {
 	cs, err := s.store.CustomStatusByUUID(ctx, p.Account.ID, id)
 	if err != nil {
 		return cs, s.notFound(ctx, "read custom status", "custom status", err)
@@ -507,7 +515,7 @@ func errStatusNameTaken(name string) error {
 }
 
 // CreateCustomStatus makes a custom status; names are unique in an account.
-func (s *Service) CreateCustomStatus(ctx context.Context, p Principal, in CustomStatusInput) (carillon.CustomStatus, error) {
+func (s *Resources) CreateCustomStatus(ctx context.Context, p Principal, in CustomStatusInput) (carillon.CustomStatus, error) {
 	if err := in.check(true); err != nil {
 		return carillon.CustomStatus{}, err
 	}
@@ -528,7 +536,7 @@ func (s *Service) CreateCustomStatus(ctx context.Context, p Principal, in Custom
 
 // UpdateCustomStatus changes a custom status's name or emoji ("" clears the
 // emoji).
-func (s *Service) UpdateCustomStatus(ctx context.Context, p Principal, id string, in CustomStatusInput) (carillon.CustomStatus, error) {
+func (s *Resources) UpdateCustomStatus(ctx context.Context, p Principal, id string, in CustomStatusInput) (carillon.CustomStatus, error) {
 	if err := in.check(false); err != nil {
 		return carillon.CustomStatus{}, err
 	}
@@ -564,7 +572,7 @@ func (s *Service) UpdateCustomStatus(ctx context.Context, p Principal, id string
 
 // DeleteCustomStatus deletes a custom status; users who showed it show
 // none.
-func (s *Service) DeleteCustomStatus(ctx context.Context, p Principal, id string) error {
+func (s *Resources) DeleteCustomStatus(ctx context.Context, p Principal, id string) error {
 	err := s.store.InTx(ctx, func(q carillon.Queries) error {
 		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
 		if err != nil {
@@ -590,7 +598,7 @@ type Plan struct {
 }
 
 // Plan returns the account's plan.
-func (s *Service) Plan(ctx context.Context, p Principal) (Plan, error) {
+func (s *Resources) Plan(ctx context.Context, p Principal) (Plan, error) {
 	users, err := s.store.ListUsers(ctx, p.Account.ID)
 	if err != nil {
 		return Plan{}, s.internal(ctx, "list users", err)

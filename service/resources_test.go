@@ -59,7 +59,7 @@ func TestListPagination(t *testing.T) {
 		{name: "items not a number", items: "1.5", wantField: "items"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			list, info, err := f.svc.ListFunnels(ctx, f.p, service.PageRequest{Page: tt.page, Items: tt.items})
+			list, info, err := f.svc.Resources.ListFunnels(ctx, f.p, service.PageRequest{Page: tt.page, Items: tt.items})
 			if tt.wantField != "" {
 				wantCode(t, err, carillon.CodeInvalidParameter, tt.wantField)
 				return
@@ -69,13 +69,13 @@ func TestListPagination(t *testing.T) {
 			}
 		})
 	}
-	list, _, _ := f.svc.ListFunnels(ctx, f.p, service.PageRequest{Items: "2"})
+	list, _, _ := f.svc.Resources.ListFunnels(ctx, f.p, service.PageRequest{Items: "2"})
 	if len(list) != 2 || list[0].Position != 1 || list[1].Position != 2 {
 		t.Errorf("funnels are not listed by position: %+v", list)
 	}
 	// An empty list has one page.
 	other := otherAccount(t, f)
-	if list, info, err := f.svc.ListFunnels(ctx, other, service.PageRequest{}); err != nil || len(list) != 0 || info.Pages != 1 {
+	if list, info, err := f.svc.Resources.ListFunnels(ctx, other, service.PageRequest{}); err != nil || len(list) != 0 || info.Pages != 1 {
 		t.Errorf("another account's funnels: %v, %+v, %v", list, info, err)
 	}
 }
@@ -104,7 +104,7 @@ func TestChannels(t *testing.T) {
 		{name: "active not a boolean", filter: service.ChannelFilter{Active: "yes"}, wantField: "active"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			list, _, err := f.svc.ListChannels(ctx, f.p, tt.filter, service.PageRequest{})
+			list, _, err := f.svc.Resources.ListChannels(ctx, f.p, tt.filter, service.PageRequest{})
 			if tt.wantField != "" {
 				wantCode(t, err, carillon.CodeInvalidParameter, tt.wantField)
 				return
@@ -138,7 +138,7 @@ func TestChannels(t *testing.T) {
 		{name: "another account's channel", p: other, uuid: f.sandbox.UUID, title: ptr("mine"), code: carillon.CodeNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ch, err := f.svc.UpdateChannel(ctx, tt.p, tt.uuid, service.ChannelUpdate{Title: tt.title})
+			ch, err := f.svc.Resources.UpdateChannel(ctx, tt.p, tt.uuid, service.ChannelUpdate{Title: tt.title})
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				return
@@ -146,12 +146,12 @@ func TestChannels(t *testing.T) {
 			if err != nil || ch.Title != tt.want {
 				t.Fatalf("got %q, %v; want %q", ch.Title, err, tt.want)
 			}
-			if got, err := f.svc.Channel(ctx, tt.p, tt.uuid); err != nil || got.Title != tt.want {
+			if got, err := f.svc.Resources.Channel(ctx, tt.p, tt.uuid); err != nil || got.Title != tt.want {
 				t.Fatalf("read back %q, %v", got.Title, err)
 			}
 		})
 	}
-	_, err := f.svc.Channel(ctx, other, f.sandbox.UUID)
+	_, err := f.svc.Resources.Channel(ctx, other, f.sandbox.UUID)
 	wantCode(t, err, carillon.CodeNotFound, "")
 }
 
@@ -159,7 +159,7 @@ func TestTeamsAndMembers(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
-	teams, info, err := f.svc.ListTeams(ctx, f.p, service.PageRequest{})
+	teams, info, err := f.svc.Resources.ListTeams(ctx, f.p, service.PageRequest{})
 	if err != nil || len(teams) != 1 || !teams[0].Default || info.Pages != 1 {
 		t.Fatalf("ListTeams = %+v, %+v, %v", teams, info, err)
 	}
@@ -203,7 +203,7 @@ func TestTeamsAndMembers(t *testing.T) {
 		{name: "bad items", items: "x", field: "items"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			list, _, err := f.svc.TeamMembers(ctx, f.p, sales.UUID, tt.status, service.PageRequest{Page: tt.page, Items: tt.items})
+			list, _, err := f.svc.Resources.TeamMembers(ctx, f.p, sales.UUID, tt.status, service.PageRequest{Page: tt.page, Items: tt.items})
 			if tt.field != "" {
 				wantCode(t, err, carillon.CodeInvalidParameter, tt.field)
 				return
@@ -217,11 +217,11 @@ func TestTeamsAndMembers(t *testing.T) {
 			}
 		})
 	}
-	list, _, _ := f.svc.TeamMembers(ctx, f.p, sales.UUID, "available", service.PageRequest{})
+	list, _, _ := f.svc.Resources.TeamMembers(ctx, f.p, sales.UUID, "available", service.PageRequest{})
 	if m := list[0]; m.CustomStatus == nil || m.CustomStatus.UUID != lunch.UUID || !m.LastUpdatedAt().Equal(now.Add(2*time.Minute)) {
 		t.Errorf("member %+v, last updated %v", m, m.LastUpdatedAt())
 	}
-	list, _, _ = f.svc.TeamMembers(ctx, f.p, sales.UUID, "", service.PageRequest{Items: "1"})
+	list, _, _ = f.svc.Resources.TeamMembers(ctx, f.p, sales.UUID, "", service.PageRequest{Items: "1"})
 	if m := list[0]; m.CustomStatus != nil || !m.LastUpdatedAt().Equal(now) {
 		t.Errorf("member without status %+v, last updated %v", m, m.LastUpdatedAt())
 	}
@@ -245,7 +245,7 @@ func TestTeamsAndMembers(t *testing.T) {
 		{name: "another account's team", p: other, uuid: sales.UUID, newName: ptr("x"), code: carillon.CodeNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			team, err := f.svc.UpdateTeam(ctx, tt.p, tt.uuid, service.TeamUpdate{Name: tt.newName})
+			team, err := f.svc.Resources.UpdateTeam(ctx, tt.p, tt.uuid, service.TeamUpdate{Name: tt.newName})
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				return
@@ -255,16 +255,16 @@ func TestTeamsAndMembers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := f.svc.Team(ctx, other, sales.UUID); err == nil {
+	if _, err := f.svc.Resources.Team(ctx, other, sales.UUID); err == nil {
 		t.Error("another account read the team")
 	}
-	_, _, err = f.svc.TeamMembers(ctx, other, sales.UUID, "", service.PageRequest{})
+	_, _, err = f.svc.Resources.TeamMembers(ctx, other, sales.UUID, "", service.PageRequest{})
 	wantCode(t, err, carillon.CodeNotFound, "")
-	if tm, err := f.svc.Team(ctx, f.p, sales.UUID); err != nil || tm.Members != 3 {
+	if tm, err := f.svc.Resources.Team(ctx, f.p, sales.UUID); err != nil || tm.Members != 3 {
 		t.Errorf("Team = %+v, %v", tm, err)
 	}
 
-	plan, err := f.svc.Plan(ctx, f.p)
+	plan, err := f.svc.Resources.Plan(ctx, f.p)
 	if err != nil || plan.ActiveUsers != len(users) || len(plan.Teams) != 2 || plan.Teams[1].Members != 3 || plan.IncludedChannels != nil || plan.Licenses != nil {
 		t.Errorf("Plan = %+v, %v", plan, err)
 	}
@@ -274,7 +274,7 @@ func TestPlanLimits(t *testing.T) {
 	f := setup(t)
 	svc := service.New(service.Options{Store: f.db, InstanceID: "plan", PlanChannels: ptr(3), PlanLicenses: ptr(0), Registry: providers})
 	t.Cleanup(svc.Close)
-	plan, err := svc.Plan(context.Background(), f.p)
+	plan, err := svc.Resources.Plan(context.Background(), f.p)
 	if err != nil || plan.IncludedChannels == nil || *plan.IncludedChannels != 3 || plan.Licenses == nil || *plan.Licenses != 0 {
 		t.Errorf("Plan = %+v, %v", plan, err)
 	}
@@ -293,7 +293,7 @@ func TestTemplates(t *testing.T) {
 		return tp
 	}
 	a, b := mk("order_shipped"), mk("order_paid")
-	list, info, err := f.svc.ListTemplates(ctx, f.p, service.PageRequest{Items: "1", Page: "2"})
+	list, info, err := f.svc.Resources.ListTemplates(ctx, f.p, service.PageRequest{Items: "1", Page: "2"})
 	if err != nil || len(list) != 1 || list[0].UUID != b.UUID || info.Pages != 2 {
 		t.Fatalf("ListTemplates = %+v, %+v, %v", list, info, err)
 	}
@@ -313,7 +313,7 @@ func TestTemplates(t *testing.T) {
 		{name: "another account's template", p: other, title: ptr("x"), code: carillon.CodeNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tp, err := f.svc.UpdateTemplate(ctx, tt.p, a.UUID, service.TemplateUpdate{Title: tt.title})
+			tp, err := f.svc.Resources.UpdateTemplate(ctx, tt.p, a.UUID, service.TemplateUpdate{Title: tt.title})
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				return
@@ -323,7 +323,7 @@ func TestTemplates(t *testing.T) {
 			}
 		})
 	}
-	_, err = f.svc.Template(ctx, other, a.UUID)
+	_, err = f.svc.Resources.Template(ctx, other, a.UUID)
 	wantCode(t, err, carillon.CodeNotFound, "")
 }
 
@@ -331,7 +331,7 @@ func TestCustomStatuses(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	other := otherAccount(t, f)
-	lunch, err := f.svc.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr(" Lunch "), Emoji: ptr("🍔")})
+	lunch, err := f.svc.Resources.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr(" Lunch "), Emoji: ptr("🍔")})
 	if err != nil || lunch.Name != "Lunch" || lunch.Emoji != "🍔" || len(lunch.UUID) != 36 {
 		t.Fatalf("CreateCustomStatus = %+v, %v", lunch, err)
 	}
@@ -351,7 +351,7 @@ func TestCustomStatuses(t *testing.T) {
 		{name: "without emoji", p: f.p, in: service.CustomStatusInput{Name: ptr("Meeting")}},
 	} {
 		t.Run("create "+tt.name, func(t *testing.T) {
-			_, err := f.svc.CreateCustomStatus(ctx, tt.p, tt.in)
+			_, err := f.svc.Resources.CreateCustomStatus(ctx, tt.p, tt.in)
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 			} else if err != nil {
@@ -374,7 +374,7 @@ func TestCustomStatuses(t *testing.T) {
 		{name: "another account's", p: other, in: service.CustomStatusInput{Name: ptr("x")}, code: carillon.CodeNotFound},
 	} {
 		t.Run("update "+tt.name, func(t *testing.T) {
-			cs, err := f.svc.UpdateCustomStatus(ctx, tt.p, lunch.UUID, tt.in)
+			cs, err := f.svc.Resources.UpdateCustomStatus(ctx, tt.p, lunch.UUID, tt.in)
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				return
@@ -384,15 +384,15 @@ func TestCustomStatuses(t *testing.T) {
 			}
 		})
 	}
-	list, _, err := f.svc.ListCustomStatuses(ctx, f.p, service.PageRequest{})
+	list, _, err := f.svc.Resources.ListCustomStatuses(ctx, f.p, service.PageRequest{})
 	if err != nil || len(list) != 2 || list[0].UUID != lunch.UUID {
 		t.Fatalf("ListCustomStatuses = %+v, %v", list, err)
 	}
-	wantCode(t, f.svc.DeleteCustomStatus(ctx, other, lunch.UUID), carillon.CodeNotFound, "")
-	if err := f.svc.DeleteCustomStatus(ctx, f.p, lunch.UUID); err != nil {
+	wantCode(t, f.svc.Resources.DeleteCustomStatus(ctx, other, lunch.UUID), carillon.CodeNotFound, "")
+	if err := f.svc.Resources.DeleteCustomStatus(ctx, f.p, lunch.UUID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.CustomStatus(ctx, f.p, lunch.UUID)
+	_, err = f.svc.Resources.CustomStatus(ctx, f.p, lunch.UUID)
 	wantCode(t, err, carillon.CodeNotFound, "")
-	wantCode(t, f.svc.DeleteCustomStatus(ctx, f.p, lunch.UUID), carillon.CodeNotFound, "")
+	wantCode(t, f.svc.Resources.DeleteCustomStatus(ctx, f.p, lunch.UUID), carillon.CodeNotFound, "")
 }

@@ -57,6 +57,9 @@ type Service struct {
 	// Webhooks are the account's webhook, its event log and the rules of
 	// delivery the webhook adapter applies.
 	Webhooks *Webhooks
+	// Resources are the account's resources: channels, teams, users,
+	// templates, funnels, statuses, tags and custom fields.
+	Resources *Resources
 }
 
 // core is what every feature service shares: the store and the one way
@@ -118,7 +121,7 @@ func New(o Options) *Service {
 	}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
-	return &Service{core: c, Webhooks: &Webhooks{core: c}}
+	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

@@ -40,7 +40,7 @@ func (v UserStatusView) AvailabilityUpdatedAt() time.Time {
 // user answers not_found; an unknown custom status invalid_parameter
 // (custom_status_uuid); a body with neither field invalid_parameter. A time
 // moves only when its value changes.
-func (s *Service) SetUserStatus(ctx context.Context, p Principal, userUUID string, in UserStatusInput) (UserStatusView, error) {
+func (s *Resources) SetUserStatus(ctx context.Context, p Principal, userUUID string, in UserStatusInput) (UserStatusView, error) {
 	var out UserStatusView
 	err := s.inTx(ctx, func(q carillon.Queries) error {
 		u, err := q.UserByUUID(ctx, p.Account.ID, userUUID)
@@ -120,7 +120,7 @@ func shownCustomStatus(ctx context.Context, q carillon.Queries, accountID, id in
 
 // ClearUserCustomStatus unassigns a user's custom status (DELETE
 // /users/:uuid/status); a user who shows none is left as it is.
-func (s *Service) ClearUserCustomStatus(ctx context.Context, p Principal, userUUID string) error {
+func (s *Resources) ClearUserCustomStatus(ctx context.Context, p Principal, userUUID string) error {
 	_, err := s.SetUserStatus(ctx, p, userUUID, UserStatusInput{SetCustomStatus: true})
 	return err
 }

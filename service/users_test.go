@@ -18,16 +18,16 @@ func TestUserStatus(t *testing.T) {
 	if err := f.db.CreateUser(ctx, &ana); err != nil {
 		t.Fatal(err)
 	}
-	lunch, err := f.svc.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Lunch")})
+	lunch, err := f.svc.Resources.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Lunch")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	meeting, err := f.svc.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Meeting")})
+	meeting, err := f.svc.Resources.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Meeting")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := otherAccount(t, f)
-	foreign, err := f.svc.CreateCustomStatus(ctx, other, service.CustomStatusInput{Name: ptr("Away")})
+	foreign, err := f.svc.Resources.CreateCustomStatus(ctx, other, service.CustomStatusInput{Name: ptr("Away")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestUserStatus(t *testing.T) {
 			p = st.p
 		}
 		before, _ := f.db.UserStatus(ctx, f.p.Account.ID, ana.ID)
-		v, err := f.svc.SetUserStatus(ctx, p, st.user, st.in)
+		v, err := f.svc.Resources.SetUserStatus(ctx, p, st.user, st.in)
 		if st.code != "" {
 			wantCode(t, err, st.code, st.field)
 			if after, _ := f.db.UserStatus(ctx, f.p.Account.ID, ana.ID); !sameStatus(after, before) {
@@ -93,28 +93,28 @@ func TestUserStatusTimes(t *testing.T) {
 	if err := f.db.CreateUser(ctx, &ana); err != nil {
 		t.Fatal(err)
 	}
-	lunch, err := f.svc.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Lunch")})
+	lunch, err := f.svc.Resources.CreateCustomStatus(ctx, f.p, service.CustomStatusInput{Name: ptr("Lunch")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Never set: the availability dates from the user's creation.
-	v, err := f.svc.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(false)})
+	v, err := f.svc.Resources.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(false)})
 	if err != nil || !v.AvailabilityUpdatedAt().Equal(made) || !v.Status.AvailabilityAt.IsZero() {
 		t.Fatalf("unchanged availability: %+v at %v, %v", v.Status, v.AvailabilityUpdatedAt(), err)
 	}
-	v, err = f.svc.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(true), SetCustomStatus: true, CustomStatusID: lunch.UUID})
+	v, err = f.svc.Resources.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(true), SetCustomStatus: true, CustomStatusID: lunch.UUID})
 	if err != nil || v.Status.AvailabilityAt.IsZero() || v.Status.CustomStatusAt.IsZero() || !v.AvailabilityUpdatedAt().After(made) {
 		t.Fatalf("changed status: %+v, %v", v.Status, err)
 	}
 	first := v.Status
 	// The same values again move no time.
-	v, err = f.svc.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(true), SetCustomStatus: true, CustomStatusID: lunch.UUID})
+	v, err = f.svc.Resources.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: ptr(true), SetCustomStatus: true, CustomStatusID: lunch.UUID})
 	if err != nil || !sameStatus(v.Status, first) {
 		t.Fatalf("repeated status: %+v, want %+v, %v", v.Status, first, err)
 	}
 
 	// DELETE unassigns the custom status and leaves the availability.
-	if err := f.svc.ClearUserCustomStatus(ctx, f.p, ana.UUID); err != nil {
+	if err := f.svc.Resources.ClearUserCustomStatus(ctx, f.p, ana.UUID); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := f.db.UserStatus(ctx, f.p.Account.ID, ana.ID)
@@ -122,10 +122,10 @@ func TestUserStatusTimes(t *testing.T) {
 		t.Fatalf("after clearing: %+v", st)
 	}
 	// Clearing again is fine; an unknown user is not found.
-	if err := f.svc.ClearUserCustomStatus(ctx, f.p, ana.UUID); err != nil {
+	if err := f.svc.Resources.ClearUserCustomStatus(ctx, f.p, ana.UUID); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, f.svc.ClearUserCustomStatus(ctx, f.p, carillon.NewUUID()), carillon.CodeNotFound, "")
+	wantCode(t, f.svc.Resources.ClearUserCustomStatus(ctx, f.p, carillon.NewUUID()), carillon.CodeNotFound, "")
 }
 
 func sameStatus(a, b carillon.UserStatus) bool {

@@ -232,7 +232,7 @@ func TestAgentAndMembershipEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Apply(ctx, f.p.Account.ID, d); err != nil {
+		if _, err := f.svc.Resources.Apply(ctx, f.p.Account.ID, d); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -257,7 +257,7 @@ func TestAgentAndMembershipEvents(t *testing.T) {
 	}
 	yes := true
 	for range 2 { // the second call changes nothing, and records nothing
-		if _, err := f.svc.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: &yes}); err != nil {
+		if _, err := f.svc.Resources.SetUserStatus(ctx, f.p, ana.UUID, service.UserStatusInput{Available: &yes}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/service"
 )
 
@@ -40,7 +40,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.close()
-	res, err := a.svc.Apply(ctx, acct.ID, decl)
+	res, err := a.svc.Resources.Apply(ctx, acct.ID, decl)
 	if err != nil {
 		return refused(e, err)
 	}

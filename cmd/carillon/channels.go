@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/service"
 )
 
@@ -74,7 +74,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 	switch verb {
 	case "add":
 		spec.Settings = settings
-		ch, changes, err := a.svc.AddChannel(ctx, acct.ID, spec)
+		ch, changes, err := a.svc.Resources.AddChannel(ctx, acct.ID, spec)
 		var pe *service.ProblemError
 		if errors.As(err, &pe) {
 			for _, p := range pe.Problems {
