@@ -61,7 +61,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.
 		return
 	}
 	q := r.URL.Query()
-	list, info, err := s.svc.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
+	list, info, err := s.svc.Contacts.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -74,7 +74,9 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.
 }
 
 func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	s.readContact(w, r, func() (service.ContactView, error) { return s.svc.Contact(r.Context(), p, r.PathValue("uuid")) })
+	s.readContact(w, r, func() (service.ContactView, error) {
+		return s.svc.Contacts.Contact(r.Context(), p, r.PathValue("uuid"))
+	})
 }
 
 // contactSubresource serves GET /v1/contacts/phone/{number},
@@ -85,11 +87,11 @@ func (s *Server) contactSubresource(w http.ResponseWriter, r *http.Request, p se
 	switch {
 	case first == "phone":
 		s.readContact(w, r, func() (service.ContactView, error) {
-			return s.svc.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+			return s.svc.Contacts.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case first == "bsuid":
 		s.readContact(w, r, func() (service.ContactView, error) {
-			return s.svc.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+			return s.svc.Contacts.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case second == "messages":
 		s.contactMessages(w, r, p)
@@ -139,7 +141,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, p service
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.CreateContact(r.Context(), p, in.input())
+	v, err := s.svc.Contacts.CreateContact(r.Context(), p, in.input())
 	s.answerContact(w, r, v, err)
 }
 
@@ -149,12 +151,12 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, p service
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
+	v, err := s.svc.Contacts.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
 	s.answerContact(w, r, v, err)
 }
 
 func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := s.svc.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.svc.Contacts.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -162,7 +164,7 @@ func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	list, info, err := s.svc.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
+	list, info, err := s.svc.Contacts.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -180,7 +182,7 @@ func botOf(b service.Bot) map[string]wire.Bot {
 }
 
 func (s *Server) contactBot(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	b, err := s.svc.ContactBot(r.Context(), p, r.PathValue("uuid"))
+	b, err := s.svc.Contacts.ContactBot(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -196,7 +198,7 @@ func (s *Server) setContactBot(w http.ResponseWriter, r *http.Request, p service
 		writeError(w, r, err)
 		return
 	}
-	b, err := s.svc.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
+	b, err := s.svc.Contacts.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -209,7 +211,7 @@ func (s *Server) openConversation(w http.ResponseWriter, r *http.Request, p serv
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.OpenConversation(r.Context(), p, r.PathValue("uuid"))
+	v, err := s.svc.Contacts.OpenConversation(r.Context(), p, r.PathValue("uuid"))
 	s.answerContact(w, r, v, err)
 }
 
@@ -221,7 +223,7 @@ func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, p ser
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
+	v, err := s.svc.Contacts.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
 	s.answerContact(w, r, v, err)
 }
 
@@ -233,7 +235,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, p service.Princ
 		writeError(w, r, err)
 		return
 	}
-	if _, err := s.svc.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
+	if _, err := s.svc.Contacts.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -248,6 +250,6 @@ func (s *Server) updateFunnel(w http.ResponseWriter, r *http.Request, p service.
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
+	v, err := s.svc.Contacts.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
 	s.answerContact(w, r, v, err)
 }

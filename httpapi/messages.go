@@ -64,7 +64,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 		base := s.svc.PublicURL()
 		// The message is accepted already: should the contact's extras fail
 		// to load, the answer shows the contact without them.
-		view, err := s.svc.ContactView(r.Context(), res.Contact, res.Channel)
+		view, err := s.svc.Contacts.ContactView(r.Context(), res.Contact, res.Channel)
 		if err != nil {
 			view = service.ContactView{Contact: res.Contact, Channel: res.Channel}
 		}

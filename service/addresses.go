@@ -21,7 +21,7 @@ import (
 // id) is taken as written, even where libphonenumber would refuse or
 // rewrite it: replies go to contact.phoneNumber as it was received. The
 // store is read only for a number that address refuses or rewrites.
-func (s *Service) channelAddress(ctx context.Context, ch carillon.Channel, field, raw string) (string, error) {
+func (s *core) channelAddress(ctx context.Context, ch carillon.Channel, field, raw string) (string, error) {
 	addr, err := address(ch, field, raw)
 	if ch.Type == carillon.Telegram {
 		return addr, err

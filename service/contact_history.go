@@ -14,7 +14,7 @@ type HistoryMessage struct {
 }
 
 // ContactMessages lists a contact's messages, notes included, newest first.
-func (s *Service) ContactMessages(ctx context.Context, p Principal, uuid string, pr PageRequest) ([]HistoryMessage, PageInfo, error) {
+func (s *Contacts) ContactMessages(ctx context.Context, p Principal, uuid string, pr PageRequest) ([]HistoryMessage, PageInfo, error) {
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err

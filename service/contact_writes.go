@@ -87,7 +87,7 @@ func (ch contactChanges) apply(ctx context.Context, q carillon.Queries, contactI
 
 // CreateContact creates a contact on channel ChannelUUID, else on the main
 // channel of type Source.
-func (s *Service) CreateContact(ctx context.Context, p Principal, in ContactInput) (ContactView, error) {
+func (s *Contacts) CreateContact(ctx context.Context, p Principal, in ContactInput) (ContactView, error) {
 	if in.Source == "" {
 		return ContactView{}, carillon.Invalid("source", "source is required: the channel type (whatsapp, telegram, facebook, instagram)")
 	}
@@ -194,7 +194,7 @@ func alreadyExists(addr string) error {
 }
 
 // UpdateContact changes a contact, all or nothing.
-func (s *Service) UpdateContact(ctx context.Context, p Principal, uuid string, u ContactUpdate) (ContactView, error) {
+func (s *Contacts) UpdateContact(ctx context.Context, p Principal, uuid string, u ContactUpdate) (ContactView, error) {
 	var name string
 	if u.Name != nil {
 		n, err := checkName("name", *u.Name, maxContactName)
@@ -258,7 +258,7 @@ func (s *Service) UpdateContact(ctx context.Context, p Principal, uuid string, u
 // changeContact reads a contact, lets change modify it and writes it back,
 // in one transaction. change must refuse (with a *carillon.Error) before it
 // writes anything, as every unit of the committer.
-func (s *Service) changeContact(ctx context.Context, p Principal, op, uuid string, change func(ctx context.Context, q carillon.Queries, c *carillon.Contact, changes *contactChanges) error) (ContactView, error) {
+func (s *Contacts) changeContact(ctx context.Context, p Principal, op, uuid string, change func(ctx context.Context, q carillon.Queries, c *carillon.Contact, changes *contactChanges) error) (ContactView, error) {
 	// The write goes through the writer of the contact's key, the one that
 	// sends and inbound messages to the contact use, so that they do not
 	// overwrite each other's changes.
@@ -294,7 +294,7 @@ func (s *Service) changeContact(ctx context.Context, p Principal, op, uuid strin
 }
 
 // DeleteContact deletes a contact with its messages, for good.
-func (s *Service) DeleteContact(ctx context.Context, p Principal, uuid string) error {
+func (s *Contacts) DeleteContact(ctx context.Context, p Principal, uuid string) error {
 	c, err := s.store.ContactByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return s.notFound(ctx, "delete contact", "contact", err)

@@ -15,6 +15,15 @@ import (
 // resolves in contact_references.go, their history in contact_history.go,
 // their conversations in conversations.go.
 
+// Contacts is the feature service of contacts and their conversations:
+// reading, creating, changing and deleting contacts, their history, their
+// bot, notes and funnel, opening and closing their conversations. A send
+// and an inbound message make contacts too, in their own transaction,
+// through the store.
+type Contacts struct {
+	*core
+}
+
 // Limits of the contact endpoints.
 const (
 	maxContactName  = 255
@@ -49,7 +58,7 @@ type ContactView struct {
 }
 
 // ContactView loads what the API shows of a contact of channel ch.
-func (s *Service) ContactView(ctx context.Context, c carillon.Contact, ch carillon.Channel) (ContactView, error) {
+func (s *Contacts) ContactView(ctx context.Context, c carillon.Contact, ch carillon.Channel) (ContactView, error) {
 	views, err := s.contactViews(ctx, s.store, c.AccountID, []carillon.Contact{c}, map[int64]carillon.Channel{ch.ID: ch})
 	if err != nil {
 		return ContactView{}, s.internal(ctx, "read contact", err)
@@ -154,7 +163,7 @@ type ContactFilter struct {
 }
 
 // ListContacts lists the account's contacts, newest first.
-func (s *Service) ListContacts(ctx context.Context, p Principal, f ContactFilter, pr PageRequest) ([]ContactView, PageInfo, error) {
+func (s *Contacts) ListContacts(ctx context.Context, p Principal, f ContactFilter, pr PageRequest) ([]ContactView, PageInfo, error) {
 	var filter carillon.ContactFilter
 	if f.Source != "" {
 		if !carillon.ValidChannelType(f.Source) {
@@ -209,7 +218,7 @@ func (s *Service) ListContacts(ctx context.Context, p Principal, f ContactFilter
 }
 
 // Contact returns one of the account's contacts.
-func (s *Service) Contact(ctx context.Context, p Principal, uuid string) (ContactView, error) {
+func (s *Contacts) Contact(ctx context.Context, p Principal, uuid string) (ContactView, error) {
 	c, err := s.store.ContactByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return ContactView{}, s.notFound(ctx, "read contact", "contact", err)
@@ -217,7 +226,7 @@ func (s *Service) Contact(ctx context.Context, p Principal, uuid string) (Contac
 	return s.view(ctx, p, c)
 }
 
-func (s *Service) view(ctx context.Context, p Principal, c carillon.Contact) (ContactView, error) {
+func (s *Contacts) view(ctx context.Context, p Principal, c carillon.Contact) (ContactView, error) {
 	views, err := s.contactViews(ctx, s.store, p.Account.ID, []carillon.Contact{c}, nil)
 	if err != nil {
 		return ContactView{}, s.internal(ctx, "read contact", err)
@@ -227,7 +236,7 @@ func (s *Service) view(ctx context.Context, p Principal, c carillon.Contact) (Co
 
 // lookupChannel resolves the channel of a lookup: channelUUID, else the
 // account's main channel of type typ.
-func (s *Service) lookupChannel(ctx context.Context, p Principal, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
+func (s *Contacts) lookupChannel(ctx context.Context, p Principal, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
 	if channelUUID != "" {
 		ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, undashed(channelUUID))
 		if errors.Is(err, carillon.ErrNotFound) {
@@ -265,7 +274,7 @@ func address(ch carillon.Channel, field, raw string) (string, error) {
 // ContactByPhone finds a contact by its phone number (or, on a Telegram
 // channel, its chat id) on channel channelUUID, else on the main WhatsApp
 // channel.
-func (s *Service) ContactByPhone(ctx context.Context, p Principal, number, channelUUID string) (ContactView, error) {
+func (s *Contacts) ContactByPhone(ctx context.Context, p Principal, number, channelUUID string) (ContactView, error) {
 	ch, err := s.lookupChannel(ctx, p, carillon.WhatsApp, channelUUID)
 	if err != nil {
 		return ContactView{}, err
@@ -283,7 +292,7 @@ func (s *Service) ContactByPhone(ctx context.Context, p Principal, number, chann
 
 // ContactByBSUID finds a contact by its BSUID on channel channelUUID, else
 // on the main WhatsApp channel.
-func (s *Service) ContactByBSUID(ctx context.Context, p Principal, bsuid, channelUUID string) (ContactView, error) {
+func (s *Contacts) ContactByBSUID(ctx context.Context, p Principal, bsuid, channelUUID string) (ContactView, error) {
 	bsuid = strings.TrimSpace(bsuid)
 	if bsuid == "" || len(bsuid) > maxBSUIDLength {
 		return ContactView{}, carillon.Invalid("bsuid", "a BSUID is 1 to %d characters long", maxBSUIDLength)

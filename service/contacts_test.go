@@ -56,7 +56,7 @@ func contactSetup(t *testing.T) *contactFixture {
 
 func (f *contactFixture) create(t *testing.T, number, name string) service.ContactView {
 	t.Helper()
-	v, err := f.svc.CreateContact(context.Background(), f.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: name})
+	v, err := f.svc.Contacts.CreateContact(context.Background(), f.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestFieldValueOf(t *testing.T) {
 func TestCreateContact(t *testing.T) {
 	f := contactSetup(t)
 	ctx := context.Background()
-	v, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: " Kim ",
+	v, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: " Kim ",
 		Tags: []string{"vip", "VIP", "lead"}, CustomFields: map[string]any{"Plan": "pro", "Seats": 3.0, "Products": []any{"chat"}},
 		AssignedUser: "alex@example.com", TeamUUID: f.team.UUID, BotStatus: "bot_start", Note: ptr("Prefers mornings")})
 	if err != nil {
@@ -133,12 +133,12 @@ func TestCreateContact(t *testing.T) {
 	if v.Fields["Plan"].Value != "pro" || v.Fields["Seats"].Value != "3" || v.Fields["Products"].Value != `["chat"]` || v.Fields["Plan"].Type != carillon.FieldDropdown {
 		t.Errorf("fields: %+v", v.Fields)
 	}
-	tg, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: "123456789", Source: "telegram", Name: "Tom"})
+	tg, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "123456789", Source: "telegram", Name: "Tom"})
 	if err != nil || tg.Address != "123456789" || tg.Channel.ID != f.telegram.ID {
 		t.Errorf("telegram contact: %+v, %v", tg, err)
 	}
 	// The same number on another channel is another contact.
-	if _, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: "31612345678", Source: "telegram", Name: "Kim"}); err != nil {
+	if _, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "31612345678", Source: "telegram", Name: "Kim"}); err != nil {
 		t.Errorf("same identifier on another channel: %v", err)
 	}
 
@@ -171,7 +171,7 @@ func TestCreateContact(t *testing.T) {
 		{"note too long", service.ContactInput{Identifier: "+31612345679", Source: "whatsapp", Name: "A", Note: ptr(string(long))}, carillon.CodeInvalidParameter, "note"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.CreateContact(ctx, f.p, tt.in)
+			_, err := f.svc.Contacts.CreateContact(ctx, f.p, tt.in)
 			wantCode(t, err, tt.code, tt.field)
 		})
 	}
@@ -185,21 +185,21 @@ func TestUpdateContact(t *testing.T) {
 	f := contactSetup(t)
 	ctx := context.Background()
 	c := f.create(t, "+31612345678", "Kim")
-	v, err := f.svc.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Tags: []string{"VIP"},
+	v, err := f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Tags: []string{"VIP"},
 		CustomFields: map[string]any{"Plan": "free", "Email": "kim@example.com"}, AssignedUser: ptr("alex@example.com"),
 		TeamUUID: ptr(f.team.UUID), Note: ptr("first")})
 	if err != nil || len(v.Tags) != 1 || v.Fields["Plan"].Value != "free" || v.AssignedUser == "" || v.Team == nil || v.Note != "first" {
 		t.Fatalf("update: %+v, %v", v, err)
 	}
 	// Tags replace, custom fields merge, an absent note stays.
-	v, err = f.svc.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Name: ptr("Kim B"), Tags: []string{"lead"},
+	v, err = f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Name: ptr("Kim B"), Tags: []string{"lead"},
 		CustomFields: map[string]any{"Plan": "pro", "Email": nil}, UnassignUser: true, BotStatus: ptr("bot_end")})
 	if err != nil || v.Name != "Kim B" || len(v.Tags) != 1 || v.Tags[0] != "Lead" || v.Fields["Plan"].Value != "pro" ||
 		len(v.Fields) != 1 || v.AssignedUser != "" || v.Note != "first" || v.BotStatus != "bot_end" {
 		t.Fatalf("second update: %+v, %v", v, err)
 	}
 	// An empty note clears it; empty tags remove every tag.
-	v, err = f.svc.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Note: ptr(""), Tags: []string{}, TeamUUID: ptr("")})
+	v, err = f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Note: ptr(""), Tags: []string{}, TeamUUID: ptr("")})
 	if err != nil || v.Note != "" || len(v.Tags) != 0 || v.Team != nil {
 		t.Fatalf("clearing update: %+v, %v", v, err)
 	}
@@ -218,17 +218,17 @@ func TestUpdateContact(t *testing.T) {
 		{"bad bot status", service.ContactUpdate{BotStatus: ptr("on")}, carillon.CodeInvalidParameter, "bot_status"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.UpdateContact(ctx, f.p, c.UUID, tt.u)
+			_, err := f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, tt.u)
 			wantCode(t, err, tt.code, tt.field)
-			after, err := f.svc.Contact(ctx, f.p, c.UUID)
+			after, err := f.svc.Contacts.Contact(ctx, f.p, c.UUID)
 			if err != nil || after.Name != "Kim B" || len(after.Tags) != 0 || after.Fields["Plan"].Value != "pro" || after.Note != "" {
 				t.Fatalf("a refused update changed the contact: %+v, %v", after, err)
 			}
 		})
 	}
-	_, err = f.svc.UpdateContact(ctx, f.p, "nope", service.ContactUpdate{})
+	_, err = f.svc.Contacts.UpdateContact(ctx, f.p, "nope", service.ContactUpdate{})
 	wantCode(t, err, carillon.CodeNotFound, "")
-	_, err = f.svc.UpdateContact(ctx, otherAccount(t, f.fixture), c.UUID, service.ContactUpdate{Name: ptr("x")})
+	_, err = f.svc.Contacts.UpdateContact(ctx, otherAccount(t, f.fixture), c.UUID, service.ContactUpdate{Name: ptr("x")})
 	wantCode(t, err, carillon.CodeNotFound, "")
 }
 
@@ -236,7 +236,7 @@ func TestContactLookups(t *testing.T) {
 	f := contactSetup(t)
 	ctx := context.Background()
 	c := f.create(t, "+31612345678", "Kim")
-	tg, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: "987654", Source: "telegram", Name: "Tom"})
+	tg, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "987654", Source: "telegram", Name: "Tom"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestContactLookups(t *testing.T) {
 			if tt.p != nil {
 				p = *tt.p
 			}
-			v, err := f.svc.ContactByPhone(ctx, p, tt.number, tt.channel)
+			v, err := f.svc.Contacts.ContactByPhone(ctx, p, tt.number, tt.channel)
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				return
@@ -271,7 +271,7 @@ func TestContactLookups(t *testing.T) {
 			}
 		})
 	}
-	if _, err := f.svc.Contact(ctx, other, c.UUID); err == nil {
+	if _, err := f.svc.Contacts.Contact(ctx, other, c.UUID); err == nil {
 		t.Error("another account read the contact")
 	}
 	// A contact known by its BSUID only.
@@ -279,12 +279,12 @@ func TestContactLookups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := f.svc.ContactByBSUID(ctx, f.p, "US.13491208655302741918", ""); err != nil || v.UUID != res.Contact.UUID {
+	if v, err := f.svc.Contacts.ContactByBSUID(ctx, f.p, "US.13491208655302741918", ""); err != nil || v.UUID != res.Contact.UUID {
 		t.Errorf("by BSUID: %+v, %v", v, err)
 	}
-	_, err = f.svc.ContactByBSUID(ctx, f.p, "US.0", "")
+	_, err = f.svc.Contacts.ContactByBSUID(ctx, f.p, "US.0", "")
 	wantCode(t, err, carillon.CodeNotFound, "")
-	_, err = f.svc.ContactByBSUID(ctx, f.p, " ", "")
+	_, err = f.svc.Contacts.ContactByBSUID(ctx, f.p, " ", "")
 	wantCode(t, err, carillon.CodeInvalidParameter, "bsuid")
 }
 
@@ -294,7 +294,7 @@ func TestListContacts(t *testing.T) {
 	a := f.create(t, "+31612345671", "A")
 	b := f.create(t, "+31612345672", "B")
 	c := f.create(t, "+31612345673", "C")
-	if _, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: "42", Source: "telegram", Name: "T", Tags: []string{"VIP", "Lead"}}); err != nil {
+	if _, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "42", Source: "telegram", Name: "T", Tags: []string{"VIP", "Lead"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []struct {
@@ -305,7 +305,7 @@ func TestListContacts(t *testing.T) {
 		{b.UUID, service.ContactUpdate{Tags: []string{"VIP"}}},
 		{c.UUID, service.ContactUpdate{TeamUUID: ptr(f.team.UUID)}},
 	} {
-		if _, err := f.svc.UpdateContact(ctx, f.p, u.uuid, u.up); err != nil {
+		if _, err := f.svc.Contacts.UpdateContact(ctx, f.p, u.uuid, u.up); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -337,7 +337,7 @@ func TestListContacts(t *testing.T) {
 		{name: "bad page", pr: service.PageRequest{Page: "x"}, field: "page"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			list, info, err := f.svc.ListContacts(ctx, f.p, tt.f, tt.pr)
+			list, info, err := f.svc.Contacts.ListContacts(ctx, f.p, tt.f, tt.pr)
 			if tt.field != "" {
 				wantCode(t, err, carillon.CodeInvalidParameter, tt.field)
 				return
@@ -347,7 +347,7 @@ func TestListContacts(t *testing.T) {
 			}
 		})
 	}
-	if list, _, err := f.svc.ListContacts(ctx, otherAccount(t, f.fixture), service.ContactFilter{}, service.PageRequest{}); err != nil || len(list) != 0 {
+	if list, _, err := f.svc.Contacts.ListContacts(ctx, otherAccount(t, f.fixture), service.ContactFilter{}, service.PageRequest{}); err != nil || len(list) != 0 {
 		t.Errorf("another account's contacts: %v, %v", list, err)
 	}
 }
@@ -356,57 +356,57 @@ func TestConversationBotNotesAndDelete(t *testing.T) {
 	f := contactSetup(t)
 	ctx := context.Background()
 	c := f.create(t, "+31612345678", "Kim")
-	if b, err := f.svc.ContactBot(ctx, f.p, c.UUID); err != nil || b.Status != "ended" || !b.StartedAt.IsZero() || len(b.UUID) != 32 {
+	if b, err := f.svc.Contacts.ContactBot(ctx, f.p, c.UUID); err != nil || b.Status != "ended" || !b.StartedAt.IsZero() || len(b.UUID) != 32 {
 		t.Errorf("bot before any status: %+v, %v", b, err)
 	}
-	if b, err := f.svc.SetContactBot(ctx, f.p, c.UUID, "bot_start"); err != nil || b.Status != "started" || b.StartedAt.IsZero() {
+	if b, err := f.svc.Contacts.SetContactBot(ctx, f.p, c.UUID, "bot_start"); err != nil || b.Status != "started" || b.StartedAt.IsZero() {
 		t.Errorf("bot_start: %+v, %v", b, err)
 	}
-	if b, err := f.svc.SetContactBot(ctx, f.p, c.UUID, "bot_end"); err != nil || b.Status != "ended" || b.StartedAt.IsZero() {
+	if b, err := f.svc.Contacts.SetContactBot(ctx, f.p, c.UUID, "bot_end"); err != nil || b.Status != "ended" || b.StartedAt.IsZero() {
 		t.Errorf("bot_end: %+v, %v", b, err)
 	}
-	_, err := f.svc.SetContactBot(ctx, f.p, c.UUID, "started")
+	_, err := f.svc.Contacts.SetContactBot(ctx, f.p, c.UUID, "started")
 	wantCode(t, err, carillon.CodeInvalidParameter, "status")
-	_, err = f.svc.ContactBot(ctx, f.p, "nope")
+	_, err = f.svc.Contacts.ContactBot(ctx, f.p, "nope")
 	wantCode(t, err, carillon.CodeNotFound, "")
 
 	// Closing a contact without a conversation changes nothing; opening
 	// makes one; closing sets closedAt and the reason.
-	if v, err := f.svc.CloseConversation(ctx, f.p, c.UUID, ""); err != nil || v.HasConversation() {
+	if v, err := f.svc.Contacts.CloseConversation(ctx, f.p, c.UUID, ""); err != nil || v.HasConversation() {
 		t.Errorf("close without a conversation: %+v, %v", v, err)
 	}
-	v, err := f.svc.OpenConversation(ctx, f.p, c.UUID)
+	v, err := f.svc.Contacts.OpenConversation(ctx, f.p, c.UUID)
 	if err != nil || !v.ConversationOpen() || v.ConversationUUID == "" {
 		t.Fatalf("open: %+v, %v", v, err)
 	}
-	v, err = f.svc.CloseConversation(ctx, f.p, c.UUID, "solved")
+	v, err = f.svc.Contacts.CloseConversation(ctx, f.p, c.UUID, "solved")
 	if err != nil || v.ClosedAt.IsZero() || v.ClosingReason != "solved" {
 		t.Fatalf("close: %+v, %v", v, err)
 	}
-	if v, err = f.svc.OpenConversation(ctx, f.p, c.UUID); err != nil || !v.ClosedAt.IsZero() {
+	if v, err = f.svc.Contacts.OpenConversation(ctx, f.p, c.UUID); err != nil || !v.ClosedAt.IsZero() {
 		t.Fatalf("reopen: %+v, %v", v, err)
 	}
 
-	v, err = f.svc.UpdateFunnel(ctx, f.p, c.UUID, f.funnel.UUID)
+	v, err = f.svc.Contacts.UpdateFunnel(ctx, f.p, c.UUID, f.funnel.UUID)
 	if err != nil || v.FunnelID != f.funnel.UUID {
 		t.Errorf("funnel: %+v, %v", v, err)
 	}
-	_, err = f.svc.UpdateFunnel(ctx, f.p, c.UUID, "00000000-0000-0000-0000-000000000000")
+	_, err = f.svc.Contacts.UpdateFunnel(ctx, f.p, c.UUID, "00000000-0000-0000-0000-000000000000")
 	wantCode(t, err, carillon.CodeInvalidParameter, "funnel_id")
-	_, err = f.svc.UpdateFunnel(ctx, f.p, c.UUID, "")
+	_, err = f.svc.Contacts.UpdateFunnel(ctx, f.p, c.UUID, "")
 	wantCode(t, err, carillon.CodeInvalidParameter, "funnel_id")
 
 	if _, err := f.svc.Send(ctx, f.p, text("+31612345678", "hello")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.AddNote(ctx, f.p, c.UUID, "@Alex call her back"); err != nil {
+	if _, err := f.svc.Contacts.AddNote(ctx, f.p, c.UUID, "@Alex call her back"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AddNote(ctx, f.p, c.UUID, " ")
+	_, err = f.svc.Contacts.AddNote(ctx, f.p, c.UUID, " ")
 	wantCode(t, err, carillon.CodeInvalidParameter, "text")
-	_, err = f.svc.AddNote(ctx, f.p, "nope", "x")
+	_, err = f.svc.Contacts.AddNote(ctx, f.p, "nope", "x")
 	wantCode(t, err, carillon.CodeNotFound, "")
-	list, info, err := f.svc.ContactMessages(ctx, f.p, c.UUID, service.PageRequest{})
+	list, info, err := f.svc.Contacts.ContactMessages(ctx, f.p, c.UUID, service.PageRequest{})
 	if err != nil || len(list) != 2 || info.Pages != 1 || list[0].Direction != carillon.Note || list[0].Content.Text != "@Alex call her back" ||
 		list[1].Direction != carillon.Outbound {
 		t.Fatalf("messages: %+v, %+v, %v", list, info, err)
@@ -414,18 +414,18 @@ func TestConversationBotNotesAndDelete(t *testing.T) {
 	if f.disp.count() != 1 {
 		t.Errorf("a note was dispatched: %d messages dispatched", f.disp.count())
 	}
-	_, _, err = f.svc.ContactMessages(ctx, f.p, "nope", service.PageRequest{})
+	_, _, err = f.svc.Contacts.ContactMessages(ctx, f.p, "nope", service.PageRequest{})
 	wantCode(t, err, carillon.CodeNotFound, "")
 
-	if err := f.svc.DeleteContact(ctx, otherAccount(t, f.fixture), c.UUID); err == nil {
+	if err := f.svc.Contacts.DeleteContact(ctx, otherAccount(t, f.fixture), c.UUID); err == nil {
 		t.Error("another account deleted the contact")
 	}
-	if err := f.svc.DeleteContact(ctx, f.p, c.UUID); err != nil {
+	if err := f.svc.Contacts.DeleteContact(ctx, f.p, c.UUID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Contact(ctx, f.p, c.UUID)
+	_, err = f.svc.Contacts.Contact(ctx, f.p, c.UUID)
 	wantCode(t, err, carillon.CodeNotFound, "")
-	wantCode(t, f.svc.DeleteContact(ctx, f.p, c.UUID), carillon.CodeNotFound, "")
+	wantCode(t, f.svc.Contacts.DeleteContact(ctx, f.p, c.UUID), carillon.CodeNotFound, "")
 	if _, err := f.db.MessageByUUID(ctx, f.p.Account.ID, list[0].UUID); err != carillon.ErrNotFound {
 		t.Errorf("the contact's note outlived it: %v", err)
 	}

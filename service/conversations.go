@@ -32,7 +32,7 @@ func botOf(c carillon.Contact) Bot {
 }
 
 // ContactBot returns a contact's bot state.
-func (s *Service) ContactBot(ctx context.Context, p Principal, uuid string) (Bot, error) {
+func (s *Contacts) ContactBot(ctx context.Context, p Principal, uuid string) (Bot, error) {
 	c, err := s.store.ContactByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return Bot{}, s.notFound(ctx, "read bot", "contact", err)
@@ -41,7 +41,7 @@ func (s *Service) ContactBot(ctx context.Context, p Principal, uuid string) (Bot
 }
 
 // SetContactBot sets a contact's bot status: bot_start or bot_end.
-func (s *Service) SetContactBot(ctx context.Context, p Principal, uuid, status string) (Bot, error) {
+func (s *Contacts) SetContactBot(ctx context.Context, p Principal, uuid, status string) (Bot, error) {
 	if status != "bot_start" && status != "bot_end" {
 		return Bot{}, carillon.Invalid("status", "status must be bot_start or bot_end, not %q", status)
 	}
@@ -56,7 +56,7 @@ func (s *Service) SetContactBot(ctx context.Context, p Principal, uuid, status s
 }
 
 // OpenConversation opens the contact's conversation, or reopens it.
-func (s *Service) OpenConversation(ctx context.Context, p Principal, uuid string) (ContactView, error) {
+func (s *Contacts) OpenConversation(ctx context.Context, p Principal, uuid string) (ContactView, error) {
 	return s.changeContact(ctx, p, "open conversation", uuid, func(_ context.Context, _ carillon.Queries, c *carillon.Contact, _ *contactChanges) error {
 		if !c.ConversationOpen() {
 			openConversation(c, s.clock.Now())
@@ -67,7 +67,7 @@ func (s *Service) OpenConversation(ctx context.Context, p Principal, uuid string
 
 // CloseConversation closes the contact's open conversation; a conversation
 // that is closed already, or was never opened, stays as it is.
-func (s *Service) CloseConversation(ctx context.Context, p Principal, uuid, reason string) (ContactView, error) {
+func (s *Contacts) CloseConversation(ctx context.Context, p Principal, uuid, reason string) (ContactView, error) {
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); n > maxNote {
 		return ContactView{}, carillon.Invalid("closing_reason", "closing_reason is %d characters long; at most %d are allowed", n, maxNote)
@@ -82,7 +82,7 @@ func (s *Service) CloseConversation(ctx context.Context, p Principal, uuid, reas
 
 // AddNote adds an internal note to the contact's conversation: a message
 // of direction note, never sent.
-func (s *Service) AddNote(ctx context.Context, p Principal, uuid, text string) (carillon.Message, error) {
+func (s *Contacts) AddNote(ctx context.Context, p Principal, uuid, text string) (carillon.Message, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return carillon.Message{}, carillon.Invalid("text", "text is required")
@@ -105,7 +105,7 @@ func (s *Service) AddNote(ctx context.Context, p Principal, uuid, text string) (
 }
 
 // UpdateFunnel sets the funnel stage of the contact's conversation.
-func (s *Service) UpdateFunnel(ctx context.Context, p Principal, uuid, funnelID string) (ContactView, error) {
+func (s *Contacts) UpdateFunnel(ctx context.Context, p Principal, uuid, funnelID string) (ContactView, error) {
 	funnelID = strings.TrimSpace(funnelID)
 	if funnelID == "" {
 		return ContactView{}, carillon.Invalid("funnel_id", "funnel_id is required: the uuid of one of the account's funnels")

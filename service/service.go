@@ -60,6 +60,8 @@ type Service struct {
 	// Resources are the account's resources: channels, teams, users,
 	// templates, funnels, statuses, tags and custom fields.
 	Resources *Resources
+	// Contacts are contacts and their conversations.
+	Contacts *Contacts
 }
 
 // core is what every feature service shares: the store and the one way
@@ -121,7 +123,7 @@ func New(o Options) *Service {
 	}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
-	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}}
+	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

@@ -93,7 +93,7 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	newContact := func(number string) service.ContactView {
-		v, err := f.svc.CreateContact(ctx, f.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "C"})
+		v, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "C"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,11 +108,11 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 	}
 	c := newContact("+31612345671")
 	name := "Renamed"
-	if _, err := f.svc.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Name: &name}); err != nil {
+	if _, err := f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	// A change refused by a rule records nothing.
-	if _, err := f.svc.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Tags: []string{"no such tag"}}); err == nil {
+	if _, err := f.svc.Contacts.UpdateContact(ctx, f.p, c.UUID, service.ContactUpdate{Tags: []string{"no such tag"}}); err == nil {
 		t.Fatal("an unknown tag was accepted")
 	}
 	if got := eventNames(pendingEvents(t, f)); got != carillon.EventContactCreated {
@@ -178,17 +178,17 @@ func TestEachChangeRecordsItsEvents(t *testing.T) {
 		do   func() error
 		want string
 	}{
-		{"close", func() error { _, err := f.svc.CloseConversation(ctx, f.p, uuid, "done"); return err }, "conversation_closed"},
-		{"close again", func() error { _, err := f.svc.CloseConversation(ctx, f.p, uuid, "done"); return err }, ""},
-		{"reopen", func() error { _, err := f.svc.OpenConversation(ctx, f.p, uuid); return err }, "conversation_opened"},
+		{"close", func() error { _, err := f.svc.Contacts.CloseConversation(ctx, f.p, uuid, "done"); return err }, "conversation_closed"},
+		{"close again", func() error { _, err := f.svc.Contacts.CloseConversation(ctx, f.p, uuid, "done"); return err }, ""},
+		{"reopen", func() error { _, err := f.svc.Contacts.OpenConversation(ctx, f.p, uuid); return err }, "conversation_opened"},
 		{"inbound", func() error { _, err := f.svc.SandboxInbound(ctx, f.p, "+31612345678", "hello", ""); return err }, "message_created"},
 		{"note", func() error {
 			n := "vip"
-			_, err := f.svc.UpdateContact(ctx, f.p, uuid, service.ContactUpdate{Note: &n})
+			_, err := f.svc.Contacts.UpdateContact(ctx, f.p, uuid, service.ContactUpdate{Note: &n})
 			return err
 		}, "contact_updated"},
-		{"bot only", func() error { _, err := f.svc.SetContactBot(ctx, f.p, uuid, "bot_start"); return err }, ""},
-		{"delete", func() error { return f.svc.DeleteContact(ctx, f.p, uuid) }, "contact_deleted"},
+		{"bot only", func() error { _, err := f.svc.Contacts.SetContactBot(ctx, f.p, uuid, "bot_start"); return err }, ""},
+		{"delete", func() error { return f.svc.Contacts.DeleteContact(ctx, f.p, uuid) }, "contact_deleted"},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {

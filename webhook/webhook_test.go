@@ -177,7 +177,7 @@ func (h *harness) subscribe(url string, events ...string) carillon.Webhook {
 // contact creates a contact: contact_created.
 func (h *harness) contact(number string) service.ContactView {
 	h.t.Helper()
-	v, err := h.svc.CreateContact(context.Background(), h.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "Customer " + number})
+	v, err := h.svc.Contacts.CreateContact(context.Background(), h.p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "Customer " + number})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func (h *harness) contact(number string) service.ContactView {
 // update renames a contact: contact_updated.
 func (h *harness) update(uuid, name string) {
 	h.t.Helper()
-	if _, err := h.svc.UpdateContact(context.Background(), h.p, uuid, service.ContactUpdate{Name: &name}); err != nil {
+	if _, err := h.svc.Contacts.UpdateContact(context.Background(), h.p, uuid, service.ContactUpdate{Name: &name}); err != nil {
 		h.t.Fatal(err)
 	}
 }
