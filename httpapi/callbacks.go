@@ -15,7 +15,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 	// The channel is found before the body is read: a call to no channel
 	// is answered at once, whatever body it announces or how slowly it
 	// sends it.
-	ch, err := s.svc.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
+	ch, err := s.svc.Messages.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -29,7 +29,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		cb.Body = body
 	}
-	reply, err := s.svc.Callback(r.Context(), ch, cb)
+	reply, err := s.svc.Messages.Callback(r.Context(), ch, cb)
 	var refused *carillon.CallbackError
 	if errors.As(err, &refused) {
 		s.log.InfoContext(r.Context(), "callback refused", "provider", r.PathValue("provider"), "channel", r.PathValue("channel"),

@@ -21,7 +21,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	// Set before the lookup: every answer, a 404 included, carries them.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", mediaPolicy)
-	file, err := s.svc.Media(r.Context(), r.PathValue("name"))
+	file, err := s.svc.Messages.Media(r.Context(), r.PathValue("name"))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -54,7 +54,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		req.IdempotencyKey, req.RequestHash = key, bodyHash(body)
 	}
-	res, err := s.svc.Send(r.Context(), p, req)
+	res, err := s.svc.Messages.Send(r.Context(), p, req)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 }
 
 func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	m, err := s.svc.MessageStatus(r.Context(), p, r.PathValue("uuid"))
+	m, err := s.svc.Messages.MessageStatus(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -93,7 +93,7 @@ func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	if err := s.svc.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.svc.Messages.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Server) deleteMessageByBody(w http.ResponseWriter, r *http.Request, p s
 		writeError(w, r, carillon.Invalid("uuid", "uuid is required: the message's uuid (or its provider id)"))
 		return
 	}
-	if err := s.svc.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
+	if err := s.svc.Messages.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p servic
 		writeError(w, r, err)
 		return
 	}
-	m, err := s.svc.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
+	m, err := s.svc.Messages.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
 	if err != nil {
 		writeError(w, r, err)
 		return

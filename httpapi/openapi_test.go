@@ -377,7 +377,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	report := fmt.Sprintf(`{"id":"wamid.sandbox.%s","recipient_id":"31612345678","status":"delivered","timestamp":"%d"}`, uuid, time.Now().Unix())
 	receipt := carillon.Receipt{ChannelID: ch.ID, MessageUUID: uuid, Status: carillon.StatusDelivered, Payload: json.RawMessage(report), At: time.Now()}
-	if ok, err := f.svc.ApplyReceipt(ctx, ch, receipt); !ok || err != nil {
+	if ok, err := f.svc.Messages.ApplyReceipt(ctx, ch, receipt); !ok || err != nil {
 		t.Fatalf("ApplyReceipt = %v, %v", ok, err)
 	}
 	if m := c.do(get("status delivered", "/v1/messages/status/"+uuid)).message(t); m["status"] != "delivered" || m["messageStatusPayload"] == nil {

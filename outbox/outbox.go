@@ -26,7 +26,7 @@ import (
 	"github.com/carillon/carillon/telemetry"
 )
 
-// Recorder records the outcome of send attempts. *service.Service is one.
+// Recorder records the outcome of send attempts. *service.Messages is one.
 type Recorder interface {
 	RecordOutcome(ctx context.Context, msg carillon.Message, o service.Outcome) (carillon.Message, error)
 }

@@ -65,7 +65,7 @@ func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *
 	svc := service.New(service.Options{Store: db, InstanceID: instance})
 	o.Store, o.InstanceID = db, instance
 	if o.Recorder == nil {
-		o.Recorder = svc
+		o.Recorder = svc.Messages
 	}
 	o.Providers = map[string]carillon.Provider{carillon.ProviderSandbox: prov}
 	if o.RetryBase == 0 {
@@ -108,7 +108,7 @@ func (f *fixture) stop() {
 
 func (f *fixture) send(t *testing.T, to, text string) carillon.Message {
 	t.Helper()
-	res, err := f.svc.Send(context.Background(), f.p, service.SendRequest{To: to, From: "whatsapp", Type: "text", Content: &carillon.Content{Text: text}})
+	res, err := f.svc.Messages.Send(context.Background(), f.p, service.SendRequest{To: to, From: "whatsapp", Type: "text", Content: &carillon.Content{Text: text}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestDeletedBeforeSendingIsNotSent(t *testing.T) {
 	f := setup(t, t.TempDir(), prov, outbox.Options{})
 	first := f.send(t, "+31612345671", "first")
 	second := f.send(t, "+31612345671", "second")
-	if err := f.svc.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
+	if err := f.svc.Messages.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
 		t.Fatal(err)
 	}
 	close(release)

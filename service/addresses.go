@@ -77,7 +77,7 @@ func clip(s string) string {
 // username, and keeps it: messages show it as their business side. It
 // returns the channel as stored. A sandbox channel's number is a setting;
 // other channels need nothing.
-func (s *Service) LearnAddress(ctx context.Context, ch carillon.Channel) (carillon.Channel, error) {
+func (s *Messages) LearnAddress(ctx context.Context, ch carillon.Channel) (carillon.Channel, error) {
 	reader, ok := s.providers[ch.Provider].(carillon.AddressReader)
 	if !ok || !ch.Active() {
 		return ch, nil

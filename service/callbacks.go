@@ -22,7 +22,7 @@ const mediaFetchTimeout = 20 * time.Second
 // called: an unknown channel, a channel of another provider, or one whose
 // provider takes no callbacks, is not_found. It is looked up before the
 // request's body is read, so that a call to no channel costs no read.
-func (s *Service) CallbackChannel(ctx context.Context, provider, channelUUID string) (carillon.Channel, error) {
+func (s *Messages) CallbackChannel(ctx context.Context, provider, channelUUID string) (carillon.Channel, error) {
 	ch, err := s.store.ChannelForCallback(ctx, channelUUID)
 	if errors.Is(err, carillon.ErrNotFound) || (err == nil && ch.Provider != provider) {
 		return carillon.Channel{}, carillon.NotFound("channel")
@@ -41,7 +41,7 @@ func (s *Service) CallbackChannel(ctx context.Context, provider, channelUUID str
 // provider asks for (WhatsApp's handshake), or nil once everything the
 // request carried is stored. A request the provider refuses is a
 // *carillon.CallbackError.
-func (s *Service) Callback(ctx context.Context, ch carillon.Channel, cb carillon.Callback) (*carillon.CallbackReply, error) {
+func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillon.Callback) (*carillon.CallbackReply, error) {
 	parser, ok := s.providers[ch.Provider].(carillon.CallbackParser)
 	if !ok {
 		return nil, carillon.NotFound("channel")
@@ -104,7 +104,7 @@ func (s *Service) Callback(ctx context.Context, ch carillon.Channel, cb carillon
 // (the extension of the type it is kept as, by which clients choose how to
 // show it, as they do with Callbell's); "" when it could not be kept (the
 // message is stored all the same, without its attachment).
-func (s *Service) keepMedia(ctx context.Context, ch carillon.Channel, m carillon.InboundMedia) string {
+func (s *Messages) keepMedia(ctx context.Context, ch carillon.Channel, m carillon.InboundMedia) string {
 	fetcher, ok := s.providers[ch.Provider].(carillon.MediaFetcher)
 	if !ok || s.media == nil {
 		return ""
@@ -130,7 +130,7 @@ func (s *Service) keepMedia(ctx context.Context, ch carillon.Channel, m carillon
 
 // Media opens an inbound file kept in the media store, by the last part
 // of its URL (its key, with or without its extension).
-func (s *Service) Media(ctx context.Context, name string) (carillon.MediaFile, error) {
+func (s *Messages) Media(ctx context.Context, name string) (carillon.MediaFile, error) {
 	if s.media == nil {
 		return carillon.MediaFile{}, carillon.NotFound("file")
 	}
@@ -144,7 +144,7 @@ func (s *Service) Media(ctx context.Context, name string) (carillon.MediaFile, e
 // RegisterCallback tells the network of a channel whose provider needs it
 // (Telegram's setWebhook) where to call carillon back: the channel's
 // callback URL under publicURL. Other channels need nothing.
-func (s *Service) RegisterCallback(ctx context.Context, ch carillon.Channel, publicURL string) error {
+func (s *Messages) RegisterCallback(ctx context.Context, ch carillon.Channel, publicURL string) error {
 	reg, ok := s.providers[ch.Provider].(carillon.CallbackRegistrar)
 	if !ok || !ch.Active() {
 		return nil
@@ -159,7 +159,7 @@ func (s *Service) RegisterCallback(ctx context.Context, ch carillon.Channel, pub
 // provider keeps them (WhatsApp) into carillon's templates: new ones are
 // created, changed ones updated. channelUUID, when not empty, limits it to
 // that channel. It returns one line per template created or changed.
-func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUID string) ([]string, error) {
+func (s *Messages) SyncTemplates(ctx context.Context, accountID int64, channelUUID string) ([]string, error) {
 	channels, err := s.store.ListChannels(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (s *Service) SyncTemplates(ctx context.Context, accountID int64, channelUUI
 	return changes, errors.Join(failures...)
 }
 
-func (s *Service) upsertTemplate(ctx context.Context, q carillon.Queries, ch carillon.Channel, t carillon.Template) (string, error) {
+func (s *Messages) upsertTemplate(ctx context.Context, q carillon.Queries, ch carillon.Channel, t carillon.Template) (string, error) {
 	now := s.clock.Now()
 	cur, err := q.TemplateByKey(ctx, ch.ID, t.Title, t.Language)
 	if errors.Is(err, carillon.ErrNotFound) {

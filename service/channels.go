@@ -25,7 +25,7 @@ func (s *Resources) checkProviderSettings(spec declaration.ChannelSpec) []declar
 
 // CallbackURL returns where the channel's provider calls carillon, "" for
 // a channel of a provider that is never called back (the sandbox).
-func (s *Service) CallbackURL(publicURL string, ch carillon.Channel) string {
+func (s *core) CallbackURL(publicURL string, ch carillon.Channel) string {
 	if info, ok := s.registry.Lookup(ch.Provider); !ok || !info.CallsBack {
 		return ""
 	}
@@ -34,7 +34,7 @@ func (s *Service) CallbackURL(publicURL string, ch carillon.Channel) string {
 
 // enforcesWindow reports whether free-form messages on the channel need
 // the 24-hour customer service window, as its provider describes.
-func (s *Service) enforcesWindow(ch carillon.Channel) bool {
+func (s *core) enforcesWindow(ch carillon.Channel) bool {
 	info, ok := s.registry.Lookup(ch.Provider)
 	return ok && info.EnforcesWindow != nil && info.EnforcesWindow(ch)
 }

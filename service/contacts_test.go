@@ -275,7 +275,7 @@ func TestContactLookups(t *testing.T) {
 		t.Error("another account read the contact")
 	}
 	// A contact known by its BSUID only.
-	res, err := f.svc.Send(ctx, f.p, service.SendRequest{BSUID: "US.13491208655302741918", From: "whatsapp", Type: "text", Content: &carillon.Content{Text: "hi"}})
+	res, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{BSUID: "US.13491208655302741918", From: "whatsapp", Type: "text", Content: &carillon.Content{Text: "hi"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func TestConversationBotNotesAndDelete(t *testing.T) {
 	_, err = f.svc.Contacts.UpdateFunnel(ctx, f.p, c.UUID, "")
 	wantCode(t, err, carillon.CodeInvalidParameter, "funnel_id")
 
-	if _, err := f.svc.Send(ctx, f.p, text("+31612345678", "hello")); err != nil {
+	if _, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", "hello")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Contacts.AddNote(ctx, f.p, c.UUID, "@Alex call her back"); err != nil {

@@ -17,7 +17,7 @@ import (
 // Receive stores a customer's message: it creates the contact when new,
 // opens the conversation, and opens the 24-hour window. A message the
 // provider delivers twice (same external id) is stored once.
-func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
+func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
 	var out carillon.Message
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
 		if in.ExternalID != "" {
@@ -92,7 +92,7 @@ func (s *Service) Receive(ctx context.Context, ch carillon.Channel, in carillon.
 
 // SandboxInbound simulates a customer writing to a sandbox channel (the
 // account's main WhatsApp channel unless channelUUID names another).
-func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, channelUUID string) (carillon.Message, error) {
+func (s *Messages) SandboxInbound(ctx context.Context, p Principal, from, text, channelUUID string) (carillon.Message, error) {
 	var ch carillon.Channel
 	var err error
 	if channelUUID == "" {
@@ -135,7 +135,7 @@ func (s *Service) SandboxInbound(ctx context.Context, p Principal, from, text, c
 // message it accepted. Statuses only move forward; an out-of-order report is
 // kept in the history only. A receipt for an unknown message is ignored
 // (reported as false).
-func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
+func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
 	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
 		// The provider's id first: a uuid echoed by the network may have
 		// been set by another tool sending on the same number.
@@ -180,7 +180,7 @@ func (s *Service) ApplyReceipt(ctx context.Context, ch carillon.Channel, r caril
 
 // repeatedReport reports whether message m's status history holds report
 // already, as it was stored.
-func (s *Service) repeatedReport(ctx context.Context, m carillon.Message, report wire.StatusReport) (bool, error) {
+func (s *Messages) repeatedReport(ctx context.Context, m carillon.Message, report wire.StatusReport) (bool, error) {
 	history, err := s.store.StatusHistory(ctx, m.ID)
 	if err != nil {
 		return false, err
@@ -215,7 +215,7 @@ type Outcome struct {
 //
 // msg is the message as the pipeline read it before the attempt: if it
 // changed since (a receipt, a deletion), it is read again.
-func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
+func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
 	o = cleanOutcome(o)
 	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
 		m.Attempts, m.UpdatedAt = msg.Attempts, now
@@ -250,7 +250,7 @@ func (s *Service) RecordOutcome(ctx context.Context, msg carillon.Message, o Out
 // recipient of message m (WhatsApp's wa_id), the contact's address: the
 // network's canonical form of the number it was given. When another contact
 // of the channel has that address already, both are left as they are.
-func (s *Service) adoptAddress(ctx context.Context, m carillon.Message, addr string) {
+func (s *Messages) adoptAddress(ctx context.Context, m carillon.Message, addr string) {
 	c, err := s.store.ContactByID(ctx, m.AccountID, m.ContactID)
 	if err != nil || c.Address == addr {
 		return

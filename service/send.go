@@ -13,6 +13,14 @@ import (
 	"github.com/carillon/carillon/declaration"
 )
 
+// Messages is the feature service of messages: accepting a send (and its
+// hand-off to the pipeline after the commit), recording its outcome,
+// receiving a message, applying a status, the providers' callbacks and
+// the inbound files they carry, the templates read from providers.
+type Messages struct {
+	*core
+}
+
 // SendRequest is a request to send a message (POST /v1/messages/send). The
 // API decodes it; the rules below validate it.
 type SendRequest struct {
@@ -173,7 +181,7 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 }
 
 // sendChannel resolves the channel a send goes out on.
-func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
+func (s *Messages) sendChannel(ctx context.Context, accountID int64, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
 	if channelUUID == "" {
 		ch, err := s.store.MainChannel(ctx, accountID, typ)
 		if errors.Is(err, carillon.ErrNotFound) {
@@ -202,7 +210,7 @@ func (s *Service) sendChannel(ctx context.Context, accountID int64, typ carillon
 
 // recipient reads the address the message goes to, as the channel writes it
 // (see address), or the BSUID when no address is given.
-func (s *Service) recipient(ctx context.Context, ch carillon.Channel, to, bsuid string) (addr, id string, err error) {
+func (s *Messages) recipient(ctx context.Context, ch carillon.Channel, to, bsuid string) (addr, id string, err error) {
 	if strings.TrimSpace(to) == "" {
 		return "", strings.TrimSpace(bsuid), nil
 	}
@@ -212,7 +220,7 @@ func (s *Service) recipient(ctx context.Context, ch carillon.Channel, to, bsuid 
 
 // Send accepts a message for sending. It answers only once the message is
 // committed together with its send job, so that nothing accepted is lost.
-func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendResult, error) {
+func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendResult, error) {
 	md, withContact, withConversation, err := validateSend(&r)
 	if err != nil {
 		return SendResult{}, err
@@ -348,7 +356,7 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 // request's own, or, for a template send, the approved template of the
 // sending channel with its placeholders filled (and the values that filled
 // them), with the media header of a media template.
-func (s *Service) sendTemplate(ctx context.Context, accountID int64, ch carillon.Channel, r *SendRequest) (carillon.Content, []string, error) {
+func (s *Messages) sendTemplate(ctx context.Context, accountID int64, ch carillon.Channel, r *SendRequest) (carillon.Content, []string, error) {
 	if r.TemplateUUID == "" {
 		return *r.Content, nil, nil
 	}
@@ -439,7 +447,7 @@ func fillPlaceholders(text string, values []string) string {
 
 // sendAssignment resolves the assigned_user (an email) and team_uuid of a
 // send; 0 when not given.
-func (s *Service) sendAssignment(ctx context.Context, accountID int64, email, teamUUID string) (userID, teamID int64, err error) {
+func (s *Messages) sendAssignment(ctx context.Context, accountID int64, email, teamUUID string) (userID, teamID int64, err error) {
 	if email != "" {
 		u, err := s.store.UserByEmail(ctx, accountID, strings.ToLower(strings.TrimSpace(email)))
 		if errors.Is(err, carillon.ErrNotFound) {

@@ -62,6 +62,9 @@ type Service struct {
 	Resources *Resources
 	// Contacts are contacts and their conversations.
 	Contacts *Contacts
+	// Messages are sends, inbound messages, statuses and the providers'
+	// callbacks.
+	Messages *Messages
 }
 
 // core is what every feature service shares: the store and the one way
@@ -123,7 +126,7 @@ func New(o Options) *Service {
 	}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
-	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}}
+	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

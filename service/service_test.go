@@ -84,7 +84,7 @@ func TestSendCreatesContactAndQueuesMessage(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	res, err := f.svc.Send(ctx, f.p, text("+31 6 1234 5678", "hello"))
+	res, err := f.svc.Messages.Send(ctx, f.p, text("+31 6 1234 5678", "hello"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestSendCreatesContactAndQueuesMessage(t *testing.T) {
 		t.Fatalf("dispatched %d messages, want 1", f.disp.count())
 	}
 	// A second send reuses the contact.
-	res2, err := f.svc.Send(ctx, f.p, text("31612345678", "again"))
+	res2, err := f.svc.Messages.Send(ctx, f.p, text("31612345678", "again"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestSendValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := f.svc.Send(context.Background(), f.p, tt.req)
+			_, err := f.svc.Messages.Send(context.Background(), f.p, tt.req)
 			wantCode(t, err, tt.code, tt.field)
 		})
 	}
@@ -164,7 +164,7 @@ func TestSendValidation(t *testing.T) {
 	}
 	r := text("+31612345678", "x")
 	r.Metadata = md
-	_, err := f.svc.Send(context.Background(), f.p, r)
+	_, err := f.svc.Messages.Send(context.Background(), f.p, r)
 	wantCode(t, err, carillon.CodeInvalidParameter, "metadata")
 	if f.disp.count() != 0 {
 		t.Fatalf("a refused send was dispatched")
@@ -177,11 +177,11 @@ func TestIdempotencyKey(t *testing.T) {
 	ctx := context.Background()
 	r := text("+31612345678", "once")
 	r.IdempotencyKey, r.RequestHash = "order-42", "hash-a"
-	first, err := f.svc.Send(ctx, f.p, r)
+	first, err := f.svc.Messages.Send(ctx, f.p, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := f.svc.Send(ctx, f.p, r)
+	again, err := f.svc.Messages.Send(ctx, f.p, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("dispatched %d, want 1", f.disp.count())
 	}
 	r.RequestHash = "hash-b"
-	_, err = f.svc.Send(ctx, f.p, r)
+	_, err = f.svc.Messages.Send(ctx, f.p, r)
 	wantCode(t, err, carillon.CodeIdempotencyKeyReused, "Idempotency-Key")
 }
 
@@ -202,7 +202,7 @@ func TestIdempotencyKeyMustBePrintable(t *testing.T) {
 	for _, key := range []string{"key-\xff", "a\x00b", "tab\there", "line\nbreak"} {
 		r := text("+31612345678", "hi")
 		r.IdempotencyKey, r.RequestHash = key, "h"
-		_, err := f.svc.Send(context.Background(), f.p, r)
+		_, err := f.svc.Messages.Send(context.Background(), f.p, r)
 		wantCode(t, err, carillon.CodeInvalidParameter, "Idempotency-Key")
 	}
 	if f.disp.count() != 0 {
@@ -210,7 +210,7 @@ func TestIdempotencyKeyMustBePrintable(t *testing.T) {
 	}
 	r := text("+31612345678", "hi")
 	r.IdempotencyKey, r.RequestHash = "commande-é 42 👍", "h"
-	if _, err := f.svc.Send(context.Background(), f.p, r); err != nil {
+	if _, err := f.svc.Messages.Send(context.Background(), f.p, r); err != nil {
 		t.Fatalf("a printable UTF-8 key: %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 			defer wg.Done()
 			r := text("+31612345678", "once")
 			r.IdempotencyKey, r.RequestHash = "same", "h"
-			res, err := f.svc.Send(context.Background(), f.p, r)
+			res, err := f.svc.Messages.Send(context.Background(), f.p, r)
 			if err != nil {
 				t.Error(err)
 				return
@@ -257,20 +257,20 @@ func TestWindowEnforced(t *testing.T) {
 	}
 	r := text("+31612345678", "hi")
 	r.ChannelUUID = ch.UUID
-	_, err := f.svc.Send(ctx, f.p, r)
+	_, err := f.svc.Messages.Send(ctx, f.p, r)
 	wantCode(t, err, carillon.CodeOutsideWindow, "to")
 	// The refusal wrote nothing: no contact was made.
 	if _, err := f.db.ContactByAddress(ctx, ch.ID, "31612345678"); !errors.Is(err, carillon.ErrNotFound) {
 		t.Fatalf("a refused send left a contact: %v", err)
 	}
-	if _, err := f.svc.SandboxInbound(ctx, f.p, "+31612345678", "hello?", ch.UUID); err != nil {
+	if _, err := f.svc.Messages.SandboxInbound(ctx, f.p, "+31612345678", "hello?", ch.UUID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Send(ctx, f.p, r); err != nil {
+	if _, err := f.svc.Messages.Send(ctx, f.p, r); err != nil {
 		t.Fatalf("send inside the window: %v", err)
 	}
 	// The default sandbox channel's window is open.
-	if _, err := f.svc.Send(ctx, f.p, text("+31612345670", "hi")); err != nil {
+	if _, err := f.svc.Messages.Send(ctx, f.p, text("+31612345670", "hi")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -279,7 +279,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	res, err := f.svc.Send(ctx, f.p, text("+31612345678", "hi"))
+	res, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", "hi"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +291,14 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		t.Helper()
 		reports++
 		payload, _ := json.Marshal(map[string]any{"status": string(st), "timestamp": reports})
-		found, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: st, Payload: payload})
+		found, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: st, Payload: payload})
 		if err != nil || !found {
 			t.Fatalf("ApplyReceipt(%s) = %v, %v", st, found, err)
 		}
 	}
 	// delivered before sent was recorded: sent is implied.
 	receipt(carillon.StatusDelivered)
-	if _, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.1"}}); err != nil {
+	if _, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.1"}}); err != nil {
 		t.Fatal(err)
 	}
 	receipt(carillon.StatusRead)
@@ -327,7 +327,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	}
 	// The same report delivered again is stored once.
 	dup, _ := json.Marshal(map[string]any{"status": "read", "timestamp": 2})
-	if _, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
+	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
 		t.Fatal(err)
 	}
 	hist, err = f.db.StatusHistory(ctx, got.ID)
@@ -359,7 +359,7 @@ func TestRecordOutcome(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	send := func() carillon.Message {
-		res, err := f.svc.Send(ctx, f.p, text("+31612345678", "hi"))
+		res, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", "hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +369,7 @@ func TestRecordOutcome(t *testing.T) {
 		m := send()
 		m.Attempts = 1
 		retryAt := time.Now().Add(time.Second).Truncate(time.Millisecond)
-		got, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Code: "130429", Title: "Rate limit hit"}, RetryAt: retryAt})
+		got, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Code: "130429", Title: "Rate limit hit"}, RetryAt: retryAt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,7 +380,7 @@ func TestRecordOutcome(t *testing.T) {
 	t.Run("permanent", func(t *testing.T) {
 		m := send()
 		m.Attempts = 1
-		got, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "131026", Title: "Message undeliverable"}})
+		got, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "131026", Title: "Message undeliverable"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,18 +406,18 @@ func TestDeleteMessage(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	res, err := f.svc.Send(ctx, f.p, text("+31612345678", "secret plans"))
+	res, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", "secret plans"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.DeleteMessage(ctx, f.p, res.Message.UUID); err != nil {
+	if err := f.svc.Messages.DeleteMessage(ctx, f.p, res.Message.UUID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.db.MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID)
 	if got.Status != carillon.StatusDeleted || got.Content.Text != "" || got.SendState != carillon.SendDone {
 		t.Fatalf("after delete: %+v", got)
 	}
-	wantCode(t, f.svc.DeleteMessage(ctx, f.p, carillon.NewUUID()), carillon.CodeNotFound, "")
+	wantCode(t, f.svc.Messages.DeleteMessage(ctx, f.p, carillon.NewUUID()), carillon.CodeNotFound, "")
 }
 
 func TestReceiveStoresOnce(t *testing.T) {
@@ -426,11 +426,11 @@ func TestReceiveStoresOnce(t *testing.T) {
 	ctx := context.Background()
 	in := carillon.InboundMessage{ChannelID: f.sandbox.ID, From: "31612345678", ProfileName: "Ana", ExternalID: "wamid.in.1",
 		Type: "text", Content: carillon.Content{Text: "hi"}}
-	a, err := f.svc.Receive(ctx, f.sandbox, in)
+	a, err := f.svc.Messages.Receive(ctx, f.sandbox, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := f.svc.Receive(ctx, f.sandbox, in)
+	b, err := f.svc.Messages.Receive(ctx, f.sandbox, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +483,7 @@ func TestConcurrentSendsAllCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			to := []string{"+31612345678", "+31612345679", "+15550000042"}[i%3]
-			_, err := f.svc.Send(context.Background(), f.p, text(to, "hi"))
+			_, err := f.svc.Messages.Send(context.Background(), f.p, text(to, "hi"))
 			errs <- err
 		}()
 	}
@@ -506,14 +506,14 @@ func TestIdempotencyKeyOfADeletedContact(t *testing.T) {
 	ctx := context.Background()
 	r := text("+31612345678", "once")
 	r.IdempotencyKey, r.RequestHash = "order-7", "h"
-	res, err := f.svc.Send(ctx, f.p, r)
+	res, err := f.svc.Messages.Send(ctx, f.p, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.DeleteContact(ctx, f.p.Account.ID, res.Contact.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Send(ctx, f.p, r)
+	_, err = f.svc.Messages.Send(ctx, f.p, r)
 	wantCode(t, err, carillon.CodeConflict, "Idempotency-Key")
 }
 
@@ -525,7 +525,7 @@ func TestProviderAddressBecomesTheContacts(t *testing.T) {
 	ctx := context.Background()
 	send := func(to string) carillon.Message {
 		t.Helper()
-		res, err := f.svc.Send(ctx, f.p, text(to, "hi"))
+		res, err := f.svc.Messages.Send(ctx, f.p, text(to, "hi"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -540,7 +540,7 @@ func TestProviderAddressBecomesTheContacts(t *testing.T) {
 		return c.Address
 	}
 	m := send("+5511912345678")
-	if _, err := f.svc.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.a", Address: "551112345678"}}); err != nil {
+	if _, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.a", Address: "551112345678"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := address(m); got != "551112345678" {
@@ -549,7 +549,7 @@ func TestProviderAddressBecomesTheContacts(t *testing.T) {
 	// Another contact has the reported address already: nothing moves.
 	other := send("+5511987654321")
 	taken := send("+551132654321")
-	if _, err := f.svc.RecordOutcome(ctx, other, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.b", Address: address(taken)}}); err != nil {
+	if _, err := f.svc.Messages.RecordOutcome(ctx, other, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.b", Address: address(taken)}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := address(other); got != "5511987654321" {

@@ -10,7 +10,7 @@ import (
 )
 
 // MessageStatus returns an account's message by uuid.
-func (s *Service) MessageStatus(ctx context.Context, p Principal, uuid string) (carillon.Message, error) {
+func (s *Messages) MessageStatus(ctx context.Context, p Principal, uuid string) (carillon.Message, error) {
 	m, err := s.store.MessageByUUID(ctx, p.Account.ID, uuid)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return m, carillon.NotFound("message " + uuid)
@@ -21,7 +21,7 @@ func (s *Service) MessageStatus(ctx context.Context, p Principal, uuid string) (
 // DeleteMessage removes a message's text and attachments in carillon (the
 // recipient's copy is untouched). A message that has not left yet is not
 // sent. id is the message's uuid or its provider's external id.
-func (s *Service) DeleteMessage(ctx context.Context, p Principal, id string) error {
+func (s *Messages) DeleteMessage(ctx context.Context, p Principal, id string) error {
 	m, err := s.store.MessageByUUID(ctx, p.Account.ID, id)
 	if errors.Is(err, carillon.ErrNotFound) {
 		m, err = s.messageByExternalID(ctx, p.Account.ID, id)
@@ -63,7 +63,7 @@ const maxStaleRetries = 10
 // SQLite writer busy only with writes. change must only compute: it returns
 // the status changes to record; it is given the message's contact, whose
 // address the status payloads name.
-func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
+func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
 	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error),
 	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
 	var out carillon.Message
@@ -113,7 +113,7 @@ func (s *Service) changeMessage(ctx context.Context, m carillon.Message,
 	return out, err
 }
 
-func (s *Service) messageByExternalID(ctx context.Context, accountID int64, externalID string) (carillon.Message, error) {
+func (s *Messages) messageByExternalID(ctx context.Context, accountID int64, externalID string) (carillon.Message, error) {
 	channels, err := s.store.ListChannels(ctx, accountID)
 	if err != nil {
 		return carillon.Message{}, err

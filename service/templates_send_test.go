@@ -142,7 +142,7 @@ func TestTemplateSend(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.To = fmt.Sprintf("+3161234%04d", i)
 			before := tf.disp.count()
-			res, err := tf.svc.Send(ctx, tf.p, tt.req)
+			res, err := tf.svc.Messages.Send(ctx, tf.p, tt.req)
 			if tt.code != "" {
 				wantCode(t, err, tt.code, tt.field)
 				if e, _ := carillon.AsError(err); tt.message != "" && e.Message != tt.message {
@@ -177,11 +177,11 @@ func TestTemplateBypassesWindow(t *testing.T) {
 	ctx := context.Background()
 	free := text("+31612345678", "hi")
 	free.ChannelUUID = tf.strict.UUID
-	_, err := tf.svc.Send(ctx, tf.p, free)
+	_, err := tf.svc.Messages.Send(ctx, tf.p, free)
 	wantCode(t, err, carillon.CodeOutsideWindow, "to")
 
 	tmpl := tf.templateSend("strict", func(r *service.SendRequest) { r.ChannelUUID = tf.strict.UUID })
-	res, err := tf.svc.Send(ctx, tf.p, tmpl)
+	res, err := tf.svc.Messages.Send(ctx, tf.p, tmpl)
 	if err != nil {
 		t.Fatalf("a template outside the window: %v", err)
 	}
@@ -189,14 +189,14 @@ func TestTemplateBypassesWindow(t *testing.T) {
 		t.Fatalf("message %+v, contact %+v", res.Message, res.Contact)
 	}
 	// The template opened no window: a free-form message is still refused.
-	_, err = tf.svc.Send(ctx, tf.p, free)
+	_, err = tf.svc.Messages.Send(ctx, tf.p, free)
 	wantCode(t, err, carillon.CodeOutsideWindow, "to")
 	// The main channel's template is of another channel than strict.
-	_, err = tf.svc.Send(ctx, tf.p, tf.templateSend("one", func(r *service.SendRequest) { r.ChannelUUID = tf.strict.UUID }))
+	_, err = tf.svc.Messages.Send(ctx, tf.p, tf.templateSend("one", func(r *service.SendRequest) { r.ChannelUUID = tf.strict.UUID }))
 	wantCode(t, err, carillon.CodeInvalidParameter, "template_uuid")
 	// Another account's template is unknown.
 	other := otherAccount(t, tf.fixture)
-	_, err = tf.svc.Send(ctx, other, tf.templateSend("one", nil))
+	_, err = tf.svc.Messages.Send(ctx, other, tf.templateSend("one", nil))
 	wantCode(t, err, carillon.CodeInvalidParameter, "template_uuid")
 }
 
@@ -242,7 +242,7 @@ func TestSendAssignment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := f.svc.Send(ctx, f.p, tt.req)
+			res, err := f.svc.Messages.Send(ctx, f.p, tt.req)
 			if tt.field != "" {
 				wantCode(t, err, carillon.CodeInvalidParameter, tt.field)
 				if _, err := f.db.ContactByAddress(ctx, f.sandbox.ID, tt.req.To[1:]); !errors.Is(err, carillon.ErrNotFound) {
@@ -260,10 +260,10 @@ func TestSendAssignment(t *testing.T) {
 		})
 	}
 	// An existing contact is reassigned; a send without them leaves them.
-	if _, err := f.svc.Send(ctx, f.p, with("+31612340001", "bo@example.com", "")); err != nil {
+	if _, err := f.svc.Messages.Send(ctx, f.p, with("+31612340001", "bo@example.com", "")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.svc.Send(ctx, f.p, text("+31612340001", "again"))
+	res, err := f.svc.Messages.Send(ctx, f.p, text("+31612340001", "again"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestSendAssignment(t *testing.T) {
 		t.Fatalf("contact assigned to %d, want %d", c.AssignedUserID, bo.ID)
 	}
 	// A refused assignment changes nothing of an existing contact.
-	_, err = f.svc.Send(ctx, f.p, with("+31612340001", "ana@example.com", carillon.NewUUID()))
+	_, err = f.svc.Messages.Send(ctx, f.p, with("+31612340001", "ana@example.com", carillon.NewUUID()))
 	wantCode(t, err, carillon.CodeInvalidParameter, "team_uuid")
 	c, _ = f.db.ContactByID(ctx, f.p.Account.ID, res.Contact.ID)
 	if c.AssignedUserID != bo.ID || c.TeamID != 0 {

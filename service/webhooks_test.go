@@ -133,7 +133,7 @@ func TestEachChangeRecordsItsEvents(t *testing.T) {
 	if _, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://hooks.example.com/x", carillon.WebhookEventNames); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.svc.Send(ctx, f.p, service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "text",
+	res, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{To: "+31612345678", From: "whatsapp", Type: "text",
 		Content: &carillon.Content{Text: "hi"}, Metadata: map[string]any{"order": "A-1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestEachChangeRecordsItsEvents(t *testing.T) {
 
 	// Receipts: one event per status reached, none for one out of order.
 	for _, st := range []carillon.Status{carillon.StatusSent, carillon.StatusRead, carillon.StatusDelivered} {
-		if _, err := f.svc.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: res.Message.UUID, Status: st}); err != nil {
+		if _, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: res.Message.UUID, Status: st}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,7 +181,10 @@ func TestEachChangeRecordsItsEvents(t *testing.T) {
 		{"close", func() error { _, err := f.svc.Contacts.CloseConversation(ctx, f.p, uuid, "done"); return err }, "conversation_closed"},
 		{"close again", func() error { _, err := f.svc.Contacts.CloseConversation(ctx, f.p, uuid, "done"); return err }, ""},
 		{"reopen", func() error { _, err := f.svc.Contacts.OpenConversation(ctx, f.p, uuid); return err }, "conversation_opened"},
-		{"inbound", func() error { _, err := f.svc.SandboxInbound(ctx, f.p, "+31612345678", "hello", ""); return err }, "message_created"},
+		{"inbound", func() error {
+			_, err := f.svc.Messages.SandboxInbound(ctx, f.p, "+31612345678", "hello", "")
+			return err
+		}, "message_created"},
 		{"note", func() error {
 			n := "vip"
 			_, err := f.svc.Contacts.UpdateContact(ctx, f.p, uuid, service.ContactUpdate{Note: &n})

@@ -53,7 +53,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	// setWebhook is idempotent: registering every declared channel that
 	// needs it keeps the network's URL and secret as the file says.
 	for _, ch := range res.Channels {
-		if err := a.svc.RegisterCallback(ctx, ch, base); err != nil {
+		if err := a.svc.Messages.RegisterCallback(ctx, ch, base); err != nil {
 			return err
 		}
 		learnAddress(ctx, e, a.svc, ch)
@@ -66,7 +66,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 // not answer is no reason to refuse the declaration: it is said on standard
 // error, and a WhatsApp channel learns its number from its next callback.
 func learnAddress(ctx context.Context, e env, svc *service.Service, ch carillon.Channel) {
-	if _, err := svc.LearnAddress(ctx, ch); err != nil {
+	if _, err := svc.Messages.LearnAddress(ctx, ch); err != nil {
 		fmt.Fprintf(e.stderr, "carillon: warning: %v\n", err)
 	}
 }

@@ -93,7 +93,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 			fmt.Fprintln(e.stdout, u)
 		}
 		if len(changes) > 0 {
-			if err := a.svc.RegisterCallback(ctx, ch, base); err != nil {
+			if err := a.svc.Messages.RegisterCallback(ctx, ch, base); err != nil {
 				return err
 			}
 		}
@@ -137,7 +137,7 @@ func learnMissingAddresses(ctx context.Context, svc *service.Service, log *slog.
 			if ch.Address != "" || !ch.Active() {
 				continue
 			}
-			if _, err := svc.LearnAddress(ctx, ch); err != nil && ctx.Err() == nil {
+			if _, err := svc.Messages.LearnAddress(ctx, ch); err != nil && ctx.Err() == nil {
 				log.WarnContext(ctx, "channel address not learned", "channel", ch.UUID, "error", err)
 			}
 		}

@@ -69,7 +69,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
-		if _, err := svc.ApplyReceipt(ctx, ch, r); err != nil {
+		if _, err := svc.Messages.ApplyReceipt(ctx, ch, r); err != nil {
 			log.Error("sandbox receipt not recorded", "message", r.MessageUUID, "status", r.Status, "error", err)
 		}
 	})
@@ -80,7 +80,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	pipeline := outbox.New(outbox.Options{
-		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
+		Store: db, Recorder: svc.Messages, Logger: log, Metrics: metrics, InstanceID: instanceID,
 		Providers: senders, DefaultMPS: registry.DefaultMPS(), MaxAttempts: cfg.SendMaxAttempts,
 	})
 	svc.Notifier().SubscribeSends(pipeline)

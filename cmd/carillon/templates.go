@@ -33,7 +33,7 @@ func templatesCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.close()
-	changes, err := a.svc.SyncTemplates(ctx, acct.ID, *channel)
+	changes, err := a.svc.Messages.SyncTemplates(ctx, acct.ID, *channel)
 	for _, line := range changes {
 		fmt.Fprintln(e.stdout, line)
 	}
@@ -49,7 +49,7 @@ func syncTemplatesHourly(ctx context.Context, svc *service.Service, log *slog.Lo
 		accounts, err := svc.Store().ListAccounts(ctx)
 		if err == nil {
 			for _, a := range accounts {
-				if changes, err := svc.SyncTemplates(ctx, a.ID, ""); err != nil {
+				if changes, err := svc.Messages.SyncTemplates(ctx, a.ID, ""); err != nil {
 					log.WarnContext(ctx, "template sync failed", "account", a.Name, "error", err)
 				} else if len(changes) > 0 {
 					log.InfoContext(ctx, "templates synced", "account", a.Name, "changes", len(changes))
