@@ -32,7 +32,7 @@ func TestContacts(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	svc := service.New(service.Options{Store: db, InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
 	t.Cleanup(svc.Close)
-	acct, _, key, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	acct, _, key, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)
 	}

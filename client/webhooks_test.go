@@ -37,7 +37,7 @@ func TestWebhooks(t *testing.T) {
 	svc := service.New(service.Options{Store: db, InstanceID: "client-webhooks-test", PublicURL: "http://127.0.0.1",
 		Webhooks: service.WebhookOptions{AllowPrivate: true}})
 	t.Cleanup(svc.Close)
-	_, _, key, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	_, _, key, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func FuzzCallbackPath(f *testing.F) {
 	f.Cleanup(func() { db.Close() })
 	svc := service.New(service.Options{Store: db, InstanceID: "fuzz", PublicURL: "http://127.0.0.1"})
 	f.Cleanup(svc.Close)
-	acct, _, _, err := svc.SetupAccount(f.Context(), carillon.DefaultAccountName, true)
+	acct, _, _, err := svc.Accounts.SetupAccount(f.Context(), carillon.DefaultAccountName, true)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -185,7 +185,7 @@ func (s *Server) auth(h authedHandler) http.HandlerFunc {
 			writeError(w, r, &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"})
 			return
 		}
-		p, err := s.svc.Authenticate(r.Context(), secret)
+		p, err := s.svc.Accounts.Authenticate(r.Context(), secret)
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
 				s.authFailed(client)

@@ -110,7 +110,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	}
 	f.svc = service.New(service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL, Registry: providers})
 	t.Cleanup(f.svc.Close)
-	f.acct, _, f.key, err = f.svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	f.acct, _, f.key, err = f.svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil || f.key == "" {
 		t.Fatalf("SetupAccount: %q, %v", f.key, err)
 	}

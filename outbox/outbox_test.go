@@ -73,13 +73,13 @@ func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *
 	}
 	box := outbox.New(o)
 	svc.Notifier().SubscribeSends(box)
-	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	_, _, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var p service.Principal
 	if secret != "" {
-		if p, err = svc.Authenticate(ctx, secret); err != nil {
+		if p, err = svc.Accounts.Authenticate(ctx, secret); err != nil {
 			t.Fatal(err)
 		}
 	} else {

@@ -86,7 +86,7 @@ func applyStores(t *testing.T, fn func(t *testing.T, newEnv func() *applyEnv)) {
 func newApplyEnv(t *testing.T, db *store.DB) *applyEnv {
 	svc := service.New(service.Options{Store: db, Registry: providers})
 	t.Cleanup(func() { svc.Close(); db.Close() })
-	acct, _, _, err := svc.SetupAccount(context.Background(), carillon.DefaultAccountName, false)
+	acct, _, _, err := svc.Accounts.SetupAccount(context.Background(), carillon.DefaultAccountName, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,13 @@ import (
 	"github.com/carillon/carillon"
 )
 
+// Accounts is the feature service of accounts and their API keys: setting
+// up an account, making, listing and revoking keys, and authenticating a
+// request by its key (the operator's commands and every API request).
+type Accounts struct {
+	*core
+}
+
 // KeyPrefix starts every API key, so that a leaked key is recognisable (and
 // found by secret scanners).
 const KeyPrefix = "crln_"
@@ -35,7 +42,7 @@ func newKeySecret() string {
 
 // CreateKey makes an API key of the account, acting for the user with that
 // email when one is given. The secret is returned once and never stored.
-func (s *Service) CreateKey(ctx context.Context, accountID int64, name, userEmail string) (string, carillon.APIKey, error) {
+func (s *Accounts) CreateKey(ctx context.Context, accountID int64, name, userEmail string) (string, carillon.APIKey, error) {
 	var key carillon.APIKey
 	var secret string
 	name = strings.TrimSpace(name)
@@ -67,13 +74,13 @@ func createKey(ctx context.Context, q carillon.Queries, accountID int64, name, u
 }
 
 // ListKeys lists the account's keys, revoked ones included.
-func (s *Service) ListKeys(ctx context.Context, accountID int64) ([]carillon.APIKey, error) {
+func (s *Accounts) ListKeys(ctx context.Context, accountID int64) ([]carillon.APIKey, error) {
 	return s.store.ListAPIKeys(ctx, accountID)
 }
 
 // RevokeKey revokes the key with that name or prefix. A name that several
 // live keys share is refused: the prefix tells them apart.
-func (s *Service) RevokeKey(ctx context.Context, accountID int64, nameOrPrefix string) (carillon.APIKey, error) {
+func (s *Accounts) RevokeKey(ctx context.Context, accountID int64, nameOrPrefix string) (carillon.APIKey, error) {
 	keys, err := s.store.ListAPIKeys(ctx, accountID)
 	if err != nil {
 		return carillon.APIKey{}, err
@@ -111,7 +118,7 @@ var errUnauthorized = &carillon.Error{Code: carillon.CodeUnauthorized, Message: 
 // Authenticate returns the principal of an API key's secret. Keys are read
 // from the store on every request, so a key works, or stops working, at
 // once, also when another process (an admin command) changed it.
-func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+func (s *Accounts) Authenticate(ctx context.Context, secret string) (Principal, error) {
 	if !strings.HasPrefix(secret, KeyPrefix) {
 		return Principal{}, errUnauthorized
 	}
@@ -139,7 +146,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 
 // touchKey records a key's use at most once a minute, off the request's
 // path: "last used" is for people reading a list, not an audit log.
-func (s *Service) touchKey(key carillon.APIKey) {
+func (s *Accounts) touchKey(key carillon.APIKey) {
 	now := s.clock.Now()
 	if v, ok := s.touched.Load(key.ID); ok && now.UnixMilli()-v.(int64) < time.Minute.Milliseconds() {
 		return

@@ -16,11 +16,11 @@ func ptr[T any](v T) *T { return &v }
 // otherAccount makes a second account and returns its principal.
 func otherAccount(t *testing.T, f *fixture) service.Principal {
 	t.Helper()
-	_, _, secret, err := f.svc.SetupAccount(context.Background(), "other", true)
+	_, _, secret, err := f.svc.Accounts.SetupAccount(context.Background(), "other", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.svc.Authenticate(context.Background(), secret)
+	p, err := f.svc.Accounts.Authenticate(context.Background(), secret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,8 @@ type Service struct {
 	// Messages are sends, inbound messages, statuses and the providers'
 	// callbacks.
 	Messages *Messages
+	// Accounts are accounts, their API keys and authentication.
+	Accounts *Accounts
 }
 
 // core is what every feature service shares: the store and the one way
@@ -126,7 +128,7 @@ func New(o Options) *Service {
 	}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
-	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}}
+	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

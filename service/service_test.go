@@ -53,11 +53,11 @@ func setup(t *testing.T) *fixture {
 	t.Cleanup(func() { svc.Close(); db.Close() })
 	disp := &recordingDispatcher{}
 	svc.Notifier().SubscribeSends(disp)
-	_, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	_, created, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil || !created || secret == "" {
 		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)
 	}
-	p, err := svc.Authenticate(ctx, secret)
+	p, err := svc.Accounts.Authenticate(ctx, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,29 +447,29 @@ func TestKeys(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ctx := context.Background()
-	secret, key, err := f.svc.CreateKey(ctx, f.p.Account.ID, "ci", "")
+	secret, key, err := f.svc.Accounts.CreateKey(ctx, f.p.Account.ID, "ci", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(secret) < len(service.KeyPrefix)+32 || key.Hash == secret || key.Prefix != secret[:len(key.Prefix)] {
 		t.Fatalf("key = %+v", key)
 	}
-	if _, err := f.svc.Authenticate(ctx, secret); err != nil {
+	if _, err := f.svc.Accounts.Authenticate(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.svc.CreateKey(ctx, f.p.Account.ID, "ci", ""); err != nil {
+	if _, _, err := f.svc.Accounts.CreateKey(ctx, f.p.Account.ID, "ci", ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.RevokeKey(ctx, f.p.Account.ID, "ci")
+	_, err = f.svc.Accounts.RevokeKey(ctx, f.p.Account.ID, "ci")
 	wantCode(t, err, carillon.CodeConflict, "")
-	if _, err := f.svc.RevokeKey(ctx, f.p.Account.ID, key.Prefix); err != nil {
+	if _, err := f.svc.Accounts.RevokeKey(ctx, f.p.Account.ID, key.Prefix); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Authenticate(ctx, secret)
+	_, err = f.svc.Accounts.Authenticate(ctx, secret)
 	wantCode(t, err, carillon.CodeUnauthorized, "")
-	_, err = f.svc.Authenticate(ctx, "crln_nope")
+	_, err = f.svc.Accounts.Authenticate(ctx, "crln_nope")
 	wantCode(t, err, carillon.CodeUnauthorized, "")
-	_, _, err = f.svc.CreateKey(ctx, f.p.Account.ID, "for-ana", "ana@example.com")
+	_, _, err = f.svc.Accounts.CreateKey(ctx, f.p.Account.ID, "for-ana", "ana@example.com")
 	wantCode(t, err, carillon.CodeInvalidParameter, "user")
 }
 

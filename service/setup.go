@@ -20,7 +20,7 @@ const SandboxChannelTitle = "sandbox"
 // team "General" and its main WhatsApp channel on the sandbox provider, and,
 // with withKey, a first API key, whose secret is returned (once). created
 // tells whether the account was made by this call.
-func (s *Service) SetupAccount(ctx context.Context, name string, withKey bool) (acct carillon.Account, created bool, secret string, err error) {
+func (s *Accounts) SetupAccount(ctx context.Context, name string, withKey bool) (acct carillon.Account, created bool, secret string, err error) {
 	if name == "" {
 		return acct, false, "", carillon.Invalid("name", "an account needs a name")
 	}
@@ -73,7 +73,7 @@ func createAccount(ctx context.Context, q carillon.Queries, name string, withKey
 }
 
 // Account returns the account with that name.
-func (s *Service) Account(ctx context.Context, name string) (carillon.Account, error) {
+func (s *Accounts) Account(ctx context.Context, name string) (carillon.Account, error) {
 	a, err := s.store.AccountByName(ctx, name)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return a, carillon.NotFound("account " + name)

@@ -327,11 +327,11 @@ func TestWebhookHealth(t *testing.T) {
 	clock := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	svc := service.New(service.Options{Store: db, Clock: clock, Registry: providers})
 	t.Cleanup(func() { svc.Close(); db.Close() })
-	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	_, _, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := svc.Authenticate(ctx, secret)
+	p, _ := svc.Accounts.Authenticate(ctx, secret)
 	if _, _, err := svc.Webhooks.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"}); err != nil {
 		t.Fatal(err)
 	}

@@ -129,11 +129,11 @@ func newHarness(t *testing.T, opts service.WebhookOptions) *harness {
 	}
 	opts.AllowPrivate = true
 	svc := service.New(service.Options{Store: db, InstanceID: "test", PublicURL: "http://carillon.test", Webhooks: opts})
-	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	_, _, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := svc.Authenticate(ctx, secret)
+	p, err := svc.Accounts.Authenticate(ctx, secret)
 	if err != nil {
 		t.Fatal(err)
 	}

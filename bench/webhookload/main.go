@@ -221,7 +221,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	timed := &timedStore{DB: db}
 	svc := service.New(service.Options{Store: timed, Metrics: metrics, PublicURL: baseURL, Webhooks: service.WebhookOptions{AllowPrivate: true}})
 
-	acct, _, _, err := svc.SetupAccount(ctx, "webhookload", false)
+	acct, _, _, err := svc.Accounts.SetupAccount(ctx, "webhookload", false)
 	if err != nil {
 		return res, fmt.Errorf("account: %w", err)
 	}

@@ -45,10 +45,10 @@ func openAdminAccount(ctx context.Context, e env, cfg config.Config, name string
 // empty store as serve would (without a key).
 func (a *adminSession) account(ctx context.Context, name string) (carillon.Account, error) {
 	if name == carillon.DefaultAccountName {
-		acct, _, _, err := a.svc.SetupAccount(ctx, name, false)
+		acct, _, _, err := a.svc.Accounts.SetupAccount(ctx, name, false)
 		return acct, err
 	}
-	return a.svc.Account(ctx, name)
+	return a.svc.Accounts.Account(ctx, name)
 }
 
 func when(t time.Time) string {
@@ -82,7 +82,7 @@ func accountsCmd(ctx context.Context, e env, args []string) error {
 		if *name == "" {
 			return usageError{"--name is required"}
 		}
-		acct, created, secret, err := a.svc.SetupAccount(ctx, *name, true)
+		acct, created, secret, err := a.svc.Accounts.SetupAccount(ctx, *name, true)
 		if err != nil {
 			return err
 		}
@@ -136,13 +136,13 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	defer a.close()
 	switch verb {
 	case "create":
-		secret, key, err := a.svc.CreateKey(ctx, acct.ID, *name, *user)
+		secret, key, err := a.svc.Accounts.CreateKey(ctx, acct.ID, *name, *user)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created API key %s (prefix %s) of account %s; its secret is shown once:\n%s\n", key.Name, key.Prefix, acct.Name, secret)
 	case "list":
-		keys, err := a.svc.ListKeys(ctx, acct.ID)
+		keys, err := a.svc.Accounts.ListKeys(ctx, acct.ID)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		k, err := a.svc.RevokeKey(ctx, acct.ID, rest[0])
+		k, err := a.svc.Accounts.RevokeKey(ctx, acct.ID, rest[0])
 		if err != nil {
 			return err
 		}

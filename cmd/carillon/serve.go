@@ -86,7 +86,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc.Notifier().SubscribeSends(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
 
-	acct, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
+	acct, created, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		return fmt.Errorf("setting up the default account: %w", err)
 	}
