@@ -89,7 +89,7 @@ func (s *Messages) LearnAddress(ctx context.Context, ch carillon.Channel) (caril
 	if addr == ch.Address {
 		return ch, nil
 	}
-	if err := s.store.SetChannelAddress(ctx, ch.ID, addr); err != nil {
+	if err := s.inTx(ctx, func(q carillon.Queries) error { return q.SetChannelAddress(ctx, ch.ID, addr) }); err != nil {
 		return ch, err
 	}
 	ch.Address = addr

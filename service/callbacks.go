@@ -56,7 +56,7 @@ func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillo
 	if res.ChannelAddress != "" && res.ChannelAddress != ch.Address {
 		// The network names the channel's number in its callbacks: a
 		// number changed in Meta's console shows from the next one on.
-		if err := s.store.SetChannelAddress(ctx, ch.ID, res.ChannelAddress); err != nil {
+		if err := s.inTx(ctx, func(q carillon.Queries) error { return q.SetChannelAddress(ctx, ch.ID, res.ChannelAddress) }); err != nil {
 			return nil, s.internal(ctx, "callback", err)
 		}
 		ch.Address = res.ChannelAddress
@@ -185,7 +185,7 @@ func (s *Messages) SyncTemplates(ctx context.Context, accountID int64, channelUU
 			failures = append(failures, fmt.Errorf("channel %s: %w", ch.Title, err))
 			continue
 		}
-		err = s.store.InTx(ctx, func(q carillon.Queries) error {
+		err = s.inTx(ctx, func(q carillon.Queries) error {
 			for _, t := range list {
 				line, err := s.upsertTemplate(ctx, q, ch, cleanTemplate(t))
 				if err != nil {

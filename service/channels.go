@@ -312,7 +312,7 @@ func (s *Resources) AddChannel(ctx context.Context, accountID int64, spec declar
 	}
 	var ch carillon.Channel
 	var changes []string
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		w, err := newChannelWriter(ctx, s.registry, q, accountID, s.clock.Now())
 		if err != nil {
 			return err

@@ -98,7 +98,10 @@ func (s *Contacts) AddNote(ctx context.Context, p Principal, uuid, text string) 
 	m := carillon.Message{UUID: carillon.NewUUID(), AccountID: p.Account.ID, ChannelID: c.ChannelID, ContactID: c.ID,
 		Direction: carillon.Note, Type: carillon.TypeText, Content: carillon.Content{Text: text}, Status: carillon.StatusNote,
 		CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateMessage(ctx, &m); err != nil {
+	err = s.commit.do(ctx, contactKey(c.ChannelID, c.Address+"|"+c.BSUID), func(ctx context.Context, q carillon.Queries) error {
+		return q.CreateMessage(ctx, &m)
+	})
+	if err != nil {
 		return carillon.Message{}, s.internal(ctx, "add note", err)
 	}
 	return m, nil

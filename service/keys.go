@@ -49,7 +49,7 @@ func (s *Accounts) CreateKey(ctx context.Context, accountID int64, name, userEma
 	if name == "" {
 		return "", key, carillon.Invalid("name", "a key needs a name")
 	}
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		var err error
 		secret, key, err = createKey(ctx, q, accountID, name, userEmail, s.clock.Now())
 		return err

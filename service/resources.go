@@ -183,7 +183,7 @@ func (s *Resources) UpdateChannel(ctx context.Context, p Principal, uuid string,
 		title = t
 	}
 	var out carillon.Channel
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		ch, err := q.ChannelByUUID(ctx, p.Account.ID, uuid)
 		if err != nil {
 			return err
@@ -287,7 +287,7 @@ func (s *Resources) UpdateTeam(ctx context.Context, p Principal, uuid string, u 
 		name = n
 	}
 	var out carillon.Team
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		t, err := q.TeamByUUID(ctx, p.Account.ID, uuid)
 		if err != nil {
 			return err
@@ -416,7 +416,7 @@ func (s *Resources) UpdateTemplate(ctx context.Context, p Principal, uuid string
 		title = t
 	}
 	var out carillon.Template
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		t, err := q.TemplateByUUID(ctx, p.Account.ID, uuid)
 		if err != nil {
 			return err
@@ -524,7 +524,7 @@ func (s *Resources) CreateCustomStatus(ctx context.Context, p Principal, in Cust
 	if in.Emoji != nil {
 		cs.Emoji = *in.Emoji
 	}
-	err := s.store.CreateCustomStatus(ctx, &cs)
+	err := s.inTx(ctx, func(q carillon.Queries) error { return q.CreateCustomStatus(ctx, &cs) })
 	if errors.Is(err, carillon.ErrConflict) {
 		return cs, errStatusNameTaken(cs.Name)
 	}
@@ -541,7 +541,7 @@ func (s *Resources) UpdateCustomStatus(ctx context.Context, p Principal, id stri
 		return carillon.CustomStatus{}, err
 	}
 	var out carillon.CustomStatus
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
 		if err != nil {
 			return err
@@ -573,7 +573,7 @@ func (s *Resources) UpdateCustomStatus(ctx context.Context, p Principal, id stri
 // DeleteCustomStatus deletes a custom status; users who showed it show
 // none.
 func (s *Resources) DeleteCustomStatus(ctx context.Context, p Principal, id string) error {
-	err := s.store.InTx(ctx, func(q carillon.Queries) error {
+	err := s.inTx(ctx, func(q carillon.Queries) error {
 		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
 		if err != nil {
 			return err

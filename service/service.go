@@ -168,6 +168,18 @@ func (s *core) webhooksChanged() {
 
 // inTx runs fn in a transaction of its own (not the committer's shared
 // ones), and tells the listener of the events it recorded.
+//
+// The rules write to the store in one of two ways. A write to a contact
+// and its messages (a send, an inbound message, a status, a contact's
+// change, a note) goes through the committer (commit.do), keyed by the
+// contact: those are the hot paths, grouped into shared transactions. Any
+// other write (resources, webhooks, keys, the set-up of an account, a
+// channel's address) goes through inTx. Both tell the notifier after the
+// commit and note a store that refuses writes; calling the store's InTx
+// or a write of the store directly would do neither. The one exception is
+// the webhook adapter's delivery bookkeeping (a claim, a release, a mark
+// of health): each is one statement whose locking is its own, on the
+// delivery's hot loop, and records no event.
 func (s *core) inTx(ctx context.Context, fn func(q carillon.Queries) error) error {
 	err := s.store.InTx(ctx, fn)
 	if err == nil {

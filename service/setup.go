@@ -32,7 +32,7 @@ func (s *Accounts) SetupAccount(ctx context.Context, name string, withKey bool) 
 		if !errors.Is(err, carillon.ErrNotFound) {
 			return acct, false, "", err
 		}
-		err = s.store.InTx(ctx, func(q carillon.Queries) error {
+		err = s.inTx(ctx, func(q carillon.Queries) error {
 			var err error
 			acct, secret, err = createAccount(ctx, q, name, withKey, s.clock.Now(), defaultSettings(s.registry, carillon.ProviderSandbox))
 			return err

@@ -168,7 +168,7 @@ func (s *Webhooks) Subscribe(ctx context.Context, p Principal, rawURL string, su
 
 // Unsubscribe deletes the account's webhook and its events.
 func (s *Webhooks) Unsubscribe(ctx context.Context, p Principal) error {
-	err := s.store.DeleteWebhook(ctx, p.Account.ID)
+	err := s.inTx(ctx, func(q carillon.Queries) error { return q.DeleteWebhook(ctx, p.Account.ID) })
 	if err == nil {
 		s.webhooksChanged()
 	}
@@ -377,7 +377,7 @@ func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.W
 	// the attempts would be made again once their lease ends.
 	var err error
 	for try := 0; try < 3; try++ {
-		if err = s.store.InTx(ctx, record); err == nil || ctx.Err() != nil {
+		if err = s.inTx(ctx, record); err == nil || ctx.Err() != nil {
 			break
 		}
 	}
