@@ -1,8 +1,10 @@
 // Package service holds carillon's rules, written once above the stores:
 // accepting a send, receiving a message, applying a status, the 24-hour
 // window, idempotency, contacts and conversations, API keys and the set-up
-// of an account. It imports the domain only; adapters (the HTTP API, the
-// send pipeline, providers) drive it.
+// of an account. Service is a front over feature services (Messages,
+// Contacts, Resources, Webhooks, Accounts) that share a core. It imports
+// the domain only; adapters (the HTTP API, the send pipeline, the webhook
+// delivery) drive it.
 package service
 
 import (
