@@ -69,28 +69,34 @@ func (n *Notifier) ServeRedeliveries(d WebhookDeliverer) {
 	n.mu.Unlock()
 }
 
+// The subscribers are read under the lock and called outside it, so that
+// a subscriber is never called while the lock is held.
+
 func (n *Notifier) accepted(m carillon.Message) {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
-	for _, d := range n.sends {
+	sends := n.sends
+	n.mu.RUnlock()
+	for _, d := range sends {
 		d.Enqueue(m)
 	}
 }
 
 func (n *Notifier) eventsRecorded() {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	for _, l := range n.listeners {
+	for _, l := range n.eventListeners() {
 		l.EventsRecorded()
 	}
 }
 
 func (n *Notifier) webhooksChanged() {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	for _, l := range n.listeners {
+	for _, l := range n.eventListeners() {
 		l.WebhooksChanged()
 	}
+}
+
+func (n *Notifier) eventListeners() []EventListener {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.listeners
 }
 
 func (n *Notifier) redeliverer() WebhookDeliverer {
