@@ -55,15 +55,6 @@ var providerSettings = map[string]map[string]bool{
 	carillon.ProviderTelegram: {"bot_token": true, "webhook_secret": false, "base_url": false, "mps": false},
 }
 
-// secretSettings are the settings that are never shown.
-var secretSettings = map[string]bool{
-	"access_token": true, "app_secret": true, "verify_token": true, "bot_token": true, "webhook_secret": true,
-}
-
-// IsSecretSetting reports whether a channel setting is a secret: stored
-// encrypted and never shown.
-func IsSecretSetting(name string) bool { return secretSettings[name] }
-
 // CheckChannel returns what is wrong with a declared channel, without
 // looking at the store. It normalises spec: empty settings are dropped and a
 // sandbox channel's window defaults to open.
