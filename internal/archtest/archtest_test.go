@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"secretbox":                      {},
 	"telemetry":                      {},
 	"config":                         {},
-	"client":                         {},
+	"client":                         {"wire"},
 	"wire":                           {""},
 	"service":                        {"", "phone", "telemetry", "wire"},
 	"store":                          {""},
