@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/wire"
 )
 
 // Provider callbacks: no API key (the provider's signature or secret token,
@@ -41,7 +42,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		case http.StatusMethodNotAllowed:
 			code = "method_not_allowed"
 		}
-		writeJSON(w, refused.Status, errorBody{Error: errorDetail{Code: code, Message: refused.Reason}})
+		writeJSON(w, refused.Status, wire.ErrorAnswer{Error: wire.ErrorDetail{Code: code, Message: refused.Reason}})
 		return
 	}
 	if err != nil {
