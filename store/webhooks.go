@@ -181,12 +181,8 @@ func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subj
 	// the event ended. Without the lock, each could miss the other and
 	// leave the new event waiting behind nothing. SQLite's single writer
 	// serialises the two already.
-	lock := ""
-	if q.db.dialect == postgresDialect {
-		lock = " FOR UPDATE"
-	}
 	var id int64
-	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1"+lock,
+	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1"+q.db.dialect.lockRows,
 		webhookID, subject).Scan(&id)
 	if err == carillon.ErrNotFound {
 		return false, nil
@@ -215,16 +211,12 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	// Several instances claim from one PostgreSQL database: SKIP LOCKED
 	// lets each take rows the others are not taking. SQLite has one
 	// writer, which serialises claims by itself.
-	lock := ""
-	if q.db.dialect == postgresDialect {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	// SQLite's RETURNING names the updated table only: the bodies are read
 	// next, in one query.
 	returned := strings.NewReplacer("e.", "", "b.body", "''").Replace(webhookEventCols)
 	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
 		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`+lock+`) RETURNING `+returned,
+		ORDER BY next_attempt_at, id LIMIT ?`+q.db.dialect.claimRows+`) RETURNING `+returned,
 		ms(leaseUntil), webhookID, ms(now), limit)
 	if err != nil || len(events) == 0 {
 		return events, err
@@ -281,10 +273,7 @@ func (q *queries) updateWebhookEvents(ctx context.Context, events []carillon.Web
 		args = append(args, e.ID, string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt),
 			boolInt(e.Success), e.Response.Code, e.Response.Body, headers)
 	}
-	names := ""
-	if q.db.dialect == postgresDialect {
-		names = "(column1, column2, column3, column4, column5, column6, column7, column8, column9, column10)"
-	}
+	names := q.db.dialect.valuesColumns(10)
 	_, err := q.exec(ctx, `UPDATE webhook_events SET state = v.column2, attempts = v.column3, next_attempt_at = v.column4,
 		first_attempt_at = v.column5, last_attempt_at = v.column6, success = v.column7, response_code = v.column8,
 		response_body = v.column9, response_headers = v.column10
@@ -300,10 +289,7 @@ func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, sub
 		for _, s := range subjects[:n] {
 			args = append(args, s)
 		}
-		names := ""
-		if q.db.dialect == postgresDialect {
-			names = "(column1)"
-		}
+		names := q.db.dialect.valuesColumns(1)
 		// One index seek per subject for its oldest pending event: a
 		// GROUP BY would read every pending event of the subjects.
 		if _, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
