@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -411,71 +410,6 @@ func (q *queries) MessageByUUID(ctx context.Context, accountID int64, uuid strin
 
 func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, externalID string) (carillon.Message, error) {
 	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''", channelID, externalID))
-}
-
-// AddStatusChange records an entry of a message's status history. Inside a
-// transaction the entries are kept and written together, in as few
-// statements as possible, before the transaction reads the history or
-// commits: a transaction that groups many requests writes many of them.
-func (q *queries) AddStatusChange(ctx context.Context, c carillon.StatusChange) error {
-	if q.tx != nil {
-		q.pendingChanges = append(q.pendingChanges, c)
-		return nil
-	}
-	// Outside a transaction q is shared by every caller: write at once.
-	return q.insertStatusChanges(ctx, []carillon.StatusChange{c})
-}
-
-// statusChangesPerInsert bounds one INSERT's rows (5 parameters each, far
-// below both databases' parameter limits).
-const statusChangesPerInsert = 200
-
-// flushStatusChanges writes the transaction's pending history entries.
-func (q *queries) flushStatusChanges(ctx context.Context) error {
-	pending := q.pendingChanges
-	q.pendingChanges = nil
-	return q.insertStatusChanges(ctx, pending)
-}
-
-func (q *queries) insertStatusChanges(ctx context.Context, changes []carillon.StatusChange) error {
-	for len(changes) > 0 {
-		n := min(len(changes), statusChangesPerInsert)
-		var b strings.Builder
-		b.WriteString("INSERT INTO message_statuses (message_id, status, payload, applied, created_at) VALUES ")
-		args := make([]any, 0, 5*n)
-		for i, c := range changes[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, c.MessageID, string(c.Status), nullJSON(c.Payload), boolInt(c.Applied), ms(c.CreatedAt))
-		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		changes = changes[n:]
-	}
-	return nil
-}
-
-func (q *queries) StatusHistory(ctx context.Context, messageID int64) ([]carillon.StatusChange, error) {
-	if q.tx != nil {
-		if err := q.flushStatusChanges(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return list(q, ctx, func(r interface{ Scan(...any) error }) (carillon.StatusChange, error) {
-		var c carillon.StatusChange
-		var status string
-		var payload sql.NullString
-		var applied, created int64
-		err := r.Scan(&c.MessageID, &status, &payload, &applied, &created)
-		c.Status, c.Applied, c.CreatedAt = carillon.Status(status), applied != 0, at(created)
-		if payload.Valid {
-			c.Payload = json.RawMessage(payload.String)
-		}
-		return c, err
-	}, "SELECT message_id, status, payload, applied, created_at FROM message_statuses WHERE message_id = ? ORDER BY id", messageID)
 }
 
 // The send pipeline's bookkeeping

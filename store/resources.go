@@ -474,15 +474,12 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 		if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", accountID, id).Scan(&found); err != nil {
 			return err
 		}
-		// Status history this transaction has not written yet would
-		// otherwise land after the messages are gone.
-		if err := q.flushStatusChanges(ctx); err != nil {
+		if err := q.deleteContactStatusHistory(ctx, id); err != nil {
 			return err
 		}
 		for _, stmt := range []string{
 			"DELETE FROM contact_tags WHERE contact_id = ?",
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
-			"DELETE FROM message_statuses WHERE message_id IN (SELECT id FROM messages WHERE contact_id = ?)",
 			"DELETE FROM messages WHERE contact_id = ?",
 			"DELETE FROM contacts WHERE id = ?",
 		} {

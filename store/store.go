@@ -113,7 +113,7 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := fn(q); err != nil {
 		return err
 	}
-	if err := q.flushStatusChanges(context.Background()); err != nil {
+	if err := q.writeHeldHistory(context.Background()); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -173,8 +173,9 @@ type queries struct {
 	// cannot be prepared on the pool, and a transaction that groups many
 	// requests runs each statement many times.
 	txStmts map[string]*sql.Stmt
-	// pendingChanges are status history entries not written yet.
-	pendingChanges []carillon.StatusChange
+	// heldHistory is the status history this transaction added and has
+	// not written yet (history.go).
+	heldHistory heldHistory
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
