@@ -9,8 +9,6 @@ import (
 	"github.com/carillon/carillon"
 )
 
-var _ carillon.ResourceQueries = (*queries)(nil)
-
 // atomic runs fn in the transaction q is part of, or, outside one, in a
 // transaction of its own: the resource writes that take several statements
 // never leave half of their work behind.
