@@ -56,7 +56,10 @@ type stmtKey struct {
 	query string
 }
 
-var _ carillon.Store = (*DB)(nil)
+var (
+	_ carillon.Store   = (*DB)(nil)
+	_ carillon.Queries = (*queries)(nil)
+)
 
 // Shared reports whether several server instances may share the store.
 func (db *DB) Shared() bool { return db.dialect.shared }
@@ -360,4 +363,14 @@ func affected(res sql.Result, err error) error {
 		return carillon.ErrNotFound
 	}
 	return nil
+}
+
+// atomic runs fn in the transaction q is part of, or, outside one, in a
+// transaction of its own: the resource writes that take several statements
+// never leave half of their work behind.
+func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
+	if q.tx != nil {
+		return fn(q)
+	}
+	return q.db.InTx(ctx, func(tq carillon.Queries) error { return fn(tq.(*queries)) })
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,7 +12,8 @@ import (
 	"github.com/carillon/carillon"
 )
 
-// Webhooks
+// Webhooks and their events: the delivery log, the per-subject order and
+// the leases that let instances deliver side by side.
 
 // sealSecret encrypts a webhook secret like channel settings; "" stays "".
 func (q *queries) sealSecret(secret string) (string, error) {
@@ -115,12 +115,6 @@ func (q *queries) MarkWebhookChecked(ctx context.Context, id int64, prev, t time
 	return changedRow(q.exec(ctx, "UPDATE webhooks SET last_check_at = ? WHERE id = ? AND last_check_at = ?", ms(t), id, ms(prev)))
 }
 
-// changedRow reports whether a statement changed a row.
-func changedRow(res sql.Result, err error) (bool, error) {
-	n, err := rowsChanged(res, err)
-	return n > 0, err
-}
-
 // Webhook events
 
 // webhookEventCols are the columns scanWebhookEvent reads, the body taken
@@ -197,14 +191,6 @@ func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int6
 	return rowsChanged(q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
 		SELECT MIN(id) FROM webhook_events WHERE webhook_id = ? AND state = 'pending' GROUP BY subject)
 		AND next_attempt_at = 0`, ms(t), webhookID))
-}
-
-// rowsChanged returns how many rows a statement changed.
-func rowsChanged(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }
 
 func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]carillon.WebhookEvent, error) {
