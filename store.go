@@ -56,7 +56,8 @@ type Queries interface {
 	WebhookQueries
 }
 
-// Page selects a page of a list: Number is 1-based, Size at most 100.
+// Page selects a page of a list: Number is 1-based, Size at most 100. Every
+// paged list of the store takes one.
 type Page struct {
 	Number int
 	Size   int
