@@ -120,7 +120,8 @@ type WebhookEventFilter struct {
 	Events []string
 }
 
-// WebhookQueries keep webhooks and their events.
+// WebhookQueries keep the accounts' webhooks and their events, the
+// delivery log included.
 type WebhookQueries interface {
 	// WebhookByAccount returns the account's webhook.
 	WebhookByAccount(ctx context.Context, accountID int64) (Webhook, error)
