@@ -1,15 +1,14 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/outbox"
-	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 )
@@ -55,13 +54,9 @@ type fixture struct {
 func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := secretbox.New(bytes.Repeat([]byte{2}, 32))
-	db, err := store.OpenSQLite(ctx, dir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLiteIn(t, dir)
 	instance := carillon.NewUUID()
-	svc := service.New(service.Options{Store: db, InstanceID: instance})
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: instance})
 	o.Store, o.Recorder, o.InstanceID = db, svc, instance
 	o.Providers = map[string]carillon.Provider{carillon.ProviderSandbox: prov}
 	if o.RetryBase == 0 {

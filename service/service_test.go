@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 )
@@ -43,25 +43,12 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test"})
-	t.Cleanup(func() { svc.Close(); db.Close() })
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: "test-instance"})
 	disp := &recordingDispatcher{}
 	svc.SetDispatcher(disp)
-	_, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil || !created || secret == "" {
-		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)
-	}
-	p, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+	p := testrig.DefaultAccount(t, svc).Principal
+	ch, err := db.MainChannel(context.Background(), p.Account.ID, carillon.WhatsApp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
@@ -118,27 +118,15 @@ type harness struct {
 // account; opts adjust the webhook rules (private targets are allowed).
 func newHarness(t *testing.T, opts service.WebhookOptions) *harness {
 	t.Helper()
-	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{7}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLite(t)
 	if opts.RetryBase == 0 {
 		opts.RetryBase, opts.RetryMax = 20*time.Millisecond, 100*time.Millisecond
 	}
 	opts.AllowPrivate = true
-	svc := service.New(service.Options{Store: db, InstanceID: "test", PublicURL: "http://carillon.test", Webhooks: opts})
-	_, _, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testrig.Service(t, service.Options{Store: db, Webhooks: opts})
+	p := testrig.DefaultAccount(t, svc).Principal
 	h := &harness{t: t, svc: svc, db: db, p: p, stop: func() {}}
-	t.Cleanup(func() { h.stop(); svc.Close(); db.Close() })
+	t.Cleanup(func() { h.stop() })
 	return h
 }
 

@@ -13,6 +13,11 @@ import (
 
 const module = "github.com/carillon/carillon"
 
+// testOnly lists the packages that only tests may import: shared test
+// setup, which would otherwise drag fixed keys and test stores into the
+// binary.
+var testOnly = []string{"internal/testrig"}
+
 // allowed lists, for each package of the module, the packages of the module
 // it may import. A package missing from the list fails the test: a new
 // package must say where it stands.
@@ -41,6 +46,7 @@ var allowed = map[string][]string{
 	"httpapi":                        {"", "service", "wire", "telemetry", "api"},
 	"cmd/carillon":                   nil, // the wiring: anything
 	"internal/archtest":              {},
+	"internal/testrig":               {"", "httpapi", "secretbox", "service", "store"},
 	"bench/sendload":                 {},
 	"bench/ceiling":                  {},
 	"bench/e2ewait":                  {},
@@ -75,6 +81,13 @@ func TestDependencyRule(t *testing.T) {
 		}
 		seen++
 		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		for _, imp := range p.Imports {
+			for _, only := range testOnly {
+				if imp == module+"/"+only {
+					t.Errorf("%s imports %s: only tests may import it", p.ImportPath, imp)
+				}
+			}
+		}
 		allow, known := allowed[name]
 		if !known {
 			t.Errorf("package %q is not in the dependency rule: add it to allowed with what it may import", name)
