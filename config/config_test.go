@@ -63,6 +63,9 @@ func TestDefault(t *testing.T) {
 		WebhookTimeout:     10 * time.Second,
 		WebhookRetryFor:    24 * time.Hour,
 		WebhookConcurrency: 64,
+		SendRetryBase:      time.Second,
+		WebhookRetryBase:   time.Second,
+		WebhookLeaseSlack:  10 * time.Second,
 		LogLevel:           "info",
 		LogFormat:          "json",
 		URL:                "http://127.0.0.1:8080",
@@ -670,8 +673,8 @@ func TestScopes(t *testing.T) {
 			flags: []string{
 				"addr", "config", "data", "database-url", "log-format", "log-level",
 				"plan-channels", "plan-licenses", "public-url", "rate-limit", "sandbox-delay",
-				"secret-key", "send-max-attempts", "webhook-allow-private", "webhook-concurrency",
-				"webhook-retry-for", "webhook-timeout",
+				"secret-key", "send-max-attempts", "send-retry-base", "webhook-allow-private", "webhook-concurrency",
+				"webhook-lease-slack", "webhook-retry-base", "webhook-retry-for", "webhook-timeout",
 			},
 		},
 		{

@@ -62,7 +62,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
 		Providers: providers, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
-		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor}})
+		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
+			RetryBase: cfg.WebhookRetryBase}})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
@@ -77,6 +78,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			carillon.ProviderWhatsApp: providers[carillon.ProviderWhatsApp], carillon.ProviderTelegram: providers[carillon.ProviderTelegram]},
 		DefaultMPS:  map[string]int{carillon.ProviderSandbox: 0, carillon.ProviderWhatsApp: 80, carillon.ProviderTelegram: 30},
 		MaxAttempts: cfg.SendMaxAttempts,
+		RetryBase:   cfg.SendRetryBase,
 	})
 	svc.SetDispatcher(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
@@ -107,7 +109,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
-		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate})
+		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate,
+		LeaseSlack: cfg.WebhookLeaseSlack})
 	metrics.GaugeFunc("carillon_webhook_backlog", "Webhook events not yet delivered nor given up, all instances together.", func() float64 {
 		n, _ := svc.PendingWebhookEvents(context.Background())
 		return float64(n)
