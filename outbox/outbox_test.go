@@ -226,29 +226,34 @@ func TestPacing(t *testing.T) {
 
 func TestDeletedBeforeSendingIsNotSent(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	prov := &scriptedProvider{answer: func(out carillon.Outgoing) error {
-		if out.Message.Content.Text == "first" {
-			<-release
+	// In a bubble of testing/synctest, synctest.Wait returns once every
+	// goroutine of the pipeline waits: whatever it would do with the
+	// deleted message, it has done.
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		prov := &scriptedProvider{answer: func(out carillon.Outgoing) error {
+			if out.Message.Content.Text == "first" {
+				<-release
+			}
+			return nil
+		}}
+		f := setup(t, t.TempDir(), prov, outbox.Options{})
+		first := f.send(t, "+31612345671", "first")
+		second := f.send(t, "+31612345671", "second")
+		if err := f.svc.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}}
-	f := setup(t, t.TempDir(), prov, outbox.Options{})
-	first := f.send(t, "+31612345671", "first")
-	second := f.send(t, "+31612345671", "second")
-	if err := f.svc.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	f.waitStatus(t, first.UUID, carillon.StatusSent)
-	f.waitStatus(t, second.UUID, carillon.StatusDeleted)
-	time.Sleep(50 * time.Millisecond)
-	calls, _ := prov.snapshot()
-	for _, c := range calls {
-		if c.Message.UUID == second.UUID {
-			t.Fatal("a message deleted before it left was sent")
+		close(release)
+		f.waitStatus(t, first.UUID, carillon.StatusSent)
+		f.waitStatus(t, second.UUID, carillon.StatusDeleted)
+		synctest.Wait()
+		calls, _ := prov.snapshot()
+		for _, c := range calls {
+			if c.Message.UUID == second.UUID {
+				t.Fatal("a message deleted before it left was sent")
+			}
 		}
-	}
+	})
 }
 
 func TestRestartSendsWhatWasLeft(t *testing.T) {
