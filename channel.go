@@ -84,7 +84,7 @@ func (c Channel) OwnAddress() string {
 // MessagesPerSecond returns the channel's pacing limit (the `mps` setting),
 // def when unset; 0 means unpaced.
 func (c Channel) MessagesPerSecond(def int) int {
-	v := c.Setting("mps", "")
+	v := c.Setting(SettingMPS, "")
 	if v == "" {
 		return def
 	}
@@ -93,16 +93,4 @@ func (c Channel) MessagesPerSecond(def int) int {
 		return def
 	}
 	return n
-}
-
-// EnforcesWindow reports whether the WhatsApp 24-hour customer service window
-// applies to free-form messages sent on this channel.
-func (c Channel) EnforcesWindow() bool {
-	switch c.Provider {
-	case ProviderWhatsApp:
-		return true
-	case ProviderSandbox:
-		return c.Setting("window", "open") == "enforced"
-	}
-	return false
 }

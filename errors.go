@@ -27,6 +27,14 @@ const (
 	CodeNotSupported         ErrorCode = "not_supported"
 	CodeConflict             ErrorCode = "conflict"
 	CodeInternal             ErrorCode = "internal"
+	// CodeInvalidHeader is a request header the API cannot read as sent,
+	// such as a single-value header given twice.
+	CodeInvalidHeader ErrorCode = "invalid_header"
+	// CodeRequestTimeout is a request whose body did not arrive in time.
+	CodeRequestTimeout ErrorCode = "request_timeout"
+	// CodeUnavailable is a request the server cannot take now: too many
+	// connections, or a store that can no longer be written safely.
+	CodeUnavailable ErrorCode = "unavailable"
 )
 
 // ErrNotConfigured is returned (wrapped) by a provider asked for something
@@ -75,6 +83,13 @@ var ErrConflict = errors.New("conflict")
 // ErrStale is returned by stores when a write names a version of a row that
 // is no longer the current one: someone changed it since it was read.
 var ErrStale = errors.New("stale version")
+
+// ErrStoreUnavailable is returned (wrapped) by a store that refuses writes
+// because they could not be kept, such as a SQLite database whose file was
+// removed or replaced under the running server. It is an *Error: the API
+// answers it as it is, and the wrapping text (for the log) says why.
+var ErrStoreUnavailable = &Error{Code: CodeUnavailable,
+	Message: "the server cannot store anything now: nothing was written; the server's log says why"}
 
 // AsError returns the *Error inside err, if any.
 func AsError(err error) (*Error, bool) {

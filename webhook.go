@@ -29,16 +29,6 @@ var WebhookEventNames = []string{
 	EventAgentStatusUpdated, EventAgentSessionUpdated, EventTeamMembershipUpdated,
 }
 
-// ValidWebhookEvent reports whether name is one of the event names.
-func ValidWebhookEvent(name string) bool {
-	for _, n := range WebhookEventNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
 // Webhook is an account's subscription to its events: at most one per
 // account. Secret (and PreviousSecret during a rotation) sign deliveries;
 // they are stored encrypted and leave the server only in the answer that

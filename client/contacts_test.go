@@ -64,16 +64,16 @@ func TestContacts(t *testing.T) {
 	if err != nil || *got.Name != "Kim B" || len(got.Tags) != 0 || got.Note != nil || len(got.CustomFields) != 0 {
 		t.Fatalf("UpdateContact: %+v, %v", got, err)
 	}
-	if got, err = c.OpenConversation(ctx, kim.UUID); err != nil || got.ConversationHref == nil || !got.ClosedAt.IsZero() {
+	if got, err = c.OpenConversation(ctx, kim.UUID); err != nil || got.ConversationHref == nil || !got.ClosedAt.Time().IsZero() {
 		t.Fatalf("OpenConversation: %+v, %v", got, err)
 	}
-	if got, err = c.CloseConversation(ctx, kim.UUID, "solved"); err != nil || got.ClosedAt.IsZero() {
+	if got, err = c.CloseConversation(ctx, kim.UUID, "solved"); err != nil || got.ClosedAt.Time().IsZero() {
 		t.Fatalf("CloseConversation: %+v, %v", got, err)
 	}
 	if got, err = c.UpdateFunnel(ctx, kim.UUID, funnel.UUID); err != nil || got.FunnelID == nil || *got.FunnelID != funnel.UUID {
 		t.Fatalf("UpdateFunnel: %+v, %v", got, err)
 	}
-	if b, err := c.SetContactBot(ctx, kim.UUID, "bot_start"); err != nil || b.Status != "started" || b.ConversationStartedAt.IsZero() {
+	if b, err := c.SetContactBot(ctx, kim.UUID, "bot_start"); err != nil || b.Status != "started" || b.ConversationStartedAt.Time().IsZero() {
 		t.Fatalf("SetContactBot: %+v, %v", b, err)
 	}
 	if b, err := c.ContactBot(ctx, kim.UUID); err != nil || b.Status != "started" || b.Name != "default" || b.Version != 1 {

@@ -51,7 +51,7 @@ func TestWebhooks(t *testing.T) {
 
 	hook, err := c.Subscribe(ctx, receiver.URL+"/hooks", []string{"contact_created", "contact_deleted"})
 	if err != nil || !strings.HasPrefix(hook.Secret, "whsec_") || hook.URL != receiver.URL+"/hooks" || !hook.Enabled ||
-		len(hook.Subscriptions) != 2 || hook.CreatedAt.IsZero() {
+		len(hook.Subscriptions) != 2 || hook.CreatedAt.Time().IsZero() {
 		t.Fatalf("Subscribe: %+v, %v", hook, err)
 	}
 	if again, err := c.Subscribe(ctx, receiver.URL+"/hooks", []string{"contact_created"}); err != nil || again.Secret != "" || len(again.Subscriptions) != 1 {
@@ -84,7 +84,7 @@ func TestWebhooks(t *testing.T) {
 	}
 	e := list.WebhookEvents[0]
 	if e.Event != "contact_created" || !strings.HasPrefix(e.ID, "msg_") || e.Attempts != 1 || e.Response.Code == nil || *e.Response.Code != 200 ||
-		e.Response.Body == nil || *e.Response.Body != `{"ok":true}` || !e.NextAttemptAt.IsZero() || e.CreatedAt.IsZero() ||
+		e.Response.Body == nil || *e.Response.Body != `{"ok":true}` || !e.NextAttemptAt.Time().IsZero() || e.CreatedAt.Time().IsZero() ||
 		!bytes.Contains(e.Payload, []byte(kim.UUID)) || list.Meta != (client.Meta{Page: 1, Pages: 1}) {
 		t.Fatalf("the delivery log: %+v", list)
 	}
@@ -100,7 +100,7 @@ func TestWebhooks(t *testing.T) {
 	}
 
 	again, err := c.RedeliverWebhookEvent(ctx, e.ID)
-	if err != nil || again.ID != e.ID || again.Attempts != 2 || !again.Success || !again.NextAttemptAt.IsZero() {
+	if err != nil || again.ID != e.ID || again.Attempts != 2 || !again.Success || !again.NextAttemptAt.Time().IsZero() {
 		t.Fatalf("RedeliverWebhookEvent: %+v, %v", again, err)
 	}
 	mu.Lock()
@@ -155,12 +155,12 @@ func TestWebhookEventsDecoding(t *testing.T) {
 	}
 	e := l.WebhookEvents[0]
 	if e.Response.Code != nil || e.Response.Body != nil || e.Response.Headers != nil || e.Success || e.Attempts != 3 ||
-		!e.NextAttemptAt.Equal(time.Date(2026, 11, 25, 22, 21, 18, 0, time.UTC)) || string(e.Payload) != `{"uuid":"5fbd99ba0c7e48ecbcce2939f469fb23"}` {
+		!e.NextAttemptAt.Time().Equal(time.Date(2026, 11, 25, 22, 21, 18, 0, time.UTC)) || string(e.Payload) != `{"uuid":"5fbd99ba0c7e48ecbcce2939f469fb23"}` {
 		t.Errorf("an entry without an answer: %+v", e)
 	}
 	r, err := c.RedeliverWebhookEvent(ctx, e.ID)
 	if err != nil || r.Response.Code == nil || *r.Response.Code != 200 || r.Response.Body == nil || *r.Response.Body != "" ||
-		r.Response.Headers["Content-Length"] != "0" || !r.NextAttemptAt.IsZero() {
+		r.Response.Headers["Content-Length"] != "0" || !r.NextAttemptAt.Time().IsZero() {
 		t.Errorf("RedeliverWebhookEvent = %+v, %v", r, err)
 	}
 }

@@ -27,8 +27,8 @@ type Scope int
 const (
 	// ServeScope takes every server setting: all but url and api-key.
 	ServeScope Scope = iota
-	// StoreScope takes data, database-url, secret-key, public-url,
-	// log-level and log-format: what an admin command needs to open the
+	// StoreScope takes data, database-url, secret-key, new-database,
+	// public-url, log-level and log-format: what an admin command needs to open the
 	// store itself, and to name and register channels' callback URLs.
 	StoreScope
 	// ClientScope takes url, api-key, log-level and log-format: what a
@@ -56,6 +56,11 @@ type Config struct {
 	// DatabaseURL, when set, is a PostgreSQL URL (postgres:// or
 	// postgresql://) used instead of the SQLite database in Data.
 	DatabaseURL string
+	// NewDatabase lets a data folder that was used before (it holds
+	// secret.key or media/) but has no SQLite database get a new, empty
+	// one. Without it such a start is refused: a database that vanished
+	// must not be silently replaced by an empty one.
+	NewDatabase bool
 	// PublicURL is where providers and people reach carillon (callback
 	// URLs, links). Empty means "http://" + Addr; read it with
 	// PublicBaseURL.
@@ -67,6 +72,16 @@ type Config struct {
 	// RateLimit is the number of API requests per second per API key,
 	// bursts included; 0 means no limit.
 	RateLimit int
+	// AuthFailureLimit is the number of failed authentications per minute
+	// per client address, bursts included, past which the address is
+	// refused for a while; 0 means no limit.
+	AuthFailureLimit int
+	// ReadTimeout bounds the reception of a whole request, headers and
+	// body.
+	ReadTimeout time.Duration
+	// MaxConnections bounds the open connections served normally; past
+	// it requests answer 503, health checks aside. 0 means no bound.
+	MaxConnections int
 	// SendMaxAttempts is the number of provider attempts before a message
 	// with transient errors fails; at least 1.
 	SendMaxAttempts int

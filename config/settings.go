@@ -82,6 +82,11 @@ var settings = []setting{
 		set:   textSetting(func(c *Config) *string { return &c.DatabaseURL }, optional(checkDatabaseURL)),
 	},
 	{
+		name: "new-database", env: "CARILLON_NEW_DATABASE", def: "false", scopes: inServe | inStore, kind: boolKind,
+		usage: "create a new, empty SQLite database in a data folder used before (secret.key or media/ there, carillon.db not)",
+		set:   boolSetting(func(c *Config) *bool { return &c.NewDatabase }),
+	},
+	{
 		name: "public-url", env: "CARILLON_PUBLIC_URL", scopes: inServe | inStore,
 		usage:   "`URL` where providers and people reach carillon: callback URLs, links",
 		defNote: "http:// + addr",
@@ -97,6 +102,21 @@ var settings = []setting{
 		name: "rate-limit", env: "CARILLON_RATE_LIMIT", def: "300", scopes: inServe,
 		usage: "API `requests` per second per key, bursts included; 0: no limit",
 		set:   intSetting(func(c *Config) *int { return &c.RateLimit }, 0),
+	},
+	{
+		name: "auth-failure-limit", env: "CARILLON_AUTH_FAILURE_LIMIT", def: "60", scopes: inServe,
+		usage: "failed API key `attempts` per minute per client address, bursts included; 0: no limit",
+		set:   intSetting(func(c *Config) *int { return &c.AuthFailureLimit }, 0),
+	},
+	{
+		name: "read-timeout", env: "CARILLON_READ_TIMEOUT", def: "30s", scopes: inServe,
+		usage: "longest `duration` to receive a whole request, headers and body",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.ReadTimeout }, true),
+	},
+	{
+		name: "max-connections", env: "CARILLON_MAX_CONNECTIONS", def: "1024", scopes: inServe,
+		usage: "open `connections` served; past it, 503 (health checks aside); 0: no bound",
+		set:   intSetting(func(c *Config) *int { return &c.MaxConnections }, 0),
 	},
 	{
 		name: "send-max-attempts", env: "CARILLON_SEND_MAX_ATTEMPTS", def: "10", scopes: inServe,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,6 +85,31 @@ func TestAuth(t *testing.T) {
 		// The other keys still work.
 		if r := s.do(t, "GET", "/v1/auth/me", s.Key, ""); r.Code != http.StatusOK {
 			t.Errorf("revoking ci-bot broke the first key: %s", r)
+		}
+	})
+
+	t.Run("two Authorization headers", func(t *testing.T) {
+		other := s.createKey(t, "second")
+		wrong := "crln_0123456789abcdef0123456789abcdef0123456789abcdef"
+		for _, pair := range [][2]string{{s.Key, wrong}, {wrong, s.Key}, {s.Key, other}, {s.Key, s.Key}} {
+			req, err := http.NewRequest("GET", s.URL+"/v1/auth/me", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Add("Authorization", "Bearer "+pair[0])
+			req.Header.Add("Authorization", "Bearer "+pair[1])
+			resp, err := s.HTTP.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := response{Code: resp.StatusCode, Header: resp.Header, Body: body}
+			wantError(t, r, http.StatusBadRequest, "invalid_header", "Authorization")
+			checkGolden(t, filepath.Join("testdata", "errors", "authorization_twice.json"), r)
 		}
 	})
 
@@ -179,6 +205,13 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "delete_unknown_uuid", method: "DELETE", path: "/v1/messages/0123456789abcdef0123456789abcdef", status: 404, code: "not_found"},
 		{name: "unknown_v1_path", method: "GET", path: "/v1/no/such/thing", status: 404, code: "not_found"},
 		{name: "unknown_v1_path_post", method: "POST", path: "/v1/messages/sendd", body: seedBody, status: 404, code: "not_found"},
+		// Paths that are not in their clean form name no endpoint: JSON,
+		// never a redirect with an HTML body.
+		{name: "path_dot_dot", method: "GET", path: "/v1/../x", status: 404, code: "not_found"},
+		{name: "path_dot", method: "GET", path: "/v1/./auth/me", status: 404, code: "not_found"},
+		{name: "path_double_slash", method: "POST", path: "/v1/messages//send", body: seedBody, status: 404, code: "not_found"},
+		{name: "path_v1_alone", method: "GET", path: "/v1", status: 404, code: "not_found"},
+		{name: "path_outside_v1", method: "GET", path: "/media/../healthz", status: 404, code: "not_found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -357,6 +390,9 @@ func TestSandboxInbound(t *testing.T) {
 		if msg["uuid"] != uuid || msg["status"] != "read" {
 			t.Errorf("status printed %q, want the message %s read", res.Stdout, uuid)
 		}
+		if r := s.do(t, "GET", "/v1/messages/status/"+uuid, s.Key, ""); res.Stdout != string(r.Body) {
+			t.Errorf("status printed %q, want the API's answer as it is: %q", res.Stdout, r.Body)
+		}
 	})
 	t.Run("CLI from the environment", func(t *testing.T) {
 		res := carillon(t, []string{"CARILLON_URL=" + s.URL, "CARILLON_API_KEY=" + s.Key}, "send", "--to", "+31612345681", "--text", "env", "--idempotency-key", "cli-1")
@@ -385,6 +421,9 @@ func TestSandboxInbound(t *testing.T) {
 		res = carillon(t, nil, append(append([]string{"status"}, client...), "0123456789abcdef0123456789abcdef")...)
 		if res.Code != 1 || !strings.Contains(res.Stderr, "not_found") {
 			t.Errorf("status of an unknown message: want exit 1 naming not_found, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		if r := s.do(t, "GET", "/v1/messages/status/0123456789abcdef0123456789abcdef", s.Key, ""); res.Stdout != string(r.Body) {
+			t.Errorf("status of an unknown message printed %q, want the API's error answer as it is: %q", res.Stdout, r.Body)
 		}
 	})
 }

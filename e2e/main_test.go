@@ -95,6 +95,10 @@ type server struct {
 	args []string  // extra serve flags, kept across restarts
 	pg   *pgSchema // the store, when not SQLite in the data folder
 
+	// launcher, when set, runs the binary: its words, then the binary and
+	// its arguments (a shell that lowers a limit first, say).
+	launcher []string
+
 	URL  string // http://127.0.0.1:PORT, also the public URL
 	Key  string // the first API key
 	HTTP *http.Client
@@ -205,7 +209,11 @@ func (s *server) tryStart(wantKey bool) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(s.t))
 	args := append([]string{"serve", "--addr", addr, "--data", s.data}, s.storeArgs()...)
 	args = append(append(args, "--sandbox-delay", "20ms", "--log-level", "debug"), s.args...)
-	cmd := exec.Command(binary, args...)
+	name, argv := binary, args
+	if len(s.launcher) > 0 {
+		name, argv = s.launcher[0], append(append(append([]string{}, s.launcher[1:]...), binary), args...)
+	}
+	cmd := exec.Command(name, argv...)
 	cmd.Env = cleanEnv()
 	stdout := &syncBuffer{}
 	cmd.Stdout = stdout

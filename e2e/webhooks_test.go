@@ -1027,6 +1027,8 @@ func TestWebhookPrivateAddresses(t *testing.T) {
 			"http://100.64.0.1/", "http://[fd00::1]/",
 			// Not absolute http(s) URLs.
 			"ftp://example.com/", "example.com/hooks", "http:///x", "",
+			// Ports out of range.
+			"https://example.com:65536/hooks", "https://example.com:0/hooks", "https://example.com:4294967297/hooks",
 		} {
 			r := s.do(t, "POST", "/v1/webhooks/subscribe", s.Key, `{"url": "`+u+`", "subscriptions": ["contact_created"]}`)
 			if r.Code != http.StatusUnprocessableEntity {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/wire"
 )
 
 // Provider callbacks: no API key (the provider's signature or secret token,
@@ -12,6 +13,14 @@ import (
 // them) and no rate limit.
 
 func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
+	// The channel is found before the body is read: a call to no channel
+	// is answered at once, whatever body it announces or how slowly it
+	// sends it.
+	ch, err := s.svc.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	cb := carillon.Callback{Method: r.Method, Query: r.URL.Query(), Header: r.Header}
 	if r.Method == http.MethodPost {
 		body, err := readBody(r)
@@ -21,7 +30,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		cb.Body = body
 	}
-	reply, err := s.svc.Callback(r.Context(), r.PathValue("provider"), r.PathValue("channel"), cb)
+	reply, err := s.svc.Callback(r.Context(), ch, cb)
 	var refused *carillon.CallbackError
 	if errors.As(err, &refused) {
 		s.log.InfoContext(r.Context(), "callback refused", "provider", r.PathValue("provider"), "channel", r.PathValue("channel"),
@@ -33,7 +42,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		case http.StatusMethodNotAllowed:
 			code = "method_not_allowed"
 		}
-		writeJSON(w, refused.Status, errorBody{Error: errorDetail{Code: code, Message: refused.Reason}})
+		writeJSON(w, refused.Status, wire.ErrorAnswer{Error: wire.ErrorDetail{Code: code, Message: refused.Reason}})
 		return
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -18,14 +19,25 @@ import (
 // maxBody bounds a request body; larger ones answer 413.
 const maxBody = 1 << 20
 
-// readBody reads the request's body, up to maxBody.
+// readBody reads the request's body, up to maxBody. A body that announces
+// more is refused before any of it is read; one that does not arrive
+// within the server's read timeout, or too slowly (see minBodyRate), is a
+// request_timeout (the connection's read deadline ends the read).
 func readBody(r *http.Request) ([]byte, error) {
+	tooLarge := &carillon.Error{Code: "payload_too_large", Message: fmt.Sprintf("the request body is larger than %d bytes", maxBody)}
+	if r.ContentLength > maxBody {
+		return nil, tooLarge
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return nil, &carillon.Error{Code: carillon.CodeRequestTimeout, Message: "the request body did not arrive in time: send the whole request within the server's read timeout, the body at 1 KiB a second or faster after its first 5 seconds"}
+	}
 	if err != nil {
 		return nil, &carillon.Error{Code: carillon.CodeMalformedJSON, Message: "cannot read the request body"}
 	}
 	if len(body) > maxBody {
-		return nil, &carillon.Error{Code: "payload_too_large", Message: fmt.Sprintf("the request body is larger than %d bytes", maxBody)}
+		return nil, tooLarge
 	}
 	return body, nil
 }

@@ -73,7 +73,8 @@ func TestStatusOfEveryCode(t *testing.T) {
 		carillon.CodeUnauthorized: 401, carillon.CodeMalformedJSON: 400, carillon.CodeNotFound: 404,
 		carillon.CodeRateLimited: 429, carillon.CodeInvalidParameter: 422, carillon.CodeOutsideWindow: 422,
 		carillon.CodeIdempotencyKeyReused: 422, carillon.CodeAlreadyExists: 422, carillon.CodeNotSupported: 422,
-		carillon.CodeInternal: http.StatusInternalServerError,
+		carillon.CodeInternal: http.StatusInternalServerError, carillon.CodeInvalidHeader: 400,
+		carillon.CodeRequestTimeout: 408, carillon.CodeUnavailable: 503,
 	} {
 		if got := statusOf(code); got != want {
 			t.Errorf("statusOf(%s) = %d, want %d", code, got, want)

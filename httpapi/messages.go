@@ -126,7 +126,7 @@ func (s *Server) authMe(w http.ResponseWriter, r *http.Request, p service.Princi
 	if p.User != nil {
 		email, name = p.User.Email, p.User.Name
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "user_email": email, "user_name": name, "api_key": p.Key.Name})
+	writeJSON(w, http.StatusOK, wire.Me{Status: "ok", UserEmail: email, UserName: name, APIKey: p.Key.Name})
 }
 
 // sandboxInboundBody is the body of POST /v1/sandbox/inbound.
@@ -152,5 +152,5 @@ func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p servic
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]string{"uuid": m.UUID, "status": string(m.Status)}})
+	writeJSON(w, http.StatusOK, map[string]any{"message": wire.SandboxMessage{UUID: m.UUID, Status: string(m.Status)}})
 }

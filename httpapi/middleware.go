@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -27,11 +29,13 @@ func requestID(r *http.Request) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	body   *bodyTracker // nil for a request without a body
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.closeIfBodyUnread()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -39,8 +43,61 @@ func (w *statusRecorder) WriteHeader(code int) {
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.closeIfBodyUnread()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// closeIfBodyUnread ends the connection after an answer given before the
+// request's body was read (a refused key, an unknown channel, a body too
+// large or too slow): net/http would otherwise read what is left of the
+// body, before sending the answer or after it, as long as the sender
+// takes, up to the read timeout.
+func (w *statusRecorder) closeIfBodyUnread() {
+	if w.body != nil && !w.body.eof {
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now())
+	}
+}
+
+// bodyTracker notes whether a request's body was read to its end, and
+// gives up on a body that arrives too slowly.
+type bodyTracker struct {
+	io.ReadCloser
+	eof bool
+	// pace, when set, is told of each read: the body must keep up with
+	// minBodyRate after bodyGrace, within the read timeout.
+	pace *http.ResponseController
+	// start is when the request's headers were in, limit the end of the
+	// read timeout, read how much of the body has come.
+	start, limit time.Time
+	read         int
+}
+
+// A body that comes slower than minBodyRate bytes a second, once bodyGrace
+// has passed, is given up before the read timeout: a sender that trickles
+// a byte every few seconds would otherwise hold its connection, and its
+// place under the connection bound, for the whole read timeout. Any
+// client on a working network sends a body of up to 1 MiB far faster.
+const (
+	minBodyRate = 1024
+	bodyGrace   = 5 * time.Second
+)
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	if b.pace != nil {
+		due := b.start.Add(bodyGrace + time.Duration(b.read)*time.Second/minBodyRate)
+		if due.After(b.limit) {
+			due = b.limit
+		}
+		_ = b.pace.SetReadDeadline(due)
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.read += n
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
 }
 
 // observe gives each request an id (the caller's X-Request-Id when sane),
@@ -58,6 +115,14 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		rec := &statusRecorder{ResponseWriter: w}
+		if r.Body != nil && r.Body != http.NoBody {
+			rec.body = &bodyTracker{ReadCloser: r.Body}
+			if s.readTimeout > 0 {
+				rec.body.pace = http.NewResponseController(w)
+				rec.body.start, rec.body.limit = start, start.Add(s.readTimeout)
+			}
+			r.Body = rec.body
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(r.Context(), "panic while serving a request", "request_id", id, "route", route, "panic", fmt.Sprint(p))
@@ -68,12 +133,25 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 			elapsed := time.Since(start)
 			s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 			s.metrics.HTTPRequestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-			if rec.status >= 500 {
+			switch {
+			case rec.status == http.StatusServiceUnavailable:
+				// The cause (too many connections, a store gone) has its
+				// own line; a flood must not make one error line each.
+				s.log.WarnContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
+			case rec.status >= 500:
 				s.log.ErrorContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
-			} else {
+			default:
 				s.log.DebugContext(r.Context(), "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "duration_ms", elapsed.Milliseconds())
 			}
 		}()
+		if overflowed(r) && !servedPastTheBound[route] {
+			// The connection came past the bound: a quick answer, and the
+			// connection ends, so that it frees its place at once.
+			rec.Header().Set("Retry-After", "1")
+			rec.Header().Set("Connection", "close")
+			writeError(rec, r, &carillon.Error{Code: carillon.CodeUnavailable, Message: "the server has too many open connections: try again in a moment"})
+			return
+		}
 		h(rec, r)
 	})
 }
@@ -82,22 +160,42 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal)
 
 // auth authenticates the request's API key, applies the key's rate limit,
-// then checks what the request names (checkRequest).
+// then checks what the request names (checkRequest). A client address with
+// too many failed authentications is refused before its key is looked up.
 func (s *Server) auth(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Authorization holds one value (RFC 9110): a request with two
+		// is refused rather than resolved by their order.
+		if n := len(r.Header.Values("Authorization")); n > 1 {
+			writeError(w, r, &carillon.Error{Code: carillon.CodeInvalidHeader, Field: "Authorization",
+				Message: fmt.Sprintf("the Authorization header is sent %d times: send it once, with one API key", n)})
+			return
+		}
+		client := clientAddress(r)
+		if s.failures != nil {
+			if wait, blocked := s.failures.blocked(client, s.clock.Now()); blocked {
+				w.Header().Set("Retry-After", retryAfter(wait))
+				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many failed authentications from this address: wait for Retry-After seconds"})
+				return
+			}
+		}
 		secret, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
+			s.authFailed(client)
 			writeError(w, r, &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"})
 			return
 		}
 		p, err := s.svc.Authenticate(r.Context(), secret)
 		if err != nil {
+			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
+				s.authFailed(client)
+			}
 			writeError(w, r, err)
 			return
 		}
 		if s.limiter != nil {
 			if wait, ok := s.limiter.allow(p.Key.ID, s.clock.Now()); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
+				w.Header().Set("Retry-After", retryAfter(wait))
 				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many requests for this API key: wait for Retry-After seconds"})
 				return
 			}
@@ -108,6 +206,18 @@ func (s *Server) auth(h authedHandler) http.HandlerFunc {
 		}
 		h(w, r, p)
 	}
+}
+
+// authFailed counts a failed authentication of the client.
+func (s *Server) authFailed(client netip.Prefix) {
+	if s.failures != nil {
+		s.failures.failed(client, s.clock.Now())
+	}
+}
+
+// retryAfter writes a wait as the whole seconds of Retry-After, at least 1.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second)))
 }
 
 func bearer(header string) (string, bool) {

@@ -25,6 +25,7 @@ import (
 	"github.com/carillon/carillon/api"
 	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
@@ -92,7 +93,13 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	f.main = httptest.NewUnstartedServer(nil)
 	t.Cleanup(f.main.Close)
 	publicURL := "http://" + f.main.Listener.Addr().String()
-	f.svc = testrig.Service(t, service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL})
+	// The sandbox's description decides that a channel set to enforce
+	// the window refuses a free-form message outside it.
+	providers, err := carillon.NewProviderRegistry(sandbox.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = testrig.Service(t, service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL, Registry: providers})
 	first := testrig.DefaultAccount(t, f.svc)
 	f.acct, f.key = first.Account, first.Key
 

@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -23,6 +25,17 @@ type Options struct {
 	// RateLimit is how many requests per second (bursts included) each API
 	// key may make; 0 turns the limit off.
 	RateLimit int
+	// AuthFailureLimit is how many failed authentications a minute (bursts
+	// included) a client address may make before its requests are refused
+	// for a while; 0 turns the limit off.
+	AuthFailureLimit int
+	// ReadTimeout bounds the reading of a whole request, headers and body;
+	// 0 means no bound (the headers still have 10 seconds).
+	ReadTimeout time.Duration
+	// MaxConnections bounds the connections served normally; past it a
+	// request gets a quick 503, health checks and metrics aside. 0 means
+	// no bound.
+	MaxConnections int
 	// Clock drives the rate limiter.
 	Clock carillon.Clock
 }
@@ -33,8 +46,16 @@ type Server struct {
 	log     *slog.Logger
 	metrics *telemetry.Metrics
 	limiter *limiter
-	clock   carillon.Clock
-	mux     *http.ServeMux
+	// failures counts failed authentications per client address.
+	failures    *failureLimiter
+	clock       carillon.Clock
+	mux         *http.ServeMux
+	http        *http.Server
+	maxConns    int
+	readTimeout time.Duration
+	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
+	// the key is checked) and elsewhere.
+	notFoundV1, notFound http.Handler
 }
 
 // New returns the API server.
@@ -52,7 +73,12 @@ func New(o Options) *Server {
 	if o.RateLimit > 0 {
 		s.limiter = newLimiter(o.RateLimit)
 	}
+	if o.AuthFailureLimit > 0 {
+		s.failures = newFailureLimiter(o.AuthFailureLimit)
+	}
 	s.routes()
+	s.http = s.newHTTPServer(o.ReadTimeout)
+	s.maxConns, s.readTimeout = o.MaxConnections, o.ReadTimeout
 	return s
 }
 
@@ -111,12 +137,16 @@ func (s *Server) routes() {
 	s.handle("GET /v1/webhooks/events", s.auth(s.webhookEvents))
 	s.handle("POST /v1/webhooks/events/{id}/redeliver", s.auth(s.redeliverWebhookEvent))
 
-	s.handle("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) {
+	s.notFoundV1 = s.observe("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) {
 		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
 	}))
-	s.handle("/", func(w http.ResponseWriter, r *http.Request) {
+	s.notFound = s.observe("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
 	})
+	s.mux.Handle("/v1/", s.notFoundV1)
+	// /v1 itself too: ServeMux would otherwise redirect it to /v1/.
+	s.mux.Handle("/v1", s.notFoundV1)
+	s.mux.Handle("/", s.notFound)
 }
 
 // handle registers a route, counted in the metrics under its pattern.
@@ -124,8 +154,36 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, s.observe(pattern, h))
 }
 
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API. A path that is not in its clean form (with
+// ".", ".." or an empty segment) names no endpoint: it answers like an
+// unknown one, in JSON, where ServeMux would redirect with an HTML body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); p != cleanPath(p) && r.Method != http.MethodConnect {
+		if p == "/v1" || strings.HasPrefix(p, "/v1/") {
+			s.notFoundV1.ServeHTTP(w, r)
+		} else {
+			s.notFound.ServeHTTP(w, r)
+		}
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the form ServeMux redirects a path to: rooted, without "."
+// and ".." segments or repeated slashes, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -134,7 +192,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.svc.Store().Ready(ctx); err != nil {
+	if err := s.svc.Ready(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return

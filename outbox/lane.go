@@ -244,6 +244,10 @@ func (l *lane) pause(until time.Time) {
 	l.mu.Unlock()
 }
 
+// storeGoneWait is how often a message held because the store refuses
+// writes is looked at again (it stays held: only a restart clears it).
+const storeGoneWait = time.Minute
+
 // attempt makes one provider attempt for m and records its outcome.
 func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channel) {
 	b := l.b
@@ -278,6 +282,13 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 		l.release(q)
 		return
 	}
+	if b.storeGone.Load() {
+		// The outcome could not be recorded, and the message would be
+		// sent again at every retry: hold it. It is still queued in the
+		// store, for the next start.
+		l.retry(q, storeGoneWait)
+		return
+	}
 	if q.contact == nil {
 		// A contact's address does not change while it has messages
 		// queued: read it once per queue.
@@ -307,6 +318,7 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 		// The message stays queued in the store; try again later. The
 		// provider may have it already: this is the one place where a
 		// message can be sent twice.
+		b.noteStoreError(err)
 		b.log.Error("outbox: cannot record a send outcome", "message", m.UUID, "error", err)
 		l.retry(q, b.backoff(m.Attempts))
 		return

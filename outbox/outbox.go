@@ -71,6 +71,18 @@ type Outbox struct {
 	known map[int64]struct{} // ids of the queued messages held in memory
 
 	liveInstances atomic.Int64
+	// storeGone is set once the store refused a write as unavailable
+	// (carillon.ErrStoreUnavailable): no provider call is made from then
+	// on, since none could be recorded and each would be repeated.
+	storeGone atomic.Bool
+}
+
+// noteStoreError stops the provider calls when err says the store can no
+// longer keep writes.
+func (b *Outbox) noteStoreError(err error) {
+	if errors.Is(err, carillon.ErrStoreUnavailable) && b.storeGone.CompareAndSwap(false, true) {
+		b.log.Error("outbox: the store refuses writes: no message is sent until carillon is restarted", "error", err)
+	}
 }
 
 // New returns an Outbox; Start starts it.
@@ -162,6 +174,7 @@ func (b *Outbox) heartbeat() {
 		ctx, cancel := context.WithTimeout(b.ctx, b.o.Heartbeat*2)
 		now := b.o.Clock.Now()
 		if err := b.o.Store.RegisterInstance(ctx, b.o.InstanceID, now); err != nil && b.ctx.Err() == nil {
+			b.noteStoreError(err)
 			b.log.Error("outbox: heartbeat failed", "error", err)
 		}
 		if n, err := b.o.Store.CountInstances(ctx, now.Add(-b.o.StaleAfter)); err == nil && n > 0 {

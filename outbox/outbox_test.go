@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -58,7 +59,10 @@ func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *
 	db := testrig.SQLiteIn(t, dir)
 	instance := carillon.NewUUID()
 	svc := testrig.Service(t, service.Options{Store: db, InstanceID: instance})
-	o.Store, o.Recorder, o.InstanceID = db, svc, instance
+	o.Store, o.InstanceID = db, instance
+	if o.Recorder == nil {
+		o.Recorder = svc
+	}
 	o.Providers = map[string]carillon.Provider{carillon.ProviderSandbox: prov}
 	if o.RetryBase == 0 {
 		o.RetryBase = 5 * time.Millisecond
@@ -254,6 +258,37 @@ func TestDeletedBeforeSendingIsNotSent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// unavailableRecorder refuses every outcome, as a service whose store
+// refuses writes does.
+type unavailableRecorder struct{}
+
+func (unavailableRecorder) RecordOutcome(context.Context, carillon.Message, service.Outcome) (carillon.Message, error) {
+	return carillon.Message{}, fmt.Errorf("%w: the database file was removed", carillon.ErrStoreUnavailable)
+}
+
+// TestStoreGoneStopsSending checks that a message whose outcome the store
+// refuses as unavailable is not sent again and again: it stays queued in
+// the store, for the next start.
+func TestStoreGoneStopsSending(t *testing.T) {
+	t.Parallel()
+	prov := &scriptedProvider{}
+	f := setup(t, t.TempDir(), prov, outbox.Options{Recorder: unavailableRecorder{}})
+	f.send(t, "+31612345671", "first")
+	waitCalls := time.Now().Add(10 * time.Second)
+	for calls, _ := prov.snapshot(); len(calls) == 0; calls, _ = prov.snapshot() {
+		if time.Now().After(waitCalls) {
+			t.Fatal("the message was never sent")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Retries come every few milliseconds here (RetryBase 5 ms): a pipeline
+	// that kept sending would have called the provider many times by now.
+	time.Sleep(300 * time.Millisecond)
+	if calls, _ := prov.snapshot(); len(calls) != 1 {
+		t.Errorf("the provider got %d calls for one message whose outcome could not be recorded, want 1", len(calls))
+	}
 }
 
 func TestRestartSendsWhatWasLeft(t *testing.T) {

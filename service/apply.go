@@ -123,7 +123,8 @@ type statusDecl struct {
 
 // parser reads a YAML node tree and collects problems.
 type parser struct {
-	problems []ApplyProblem
+	providers *carillon.ProviderRegistry
+	problems  []ApplyProblem
 }
 
 func (p *parser) addf(line int, format string, args ...any) {
@@ -262,9 +263,10 @@ func (p *parser) texts(n *yaml.Node, what string) ([]string, []int) {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // ParseDeclaration reads and checks a declaration file (the YAML of
-// `carillon apply`) without looking at the store. file names it in
+// `carillon apply`) without looking at the store; its channels are checked
+// by their providers' descriptions in providers. file names it in
 // problems. A file with problems is refused with an *ApplyError.
-func ParseDeclaration(file string, data []byte) (*Declaration, error) {
+func ParseDeclaration(file string, data []byte, providers *carillon.ProviderRegistry) (*Declaration, error) {
 	d := &Declaration{file: file}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -282,7 +284,7 @@ func ParseDeclaration(file string, data []byte) (*Declaration, error) {
 	if isNull(root) {
 		return d, nil
 	}
-	p := &parser{}
+	p := &parser{providers: providers}
 	top, _, ok := p.mapping(root, "the file", "channels", "users", "teams", "tags", "custom_fields", "templates", "funnels", "custom_statuses")
 	if ok {
 		if n, ok := top["channels"]; ok {
@@ -379,7 +381,7 @@ func (p *parser) channels(n *yaml.Node) []*channelDecl {
 			}
 		}
 		if c.spec.Type != "" && c.spec.Provider != "" {
-			for _, pr := range CheckChannel(&c.spec) {
+			for _, pr := range CheckChannel(p.providers, &c.spec) {
 				if pr.Field == "title" && c.spec.Title == "" {
 					continue // already reported
 				}
@@ -767,7 +769,7 @@ func (s *Service) Apply(ctx context.Context, accountID int64, d *Declaration) (A
 	err := s.inTx(ctx, func(q carillon.Queries) error {
 		now := s.clock.Now()
 		a := &applier{s: s, q: q, accountID: accountID, d: d}
-		w, err := newChannelWriter(ctx, q, accountID, now)
+		w, err := newChannelWriter(ctx, s.registry, q, accountID, now)
 		if err != nil {
 			return err
 		}
@@ -790,7 +792,7 @@ func (s *Service) Apply(ctx context.Context, accountID int64, d *Declaration) (A
 			if err != nil {
 				return err
 			}
-			if ch.Provider != carillon.ProviderSandbox {
+			if info, _ := s.registry.Lookup(ch.Provider); info.CallsBack {
 				res.Channels = append(res.Channels, ch)
 			}
 		}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
@@ -36,7 +34,7 @@ func applyStores(t *testing.T, fn func(t *testing.T, newEnv func() *applyEnv)) {
 }
 
 func newApplyEnv(t *testing.T, db *store.DB) *applyEnv {
-	svc := testrig.Service(t, service.Options{Store: db})
+	svc := testrig.Service(t, service.Options{Store: db, Registry: providers})
 	acct, _, _, err := svc.SetupAccount(context.Background(), carillon.DefaultAccountName, false)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +44,7 @@ func newApplyEnv(t *testing.T, db *store.DB) *applyEnv {
 
 // apply parses and applies a file.
 func (e *applyEnv) apply(yaml string) (service.ApplyResult, error) {
-	d, err := service.ParseDeclaration("decl.yaml", []byte(yaml))
+	d, err := service.ParseDeclaration("decl.yaml", []byte(yaml), providers)
 	if err != nil {
 		return service.ApplyResult{}, err
 	}
@@ -164,7 +162,7 @@ func TestApplyExample(t *testing.T) {
 		}
 
 		sup := e.channel("support-line")
-		if sup.Main || sup.Provider != "sandbox" || !sup.EnforcesWindow() {
+		if sup.Main || sup.Provider != "sandbox" || sup.Settings["window"] != "enforced" {
 			t.Errorf("support-line = %+v; want a sandbox channel, not main, enforcing the window", sup)
 		}
 		if !e.channel("sandbox").Main {
@@ -522,7 +520,7 @@ func TestAddChannel(t *testing.T) {
 		if ch.Main || len(changes) != 1 || !strings.HasPrefix(changes[0], "created channel wa (uuid "+ch.UUID) {
 			t.Errorf("AddChannel = %+v, %q", ch, changes)
 		}
-		if got := service.CallbackURL("http://127.0.0.1:8080/", ch); got != "http://127.0.0.1:8080/callbacks/whatsapp/"+ch.UUID {
+		if got := e.svc.CallbackURL("http://127.0.0.1:8080/", ch); got != "http://127.0.0.1:8080/callbacks/whatsapp/"+ch.UUID {
 			t.Errorf("CallbackURL = %q", got)
 		}
 		// The same title updates it.
@@ -558,7 +556,7 @@ func TestAddChannel(t *testing.T) {
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), `unknown setting "colour"`) {
 			t.Errorf("unknown setting: %v", err)
 		}
-		if service.CallbackURL("http://x", e.channel("sandbox")) != "" {
+		if e.svc.CallbackURL("http://x", e.channel("sandbox")) != "" {
 			t.Error("a sandbox channel has a callback URL")
 		}
 	})

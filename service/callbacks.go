@@ -18,20 +18,31 @@ import (
 // network waits for the callback's answer.
 const mediaFetchTimeout = 20 * time.Second
 
-// Callback handles a request that a provider's network made to the callback
-// URL of channel channelUUID. It answers the reply the provider asks for
-// (WhatsApp's handshake), or nil once everything the request carried is
-// stored. An unknown channel, or a channel of another provider, is
-// not_found; a request the provider refuses is a *carillon.CallbackError.
-func (s *Service) Callback(ctx context.Context, provider, channelUUID string, cb carillon.Callback) (*carillon.CallbackReply, error) {
+// CallbackChannel finds the channel whose callback URL a provider's network
+// called: an unknown channel, a channel of another provider, or one whose
+// provider takes no callbacks, is not_found. It is looked up before the
+// request's body is read, so that a call to no channel costs no read.
+func (s *Service) CallbackChannel(ctx context.Context, provider, channelUUID string) (carillon.Channel, error) {
 	ch, err := s.store.ChannelForCallback(ctx, channelUUID)
 	if errors.Is(err, carillon.ErrNotFound) || (err == nil && ch.Provider != provider) {
-		return nil, carillon.NotFound("channel")
+		return carillon.Channel{}, carillon.NotFound("channel")
 	}
 	if err != nil {
-		return nil, s.internal(ctx, "callback", err)
+		return carillon.Channel{}, s.internal(ctx, "callback", err)
 	}
-	parser, ok := s.providers[provider].(carillon.CallbackParser)
+	if _, ok := s.providers[provider].(carillon.CallbackParser); !ok {
+		return carillon.Channel{}, carillon.NotFound("channel")
+	}
+	return ch, nil
+}
+
+// Callback handles a request that a provider's network made to the callback
+// URL of channel ch (found by CallbackChannel). It answers the reply the
+// provider asks for (WhatsApp's handshake), or nil once everything the
+// request carried is stored. A request the provider refuses is a
+// *carillon.CallbackError.
+func (s *Service) Callback(ctx context.Context, ch carillon.Channel, cb carillon.Callback) (*carillon.CallbackReply, error) {
+	parser, ok := s.providers[ch.Provider].(carillon.CallbackParser)
 	if !ok {
 		return nil, carillon.NotFound("channel")
 	}
@@ -138,7 +149,7 @@ func (s *Service) RegisterCallback(ctx context.Context, ch carillon.Channel, pub
 	if !ok || !ch.Active() {
 		return nil
 	}
-	if err := reg.RegisterCallback(ctx, ch, CallbackURL(publicURL, ch)); err != nil {
+	if err := reg.RegisterCallback(ctx, ch, s.CallbackURL(publicURL, ch)); err != nil {
 		return fmt.Errorf("channel %s is saved, but its callback URL could not be registered with %s: %w", ch.Title, ch.Provider, err)
 	}
 	return nil

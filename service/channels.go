@@ -2,17 +2,12 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/phone"
 )
 
 // ChannelSpec is a channel as `carillon apply` or `carillon channels add`
@@ -45,30 +40,11 @@ func problemf(field, format string, args ...any) Problem {
 	return Problem{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// providerSettings lists each provider's setting names, and which ones are
-// required.
-var providerSettings = map[string]map[string]bool{
-	carillon.ProviderSandbox: {"window": false, "mps": false, "number": false},
-	carillon.ProviderWhatsApp: {
-		"phone_number_id": true, "business_account_id": false, "access_token": true, "app_secret": true,
-		"verify_token": true, "base_url": false, "api_version": false, "mps": false,
-	},
-	carillon.ProviderTelegram: {"bot_token": true, "webhook_secret": false, "base_url": false, "mps": false},
-}
-
-// secretSettings are the settings that are never shown.
-var secretSettings = map[string]bool{
-	"access_token": true, "app_secret": true, "verify_token": true, "bot_token": true, "webhook_secret": true,
-}
-
-// IsSecretSetting reports whether a channel setting is a secret: stored
-// encrypted and never shown.
-func IsSecretSetting(name string) bool { return secretSettings[name] }
-
 // CheckChannel returns what is wrong with a declared channel, without
-// looking at the store. It normalises spec: empty settings are dropped and a
-// sandbox channel's window defaults to open.
-func CheckChannel(spec *ChannelSpec) []Problem {
+// looking at the store, by the description of its provider in providers.
+// It normalises spec: empty settings are dropped and unset ones with a
+// default get it.
+func CheckChannel(providers *carillon.ProviderRegistry, spec *ChannelSpec) []Problem {
 	var probs []Problem
 	spec.Title = strings.TrimSpace(spec.Title)
 	if spec.Title == "" {
@@ -77,61 +53,59 @@ func CheckChannel(spec *ChannelSpec) []Problem {
 	if !carillon.ValidChannelType(spec.Type) {
 		probs = append(probs, problemf("type", "channel type %q is not one of whatsapp, telegram, facebook, instagram", spec.Type))
 	}
-	known, ok := providerSettings[spec.Provider]
+	info, ok := providers.Lookup(spec.Provider)
 	if !ok {
-		probs = append(probs, problemf("provider", "provider %q is not one of sandbox, whatsapp, telegram", spec.Provider))
+		probs = append(probs, problemf("provider", "provider %q is not one of %s", spec.Provider, strings.Join(providers.Names(), ", ")))
 		return probs
 	}
-	if carillon.ValidChannelType(spec.Type) {
-		switch {
-		case spec.Provider == carillon.ProviderWhatsApp && spec.Type != string(carillon.WhatsApp):
-			probs = append(probs, problemf("provider", "the whatsapp provider serves channels of type whatsapp, not %s", spec.Type))
-		case spec.Provider == carillon.ProviderTelegram && spec.Type != string(carillon.Telegram):
-			probs = append(probs, problemf("provider", "the telegram provider serves channels of type telegram, not %s", spec.Type))
+	if carillon.ValidChannelType(spec.Type) && !info.Serves(carillon.ChannelType(spec.Type)) {
+		types := make([]string, len(info.ChannelTypes))
+		for i, t := range info.ChannelTypes {
+			types[i] = string(t)
 		}
+		probs = append(probs, problemf("provider", "the %s provider serves channels of type %s, not %s", spec.Provider, strings.Join(types, " or "), spec.Type))
 	}
 	settings := map[string]string{}
 	for _, k := range sortedKeys(spec.Settings) {
 		v := strings.TrimSpace(spec.Settings[k])
-		if _, ok := known[k]; !ok {
-			probs = append(probs, problemf("settings."+k, "unknown setting %q of the %s provider (known: %s)", k, spec.Provider, strings.Join(sortedKeys(known), ", ")))
+		setting, ok := info.Setting(k)
+		if !ok {
+			known := make([]string, len(info.Settings))
+			for i, s := range info.Settings {
+				known[i] = s.Name
+			}
+			sort.Strings(known)
+			probs = append(probs, problemf("settings."+k, "unknown setting %q of the %s provider (known: %s)", k, spec.Provider, strings.Join(known, ", ")))
 			continue
 		}
 		if v == "" {
 			continue
 		}
 		settings[k] = v
-		switch k {
-		case "window":
-			if v != "open" && v != "enforced" {
-				probs = append(probs, problemf("settings."+k, "window must be open or enforced, not %q", v))
-			}
-		case "mps":
-			if n, err := strconv.Atoi(v); err != nil || n < 0 {
-				probs = append(probs, problemf("settings."+k, "mps must be a whole number, 0 or more, not %q", v))
+		if setting.Check != nil {
+			if norm, err := setting.Check(v); err != nil {
+				probs = append(probs, problemf("settings."+k, "%s", err.Error()))
 			} else {
-				settings[k] = strconv.Itoa(n)
-			}
-		case "number":
-			digits, err := phone.Normalize(v, true)
-			if err != nil {
-				probs = append(probs, problemf("settings."+k, "number must be a phone number in international form, country code first (+1 555 000 0000), not %q", v))
-			} else {
-				settings[k] = digits
-			}
-		case "base_url":
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				probs = append(probs, problemf("settings."+k, "base_url must be an absolute http or https URL"))
+				settings[k] = norm
 			}
 		}
 	}
-	for _, k := range sortedKeys(known) {
-		if known[k] && settings[k] == "" {
+	required := []string{}
+	for _, s := range info.Settings {
+		if s.Required {
+			required = append(required, s.Name)
+		}
+	}
+	sort.Strings(required)
+	for _, k := range required {
+		if settings[k] == "" {
 			probs = append(probs, problemf("settings", "the %s provider needs the setting %s", spec.Provider, k))
 		}
 	}
-	if spec.Provider == carillon.ProviderSandbox && settings["window"] == "" {
-		settings["window"] = "open"
+	for _, s := range info.Settings {
+		if s.Default != "" && settings[s.Name] == "" {
+			settings[s.Name] = s.Default
+		}
 	}
 	spec.Settings = settings
 	return probs
@@ -144,13 +118,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// newWebhookSecret returns 32 random URL-safe characters.
-func newWebhookSecret() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // checkProviderSettings asks the channel's provider, when it checks
@@ -167,17 +134,25 @@ func (s *Service) checkProviderSettings(spec ChannelSpec) []Problem {
 }
 
 // CallbackURL returns where the channel's provider calls carillon, "" for
-// a sandbox channel, which no provider calls.
-func CallbackURL(publicURL string, ch carillon.Channel) string {
-	if ch.Provider == carillon.ProviderSandbox {
+// a channel of a provider that is never called back (the sandbox).
+func (s *Service) CallbackURL(publicURL string, ch carillon.Channel) string {
+	if info, ok := s.registry.Lookup(ch.Provider); !ok || !info.CallsBack {
 		return ""
 	}
 	return strings.TrimRight(publicURL, "/") + "/callbacks/" + ch.Provider + "/" + ch.UUID
 }
 
+// enforcesWindow reports whether free-form messages on the channel need
+// the 24-hour customer service window, as its provider describes.
+func (s *Service) enforcesWindow(ch carillon.Channel) bool {
+	info, ok := s.registry.Lookup(ch.Provider)
+	return ok && info.EnforcesWindow != nil && info.EnforcesWindow(ch)
+}
+
 // channelWriter declares channels in one transaction; it keeps the
 // account's channels as they stand.
 type channelWriter struct {
+	providers *carillon.ProviderRegistry
 	q         carillon.Queries
 	accountID int64
 	now       time.Time
@@ -185,12 +160,12 @@ type channelWriter struct {
 	changes   []string
 }
 
-func newChannelWriter(ctx context.Context, q carillon.Queries, accountID int64, now time.Time) (*channelWriter, error) {
+func newChannelWriter(ctx context.Context, providers *carillon.ProviderRegistry, q carillon.Queries, accountID int64, now time.Time) (*channelWriter, error) {
 	chs, err := q.ListChannels(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return &channelWriter{q: q, accountID: accountID, now: now, channels: chs}, nil
+	return &channelWriter{providers: providers, q: q, accountID: accountID, now: now, channels: chs}, nil
 }
 
 // byTitle returns the index of the oldest channel with the title, or -1.
@@ -234,10 +209,9 @@ func (w *channelWriter) upsert(ctx context.Context, spec ChannelSpec) (carillon.
 		settings[k] = v
 	}
 	typ := carillon.ChannelType(spec.Type)
+	info, _ := w.providers.Lookup(spec.Provider)
 	if i < 0 {
-		if spec.Provider == carillon.ProviderTelegram && settings["webhook_secret"] == "" {
-			settings["webhook_secret"] = newWebhookSecret()
-		}
+		generateSettings(info, settings, nil)
 		ch := carillon.Channel{
 			UUID: carillon.NewUUID(), AccountID: w.accountID, Title: spec.Title, Type: typ, Provider: spec.Provider,
 			Main: spec.Main || !w.hasMain(typ, -1), Settings: settings, CreatedAt: w.now, UpdatedAt: w.now,
@@ -259,13 +233,10 @@ func (w *channelWriter) upsert(ctx context.Context, spec ChannelSpec) (carillon.
 	}
 	old := w.channels[i]
 	ch := old
-	if spec.Provider == carillon.ProviderTelegram && settings["webhook_secret"] == "" {
-		// Keep the generated secret: Telegram was given it.
-		if s := old.Settings["webhook_secret"]; old.Provider == carillon.ProviderTelegram && s != "" {
-			settings["webhook_secret"] = s
-		} else {
-			settings["webhook_secret"] = newWebhookSecret()
-		}
+	if old.Provider == spec.Provider {
+		generateSettings(info, settings, old.Settings)
+	} else {
+		generateSettings(info, settings, nil)
 	}
 	var what []string
 	if ch.Title != spec.Title {
@@ -280,7 +251,7 @@ func (w *channelWriter) upsert(ctx context.Context, spec ChannelSpec) (carillon.
 	if !equalSettings(ch.Settings, settings) {
 		ch.Settings, what = settings, append(what, "settings")
 	}
-	if ch.Address != "" && (ch.Provider != old.Provider || namesAnotherAccount(old.Settings, ch.Settings)) {
+	if ch.Address != "" && (ch.Provider != old.Provider || namesAnotherAccount(info, old.Settings, ch.Settings)) {
 		// The number or bot learned belongs to the former settings: it is
 		// learned again (LearnAddress, or the next callback).
 		if err := w.q.SetChannelAddress(ctx, ch.ID, ""); err != nil {
@@ -371,11 +342,42 @@ func (w *channelWriter) promoteOldest(ctx context.Context, typ carillon.ChannelT
 	return nil
 }
 
+// defaultSettings returns the settings of a new channel of the named
+// provider declared with none: the defaults its description gives.
+func defaultSettings(providers *carillon.ProviderRegistry, name string) map[string]string {
+	settings := map[string]string{}
+	info, _ := providers.Lookup(name)
+	for _, spec := range info.Settings {
+		if spec.Default != "" {
+			settings[spec.Name] = spec.Default
+		}
+	}
+	return settings
+}
+
+// generateSettings fills the unset settings that the provider generates:
+// with their value in kept (the channel's settings before, of the same
+// provider) when there is one, since the network was given it; else with
+// a new one.
+func generateSettings(info carillon.ProviderInfo, settings, kept map[string]string) {
+	for _, spec := range info.Settings {
+		if spec.Generate == nil || settings[spec.Name] != "" {
+			continue
+		}
+		if v := kept[spec.Name]; v != "" {
+			settings[spec.Name] = v
+		} else {
+			settings[spec.Name] = spec.Generate()
+		}
+	}
+}
+
 // namesAnotherAccount reports whether new settings point the channel at
-// another number or bot of its network than old did.
-func namesAnotherAccount(old, new map[string]string) bool {
-	for _, k := range []string{"phone_number_id", "bot_token", "base_url"} {
-		if old[k] != new[k] {
+// another number or bot of its network than old did: whether a setting
+// its provider marks as identifying changed.
+func namesAnotherAccount(info carillon.ProviderInfo, old, new map[string]string) bool {
+	for _, spec := range info.Settings {
+		if spec.Identifies && old[spec.Name] != new[spec.Name] {
 			return true
 		}
 	}
@@ -411,7 +413,7 @@ func (e *ProblemError) Error() string {
 // its title (or uuid), with the rules of one channels entry of apply. It
 // returns the channel and a line per object changed.
 func (s *Service) AddChannel(ctx context.Context, accountID int64, spec ChannelSpec) (carillon.Channel, []string, error) {
-	probs := CheckChannel(&spec)
+	probs := CheckChannel(s.registry, &spec)
 	if len(probs) == 0 {
 		probs = s.checkProviderSettings(spec)
 	}
@@ -421,7 +423,7 @@ func (s *Service) AddChannel(ctx context.Context, accountID int64, spec ChannelS
 	var ch carillon.Channel
 	var changes []string
 	err := s.store.InTx(ctx, func(q carillon.Queries) error {
-		w, err := newChannelWriter(ctx, q, accountID, s.clock.Now())
+		w, err := newChannelWriter(ctx, s.registry, q, accountID, s.clock.Now())
 		if err != nil {
 			return err
 		}

@@ -33,8 +33,10 @@ type committer struct {
 	metrics *telemetry.Metrics
 	// committed is called after each commit.
 	committed func()
-	wg        sync.WaitGroup
-	stop      chan struct{}
+	// failed is told the error of a transaction that did not commit.
+	failed func(error)
+	wg     sync.WaitGroup
+	stop   chan struct{}
 
 	// closing guards closed: work is queued under the read lock, so that
 	// once close has taken the write lock no unit can slip in after the
@@ -174,6 +176,9 @@ func (c *committer) runWith(batch []*unit, retries int) {
 	}
 	if err == nil && c.committed != nil {
 		c.committed()
+	}
+	if err != nil && c.failed != nil {
+		c.failed(err)
 	}
 	for i, u := range batch {
 		if err != nil {

@@ -278,7 +278,7 @@ func (s *Service) Send(ctx context.Context, p Principal, r SendRequest) (SendRes
 		if err != nil {
 			return err
 		}
-		if r.TemplateUUID == "" && ch.EnforcesWindow() && !contact.InWindow(now) {
+		if r.TemplateUUID == "" && s.enforcesWindow(ch) && !contact.InWindow(now) {
 			// Nothing is written before this check: a refusal leaves the
 			// shared transaction clean.
 			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -46,6 +47,10 @@ type Options struct {
 	// them beside sends: reading callbacks, fetching media, registering
 	// callback URLs, reading templates.
 	Providers map[string]carillon.Provider
+	// Registry describes the providers: their settings (checked, given
+	// defaults, generated), the channel types they serve, whether they
+	// call back. Nil knows no provider: every declared channel is refused.
+	Registry *carillon.ProviderRegistry
 	// Media keeps inbound files; nil keeps none.
 	Media carillon.MediaStore
 }
@@ -79,10 +84,15 @@ type Service struct {
 	deliverer  WebhookDeliverer
 	webhooks   WebhookOptions
 	providers  map[string]carillon.Provider
+	registry   *carillon.ProviderRegistry
 	media      carillon.MediaStore
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
 	eventsRecorded atomic.Bool
+
+	// unavailableLogged is set once the store's refusal of writes has
+	// been logged.
+	unavailableLogged atomic.Bool
 
 	accounts sync.Map // account id → carillon.Account; accounts are never deleted
 	touched  sync.Map // api key id → unix ms of the last recorded use
@@ -110,10 +120,27 @@ func New(o Options) *Service {
 		commit:     newCommitter(o.Store, o.Writers, o.Metrics),
 		instanceID: o.InstanceID, publicURL: o.PublicURL,
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
-		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, media: o.Media,
+		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
 	s.commit.committed = s.committed
+	s.commit.failed = s.noteUnavailable
 	return s
+}
+
+// noteUnavailable logs, the first time, a store that refuses writes
+// (carillon.ErrStoreUnavailable): what happened and what to do is in the
+// error; the requests refused are answered 503 without a line each.
+func (s *Service) noteUnavailable(err error) {
+	if errors.Is(err, carillon.ErrStoreUnavailable) && s.unavailableLogged.CompareAndSwap(false, true) {
+		s.log.Error("store unavailable: writes are refused", "error", err)
+	}
+}
+
+// Ready returns nil when the store answers and its schema is current.
+func (s *Service) Ready(ctx context.Context) error {
+	err := s.store.Ready(ctx)
+	s.noteUnavailable(err)
+	return err
 }
 
 // SetEventListener names who delivers webhook events.
@@ -155,6 +182,7 @@ func (s *Service) inTx(ctx context.Context, fn func(q carillon.Queries) error) e
 	if err == nil {
 		s.committed()
 	}
+	s.noteUnavailable(err)
 	return err
 }
 

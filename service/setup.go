@@ -34,7 +34,7 @@ func (s *Service) SetupAccount(ctx context.Context, name string, withKey bool) (
 		}
 		err = s.store.InTx(ctx, func(q carillon.Queries) error {
 			var err error
-			acct, secret, err = createAccount(ctx, q, name, withKey, s.clock.Now())
+			acct, secret, err = createAccount(ctx, q, name, withKey, s.clock.Now(), defaultSettings(s.registry, carillon.ProviderSandbox))
 			return err
 		})
 		if errors.Is(err, carillon.ErrConflict) {
@@ -46,7 +46,9 @@ func (s *Service) SetupAccount(ctx context.Context, name string, withKey bool) (
 	return acct, false, "", fmt.Errorf("account %q: %w", name, err)
 }
 
-func createAccount(ctx context.Context, q carillon.Queries, name string, withKey bool, now time.Time) (carillon.Account, string, error) {
+// createAccount makes the account, its default team and its main
+// WhatsApp channel, a sandbox one with sandboxSettings.
+func createAccount(ctx context.Context, q carillon.Queries, name string, withKey bool, now time.Time, sandboxSettings map[string]string) (carillon.Account, string, error) {
 	acct := carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: now}
 	if err := q.CreateAccount(ctx, &acct); err != nil {
 		return acct, "", err
@@ -57,7 +59,7 @@ func createAccount(ctx context.Context, q carillon.Queries, name string, withKey
 	}
 	ch := carillon.Channel{
 		UUID: carillon.NewUUID(), AccountID: acct.ID, Title: SandboxChannelTitle, Type: carillon.WhatsApp,
-		Provider: carillon.ProviderSandbox, Main: true, Settings: map[string]string{"window": "open"},
+		Provider: carillon.ProviderSandbox, Main: true, Settings: sandboxSettings,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := q.CreateChannel(ctx, &ch); err != nil {

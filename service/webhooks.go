@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +89,13 @@ func (s *Service) checkWebhookURL(raw string) (string, error) {
 	}
 	if u.User != nil {
 		return "", carillon.Invalid("url", "url must not hold credentials")
+	}
+	if port := u.Port(); port != "" {
+		// url.Parse takes any run of digits as a port; a dial to one
+		// out of range could only fail, on every attempt.
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", carillon.Invalid("url", "url has the port %s: a port is a number from 1 to 65535", port)
+		}
 	}
 	if len(raw) > 2048 {
 		return "", carillon.Invalid("url", "url is %d characters long; at most 2048 are allowed", len(raw))

@@ -225,7 +225,7 @@ func TestAgentAndMembershipEvents(t *testing.T) {
 	}
 	apply := func(yaml string) {
 		t.Helper()
-		d, err := service.ParseDeclaration("account.yaml", []byte(yaml))
+		d, err := service.ParseDeclaration("account.yaml", []byte(yaml), providers)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,6 +286,9 @@ func TestSubscribeValidation(t *testing.T) {
 		{"http://[::1]/x", []string{"message_created"}, "url"},
 		{"http://[fd00::1]/x", []string{"message_created"}, "url"},
 		{"http://100.64.0.1/x", []string{"message_created"}, "url"},
+		{"https://example.com:65536/x", []string{"message_created"}, "url"},
+		{"https://example.com:0/x", []string{"message_created"}, "url"},
+		{"https://example.com:99999999999999999999/x", []string{"message_created"}, "url"},
 		{"https://example.com/x", nil, "subscriptions"},
 		{"https://example.com/x", []string{"message_created", "nope"}, "subscriptions"},
 		{"https://example.com/x", []string{"health_check"}, "subscriptions"},
@@ -302,13 +305,17 @@ func TestSubscribeValidation(t *testing.T) {
 	if err != nil || created || again.Secret != w.Secret || again.URL != "https://example.com/y" {
 		t.Errorf("replacing: %+v, created %v, %v", again, created, err)
 	}
+	// The highest port is a port.
+	if w, _, err := f.svc.Subscribe(ctx, f.p, "https://example.com:65535/x", []string{"message_created"}); err != nil || w.URL != "https://example.com:65535/x" {
+		t.Errorf("subscribe with port 65535: %+v, %v", w, err)
+	}
 }
 
 func TestWebhookHealth(t *testing.T) {
 	ctx := context.Background()
 	db := testrig.SQLite(t)
 	clock := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	svc := testrig.Service(t, service.Options{Store: db, Clock: clock})
+	svc := testrig.Service(t, service.Options{Store: db, Clock: clock, Registry: providers})
 	p := testrig.DefaultAccount(t, svc).Principal
 	if _, _, err := svc.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"}); err != nil {
 		t.Fatal(err)

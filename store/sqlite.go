@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
+	"github.com/carillon/carillon"
 	"modernc.org/sqlite" // the pure-Go SQLite driver
 )
 
@@ -61,7 +64,78 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(0)
-	return newDB(sqliteDialect, writer, reader, sealer, latest), nil
+	watch, err := watchFile(file)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", file, err)
+	}
+	db := newDB(sqliteDialect, writer, reader, sealer, latest)
+	db.file = watch
+	return db, nil
+}
+
+// fileWatch notices a SQLite database file removed or replaced under the
+// running server. SQLite keeps writing to the file it opened: once that
+// file is unlinked, every commit still succeeds, into a file that no
+// longer has a name and is gone when the process ends. The file's identity
+// (device and inode) is taken at open and compared, with one stat, after
+// each commit (a small cost beside the commit's fsync) and by Ready.
+type fileWatch struct {
+	path string
+	info os.FileInfo
+	// lost holds the error once the file is gone: from then on every
+	// write is refused without touching the database.
+	lost atomic.Pointer[error]
+}
+
+func watchFile(path string) (*fileWatch, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	return &fileWatch{path: path, info: info}, nil
+}
+
+// lostErr returns the error of a file found gone earlier; nil for no
+// watch (PostgreSQL).
+func (w *fileWatch) lostErr() error {
+	if w == nil {
+		return nil
+	}
+	if e := w.lost.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// check looks at the file now: nil while it is the one opened.
+func (w *fileWatch) check() error {
+	if err := w.lostErr(); err != nil || w == nil {
+		return err
+	}
+	now, err := os.Stat(w.path)
+	var what string
+	switch {
+	case err == nil && os.SameFile(w.info, now):
+		return nil
+	case err == nil && now.Size() == 0:
+		// SQLite makes an empty file when a new connection opens a
+		// database file that is gone.
+		what = "was removed (an empty file has its name now)"
+	case err == nil:
+		what = "was replaced by another file"
+	case errors.Is(err, fs.ErrNotExist):
+		what = "was removed"
+	default:
+		// Not known to be gone: refuse this write, and look again at
+		// the next.
+		return fmt.Errorf("%w: cannot check the SQLite database file %s: %v", carillon.ErrStoreUnavailable, w.path, err)
+	}
+	lost := fmt.Errorf("%w: the SQLite database file %s %s while the server ran; writes would be lost, so none is taken: put the database back (from a backup if need be) and restart carillon",
+		carillon.ErrStoreUnavailable, w.path, what)
+	w.lost.CompareAndSwap(nil, &lost)
+	return *w.lost.Load()
 }
 
 // connectSQLite opens the writer's connection. Its journal_mode(WAL) pragma

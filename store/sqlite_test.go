@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/secretbox"
@@ -227,5 +232,79 @@ func TestSQLiteSettingsSealed(t *testing.T) {
 	defer other.Close()
 	if ch, err := other.ChannelByID(t.Context(), id); err == nil {
 		t.Errorf("channel read with the wrong key: %+v", ch)
+	}
+}
+
+// TestSQLiteFileGone checks that a database file removed or replaced under
+// the open store is noticed: Ready fails, and writes (in a transaction and
+// on their own) are refused with carillon.ErrStoreUnavailable, also the one
+// whose commit went to the file that is gone, and from then on every one.
+func TestSQLiteFileGone(t *testing.T) {
+	t.Parallel()
+	files := func(dir string) []string {
+		f := filepath.Join(dir, store.SQLiteFile)
+		return []string{f, f + "-wal", f + "-shm"}
+	}
+	remove := func(t *testing.T, dir string) {
+		for _, f := range files(dir) {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name string // also what the error says
+		gone func(t *testing.T, dir string)
+	}{
+		{"removed", remove},
+		{"removed (an empty file has its name now)", func(t *testing.T, dir string) {
+			// What SQLite does when a new connection opens the name.
+			remove(t, dir)
+			if err := os.WriteFile(files(dir)[0], nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced", func(t *testing.T, dir string) {
+			f := files(dir)[0]
+			if err := os.WriteFile(f+".new", []byte("another file"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(f+".new", f); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			dir := t.TempDir()
+			db := openSQLite(t, dir)
+			write := func(name string) error {
+				return db.InTx(ctx, func(q carillon.Queries) error {
+					return q.CreateAccount(ctx, &carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: time.Now()})
+				})
+			}
+			if err := db.Ready(ctx); err != nil {
+				t.Fatalf("Ready before: %v", err)
+			}
+			if err := write("before"); err != nil {
+				t.Fatalf("a write before: %v", err)
+			}
+			tt.gone(t, dir)
+			if err := write("after"); !errors.Is(err, carillon.ErrStoreUnavailable) {
+				t.Errorf("the first write after: %v, want ErrStoreUnavailable", err)
+			}
+			if err := write("later"); !errors.Is(err, carillon.ErrStoreUnavailable) {
+				t.Errorf("a later write: %v, want ErrStoreUnavailable", err)
+			}
+			if err := db.TouchAPIKey(ctx, 1, time.Now()); !errors.Is(err, carillon.ErrStoreUnavailable) {
+				t.Errorf("a write outside a transaction: %v, want ErrStoreUnavailable", err)
+			}
+			err := db.Ready(ctx)
+			if !errors.Is(err, carillon.ErrStoreUnavailable) || !strings.Contains(err.Error(), store.SQLiteFile) || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("Ready after: %v, want ErrStoreUnavailable naming the file and that it was %s", err, tt.name)
+			}
+		})
 	}
 }

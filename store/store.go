@@ -47,6 +47,8 @@ type DB struct {
 	rebound sync.Map // query text → PostgreSQL text
 	stmts   sync.Map // stmtKey → *sql.Stmt (SQLite only)
 	latest  int      // the newest migration version
+	// file watches the SQLite database file; nil on PostgreSQL.
+	file *fileWatch
 }
 
 func newDB(d dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
@@ -76,6 +78,9 @@ func (db *DB) Close() error {
 
 // Ready returns nil when the store answers and its migrations are applied.
 func (db *DB) Ready(ctx context.Context) error {
+	if err := db.file.check(); err != nil {
+		return err
+	}
 	var v sql.NullInt64
 	if err := db.reader.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil {
 		return err
@@ -87,7 +92,13 @@ func (db *DB) Ready(ctx context.Context) error {
 }
 
 // InTx runs fn in a transaction on the writer.
+// On SQLite, a database file found removed or replaced refuses it
+// (carillon.ErrStoreUnavailable), also after the commit: that commit went
+// to a file that is gone, and its caller must not be told it is stored.
 func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	if err := db.file.lostErr(); err != nil {
+		return err
+	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -96,6 +107,9 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	err = runTx(tx, q, fn)
 	// Only now is the writer's connection free again.
 	q.prepareMissed(ctx)
+	if err == nil {
+		err = db.file.check()
+	}
 	return err
 }
 
@@ -179,16 +193,26 @@ type queries struct {
 	pendingChanges []carillon.StatusChange
 }
 
-func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	if err := checkText(args); err != nil {
 		return nil, err
+	}
+	if q.tx == nil {
+		// A write of its own, committed at once: checked like InTx.
+		if err := q.db.file.lostErr(); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err == nil {
+				err = q.db.file.check()
+			}
+		}()
 	}
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, q.db.writer, query)
 	if err != nil {
 		return nil, mapError(err)
 	}
-	var res sql.Result
 	switch {
 	case s != nil:
 		res, err = s.ExecContext(ctx, args...)
@@ -212,6 +236,12 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
 	if err := checkText(args); err != nil {
 		return nil, err
+	}
+	if q.tx == nil && pool == q.db.writer && pool != q.db.reader {
+		// A write of its own (RETURNING) on a SQLite file found gone.
+		if err := q.db.file.lostErr(); err != nil {
+			return nil, err
+		}
 	}
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, pool, query)

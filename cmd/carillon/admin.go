@@ -23,7 +23,7 @@ func openAdmin(ctx context.Context, e env, cfg config.Config) (*adminSession, er
 		return nil, err
 	}
 	log := cfg.NewLogger(e.stderr)
-	svc := service.New(service.Options{Store: db, Logger: log, Providers: realProviders(log)})
+	svc := service.New(service.Options{Store: db, Logger: log, Providers: realProviders(log), Registry: providerRegistry()})
 	return &adminSession{svc: svc, close: func() { svc.Close(); db.Close() }}, nil
 }
 

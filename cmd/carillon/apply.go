@@ -30,7 +30,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 	}
 	// The file is checked whole before the store is opened: a broken file
 	// touches nothing.
-	decl, err := service.ParseDeclaration(file, data)
+	decl, err := service.ParseDeclaration(file, data, providerRegistry())
 	if err != nil {
 		return refused(e, err)
 	}
@@ -47,7 +47,7 @@ func applyCmd(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stdout, line)
 	}
 	for _, ch := range res.Channels {
-		fmt.Fprintln(e.stdout, service.CallbackURL(base, ch))
+		fmt.Fprintln(e.stdout, a.svc.CallbackURL(base, ch))
 	}
 	// setWebhook is idempotent: registering every declared channel that
 	// needs it keeps the network's URL and secret as the file says.

@@ -88,7 +88,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 			fmt.Fprintln(e.stdout, line)
 		}
 		fmt.Fprintln(e.stdout, ch.UUID)
-		if u := service.CallbackURL(base, ch); u != "" {
+		if u := a.svc.CallbackURL(base, ch); u != "" {
 			fmt.Fprintln(e.stdout, u)
 		}
 		if len(changes) > 0 {
@@ -105,7 +105,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "UUID\tTITLE\tTYPE\tPROVIDER\tMAIN\tCALLBACK URL")
 		for _, ch := range chs {
-			main, cb := "-", service.CallbackURL(base, ch)
+			main, cb := "-", a.svc.CallbackURL(base, ch)
 			if ch.Main {
 				main = "main"
 			}
@@ -133,7 +133,7 @@ func learnMissingAddresses(ctx context.Context, svc *service.Service, log *slog.
 			return
 		}
 		for _, ch := range channels {
-			if ch.Address != "" || ch.Provider == carillon.ProviderSandbox || !ch.Active() {
+			if ch.Address != "" || !ch.Active() {
 				continue
 			}
 			if _, err := svc.LearnAddress(ctx, ch); err != nil && ctx.Err() == nil {

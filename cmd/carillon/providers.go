@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram"
 	"github.com/carillon/carillon/provider/whatsapp"
 )
@@ -31,6 +32,17 @@ func providerClient() *http.Client {
 		// the bearer token elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// providerRegistry describes every provider carillon runs, the sandbox
+// included: a provider is added here, by one line, and in realProviders
+// (or serve, for the sandbox).
+func providerRegistry() *carillon.ProviderRegistry {
+	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
+	if err != nil {
+		panic("carillon: " + err.Error()) // a mistake of this file, caught by every test
+	}
+	return r
 }
 
 // realProviders returns the providers that reach real networks, by name.

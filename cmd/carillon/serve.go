@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -58,9 +61,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("opening the media folder: %w", err)
 	}
-	providers := realProviders(log)
+	registry, providers := providerRegistry(), realProviders(log)
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
-		Providers: providers, Media: files,
+		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
 			RetryBase: cfg.WebhookRetryBase}})
@@ -72,13 +75,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 	})
 	defer box.Close()
+	senders := maps.Clone(providers)
+	senders[carillon.ProviderSandbox] = box
+	if err := registry.CheckImplementations(senders); err != nil {
+		return err
+	}
 	pipeline := outbox.New(outbox.Options{
 		Store: db, Recorder: svc, Logger: log, Metrics: metrics, InstanceID: instanceID,
-		Providers: map[string]carillon.Provider{carillon.ProviderSandbox: box,
-			carillon.ProviderWhatsApp: providers[carillon.ProviderWhatsApp], carillon.ProviderTelegram: providers[carillon.ProviderTelegram]},
-		DefaultMPS:  map[string]int{carillon.ProviderSandbox: 0, carillon.ProviderWhatsApp: 80, carillon.ProviderTelegram: 30},
-		MaxAttempts: cfg.SendMaxAttempts,
-		RetryBase:   cfg.SendRetryBase,
+		Providers: senders, DefaultMPS: registry.DefaultMPS(), MaxAttempts: cfg.SendMaxAttempts,
+		RetryBase: cfg.SendRetryBase,
 	})
 	svc.SetDispatcher(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
@@ -96,7 +101,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := pipeline.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
 	}
-	if err := printCallbackURLs(ctx, e, db, cfg.PublicBaseURL()); err != nil {
+	if err := printCallbackURLs(ctx, e, svc, cfg.PublicBaseURL()); err != nil {
 		return err
 	}
 
@@ -104,8 +109,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{Service: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit})
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: nil}
+	srv := httpapi.New(httpapi.Options{Service: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
+		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
+		MaxConnections: connectionBound(cfg.MaxConnections, log)})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
@@ -152,6 +158,23 @@ func serve(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+// connectionBound is the max-connections setting, lowered when needed to
+// half of the process's open file limit: the other half is left to the
+// connections answered past the bound, the database and the media files,
+// so that a flood of connections cannot use up the file descriptors.
+func connectionBound(want int, log *slog.Logger) int {
+	var lim syscall.Rlimit
+	if want == 0 || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Cur == 0 {
+		return want
+	}
+	half := int(min(lim.Cur/2, 1<<30))
+	if want > half {
+		log.Info("max-connections lowered to half of the open file limit", "max_connections", half, "setting", want, "open_file_limit", lim.Cur)
+		return half
+	}
+	return want
+}
+
 func storeKind(cfg config.Config) string {
 	if cfg.DatabaseURL != "" {
 		return "postgres"
@@ -161,7 +184,8 @@ func storeKind(cfg config.Config) string {
 
 // printCallbackURLs writes the callback URL of each provider channel: the
 // address to register with the provider.
-func printCallbackURLs(ctx context.Context, e env, db carillon.Store, base string) error {
+func printCallbackURLs(ctx context.Context, e env, svc *service.Service, base string) error {
+	db := svc.Store()
 	accounts, err := db.ListAccounts(ctx)
 	if err != nil {
 		return err
@@ -172,10 +196,9 @@ func printCallbackURLs(ctx context.Context, e env, db carillon.Store, base strin
 			return err
 		}
 		for _, ch := range channels {
-			if ch.Provider == carillon.ProviderSandbox {
-				continue
+			if u := svc.CallbackURL(base, ch); u != "" {
+				fmt.Fprintln(e.stdout, u)
 			}
-			fmt.Fprintf(e.stdout, "%s/callbacks/%s/%s\n", base, ch.Provider, ch.UUID)
 		}
 	}
 	return nil

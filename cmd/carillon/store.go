@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -28,6 +29,11 @@ func parseConfig(e env, fs *flag.FlagSet, args []string, scope config.Scope) (co
 // openStore opens the configured store: PostgreSQL with a database URL,
 // else SQLite in the data folder.
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	if cfg.DatabaseURL == "" && !cfg.NewDatabase {
+		if err := checkDatabaseKept(cfg.Data); err != nil {
+			return nil, err
+		}
+	}
 	key, err := secretKey(cfg)
 	if err != nil {
 		return nil, err
@@ -40,6 +46,30 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 		return store.OpenPostgres(ctx, cfg.DatabaseURL, box)
 	}
 	return store.OpenSQLite(ctx, cfg.Data, box)
+}
+
+// checkDatabaseKept refuses a data folder that was used before (it holds
+// secret.key or media/) but has no SQLite database, or an empty file: the database was
+// removed or lost, and opening the folder would create an empty one in its
+// place, with a new account and key, as if nothing had been there. The
+// new-database setting allows it.
+func checkDatabaseKept(dir string) error {
+	// An empty file counts as none: SQLite makes one when a connection
+	// opens a database file that is gone (a reader of the server that
+	// lost it, say), and would then take it for a new database.
+	info, err := os.Stat(filepath.Join(dir, store.SQLiteFile))
+	if err == nil && info.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or an error that opening it reports
+	}
+	for _, mark := range []string{"secret.key", "media"} {
+		if _, err := os.Stat(filepath.Join(dir, mark)); err == nil {
+			return fmt.Errorf("the data folder %s holds %s but no database (%s is missing or empty): it was used before and its database is missing. "+
+				"Put the database back (restore a backup, see Backup in docs/operations.md), "+
+				"or give --new-database to start on a new, empty database: a new account and first API key, without the old keys and messages",
+				dir, mark, store.SQLiteFile)
+		}
+	}
+	return nil
 }
 
 // secretKey returns the key that encrypts provider secrets: the secret-key

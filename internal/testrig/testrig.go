@@ -70,6 +70,7 @@ func Postgres(t testing.TB) *store.DB {
 	if base == "" {
 		t.Skip(DatabaseURLEnv + " is not set")
 	}
+	// The driver "pgx" is the one store registers for PostgreSQL.
 	raw, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,10 @@ type Subject struct {
 	// New builds the provider under test with the harness's loopback-only
 	// client and capturing logger. Required.
 	New func(client *http.Client, logger *slog.Logger) carillon.Provider
+	// Info is the provider's description of itself: the values of the
+	// settings it marks secret must never be logged nor appear in an error
+	// string. Required.
+	Info carillon.ProviderInfo
 	// Channel is the channel every case starts from; a case's "channel"
 	// overrides its id, uuid and account_id when set, and its settings key
 	// by key.
@@ -31,7 +35,7 @@ type Subject struct {
 	// value a call returns is compared, as JSON, with "expect.output".
 	Calls map[string]Call
 	// Secrets are extra secret values that must never be logged nor appear
-	// in an error string, besides the channel's SecretSettings.
+	// in an error string, besides the channel's secret settings (Info).
 	Secrets []string
 }
 

@@ -15,7 +15,7 @@
 // the callback request, signed by Subject.Sign when it says "sign": true, and
 // expects a CallbackError's status, a reply, or the messages, receipts and
 // ignored count produced. Every case also checks that no secret setting of
-// the channel (SecretSettings) appears in the log, in an error string, in an
+// the channel (those its provider's Info marks secret) appears in the log, in an error string, in an
 // error payload or in a reply.
 package providertest
 

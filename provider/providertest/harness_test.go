@@ -113,6 +113,9 @@ func (e *echo) ParseCallback(ch carillon.Channel, cb carillon.Callback) (carillo
 func echoSubject() Subject {
 	return Subject{
 		New: func(c *http.Client, l *slog.Logger) carillon.Provider { return &echo{client: c, logger: l} },
+		Info: carillon.ProviderInfo{Name: "echo", Settings: []carillon.SettingSpec{
+			{Name: "access_token", Secret: true}, {Name: "webhook_secret", Secret: true},
+		}},
 		Channel: carillon.Channel{ID: 7, UUID: "c0ffee", AccountID: 1, Provider: "echo",
 			Settings: map[string]string{"access_token": "tok-ABCDEF", "webhook_secret": "whs-123456"}},
 		Sign: func(ch carillon.Channel, cb *carillon.Callback) {

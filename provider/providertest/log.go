@@ -8,10 +8,6 @@ import (
 	"testing"
 )
 
-// SecretSettings are the channel settings that are secrets (product.md):
-// their values must never appear in a log line or an error string.
-var SecretSettings = []string{"access_token", "app_secret", "verify_token", "bot_token", "webhook_secret"}
-
 // Log is what a logger made by NewLog wrote. It is safe for concurrent use.
 type Log struct {
 	mu  sync.Mutex

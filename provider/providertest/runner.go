@@ -97,11 +97,15 @@ func channelFor(s Subject, c ChannelJSON) carillon.Channel {
 	return ch
 }
 
-// secretsOf lists the secret values of a channel, and the subject's extra
-// ones.
-func secretsOf(s Subject, ch carillon.Channel) []string {
+// secretsOf lists the secret values of a channel, by its provider's
+// description, and the subject's extra ones.
+func secretsOf(t *testing.T, s Subject, ch carillon.Channel) []string {
+	t.Helper()
+	if s.Info.Name == "" {
+		t.Fatal("the Subject has no Info: the harness cannot tell which settings are secret")
+	}
 	var secrets []string
-	for _, name := range SecretSettings {
+	for _, name := range s.Info.SecretSettings() {
 		if v := ch.Settings[name]; v != "" {
 			secrets = append(secrets, v)
 		}
@@ -185,7 +189,7 @@ func runOutbound(t *testing.T, s Subject, file string) {
 		output, err = call(CallContext{Context: ctx, Provider: p, Channel: ch}, c.Args)
 	}
 
-	secrets := secretsOf(s, ch)
+	secrets := secretsOf(t, s, ch)
 	log.AssertNoSecrets(t, secrets...)
 	assertNoSecretsIn(t, err, secrets)
 	var se *carillon.SendError
@@ -362,7 +366,7 @@ func runInbound(t *testing.T, s Subject, file string) {
 	}
 	res, err := parser.ParseCallback(ch, cb)
 
-	secrets := secretsOf(s, ch)
+	secrets := secretsOf(t, s, ch)
 	log.AssertNoSecrets(t, secrets...)
 	assertNoSecretsIn(t, err, secrets)
 	if res.Reply != nil {

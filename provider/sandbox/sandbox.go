@@ -143,3 +143,39 @@ func (p *Provider) Close() {
 	}
 	p.timers = map[*time.Timer]struct{}{}
 }
+
+// The channel settings the sandbox reads (docs/sandbox.md).
+const (
+	// SettingWindow is "open" (the default: any message goes) or
+	// "enforced" (free-form messages need the 24-hour window, as on
+	// WhatsApp).
+	SettingWindow = "window"
+	// SettingNumber is the channel's own number, its messages' business
+	// side (carillon.DefaultSandboxNumber when unset).
+	SettingNumber = "number"
+)
+
+// Info describes the sandbox: any channel type, unpaced, never called
+// back, enforcing the 24-hour window only when its window setting says so.
+func Info() carillon.ProviderInfo {
+	return carillon.ProviderInfo{
+		Name: carillon.ProviderSandbox,
+		Settings: []carillon.SettingSpec{
+			{Name: SettingWindow, Default: "open", Check: func(v string) (string, error) {
+				if v != "open" && v != "enforced" {
+					return "", fmt.Errorf("window must be open or enforced, not %q", v)
+				}
+				return v, nil
+			}},
+			carillon.PaceSetting(),
+			{Name: SettingNumber, Check: func(v string) (string, error) {
+				digits, err := phone.Normalize(v, true)
+				if err != nil {
+					return "", fmt.Errorf("number must be a phone number in international form, country code first (+1 555 000 0000), not %q", v)
+				}
+				return digits, nil
+			}},
+		},
+		EnforcesWindow: func(ch carillon.Channel) bool { return ch.Setting(SettingWindow, "open") == "enforced" },
+	}
+}

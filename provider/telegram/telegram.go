@@ -110,10 +110,10 @@ func CheckSettings(settings map[string]string) error {
 }
 
 // NewWebhookSecret returns a random webhook secret, for a channel created
-// without one: 43 characters of base64url (256 random bits), all in the
+// without one: 32 characters of base64url (192 random bits), all in the
 // charset setWebhook accepts.
 func NewWebhookSecret() string {
-	b := make([]byte, 32)
+	b := make([]byte, 24)
 	rand.Read(b) // never fails (crypto/rand documents it)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
@@ -314,6 +314,7 @@ func (p *Provider) ReadAddress(ctx context.Context, ch carillon.Channel) (string
 // The interfaces the provider implements.
 var (
 	_ carillon.Provider          = (*Provider)(nil)
+	_ carillon.SettingsChecker   = (*Provider)(nil)
 	_ carillon.CallbackParser    = (*Provider)(nil)
 	_ carillon.MediaFetcher      = (*Provider)(nil)
 	_ carillon.CallbackRegistrar = (*Provider)(nil)
@@ -322,3 +323,21 @@ var (
 
 // CheckSettings checks a channel's settings (carillon.SettingsChecker).
 func (p *Provider) CheckSettings(settings map[string]string) error { return CheckSettings(settings) }
+
+// Info describes the provider: it serves Telegram channels, paced at 30
+// messages per second (the Bot API's broadcast limit), and Telegram calls
+// carillon back with a webhook_secret generated when none is given.
+func Info() carillon.ProviderInfo {
+	return carillon.ProviderInfo{
+		Name:         carillon.ProviderTelegram,
+		ChannelTypes: []carillon.ChannelType{carillon.Telegram},
+		Settings: []carillon.SettingSpec{
+			{Name: SettingBotToken, Required: true, Secret: true, Identifies: true},
+			{Name: SettingWebhookSecret, Secret: true, Generate: NewWebhookSecret},
+			carillon.URLSetting(SettingBaseURL),
+			carillon.PaceSetting(),
+		},
+		DefaultMPS: 30,
+		CallsBack:  true,
+	}
+}

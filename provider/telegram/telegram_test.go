@@ -27,6 +27,7 @@ func subject() providertest.Subject {
 		New: func(client *http.Client, logger *slog.Logger) carillon.Provider {
 			return telegram.New(telegram.Options{HTTPClient: client, Logger: logger})
 		},
+		Info: telegram.Info(),
 		Channel: carillon.Channel{
 			ID: 42, UUID: "0193e4b2c1d87a6f9e0b1c2d3e4f5a6b", AccountID: 1, Title: "tg-bot",
 			Type: carillon.Telegram, Provider: carillon.ProviderTelegram,
@@ -131,8 +132,8 @@ func TestNewWebhookSecret(t *testing.T) {
 		if err := telegram.CheckSettings(map[string]string{"bot_token": testToken, "webhook_secret": s}); err != nil {
 			t.Fatalf("NewWebhookSecret() = %q: %v", s, err)
 		}
-		if len(s) < 40 {
-			t.Fatalf("NewWebhookSecret() = %q: too short to be unguessable", s)
+		if len(s) != 32 {
+			t.Fatalf("NewWebhookSecret() = %q: want 32 characters (192 random bits)", s)
 		}
 		if seen[s] {
 			t.Fatalf("NewWebhookSecret() repeated %q", s)

@@ -56,10 +56,11 @@ type Provider struct {
 }
 
 var (
-	_ carillon.Provider       = (*Provider)(nil)
-	_ carillon.CallbackParser = (*Provider)(nil)
-	_ carillon.MediaFetcher   = (*Provider)(nil)
-	_ carillon.TemplateSource = (*Provider)(nil)
+	_ carillon.Provider        = (*Provider)(nil)
+	_ carillon.SettingsChecker = (*Provider)(nil)
+	_ carillon.CallbackParser  = (*Provider)(nil)
+	_ carillon.MediaFetcher    = (*Provider)(nil)
+	_ carillon.TemplateSource  = (*Provider)(nil)
 )
 
 // New returns a provider.
@@ -131,3 +132,26 @@ func graphURL(ch carillon.Channel, segments ...string) string {
 
 // CheckSettings checks a channel's settings (carillon.SettingsChecker).
 func (p *Provider) CheckSettings(settings map[string]string) error { return CheckSettings(settings) }
+
+// Info describes the provider: it serves WhatsApp channels, paced at 80
+// messages per second (Cloud API's default throughput), under the 24-hour
+// customer service window, and Meta calls carillon back.
+func Info() carillon.ProviderInfo {
+	return carillon.ProviderInfo{
+		Name:         carillon.ProviderWhatsApp,
+		ChannelTypes: []carillon.ChannelType{carillon.WhatsApp},
+		Settings: []carillon.SettingSpec{
+			{Name: SettingPhoneNumberID, Required: true, Identifies: true},
+			{Name: SettingBusinessAccountID},
+			{Name: SettingAccessToken, Required: true, Secret: true},
+			{Name: SettingAppSecret, Required: true, Secret: true},
+			{Name: SettingVerifyToken, Required: true, Secret: true},
+			carillon.URLSetting(SettingBaseURL),
+			{Name: SettingAPIVersion},
+			carillon.PaceSetting(),
+		},
+		DefaultMPS:     80,
+		CallsBack:      true,
+		EnforcesWindow: func(carillon.Channel) bool { return true },
+	}
+}

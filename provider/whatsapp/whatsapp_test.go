@@ -31,6 +31,7 @@ func subject() providertest.Subject {
 		New: func(c *http.Client, l *slog.Logger) carillon.Provider {
 			return whatsapp.New(whatsapp.Options{HTTPClient: c, Logger: l})
 		},
+		Info: whatsapp.Info(),
 		Channel: carillon.Channel{
 			ID: 42, UUID: "0b6f3f8e2c4d4e1a9f7b5c3d1e2f4a6b", AccountID: 3, Title: "support",
 			Type: carillon.WhatsApp, Provider: carillon.ProviderWhatsApp,

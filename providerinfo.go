@@ -1,0 +1,189 @@
+package carillon
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// ProviderInfo is what a provider says of itself: the channels it serves
+// and the settings it reads. Each provider package describes itself; the
+// rules ask a ProviderRegistry, so that nothing outside a provider knows
+// its settings.
+type ProviderInfo struct {
+	// Name is the provider's name in declarations and callback URLs.
+	Name string
+	// ChannelTypes are the channel types it serves; none means any.
+	ChannelTypes []ChannelType
+	// Settings are the channel settings it reads; any other is refused.
+	Settings []SettingSpec
+	// DefaultMPS is the pace of a channel that sets no mps: messages per
+	// second, 0 for unpaced.
+	DefaultMPS int
+	// CallsBack is set when the network calls carillon at the channel's
+	// callback URL.
+	CallsBack bool
+	// EnforcesWindow, when set, tells whether free-form messages sent on
+	// the channel need WhatsApp's 24-hour customer service window; nil
+	// means they never do.
+	EnforcesWindow func(ch Channel) bool
+}
+
+// SettingSpec describes one channel setting of a provider.
+type SettingSpec struct {
+	Name string
+	// Required settings must be set (an empty value counts as unset).
+	Required bool
+	// Secret settings are never shown and never logged.
+	Secret bool
+	// Default is written in place of an unset value.
+	Default string
+	// Generate makes the value of an unset setting: once when the channel
+	// is created or moves to this provider, then kept while the setting
+	// stays unset (the network was given it).
+	Generate func() string
+	// Identifies is set on the settings that name the number or bot: a new
+	// value points the channel at another one, whose address is learned
+	// again.
+	Identifies bool
+	// Check, when set, returns the value normalised, or an error saying
+	// what is wrong with it (never quoting a secret).
+	Check func(value string) (string, error)
+}
+
+// Setting returns the provider's setting of that name.
+func (p ProviderInfo) Setting(name string) (SettingSpec, bool) {
+	i := slices.IndexFunc(p.Settings, func(s SettingSpec) bool { return s.Name == name })
+	if i < 0 {
+		return SettingSpec{}, false
+	}
+	return p.Settings[i], true
+}
+
+// Serves reports whether the provider serves channels of type t.
+func (p ProviderInfo) Serves(t ChannelType) bool {
+	return len(p.ChannelTypes) == 0 || slices.Contains(p.ChannelTypes, t)
+}
+
+// SecretSettings returns the names of the provider's secret settings.
+func (p ProviderInfo) SecretSettings() []string {
+	var names []string
+	for _, s := range p.Settings {
+		if s.Secret {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// SettingMPS is the pace setting every provider reads (MessagesPerSecond).
+const SettingMPS = "mps"
+
+// PaceSetting is the mps setting: a whole number of messages per second,
+// 0 for unpaced.
+func PaceSetting() SettingSpec {
+	return SettingSpec{Name: SettingMPS, Check: func(v string) (string, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return "", fmt.Errorf("mps must be a whole number, 0 or more, not %q", v)
+		}
+		return strconv.Itoa(n), nil
+	}}
+}
+
+// URLSetting is a setting whose value is an absolute http or https URL
+// (a network's API server, a fake of it in tests).
+func URLSetting(name string) SettingSpec {
+	return SettingSpec{Name: name, Identifies: true, Check: func(v string) (string, error) {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("%s must be an absolute http or https URL", name)
+		}
+		return v, nil
+	}}
+}
+
+// ProviderRegistry holds the descriptions of the providers carillon runs,
+// in the order they were registered.
+type ProviderRegistry struct {
+	infos []ProviderInfo
+}
+
+// NewProviderRegistry returns a registry of the providers. A provider
+// without a name, a name registered twice, or a setting described twice
+// is a mistake of the wiring, refused at start.
+func NewProviderRegistry(infos ...ProviderInfo) (*ProviderRegistry, error) {
+	seen := map[string]bool{}
+	for _, p := range infos {
+		if p.Name == "" {
+			return nil, errors.New("a provider has no name")
+		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("provider %q registered twice", p.Name)
+		}
+		seen[p.Name] = true
+		settings := map[string]bool{}
+		for _, s := range p.Settings {
+			if s.Name == "" || settings[s.Name] {
+				return nil, fmt.Errorf("provider %q: setting %q is empty or described twice", p.Name, s.Name)
+			}
+			settings[s.Name] = true
+		}
+	}
+	return &ProviderRegistry{infos: slices.Clone(infos)}, nil
+}
+
+// Lookup returns the description of the named provider.
+func (r *ProviderRegistry) Lookup(name string) (ProviderInfo, bool) {
+	if r == nil {
+		return ProviderInfo{}, false
+	}
+	for _, p := range r.infos {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return ProviderInfo{}, false
+}
+
+// Names returns the providers' names in the order they were registered.
+func (r *ProviderRegistry) Names() []string {
+	if r == nil {
+		return nil
+	}
+	names := make([]string, len(r.infos))
+	for i, p := range r.infos {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// DefaultMPS returns each provider's pace when a channel sets none.
+func (r *ProviderRegistry) DefaultMPS() map[string]int {
+	paces := map[string]int{}
+	if r != nil {
+		for _, p := range r.infos {
+			paces[p.Name] = p.DefaultMPS
+		}
+	}
+	return paces
+}
+
+// CheckImplementations reports a provider described with no
+// implementation, or implemented with no description: either would fail
+// only when a channel of it is used.
+func (r *ProviderRegistry) CheckImplementations(impls map[string]Provider) error {
+	var errs []error
+	for _, name := range r.Names() {
+		if impls[name] == nil {
+			errs = append(errs, fmt.Errorf("provider %q is described but has no implementation", name))
+		}
+	}
+	for name := range impls {
+		if _, ok := r.Lookup(name); !ok {
+			errs = append(errs, fmt.Errorf("provider %q is implemented but not described", name))
+		}
+	}
+	return errors.Join(errs...)
+}
