@@ -1,20 +1,17 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 // countingTransport counts the requests that go through it.
@@ -30,23 +27,9 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // customer's message, a deletion, and what the key acts for.
 func TestMessages(t *testing.T) {
 	ctx := context.Background()
-	box, err := secretbox.New(bytes.Repeat([]byte{3}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: db, InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
-	t.Cleanup(svc.Close)
-	_, _, key, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc}))
-	t.Cleanup(srv.Close)
+	svc := testrig.Service(t, service.Options{InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
+	key := testrig.DefaultAccount(t, svc).Key
+	srv := testrig.API(t, httpapi.Options{Service: svc})
 	transport := &countingTransport{}
 	c := client.New(srv.URL, key).WithHTTPClient(&http.Client{Transport: transport})
 

@@ -12,12 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
 )
 
@@ -25,22 +23,9 @@ import (
 // delivers to a receiver on loopback (private targets allowed).
 func TestWebhooks(t *testing.T) {
 	ctx := context.Background()
-	box, err := secretbox.New(bytes.Repeat([]byte{5}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: db, InstanceID: "client-webhooks-test", PublicURL: "http://127.0.0.1",
+	svc := testrig.Service(t, service.Options{InstanceID: "client-webhooks-test", PublicURL: "http://127.0.0.1",
 		Webhooks: service.WebhookOptions{AllowPrivate: true}})
-	t.Cleanup(svc.Close)
-	_, _, key, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testrig.DefaultAccount(t, svc).Key
 
 	var mu sync.Mutex
 	var deliveries []string // the webhook-id of each delivery
@@ -60,8 +45,7 @@ func TestWebhooks(t *testing.T) {
 	}()
 	t.Cleanup(func() { stop(); <-done })
 
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc}))
-	t.Cleanup(srv.Close)
+	srv := testrig.API(t, httpapi.Options{Service: svc})
 	c := client.New(srv.URL, key)
 	var apiErr *client.Error
 

@@ -560,7 +560,9 @@ func TestWebhookOutage(t *testing.T) {
 			_, _ = io.WriteString(w, `{"status": "ok"}`)
 			return http.StatusOK
 		})
-		s := startServerOn(t, kind, "--webhook-allow-private", "--rate-limit", "0")
+		// Retries 50 ms, 100 ms, 200 ms … apart rather than 1 s, 2 s, 4 s:
+		// the outage needs several attempts.
+		s := startServerOn(t, kind, "--webhook-allow-private", "--rate-limit", "0", "--webhook-retry-base", "50ms")
 		secret := s.subscribe(t, rc.URL, allEvents)
 
 		const n = 5
@@ -702,7 +704,10 @@ func TestWebhookCrash(t *testing.T) {
 			_, _ = io.WriteString(w, `{"status": "ok"}`)
 			return http.StatusOK
 		})
-		s := startServerOn(t, kind, "--webhook-allow-private", "--rate-limit", "0", "--webhook-timeout", "1s")
+		// A short lease slack: the events in flight at the kill come again
+		// 2 × 1 s + 1 s after their claim rather than 12 s.
+		s := startServerOn(t, kind, "--webhook-allow-private", "--rate-limit", "0", "--webhook-timeout", "1s",
+			"--webhook-lease-slack", "1s")
 		secret := s.subscribe(t, rc.URL, allEvents)
 
 		msgs := make([]string, n)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/telemetry"
@@ -48,25 +48,12 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test", Registry: providers})
-	t.Cleanup(func() { svc.Close(); db.Close() })
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: "test-instance", Registry: providers})
 	disp := &recordingDispatcher{}
 	svc.SetDispatcher(disp)
-	_, created, secret, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil || !created || secret == "" {
-		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)
-	}
-	p, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+	p := testrig.DefaultAccount(t, svc).Principal
+	ch, err := db.MainChannel(context.Background(), p.Account.ID, carillon.WhatsApp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -585,15 +572,10 @@ func (s *conflictOnce) InTx(ctx context.Context, fn func(q carillon.Queries) err
 func TestInboundCountedOncePerStoredMessage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLite(t)
 	st := &conflictOnce{Store: db}
 	metrics := telemetry.New()
-	svc := service.New(service.Options{Store: st, Metrics: metrics, InstanceID: "test-instance", PublicURL: "http://carillon.test"})
-	t.Cleanup(func() { svc.Close(); db.Close() })
+	svc := testrig.Service(t, service.Options{Store: st, Metrics: metrics, InstanceID: "test-instance"})
 	acct, _, _, err := svc.SetupAccount(ctx, carillon.DefaultAccountName, false)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,9 @@ type rule struct {
 	// anything lets the package import any package of the module: the
 	// wiring alone.
 	anything bool
+	// testOnly lets only tests import the package: shared test setup,
+	// which would bring fixed keys and temporary stores into the binary.
+	testOnly bool
 }
 
 // Third-party modules, by what they are for.
@@ -43,9 +46,10 @@ const (
 	sqlite        = "modernc.org/sqlite"                                       // the SQLite driver
 )
 
-// realService is what a test needs to run the real service: a store, with
-// the secret box that seals its channel settings.
-var realService = []string{"secretbox", "store"}
+// realService is what a test needs to run the real service: the shared
+// setup (internal/testrig), or a store with the secret box that seals its
+// channel settings.
+var realService = []string{"internal/testrig", "secretbox", "store"}
 
 // providerDescriptions are the providers whose descriptions (Info) a test
 // registers, so that the service checks channels as it does in serve; the
@@ -66,9 +70,10 @@ var rules = map[string]rule{
 	// The client decodes answers into the API's shapes (wire); its tests
 	// drive a real server, webhook deliveries included.
 	"client": {imports: []string{"wire"}, testImports: append([]string{"", "httpapi", "service", "webhook"}, realService...)},
-	// Its tests run the declarations on PostgreSQL too, opened with pgx.
+	// Its tests run the declarations on PostgreSQL too (internal/testrig
+	// opens the schema).
 	"service": {imports: []string{"", "phone", "telemetry", "wire"}, modules: []string{yaml},
-		testImports: slices.Concat(realService, providerDescriptions), testModules: []string{pgx}},
+		testImports: slices.Concat(realService, providerDescriptions)},
 	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
@@ -87,6 +92,8 @@ var rules = map[string]rule{
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
 	"cmd/carillon":      {anything: true},
 	"internal/archtest": {},
+	// The setup tests share: a store, a service over it, the API.
+	"internal/testrig": {imports: []string{"", "httpapi", "secretbox", "service", "store"}, testOnly: true},
 	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 		modules: []string{pgx, prometheus}},
 	"bench/sendload": {},
@@ -114,8 +121,11 @@ func violations(p pkg, r rule, modules []string) []string {
 		for _, imp := range imports {
 			switch {
 			case imp == module || strings.HasPrefix(imp, module+"/"):
-				if dep := inModule(imp); !r.anything && dep != name && !slices.Contains(own, dep) {
+				dep := inModule(imp)
+				if !r.anything && dep != name && !slices.Contains(own, dep) {
 					out = append(out, fmt.Sprintf("%s imports %s: not allowed by the dependency rule%s", p.ImportPath, imp, where))
+				} else if where == "" && rules[dep].testOnly {
+					out = append(out, fmt.Sprintf("%s imports %s: only tests may import it", p.ImportPath, imp))
 				}
 			case !strings.Contains(strings.Split(imp, "/")[0], "."):
 				// The standard library.
@@ -237,6 +247,10 @@ func TestViolations(t *testing.T) {
 			rule{testModules: []string{yaml}}, 1, []string{"of module " + yaml + ":"}},
 		{"a third-party module in tests", pkg{ImportPath: ours + "e2e", TestImports: []string{"example.com/unlisted/pkg"}},
 			rule{}, 1, []string{"example.com/unlisted/pkg: not among", "(in its tests)"}},
+		{"shared test setup in the code, even the wiring's", pkg{ImportPath: ours + "cmd/carillon", Imports: []string{ours + "internal/testrig"}},
+			rule{anything: true}, 1, []string{"only tests may import it"}},
+		{"shared test setup in tests", pkg{ImportPath: ours + "outbox", XTestImports: []string{ours + "internal/testrig"}},
+			rule{testImports: []string{"internal/testrig"}}, 0, nil},
 		{"the wiring imports anything of ours, not any module", pkg{ImportPath: ours + "cmd/carillon", Imports: []string{ours + "store", yaml}},
 			rule{anything: true}, 1, []string{"of module " + yaml + ":"}},
 	}
