@@ -234,15 +234,32 @@ func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args 
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, pool, query)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, q.db.readFailed(err)
 	}
+	var rows *sql.Rows
 	switch {
 	case s != nil:
-		return s.QueryContext(ctx, args...)
+		rows, err = s.QueryContext(ctx, args...)
 	case q.tx != nil:
-		return q.tx.QueryContext(ctx, query, args...)
+		rows, err = q.tx.QueryContext(ctx, query, args...)
+	default:
+		rows, err = pool.QueryContext(ctx, query, args...)
 	}
-	return pool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.db.readFailed(err)
+	}
+	return rows, nil
+}
+
+// readFailed explains a statement that failed: on SQLite, a read on a
+// connection opened after the database file was removed finds an empty
+// database ("no such table"); that is the store being unavailable
+// (carillon.ErrStoreUnavailable, a 503), not a fault of the request.
+func (db *DB) readFailed(err error) error {
+	if lost := db.file.check(); lost != nil {
+		return lost
+	}
+	return mapError(err)
 }
 
 // stmt returns the prepared statement to run query with, or nil when the
