@@ -1083,7 +1083,9 @@ func TestWebhookPrivateAddresses(t *testing.T) {
 		// The attempt is recorded beside the delivery, which logs its
 		// failure: either may come first.
 		waitUntil(t, 30*time.Second, func() bool { return strings.Contains(s.stderr.String(), "refused address") },
-			func() string { return fmt.Sprintf("the server's log does not say why the attempt to %s (%s) failed", url, addr) })
+			func() string {
+				return fmt.Sprintf("the server's log does not say why the attempt to %s (%s) failed", url, addr)
+			})
 	})
 }
 
