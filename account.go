@@ -1,6 +1,9 @@
 package carillon
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Account is a tenant: every object belongs to exactly one account, and an API
 // key sees only its own account's objects.
@@ -52,4 +55,51 @@ type User struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+}
+
+// AccountQueries keep accounts.
+type AccountQueries interface {
+	CreateAccount(ctx context.Context, a *Account) error
+	AccountByID(ctx context.Context, id int64) (Account, error)
+	AccountByName(ctx context.Context, name string) (Account, error)
+	ListAccounts(ctx context.Context) ([]Account, error)
+}
+
+// UserQueries keep the account's users and their status.
+type UserQueries interface {
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, accountID, id int64) (User, error)
+	UserByUUID(ctx context.Context, accountID int64, uuid string) (User, error)
+	UserByEmail(ctx context.Context, accountID int64, email string) (User, error)
+	ListUsers(ctx context.Context, accountID int64) ([]User, error)
+	UserStatus(ctx context.Context, accountID, userID int64) (UserStatus, error)
+	SetUserStatus(ctx context.Context, accountID, userID int64, s UserStatus) error
+}
+
+// TeamQueries keep the account's teams and their members.
+type TeamQueries interface {
+	CreateTeam(ctx context.Context, t *Team) error
+	UpdateTeam(ctx context.Context, t *Team) error
+	TeamByID(ctx context.Context, accountID, id int64) (Team, error)
+	TeamByUUID(ctx context.Context, accountID int64, uuid string) (Team, error)
+	TeamByName(ctx context.Context, accountID int64, name string) (Team, error)
+	ListTeams(ctx context.Context, accountID int64) ([]Team, error)
+	// TeamMembers lists a team's users, by email.
+	TeamMembers(ctx context.Context, teamID int64) ([]User, error)
+	// CountTeamMembers counts the members of each of the account's teams.
+	CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error)
+	AddTeamMember(ctx context.Context, teamID, userID int64, at time.Time) error
+	// RemoveTeamMember returns ErrNotFound when the user was no member.
+	RemoveTeamMember(ctx context.Context, teamID, userID int64) error
+}
+
+// APIKeyQueries keep API keys. APIKeyByHash and TouchAPIKey take no
+// account: they authenticate a request, before its account is known.
+type APIKeyQueries interface {
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	ListAPIKeys(ctx context.Context, accountID int64) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, accountID, id int64, at time.Time) error
+	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
 }

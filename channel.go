@@ -1,6 +1,7 @@
 package carillon
 
 import (
+	"context"
 	"strconv"
 	"time"
 )
@@ -93,4 +94,24 @@ func (c Channel) MessagesPerSecond(def int) int {
 		return def
 	}
 	return n
+}
+
+// ChannelQueries keep channels. ChannelByID, ChannelForCallback and
+// SetChannelAddress take no account: the send pipeline and provider
+// callbacks reach a channel by itself.
+type ChannelQueries interface {
+	CreateChannel(ctx context.Context, c *Channel) error
+	UpdateChannel(ctx context.Context, c *Channel) error
+	ChannelByID(ctx context.Context, id int64) (Channel, error)
+	ChannelByUUID(ctx context.Context, accountID int64, uuid string) (Channel, error)
+	// ChannelForCallback finds a channel by uuid alone: a provider's
+	// callback names the channel in its URL, and its signature (checked
+	// with the channel's own secret) is its authentication.
+	ChannelForCallback(ctx context.Context, uuid string) (Channel, error)
+	// MainChannel returns the account's main channel of the type.
+	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
+	ListChannels(ctx context.Context, accountID int64) ([]Channel, error)
+	// SetChannelAddress records the channel's own address as its network
+	// reported it (Channel.Address); UpdateChannel leaves it as it is.
+	SetChannelAddress(ctx context.Context, channelID int64, address string) error
 }

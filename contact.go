@@ -1,6 +1,9 @@
 package carillon
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Contact is a customer as seen on one channel: the same number on two
 // channels is two contacts. The contact also carries its conversation, which
@@ -49,4 +52,44 @@ const CustomerServiceWindow = 24 * time.Hour
 // InWindow reports whether the customer service window is open at now.
 func (c Contact) InWindow(now time.Time) bool {
 	return !c.LastInboundAt.IsZero() && now.Sub(c.LastInboundAt) < CustomerServiceWindow
+}
+
+// ContactFilter selects contacts in lists. Zero fields select everything.
+type ContactFilter struct {
+	// ChannelType keeps the contacts of channels of that type (source).
+	ChannelType ChannelType
+	// TagIDs keeps the contacts that have every one of the tags.
+	TagIDs []int64
+	TeamID int64
+}
+
+// ContactQueries keep contacts, with the conversation each carries, and what
+// belongs to a contact alone: its tags and its custom field values (link
+// rows that go when the contact goes). Lookups by channel serve callbacks,
+// which name a channel, not an account.
+type ContactQueries interface {
+	CreateContact(ctx context.Context, c *Contact) error
+	// UpdateContact writes every field of the contact but its identity.
+	UpdateContact(ctx context.Context, c *Contact) error
+	ContactByID(ctx context.Context, accountID, id int64) (Contact, error)
+	ContactByUUID(ctx context.Context, accountID int64, uuid string) (Contact, error)
+	ContactByAddress(ctx context.Context, channelID int64, address string) (Contact, error)
+	ContactByBSUID(ctx context.Context, channelID int64, bsuid string) (Contact, error)
+	// ListContacts lists the account's contacts, newest first, and counts
+	// all that match.
+	ListContacts(ctx context.Context, accountID int64, f ContactFilter, page Page) ([]Contact, int, error)
+	// DeleteContact deletes the contact with its messages, their status
+	// history, its tags and its field values.
+	DeleteContact(ctx context.Context, accountID, id int64) error
+
+	// SetContactTags makes the contact's tags exactly tagIDs.
+	SetContactTags(ctx context.Context, contactID int64, tagIDs []int64) error
+	// ContactTags returns the names of the contacts' tags, by contact id,
+	// sorted by name.
+	ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]string, error)
+	// SetContactFieldValue sets (or, with "", removes) a contact's value.
+	SetContactFieldValue(ctx context.Context, contactID, fieldID int64, value string) error
+	// ContactFieldValues returns the contacts' values, by contact id then
+	// field id.
+	ContactFieldValues(ctx context.Context, contactIDs []int64) (map[int64]map[int64]string, error)
 }

@@ -1,6 +1,7 @@
 package carillon
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"time"
@@ -182,4 +183,59 @@ const IdempotencyWindow = 24 * time.Hour
 func ValidMediaURL(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// MessageQueries keep messages and their status history.
+type MessageQueries interface {
+	CreateMessage(ctx context.Context, m *Message) error
+	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
+	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
+	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)
+	// UpdateMessage writes the message's content, status and send job,
+	// provided the stored row is still at m.Version (ErrStale otherwise),
+	// and moves m.Version on.
+	UpdateMessage(ctx context.Context, m *Message) error
+	// ContactMessages lists a contact's messages, newest first, and counts
+	// them all.
+	ContactMessages(ctx context.Context, accountID, contactID int64, page Page) ([]Message, int, error)
+	AddStatusChange(ctx context.Context, c StatusChange) error
+	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)
+}
+
+// SendQueueQueries are the send pipeline's bookkeeping: the queued messages
+// (a message row is its own send job) and the server instances that own
+// them.
+type SendQueueQueries interface {
+	// QueuedMessages lists the queued outgoing messages that owner sends,
+	// in the order they were accepted, after the message id afterID. It
+	// walks the queue by id, not by page: messages leave the queue while
+	// it is walked, and an offset would skip some.
+	QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]Message, error)
+	// EarlierQueued reports whether a queued message to the same contact on
+	// the same channel was accepted before the message id.
+	EarlierQueued(ctx context.Context, channelID, contactID, messageID int64) (bool, error)
+	// CountQueued counts queued outgoing messages, all owners together.
+	CountQueued(ctx context.Context) (int64, error)
+
+	// RegisterInstance records (or refreshes) a running server instance.
+	RegisterInstance(ctx context.Context, id string, at time.Time) error
+	// StaleInstances lists the instances whose last heartbeat is older than
+	// before: they are taken as dead.
+	StaleInstances(ctx context.Context, before time.Time) ([]string, error)
+	// AdoptMessages moves the queued messages of instance from to instance
+	// to, and returns how many moved.
+	AdoptMessages(ctx context.Context, from, to string) (int64, error)
+	DeleteInstance(ctx context.Context, id string) error
+	CountInstances(ctx context.Context, since time.Time) (int, error)
+}
+
+// IdempotencyQueries keep the records of sends made with an
+// Idempotency-Key.
+type IdempotencyQueries interface {
+	IdempotencyRecord(ctx context.Context, accountID int64, key string) (IdempotencyRecord, error)
+	// SaveIdempotencyRecord returns ErrConflict when the account has a
+	// record of that key already.
+	SaveIdempotencyRecord(ctx context.Context, r IdempotencyRecord) error
+	// DeleteIdempotencyRecords forgets the records made before t.
+	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int64, error)
 }

@@ -2,7 +2,7 @@ package carillon
 
 import (
 	"context"
-	"time"
+	"math"
 )
 
 // Store keeps carillon's objects. Two implementations exist, SQLite and
@@ -25,86 +25,53 @@ type Store interface {
 	Close() error
 }
 
-// Queries are the store's reads and writes, outside or inside a transaction.
+// Queries are the store's reads and writes, outside or inside a
+// transaction. They are grouped by aggregate, each group declared beside
+// its domain type: accounts, users, teams and API keys (account.go),
+// channels (channel.go), contacts with their tags and field values
+// (contact.go), messages, their status history, the send queue and
+// idempotency records (message.go), templates (template.go), the account's
+// tags, custom fields, funnels and custom statuses (resources.go), webhooks
+// and their events (webhook.go).
+//
+// A method that reaches an object through another one it belongs to (a
+// team's members, a contact's tags or field values, a channel's templates
+// by key) takes that owner's id and no account id: the owner was looked up
+// by account first.
 type Queries interface {
-	ResourceQueries
+	AccountQueries
+	UserQueries
+	TeamQueries
+	APIKeyQueries
+	ChannelQueries
+	ContactQueries
+	MessageQueries
+	SendQueueQueries
+	IdempotencyQueries
+	TemplateQueries
+	TagQueries
+	CustomFieldQueries
+	FunnelQueries
+	CustomStatusQueries
 	WebhookQueries
-	CreateAccount(ctx context.Context, a *Account) error
-	AccountByID(ctx context.Context, id int64) (Account, error)
-	AccountByName(ctx context.Context, name string) (Account, error)
-	ListAccounts(ctx context.Context) ([]Account, error)
+}
 
-	CreateTeam(ctx context.Context, t *Team) error
-	ListTeams(ctx context.Context, accountID int64) ([]Team, error)
+// Page selects a page of a list: Number is 1-based, Size at most 100. Every
+// paged list of the store takes one.
+type Page struct {
+	Number int
+	Size   int
+}
 
-	CreateUser(ctx context.Context, u *User) error
-	UserByID(ctx context.Context, accountID, id int64) (User, error)
-	UserByEmail(ctx context.Context, accountID int64, email string) (User, error)
-
-	CreateAPIKey(ctx context.Context, k *APIKey) error
-	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
-	ListAPIKeys(ctx context.Context, accountID int64) ([]APIKey, error)
-	RevokeAPIKey(ctx context.Context, accountID, id int64, at time.Time) error
-	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
-
-	CreateChannel(ctx context.Context, c *Channel) error
-	UpdateChannel(ctx context.Context, c *Channel) error
-	ChannelByID(ctx context.Context, id int64) (Channel, error)
-	ChannelByUUID(ctx context.Context, accountID int64, uuid string) (Channel, error)
-	// ChannelForCallback finds a channel by uuid alone: a provider's
-	// callback names the channel in its URL, and its signature (checked
-	// with the channel's own secret) is its authentication.
-	ChannelForCallback(ctx context.Context, uuid string) (Channel, error)
-	// MainChannel returns the account's main channel of the type.
-	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
-	ListChannels(ctx context.Context, accountID int64) ([]Channel, error)
-	// SetChannelAddress records the channel's own address as its network
-	// reported it (Channel.Address); UpdateChannel leaves it as it is.
-	SetChannelAddress(ctx context.Context, channelID int64, address string) error
-
-	CreateContact(ctx context.Context, c *Contact) error
-	// UpdateContact writes every field of the contact but its identity.
-	UpdateContact(ctx context.Context, c *Contact) error
-	ContactByID(ctx context.Context, accountID, id int64) (Contact, error)
-	ContactByUUID(ctx context.Context, accountID int64, uuid string) (Contact, error)
-	ContactByAddress(ctx context.Context, channelID int64, address string) (Contact, error)
-	ContactByBSUID(ctx context.Context, channelID int64, bsuid string) (Contact, error)
-
-	CreateMessage(ctx context.Context, m *Message) error
-	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
-	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
-	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)
-	// UpdateMessage writes the message's content, status and send job,
-	// provided the stored row is still at m.Version (ErrStale otherwise),
-	// and moves m.Version on.
-	UpdateMessage(ctx context.Context, m *Message) error
-	AddStatusChange(ctx context.Context, c StatusChange) error
-	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)
-
-	// QueuedMessages lists the queued outgoing messages that owner sends,
-	// in the order they were accepted, after the message id afterID.
-	QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]Message, error)
-	// EarlierQueued reports whether a queued message to the same contact on
-	// the same channel was accepted before the message id.
-	EarlierQueued(ctx context.Context, channelID, contactID, messageID int64) (bool, error)
-	// CountQueued counts queued outgoing messages, all owners together.
-	CountQueued(ctx context.Context) (int64, error)
-
-	// RegisterInstance records (or refreshes) a running server instance.
-	RegisterInstance(ctx context.Context, id string, at time.Time) error
-	// StaleInstances lists the instances whose last heartbeat is older than
-	// before: they are taken as dead.
-	StaleInstances(ctx context.Context, before time.Time) ([]string, error)
-	// AdoptMessages moves the queued messages of instance from to instance
-	// to, and returns how many moved.
-	AdoptMessages(ctx context.Context, from, to string) (int64, error)
-	DeleteInstance(ctx context.Context, id string) error
-	CountInstances(ctx context.Context, since time.Time) (int, error)
-
-	IdempotencyRecord(ctx context.Context, accountID int64, key string) (IdempotencyRecord, error)
-	// SaveIdempotencyRecord returns ErrConflict when the account has a
-	// record of that key already.
-	SaveIdempotencyRecord(ctx context.Context, r IdempotencyRecord) error
-	// DeleteIdempotencyRecords forgets the records made before t.
-	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int64, error)
+// Offset is the number of rows before the page. It never overflows: a page
+// so far that its offset would not fit in an int gives math.MaxInt, past
+// the end of any list; a page below 1 gives 0.
+func (p Page) Offset() int {
+	if p.Number <= 1 || p.Size <= 0 {
+		return 0
+	}
+	if p.Number-1 > math.MaxInt/p.Size {
+		return math.MaxInt
+	}
+	return (p.Number - 1) * p.Size
 }

@@ -1,8 +1,10 @@
 package carillon
 
 import (
+	"context"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // The rules of templates' values: what a send of a template must give.
@@ -92,4 +94,39 @@ func (t Template) ValueCount() int {
 		}
 	}
 	return n
+}
+
+// Template is a message template of a channel: the only messages WhatsApp
+// lets a business send outside the 24-hour window.
+type Template struct {
+	ID        int64
+	UUID      string
+	AccountID int64
+	ChannelID int64
+	Title     string
+	Text      string // with placeholders {{1}}, {{2}}…
+	Type      string // text, image, video, document
+	Category  string // MARKETING, UTILITY, AUTHENTICATION
+	Status    string // approved, pending, rejected, paused, disabled, deleted…
+	Language  string
+	// Buttons are the template's buttons, in the order the recipient sees
+	// them; those that take a value when sent (TemplateButton.TakesValue)
+	// are filled after the body's placeholders.
+	Buttons []TemplateButton
+	// ExternalID is the provider's id of the template, when synced.
+	ExternalID string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// TemplateQueries keep the channels' message templates.
+type TemplateQueries interface {
+	CreateTemplate(ctx context.Context, t *Template) error
+	// UpdateTemplate writes every field but the template's identity and
+	// its channel.
+	UpdateTemplate(ctx context.Context, t *Template) error
+	TemplateByUUID(ctx context.Context, accountID int64, uuid string) (Template, error)
+	// TemplateByKey finds a channel's template by title and language.
+	TemplateByKey(ctx context.Context, channelID int64, title, language string) (Template, error)
+	ListTemplates(ctx context.Context, accountID int64, page Page) ([]Template, int, error)
 }

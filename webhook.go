@@ -29,16 +29,6 @@ var WebhookEventNames = []string{
 	EventAgentStatusUpdated, EventAgentSessionUpdated, EventTeamMembershipUpdated,
 }
 
-// ValidWebhookEvent reports whether name is one of the event names.
-func ValidWebhookEvent(name string) bool {
-	for _, n := range WebhookEventNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
 // Webhook is an account's subscription to its events: at most one per
 // account. Secret (and PreviousSecret during a rotation) sign deliveries;
 // they are stored encrypted and leave the server only in the answer that
@@ -130,7 +120,8 @@ type WebhookEventFilter struct {
 	Events []string
 }
 
-// WebhookQueries keep webhooks and their events.
+// WebhookQueries keep the accounts' webhooks and their events, the
+// delivery log included.
 type WebhookQueries interface {
 	// WebhookByAccount returns the account's webhook.
 	WebhookByAccount(ctx context.Context, accountID int64) (Webhook, error)

@@ -2,6 +2,11 @@
 // works against carillon and, for the endpoints Callbell has, against
 // Callbell itself.
 //
+// Answers are decoded into the API's own shapes, defined once in package
+// wire (the server answers with the same types); the client names them
+// with aliases (client.Contact is wire.Contact). Times are wire.Time: their
+// Time method gives the time.Time, zero when the API answers null.
+//
 //	c := client.New("http://127.0.0.1:8080", os.Getenv("CARILLON_API_KEY"))
 //	msg, err := c.Send(ctx, client.SendParams{To: "+31612345678", From: "whatsapp", Type: "text", Content: client.Content{Text: "Hello"}})
 package client
@@ -16,6 +21,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/carillon/carillon/wire"
 )
 
 // Client calls one carillon server with one API key.
@@ -37,12 +44,12 @@ func (c *Client) WithHTTPClient(hc *http.Client) *Client {
 	return &cp
 }
 
-// Error is an error answer of the API.
+// Error is an error answer of the API: its HTTP status and its error
+// object (code, message, field). An answer that is not the API's error
+// object (a proxy's page) has the code http_error and its body as message.
 type Error struct {
 	StatusCode int
-	Code       string `json:"code"`
-	Message    string `json:"message"`
-	Field      string `json:"field"`
+	wire.ErrorDetail
 	// RetryAfter is the wait the server asked for, on 429.
 	RetryAfter time.Duration
 }
@@ -88,14 +95,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, out any,
 		return nil, err
 	}
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error Error `json:"error"`
+		var eb wire.ErrorAnswer
+		if json.Unmarshal(raw, &eb) != nil || eb.Error.Code == "" {
+			eb.Error = wire.ErrorDetail{Code: "http_error", Message: strings.TrimSpace(string(raw))}
 		}
-		e := &eb.Error
-		if json.Unmarshal(raw, &eb) != nil || e.Code == "" {
-			e.Code, e.Message = "http_error", strings.TrimSpace(string(raw))
-		}
-		e.StatusCode = resp.StatusCode
+		e := &Error{StatusCode: resp.StatusCode, ErrorDetail: eb.Error}
 		if s := resp.Header.Get("Retry-After"); s != "" {
 			var secs int
 			if _, err := fmt.Sscan(s, &secs); err == nil {
@@ -139,14 +143,9 @@ type SendParams struct {
 	IdempotencyKey string `json:"-"`
 }
 
-// MessageStatus is what send and status answer about a message.
-type MessageStatus struct {
-	UUID                 string          `json:"uuid"`
-	Status               string          `json:"status"`
-	MessageStatusPayload json.RawMessage `json:"messageStatusPayload"`
-	Contact              json.RawMessage `json:"contact,omitempty"`
-	Conversation         json.RawMessage `json:"conversation,omitempty"`
-}
+// MessageStatus is what send and status answer about a message; a send
+// shows the contact and the conversation when its fields asked for them.
+type MessageStatus = wire.MessageSendRequest
 
 type messageEnvelope struct {
 	Message MessageStatus `json:"message"`
@@ -177,12 +176,7 @@ func (c *Client) DeleteMessage(ctx context.Context, uuid string) error {
 }
 
 // Me describes the API key in use (GET /v1/auth/me).
-type Me struct {
-	Status    string `json:"status"`
-	UserEmail string `json:"user_email"`
-	UserName  string `json:"user_name"`
-	APIKey    string `json:"api_key"`
-}
+type Me = wire.Me
 
 // Me reads what the API key acts for.
 func (c *Client) Me(ctx context.Context) (Me, error) {
@@ -198,9 +192,14 @@ type SandboxInboundParams struct {
 	ChannelUUID string `json:"channel_uuid,omitempty"`
 }
 
+// SandboxMessage is the customer's message a sandbox inbound stored.
+type SandboxMessage = wire.SandboxMessage
+
 // SandboxInbound simulates a customer's message (POST /v1/sandbox/inbound).
-func (c *Client) SandboxInbound(ctx context.Context, p SandboxInboundParams) (MessageStatus, error) {
-	var out messageEnvelope
+func (c *Client) SandboxInbound(ctx context.Context, p SandboxInboundParams) (SandboxMessage, error) {
+	var out struct {
+		Message SandboxMessage `json:"message"`
+	}
 	_, err := c.Do(ctx, http.MethodPost, "/v1/sandbox/inbound", p, &out, nil)
 	return out.Message, err
 }

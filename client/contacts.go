@@ -4,40 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/carillon/carillon/wire"
 )
 
 // FieldMeta is a custom field value with its field's type, as
 // IncludeFieldTypes shows it.
-type FieldMeta struct {
-	Value   string   `json:"value"`
-	Type    string   `json:"type"`
-	Options []string `json:"options,omitempty"`
-}
+type FieldMeta = wire.FieldMeta
 
-// Contact is a customer on one channel. Times are zero, and pointers nil,
-// when the API answers null.
-type Contact struct {
-	UUID                 string               `json:"uuid"`
-	Name                 *string              `json:"name"`
-	PhoneNumber          *string              `json:"phoneNumber"`
-	AvatarURL            *string              `json:"avatarUrl"`
-	CreatedAt            time.Time            `json:"createdAt"`
-	Source               string               `json:"source"`
-	Href                 string               `json:"href"`
-	ConversationHref     *string              `json:"conversationHref"`
-	Tags                 []string             `json:"tags"`
-	AssignedUser         *string              `json:"assignedUser"`
-	CustomFields         map[string]string    `json:"customFields"`
-	CustomFieldsMetadata map[string]FieldMeta `json:"customFieldsMetadata"`
-	Team                 *Team                `json:"team"`
-	Channel              Channel              `json:"channel"`
-	FunnelID             *string              `json:"funnelId"`
-	ClosedAt             time.Time            `json:"closedAt"`
-	BlockedAt            time.Time            `json:"blockedAt"`
-	BSUID                string               `json:"bsuid"`
-	Note                 *string              `json:"note"`
-}
+// Contact is a customer on one channel; a pointer is nil, and a time
+// zero, when the API answers null.
+type Contact = wire.Contact
 
 // ContactFilter selects contacts: Source a channel type, Tags tag names
 // (every one must match), TeamUUID a team.
@@ -199,16 +176,7 @@ func (c *Client) DeleteContact(ctx context.Context, uuid string) error {
 
 // HistoryMessage is a message of a contact's history. Status is the
 // direction: sent, received or note.
-type HistoryMessage struct {
-	UUID        string    `json:"uuid"`
-	Text        *string   `json:"text"`
-	Status      string    `json:"status"`
-	Channel     string    `json:"channel"`
-	From        *string   `json:"from"`
-	To          *string   `json:"to"`
-	CreatedAt   time.Time `json:"createdAt"`
-	Attachments []string  `json:"attachments"`
-}
+type HistoryMessage = wire.Message
 
 // ContactMessages lists a contact's messages, newest first, notes included
 // (GET /v1/contacts/:uuid/messages).
@@ -222,14 +190,7 @@ func (c *Client) ContactMessages(ctx context.Context, uuid string, p ListParams)
 }
 
 // Bot is a contact's bot state.
-type Bot struct {
-	UUID                  string    `json:"uuid"`
-	Name                  string    `json:"name"`
-	Status                string    `json:"status"`
-	ConversationStartedAt time.Time `json:"conversationStartedAt"`
-	Version               int       `json:"version"`
-	LatestBotVersion      bool      `json:"latestBotVersion"`
-}
+type Bot = wire.Bot
 
 type botEnvelope struct {
 	Bot Bot `json:"bot"`

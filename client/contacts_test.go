@@ -1,19 +1,16 @@
 package client_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 func strp(s string) *string { return &s }
@@ -21,21 +18,10 @@ func strp(s string) *string { return &s }
 // TestContacts drives the contact methods against a real server.
 func TestContacts(t *testing.T) {
 	ctx := context.Background()
-	box, err := secretbox.New(bytes.Repeat([]byte{3}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: db, InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
-	t.Cleanup(svc.Close)
-	acct, _, key, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
+	first := testrig.DefaultAccount(t, svc)
+	acct, key := first.Account, first.Key
 	now := time.Now()
 	funnel := carillon.Funnel{UUID: carillon.NewDashedUUID(), AccountID: acct.ID, Name: "Lead", Position: 1, CreatedAt: now}
 	for _, err := range []error{
@@ -47,8 +33,7 @@ func TestContacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc}))
-	t.Cleanup(srv.Close)
+	srv := testrig.API(t, httpapi.Options{Service: svc})
 	c := client.New(srv.URL, key)
 
 	kim, err := c.CreateContact(ctx, client.CreateContactParams{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim",
@@ -79,16 +64,16 @@ func TestContacts(t *testing.T) {
 	if err != nil || *got.Name != "Kim B" || len(got.Tags) != 0 || got.Note != nil || len(got.CustomFields) != 0 {
 		t.Fatalf("UpdateContact: %+v, %v", got, err)
 	}
-	if got, err = c.OpenConversation(ctx, kim.UUID); err != nil || got.ConversationHref == nil || !got.ClosedAt.IsZero() {
+	if got, err = c.OpenConversation(ctx, kim.UUID); err != nil || got.ConversationHref == nil || !got.ClosedAt.Time().IsZero() {
 		t.Fatalf("OpenConversation: %+v, %v", got, err)
 	}
-	if got, err = c.CloseConversation(ctx, kim.UUID, "solved"); err != nil || got.ClosedAt.IsZero() {
+	if got, err = c.CloseConversation(ctx, kim.UUID, "solved"); err != nil || got.ClosedAt.Time().IsZero() {
 		t.Fatalf("CloseConversation: %+v, %v", got, err)
 	}
 	if got, err = c.UpdateFunnel(ctx, kim.UUID, funnel.UUID); err != nil || got.FunnelID == nil || *got.FunnelID != funnel.UUID {
 		t.Fatalf("UpdateFunnel: %+v, %v", got, err)
 	}
-	if b, err := c.SetContactBot(ctx, kim.UUID, "bot_start"); err != nil || b.Status != "started" || b.ConversationStartedAt.IsZero() {
+	if b, err := c.SetContactBot(ctx, kim.UUID, "bot_start"); err != nil || b.Status != "started" || b.ConversationStartedAt.Time().IsZero() {
 		t.Fatalf("SetContactBot: %+v, %v", b, err)
 	}
 	if b, err := c.ContactBot(ctx, kim.UUID); err != nil || b.Status != "started" || b.Name != "default" || b.Version != 1 {

@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
+
+	"github.com/carillon/carillon/wire"
 )
 
 // ListParams select a page of a list: zero values take the server's
@@ -35,20 +36,11 @@ func withQuery(path string, v url.Values) string {
 }
 
 // Meta is where a page stands in its list.
-type Meta struct {
-	Page  int `json:"page"`
-	Pages int `json:"pages"`
-}
+type Meta = wire.Meta
 
 // Channel is one of the account's channels. DiscardedAt is zero while the
 // channel is active.
-type Channel struct {
-	UUID        string    `json:"uuid"`
-	Title       string    `json:"title"`
-	Type        string    `json:"type"`
-	Main        bool      `json:"main"`
-	DiscardedAt time.Time `json:"discardedAt"`
-}
+type Channel = wire.Channel
 
 // ChannelFilter selects channels: Type a channel type, Active true or false
 // (nil: both).
@@ -94,13 +86,7 @@ func (c *Client) RenameChannel(ctx context.Context, uuid, title string) (Channel
 }
 
 // Team is one of the account's teams; Members counts its users.
-type Team struct {
-	UUID      string    `json:"uuid"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	Default   bool      `json:"default"`
-	Members   int       `json:"members"`
-}
+type Team = wire.Team
 
 // Teams lists the account's teams (GET /v1/teams).
 func (c *Client) Teams(ctx context.Context, p ListParams) ([]Team, Meta, error) {
@@ -131,23 +117,11 @@ func (c *Client) RenameTeam(ctx context.Context, uuid, name string) (Team, error
 }
 
 // UserCustomStatus is the custom status a team member shows.
-type UserCustomStatus struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Emoji     string    `json:"emoji"`
-	UpdatedAt time.Time `json:"updatedAt"`
-}
+type UserCustomStatus = wire.UserCustomStatus
 
 // TeamMember is a user of a team. UserCustomStatus is nil when the user
 // shows none.
-type TeamMember struct {
-	Email            string            `json:"email"`
-	Name             string            `json:"name"`
-	Available        bool              `json:"available"`
-	LastUpdatedAt    time.Time         `json:"lastUpdatedAt"`
-	UserCustomStatus *UserCustomStatus `json:"userCustomStatus"`
-	UUID             string            `json:"uuid"`
-}
+type TeamMember = wire.TeamMember
 
 // TeamMembersParams select a team's members: Status "available" or "away"
 // ("": all).
@@ -171,15 +145,7 @@ func (c *Client) TeamMembers(ctx context.Context, uuid string, p TeamMembersPara
 }
 
 // Template is a message template of one of the account's channels.
-type Template struct {
-	UUID         string    `json:"uuid"`
-	Title        string    `json:"title"`
-	Text         string    `json:"text"`
-	TemplateType string    `json:"templateType"`
-	Category     string    `json:"category"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"createdAt"`
-}
+type Template = wire.Template
 
 // Templates lists the account's templates (GET /v1/templates).
 func (c *Client) Templates(ctx context.Context, p ListParams) ([]Template, Meta, error) {
@@ -210,13 +176,7 @@ func (c *Client) RenameTemplate(ctx context.Context, uuid, title string) (Templa
 }
 
 // Funnel is a stage of the account's sales funnel; its UUID is dashed.
-type Funnel struct {
-	UUID      string    `json:"uuid"`
-	Name      string    `json:"name"`
-	Emoji     string    `json:"emoji"`
-	Position  int       `json:"position"`
-	CreatedAt time.Time `json:"createdAt"`
-}
+type Funnel = wire.Funnel
 
 // Funnels lists the account's funnel stages by position (GET /v1/funnels).
 func (c *Client) Funnels(ctx context.Context, p ListParams) ([]Funnel, Meta, error) {
@@ -229,13 +189,7 @@ func (c *Client) Funnels(ctx context.Context, p ListParams) ([]Funnel, Meta, err
 }
 
 // CustomStatus is a status users may show; its ID is a dashed UUID.
-type CustomStatus struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Emoji     string    `json:"emoji"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-}
+type CustomStatus = wire.CustomStatus
 
 // CustomStatusParams are the body of POST and PUT /v1/custom_statuses:
 // nil fields are not sent (PUT leaves them as they are; POST requires the
@@ -289,13 +243,7 @@ func (c *Client) DeleteCustomStatus(ctx context.Context, id string) error {
 }
 
 // Plan is the server's plan: a nil limit is unlimited.
-type Plan struct {
-	Plan             string `json:"plan"`
-	IncludedChannels *int   `json:"includedChannels"`
-	Licenses         *int   `json:"licenses"`
-	ActiveUsers      int    `json:"activeUsers"`
-	Teams            []Team `json:"teams"`
-}
+type Plan = wire.Plan
 
 // Plan reads the plan (GET /v1/plan).
 func (c *Client) Plan(ctx context.Context) (Plan, error) {

@@ -80,7 +80,7 @@ func TestResources(t *testing.T) {
 
 	inactive := false
 	chs, m, err := c.Channels(ctx, client.ChannelFilter{Type: "whatsapp", Active: &inactive, ListParams: client.ListParams{Page: 2, Items: 10}})
-	if err != nil || len(chs) != 1 || m != wantMeta || chs[0].Title != "Support" || !chs[0].Main || !chs[0].DiscardedAt.IsZero() {
+	if err != nil || len(chs) != 1 || m != wantMeta || chs[0].Title != "Support" || !chs[0].Main || !chs[0].DiscardedAt.Time().IsZero() {
 		t.Errorf("Channels = %+v, %+v, %v", chs, m, err)
 	}
 	if ch, err := c.Channel(ctx, "b4f1c7d2e8a94f0b9c3d2e1f0a9b8c7d"); err != nil || ch.UUID != "b4f1c7d2e8a94f0b9c3d2e1f0a9b8c7d" {
@@ -92,7 +92,7 @@ func TestResources(t *testing.T) {
 	}
 
 	teams, m, err := c.Teams(ctx, client.ListParams{})
-	if err != nil || len(teams) != 1 || m != wantMeta || teams[0].Members != 2 || !teams[0].CreatedAt.Equal(created) {
+	if err != nil || len(teams) != 1 || m != wantMeta || teams[0].Members != 2 || !teams[0].CreatedAt.Time().Equal(created) {
 		t.Errorf("Teams = %+v, %+v, %v", teams, m, err)
 	}
 	if tm, err := c.Team(ctx, "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"); err != nil || tm.Name != "Sales" {
@@ -121,12 +121,12 @@ func TestResources(t *testing.T) {
 	}
 
 	fs, m, err := c.Funnels(ctx, client.ListParams{})
-	if err != nil || len(fs) != 1 || m != wantMeta || fs[0].Position != 1 || fs[0].Emoji != "" {
+	if err != nil || len(fs) != 1 || m != wantMeta || fs[0].Position != 1 || fs[0].Emoji != nil {
 		t.Errorf("Funnels = %+v, %+v, %v", fs, m, err)
 	}
 
 	css, m, err := c.CustomStatuses(ctx, client.ListParams{})
-	if err != nil || len(css) != 1 || m != wantMeta || css[0].Emoji != "🍔" || css[0].UpdatedAt.Equal(css[0].CreatedAt) {
+	if err != nil || len(css) != 1 || m != wantMeta || css[0].Emoji == nil || *css[0].Emoji != "🍔" || css[0].UpdatedAt.Time().Equal(css[0].CreatedAt.Time()) {
 		t.Errorf("CustomStatuses = %+v, %+v, %v", css, m, err)
 	}
 	const id = "9a4c1f3e-2b7d-4e8a-9f0c-1d2e3f4a5b6c"

@@ -4,7 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/carillon/carillon/wire"
 )
 
 // UserStatusParams are the parameters of PUT /v1/users/:uuid/status: at
@@ -36,24 +37,14 @@ func (p UserStatusParams) body() map[string]any {
 
 // UserStatus is a user's status as PUT /v1/users/:uuid/status answers it.
 // CustomStatus is nil when the user shows none.
-type UserStatus struct {
-	CustomStatus *UserStatusCustom `json:"custom_status"`
-	Appearance   UserAppearance    `json:"appearance"`
-}
+type UserStatus = wire.UserStatus
 
 // UserStatusCustom is the custom status a user shows, and when the user
 // took it.
-type UserStatusCustom struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	LastUpdatedAt time.Time `json:"last_updated_at"`
-}
+type UserStatusCustom = wire.UserStatusCustom
 
 // UserAppearance is a user's availability, and when it last changed.
-type UserAppearance struct {
-	Available     bool      `json:"available"`
-	LastUpdatedAt time.Time `json:"last_updated_at"`
-}
+type UserAppearance = wire.UserAppearance
 
 func userStatusPath(uuid string) string { return "/v1/users/" + url.PathEscape(uuid) + "/status" }
 

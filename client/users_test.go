@@ -41,7 +41,7 @@ func TestUserStatus(t *testing.T) {
 	yes := true
 	st, err := c.SetUserStatus(ctx, user, client.UserStatusParams{Available: &yes, CustomStatusID: lunch})
 	if err != nil || st.CustomStatus == nil || st.CustomStatus.ID != lunch || !st.Appearance.Available ||
-		!st.CustomStatus.LastUpdatedAt.Equal(time.Date(2026, 11, 25, 22, 21, 12, 0, time.UTC)) {
+		!st.CustomStatus.LastUpdatedAt.Time().Equal(time.Date(2026, 11, 25, 22, 21, 12, 0, time.UTC)) {
 		t.Errorf("SetUserStatus = %+v, %v", st, err)
 	}
 	st, err = c.SetUserStatus(ctx, user, client.UserStatusParams{UnassignCustomStatus: true})

@@ -2,46 +2,27 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/carillon/carillon/wire"
 )
 
 // Webhook is the account's webhook. Secret, the signing secret (whsec_...),
 // is set only in the answer that created the webhook and in that of a secret
 // rotation.
-type Webhook struct {
-	URL           string    `json:"url"`
-	Subscriptions []string  `json:"subscriptions"`
-	Enabled       bool      `json:"enabled"`
-	CreatedAt     time.Time `json:"createdAt"`
-	Secret        string    `json:"secret"`
-}
+type Webhook = wire.Webhook
 
-// WebhookEvent is an entry of the webhook's delivery log. NextAttemptAt is
-// zero once the event is delivered or given up.
-type WebhookEvent struct {
-	// ID is the event's webhook-id, the same on every attempt.
-	ID    string `json:"id"`
-	Event string `json:"event"`
-	// Payload is what the delivery's body carries under "payload".
-	Payload       json.RawMessage `json:"payload"`
-	Response      WebhookResponse `json:"response"`
-	Success       bool            `json:"success"`
-	Attempts      int             `json:"attempts"`
-	NextAttemptAt time.Time       `json:"nextAttemptAt"`
-	CreatedAt     time.Time       `json:"createdAt"`
-}
+// WebhookEvent is an entry of the webhook's delivery log: ID is the
+// event's webhook-id, the same on every attempt, and Payload what the
+// delivery's body carries under "payload". NextAttemptAt is zero once the
+// event is delivered or given up.
+type WebhookEvent = wire.WebhookEvent
 
 // WebhookResponse is the latest attempt's answer: Code and Body are nil, and
 // Headers too, when no HTTP answer came (a refused connection, a timeout).
-type WebhookResponse struct {
-	Code    *int              `json:"code"`
-	Body    *string           `json:"body"`
-	Headers map[string]string `json:"headers"`
-}
+type WebhookResponse = wire.WebhookResponse
 
 // WebhookEventsParams select entries of the delivery log: Status success or
 // failed (empty: both), Subscriptions event names (empty: all); zero Page

@@ -12,12 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
 )
 
@@ -25,22 +23,9 @@ import (
 // delivers to a receiver on loopback (private targets allowed).
 func TestWebhooks(t *testing.T) {
 	ctx := context.Background()
-	box, err := secretbox.New(bytes.Repeat([]byte{5}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: db, InstanceID: "client-webhooks-test", PublicURL: "http://127.0.0.1",
+	svc := testrig.Service(t, service.Options{InstanceID: "client-webhooks-test", PublicURL: "http://127.0.0.1",
 		Webhooks: service.WebhookOptions{AllowPrivate: true}})
-	t.Cleanup(svc.Close)
-	_, _, key, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testrig.DefaultAccount(t, svc).Key
 
 	var mu sync.Mutex
 	var deliveries []string // the webhook-id of each delivery
@@ -63,14 +48,13 @@ func TestWebhooks(t *testing.T) {
 	}()
 	t.Cleanup(func() { stop(); <-done })
 
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc}))
-	t.Cleanup(srv.Close)
+	srv := testrig.API(t, httpapi.Options{Service: svc})
 	c := client.New(srv.URL, key)
 	var apiErr *client.Error
 
 	hook, err := c.Subscribe(ctx, receiver.URL+"/hooks", []string{"contact_created", "contact_deleted"})
 	if err != nil || !strings.HasPrefix(hook.Secret, "whsec_") || hook.URL != receiver.URL+"/hooks" || !hook.Enabled ||
-		len(hook.Subscriptions) != 2 || hook.CreatedAt.IsZero() {
+		len(hook.Subscriptions) != 2 || hook.CreatedAt.Time().IsZero() {
 		t.Fatalf("Subscribe: %+v, %v", hook, err)
 	}
 	if again, err := c.Subscribe(ctx, receiver.URL+"/hooks", []string{"contact_created"}); err != nil || again.Secret != "" || len(again.Subscriptions) != 1 {
@@ -103,7 +87,7 @@ func TestWebhooks(t *testing.T) {
 	}
 	e := list.WebhookEvents[0]
 	if e.Event != "contact_created" || !strings.HasPrefix(e.ID, "msg_") || e.Attempts != 1 || e.Response.Code == nil || *e.Response.Code != 200 ||
-		e.Response.Body == nil || *e.Response.Body != `{"ok":true}` || !e.NextAttemptAt.IsZero() || e.CreatedAt.IsZero() ||
+		e.Response.Body == nil || *e.Response.Body != `{"ok":true}` || !e.NextAttemptAt.Time().IsZero() || e.CreatedAt.Time().IsZero() ||
 		!bytes.Contains(e.Payload, []byte(kim.UUID)) || list.Meta != (client.Meta{Page: 1, Pages: 1}) {
 		t.Fatalf("the delivery log: %+v", list)
 	}
@@ -119,7 +103,7 @@ func TestWebhooks(t *testing.T) {
 	}
 
 	again, err := c.RedeliverWebhookEvent(ctx, e.ID)
-	if err != nil || again.ID != e.ID || again.Attempts != 2 || !again.Success || !again.NextAttemptAt.IsZero() {
+	if err != nil || again.ID != e.ID || again.Attempts != 2 || !again.Success || !again.NextAttemptAt.Time().IsZero() {
 		t.Fatalf("RedeliverWebhookEvent: %+v, %v", again, err)
 	}
 	mu.Lock()
@@ -174,12 +158,12 @@ func TestWebhookEventsDecoding(t *testing.T) {
 	}
 	e := l.WebhookEvents[0]
 	if e.Response.Code != nil || e.Response.Body != nil || e.Response.Headers != nil || e.Success || e.Attempts != 3 ||
-		!e.NextAttemptAt.Equal(time.Date(2026, 11, 25, 22, 21, 18, 0, time.UTC)) || string(e.Payload) != `{"uuid":"5fbd99ba0c7e48ecbcce2939f469fb23"}` {
+		!e.NextAttemptAt.Time().Equal(time.Date(2026, 11, 25, 22, 21, 18, 0, time.UTC)) || string(e.Payload) != `{"uuid":"5fbd99ba0c7e48ecbcce2939f469fb23"}` {
 		t.Errorf("an entry without an answer: %+v", e)
 	}
 	r, err := c.RedeliverWebhookEvent(ctx, e.ID)
 	if err != nil || r.Response.Code == nil || *r.Response.Code != 200 || r.Response.Body == nil || *r.Response.Body != "" ||
-		r.Response.Headers["Content-Length"] != "0" || !r.NextAttemptAt.IsZero() {
+		r.Response.Headers["Content-Length"] != "0" || !r.NextAttemptAt.Time().IsZero() {
 		t.Errorf("RedeliverWebhookEvent = %+v, %v", r, err)
 	}
 }

@@ -99,6 +99,14 @@ type Config struct {
 	WebhookRetryFor time.Duration
 	// WebhookConcurrency is the number of deliveries in flight per webhook.
 	WebhookConcurrency int
+	// SendRetryBase and WebhookRetryBase are the first retry's delay of a
+	// send and of a webhook event, doubled at each attempt. Tests shorten
+	// them; the defaults suit providers and receivers.
+	SendRetryBase, WebhookRetryBase time.Duration
+	// WebhookLeaseSlack is how much longer than two attempts an event
+	// claimed by an instance stays leased to it: how long, beyond that,
+	// the events of an instance that died wait before another takes them.
+	WebhookLeaseSlack time.Duration
 	// PlanChannels is the channel limit that GET /v1/plan reports; nil
 	// means unlimited (reported as null), which a plain int could not tell
 	// apart from a limit of 0.

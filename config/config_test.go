@@ -66,6 +66,9 @@ func TestDefault(t *testing.T) {
 		WebhookTimeout:     10 * time.Second,
 		WebhookRetryFor:    24 * time.Hour,
 		WebhookConcurrency: 64,
+		SendRetryBase:      time.Second,
+		WebhookRetryBase:   time.Second,
+		WebhookLeaseSlack:  10 * time.Second,
 		LogLevel:           "info",
 		LogFormat:          "json",
 		URL:                "http://127.0.0.1:8080",
@@ -673,8 +676,9 @@ func TestScopes(t *testing.T) {
 			flags: []string{
 				"addr", "auth-failure-limit", "config", "data", "database-url", "log-format", "log-level",
 				"max-connections", "new-database", "plan-channels", "plan-licenses", "public-url",
-				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts",
-				"webhook-allow-private", "webhook-concurrency", "webhook-retry-for", "webhook-timeout",
+				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts", "send-retry-base",
+				"webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",
+				"webhook-retry-for", "webhook-timeout",
 			},
 		},
 		{

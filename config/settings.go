@@ -148,6 +148,23 @@ var settings = []setting{
 		usage: "`deliveries` in flight per webhook",
 		set:   intSetting(func(c *Config) *int { return &c.WebhookConcurrency }, 1),
 	},
+	// The timing of retries and leases: for tests, which shorten them, and
+	// for operators with unusual providers or receivers.
+	{
+		name: "send-retry-base", env: "CARILLON_SEND_RETRY_BASE", def: "1s", scopes: inServe,
+		usage: "`duration` before a send's first retry, doubled at each attempt (tests shorten it)",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.SendRetryBase }, true),
+	},
+	{
+		name: "webhook-retry-base", env: "CARILLON_WEBHOOK_RETRY_BASE", def: "1s", scopes: inServe,
+		usage: "`duration` before a webhook event's first retry, doubled at each attempt (tests shorten it)",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetryBase }, true),
+	},
+	{
+		name: "webhook-lease-slack", env: "CARILLON_WEBHOOK_LEASE_SLACK", def: "10s", scopes: inServe,
+		usage: "`duration` an event stays leased beyond 2 × webhook-timeout (tests shorten it)",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.WebhookLeaseSlack }, true),
+	},
 	{
 		name: "plan-channels", env: "CARILLON_PLAN_CHANNELS", def: "unlimited", scopes: inServe,
 		usage: "channel `limit` that GET /v1/plan reports: a number or unlimited",

@@ -390,6 +390,9 @@ func TestSandboxInbound(t *testing.T) {
 		if msg["uuid"] != uuid || msg["status"] != "read" {
 			t.Errorf("status printed %q, want the message %s read", res.Stdout, uuid)
 		}
+		if r := s.do(t, "GET", "/v1/messages/status/"+uuid, s.Key, ""); res.Stdout != string(r.Body) {
+			t.Errorf("status printed %q, want the API's answer as it is: %q", res.Stdout, r.Body)
+		}
 	})
 	t.Run("CLI from the environment", func(t *testing.T) {
 		res := carillon(t, []string{"CARILLON_URL=" + s.URL, "CARILLON_API_KEY=" + s.Key}, "send", "--to", "+31612345681", "--text", "env", "--idempotency-key", "cli-1")
@@ -418,6 +421,9 @@ func TestSandboxInbound(t *testing.T) {
 		res = carillon(t, nil, append(append([]string{"status"}, client...), "0123456789abcdef0123456789abcdef")...)
 		if res.Code != 1 || !strings.Contains(res.Stderr, "not_found") {
 			t.Errorf("status of an unknown message: want exit 1 naming not_found, got exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+		if r := s.do(t, "GET", "/v1/messages/status/0123456789abcdef0123456789abcdef", s.Key, ""); res.Stdout != string(r.Body) {
+			t.Errorf("status of an unknown message printed %q, want the API's error answer as it is: %q", res.Stdout, r.Body)
 		}
 	})
 }

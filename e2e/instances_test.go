@@ -20,9 +20,9 @@ func TestSeveralInstances(t *testing.T) {
 	postgresURL(t)
 	t.Parallel()
 	schema := newPostgresSchema(t)
-	// A sandbox delay of 200 ms makes a backlog: each recipient's ten
-	// messages take two seconds at least to leave one after the other.
-	args := []string{"--sandbox-delay", "200ms", "--rate-limit", "0"}
+	// A sandbox delay of 400 ms makes a backlog: each recipient's ten
+	// messages take four seconds at least to leave one after the other.
+	args := []string{"--sandbox-delay", "400ms", "--rate-limit", "0"}
 	a := newServer(t, t.TempDir(), args...)
 	a.pg = schema
 	a.start(true)
@@ -48,6 +48,10 @@ func TestSeveralInstances(t *testing.T) {
 	if len(msgs) != 300 {
 		t.Fatalf("%d sends accepted, want 300", len(msgs))
 	}
+	// A is killed while its backlog is there; who owns what is read after
+	// (B adopts nothing before A has been silent for 15 s).
+	killedAt := time.Now()
+	a.kill()
 	db := a.openStore(t)
 
 	// The instance that accepted a message owns it: one id per instance.
@@ -64,8 +68,6 @@ func TestSeveralInstances(t *testing.T) {
 		t.Fatalf("A and B own their messages under the instance ids %q and %q: want two different ids", idA, idB)
 	}
 
-	killedAt := time.Now()
-	a.kill()
 	var leftByA int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM messages WHERE owner = ? AND send_state = 'queued'`, idA).Scan(&leftByA); err != nil {
 		t.Fatal(err)

@@ -104,6 +104,53 @@ func isReset(err error) bool {
 }
 
 // oneShot makes a request on a connection of its own, closed after it.
+// connectionCounter reads carillon_http_open_connections from /metrics on
+// one keep-alive connection of its own, opened first and so within the
+// bound, and counted in every reading: a connection made for each reading
+// would linger in the count for a moment after its answer.
+type connectionCounter struct {
+	s      *server
+	client *http.Client
+}
+
+func newConnectionCounter(s *server) *connectionCounter {
+	return &connectionCounter{s: s, client: &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{Proxy: nil, MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}}
+}
+
+func (c *connectionCounter) open(t *testing.T) int {
+	t.Helper()
+	resp, err := c.client.Get(c.s.URL + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "carillon_http_open_connections "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("carillon_http_open_connections %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/metrics has no carillon_http_open_connections: %s", body)
+	return 0
+}
+
+// waitFor waits until the server counts want open connections, the
+// counter's own included.
+func (c *connectionCounter) waitFor(t *testing.T, want int) {
+	t.Helper()
+	var got int
+	waitUntil(t, 30*time.Second, func() bool { got = c.open(t); return got == want },
+		func() string { return fmt.Sprintf("open connections: %d, want %d", got, want) })
+}
+
 func oneShot(t *testing.T, s *server, method, path, key string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, nil)
@@ -126,21 +173,31 @@ func oneShot(t *testing.T, s *server, method, path, key string) response {
 	return response{Code: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-// TestSlowRequests floods a server, bounded to 4 connections, with 8
-// requests that send their body a byte at a time: those past the bound are
-// answered 503 at once, /healthz keeps answering 200 and other routes 503
-// while the bound is full, the slow senders within it are cut off with 408
-// long before the read timeout (2 minutes here) since their body comes far
-// too slowly, and the server serves again afterwards. A callback to no
-// channel is answered 404 before its body is read.
+// TestSlowRequests floods a server, bounded to 5 connections (one of them
+// the test's own, reading the count of open connections), with 8 requests
+// that send their body a byte at a time: the 4 past the bound are answered
+// 503 at once, /healthz keeps answering 200 and other routes 503 while the
+// bound is full, the 4 slow senders within it are cut off with 408 long
+// before the read timeout (2 minutes here) since their body comes far too
+// slowly, and the server serves again afterwards. A callback to no channel
+// is answered 404 before its body is read.
 func TestSlowRequests(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-connections", "4", "--read-timeout", "120s")
+	s := startServer(t, "--max-connections", "5", "--read-timeout", "120s")
+	// The harness's own keep-alive connection must not take a place: it is
+	// closed, and the server is waited for until it counts only the
+	// counter's.
 	s.HTTP.CloseIdleConnections()
+	counter := newConnectionCounter(s)
+	counter.waitFor(t, 1)
 
 	var slow []*slowRequest
-	for range 8 {
+	for i := range 8 {
 		slow = append(slow, startSlowRequest(t, s, "POST", "/v1/messages/send", "Authorization", "Bearer "+s.Key))
+		if i < 4 {
+			// Each of the first four is in before the next comes.
+			counter.waitFor(t, i+2)
+		}
 	}
 	// While the senders within the bound are held (5 s before their pace
 	// is judged), the bound is full.
@@ -167,8 +224,8 @@ func TestSlowRequests(t *testing.T) {
 			t.Errorf("slow sender %d: want 408 or 503, got %s", i, r)
 		}
 	}
-	if refused < 4 || timedOut < 1 {
-		t.Errorf("8 slow senders, 4 connections allowed: %d cut off with 408, %d refused with 503; want at least 1 and 4", timedOut, refused)
+	if refused != 4 || timedOut != 4 {
+		t.Errorf("8 slow senders, 4 connections allowed: %d cut off with 408, %d refused with 503; want 4 and 4", timedOut, refused)
 	}
 
 	// The flood is over: the server serves again.

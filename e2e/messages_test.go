@@ -76,7 +76,9 @@ func TestSandboxNumbers(t *testing.T) {
 }
 
 func testSandboxNumbers(t *testing.T, kind string) {
-	s := startServerOn(t, kind)
+	// Retries 50 ms, 100 ms … apart rather than 1 s, 2 s: the numbers
+	// that fail before they succeed need the same attempts, sooner.
+	s := startServerOn(t, kind, "--send-retry-base", "50ms")
 	// control sends to an ordinary number and waits until it is read: once
 	// it is, every receipt of a message sent before it was sent has come.
 	control := func(t *testing.T) {
@@ -508,7 +510,7 @@ func TestSendAccepts(t *testing.T) {
 // all fail with transient errors fails with the last error.
 func TestSendMaxAttempts(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--send-max-attempts", "2")
+	s := startServer(t, "--send-max-attempts", "2", "--send-retry-base", "50ms")
 	msg := s.waitStatus(t, s.sendText(t, "+15550000004", "gives up"), "failed", 20*time.Second, nil)
 	p, _ := msg["messageStatusPayload"].(map[string]any)
 	inner, _ := p["payload"].(map[string]any)

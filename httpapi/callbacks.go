@@ -5,27 +5,26 @@ import (
 	"net/http"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/wire"
 )
 
 // Provider callbacks: no API key (the provider's signature or secret token,
 // checked by the provider with the channel's own secret, authenticates
 // them) and no rate limit.
 
-func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
+func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) error {
 	// The channel is found before the body is read: a call to no channel
 	// is answered at once, whatever body it announces or how slowly it
 	// sends it.
 	ch, err := s.svc.Messages.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	cb := carillon.Callback{Method: r.Method, Query: r.URL.Query(), Header: r.Header}
 	if r.Method == http.MethodPost {
 		body, err := readBody(r)
 		if err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
 		cb.Body = body
 	}
@@ -41,12 +40,11 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		case http.StatusMethodNotAllowed:
 			code = "method_not_allowed"
 		}
-		writeJSON(w, refused.Status, errorBody{Error: errorDetail{Code: code, Message: refused.Reason}})
-		return
+		writeJSON(w, refused.Status, wire.ErrorAnswer{Error: wire.ErrorDetail{Code: code, Message: refused.Reason}})
+		return nil
 	}
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	if reply != nil {
 		if reply.ContentType != "" {
@@ -54,7 +52,8 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(reply.Status)
 		_, _ = w.Write(reply.Body)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }

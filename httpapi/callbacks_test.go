@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +10,8 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 // FuzzCallbackPath sends provider callbacks to any provider and channel
@@ -21,21 +19,9 @@ import (
 // always a JSON client error (never a 500), and a segment that is not a
 // well-formed identifier is a 404 before any lookup.
 func FuzzCallbackPath(f *testing.F) {
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		f.Fatal(err)
-	}
-	db, err := store.OpenSQLite(f.Context(), f.TempDir(), box)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: db, InstanceID: "fuzz", PublicURL: "http://127.0.0.1"})
-	f.Cleanup(svc.Close)
-	acct, _, _, err := svc.Accounts.SetupAccount(f.Context(), carillon.DefaultAccountName, true)
-	if err != nil {
-		f.Fatal(err)
-	}
+	db := testrig.SQLite(f)
+	svc := testrig.Service(f, service.Options{Store: db, InstanceID: "fuzz", PublicURL: "http://127.0.0.1"})
+	acct := testrig.DefaultAccount(f, svc).Account
 	channels, err := db.ListChannels(f.Context(), acct.ID)
 	if err != nil || len(channels) == 0 {
 		f.Fatalf("channels: %v, %v", channels, err)

@@ -29,52 +29,47 @@ type contactAnswer struct {
 	Contact wire.Contact `json:"contact"`
 }
 
-// answerContact answers one contact, or the error that came instead.
-func (s *Server) answerContact(w http.ResponseWriter, r *http.Request, v service.ContactView, err error) {
+// answerContact answers one contact, or returns the error that came
+// instead.
+func (s *Server) answerContact(w http.ResponseWriter, v service.ContactView, err error) error {
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, false)})
+	return nil
 }
 
 // readContact answers a contact that was looked up, with its field types
 // when include_field_types=true.
-func (s *Server) readContact(w http.ResponseWriter, r *http.Request, lookup func() (service.ContactView, error)) {
+func (s *Server) readContact(w http.ResponseWriter, r *http.Request, lookup func() (service.ContactView, error)) error {
 	withTypes, err := includeFieldTypes(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := lookup()
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, withTypes)})
+	return nil
 }
 
-func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	withTypes, err := includeFieldTypes(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	list, info, err := s.svc.Contacts.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.Contact, len(list))
-	for i, v := range list {
-		out[i] = s.contactOf(v, withTypes)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"contacts": out, "meta": meta(info)})
+	writeList(w, "contacts", list, info, func(v service.ContactView) wire.Contact { return s.contactOf(v, withTypes) })
+	return nil
 }
 
-func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
-	s.readContact(w, r, func() (service.ContactView, error) {
+func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
+	return s.readContact(w, r, func() (service.ContactView, error) {
 		return s.svc.Contacts.Contact(r.Context(), p, r.PathValue("uuid"))
 	})
 }
@@ -82,23 +77,23 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Pr
 // contactSubresource serves GET /v1/contacts/phone/{number},
 // /v1/contacts/bsuid/{bsuid}, /v1/contacts/{uuid}/messages and
 // /v1/contacts/{uuid}/bot.
-func (s *Server) contactSubresource(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) contactSubresource(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	first, second := r.PathValue("uuid"), r.PathValue("sub")
 	switch {
 	case first == "phone":
-		s.readContact(w, r, func() (service.ContactView, error) {
+		return s.readContact(w, r, func() (service.ContactView, error) {
 			return s.svc.Contacts.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case first == "bsuid":
-		s.readContact(w, r, func() (service.ContactView, error) {
+		return s.readContact(w, r, func() (service.ContactView, error) {
 			return s.svc.Contacts.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case second == "messages":
-		s.contactMessages(w, r, p)
+		return s.contactMessages(w, r, p)
 	case second == "bot":
-		s.contactBot(w, r, p)
+		return s.contactBot(w, r, p)
 	default:
-		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+		return unknownEndpoint(r)
 	}
 }
 
@@ -135,45 +130,41 @@ func (b contactBody) update() service.ContactUpdate {
 		UnassignUser: b.UnassignUser, TeamUUID: b.TeamUUID, BotStatus: b.BotStatus, Note: b.Note}
 }
 
-func (s *Server) createContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) createContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in contactBody
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Contacts.CreateContact(r.Context(), p, in.input())
-	s.answerContact(w, r, v, err)
+	return s.answerContact(w, v, err)
 }
 
-func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in contactBody
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Contacts.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
-	s.answerContact(w, r, v, err)
+	return s.answerContact(w, v, err)
 }
 
-func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	if err := s.svc.Contacts.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "contact was destroyed"})
+	return nil
 }
 
-func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Contacts.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.Message, len(list))
-	for i, m := range list {
-		out[i] = wire.FromMessage(m.Message, m.Contact, m.Channel)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": out, "meta": meta(info)})
+	writeList(w, "messages", list, info, func(m service.HistoryMessage) wire.Message {
+		return wire.FromMessage(m.Message, m.Contact, m.Channel)
+	})
+	return nil
 }
 
 func botOf(b service.Bot) map[string]wire.Bot {
@@ -181,75 +172,70 @@ func botOf(b service.Bot) map[string]wire.Bot {
 		ConversationStartedAt: wire.Time(b.StartedAt), Version: 1, LatestBotVersion: true}}
 }
 
-func (s *Server) contactBot(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) contactBot(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	b, err := s.svc.Contacts.ContactBot(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, botOf(b))
+	return nil
 }
 
-func (s *Server) setContactBot(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) setContactBot(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		Status string `json:"status"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	b, err := s.svc.Contacts.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, botOf(b))
+	return nil
 }
 
-func (s *Server) openConversation(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) openConversation(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	if err := decodeBody(r, &struct{}{}); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Contacts.OpenConversation(r.Context(), p, r.PathValue("uuid"))
-	s.answerContact(w, r, v, err)
+	return s.answerContact(w, v, err)
 }
 
-func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		ClosingReason string `json:"closing_reason"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Contacts.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
-	s.answerContact(w, r, v, err)
+	return s.answerContact(w, v, err)
 }
 
-func (s *Server) addNote(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		Text string `json:"text"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.svc.Contacts.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return nil
 }
 
-func (s *Server) updateFunnel(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateFunnel(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		FunnelID string `json:"funnel_id"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Contacts.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
-	s.answerContact(w, r, v, err)
+	return s.answerContact(w, v, err)
 }

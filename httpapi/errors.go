@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/wire"
 )
 
 // statusOf maps an error code to its HTTP status: the one place where that
@@ -35,16 +36,6 @@ func statusOf(code carillon.ErrorCode) int {
 	return http.StatusInternalServerError
 }
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    carillon.ErrorCode `json:"code"`
-	Message string             `json:"message"`
-	Field   string             `json:"field,omitempty"`
-}
-
 // writeError answers with the JSON error body. An error that is not a
 // *carillon.Error is an internal fault: it was logged where it happened, and
 // its text stays out of the answer.
@@ -53,7 +44,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		e = &carillon.Error{Code: carillon.CodeInternal, Message: "internal error: the request may be retried; the server log has the details (request id " + requestID(r) + ")"}
 	}
-	writeJSON(w, statusOf(e.Code), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+	writeJSON(w, statusOf(e.Code), wire.ErrorAnswer{Error: wire.ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -58,12 +58,11 @@ func wildcards(pattern string) []string {
 
 // public wraps a route that takes no API key (provider callbacks, media)
 // with the checks that auth makes for the others.
-func public(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func public(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		if err := checkRequest(r); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		h(w, r)
+		return h(w, r)
 	}
 }

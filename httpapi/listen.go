@@ -49,10 +49,7 @@ func (s *Server) newHTTPServer(readTimeout time.Duration) *http.Server {
 
 // Serve serves the API on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.maxConns > 0 {
-		ln = &boundedListener{Listener: ln, max: int64(s.maxConns), log: s.log}
-	}
-	return s.http.Serve(ln)
+	return s.http.Serve(&boundedListener{Listener: ln, max: int64(s.maxConns), log: s.log, gauge: s.metrics.HTTPConnections})
 }
 
 // Shutdown stops accepting connections and waits for the requests in
@@ -73,15 +70,20 @@ func overflowed(r *http.Request) bool { return r.Context().Value(overflowKey) !=
 // under a flood of connections, or the process would be restarted for it.
 var servedPastTheBound = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
-// boundedListener counts the open connections it accepted. Past max, a
+// boundedListener counts the open connections it accepted, in its gauge
+// too. Past max (when max is above 0), a
 // connection is still accepted, so that it gets an answer rather than a
 // wait in the kernel's queue, but it is marked: its request gets a quick
 // 503 (health checks aside), and everything on it must be done within
 // overflowGrace.
 type boundedListener struct {
 	net.Listener
-	max  int64
-	log  *slog.Logger
+	max   int64
+	log   *slog.Logger
+	gauge interface {
+		Inc()
+		Dec()
+	}
 	open atomic.Int64
 	// warned is when the bound was last reported (Unix ns).
 	warned atomic.Int64
@@ -93,7 +95,8 @@ func (l *boundedListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	bc := &boundedConn{Conn: c, l: l}
-	if n := l.open.Add(1); n > l.max {
+	l.gauge.Inc()
+	if n := l.open.Add(1); l.max > 0 && n > l.max {
 		now := time.Now()
 		bc.overflow = now.Add(overflowGrace)
 		_ = c.SetDeadline(bc.overflow)
@@ -117,6 +120,7 @@ type boundedConn struct {
 func (c *boundedConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
+		c.l.gauge.Dec()
 	}
 	return c.Conn.Close()
 }

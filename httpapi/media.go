@@ -16,15 +16,14 @@ const mediaPolicy = "sandbox; default-src 'none'"
 // media serves an inbound message's file at its stable URL. Only raster
 // images, audio and video whose bytes bear their type out are inline;
 // everything else is a download (Content-Disposition: attachment).
-func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+func (s *Server) media(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	// Set before the lookup: every answer, a 404 included, carries them.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", mediaPolicy)
 	file, err := s.svc.Messages.Media(r.Context(), r.PathValue("name"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	defer file.Content.Close()
 	h.Set("Content-Type", file.ContentType)
@@ -32,6 +31,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.FormatInt(file.Size, 10))
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	_, _ = io.Copy(w, file.Content)
+	return nil
 }
 
 // contentDisposition writes a Content-Disposition (RFC 6266) for a file

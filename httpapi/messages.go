@@ -39,16 +39,14 @@ type messageAnswer struct {
 	Message wire.MessageSendRequest `json:"message"`
 }
 
-func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	body, err := readBody(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	var in sendBody
 	if err := decodeJSON(body, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	req := in.request()
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
@@ -56,8 +54,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 	}
 	res, err := s.svc.Messages.Send(r.Context(), p, req)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	out := wire.FromMessageStatus(res.Message)
 	if res.WithContact || res.WithConversation {
@@ -81,52 +78,52 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusOK, messageAnswer{Message: out})
+	return nil
 }
 
-func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	m, err := s.svc.Messages.MessageStatus(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, messageAnswer{Message: wire.FromMessageStatus(m)})
+	return nil
 }
 
-func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	if err := s.svc.Messages.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // deleteMessageByBody serves DELETE /v1/messages with {"uuid": "…"}, the
 // form of Callbell's documentation example.
-func (s *Server) deleteMessageByBody(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) deleteMessageByBody(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		UUID string `json:"uuid"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	if strings.TrimSpace(in.UUID) == "" {
-		writeError(w, r, carillon.Invalid("uuid", "uuid is required: the message's uuid (or its provider id)"))
-		return
+		return carillon.Invalid("uuid", "uuid is required: the message's uuid (or its provider id)")
 	}
 	if err := s.svc.Messages.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) authMe(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) authMe(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	email, name := "", p.Key.Name
 	if p.User != nil {
 		email, name = p.User.Email, p.User.Name
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "user_email": email, "user_name": name, "api_key": p.Key.Name})
+	writeJSON(w, http.StatusOK, wire.Me{Status: "ok", UserEmail: email, UserName: name, APIKey: p.Key.Name})
+	return nil
 }
 
 // sandboxInboundBody is the body of POST /v1/sandbox/inbound.
@@ -136,21 +133,19 @@ type sandboxInboundBody struct {
 	ChannelUUID string `json:"channel_uuid"`
 }
 
-func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	body, err := readBody(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	var in sandboxInboundBody
 	if err := decodeJSON(body, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	m, err := s.svc.Messages.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": map[string]string{"uuid": m.UUID, "status": string(m.Status)}})
+	writeJSON(w, http.StatusOK, map[string]any{"message": wire.SandboxMessage{UUID: m.UUID, Status: string(m.Status)}})
+	return nil
 }

@@ -103,7 +103,7 @@ func (b *bodyTracker) Read(p []byte) (int, error) {
 // observe gives each request an id (the caller's X-Request-Id when sane),
 // turns a panic into a 500 JSON error, and counts, times and logs the
 // request. The log line never holds the Authorization header or a body.
-func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
+func (s *Server) observe(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -152,59 +152,55 @@ func (s *Server) observe(route string, h http.HandlerFunc) http.Handler {
 			writeError(rec, r, &carillon.Error{Code: carillon.CodeUnavailable, Message: "the server has too many open connections: try again in a moment"})
 			return
 		}
-		h(rec, r)
+		h.ServeHTTP(rec, r)
 	})
 }
 
-// authedHandler is a handler that acts for an authenticated principal.
-type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal)
+// authedHandler is a handler that acts for an authenticated principal; like
+// handlerFunc, it returns the error that is its answer.
+type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal) error
 
 // auth authenticates the request's API key, applies the key's rate limit,
-// then checks what the request names (checkRequest). A client address with
-// too many failed authentications is refused before its key is looked up.
-func (s *Server) auth(h authedHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// then checks what the request names (checkRequest); a refusal is the
+// error it returns. A client address with too many failed authentications
+// is refused before its key is looked up.
+func (s *Server) auth(h authedHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		// Authorization holds one value (RFC 9110): a request with two
 		// is refused rather than resolved by their order.
 		if n := len(r.Header.Values("Authorization")); n > 1 {
-			writeError(w, r, &carillon.Error{Code: carillon.CodeInvalidHeader, Field: "Authorization",
-				Message: fmt.Sprintf("the Authorization header is sent %d times: send it once, with one API key", n)})
-			return
+			return &carillon.Error{Code: carillon.CodeInvalidHeader, Field: "Authorization",
+				Message: fmt.Sprintf("the Authorization header is sent %d times: send it once, with one API key", n)}
 		}
 		client := clientAddress(r)
 		if s.failures != nil {
 			if wait, blocked := s.failures.blocked(client, s.clock.Now()); blocked {
 				w.Header().Set("Retry-After", retryAfter(wait))
-				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many failed authentications from this address: wait for Retry-After seconds"})
-				return
+				return &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many failed authentications from this address: wait for Retry-After seconds"}
 			}
 		}
 		secret, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			s.authFailed(client)
-			writeError(w, r, &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"})
-			return
+			return &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"}
 		}
 		p, err := s.svc.Accounts.Authenticate(r.Context(), secret)
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
 				s.authFailed(client)
 			}
-			writeError(w, r, err)
-			return
+			return err
 		}
 		if s.limiter != nil {
 			if wait, ok := s.limiter.allow(p.Key.ID, s.clock.Now()); !ok {
 				w.Header().Set("Retry-After", retryAfter(wait))
-				writeError(w, r, &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many requests for this API key: wait for Retry-After seconds"})
-				return
+				return &carillon.Error{Code: carillon.CodeRateLimited, Message: "too many requests for this API key: wait for Retry-After seconds"}
 			}
 		}
 		if err := checkRequest(r); err != nil {
-			writeError(w, r, err)
-			return
+			return err
 		}
-		h(w, r, p)
+		return h(w, r, p)
 	}
 }
 

@@ -24,8 +24,8 @@ import (
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/api"
 	"github.com/carillon/carillon/httpapi"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/provider/sandbox"
-	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
@@ -88,16 +88,7 @@ type apiFixture struct {
 
 func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
-	ctx := t.Context()
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testrig.SQLite(t)
 	f := &apiFixture{db: db}
 	f.main = httptest.NewUnstartedServer(nil)
 	t.Cleanup(f.main.Close)
@@ -108,23 +99,17 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = service.New(service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL, Registry: providers})
-	t.Cleanup(f.svc.Close)
-	f.acct, _, f.key, err = f.svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil || f.key == "" {
-		t.Fatalf("SetupAccount: %q, %v", f.key, err)
-	}
+	f.svc = testrig.Service(t, service.Options{Store: db, InstanceID: "openapi-test", PublicURL: publicURL, Registry: providers})
+	first := testrig.DefaultAccount(t, f.svc)
+	f.acct, f.key = first.Account, first.Key
 
 	f.main.Config.Handler = httpapi.New(httpapi.Options{Service: f.svc})
 	f.main.Start()
 
-	f.limited = httptest.NewServer(httpapi.New(httpapi.Options{Service: f.svc, RateLimit: 1, Clock: frozenClock{time.Now()}}))
-	t.Cleanup(f.limited.Close)
+	f.limited = testrig.API(t, httpapi.Options{Service: f.svc, RateLimit: 1, Clock: frozenClock{time.Now()}})
 
-	down := service.New(service.Options{Store: failingStore{db}, InstanceID: "openapi-test-down", PublicURL: publicURL})
-	t.Cleanup(down.Close)
-	f.broken = httptest.NewServer(httpapi.New(httpapi.Options{Service: down}))
-	t.Cleanup(f.broken.Close)
+	down := testrig.Service(t, service.Options{Store: failingStore{db}, InstanceID: "openapi-test-down", PublicURL: publicURL})
+	f.broken = testrig.API(t, httpapi.Options{Service: down})
 	return f
 }
 

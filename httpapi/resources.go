@@ -13,7 +13,21 @@ func pageRequest(r *http.Request) service.PageRequest {
 	return service.PageRequest{Page: q.Get("page"), Items: q.Get("items")}
 }
 
-func meta(p service.PageInfo) wire.Meta { return wire.Meta{Page: p.Page, Pages: p.Pages} }
+// writeList answers a page of a list: its items, converted for the wire,
+// under their JSON name, and where the page stands under meta.
+func writeList[T, W any](w http.ResponseWriter, name string, list []T, info service.PageInfo, convert func(T) W) {
+	writeJSON(w, http.StatusOK, map[string]any{name: convertEach(list, convert), "meta": wire.Meta{Page: info.Page, Pages: info.Pages}})
+}
+
+// convertEach converts every item of a list. An empty list is [] in JSON,
+// never null.
+func convertEach[T, W any](list []T, convert func(T) W) []W {
+	out := make([]W, len(list))
+	for i, v := range list {
+		out[i] = convert(v)
+	}
+	return out
+}
 
 // decodeBody reads and decodes a request's JSON body into v.
 func decodeBody(r *http.Request, v any) error {
@@ -26,155 +40,133 @@ func decodeBody(r *http.Request, v any) error {
 
 // Channels
 
-func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	q := r.URL.Query()
 	list, info, err := s.svc.Resources.ListChannels(r.Context(), p, service.ChannelFilter{Type: q.Get("type"), Active: q.Get("active")}, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.Channel, len(list))
-	for i, c := range list {
-		out[i] = wire.FromChannel(c)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": out, "meta": meta(info)})
+	writeList(w, "channels", list, info, wire.FromChannel)
+	return nil
 }
 
-func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	c, err := s.svc.Resources.Channel(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channel": wire.FromChannel(c)})
+	return nil
 }
 
-func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		Title *string `json:"title"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	c, err := s.svc.Resources.UpdateChannel(r.Context(), p, r.PathValue("uuid"), service.ChannelUpdate{Title: in.Title})
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channel": wire.FromChannel(c)})
+	return nil
 }
 
 // Teams
 
-func teamsOf(list []service.TeamView) []wire.Team {
-	out := make([]wire.Team, len(list))
-	for i, t := range list {
-		out[i] = wire.FromTeam(t.Team, t.Members)
-	}
-	return out
-}
+// teamOf converts a team with its member count.
+func teamOf(t service.TeamView) wire.Team { return wire.FromTeam(t.Team, t.Members) }
 
-func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Resources.ListTeams(r.Context(), p, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"teams": teamsOf(list), "meta": meta(info)})
+	writeList(w, "teams", list, info, teamOf)
+	return nil
 }
 
-func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	t, err := s.svc.Resources.Team(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"team": wire.FromTeam(t.Team, t.Members)})
+	return nil
 }
 
-func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		Name *string `json:"name"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	t, err := s.svc.Resources.UpdateTeam(r.Context(), p, r.PathValue("uuid"), service.TeamUpdate{Name: in.Name})
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"team": wire.FromTeam(t.Team, t.Members)})
+	return nil
 }
 
-func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Resources.TeamMembers(r.Context(), p, r.PathValue("uuid"), r.URL.Query().Get("status"), pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.TeamMember, len(list))
-	for i, m := range list {
-		out[i] = wire.FromTeamMember(m.User, m.Status, m.CustomStatus, wire.Time(m.LastUpdatedAt()))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": out, "meta": meta(info)})
+	writeList(w, "users", list, info, func(m service.Member) wire.TeamMember {
+		return wire.FromTeamMember(m.User, m.Status, m.CustomStatus, wire.Time(m.LastUpdatedAt()))
+	})
+	return nil
 }
 
 // Templates
 
-func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Resources.ListTemplates(r.Context(), p, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.Template, len(list))
-	for i, t := range list {
-		out[i] = wire.FromTemplate(t)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": out, "meta": meta(info)})
+	writeList(w, "templates", list, info, wire.FromTemplate)
+	return nil
 }
 
-func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	t, err := s.svc.Resources.Template(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"template": wire.FromTemplate(t)})
+	return nil
 }
 
-func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in struct {
 		Title *string `json:"title"`
 	}
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	t, err := s.svc.Resources.UpdateTemplate(r.Context(), p, r.PathValue("uuid"), service.TemplateUpdate{Title: in.Title})
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"template": wire.FromTemplate(t)})
+	return nil
 }
 
 // Funnels
 
-func (s *Server) listFunnels(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listFunnels(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Resources.ListFunnels(r.Context(), p, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.Funnel, len(list))
-	for i, f := range list {
-		out[i] = wire.FromFunnel(f)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"funnels": out, "meta": meta(info)})
+	writeList(w, "funnels", list, info, wire.FromFunnel)
+	return nil
 }
 
 // Custom statuses
@@ -188,72 +180,66 @@ func (b customStatusBody) input() service.CustomStatusInput {
 	return service.CustomStatusInput{Name: b.Name, Emoji: b.Emoji}
 }
 
-func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	list, info, err := s.svc.Resources.ListCustomStatuses(r.Context(), p, pageRequest(r))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
-	out := make([]wire.CustomStatus, len(list))
-	for i, cs := range list {
-		out[i] = wire.FromCustomStatus(cs)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"customStatuses": out, "meta": meta(info)})
+	writeList(w, "customStatuses", list, info, wire.FromCustomStatus)
+	return nil
 }
 
-func (s *Server) getCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) getCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	cs, err := s.svc.Resources.CustomStatus(r.Context(), p, r.PathValue("id"))
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customStatus": wire.FromCustomStatus(cs)})
+	return nil
 }
 
-func (s *Server) createCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) createCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in customStatusBody
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	cs, err := s.svc.Resources.CreateCustomStatus(r.Context(), p, in.input())
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customStatus": wire.FromCustomStatus(cs)})
+	return nil
 }
 
-func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var in customStatusBody
 	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	cs, err := s.svc.Resources.UpdateCustomStatus(r.Context(), p, r.PathValue("id"), in.input())
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customStatus": wire.FromCustomStatus(cs)})
+	return nil
 }
 
-func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	if err := s.svc.Resources.DeleteCustomStatus(r.Context(), p, r.PathValue("id")); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "custom status was destroyed"})
+	return nil
 }
 
 // Plan
 
-func (s *Server) plan(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) plan(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	pl, err := s.svc.Resources.Plan(r.Context(), p)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, wire.Plan{Plan: wire.PlanName, IncludedChannels: pl.IncludedChannels, Licenses: pl.Licenses,
-		ActiveUsers: pl.ActiveUsers, Teams: teamsOf(pl.Teams)})
+		ActiveUsers: pl.ActiveUsers, Teams: convertEach(pl.Teams, teamOf)})
+	return nil
 }

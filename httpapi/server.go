@@ -1,7 +1,8 @@
 // Package httpapi serves carillon's Callbell-compatible REST API: every
 // route in one place (routes), request decoding, the mapping of error codes
 // to HTTP statuses (writeError), authentication and rate limiting. Handlers
-// decode and encode; the rules live in package service.
+// decode and encode, and return their errors (handlerFunc); the rules live
+// in package service.
 package httpapi
 
 import (
@@ -86,7 +87,7 @@ func New(o Options) *Server {
 func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
-	s.handle("GET /metrics", s.metrics.Handler().ServeHTTP)
+	s.mux.Handle("GET /metrics", s.observe("GET /metrics", s.metrics.Handler()))
 	s.handle("GET /v1/openapi.yaml", s.openAPI)
 	s.handle("GET /callbacks/{provider}/{channel}", public(s.providerCallback))
 	s.handle("POST /callbacks/{provider}/{channel}", public(s.providerCallback))
@@ -137,21 +138,40 @@ func (s *Server) routes() {
 	s.handle("GET /v1/webhooks/events", s.auth(s.webhookEvents))
 	s.handle("POST /v1/webhooks/events/{id}/redeliver", s.auth(s.redeliverWebhookEvent))
 
-	s.notFoundV1 = s.observe("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) {
-		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
+	s.notFoundV1 = s.observe("/v1/", s.auth(func(w http.ResponseWriter, r *http.Request, _ service.Principal) error {
+		return unknownEndpoint(r)
 	}))
-	s.notFound = s.observe("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, carillon.NotFound("endpoint "+r.Method+" "+r.URL.Path))
-	})
+	s.notFound = s.observe("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return unknownEndpoint(r)
+	}))
 	s.mux.Handle("/v1/", s.notFoundV1)
 	// /v1 itself too: ServeMux would otherwise redirect it to /v1/.
 	s.mux.Handle("/v1", s.notFoundV1)
 	s.mux.Handle("/", s.notFound)
 }
 
+// handlerFunc is the shape of every handler: it writes its answer, or
+// returns the error that is its answer instead. The error is written in one
+// place (ServeHTTP), so every failure gets the same JSON error body, and a
+// handler cannot write an error and then forget to stop.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP runs h and answers with the error it returns, if any. A
+// handler returns an error only before it has written anything.
+func (h handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
 // handle registers a route, counted in the metrics under its pattern.
-func (s *Server) handle(pattern string, h http.HandlerFunc) {
+func (s *Server) handle(pattern string, h handlerFunc) {
 	s.mux.Handle(pattern, s.observe(pattern, h))
+}
+
+// unknownEndpoint is the answer to a request that names no endpoint.
+func unknownEndpoint(r *http.Request) error {
+	return carillon.NotFound("endpoint " + r.Method + " " + r.URL.Path)
 }
 
 // ServeHTTP serves the API. A path that is not in its clean form (with
@@ -185,17 +205,19 @@ func cleanPath(p string) string {
 	return np
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }

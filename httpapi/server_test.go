@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,9 +10,8 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/httpapi"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 // slowReadyStore takes its time to say it is ready, and gives up when its
@@ -34,17 +32,7 @@ func (slowReadyStore) Ready(ctx context.Context) error {
 // time is answered even when its handling outlasts the read timeout.
 func TestReadTimeoutEndsWithTheRequest(t *testing.T) {
 	t.Parallel()
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenSQLite(t.Context(), t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := service.New(service.Options{Store: slowReadyStore{db}, InstanceID: "read-timeout-test"})
-	t.Cleanup(svc.Close)
+	svc := testrig.Service(t, service.Options{Store: slowReadyStore{testrig.SQLite(t)}, InstanceID: "read-timeout-test"})
 	api := httpapi.New(httpapi.Options{Service: svc, ReadTimeout: 100 * time.Millisecond, MaxConnections: 8})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -36,29 +36,27 @@ func (b userStatusBody) input() (service.UserStatusInput, error) {
 	return in, nil
 }
 
-func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	var body userStatusBody
 	if err := decodeBody(r, &body); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	in, err := body.input()
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	v, err := s.svc.Resources.SetUserStatus(r.Context(), p, r.PathValue("uuid"), in)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user_status": wire.FromUserStatus(v.Status, v.CustomStatus, wire.Time(v.AvailabilityUpdatedAt()))})
+	return nil
 }
 
-func (s *Server) clearUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) {
+func (s *Server) clearUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	if err := s.svc.Resources.ClearUserCustomStatus(r.Context(), p, r.PathValue("uuid")); err != nil {
-		writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

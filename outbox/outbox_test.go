@@ -1,16 +1,16 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/outbox"
-	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 )
@@ -56,13 +56,9 @@ type fixture struct {
 func setup(t *testing.T, dir string, prov *scriptedProvider, o outbox.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := secretbox.New(bytes.Repeat([]byte{2}, 32))
-	db, err := store.OpenSQLite(ctx, dir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLiteIn(t, dir)
 	instance := carillon.NewUUID()
-	svc := service.New(service.Options{Store: db, InstanceID: instance})
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: instance})
 	o.Store, o.InstanceID = db, instance
 	if o.Recorder == nil {
 		o.Recorder = svc.Messages
@@ -203,56 +199,65 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 
 func TestPacing(t *testing.T) {
 	t.Parallel()
-	prov := &scriptedProvider{}
-	f := setup(t, t.TempDir(), prov, outbox.Options{})
-	ch := f.ch
-	ch.Settings = map[string]string{"window": "open", "mps": "50"}
-	if err := f.db.UpdateChannel(context.Background(), &ch); err != nil {
-		t.Fatal(err)
-	}
-	var msgs []carillon.Message
-	start := time.Now()
-	for i := range 10 {
-		msgs = append(msgs, f.send(t, []string{"+31612345671", "+31612345672"}[i%2], "paced"))
-	}
-	for _, m := range msgs {
-		f.waitStatus(t, m.UUID, carillon.StatusSent)
-	}
-	_, at := prov.snapshot()
-	// 50 per second is one every 20 ms: the tenth call's turn comes 9
-	// intervals after the first's, which is no earlier than the first send.
-	// (Measured from the first call instead, a first call that the
-	// scheduler delays would shorten the span without any pacing fault.)
-	if span := at[len(at)-1].Sub(start); span < 9*20*time.Millisecond {
-		t.Fatalf("10 calls at 50 mps were all made within %v of the first send: not paced", span)
-	}
+	// In a bubble of testing/synctest the clock moves only when every
+	// goroutine waits: the span below is the pacing's own, not the
+	// machine's load, and the test does not wait for it in real time.
+	synctest.Test(t, func(t *testing.T) {
+		prov := &scriptedProvider{}
+		f := setup(t, t.TempDir(), prov, outbox.Options{})
+		ch := f.ch
+		ch.Settings = map[string]string{"window": "open", "mps": "50"}
+		if err := f.db.UpdateChannel(context.Background(), &ch); err != nil {
+			t.Fatal(err)
+		}
+		var msgs []carillon.Message
+		start := time.Now()
+		for i := range 10 {
+			msgs = append(msgs, f.send(t, []string{"+31612345671", "+31612345672"}[i%2], "paced"))
+		}
+		for _, m := range msgs {
+			f.waitStatus(t, m.UUID, carillon.StatusSent)
+		}
+		_, at := prov.snapshot()
+		// 50 per second is one every 20 ms: the tenth call's turn comes 9
+		// intervals after the first's, which is no earlier than the first
+		// send.
+		if span := at[len(at)-1].Sub(start); span < 9*20*time.Millisecond {
+			t.Fatalf("10 calls at 50 mps were all made within %v of the first send: not paced", span)
+		}
+	})
 }
 
 func TestDeletedBeforeSendingIsNotSent(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	prov := &scriptedProvider{answer: func(out carillon.Outgoing) error {
-		if out.Message.Content.Text == "first" {
-			<-release
+	// In a bubble of testing/synctest, synctest.Wait returns once every
+	// goroutine of the pipeline waits: whatever it would do with the
+	// deleted message, it has done.
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		prov := &scriptedProvider{answer: func(out carillon.Outgoing) error {
+			if out.Message.Content.Text == "first" {
+				<-release
+			}
+			return nil
+		}}
+		f := setup(t, t.TempDir(), prov, outbox.Options{})
+		first := f.send(t, "+31612345671", "first")
+		second := f.send(t, "+31612345671", "second")
+		if err := f.svc.Messages.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}}
-	f := setup(t, t.TempDir(), prov, outbox.Options{})
-	first := f.send(t, "+31612345671", "first")
-	second := f.send(t, "+31612345671", "second")
-	if err := f.svc.Messages.DeleteMessage(context.Background(), f.p, second.UUID); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	f.waitStatus(t, first.UUID, carillon.StatusSent)
-	f.waitStatus(t, second.UUID, carillon.StatusDeleted)
-	time.Sleep(50 * time.Millisecond)
-	calls, _ := prov.snapshot()
-	for _, c := range calls {
-		if c.Message.UUID == second.UUID {
-			t.Fatal("a message deleted before it left was sent")
+		close(release)
+		f.waitStatus(t, first.UUID, carillon.StatusSent)
+		f.waitStatus(t, second.UUID, carillon.StatusDeleted)
+		synctest.Wait()
+		calls, _ := prov.snapshot()
+		for _, c := range calls {
+			if c.Message.UUID == second.UUID {
+				t.Fatal("a message deleted before it left was sent")
+			}
 		}
-	}
+	})
 }
 
 // unavailableRecorder refuses every outcome, as a service whose store

@@ -1,14 +1,9 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -16,11 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/declaration"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 )
@@ -36,56 +29,13 @@ type applyEnv struct {
 // applyStores runs fn on SQLite, and on PostgreSQL too when
 // CARILLON_TEST_DATABASE_URL names a database.
 func applyStores(t *testing.T, fn func(t *testing.T, newEnv func() *applyEnv)) {
-	t.Run("sqlite", func(t *testing.T) {
-		fn(t, func() *applyEnv {
-			box, _ := secretbox.New(bytes.Repeat([]byte{2}, 32))
-			db, err := store.OpenSQLite(context.Background(), t.TempDir(), box)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return newApplyEnv(t, db)
-		})
-	})
-	base := os.Getenv("CARILLON_TEST_DATABASE_URL")
-	if base == "" {
-		return
-	}
-	t.Run("postgres", func(t *testing.T) {
-		fn(t, func() *applyEnv {
-			raw, err := sql.Open("pgx", base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			schema := "s_" + hex.EncodeToString(b[:])
-			if _, err := raw.Exec("CREATE SCHEMA " + schema); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_, _ = raw.Exec("DROP SCHEMA " + schema + " CASCADE")
-				raw.Close()
-			})
-			u, err := url.Parse(base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			box, _ := secretbox.New(bytes.Repeat([]byte{2}, 32))
-			db, err := store.OpenPostgres(context.Background(), u.String(), box)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return newApplyEnv(t, db)
-		})
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		fn(t, func() *applyEnv { return newApplyEnv(t, open()) })
 	})
 }
 
 func newApplyEnv(t *testing.T, db *store.DB) *applyEnv {
-	svc := service.New(service.Options{Store: db, Registry: providers})
-	t.Cleanup(func() { svc.Close(); db.Close() })
+	svc := testrig.Service(t, service.Options{Store: db, Registry: providers})
 	acct, _, _, err := svc.Accounts.SetupAccount(context.Background(), carillon.DefaultAccountName, false)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,12 @@ import (
 // provider delivers twice (same external id) is stored once.
 func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
 	var out carillon.Message
+	// stored says whether the committed run of the unit stored the message:
+	// the committer may run a unit more than once (after a batch aborts), so
+	// it is counted after the commit, not inside the unit.
+	var stored bool
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
+		stored = false
 		if in.ExternalID != "" {
 			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
 			if err == nil {
@@ -83,11 +88,16 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
 			return err
 		}
-		s.metrics.InboundMessages.WithLabelValues(string(ch.Type)).Inc()
-		out = m
+		out, stored = m, true
 		return nil
 	})
-	return out, s.internal(ctx, "receive", err)
+	if err != nil {
+		return out, s.internal(ctx, "receive", err)
+	}
+	if stored {
+		s.metrics.InboundMessages.WithLabelValues(string(ch.Type)).Inc()
+	}
+	return out, nil
 }
 
 // SandboxInbound simulates a customer writing to a sandbox channel (the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 )
 
@@ -272,8 +273,7 @@ func TestTeamsAndMembers(t *testing.T) {
 
 func TestPlanLimits(t *testing.T) {
 	f := setup(t)
-	svc := service.New(service.Options{Store: f.db, InstanceID: "plan", PlanChannels: ptr(3), PlanLicenses: ptr(0), Registry: providers})
-	t.Cleanup(svc.Close)
+	svc := testrig.Service(t, service.Options{Store: f.db, InstanceID: "plan", PlanChannels: ptr(3), PlanLicenses: ptr(0), Registry: providers})
 	plan, err := svc.Resources.Plan(context.Background(), f.p)
 	if err != nil || plan.IncludedChannels == nil || *plan.IncludedChannels != 3 || plan.Licenses == nil || *plan.Licenses != 0 {
 		t.Errorf("Plan = %+v, %v", plan, err)

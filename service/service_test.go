@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/telemetry"
 )
 
 // recordingDispatcher remembers the messages handed to the pipeline.
@@ -43,25 +48,12 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Options{Store: db, InstanceID: "test-instance", PublicURL: "http://carillon.test", Registry: providers})
-	t.Cleanup(func() { svc.Close(); db.Close() })
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, InstanceID: "test-instance", Registry: providers})
 	disp := &recordingDispatcher{}
 	svc.Notifier().SubscribeSends(disp)
-	_, created, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil || !created || secret == "" {
-		t.Fatalf("SetupAccount = %v, %v, %q", created, err, secret)
-	}
-	p, err := svc.Accounts.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+	p := testrig.DefaultAccount(t, svc).Principal
+	ch, err := db.MainChannel(context.Background(), p.Account.ID, carillon.WhatsApp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,5 +546,61 @@ func TestProviderAddressBecomesTheContacts(t *testing.T) {
 	}
 	if got := address(other); got != "5511987654321" {
 		t.Errorf("contact address = %s, want it unchanged", got)
+	}
+}
+
+// conflictOnce is a store whose next transaction runs its work and then
+// fails as if another writer had taken the same unique key first: the
+// committer rolls it back and runs the unit again.
+type conflictOnce struct {
+	carillon.Store
+	armed atomic.Bool
+}
+
+func (s *conflictOnce) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	return s.Store.InTx(ctx, func(q carillon.Queries) error {
+		if err := fn(q); err != nil || !s.armed.CompareAndSwap(true, false) {
+			return err
+		}
+		return fmt.Errorf("a unique key taken by another writer: %w", carillon.ErrConflict)
+	})
+}
+
+// TestInboundCountedOncePerStoredMessage: a unit of work the committer runs
+// twice (its first transaction rolled back) counts its message once, and a
+// repeat of a stored message counts nothing.
+func TestInboundCountedOncePerStoredMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testrig.SQLite(t)
+	st := &conflictOnce{Store: db}
+	metrics := telemetry.New()
+	svc := testrig.Service(t, service.Options{Store: st, Metrics: metrics, InstanceID: "test-instance"})
+	acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := db.MainChannel(ctx, acct.ID, carillon.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := carillon.InboundMessage{ChannelID: ch.ID, From: "31612345678", ExternalID: "wamid.in.once",
+		Type: "text", Content: carillon.Content{Text: "hi"}}
+
+	st.armed.Store(true)
+	if _, err := svc.Messages.Receive(ctx, ch, in); err != nil {
+		t.Fatal(err)
+	}
+	if st.armed.Load() {
+		t.Fatal("the receive's transaction was not made to fail once")
+	}
+	if _, err := svc.Messages.Receive(ctx, ch, in); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	const want = `carillon_inbound_messages_total{channel_type="whatsapp"} 1` + "\n"
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics do not count the message once: want the line %q in\n%s", want, rec.Body.String())
 	}
 }

@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -11,9 +10,8 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/declaration"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 // manualClock is a clock the test moves.
@@ -319,19 +317,10 @@ func TestSubscribeValidation(t *testing.T) {
 
 func TestWebhookHealth(t *testing.T) {
 	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testrig.SQLite(t)
 	clock := &manualClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	svc := service.New(service.Options{Store: db, Clock: clock, Registry: providers})
-	t.Cleanup(func() { svc.Close(); db.Close() })
-	_, _, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := svc.Accounts.Authenticate(ctx, secret)
+	svc := testrig.Service(t, service.Options{Store: db, Clock: clock, Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
 	if _, _, err := svc.Webhooks.Subscribe(ctx, p, "https://example.com/x", []string{"message_created"}); err != nil {
 		t.Fatal(err)
 	}

@@ -24,11 +24,8 @@ type migration struct {
 
 // migrations lists the dialect's migrations, oldest first. Files are named
 // NNNN_description.sql; their number is their version.
-func migrations(d dialect) ([]migration, error) {
-	dir := "migrations/sqlite"
-	if d == postgresDialect {
-		dir = "migrations/postgres"
-	}
+func migrations(d *dialect) ([]migration, error) {
+	dir := d.migrations
 	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
@@ -66,7 +63,7 @@ const migrationLockID = 0x6361726c // "carl"
 
 // migrate applies the migrations not applied yet, each in its own
 // transaction, and returns the newest version.
-func migrate(ctx context.Context, db *sql.DB, d dialect) (int, error) {
+func migrate(ctx context.Context, db *sql.DB, d *dialect) (int, error) {
 	all, err := migrations(d)
 	if err != nil {
 		return 0, err
@@ -76,7 +73,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	if d == postgresDialect {
+	if d.migrationsLock {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 			return 0, fmt.Errorf("migration lock: %w", err)
 		}
@@ -97,13 +94,13 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) (int, error) {
 	return latest, nil
 }
 
-func applyMigration(ctx context.Context, conn *sql.Conn, d dialect, m migration) error {
+func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if d == sqliteDialect {
+	if d.writeLockFirst {
 		// Take SQLite's write lock before reading the version, so that two
 		// processes opening a new store at once apply each migration once.
 		if _, err := tx.ExecContext(ctx, "UPDATE schema_migrations SET version = version WHERE 0"); err != nil {
@@ -111,10 +108,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, d dialect, m migration)
 		}
 	}
 	var applied int
-	q := "SELECT COUNT(*) FROM schema_migrations WHERE version = ?"
-	if d == postgresDialect {
-		q = "SELECT COUNT(*) FROM schema_migrations WHERE version = $1"
-	}
+	q := d.bind("SELECT COUNT(*) FROM schema_migrations WHERE version = ?")
 	if err := tx.QueryRowContext(ctx, q, m.version).Scan(&applied); err != nil {
 		return err
 	}
@@ -124,10 +118,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, d dialect, m migration)
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
-	ins := "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
-	if d == postgresDialect {
-		ins = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
-	}
+	ins := d.bind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
 	if _, err := tx.ExecContext(ctx, ins, m.version, time.Now().UnixMilli()); err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 // Package store keeps carillon's objects in SQL: embedded SQLite by default,
 // PostgreSQL for several instances. Both run the same queries (written once,
 // with ? placeholders rewritten for PostgreSQL) over their own versioned
-// migrations; only connection setup, migration locking and a few
-// dialect-specific statements differ. The store only persists: carillon's
-// rules live in package service.
+// migrations; what differs between the two databases is connection setup
+// (sqlite.go, postgres.go) and one dialect value (dialect.go). The methods
+// are grouped by aggregate, one file each, like the interfaces they
+// implement at the module root. The store only persists: carillon's rules
+// live in package service.
 package store
 
 import (
@@ -12,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -25,18 +26,11 @@ type Sealer interface {
 	Open(sealed []byte) ([]byte, error)
 }
 
-type dialect int
-
-const (
-	sqliteDialect dialect = iota
-	postgresDialect
-)
-
 // DB is a carillon.Store over database/sql. Its Queries run outside
 // transactions, on the reader pool.
 type DB struct {
 	*queries
-	dialect dialect
+	dialect *dialect
 	// writer takes every write; on SQLite it holds a single connection, so
 	// that writers queue in Go instead of spinning on SQLite's lock.
 	writer *sql.DB
@@ -51,7 +45,7 @@ type DB struct {
 	file *fileWatch
 }
 
-func newDB(d dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
+func newDB(d *dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
 	db := &DB{dialect: d, writer: writer, reader: reader, sealer: sealer, latest: latest}
 	db.queries = &queries{db: db, pool: reader}
 	return db
@@ -62,10 +56,13 @@ type stmtKey struct {
 	query string
 }
 
-var _ carillon.Store = (*DB)(nil)
+var (
+	_ carillon.Store   = (*DB)(nil)
+	_ carillon.Queries = (*queries)(nil)
+)
 
 // Shared reports whether several server instances may share the store.
-func (db *DB) Shared() bool { return db.dialect == postgresDialect }
+func (db *DB) Shared() bool { return db.dialect.shared }
 
 // Close closes the store's connections.
 func (db *DB) Close() error {
@@ -119,7 +116,7 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := fn(q); err != nil {
 		return err
 	}
-	if err := q.flushStatusChanges(context.Background()); err != nil {
+	if err := q.writeHeldHistory(context.Background()); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -137,27 +134,17 @@ func (q *queries) prepareMissed(ctx context.Context) {
 	}
 }
 
-// bind rewrites ? placeholders as $1, $2… for PostgreSQL. Queries never hold
-// a literal question mark, so a plain scan is enough.
+// bind rewrites query's placeholders for the dialect, once per query text.
 func (db *DB) bind(query string) string {
-	if db.dialect != postgresDialect {
+	if !db.dialect.numberedPlaceholders {
 		return query
 	}
 	if q, ok := db.rebound.Load(query); ok {
 		return q.(string)
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	db.rebound.Store(query, b.String())
-	return b.String()
+	bound := db.dialect.bind(query)
+	db.rebound.Store(query, bound)
+	return bound
 }
 
 // prepared returns a statement prepared once on the reader pool. SQLite's
@@ -189,8 +176,9 @@ type queries struct {
 	// cannot be prepared on the pool, and a transaction that groups many
 	// requests runs each statement many times.
 	txStmts map[string]*sql.Stmt
-	// pendingChanges are status history entries not written yet.
-	pendingChanges []carillon.StatusChange
+	// heldHistory is the status history this transaction added and has
+	// not written yet (history.go).
+	heldHistory heldHistory
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
@@ -246,21 +234,38 @@ func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args 
 	query = q.db.bind(query)
 	s, err := q.stmt(ctx, pool, query)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, q.db.readFailed(err)
 	}
+	var rows *sql.Rows
 	switch {
 	case s != nil:
-		return s.QueryContext(ctx, args...)
+		rows, err = s.QueryContext(ctx, args...)
 	case q.tx != nil:
-		return q.tx.QueryContext(ctx, query, args...)
+		rows, err = q.tx.QueryContext(ctx, query, args...)
+	default:
+		rows, err = pool.QueryContext(ctx, query, args...)
 	}
-	return pool.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.db.readFailed(err)
+	}
+	return rows, nil
 }
 
-// stmt returns the prepared statement to run query with on SQLite, or nil
-// when the query is to run as text (always on PostgreSQL).
+// readFailed explains a statement that failed: on SQLite, a read on a
+// connection opened after the database file was removed finds an empty
+// database ("no such table"); that is the store being unavailable
+// (carillon.ErrStoreUnavailable, a 503), not a fault of the request.
+func (db *DB) readFailed(err error) error {
+	if lost := db.file.check(); lost != nil {
+		return lost
+	}
+	return mapError(err)
+}
+
+// stmt returns the prepared statement to run query with, or nil when the
+// query is to run as text (where the dialect does not prepare).
 func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
-	if q.db.dialect != sqliteDialect {
+	if !q.db.dialect.prepares {
 		return nil, nil
 	}
 	if q.tx != nil {
@@ -375,4 +380,14 @@ func affected(res sql.Result, err error) error {
 		return carillon.ErrNotFound
 	}
 	return nil
+}
+
+// atomic runs fn in the transaction q is part of, or, outside one, in a
+// transaction of its own: the resource writes that take several statements
+// never leave half of their work behind.
+func (q *queries) atomic(ctx context.Context, fn func(q *queries) error) error {
+	if q.tx != nil {
+		return fn(q)
+	}
+	return q.db.InTx(ctx, func(tq carillon.Queries) error { return fn(tq.(*queries)) })
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,7 +12,8 @@ import (
 	"github.com/carillon/carillon"
 )
 
-// Webhooks
+// Webhooks and their events: the delivery log, the per-subject order and
+// the leases that let instances deliver side by side.
 
 // sealSecret encrypts a webhook secret like channel settings; "" stays "".
 func (q *queries) sealSecret(secret string) (string, error) {
@@ -115,12 +115,6 @@ func (q *queries) MarkWebhookChecked(ctx context.Context, id int64, prev, t time
 	return changedRow(q.exec(ctx, "UPDATE webhooks SET last_check_at = ? WHERE id = ? AND last_check_at = ?", ms(t), id, ms(prev)))
 }
 
-// changedRow reports whether a statement changed a row.
-func changedRow(res sql.Result, err error) (bool, error) {
-	n, err := rowsChanged(res, err)
-	return n > 0, err
-}
-
 // Webhook events
 
 // webhookEventCols are the columns scanWebhookEvent reads, the body taken
@@ -181,12 +175,8 @@ func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subj
 	// the event ended. Without the lock, each could miss the other and
 	// leave the new event waiting behind nothing. SQLite's single writer
 	// serialises the two already.
-	lock := ""
-	if q.db.dialect == postgresDialect {
-		lock = " FOR UPDATE"
-	}
 	var id int64
-	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1"+lock,
+	err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND subject = ? AND state = 'pending' ORDER BY id LIMIT 1"+q.db.dialect.lockRows,
 		webhookID, subject).Scan(&id)
 	if err == carillon.ErrNotFound {
 		return false, nil
@@ -203,28 +193,16 @@ func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int6
 		AND next_attempt_at = 0`, ms(t), webhookID))
 }
 
-// rowsChanged returns how many rows a statement changed.
-func rowsChanged(res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
 func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]carillon.WebhookEvent, error) {
 	// Several instances claim from one PostgreSQL database: SKIP LOCKED
 	// lets each take rows the others are not taking. SQLite has one
 	// writer, which serialises claims by itself.
-	lock := ""
-	if q.db.dialect == postgresDialect {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	// SQLite's RETURNING names the updated table only: the bodies are read
 	// next, in one query.
 	returned := strings.NewReplacer("e.", "", "b.body", "''").Replace(webhookEventCols)
 	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
 		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`+lock+`) RETURNING `+returned,
+		ORDER BY next_attempt_at, id LIMIT ?`+q.db.dialect.claimRows+`) RETURNING `+returned,
 		ms(leaseUntil), webhookID, ms(now), limit)
 	if err != nil || len(events) == 0 {
 		return events, err
@@ -281,10 +259,7 @@ func (q *queries) updateWebhookEvents(ctx context.Context, events []carillon.Web
 		args = append(args, e.ID, string(e.State), e.Attempts, ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt),
 			boolInt(e.Success), e.Response.Code, e.Response.Body, headers)
 	}
-	names := ""
-	if q.db.dialect == postgresDialect {
-		names = "(column1, column2, column3, column4, column5, column6, column7, column8, column9, column10)"
-	}
+	names := q.db.dialect.valuesColumns(10)
 	_, err := q.exec(ctx, `UPDATE webhook_events SET state = v.column2, attempts = v.column3, next_attempt_at = v.column4,
 		first_attempt_at = v.column5, last_attempt_at = v.column6, success = v.column7, response_code = v.column8,
 		response_body = v.column9, response_headers = v.column10
@@ -300,10 +275,7 @@ func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, sub
 		for _, s := range subjects[:n] {
 			args = append(args, s)
 		}
-		names := ""
-		if q.db.dialect == postgresDialect {
-			names = "(column1)"
-		}
+		names := q.db.dialect.valuesColumns(1)
 		// One index seek per subject for its oldest pending event: a
 		// GROUP BY would read every pending event of the subjects.
 		if _, err := q.exec(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (

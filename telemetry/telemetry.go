@@ -17,6 +17,7 @@ type Metrics struct {
 
 	HTTPRequests        *prometheus.CounterVec   // route, code
 	HTTPRequestDuration *prometheus.HistogramVec // route
+	HTTPConnections     prometheus.Gauge
 	SendsAccepted       prometheus.Counter
 	MessageStatus       *prometheus.CounterVec // status: transitions recorded
 	InboundMessages     *prometheus.CounterVec // channel type
@@ -44,6 +45,9 @@ func New() *Metrics {
 		Name: "carillon_http_request_duration_seconds", Help: "Time to answer API requests, by route.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"route"})
+	m.HTTPConnections = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "carillon_http_open_connections", Help: "Client connections open to the API, those past --max-connections included.",
+	})
 	m.SendsAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "carillon_sends_accepted_total", Help: "Outgoing messages accepted (durably stored and queued).",
 	})
@@ -80,7 +84,7 @@ func New() *Metrics {
 	m.WebhooksDisabled = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "carillon_webhooks_disabled_total", Help: "Webhooks disabled after too long without a 2xx answer.",
 	})
-	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.SendsAccepted, m.MessageStatus,
+	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.HTTPConnections, m.SendsAccepted, m.MessageStatus,
 		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize,
 		m.WebhookDeliveries, m.WebhookDuration, m.WebhookChecks, m.WebhooksDisabled} {
 		f(c)

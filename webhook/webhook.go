@@ -60,6 +60,11 @@ type Options struct {
 	// Poll is how often the store is looked at for events recorded by
 	// other instances, or due again after a backoff.
 	Poll time.Duration
+	// LeaseSlack is how much longer than two attempts (2 × Timeout) a
+	// claimed event stays leased (10 s): room to record the attempt on a
+	// slow store. It is also how long, beyond 2 × Timeout, the events in
+	// flight in an instance that died wait; tests shorten it.
+	LeaseSlack time.Duration
 	// Transport, when set, replaces the guarded transport (tests).
 	Transport http.RoundTripper
 }
@@ -103,6 +108,9 @@ func New(o Options) *Deliverer {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 500 * time.Millisecond
+	}
+	if o.LeaseSlack <= 0 {
+		o.LeaseSlack = 10 * time.Second
 	}
 	transport := o.Transport
 	if transport == nil {
@@ -280,7 +288,7 @@ func (w *worker) run(ctx context.Context) {
 	limit := d.o.Concurrency
 	// A claimed event is leased for longer than an attempt can last, so
 	// that it is never attempted twice at once.
-	lease := 2*d.o.Timeout + 10*time.Second
+	lease := 2*d.o.Timeout + d.o.LeaseSlack
 	poll := time.NewTimer(0)
 	defer poll.Stop()
 	sweep := time.NewTicker(30 * time.Second)

@@ -16,7 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/webhook"
@@ -118,27 +118,22 @@ type harness struct {
 // account; opts adjust the webhook rules (private targets are allowed).
 func newHarness(t *testing.T, opts service.WebhookOptions) *harness {
 	t.Helper()
-	ctx := context.Background()
-	box, _ := secretbox.New(bytes.Repeat([]byte{7}, 32))
-	db, err := store.OpenSQLite(ctx, t.TempDir(), box)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return newHarnessAt(t, opts, nil)
+}
+
+// newHarnessAt is newHarness with the service's clock (the system's when
+// nil).
+func newHarnessAt(t *testing.T, opts service.WebhookOptions, clock carillon.Clock) *harness {
+	t.Helper()
+	db := testrig.SQLite(t)
 	if opts.RetryBase == 0 {
 		opts.RetryBase, opts.RetryMax = 20*time.Millisecond, 100*time.Millisecond
 	}
 	opts.AllowPrivate = true
-	svc := service.New(service.Options{Store: db, InstanceID: "test", PublicURL: "http://carillon.test", Webhooks: opts})
-	_, _, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.Accounts.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := testrig.Service(t, service.Options{Store: db, Webhooks: opts, Clock: clock})
+	p := testrig.DefaultAccount(t, svc).Principal
 	h := &harness{t: t, svc: svc, db: db, p: p, stop: func() {}}
-	t.Cleanup(func() { h.stop(); svc.Close(); db.Close() })
+	t.Cleanup(func() { h.stop() })
 	return h
 }
 
@@ -479,6 +474,52 @@ func TestRedirectsAreNotFollowedAndAnswersBounded(t *testing.T) {
 				t.Errorf("kept %d bytes of the answer, headers %v", len(e.Response.Body), e.Response.Headers)
 			}
 		}
+	}
+}
+
+// frozenClock always tells the same time.
+type frozenClock struct{ at time.Time }
+
+func (c frozenClock) Now() time.Time { return c.at }
+
+// TestLeaseOfAnEventInFlight holds an attempt without an answer and reads
+// its event: it is leased for 2 × the timeout plus the lease slack (10 s
+// unless set), the time after which another instance would attempt it if
+// this one died.
+func TestLeaseOfAnEventInFlight(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		o         webhook.Options
+		wantLease time.Duration
+	}{
+		{"default slack", webhook.Options{Timeout: 5 * time.Second}, 20 * time.Second},
+		{"slack set", webhook.Options{Timeout: 5 * time.Second, LeaseSlack: 300 * time.Millisecond}, 10300 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarnessAt(t, service.WebhookOptions{}, frozenClock{at})
+			release := make(chan struct{})
+			arrived := make(chan string, 1) // the webhook-id, the event's uuid
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				arrived <- req.Header.Get("webhook-id")
+				<-release
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			t.Cleanup(srv.Close)
+			t.Cleanup(func() { close(release) }) // before srv.Close, which waits for the handler
+			h.subscribe(srv.URL, carillon.EventContactCreated)
+			h.contact("+31612345678")
+			h.start(tc.o)
+			e := h.event(<-arrived)
+			if e.State != carillon.EventPending || e.Attempts != 0 {
+				t.Fatalf("the event in flight is %+v, want pending with no attempt recorded", e)
+			}
+			if got := e.NextAttemptAt.Sub(at); got != tc.wantLease {
+				t.Errorf("the event in flight is leased for %v, want %v", got, tc.wantLease)
+			}
+		})
 	}
 }
 

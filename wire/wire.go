@@ -1,7 +1,9 @@
-// Package wire holds the JSON shapes of the Callbell API, shared by the HTTP
-// API and the webhook payloads, and the converters from domain objects.
-// Field names follow Callbell's exactly; every listed field is present in
-// every answer, null when it has no value.
+// Package wire holds the JSON shapes of the Callbell API's answers, written
+// once: the HTTP API answers with them, the webhook payloads are made of
+// them, and the Go client (package client) decodes answers into them. It
+// also holds the converters from domain objects. Field names follow
+// Callbell's exactly; every listed field is present in every answer, null
+// when it has no value.
 package wire
 
 import (
@@ -22,6 +24,23 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	}
 	return []byte(`"` + tt.UTC().Format("2006-01-02T15:04:05Z") + `"`), nil
 }
+
+// UnmarshalJSON reads an RFC 3339 time; null is the zero time.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = Time{}
+		return nil
+	}
+	var tt time.Time
+	if err := tt.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*t = Time(tt)
+	return nil
+}
+
+// Time returns the time as a time.Time (zero for null).
+func (t Time) Time() time.Time { return time.Time(t) }
 
 // NullString writes "" as null.
 func NullString(s string) *string {

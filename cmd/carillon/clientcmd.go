@@ -2,27 +2,37 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/carillon/carillon/client"
 	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/wire"
 )
 
-// printAnswer writes the server's JSON answer, also for an API error (then
-// the command fails with the error's code).
-func printAnswer(e env, raw []byte, err error) error {
-	if len(raw) > 0 {
-		fmt.Fprintln(e.stdout, strings.TrimRight(string(raw), "\n"))
-	}
+// printAnswer writes the answer as the API wrote it: the value under its
+// name (as {"message": …}), or, for an API error, the error object (then
+// the command fails with the error's code). The encoding is the server's
+// (no HTML escaping, one line).
+func printAnswer[T any](e env, name string, v T, err error) error {
 	var apiErr *client.Error
-	if errors.As(err, &apiErr) {
+	switch {
+	case errors.As(err, &apiErr):
+		if perr := printJSON(e, wire.ErrorAnswer{Error: apiErr.ErrorDetail}); perr != nil {
+			return perr
+		}
 		return fmt.Errorf("%d %s: %s", apiErr.StatusCode, apiErr.Code, apiErr.Message)
+	case err != nil:
+		return err
 	}
-	return err
+	return printJSON(e, map[string]T{name: v})
+}
+
+func printJSON(e env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 func newClient(cfg config.Config) (*client.Client, error) {
@@ -50,14 +60,10 @@ func sendCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var h http.Header
-	if *idem != "" {
-		h = http.Header{"Idempotency-Key": {*idem}}
-	}
-	raw, err := c.Do(ctx, http.MethodPost, "/v1/messages/send", client.SendParams{
-		To: *to, From: *from, ChannelUUID: *channel, Type: "text", Content: client.Content{Text: *text},
-	}, nil, h)
-	return printAnswer(e, raw, err)
+	m, err := c.Send(ctx, client.SendParams{
+		To: *to, From: *from, ChannelUUID: *channel, Type: "text", Content: client.Content{Text: *text}, IdempotencyKey: *idem,
+	})
+	return printAnswer(e, "message", m, err)
 }
 
 func statusCmd(ctx context.Context, e env, args []string) error {
@@ -73,8 +79,8 @@ func statusCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.Do(ctx, http.MethodGet, "/v1/messages/status/"+url.PathEscape(rest[0]), nil, nil, nil)
-	return printAnswer(e, raw, err)
+	m, err := c.Status(ctx, rest[0])
+	return printAnswer(e, "message", m, err)
 }
 
 func sandboxCmd(ctx context.Context, e env, args []string) error {
@@ -97,6 +103,6 @@ func sandboxCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.Do(ctx, http.MethodPost, "/v1/sandbox/inbound", client.SandboxInboundParams{From: *from, Text: *text, ChannelUUID: *channel}, nil, nil)
-	return printAnswer(e, raw, err)
+	m, err := c.SandboxInbound(ctx, client.SandboxInboundParams{From: *from, Text: *text, ChannelUUID: *channel})
+	return printAnswer(e, "message", m, err)
 }

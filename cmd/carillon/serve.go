@@ -65,7 +65,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := service.New(service.Options{Store: db, Logger: log, Metrics: metrics, InstanceID: instanceID, PublicURL: cfg.PublicBaseURL(),
 		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
-		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor}})
+		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
+			RetryBase: cfg.WebhookRetryBase}})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
@@ -82,6 +83,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	pipeline := outbox.New(outbox.Options{
 		Store: db, Recorder: svc.Messages, Logger: log, Metrics: metrics, InstanceID: instanceID,
 		Providers: senders, DefaultMPS: registry.DefaultMPS(), MaxAttempts: cfg.SendMaxAttempts,
+		RetryBase: cfg.SendRetryBase,
 	})
 	svc.Notifier().SubscribeSends(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
@@ -113,7 +115,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
-		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate})
+		Concurrency: cfg.WebhookConcurrency, AllowPrivate: cfg.WebhookAllowPrivate,
+		LeaseSlack: cfg.WebhookLeaseSlack})
 	svc.Notifier().SubscribeEvents(hooks)
 	svc.Notifier().ServeRedeliveries(hooks)
 	metrics.GaugeFunc("carillon_webhook_backlog", "Webhook events not yet delivered nor given up, all instances together.", func() float64 {

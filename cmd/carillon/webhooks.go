@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 
 	"github.com/carillon/carillon/config"
 )
@@ -27,6 +25,6 @@ func webhooksCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.Do(ctx, http.MethodPost, "/v1/webhooks/events/"+url.PathEscape(rest[0])+"/redeliver", nil, nil, nil)
-	return printAnswer(e, raw, err)
+	ev, err := c.RedeliverWebhookEvent(ctx, rest[0])
+	return printAnswer(e, "webhook_event", ev, err)
 }

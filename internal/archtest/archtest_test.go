@@ -1,51 +1,111 @@
 // Package archtest holds carillon's dependency rule: the domain imports
 // nothing of ours, the rules import the domain, and adapters never import
-// each other; only cmd/carillon wires concrete parts together.
+// each other; only cmd/carillon wires concrete parts together. It holds
+// tests to the rule too, and names the third-party modules each package may
+// use, so that a new dependency is a decision made where it is seen.
 package archtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const module = "github.com/carillon/carillon"
 
-// allowed lists, for each package of the module, the packages of the module
-// it may import. A package missing from the list fails the test: a new
-// package must say where it stands.
-var allowed = map[string][]string{
-	"":                               {},
-	"phone":                          {},
-	"secretbox":                      {},
-	"telemetry":                      {},
-	"config":                         {},
-	"client":                         {},
-	"wire":                           {""},
-	"declaration":                    {""},
-	"service":                        {"", "declaration", "phone", "telemetry", "wire"},
-	"store":                          {""},
-	"store/storetest":                {""},
-	"outbox":                         {"", "service", "telemetry"},
-	"provider/sandbox":               {"", "phone"},
-	"provider/whatsapp":              {"", "phone", "provider/providertest", "provider/whatsapp/whatsapptest"},
-	"provider/whatsapp/whatsapptest": {"", "provider/providertest"},
-	"provider/telegram":              {"", "provider/providertest", "provider/telegram/telegramtest"},
-	"provider/telegram/telegramtest": {"", "provider/providertest"},
-	"provider/providertest":          {""},
-	"webhook":                        {"", "service", "telemetry"},
-	"media":                          {""},
-	"bench/webhookload":              {"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
-	"api":                            {},
-	"httpapi":                        {"", "service", "wire", "telemetry", "api"},
-	"cmd/carillon":                   nil, // the wiring: anything
-	"internal/archtest":              {},
-	"bench/sendload":                 {},
-	"bench/ceiling":                  {},
-	"bench/e2ewait":                  {},
-	"e2e":                            {"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest"},
+// rule is what one package may import. Packages of the module are named by
+// their path inside it ("" is the domain at the root); third-party ones by
+// their module's path, as go.mod requires it. Its tests (the _test.go files
+// of the package and of its external test package) may import what its code
+// may, and what the test lists add.
+type rule struct {
+	imports     []string
+	testImports []string
+	modules     []string
+	testModules []string
+	// anything lets the package import any package of the module: the
+	// wiring alone.
+	anything bool
+	// testOnly lets only tests import the package: shared test setup,
+	// which would bring fixed keys and temporary stores into the binary.
+	testOnly bool
+}
+
+// Third-party modules, by what they are for.
+const (
+	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
+	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
+	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
+	prometheus    = "github.com/prometheus/client_golang"                      // metrics
+	standardHooks = "github.com/standard-webhooks/standard-webhooks/libraries" // verifying signatures as receivers do
+	yaml          = "gopkg.in/yaml.v3"                                         // settings and declaration files
+	sqlite        = "modernc.org/sqlite"                                       // the SQLite driver
+)
+
+// realService is what a test needs to run the real service: the shared
+// setup (internal/testrig), or a store with the secret box that seals its
+// channel settings.
+var realService = []string{"internal/testrig", "secretbox", "store"}
+
+// providerDescriptions are the providers whose descriptions (Info) a test
+// registers, so that the service checks channels as it does in serve; the
+// tests use the descriptions only, never the networks.
+var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "provider/whatsapp"}
+
+// rules lists, for each package of the module, what it may import. A
+// package missing from the list fails the test: a new package must say
+// where it stands.
+var rules = map[string]rule{
+	"":          {},
+	"api":       {},
+	"phone":     {modules: []string{phoneNumbers}},
+	"secretbox": {},
+	"telemetry": {modules: []string{prometheus}},
+	"config":    {modules: []string{yaml}},
+	"wire":      {imports: []string{""}},
+	// The declaration file of `carillon apply`, read and checked without a
+	// store.
+	"declaration": {imports: []string{""}, modules: []string{yaml}},
+	// The client decodes answers into the API's shapes (wire); its tests
+	// drive a real server, webhook deliveries included.
+	"client": {imports: []string{"wire"}, testImports: append([]string{"", "httpapi", "service", "webhook"}, realService...)},
+	// Its tests run the declarations on PostgreSQL too (internal/testrig
+	// opens the schema).
+	"service": {imports: []string{"", "declaration", "phone", "telemetry", "wire"},
+		testImports: slices.Concat(realService, providerDescriptions)},
+	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
+	"store/storetest":                {imports: []string{""}},
+	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
+	"provider/sandbox":               {imports: []string{"", "phone"}},
+	"provider/whatsapp":              {imports: []string{"", "phone"}, testImports: []string{"provider/providertest", "provider/whatsapp/whatsapptest"}},
+	"provider/whatsapp/whatsapptest": {imports: []string{"", "provider/providertest"}},
+	"provider/telegram":              {imports: []string{""}, testImports: []string{"provider/providertest", "provider/telegram/telegramtest"}},
+	"provider/telegram/telegramtest": {imports: []string{"", "provider/providertest"}},
+	"provider/providertest":          {imports: []string{""}},
+	"webhook": {imports: []string{"", "service", "telemetry"}, testImports: realService,
+		testModules: []string{standardHooks}},
+	"media": {imports: []string{""}},
+	// Its tests check every answer against the OpenAPI document, webhook
+	// redeliveries included.
+	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api"},
+		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
+	"cmd/carillon":      {anything: true},
+	"internal/archtest": {},
+	// The setup tests share: a store, a service over it, the API.
+	"internal/testrig": {imports: []string{"", "httpapi", "secretbox", "service", "store"}, testOnly: true},
+	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
+		modules: []string{pgx, prometheus}},
+	"bench/sendload": {},
+	"bench/ceiling":  {},
+	"bench/e2ewait":  {},
+	// The end-to-end tests run the real binary: of the module they use only
+	// the providers' fakes; they read the stores directly to check them.
+	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest"},
+		testModules: []string{pgx, sqlite, standardHooks}},
 }
 
 type pkg struct {
@@ -55,7 +115,76 @@ type pkg struct {
 	XTestImports []string
 }
 
+// violations returns what p imports against its rule; modules are the
+// modules go.mod requires.
+func violations(p pkg, r rule, modules []string) []string {
+	name := inModule(p.ImportPath)
+	var out []string
+	check := func(imports []string, own, thirdParty []string, where string) {
+		for _, imp := range imports {
+			switch {
+			case imp == module || strings.HasPrefix(imp, module+"/"):
+				dep := inModule(imp)
+				if !r.anything && dep != name && !slices.Contains(own, dep) {
+					out = append(out, fmt.Sprintf("%s imports %s: not allowed by the dependency rule%s", p.ImportPath, imp, where))
+				} else if where == "" && rules[dep].testOnly {
+					out = append(out, fmt.Sprintf("%s imports %s: only tests may import it", p.ImportPath, imp))
+				}
+			case !strings.Contains(strings.Split(imp, "/")[0], "."):
+				// The standard library.
+			default:
+				if m := moduleOf(imp, modules); !slices.Contains(thirdParty, m) {
+					out = append(out, fmt.Sprintf("%s imports %s of module %s: not among the third-party modules it may use%s", p.ImportPath, imp, m, where))
+				}
+			}
+		}
+	}
+	check(p.Imports, r.imports, r.modules, "")
+	check(slices.Concat(p.TestImports, p.XTestImports), slices.Concat(r.imports, r.testImports), slices.Concat(r.modules, r.testModules), " (in its tests)")
+	return out
+}
+
+// inModule is a module package's path inside the module ("" for the root).
+func inModule(importPath string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(importPath, module), "/")
+}
+
+// moduleOf is the module of a third-party package: the longest of modules
+// that holds it (the import path itself when none does).
+func moduleOf(importPath string, modules []string) string {
+	best := importPath
+	found := false
+	for _, m := range modules {
+		if (importPath == m || strings.HasPrefix(importPath, m+"/")) && (!found || len(m) > len(best)) {
+			best, found = m, true
+		}
+	}
+	return best
+}
+
+// required lists the modules go.mod requires.
+func required(t *testing.T) []string {
+	cmd := exec.Command("go", "mod", "edit", "-json")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("go mod edit is not available: %v", err)
+	}
+	var mod struct {
+		Require []struct{ Path string }
+	}
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, r := range mod.Require {
+		paths = append(paths, r.Path)
+	}
+	return paths
+}
+
 func TestDependencyRule(t *testing.T) {
+	modules := required(t)
 	cmd := exec.Command("go", "list", "-json", module+"/...")
 	cmd.Dir = "../.."
 	out, err := cmd.StdoutPipe()
@@ -75,27 +204,14 @@ func TestDependencyRule(t *testing.T) {
 			t.Fatal(err)
 		}
 		seen++
-		name := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
-		allow, known := allowed[name]
+		name := inModule(p.ImportPath)
+		r, known := rules[name]
 		if !known {
-			t.Errorf("package %q is not in the dependency rule: add it to allowed with what it may import", name)
+			t.Errorf("package %q is not in the dependency rule: add it to rules with what it may import", name)
 			continue
 		}
-		if allow == nil {
-			continue
-		}
-		ok := map[string]bool{name: true}
-		for _, a := range allow {
-			ok[a] = true
-		}
-		for _, imp := range p.Imports {
-			if !strings.HasPrefix(imp, module) {
-				continue
-			}
-			dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
-			if !ok[dep] {
-				t.Errorf("%s imports %s: not allowed by the dependency rule", p.ImportPath, imp)
-			}
+		for _, v := range violations(p, r, modules) {
+			t.Error(v)
 		}
 	}
 	if err := cmd.Wait(); err != nil {
@@ -103,5 +219,56 @@ func TestDependencyRule(t *testing.T) {
 	}
 	if seen < 10 {
 		t.Fatalf("go list found only %d packages", seen)
+	}
+}
+
+// TestViolations checks the checker: each kind of import it must refuse,
+// and those it must let through.
+func TestViolations(t *testing.T) {
+	modules := []string{pgx, "github.com/jackc/pgx", yaml}
+	const ours = module + "/"
+	tests := []struct {
+		name string
+		p    pkg
+		r    rule
+		n    int      // violations
+		want []string // pieces of their text
+	}{
+		{"allowed code, tests and standard library",
+			pkg{ImportPath: ours + "store", Imports: []string{module, "context", pgx + "/pgxpool"}, TestImports: []string{ours + "store/storetest", "testing"}},
+			rule{imports: []string{""}, modules: []string{pgx}, testImports: []string{"store/storetest"}}, 0, nil},
+		{"its own package in its external tests", pkg{ImportPath: ours + "media", XTestImports: []string{ours + "media"}}, rule{}, 0, nil},
+		{"an adapter importing another", pkg{ImportPath: ours + "httpapi", Imports: []string{ours + "store"}},
+			rule{imports: []string{"", "service"}}, 1, []string{"imports " + ours + "store: not allowed"}},
+		{"a test import outside the test list", pkg{ImportPath: ours + "outbox", XTestImports: []string{ours + "httpapi"}},
+			rule{imports: []string{""}, testImports: []string{"store"}}, 1, []string{"(in its tests)"}},
+		{"a test-only import in the code", pkg{ImportPath: ours + "outbox", Imports: []string{ours + "store"}},
+			rule{testImports: []string{"store"}}, 1, []string{"imports " + ours + "store: not allowed"}},
+		{"a third-party module not listed", pkg{ImportPath: ours + "service", Imports: []string{pgx + "/pgconn"}},
+			rule{modules: []string{yaml}}, 1, []string{"of module " + pgx + ":"}},
+		{"a test-only module in the code", pkg{ImportPath: ours + "service", Imports: []string{yaml}},
+			rule{testModules: []string{yaml}}, 1, []string{"of module " + yaml + ":"}},
+		{"a third-party module in tests", pkg{ImportPath: ours + "e2e", TestImports: []string{"example.com/unlisted/pkg"}},
+			rule{}, 1, []string{"example.com/unlisted/pkg: not among", "(in its tests)"}},
+		{"shared test setup in the code, even the wiring's", pkg{ImportPath: ours + "cmd/carillon", Imports: []string{ours + "internal/testrig"}},
+			rule{anything: true}, 1, []string{"only tests may import it"}},
+		{"shared test setup in tests", pkg{ImportPath: ours + "outbox", XTestImports: []string{ours + "internal/testrig"}},
+			rule{testImports: []string{"internal/testrig"}}, 0, nil},
+		{"the wiring imports anything of ours, not any module", pkg{ImportPath: ours + "cmd/carillon", Imports: []string{ours + "store", yaml}},
+			rule{anything: true}, 1, []string{"of module " + yaml + ":"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := violations(tt.p, tt.r, modules)
+			if len(got) != tt.n {
+				t.Fatalf("violations = %q, want %d", got, tt.n)
+			}
+			all := strings.Join(got, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("violations = %q, want one containing %q", got, w)
+				}
+			}
+		})
 	}
 }

@@ -123,15 +123,6 @@ func (g graphError) title() string {
 	return "Unknown error"
 }
 
-// details is error_data.details, Meta's explanation of the error.
-func (g graphError) details() string {
-	var d struct {
-		Details string `json:"details"`
-	}
-	_ = json.Unmarshal(g.ErrorData, &d)
-	return d.Details
-}
-
 // describeError is an error for the non-send calls (media, templates): the
 // Graph error's code and title, or the HTTP status.
 func describeError(what string, a graphAnswer) error {

@@ -227,7 +227,6 @@ func testWebhookEventLog(t *testing.T, e *env) {
 	a := e.account("a")
 	w := e.webhook(a.ID)
 	// Six events: never attempted, then alternating success and failure.
-	var uuids []string
 	for i := range 6 {
 		ev := carillon.WebhookEvent{UUID: fmt.Sprintf("msg_%d", i), AccountID: a.ID, WebhookID: w.ID, Event: carillon.EventContactCreated,
 			Subject: fmt.Sprint(i), Body: json.RawMessage(`{}`), State: carillon.EventPending, CreatedAt: at(time.Duration(i) * time.Second)}
@@ -238,7 +237,6 @@ func testWebhookEventLog(t *testing.T, e *env) {
 			ev.Attempts, ev.Success = i, i%2 == 0
 		}
 		e.must(e.s.AddWebhookEvent(e.ctx, &ev), "AddWebhookEvent")
-		uuids = append(uuids, ev.UUID)
 	}
 	yes, no := true, false
 	cases := []struct {

@@ -151,13 +151,6 @@ func (s *Server) URL() string { return s.srv.URL }
 // Close shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
 
-// AddToken makes the server accept one more bot.
-func (s *Server) AddToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[token] = true
-}
-
 // Script queues answers for a method (case-insensitive, as the Bot API's
 // method names are): the next calls of it get them in order, then the
 // default answers again.

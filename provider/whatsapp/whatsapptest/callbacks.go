@@ -87,15 +87,6 @@ func StatusPayload(phoneNumberID, wamid, recipient, status string) []byte {
 }
 
 // MessagePayload is the body of a callback carrying a customer's text
-// message.
-func (s *Server) MessagePayload(phoneNumberID string, m Message) []byte {
-	if m.ID == "" {
-		m.ID = s.NextWAMID()
-	}
-	return MessagePayload(phoneNumberID, m)
-}
-
-// MessagePayload is the body of a callback carrying a customer's text
 // message; m.ID must be set.
 func MessagePayload(phoneNumberID string, m Message) []byte {
 	contact := map[string]any{"profile": map[string]any{"name": m.ProfileName}}

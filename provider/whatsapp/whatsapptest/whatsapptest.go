@@ -149,7 +149,6 @@ type Server struct {
 
 	mu        sync.Mutex
 	token     string
-	record    bool
 	requests  []Request
 	scripts   []*script
 	media     map[string]media
@@ -167,7 +166,7 @@ func New(t testing.TB) *Server {
 	nonce := make([]byte, 4)
 	_, _ = rand.Read(nonce)
 	s := &Server{
-		nonce: strings.ToUpper(hex.EncodeToString(nonce)), token: DefaultAccessToken, record: true,
+		nonce: strings.ToUpper(hex.EncodeToString(nonce)), token: DefaultAccessToken,
 		media: map[string]media{}, templates: map[string][]Template{}, pageSize: 100, numbers: map[string]string{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -182,21 +181,6 @@ func (s *Server) AccessToken() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.token
-}
-
-// SetAccessToken changes the bearer token the server expects.
-func (s *Server) SetAccessToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.token = token
-}
-
-// Record turns the recording of requests on (the default) or off, for
-// benchmarks that send more than memory should keep.
-func (s *Server) Record(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.record = on
 }
 
 // Requests returns the requests received so far, in order.
@@ -215,14 +199,6 @@ func (s *Server) Messages() []map[string]any {
 		}
 	}
 	return out
-}
-
-// Reset forgets the requests received and the answers not used yet.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-	s.scripts = nil
 }
 
 // Script queues answers for the requests whose path is path or ends with it
@@ -320,11 +296,9 @@ func (s *Server) NextWAMID() string {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
-	if s.record {
-		s.requests = append(s.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body,
-		})
-	}
+	s.requests = append(s.requests, Request{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body,
+	})
 	token := s.token
 	s.mu.Unlock()
 

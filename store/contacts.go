@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/carillon/carillon"
+)
+
+// Contacts, with what belongs to one contact alone: its tags and its
+// custom field values (link rows that go with it). The tag and field
+// catalogues are the account's (resources.go).
+
+const contactCols = `id, uuid, account_id, channel_id, address, bsuid, name, created_at, updated_at, last_inbound_at,
+	conversation_uuid, conversation_created_at, closed_at, closing_reason, assigned_user_id, team_id, funnel_id,
+	blocked_at, note, bot_status, bot_started_at`
+
+func scanContact(r interface{ Scan(...any) error }) (carillon.Contact, error) {
+	var c carillon.Contact
+	var created, updated, inbound, convCreated, closed, blocked, botStarted int64
+	err := r.Scan(&c.ID, &c.UUID, &c.AccountID, &c.ChannelID, &c.Address, &c.BSUID, &c.Name, &created, &updated, &inbound,
+		&c.ConversationUUID, &convCreated, &closed, &c.ClosingReason, &c.AssignedUserID, &c.TeamID, &c.FunnelID,
+		&blocked, &c.Note, &c.BotStatus, &botStarted)
+	c.CreatedAt, c.UpdatedAt, c.LastInboundAt = at(created), at(updated), at(inbound)
+	c.ConversationCreatedAt, c.ClosedAt, c.BlockedAt, c.BotStartedAt = at(convCreated), at(closed), at(blocked), at(botStarted)
+	return c, err
+}
+
+func contactArgs(c *carillon.Contact) []any {
+	return []any{c.Address, c.BSUID, c.Name, ms(c.UpdatedAt), ms(c.LastInboundAt), c.ConversationUUID,
+		ms(c.ConversationCreatedAt), ms(c.ClosedAt), c.ClosingReason, c.AssignedUserID, c.TeamID, c.FunnelID,
+		ms(c.BlockedAt), c.Note, c.BotStatus, ms(c.BotStartedAt)}
+}
+
+func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error {
+	args := append([]any{c.UUID, c.AccountID, c.ChannelID, ms(c.CreatedAt)}, contactArgs(c)...)
+	return q.insertRow(ctx, `INSERT INTO contacts (uuid, account_id, channel_id, created_at, address, bsuid, name, updated_at,
+		last_inbound_at, conversation_uuid, conversation_created_at, closed_at, closing_reason, assigned_user_id, team_id,
+		funnel_id, blocked_at, note, bot_status, bot_started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
+}
+
+func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
+	args := append(contactArgs(c), c.AccountID, c.ID)
+	return affected(q.exec(ctx, `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
+		conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
+		team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?
+		WHERE account_id = ? AND id = ?`, args...))
+}
+
+func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
+	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
+}
+
+func (q *queries) ContactByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Contact, error) {
+	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND uuid = ?", accountID, uuid))
+}
+
+func (q *queries) ContactByAddress(ctx context.Context, channelID int64, address string) (carillon.Contact, error) {
+	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND address = ? AND address <> ''", channelID, address))
+}
+
+func (q *queries) ContactByBSUID(ctx context.Context, channelID int64, bsuid string) (carillon.Contact, error) {
+	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND bsuid = ? AND bsuid <> ''", channelID, bsuid))
+}
+
+// placeholders returns n comma-separated ? placeholders, for IN lists.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// idsPerQuery bounds the ids of one IN list, far below both databases'
+// parameter limits; lists of a page of contacts fit in one query.
+const idsPerQuery = 500
+
+// byContacts runs query, whose %s is replaced by an IN list of contact ids,
+// for the ids, idsPerQuery at a time, and hands each row to scan.
+func (q *queries) byContacts(ctx context.Context, contactIDs []int64, query string, scan func(r interface{ Scan(...any) error }) error) error {
+	for len(contactIDs) > 0 {
+		n := min(len(contactIDs), idsPerQuery)
+		args := make([]any, n)
+		for i, id := range contactIDs[:n] {
+			args[i] = id
+		}
+		if err := q.scanRows(ctx, scan, strings.Replace(query, "%s", placeholders(n), 1), args...); err != nil {
+			return err
+		}
+		contactIDs = contactIDs[n:]
+	}
+	return nil
+}
+
+func (q *queries) SetContactTags(ctx context.Context, contactID int64, tagIDs []int64) error {
+	// A set: a tag named twice is kept once.
+	seen := make(map[int64]bool, len(tagIDs))
+	args := make([]any, 0, 2*len(tagIDs))
+	for _, id := range tagIDs {
+		if !seen[id] {
+			seen[id] = true
+			args = append(args, contactID, id)
+		}
+	}
+	return q.atomic(ctx, func(q *queries) error {
+		if _, err := q.exec(ctx, "DELETE FROM contact_tags WHERE contact_id = ?", contactID); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return nil
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(args)/2), ", ")
+		_, err := q.exec(ctx, "INSERT INTO contact_tags (contact_id, tag_id) VALUES "+values, args...)
+		return err
+	})
+}
+
+// ContactTags gives every contact asked for an entry, empty when it has no
+// tag. Names are sorted in Go, by bytes, for the reason TeamMembers gives.
+func (q *queries) ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]string, error) {
+	out := make(map[int64][]string, len(contactIDs))
+	for _, id := range contactIDs {
+		out[id] = []string{}
+	}
+	err := q.byContacts(ctx, contactIDs, `SELECT contact_tags.contact_id, tags.name FROM contact_tags
+		JOIN tags ON tags.id = contact_tags.tag_id WHERE contact_tags.contact_id IN (%s)`,
+		func(r interface{ Scan(...any) error }) error {
+			var id int64
+			var name string
+			if err := r.Scan(&id, &name); err != nil {
+				return err
+			}
+			out[id] = append(out[id], name)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, names := range out {
+		sort.Strings(names)
+	}
+	return out, nil
+}
+
+func (q *queries) SetContactFieldValue(ctx context.Context, contactID, fieldID int64, value string) error {
+	if value == "" {
+		_, err := q.exec(ctx, "DELETE FROM contact_field_values WHERE contact_id = ? AND field_id = ?", contactID, fieldID)
+		return err
+	}
+	_, err := q.exec(ctx, `INSERT INTO contact_field_values (contact_id, field_id, value) VALUES (?, ?, ?)
+		ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value`, contactID, fieldID, value)
+	return err
+}
+
+// ContactFieldValues gives every contact asked for an entry, empty when it
+// has no value.
+func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (map[int64]map[int64]string, error) {
+	out := make(map[int64]map[int64]string, len(contactIDs))
+	for _, id := range contactIDs {
+		out[id] = map[int64]string{}
+	}
+	err := q.byContacts(ctx, contactIDs, "SELECT contact_id, field_id, value FROM contact_field_values WHERE contact_id IN (%s)",
+		func(r interface{ Scan(...any) error }) error {
+			var contact, field int64
+			var value string
+			if err := r.Scan(&contact, &field, &value); err != nil {
+				return err
+			}
+			out[contact][field] = value
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListContacts builds its WHERE clause from the filter's set fields; every
+// tag adds its own EXISTS, so that a contact must have them all.
+func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
+	where := "account_id = ?"
+	args := []any{accountID}
+	if f.ChannelType != "" {
+		where += " AND channel_id IN (SELECT id FROM channels WHERE account_id = ? AND type = ?)"
+		args = append(args, accountID, string(f.ChannelType))
+	}
+	if f.TeamID != 0 {
+		where += " AND team_id = ?"
+		args = append(args, f.TeamID)
+	}
+	for _, tag := range f.TagIDs {
+		where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
+		args = append(args, tag)
+	}
+	cs, err := list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
+		append(args, page.Size, page.Offset())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := q.count(ctx, "SELECT COUNT(*) FROM contacts WHERE "+where, args...)
+	return cs, n, err
+}
+
+func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
+	return q.atomic(ctx, func(q *queries) error {
+		var found int64
+		if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", accountID, id).Scan(&found); err != nil {
+			return err
+		}
+		if err := q.deleteContactStatusHistory(ctx, id); err != nil {
+			return err
+		}
+		for _, stmt := range []string{
+			"DELETE FROM contact_tags WHERE contact_id = ?",
+			"DELETE FROM contact_field_values WHERE contact_id = ?",
+			"DELETE FROM messages WHERE contact_id = ?",
+			"DELETE FROM contacts WHERE id = ?",
+		} {
+			if _, err := q.exec(ctx, stmt, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+)
+
+// dialect is everything that differs between SQLite and PostgreSQL, in one
+// place: the queries are written once, in the SQL both databases take
+// (INSERT … RETURNING, ON CONFLICT … DO UPDATE SET x = excluded.x,
+// UPDATE … FROM (VALUES …), integer times), and ask their dialect for the
+// few pieces that cannot be shared. A statement that needs a new difference
+// adds a field here, not an if on the database's name.
+type dialect struct {
+	// name is the dialect's name in messages.
+	name string
+	// migrations is the folder of the dialect's numbered migrations in
+	// migrationFiles.
+	migrations string
+	// numberedPlaceholders: PostgreSQL takes $1, $2…, SQLite the ? the
+	// queries are written with.
+	numberedPlaceholders bool
+	// shared: several server instances may use the database at once, so
+	// the pipeline coordinates through it.
+	shared bool
+	// prepares: statements are prepared once and kept. SQLite's pure-Go
+	// driver would parse every statement on every call; pgx caches
+	// prepared statements by itself.
+	prepares bool
+	// lockRows ends a SELECT whose rows must stay locked until the
+	// transaction ends. SQLite has no row locks and needs none: its single
+	// writer runs one write transaction at a time.
+	lockRows string
+	// claimRows ends a SELECT that picks rows to claim: the rows another
+	// transaction is claiming are skipped rather than waited for, so that
+	// instances claim side by side. SQLite's single writer serialises
+	// claims by itself.
+	claimRows string
+	// namesValuesColumns: a VALUES list used as a table has its columns
+	// named column1, column2… by SQLite; PostgreSQL must be told those
+	// names (see valuesColumns).
+	namesValuesColumns bool
+	// migrationsLock: migrations are serialised by an advisory lock held
+	// for the whole run (PostgreSQL). SQLite takes its write lock in each
+	// migration's transaction instead (writeLockFirst).
+	migrationsLock bool
+	// writeLockFirst: a migration's transaction writes first, to take the
+	// database's write lock before reading the applied versions (SQLite:
+	// two processes opening a new data folder at once).
+	writeLockFirst bool
+}
+
+var (
+	sqliteDialect = &dialect{
+		name:           "sqlite",
+		migrations:     "migrations/sqlite",
+		prepares:       true,
+		writeLockFirst: true,
+	}
+	postgresDialect = &dialect{
+		name:                 "postgres",
+		migrations:           "migrations/postgres",
+		numberedPlaceholders: true,
+		shared:               true,
+		lockRows:             " FOR UPDATE",
+		claimRows:            " FOR UPDATE SKIP LOCKED",
+		namesValuesColumns:   true,
+		migrationsLock:       true,
+	}
+)
+
+// bind rewrites the ? placeholders of query in the dialect's form. Queries
+// never hold a literal question mark, so a plain scan is enough.
+func (d *dialect) bind(query string) string {
+	if !d.numberedPlaceholders {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// valuesColumns names the n columns of a VALUES list used as a table, as
+// SQLite names them: "" where the database names them so by itself, else
+// "(column1, …, columnN)", to follow the list's alias.
+func (d *dialect) valuesColumns(n int) string {
+	if !d.namesValuesColumns {
+		return ""
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "column" + strconv.Itoa(i+1)
+	}
+	return "(" + strings.Join(names, ", ") + ")"
+}

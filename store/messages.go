@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/carillon/carillon"
+)
+
+// Messages. Their status history is in history.go, the send queue that
+// walks them in queue.go.
+
+const messageCols = `id, uuid, account_id, channel_id, contact_id, direction, type, content, template_uuid, template_values,
+	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error, version`
+
+func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
+	var m carillon.Message
+	var dir, content, values, status, metadata, state string
+	var payload sql.NullString
+	var created, updated, next int64
+	err := r.Scan(&m.ID, &m.UUID, &m.AccountID, &m.ChannelID, &m.ContactID, &dir, &m.Type, &content, &m.TemplateUUID, &values,
+		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version)
+	if err != nil {
+		return m, err
+	}
+	m.Direction, m.Status, m.SendState = carillon.Direction(dir), carillon.Status(status), carillon.SendState(state)
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = at(created), at(updated), at(next)
+	if payload.Valid {
+		m.StatusPayload = json.RawMessage(payload.String)
+	}
+	if err := unmarshalIf(content, &m.Content); err != nil {
+		return m, err
+	}
+	if err := unmarshalIf(values, &m.TemplateValues); err != nil {
+		return m, err
+	}
+	return m, unmarshalIf(metadata, &m.Metadata)
+}
+
+func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
+	content, _ := json.Marshal(m.Content)
+	return q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
+		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
+		send_state, attempts, next_attempt_at, owner, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
+		m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
+		m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError).Scan(&m.ID)
+}
+
+func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
+	content, _ := json.Marshal(m.Content)
+	err := affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
+		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
+		WHERE account_id = ? AND id = ? AND version = ?`,
+		string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version))
+	if errors.Is(err, carillon.ErrNotFound) {
+		// Missing, or changed since it was read?
+		var v int64
+		if q.queryRow(ctx, "SELECT version FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&v) == nil {
+			return carillon.ErrStale
+		}
+	}
+	if err == nil {
+		m.Version++
+	}
+	return err
+}
+
+func (q *queries) MessageByID(ctx context.Context, accountID, id int64) (carillon.Message, error) {
+	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND id = ?", accountID, id))
+}
+
+func (q *queries) MessageByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Message, error) {
+	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND uuid = ?", accountID, uuid))
+}
+
+func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, externalID string) (carillon.Message, error) {
+	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''", channelID, externalID))
+}
+
+func (q *queries) ContactMessages(ctx context.Context, accountID, contactID int64, page carillon.Page) ([]carillon.Message, int, error) {
+	msgs, err := list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND contact_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+		accountID, contactID, page.Size, page.Offset())
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := q.count(ctx, "SELECT COUNT(*) FROM messages WHERE account_id = ? AND contact_id = ?", accountID, contactID)
+	return msgs, n, err
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// The send pipeline's bookkeeping: queued messages (a message row is its own
+// send job) and the server instances that own them.
+
+func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]carillon.Message, error) {
+	return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE send_state = 'queued' AND owner = ? AND id > ? ORDER BY id LIMIT ?",
+		owner, afterID, limit)
+}
+
+func (q *queries) EarlierQueued(ctx context.Context, channelID, contactID, messageID int64) (bool, error) {
+	var n int
+	err := q.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE send_state = 'queued' AND contact_id = ? AND channel_id = ? AND id < ? LIMIT 1) AS earlier",
+		contactID, channelID, messageID).Scan(&n)
+	return n > 0, err
+}
+
+func (q *queries) CountQueued(ctx context.Context) (int64, error) {
+	var n int64
+	err := q.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE send_state = 'queued'").Scan(&n)
+	return n, err
+}
+
+func (q *queries) RegisterInstance(ctx context.Context, id string, t time.Time) error {
+	_, err := q.exec(ctx, `INSERT INTO instances (id, started_at, heartbeat_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, id, ms(t), ms(t))
+	return err
+}
+
+func (q *queries) StaleInstances(ctx context.Context, before time.Time) ([]string, error) {
+	return list(q, ctx, func(r interface{ Scan(...any) error }) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, "SELECT id FROM instances WHERE heartbeat_at < ? ORDER BY id", ms(before))
+}
+
+func (q *queries) AdoptMessages(ctx context.Context, from, to string) (int64, error) {
+	res, err := q.exec(ctx, "UPDATE messages SET owner = ? WHERE send_state = 'queued' AND owner = ?", to, from)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q *queries) DeleteInstance(ctx context.Context, id string) error {
+	_, err := q.exec(ctx, "DELETE FROM instances WHERE id = ?", id)
+	return err
+}
+
+func (q *queries) CountInstances(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := q.queryRow(ctx, "SELECT COUNT(*) FROM instances WHERE heartbeat_at >= ?", ms(since)).Scan(&n)
+	return n, err
+}

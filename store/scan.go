@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Conversions between Go values and columns (times as Unix milliseconds,
+// booleans as integers, JSON as text), and the scanning of rows.
+
+func ms(t time.Time) int64 { return carillon.Millis(t) }
+
+func at(v int64) time.Time { return carillon.UnixMilli(v) }
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// list runs a query and scans each row with scan.
+func list[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.query(ctx, query, args...)
+	return scanAll(rows, err, scan)
+}
+
+// listWritten runs a statement that writes and returns rows (UPDATE …
+// RETURNING): on the writer, like insertRow.
+func listWritten[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.queryOn(ctx, q.db.writer, query, args...)
+	return scanAll(rows, err, scan)
+}
+
+func scanAll[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func unmarshalIf(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+func marshalIf[T any](v T, empty bool) string {
+	if empty {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func nullJSON(p json.RawMessage) any {
+	if p == nil {
+		return nil
+	}
+	return string(p)
+}
+
+// scanRows runs a query and hands each row to scan.
+func (q *queries) scanRows(ctx context.Context, scan func(r interface{ Scan(...any) error }) error, query string, args ...any) error {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// count runs a SELECT COUNT(*) query.
+func (q *queries) count(ctx context.Context, query string, args ...any) (int, error) {
+	var n int
+	err := q.queryRow(ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// changedRow reports whether a statement changed a row.
+func changedRow(res sql.Result, err error) (bool, error) {
+	n, err := rowsChanged(res, err)
+	return n > 0, err
+}
+
+// rowsChanged returns how many rows a statement changed.
+func rowsChanged(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,478 @@
+package storetest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Contacts, their lists, tags, field values and deletion (store/contacts.go).
+
+func contactIDs(cs []carillon.Contact) []int64 {
+	out := []int64{}
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func testContactTags(t *testing.T, e *env) {
+	f := e.fixture("a")
+	a := f.acct
+	c1, c2 := f.contact, e.contact(f.channel, "5491100000002")
+	c3 := e.contact(f.channel, "5491100000003")
+	zeta, alpha, mid := e.tag(a.ID, "zeta"), e.tag(a.ID, "Alpha"), e.tag(a.ID, "mid")
+
+	tags := func(what string, ids []int64, want map[int64][]string) {
+		t.Helper()
+		got, err := e.s.ContactTags(e.ctx, ids)
+		e.must(err, "ContactTags")
+		check(t, what, got, want)
+	}
+	tags("ContactTags of untagged contacts", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {}, c2.ID: {}})
+	tags("ContactTags of no contact", nil, map[int64][]string{})
+	tags("ContactTags of an empty list", []int64{}, map[int64][]string{})
+
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{zeta.ID, alpha.ID, mid.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{mid.ID, mid.ID}), "SetContactTags with a tag twice")
+	// Names sorted, whatever the order of the ids.
+	tags("ContactTags", []int64{c1.ID, c2.ID, c3.ID}, map[int64][]string{
+		c1.ID: {"Alpha", "mid", "zeta"}, c2.ID: {"mid"}, c3.ID: {},
+	})
+	tags("ContactTags of one contact", []int64{c2.ID}, map[int64][]string{c2.ID: {"mid"}})
+
+	// Replaced exactly: one kept, one dropped, one added.
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{mid.ID, zeta.ID}), "SetContactTags")
+	tags("ContactTags after replacing", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {"mid", "zeta"}, c2.ID: {"mid"}})
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{alpha.ID}), "SetContactTags")
+	tags("ContactTags after replacing them all", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {"Alpha"}, c2.ID: {"mid"}})
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, nil), "SetContactTags to none")
+	tags("ContactTags after removing them all", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {}, c2.ID: {"mid"}})
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{}), "SetContactTags to none again")
+	tags("ContactTags after removing none", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {}, c2.ID: {"mid"}})
+
+	// A long list of contacts: one map, every contact in it.
+	var many []int64
+	want := map[int64][]string{}
+	for i := range 1200 {
+		id := c3.ID + 1000 + int64(i)
+		many = append(many, id)
+		want[id] = []string{}
+	}
+	many = append(many, c2.ID)
+	want[c2.ID] = []string{"mid"}
+	tags("ContactTags of many contacts", many, want)
+
+	// The tags themselves stay.
+	list, err := e.s.ListTags(e.ctx, a.ID)
+	e.must(err, "ListTags")
+	check(t, "tags after untagging", list, []carillon.Tag{zeta, alpha, mid})
+}
+
+func testContactFieldValues(t *testing.T, e *env) {
+	f := e.fixture("a")
+	c1, c2 := f.contact, e.contact(f.channel, "5491100000002")
+	c3 := e.contact(f.channel, "5491100000003")
+	plan, addr := e.field(f.acct.ID, "Plan"), e.field(f.acct.ID, "Address")
+
+	values := func(what string, ids []int64, want map[int64]map[int64]string) {
+		t.Helper()
+		got, err := e.s.ContactFieldValues(e.ctx, ids)
+		e.must(err, "ContactFieldValues")
+		check(t, what, got, want)
+	}
+	values("values of contacts without any", []int64{c1.ID}, map[int64]map[int64]string{c1.ID: {}})
+	values("values of no contact", nil, map[int64]map[int64]string{})
+
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, plan.ID, "Pro"), "SetContactFieldValue")
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, addr.ID, "Calle 1, 2º \"B\"\nBogotá"), "SetContactFieldValue")
+	e.must(e.s.SetContactFieldValue(e.ctx, c2.ID, plan.ID, `["Dark Mode","Alerts"]`), "SetContactFieldValue")
+	values("values", []int64{c1.ID, c2.ID, c3.ID}, map[int64]map[int64]string{
+		c1.ID: {plan.ID: "Pro", addr.ID: "Calle 1, 2º \"B\"\nBogotá"},
+		c2.ID: {plan.ID: `["Dark Mode","Alerts"]`},
+		c3.ID: {},
+	})
+
+	// Replaced, then removed; the others untouched.
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, plan.ID, "Free"), "SetContactFieldValue replacing")
+	values("values after replacing one", []int64{c1.ID, c2.ID}, map[int64]map[int64]string{
+		c1.ID: {plan.ID: "Free", addr.ID: "Calle 1, 2º \"B\"\nBogotá"},
+		c2.ID: {plan.ID: `["Dark Mode","Alerts"]`},
+	})
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, addr.ID, ""), "SetContactFieldValue removing")
+	values("values after removing one", []int64{c1.ID, c2.ID}, map[int64]map[int64]string{
+		c1.ID: {plan.ID: "Free"},
+		c2.ID: {plan.ID: `["Dark Mode","Alerts"]`},
+	})
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, addr.ID, ""), "SetContactFieldValue removing a missing value")
+	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, plan.ID, ""), "SetContactFieldValue removing")
+	e.must(e.s.SetContactFieldValue(e.ctx, c3.ID, addr.ID, " "), "SetContactFieldValue of a space")
+	values("values after removing all of one contact's", []int64{c1.ID, c2.ID, c3.ID}, map[int64]map[int64]string{
+		c1.ID: {}, c2.ID: {plan.ID: `["Dark Mode","Alerts"]`}, c3.ID: {addr.ID: " "},
+	})
+}
+
+func testListContacts(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	wa := e.channel(a.ID, carillon.WhatsApp, true)
+	tg := e.channel(a.ID, carillon.Telegram, true)
+	waB := e.channel(b.ID, carillon.WhatsApp, true)
+	t1, t2 := e.team(a.ID, "One"), e.team(a.ID, "Two")
+	x, y, z := e.tag(a.ID, "x"), e.tag(a.ID, "y"), e.tag(a.ID, "z")
+	unused := e.tag(a.ID, "unused")
+
+	mk := func(ch carillon.Channel, address string, team int64, tags ...carillon.Tag) carillon.Contact {
+		t.Helper()
+		c := e.contact(ch, address)
+		if team != 0 {
+			c.TeamID = team
+			e.must(e.s.UpdateContact(e.ctx, &c), "UpdateContact")
+		}
+		var ids []int64
+		for _, tag := range tags {
+			ids = append(ids, tag.ID)
+		}
+		e.must(e.s.SetContactTags(e.ctx, c.ID, ids), "SetContactTags")
+		return c
+	}
+	c1 := mk(wa, "1", t1.ID, x)
+	c2 := mk(wa, "2", 0, x, y)
+	// Another account's contact, with the first account's team and tags:
+	// the account filter alone keeps it out.
+	mk(waB, "1", t1.ID, x, y, z)
+	c3 := mk(tg, "3", t1.ID, x, y, z)
+	c4 := mk(tg, "4", t2.ID)
+	c5 := mk(wa, "5", t1.ID, y)
+
+	got, n, err := e.s.ListContacts(e.ctx, a.ID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ListContacts")
+	check(t, "ListContacts rows", got, []carillon.Contact{c5, c4, c3, c2, c1})
+	if n != 5 {
+		t.Errorf("ListContacts total %d, want 5", n)
+	}
+
+	type filter = carillon.ContactFilter
+	tags := func(ts ...carillon.Tag) []int64 {
+		out := []int64{}
+		for _, tag := range ts {
+			out = append(out, tag.ID)
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		f    filter
+		want []carillon.Contact
+	}{
+		{"none", filter{}, []carillon.Contact{c5, c4, c3, c2, c1}},
+		{"whatsapp", filter{ChannelType: carillon.WhatsApp}, []carillon.Contact{c5, c2, c1}},
+		{"telegram", filter{ChannelType: carillon.Telegram}, []carillon.Contact{c4, c3}},
+		{"facebook", filter{ChannelType: carillon.Facebook}, nil},
+		{"team one", filter{TeamID: t1.ID}, []carillon.Contact{c5, c3, c1}},
+		{"team two", filter{TeamID: t2.ID}, []carillon.Contact{c4}},
+		{"missing team", filter{TeamID: t1.ID + t2.ID + 100}, nil},
+		{"tag x", filter{TagIDs: tags(x)}, []carillon.Contact{c3, c2, c1}},
+		{"tag y", filter{TagIDs: tags(y)}, []carillon.Contact{c5, c3, c2}},
+		{"tags x y", filter{TagIDs: tags(x, y)}, []carillon.Contact{c3, c2}},
+		{"tags y x", filter{TagIDs: tags(y, x)}, []carillon.Contact{c3, c2}},
+		{"tags x y z", filter{TagIDs: tags(x, y, z)}, []carillon.Contact{c3}},
+		{"tags x x", filter{TagIDs: tags(x, x)}, []carillon.Contact{c3, c2, c1}},
+		{"unused tag", filter{TagIDs: tags(unused)}, nil},
+		{"tags z unused", filter{TagIDs: tags(z, unused)}, nil},
+		{"empty tag list", filter{TagIDs: []int64{}}, []carillon.Contact{c5, c4, c3, c2, c1}},
+		{"whatsapp, tag x", filter{ChannelType: carillon.WhatsApp, TagIDs: tags(x)}, []carillon.Contact{c2, c1}},
+		{"whatsapp, team one", filter{ChannelType: carillon.WhatsApp, TeamID: t1.ID}, []carillon.Contact{c5, c1}},
+		{"team one, tag y", filter{TeamID: t1.ID, TagIDs: tags(y)}, []carillon.Contact{c5, c3}},
+		{"whatsapp, team one, tag y", filter{ChannelType: carillon.WhatsApp, TeamID: t1.ID, TagIDs: tags(y)}, []carillon.Contact{c5}},
+		{"telegram, team one, tags x y", filter{ChannelType: carillon.Telegram, TeamID: t1.ID, TagIDs: tags(x, y)}, []carillon.Contact{c3}},
+		{"telegram, team two, tag x", filter{ChannelType: carillon.Telegram, TeamID: t2.ID, TagIDs: tags(x)}, nil},
+	}
+	for _, tc := range cases {
+		got, n, err := e.s.ListContacts(e.ctx, a.ID, tc.f, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ListContacts")
+		check(t, "ListContacts("+tc.name+")", contactIDs(got), contactIDs(tc.want))
+		if n != len(tc.want) {
+			t.Errorf("ListContacts(%s) total %d, want %d", tc.name, n, len(tc.want))
+		}
+	}
+
+	pages := []struct {
+		f     filter
+		page  carillon.Page
+		want  []carillon.Contact
+		total int
+	}{
+		{filter{}, carillon.Page{Number: 1, Size: 2}, []carillon.Contact{c5, c4}, 5},
+		{filter{}, carillon.Page{Number: 2, Size: 2}, []carillon.Contact{c3, c2}, 5},
+		{filter{}, carillon.Page{Number: 3, Size: 2}, []carillon.Contact{c1}, 5},
+		{filter{}, carillon.Page{Number: 4, Size: 2}, nil, 5},
+		{filter{}, carillon.Page{Number: 1, Size: 1}, []carillon.Contact{c5}, 5},
+		{filter{TagIDs: tags(x)}, carillon.Page{Number: 2, Size: 2}, []carillon.Contact{c1}, 3},
+		{filter{ChannelType: carillon.WhatsApp, TeamID: t1.ID}, carillon.Page{Number: 2, Size: 1}, []carillon.Contact{c1}, 2},
+		{filter{ChannelType: carillon.Telegram}, carillon.Page{Number: 2, Size: 5}, nil, 2},
+		{filter{}, carillon.Page{Number: 1<<62 + 1, Size: 2}, nil, 5},
+		{filter{TagIDs: tags(x)}, carillon.Page{Number: math.MaxInt, Size: 100}, nil, 3},
+	}
+	for _, tc := range pages {
+		got, n, err := e.s.ListContacts(e.ctx, a.ID, tc.f, tc.page)
+		e.must(err, "ListContacts")
+		what := fmt.Sprintf("ListContacts(%+v) page %d of %d", tc.f, tc.page.Number, tc.page.Size)
+		check(t, what, contactIDs(got), contactIDs(tc.want))
+		if n != tc.total {
+			t.Errorf("%s: total %d, want %d", what, n, tc.total)
+		}
+	}
+
+	got, n, err = e.s.ListContacts(e.ctx, b.ID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 25})
+	e.must(err, "ListContacts")
+	if len(got) != 1 || n != 1 || got[0].AccountID != b.ID {
+		t.Errorf("ListContacts of the other account: %d contacts, total %d", len(got), n)
+	}
+	got, n, err = e.s.ListContacts(e.ctx, a.ID+b.ID+100, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 25})
+	e.must(err, "ListContacts")
+	if len(got) != 0 || n != 0 {
+		t.Errorf("ListContacts of a missing account: %d contacts, total %d", len(got), n)
+	}
+}
+
+func testDeleteContact(t *testing.T, e *env) {
+	f, fb := e.fixture("a"), e.fixture("b")
+	a := f.acct
+	c, keep := f.contact, e.contact(f.channel, "5491100000002")
+	m1, m2 := f.message, e.message(c, carillon.SendNone, "")
+	km := e.message(keep, carillon.SendQueued, "inst")
+	tagX, tagY := e.tag(a.ID, "x"), e.tag(a.ID, "y")
+	field := e.field(a.ID, "Plan")
+	for _, ct := range []carillon.Contact{c, keep} {
+		e.must(e.s.SetContactTags(e.ctx, ct.ID, []int64{tagX.ID, tagY.ID}), "SetContactTags")
+		e.must(e.s.SetContactFieldValue(e.ctx, ct.ID, field.ID, "Pro"), "SetContactFieldValue")
+	}
+	for _, m := range []carillon.Message{m1, m2, km} {
+		e.must(e.s.AddStatusChange(e.ctx, carillon.StatusChange{MessageID: m.ID, Status: carillon.StatusSent, Applied: true, CreatedAt: base}), "AddStatusChange")
+	}
+
+	wantNotFound(t, map[string]func() error{
+		"DeleteContact with the wrong account": func() error { return e.s.DeleteContact(e.ctx, fb.acct.ID, c.ID) },
+		"DeleteContact of a missing contact":   func() error { return e.s.DeleteContact(e.ctx, a.ID, c.ID+keep.ID+fb.contact.ID+100) },
+	})
+	got, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID after a refused delete")
+	check(t, "contact after a refused delete", got, c)
+	tags, err := e.s.ContactTags(e.ctx, []int64{c.ID})
+	e.must(err, "ContactTags")
+	check(t, "tags after a refused delete", tags, map[int64][]string{c.ID: {"x", "y"}})
+	hist, err := e.s.StatusHistory(e.ctx, m1.ID)
+	e.must(err, "StatusHistory")
+	if len(hist) != 1 {
+		t.Errorf("%d status changes after a refused delete, want 1", len(hist))
+	}
+
+	e.must(e.s.DeleteContact(e.ctx, a.ID, c.ID), "DeleteContact")
+	wantNotFound(t, map[string]func() error{
+		"ContactByID after delete":      func() error { _, err := e.s.ContactByID(e.ctx, a.ID, c.ID); return err },
+		"ContactByUUID after delete":    func() error { _, err := e.s.ContactByUUID(e.ctx, a.ID, c.UUID); return err },
+		"ContactByAddress after delete": func() error { _, err := e.s.ContactByAddress(e.ctx, f.channel.ID, c.Address); return err },
+		"MessageByID after delete":      func() error { _, err := e.s.MessageByID(e.ctx, a.ID, m1.ID); return err },
+		"MessageByUUID after delete":    func() error { _, err := e.s.MessageByUUID(e.ctx, a.ID, m2.UUID); return err },
+		"DeleteContact twice":           func() error { return e.s.DeleteContact(e.ctx, a.ID, c.ID) },
+	})
+	for _, m := range []carillon.Message{m1, m2} {
+		hist, err := e.s.StatusHistory(e.ctx, m.ID)
+		e.must(err, "StatusHistory")
+		if len(hist) != 0 {
+			t.Errorf("message %d of a deleted contact keeps %d status changes", m.ID, len(hist))
+		}
+	}
+	msgs, n, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ContactMessages")
+	if len(msgs) != 0 || n != 0 {
+		t.Errorf("a deleted contact keeps %d messages (total %d)", len(msgs), n)
+	}
+	tags, err = e.s.ContactTags(e.ctx, []int64{c.ID, keep.ID})
+	e.must(err, "ContactTags")
+	check(t, "tags after delete", tags, map[int64][]string{c.ID: {}, keep.ID: {"x", "y"}})
+	values, err := e.s.ContactFieldValues(e.ctx, []int64{c.ID, keep.ID})
+	e.must(err, "ContactFieldValues")
+	check(t, "field values after delete", values, map[int64]map[int64]string{c.ID: {}, keep.ID: {field.ID: "Pro"}})
+
+	// Nothing else went: the other contacts, their messages and history,
+	// the tags and fields themselves, the queue.
+	got, err = e.s.ContactByID(e.ctx, a.ID, keep.ID)
+	e.must(err, "ContactByID of another contact")
+	check(t, "another contact after delete", got, keep)
+	gotM, err := e.s.MessageByID(e.ctx, a.ID, km.ID)
+	e.must(err, "MessageByID of another contact's message")
+	check(t, "another contact's message after delete", gotM, km)
+	hist, err = e.s.StatusHistory(e.ctx, km.ID)
+	e.must(err, "StatusHistory")
+	if len(hist) != 1 {
+		t.Errorf("another contact's message has %d status changes after delete, want 1", len(hist))
+	}
+	got, err = e.s.ContactByID(e.ctx, fb.acct.ID, fb.contact.ID)
+	e.must(err, "ContactByID of another account's contact")
+	check(t, "another account's contact after delete", got, fb.contact)
+	gotM, err = e.s.MessageByID(e.ctx, fb.acct.ID, fb.message.ID)
+	e.must(err, "MessageByID of another account's message")
+	check(t, "another account's message after delete", gotM, fb.message)
+	tagList, err := e.s.ListTags(e.ctx, a.ID)
+	e.must(err, "ListTags")
+	check(t, "tags after delete", tagList, []carillon.Tag{tagX, tagY})
+	if _, err := e.s.CustomFieldByName(e.ctx, a.ID, "Plan"); err != nil {
+		t.Errorf("CustomFieldByName after delete: %v", err)
+	}
+	queued, err := e.s.QueuedMessages(e.ctx, "inst", 0, 100)
+	e.must(err, "QueuedMessages")
+	check(t, "queue after delete", ids(queued), []int64{fb.message.ID, km.ID})
+	list, n, err := e.s.ListContacts(e.ctx, a.ID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ListContacts")
+	check(t, "contacts after delete", contactIDs(list), []int64{keep.ID})
+	if n != 1 {
+		t.Errorf("ListContacts total %d after delete, want 1", n)
+	}
+	// The address is free again.
+	e.contact(f.channel, c.Address)
+}
+
+func (e *env) contact(ch carillon.Channel, address string) carillon.Contact {
+	e.t.Helper()
+	c := carillon.Contact{
+		UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, Address: address,
+		ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base,
+	}
+	e.must(e.s.CreateContact(e.ctx, &c), "CreateContact")
+	return c
+}
+
+func fullContact(ch carillon.Channel, userID, teamID int64) carillon.Contact {
+	return carillon.Contact{
+		UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID,
+		Address: "5491122334455", BSUID: "AR.1234567890", Name: "Zoë O'Brien \"Z\"",
+		CreatedAt: sloppy(at(time.Minute)), UpdatedAt: sloppy(at(2 * time.Minute)), LastInboundAt: sloppy(at(3 * time.Minute)),
+		ConversationUUID: carillon.NewUUID(), ConversationCreatedAt: sloppy(at(4 * time.Minute)),
+		ClosedAt: sloppy(at(5 * time.Minute)), ClosingReason: "resolved",
+		AssignedUserID: userID, TeamID: teamID, FunnelID: "7a1c2b3d-0000-4000-8000-000000000001",
+		BlockedAt: sloppy(at(6 * time.Minute)), Note: "VIP; línea 2\nsecond line", BotStatus: "bot_start",
+		BotStartedAt: sloppy(at(7 * time.Minute)),
+	}
+}
+
+func normContact(c carillon.Contact) carillon.Contact {
+	c.CreatedAt, c.UpdatedAt, c.LastInboundAt = norm(c.CreatedAt), norm(c.UpdatedAt), norm(c.LastInboundAt)
+	c.ConversationCreatedAt, c.ClosedAt = norm(c.ConversationCreatedAt), norm(c.ClosedAt)
+	c.BlockedAt, c.BotStartedAt = norm(c.BlockedAt), norm(c.BotStartedAt)
+	return c
+}
+
+func testContacts(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
+	u := carillon.User{UUID: carillon.NewUUID(), AccountID: a.ID, Email: "u@example.com", Name: "U", CreatedAt: base}
+	e.must(e.s.CreateUser(e.ctx, &u), "CreateUser")
+	tm := carillon.Team{UUID: carillon.NewUUID(), AccountID: a.ID, Name: "T", CreatedAt: base}
+	e.must(e.s.CreateTeam(e.ctx, &tm), "CreateTeam")
+
+	c := fullContact(ch, u.ID, tm.ID)
+	e.must(e.s.CreateContact(e.ctx, &c), "CreateContact")
+	if c.ID == 0 {
+		t.Fatal("CreateContact left the ID 0")
+	}
+	want := normContact(c)
+	lookups := []struct {
+		name string
+		get  func() (carillon.Contact, error)
+	}{
+		{"ContactByID", func() (carillon.Contact, error) { return e.s.ContactByID(e.ctx, a.ID, c.ID) }},
+		{"ContactByUUID", func() (carillon.Contact, error) { return e.s.ContactByUUID(e.ctx, a.ID, c.UUID) }},
+		{"ContactByAddress", func() (carillon.Contact, error) { return e.s.ContactByAddress(e.ctx, ch.ID, c.Address) }},
+		{"ContactByBSUID", func() (carillon.Contact, error) { return e.s.ContactByBSUID(e.ctx, ch.ID, c.BSUID) }},
+	}
+	for _, l := range lookups {
+		got, err := l.get()
+		if err != nil {
+			t.Errorf("%s: %v", l.name, err)
+			continue
+		}
+		check(t, l.name, got, want)
+	}
+
+	// A contact with only the required fields keeps its zero times and
+	// empty strings.
+	min := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, BSUID: "AR.999", CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.CreateContact(e.ctx, &min), "CreateContact (BSUID only)")
+	got, err := e.s.ContactByBSUID(e.ctx, ch.ID, "AR.999")
+	e.must(err, "ContactByBSUID")
+	check(t, "contact known by BSUID only", got, min)
+	if got.HasConversation() || got.InWindow(base) {
+		t.Error("a contact without times has a conversation or an open window")
+	}
+	// Several contacts without address, or without BSUID, share a channel.
+	for i := range 2 {
+		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, BSUID: fmt.Sprintf("AR.%d", 1000+i), CreatedAt: base, UpdatedAt: base}
+		e.must(e.s.CreateContact(e.ctx, &c), "CreateContact without address")
+		c = carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, Address: fmt.Sprintf("5491100000%03d", i), CreatedAt: base, UpdatedAt: base}
+		e.must(e.s.CreateContact(e.ctx, &c), "CreateContact without BSUID")
+	}
+	// The same address and BSUID on another channel is another contact.
+	same := fullContact(ch2, 0, 0)
+	e.must(e.s.CreateContact(e.ctx, &same), "CreateContact with another channel's address")
+	got, err = e.s.ContactByAddress(e.ctx, ch2.ID, c.Address)
+	e.must(err, "ContactByAddress")
+	check(t, "ContactByAddress on the second channel", got, normContact(same))
+	got, err = e.s.ContactByBSUID(e.ctx, ch2.ID, c.BSUID)
+	e.must(err, "ContactByBSUID")
+	check(t, "ContactByBSUID on the second channel", got, normContact(same))
+	got, err = e.s.ContactByAddress(e.ctx, ch.ID, c.Address)
+	e.must(err, "ContactByAddress")
+	check(t, "ContactByAddress on the first channel", got, want)
+}
+
+func testUpdateContact(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	other := e.contact(ch, "5491100000002")
+
+	up := fullContact(ch, 42, 43)
+	up.ID, up.UUID, up.CreatedAt = c.ID, c.UUID, c.CreatedAt
+	up.Address = "5491100000003"
+	e.must(e.s.UpdateContact(e.ctx, &up), "UpdateContact")
+	want := normContact(up)
+	got, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	check(t, "contact after UpdateContact", got, want)
+	got, err = e.s.ContactByAddress(e.ctx, ch.ID, "5491100000003")
+	e.must(err, "ContactByAddress of the new address")
+	check(t, "ContactByAddress of the new address", got, want)
+	_, err = e.s.ContactByAddress(e.ctx, ch.ID, "5491100000001")
+	wantErr(t, "ContactByAddress of the old address", err, carillon.ErrNotFound)
+
+	// Clearing fields: times back to zero, strings empty.
+	clr := want
+	clr.BSUID, clr.Name, clr.LastInboundAt, clr.ClosedAt, clr.ClosingReason = "", "", time.Time{}, time.Time{}, ""
+	clr.AssignedUserID, clr.TeamID, clr.FunnelID, clr.BlockedAt, clr.Note = 0, 0, "", time.Time{}, ""
+	clr.BotStatus, clr.BotStartedAt, clr.UpdatedAt = "bot_end", time.Time{}, at(time.Hour)
+	e.must(e.s.UpdateContact(e.ctx, &clr), "UpdateContact")
+	got, err = e.s.ContactByUUID(e.ctx, a.ID, c.UUID)
+	e.must(err, "ContactByUUID")
+	check(t, "contact after clearing fields", got, clr)
+
+	bad := clr
+	bad.AccountID, bad.Name = b.ID, "hijacked"
+	wantErr(t, "UpdateContact with the wrong account", e.s.UpdateContact(e.ctx, &bad), carillon.ErrNotFound)
+	missing := clr
+	missing.ID = c.ID + other.ID + 100
+	wantErr(t, "UpdateContact of a missing contact", e.s.UpdateContact(e.ctx, &missing), carillon.ErrNotFound)
+	dup := clr
+	dup.Address = other.Address
+	wantErr(t, "UpdateContact to another contact's address", e.s.UpdateContact(e.ctx, &dup), carillon.ErrConflict)
+	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	check(t, "contact after refused updates", got, clr)
+	got, err = e.s.ContactByID(e.ctx, a.ID, other.ID)
+	e.must(err, "ContactByID")
+	check(t, "the other contact", got, other)
+}

@@ -1,0 +1,319 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Messages and their status history (store/messages.go, store/history.go).
+
+func testContactMessages(t *testing.T, e *env) {
+	f := e.fixture("a") // f.message is the contact's first message
+	fb := e.fixture("b")
+	other := e.contact(f.channel, "5491100000002")
+	m2 := e.message(f.contact, carillon.SendNone, "")
+	e.message(other, carillon.SendQueued, "inst")
+	m3 := e.message(f.contact, carillon.SendDone, "inst")
+	note := carillon.Message{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: f.channel.ID, ContactID: f.contact.ID,
+		Direction: carillon.Note, Type: carillon.TypeText, Content: carillon.Content{Text: "a note"}, Status: carillon.StatusNote,
+		CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.CreateMessage(e.ctx, &note), "CreateMessage")
+
+	all := []carillon.Message{note, m3, m2, f.message}
+	got, n, err := e.s.ContactMessages(e.ctx, f.acct.ID, f.contact.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ContactMessages")
+	check(t, "ContactMessages rows", got, all)
+	if n != 4 {
+		t.Errorf("ContactMessages total %d, want 4", n)
+	}
+	for _, tc := range []struct {
+		page carillon.Page
+		want []carillon.Message
+	}{
+		{carillon.Page{Number: 1, Size: 3}, all[:3]},
+		{carillon.Page{Number: 2, Size: 3}, all[3:]},
+		{carillon.Page{Number: 3, Size: 3}, nil},
+		{carillon.Page{Number: 2, Size: 1}, all[1:2]},
+		{carillon.Page{Number: 1<<62 + 1, Size: 2}, nil},
+		{carillon.Page{Number: math.MaxInt, Size: 100}, nil},
+	} {
+		got, n, err := e.s.ContactMessages(e.ctx, f.acct.ID, f.contact.ID, tc.page)
+		e.must(err, "ContactMessages")
+		what := fmt.Sprintf("ContactMessages page %d of %d", tc.page.Number, tc.page.Size)
+		check(t, what, ids(got), ids(tc.want))
+		if n != 4 {
+			t.Errorf("%s: total %d, want 4", what, n)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		acct    int64
+		contact int64
+	}{
+		{"another account's contact", fb.acct.ID, f.contact.ID},
+		{"a contact of the account, asked for by another", f.acct.ID, fb.contact.ID},
+		{"a missing contact", f.acct.ID, f.contact.ID + other.ID + fb.contact.ID + 100},
+	} {
+		got, n, err := e.s.ContactMessages(e.ctx, tc.acct, tc.contact, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ContactMessages")
+		if len(got) != 0 || n != 0 {
+			t.Errorf("ContactMessages of %s: %d messages, total %d", tc.name, len(got), n)
+		}
+	}
+}
+
+// message creates an outgoing text message to the contact, in send state st
+// for owner.
+func (e *env) message(c carillon.Contact, st carillon.SendState, owner string) carillon.Message {
+	e.t.Helper()
+	m := carillon.Message{
+		UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, ContactID: c.ID,
+		Direction: carillon.Outbound, Type: carillon.TypeText, Content: carillon.Content{Text: "hello"},
+		Status: carillon.StatusEnqueued, CreatedAt: base, UpdatedAt: base, SendState: st, Owner: owner,
+	}
+	if st == carillon.SendNone {
+		m.Direction, m.Status = carillon.Inbound, carillon.StatusReceived
+	}
+	e.must(e.s.CreateMessage(e.ctx, &m), "CreateMessage")
+	return m
+}
+
+func ids(ms []carillon.Message) []int64 {
+	out := []int64{}
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+func fullMessage(c carillon.Contact) carillon.Message {
+	return carillon.Message{
+		UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, ContactID: c.ID,
+		Direction: carillon.Outbound, Type: carillon.TypeImage,
+		Content:      carillon.Content{Text: "caption ✓ \"quoted\"\n2nd line", URL: "https://example.com/a.png?x=1&y=2"},
+		TemplateUUID: carillon.NewUUID(), TemplateValues: []string{"Ana", "", `a "quoted" value`, "ünï ✓"},
+		Status:        carillon.StatusSent,
+		StatusPayload: json.RawMessage(`{"id":"wamid.HBgL","status":"sent","nested":{"n":1.5,"list":[true,null]}}`),
+		ExternalID:    "wamid.HBgL", Metadata: map[string]string{"order": "42", "note": "x y", "empty": ""},
+		CreatedAt: sloppy(at(time.Second)), UpdatedAt: sloppy(at(2 * time.Second)),
+		SendState: carillon.SendQueued, Attempts: 3, NextAttemptAt: sloppy(at(time.Minute)),
+		Owner: "instance-1", LastError: "provider timeout",
+	}
+}
+
+func normMessage(m carillon.Message) carillon.Message {
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = norm(m.CreatedAt), norm(m.UpdatedAt), norm(m.NextAttemptAt)
+	return m
+}
+
+func testMessages(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
+	c := e.contact(ch, "5491100000001")
+	c2 := e.contact(ch2, "5491100000001")
+
+	m := fullMessage(c)
+	e.must(e.s.CreateMessage(e.ctx, &m), "CreateMessage")
+	if m.ID == 0 {
+		t.Fatal("CreateMessage left the ID 0")
+	}
+	want := normMessage(m)
+	lookups := []struct {
+		name string
+		get  func() (carillon.Message, error)
+	}{
+		{"MessageByID", func() (carillon.Message, error) { return e.s.MessageByID(e.ctx, a.ID, m.ID) }},
+		{"MessageByUUID", func() (carillon.Message, error) { return e.s.MessageByUUID(e.ctx, a.ID, m.UUID) }},
+		{"MessageByExternalID", func() (carillon.Message, error) { return e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID) }},
+	}
+	for _, l := range lookups {
+		got, err := l.get()
+		if err != nil {
+			t.Errorf("%s: %v", l.name, err)
+			continue
+		}
+		check(t, l.name, got, want)
+	}
+
+	// Inbound and note messages with nothing optional set: nil stays nil,
+	// zero stays zero.
+	for _, dir := range []carillon.Direction{carillon.Inbound, carillon.Note} {
+		min := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
+			Direction: dir, Type: carillon.TypeText, Content: carillon.Content{Text: "hi"}, Status: carillon.StatusReceived,
+			CreatedAt: base, UpdatedAt: base}
+		e.must(e.s.CreateMessage(e.ctx, &min), "CreateMessage")
+		got, err := e.s.MessageByUUID(e.ctx, a.ID, min.UUID)
+		e.must(err, "MessageByUUID")
+		check(t, "message without optional fields ("+string(dir)+")", got, min)
+		if got.StatusPayload != nil || got.TemplateValues != nil || got.Metadata != nil {
+			t.Errorf("nil fields came back non-nil: payload %v, values %#v, metadata %#v", got.StatusPayload, got.TemplateValues, got.Metadata)
+		}
+	}
+
+	// The same external id on another channel is another message.
+	m2 := fullMessage(c2)
+	e.must(e.s.CreateMessage(e.ctx, &m2), "CreateMessage with another channel's external id")
+	got, err := e.s.MessageByExternalID(e.ctx, ch2.ID, m.ExternalID)
+	e.must(err, "MessageByExternalID")
+	check(t, "MessageByExternalID on the second channel", got, normMessage(m2))
+	got, err = e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID)
+	e.must(err, "MessageByExternalID")
+	check(t, "MessageByExternalID on the first channel", got, want)
+}
+
+func testUpdateMessage(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	m := fullMessage(c)
+	e.must(e.s.CreateMessage(e.ctx, &m), "CreateMessage")
+	other := e.message(c, carillon.SendQueued, "x")
+	other.ExternalID = "wamid.other"
+	e.must(e.s.UpdateMessage(e.ctx, &other), "UpdateMessage")
+
+	up := normMessage(m)
+	up.Content = carillon.Content{Text: "edited"}
+	up.Status = carillon.StatusDelivered
+	up.StatusPayload = json.RawMessage(`{"status":"delivered"}`)
+	up.ExternalID = "wamid.NEW"
+	up.UpdatedAt = sloppy(at(time.Hour))
+	up.SendState = carillon.SendDone
+	up.Attempts = 4
+	up.NextAttemptAt = sloppy(at(2 * time.Hour))
+	up.Owner = "instance-2"
+	up.LastError = "rate limited"
+	e.must(e.s.UpdateMessage(e.ctx, &up), "UpdateMessage")
+	want := normMessage(up)
+	got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+	e.must(err, "MessageByID")
+	check(t, "message after UpdateMessage", got, want)
+	got, err = e.s.MessageByExternalID(e.ctx, ch.ID, "wamid.NEW")
+	e.must(err, "MessageByExternalID of the new external id")
+	check(t, "MessageByExternalID of the new external id", got, want)
+	_, err = e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID)
+	wantErr(t, "MessageByExternalID of the old external id", err, carillon.ErrNotFound)
+
+	// Clearing: the payload back to nil, the send job reset.
+	clr := want
+	clr.Content, clr.StatusPayload, clr.ExternalID = carillon.Content{}, nil, ""
+	clr.SendState, clr.Attempts, clr.NextAttemptAt, clr.Owner, clr.LastError = carillon.SendNone, 0, time.Time{}, "", ""
+	e.must(e.s.UpdateMessage(e.ctx, &clr), "UpdateMessage")
+	got, err = e.s.MessageByUUID(e.ctx, a.ID, m.UUID)
+	e.must(err, "MessageByUUID")
+	check(t, "message after clearing fields", got, clr)
+
+	bad := clr
+	bad.AccountID, bad.Status = b.ID, carillon.StatusFailed
+	wantErr(t, "UpdateMessage with the wrong account", e.s.UpdateMessage(e.ctx, &bad), carillon.ErrNotFound)
+	missing := clr
+	missing.ID = m.ID + other.ID + 100
+	wantErr(t, "UpdateMessage of a missing message", e.s.UpdateMessage(e.ctx, &missing), carillon.ErrNotFound)
+	dup := clr
+	dup.ExternalID = other.ExternalID
+	wantErr(t, "UpdateMessage to another message's external id", e.s.UpdateMessage(e.ctx, &dup), carillon.ErrConflict)
+	stale := clr
+	stale.Version--
+	stale.Status = carillon.StatusFailed
+	wantErr(t, "UpdateMessage of a version read before another update", e.s.UpdateMessage(e.ctx, &stale), carillon.ErrStale)
+	got, err = e.s.MessageByID(e.ctx, a.ID, m.ID)
+	e.must(err, "MessageByID")
+	check(t, "message after refused updates", got, clr)
+	got, err = e.s.MessageByID(e.ctx, a.ID, other.ID)
+	e.must(err, "MessageByID")
+	check(t, "the other message", got, other)
+}
+
+func testStatusHistory(t *testing.T, e *env) {
+	f := e.fixture("a")
+	m2 := e.message(f.contact, carillon.SendQueued, "inst")
+	changes := []carillon.StatusChange{
+		// created_at deliberately out of order: history is insertion order.
+		{MessageID: f.message.ID, Status: carillon.StatusSent, Payload: json.RawMessage(`{"status":"sent"}`), Applied: true, CreatedAt: sloppy(at(time.Minute))},
+		{MessageID: f.message.ID, Status: carillon.StatusRead, Payload: nil, Applied: true, CreatedAt: sloppy(at(3 * time.Minute))},
+		{MessageID: f.message.ID, Status: carillon.StatusDelivered, Payload: json.RawMessage(`{"status":"delivered","x":[1]}`), Applied: false, CreatedAt: sloppy(at(2 * time.Minute))},
+		{MessageID: f.message.ID, Status: carillon.StatusDelivered, Payload: json.RawMessage(`{"status":"delivered","x":[1]}`), Applied: false, CreatedAt: sloppy(at(2 * time.Minute))},
+	}
+	for i, c := range changes {
+		e.must(e.s.AddStatusChange(e.ctx, c), "AddStatusChange")
+		if i == 1 {
+			e.must(e.s.AddStatusChange(e.ctx, carillon.StatusChange{MessageID: m2.ID, Status: carillon.StatusFailed, CreatedAt: base}), "AddStatusChange")
+		}
+	}
+	var want []carillon.StatusChange
+	for _, c := range changes {
+		c.CreatedAt = norm(c.CreatedAt)
+		want = append(want, c)
+	}
+	got, err := e.s.StatusHistory(e.ctx, f.message.ID)
+	e.must(err, "StatusHistory")
+	check(t, "StatusHistory", got, want)
+	if len(got) > 1 && got[1].Payload != nil {
+		t.Errorf("a nil payload came back as %q", got[1].Payload)
+	}
+	got, err = e.s.StatusHistory(e.ctx, m2.ID)
+	e.must(err, "StatusHistory")
+	check(t, "StatusHistory of the second message", got, []carillon.StatusChange{{MessageID: m2.ID, Status: carillon.StatusFailed, CreatedAt: base}})
+	got, err = e.s.StatusHistory(e.ctx, f.message.ID+m2.ID+100)
+	e.must(err, "StatusHistory of a message without history")
+	if len(got) != 0 {
+		t.Errorf("StatusHistory of a message without history: %d entries", len(got))
+	}
+}
+
+// testHeldStatusHistory: a transaction sees the history it added, before it
+// commits, in the order it added it, however many entries it holds; a
+// rolled back transaction leaves none.
+func testHeldStatusHistory(t *testing.T, e *env) {
+	f := e.fixture("a")
+	statuses := []carillon.Status{carillon.StatusSent, carillon.StatusDelivered, carillon.StatusRead}
+	var want []carillon.StatusChange
+	for i := range 450 { // more than one multi-row INSERT's worth
+		want = append(want, carillon.StatusChange{MessageID: f.message.ID, Status: statuses[i%len(statuses)], Applied: i%2 == 0, CreatedAt: at(time.Duration(i) * time.Second)})
+	}
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for _, c := range want[:2] {
+			if err := q.AddStatusChange(e.ctx, c); err != nil {
+				return err
+			}
+		}
+		got, err := q.StatusHistory(e.ctx, f.message.ID)
+		if err != nil {
+			return err
+		}
+		check(t, "StatusHistory inside the transaction", got, want[:2])
+		for _, c := range want[2:] {
+			if err := q.AddStatusChange(e.ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.must(err, "InTx")
+	got, err := e.s.StatusHistory(e.ctx, f.message.ID)
+	e.must(err, "StatusHistory after commit")
+	check(t, "StatusHistory after commit", got, want)
+
+	rollback := errors.New("rollback")
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		if err := q.AddStatusChange(e.ctx, carillon.StatusChange{MessageID: f.message.ID, Status: carillon.StatusFailed, CreatedAt: base}); err != nil {
+			return err
+		}
+		if _, err := q.StatusHistory(e.ctx, f.message.ID); err != nil {
+			return err
+		}
+		return rollback
+	})
+	wantErr(t, "InTx that fails", err, rollback)
+	got, err = e.s.StatusHistory(e.ctx, f.message.ID)
+	e.must(err, "StatusHistory after rollback")
+	if len(got) != len(want) {
+		t.Errorf("%d status changes after a rollback, want %d", len(got), len(want))
+	}
+}

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// Teams and their members: the team_members link rows belong to the team.
+
+func (q *queries) CreateTeam(ctx context.Context, t *carillon.Team) error {
+	return q.insertRow(ctx, "INSERT INTO teams (uuid, account_id, name, is_default, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		t.UUID, t.AccountID, t.Name, boolInt(t.Default), ms(t.CreatedAt)).Scan(&t.ID)
+}
+
+const teamCols = "id, uuid, account_id, name, is_default, created_at"
+
+func scanTeam(r interface{ Scan(...any) error }) (carillon.Team, error) {
+	var t carillon.Team
+	var def, created int64
+	err := r.Scan(&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created)
+	t.Default, t.CreatedAt = def != 0, at(created)
+	return t, err
+}
+
+func (q *queries) ListTeams(ctx context.Context, accountID int64) ([]carillon.Team, error) {
+	return list(q, ctx, scanTeam, "SELECT "+teamCols+" FROM teams WHERE account_id = ? ORDER BY id", accountID)
+}
+
+func (q *queries) UpdateTeam(ctx context.Context, t *carillon.Team) error {
+	return affected(q.exec(ctx, "UPDATE teams SET name = ?, is_default = ? WHERE account_id = ? AND id = ?",
+		t.Name, boolInt(t.Default), t.AccountID, t.ID))
+}
+
+func (q *queries) TeamByID(ctx context.Context, accountID, id int64) (carillon.Team, error) {
+	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND id = ?", accountID, id))
+}
+
+func (q *queries) TeamByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Team, error) {
+	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND uuid = ?", accountID, uuid))
+}
+
+// TeamByName returns the oldest team of the name: team names are not unique
+// in the schema.
+func (q *queries) TeamByName(ctx context.Context, accountID int64, name string) (carillon.Team, error) {
+	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND name = ? ORDER BY id LIMIT 1", accountID, name))
+}
+
+// TeamMembers sorts in Go, not in SQL: PostgreSQL would order by the
+// database's collation, SQLite by bytes.
+func (q *queries) TeamMembers(ctx context.Context, teamID int64) ([]carillon.User, error) {
+	users, err := list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = ?)", teamID)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(users, func(i, j int) bool {
+		if users[i].Email != users[j].Email {
+			return users[i].Email < users[j].Email
+		}
+		return users[i].ID < users[j].ID
+	})
+	return users, nil
+}
+
+func (q *queries) CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
+		var team int64
+		var n int
+		if err := r.Scan(&team, &n); err != nil {
+			return err
+		}
+		out[team] = n
+		return nil
+	}, `SELECT teams.id, COUNT(team_members.user_id) FROM teams LEFT JOIN team_members ON team_members.team_id = teams.id
+		WHERE teams.account_id = ? GROUP BY teams.id`, accountID)
+	return out, err
+}
+
+func (q *queries) AddTeamMember(ctx context.Context, teamID, userID int64, t time.Time) error {
+	_, err := q.exec(ctx, "INSERT INTO team_members (team_id, user_id, added_at) VALUES (?, ?, ?)", teamID, userID, ms(t))
+	return err
+}
+
+func (q *queries) RemoveTeamMember(ctx context.Context, teamID, userID int64) error {
+	return affected(q.exec(ctx, "DELETE FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID))
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+
+	"github.com/carillon/carillon"
+)
+
+// Users and their status. A user's team memberships are the team's
+// (teams.go); the custom statuses a user may take are the account's
+// (resources.go).
+
+func (q *queries) CreateUser(ctx context.Context, u *carillon.User) error {
+	return q.insertRow(ctx, "INSERT INTO users (uuid, account_id, email, name, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		u.UUID, u.AccountID, u.Email, u.Name, ms(u.CreatedAt)).Scan(&u.ID)
+}
+
+const userCols = "id, uuid, account_id, email, name, created_at"
+
+func scanUser(r interface{ Scan(...any) error }) (carillon.User, error) {
+	var u carillon.User
+	var created int64
+	err := r.Scan(&u.ID, &u.UUID, &u.AccountID, &u.Email, &u.Name, &created)
+	u.CreatedAt = at(created)
+	return u, err
+}
+
+func (q *queries) UserByID(ctx context.Context, accountID, id int64) (carillon.User, error) {
+	return scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE account_id = ? AND id = ?", accountID, id))
+}
+
+func (q *queries) UserByEmail(ctx context.Context, accountID int64, email string) (carillon.User, error) {
+	return scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE account_id = ? AND email = ?", accountID, email))
+}
+
+func (q *queries) UpdateUser(ctx context.Context, u *carillon.User) error {
+	return affected(q.exec(ctx, "UPDATE users SET email = ?, name = ? WHERE account_id = ? AND id = ?", u.Email, u.Name, u.AccountID, u.ID))
+}
+
+func (q *queries) UserByUUID(ctx context.Context, accountID int64, uuid string) (carillon.User, error) {
+	return scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE account_id = ? AND uuid = ?", accountID, uuid))
+}
+
+func (q *queries) ListUsers(ctx context.Context, accountID int64) ([]carillon.User, error) {
+	return list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE account_id = ? ORDER BY id", accountID)
+}
+
+func (q *queries) UserStatus(ctx context.Context, accountID, userID int64) (carillon.UserStatus, error) {
+	var s carillon.UserStatus
+	var available, availabilityAt, customAt int64
+	err := q.queryRow(ctx, "SELECT available, availability_at, custom_status_id, custom_status_at FROM users WHERE account_id = ? AND id = ?",
+		accountID, userID).Scan(&available, &availabilityAt, &s.CustomStatusID, &customAt)
+	s.Available, s.AvailabilityAt, s.CustomStatusAt = available != 0, at(availabilityAt), at(customAt)
+	return s, err
+}
+
+func (q *queries) SetUserStatus(ctx context.Context, accountID, userID int64, s carillon.UserStatus) error {
+	return affected(q.exec(ctx, `UPDATE users SET available = ?, availability_at = ?, custom_status_id = ?, custom_status_at = ?
+		WHERE account_id = ? AND id = ?`,
+		boolInt(s.Available), ms(s.AvailabilityAt), s.CustomStatusID, ms(s.CustomStatusAt), accountID, userID))
+}
