@@ -96,14 +96,19 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 	case NumberMismatch:
 		steps = []carillon.Status{carillon.StatusMismatch}
 	}
-	for i, st := range steps {
-		p.later(time.Duration(i+1)*p.delay, out, externalID, st)
-	}
+	p.later(out, externalID, steps)
 	return result, nil
 }
 
-// later reports a receipt after d.
-func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID string, st carillon.Status) {
+// later reports the receipts of steps, each a delay after the previous one
+// was reported: in order, as a well-behaved number's receipts come (timers
+// of their own could be reported out of order on a busy machine, and a
+// skipped status has no report of its own to show).
+func (p *Provider) later(out carillon.Outgoing, externalID string, steps []carillon.Status) {
+	if len(steps) == 0 {
+		return
+	}
+	st := steps[0]
 	payload := map[string]any{"id": externalID, "status": string(st), "recipient_id": out.To}
 	if st == carillon.StatusMismatch {
 		payload["recipient_id"] = MismatchCorrected
@@ -120,7 +125,7 @@ func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID stri
 		return
 	}
 	var t *time.Timer
-	t = time.AfterFunc(d, func() {
+	t = time.AfterFunc(p.delay, func() {
 		p.mu.Lock()
 		delete(p.timers, t)
 		p.mu.Unlock()
@@ -128,6 +133,7 @@ func (p *Provider) later(d time.Duration, out carillon.Outgoing, externalID stri
 		payload["timestamp"] = fmt.Sprint(r.At.Unix())
 		r.Payload, _ = json.Marshal(payload)
 		p.receipt(context.Background(), out.Channel, r)
+		p.later(out, externalID, steps[1:])
 	})
 	p.timers[t] = struct{}{}
 }
