@@ -8,7 +8,6 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
-	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 )
@@ -33,7 +32,7 @@ func TestContacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := testrig.API(t, httpapi.Options{Service: svc})
+	srv := testrig.API(t, testrig.APIOptions(svc))
 	c := client.New(srv.URL, key)
 
 	kim, err := c.CreateContact(ctx, client.CreateContactParams{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim",

@@ -9,7 +9,6 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/client"
-	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 )
@@ -29,7 +28,7 @@ func TestMessages(t *testing.T) {
 	ctx := context.Background()
 	svc := testrig.Service(t, service.Options{InstanceID: "client-test", PublicURL: "http://127.0.0.1"})
 	key := testrig.DefaultAccount(t, svc).Key
-	srv := testrig.API(t, httpapi.Options{Service: svc})
+	srv := testrig.API(t, testrig.APIOptions(svc))
 	transport := &countingTransport{}
 	c := client.New(srv.URL, key).WithHTTPClient(&http.Client{Transport: transport})
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/carillon/carillon/client"
-	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/webhook"
@@ -48,7 +47,7 @@ func TestWebhooks(t *testing.T) {
 	}()
 	t.Cleanup(func() { stop(); <-done })
 
-	srv := testrig.API(t, httpapi.Options{Service: svc})
+	srv := testrig.API(t, testrig.APIOptions(svc))
 	c := client.New(srv.URL, key)
 	var apiErr *client.Error
 

@@ -1,12 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/wire"
 )
+
+// callbacks are the rules of the providers' callbacks. *service.Messages
+// is one.
+type callbacks interface {
+	CallbackChannel(ctx context.Context, provider, channelUUID string) (carillon.Channel, error)
+	Callback(ctx context.Context, ch carillon.Channel, cb carillon.Callback) (*carillon.CallbackReply, error)
+}
 
 // Provider callbacks: no API key (the provider's signature or secret token,
 // checked by the provider with the channel's own secret, authenticates
@@ -16,7 +24,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) error 
 	// The channel is found before the body is read: a call to no channel
 	// is answered at once, whatever body it announces or how slowly it
 	// sends it.
-	ch, err := s.svc.Messages.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
+	ch, err := s.callbacks.CallbackChannel(r.Context(), r.PathValue("provider"), r.PathValue("channel"))
 	if err != nil {
 		return err
 	}
@@ -28,7 +36,7 @@ func (s *Server) providerCallback(w http.ResponseWriter, r *http.Request) error 
 		}
 		cb.Body = body
 	}
-	reply, err := s.svc.Messages.Callback(r.Context(), ch, cb)
+	reply, err := s.callbacks.Callback(r.Context(), ch, cb)
 	var refused *carillon.CallbackError
 	if errors.As(err, &refused) {
 		s.log.InfoContext(r.Context(), "callback refused", "provider", r.PathValue("provider"), "channel", r.PathValue("channel"),

@@ -26,7 +26,7 @@ func FuzzCallbackPath(f *testing.F) {
 	if err != nil || len(channels) == 0 {
 		f.Fatalf("channels: %v, %v", channels, err)
 	}
-	api := httpapi.New(httpapi.Options{Service: svc})
+	api := httpapi.New(testrig.APIOptions(svc))
 
 	for _, seed := range [][2]string{{"whatsapp", channels[0].UUID}, {"sandbox", channels[0].UUID}, {"telegram", carillon.NewUUID()},
 		{"whatsapp", "a\x00b"}, {"whatsapp", "\xff"}, {"what\xffsapp", "x"}, {"whatsapp", strings.Repeat("9", 300)}, {"", ""}, {"..", "."}} {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/carillon/carillon"
@@ -8,9 +9,31 @@ import (
 	"github.com/carillon/carillon/wire"
 )
 
+// contacts are the rules of contacts and their conversations the API
+// calls. *service.Contacts is one.
+type contacts interface {
+	ListContacts(ctx context.Context, p service.Principal, f service.ContactFilter, pr service.PageRequest) ([]service.ContactView, service.PageInfo, error)
+	Contact(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)
+	ContactByPhone(ctx context.Context, p service.Principal, number, channelUUID string) (service.ContactView, error)
+	ContactByBSUID(ctx context.Context, p service.Principal, bsuid, channelUUID string) (service.ContactView, error)
+	CreateContact(ctx context.Context, p service.Principal, in service.ContactInput) (service.ContactView, error)
+	UpdateContact(ctx context.Context, p service.Principal, uuid string, u service.ContactUpdate) (service.ContactView, error)
+	DeleteContact(ctx context.Context, p service.Principal, uuid string) error
+	ContactMessages(ctx context.Context, p service.Principal, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)
+	ContactBot(ctx context.Context, p service.Principal, uuid string) (service.Bot, error)
+	SetContactBot(ctx context.Context, p service.Principal, uuid, status string) (service.Bot, error)
+	OpenConversation(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)
+	CloseConversation(ctx context.Context, p service.Principal, uuid, reason string) (service.ContactView, error)
+	AddNote(ctx context.Context, p service.Principal, uuid, text string) (carillon.Message, error)
+	UpdateFunnel(ctx context.Context, p service.Principal, uuid, funnelID string) (service.ContactView, error)
+	// ContactView reads the extras of a contact a send answers with.
+	ContactView(ctx context.Context, c carillon.Contact, ch carillon.Channel) (service.ContactView, error)
+	WireContact(v service.ContactView, withTypes bool) wire.Contact
+}
+
 // contactOf converts a contact view; withTypes adds customFieldsMetadata.
 func (s *Server) contactOf(v service.ContactView, withTypes bool) wire.Contact {
-	return s.svc.WireContact(v, withTypes)
+	return s.contacts.WireContact(v, withTypes)
 }
 
 // includeFieldTypes reads the include_field_types parameter.
@@ -60,7 +83,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.
 		return err
 	}
 	q := r.URL.Query()
-	list, info, err := s.svc.Contacts.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
+	list, info, err := s.contacts.ListContacts(r.Context(), p, service.ContactFilter{Source: q.Get("source"), Tags: q.Get("tags"), TeamUUID: q.Get("team_uuid")}, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -70,7 +93,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.
 
 func (s *Server) getContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	return s.readContact(w, r, func() (service.ContactView, error) {
-		return s.svc.Contacts.Contact(r.Context(), p, r.PathValue("uuid"))
+		return s.contacts.Contact(r.Context(), p, r.PathValue("uuid"))
 	})
 }
 
@@ -82,11 +105,11 @@ func (s *Server) contactSubresource(w http.ResponseWriter, r *http.Request, p se
 	switch {
 	case first == "phone":
 		return s.readContact(w, r, func() (service.ContactView, error) {
-			return s.svc.Contacts.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+			return s.contacts.ContactByPhone(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case first == "bsuid":
 		return s.readContact(w, r, func() (service.ContactView, error) {
-			return s.svc.Contacts.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
+			return s.contacts.ContactByBSUID(r.Context(), p, second, r.URL.Query().Get("channel_uuid"))
 		})
 	case second == "messages":
 		return s.contactMessages(w, r, p)
@@ -135,7 +158,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, p service
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.Contacts.CreateContact(r.Context(), p, in.input())
+	v, err := s.contacts.CreateContact(r.Context(), p, in.input())
 	return s.answerContact(w, v, err)
 }
 
@@ -144,12 +167,12 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, p service
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.Contacts.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
+	v, err := s.contacts.UpdateContact(r.Context(), p, r.PathValue("uuid"), in.update())
 	return s.answerContact(w, v, err)
 }
 
 func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	if err := s.svc.Contacts.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.contacts.DeleteContact(r.Context(), p, r.PathValue("uuid")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "contact was destroyed"})
@@ -157,7 +180,7 @@ func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Contacts.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
+	list, info, err := s.contacts.ContactMessages(r.Context(), p, r.PathValue("uuid"), pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -173,7 +196,7 @@ func botOf(b service.Bot) map[string]wire.Bot {
 }
 
 func (s *Server) contactBot(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	b, err := s.svc.Contacts.ContactBot(r.Context(), p, r.PathValue("uuid"))
+	b, err := s.contacts.ContactBot(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		return err
 	}
@@ -188,7 +211,7 @@ func (s *Server) setContactBot(w http.ResponseWriter, r *http.Request, p service
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	b, err := s.svc.Contacts.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
+	b, err := s.contacts.SetContactBot(r.Context(), p, r.PathValue("uuid"), in.Status)
 	if err != nil {
 		return err
 	}
@@ -200,7 +223,7 @@ func (s *Server) openConversation(w http.ResponseWriter, r *http.Request, p serv
 	if err := decodeBody(r, &struct{}{}); err != nil {
 		return err
 	}
-	v, err := s.svc.Contacts.OpenConversation(r.Context(), p, r.PathValue("uuid"))
+	v, err := s.contacts.OpenConversation(r.Context(), p, r.PathValue("uuid"))
 	return s.answerContact(w, v, err)
 }
 
@@ -211,7 +234,7 @@ func (s *Server) closeConversation(w http.ResponseWriter, r *http.Request, p ser
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.Contacts.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
+	v, err := s.contacts.CloseConversation(r.Context(), p, r.PathValue("uuid"), in.ClosingReason)
 	return s.answerContact(w, v, err)
 }
 
@@ -222,7 +245,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, p service.Princ
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	if _, err := s.svc.Contacts.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
+	if _, err := s.contacts.AddNote(r.Context(), p, r.PathValue("uuid"), in.Text); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
@@ -236,6 +259,6 @@ func (s *Server) updateFunnel(w http.ResponseWriter, r *http.Request, p service.
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	v, err := s.svc.Contacts.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
+	v, err := s.contacts.UpdateFunnel(r.Context(), p, r.PathValue("uuid"), in.FunnelID)
 	return s.answerContact(w, v, err)
 }

@@ -1,11 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/carillon/carillon"
 )
+
+// mediaFiles finds an inbound message's file by the name in its URL.
+// *service.Messages is one.
+type mediaFiles interface {
+	Media(ctx context.Context, name string) (carillon.MediaFile, error)
+}
 
 // mediaPolicy is the Content-Security-Policy of every media answer: a
 // document served from carillon's origin runs nothing and loads nothing,
@@ -21,7 +30,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) error {
 	// Set before the lookup: every answer, a 404 included, carries them.
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", mediaPolicy)
-	file, err := s.svc.Messages.Media(r.Context(), r.PathValue("name"))
+	file, err := s.mediaFiles.Media(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -8,6 +9,17 @@ import (
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/wire"
 )
+
+// messages are the rules of sending the API calls. *service.Messages is one.
+type messages interface {
+	Send(ctx context.Context, p service.Principal, r service.SendRequest) (service.SendResult, error)
+	MessageStatus(ctx context.Context, p service.Principal, uuid string) (carillon.Message, error)
+	DeleteMessage(ctx context.Context, p service.Principal, id string) error
+	SandboxInbound(ctx context.Context, p service.Principal, from, text, channelUUID string) (carillon.Message, error)
+	// PublicURL is where people reach the server, which a conversation's
+	// link starts with.
+	PublicURL() string
+}
 
 // sendBody is the body of POST /v1/messages/send.
 type sendBody struct {
@@ -52,16 +64,16 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		req.IdempotencyKey, req.RequestHash = key, bodyHash(body)
 	}
-	res, err := s.svc.Messages.Send(r.Context(), p, req)
+	res, err := s.messages.Send(r.Context(), p, req)
 	if err != nil {
 		return err
 	}
 	out := wire.FromMessageStatus(res.Message)
 	if res.WithContact || res.WithConversation {
-		base := s.svc.PublicURL()
+		base := s.messages.PublicURL()
 		// The message is accepted already: should the contact's extras fail
 		// to load, the answer shows the contact without them.
-		view, err := s.svc.Contacts.ContactView(r.Context(), res.Contact, res.Channel)
+		view, err := s.contacts.ContactView(r.Context(), res.Contact, res.Channel)
 		if err != nil {
 			view = service.ContactView{Contact: res.Contact, Channel: res.Channel}
 		}
@@ -82,7 +94,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request, p service.P
 }
 
 func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	m, err := s.svc.Messages.MessageStatus(r.Context(), p, r.PathValue("uuid"))
+	m, err := s.messages.MessageStatus(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		return err
 	}
@@ -91,7 +103,7 @@ func (s *Server) messageStatus(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	if err := s.svc.Messages.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.messages.DeleteMessage(r.Context(), p, r.PathValue("uuid")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -110,7 +122,7 @@ func (s *Server) deleteMessageByBody(w http.ResponseWriter, r *http.Request, p s
 	if strings.TrimSpace(in.UUID) == "" {
 		return carillon.Invalid("uuid", "uuid is required: the message's uuid (or its provider id)")
 	}
-	if err := s.svc.Messages.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
+	if err := s.messages.DeleteMessage(r.Context(), p, strings.TrimSpace(in.UUID)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -142,7 +154,7 @@ func (s *Server) sandboxInbound(w http.ResponseWriter, r *http.Request, p servic
 	if err := decodeJSON(body, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.Messages.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
+	m, err := s.messages.SandboxInbound(r.Context(), p, in.From, in.Text, in.ChannelUUID)
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,11 @@ func (s *Server) observe(route string, h http.Handler) http.Handler {
 	})
 }
 
+// accounts authenticate a request's API key. *service.Accounts is one.
+type accounts interface {
+	Authenticate(ctx context.Context, secret string) (service.Principal, error)
+}
+
 // authedHandler is a handler that acts for an authenticated principal; like
 // handlerFunc, it returns the error that is its answer.
 type authedHandler func(w http.ResponseWriter, r *http.Request, p service.Principal) error
@@ -184,7 +189,7 @@ func (s *Server) auth(h authedHandler) handlerFunc {
 			s.authFailed(client)
 			return &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing API key: send Authorization: Bearer <api key>"}
 		}
-		p, err := s.svc.Accounts.Authenticate(r.Context(), secret)
+		p, err := s.accounts.Authenticate(r.Context(), secret)
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
 				s.authFailed(client)

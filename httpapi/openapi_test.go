@@ -103,13 +103,15 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	first := testrig.DefaultAccount(t, f.svc)
 	f.acct, f.key = first.Account, first.Key
 
-	f.main.Config.Handler = httpapi.New(httpapi.Options{Service: f.svc})
+	f.main.Config.Handler = httpapi.New(testrig.APIOptions(f.svc))
 	f.main.Start()
 
-	f.limited = testrig.API(t, httpapi.Options{Service: f.svc, RateLimit: 1, Clock: frozenClock{time.Now()}})
+	limited := testrig.APIOptions(f.svc)
+	limited.RateLimit, limited.Clock = 1, frozenClock{time.Now()}
+	f.limited = testrig.API(t, limited)
 
 	down := testrig.Service(t, service.Options{Store: failingStore{db}, InstanceID: "openapi-test-down", PublicURL: publicURL})
-	f.broken = testrig.API(t, httpapi.Options{Service: down})
+	f.broken = testrig.API(t, testrig.APIOptions(down))
 	return f
 }
 

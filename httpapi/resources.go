@@ -1,11 +1,39 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/carillon/carillon"
 
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/wire"
 )
+
+// resources are the rules of the account's resources the API calls:
+// channels, teams, templates, funnels, custom statuses, the plan and
+// users' statuses (users.go). *service.Resources is one.
+type resources interface {
+	ListChannels(ctx context.Context, p service.Principal, f service.ChannelFilter, pr service.PageRequest) ([]carillon.Channel, service.PageInfo, error)
+	Channel(ctx context.Context, p service.Principal, uuid string) (carillon.Channel, error)
+	UpdateChannel(ctx context.Context, p service.Principal, uuid string, u service.ChannelUpdate) (carillon.Channel, error)
+	ListTeams(ctx context.Context, p service.Principal, pr service.PageRequest) ([]service.TeamView, service.PageInfo, error)
+	Team(ctx context.Context, p service.Principal, uuid string) (service.TeamView, error)
+	UpdateTeam(ctx context.Context, p service.Principal, uuid string, u service.TeamUpdate) (service.TeamView, error)
+	TeamMembers(ctx context.Context, p service.Principal, uuid, status string, pr service.PageRequest) ([]service.Member, service.PageInfo, error)
+	ListTemplates(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Template, service.PageInfo, error)
+	Template(ctx context.Context, p service.Principal, uuid string) (carillon.Template, error)
+	UpdateTemplate(ctx context.Context, p service.Principal, uuid string, u service.TemplateUpdate) (carillon.Template, error)
+	ListFunnels(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Funnel, service.PageInfo, error)
+	ListCustomStatuses(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.CustomStatus, service.PageInfo, error)
+	CustomStatus(ctx context.Context, p service.Principal, id string) (carillon.CustomStatus, error)
+	CreateCustomStatus(ctx context.Context, p service.Principal, in service.CustomStatusInput) (carillon.CustomStatus, error)
+	UpdateCustomStatus(ctx context.Context, p service.Principal, id string, in service.CustomStatusInput) (carillon.CustomStatus, error)
+	DeleteCustomStatus(ctx context.Context, p service.Principal, id string) error
+	Plan(ctx context.Context, p service.Principal) (service.Plan, error)
+	SetUserStatus(ctx context.Context, p service.Principal, userUUID string, in service.UserStatusInput) (service.UserStatusView, error)
+	ClearUserCustomStatus(ctx context.Context, p service.Principal, userUUID string) error
+}
 
 // pageRequest reads a list request's page and items parameters.
 func pageRequest(r *http.Request) service.PageRequest {
@@ -42,7 +70,7 @@ func decodeBody(r *http.Request, v any) error {
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	q := r.URL.Query()
-	list, info, err := s.svc.Resources.ListChannels(r.Context(), p, service.ChannelFilter{Type: q.Get("type"), Active: q.Get("active")}, pageRequest(r))
+	list, info, err := s.resources.ListChannels(r.Context(), p, service.ChannelFilter{Type: q.Get("type"), Active: q.Get("active")}, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -51,7 +79,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request, p service.
 }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	c, err := s.svc.Resources.Channel(r.Context(), p, r.PathValue("uuid"))
+	c, err := s.resources.Channel(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		return err
 	}
@@ -66,7 +94,7 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p service
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	c, err := s.svc.Resources.UpdateChannel(r.Context(), p, r.PathValue("uuid"), service.ChannelUpdate{Title: in.Title})
+	c, err := s.resources.UpdateChannel(r.Context(), p, r.PathValue("uuid"), service.ChannelUpdate{Title: in.Title})
 	if err != nil {
 		return err
 	}
@@ -80,7 +108,7 @@ func (s *Server) updateChannel(w http.ResponseWriter, r *http.Request, p service
 func teamOf(t service.TeamView) wire.Team { return wire.FromTeam(t.Team, t.Members) }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Resources.ListTeams(r.Context(), p, pageRequest(r))
+	list, info, err := s.resources.ListTeams(r.Context(), p, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -89,7 +117,7 @@ func (s *Server) listTeams(w http.ResponseWriter, r *http.Request, p service.Pri
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	t, err := s.svc.Resources.Team(r.Context(), p, r.PathValue("uuid"))
+	t, err := s.resources.Team(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		return err
 	}
@@ -104,7 +132,7 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Pr
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	t, err := s.svc.Resources.UpdateTeam(r.Context(), p, r.PathValue("uuid"), service.TeamUpdate{Name: in.Name})
+	t, err := s.resources.UpdateTeam(r.Context(), p, r.PathValue("uuid"), service.TeamUpdate{Name: in.Name})
 	if err != nil {
 		return err
 	}
@@ -113,7 +141,7 @@ func (s *Server) updateTeam(w http.ResponseWriter, r *http.Request, p service.Pr
 }
 
 func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Resources.TeamMembers(r.Context(), p, r.PathValue("uuid"), r.URL.Query().Get("status"), pageRequest(r))
+	list, info, err := s.resources.TeamMembers(r.Context(), p, r.PathValue("uuid"), r.URL.Query().Get("status"), pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -126,7 +154,7 @@ func (s *Server) teamMembers(w http.ResponseWriter, r *http.Request, p service.P
 // Templates
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Resources.ListTemplates(r.Context(), p, pageRequest(r))
+	list, info, err := s.resources.ListTemplates(r.Context(), p, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -135,7 +163,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	t, err := s.svc.Resources.Template(r.Context(), p, r.PathValue("uuid"))
+	t, err := s.resources.Template(r.Context(), p, r.PathValue("uuid"))
 	if err != nil {
 		return err
 	}
@@ -150,7 +178,7 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p servic
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	t, err := s.svc.Resources.UpdateTemplate(r.Context(), p, r.PathValue("uuid"), service.TemplateUpdate{Title: in.Title})
+	t, err := s.resources.UpdateTemplate(r.Context(), p, r.PathValue("uuid"), service.TemplateUpdate{Title: in.Title})
 	if err != nil {
 		return err
 	}
@@ -161,7 +189,7 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, p servic
 // Funnels
 
 func (s *Server) listFunnels(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Resources.ListFunnels(r.Context(), p, pageRequest(r))
+	list, info, err := s.resources.ListFunnels(r.Context(), p, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -181,7 +209,7 @@ func (b customStatusBody) input() service.CustomStatusInput {
 }
 
 func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	list, info, err := s.svc.Resources.ListCustomStatuses(r.Context(), p, pageRequest(r))
+	list, info, err := s.resources.ListCustomStatuses(r.Context(), p, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -190,7 +218,7 @@ func (s *Server) listCustomStatuses(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) getCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	cs, err := s.svc.Resources.CustomStatus(r.Context(), p, r.PathValue("id"))
+	cs, err := s.resources.CustomStatus(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -203,7 +231,7 @@ func (s *Server) createCustomStatus(w http.ResponseWriter, r *http.Request, p se
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	cs, err := s.svc.Resources.CreateCustomStatus(r.Context(), p, in.input())
+	cs, err := s.resources.CreateCustomStatus(r.Context(), p, in.input())
 	if err != nil {
 		return err
 	}
@@ -216,7 +244,7 @@ func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p se
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	cs, err := s.svc.Resources.UpdateCustomStatus(r.Context(), p, r.PathValue("id"), in.input())
+	cs, err := s.resources.UpdateCustomStatus(r.Context(), p, r.PathValue("id"), in.input())
 	if err != nil {
 		return err
 	}
@@ -225,7 +253,7 @@ func (s *Server) updateCustomStatus(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	if err := s.svc.Resources.DeleteCustomStatus(r.Context(), p, r.PathValue("id")); err != nil {
+	if err := s.resources.DeleteCustomStatus(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "custom status was destroyed"})
@@ -235,7 +263,7 @@ func (s *Server) deleteCustomStatus(w http.ResponseWriter, r *http.Request, p se
 // Plan
 
 func (s *Server) plan(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	pl, err := s.svc.Resources.Plan(r.Context(), p)
+	pl, err := s.resources.Plan(r.Context(), p)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,20 @@ import (
 	"github.com/carillon/carillon/telemetry"
 )
 
-// Options configure the API.
+// Options configure the API. Each feature the API serves is given as the
+// small interface, declared where it is used, of the methods the API calls
+// (the service's features are ones: *service.Messages, *service.Contacts…).
 type Options struct {
-	Service *service.Service
-	Logger  *slog.Logger
-	Metrics *telemetry.Metrics
+	Messages   messages
+	Callbacks  callbacks
+	MediaFiles mediaFiles
+	Contacts   contacts
+	Resources  resources
+	Webhooks   webhooks
+	Accounts   accounts
+	Readiness  readiness
+	Logger     *slog.Logger
+	Metrics    *telemetry.Metrics
 	// RateLimit is how many requests per second (bursts included) each API
 	// key may make; 0 turns the limit off.
 	RateLimit int
@@ -43,7 +52,15 @@ type Options struct {
 
 // Server is the HTTP API.
 type Server struct {
-	svc     *service.Service
+	messages   messages
+	callbacks  callbacks
+	mediaFiles mediaFiles
+	contacts   contacts
+	resources  resources
+	webhooks   webhooks
+	accounts   accounts
+	readiness  readiness
+
 	log     *slog.Logger
 	metrics *telemetry.Metrics
 	limiter *limiter
@@ -70,7 +87,8 @@ func New(o Options) *Server {
 	if o.Clock == nil {
 		o.Clock = carillon.SystemClock{}
 	}
-	s := &Server{svc: o.Service, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux()}
+	s := &Server{messages: o.Messages, callbacks: o.Callbacks, mediaFiles: o.MediaFiles, contacts: o.Contacts,
+		resources: o.Resources, webhooks: o.Webhooks, accounts: o.Accounts, readiness: o.Readiness, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux()}
 	if o.RateLimit > 0 {
 		s.limiter = newLimiter(o.RateLimit)
 	}
@@ -210,10 +228,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// readiness tells whether the server can serve: its store answers and its
+// schema is current. *service.Service is one.
+type readiness interface {
+	Ready(ctx context.Context) error
+}
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.svc.Ready(ctx); err != nil {
+	if err := s.readiness.Ready(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return nil

@@ -33,7 +33,9 @@ func (slowReadyStore) Ready(ctx context.Context) error {
 func TestReadTimeoutEndsWithTheRequest(t *testing.T) {
 	t.Parallel()
 	svc := testrig.Service(t, service.Options{Store: slowReadyStore{testrig.SQLite(t)}, InstanceID: "read-timeout-test"})
-	api := httpapi.New(httpapi.Options{Service: svc, ReadTimeout: 100 * time.Millisecond, MaxConnections: 8})
+	o := testrig.APIOptions(svc)
+	o.ReadTimeout, o.MaxConnections = 100*time.Millisecond, 8
+	api := httpapi.New(o)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

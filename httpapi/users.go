@@ -45,7 +45,7 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.Resources.SetUserStatus(r.Context(), p, r.PathValue("uuid"), in)
+	v, err := s.resources.SetUserStatus(r.Context(), p, r.PathValue("uuid"), in)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) setUserStatus(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) clearUserStatus(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	if err := s.svc.Resources.ClearUserCustomStatus(r.Context(), p, r.PathValue("uuid")); err != nil {
+	if err := s.resources.ClearUserCustomStatus(r.Context(), p, r.PathValue("uuid")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,11 +1,24 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/carillon/carillon"
 
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/wire"
 )
+
+// webhooks are the rules of the account's webhook and its event log the
+// API calls. *service.Webhooks is one.
+type webhooks interface {
+	Subscribe(ctx context.Context, p service.Principal, rawURL string, subscriptions []string) (w carillon.Webhook, created bool, err error)
+	Unsubscribe(ctx context.Context, p service.Principal) error
+	RotateSecret(ctx context.Context, p service.Principal) (carillon.Webhook, error)
+	WebhookEvents(ctx context.Context, p service.Principal, f service.WebhookEventQuery, pr service.PageRequest) ([]carillon.WebhookEvent, service.PageInfo, error)
+	Redeliver(ctx context.Context, p service.Principal, id string) (carillon.WebhookEvent, error)
+}
 
 type subscribeBody struct {
 	URL           string   `json:"url"`
@@ -17,7 +30,7 @@ func (s *Server) subscribeWebhook(w http.ResponseWriter, r *http.Request, p serv
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	hook, created, err := s.svc.Webhooks.Subscribe(r.Context(), p, in.URL, in.Subscriptions)
+	hook, created, err := s.webhooks.Subscribe(r.Context(), p, in.URL, in.Subscriptions)
 	if err != nil {
 		return err
 	}
@@ -26,7 +39,7 @@ func (s *Server) subscribeWebhook(w http.ResponseWriter, r *http.Request, p serv
 }
 
 func (s *Server) unsubscribeWebhook(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	if err := s.svc.Webhooks.Unsubscribe(r.Context(), p); err != nil {
+	if err := s.webhooks.Unsubscribe(r.Context(), p); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "webhook was destroyed"})
@@ -34,7 +47,7 @@ func (s *Server) unsubscribeWebhook(w http.ResponseWriter, r *http.Request, p se
 }
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	hook, err := s.svc.Webhooks.RotateSecret(r.Context(), p)
+	hook, err := s.webhooks.RotateSecret(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -44,7 +57,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p s
 
 func (s *Server) webhookEvents(w http.ResponseWriter, r *http.Request, p service.Principal) error {
 	q := r.URL.Query()
-	list, info, err := s.svc.Webhooks.WebhookEvents(r.Context(), p, service.WebhookEventQuery{Status: q.Get("status"), Subscriptions: q.Get("subscriptions")}, pageRequest(r))
+	list, info, err := s.webhooks.WebhookEvents(r.Context(), p, service.WebhookEventQuery{Status: q.Get("status"), Subscriptions: q.Get("subscriptions")}, pageRequest(r))
 	if err != nil {
 		return err
 	}
@@ -53,7 +66,7 @@ func (s *Server) webhookEvents(w http.ResponseWriter, r *http.Request, p service
 }
 
 func (s *Server) redeliverWebhookEvent(w http.ResponseWriter, r *http.Request, p service.Principal) error {
-	e, err := s.svc.Webhooks.Redeliver(r.Context(), p, r.PathValue("id"))
+	e, err := s.webhooks.Redeliver(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -200,7 +200,7 @@ func (s *Service) Close() { s.commit.close() }
 func (s *Service) Store() carillon.Store { return s.store }
 
 // PublicURL returns where people and providers reach the server.
-func (s *Service) PublicURL() string { return s.publicURL }
+func (s *core) PublicURL() string { return s.publicURL }
 
 // account returns the account, read once and then kept.
 func (s *core) account(ctx context.Context, id int64) (carillon.Account, error) {

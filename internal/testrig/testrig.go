@@ -154,7 +154,15 @@ func DefaultAccount(t testing.TB, svc *service.Service) Account {
 	return Account{Account: acct, Key: key, Principal: p}
 }
 
-// API serves the API of o.Service on a loopback port until the test ends.
+// APIOptions are the options of the API of svc, each feature the API
+// serves taken from it, as the server wires them.
+func APIOptions(svc *service.Service) httpapi.Options {
+	return httpapi.Options{Messages: svc.Messages, Callbacks: svc.Messages, MediaFiles: svc.Messages,
+		Contacts: svc.Contacts, Resources: svc.Resources, Webhooks: svc.Webhooks, Accounts: svc.Accounts,
+		Readiness: svc}
+}
+
+// API serves the API o configure on a loopback port until the test ends.
 func API(t testing.TB, o httpapi.Options) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(httpapi.New(o))
