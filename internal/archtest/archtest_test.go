@@ -68,8 +68,8 @@ var rules = map[string]rule{
 	"config":    {modules: []string{yaml}},
 	"wire":      {imports: []string{""}},
 	// The declaration file of `carillon apply`, read and checked without a
-	// store.
-	"declaration": {imports: []string{""}, modules: []string{yaml}},
+	// store; its tests check channels by the providers' descriptions.
+	"declaration": {imports: []string{""}, modules: []string{yaml}, testImports: providerDescriptions},
 	// The client decodes answers into the API's shapes (wire); its tests
 	// drive a real server, webhook deliveries included.
 	"client": {imports: []string{"wire"}, testImports: append([]string{"", "httpapi", "service", "webhook"}, realService...)},
