@@ -78,10 +78,7 @@ func TestWhatsAppAddresses(t *testing.T) {
 		s := startServerOn(t, kind, "--webhook-allow-private")
 		s.subscribe(t, rc.URL+"/hooks", `["message_created"]`)
 		const phoneID, appSecret = "109876543211", "app-secret-addresses"
-		uuid, callback := addChannel(t, s, "--title", "wa-addresses", "--type", "whatsapp", "--provider", "whatsapp",
-			"--setting", "phone_number_id="+phoneID, "--setting", "access_token="+graph.AccessToken(),
-			"--setting", "app_secret="+appSecret, "--setting", "verify_token=verify",
-			"--setting", "base_url="+graph.URL)
+		uuid, callback := addWhatsAppChannel(t, s, graph, "wa-addresses", phoneID, appSecret, "verify")
 		asked := false
 		for _, req := range graph.Requests() {
 			asked = asked || (req.Method == "GET" && strings.HasSuffix(req.Path, "/"+phoneID) && req.Query.Get("fields") == "display_phone_number")

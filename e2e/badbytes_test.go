@@ -110,9 +110,7 @@ func TestWhatsAppCallbackWithBadBytes(t *testing.T) {
 		graph := whatsapptest.New(t)
 		s := startServerOn(t, kind)
 		const phoneID, appSecret = "109876543210", "app-secret-e2e"
-		uuid, callback := addChannel(t, s, "--title", "wa-line", "--type", "whatsapp", "--provider", "whatsapp",
-			"--setting", "phone_number_id="+phoneID, "--setting", "access_token="+graph.AccessToken(),
-			"--setting", "app_secret="+appSecret, "--setting", "verify_token=v", "--setting", "base_url="+graph.URL)
+		uuid, callback := addWhatsAppChannel(t, s, graph, "wa-line", phoneID, appSecret, "v")
 
 		in := whatsapptest.Message{ID: "wamid.nul-1", From: "31612345678", ProfileName: "Ana\x00 Lima", Text: "Where\x00 is BAD my order?"}
 		body := bytes.Replace(whatsapptest.MessagePayload(phoneID, in), []byte("BAD"), []byte("\xff"), 1)

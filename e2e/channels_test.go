@@ -33,6 +33,21 @@ func addChannel(t *testing.T, s *server, args ...string) (uuid, callback string)
 	return uuid, callback
 }
 
+// addWhatsAppChannel declares a WhatsApp Cloud API channel titled title
+// that calls the fake Graph API graph, with its phone number id, app secret
+// and verify token; extra are more settings, KEY=VALUE.
+func addWhatsAppChannel(t *testing.T, s *server, graph *whatsapptest.Server, title, phoneID, appSecret, verifyToken string, extra ...string) (uuid, callback string) {
+	t.Helper()
+	args := []string{"--title", title, "--type", "whatsapp", "--provider", "whatsapp",
+		"--setting", "phone_number_id=" + phoneID, "--setting", "access_token=" + graph.AccessToken(),
+		"--setting", "app_secret=" + appSecret, "--setting", "verify_token=" + verifyToken,
+		"--setting", "base_url=" + graph.URL}
+	for _, setting := range extra {
+		args = append(args, "--setting", setting)
+	}
+	return addChannel(t, s, args...)
+}
+
 // answer reads a response made by a fake provider's call to carillon.
 func answer(t *testing.T) func(*http.Response, error) (int, string) {
 	return func(resp *http.Response, err error) (int, string) {
@@ -55,10 +70,7 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 		graph := whatsapptest.New(t)
 		s := startServerOn(t, kind)
 		const phoneID, appSecret, verifyToken = "109876543210", "app-secret-e2e", "verify-me"
-		uuid, callback := addChannel(t, s, "--title", "wa-line", "--type", "whatsapp", "--provider", "whatsapp",
-			"--setting", "phone_number_id="+phoneID, "--setting", "access_token="+graph.AccessToken(),
-			"--setting", "app_secret="+appSecret, "--setting", "verify_token="+verifyToken,
-			"--setting", "base_url="+graph.URL, "--setting", "business_account_id=555")
+		uuid, callback := addWhatsAppChannel(t, s, graph, "wa-line", phoneID, appSecret, verifyToken, "business_account_id=555")
 
 		// Meta's verification handshake.
 		code, body := answer(t)(whatsapptest.Verify(ctx, callback, verifyToken, "challenge-42"))

@@ -55,9 +55,7 @@ func TestInboundMediaServedSafely(t *testing.T) {
 
 		graph := whatsapptest.New(t)
 		const phoneID, appSecret = "109876543210", "app-secret-media"
-		waUUID, waCallback := addChannel(t, s, "--title", "wa-media", "--type", "whatsapp", "--provider", "whatsapp",
-			"--setting", "phone_number_id="+phoneID, "--setting", "access_token="+graph.AccessToken(),
-			"--setting", "app_secret="+appSecret, "--setting", "verify_token=verify", "--setting", "base_url="+graph.URL)
+		waUUID, waCallback := addWhatsAppChannel(t, s, graph, "wa-media", phoneID, appSecret, "verify")
 		bot := telegramtest.New()
 		t.Cleanup(bot.Close)
 		tgUUID, tgCallback := addChannel(t, s, "--title", "tg-media", "--type", "telegram", "--provider", "telegram",

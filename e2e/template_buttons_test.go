@@ -28,10 +28,7 @@ func TestTemplateButtonsAndFailuresOnWhatsApp(t *testing.T) {
 		s := startServerOn(t, kind, "--webhook-allow-private")
 		s.subscribe(t, rc.URL+"/hooks", `["message_status_updated"]`)
 		const phoneID, appSecret = "109876543210", "app-secret-e2e"
-		channel, callback := addChannel(t, s, "--title", "wa-line", "--type", "whatsapp", "--provider", "whatsapp",
-			"--setting", "phone_number_id="+phoneID, "--setting", "access_token="+graph.AccessToken(),
-			"--setting", "app_secret="+appSecret, "--setting", "verify_token=verify-me",
-			"--setting", "base_url="+graph.URL, "--setting", "business_account_id=555")
+		channel, callback := addWhatsAppChannel(t, s, graph, "wa-line", phoneID, appSecret, "verify-me", "business_account_id=555")
 
 		graph.SetTemplates("555", whatsapptest.AuthenticationTemplate("tpl-auth", "verify_code", "en_US"),
 			whatsapptest.URLButtonTemplate("tpl-url", "order_tracking", "en_US"))
