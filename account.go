@@ -65,6 +65,14 @@ type AccountQueries interface {
 	ListAccounts(ctx context.Context) ([]Account, error)
 }
 
+// TeamMemberFilter selects a team's members in lists. Zero fields select
+// every member.
+type TeamMemberFilter struct {
+	// Available, when set, keeps the members who are (or are not)
+	// available (UserStatus.Available).
+	Available *bool
+}
+
 // UserQueries keep the account's users and their status.
 type UserQueries interface {
 	CreateUser(ctx context.Context, u *User) error
@@ -84,8 +92,19 @@ type TeamQueries interface {
 	TeamByID(ctx context.Context, accountID, id int64) (Team, error)
 	TeamByUUID(ctx context.Context, accountID int64, uuid string) (Team, error)
 	TeamByName(ctx context.Context, accountID int64, name string) (Team, error)
-	ListTeams(ctx context.Context, accountID int64) ([]Team, error)
-	// TeamMembers lists a team's users, by email.
+	// ListTeams lists a page of the account's teams, oldest first, and
+	// counts them all.
+	ListTeams(ctx context.Context, accountID int64, page Page) ([]Team, int, error)
+	// AllTeams reads every team of the account, oldest first: the plan
+	// (GET /plan) shows them all, unpaged.
+	AllTeams(ctx context.Context, accountID int64) ([]Team, error)
+	// ListTeamMembers lists a page of a team's users that f selects, by
+	// email (compared byte by byte, on every database) then id, and
+	// counts all that f selects.
+	ListTeamMembers(ctx context.Context, teamID int64, f TeamMemberFilter, page Page) ([]User, int, error)
+	// TeamMembers reads every user of a team, in ListTeamMembers' order:
+	// applying a declaration makes the membership exactly the declared
+	// one, so it compares the whole of both.
 	TeamMembers(ctx context.Context, teamID int64) ([]User, error)
 	// CountTeamMembers counts the members of each of the account's teams.
 	CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error)

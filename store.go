@@ -38,6 +38,14 @@ type Store interface {
 // team's members, a contact's tags or field values, a channel's templates
 // by key) takes that owner's id and no account id: the owner was looked up
 // by account first.
+//
+// Every list the API pages is paged here, in SQL: its List method takes a
+// Page and returns that page with the number of rows the list holds in
+// all, in an order that is total (ties broken by id), so that pages never
+// repeat or skip a row. A whole list (an All method, TeamMembers) is read
+// only for a rule that must see every row, and its comment says which.
+// The account's users, tags and custom fields, and accounts, API keys and
+// webhooks, are short lists no answer of the API pages.
 type Queries interface {
 	AccountQueries
 	UserQueries
@@ -57,7 +65,8 @@ type Queries interface {
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every
-// paged list of the store takes one.
+// paged list of the store takes one, and returns with the page the number
+// of rows in the whole list, which the API's meta shows as pages.
 type Page struct {
 	Number int
 	Size   int

@@ -195,7 +195,7 @@ func printCallbackURLs(ctx context.Context, e env, svc *service.Service, base st
 		return err
 	}
 	for _, a := range accounts {
-		channels, err := db.ListChannels(ctx, a.ID)
+		channels, err := db.AllChannels(ctx, a.ID)
 		if err != nil {
 			return err
 		}
