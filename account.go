@@ -55,6 +55,14 @@ type User struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+	// Role is what the user may do in the console: agent for a user
+	// declared without one.
+	Role Role
+	// LastSignInAt is the user's last sign-in to the console; zero: never.
+	LastSignInAt time.Time
+	// HasPassword is true once the user has a password (the hash itself is
+	// read apart, by UserPasswordHash). Writes of the user ignore it.
+	HasPassword bool
 }
 
 // AccountQueries keep accounts.
