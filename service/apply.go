@@ -128,7 +128,7 @@ func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
 		} else {
 			cur, err = a.q.UserByEmail(ctx, a.accountID, u.Email)
 			if notFound(err) {
-				nu := carillon.User{UUID: carillon.NewUUID(), AccountID: a.accountID, Email: u.Email, Name: u.Name, CreatedAt: w.now}
+				nu := carillon.User{UUID: carillon.NewUUID(), AccountID: a.accountID, Email: u.Email, Name: u.Name, CreatedAt: w.now, Role: carillon.RoleAgent}
 				if err := a.q.CreateUser(ctx, &nu); err != nil {
 					return err
 				}
