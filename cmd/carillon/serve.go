@@ -66,7 +66,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
-			RetryBase: cfg.WebhookRetryBase}})
+			RetryBase: cfg.WebhookRetryBase},
+		People: service.PeopleOptions{SessionLifetime: cfg.SessionLifetime, SignInFailureLimit: cfg.SignInFailureLimit}})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
