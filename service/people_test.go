@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
@@ -567,5 +568,58 @@ func TestRetryAfterOfOtherErrors(t *testing.T) {
 		if _, ok := service.RetryAfter(err); ok {
 			t.Errorf("RetryAfter(%v) reports a throttled sign-in", err)
 		}
+	}
+}
+
+// TestApplyRoles checks the roles of a declaration: given, they are set;
+// not given, a new user is an agent and an existing one keeps theirs.
+func TestApplyRoles(t *testing.T) {
+	t.Parallel()
+	f := setupPeople(t, service.PeopleOptions{})
+	ctx := context.Background()
+	apply := func(yaml string) []string {
+		t.Helper()
+		d, err := declaration.Parse("account.yaml", []byte(yaml), providers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.svc.Resources.Apply(ctx, f.acct.ID, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Changes
+	}
+	roles := func() string {
+		t.Helper()
+		users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, u := range users {
+			out = append(out, u.Email+":"+string(u.Role))
+		}
+		return strings.Join(out, ",")
+	}
+	steps := []struct {
+		file    string
+		roles   string
+		changes int
+	}{
+		{"users:\n  - {email: ana@example.com, name: Ana, role: admin}\n  - {email: bo@example.com, name: Bo}\n",
+			"ana@example.com:admin,bo@example.com:agent", 2},
+		{"users:\n  - {email: ana@example.com, name: Ana}\n  - {email: bo@example.com, name: Bo, role: agent}\n",
+			"ana@example.com:admin,bo@example.com:agent", 0},
+		{"users:\n  - {email: bo@example.com, name: Bo, role: restricted_agent}\n",
+			"ana@example.com:admin,bo@example.com:restricted_agent", 1},
+	}
+	for i, st := range steps {
+		changes := apply(st.file)
+		if got := roles(); got != st.roles || len(changes) != st.changes {
+			t.Errorf("step %d: roles %q, changes %q; want %q and %d changes", i, got, changes, st.roles, st.changes)
+		}
+	}
+	if got := apply("users:\n  - {email: bo@example.com, name: Bo, role: settings_agent}\n"); len(got) != 1 || got[0] != "updated user bo@example.com: role" {
+		t.Errorf("changes = %q", got)
 	}
 }
