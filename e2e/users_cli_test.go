@@ -53,7 +53,7 @@ func TestUsersCLI(t *testing.T) {
 		if res.Code != 0 || !strings.Contains(res.Stdout, "created user ana@example.com (Ana Diaz, role admin) of account default") {
 			t.Fatalf("users create on an empty store: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
 		}
-		if strings.Contains(res.Stdout+res.Stderr, "crln_") || strings.Contains(res.Stdout+res.Stderr, "password\n") {
+		if strings.Contains(res.Stdout+res.Stderr, "crln_") || strings.Contains(res.Stdout+res.Stderr, "first password") {
 			t.Errorf("users create printed a key or the password:\n%s%s", res.Stdout, res.Stderr)
 		}
 		s.start(false)

@@ -383,7 +383,7 @@ func (p *People) UseSignInLink(ctx context.Context, token, email, name, password
 		return "", carillon.Session{}, carillon.User{}, err
 	}
 	hash := hashPassword(password)
-	var token2 string
+	var sessionToken string
 	var s carillon.Session
 	err = p.inTx(ctx, func(q carillon.Queries) error {
 		now := p.clock.Now()
@@ -405,13 +405,13 @@ func (p *People) UseSignInLink(ctx context.Context, token, email, name, password
 		}
 		u.HasPassword = true
 		var err error
-		token2, s, err = p.startSession(ctx, q, &u, c, now)
+		sessionToken, s, err = p.startSession(ctx, q, &u, c, now)
 		return err
 	})
 	if err != nil {
 		return "", carillon.Session{}, carillon.User{}, p.internal(ctx, "use sign-in link", err)
 	}
-	return token2, s, u, nil
+	return sessionToken, s, u, nil
 }
 
 // firstAdmin makes u, or adopts the user of its email when that one has

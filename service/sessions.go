@@ -108,7 +108,7 @@ func (p *People) SignIn(ctx context.Context, email, password string, c SignInCli
 	if err := p.throttled(c, clean, now); err != nil {
 		return "", carillon.Session{}, carillon.User{}, err
 	}
-	u, err := p.checkPassword(ctx, clean, password)
+	u, err := p.userOfPassword(ctx, clean, password)
 	if err != nil {
 		if errors.Is(err, errSignIn) {
 			p.failed(c, clean, now)
@@ -128,10 +128,10 @@ func (p *People) SignIn(ctx context.Context, email, password string, c SignInCli
 	return token, s, u, nil
 }
 
-// checkPassword returns the user of email whose password matches: in the
+// userOfPassword returns the user of email whose password matches: in the
 // oldest account where one does. At least one hash is always computed, so
 // that an unknown email takes as long as a wrong password.
-func (p *People) checkPassword(ctx context.Context, email, password string) (carillon.User, error) {
+func (p *People) userOfPassword(ctx context.Context, email, password string) (carillon.User, error) {
 	var users []carillon.User
 	if email != "" && len(password) <= 4*maxPasswordLen {
 		var err error
