@@ -55,6 +55,14 @@ type User struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+	// Role is what the user may do in the console: agent for a user
+	// declared without one.
+	Role Role
+	// LastSignInAt is the user's last sign-in to the console; zero: never.
+	LastSignInAt time.Time
+	// HasPassword is true once the user has a password (the hash itself is
+	// read apart, by UserPasswordHash). Writes of the user ignore it.
+	HasPassword bool
 }
 
 // AccountQueries keep accounts.
@@ -83,6 +91,15 @@ type UserQueries interface {
 	ListUsers(ctx context.Context, accountID int64) ([]User, error)
 	UserStatus(ctx context.Context, accountID, userID int64) (UserStatus, error)
 	SetUserStatus(ctx context.Context, accountID, userID int64, s UserStatus) error
+	// UsersByEmail lists the users with that email in every account,
+	// oldest account first: signing in comes before an account is known.
+	UsersByEmail(ctx context.Context, email string) ([]User, error)
+	// SetUserPassword keeps the hash of the user's password.
+	SetUserPassword(ctx context.Context, accountID, userID int64, hash string) error
+	// UserPasswordHash is the hash of the user's password; "" when none.
+	UserPasswordHash(ctx context.Context, accountID, userID int64) (string, error)
+	// TouchUserSignIn records the user's sign-in at t.
+	TouchUserSignIn(ctx context.Context, accountID, userID int64, t time.Time) error
 }
 
 // TeamQueries keep the account's teams and their members.

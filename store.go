@@ -32,7 +32,8 @@ type Store interface {
 // (contact.go), messages, their status history, the send queue and
 // idempotency records (message.go), templates (template.go), the account's
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
-// and their events (webhook.go).
+// and their events (webhook.go), console sessions and sign-in links
+// (people.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -62,6 +63,8 @@ type Queries interface {
 	FunnelQueries
 	CustomStatusQueries
 	WebhookQueries
+	SessionQueries
+	SignInLinkQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every
