@@ -341,10 +341,16 @@ func TestVanishedDatabase(t *testing.T) {
 }
 
 // TestOutOfFileDescriptors runs the server with 64 file descriptors and
-// opens more idle connections than that: the server runs out of
+// opens idle connections until it has none left: the server runs out of
 // descriptors, says so in one JSON log line (not net/http's plain text),
 // keeps answering /healthz, and serves again once the connections are
 // gone.
+//
+// Each connection makes one request and is held idle after its answer,
+// and the next one is opened only then (or once the server says it is out
+// of descriptors): connections opened all at once would wait in the
+// kernel's queue ahead of /healthz, which would then wait for each batch
+// of them to get its 2 s past the bound.
 func TestOutOfFileDescriptors(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, t.TempDir())
@@ -359,15 +365,8 @@ func TestOutOfFileDescriptors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	for range 100 {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
-		if err != nil {
-			break // the server's queue is full: enough
-		}
-		conns = append(conns, c)
-	}
 	var line string
-	waitUntil(t, 30*time.Second, func() bool {
+	outOfFiles := func() bool {
 		for _, l := range strings.Split(s.stderr.String(), "\n") {
 			if strings.Contains(l, "too many open files") {
 				line = l
@@ -375,9 +374,37 @@ func TestOutOfFileDescriptors(t *testing.T) {
 			}
 		}
 		return false
-	}, func() string {
-		return fmt.Sprintf("%d idle connections, and no line about the lack of file descriptors", len(conns))
-	})
+	}
+	for len(conns) < 100 && !outOfFiles() {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			break // the server's queue is full: enough
+		}
+		conns = append(conns, c)
+		answered := make(chan struct{})
+		go func() {
+			defer close(answered)
+			if _, err := fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr); err != nil {
+				return
+			}
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		waitUntil(t, 30*time.Second, func() bool {
+			select {
+			case <-answered:
+				return true
+			default:
+				return outOfFiles()
+			}
+		}, func() string {
+			return fmt.Sprintf("connection %d: no answer, and no line about the lack of file descriptors", len(conns))
+		})
+	}
+	if !outOfFiles() {
+		t.Fatalf("%d idle connections, and no line about the lack of file descriptors", len(conns))
+	}
 	var entry struct{ Level, Msg, Error string }
 	if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Level != "ERROR" || entry.Msg != "http server" || !strings.Contains(entry.Error, "Accept error") {
 		t.Errorf("the accept error is not a JSON log entry {level ERROR, msg \"http server\", error}: %q", line)
