@@ -306,9 +306,12 @@ func isISOTime(s string) bool {
 }
 
 // TestDeleteMessage deletes a sent message and one that has not left yet.
+// The one that has not left goes to a number rate limited twice: retried
+// 250 ms, then 500 ms later (rather than 1 s and 2 s), it is still
+// waiting when the DELETE, the test's next request, comes.
 func TestDeleteMessage(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
+	s := startServer(t, "--send-retry-base", "250ms")
 
 	sent := s.sendText(t, "+15550000002", "to be deleted")
 	s.waitStatus(t, sent, "sent", 10*time.Second, nil)
