@@ -75,12 +75,21 @@ type pgSchema struct {
 	db   *sql.DB // a connection pool working in the schema
 }
 
+// postgresTests bounds the tests that use PostgreSQL at once. Each server
+// on it may open up to 32 connections, and the database takes 100 or so
+// in all: more tests than that at once, among the many that run in
+// parallel, would be refused connections ("too many clients").
+var postgresTests = make(chan struct{}, 2)
+
 // newPostgresSchema creates a fresh schema e2e_<random hex> in the test
 // database, dropped (with everything in it) when the test ends. Create it
 // before the servers that use it, so that they stop before it is dropped.
+// It waits while postgresTests other tests hold a schema.
 func newPostgresSchema(t testing.TB) *pgSchema {
 	t.Helper()
 	base := postgresURL(t)
+	postgresTests <- struct{}{}
+	t.Cleanup(func() { <-postgresTests }) // after the schema is dropped
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL, got %q (%v)", postgresURLEnv, base, err)
