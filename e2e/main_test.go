@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,7 +32,26 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	raiseParallel()
 	os.Exit(runMain(m))
+}
+
+// waitingTests is how many tests run at once when -parallel is not given.
+// An end-to-end test spends its time waiting for carillon processes, not
+// computing, so the default of one test a CPU would leave the machine
+// mostly idle while the tests wait one after the other.
+const waitingTests = 16
+
+// raiseParallel sets -test.parallel to waitingTests, unless the command
+// line set it.
+func raiseParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", strconv.Itoa(waitingTests)); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+		}
+	}
 }
 
 func runMain(m *testing.M) int {

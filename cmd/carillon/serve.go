@@ -114,7 +114,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	srv := httpapi.New(httpapi.Options{Messages: svc.Messages, Callbacks: svc.Messages, MediaFiles: svc.Messages,
 		Contacts: svc.Contacts, Resources: svc.Resources, Webhooks: svc.Webhooks, Accounts: svc.Accounts,
 		Readiness: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
-		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
+		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout, BodyPaceGrace: cfg.BodyPaceGrace,
 		MaxConnections: connectionBound(cfg.MaxConnections, log)})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
