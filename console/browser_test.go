@@ -108,7 +108,9 @@ func newTab(t *testing.T) *tab {
 	if browser.err != nil {
 		t.Fatalf("starting %s: %v", path, browser.err)
 	}
-	ctx, cancel := chromedp.NewContext(browser.ctx)
+	// A browser context of its own: cookies are not shared with the other
+	// tests' tabs.
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancelTimeout)
@@ -221,6 +223,14 @@ func (tb *tab) check(name string) {
 // which the page's policy does not govern) against WCAG 2.2 A and AA.
 func (tb *tab) axe(name string) {
 	tb.t.Helper()
+	for _, v := range tb.axeViolations() {
+		tb.t.Errorf("%s: accessibility: %s", name, v)
+	}
+}
+
+// axeViolations are the violations axe-core finds on the page.
+func (tb *tab) axeViolations() []string {
+	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 		_, err := chromedp.Evaluate[any](axeSource + ";0")(ctx, target)
 		return err
@@ -233,9 +243,7 @@ func (tb *tab) axe(name string) {
 	if err != nil {
 		tb.t.Fatalf("running axe-core: %v", err)
 	}
-	for _, v := range found {
-		tb.t.Errorf("%s: accessibility: %s", name, v)
-	}
+	return found
 }
 
 // screenshots saves the page at 1280x800 and at 390x844 (a phone) into

@@ -16,13 +16,15 @@ import (
 const xss = `<script>alert("x")</script><img src=x onerror=alert(1)>`
 
 // TestBrowserDetectsViolations proves the checks can fail: a page with an
-// inline script under the console's policy is caught.
+// inline script under the console's policy is caught, and axe-core finds
+// an image without a text.
 func TestBrowserDetectsViolations(t *testing.T) {
+	t.Parallel()
 	tb := newTab(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><script>document.title = "ran"</script></main></html>`))
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><img src="data:,"><script>document.title = "ran"</script></main></html>`))
 	}))
 	t.Cleanup(srv.Close)
 	tb.do(chromedp.Navigate(srv.URL))
@@ -37,11 +39,15 @@ func TestBrowserDetectsViolations(t *testing.T) {
 	if title, _ := chromedp.Run(tb.ctx, chromedp.Title()); title == "ran" {
 		t.Error("the inline script ran despite the policy")
 	}
+	if found := tb.axeViolations(); !strings.Contains(strings.Join(found, "\n"), "image-alt") {
+		t.Errorf("axe-core missed the image without alt: %q", found)
+	}
 }
 
 // TestBrowserSignInAndKeys signs in after a wrong password, creates a key
 // whose name is a script (shown once, as text), revokes it, and signs out.
 func TestBrowserSignInAndKeys(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	tb := newTab(t)
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/api-keys"))
@@ -107,6 +113,7 @@ func TestBrowserSignInAndKeys(t *testing.T) {
 
 // TestBrowserThrottled shows the 429 page once over the failure limit.
 func TestBrowserThrottled(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	r.people.limit = 0
 	tb := newTab(t)
@@ -121,6 +128,7 @@ func TestBrowserThrottled(t *testing.T) {
 // TestBrowserRolesAndTenancy: an agent's navigation, a 403 for an admin
 // page, a 404 for another account's contact.
 func TestBrowserRolesAndTenancy(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	other, _, _, err := r.svc.Accounts.SetupAccount(context.Background(), "other", false)
 	if err != nil {
@@ -149,6 +157,7 @@ func TestBrowserRolesAndTenancy(t *testing.T) {
 
 // TestBrowserCSRF: a form whose token was tampered with is refused.
 func TestBrowserCSRF(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	tb := newTab(t)
 	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
@@ -167,6 +176,7 @@ func TestBrowserCSRF(t *testing.T) {
 // TestBrowserPages checks the home, contact and conversation pages, with a
 // script as the contact's name and in its message.
 func TestBrowserPages(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	contact, conversation := contactWithConversation(t, r.svc, r.acct.Principal, xss, xss)
 	tb := newTab(t)
@@ -191,6 +201,7 @@ func TestBrowserPages(t *testing.T) {
 // TestBrowserFirstAdmin opens a first-admin link, makes the admin and lands
 // signed in on the home page.
 func TestBrowserFirstAdmin(t *testing.T) {
+	t.Parallel()
 	r := newRig(t)
 	token := r.people.firstAdminLink()
 	tb := newTab(t)
