@@ -232,7 +232,7 @@ func (tb *tab) axe(name string) {
 func (tb *tab) axeViolations() []string {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](axeSource + ";0")(ctx, target)
+		_, err := chromedp.Evaluate[any](axeSource+";0")(ctx, target)
 		return err
 	})); err != nil {
 		tb.t.Fatalf("injecting axe-core: %v", err)

@@ -33,7 +33,7 @@ type fakeUser struct {
 // throttled is the error of a sign-in over the failure limit.
 type throttled struct{ wait time.Duration }
 
-func (t *throttled) Error() string              { return "too many failed sign-ins" }
+func (t *throttled) Error() string             { return "too many failed sign-ins" }
 func (t *throttled) RetryAfter() time.Duration { return t.wait }
 
 func newFakePeople(accountID int64) *fakePeople {
