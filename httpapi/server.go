@@ -51,6 +51,12 @@ type Options struct {
 	MaxConnections int
 	// Clock drives the rate limiter.
 	Clock carillon.Clock
+	// Console, when set, serves every request that names no route of the
+	// API (the web console, at /): behind the same connection bound, read
+	// timeouts, request ids and metrics as the API. Requests under /v1,
+	// /callbacks and /media, and the health checks and metrics, never
+	// reach it.
+	Console http.Handler
 }
 
 // Server is the HTTP API.
@@ -76,8 +82,10 @@ type Server struct {
 	readTimeout time.Duration
 	bodyGrace   time.Duration
 	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
-	// the key is checked) and elsewhere.
-	notFoundV1, notFound http.Handler
+	// the key is checked) and elsewhere; fallback serves what names no
+	// route: the console when there is one, notFound otherwise.
+	notFoundV1, notFound, fallback http.Handler
+	console                        http.Handler
 }
 
 // New returns the API server.
@@ -92,7 +100,8 @@ func New(o Options) *Server {
 		o.Clock = carillon.SystemClock{}
 	}
 	s := &Server{messages: o.Messages, callbacks: o.Callbacks, mediaFiles: o.MediaFiles, contacts: o.Contacts,
-		resources: o.Resources, webhooks: o.Webhooks, accounts: o.Accounts, readiness: o.Readiness, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux()}
+		resources: o.Resources, webhooks: o.Webhooks, accounts: o.Accounts, readiness: o.Readiness, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux(),
+		console: o.Console}
 	if o.RateLimit > 0 {
 		s.limiter = newLimiter(o.RateLimit)
 	}
@@ -169,10 +178,14 @@ func (s *Server) routes() {
 	s.notFound = s.observe("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return unknownEndpoint(r)
 	}))
+	s.fallback = s.notFound
+	if s.console != nil {
+		s.fallback = s.observe("console", s.console)
+	}
 	s.mux.Handle("/v1/", s.notFoundV1)
 	// /v1 itself too: ServeMux would otherwise redirect it to /v1/.
 	s.mux.Handle("/v1", s.notFoundV1)
-	s.mux.Handle("/", s.notFound)
+	s.mux.Handle("/", s.fallback)
 }
 
 // handlerFunc is the shape of every handler: it writes its answer, or

@@ -37,6 +37,8 @@ type rule struct {
 
 // Third-party modules, by what they are for.
 const (
+	chromedp      = "github.com/chromedp/chromedp"                             // driving a real browser in the console's tests
+	cdproto       = "github.com/chromedp/cdproto"                              // the browser's protocol, which chromedp speaks
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
 	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
 	xterm         = "golang.org/x/term"                                        // reading a password without echo
@@ -99,6 +101,10 @@ var rules = map[string]rule{
 	// redeliveries included.
 	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api", "throttle"},
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
+	// The web console, an adapter beside httpapi: it calls the service's
+	// features as the API does and never imports another adapter; its
+	// tests run the real service and drive a real browser.
+	"console": {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},

@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEvents", testWebhookEvents},
 		{"WebhookEventLog", testWebhookEventLog},
 		{"WebhookEventBatches", testWebhookEventBatches},
+		{"Overview", testOverview},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"InvalidText", testInvalidText},

@@ -1,0 +1,158 @@
+// Package console serves carillon's web console: the pages people sign in
+// to, rendered on the server with html/template from the templates and
+// assets embedded in the binary. It is an adapter like httpapi, beside it:
+// its handlers call the service's features through the small interfaces
+// declared here, and hold no rules and no SQL.
+//
+// Every page is a route in routes (console.go), with the section of the
+// console it belongs to; the section decides which roles may open it
+// (roles.go). A handler returns its error, and one place (fail) answers it
+// with an error page.
+//
+// A page is added in four places:
+//   - a file named after it (keys.go): its handler, a pageHandler that
+//     reads through the features' interfaces (declared above, one method
+//     per call it makes) and calls s.render with its data, or returns an
+//     error; a form re-renders its page with the problem (422) when the
+//     service says a field is invalid, and redirects (303) when done;
+//   - its route in routes, with its section;
+//   - its template, templates/<name>.html, which defines "title" and
+//     "content" and fills the layout (no inline script or style: the
+//     policy refuses them; every form carries {{.CSRF}} in a field csrf);
+//     and, for a page of the navigation, its line in navigation (roles.go);
+//   - its browser test (*_browser_test.go): open it in a tab of its own
+//     and call tb.check("<name>"), which checks the console's errors,
+//     the policy's violations and axe-core, and keeps its screenshots.
+package console
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
+)
+
+//go:embed templates assets
+var files embed.FS
+
+// people are the users, their sign-in and their sessions. *service.People
+// is one.
+type people interface {
+	SignIn(ctx context.Context, email, password string, c service.SignInClient) (token string, s carillon.Session, u carillon.User, err error)
+	Session(ctx context.Context, token string) (carillon.Session, carillon.User, error)
+	SignOut(ctx context.Context, token string) error
+	SignOutEverywhere(ctx context.Context, accountID, userID int64) error
+	SignInLink(ctx context.Context, token string) (carillon.SignInLink, carillon.User, error)
+	UseSignInLink(ctx context.Context, token, email, name, password string, c service.SignInClient) (sessionToken string, s carillon.Session, u carillon.User, err error)
+}
+
+// accounts are the account's figures and its API keys. *service.Accounts
+// is one.
+type accounts interface {
+	AccountOf(ctx context.Context, id int64) (carillon.Account, error)
+	Overview(ctx context.Context, accountID int64) (service.Overview, error)
+	CreateKey(ctx context.Context, accountID int64, name, userEmail string) (string, carillon.APIKey, error)
+	ListKeys(ctx context.Context, accountID int64) ([]carillon.APIKey, error)
+	RevokeKey(ctx context.Context, accountID int64, nameOrPrefix string) (carillon.APIKey, error)
+}
+
+// contacts are the account's contacts and their conversations.
+// *service.Contacts is one.
+type contacts interface {
+	Contact(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)
+	ContactByConversation(ctx context.Context, p service.Principal, conversationUUID string) (service.ContactView, error)
+	ContactMessages(ctx context.Context, p service.Principal, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)
+}
+
+// Options configure the console.
+type Options struct {
+	People   people
+	Accounts accounts
+	Contacts contacts
+	// PublicURL is where people reach the server; an https one makes the
+	// session cookie Secure.
+	PublicURL string
+	Logger    *slog.Logger
+}
+
+// Server is the web console, an http.Handler.
+type Server struct {
+	people   people
+	accounts accounts
+	contacts contacts
+	log      *slog.Logger
+	secure   bool
+	pages    *pages
+	mux      *http.ServeMux
+}
+
+// New returns the console.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, log: o.Logger,
+		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// routes lists every page of the console, with the section it belongs to
+// (which decides the roles that may open it, roles.go).
+func (s *Server) routes() {
+	assets, _ := fs.Sub(files, "assets")
+	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", assetHandler(assets)))
+
+	s.public("GET /sign-in", s.signInPage)
+	s.public("POST /sign-in", s.signIn)
+	s.public("GET /welcome/{token}", s.welcomePage)
+	s.public("POST /welcome/{token}", s.welcome)
+
+	s.page("POST /sign-out", sectionAny, s.signOut)
+	s.page("POST /sign-out-everywhere", sectionAny, s.signOutEverywhere)
+	s.page("GET /{$}", sectionHome, s.home)
+	s.page("GET /contacts/{uuid}", sectionConversations, s.contactPage)
+	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
+	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
+	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
+	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+
+	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
+		return carillon.NotFound("page " + r.URL.Path)
+	}))
+}
+
+// ServeHTTP serves the console, with its security headers on every answer.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+// contentSecurityPolicy allows the console's own scripts, styles and
+// images only: no inline script or style, no frame around it, forms posted
+// to itself alone.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// assetHandler serves the embedded assets. They change only with the
+// binary, so a browser may keep them for an hour.
+func assetHandler(assets fs.FS) http.Handler {
+	files := http.FileServerFS(assets)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,60 @@
+package console
+
+import (
+	"net/http"
+
+	"github.com/carillon/carillon/service"
+)
+
+// contactPage is a contact with its latest messages, newest first.
+type contactPage struct {
+	Contact  service.ContactView
+	Messages []service.HistoryMessage
+	// Chat is set on the conversation's page (/chat/{uuid}).
+	Chat bool
+}
+
+// latestMessages is how many of a contact's messages its page shows.
+const latestMessages = "20"
+
+func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	c, err := s.contacts.Contact(r.Context(), v.principal, pathUUID(r))
+	if err != nil {
+		return err
+	}
+	return s.showContact(w, r, v, c, false)
+}
+
+// chatPage is a conversation, named by its uuid: for now its contact's page
+// with the messages.
+func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	c, err := s.contacts.ContactByConversation(r.Context(), v.principal, pathUUID(r))
+	if err != nil {
+		return err
+	}
+	return s.showContact(w, r, v, c, true)
+}
+
+func (s *Server) showContact(w http.ResponseWriter, r *http.Request, v *visit, c service.ContactView, chat bool) error {
+	msgs, _, err := s.contacts.ContactMessages(r.Context(), v.principal, c.UUID, service.PageRequest{Items: latestMessages})
+	if err != nil {
+		return err
+	}
+	s.render(w, r, v, http.StatusOK, "contact", contactPage{Contact: c, Messages: msgs, Chat: chat})
+	return nil
+}
+
+// pathUUID is the {uuid} of the path, "" when it is not one: an id that
+// cannot name anything is not looked up.
+func pathUUID(r *http.Request) string {
+	id := r.PathValue("uuid")
+	if len(id) != 32 {
+		return ""
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return ""
+		}
+	}
+	return id
+}

@@ -1,0 +1,85 @@
+package console
+
+import (
+	"bytes"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/carillon/carillon"
+)
+
+// pages are the parsed templates: each page's file (templates/<name>.html)
+// with the layout it fills.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+// parsePages parses every page template with the layout. The templates are
+// embedded: one that does not parse is a bug, found by any test.
+func parsePages() *pages {
+	funcs := template.FuncMap{
+		// sentence starts a message with a capital, for a page that shows
+		// an error's message on its own.
+		"sentence": func(s string) string {
+			if s == "" {
+				return s
+			}
+			r, n := utf8.DecodeRuneInString(s)
+			return string(unicode.ToUpper(r)) + s[n:]
+		},
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+	}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" {
+			continue
+		}
+		p.byName[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, n))
+	}
+	return p
+}
+
+// view is what the layout is given: the signed-in user (nil before sign-in)
+// and the page's own data.
+type view struct {
+	User    *carillon.User
+	Account string
+	Nav     []navItem
+	Current string
+	CSRF    string
+	Page    any
+}
+
+// render writes the page name with its data, in the layout.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, data any) {
+	vw := view{Page: data, Current: r.URL.Path}
+	if v != nil {
+		vw.User, vw.Account, vw.Nav, vw.CSRF = &v.user, v.account.Name, navFor(v.user.Role), v.csrf
+	}
+	var buf bytes.Buffer
+	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout.html", vw); err != nil {
+		s.log.ErrorContext(r.Context(), "console page did not render", "page", name, "error", err)
+		http.Error(w, "the page did not render", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
