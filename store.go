@@ -32,8 +32,8 @@ type Store interface {
 // (contact.go), messages, their status history, the send queue and
 // idempotency records (message.go), templates (template.go), the account's
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
-// and their events (webhook.go), and the figures of an account at a glance
-// (overview.go).
+// and their events (webhook.go), the figures of an account at a glance
+// (overview.go), and the messages log (messagelog.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -56,6 +56,7 @@ type Queries interface {
 	CustomStatusQueries
 	WebhookQueries
 	OverviewQueries
+	MessageLogQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every
