@@ -259,7 +259,7 @@ func TestSignInFlow(t *testing.T) {
 		t.Errorf("the page after sign-in: %d", resp.StatusCode)
 	}
 
-	r.people.limit = 0
+	r.people.throttle()
 	resp = post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[RoleAdmin]}, "password": {password}})
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "900" {
 		t.Errorf("throttled sign-in: %d, Retry-After %q; want 429, 900", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -319,4 +319,28 @@ func formToken(t testing.TB, resp *http.Response) string {
 		t.Fatalf("no csrf field in the page:\n%s", body)
 	}
 	return string(m[1])
+}
+
+// TestSignOut ends this browser's session, and "everywhere" every session
+// of the user, the other users' kept.
+func TestSignOut(t *testing.T) {
+	r := newRig(t)
+	first, csrf := r.client(t, roleUsers[RoleAdmin])
+	second, _ := r.client(t, roleUsers[RoleAdmin])
+	third, csrfThird := r.client(t, roleUsers[RoleAdmin])
+	agent, _ := r.client(t, roleUsers[RoleAgent])
+
+	resp := post(t, first, r.srv.URL+"/sign-out", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in" {
+		t.Errorf("sign-out: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	status := func(c *http.Client) int { return get(t, c, r.srv.URL+"/").StatusCode }
+	if status(first) != http.StatusSeeOther || status(second) != http.StatusOK {
+		t.Errorf("after signing out one browser: %d (it), %d (another), want 303, 200", status(first), status(second))
+	}
+	post(t, third, r.srv.URL+"/sign-out-everywhere", url.Values{"csrf": {csrfThird}})
+	if status(second) != http.StatusSeeOther || status(third) != http.StatusSeeOther || status(agent) != http.StatusOK {
+		t.Errorf("after signing out everywhere: %d, %d (the user's), %d (another user's), want 303, 303, 200",
+			status(second), status(third), status(agent))
+	}
 }

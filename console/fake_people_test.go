@@ -33,7 +33,7 @@ type fakeUser struct {
 // throttled is the error of a sign-in over the failure limit.
 type throttled struct{ wait time.Duration }
 
-func (t *throttled) Error() string              { return "too many failed sign-ins" }
+func (t *throttled) Error() string             { return "too many failed sign-ins" }
 func (t *throttled) RetryAfter() time.Duration { return t.wait }
 
 func newFakePeople(accountID int64) *fakePeople {
@@ -57,6 +57,13 @@ func (f *fakePeople) addUser(email, name string, role Role, password string) Use
 		HasPassword: password != ""}, password: password}
 	f.users[email] = u
 	return u.User
+}
+
+// throttle refuses every sign-in from now on, as over the failure limit.
+func (f *fakePeople) throttle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limit = 0
 }
 
 // sessionFor signs the user in without a password, as a test's shortcut.
