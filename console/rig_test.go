@@ -35,13 +35,13 @@ var roleUsers = map[Role]string{
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	svc := testrig.Service(t, service.Options{})
+	svc := testrig.Service(t, service.Options{Registry: providers})
 	acct := testrig.DefaultAccount(t, svc)
 	people := newFakePeople(acct.ID)
 	for role, email := range roleUsers {
 		people.addUser(email, "User "+string(role), role, password)
 	}
-	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: "http://carillon.test"})
+	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, PublicURL: "http://carillon.test"})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, people: people, srv: srv}
