@@ -29,12 +29,12 @@ func (r *rig) failedMessage(t testing.TB) carillon.Message {
 // its message.
 func TestBrowserMessages(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	r.inbound(t, "+31687654321", "a question")
 	r.send(t, "+31612345678", "an answer", "")
 	failing := r.failedMessage(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAgent])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
 	tb.do(chromedp.Navigate(r.srv.URL + "/messages"))
 	if got := tb.text("tbody"); !strings.Contains(got, "a question") || !strings.Contains(got, "an answer") || !strings.Contains(got, "to nobody") {
 		t.Errorf("the log shows %q", got)
@@ -61,10 +61,10 @@ func TestBrowserMessages(t *testing.T) {
 // read.
 func TestBrowserFailedMessage(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	failing := r.failedMessage(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/messages/" + failing.UUID))
 	if got := tb.text(".problem"); !strings.Contains(got, "131026") || !strings.Contains(got, "not on WhatsApp") {
 		t.Errorf("the failure shows %q", got)
@@ -86,9 +86,8 @@ func TestBrowserFailedMessage(t *testing.T) {
 // 404.
 func TestBrowserRestrictedMessages(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	restricted := roleUsers[RoleRestrictedAgent]
-	r.storeUser(t, restricted)
+	r := newRig(t, service.Options{})
+	restricted := roleUsers[carillon.RoleRestrictedAgent]
 	r.send(t, "+31612345678", "assigned to me", restricted)
 	others := r.inbound(t, "+31687654321", "someone else's")
 	tb := newTab(t)

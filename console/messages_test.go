@@ -33,26 +33,6 @@ func body(t testing.TB, resp *http.Response) string {
 	return string(b)
 }
 
-// storeUser makes the test user of email a user of the store too, with
-// the same id, so that contacts can be assigned to them; it returns the
-// id.
-func (r *rig) storeUser(t testing.TB, email string) int64 {
-	t.Helper()
-	u := carillon.User{UUID: carillon.NewUUID(), AccountID: r.acct.ID, Email: email, Name: "Stored " + email}
-	if err := r.svc.Store().CreateUser(context.Background(), &u); err != nil {
-		t.Fatal(err)
-	}
-	r.people.mu.Lock()
-	defer r.people.mu.Unlock()
-	for _, fu := range r.people.users {
-		if fu.ID == u.ID {
-			fu.ID += 1_000_000 // out of the way of the store's ids
-		}
-	}
-	r.people.users[email].ID = u.ID
-	return u.ID
-}
-
 // inbound makes a customer write to the account's sandbox.
 func (r *rig) inbound(t testing.TB, from, text string) carillon.Message {
 	t.Helper()
@@ -90,9 +70,8 @@ func listed(page string) []string {
 // reads them; a restricted agent only the messages of the contacts
 // assigned to them, another's message a 404 as one of another account.
 func TestMessagesPages(t *testing.T) {
-	r := newRig(t)
-	restricted := roleUsers[RoleRestrictedAgent]
-	r.storeUser(t, restricted)
+	r := newRig(t, service.Options{})
+	restricted := roleUsers[carillon.RoleRestrictedAgent]
 	theirs := r.send(t, "+31612345678", "for the restricted agent", restricted)
 	others := r.inbound(t, "+31687654321", "for anyone else")
 	everything := []string{others.UUID, theirs.UUID}
@@ -105,7 +84,7 @@ func TestMessagesPages(t *testing.T) {
 				t.Fatalf("GET /messages: %d", resp.StatusCode)
 			}
 			want := everything
-			if role == RoleRestrictedAgent {
+			if role == carillon.RoleRestrictedAgent {
 				want = []string{theirs.UUID}
 			}
 			if got := listed(page); strings.Join(got, ",") != strings.Join(want, ",") {
@@ -113,7 +92,7 @@ func TestMessagesPages(t *testing.T) {
 			}
 			for _, id := range everything {
 				status := http.StatusOK
-				if role == RoleRestrictedAgent && id != theirs.UUID {
+				if role == carillon.RoleRestrictedAgent && id != theirs.UUID {
 					status = http.StatusNotFound
 				}
 				resp := get(t, c, r.srv.URL+"/messages/"+id)
@@ -132,7 +111,7 @@ func TestMessagesPages(t *testing.T) {
 // TestMessagesFilters narrows the log by each filter, and answers a
 // filter that cannot be read with 422 naming its field, values kept.
 func TestMessagesFilters(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	in := r.inbound(t, "+31687654321", "a question")
 	out := r.send(t, "+31612345678", "an answer", "")
 	failing := r.send(t, "+15550000001", "to nobody", "")
@@ -142,7 +121,7 @@ func TestMessagesFilters(t *testing.T) {
 		Code: "131026", Title: "Message undeliverable"}}); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := r.client(t, roleUsers[RoleAgent])
+	c, _ := r.client(t, roleUsers[carillon.RoleAgent])
 	cases := []struct {
 		query string
 		want  []string
@@ -200,13 +179,13 @@ func TestMessagesFilters(t *testing.T) {
 // TestMessagesPaging follows the log's "older" link to its end: every
 // message once, the filter kept.
 func TestMessagesPaging(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	var want []string
 	for range service.MessageLogPage + 2 {
 		want = append([]string{r.inbound(t, "+31612345678", "hello").UUID}, want...)
 	}
 	r.send(t, "+31612345678", "not inbound", "")
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	next := "/messages?direction=in"
 	var got []string
 	for i := 0; next != "" && i < 5; i++ {
@@ -224,9 +203,9 @@ func TestMessagesPaging(t *testing.T) {
 
 // TestMessagesEscapeText shows what a customer typed as text.
 func TestMessagesEscapeText(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	m := r.inbound(t, "+31612345678", `<script>alert("x")</script>`)
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/messages", "/messages/" + m.UUID} {
 		page := body(t, get(t, c, r.srv.URL+path))
 		if strings.Contains(page, `<script>alert`) || !strings.Contains(page, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`) {
@@ -237,7 +216,7 @@ func TestMessagesEscapeText(t *testing.T) {
 
 // TestMessagesOtherAccount answers 404 for another account's message.
 func TestMessagesOtherAccount(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
 	other, _, _, err := r.svc.Accounts.SetupAccount(ctx, "other", true)
 	if err != nil {
@@ -249,7 +228,7 @@ func TestMessagesOtherAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/messages/" + m.UUID, "/messages/not-a-uuid"} {
 		resp := get(t, c, r.srv.URL+path)
 		if page := body(t, resp); resp.StatusCode != http.StatusNotFound || strings.Contains(page, "private words") {

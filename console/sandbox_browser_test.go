@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
 	"github.com/chromedp/chromedp"
 )
 
@@ -12,9 +14,9 @@ import (
 // it as text, with its timeline.
 func TestBrowserSandbox(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleSettingsAgent])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
 	tb.do(chromedp.Navigate(r.srv.URL + "/sandbox"))
 	if got := tb.text(".choices"); !strings.Contains(got, "+15550000001") {
 		t.Errorf("the reserved numbers are %q", got)
@@ -46,9 +48,9 @@ func TestBrowserSandbox(t *testing.T) {
 // reserved number write, and leads to its conversation.
 func TestBrowserSandboxReserved(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/sandbox"))
 	tb.submit(map[string]string{"#s-from": "call me", "#s-text": "kept"}, `form[action="/sandbox"] button`)
 	if got := tb.text("#sandbox-problem"); !strings.Contains(got, "phone number") {

@@ -7,14 +7,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
 )
 
 // TestSandboxRoles opens the sandbox page and sends its form as each role:
 // admins and settings agents play customers; agents get 403 and their form
 // stores nothing.
 func TestSandboxRoles(t *testing.T) {
-	r := newRig(t)
-	allowed := map[Role]bool{RoleAdmin: true, RoleSettingsAgent: true}
+	r := newRig(t, service.Options{})
+	allowed := map[carillon.Role]bool{carillon.RoleAdmin: true, carillon.RoleSettingsAgent: true}
 	for role, email := range roleUsers {
 		t.Run(string(role), func(t *testing.T) {
 			c, csrf := r.client(t, email)
@@ -32,7 +35,7 @@ func TestSandboxRoles(t *testing.T) {
 			}
 		})
 	}
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	page := body(t, get(t, c, r.srv.URL+"/messages"))
 	for role := range roleUsers {
 		if got := strings.Contains(page, "from "+string(role)); got != allowed[role] {
@@ -55,8 +58,8 @@ func (r *rig) sandboxChannel(t testing.TB) string {
 // to its conversation and to the message in the log, which shows it
 // received; a reserved number is taken over the typed one.
 func TestSandboxInbound(t *testing.T) {
-	r := newRig(t)
-	c, csrf := r.client(t, roleUsers[RoleSettingsAgent])
+	r := newRig(t, service.Options{})
+	c, csrf := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	page := body(t, get(t, c, r.srv.URL+"/sandbox"))
 	for _, want := range []string{"+15550000001", "131026", "+15550000006", `name="reserved"`} {
 		if !strings.Contains(page, want) {
@@ -89,8 +92,8 @@ func TestSandboxInbound(t *testing.T) {
 // answers a field a person can fix with 422 naming it, values kept;
 // neither stores a message.
 func TestSandboxForm(t *testing.T) {
-	r := newRig(t)
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	r := newRig(t, service.Options{})
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	channel := r.sandboxChannel(t)
 	cases := []struct {
 		name   string

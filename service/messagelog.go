@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ import (
 // chats they see is derived from their role and id.
 type Viewer struct {
 	UserID int64
-	Role   string
+	Role   carillon.Role
 }
 
 // errNoChats answers a viewer whose role sees no chat at all: the rule
@@ -36,9 +37,9 @@ var errNoChats = carillon.NotFound("message")
 // only those of the contacts assigned to them. Any other role sees none.
 func messageScope(v Viewer, f *carillon.MessageLogFilter) error {
 	switch v.Role {
-	case "admin", "settings_agent", "agent":
+	case carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent:
 		return nil
-	case "restricted_agent":
+	case carillon.RoleRestrictedAgent:
 		if v.UserID == 0 {
 			return errNoChats
 		}
@@ -107,14 +108,26 @@ const MessageLogPage = 50
 // newest first. A field of q that cannot be read is an invalid_parameter
 // error naming it.
 func (s *Messages) MessageLog(ctx context.Context, p Principal, viewer Viewer, q MessageQuery) (MessageLog, error) {
-	channels, err := s.store.ListChannels(ctx, p.Account.ID)
+	// The filter offers the account's first channels (a page of the
+	// most a page holds: accounts have a few).
+	channels, _, err := s.store.ListChannels(ctx, p.Account.ID, carillon.ChannelFilter{}, carillon.Page{Number: 1, Size: MaxPageSize})
 	if err != nil {
 		return MessageLog{}, s.internal(ctx, "read message log", err)
 	}
 	out := MessageLog{Channels: channels, Statuses: logStatuses}
-	f, after, err := logFilter(p.Account.ID, channels, q)
+	f, after, err := logFilter(p.Account.ID, q)
 	if err != nil {
 		return out, err
+	}
+	if q.Channel != "" {
+		ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, q.Channel)
+		if errors.Is(err, carillon.ErrNotFound) {
+			return out, carillon.Invalid("channel", "the account has no channel %q", q.Channel)
+		}
+		if err != nil {
+			return out, s.internal(ctx, "read message log", err)
+		}
+		f.ChannelID = ch.ID
 	}
 	if err := messageScope(viewer, &f); err != nil {
 		return out, err
@@ -134,6 +147,13 @@ func (s *Messages) MessageLog(ctx context.Context, p Principal, viewer Viewer, q
 	}
 	contacts := map[int64]carillon.Contact{}
 	for _, m := range list {
+		ch, ok := byID[m.ChannelID]
+		if !ok {
+			if ch, err = s.store.ChannelByID(ctx, m.ChannelID); err != nil {
+				return out, s.internal(ctx, "read message log", err)
+			}
+			byID[m.ChannelID] = ch
+		}
 		c, ok := contacts[m.ContactID]
 		if !ok {
 			if c, err = s.store.ContactByID(ctx, p.Account.ID, m.ContactID); err != nil {
@@ -141,25 +161,16 @@ func (s *Messages) MessageLog(ctx context.Context, p Principal, viewer Viewer, q
 			}
 			contacts[m.ContactID] = c
 		}
-		out.Messages = append(out.Messages, LoggedMessage{Message: m, Channel: byID[m.ChannelID], Contact: c})
+		out.Messages = append(out.Messages, LoggedMessage{Message: m, Channel: ch, Contact: c})
 	}
 	return out, nil
 }
 
-// logFilter reads q into a filter of the account's log and its cursor.
-func logFilter(accountID int64, channels []carillon.Channel, q MessageQuery) (carillon.MessageLogFilter, carillon.MessageLogCursor, error) {
+// logFilter reads q into a filter of the account's log and its cursor;
+// the channel, which the store names, is the caller's.
+func logFilter(accountID int64, q MessageQuery) (carillon.MessageLogFilter, carillon.MessageLogCursor, error) {
 	f := carillon.MessageLogFilter{AccountID: accountID}
 	var after carillon.MessageLogCursor
-	if q.Channel != "" {
-		for _, ch := range channels {
-			if ch.UUID == q.Channel {
-				f.ChannelID = ch.ID
-			}
-		}
-		if f.ChannelID == 0 {
-			return f, after, carillon.Invalid("channel", "the account has no channel %q", q.Channel)
-		}
-	}
 	switch d := carillon.Direction(q.Direction); d {
 	case "":
 	case carillon.Inbound, carillon.Outbound:

@@ -9,8 +9,8 @@ import (
 // Sandbox is what a person needs to play a customer of the account's
 // sandbox: its channels and the sandbox's reserved numbers.
 type Sandbox struct {
-	// Channels are the account's sandbox channels in use, the main
-	// WhatsApp channel first.
+	// Channels are the account's sandbox channels in use (of its first
+	// MaxPageSize channels in use), the main WhatsApp channel first.
 	Channels []carillon.Channel
 	// Reserved are the sandbox's reserved numbers, each with what a
 	// message to it does, as the sandbox describes them.
@@ -21,13 +21,14 @@ type Sandbox struct {
 // reserved numbers. A message a customer writes to one of them arrives
 // through SandboxInbound.
 func (s *Messages) SandboxChannels(ctx context.Context, p Principal) (Sandbox, error) {
-	channels, err := s.store.ListChannels(ctx, p.Account.ID)
+	active := true
+	channels, _, err := s.store.ListChannels(ctx, p.Account.ID, carillon.ChannelFilter{Active: &active}, carillon.Page{Number: 1, Size: MaxPageSize})
 	if err != nil {
 		return Sandbox{}, s.internal(ctx, "list sandbox channels", err)
 	}
 	var out Sandbox
 	for _, ch := range channels {
-		if ch.Provider != carillon.ProviderSandbox || !ch.Active() {
+		if ch.Provider != carillon.ProviderSandbox {
 			continue
 		}
 		if ch.Main && ch.Type == carillon.WhatsApp {
