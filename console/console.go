@@ -74,6 +74,7 @@ type Options struct {
 	People   people
 	Accounts accounts
 	Contacts contacts
+	Messages messages
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -85,6 +86,7 @@ type Server struct {
 	people   people
 	accounts accounts
 	contacts contacts
+	messages messages
 	log      *slog.Logger
 	secure   bool
 	pages    *pages
@@ -96,7 +98,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -118,6 +120,10 @@ func (s *Server) routes() {
 	s.page("GET /{$}", sectionHome, s.home)
 	s.page("GET /contacts/{uuid}", sectionConversations, s.contactPage)
 	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
+	s.page("GET /messages", sectionConversations, s.messagesPage)
+	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
+	s.page("GET /sandbox", sectionSettings, s.sandboxPage)
+	s.page("POST /sandbox", sectionSettings, s.sandboxInbound)
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)

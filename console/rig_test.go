@@ -37,6 +37,9 @@ var roleUsers = map[carillon.Role]string{
 // PublicURL is http://carillon.test).
 func newRig(t testing.TB, o service.Options) *rig {
 	t.Helper()
+	if o.Registry == nil {
+		o.Registry = providers
+	}
 	svc := testrig.Service(t, o)
 	acct := testrig.DefaultAccount(t, svc)
 	for role, email := range roleUsers {
@@ -44,7 +47,7 @@ func newRig(t testing.TB, o service.Options) *rig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, srv: srv}

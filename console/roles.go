@@ -52,6 +52,8 @@ type navItem struct {
 // sees the ones of their sections.
 var navigation = []navItem{
 	{"Home", "/", sectionHome},
+	{"Messages", "/messages", sectionConversations},
+	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
 }
 

@@ -103,8 +103,9 @@ var rules = map[string]rule{
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
-	// tests run the real service and drive a real browser.
-	"console": {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
+	// tests run the real service (with the sandbox's description, whose
+	// reserved numbers the sandbox page lists) and drive a real browser.
+	"console": {imports: []string{"", "service"}, testImports: append([]string{"provider/sandbox"}, realService...), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},

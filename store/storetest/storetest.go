@@ -98,6 +98,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEventLog", testWebhookEventLog},
 		{"WebhookEventBatches", testWebhookEventBatches},
 		{"Overview", testOverview},
+		{"MessageLog", testMessageLog},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
 		{"InvalidText", testInvalidText},
