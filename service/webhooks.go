@@ -300,17 +300,26 @@ func (s *Webhooks) ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.We
 	return s.store.ReleaseOrphanWebhookEvents(ctx, w.ID, s.clock.Now())
 }
 
-// WebhookAttempt is the outcome of one delivery attempt of an event.
+// WebhookAttempt is the outcome of one delivery attempt of an event, as
+// the webhook adapter reports it; the event's delivery log keeps it as a
+// carillon.WebhookAttempt.
 type WebhookAttempt struct {
 	Event    carillon.WebhookEvent
 	At       time.Time
 	Response carillon.WebhookResponse
 	// Success is true for a 2xx answer within the timeout.
 	Success bool
+	// RequestHeaders are the headers sent, signatures included.
+	RequestHeaders map[string]string
+	// Duration is how long the request took, its answer read.
+	Duration time.Duration
+	// Error says why no answer came, or why it was not read whole.
+	Error string
 }
 
-// RecordWebhookAttempts records attempts of the webhook's events, in one
-// transaction, and returns the events as they now stand. A success ends the
+// RecordWebhookAttempts records attempts of the webhook's events, each in
+// its event's log, in one transaction, and returns the events as they now
+// stand. A success ends the
 // event; a failure schedules the next attempt on the backoff schedule, or
 // gives the event up when its retry period is over. Either way an event
 // that ends releases the next event of its subject.
@@ -326,6 +335,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook
 func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
 	var claimed []carillon.WebhookEvent
 	out := make([]carillon.WebhookEvent, len(attempts))
+	logged := make([]carillon.WebhookAttempt, len(attempts))
 	var lastSuccess time.Time
 	var ended []string
 	for i, a := range attempts {
@@ -349,9 +359,16 @@ func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.W
 			ended = append(ended, e.Subject)
 		}
 		out[i] = e
+		logged[i] = carillon.WebhookAttempt{EventID: e.ID, Number: e.Attempts, At: a.At, Duration: a.Duration,
+			RequestHeaders: a.RequestHeaders, Response: a.Response, Success: a.Success, Error: a.Error}
 	}
 	record := func(q carillon.Queries) error {
 		if err := q.UpdateWebhookEvents(ctx, out); err != nil {
+			return err
+		}
+		// Each attempt joins the event's log in the same transaction as
+		// its outcome: the log never shows an outcome without its attempt.
+		if err := q.AddWebhookAttempts(ctx, logged); err != nil {
 			return err
 		}
 		// The next event of each subject that ended is due now.

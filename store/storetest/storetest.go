@@ -88,6 +88,8 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEvents", testWebhookEvents},
 		{"WebhookEventLog", testWebhookEventLog},
 		{"WebhookEventBatches", testWebhookEventBatches},
+		{"WebhookAttempts", testWebhookAttempts},
+		{"WebhookEventLogPages", testWebhookEventLogPages},
 		{"Overview", testOverview},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
