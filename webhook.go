@@ -21,6 +21,11 @@ const (
 	EventTeamMembershipUpdated = "team_membership_updated"
 )
 
+// EventWebhookTest names the test events an admin sends from the console:
+// no change makes one and no webhook subscribes to it, but each is
+// recorded, signed, delivered and logged like any event.
+const EventWebhookTest = "webhook_test"
+
 // WebhookEventNames lists the event names, in the order of the wire contract.
 var WebhookEventNames = []string{
 	EventMessageCreated, EventMessageStatusUpdated,
@@ -135,8 +140,8 @@ type WebhookAttempt struct {
 }
 
 // WebhookLogFilter selects a page of the console's delivery log: every
-// event of the webhook, attempted or not, by id, newest first (or, with
-// After, oldest first from After on).
+// event of the webhook, attempted or not, by id, newest first unless
+// OldestFirst.
 type WebhookLogFilter struct {
 	// Events, when not empty, keeps those event names only.
 	Events []string
@@ -148,10 +153,13 @@ type WebhookLogFilter struct {
 	// From and To, when set, keep the events created at or after From
 	// and before To.
 	From, To time.Time
-	// Before, when not 0, keeps the events of a smaller id, newest first.
+	// Before, when not 0, keeps the events of a smaller id.
 	Before int64
-	// After, when not 0, keeps the events of a larger id, oldest first.
+	// After, when not 0, keeps the events of a larger id.
 	After int64
+	// OldestFirst lists by id ascending (a walk through the log with
+	// After as the cursor).
+	OldestFirst bool
 	// Limit bounds the events returned.
 	Limit int
 }

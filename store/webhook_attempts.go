@@ -107,7 +107,6 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 		where = append(where, "e.created_at < ?")
 		args = append(args, ms(f.To))
 	}
-	order := " ORDER BY e.id DESC"
 	if f.Before != 0 {
 		where = append(where, "e.id < ?")
 		args = append(args, f.Before)
@@ -115,6 +114,9 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 	if f.After != 0 {
 		where = append(where, "e.id > ?")
 		args = append(args, f.After)
+	}
+	order := " ORDER BY e.id DESC"
+	if f.OldestFirst {
 		order = " ORDER BY e.id"
 	}
 	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+

@@ -121,8 +121,10 @@ func testWebhookEventLogPages(t *testing.T, e *env) {
 		{"a page", carillon.WebhookLogFilter{Limit: 3}, "7 6 5"},
 		{"the next page", carillon.WebhookLogFilter{Before: id(5), Limit: 3}, "4 3 2"},
 		{"the last page", carillon.WebhookLogFilter{Before: id(2), Limit: 3}, "1 0"},
-		{"after, oldest first", carillon.WebhookLogFilter{After: id(5), Limit: 10}, "6 7"},
-		{"between", carillon.WebhookLogFilter{After: id(1), Before: id(5), Limit: 10}, "2 3 4"},
+		{"after", carillon.WebhookLogFilter{After: id(5), Limit: 10}, "7 6"},
+		{"oldest first", carillon.WebhookLogFilter{OldestFirst: true, Limit: 3}, "0 1 2"},
+		{"after, oldest first", carillon.WebhookLogFilter{After: id(5), OldestFirst: true, Limit: 10}, "6 7"},
+		{"between", carillon.WebhookLogFilter{After: id(1), Before: id(5), OldestFirst: true, Limit: 10}, "2 3 4"},
 		{"pending", carillon.WebhookLogFilter{State: carillon.EventPending, Limit: 10}, "5 4 1 0"},
 		{"delivered", carillon.WebhookLogFilter{State: carillon.EventDelivered, Limit: 10}, "3 2"},
 		{"given up", carillon.WebhookLogFilter{State: carillon.EventGivenUp, Limit: 10}, "7 6"},
@@ -146,7 +148,7 @@ func testWebhookEventLogPages(t *testing.T, e *env) {
 		check(t, c.name, strings.Join(names, " "), c.want)
 	}
 	// An entry is the whole event, its body included.
-	got, err := e.s.WebhookEventLog(e.ctx, w.ID, carillon.WebhookLogFilter{After: id(5), Limit: 1})
+	got, err := e.s.WebhookEventLog(e.ctx, w.ID, carillon.WebhookLogFilter{After: id(5), OldestFirst: true, Limit: 1})
 	e.must(err, "WebhookEventLog")
 	want := events[6]
 	want.FirstAttemptAt, want.LastAttemptAt, want.CreatedAt = norm(want.FirstAttemptAt), norm(want.LastAttemptAt), norm(want.CreatedAt)
