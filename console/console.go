@@ -8,6 +8,21 @@
 // console it belongs to; the section decides which roles may open it
 // (roles.go). A handler returns its error, and one place (fail) answers it
 // with an error page.
+//
+// A page is added in four places:
+//   - a file named after it (keys.go): its handler, a pageHandler that
+//     reads through the features' interfaces (declared above, one method
+//     per call it makes) and calls s.render with its data, or returns an
+//     error; a form re-renders its page with the problem (422) when the
+//     service says a field is invalid, and redirects (303) when done;
+//   - its route in routes, with its section;
+//   - its template, templates/<name>.html, which defines "title" and
+//     "content" and fills the layout (no inline script or style: the
+//     policy refuses them; every form carries {{.CSRF}} in a field csrf);
+//     and, for a page of the navigation, its line in navigation (roles.go);
+//   - its browser test (*_browser_test.go): open it in a tab of its own
+//     and call tb.check("<name>"), which checks the console's errors,
+//     the policy's violations and axe-core, and keeps its screenshots.
 package console
 
 import (

@@ -60,7 +60,13 @@ func (s *Server) signedIn(sec section, h pageHandler) http.Handler {
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
 				s.clearSessionCookie(w)
-				http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(localPath(r.URL.RequestURI())), http.StatusSeeOther)
+				// A page is opened again after sign-in; a form is not
+				// sent again (its path answers POST only).
+				target := "/sign-in"
+				if r.Method == http.MethodGet || r.Method == http.MethodHead {
+					target += "?next=" + url.QueryEscape(localPath(r.URL.RequestURI()))
+				}
+				http.Redirect(w, r, target, http.StatusSeeOther)
 				return
 			}
 			s.fail(w, r, nil, err)

@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // pages are the parsed templates: each page's file (templates/<name>.html)
@@ -20,6 +22,15 @@ type pages struct {
 // embedded: one that does not parse is a bug, found by any test.
 func parsePages() *pages {
 	funcs := template.FuncMap{
+		// sentence starts a message with a capital, for a page that shows
+		// an error's message on its own.
+		"sentence": func(s string) string {
+			if s == "" {
+				return s
+			}
+			r, n := utf8.DecodeRuneInString(s)
+			return string(unicode.ToUpper(r)) + s[n:]
+		},
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "never"

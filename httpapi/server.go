@@ -48,6 +48,12 @@ type Options struct {
 	MaxConnections int
 	// Clock drives the rate limiter.
 	Clock carillon.Clock
+	// Console, when set, serves every request that names no route of the
+	// API (the web console, at /): behind the same connection bound, read
+	// timeouts, request ids and metrics as the API. Requests under /v1,
+	// /callbacks and /media, and the health checks and metrics, never
+	// reach it.
+	Console http.Handler
 }
 
 // Server is the HTTP API.
@@ -72,8 +78,10 @@ type Server struct {
 	maxConns    int
 	readTimeout time.Duration
 	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
-	// the key is checked) and elsewhere.
+	// the key is checked) and elsewhere; notFound is the console when
+	// there is one.
 	notFoundV1, notFound http.Handler
+	console              http.Handler
 }
 
 // New returns the API server.
@@ -88,7 +96,8 @@ func New(o Options) *Server {
 		o.Clock = carillon.SystemClock{}
 	}
 	s := &Server{messages: o.Messages, callbacks: o.Callbacks, mediaFiles: o.MediaFiles, contacts: o.Contacts,
-		resources: o.Resources, webhooks: o.Webhooks, accounts: o.Accounts, readiness: o.Readiness, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux()}
+		resources: o.Resources, webhooks: o.Webhooks, accounts: o.Accounts, readiness: o.Readiness, log: o.Logger, metrics: o.Metrics, clock: o.Clock, mux: http.NewServeMux(),
+		console: o.Console}
 	if o.RateLimit > 0 {
 		s.limiter = newLimiter(o.RateLimit)
 	}
@@ -162,6 +171,9 @@ func (s *Server) routes() {
 	s.notFound = s.observe("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return unknownEndpoint(r)
 	}))
+	if s.console != nil {
+		s.notFound = s.observe("console", s.console)
+	}
 	s.mux.Handle("/v1/", s.notFoundV1)
 	// /v1 itself too: ServeMux would otherwise redirect it to /v1/.
 	s.mux.Handle("/v1", s.notFoundV1)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +53,70 @@ func TestReadTimeoutEndsWithTheRequest(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /readyz handled for longer than the read timeout: %d %s, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestConsoleFallback hands the requests that name no API route to the
+// console, and keeps the API's own paths, its unknown ones included, away
+// from it; the console's requests are counted in the metrics.
+func TestConsoleFallback(t *testing.T) {
+	svc := testrig.Service(t, service.Options{})
+	acct := testrig.DefaultAccount(t, svc)
+	o := testrig.APIOptions(svc)
+	o.Console = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = io.WriteString(w, "console "+r.URL.Path)
+	})
+	srv := testrig.API(t, o)
+	cases := []struct {
+		path    string
+		console bool
+	}{
+		{"/", true},
+		{"/sign-in", true},
+		{"/contacts/0123456789abcdef0123456789abcdef", true},
+		{"/assets/console.css", true},
+		{"/settings/../sign-in", true},
+		{"/v1/channels", false},
+		{"/v1/nothing", false},
+		{"/v1", false},
+		{"/healthz", false},
+		{"/metrics", false},
+		{"/media/none.jpg", false},
+		{"/callbacks/sandbox/0123456789abcdef0123456789abcdef", false},
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+acct.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.StatusCode == http.StatusTeapot; got != tc.console {
+			t.Errorf("GET %s: %d %q; reached the console: %v, want %v", tc.path, resp.StatusCode, body, got, tc.console)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `carillon_http_requests_total{code="418",route="console"}`) {
+		t.Error("the console's requests are not in the metrics")
+	}
+
+	// Without a console, / stays the API's JSON 404.
+	plain := testrig.API(t, testrig.APIOptions(svc))
+	resp, err = http.Get(plain.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("GET / without a console: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }

@@ -37,6 +37,8 @@ type rule struct {
 
 // Third-party modules, by what they are for.
 const (
+	chromedp      = "github.com/chromedp/chromedp"                             // driving a real browser in the console's tests
+	cdproto       = "github.com/chromedp/cdproto"                              // the browser's protocol, which chromedp speaks
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
@@ -93,6 +95,10 @@ var rules = map[string]rule{
 	// redeliveries included.
 	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api"},
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
+	// The web console, an adapter beside httpapi: it calls the service's
+	// features as the API does and never imports another adapter; its
+	// tests run the real service and drive a real browser.
+	"console":           {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
 	"cmd/carillon":      {anything: true},
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.

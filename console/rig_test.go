@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/service"
+)
+
+// rig is a console served on a loopback port over the real service (a
+// SQLite store with the default account), with the users of each role.
+type rig struct {
+	svc    *service.Service
+	acct   testrig.Account
+	people *fakePeople
+	srv    *httptest.Server
+}
+
+// password is every test user's password.
+const password = "correct horse battery"
+
+// The test users, one of each role, by email.
+var roleUsers = map[Role]string{
+	RoleAdmin:           "admin@example.com",
+	RoleSettingsAgent:   "settings@example.com",
+	RoleAgent:           "agent@example.com",
+	RoleRestrictedAgent: "restricted@example.com",
+}
+
+func newRig(t testing.TB) *rig {
+	t.Helper()
+	svc := testrig.Service(t, service.Options{})
+	acct := testrig.DefaultAccount(t, svc)
+	people := newFakePeople(acct.ID)
+	for role, email := range roleUsers {
+		people.addUser(email, "User "+string(role), role, password)
+	}
+	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: "http://carillon.test"})
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return &rig{svc: svc, acct: acct, people: people, srv: srv}
+}
+
+// client returns an HTTP client that does not follow redirects, signed in
+// as the user with that email ("" for none), and the CSRF token of its
+// forms.
+func (r *rig) client(t testing.TB, email string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if email == "" {
+		return c, ""
+	}
+	token := r.people.sessionFor(email)
+	u, _ := url.Parse(r.srv.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: token, Path: "/"}})
+	return c, csrfToken(token)
+}
+
+// post sends a form.
+func post(t testing.TB, c *http.Client, u string, form url.Values) *http.Response {
+	t.Helper()
+	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func get(t testing.TB, c *http.Client, u string) *http.Response {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// contactWithConversation makes a contact of the account of p with an
+// open conversation and a note, and returns its uuid and its
+// conversation's.
+func contactWithConversation(t testing.TB, svc *service.Service, p service.Principal, name, note string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31612345678", Source: "whatsapp", Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Contacts.OpenConversation(ctx, p, c.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Contacts.AddNote(ctx, p, c.UUID, note); err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.Contacts.Contact(ctx, p, c.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.UUID, v.ConversationUUID
+}
