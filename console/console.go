@@ -74,6 +74,7 @@ type Options struct {
 	People   people
 	Accounts accounts
 	Contacts contacts
+	Webhooks webhooks
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -85,6 +86,7 @@ type Server struct {
 	people   people
 	accounts accounts
 	contacts contacts
+	webhooks webhooks
 	log      *slog.Logger
 	secure   bool
 	pages    *pages
@@ -96,7 +98,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, webhooks: o.Webhooks, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -121,6 +123,15 @@ func (s *Server) routes() {
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+	s.page("GET /settings/webhook", sectionAdmin, s.webhookPage)
+	s.page("POST /settings/webhook", sectionAdmin, s.saveWebhook)
+	s.page("POST /settings/webhook/unsubscribe", sectionAdmin, s.unsubscribeWebhook)
+	s.page("POST /settings/webhook/rotate", sectionAdmin, s.rotateWebhookSecret)
+	s.page("POST /settings/webhook/test", sectionAdmin, s.sendTestEvent)
+	s.page("GET /settings/webhook/events", sectionAdmin, s.webhookLogPage)
+	s.page("POST /settings/webhook/events/resend-failed", sectionAdmin, s.resendFailed)
+	s.page("GET /settings/webhook/events/{id}", sectionAdmin, s.webhookEventPage)
+	s.page("POST /settings/webhook/events/{id}/resend", sectionAdmin, s.resendEvent)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

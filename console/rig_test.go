@@ -35,13 +35,18 @@ var roleUsers = map[Role]string{
 
 func newRig(t testing.TB) *rig {
 	t.Helper()
-	svc := testrig.Service(t, service.Options{})
+	return newRigOf(t, testrig.Service(t, service.Options{}))
+}
+
+// newRigOf is newRig over the service svc.
+func newRigOf(t testing.TB, svc *service.Service) *rig {
+	t.Helper()
 	acct := testrig.DefaultAccount(t, svc)
 	people := newFakePeople(acct.ID)
 	for role, email := range roleUsers {
 		people.addUser(email, "User "+string(role), role, password)
 	}
-	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: "http://carillon.test"})
+	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, Webhooks: svc.Webhooks, PublicURL: "http://carillon.test"})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, people: people, srv: srv}

@@ -158,6 +158,11 @@ func TestSendTestEvent(t *testing.T) {
 		v.Attempts[0].RequestHeaders["Webhook-Signature"] != "v1,x" || v.Attempts[0].Duration != 3*time.Millisecond {
 		t.Errorf("logged test event = %+v", v)
 	}
+	// The API's log lists it, and filters by its name.
+	if list, _, err := f.svc.Webhooks.WebhookEvents(ctx, f.p, service.WebhookEventQuery{Subscriptions: carillon.EventWebhookTest}, service.PageRequest{}); err != nil ||
+		len(list) != 1 || list[0].UUID != e.UUID {
+		t.Errorf("the API's log of test events: %+v, %v", list, err)
+	}
 	// A second one waits behind nothing.
 	e2, err := f.svc.Webhooks.SendTestEvent(ctx, f.p)
 	if err != nil || f.read(t, e2).NextAttemptAt.IsZero() || e2.Subject == e.Subject {

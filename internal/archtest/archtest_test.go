@@ -97,8 +97,9 @@ var rules = map[string]rule{
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
-	// tests run the real service and drive a real browser.
-	"console":           {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
+	// tests run the real service, its webhook deliveries included, and
+	// drive a real browser.
+	"console":           {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook"}, realService), testModules: []string{chromedp, cdproto}},
 	"cmd/carillon":      {anything: true},
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.
