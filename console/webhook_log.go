@@ -19,8 +19,9 @@ type webhookLogPage struct {
 	Events []carillon.WebhookEvent
 	// Next is the link to the next (older) page; "" on the last page.
 	Next string
-	// First says whether this page is the newest one.
-	First bool
+	// Newest is the link to the newest page with the same filters; ""
+	// on that page.
+	Newest string
 	// EventNames are the names the event filter offers.
 	EventNames []string
 	// Queued is how many events a resend just queued; -1 when none was
@@ -65,7 +66,10 @@ func (s *Server) webhookLogPage(w http.ResponseWriter, r *http.Request, v *visit
 
 func (s *Server) showWebhookLog(w http.ResponseWriter, r *http.Request, v *visit, status int, p webhookLogPage) error {
 	p.EventNames = append(append([]string{}, carillon.WebhookEventNames...), carillon.EventWebhookTest)
-	p.First = p.Query.After == ""
+	if p.Query.After != "" {
+		p.Newest = logLink(service.WebhookLogQuery{Event: p.Query.Event, State: p.Query.State, Success: p.Query.Success,
+			From: p.Query.From, To: p.Query.To}, "")
+	}
 	page, err := s.webhooks.WebhookLog(r.Context(), v.principal, p.Query)
 	if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeInvalidParameter {
 		// A filter the user can fix: the form shows it with its problem.

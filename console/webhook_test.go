@@ -282,3 +282,36 @@ func TestWebhookLogPages(t *testing.T) {
 		t.Errorf("a test event without a webhook: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestWebhookLogPagination follows the log's keyset links, which keep the
+// filters.
+func TestWebhookLogPagination(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	c, _ := r.client(t, roleUsers[RoleAdmin])
+	if _, _, err := r.svc.Webhooks.Subscribe(ctx, r.acct.Principal, "https://example.com/hook", []string{carillon.EventContactCreated}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range service.WebhookLogSize + 1 {
+		e, err := r.svc.Webhooks.SendTestEvent(ctx, r.acct.Principal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.UUID)
+	}
+	first := bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook/events?event=webhook_test&state="))
+	older := regexp.MustCompile(`<a href="([^"]+)" rel="next">Older events</a>`).FindStringSubmatch(first)
+	if older == nil || !strings.Contains(first, ids[len(ids)-1]) || strings.Contains(first, ids[0]) || strings.Contains(first, "Newest events") {
+		t.Fatalf("the first page:\n%s", first)
+	}
+	next := html.UnescapeString(older[1])
+	if !strings.Contains(next, "event=webhook_test") || !strings.Contains(next, "after=") || strings.Contains(next, "state=") {
+		t.Errorf("the next page's link is %q", next)
+	}
+	second := bodyOf(t, get(t, c, r.srv.URL+next))
+	if !strings.Contains(second, ids[0]) || strings.Contains(second, ids[1]) || strings.Contains(second, "Older events") ||
+		!strings.Contains(second, `<a href="/settings/webhook/events?event=webhook_test">Newest events</a>`) {
+		t.Errorf("the second page:\n%s", second)
+	}
+}
