@@ -74,7 +74,7 @@ func TestBrowserWebhook(t *testing.T) {
 	r := newWebhookRig(t)
 	receiver := newHookReceiver(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/webhook"))
 	tb.check("webhook-none")
 

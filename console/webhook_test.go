@@ -50,7 +50,7 @@ func secretIn(page string) string { return secretPattern.FindString(html.Unescap
 // TestWebhookPagesRoles opens and posts every webhook page as each role:
 // admins only; the others get 403 and change nothing.
 func TestWebhookPagesRoles(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
 	if _, _, err := r.svc.Webhooks.Subscribe(ctx, r.acct.Principal, "https://example.com/hook", []string{carillon.EventContactCreated}); err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestWebhookPagesRoles(t *testing.T) {
 		{"POST", "/settings/webhook/unsubscribe", url.Values{}, http.StatusSeeOther},
 	}
 	// The others first: the admin's forms change the webhook.
-	for _, role := range []Role{RoleSettingsAgent, RoleAgent, RoleRestrictedAgent, RoleAdmin} {
+	for _, role := range []carillon.Role{carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent, carillon.RoleAdmin} {
 		for _, p := range pages {
 			c, csrf := r.client(t, roleUsers[role])
 			var resp *http.Response
@@ -86,14 +86,14 @@ func TestWebhookPagesRoles(t *testing.T) {
 				resp = post(t, c, r.srv.URL+p.path, p.form)
 			}
 			want := http.StatusForbidden
-			if role == RoleAdmin {
+			if role == carillon.RoleAdmin {
 				want = p.admin
 			}
 			if resp.StatusCode != want {
 				t.Errorf("%s %s as %s: %d, want %d", p.method, p.path, role, resp.StatusCode, want)
 			}
 		}
-		if role == RoleRestrictedAgent {
+		if role == carillon.RoleRestrictedAgent {
 			after, err := r.svc.Webhooks.WebhookStatus(ctx, r.acct.Principal)
 			if err != nil || after.URL != before.URL || after.Backlog != before.Backlog || !after.PreviousSecretUntil.IsZero() {
 				t.Errorf("the webhook changed under the refused forms: %+v, %v", after, err)
@@ -108,9 +108,9 @@ func TestWebhookPagesRoles(t *testing.T) {
 // TestWebhookPagesCSRF: every webhook form without the session's token is
 // refused, and changes nothing.
 func TestWebhookPagesCSRF(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/settings/webhook", "/settings/webhook/test", "/settings/webhook/rotate", "/settings/webhook/unsubscribe",
 		"/settings/webhook/events/resend-failed", "/settings/webhook/events/msg_0123456789abcdef0123456789abcdef/resend"} {
 		for _, token := range []string{"", "forged"} {
@@ -132,8 +132,8 @@ func TestWebhookPagesCSRF(t *testing.T) {
 // and the values sent; the secret is shown in the answer that made it and
 // never again.
 func TestWebhookSettingsForm(t *testing.T) {
-	r := newRig(t)
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	r := newRig(t, service.Options{})
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	form := func(u string, events ...string) url.Values {
 		return url.Values{"csrf": {csrf}, "url": {u}, "events": events}
 	}
@@ -196,9 +196,9 @@ func TestWebhookSettingsForm(t *testing.T) {
 // TestWebhookLogPages: filters a user can fix answer 422 on the form; an
 // event of another account is a 404; a resend says how many it queued.
 func TestWebhookLogPages(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	other, _, _, err := r.svc.Accounts.SetupAccount(ctx, "other", false)
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +286,9 @@ func TestWebhookLogPages(t *testing.T) {
 // TestWebhookLogPagination follows the log's keyset links, which keep the
 // filters.
 func TestWebhookLogPagination(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	if _, _, err := r.svc.Webhooks.Subscribe(ctx, r.acct.Principal, "https://example.com/hook", []string{carillon.EventContactCreated}); err != nil {
 		t.Fatal(err)
 	}
