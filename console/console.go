@@ -75,6 +75,7 @@ type Options struct {
 	Accounts accounts
 	Contacts contacts
 	Messages messages
+	Webhooks webhooks
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -87,6 +88,7 @@ type Server struct {
 	accounts accounts
 	contacts contacts
 	messages messages
+	webhooks webhooks
 	log      *slog.Logger
 	secure   bool
 	pages    *pages
@@ -98,7 +100,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -127,6 +129,15 @@ func (s *Server) routes() {
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+	s.page("GET /settings/webhook", sectionAdmin, s.webhookPage)
+	s.page("POST /settings/webhook", sectionAdmin, s.saveWebhook)
+	s.page("POST /settings/webhook/unsubscribe", sectionAdmin, s.unsubscribeWebhook)
+	s.page("POST /settings/webhook/rotate", sectionAdmin, s.rotateWebhookSecret)
+	s.page("POST /settings/webhook/test", sectionAdmin, s.sendTestEvent)
+	s.page("GET /settings/webhook/events", sectionAdmin, s.webhookLogPage)
+	s.page("POST /settings/webhook/events/resend-failed", sectionAdmin, s.resendFailed)
+	s.page("GET /settings/webhook/events/{id}", sectionAdmin, s.webhookEventPage)
+	s.page("POST /settings/webhook/events/{id}/resend", sectionAdmin, s.resendEvent)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

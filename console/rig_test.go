@@ -40,14 +40,19 @@ func newRig(t testing.TB, o service.Options) *rig {
 	if o.Registry == nil {
 		o.Registry = providers
 	}
-	svc := testrig.Service(t, o)
+	return newRigOf(t, testrig.Service(t, o))
+}
+
+// newRigOf serves the console over the service svc.
+func newRigOf(t testing.TB, svc *service.Service) *rig {
+	t.Helper()
 	acct := testrig.DefaultAccount(t, svc)
 	for role, email := range roleUsers {
 		if _, err := svc.People.CreateUser(context.Background(), acct.ID, email, "User "+string(role), role, password); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, srv: srv}

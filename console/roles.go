@@ -55,6 +55,7 @@ var navigation = []navItem{
 	{"Messages", "/messages", sectionConversations},
 	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
+	{"Webhook", "/settings/webhook", sectionAdmin},
 }
 
 // navFor is the navigation a user of role r sees.

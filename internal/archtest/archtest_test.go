@@ -104,8 +104,9 @@ var rules = map[string]rule{
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
 	// tests run the real service (with the sandbox's description, whose
-	// reserved numbers the sandbox page lists) and drive a real browser.
-	"console": {imports: []string{"", "service"}, testImports: append([]string{"provider/sandbox"}, realService...), testModules: []string{chromedp, cdproto}},
+	// reserved numbers the sandbox page lists), its webhook deliveries
+	// included, and drive a real browser.
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"provider/sandbox", "webhook"}, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},

@@ -97,6 +97,8 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEvents", testWebhookEvents},
 		{"WebhookEventLog", testWebhookEventLog},
 		{"WebhookEventBatches", testWebhookEventBatches},
+		{"WebhookAttempts", testWebhookAttempts},
+		{"WebhookEventLogPages", testWebhookEventLogPages},
 		{"Overview", testOverview},
 		{"MessageLog", testMessageLog},
 		{"NotFound", testNotFound},
