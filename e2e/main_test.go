@@ -260,7 +260,9 @@ func (s *server) tryStart(wantKey bool) error {
 	s.URL = "http://" + addr
 
 	deadline := time.Now().Add(30 * time.Second)
-	if wantKey {
+	// A retry after a port taken by another process finds the key that
+	// the first run printed before it failed to listen.
+	if wantKey && s.Key == "" {
 		for {
 			if key := firstKey(stdout.String()); key != "" {
 				s.Key = key
@@ -275,6 +277,20 @@ func (s *server) tryStart(wantKey bool) error {
 				s.kill()
 				return fmt.Errorf("no API key on standard output after 30 s; standard output: %q", stdout.String())
 			}
+		}
+	}
+	// Wait until this process listens before asking /readyz: until then,
+	// another test's server may hold the port (it was free only a moment
+	// ago) and answer for it.
+	for !strings.Contains(s.currentStderr(), "carillon listening") {
+		select {
+		case <-exited:
+			return fmt.Errorf("serve exited before it listened (%v)", s.exitError())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			return errors.New("serve did not listen within 30 s")
 		}
 	}
 	for {
