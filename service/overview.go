@@ -41,7 +41,7 @@ func (s *Accounts) Overview(ctx context.Context, accountID int64) (Overview, err
 	}
 	now := s.clock.Now().UTC()
 	o := Overview{Account: acct, Since: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), BaseURL: s.publicURL + "/v1"}
-	channels, err := s.store.ListChannels(ctx, accountID)
+	channels, err := s.store.AllChannels(ctx, accountID)
 	if err != nil {
 		return Overview{}, s.internal(ctx, "read overview", err)
 	}
