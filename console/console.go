@@ -74,6 +74,7 @@ type Options struct {
 	People   people
 	Accounts accounts
 	Contacts contacts
+	Users    users
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -85,6 +86,7 @@ type Server struct {
 	people   people
 	accounts accounts
 	contacts contacts
+	users    users
 	log      *slog.Logger
 	secure   bool
 	pages    *pages
@@ -96,7 +98,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, users: o.Users, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -121,6 +123,13 @@ func (s *Server) routes() {
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+	s.page("GET /settings/users", sectionAdmin, s.usersPage)
+	s.page("POST /settings/users", sectionAdmin, s.invite)
+	s.page("POST /settings/users/role", sectionAdmin, s.setRole)
+	s.page("POST /settings/users/link", sectionAdmin, s.newLink)
+	s.page("GET /account", sectionAny, s.accountPage)
+	s.page("POST /account/sessions/end", sectionAny, s.endSession)
+	s.page("POST /account/password", sectionAny, s.changePassword)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

@@ -51,6 +51,8 @@ type navItem struct {
 var navigation = []navItem{
 	{"Home", "/", sectionHome},
 	{"API keys", "/settings/api-keys", sectionAdmin},
+	{"Users", "/settings/users", sectionAdmin},
+	{"Your account", "/account", sectionAny},
 }
 
 // navFor is the navigation a user of role r sees.
