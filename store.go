@@ -33,7 +33,8 @@ type Store interface {
 // idempotency records (message.go), templates (template.go), the account's
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
 // and their events (webhook.go), console sessions and sign-in links
-// (people.go), and the figures of an account at a glance (overview.go).
+// (people.go), and the console's figures of an account at a glance
+// (overview.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates

@@ -16,8 +16,8 @@ import (
 // CSRF token its forms carry.
 type visit struct {
 	token     string
-	session   Session
-	user      User
+	session   carillon.Session
+	user      carillon.User
 	account   carillon.Account
 	csrf      string
 	principal service.Principal
@@ -132,7 +132,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *visit, err erro
 			message = "there is no such page, or it is not your account's"
 		}
 	}
-	if wait, ok := retryAfter(err); ok {
+	if wait, ok := service.RetryAfter(err); ok {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
 	}

@@ -101,16 +101,12 @@ var rules = map[string]rule{
 	// redeliveries included.
 	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api", "throttle"},
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
-<<<<<<< HEAD
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
 	// tests run the real service and drive a real browser.
-	"console":           {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
-	"cmd/carillon":      {anything: true},
-=======
+	"console": {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
->>>>>>> main
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.
 	"internal/testrig": {imports: []string{"", "httpapi", "secretbox", "service", "store"}, testOnly: true},
