@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/service"
 )
 
 // accountPage is the signed-in user's own page: who they are, their open
@@ -63,9 +62,8 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, v *visit) er
 // changePassword sets the user's password when the current one is right.
 // This browser stays signed in; the user's other sessions end.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, v *visit) error {
-	c := client(r)
 	err := s.users.ChangePassword(r.Context(), v.account.ID, v.user.ID, r.PostFormValue("current_password"), r.PostFormValue("password"),
-		v.token, service.SignInClient{Address: c.Address, UserAgent: c.UserAgent})
+		v.token, client(r))
 	if e, ok := formProblem(err); ok {
 		return s.showAccount(w, r, v, statusOf(e.Code), accountPage{Problem: e.Message, ProblemField: e.Field})
 	}

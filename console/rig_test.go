@@ -44,7 +44,7 @@ func newRig(t testing.TB, o service.Options) *rig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Users: svc.People, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, srv: srv}
