@@ -59,7 +59,9 @@ func (s *Server) signedIn(sec section, h pageHandler) http.Handler {
 		v, err := s.visitOf(r)
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
-				s.clearSessionCookie(w)
+				if _, err := r.Cookie(sessionCookie); err == nil {
+					s.clearSessionCookie(w) // a session that ended
+				}
 				// A page is opened again after sign-in; a form is not
 				// sent again (its path answers POST only).
 				target := "/sign-in"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/console"
 	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/media"
 	"github.com/carillon/carillon/outbox"
@@ -115,7 +116,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		Contacts: svc.Contacts, Resources: svc.Resources, Webhooks: svc.Webhooks, Accounts: svc.Accounts,
 		Readiness: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
 		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
-		MaxConnections: connectionBound(cfg.MaxConnections, log)})
+		MaxConnections: connectionBound(cfg.MaxConnections, log),
+		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts,
+			PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
