@@ -114,3 +114,19 @@ func TestChangePasswordForm(t *testing.T) {
 		t.Errorf("the new password: %v", err)
 	}
 }
+
+// TestChangePasswordThrottled: wrong current passwords count as failed
+// sign-ins; over the limit the form answers 429 with Retry-After.
+func TestChangePasswordThrottled(t *testing.T) {
+	r := newRig(t, withSignInLimit(2))
+	c, csrf := r.client(t, roleUsers[carillon.RoleAgent])
+	for i, want := range []int{http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, http.StatusTooManyRequests} {
+		resp := post(t, c, r.srv.URL+"/account/password", url.Values{"csrf": {csrf}, "current_password": {"a guess"}, "password": {"a new password"}})
+		if resp.StatusCode != want {
+			t.Errorf("try %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+		if want == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+}
