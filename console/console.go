@@ -76,6 +76,7 @@ type Options struct {
 	Contacts contacts
 	Messages messages
 	Webhooks webhooks
+	Users    users
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -89,6 +90,7 @@ type Server struct {
 	contacts contacts
 	messages messages
 	webhooks webhooks
+	users    users
 	log      *slog.Logger
 	secure   bool
 	pages    *pages
@@ -100,7 +102,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -138,6 +140,13 @@ func (s *Server) routes() {
 	s.page("POST /settings/webhook/events/resend-failed", sectionAdmin, s.resendFailed)
 	s.page("GET /settings/webhook/events/{id}", sectionAdmin, s.webhookEventPage)
 	s.page("POST /settings/webhook/events/{id}/resend", sectionAdmin, s.resendEvent)
+	s.page("GET /settings/users", sectionAdmin, s.usersPage)
+	s.page("POST /settings/users", sectionAdmin, s.invite)
+	s.page("POST /settings/users/role", sectionAdmin, s.setRole)
+	s.page("POST /settings/users/link", sectionAdmin, s.newLink)
+	s.page("GET /account", sectionAny, s.accountPage)
+	s.page("POST /account/sessions/end", sectionAny, s.endSession)
+	s.page("POST /account/password", sectionAny, s.changePassword)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

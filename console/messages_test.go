@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -22,16 +21,6 @@ var providers = func() *carillon.ProviderRegistry {
 	}
 	return r
 }()
-
-// body reads an answer's body.
-func body(t testing.TB, resp *http.Response) string {
-	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // inbound makes a customer write to the account's sandbox.
 func (r *rig) inbound(t testing.TB, from, text string) carillon.Message {
@@ -79,7 +68,7 @@ func TestMessagesPages(t *testing.T) {
 		t.Run(string(role), func(t *testing.T) {
 			c, _ := r.client(t, email)
 			resp := get(t, c, r.srv.URL+"/messages")
-			page := body(t, resp)
+			page := readBody(t, resp)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET /messages: %d", resp.StatusCode)
 			}
@@ -96,7 +85,7 @@ func TestMessagesPages(t *testing.T) {
 					status = http.StatusNotFound
 				}
 				resp := get(t, c, r.srv.URL+"/messages/"+id)
-				page := body(t, resp)
+				page := readBody(t, resp)
 				if resp.StatusCode != status {
 					t.Errorf("GET /messages/%s: %d, want %d", id, resp.StatusCode, status)
 				}
@@ -137,7 +126,7 @@ func TestMessagesFilters(t *testing.T) {
 	}
 	for _, tc := range cases {
 		resp := get(t, c, r.srv.URL+"/messages?"+tc.query)
-		page := body(t, resp)
+		page := readBody(t, resp)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /messages?%s: %d", tc.query, resp.StatusCode)
 		}
@@ -154,7 +143,7 @@ func TestMessagesFilters(t *testing.T) {
 	}
 	for _, tc := range bad {
 		resp := get(t, c, r.srv.URL+"/messages?"+tc.query)
-		page := body(t, resp)
+		page := readBody(t, resp)
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="filter-problem"`) {
 			t.Errorf("GET /messages?%s: %d, want 422 with the problem shown", tc.query, resp.StatusCode)
 		}
@@ -168,7 +157,7 @@ func TestMessagesFilters(t *testing.T) {
 
 	// The failed message's page explains its failure.
 	resp := get(t, c, r.srv.URL+"/messages/"+failing.UUID)
-	page := body(t, resp)
+	page := readBody(t, resp)
 	for _, want := range []string{"Message undeliverable", "131026", "not on WhatsApp", "enqueued", "failed", "/contacts/"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the failed message's page does not show %q", want)
@@ -189,7 +178,7 @@ func TestMessagesPaging(t *testing.T) {
 	next := "/messages?direction=in"
 	var got []string
 	for i := 0; next != "" && i < 5; i++ {
-		page := body(t, get(t, c, r.srv.URL+next))
+		page := readBody(t, get(t, c, r.srv.URL+next))
 		got = append(got, listed(page)...)
 		next = ""
 		if m := regexp.MustCompile(`href="(/messages\?[^"]+)" rel="next"`).FindStringSubmatch(page); m != nil {
@@ -207,7 +196,7 @@ func TestMessagesEscapeText(t *testing.T) {
 	m := r.inbound(t, "+31612345678", `<script>alert("x")</script>`)
 	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/messages", "/messages/" + m.UUID} {
-		page := body(t, get(t, c, r.srv.URL+path))
+		page := readBody(t, get(t, c, r.srv.URL+path))
 		if strings.Contains(page, `<script>alert`) || !strings.Contains(page, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`) {
 			t.Errorf("%s does not show the customer's text escaped", path)
 		}
@@ -231,11 +220,11 @@ func TestMessagesOtherAccount(t *testing.T) {
 	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/messages/" + m.UUID, "/messages/not-a-uuid"} {
 		resp := get(t, c, r.srv.URL+path)
-		if page := body(t, resp); resp.StatusCode != http.StatusNotFound || strings.Contains(page, "private words") {
+		if page := readBody(t, resp); resp.StatusCode != http.StatusNotFound || strings.Contains(page, "private words") {
 			t.Errorf("GET %s: %d, want 404 without the message", path, resp.StatusCode)
 		}
 	}
-	if page := body(t, get(t, c, r.srv.URL+"/messages")); strings.Contains(page, m.UUID) {
+	if page := readBody(t, get(t, c, r.srv.URL+"/messages")); strings.Contains(page, m.UUID) {
 		t.Errorf("the log lists another account's message")
 	}
 }

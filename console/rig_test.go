@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -52,7 +53,7 @@ func newRigOf(t testing.TB, svc *service.Service) *rig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, srv: srv}
@@ -134,4 +135,14 @@ func contactWithConversation(t testing.TB, svc *service.Service, p service.Princ
 		t.Fatal(err)
 	}
 	return v.UUID, v.ConversationUUID
+}
+
+// readBody reads an answer's body.
+func readBody(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -56,6 +56,8 @@ var navigation = []navItem{
 	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
 	{"Webhook", "/settings/webhook", sectionAdmin},
+	{"Users", "/settings/users", sectionAdmin},
+	{"Your account", "/account", sectionAny},
 }
 
 // navFor is the navigation a user of role r sees.

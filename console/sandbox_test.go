@@ -36,7 +36,7 @@ func TestSandboxRoles(t *testing.T) {
 		})
 	}
 	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
-	page := body(t, get(t, c, r.srv.URL+"/messages"))
+	page := readBody(t, get(t, c, r.srv.URL+"/messages"))
 	for role := range roleUsers {
 		if got := strings.Contains(page, "from "+string(role)); got != allowed[role] {
 			t.Errorf("message of %s in the log: %v, want %v", role, got, allowed[role])
@@ -60,7 +60,7 @@ func (r *rig) sandboxChannel(t testing.TB) string {
 func TestSandboxInbound(t *testing.T) {
 	r := newRig(t, service.Options{})
 	c, csrf := r.client(t, roleUsers[carillon.RoleSettingsAgent])
-	page := body(t, get(t, c, r.srv.URL+"/sandbox"))
+	page := readBody(t, get(t, c, r.srv.URL+"/sandbox"))
 	for _, want := range []string{"+15550000001", "131026", "+15550000006", `name="reserved"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the sandbox page does not list %q", want)
@@ -76,11 +76,11 @@ func TestSandboxInbound(t *testing.T) {
 	if m == nil {
 		t.Fatalf("redirected to %q, want /sandbox?sent=<uuid>", loc)
 	}
-	page = body(t, get(t, c, r.srv.URL+loc))
+	page = readBody(t, get(t, c, r.srv.URL+loc))
 	if !strings.Contains(page, `href="/messages/`+m[1]+`"`) || !regexp.MustCompile(`href="/chat/[0-9a-f]{32}"`).MatchString(page) {
 		t.Errorf("the page after the message does not link to the message and its conversation")
 	}
-	msg := body(t, get(t, c, r.srv.URL+"/messages/"+m[1]))
+	msg := readBody(t, get(t, c, r.srv.URL+"/messages/"+m[1]))
 	for _, want := range []string{"Where is my order?", "15550000003", "received"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the message's page does not show %q", want)
@@ -111,7 +111,7 @@ func TestSandboxForm(t *testing.T) {
 	}
 	for _, tc := range cases {
 		resp := post(t, c, r.srv.URL+"/sandbox", tc.form)
-		page := body(t, resp)
+		page := readBody(t, resp)
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.status)
 			continue
@@ -126,7 +126,7 @@ func TestSandboxForm(t *testing.T) {
 			t.Errorf("%s: the text typed is not kept", tc.name)
 		}
 	}
-	page := body(t, get(t, c, r.srv.URL+"/messages"))
+	page := readBody(t, get(t, c, r.srv.URL+"/messages"))
 	if got := listed(page); len(got) != 0 {
 		t.Errorf("refused forms stored %d messages", len(got))
 	}

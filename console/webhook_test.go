@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -30,16 +29,6 @@ func newWebhookRig(t testing.TB) *rig {
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return newRigOf(t, svc)
-}
-
-// bodyOf reads an answer's body.
-func bodyOf(t testing.TB, resp *http.Response) string {
-	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 var secretPattern = regexp.MustCompile(`whsec_[A-Za-z0-9+/=]{44}`)
@@ -137,7 +126,7 @@ func TestWebhookSettingsForm(t *testing.T) {
 	form := func(u string, events ...string) url.Values {
 		return url.Values{"csrf": {csrf}, "url": {u}, "events": events}
 	}
-	if body := bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook")); !strings.Contains(body, "The account has no webhook") {
+	if body := readBody(t, get(t, c, r.srv.URL+"/settings/webhook")); !strings.Contains(body, "The account has no webhook") {
 		t.Errorf("the page of an account without a webhook:\n%s", body)
 	}
 	cases := []struct {
@@ -154,19 +143,19 @@ func TestWebhookSettingsForm(t *testing.T) {
 	}
 	for _, tc := range cases {
 		resp := post(t, c, r.srv.URL+"/settings/webhook", tc.form)
-		body := bodyOf(t, resp)
+		body := readBody(t, resp)
 		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, tc.field) || !strings.Contains(body, tc.kept) {
 			t.Errorf("%s: %d, want 422 with %s and %s kept:\n%s", tc.name, resp.StatusCode, tc.field, tc.kept, body)
 		}
 	}
 
 	resp := post(t, c, r.srv.URL+"/settings/webhook", form("https://example.com/hook", carillon.EventContactCreated, carillon.EventMessageCreated))
-	body := bodyOf(t, resp)
+	body := readBody(t, resp)
 	secret := secretIn(body)
 	if resp.StatusCode != http.StatusCreated || secret == "" {
 		t.Fatalf("subscribing: %d, secret %q:\n%s", resp.StatusCode, secret, body)
 	}
-	page := bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook"))
+	page := readBody(t, get(t, c, r.srv.URL+"/settings/webhook"))
 	if secretIn(page) != "" {
 		t.Error("the secret is shown a second time")
 	}
@@ -178,17 +167,17 @@ func TestWebhookSettingsForm(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/settings/webhook?saved=1" {
 		t.Errorf("saving: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if secretIn(bodyOf(t, resp)) != "" {
+	if secretIn(readBody(t, resp)) != "" {
 		t.Error("saving shows a secret")
 	}
 
 	resp = post(t, c, r.srv.URL+"/settings/webhook/rotate", url.Values{"csrf": {csrf}})
-	body = bodyOf(t, resp)
+	body = readBody(t, resp)
 	rotated := secretIn(body)
 	if resp.StatusCode != http.StatusOK || rotated == "" || rotated == secret || !strings.Contains(body, "Previous secret") {
 		t.Errorf("rotating: %d, secret %q:\n%s", resp.StatusCode, rotated, body)
 	}
-	if secretIn(bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook"))) != "" {
+	if secretIn(readBody(t, get(t, c, r.srv.URL+"/settings/webhook"))) != "" {
 		t.Error("the rotated secret is shown a second time")
 	}
 }
@@ -237,7 +226,7 @@ func TestWebhookLogPages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		resp := get(t, c, r.srv.URL+tc.path)
-		body := bodyOf(t, resp)
+		body := readBody(t, resp)
 		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
 			t.Errorf("GET %s: %d, want %d with %q", tc.path, resp.StatusCode, tc.status, tc.want)
 		}
@@ -251,7 +240,7 @@ func TestWebhookLogPages(t *testing.T) {
 	}
 
 	resp := post(t, c, r.srv.URL+"/settings/webhook/events/resend-failed", url.Values{"csrf": {csrf}, "from": {"2026-12-04T12:00"}, "to": {"noon"}})
-	body := bodyOf(t, resp)
+	body := readBody(t, resp)
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="resend-problem"`) || !strings.Contains(body, `value="2026-12-04T12:00"`) {
 		t.Errorf("resending with a bad period: %d:\n%s", resp.StatusCode, body)
 	}
@@ -259,7 +248,7 @@ func TestWebhookLogPages(t *testing.T) {
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/settings/webhook/events?from=2026-12-04T12%3A00&queued=0" {
 		t.Errorf("resending: %d to %q", resp.StatusCode, loc)
 	}
-	if body := bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook/events?queued=0")); !strings.Contains(body, "0 given-up events queued again") {
+	if body := readBody(t, get(t, c, r.srv.URL+"/settings/webhook/events?queued=0")); !strings.Contains(body, "0 given-up events queued again") {
 		t.Errorf("the log does not say how many were queued")
 	}
 
@@ -272,7 +261,7 @@ func TestWebhookLogPages(t *testing.T) {
 		t.Fatalf("disabling: %v, %v", ok, err)
 	}
 	resp = post(t, c, r.srv.URL+"/settings/webhook/test", url.Values{"csrf": {csrf}})
-	if body := bodyOf(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "the webhook is disabled") || !strings.Contains(body, "<strong>disabled</strong> since") {
+	if body := readBody(t, resp); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "the webhook is disabled") || !strings.Contains(body, "<strong>disabled</strong> since") {
 		t.Errorf("a test event to a disabled webhook: %d:\n%s", resp.StatusCode, body)
 	}
 	if err := r.svc.Webhooks.Unsubscribe(ctx, r.acct.Principal); err != nil {
@@ -300,7 +289,7 @@ func TestWebhookLogPagination(t *testing.T) {
 		}
 		ids = append(ids, e.UUID)
 	}
-	first := bodyOf(t, get(t, c, r.srv.URL+"/settings/webhook/events?event=webhook_test&state="))
+	first := readBody(t, get(t, c, r.srv.URL+"/settings/webhook/events?event=webhook_test&state="))
 	older := regexp.MustCompile(`<a href="([^"]+)" rel="next">Older events</a>`).FindStringSubmatch(first)
 	if older == nil || !strings.Contains(first, ids[len(ids)-1]) || strings.Contains(first, ids[0]) || strings.Contains(first, "Newest events") {
 		t.Fatalf("the first page:\n%s", first)
@@ -309,7 +298,7 @@ func TestWebhookLogPagination(t *testing.T) {
 	if !strings.Contains(next, "event=webhook_test") || !strings.Contains(next, "after=") || strings.Contains(next, "state=") {
 		t.Errorf("the next page's link is %q", next)
 	}
-	second := bodyOf(t, get(t, c, r.srv.URL+next))
+	second := readBody(t, get(t, c, r.srv.URL+next))
 	if !strings.Contains(second, ids[0]) || strings.Contains(second, ids[1]) || strings.Contains(second, "Older events") ||
 		!strings.Contains(second, `<a href="/settings/webhook/events?event=webhook_test">Newest events</a>`) {
 		t.Errorf("the second page:\n%s", second)
