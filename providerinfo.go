@@ -29,6 +29,16 @@ type ProviderInfo struct {
 	// the channel need WhatsApp's 24-hour customer service window; nil
 	// means they never do.
 	EnforcesWindow func(ch Channel) bool
+	// Reserved are the addresses that behave in a set way on its channels
+	// (the sandbox's reserved numbers), listed in the console.
+	Reserved []ReservedAddress
+}
+
+// ReservedAddress is an address with a set behaviour: what a message to
+// it does.
+type ReservedAddress struct {
+	Address   string
+	Behaviour string
 }
 
 // SettingSpec describes one channel setting of a provider.
@@ -38,6 +48,10 @@ type SettingSpec struct {
 	Required bool
 	// Secret settings are never shown and never logged.
 	Secret bool
+	// Pasted settings are also given to the network's own console, with
+	// the callback URL (WhatsApp's verify token): the console shows them
+	// on the channel's page, secret or not.
+	Pasted bool
 	// Default is written in place of an unset value.
 	Default string
 	// Generate makes the value of an unset setting: once when the channel

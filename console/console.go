@@ -71,9 +71,12 @@ type contacts interface {
 
 // Options configure the console.
 type Options struct {
-	People   people
-	Accounts accounts
-	Contacts contacts
+	People     people
+	Accounts   accounts
+	Contacts   contacts
+	Channels   channels
+	Networks   networks
+	Catalogues catalogues
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -82,13 +85,17 @@ type Options struct {
 
 // Server is the web console, an http.Handler.
 type Server struct {
-	people   people
-	accounts accounts
-	contacts contacts
-	log      *slog.Logger
-	secure   bool
-	pages    *pages
-	mux      *http.ServeMux
+	people     people
+	accounts   accounts
+	contacts   contacts
+	channels   channels
+	networks   networks
+	catalogues catalogues
+	publicURL  string
+	log        *slog.Logger
+	secure     bool
+	pages      *pages
+	mux        *http.ServeMux
 }
 
 // New returns the console.
@@ -96,7 +103,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, channels: o.Channels, networks: o.Networks,
+		catalogues: o.Catalogues, publicURL: o.PublicURL, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -121,6 +129,11 @@ func (s *Server) routes() {
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+	s.page("GET /settings/channels", sectionAdmin, s.channelsPage)
+	s.page("GET /settings/channels/new", sectionAdmin, s.newChannelPage)
+	s.page("POST /settings/channels/new", sectionAdmin, s.saveChannel)
+	s.page("GET /settings/channels/{uuid}", sectionAdmin, s.channelPage)
+	s.page("POST /settings/channels/{uuid}", sectionAdmin, s.saveChannel)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

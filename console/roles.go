@@ -51,6 +51,7 @@ type navItem struct {
 var navigation = []navItem{
 	{"Home", "/", sectionHome},
 	{"API keys", "/settings/api-keys", sectionAdmin},
+	{"Channels", "/settings/channels", sectionAdmin},
 }
 
 // navFor is the navigation a user of role r sees.

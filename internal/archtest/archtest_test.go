@@ -98,7 +98,10 @@ var rules = map[string]rule{
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
 	// tests run the real service and drive a real browser.
-	"console":           {imports: []string{"", "service"}, testImports: realService, testModules: []string{chromedp, cdproto}},
+	// Its tests add channels against the fake Bot API, with the providers
+	// registered as serve registers them.
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat(realService, providerDescriptions, []string{"provider/telegram/telegramtest"}),
+		testModules: []string{chromedp, cdproto}},
 	"cmd/carillon":      {anything: true},
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.

@@ -183,5 +183,13 @@ func Info() carillon.ProviderInfo {
 			}},
 		},
 		EnforcesWindow: func(ch carillon.Channel) bool { return ch.Setting(SettingWindow, "open") == "enforced" },
+		Reserved: []carillon.ReservedAddress{
+			{Address: "+" + NumberNotOnWhatsApp, Behaviour: "refused at once, permanently: not on WhatsApp (code 131026); failed"},
+			{Address: "+" + NumberNeverDelivered, Behaviour: "accepted, never delivered; stays sent"},
+			{Address: "+" + NumberNeverRead, Behaviour: "delivered, never read"},
+			{Address: "+" + NumberRateLimited, Behaviour: "rate limit hit (code 130429) on the first two attempts, then accepted, delivered and read"},
+			{Address: "+" + NumberServerError, Behaviour: "something went wrong (code 131000) on the first attempt, then accepted, delivered and read"},
+			{Address: "+" + NumberMismatch, Behaviour: "accepted, then reported under another number (+" + MismatchCorrected + "): mismatch"},
+		},
 	}
 }

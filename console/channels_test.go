@@ -1,0 +1,187 @@
+package console
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/telegram/telegramtest"
+	"github.com/carillon/carillon/service"
+)
+
+// telegramForm is the form of a Telegram channel against the rig's fake
+// Bot API.
+func (r *settingsRig) telegramForm(csrf, title, token string) url.Values {
+	return url.Values{"csrf": {csrf}, "provider": {"telegram"}, "type": {"telegram"}, "title": {title},
+		"setting.bot_token": {token}, "setting.base_url": {r.bot.URL()}, "setting.webhook_secret": {""}, "setting.mps": {""}}
+}
+
+func body(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestChannelPagesRoles: channels are an admin's pages.
+func TestChannelPagesRoles(t *testing.T) {
+	r := newSettingsRig(t)
+	ch, _, err := r.svc.Resources.ConnectChannel(context.Background(), r.acct.Principal, sandboxForm("Another sandbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/settings/channels", "/settings/channels/new", "/settings/channels/new?provider=telegram", "/settings/channels/" + ch.UUID} {
+		for role, email := range roleUsers {
+			c, _ := r.client(t, email)
+			want := http.StatusForbidden
+			if role == RoleAdmin {
+				want = http.StatusOK
+			}
+			if resp := get(t, c, r.srv.URL+path); resp.StatusCode != want {
+				t.Errorf("GET %s as %s: %d, want %d", path, role, resp.StatusCode, want)
+			}
+		}
+	}
+	c, csrf := r.client(t, roleUsers[RoleSettingsAgent])
+	if resp := post(t, c, r.srv.URL+"/settings/channels/new", r.telegramForm(csrf, "Sneaky", telegramtest.DefaultToken)); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a settings agent adding a channel: %d, want 403", resp.StatusCode)
+	}
+	if n := channelCount(t, r); n != 2 {
+		t.Errorf("%d channels after a refused form, want 2 (the account's first and the one added)", n)
+	}
+}
+
+func sandboxForm(title string) service.ChannelForm {
+	return service.ChannelForm{Title: title, Type: "whatsapp", Provider: "sandbox"}
+}
+
+func channelCount(t testing.TB, r *settingsRig) int {
+	t.Helper()
+	chs, _, err := r.svc.Resources.ListChannels(context.Background(), r.acct.Principal, service.ChannelFilter{}, service.PageRequest{Items: "100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(chs)
+}
+
+// TestAddTelegramChannel: a form refused by the provider's checks or by
+// the Bot API is answered 422 with the reason and the values kept, and
+// nothing saved; a good one is saved, its callback URL registered with the
+// network and shown, and its secrets never shown back.
+func TestAddTelegramChannel(t *testing.T) {
+	r := newSettingsRig(t)
+	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	before := channelCount(t, r)
+	refused := []struct {
+		name  string
+		form  url.Values
+		wants []string
+	}{
+		{"no title", r.telegramForm(csrf, " ", telegramtest.DefaultToken), []string{"<strong>title</strong>", "a channel needs a title"}},
+		{"a token of the wrong shape", r.telegramForm(csrf, "Support bot", "not-a-token"), []string{"<strong>settings</strong>", "bot_token is not a Bot API token", `value="Support bot"`}},
+		{"a token the Bot API refuses", r.telegramForm(csrf, "Support bot", "999:WrongToken"), []string{"<strong>settings</strong>", "telegram refused these settings", "Unauthorized", `value="Support bot"`, `value="` + r.bot.URL() + `"`}},
+		{"no token", r.telegramForm(csrf, "Support bot", ""), []string{"needs the setting bot_token"}},
+		{"an unknown provider", url.Values{"csrf": {csrf}, "provider": {"pigeon"}, "type": {"telegram"}, "title": {"x"}}, []string{"<strong>provider</strong>", "pigeon"}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, c, r.srv.URL+"/settings/channels/new", tc.form)
+			b := body(t, resp)
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", resp.StatusCode)
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(b, w) {
+					t.Errorf("the page does not show %q", w)
+				}
+			}
+			if strings.Contains(b, "999:WrongToken") {
+				t.Error("the page shows the secret typed back")
+			}
+		})
+	}
+	if n := channelCount(t, r); n != before {
+		t.Fatalf("%d channels after refused forms, want %d", n, before)
+	}
+
+	resp := post(t, c, r.srv.URL+"/settings/channels/new", r.telegramForm(csrf, "Support bot", telegramtest.DefaultToken))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a good form: %d, want 303: %s", resp.StatusCode, body(t, resp))
+	}
+	loc := resp.Header.Get("Location")
+	uuid := strings.TrimSuffix(strings.TrimPrefix(loc, "/settings/channels/"), "?saved=1")
+	ch, err := r.svc.Resources.Channel(context.Background(), r.acct.Principal, uuid)
+	if err != nil {
+		t.Fatalf("the answer leads to %s: %v", loc, err)
+	}
+	if ch.Settings["bot_token"] != telegramtest.DefaultToken || ch.Address != "carillon_test_bot" || ch.Settings["webhook_secret"] == "" {
+		t.Errorf("saved %+v (address %q)", ch.Settings, ch.Address)
+	}
+	callback := "http://carillon.test/callbacks/telegram/" + ch.UUID
+	if hook, secret := r.bot.Webhook(); hook != callback || secret != ch.Settings["webhook_secret"] {
+		t.Errorf("the Bot API was told %q, want %q with the channel's secret", hook, callback)
+	}
+	page := body(t, get(t, c, r.srv.URL+loc))
+	for _, w := range []string{callback, "carillon_test_bot", "Saved"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the channel's page does not show %q", w)
+		}
+	}
+	for _, secret := range []string{telegramtest.DefaultToken, ch.Settings["webhook_secret"]} {
+		if strings.Contains(page, secret) {
+			t.Error("the channel's page shows a secret")
+		}
+	}
+
+	// The same title again is refused, not the channel replaced.
+	resp = post(t, c, r.srv.URL+"/settings/channels/new", r.telegramForm(csrf, "Support bot", telegramtest.DefaultToken))
+	if b := body(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, "another channel is titled") {
+		t.Errorf("a second channel of the same title: %d", resp.StatusCode)
+	}
+
+	// Editing with the secrets left blank keeps them.
+	form := r.telegramForm(csrf, "Support", "")
+	resp = post(t, c, r.srv.URL+"/settings/channels/"+ch.UUID, form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("an edit with blank secrets: %d: %s", resp.StatusCode, body(t, resp))
+	}
+	after, _ := r.svc.Resources.Channel(context.Background(), r.acct.Principal, ch.UUID)
+	if after.Title != "Support" || after.Settings["bot_token"] != ch.Settings["bot_token"] || after.Settings["webhook_secret"] != ch.Settings["webhook_secret"] {
+		t.Errorf("after the edit: %q, settings kept %v", after.Title, after.Settings["bot_token"] == ch.Settings["bot_token"])
+	}
+}
+
+// TestChannelFormsCSRFAndTenancy: a form without its token is refused, and
+// another account's channel is not found.
+func TestChannelFormsCSRFAndTenancy(t *testing.T) {
+	r := newSettingsRig(t)
+	ctx := context.Background()
+	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	form := r.telegramForm("", "Bot", telegramtest.DefaultToken)
+	if resp := post(t, c, r.srv.URL+"/settings/channels/new", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("no CSRF token: %d, want 403", resp.StatusCode)
+	}
+	other, _, _, err := r.svc.Accounts.SetupAccount(ctx, "other", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _, err := r.svc.Resources.ConnectChannel(ctx, service.Principal{Account: other}, sandboxForm("Theirs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := get(t, c, r.srv.URL+"/settings/channels/"+theirs.UUID); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another account's channel: %d, want 404", resp.StatusCode)
+	}
+	if resp := post(t, c, r.srv.URL+"/settings/channels/"+theirs.UUID, r.telegramForm(csrf, "Mine now", telegramtest.DefaultToken)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("editing another account's channel: %d, want 404", resp.StatusCode)
+	}
+	if ch, _ := r.svc.Resources.Channel(ctx, service.Principal{Account: other}, theirs.UUID); ch.Title != "Theirs" || ch.Provider != carillon.ProviderSandbox {
+		t.Errorf("another account's channel changed: %+v", ch)
+	}
+}

@@ -1,0 +1,45 @@
+package console
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/provider/sandbox"
+	"github.com/carillon/carillon/provider/telegram"
+	"github.com/carillon/carillon/provider/telegram/telegramtest"
+	"github.com/carillon/carillon/provider/whatsapp"
+	"github.com/carillon/carillon/service"
+)
+
+// settingsRig is a rig whose service runs the providers as serve does
+// (Telegram's against a fake Bot API on loopback), with every page of the
+// console served: channels and the catalogues included.
+type settingsRig struct {
+	*rig
+	bot *telegramtest.Server
+}
+
+func newSettingsRig(t testing.TB) *settingsRig {
+	t.Helper()
+	bot := telegramtest.New()
+	t.Cleanup(bot.Close)
+	registry, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := testrig.Service(t, service.Options{Registry: registry, Providers: map[string]carillon.Provider{
+		carillon.ProviderTelegram: telegram.New(telegram.Options{}),
+	}})
+	acct := testrig.DefaultAccount(t, svc)
+	people := newFakePeople(acct.ID)
+	for role, email := range roleUsers {
+		people.addUser(email, "User "+string(role), role, password)
+	}
+	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, Channels: svc.Resources, Networks: svc.Messages,
+		Catalogues: svc.Resources, PublicURL: "http://carillon.test"})
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return &settingsRig{rig: &rig{svc: svc, acct: acct, people: people, srv: srv}, bot: bot}
+}
