@@ -134,6 +134,16 @@ func (s *Server) routes() {
 	s.page("POST /settings/channels/new", sectionAdmin, s.saveChannel)
 	s.page("GET /settings/channels/{uuid}", sectionAdmin, s.channelPage)
 	s.page("POST /settings/channels/{uuid}", sectionAdmin, s.saveChannel)
+	s.page("GET /settings/teams", sectionSettings, s.teamsPage)
+	s.page("POST /settings/teams", sectionSettings, s.createTeam)
+	s.page("GET /settings/teams/{uuid}", sectionSettings, s.teamPage)
+	s.page("POST /settings/teams/{uuid}", sectionSettings, s.renameTeam)
+	s.page("POST /settings/teams/{uuid}/members", sectionSettings, s.addTeamMember)
+	s.page("POST /settings/teams/{uuid}/members/remove", sectionSettings, s.removeTeamMember)
+	s.page("GET /settings/tags", sectionSettings, s.tagsPage)
+	s.page("POST /settings/tags", sectionSettings, s.createTag)
+	s.page("GET /settings/fields", sectionSettings, s.fieldsPage)
+	s.page("POST /settings/fields", sectionSettings, s.declareField)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

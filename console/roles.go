@@ -52,6 +52,7 @@ var navigation = []navItem{
 	{"Home", "/", sectionHome},
 	{"API keys", "/settings/api-keys", sectionAdmin},
 	{"Channels", "/settings/channels", sectionAdmin},
+	{"Settings", "/settings/teams", sectionSettings},
 }
 
 // navFor is the navigation a user of role r sees.
