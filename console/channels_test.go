@@ -10,6 +10,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
+	"github.com/carillon/carillon/provider/whatsapp/whatsapptest"
 	"github.com/carillon/carillon/service"
 )
 
@@ -183,5 +184,58 @@ func TestChannelFormsCSRFAndTenancy(t *testing.T) {
 	}
 	if ch, _ := r.svc.Resources.Channel(ctx, service.Principal{Account: other}, theirs.UUID); ch.Title != "Theirs" || ch.Provider != carillon.ProviderSandbox {
 		t.Errorf("another account's channel changed: %+v", ch)
+	}
+}
+
+// TestWhatsAppChannelAndTemplates adds a WhatsApp channel against the fake
+// Graph API: a token Graph refuses is answered 422; the right one is saved,
+// its page shows the callback URL and the verify token (Meta's console
+// asks for it) but no other secret; Sync now reads its templates.
+func TestWhatsAppChannelAndTemplates(t *testing.T) {
+	r := newSettingsRig(t)
+	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	form := url.Values{"csrf": {csrf}, "provider": {"whatsapp"}, "type": {"whatsapp"}, "title": {"Main line"},
+		"setting.phone_number_id": {"1234567890"}, "setting.business_account_id": {"555"}, "setting.access_token": {"wrong-token"},
+		"setting.app_secret": {"the-app-secret"}, "setting.verify_token": {"the-verify-token"}, "setting.base_url": {r.graph.URL}}
+	resp := post(t, c, r.srv.URL+"/settings/channels/new", form)
+	if b := body(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, "whatsapp refused these settings") {
+		t.Fatalf("a token Graph refuses: %d\n%s", resp.StatusCode, b)
+	}
+	form.Set("setting.access_token", r.graph.AccessToken())
+	resp = post(t, c, r.srv.URL+"/settings/channels/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the right settings: %d\n%s", resp.StatusCode, body(t, resp))
+	}
+	page := body(t, get(t, c, r.srv.URL+resp.Header.Get("Location")))
+	uuid := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/settings/channels/"), "?saved=1")
+	for _, w := range []string{"http://carillon.test/callbacks/whatsapp/" + uuid, "the-verify-token", "15550783881"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the channel's page does not show %q", w)
+		}
+	}
+	for _, secret := range []string{r.graph.AccessToken(), "the-app-secret"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("the channel's page shows a secret")
+		}
+	}
+
+	r.graph.SetTemplates("555", whatsapptest.Template{ID: "tpl-1", Name: "order_shipped", Status: "APPROVED", Category: "UTILITY", Language: "en_US",
+		Components: []whatsapptest.Component{{Type: "BODY", Text: "Hello {{1}}, <b>order</b> {{2}} has shipped"}}})
+	agent, agentCSRF := r.client(t, roleUsers[RoleSettingsAgent])
+	resp = post(t, agent, r.srv.URL+"/settings/templates/sync", url.Values{"csrf": {agentCSRF}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/settings/templates?synced=1" {
+		t.Fatalf("sync: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	page = body(t, get(t, agent, r.srv.URL+"/settings/templates?synced=1"))
+	for _, w := range []string{"order_shipped", "Main line", "approved", "&lt;b&gt;order&lt;/b&gt;", "1 template(s) created or changed"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the templates page does not show %q", w)
+		}
+	}
+	// A network that fails is said on the page.
+	r.graph.Script("/555/message_templates", whatsapptest.GraphError(http.StatusUnauthorized, 190, "OAuthException", "token expired"))
+	resp = post(t, agent, r.srv.URL+"/settings/templates/sync", url.Values{"csrf": {agentCSRF}})
+	if b := body(t, resp); resp.StatusCode != http.StatusBadGateway || !strings.Contains(b, "The sync did not finish") {
+		t.Errorf("a failed sync: %d", resp.StatusCode)
 	}
 }

@@ -144,6 +144,13 @@ func (s *Server) routes() {
 	s.page("POST /settings/tags", sectionSettings, s.createTag)
 	s.page("GET /settings/fields", sectionSettings, s.fieldsPage)
 	s.page("POST /settings/fields", sectionSettings, s.declareField)
+	s.page("GET /settings/funnels", sectionSettings, s.funnelsPage)
+	s.page("POST /settings/funnels", sectionSettings, s.declareFunnel)
+	s.page("GET /settings/statuses", sectionSettings, s.statusesPage)
+	s.page("POST /settings/statuses", sectionSettings, s.saveStatus)
+	s.page("POST /settings/statuses/delete", sectionSettings, s.deleteStatus)
+	s.page("GET /settings/templates", sectionSettings, s.templatesPage)
+	s.page("POST /settings/templates/sync", sectionSettings, s.syncTemplates)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

@@ -25,6 +25,13 @@ type catalogues interface {
 	DeclareTag(ctx context.Context, p service.Principal, name string) ([]string, error)
 	ListCustomFields(ctx context.Context, p service.Principal) ([]carillon.CustomField, error)
 	DeclareField(ctx context.Context, p service.Principal, f service.FieldEntry) ([]string, error)
+	ListFunnels(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Funnel, service.PageInfo, error)
+	DeclareFunnel(ctx context.Context, p service.Principal, f service.FunnelEntry) ([]string, error)
+	ListCustomStatuses(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.CustomStatus, service.PageInfo, error)
+	CreateCustomStatus(ctx context.Context, p service.Principal, in service.CustomStatusInput) (carillon.CustomStatus, error)
+	UpdateCustomStatus(ctx context.Context, p service.Principal, id string, in service.CustomStatusInput) (carillon.CustomStatus, error)
+	DeleteCustomStatus(ctx context.Context, p service.Principal, id string) error
+	ListTemplates(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Template, service.PageInfo, error)
 }
 
 // settingsNav are the pages of the settings section, linked from each.
@@ -32,6 +39,9 @@ var settingsNav = []navItem{
 	{"Teams", "/settings/teams", sectionSettings},
 	{"Tags", "/settings/tags", sectionSettings},
 	{"Custom fields", "/settings/fields", sectionSettings},
+	{"Funnels", "/settings/funnels", sectionSettings},
+	{"Custom statuses", "/settings/statuses", sectionSettings},
+	{"Templates", "/settings/templates", sectionSettings},
 }
 
 // catalogue is what every settings page shows besides its own: the
@@ -318,4 +328,219 @@ func (s *Server) declareField(w http.ResponseWriter, r *http.Request, v *visit) 
 		return err
 	}
 	return done(w, r, "/settings/fields")
+}
+
+// allPages reads a whole list of the service, page after page.
+func allPages[T any](list func(pr service.PageRequest) ([]T, service.PageInfo, error)) ([]T, error) {
+	var all []T
+	for page := 1; ; page++ {
+		items, info, err := list(service.PageRequest{Page: strconv.Itoa(page), Items: strconv.Itoa(service.MaxPageSize)})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if page >= info.Pages {
+			return all, nil
+		}
+	}
+}
+
+// Funnels
+
+type funnelsPage struct {
+	catalogue
+	Funnels []carillon.Funnel
+	// The form: a new stage, or the one named in ?edit.
+	UUID, Name, Emoji, Position string
+}
+
+func (s *Server) funnelsPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := funnelsPage{catalogue: newCatalogue(r)}
+	if id := r.URL.Query().Get("edit"); id != "" {
+		funnels, err := s.funnels(r, v)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(funnels, func(f carillon.Funnel) bool { return f.UUID == id })
+		if i < 0 {
+			return carillon.NotFound("funnel")
+		}
+		f := funnels[i]
+		p.UUID, p.Name, p.Emoji, p.Position = f.UUID, f.Name, f.Emoji, strconv.Itoa(f.Position)
+	}
+	return s.showFunnels(w, r, v, http.StatusOK, p)
+}
+
+func (s *Server) funnels(r *http.Request, v *visit) ([]carillon.Funnel, error) {
+	return allPages(func(pr service.PageRequest) ([]carillon.Funnel, service.PageInfo, error) {
+		return s.catalogues.ListFunnels(r.Context(), v.principal, pr)
+	})
+}
+
+func (s *Server) showFunnels(w http.ResponseWriter, r *http.Request, v *visit, status int, p funnelsPage) error {
+	funnels, err := s.funnels(r, v)
+	if err != nil {
+		return err
+	}
+	p.Funnels = funnels
+	if p.Position == "" && p.UUID == "" {
+		p.Position = strconv.Itoa(len(funnels))
+	}
+	s.render(w, r, v, status, "funnels", p)
+	return nil
+}
+
+// declareFunnel declares a funnel stage, as a funnels entry of apply: the
+// one of the uuid (or, for a new one, of the name) takes the name, emoji
+// and position, or one is made.
+func (s *Server) declareFunnel(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := funnelsPage{catalogue: catalogue{Sub: settingsNav}, UUID: r.PostFormValue("uuid"), Name: r.PostFormValue("name"),
+		Emoji: r.PostFormValue("emoji"), Position: strings.TrimSpace(r.PostFormValue("position"))}
+	position, err := strconv.Atoi(p.Position)
+	if err != nil {
+		p.Problems = []problem{{Field: "position", Message: "position must be a whole number, 0 or more"}}
+		return s.showFunnels(w, r, v, http.StatusUnprocessableEntity, p)
+	}
+	_, err = s.catalogues.DeclareFunnel(r.Context(), v.principal, service.FunnelEntry{UUID: p.UUID, Name: p.Name, Emoji: p.Emoji, Position: position})
+	if probs, ok := problemsOf(err); ok {
+		p.Problems = probs
+		return s.showFunnels(w, r, v, http.StatusUnprocessableEntity, p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/settings/funnels")
+}
+
+// Custom statuses
+
+type statusesPage struct {
+	catalogue
+	Statuses []carillon.CustomStatus
+	// The form: a new status, or the one named in ?edit.
+	ID, Name, Emoji string
+}
+
+func (s *Server) statusesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := statusesPage{catalogue: newCatalogue(r)}
+	if id := r.URL.Query().Get("edit"); id != "" {
+		statuses, err := s.statuses(r, v)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(statuses, func(cs carillon.CustomStatus) bool { return cs.UUID == id })
+		if i < 0 {
+			return carillon.NotFound("custom status")
+		}
+		p.ID, p.Name, p.Emoji = statuses[i].UUID, statuses[i].Name, statuses[i].Emoji
+	}
+	return s.showStatuses(w, r, v, http.StatusOK, p)
+}
+
+func (s *Server) statuses(r *http.Request, v *visit) ([]carillon.CustomStatus, error) {
+	return allPages(func(pr service.PageRequest) ([]carillon.CustomStatus, service.PageInfo, error) {
+		return s.catalogues.ListCustomStatuses(r.Context(), v.principal, pr)
+	})
+}
+
+func (s *Server) showStatuses(w http.ResponseWriter, r *http.Request, v *visit, status int, p statusesPage) error {
+	statuses, err := s.statuses(r, v)
+	if err != nil {
+		return err
+	}
+	p.Statuses = statuses
+	s.render(w, r, v, status, "statuses", p)
+	return nil
+}
+
+// saveStatus creates a custom status, or changes the one of the form's id,
+// as POST and PUT /v1/custom_statuses do.
+func (s *Server) saveStatus(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := statusesPage{catalogue: catalogue{Sub: settingsNav}, ID: r.PostFormValue("id"), Name: r.PostFormValue("name"), Emoji: r.PostFormValue("emoji")}
+	in := service.CustomStatusInput{Name: &p.Name, Emoji: &p.Emoji}
+	var err error
+	if p.ID == "" {
+		_, err = s.catalogues.CreateCustomStatus(r.Context(), v.principal, in)
+	} else {
+		_, err = s.catalogues.UpdateCustomStatus(r.Context(), v.principal, p.ID, in)
+	}
+	if probs, ok := problemsOf(err); ok {
+		p.Problems = probs
+		return s.showStatuses(w, r, v, http.StatusUnprocessableEntity, p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/settings/statuses")
+}
+
+// deleteStatus deletes a custom status, as DELETE /v1/custom_statuses
+// does: the users who showed it show none.
+func (s *Server) deleteStatus(w http.ResponseWriter, r *http.Request, v *visit) error {
+	if err := s.catalogues.DeleteCustomStatus(r.Context(), v.principal, r.PostFormValue("id")); err != nil {
+		return err
+	}
+	return done(w, r, "/settings/statuses")
+}
+
+// Templates
+
+type templatesPage struct {
+	catalogue
+	Templates []templateRow
+	// Synced is set after a sync, with the number of templates it made
+	// or changed; Problem when a network failed.
+	Synced  bool
+	Changed int
+	Problem string
+}
+
+type templateRow struct {
+	carillon.Template
+	Channel string
+}
+
+func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := templatesPage{catalogue: catalogue{Sub: settingsNav}}
+	if n, err := strconv.Atoi(r.URL.Query().Get("synced")); err == nil {
+		p.Synced, p.Changed = true, n
+	}
+	return s.showTemplates(w, r, v, http.StatusOK, p)
+}
+
+func (s *Server) showTemplates(w http.ResponseWriter, r *http.Request, v *visit, status int, p templatesPage) error {
+	templates, err := allPages(func(pr service.PageRequest) ([]carillon.Template, service.PageInfo, error) {
+		return s.catalogues.ListTemplates(r.Context(), v.principal, pr)
+	})
+	if err != nil {
+		return err
+	}
+	chs, err := s.allChannels(r.Context(), v.principal)
+	if err != nil {
+		return err
+	}
+	titles := map[int64]string{}
+	for _, ch := range chs {
+		titles[ch.ID] = ch.Title
+	}
+	for _, t := range templates {
+		p.Templates = append(p.Templates, templateRow{Template: t, Channel: titles[t.ChannelID]})
+	}
+	s.render(w, r, v, status, "templates", p)
+	return nil
+}
+
+// syncTemplates reads the templates of the account's channels whose
+// provider keeps them (WhatsApp), as `carillon templates sync` does, and
+// says how many changed. A network that fails is said on the page (what
+// the others changed is kept).
+func (s *Server) syncTemplates(w http.ResponseWriter, r *http.Request, v *visit) error {
+	changes, err := s.networks.SyncTemplates(r.Context(), v.account.ID, "")
+	if err != nil {
+		s.log.WarnContext(r.Context(), "templates not synced", "error", err)
+		p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Synced: true, Changed: len(changes), Problem: err.Error()}
+		return s.showTemplates(w, r, v, http.StatusBadGateway, p)
+	}
+	http.Redirect(w, r, "/settings/templates?synced="+strconv.Itoa(len(changes)), http.StatusSeeOther)
+	return nil
 }

@@ -10,15 +10,17 @@ import (
 	"github.com/carillon/carillon/provider/telegram"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
 	"github.com/carillon/carillon/provider/whatsapp"
+	"github.com/carillon/carillon/provider/whatsapp/whatsapptest"
 	"github.com/carillon/carillon/service"
 )
 
 // settingsRig is a rig whose service runs the providers as serve does
-// (Telegram's against a fake Bot API on loopback), with every page of the
+// (against fakes of the Bot API and of the Graph API on loopback), with every page of the
 // console served: channels and the catalogues included.
 type settingsRig struct {
 	*rig
-	bot *telegramtest.Server
+	bot   *telegramtest.Server
+	graph *whatsapptest.Server
 }
 
 func newSettingsRig(t testing.TB) *settingsRig {
@@ -31,6 +33,7 @@ func newSettingsRig(t testing.TB) *settingsRig {
 	}
 	svc := testrig.Service(t, service.Options{Registry: registry, Providers: map[string]carillon.Provider{
 		carillon.ProviderTelegram: telegram.New(telegram.Options{}),
+		carillon.ProviderWhatsApp: whatsapp.New(whatsapp.Options{}),
 	}})
 	acct := testrig.DefaultAccount(t, svc)
 	people := newFakePeople(acct.ID)
@@ -41,5 +44,5 @@ func newSettingsRig(t testing.TB) *settingsRig {
 		Catalogues: svc.Resources, PublicURL: "http://carillon.test"})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
-	return &settingsRig{rig: &rig{svc: svc, acct: acct, people: people, srv: srv}, bot: bot}
+	return &settingsRig{rig: &rig{svc: svc, acct: acct, people: people, srv: srv}, bot: bot, graph: whatsapptest.New(t)}
 }

@@ -204,3 +204,50 @@ func teamNamed(t testing.TB, r *settingsRig, name string) service.TeamView {
 	t.Fatalf("no team named %q in %+v", name, teams)
 	return service.TeamView{}
 }
+
+// TestFunnelsAndStatusesForms: funnel stages are declared as apply declares
+// them; custom statuses made, changed and deleted as the API does.
+func TestFunnelsAndStatusesForms(t *testing.T) {
+	r := newSettingsRig(t)
+	runForms(t, r, []formCase{
+		{"a stage", "/settings/funnels", url.Values{"name": {"Lead <i>"}, "emoji": {"🌱"}, "position": {"0"}}, http.StatusSeeOther, []string{"Lead &lt;i&gt;", "🌱"}},
+		{"a blank name", "/settings/funnels", url.Values{"name": {""}, "position": {"1"}}, http.StatusUnprocessableEntity, []string{"<strong>name</strong>"}},
+		{"a position that is no number", "/settings/funnels", url.Values{"name": {"Won"}, "position": {"first"}}, http.StatusUnprocessableEntity,
+			[]string{"<strong>position</strong>", `value="Won"`, `value="first"`}},
+		{"a negative position", "/settings/funnels", url.Values{"name": {"Won"}, "position": {"-1"}}, http.StatusUnprocessableEntity,
+			[]string{"<strong>position</strong>", "0 or more"}},
+		{"a status", "/settings/statuses", url.Values{"name": {"Lunch"}, "emoji": {"🍔"}}, http.StatusSeeOther, []string{"Lunch", "🍔"}},
+		{"a status too long", "/settings/statuses", url.Values{"name": {strings.Repeat("x", 101)}}, http.StatusUnprocessableEntity, []string{"<strong>name</strong>", "at most 100"}},
+		{"a status taken", "/settings/statuses", url.Values{"name": {"Lunch"}}, http.StatusUnprocessableEntity, []string{"<strong>name</strong>", "already"}},
+	})
+	ctx := context.Background()
+	funnels, _, _ := r.svc.Resources.ListFunnels(ctx, r.acct.Principal, service.PageRequest{})
+	statuses, _, _ := r.svc.Resources.ListCustomStatuses(ctx, r.acct.Principal, service.PageRequest{})
+	if len(funnels) != 1 || len(statuses) != 1 {
+		t.Fatalf("funnels %+v, statuses %+v", funnels, statuses)
+	}
+	runForms(t, r, []formCase{
+		{"a stage renamed and moved", "/settings/funnels", url.Values{"uuid": {funnels[0].UUID}, "name": {"Prospect"}, "emoji": {""}, "position": {"3"}}, http.StatusSeeOther, []string{"Prospect"}},
+		{"a status changed", "/settings/statuses", url.Values{"id": {statuses[0].UUID}, "name": {"Lunch break"}, "emoji": {""}}, http.StatusSeeOther, []string{"Lunch break"}},
+	})
+	funnels, _, _ = r.svc.Resources.ListFunnels(ctx, r.acct.Principal, service.PageRequest{})
+	if len(funnels) != 1 || funnels[0].Name != "Prospect" || funnels[0].Position != 3 || funnels[0].Emoji != "" {
+		t.Errorf("funnels %+v", funnels)
+	}
+	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	for _, path := range []string{"/settings/funnels?edit=" + funnels[0].UUID, "/settings/statuses?edit=" + statuses[0].UUID} {
+		if page := body(t, get(t, c, r.srv.URL+path)); !strings.Contains(page, `name="uuid"`) && !strings.Contains(page, `name="id"`) {
+			t.Errorf("%s shows no form of the object", path)
+		}
+	}
+	lunch := statuses[0].UUID
+	if resp := post(t, c, r.srv.URL+"/settings/statuses/delete", url.Values{"csrf": {csrf}, "id": {lunch}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	if statuses, _, _ = r.svc.Resources.ListCustomStatuses(ctx, r.acct.Principal, service.PageRequest{}); len(statuses) != 0 {
+		t.Errorf("statuses after the delete: %+v", statuses)
+	}
+	if resp := post(t, c, r.srv.URL+"/settings/statuses/delete", url.Values{"csrf": {csrf}, "id": {lunch}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("deleting it again: %d, want 404", resp.StatusCode)
+	}
+}

@@ -100,7 +100,7 @@ var rules = map[string]rule{
 	// tests run the real service and drive a real browser.
 	// Its tests add channels against the fake Bot API, with the providers
 	// registered as serve registers them.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat(realService, providerDescriptions, []string{"provider/telegram/telegramtest"}),
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat(realService, providerDescriptions, []string{"provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"}),
 		testModules: []string{chromedp, cdproto}},
 	"cmd/carillon":      {anything: true},
 	"internal/archtest": {},
