@@ -130,3 +130,30 @@ func TestBrowserTeams(t *testing.T) {
 	}
 	tb.check("team")
 }
+
+// TestBrowserCatalogues adds a funnel stage and a custom status whose
+// names are scripts (shown as text), and shows the templates.
+func TestBrowserCatalogues(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/funnels"))
+	tb.submit(map[string]string{"#funnel-name": xss, "#funnel-emoji": "🌱"}, `form[action="/settings/funnels"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, xss) {
+		t.Errorf("the stages show %q, want the name as text", got)
+	}
+	tb.check("funnels")
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/statuses"))
+	tb.submit(map[string]string{"#status-name": xss}, `form[action="/settings/statuses"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, xss) {
+		t.Errorf("the statuses show %q, want the name as text", got)
+	}
+	tb.check("statuses")
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/templates"))
+	tb.submit(nil, `form[action="/settings/templates/sync"] button`)
+	if got := tb.text(".notice"); !strings.Contains(got, "0 template(s)") {
+		t.Errorf("a sync with no WhatsApp channel says %q", got)
+	}
+	tb.check("templates")
+}
