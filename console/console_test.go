@@ -259,7 +259,7 @@ func TestSignInFlow(t *testing.T) {
 		t.Errorf("the page after sign-in: %d", resp.StatusCode)
 	}
 
-	r.people.limit = 0
+	r.people.throttle()
 	resp = post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[RoleAdmin]}, "password": {password}})
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "900" {
 		t.Errorf("throttled sign-in: %d, Retry-After %q; want 429, 900", resp.StatusCode, resp.Header.Get("Retry-After"))

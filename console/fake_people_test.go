@@ -59,6 +59,13 @@ func (f *fakePeople) addUser(email, name string, role Role, password string) Use
 	return u.User
 }
 
+// throttle refuses every sign-in from now on, as over the failure limit.
+func (f *fakePeople) throttle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limit = 0
+}
+
 // sessionFor signs the user in without a password, as a test's shortcut.
 func (f *fakePeople) sessionFor(email string) string {
 	f.mu.Lock()

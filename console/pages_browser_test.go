@@ -115,7 +115,7 @@ func TestBrowserSignInAndKeys(t *testing.T) {
 func TestBrowserThrottled(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	r.people.limit = 0
+	r.people.throttle()
 	tb := newTab(t)
 	tb.do(chromedp.Navigate(r.srv.URL + "/sign-in"))
 	tb.submit(map[string]string{"#email": roleUsers[RoleAdmin], "#password": password}, `form[action="/sign-in"] button`)
