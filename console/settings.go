@@ -491,7 +491,7 @@ type templatesPage struct {
 	// Synced is set after a sync, with the number of templates it made
 	// or changed; Problem when a network failed.
 	Synced  bool
-	Changed int
+	Count   int
 	Problem string
 }
 
@@ -503,7 +503,7 @@ type templateRow struct {
 func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p := templatesPage{catalogue: catalogue{Sub: settingsNav}}
 	if n, err := strconv.Atoi(r.URL.Query().Get("synced")); err == nil {
-		p.Synced, p.Changed = true, n
+		p.Synced, p.Count = true, n
 	}
 	return s.showTemplates(w, r, v, http.StatusOK, p)
 }
@@ -538,7 +538,7 @@ func (s *Server) syncTemplates(w http.ResponseWriter, r *http.Request, v *visit)
 	changes, err := s.networks.SyncTemplates(r.Context(), v.account.ID, "")
 	if err != nil {
 		s.log.WarnContext(r.Context(), "templates not synced", "error", err)
-		p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Synced: true, Changed: len(changes), Problem: err.Error()}
+		p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Synced: true, Count: len(changes), Problem: err.Error()}
 		return s.showTemplates(w, r, v, http.StatusBadGateway, p)
 	}
 	http.Redirect(w, r, "/settings/templates?synced="+strconv.Itoa(len(changes)), http.StatusSeeOther)
