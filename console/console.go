@@ -151,6 +151,7 @@ func (s *Server) routes() {
 	s.page("POST /settings/statuses/delete", sectionSettings, s.deleteStatus)
 	s.page("GET /settings/templates", sectionSettings, s.templatesPage)
 	s.page("POST /settings/templates/sync", sectionSettings, s.syncTemplates)
+	s.page("POST /settings/templates", sectionSettings, s.renameTemplate)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

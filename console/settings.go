@@ -32,6 +32,8 @@ type catalogues interface {
 	UpdateCustomStatus(ctx context.Context, p service.Principal, id string, in service.CustomStatusInput) (carillon.CustomStatus, error)
 	DeleteCustomStatus(ctx context.Context, p service.Principal, id string) error
 	ListTemplates(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Template, service.PageInfo, error)
+	Template(ctx context.Context, p service.Principal, uuid string) (carillon.Template, error)
+	UpdateTemplate(ctx context.Context, p service.Principal, uuid string, u service.TemplateUpdate) (carillon.Template, error)
 }
 
 // settingsNav are the pages of the settings section, linked from each.
@@ -493,6 +495,8 @@ type templatesPage struct {
 	Synced  bool
 	Count   int
 	Problem string
+	// The rename form of the template named in ?edit.
+	UUID, Title string
 }
 
 type templateRow struct {
@@ -501,11 +505,32 @@ type templateRow struct {
 }
 
 func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	p := templatesPage{catalogue: catalogue{Sub: settingsNav}}
+	p := templatesPage{catalogue: newCatalogue(r)}
 	if n, err := strconv.Atoi(r.URL.Query().Get("synced")); err == nil {
 		p.Synced, p.Count = true, n
 	}
+	if id := r.URL.Query().Get("edit"); id != "" {
+		t, err := s.catalogues.Template(r.Context(), v.principal, id)
+		if err != nil {
+			return err
+		}
+		p.UUID, p.Title = t.UUID, t.Title
+	}
 	return s.showTemplates(w, r, v, http.StatusOK, p)
+}
+
+// renameTemplate renames a template, as PATCH /v1/templates/{uuid} does.
+func (s *Server) renameTemplate(w http.ResponseWriter, r *http.Request, v *visit) error {
+	p := templatesPage{catalogue: catalogue{Sub: settingsNav}, UUID: r.PostFormValue("uuid"), Title: r.PostFormValue("title")}
+	_, err := s.catalogues.UpdateTemplate(r.Context(), v.principal, p.UUID, service.TemplateUpdate{Title: &p.Title})
+	if probs, ok := problemsOf(err); ok {
+		p.Problems = probs
+		return s.showTemplates(w, r, v, http.StatusUnprocessableEntity, p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/settings/templates")
 }
 
 func (s *Server) showTemplates(w http.ResponseWriter, r *http.Request, v *visit, status int, p templatesPage) error {

@@ -251,3 +251,36 @@ func TestFunnelsAndStatusesForms(t *testing.T) {
 		t.Errorf("deleting it again: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestTemplateRename renames a template as the API does; a title another
+// template of the channel has in that language is a 422 naming the field.
+func TestTemplateRename(t *testing.T) {
+	r := newSettingsRig(t)
+	ctx := context.Background()
+	sandbox, err := r.svc.Store().MainChannel(ctx, r.acct.ID, carillon.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uuids []string
+	for _, title := range []string{"welcome", "goodbye"} {
+		tpl := carillon.Template{UUID: carillon.NewUUID(), AccountID: r.acct.ID, ChannelID: sandbox.ID, Title: title, Text: "Hi {{1}}", Type: "text",
+			Category: "UTILITY", Status: "approved", Language: "en", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := r.svc.Store().CreateTemplate(ctx, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		uuids = append(uuids, tpl.UUID)
+	}
+	c, _ := r.client(t, roleUsers[RoleSettingsAgent])
+	if page := body(t, get(t, c, r.srv.URL+"/settings/templates?edit="+uuids[0])); !strings.Contains(page, `value="welcome"`) {
+		t.Error("the rename form does not show the template's title")
+	}
+	runForms(t, r, []formCase{
+		{"a rename", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {"hello <there>"}}, http.StatusSeeOther, []string{"hello &lt;there&gt;", "Saved."}},
+		{"a title taken", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {"goodbye"}}, http.StatusUnprocessableEntity,
+			[]string{"<strong>title</strong>", "another template", `value="goodbye"`}},
+		{"a blank title", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {" "}}, http.StatusUnprocessableEntity, []string{"<strong>title</strong>"}},
+	})
+	if tpl, _ := r.svc.Resources.Template(ctx, r.acct.Principal, uuids[0]); tpl.Title != "hello <there>" {
+		t.Errorf("the template is titled %q", tpl.Title)
+	}
+}
