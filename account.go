@@ -55,6 +55,14 @@ type User struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+	// Role is what the user may do in the console: agent for a user
+	// declared without one.
+	Role Role
+	// LastSignInAt is the user's last sign-in to the console; zero: never.
+	LastSignInAt time.Time
+	// HasPassword is true once the user has a password (the hash itself is
+	// read apart, by UserPasswordHash). Writes of the user ignore it.
+	HasPassword bool
 }
 
 // AccountQueries keep accounts.
@@ -63,6 +71,14 @@ type AccountQueries interface {
 	AccountByID(ctx context.Context, id int64) (Account, error)
 	AccountByName(ctx context.Context, name string) (Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+}
+
+// TeamMemberFilter selects a team's members in lists. Zero fields select
+// every member.
+type TeamMemberFilter struct {
+	// Available, when set, keeps the members who are (or are not)
+	// available (UserStatus.Available).
+	Available *bool
 }
 
 // UserQueries keep the account's users and their status.
@@ -75,6 +91,15 @@ type UserQueries interface {
 	ListUsers(ctx context.Context, accountID int64) ([]User, error)
 	UserStatus(ctx context.Context, accountID, userID int64) (UserStatus, error)
 	SetUserStatus(ctx context.Context, accountID, userID int64, s UserStatus) error
+	// UsersByEmail lists the users with that email in every account,
+	// oldest account first: signing in comes before an account is known.
+	UsersByEmail(ctx context.Context, email string) ([]User, error)
+	// SetUserPassword keeps the hash of the user's password.
+	SetUserPassword(ctx context.Context, accountID, userID int64, hash string) error
+	// UserPasswordHash is the hash of the user's password; "" when none.
+	UserPasswordHash(ctx context.Context, accountID, userID int64) (string, error)
+	// TouchUserSignIn records the user's sign-in at t.
+	TouchUserSignIn(ctx context.Context, accountID, userID int64, t time.Time) error
 }
 
 // TeamQueries keep the account's teams and their members.
@@ -84,8 +109,19 @@ type TeamQueries interface {
 	TeamByID(ctx context.Context, accountID, id int64) (Team, error)
 	TeamByUUID(ctx context.Context, accountID int64, uuid string) (Team, error)
 	TeamByName(ctx context.Context, accountID int64, name string) (Team, error)
-	ListTeams(ctx context.Context, accountID int64) ([]Team, error)
-	// TeamMembers lists a team's users, by email.
+	// ListTeams lists a page of the account's teams, oldest first, and
+	// counts them all.
+	ListTeams(ctx context.Context, accountID int64, page Page) ([]Team, int, error)
+	// AllTeams reads every team of the account, oldest first: the plan
+	// (GET /plan) shows them all, unpaged.
+	AllTeams(ctx context.Context, accountID int64) ([]Team, error)
+	// ListTeamMembers lists a page of a team's users that f selects, by
+	// email (compared byte by byte, on every database) then id, and
+	// counts all that f selects.
+	ListTeamMembers(ctx context.Context, teamID int64, f TeamMemberFilter, page Page) ([]User, int, error)
+	// TeamMembers reads every user of a team, in ListTeamMembers' order:
+	// applying a declaration makes the membership exactly the declared
+	// one, so it compares the whole of both.
 	TeamMembers(ctx context.Context, teamID int64) ([]User, error)
 	// CountTeamMembers counts the members of each of the account's teams.
 	CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error)

@@ -56,6 +56,15 @@ type Channel struct {
 	UpdatedAt   time.Time
 }
 
+// ChannelFilter selects channels in lists. Zero fields select every
+// channel.
+type ChannelFilter struct {
+	Type ChannelType
+	// Active, when set, keeps the channels that are (or are not) active:
+	// not discarded (Channel.Active).
+	Active *bool
+}
+
 // Active reports whether the channel may send.
 func (c Channel) Active() bool { return c.DiscardedAt.IsZero() }
 
@@ -110,7 +119,16 @@ type ChannelQueries interface {
 	ChannelForCallback(ctx context.Context, uuid string) (Channel, error)
 	// MainChannel returns the account's main channel of the type.
 	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
-	ListChannels(ctx context.Context, accountID int64) ([]Channel, error)
+	// ListChannels lists a page of the account's channels that f selects,
+	// oldest first, and counts all that f selects.
+	ListChannels(ctx context.Context, accountID int64, f ChannelFilter, page Page) ([]Channel, int, error)
+	// AllChannels reads every channel of the account, oldest first, for
+	// what must look through them all: a declaration or a new channel is
+	// matched by title against every channel, a renamed one must not take
+	// another's title, template sync and a provider's receipt go through
+	// each channel, and at start and in `carillon channels list` the
+	// server walks every channel (callbacks, own addresses).
+	AllChannels(ctx context.Context, accountID int64) ([]Channel, error)
 	// SetChannelAddress records the channel's own address as its network
 	// reported it (Channel.Address); UpdateChannel leaves it as it is.
 	SetChannelAddress(ctx context.Context, channelID int64, address string) error

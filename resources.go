@@ -100,8 +100,9 @@ type FunnelQueries interface {
 	UpdateFunnel(ctx context.Context, f *Funnel) error
 	FunnelByUUID(ctx context.Context, accountID int64, uuid string) (Funnel, error)
 	FunnelByName(ctx context.Context, accountID int64, name string) (Funnel, error)
-	// ListFunnels lists the account's funnel stages by position.
-	ListFunnels(ctx context.Context, accountID int64) ([]Funnel, error)
+	// ListFunnels lists a page of the account's funnel stages, by position
+	// (then oldest first), and counts them all.
+	ListFunnels(ctx context.Context, accountID int64, page Page) ([]Funnel, int, error)
 }
 
 // CustomStatusQueries keep the account's custom statuses.
@@ -113,5 +114,7 @@ type CustomStatusQueries interface {
 	CustomStatusByID(ctx context.Context, accountID, id int64) (CustomStatus, error)
 	CustomStatusByUUID(ctx context.Context, accountID int64, uuid string) (CustomStatus, error)
 	CustomStatusByName(ctx context.Context, accountID int64, name string) (CustomStatus, error)
-	ListCustomStatuses(ctx context.Context, accountID int64) ([]CustomStatus, error)
+	// ListCustomStatuses lists a page of the account's custom statuses,
+	// oldest first, and counts them all.
+	ListCustomStatuses(ctx context.Context, accountID int64, page Page) ([]CustomStatus, int, error)
 }

@@ -32,13 +32,22 @@ type Store interface {
 // (contact.go), messages, their status history, the send queue and
 // idempotency records (message.go), templates (template.go), the account's
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
-// and their events (webhook.go), and the figures of an account at a glance
+// and their events (webhook.go), console sessions and sign-in links
+// (people.go), and the console's figures of an account at a glance
 // (overview.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
 // by key) takes that owner's id and no account id: the owner was looked up
 // by account first.
+//
+// Every list the API pages is paged here, in SQL: its List method takes a
+// Page and returns that page with the number of rows the list holds in
+// all, in an order that is total (ties broken by id), so that pages never
+// repeat or skip a row. A whole list (an All method, TeamMembers) is read
+// only for a rule that must see every row, and its comment says which.
+// The account's users, tags and custom fields, and accounts, API keys and
+// webhooks, are short lists no answer of the API pages.
 type Queries interface {
 	AccountQueries
 	UserQueries
@@ -55,11 +64,14 @@ type Queries interface {
 	FunnelQueries
 	CustomStatusQueries
 	WebhookQueries
+	SessionQueries
+	SignInLinkQueries
 	OverviewQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every
-// paged list of the store takes one.
+// paged list of the store takes one, and returns with the page the number
+// of rows in the whole list, which the API's meta shows as pages.
 type Page struct {
 	Number int
 	Size   int

@@ -76,6 +76,13 @@ type Config struct {
 	// per client address, bursts included, past which the address is
 	// refused for a while; 0 means no limit.
 	AuthFailureLimit int
+	// SessionLifetime is how long a console session lasts unused: each
+	// use moves its end this far ahead.
+	SessionLifetime time.Duration
+	// SignInFailureLimit is the number of failed console sign-ins per
+	// client address, and per email, every 15 minutes, bursts included,
+	// past which they wait; 0 means no limit.
+	SignInFailureLimit int
 	// ReadTimeout bounds the reception of a whole request, headers and
 	// body.
 	ReadTimeout time.Duration

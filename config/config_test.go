@@ -59,6 +59,8 @@ func TestDefault(t *testing.T) {
 		Data:               "./carillon-data",
 		RateLimit:          300,
 		AuthFailureLimit:   60,
+		SessionLifetime:    336 * time.Hour,
+		SignInFailureLimit: 10,
 		ReadTimeout:        30 * time.Second,
 		MaxConnections:     1024,
 		SendMaxAttempts:    10,
@@ -109,6 +111,18 @@ log-level: debug
 				c.WebhookAllowPrivate = true
 				c.PlanChannels = intPtr(5)
 				c.LogLevel = "debug"
+			},
+		},
+		{
+			name: "console sign-in settings from each source",
+			in: input{
+				file: "session-lifetime: 8h\nsign-in-failure-limit: 3\n",
+				env:  map[string]string{"CARILLON_SIGN_IN_FAILURE_LIMIT": "0"},
+				args: []string{"--session-lifetime", "30m"},
+			},
+			want: func(c *Config) {
+				c.SessionLifetime = 30 * time.Minute
+				c.SignInFailureLimit = 0
 			},
 		},
 		{
@@ -293,6 +307,16 @@ func TestParseErrors(t *testing.T) {
 			name: "negative rate limit",
 			in:   input{args: []string{"--rate-limit=-1"}},
 			want: []string{`setting rate-limit (CARILLON_RATE_LIMIT): must be at least 0, got -1`},
+		},
+		{
+			name: "zero session lifetime",
+			in:   input{env: map[string]string{"CARILLON_SESSION_LIFETIME": "0"}},
+			want: []string{`setting session-lifetime (CARILLON_SESSION_LIFETIME): must be greater than 0`},
+		},
+		{
+			name: "negative sign-in failure limit",
+			in:   input{file: "sign-in-failure-limit: -2\n"},
+			want: []string{`setting sign-in-failure-limit (CARILLON_SIGN_IN_FAILURE_LIMIT): must be at least 0, got -2`, "carillon.yaml, line 1"},
 		},
 		{
 			name: "zero attempts",
@@ -677,7 +701,7 @@ func TestScopes(t *testing.T) {
 				"addr", "auth-failure-limit", "config", "data", "database-url", "log-format", "log-level",
 				"max-connections", "new-database", "plan-channels", "plan-licenses", "public-url",
 				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts", "send-retry-base",
-				"webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",
+				"session-lifetime", "sign-in-failure-limit", "webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",
 				"webhook-retry-for", "webhook-timeout",
 			},
 		},

@@ -109,6 +109,16 @@ var settings = []setting{
 		set:   intSetting(func(c *Config) *int { return &c.AuthFailureLimit }, 0),
 	},
 	{
+		name: "session-lifetime", env: "CARILLON_SESSION_LIFETIME", def: "336h", scopes: inServe,
+		usage: "`duration` a console session lasts unused",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.SessionLifetime }, true),
+	},
+	{
+		name: "sign-in-failure-limit", env: "CARILLON_SIGN_IN_FAILURE_LIMIT", def: "10", scopes: inServe,
+		usage: "failed console sign-in `attempts` per client address and per email every 15 minutes, bursts included; 0: no limit",
+		set:   intSetting(func(c *Config) *int { return &c.SignInFailureLimit }, 0),
+	},
+	{
 		name: "read-timeout", env: "CARILLON_READ_TIMEOUT", def: "30s", scopes: inServe,
 		usage: "longest `duration` to receive a whole request, headers and body",
 		set:   durationSetting(func(c *Config) *time.Duration { return &c.ReadTimeout }, true),

@@ -41,7 +41,7 @@ func TestChannelPagesRoles(t *testing.T) {
 		for role, email := range roleUsers {
 			c, _ := r.client(t, email)
 			want := http.StatusForbidden
-			if role == RoleAdmin {
+			if role == carillon.RoleAdmin {
 				want = http.StatusOK
 			}
 			if resp := get(t, c, r.srv.URL+path); resp.StatusCode != want {
@@ -49,7 +49,7 @@ func TestChannelPagesRoles(t *testing.T) {
 			}
 		}
 	}
-	c, csrf := r.client(t, roleUsers[RoleSettingsAgent])
+	c, csrf := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	if resp := post(t, c, r.srv.URL+"/settings/channels/new", r.telegramForm(csrf, "Sneaky", telegramtest.DefaultToken)); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a settings agent adding a channel: %d, want 403", resp.StatusCode)
 	}
@@ -77,7 +77,7 @@ func channelCount(t testing.TB, r *settingsRig) int {
 // network and shown, and its secrets never shown back.
 func TestAddTelegramChannel(t *testing.T) {
 	r := newSettingsRig(t)
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	before := channelCount(t, r)
 	refused := []struct {
 		name  string
@@ -163,7 +163,7 @@ func TestAddTelegramChannel(t *testing.T) {
 func TestChannelFormsCSRFAndTenancy(t *testing.T) {
 	r := newSettingsRig(t)
 	ctx := context.Background()
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	form := r.telegramForm("", "Bot", telegramtest.DefaultToken)
 	if resp := post(t, c, r.srv.URL+"/settings/channels/new", form); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("no CSRF token: %d, want 403", resp.StatusCode)
@@ -193,7 +193,7 @@ func TestChannelFormsCSRFAndTenancy(t *testing.T) {
 // asks for it) but no other secret; Sync now reads its templates.
 func TestWhatsAppChannelAndTemplates(t *testing.T) {
 	r := newSettingsRig(t)
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	form := url.Values{"csrf": {csrf}, "provider": {"whatsapp"}, "type": {"whatsapp"}, "title": {"Main line"},
 		"setting.phone_number_id": {"1234567890"}, "setting.business_account_id": {"555"}, "setting.access_token": {"wrong-token"},
 		"setting.app_secret": {"the-app-secret"}, "setting.verify_token": {"the-verify-token"}, "setting.base_url": {r.graph.URL}}
@@ -221,7 +221,7 @@ func TestWhatsAppChannelAndTemplates(t *testing.T) {
 
 	r.graph.SetTemplates("555", whatsapptest.Template{ID: "tpl-1", Name: "order_shipped", Status: "APPROVED", Category: "UTILITY", Language: "en_US",
 		Components: []whatsapptest.Component{{Type: "BODY", Text: "Hello {{1}}, <b>order</b> {{2}} has shipped"}}})
-	agent, agentCSRF := r.client(t, roleUsers[RoleSettingsAgent])
+	agent, agentCSRF := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	resp = post(t, agent, r.srv.URL+"/settings/templates/sync", url.Values{"csrf": {agentCSRF}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/settings/templates?synced=1" {
 		t.Fatalf("sync: %d to %q", resp.StatusCode, resp.Header.Get("Location"))

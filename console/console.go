@@ -43,12 +43,12 @@ var files embed.FS
 // people are the users, their sign-in and their sessions. *service.People
 // is one.
 type people interface {
-	SignIn(ctx context.Context, email, password string, c SignInClient) (token string, s Session, u User, err error)
-	Session(ctx context.Context, token string) (Session, User, error)
+	SignIn(ctx context.Context, email, password string, c service.SignInClient) (token string, s carillon.Session, u carillon.User, err error)
+	Session(ctx context.Context, token string) (carillon.Session, carillon.User, error)
 	SignOut(ctx context.Context, token string) error
 	SignOutEverywhere(ctx context.Context, accountID, userID int64) error
-	SignInLink(ctx context.Context, token string) (SignInLink, User, error)
-	UseSignInLink(ctx context.Context, token, email, name, password string, c SignInClient) (sessionToken string, s Session, u User, err error)
+	SignInLink(ctx context.Context, token string) (carillon.SignInLink, carillon.User, error)
+	UseSignInLink(ctx context.Context, token, email, name, password string, c service.SignInClient) (sessionToken string, s carillon.Session, u carillon.User, err error)
 }
 
 // accounts are the account's figures and its API keys. *service.Accounts

@@ -7,10 +7,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
 )
 
@@ -35,16 +36,16 @@ func newRecorder(h http.Handler, method, path string, form url.Values, cookie *h
 // TestRoles opens every page as each role: the table in roles.go decides,
 // and a page outside the role's sections is a 403.
 func TestRoles(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	contact, conversation := contactWithConversation(t, r.svc, r.acct.Principal, "Ada", "hello")
 	pages := []struct {
 		path    string
-		allowed []Role
+		allowed []carillon.Role
 	}{
-		{"/", []Role{RoleAdmin, RoleSettingsAgent, RoleAgent, RoleRestrictedAgent}},
-		{"/contacts/" + contact, []Role{RoleAdmin, RoleSettingsAgent, RoleAgent, RoleRestrictedAgent}},
-		{"/chat/" + conversation, []Role{RoleAdmin, RoleSettingsAgent, RoleAgent, RoleRestrictedAgent}},
-		{"/settings/api-keys", []Role{RoleAdmin}},
+		{"/", []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
+		{"/contacts/" + contact, []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
+		{"/chat/" + conversation, []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
+		{"/settings/api-keys", []carillon.Role{carillon.RoleAdmin}},
 	}
 	for _, p := range pages {
 		for role, email := range roleUsers {
@@ -64,7 +65,7 @@ func TestRoles(t *testing.T) {
 		}
 	}
 	// A form of a page the role may not open is refused too.
-	c, csrf := r.client(t, roleUsers[RoleAgent])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAgent])
 	if resp := post(t, c, r.srv.URL+"/settings/api-keys", url.Values{"csrf": {csrf}, "name": {"sneaky"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("agent creating a key: %d, want 403", resp.StatusCode)
 	}
@@ -77,12 +78,12 @@ func TestRoles(t *testing.T) {
 // TestSectionsTable checks the one table of who opens what.
 func TestSectionsTable(t *testing.T) {
 	all := []section{sectionAny, sectionHome, sectionConversations, sectionSettings, sectionAdmin}
-	want := map[Role][]section{
-		RoleAdmin:           all,
-		RoleSettingsAgent:   {sectionAny, sectionHome, sectionConversations, sectionSettings},
-		RoleAgent:           {sectionAny, sectionHome, sectionConversations},
-		RoleRestrictedAgent: {sectionAny, sectionHome, sectionConversations},
-		Role("unknown"):     nil,
+	want := map[carillon.Role][]section{
+		carillon.RoleAdmin:           all,
+		carillon.RoleSettingsAgent:   {sectionAny, sectionHome, sectionConversations, sectionSettings},
+		carillon.RoleAgent:           {sectionAny, sectionHome, sectionConversations},
+		carillon.RoleRestrictedAgent: {sectionAny, sectionHome, sectionConversations},
+		carillon.Role("unknown"):     nil,
 	}
 	for role, sections := range want {
 		for _, sec := range all {
@@ -100,7 +101,7 @@ func TestSectionsTable(t *testing.T) {
 // TestOtherAccount answers 404 for another account's contact and
 // conversation, as for one that does not exist.
 func TestOtherAccount(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	ctx := context.Background()
 	other, _, _, err := r.svc.Accounts.SetupAccount(ctx, "other", true)
 	if err != nil {
@@ -109,7 +110,7 @@ func TestOtherAccount(t *testing.T) {
 	p := r.acct.Principal
 	p.Account = other
 	contact, conversation := contactWithConversation(t, r.svc, p, "Other's", "private")
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/contacts/" + contact, "/chat/" + conversation, "/contacts/0123456789abcdef0123456789abcdef", "/contacts/not-a-uuid", "/no-such-page"} {
 		resp := get(t, c, r.srv.URL+path)
 		body, _ := io.ReadAll(resp.Body)
@@ -124,8 +125,8 @@ func TestOtherAccount(t *testing.T) {
 
 // TestSecurityHeaders checks the headers of every kind of answer.
 func TestSecurityHeaders(t *testing.T) {
-	r := newRig(t)
-	signedIn, _ := r.client(t, roleUsers[RoleAgent])
+	r := newRig(t, service.Options{})
+	signedIn, _ := r.client(t, roleUsers[carillon.RoleAgent])
 	anonymous, _ := r.client(t, "")
 	cases := []struct {
 		name   string
@@ -184,8 +185,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 
 // TestCSRF refuses forms without the right token, signed in or not.
 func TestCSRF(t *testing.T) {
-	r := newRig(t)
-	admin, csrf := r.client(t, roleUsers[RoleAdmin])
+	r := newRig(t, service.Options{})
+	admin, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	anonymous, _ := r.client(t, "")
 	cases := []struct {
 		name string
@@ -197,7 +198,7 @@ func TestCSRF(t *testing.T) {
 		{"wrong token", admin, "/settings/api-keys", url.Values{"name": {"k"}, "csrf": {strings.Repeat("0", 64)}}},
 		{"another session's token", admin, "/settings/api-keys", url.Values{"name": {"k"}, "csrf": {csrfToken("another session")}}},
 		{"sign-out without token", admin, "/sign-out", url.Values{}},
-		{"sign-in without the cookie", anonymous, "/sign-in", url.Values{"email": {roleUsers[RoleAdmin]}, "password": {password}, "csrf": {csrf}}},
+		{"sign-in without the cookie", anonymous, "/sign-in", url.Values{"email": {roleUsers[carillon.RoleAdmin]}, "password": {password}, "csrf": {csrf}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,10 +221,9 @@ func TestCSRF(t *testing.T) {
 }
 
 // TestSignInFlow signs in over HTTP: wrong email and wrong password get
-// the same answer, the right ones a cookie and the page asked for, and
-// throttling a 429 with Retry-After.
+// the same answer, the right ones a cookie and the page asked for.
 func TestSignInFlow(t *testing.T) {
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	c, _ := r.client(t, "")
 	resp := get(t, c, r.srv.URL+"/settings/api-keys")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in?next=%2Fsettings%2Fapi-keys" {
@@ -231,7 +231,7 @@ func TestSignInFlow(t *testing.T) {
 	}
 	csrf := formToken(t, get(t, c, r.srv.URL+"/sign-in?next=%2Fsettings%2Fapi-keys"))
 	var bodies []string
-	for _, creds := range [][2]string{{"nobody@example.com", password}, {roleUsers[RoleAdmin], "wrong password"}} {
+	for _, creds := range [][2]string{{"nobody@example.com", password}, {roleUsers[carillon.RoleAdmin], "wrong password"}} {
 		resp := post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {creds[0]}, "password": {creds[1]}})
 		body, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), wrongSignIn) {
@@ -242,7 +242,7 @@ func TestSignInFlow(t *testing.T) {
 	if bodies[0] != bodies[1] {
 		t.Error("a wrong email and a wrong password get different pages")
 	}
-	resp = post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[RoleAdmin]}, "password": {password}, "next": {"/settings/api-keys"}})
+	resp = post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[carillon.RoleAdmin]}, "password": {password}, "next": {"/settings/api-keys"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/settings/api-keys" {
 		t.Fatalf("sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -259,35 +259,55 @@ func TestSignInFlow(t *testing.T) {
 		t.Errorf("the page after sign-in: %d", resp.StatusCode)
 	}
 
-	r.people.throttle()
-	resp = post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[RoleAdmin]}, "password": {password}})
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "900" {
-		t.Errorf("throttled sign-in: %d, Retry-After %q; want 429, 900", resp.StatusCode, resp.Header.Get("Retry-After"))
+}
+
+// TestSignInThrottled answers 429 with Retry-After once over the limit of
+// failed sign-ins, the right password included.
+func TestSignInThrottled(t *testing.T) {
+	r := newRig(t, withSignInLimit(1))
+	c, _ := r.client(t, "")
+	csrf := formToken(t, get(t, c, r.srv.URL+"/sign-in"))
+	if resp := post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[carillon.RoleAdmin]}, "password": {"wrong password"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("first wrong password: %d, want 401", resp.StatusCode)
+	}
+	resp := post(t, c, r.srv.URL+"/sign-in", url.Values{"csrf": {csrf}, "email": {roleUsers[carillon.RoleAdmin]}, "password": {password}})
+	wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || err != nil || wait < 1 || wait > 900 {
+		t.Errorf("throttled sign-in: %d, Retry-After %q; want 429 and a wait of at most 15 minutes", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie && ck.Value != "" {
+			t.Error("a throttled sign-in set a session cookie")
+		}
 	}
 }
 
 // TestSecureCookie marks the session cookie Secure when the public URL is
 // https.
 func TestSecureCookie(t *testing.T) {
-	svc := testrig.Service(t, service.Options{})
-	acct := testrig.DefaultAccount(t, svc)
-	people := newFakePeople(acct.ID)
-	people.addUser("a@example.com", "A", RoleAdmin, password)
-	s := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: "https://carillon.example"})
-	token := people.firstAdminLink()
+	r := newRig(t, service.Options{PublicURL: "https://carillon.example"})
+	path := r.firstAdminLink(t)
+	s := r.srv.Config.Handler
 	w := newRecorder(s, "GET", "/sign-in", nil, nil)
 	csrf := w.Result().Cookies()[0]
 	if !csrf.Secure {
 		t.Errorf("CSRF cookie not Secure on https")
 	}
-	w = newRecorder(s, "POST", "/welcome/"+token, url.Values{"csrf": {csrf.Value}, "email": {"b@example.com"}, "name": {"B"}, "password": {password}}, csrf)
+	w = newRecorder(s, "POST", path, url.Values{"csrf": {csrf.Value}, "email": {"b@example.com"}, "name": {"B"}, "password": {password}}, csrf)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("welcome: %d", w.Code)
 	}
+	found := false
 	for _, ck := range w.Result().Cookies() {
-		if ck.Name == sessionCookie && !ck.Secure {
-			t.Errorf("session cookie not Secure on https")
+		if ck.Name == sessionCookie {
+			found = true
+			if !ck.Secure {
+				t.Errorf("session cookie not Secure on https")
+			}
 		}
+	}
+	if !found {
+		t.Error("the first admin's link set no session cookie")
 	}
 }
 
@@ -324,11 +344,11 @@ func formToken(t testing.TB, resp *http.Response) string {
 // TestSignOut ends this browser's session, and "everywhere" every session
 // of the user, the other users' kept.
 func TestSignOut(t *testing.T) {
-	r := newRig(t)
-	first, csrf := r.client(t, roleUsers[RoleAdmin])
-	second, _ := r.client(t, roleUsers[RoleAdmin])
-	third, csrfThird := r.client(t, roleUsers[RoleAdmin])
-	agent, _ := r.client(t, roleUsers[RoleAgent])
+	r := newRig(t, service.Options{})
+	first, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
+	second, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	third, csrfThird := r.client(t, roleUsers[carillon.RoleAdmin])
+	agent, _ := r.client(t, roleUsers[carillon.RoleAgent])
 
 	resp := post(t, first, r.srv.URL+"/sign-out", url.Values{"csrf": {csrf}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/sign-in" {

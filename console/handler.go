@@ -16,8 +16,8 @@ import (
 // CSRF token its forms carry.
 type visit struct {
 	token     string
-	session   Session
-	user      User
+	session   carillon.Session
+	user      carillon.User
 	account   carillon.Account
 	csrf      string
 	principal service.Principal
@@ -59,7 +59,9 @@ func (s *Server) signedIn(sec section, h pageHandler) http.Handler {
 		v, err := s.visitOf(r)
 		if err != nil {
 			if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeUnauthorized {
-				s.clearSessionCookie(w)
+				if _, err := r.Cookie(sessionCookie); err == nil {
+					s.clearSessionCookie(w) // a session that ended
+				}
 				// A page is opened again after sign-in; a form is not
 				// sent again (its path answers POST only).
 				target := "/sign-in"
@@ -132,7 +134,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *visit, err erro
 			message = "there is no such page, or it is not your account's"
 		}
 	}
-	if wait, ok := retryAfter(err); ok {
+	if wait, ok := service.RetryAfter(err); ok {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
 	}

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
 )
 
 // xss is what a user may write in a field: it must show as text, run
@@ -48,7 +51,7 @@ func TestBrowserDetectsViolations(t *testing.T) {
 // whose name is a script (shown once, as text), revokes it, and signs out.
 func TestBrowserSignInAndKeys(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	tb := newTab(t)
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/api-keys"))
 	if loc := tb.location(); loc != "/sign-in?next=%2Fsettings%2Fapi-keys" {
@@ -56,13 +59,13 @@ func TestBrowserSignInAndKeys(t *testing.T) {
 	}
 	tb.check("sign-in")
 
-	tb.submit(map[string]string{"#email": roleUsers[RoleAdmin], "#password": "not the password"}, `form[action="/sign-in"] button`)
+	tb.submit(map[string]string{"#email": roleUsers[carillon.RoleAdmin], "#password": "not the password"}, `form[action="/sign-in"] button`)
 	if got := tb.text(".problem"); got != wrongSignIn {
 		t.Errorf("wrong password: %q, want %q", got, wrongSignIn)
 	}
 	tb.check("sign-in-wrong-password")
 
-	tb.submit(map[string]string{"#email": roleUsers[RoleAdmin], "#password": password}, `form[action="/sign-in"] button`)
+	tb.submit(map[string]string{"#email": roleUsers[carillon.RoleAdmin], "#password": password}, `form[action="/sign-in"] button`)
 	if loc := tb.location(); loc != "/settings/api-keys" {
 		t.Fatalf("sign-in led to %s, want the page asked for", loc)
 	}
@@ -114,11 +117,11 @@ func TestBrowserSignInAndKeys(t *testing.T) {
 // TestBrowserThrottled shows the 429 page once over the failure limit.
 func TestBrowserThrottled(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	r.people.throttle()
+	r := newRig(t, withSignInLimit(1))
 	tb := newTab(t)
 	tb.do(chromedp.Navigate(r.srv.URL + "/sign-in"))
-	tb.submit(map[string]string{"#email": roleUsers[RoleAdmin], "#password": password}, `form[action="/sign-in"] button`)
+	tb.submit(map[string]string{"#email": roleUsers[carillon.RoleAdmin], "#password": "wrong password"}, `form[action="/sign-in"] button`)
+	tb.submit(map[string]string{"#email": roleUsers[carillon.RoleAdmin], "#password": password}, `form[action="/sign-in"] button`)
 	if got := tb.text("h1"); !strings.HasPrefix(got, "429") {
 		t.Errorf("throttled sign-in shows %q", got)
 	}
@@ -129,7 +132,7 @@ func TestBrowserThrottled(t *testing.T) {
 // page, a 404 for another account's contact.
 func TestBrowserRolesAndTenancy(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	other, _, _, err := r.svc.Accounts.SetupAccount(context.Background(), "other", false)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +142,7 @@ func TestBrowserRolesAndTenancy(t *testing.T) {
 	otherContact, _ := contactWithConversation(t, r.svc, p, "Other's contact", "private")
 
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAgent])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
 	if nav := tb.text("nav"); strings.Contains(nav, "API keys") {
 		t.Errorf("an agent's navigation offers %q", nav)
 	}
@@ -158,9 +161,9 @@ func TestBrowserRolesAndTenancy(t *testing.T) {
 // TestBrowserCSRF: a form whose token was tampered with is refused.
 func TestBrowserCSRF(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/api-keys"))
 	tb.do(chromedp.SetAttributeValue(chromedp.CSS(`form[action="/settings/api-keys"] input[name="csrf"]`), "value", "forged"))
 	tb.submit(map[string]string{"#key-name": "forged"}, `form[action="/settings/api-keys"] button`)
@@ -177,10 +180,10 @@ func TestBrowserCSRF(t *testing.T) {
 // script as the contact's name and in its message.
 func TestBrowserPages(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	r := newRig(t, service.Options{})
 	contact, conversation := contactWithConversation(t, r.svc, r.acct.Principal, xss, xss)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/"))
 	if got := tb.text("#curl"); !strings.Contains(got, "http://carillon.test/v1/messages/send") {
 		t.Errorf("the getting-started curl is %q", got)
@@ -202,10 +205,10 @@ func TestBrowserPages(t *testing.T) {
 // signed in on the home page.
 func TestBrowserFirstAdmin(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
-	token := r.people.firstAdminLink()
+	r := newRig(t, service.Options{})
+	link := r.firstAdminLink(t)
 	tb := newTab(t)
-	tb.do(chromedp.Navigate(r.srv.URL + "/welcome/" + token))
+	tb.do(chromedp.Navigate(r.srv.URL + link))
 	tb.check("welcome")
 	tb.submit(map[string]string{"#email": "first@example.com", "#name": "First Admin", "#password": "short"}, `form button`)
 	if got := tb.text(".problem"); !strings.Contains(got, "8 characters") {
@@ -218,7 +221,7 @@ func TestBrowserFirstAdmin(t *testing.T) {
 	if got := tb.text(".who-name"); got != "First Admin" {
 		t.Errorf("signed in as %q", got)
 	}
-	tb.do(chromedp.Navigate(r.srv.URL + "/welcome/" + token))
+	tb.do(chromedp.Navigate(r.srv.URL + link))
 	if got := tb.text("h1"); !strings.HasPrefix(got, "404") {
 		t.Errorf("a used link shows %q", got)
 	}

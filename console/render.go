@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/carillon/carillon"
 )
 
 // pages are the parsed templates: each page's file (templates/<name>.html)
@@ -57,7 +59,7 @@ func parsePages() *pages {
 // view is what the layout is given: the signed-in user (nil before sign-in)
 // and the page's own data.
 type view struct {
-	User    *User
+	User    *carillon.User
 	Account string
 	Nav     []navItem
 	Current string

@@ -9,42 +9,50 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 )
 
 // rig is a console served on a loopback port over the real service (a
-// SQLite store with the default account), with the users of each role.
+// SQLite store with the default account), with a user of each role.
 type rig struct {
-	svc    *service.Service
-	acct   testrig.Account
-	people *fakePeople
-	srv    *httptest.Server
+	svc  *service.Service
+	acct testrig.Account
+	srv  *httptest.Server
 }
 
 // password is every test user's password.
 const password = "correct horse battery"
 
 // The test users, one of each role, by email.
-var roleUsers = map[Role]string{
-	RoleAdmin:           "admin@example.com",
-	RoleSettingsAgent:   "settings@example.com",
-	RoleAgent:           "agent@example.com",
-	RoleRestrictedAgent: "restricted@example.com",
+var roleUsers = map[carillon.Role]string{
+	carillon.RoleAdmin:           "admin@example.com",
+	carillon.RoleSettingsAgent:   "settings@example.com",
+	carillon.RoleAgent:           "agent@example.com",
+	carillon.RoleRestrictedAgent: "restricted@example.com",
 }
 
-func newRig(t testing.TB) *rig {
+// newRig serves the console over a service built with o (an unset
+// PublicURL is http://carillon.test).
+func newRig(t testing.TB, o service.Options) *rig {
 	t.Helper()
-	svc := testrig.Service(t, service.Options{})
+	svc := testrig.Service(t, o)
 	acct := testrig.DefaultAccount(t, svc)
-	people := newFakePeople(acct.ID)
 	for role, email := range roleUsers {
-		people.addUser(email, "User "+string(role), role, password)
+		if _, err := svc.People.CreateUser(context.Background(), acct.ID, email, "User "+string(role), role, password); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: "http://carillon.test"})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
-	return &rig{svc: svc, acct: acct, people: people, srv: srv}
+	return &rig{svc: svc, acct: acct, srv: srv}
+}
+
+// withSignInLimit sets the limit of failed sign-ins.
+func withSignInLimit(n int) service.Options {
+	return service.Options{People: service.PeopleOptions{SignInFailureLimit: n}}
 }
 
 // client returns an HTTP client that does not follow redirects, signed in
@@ -57,10 +65,23 @@ func (r *rig) client(t testing.TB, email string) (*http.Client, string) {
 	if email == "" {
 		return c, ""
 	}
-	token := r.people.sessionFor(email)
+	token, _, _, err := r.svc.People.SignIn(context.Background(), email, password, service.SignInClient{Address: "192.0.2.1", UserAgent: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, _ := url.Parse(r.srv.URL)
 	jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: token, Path: "/"}})
 	return c, csrfToken(token)
+}
+
+// firstAdminLink makes a first admin's link and returns its path.
+func (r *rig) firstAdminLink(t testing.TB) string {
+	t.Helper()
+	link, err := r.svc.People.FirstAdminLink(context.Background(), r.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(link, r.svc.PublicURL())
 }
 
 // post sends a form.

@@ -1,5 +1,7 @@
 package console
 
+import "github.com/carillon/carillon"
+
 // section is a group of the console's pages that the same roles may open.
 // Every page names its section in routes; sectionsOf says which sections
 // each role opens. A page outside its user's sections answers 403.
@@ -22,16 +24,16 @@ const (
 )
 
 // sectionsOf is the one table of who opens what.
-var sectionsOf = map[Role][]section{
-	RoleAdmin:           {sectionAny, sectionHome, sectionConversations, sectionSettings, sectionAdmin},
-	RoleSettingsAgent:   {sectionAny, sectionHome, sectionConversations, sectionSettings},
-	RoleAgent:           {sectionAny, sectionHome, sectionConversations},
-	RoleRestrictedAgent: {sectionAny, sectionHome, sectionConversations},
+var sectionsOf = map[carillon.Role][]section{
+	carillon.RoleAdmin:           {sectionAny, sectionHome, sectionConversations, sectionSettings, sectionAdmin},
+	carillon.RoleSettingsAgent:   {sectionAny, sectionHome, sectionConversations, sectionSettings},
+	carillon.RoleAgent:           {sectionAny, sectionHome, sectionConversations},
+	carillon.RoleRestrictedAgent: {sectionAny, sectionHome, sectionConversations},
 }
 
 // mayOpen reports whether a user of role r may open the pages of sec. An
 // unknown role opens nothing.
-func mayOpen(r Role, sec section) bool {
+func mayOpen(r carillon.Role, sec section) bool {
 	for _, s := range sectionsOf[r] {
 		if s == sec {
 			return true
@@ -56,7 +58,7 @@ var navigation = []navItem{
 }
 
 // navFor is the navigation a user of role r sees.
-func navFor(r Role) []navItem {
+func navFor(r carillon.Role) []navItem {
 	var out []navItem
 	for _, n := range navigation {
 		if mayOpen(r, n.section) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
 )
 
@@ -15,7 +16,7 @@ func TestBrowserChannels(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels"))
 	tb.check("channels")
 	if got := tb.text("main"); !strings.Contains(got, "+15550000001") {
@@ -35,7 +36,7 @@ func TestBrowserAddTelegramChannel(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels/new"))
 	tb.do(chromedp.SetValue(chromedp.CSS("#pick-provider"), "telegram"))
 	tb.submit(nil, `form.provider-pick button`)
@@ -80,7 +81,7 @@ func TestBrowserSettings(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleSettingsAgent])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
 	if nav := tb.text("header nav"); !strings.Contains(nav, "Settings") || strings.Contains(nav, "Channels") {
 		t.Errorf("a settings agent's navigation: %q", nav)
 	}
@@ -117,7 +118,7 @@ func TestBrowserTeams(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleSettingsAgent])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/teams"))
 	tb.submit(map[string]string{"#team-name": xss}, `form[action="/settings/teams"] button`)
 	if got := tb.text("tbody"); !strings.Contains(got, xss) {
@@ -137,7 +138,7 @@ func TestBrowserCatalogues(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
 	tb := newTab(t)
-	tb.signIn(r.srv.URL, roleUsers[RoleAdmin])
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/funnels"))
 	tb.submit(map[string]string{"#funnel-name": xss, "#funnel-emoji": "🌱"}, `form[action="/settings/funnels"] button`)
 	if got := tb.text("tbody"); !strings.Contains(got, xss) {

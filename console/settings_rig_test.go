@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http/httptest"
 	"testing"
 
@@ -15,8 +16,8 @@ import (
 )
 
 // settingsRig is a rig whose service runs the providers as serve does
-// (against fakes of the Bot API and of the Graph API on loopback), with every page of the
-// console served: channels and the catalogues included.
+// (against fakes of the Bot API and of the Graph API on loopback), with
+// every page of the console served: channels and the catalogues included.
 type settingsRig struct {
 	*rig
 	bot   *telegramtest.Server
@@ -36,13 +37,14 @@ func newSettingsRig(t testing.TB) *settingsRig {
 		carillon.ProviderWhatsApp: whatsapp.New(whatsapp.Options{}),
 	}})
 	acct := testrig.DefaultAccount(t, svc)
-	people := newFakePeople(acct.ID)
 	for role, email := range roleUsers {
-		people.addUser(email, "User "+string(role), role, password)
+		if _, err := svc.People.CreateUser(context.Background(), acct.ID, email, "User "+string(role), role, password); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c := New(Options{People: people, Accounts: svc.Accounts, Contacts: svc.Contacts, Channels: svc.Resources, Networks: svc.Messages,
-		Catalogues: svc.Resources, PublicURL: "http://carillon.test"})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Channels: svc.Resources, Networks: svc.Messages,
+		Catalogues: svc.Resources, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
-	return &settingsRig{rig: &rig{svc: svc, acct: acct, people: people, srv: srv}, bot: bot, graph: whatsapptest.New(t)}
+	return &settingsRig{rig: &rig{svc: svc, acct: acct, srv: srv}, bot: bot, graph: whatsapptest.New(t)}
 }

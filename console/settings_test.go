@@ -22,7 +22,7 @@ func TestSettingsRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	sales := teamNamed(t, r, "Sales")
-	allowed := map[Role]bool{RoleAdmin: true, RoleSettingsAgent: true}
+	allowed := map[carillon.Role]bool{carillon.RoleAdmin: true, carillon.RoleSettingsAgent: true}
 	for _, path := range []string{"/settings/teams", "/settings/teams/" + sales.UUID, "/settings/tags", "/settings/fields"} {
 		for role, email := range roleUsers {
 			c, _ := r.client(t, email)
@@ -35,7 +35,7 @@ func TestSettingsRoles(t *testing.T) {
 			}
 		}
 	}
-	for _, role := range []Role{RoleAgent, RoleRestrictedAgent} {
+	for _, role := range []carillon.Role{carillon.RoleAgent, carillon.RoleRestrictedAgent} {
 		c, csrf := r.client(t, roleUsers[role])
 		for _, path := range []string{"/settings/teams", "/settings/tags", "/settings/fields"} {
 			if resp := post(t, c, r.srv.URL+path, url.Values{"csrf": {csrf}, "name": {"Sneaky"}, "type": {"text"}}); resp.StatusCode != http.StatusForbidden {
@@ -48,7 +48,7 @@ func TestSettingsRoles(t *testing.T) {
 	}
 	// The settings agent sees the settings in its navigation, not the
 	// channels.
-	c, _ := r.client(t, roleUsers[RoleSettingsAgent])
+	c, _ := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	page := body(t, get(t, c, r.srv.URL+"/settings/tags"))
 	if !strings.Contains(page, `href="/settings/teams"`) || strings.Contains(page, `href="/settings/channels"`) {
 		t.Error("a settings agent's navigation: want the settings, not the channels")
@@ -64,7 +64,7 @@ func TestSettingsFormsCSRF(t *testing.T) {
 		t.Fatal(err)
 	}
 	team := teamNamed(t, r, "Sales")
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/settings/teams", "/settings/teams/" + team.UUID, "/settings/teams/" + team.UUID + "/members",
 		"/settings/tags", "/settings/fields", "/settings/channels/new"} {
 		for _, token := range []string{"", csrfToken("another session")} {
@@ -92,7 +92,7 @@ type formCase struct {
 
 func runForms(t *testing.T, r *settingsRig, cases []formCase) {
 	t.Helper()
-	c, csrf := r.client(t, roleUsers[RoleSettingsAgent])
+	c, csrf := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.form.Set("csrf", csrf)
@@ -143,7 +143,7 @@ func TestTagsAndFieldsForms(t *testing.T) {
 	if len(fields) != 2 || fields[1].Name != "Size" || fields[1].Type != carillon.FieldCheckbox || strings.Join(fields[1].Options, ",") != "S,XL" {
 		t.Errorf("fields %+v", fields)
 	}
-	c, _ := r.client(t, roleUsers[RoleAdmin])
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
 	page := body(t, get(t, c, r.srv.URL+"/settings/fields?edit=Size"))
 	if !strings.Contains(page, `value="Size" readonly`) || !strings.Contains(page, "S\nXL</textarea>") {
 		t.Error("the form of a field does not show it")
@@ -234,7 +234,7 @@ func TestFunnelsAndStatusesForms(t *testing.T) {
 	if len(funnels) != 1 || funnels[0].Name != "Prospect" || funnels[0].Position != 3 || funnels[0].Emoji != "" {
 		t.Errorf("funnels %+v", funnels)
 	}
-	c, csrf := r.client(t, roleUsers[RoleAdmin])
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
 	for _, path := range []string{"/settings/funnels?edit=" + funnels[0].UUID, "/settings/statuses?edit=" + statuses[0].UUID} {
 		if page := body(t, get(t, c, r.srv.URL+path)); !strings.Contains(page, `name="uuid"`) && !strings.Contains(page, `name="id"`) {
 			t.Errorf("%s shows no form of the object", path)
@@ -270,7 +270,7 @@ func TestTemplateRename(t *testing.T) {
 		}
 		uuids = append(uuids, tpl.UUID)
 	}
-	c, _ := r.client(t, roleUsers[RoleSettingsAgent])
+	c, _ := r.client(t, roleUsers[carillon.RoleSettingsAgent])
 	if page := body(t, get(t, c, r.srv.URL+"/settings/templates?edit="+uuids[0])); !strings.Contains(page, `value="welcome"`) {
 		t.Error("the rename form does not show the template's title")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
 )
 
 // sessionCookie holds the session's token.
@@ -21,12 +22,12 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 }
 
 // client is who signs in, for throttling and the list of sessions.
-func client(r *http.Request) SignInClient {
+func client(r *http.Request) service.SignInClient {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return SignInClient{Address: host, UserAgent: r.UserAgent()}
+	return service.SignInClient{Address: host, UserAgent: r.UserAgent()}
 }
 
 // signInForm is what the sign-in page shows.
@@ -51,7 +52,7 @@ const wrongSignIn = "Wrong email or password."
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	form := signInForm{CSRF: s.preSessionCSRF(w, r), Next: localPath(r.PostFormValue("next")), Email: strings.TrimSpace(r.PostFormValue("email"))}
 	token, _, _, err := s.people.SignIn(r.Context(), form.Email, r.PostFormValue("password"), client(r))
-	if _, throttled := retryAfter(err); throttled {
+	if _, throttled := service.RetryAfter(err); throttled {
 		return err
 	}
 	var e *carillon.Error
@@ -116,7 +117,7 @@ func (s *Server) welcome(w http.ResponseWriter, r *http.Request) error {
 	}
 	sessionToken, _, _, err := s.people.UseSignInLink(r.Context(), token, form.Email, form.Name, r.PostFormValue("password"), client(r))
 	var e *carillon.Error
-	if errors.As(err, &e) && e.Code == carillon.CodeInvalidParameter {
+	if errors.As(err, &e) && (e.Code == carillon.CodeInvalidParameter || e.Code == carillon.CodeAlreadyExists) {
 		form.Problem = e.Message
 		s.render(w, r, nil, http.StatusUnprocessableEntity, "welcome", form)
 		return nil

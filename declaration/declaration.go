@@ -82,10 +82,14 @@ type Channel struct {
 	Spec ChannelSpec
 }
 
-// User is a declared user.
+// User is a declared user. A declaration holds no password: a user sets
+// theirs with a sign-in link, or an operator with carillon users passwd.
 type User struct {
 	Lines
 	UUID, Email, Name string
+	// Role is the user's console role; "" leaves an existing user's role
+	// as it is, and makes a new user an agent.
+	Role carillon.Role
 }
 
 // Team is a declared team; Members nil leaves its membership as it is.
@@ -414,7 +418,8 @@ func (p *parser) users(n *yaml.Node) []*User {
 	var out []*User
 	emails, uuids := map[string]int{}, map[string]int{}
 	for _, item := range p.sequence(n, "users") {
-		m, l, ok := p.mapping(item, "a user", "uuid", "email", "name")
+		item = p.withoutPassword(item)
+		m, l, ok := p.mapping(item, "a user", "uuid", "email", "name", "role")
 		if !ok {
 			continue
 		}
@@ -422,6 +427,13 @@ func (p *parser) users(n *yaml.Node) []*User {
 		u.UUID = p.str(m, l, "uuid", false)
 		u.Email = strings.ToLower(p.str(m, l, "email", true))
 		u.Name = p.str(m, l, "name", true)
+		if r := p.str(m, l, "role", false); r != "" {
+			role, err := carillon.ParseRole(r)
+			if err != nil {
+				p.addf(l.At("role"), "role %q is not one of admin, agent, restricted_agent, settings_agent", r)
+			}
+			u.Role = role
+		}
 		if u.Email != "" && !validEmail(u.Email) {
 			p.addf(l.At("email"), "%q is not an email address", u.Email)
 		}
@@ -430,6 +442,26 @@ func (p *parser) users(n *yaml.Node) []*User {
 		}
 	}
 	return out
+}
+
+// withoutPassword reports a password given to a user, which a declaration
+// never holds (a file is kept and shared; a password must not be), and
+// returns the entry without it.
+func (p *parser) withoutPassword(n *yaml.Node) *yaml.Node {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return n
+	}
+	out := *n
+	out.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := deref(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == "password" {
+			p.addf(k.Line, "a declaration holds no password: a user sets theirs with a sign-in link, or run carillon users passwd EMAIL")
+			continue
+		}
+		out.Content = append(out.Content, n.Content[i], n.Content[i+1])
+	}
+	return &out
 }
 
 func (p *parser) teams(n *yaml.Node) []*Team {

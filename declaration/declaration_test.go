@@ -35,6 +35,7 @@ const goodFile = `channels:
     settings: {bot_token: "123456:AA-bot-secret"}
 users:
   - {email: Ana@Example.com, name: Ana Diaz}
+  - {email: bo@example.com, name: Bo, role: settings_agent}
 teams:
   - {name: Support, members: [ana@example.com]}
   - {name: Sales, members: }
@@ -95,9 +96,11 @@ func TestParseGoodFile(t *testing.T) {
 		}
 	}
 
-	// An email is kept in lower case.
-	if len(d.Users) != 1 || d.Users[0].Email != "ana@example.com" || d.Users[0].Name != "Ana Diaz" || d.Users[0].Line != 9 {
+	// An email is kept in lower case; a role not given is none.
+	if len(d.Users) != 2 || d.Users[0].Email != "ana@example.com" || d.Users[0].Name != "Ana Diaz" || d.Users[0].Line != 9 || d.Users[0].Role != "" {
 		t.Errorf("users = %+v", d.Users)
+	} else if d.Users[1].Role != carillon.RoleSettingsAgent {
+		t.Errorf("second user's role = %q, want settings_agent", d.Users[1].Role)
 	}
 
 	// members given, members given as nothing (no member) and members not
@@ -173,7 +176,10 @@ func TestParseProblems(t *testing.T) {
 	}{
 		{"bad YAML", "users:\n  - email: a@example.com\n    name: \"x\n", 3, "bad YAML: found unexpected end of stream"},
 		{"unknown top-level key", "tags: [A]\nwebhooks: []\n", 2, `unknown key "webhooks"`},
-		{"unknown key of an entry", "users:\n  - email: a@example.com\n    name: A\n    role: admin\n", 4, `unknown key "role" in a user`},
+		{"unknown key of an entry", "users:\n  - email: a@example.com\n    name: A\n    phone: '1'\n", 4, `unknown key "phone" in a user (known: uuid, email, name, role)`},
+		{"unknown role", "users:\n  - email: a@example.com\n    name: A\n    role: owner\n", 4, `role "owner" is not one of admin, agent, restricted_agent, settings_agent`},
+		{"role not a text", "users:\n  - {email: a@example.com, name: A, role: [admin]}\n", 2, "role must be a text"},
+		{"a password", "users:\n  - email: a@example.com\n    name: A\n    password: hunter22\n", 4, "a declaration holds no password"},
 		{"top level not a mapping", "- a\n", 1, "the file must be a mapping"},
 		{"list expected", "users: {email: a@example.com}\n", 1, "users must be a list"},
 		{"missing title", "channels:\n  - {type: whatsapp, provider: sandbox}\n", 2, "missing title"},

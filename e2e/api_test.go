@@ -428,14 +428,21 @@ func TestSandboxInbound(t *testing.T) {
 	})
 }
 
-// TestFirstStart checks what serve prints: the first API key alone on
-// standard output on a fresh store, nothing on a restart; and that a second
-// serve on the same data folder is refused.
+// TestFirstStart checks what serve prints: the first API key on the first
+// line of standard output on a fresh store, a first admin's one-time
+// sign-in link on the next, nothing on a restart; and that a second serve
+// on the same data folder is refused.
 func TestFirstStart(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	if out := s.stdout.String(); out != s.Key+"\n" {
-		t.Errorf("standard output of the first start is %q, want the key alone on one line", out)
+	lines := strings.Split(s.stdout.String(), "\n")
+	if len(lines) != 3 || lines[0] != s.Key || lines[2] != "" {
+		t.Errorf("standard output of the first start is %q, want the key and the link, one line each", s.stdout.String())
+	} else if token, ok := strings.CutPrefix(lines[1], s.URL+"/welcome/"); !ok || len(token) != 64 || strings.Trim(token, "0123456789abcdef") != "" {
+		t.Errorf("second line of standard output %q, want %s/welcome/<token>", lines[1], s.URL)
+	}
+	if !strings.Contains(s.stderr.String(), "one-time sign-in link to the console") || !strings.Contains(s.stderr.String(), "24 hours") {
+		t.Errorf("standard error does not say what the link is and how long it works:\n%s", s.stderr.String())
 	}
 
 	second := carillon(t, nil, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--data", s.data)

@@ -22,7 +22,7 @@ func FuzzCallbackPath(f *testing.F) {
 	db := testrig.SQLite(f)
 	svc := testrig.Service(f, service.Options{Store: db, InstanceID: "fuzz", PublicURL: "http://127.0.0.1"})
 	acct := testrig.DefaultAccount(f, svc).Account
-	channels, err := db.ListChannels(f.Context(), acct.ID)
+	channels, err := db.AllChannels(f.Context(), acct.ID)
 	if err != nil || len(channels) == 0 {
 		f.Fatalf("channels: %v, %v", channels, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/netip"
 	"testing"
-	"time"
 )
 
 // TestClientAddress checks how failures are grouped: per IPv4 address, per
@@ -21,30 +20,5 @@ func TestClientAddress(t *testing.T) {
 		if got != netip.MustParsePrefix(tt.want) {
 			t.Errorf("clientAddress(%s) = %s, want %s", tt.remote, got, tt.want)
 		}
-	}
-}
-
-// TestFailureLimiter checks the bucket of failures: the limit is a burst,
-// and one failure is forgiven every minute / limit.
-func TestFailureLimiter(t *testing.T) {
-	t.Parallel()
-	l := newFailureLimiter(5)
-	a, b := netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("192.0.2.2/32")
-	now := time.Unix(1_800_000_000, 0)
-	for i := range 5 {
-		if _, blocked := l.blocked(a, now); blocked {
-			t.Fatalf("blocked after %d failures, limit 5", i)
-		}
-		l.failed(a, now)
-	}
-	wait, blocked := l.blocked(a, now)
-	if !blocked || wait != 12*time.Second {
-		t.Errorf("after 5 failures: blocked %v, wait %v; want blocked for 12s", blocked, wait)
-	}
-	if _, blocked := l.blocked(b, now); blocked {
-		t.Error("another address is blocked too")
-	}
-	if _, blocked := l.blocked(a, now.Add(12*time.Second)); blocked {
-		t.Error("still blocked once a failure was forgiven")
 	}
 }

@@ -128,7 +128,10 @@ func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
 		} else {
 			cur, err = a.q.UserByEmail(ctx, a.accountID, u.Email)
 			if notFound(err) {
-				nu := carillon.User{UUID: carillon.NewUUID(), AccountID: a.accountID, Email: u.Email, Name: u.Name, CreatedAt: w.now}
+				nu := carillon.User{UUID: carillon.NewUUID(), AccountID: a.accountID, Email: u.Email, Name: u.Name, CreatedAt: w.now, Role: u.Role}
+				if nu.Role == "" {
+					nu.Role = carillon.RoleAgent
+				}
 				if err := a.q.CreateUser(ctx, &nu); err != nil {
 					return err
 				}
@@ -145,6 +148,9 @@ func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
 		}
 		if cur.Name != u.Name {
 			cur.Name, what = u.Name, append(what, "name")
+		}
+		if u.Role != "" && cur.Role != u.Role {
+			cur.Role, what = u.Role, append(what, "role")
 		}
 		if len(what) > 0 {
 			if err := a.q.UpdateUser(ctx, &cur); err != nil {

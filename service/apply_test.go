@@ -63,7 +63,7 @@ func (e *applyEnv) mustApply(yaml string) service.ApplyResult {
 
 func (e *applyEnv) channel(title string) carillon.Channel {
 	e.t.Helper()
-	chs, err := e.db.ListChannels(context.Background(), e.acct.ID)
+	chs, err := e.db.AllChannels(context.Background(), e.acct.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func (e *applyEnv) snapshot() string {
 	e.t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	chs, _ := e.db.ListChannels(ctx, e.acct.ID)
+	chs, _ := e.db.AllChannels(ctx, e.acct.ID)
 	for _, c := range chs {
 		b.WriteString(c.UUID + c.Title + string(c.Type) + c.Provider)
 		if c.Main {
@@ -96,7 +96,7 @@ func (e *applyEnv) snapshot() string {
 	for _, u := range users {
 		b.WriteString(u.Email + u.Name + ";")
 	}
-	teams, _ := e.db.ListTeams(ctx, e.acct.ID)
+	teams, _ := e.db.AllTeams(ctx, e.acct.ID)
 	for _, t := range teams {
 		b.WriteString(t.Name + ";")
 		members, _ := e.db.TeamMembers(ctx, t.ID)
@@ -116,11 +116,11 @@ func (e *applyEnv) snapshot() string {
 	for _, t := range tpls {
 		b.WriteString(t.Title + t.Text + t.Status + ";")
 	}
-	funnels, _ := e.db.ListFunnels(ctx, e.acct.ID)
+	funnels, _, _ := e.db.ListFunnels(ctx, e.acct.ID, carillon.Page{Number: 1, Size: 100})
 	for _, f := range funnels {
 		b.WriteString(f.Name + f.Emoji + ";")
 	}
-	statuses, _ := e.db.ListCustomStatuses(ctx, e.acct.ID)
+	statuses, _, _ := e.db.ListCustomStatuses(ctx, e.acct.ID, carillon.Page{Number: 1, Size: 100})
 	for _, s := range statuses {
 		b.WriteString(s.Name + s.Emoji + ";")
 	}

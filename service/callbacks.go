@@ -160,7 +160,7 @@ func (s *Messages) RegisterCallback(ctx context.Context, ch carillon.Channel, pu
 // created, changed ones updated. channelUUID, when not empty, limits it to
 // that channel. It returns one line per template created or changed.
 func (s *Messages) SyncTemplates(ctx context.Context, accountID int64, channelUUID string) ([]string, error) {
-	channels, err := s.store.ListChannels(ctx, accountID)
+	channels, err := s.store.AllChannels(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (s *Resources) ConnectChannel(ctx context.Context, p Principal, f ChannelFo
 	if spec.Settings == nil {
 		spec.Settings = map[string]string{}
 	}
-	channels, err := s.store.ListChannels(ctx, p.Account.ID)
+	channels, err := s.store.AllChannels(ctx, p.Account.ID)
 	if err != nil {
 		return carillon.Channel{}, nil, s.internal(ctx, "list channels", err)
 	}

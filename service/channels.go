@@ -51,7 +51,7 @@ type channelWriter struct {
 }
 
 func newChannelWriter(ctx context.Context, providers *carillon.ProviderRegistry, q carillon.Queries, accountID int64, now time.Time) (*channelWriter, error) {
-	chs, err := q.ListChannels(ctx, accountID)
+	chs, err := q.AllChannels(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,10 @@ import (
 // Overview is an account at a glance: what the console's home page shows.
 type Overview struct {
 	Account carillon.Account
-	// Channels are the account's channels, discarded ones left out.
-	Channels []carillon.Channel
+	// Channels are the account's live channels (discarded ones left out),
+	// the first overviewChannels of them; ChannelCount counts them all.
+	Channels     []carillon.Channel
+	ChannelCount int
 	// Since is the start of today (UTC), from which MessagesToday counts.
 	Since time.Time
 	// MessagesToday counts the messages created since Since, by status.
@@ -33,6 +35,9 @@ type WebhookOverview struct {
 	LastDelivery *carillon.WebhookEvent
 }
 
+// overviewChannels is how many channels the overview lists.
+const overviewChannels = 100
+
 // Overview reads the account's figures at a glance.
 func (s *Accounts) Overview(ctx context.Context, accountID int64) (Overview, error) {
 	acct, err := s.account(ctx, accountID)
@@ -41,14 +46,10 @@ func (s *Accounts) Overview(ctx context.Context, accountID int64) (Overview, err
 	}
 	now := s.clock.Now().UTC()
 	o := Overview{Account: acct, Since: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), BaseURL: s.publicURL + "/v1"}
-	channels, err := s.store.ListChannels(ctx, accountID)
+	active := true
+	o.Channels, o.ChannelCount, err = s.store.ListChannels(ctx, accountID, carillon.ChannelFilter{Active: &active}, carillon.Page{Number: 1, Size: overviewChannels})
 	if err != nil {
 		return Overview{}, s.internal(ctx, "read overview", err)
-	}
-	for _, ch := range channels {
-		if ch.Active() {
-			o.Channels = append(o.Channels, ch)
-		}
 	}
 	if o.MessagesToday, err = s.store.CountMessagesByStatus(ctx, accountID, o.Since); err != nil {
 		return Overview{}, s.internal(ctx, "read overview", err)

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,17 +83,14 @@ func wholeNumber(s string) (int, error) {
 	return n, err
 }
 
-// pageInfo describes page p of a list of total entries.
+// pageInfo describes page p of a list of total entries, the total the
+// store counted with the page.
 func pageInfo(p carillon.Page, total int) PageInfo {
-	return PageInfo{Page: p.Number, Pages: max(1, (total+p.Size-1)/p.Size)}
-}
-
-// pageOf cuts page p out of a whole list.
-func pageOf[T any](all []T, p carillon.Page) ([]T, PageInfo) {
-	info := pageInfo(p, len(all))
-	from := min(p.Offset(), len(all))
-	to := min(from+p.Size, len(all))
-	return all[from:to], info
+	pages := total / p.Size
+	if total%p.Size != 0 {
+		pages++ // written so, total+p.Size-1 could overflow
+	}
+	return PageInfo{Page: p.Number, Pages: max(1, pages)}
 }
 
 // notFound maps a store's ErrNotFound to the API's not_found for kind.
@@ -132,27 +128,23 @@ func (s *Resources) ListChannels(ctx context.Context, p Principal, f ChannelFilt
 	if f.Type != "" && !carillon.ValidChannelType(f.Type) {
 		return nil, PageInfo{}, carillon.Invalid("type", "type must be one of whatsapp, facebook, instagram, telegram, not %q", f.Type)
 	}
-	var active *bool
+	sel := carillon.ChannelFilter{Type: carillon.ChannelType(f.Type)}
 	if f.Active != "" {
 		if f.Active != "true" && f.Active != "false" {
 			return nil, PageInfo{}, carillon.Invalid("active", "active must be true or false, not %q", f.Active)
 		}
-		b := f.Active == "true"
-		active = &b
+		active := f.Active == "true"
+		sel.Active = &active
 	}
 	page, err := parsePage(pr)
 	if err != nil {
 		return nil, PageInfo{}, err
 	}
-	all, err := s.store.ListChannels(ctx, p.Account.ID)
+	list, total, err := s.store.ListChannels(ctx, p.Account.ID, sel, page)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list channels", err)
 	}
-	all = slices.DeleteFunc(all, func(c carillon.Channel) bool {
-		return (f.Type != "" && string(c.Type) != f.Type) || (active != nil && c.Active() != *active)
-	})
-	list, info := pageOf(all, page)
-	return list, info, nil
+	return list, pageInfo(page, total), nil
 }
 
 // Channel returns one of the account's channels.
@@ -189,7 +181,7 @@ func (s *Resources) UpdateChannel(ctx context.Context, p Principal, uuid string,
 			return err
 		}
 		if u.Title != nil && title != ch.Title {
-			others, err := q.ListChannels(ctx, p.Account.ID)
+			others, err := q.AllChannels(ctx, p.Account.ID)
 			if err != nil {
 				return err
 			}
@@ -220,12 +212,8 @@ type TeamView struct {
 	Members int
 }
 
-// teams returns the account's teams with their member counts, oldest first.
-func (s *Resources) teams(ctx context.Context, accountID int64) ([]TeamView, error) {
-	ts, err := s.store.ListTeams(ctx, accountID)
-	if err != nil {
-		return nil, s.internal(ctx, "list teams", err)
-	}
+// withMembers gives teams of the account their member counts.
+func (s *Resources) withMembers(ctx context.Context, accountID int64, ts []carillon.Team) ([]TeamView, error) {
 	counts, err := s.store.CountTeamMembers(ctx, accountID)
 	if err != nil {
 		return nil, s.internal(ctx, "count team members", err)
@@ -243,21 +231,24 @@ func (s *Resources) ListTeams(ctx context.Context, p Principal, pr PageRequest) 
 	if err != nil {
 		return nil, PageInfo{}, err
 	}
-	all, err := s.teams(ctx, p.Account.ID)
+	ts, total, err := s.store.ListTeams(ctx, p.Account.ID, page)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list teams", err)
+	}
+	list, err := s.withMembers(ctx, p.Account.ID, ts)
 	if err != nil {
 		return nil, PageInfo{}, err
 	}
-	list, info := pageOf(all, page)
-	return list, info, nil
+	return list, pageInfo(page, total), nil
 }
 
 // teamView returns the team with its member count.
 func (s *Resources) teamView(ctx context.Context, t carillon.Team) (TeamView, error) {
-	members, err := s.store.TeamMembers(ctx, t.ID)
+	views, err := s.withMembers(ctx, t.AccountID, []carillon.Team{t})
 	if err != nil {
-		return TeamView{}, s.internal(ctx, "count team members", err)
+		return TeamView{}, err
 	}
-	return TeamView{Team: t, Members: len(members)}, nil
+	return views[0], nil
 }
 
 // Team returns one of the account's teams.
@@ -293,14 +284,11 @@ func (s *Resources) UpdateTeam(ctx context.Context, p Principal, uuid string, u 
 			return err
 		}
 		if u.Name != nil && name != t.Name {
-			others, err := q.ListTeams(ctx, p.Account.ID)
-			if err != nil {
+			// Another team of that name: t itself is not named so.
+			if _, err := q.TeamByName(ctx, p.Account.ID, name); err == nil {
+				return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "name", Message: "another team of the account is named " + strconv.Quote(name)}
+			} else if !errors.Is(err, carillon.ErrNotFound) {
 				return err
-			}
-			for _, o := range others {
-				if o.ID != t.ID && o.Name == name {
-					return &carillon.Error{Code: carillon.CodeAlreadyExists, Field: "name", Message: "another team of the account is named " + strconv.Quote(name)}
-				}
 			}
 			t.Name = name
 			if err := q.UpdateTeam(ctx, &t); err != nil {
@@ -339,8 +327,13 @@ func (m Member) LastUpdatedAt() time.Time {
 // TeamMembers lists a team's members by email; status "available" or
 // "away" keeps those that are, or are not, available.
 func (s *Resources) TeamMembers(ctx context.Context, p Principal, uuid, status string, pr PageRequest) ([]Member, PageInfo, error) {
-	if status != "" && status != "available" && status != "away" {
-		return nil, PageInfo{}, carillon.Invalid("status", "status must be available or away, not %q", status)
+	var f carillon.TeamMemberFilter
+	if status != "" {
+		if status != "available" && status != "away" {
+			return nil, PageInfo{}, carillon.Invalid("status", "status must be available or away, not %q", status)
+		}
+		available := status == "available"
+		f.Available = &available
 	}
 	page, err := parsePage(pr)
 	if err != nil {
@@ -350,28 +343,22 @@ func (s *Resources) TeamMembers(ctx context.Context, p Principal, uuid, status s
 	if err != nil {
 		return nil, PageInfo{}, s.notFound(ctx, "read team", "team", err)
 	}
-	users, err := s.store.TeamMembers(ctx, t.ID)
+	users, total, err := s.store.ListTeamMembers(ctx, t.ID, f, page)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list team members", err)
 	}
-	all := make([]Member, 0, len(users))
-	for _, u := range users {
-		st, err := s.store.UserStatus(ctx, p.Account.ID, u.ID)
-		if err != nil {
+	list := make([]Member, len(users))
+	for i, u := range users {
+		m := Member{User: u}
+		if m.Status, err = s.store.UserStatus(ctx, p.Account.ID, u.ID); err != nil {
 			return nil, PageInfo{}, s.internal(ctx, "read user status", err)
 		}
-		if (status == "available" && !st.Available) || (status == "away" && st.Available) {
-			continue
-		}
-		all = append(all, Member{User: u, Status: st})
-	}
-	list, info := pageOf(all, page)
-	for i := range list {
-		if list[i].CustomStatus, err = shownCustomStatus(ctx, s.store, p.Account.ID, list[i].Status.CustomStatusID); err != nil {
+		if m.CustomStatus, err = shownCustomStatus(ctx, s.store, p.Account.ID, m.Status.CustomStatusID); err != nil {
 			return nil, PageInfo{}, s.internal(ctx, "read custom status", err)
 		}
+		list[i] = m
 	}
-	return list, info, nil
+	return list, pageInfo(page, total), nil
 }
 
 // Templates
@@ -447,12 +434,11 @@ func (s *Resources) ListFunnels(ctx context.Context, p Principal, pr PageRequest
 	if err != nil {
 		return nil, PageInfo{}, err
 	}
-	all, err := s.store.ListFunnels(ctx, p.Account.ID)
+	list, total, err := s.store.ListFunnels(ctx, p.Account.ID, page)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list funnels", err)
 	}
-	list, info := pageOf(all, page)
-	return list, info, nil
+	return list, pageInfo(page, total), nil
 }
 
 // Custom statuses
@@ -463,12 +449,11 @@ func (s *Resources) ListCustomStatuses(ctx context.Context, p Principal, pr Page
 	if err != nil {
 		return nil, PageInfo{}, err
 	}
-	all, err := s.store.ListCustomStatuses(ctx, p.Account.ID)
+	list, total, err := s.store.ListCustomStatuses(ctx, p.Account.ID, page)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list custom statuses", err)
 	}
-	list, info := pageOf(all, page)
-	return list, info, nil
+	return list, pageInfo(page, total), nil
 }
 
 // CustomStatus returns one of the account's custom statuses by its id.
@@ -603,7 +588,11 @@ func (s *Resources) Plan(ctx context.Context, p Principal) (Plan, error) {
 	if err != nil {
 		return Plan{}, s.internal(ctx, "list users", err)
 	}
-	teams, err := s.teams(ctx, p.Account.ID)
+	ts, err := s.store.AllTeams(ctx, p.Account.ID)
+	if err != nil {
+		return Plan{}, s.internal(ctx, "list teams", err)
+	}
+	teams, err := s.withMembers(ctx, p.Account.ID, ts)
 	if err != nil {
 		return Plan{}, err
 	}

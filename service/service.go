@@ -1,10 +1,10 @@
 // Package service holds carillon's rules, written once above the stores:
 // accepting a send, receiving a message, applying a status, the 24-hour
 // window, idempotency, contacts and conversations, API keys and the set-up
-// of an account. Service is a front over feature services (Messages,
-// Contacts, Resources, Webhooks, Accounts) that share a core. It imports
-// the domain only; adapters (the HTTP API, the send pipeline, the webhook
-// delivery) drive it.
+// of an account, console users and their sessions. Service is a front over
+// feature services (Messages, Contacts, Resources, Webhooks, Accounts,
+// People) that share a core. It imports the domain only; adapters (the
+// HTTP API, the send pipeline, the webhook delivery) drive it.
 package service
 
 import (
@@ -49,6 +49,9 @@ type Options struct {
 	Registry *carillon.ProviderRegistry
 	// Media keeps inbound files; nil keeps none.
 	Media carillon.MediaStore
+	// People are the settings of console users: session lifetime, sign-in
+	// throttling.
+	People PeopleOptions
 }
 
 // Service applies carillon's rules: a thin front over the feature
@@ -69,6 +72,9 @@ type Service struct {
 	Messages *Messages
 	// Accounts are accounts, their API keys and authentication.
 	Accounts *Accounts
+	// People are the console's users: roles, passwords, sessions and
+	// sign-in links.
+	People *People
 }
 
 // core is what every feature service shares: the store and the one way
@@ -130,7 +136,8 @@ func New(o Options) *Service {
 	}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
-	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c}}
+	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},
+		People: newPeople(c, o.People)}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

@@ -114,7 +114,7 @@ func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
 }
 
 func (s *Messages) messageByExternalID(ctx context.Context, accountID int64, externalID string) (carillon.Message, error) {
-	channels, err := s.store.ListChannels(ctx, accountID)
+	channels, err := s.store.AllChannels(ctx, accountID)
 	if err != nil {
 		return carillon.Message{}, err
 	}

@@ -217,7 +217,7 @@ func TestSendAssignment(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := otherAccount(t, f)
-	otherTeams, err := f.db.ListTeams(ctx, other.Account.ID)
+	otherTeams, err := f.db.AllTeams(ctx, other.Account.ID)
 	if err != nil || len(otherTeams) != 1 {
 		t.Fatal(otherTeams, err)
 	}

@@ -79,6 +79,25 @@ func (q *queries) MainChannel(ctx context.Context, accountID int64, typ carillon
 	return q.scanChannel(q.queryRow(ctx, "SELECT "+channelCols+" FROM channels WHERE account_id = ? AND type = ? AND main = 1 ORDER BY id LIMIT 1", accountID, string(typ)))
 }
 
-func (q *queries) ListChannels(ctx context.Context, accountID int64) ([]carillon.Channel, error) {
+func (q *queries) ListChannels(ctx context.Context, accountID int64, f carillon.ChannelFilter, page carillon.Page) ([]carillon.Channel, int, error) {
+	where := "account_id = ?"
+	args := []any{accountID}
+	if f.Type != "" {
+		where += " AND type = ?"
+		args = append(args, string(f.Type))
+	}
+	if f.Active != nil {
+		// Channel.Active: a channel is active until it is discarded.
+		if *f.Active {
+			where += " AND discarded_at = 0"
+		} else {
+			where += " AND discarded_at <> 0"
+		}
+	}
+	return listPage(q, ctx, q.scanChannel, "SELECT "+channelCols+" FROM channels WHERE "+where+" ORDER BY id",
+		"SELECT COUNT(*) FROM channels WHERE "+where, page, args...)
+}
+
+func (q *queries) AllChannels(ctx context.Context, accountID int64) ([]carillon.Channel, error) {
 	return list(q, ctx, q.scanChannel, "SELECT "+channelCols+" FROM channels WHERE account_id = ? ORDER BY id", accountID)
 }

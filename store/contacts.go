@@ -191,13 +191,8 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
 		args = append(args, tag)
 	}
-	cs, err := list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
-		append(args, page.Size, page.Offset())...)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := q.count(ctx, "SELECT COUNT(*) FROM contacts WHERE "+where, args...)
-	return cs, n, err
+	return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC",
+		"SELECT COUNT(*) FROM contacts WHERE "+where, page, args...)
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {

@@ -27,6 +27,10 @@ type dialect struct {
 	// driver would parse every statement on every call; pgx caches
 	// prepared statements by itself.
 	prepares bool
+	// byBytes follows a text column in an ORDER BY to compare it byte by
+	// byte, as Go compares strings, whatever the database's collation.
+	// SQLite's default collation (BINARY) does already.
+	byBytes string
 	// lockRows ends a SELECT whose rows must stay locked until the
 	// transaction ends. SQLite has no row locks and needs none: its single
 	// writer runs one write transaction at a time.
@@ -62,6 +66,7 @@ var (
 		migrations:           "migrations/postgres",
 		numberedPlaceholders: true,
 		shared:               true,
+		byBytes:              ` COLLATE "C"`,
 		lockRows:             " FOR UPDATE",
 		claimRows:            " FOR UPDATE SKIP LOCKED",
 		namesValuesColumns:   true,

@@ -84,11 +84,6 @@ func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, exte
 }
 
 func (q *queries) ContactMessages(ctx context.Context, accountID, contactID int64, page carillon.Page) ([]carillon.Message, int, error) {
-	msgs, err := list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND contact_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-		accountID, contactID, page.Size, page.Offset())
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := q.count(ctx, "SELECT COUNT(*) FROM messages WHERE account_id = ? AND contact_id = ?", accountID, contactID)
-	return msgs, n, err
+	return listPage(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND contact_id = ? ORDER BY id DESC",
+		"SELECT COUNT(*) FROM messages WHERE account_id = ? AND contact_id = ?", page, accountID, contactID)
 }

@@ -101,8 +101,9 @@ func (q *queries) FunnelByName(ctx context.Context, accountID int64, name string
 	return scanFunnel(q.queryRow(ctx, "SELECT "+funnelCols+" FROM funnels WHERE account_id = ? AND name = ?", accountID, name))
 }
 
-func (q *queries) ListFunnels(ctx context.Context, accountID int64) ([]carillon.Funnel, error) {
-	return list(q, ctx, scanFunnel, "SELECT "+funnelCols+" FROM funnels WHERE account_id = ? ORDER BY position, id", accountID)
+func (q *queries) ListFunnels(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.Funnel, int, error) {
+	return listPage(q, ctx, scanFunnel, "SELECT "+funnelCols+" FROM funnels WHERE account_id = ? ORDER BY position, id",
+		"SELECT COUNT(*) FROM funnels WHERE account_id = ?", page, accountID)
 }
 
 // Custom statuses
@@ -150,6 +151,7 @@ func (q *queries) CustomStatusByName(ctx context.Context, accountID int64, name 
 	return scanCustomStatus(q.queryRow(ctx, "SELECT "+customStatusCols+" FROM custom_statuses WHERE account_id = ? AND name = ?", accountID, name))
 }
 
-func (q *queries) ListCustomStatuses(ctx context.Context, accountID int64) ([]carillon.CustomStatus, error) {
-	return list(q, ctx, scanCustomStatus, "SELECT "+customStatusCols+" FROM custom_statuses WHERE account_id = ? ORDER BY id", accountID)
+func (q *queries) ListCustomStatuses(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.CustomStatus, int, error) {
+	return listPage(q, ctx, scanCustomStatus, "SELECT "+customStatusCols+" FROM custom_statuses WHERE account_id = ? ORDER BY id",
+		"SELECT COUNT(*) FROM custom_statuses WHERE account_id = ?", page, accountID)
 }

@@ -29,6 +29,21 @@ func list[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...a
 	return scanAll(rows, err, scan)
 }
 
+// listPage runs query, a SELECT … ORDER BY, for one page of its rows (LIMIT
+// and OFFSET), and countQuery, the SELECT COUNT(*) of the same rows, for
+// the total: the one way every paged list is read. args are the arguments
+// both share. The ORDER BY must be total (ending with a unique column), or
+// rows that tie could move from one page to the next.
+func listPage[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query, countQuery string,
+	page carillon.Page, args ...any) ([]T, int, error) {
+	rows, err := list(q, ctx, scan, query+" LIMIT ? OFFSET ?", append(args[:len(args):len(args)], page.Size, page.Offset())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := q.count(ctx, countQuery, args...)
+	return rows, n, err
+}
+
 // listWritten runs a statement that writes and returns rows (UPDATE …
 // RETURNING): on the writer, like insertRow.
 func listWritten[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {

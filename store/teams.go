@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -25,7 +24,12 @@ func scanTeam(r interface{ Scan(...any) error }) (carillon.Team, error) {
 	return t, err
 }
 
-func (q *queries) ListTeams(ctx context.Context, accountID int64) ([]carillon.Team, error) {
+func (q *queries) ListTeams(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.Team, int, error) {
+	return listPage(q, ctx, scanTeam, "SELECT "+teamCols+" FROM teams WHERE account_id = ? ORDER BY id",
+		"SELECT COUNT(*) FROM teams WHERE account_id = ?", page, accountID)
+}
+
+func (q *queries) AllTeams(ctx context.Context, accountID int64) ([]carillon.Team, error) {
 	return list(q, ctx, scanTeam, "SELECT "+teamCols+" FROM teams WHERE account_id = ? ORDER BY id", accountID)
 }
 
@@ -48,20 +52,27 @@ func (q *queries) TeamByName(ctx context.Context, accountID int64, name string) 
 	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND name = ? ORDER BY id LIMIT 1", accountID, name))
 }
 
-// TeamMembers sorts in Go, not in SQL: PostgreSQL would order by the
-// database's collation, SQLite by bytes.
-func (q *queries) TeamMembers(ctx context.Context, teamID int64) ([]carillon.User, error) {
-	users, err := list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = ?)", teamID)
-	if err != nil {
-		return nil, err
+// membersOrder lists a team's members by email, compared byte by byte on
+// both databases (PostgreSQL would otherwise follow the database's
+// collation), then by id.
+func (q *queries) membersOrder() string {
+	return " ORDER BY email" + q.db.dialect.byBytes + ", id"
+}
+
+const membersOf = "FROM users WHERE id IN (SELECT user_id FROM team_members WHERE team_id = ?)"
+
+func (q *queries) ListTeamMembers(ctx context.Context, teamID int64, f carillon.TeamMemberFilter, page carillon.Page) ([]carillon.User, int, error) {
+	where := membersOf
+	args := []any{teamID}
+	if f.Available != nil {
+		where += " AND available = ?"
+		args = append(args, boolInt(*f.Available))
 	}
-	sort.Slice(users, func(i, j int) bool {
-		if users[i].Email != users[j].Email {
-			return users[i].Email < users[j].Email
-		}
-		return users[i].ID < users[j].ID
-	})
-	return users, nil
+	return listPage(q, ctx, scanUser, "SELECT "+userCols+" "+where+q.membersOrder(), "SELECT COUNT(*) "+where, page, args...)
+}
+
+func (q *queries) TeamMembers(ctx context.Context, teamID int64) ([]carillon.User, error) {
+	return list(q, ctx, scanUser, "SELECT "+userCols+" "+membersOf+q.membersOrder(), teamID)
 }
 
 func (q *queries) CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error) {

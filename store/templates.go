@@ -49,11 +49,6 @@ func (q *queries) TemplateByKey(ctx context.Context, channelID int64, title, lan
 }
 
 func (q *queries) ListTemplates(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.Template, int, error) {
-	ts, err := list(q, ctx, scanTemplate, "SELECT "+templateCols+" FROM templates WHERE account_id = ? ORDER BY id LIMIT ? OFFSET ?",
-		accountID, page.Size, page.Offset())
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := q.count(ctx, "SELECT COUNT(*) FROM templates WHERE account_id = ?", accountID)
-	return ts, n, err
+	return listPage(q, ctx, scanTemplate, "SELECT "+templateCols+" FROM templates WHERE account_id = ? ORDER BY id",
+		"SELECT COUNT(*) FROM templates WHERE account_id = ?", page, accountID)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -11,17 +12,20 @@ import (
 // (resources.go).
 
 func (q *queries) CreateUser(ctx context.Context, u *carillon.User) error {
-	return q.insertRow(ctx, "INSERT INTO users (uuid, account_id, email, name, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-		u.UUID, u.AccountID, u.Email, u.Name, ms(u.CreatedAt)).Scan(&u.ID)
+	return q.insertRow(ctx, "INSERT INTO users (uuid, account_id, email, name, created_at, role) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		u.UUID, u.AccountID, u.Email, u.Name, ms(u.CreatedAt), string(u.Role)).Scan(&u.ID)
 }
 
-const userCols = "id, uuid, account_id, email, name, created_at"
+// userCols are read by scanUser; a user's password hash is not among
+// them (UserPasswordHash), only whether there is one.
+const userCols = "id, uuid, account_id, email, name, created_at, role, last_sign_in_at, CASE WHEN password_hash = '' THEN 0 ELSE 1 END"
 
 func scanUser(r interface{ Scan(...any) error }) (carillon.User, error) {
 	var u carillon.User
-	var created int64
-	err := r.Scan(&u.ID, &u.UUID, &u.AccountID, &u.Email, &u.Name, &created)
-	u.CreatedAt = at(created)
+	var created, signedIn, hasPassword int64
+	var role string
+	err := r.Scan(&u.ID, &u.UUID, &u.AccountID, &u.Email, &u.Name, &created, &role, &signedIn, &hasPassword)
+	u.CreatedAt, u.Role, u.LastSignInAt, u.HasPassword = at(created), carillon.Role(role), at(signedIn), hasPassword != 0
 	return u, err
 }
 
@@ -34,7 +38,7 @@ func (q *queries) UserByEmail(ctx context.Context, accountID int64, email string
 }
 
 func (q *queries) UpdateUser(ctx context.Context, u *carillon.User) error {
-	return affected(q.exec(ctx, "UPDATE users SET email = ?, name = ? WHERE account_id = ? AND id = ?", u.Email, u.Name, u.AccountID, u.ID))
+	return affected(q.exec(ctx, "UPDATE users SET email = ?, name = ?, role = ? WHERE account_id = ? AND id = ?", u.Email, u.Name, string(u.Role), u.AccountID, u.ID))
 }
 
 func (q *queries) UserByUUID(ctx context.Context, accountID int64, uuid string) (carillon.User, error) {
@@ -58,4 +62,25 @@ func (q *queries) SetUserStatus(ctx context.Context, accountID, userID int64, s 
 	return affected(q.exec(ctx, `UPDATE users SET available = ?, availability_at = ?, custom_status_id = ?, custom_status_at = ?
 		WHERE account_id = ? AND id = ?`,
 		boolInt(s.Available), ms(s.AvailabilityAt), s.CustomStatusID, ms(s.CustomStatusAt), accountID, userID))
+}
+
+// Console sign-in: the password hash is read and written apart from the
+// user, so that no list of users carries it.
+
+func (q *queries) UsersByEmail(ctx context.Context, email string) ([]carillon.User, error) {
+	return list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE email = ? ORDER BY account_id", email)
+}
+
+func (q *queries) SetUserPassword(ctx context.Context, accountID, userID int64, hash string) error {
+	return affected(q.exec(ctx, "UPDATE users SET password_hash = ? WHERE account_id = ? AND id = ?", hash, accountID, userID))
+}
+
+func (q *queries) UserPasswordHash(ctx context.Context, accountID, userID int64) (string, error) {
+	var hash string
+	err := q.queryRow(ctx, "SELECT password_hash FROM users WHERE account_id = ? AND id = ?", accountID, userID).Scan(&hash)
+	return hash, err
+}
+
+func (q *queries) TouchUserSignIn(ctx context.Context, accountID, userID int64, t time.Time) error {
+	return affected(q.exec(ctx, "UPDATE users SET last_sign_in_at = ? WHERE account_id = ? AND id = ?", ms(t), accountID, userID))
 }

@@ -308,13 +308,8 @@ func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f cari
 		}
 	}
 	cond := strings.Join(where, " AND ")
-	var total int
-	if err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events e WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	events, err := list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+cond+
-		" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", append(args, page.Size, page.Offset())...)
-	return events, total, err
+	return listPage(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+cond+
+		" ORDER BY e.created_at DESC, e.id DESC", "SELECT COUNT(*) FROM webhook_events e WHERE "+cond, page, args...)
 }
 
 func (q *queries) CountPendingWebhookEvents(ctx context.Context) (int64, error) {

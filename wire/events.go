@@ -96,3 +96,10 @@ type TeamMembershipUpdated struct {
 	Reason       string     `json:"reason"`
 	LastUpdateAt Time       `json:"lastUpdateAt"`
 }
+
+// AgentSessionUpdated is the payload of agent_session_updated: Action is
+// user_logged_in, user_logged_out or system_logged_out.
+type AgentSessionUpdated struct {
+	Action string     `json:"action"`
+	User   TeamMember `json:"user"`
+}

@@ -99,7 +99,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 		}
 		learnAddress(ctx, e, a.svc, ch)
 	case "list":
-		chs, err := a.svc.Store().ListChannels(ctx, acct.ID)
+		chs, err := a.svc.Store().AllChannels(ctx, acct.ID)
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func learnMissingAddresses(ctx context.Context, svc *service.Service, log *slog.
 		return
 	}
 	for _, a := range accounts {
-		channels, err := svc.Store().ListChannels(ctx, a.ID)
+		channels, err := svc.Store().AllChannels(ctx, a.ID)
 		if err != nil {
 			return
 		}

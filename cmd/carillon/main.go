@@ -1,6 +1,6 @@
 // Command carillon is the carillon server and its command line: serve runs
-// the server; accounts, keys, apply and channels administer the store; send,
-// status, sandbox and webhooks talk to a running server.
+// the server; accounts, keys, users, apply and channels administer the
+// store; send, status, sandbox and webhooks talk to a running server.
 package main
 
 import (
@@ -27,6 +27,10 @@ Administration (on the store; --data or --database-url):
   keys create --name NAME [--user EMAIL]   make an API key; prints its secret on the last line
   keys list                      list API keys
   keys revoke NAME_OR_PREFIX     revoke an API key
+  users create --email E --name N --role ROLE [--password-stdin]
+                                 make a console user; prompts for the password (twice)
+  users passwd EMAIL [--password-stdin]   set a user's password; their sessions end
+  users list                     list users: email, name, role, last sign-in
   apply FILE                     declare the account's channels, users, teams, tags, fields,
                                  templates, funnels and custom statuses (docs/accounts.md)
   channels add --title T --type TYPE --provider P [--main] [--setting KEY=VALUE]...
@@ -53,6 +57,7 @@ func (e usageError) Error() string { return e.msg }
 // process.
 type env struct {
 	args   []string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
@@ -61,7 +66,7 @@ type env struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, env{args: os.Args[1:], stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+	os.Exit(run(ctx, env{args: os.Args[1:], stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 }
 
 // run runs one command and returns its exit status.
@@ -79,6 +84,8 @@ func run(ctx context.Context, e env) int {
 		err = accountsCmd(ctx, e, rest)
 	case "keys":
 		err = keysCmd(ctx, e, rest)
+	case "users":
+		err = usersCmd(ctx, e, rest)
 	case "apply":
 		err = applyCmd(ctx, e, rest)
 	case "channels":

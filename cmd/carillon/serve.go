@@ -16,6 +16,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/config"
+	"github.com/carillon/carillon/console"
 	"github.com/carillon/carillon/httpapi"
 	"github.com/carillon/carillon/media"
 	"github.com/carillon/carillon/outbox"
@@ -66,7 +67,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
-			RetryBase: cfg.WebhookRetryBase}})
+			RetryBase: cfg.WebhookRetryBase},
+		People: service.PeopleOptions{SessionLifetime: cfg.SessionLifetime, SignInFailureLimit: cfg.SignInFailureLimit}})
 	defer svc.Close()
 
 	box := sandbox.New(cfg.SandboxDelay, func(ctx context.Context, ch carillon.Channel, r carillon.Receipt) {
@@ -97,6 +99,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			"carillon: its first API key is printed once on standard output; keep it safe:\n",
 			acct.Name, carillon.DefaultTeamName, service.SandboxChannelTitle)
 		fmt.Fprintln(e.stdout, secret)
+		printFirstAdminLink(ctx, e, svc, acct)
 	}
 	if err := pipeline.Start(ctx); err != nil {
 		return fmt.Errorf("starting the send pipeline: %w", err)
@@ -113,7 +116,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		Contacts: svc.Contacts, Resources: svc.Resources, Webhooks: svc.Webhooks, Accounts: svc.Accounts,
 		Readiness: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
 		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
-		MaxConnections: connectionBound(cfg.MaxConnections, log)})
+		MaxConnections: connectionBound(cfg.MaxConnections, log),
+		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts,
+			PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
@@ -179,6 +184,21 @@ func connectionBound(want int, log *slog.Logger) int {
 	return want
 }
 
+// printFirstAdminLink prints, on the line of standard output after the
+// first API key, a one-time link whose opener becomes the account's first
+// console admin. Without it the key is still good: the failure is told,
+// with the command that makes an admin instead.
+func printFirstAdminLink(ctx context.Context, e env, svc *service.Service, acct carillon.Account) {
+	link, err := svc.People.FirstAdminLink(ctx, acct.ID)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "carillon: no sign-in link for a first admin could be made (%v); make one with: carillon users create --role admin\n", err)
+		return
+	}
+	fmt.Fprintf(e.stderr, "carillon: the next line of standard output is a one-time sign-in link to the console: whoever opens it first becomes an admin of %q; it works once, for %d hours:\n",
+		acct.Name, service.FirstAdminLinkLifetime/time.Hour)
+	fmt.Fprintln(e.stdout, link)
+}
+
 func storeKind(cfg config.Config) string {
 	if cfg.DatabaseURL != "" {
 		return "postgres"
@@ -195,7 +215,7 @@ func printCallbackURLs(ctx context.Context, e env, svc *service.Service, base st
 		return err
 	}
 	for _, a := range accounts {
-		channels, err := db.ListChannels(ctx, a.ID)
+		channels, err := db.AllChannels(ctx, a.ID)
 		if err != nil {
 			return err
 		}

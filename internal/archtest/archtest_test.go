@@ -40,6 +40,8 @@ const (
 	chromedp      = "github.com/chromedp/chromedp"                             // driving a real browser in the console's tests
 	cdproto       = "github.com/chromedp/cdproto"                              // the browser's protocol, which chromedp speaks
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
+	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
+	xterm         = "golang.org/x/term"                                        // reading a password without echo
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
 	prometheus    = "github.com/prometheus/client_golang"                      // metrics
@@ -69,6 +71,9 @@ var rules = map[string]rule{
 	"telemetry": {modules: []string{prometheus}},
 	"config":    {modules: []string{yaml}},
 	"wire":      {imports: []string{""}},
+	// Token buckets of rates and failures, for the API's limits and the
+	// console's sign-in throttling alike.
+	"throttle": {},
 	// The declaration file of `carillon apply`, read and checked without a
 	// store; its tests check channels by the providers' descriptions.
 	"declaration": {imports: []string{""}, modules: []string{yaml}, testImports: providerDescriptions},
@@ -76,8 +81,9 @@ var rules = map[string]rule{
 	// drive a real server, webhook deliveries included.
 	"client": {imports: []string{"wire"}, testImports: append([]string{"", "httpapi", "service", "webhook"}, realService...)},
 	// Its tests run the declarations on PostgreSQL too (internal/testrig
-	// opens the schema).
-	"service": {imports: []string{"", "declaration", "phone", "telemetry", "wire"},
+	// opens the schema). It hashes console passwords with argon2id and
+	// throttles failed sign-ins.
+	"service": {imports: []string{"", "declaration", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
 		testImports: slices.Concat(realService, providerDescriptions)},
 	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
@@ -93,16 +99,17 @@ var rules = map[string]rule{
 	"media": {imports: []string{""}},
 	// Its tests check every answer against the OpenAPI document, webhook
 	// redeliveries included.
-	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api"},
+	"httpapi": {imports: []string{"", "service", "wire", "telemetry", "api", "throttle"},
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
 	// tests run the real service and drive a real browser.
-	// Its tests add channels against the fake Bot API, with the providers
-	// registered as serve registers them.
+	// Its tests add channels against the fakes of the Bot API and the
+	// Graph API, with the providers registered as serve registers them.
 	"console": {imports: []string{"", "service"}, testImports: slices.Concat(realService, providerDescriptions, []string{"provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"}),
 		testModules: []string{chromedp, cdproto}},
-	"cmd/carillon":      {anything: true},
+	// The wiring; it reads passwords without echo.
+	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.
 	"internal/testrig": {imports: []string{"", "httpapi", "secretbox", "service", "store"}, testOnly: true},

@@ -72,14 +72,57 @@ func testChannels(t *testing.T, e *env) {
 	got.Settings = nil
 	check(t, "channel with nil settings", got, cb)
 
-	list, err := e.s.ListChannels(e.ctx, a.ID)
-	e.must(err, "ListChannels")
-	check(t, "ListChannels", list, []carillon.Channel{normCh(c1), normCh(c2)})
-	list, err = e.s.ListChannels(e.ctx, a.ID+b.ID+100)
-	e.must(err, "ListChannels")
+	list, err := e.s.AllChannels(e.ctx, a.ID)
+	e.must(err, "AllChannels")
+	check(t, "AllChannels", list, []carillon.Channel{normCh(c1), normCh(c2)})
+	list, err = e.s.AllChannels(e.ctx, a.ID+b.ID+100)
+	e.must(err, "AllChannels")
 	if len(list) != 0 {
-		t.Errorf("ListChannels of a missing account: %d channels", len(list))
+		t.Errorf("AllChannels of a missing account: %d channels", len(list))
 	}
+}
+
+func testListChannels(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	discarded := func(c carillon.Channel) carillon.Channel {
+		t.Helper()
+		c.DiscardedAt = at(time.Hour)
+		e.must(e.s.UpdateChannel(e.ctx, &c), "UpdateChannel")
+		return c
+	}
+	wa1 := e.channel(a.ID, carillon.WhatsApp, true)
+	tgGone := discarded(e.channel(a.ID, carillon.Telegram, true))
+	e.channel(b.ID, carillon.WhatsApp, true)
+	waGone := discarded(e.channel(a.ID, carillon.WhatsApp, false))
+	fb := e.channel(a.ID, carillon.Facebook, true)
+	wa2 := e.channel(a.ID, carillon.WhatsApp, false)
+	tg := e.channel(a.ID, carillon.Telegram, false)
+	all := []carillon.Channel{wa1, tgGone, waGone, fb, wa2, tg}
+	yes, no := true, false
+	for _, tc := range []struct {
+		what string
+		f    carillon.ChannelFilter
+		want []carillon.Channel
+	}{
+		{"every channel", carillon.ChannelFilter{}, all},
+		{"WhatsApp channels", carillon.ChannelFilter{Type: carillon.WhatsApp}, []carillon.Channel{wa1, waGone, wa2}},
+		{"active channels", carillon.ChannelFilter{Active: &yes}, []carillon.Channel{wa1, fb, wa2, tg}},
+		{"discarded channels", carillon.ChannelFilter{Active: &no}, []carillon.Channel{tgGone, waGone}},
+		{"active WhatsApp channels", carillon.ChannelFilter{Type: carillon.WhatsApp, Active: &yes}, []carillon.Channel{wa1, wa2}},
+		{"Instagram channels", carillon.ChannelFilter{Type: carillon.Instagram}, nil},
+	} {
+		checkPages(t, "ListChannels of "+tc.what, tc.want, func(p carillon.Page) ([]carillon.Channel, int, error) {
+			return e.s.ListChannels(e.ctx, a.ID, tc.f, p)
+		})
+	}
+	if got := whole(t, "ListChannels of the other account", func(p carillon.Page) ([]carillon.Channel, int, error) {
+		return e.s.ListChannels(e.ctx, b.ID, carillon.ChannelFilter{}, p)
+	}); len(got) != 1 {
+		t.Errorf("ListChannels of the other account: %d channels, want 1", len(got))
+	}
+	checkPages(t, "ListChannels of a missing account", nil, func(p carillon.Page) ([]carillon.Channel, int, error) {
+		return e.s.ListChannels(e.ctx, a.ID+b.ID+100, carillon.ChannelFilter{}, p)
+	})
 }
 
 func testMainChannel(t *testing.T, e *env) {
@@ -197,10 +240,10 @@ func testChannelAddress(t *testing.T, e *env) {
 		Provider: carillon.ProviderTelegram, Settings: map[string]string{}, Address: "carillon_bot",
 		CreatedAt: at(0), UpdatedAt: at(0)}
 	e.must(e.s.CreateChannel(e.ctx, &tg), "CreateChannel")
-	list, err := e.s.ListChannels(e.ctx, a.ID)
-	e.must(err, "ListChannels")
+	list, err := e.s.AllChannels(e.ctx, a.ID)
+	e.must(err, "AllChannels")
 	if len(list) != 2 || list[1].Address != "carillon_bot" {
-		t.Errorf("ListChannels = %+v", list)
+		t.Errorf("AllChannels = %+v", list)
 	}
 	e.must(e.s.SetChannelAddress(e.ctx, tg.ID, ""), "SetChannelAddress to empty")
 	got, err = e.s.ChannelByID(e.ctx, tg.ID)

@@ -154,8 +154,8 @@ func testConflicts(t *testing.T, e *env) {
 	if len(keys) != 1 {
 		t.Errorf("%d keys after a refused creation, want 1", len(keys))
 	}
-	chans, err := s.ListChannels(ctx, fa.acct.ID)
-	e.must(err, "ListChannels")
+	chans, err := s.AllChannels(ctx, fa.acct.ID)
+	e.must(err, "AllChannels")
 	if len(chans) != 2 {
 		t.Errorf("%d channels after a refused creation, want 2", len(chans))
 	}

@@ -175,6 +175,10 @@ func testFunnels(t *testing.T, e *env) {
 		f.CreatedAt = norm(f.CreatedAt)
 		return f
 	}
+	funnels := func(accountID int64) []carillon.Funnel {
+		t.Helper()
+		return whole(t, "ListFunnels", func(p carillon.Page) ([]carillon.Funnel, int, error) { return e.s.ListFunnels(e.ctx, accountID, p) })
+	}
 	// Created out of position order.
 	decision := mk(a.ID, "Decision", "🤝", 3)
 	awareness := mk(a.ID, "Awareness", "🧘", 1)
@@ -192,8 +196,7 @@ func testFunnels(t *testing.T, e *env) {
 	e.must(err, "FunnelByName")
 	check(t, "FunnelByName in the other account", got, fb)
 
-	list, err := e.s.ListFunnels(e.ctx, a.ID)
-	e.must(err, "ListFunnels")
+	list := funnels(a.ID)
 	check(t, "ListFunnels", list, []carillon.Funnel{awareness, interest, tie, decision})
 
 	up := decision
@@ -205,8 +208,7 @@ func testFunnels(t *testing.T, e *env) {
 	got, err = e.s.FunnelByUUID(e.ctx, a.ID, decision.UUID)
 	e.must(err, "FunnelByUUID")
 	check(t, "funnel after UpdateFunnel", got, want)
-	list, err = e.s.ListFunnels(e.ctx, a.ID)
-	e.must(err, "ListFunnels")
+	list = funnels(a.ID)
 	check(t, "ListFunnels after moving one first", list, []carillon.Funnel{want, awareness, interest, tie})
 
 	dup := want
@@ -227,14 +229,35 @@ func testFunnels(t *testing.T, e *env) {
 		"FunnelByName other account":          func() error { _, err := e.s.FunnelByName(e.ctx, b.ID, "Purchase"); return err },
 		"FunnelByName old name":               func() error { _, err := e.s.FunnelByName(e.ctx, a.ID, "Decision"); return err },
 	})
-	list, err = e.s.ListFunnels(e.ctx, a.ID)
-	e.must(err, "ListFunnels")
+	list = funnels(a.ID)
 	check(t, "ListFunnels after refused changes", list, []carillon.Funnel{want, awareness, interest, tie})
-	list, err = e.s.ListFunnels(e.ctx, a.ID+b.ID+100)
-	e.must(err, "ListFunnels")
-	if len(list) != 0 {
+	if list = funnels(a.ID + b.ID + 100); len(list) != 0 {
 		t.Errorf("ListFunnels of a missing account: %d funnels", len(list))
 	}
+}
+
+func testListFunnels(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	mk := func(accountID int64, name string, pos int) carillon.Funnel {
+		t.Helper()
+		f := carillon.Funnel{UUID: carillon.NewDashedUUID(), AccountID: accountID, Name: name, Position: pos, CreatedAt: base}
+		e.must(e.s.CreateFunnel(e.ctx, &f), "CreateFunnel")
+		return f
+	}
+	// By position, then oldest first: the stages of one position fall
+	// across a page's end.
+	third := mk(a.ID, "Third", 3)
+	firstA := mk(a.ID, "First A", 1)
+	mk(b.ID, "Other", 1)
+	second := mk(a.ID, "Second", 2)
+	firstB := mk(a.ID, "First B", 1)
+	firstC := mk(a.ID, "First C", 1)
+	checkPages(t, "ListFunnels", []carillon.Funnel{firstA, firstB, firstC, second, third}, func(p carillon.Page) ([]carillon.Funnel, int, error) {
+		return e.s.ListFunnels(e.ctx, a.ID, p)
+	})
+	checkPages(t, "ListFunnels of a missing account", nil, func(p carillon.Page) ([]carillon.Funnel, int, error) {
+		return e.s.ListFunnels(e.ctx, a.ID+b.ID+100, p)
+	})
 }
 
 // Custom statuses
@@ -300,12 +323,33 @@ func testCustomStatuses(t *testing.T, e *env) {
 		"DeleteCustomStatus other account":          func() error { return e.s.DeleteCustomStatus(e.ctx, b.ID, lunch.ID) },
 		"DeleteCustomStatus missing":                func() error { return e.s.DeleteCustomStatus(e.ctx, a.ID, missing.ID) },
 	})
-	list, err := e.s.ListCustomStatuses(e.ctx, a.ID)
-	e.must(err, "ListCustomStatuses")
-	check(t, "ListCustomStatuses", list, []carillon.CustomStatus{lunch, want})
-	list, err = e.s.ListCustomStatuses(e.ctx, b.ID)
-	e.must(err, "ListCustomStatuses")
-	check(t, "ListCustomStatuses of the other account", list, []carillon.CustomStatus{sb})
+	check(t, "ListCustomStatuses", customStatuses(t, e, a.ID), []carillon.CustomStatus{lunch, want})
+	check(t, "ListCustomStatuses of the other account", customStatuses(t, e, b.ID), []carillon.CustomStatus{sb})
+}
+
+// customStatuses reads the account's custom statuses in one page.
+func customStatuses(t *testing.T, e *env, accountID int64) []carillon.CustomStatus {
+	t.Helper()
+	return whole(t, "ListCustomStatuses", func(p carillon.Page) ([]carillon.CustomStatus, int, error) {
+		return e.s.ListCustomStatuses(e.ctx, accountID, p)
+	})
+}
+
+func testListCustomStatuses(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	var all []carillon.CustomStatus
+	for i, name := range []string{"Lunch", "Meeting", "Away", "Focus", "Commuting"} {
+		all = append(all, e.customStatus(a.ID, name))
+		if i == 2 {
+			e.customStatus(b.ID, "Other")
+		}
+	}
+	checkPages(t, "ListCustomStatuses", all, func(p carillon.Page) ([]carillon.CustomStatus, int, error) {
+		return e.s.ListCustomStatuses(e.ctx, a.ID, p)
+	})
+	checkPages(t, "ListCustomStatuses of a missing account", nil, func(p carillon.Page) ([]carillon.CustomStatus, int, error) {
+		return e.s.ListCustomStatuses(e.ctx, a.ID+b.ID+100, p)
+	})
 }
 
 func testDeleteCustomStatus(t *testing.T, e *env) {
@@ -346,9 +390,7 @@ func testDeleteCustomStatus(t *testing.T, e *env) {
 		"CustomStatusByName after delete": func() error { _, err := e.s.CustomStatusByName(e.ctx, a.ID, "Lunch"); return err },
 		"DeleteCustomStatus twice":        func() error { return e.s.DeleteCustomStatus(e.ctx, a.ID, lunch.ID) },
 	})
-	list, err := e.s.ListCustomStatuses(e.ctx, a.ID)
-	e.must(err, "ListCustomStatuses")
-	check(t, "ListCustomStatuses after delete", list, []carillon.CustomStatus{meeting})
+	check(t, "ListCustomStatuses after delete", customStatuses(t, e, a.ID), []carillon.CustomStatus{meeting})
 	got, err := e.s.CustomStatusByID(e.ctx, b.ID, sb.ID)
 	e.must(err, "CustomStatusByID")
 	check(t, "the other account's status", got, sb)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -56,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"MainChannel", testMainChannel},
 		{"UpdateChannel", testUpdateChannel},
 		{"ChannelAddress", testChannelAddress},
+		{"ListChannels", testListChannels},
 		{"Contacts", testContacts},
 		{"UpdateContact", testUpdateContact},
 		{"Messages", testMessages},
@@ -69,8 +71,13 @@ func Run(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"Users", testUsers},
 		{"UserStatus", testUserStatus},
+		{"UserSignIn", testUserSignIn},
+		{"Sessions", testSessions},
+		{"SignInLinks", testSignInLinks},
 		{"Teams", testTeams},
 		{"TeamMembers", testTeamMembers},
+		{"ListTeams", testListTeams},
+		{"ListTeamMembers", testListTeamMembers},
 		{"Tags", testTags},
 		{"ContactTags", testContactTags},
 		{"CustomFields", testCustomFields},
@@ -78,7 +85,9 @@ func Run(t *testing.T, open Opener) {
 		{"Templates", testTemplates},
 		{"ListTemplates", testListTemplates},
 		{"Funnels", testFunnels},
+		{"ListFunnels", testListFunnels},
 		{"CustomStatuses", testCustomStatuses},
+		{"ListCustomStatuses", testListCustomStatuses},
 		{"DeleteCustomStatus", testDeleteCustomStatus},
 		{"ListContacts", testListContacts},
 		{"ContactMessages", testContactMessages},
@@ -222,5 +231,53 @@ func wantNotFound(t *testing.T, cases map[string]func() error) {
 	t.Helper()
 	for name, call := range cases {
 		wantErr(t, name, call(), carillon.ErrNotFound)
+	}
+}
+
+// Paged lists.
+
+// whole reads a paged list in one page of 100 rows, enough for the lists
+// of these tests, checks that its total counts them, and returns them.
+func whole[T any](t *testing.T, what string, list func(carillon.Page) ([]T, int, error)) []T {
+	t.Helper()
+	got, n, err := list(carillon.Page{Number: 1, Size: 100})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if n != len(got) {
+		t.Errorf("%s: total %d for %d rows", what, n, len(got))
+	}
+	return got
+}
+
+// checkPages checks a paged list against want, the whole list in its
+// order: every page of 2 rows, from the first to one past the last, holds
+// the rows of want it should (a middle page, a last page cut short, an
+// empty page past the end), so do a page of 3 and a page of 100, pages
+// whose offset would not fit in 64 bits are past the end too (never page
+// 1 again, never a negative OFFSET), and every page counts len(want) in
+// all.
+func checkPages[T any](t *testing.T, what string, want []T, list func(carillon.Page) ([]T, int, error)) {
+	t.Helper()
+	pages := []carillon.Page{{Number: 1, Size: 100}, {Number: 2, Size: 3}, {Number: 2, Size: 100},
+		{Number: 1<<62 + 1, Size: 2}, {Number: math.MaxInt, Size: 100}}
+	for n := 1; n <= (len(want)+1)/2+1; n++ {
+		pages = append(pages, carillon.Page{Number: n, Size: 2})
+	}
+	for _, p := range pages {
+		got, total, err := list(p)
+		name := fmt.Sprintf("%s, page %d of %d", what, p.Number, p.Size)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		from := min(p.Offset(), len(want))
+		page := want[from:min(from+p.Size, len(want))]
+		if len(got) != 0 || len(page) != 0 {
+			check(t, name, got, page)
+		}
+		if total != len(want) {
+			t.Errorf("%s: total %d, want %d", name, total, len(want))
+		}
 	}
 }

@@ -75,8 +75,8 @@ func testTeams(t *testing.T, e *env) {
 		"TeamByName old name":               func() error { _, err := e.s.TeamByName(e.ctx, a.ID, "Sales"); return err },
 		"TeamByName other case":             func() error { _, err := e.s.TeamByName(e.ctx, a.ID, "ventas"); return err },
 	})
-	teams, err := e.s.ListTeams(e.ctx, a.ID)
-	e.must(err, "ListTeams")
+	teams, err := e.s.AllTeams(e.ctx, a.ID)
+	e.must(err, "AllTeams")
 	check(t, "teams after refused updates", teams, []carillon.Team{def, want})
 	got, err = e.s.TeamByID(e.ctx, b.ID, tb.ID)
 	e.must(err, "TeamByID")
@@ -152,6 +152,84 @@ func testTeamMembers(t *testing.T, e *env) {
 	counts(b.ID, map[int64]int{tb.ID: 1})
 }
 
+func testListTeams(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	var all []carillon.Team
+	for i, name := range []string{"Support", "Sales", "Billing", "Sales", "Onboarding"} {
+		all = append(all, e.team(a.ID, name))
+		if i == 1 {
+			e.team(b.ID, "Other")
+		}
+	}
+	checkPages(t, "ListTeams", all, func(p carillon.Page) ([]carillon.Team, int, error) { return e.s.ListTeams(e.ctx, a.ID, p) })
+	checkPages(t, "ListTeams of a missing account", nil, func(p carillon.Page) ([]carillon.Team, int, error) {
+		return e.s.ListTeams(e.ctx, a.ID+b.ID+100, p)
+	})
+	got := whole(t, "ListTeams of the other account", func(p carillon.Page) ([]carillon.Team, int, error) { return e.s.ListTeams(e.ctx, b.ID, p) })
+	if len(got) != 1 || got[0].Name != "Other" {
+		t.Errorf("ListTeams of the other account = %+v", got)
+	}
+}
+
+func testListTeamMembers(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	team, other := e.team(a.ID, "One"), e.team(a.ID, "Two")
+	// Listed by email compared byte by byte, as Go compares strings, on
+	// every database: upper case before lower case, ASCII before
+	// accented letters, whatever the database's collation says.
+	emails := []string{"zed@example.com", "émile@example.com", "bo@example.com", "Zoe@example.com", "ana@example.com", "Ana@example.com"}
+	byEmail := map[string]carillon.User{}
+	for _, email := range emails {
+		u := e.user(a.ID, email)
+		byEmail[email] = u
+		e.must(e.s.AddTeamMember(e.ctx, team.ID, u.ID, at(time.Minute)), "AddTeamMember")
+	}
+	outsider := e.user(a.ID, "aaron@example.com") // of the other team only
+	e.must(e.s.AddTeamMember(e.ctx, other.ID, outsider.ID, at(time.Minute)), "AddTeamMember")
+	e.must(e.s.AddTeamMember(e.ctx, other.ID, byEmail["bo@example.com"].ID, at(time.Minute)), "AddTeamMember")
+	ub := e.user(b.ID, "a@example.com")
+	e.must(e.s.AddTeamMember(e.ctx, e.team(b.ID, "B").ID, ub.ID, at(time.Minute)), "AddTeamMember")
+	for _, email := range []string{"zed@example.com", "Zoe@example.com", "Ana@example.com"} {
+		e.must(e.s.SetUserStatus(e.ctx, a.ID, byEmail[email].ID, carillon.UserStatus{Available: true, AvailabilityAt: at(time.Hour)}), "SetUserStatus")
+	}
+	users := func(emails ...string) []carillon.User {
+		var out []carillon.User
+		for _, email := range emails {
+			out = append(out, byEmail[email])
+		}
+		return out
+	}
+	yes, no := true, false
+	for _, tc := range []struct {
+		what string
+		f    carillon.TeamMemberFilter
+		want []carillon.User
+	}{
+		{"every member", carillon.TeamMemberFilter{},
+			users("Ana@example.com", "Zoe@example.com", "ana@example.com", "bo@example.com", "zed@example.com", "émile@example.com")},
+		{"available members", carillon.TeamMemberFilter{Available: &yes}, users("Ana@example.com", "Zoe@example.com", "zed@example.com")},
+		{"away members", carillon.TeamMemberFilter{Available: &no}, users("ana@example.com", "bo@example.com", "émile@example.com")},
+	} {
+		checkPages(t, "ListTeamMembers of "+tc.what, tc.want, func(p carillon.Page) ([]carillon.User, int, error) {
+			return e.s.ListTeamMembers(e.ctx, team.ID, tc.f, p)
+		})
+		if tc.f.Available == nil {
+			got, err := e.s.TeamMembers(e.ctx, team.ID)
+			e.must(err, "TeamMembers")
+			check(t, "TeamMembers, in ListTeamMembers' order", got, tc.want)
+		}
+	}
+	checkPages(t, "ListTeamMembers of the other team's available members", nil, func(p carillon.Page) ([]carillon.User, int, error) {
+		return e.s.ListTeamMembers(e.ctx, other.ID, carillon.TeamMemberFilter{Available: &yes}, p)
+	})
+	checkPages(t, "ListTeamMembers of the other team", []carillon.User{outsider, byEmail["bo@example.com"]}, func(p carillon.Page) ([]carillon.User, int, error) {
+		return e.s.ListTeamMembers(e.ctx, other.ID, carillon.TeamMemberFilter{}, p)
+	})
+	checkPages(t, "ListTeamMembers of a missing team", nil, func(p carillon.Page) ([]carillon.User, int, error) {
+		return e.s.ListTeamMembers(e.ctx, team.ID+other.ID+100, carillon.TeamMemberFilter{}, p)
+	})
+}
+
 func testTeamsAndUsers(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	teams := []carillon.Team{
@@ -171,16 +249,16 @@ func testTeamsAndUsers(t *testing.T, e *env) {
 		tm.CreatedAt = norm(tm.CreatedAt)
 		want = append(want, tm)
 	}
-	got, err := e.s.ListTeams(e.ctx, a.ID)
-	e.must(err, "ListTeams")
-	check(t, "ListTeams", got, want)
-	got, err = e.s.ListTeams(e.ctx, b.ID)
-	e.must(err, "ListTeams")
-	check(t, "ListTeams of the other account", got, []carillon.Team{other})
-	got, err = e.s.ListTeams(e.ctx, b.ID+a.ID+100)
-	e.must(err, "ListTeams")
+	got, err := e.s.AllTeams(e.ctx, a.ID)
+	e.must(err, "AllTeams")
+	check(t, "AllTeams", got, want)
+	got, err = e.s.AllTeams(e.ctx, b.ID)
+	e.must(err, "AllTeams")
+	check(t, "AllTeams of the other account", got, []carillon.Team{other})
+	got, err = e.s.AllTeams(e.ctx, b.ID+a.ID+100)
+	e.must(err, "AllTeams")
 	if len(got) != 0 {
-		t.Errorf("ListTeams of a missing account: %d teams, want none", len(got))
+		t.Errorf("AllTeams of a missing account: %d teams, want none", len(got))
 	}
 
 	u := carillon.User{UUID: carillon.NewUUID(), AccountID: a.ID, Email: "ana@example.com", Name: "Ana Núñez", CreatedAt: sloppy(at(time.Minute))}

@@ -291,8 +291,8 @@ func testInTxRollback(t *testing.T, e *env) {
 	accts, err := e.s.ListAccounts(ctx)
 	e.must(err, "ListAccounts")
 	check(t, "accounts after rollback", accts, []carillon.Account{f.acct})
-	teams, err := e.s.ListTeams(ctx, f.acct.ID)
-	e.must(err, "ListTeams")
+	teams, err := e.s.AllTeams(ctx, f.acct.ID)
+	e.must(err, "AllTeams")
 	if len(teams) != 0 {
 		t.Errorf("%d teams after rollback, want 0", len(teams))
 	}
@@ -301,8 +301,8 @@ func testInTxRollback(t *testing.T, e *env) {
 	keys, err := e.s.ListAPIKeys(ctx, f.acct.ID)
 	e.must(err, "ListAPIKeys")
 	check(t, "keys after rollback", keys, []carillon.APIKey{key})
-	chans, err := e.s.ListChannels(ctx, f.acct.ID)
-	e.must(err, "ListChannels")
+	chans, err := e.s.AllChannels(ctx, f.acct.ID)
+	e.must(err, "AllChannels")
 	check(t, "channels after rollback", chans, []carillon.Channel{f.channel})
 	c, err := e.s.ContactByID(ctx, f.acct.ID, f.contact.ID)
 	e.must(err, "ContactByID")

@@ -11,7 +11,7 @@ import (
 
 func (e *env) user(accountID int64, email string) carillon.User {
 	e.t.Helper()
-	u := carillon.User{UUID: carillon.NewUUID(), AccountID: accountID, Email: email, Name: "User " + email, CreatedAt: base}
+	u := carillon.User{UUID: carillon.NewUUID(), AccountID: accountID, Email: email, Name: "User " + email, CreatedAt: base, Role: carillon.RoleAgent}
 	e.must(e.s.CreateUser(e.ctx, &u), "CreateUser")
 	return u
 }
