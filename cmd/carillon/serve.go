@@ -118,6 +118,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout,
 		MaxConnections: connectionBound(cfg.MaxConnections, log),
 		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts,
+			Channels: svc.Resources, Networks: svc.Messages, Catalogues: svc.Resources,
 			PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
