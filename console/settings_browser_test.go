@@ -75,8 +75,8 @@ func TestBrowserAddTelegramChannel(t *testing.T) {
 	tb.check("channel-saved")
 }
 
-// TestBrowserSettings: a settings agent adds a tag and a custom field (a
-// script in the tag's name shows as text), and gets 403 on the channels.
+// TestBrowserSettings: a settings agent sees the settings, gets 403 on the
+// channels, and adds a tag whose name is a script (shown as text).
 func TestBrowserSettings(t *testing.T) {
 	t.Parallel()
 	r := newSettingsRig(t)
@@ -91,13 +91,20 @@ func TestBrowserSettings(t *testing.T) {
 	}
 
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/tags"))
-	tb.check("tags-empty")
 	tb.submit(map[string]string{"#tag-name": xss}, `form[action="/settings/tags"] button`)
 	if got := tb.text("ul.tags"); got != xss {
 		t.Errorf("the tag shows as %q, want the text", got)
 	}
 	tb.check("tags")
+}
 
+// TestBrowserFields: a dropdown field without options is refused on the
+// form; with them it is added.
+func TestBrowserFields(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/fields"))
 	tb.do(chromedp.SetValue(chromedp.CSS("#field-type"), "dropdown"))
 	tb.submit(map[string]string{"#field-name": "Size"}, `form[action="/settings/fields"] button`)
