@@ -78,10 +78,10 @@ type Server struct {
 	maxConns    int
 	readTimeout time.Duration
 	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
-	// the key is checked) and elsewhere; notFound is the console when
-	// there is one.
-	notFoundV1, notFound http.Handler
-	console              http.Handler
+	// the key is checked) and elsewhere; fallback serves what names no
+	// route: the console when there is one, notFound otherwise.
+	notFoundV1, notFound, fallback http.Handler
+	console                        http.Handler
 }
 
 // New returns the API server.
@@ -171,13 +171,14 @@ func (s *Server) routes() {
 	s.notFound = s.observe("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return unknownEndpoint(r)
 	}))
+	s.fallback = s.notFound
 	if s.console != nil {
-		s.notFound = s.observe("console", s.console)
+		s.fallback = s.observe("console", s.console)
 	}
 	s.mux.Handle("/v1/", s.notFoundV1)
 	// /v1 itself too: ServeMux would otherwise redirect it to /v1/.
 	s.mux.Handle("/v1", s.notFoundV1)
-	s.mux.Handle("/", s.notFound)
+	s.mux.Handle("/", s.fallback)
 }
 
 // handlerFunc is the shape of every handler: it writes its answer, or
