@@ -29,14 +29,16 @@ type ProviderInfo struct {
 	// the channel need WhatsApp's 24-hour customer service window; nil
 	// means they never do.
 	EnforcesWindow func(ch Channel) bool
-	// Reserved are the addresses that behave in a set way on its channels
-	// (the sandbox's reserved numbers), listed in the console.
-	Reserved []ReservedAddress
+	// ReservedAddresses are addresses to which the provider gives a
+	// behaviour of its own (the sandbox's reserved numbers), listed for
+	// people who try them.
+	ReservedAddresses []ReservedAddress
 }
 
-// ReservedAddress is an address with a set behaviour: what a message to
-// it does.
+// ReservedAddress is an address with a behaviour of its own, in words.
 type ReservedAddress struct {
+	// Address is written as the network writes it: E.164 digits without
+	// "+" for a phone number.
 	Address   string
 	Behaviour string
 }

@@ -33,8 +33,8 @@ type Store interface {
 // idempotency records (message.go), templates (template.go), the account's
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
 // and their events (webhook.go), console sessions and sign-in links
-// (people.go), and the console's figures of an account at a glance
-// (overview.go).
+// (people.go), the console's figures of an account at a glance
+// (overview.go), and the messages log (messagelog.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -67,6 +67,7 @@ type Queries interface {
 	SessionQueries
 	SignInLinkQueries
 	OverviewQueries
+	MessageLogQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every

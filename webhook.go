@@ -21,6 +21,11 @@ const (
 	EventTeamMembershipUpdated = "team_membership_updated"
 )
 
+// EventWebhookTest names the test events an admin sends from the console:
+// no change makes one and no webhook subscribes to it, but each is
+// recorded, signed, delivered and logged like any event.
+const EventWebhookTest = "webhook_test"
+
 // WebhookEventNames lists the event names, in the order of the wire contract.
 var WebhookEventNames = []string{
 	EventMessageCreated, EventMessageStatusUpdated,
@@ -111,6 +116,54 @@ type WebhookResponse struct {
 	Headers map[string]string
 }
 
+// WebhookAttempt is one delivery attempt of an event, kept in the delivery
+// log as long as its event: what was sent (the event's body, with these
+// headers) and what came back.
+type WebhookAttempt struct {
+	ID      int64
+	EventID int64
+	// Number counts the attempts of the event from 1.
+	Number int
+	At     time.Time
+	// Duration is how long the request took, its answer read.
+	Duration time.Duration
+	// RequestHeaders are the headers sent, the signatures included: they
+	// are not secrets (the secret that makes them is).
+	RequestHeaders map[string]string
+	// Response is the answer; zero Code when no HTTP answer came.
+	Response WebhookResponse
+	// Success is true for a 2xx answer read within the timeout.
+	Success bool
+	// Error says why the attempt got no answer, or why its answer was
+	// not read whole; "" when it was.
+	Error string
+}
+
+// WebhookLogFilter selects a page of the console's delivery log: every
+// event of the webhook, attempted or not, by id, newest first unless
+// OldestFirst.
+type WebhookLogFilter struct {
+	// Events, when not empty, keeps those event names only.
+	Events []string
+	// State, when set, keeps the events in that state.
+	State WebhookEventState
+	// Success, when set, keeps the attempted events whose latest attempt
+	// did (or did not) get a 2xx.
+	Success *bool
+	// From and To, when set, keep the events created at or after From
+	// and before To.
+	From, To time.Time
+	// Before, when not 0, keeps the events of a smaller id.
+	Before int64
+	// After, when not 0, keeps the events of a larger id.
+	After int64
+	// OldestFirst lists by id ascending (a walk through the log with
+	// After as the cursor).
+	OldestFirst bool
+	// Limit bounds the events returned.
+	Limit int
+}
+
 // WebhookEventFilter selects entries of the delivery log.
 type WebhookEventFilter struct {
 	// Success, when set, keeps the entries whose latest attempt did (or
@@ -167,6 +220,16 @@ type WebhookQueries interface {
 	ListWebhookEvents(ctx context.Context, webhookID int64, f WebhookEventFilter, page Page) ([]WebhookEvent, int, error)
 	// CountPendingWebhookEvents counts the events not yet delivered nor given up.
 	CountPendingWebhookEvents(ctx context.Context) (int64, error)
+
+	// AddWebhookAttempts records attempts of events, in few statements:
+	// attempts are recorded by the batch, with their events' new state.
+	AddWebhookAttempts(ctx context.Context, attempts []WebhookAttempt) error
+	// WebhookAttempts lists the attempts of an event, oldest first. They
+	// are deleted with their event.
+	WebhookAttempts(ctx context.Context, eventID int64) ([]WebhookAttempt, error)
+	// WebhookEventLog lists the webhook's events that f selects, up to
+	// f.Limit.
+	WebhookEventLog(ctx context.Context, webhookID int64, f WebhookLogFilter) ([]WebhookEvent, error)
 }
 
 // PublicAddress reports whether a webhook may be delivered to ip: not a

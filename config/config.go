@@ -114,6 +114,9 @@ type Config struct {
 	// claimed by an instance stays leased to it: how long, beyond that,
 	// the events of an instance that died wait before another takes them.
 	WebhookLeaseSlack time.Duration
+	// BodyPaceGrace is how long a request's body may take before it must
+	// keep coming at 1 KiB a second.
+	BodyPaceGrace time.Duration
 	// PlanChannels is the channel limit that GET /v1/plan reports; nil
 	// means unlimited (reported as null), which a plain int could not tell
 	// apart from a limit of 0.

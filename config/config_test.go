@@ -71,6 +71,7 @@ func TestDefault(t *testing.T) {
 		SendRetryBase:      time.Second,
 		WebhookRetryBase:   time.Second,
 		WebhookLeaseSlack:  10 * time.Second,
+		BodyPaceGrace:      5 * time.Second,
 		LogLevel:           "info",
 		LogFormat:          "json",
 		URL:                "http://127.0.0.1:8080",
@@ -698,7 +699,7 @@ func TestScopes(t *testing.T) {
 			name:  "serve",
 			scope: ServeScope,
 			flags: []string{
-				"addr", "auth-failure-limit", "config", "data", "database-url", "log-format", "log-level",
+				"addr", "auth-failure-limit", "body-pace-grace", "config", "data", "database-url", "log-format", "log-level",
 				"max-connections", "new-database", "plan-channels", "plan-licenses", "public-url",
 				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts", "send-retry-base",
 				"session-lifetime", "sign-in-failure-limit", "webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",

@@ -176,6 +176,11 @@ var settings = []setting{
 		set:   durationSetting(func(c *Config) *time.Duration { return &c.WebhookLeaseSlack }, true),
 	},
 	{
+		name: "body-pace-grace", env: "CARILLON_BODY_PACE_GRACE", def: "5s", scopes: inServe,
+		usage: "`duration` a request body may take before it must come at 1 KiB/s at least (tests shorten it)",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.BodyPaceGrace }, true),
+	},
+	{
 		name: "plan-channels", env: "CARILLON_PLAN_CHANNELS", def: "unlimited", scopes: inServe,
 		usage: "channel `limit` that GET /v1/plan reports: a number or unlimited",
 		set:   planSetting(func(c *Config) **int { return &c.PlanChannels }),

@@ -68,7 +68,7 @@ func (s *Server) channelsPage(w http.ResponseWriter, r *http.Request, v *visit) 
 		p.Channels = append(p.Channels, channelRow{Channel: ch, OwnAddress: ch.OwnAddress(), CallbackURL: s.channels.Connection(ch).CallbackURL})
 	}
 	for _, info := range s.channels.Providers() {
-		p.Reserved = append(p.Reserved, info.Reserved...)
+		p.Reserved = append(p.Reserved, info.ReservedAddresses...)
 	}
 	s.render(w, r, v, http.StatusOK, "channels", p)
 	return nil

@@ -74,6 +74,9 @@ type Options struct {
 	People     people
 	Accounts   accounts
 	Contacts   contacts
+	Messages   messages
+	Webhooks   webhooks
+	Users      users
 	Channels   channels
 	Networks   networks
 	Catalogues catalogues
@@ -88,6 +91,9 @@ type Server struct {
 	people     people
 	accounts   accounts
 	contacts   contacts
+	messages   messages
+	webhooks   webhooks
+	users      users
 	channels   channels
 	networks   networks
 	catalogues catalogues
@@ -103,8 +109,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, channels: o.Channels, networks: o.Networks,
-		catalogues: o.Catalogues, publicURL: o.PublicURL, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
+		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, publicURL: o.PublicURL, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -126,9 +132,29 @@ func (s *Server) routes() {
 	s.page("GET /{$}", sectionHome, s.home)
 	s.page("GET /contacts/{uuid}", sectionConversations, s.contactPage)
 	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
+	s.page("GET /messages", sectionConversations, s.messagesPage)
+	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
+	s.page("GET /sandbox", sectionSettings, s.sandboxPage)
+	s.page("POST /sandbox", sectionSettings, s.sandboxInbound)
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
 	s.page("POST /settings/api-keys", sectionAdmin, s.createKey)
 	s.page("POST /settings/api-keys/revoke", sectionAdmin, s.revokeKey)
+	s.page("GET /settings/webhook", sectionAdmin, s.webhookPage)
+	s.page("POST /settings/webhook", sectionAdmin, s.saveWebhook)
+	s.page("POST /settings/webhook/unsubscribe", sectionAdmin, s.unsubscribeWebhook)
+	s.page("POST /settings/webhook/rotate", sectionAdmin, s.rotateWebhookSecret)
+	s.page("POST /settings/webhook/test", sectionAdmin, s.sendTestEvent)
+	s.page("GET /settings/webhook/events", sectionAdmin, s.webhookLogPage)
+	s.page("POST /settings/webhook/events/resend-failed", sectionAdmin, s.resendFailed)
+	s.page("GET /settings/webhook/events/{id}", sectionAdmin, s.webhookEventPage)
+	s.page("POST /settings/webhook/events/{id}/resend", sectionAdmin, s.resendEvent)
+	s.page("GET /settings/users", sectionAdmin, s.usersPage)
+	s.page("POST /settings/users", sectionAdmin, s.invite)
+	s.page("POST /settings/users/role", sectionAdmin, s.setRole)
+	s.page("POST /settings/users/link", sectionAdmin, s.newLink)
+	s.page("GET /account", sectionAny, s.accountPage)
+	s.page("POST /account/sessions/end", sectionAny, s.endSession)
+	s.page("POST /account/password", sectionAny, s.changePassword)
 	s.page("GET /settings/channels", sectionAdmin, s.channelsPage)
 	s.page("GET /settings/channels/new", sectionAdmin, s.newChannelPage)
 	s.page("POST /settings/channels/new", sectionAdmin, s.saveChannel)

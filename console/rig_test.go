@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -37,14 +38,22 @@ var roleUsers = map[carillon.Role]string{
 // PublicURL is http://carillon.test).
 func newRig(t testing.TB, o service.Options) *rig {
 	t.Helper()
-	svc := testrig.Service(t, o)
+	if o.Registry == nil {
+		o.Registry = providers
+	}
+	return newRigOf(t, testrig.Service(t, o))
+}
+
+// newRigOf serves the console over the service svc.
+func newRigOf(t testing.TB, svc *service.Service) *rig {
+	t.Helper()
 	acct := testrig.DefaultAccount(t, svc)
 	for role, email := range roleUsers {
 		if _, err := svc.People.CreateUser(context.Background(), acct.ID, email, "User "+string(role), role, password); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	return &rig{svc: svc, acct: acct, srv: srv}
@@ -126,4 +135,14 @@ func contactWithConversation(t testing.TB, svc *service.Service, p service.Princ
 		t.Fatal(err)
 	}
 	return v.UUID, v.ConversationUUID
+}
+
+// readBody reads an answer's body.
+func readBody(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

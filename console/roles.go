@@ -52,9 +52,14 @@ type navItem struct {
 // sees the ones of their sections.
 var navigation = []navItem{
 	{"Home", "/", sectionHome},
+	{"Messages", "/messages", sectionConversations},
+	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
 	{"Channels", "/settings/channels", sectionAdmin},
 	{"Settings", "/settings/teams", sectionSettings},
+	{"Webhook", "/settings/webhook", sectionAdmin},
+	{"Users", "/settings/users", sectionAdmin},
+	{"Your account", "/account", sectionAny},
 }
 
 // navFor is the navigation a user of role r sees.

@@ -10,20 +10,12 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/declaration"
-	"github.com/carillon/carillon/provider/sandbox"
-	"github.com/carillon/carillon/provider/telegram"
-	"github.com/carillon/carillon/provider/whatsapp"
+	"github.com/carillon/carillon/internal/testrig/registry"
 )
 
 // providers is the registry serve builds: files are checked against the
 // providers' own descriptions.
-var providers = func() *carillon.ProviderRegistry {
-	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
-	if err != nil {
-		panic(err)
-	}
-	return r
-}()
+var providers = registry.Providers()
 
 // goodFile declares one of each kind of entry.
 const goodFile = `channels:

@@ -71,6 +71,7 @@ func createdPayload(t *testing.T, rc *receiver, uuid string) map[string]any {
 // Mexican 521… id) are answered as written; senders that cannot be an
 // address are answered 200 and stored nowhere.
 func TestWhatsAppAddresses(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		graph := whatsapptest.New(t)
@@ -169,6 +170,7 @@ func TestWhatsAppAddresses(t *testing.T) {
 // documented default; a Telegram channel's is the bot's username, read with
 // getMe when it is declared.
 func TestSandboxAndTelegramAddresses(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		bot := telegramtest.New(telegramtest.DefaultToken, "222222:AAOtherBotTokenForTests")

@@ -48,6 +48,7 @@ func (s *server) sendOn(t *testing.T, channelUUID, to string) response {
 // TestApplyThenServe declares an account on an empty data folder, then
 // serves it: what apply made is what the server uses.
 func TestApplyThenServe(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, t.TempDir())
 	file := filepath.Join("testdata", "apply", "account.yaml")
 	res := s.admin(t, []string{"apply"}, file)
@@ -121,6 +122,7 @@ func TestApplyThenServe(t *testing.T) {
 // server: the change takes effect at once, and a refused file changes
 // nothing.
 func TestApplyWhileServing(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	dir := t.TempDir()
 	write := func(name, text string) string {

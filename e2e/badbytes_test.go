@@ -15,6 +15,7 @@ import (
 // header; nothing is written and the server logs no error. What WhatsApp
 // delivers is cleaned and stored, never refused.
 func TestBadBytes(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		s := startServerOn(t, kind)
 		contact := object(t, s.do(t, "POST", "/v1/contacts", s.Key, `{"source": "whatsapp", "identifier": "+31612345678", "name": "Kim"}`).JSON(t), "contact")
@@ -105,6 +106,7 @@ func TestBadBytes(t *testing.T) {
 // NUL, and bytes that are not UTF-8, is stored cleaned and answered 200:
 // Meta would otherwise retry it forever.
 func TestWhatsAppCallbackWithBadBytes(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		graph := whatsapptest.New(t)

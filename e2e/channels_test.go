@@ -65,6 +65,7 @@ func answer(t *testing.T) func(*http.Response, error) (int, string) {
 // out as Meta documents it, the fake's signed callbacks move it to read,
 // and an inbound message is stored once however often Meta repeats it.
 func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		graph := whatsapptest.New(t)
@@ -215,6 +216,7 @@ func TestWhatsAppChannelAgainstAFakeGraphAPI(t *testing.T) {
 // registers the callback with setWebhook and its secret, updates with that
 // secret are stored once, and sends become sent.
 func TestTelegramChannelAgainstAFakeBotAPI(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		bot := telegramtest.New()

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -135,7 +136,7 @@ type sentRow struct {
 // checkSentOnce checks in a server's store (stopped, on SQLite) that each
 // message was sent exactly once, and that each recipient's messages were
 // sent in the order they were accepted.
-func checkSentOnce(t *testing.T, db *storeDB, msgs []accepted) {
+func checkSentOnce(t *testing.T, db *sql.DB, msgs []accepted) {
 	t.Helper()
 	ids := map[string]int64{}
 	contacts := map[string]int64{}
@@ -277,8 +278,8 @@ func checkSentOnce(t *testing.T, db *storeDB, msgs []accepted) {
 }
 
 // statusHistory describes a message's status history, for failure messages.
-func statusHistory(t *testing.T, db *storeDB, id int64) string {
-	rows, err := db.Query(`SELECT id, status, applied, created_at, COALESCE(payload, '') FROM message_statuses WHERE message_id = ? ORDER BY id`, id)
+func statusHistory(t *testing.T, db *sql.DB, id int64) string {
+	rows, err := db.Query(`SELECT id, status, applied, created_at, COALESCE(payload, '') FROM message_statuses WHERE message_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return err.Error()
 	}
@@ -294,7 +295,7 @@ func statusHistory(t *testing.T, db *storeDB, id int64) string {
 	}
 	var attempts int
 	var owner string
-	_ = db.QueryRow(`SELECT attempts, owner FROM messages WHERE id = ?`, id).Scan(&attempts, &owner)
+	_ = db.QueryRow(`SELECT attempts, owner FROM messages WHERE id = $1`, id).Scan(&attempts, &owner)
 	return fmt.Sprintf("%s attempts=%d owner=%s", strings.Join(parts, " "), attempts, owner)
 }
 
@@ -375,10 +376,10 @@ func testCrashSafety(t *testing.T, kind string) {
 func sentMessages(t *testing.T, s *server) map[string]bool {
 	t.Helper()
 	db := s.openStore(t)
-	if !db.pg {
+	if s.pg == nil {
 		// Closed before the server starts again, as a stopped server's
 		// database is left.
-		defer db.db.Close()
+		defer db.Close()
 	}
 	rows, err := db.Query(`SELECT m.uuid FROM messages m
 		WHERE EXISTS (SELECT 1 FROM message_statuses s WHERE s.message_id = m.id AND s.status = 'sent')`)

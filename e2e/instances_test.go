@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -69,7 +70,7 @@ func TestSeveralInstances(t *testing.T) {
 	}
 
 	var leftByA int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM messages WHERE owner = ? AND send_state = 'queued'`, idA).Scan(&leftByA); err != nil {
+	if err := db.QueryRow(`SELECT COUNT(*) FROM messages WHERE owner = $1 AND send_state = 'queued'`, idA).Scan(&leftByA); err != nil {
 		t.Fatal(err)
 	}
 	if leftByA == 0 {
@@ -163,7 +164,7 @@ func TestSeveralInstances(t *testing.T) {
 // recipients that have some, for failure messages: each message's id, the
 // instance that accepted it, its owner and its attempts. instances are the
 // instance ids in the order of accepted.via, named A, B, …
-func queuedByRecipient(t *testing.T, db *storeDB, msgs []accepted, instances []string, n int) string {
+func queuedByRecipient(t *testing.T, db *sql.DB, msgs []accepted, instances []string, n int) string {
 	t.Helper()
 	name := func(i int) string { return string(rune('A' + i)) }
 	via := map[string]int{}
@@ -201,7 +202,7 @@ func queuedByRecipient(t *testing.T, db *storeDB, msgs []accepted, instances []s
 
 // messageOwners returns the owner (instance id) of every outgoing message,
 // by uuid.
-func messageOwners(t *testing.T, db *storeDB) map[string]string {
+func messageOwners(t *testing.T, db *sql.DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	rows, err := db.Query(`SELECT uuid, owner FROM messages WHERE direction = 'out'`)

@@ -180,10 +180,11 @@ func oneShot(t *testing.T, s *server, method, path, key string) response {
 // bound is full, the 4 slow senders within it are cut off with 408 long
 // before the read timeout (2 minutes here) since their body comes far too
 // slowly, and the server serves again afterwards. A callback to no channel
-// is answered 404 before its body is read.
+// is answered 404 before its body is read. Their pace is judged after 2 s
+// rather than 5: time enough to see the bound full, sooner over.
 func TestSlowRequests(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-connections", "5", "--read-timeout", "120s")
+	s := startServer(t, "--max-connections", "5", "--read-timeout", "120s", "--body-pace-grace", "2s")
 	// The harness's own keep-alive connection must not take a place: it is
 	// closed, and the server is waited for until it counts only the
 	// counter's.
@@ -199,7 +200,7 @@ func TestSlowRequests(t *testing.T) {
 			counter.waitFor(t, i+2)
 		}
 	}
-	// While the senders within the bound are held (5 s before their pace
+	// While the senders within the bound are held (2 s before their pace
 	// is judged), the bound is full.
 	if r := oneShot(t, s, "GET", "/healthz", ""); r.Code != http.StatusOK {
 		t.Errorf("GET /healthz under the flood: want 200, got %s", r)
@@ -242,19 +243,23 @@ func TestSlowRequests(t *testing.T) {
 // client address: past the limit the address is answered 429 with
 // Retry-After, before any key is looked up (a valid one too), and it is
 // served again once the wait is over. Successes do not count.
+//
+// At 10 failures a minute, one is forgiven every 6 s: the checks of the
+// refused address, a few requests, have that long.
 func TestAuthFailureLimit(t *testing.T) {
 	t.Parallel()
+	const limit = 10
 	eachStore(t, func(t *testing.T, kind string) {
-		s := startServerOn(t, kind, "--auth-failure-limit", "5")
+		s := startServerOn(t, kind, "--auth-failure-limit", strconv.Itoa(limit))
 		for range 20 {
 			if r := s.do(t, "GET", "/v1/auth/me", s.Key, ""); r.Code != http.StatusOK {
 				t.Fatalf("a valid key: want 200, got %s", r)
 			}
 		}
 		wrong := "crln_0123456789abcdef0123456789abcdef0123456789abcdef"
-		for i := range 5 {
+		for i := range limit {
 			if r := s.do(t, "GET", "/v1/auth/me", wrong, ""); r.Code != http.StatusUnauthorized {
-				t.Fatalf("failure %d of 5: want 401, got %s", i+1, r)
+				t.Fatalf("failure %d of %d: want 401, got %s", i+1, limit, r)
 			}
 		}
 		for _, key := range []string{wrong, "", s.Key} {
@@ -268,7 +273,7 @@ func TestAuthFailureLimit(t *testing.T) {
 		if r := s.do(t, "GET", "/healthz", "", ""); r.Code != http.StatusOK {
 			t.Errorf("GET /healthz from a refused address: %s", r)
 		}
-		// At 5 a minute, one failure is forgiven every 12 s.
+		// Once a failure is forgiven, the address is served again.
 		waitUntil(t, 60*time.Second, func() bool {
 			return s.do(t, "GET", "/v1/auth/me", s.Key, "").Code == http.StatusOK
 		}, func() string { return "a valid key is still refused" })
@@ -341,10 +346,16 @@ func TestVanishedDatabase(t *testing.T) {
 }
 
 // TestOutOfFileDescriptors runs the server with 64 file descriptors and
-// opens more idle connections than that: the server runs out of
+// opens idle connections until it has none left: the server runs out of
 // descriptors, says so in one JSON log line (not net/http's plain text),
 // keeps answering /healthz, and serves again once the connections are
 // gone.
+//
+// Each connection makes one request and is held idle after its answer,
+// and the next one is opened only then (or once the server says it is out
+// of descriptors): connections opened all at once would wait in the
+// kernel's queue ahead of /healthz, which would then wait for each batch
+// of them to get its 2 s past the bound.
 func TestOutOfFileDescriptors(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, t.TempDir())
@@ -359,15 +370,8 @@ func TestOutOfFileDescriptors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	for range 100 {
-		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
-		if err != nil {
-			break // the server's queue is full: enough
-		}
-		conns = append(conns, c)
-	}
 	var line string
-	waitUntil(t, 30*time.Second, func() bool {
+	outOfFiles := func() bool {
 		for _, l := range strings.Split(s.stderr.String(), "\n") {
 			if strings.Contains(l, "too many open files") {
 				line = l
@@ -375,9 +379,37 @@ func TestOutOfFileDescriptors(t *testing.T) {
 			}
 		}
 		return false
-	}, func() string {
-		return fmt.Sprintf("%d idle connections, and no line about the lack of file descriptors", len(conns))
-	})
+	}
+	for len(conns) < 100 && !outOfFiles() {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			break // the server's queue is full: enough
+		}
+		conns = append(conns, c)
+		answered := make(chan struct{})
+		go func() {
+			defer close(answered)
+			if _, err := fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n", addr); err != nil {
+				return
+			}
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		waitUntil(t, 30*time.Second, func() bool {
+			select {
+			case <-answered:
+				return true
+			default:
+				return outOfFiles()
+			}
+		}, func() string {
+			return fmt.Sprintf("connection %d: no answer, and no line about the lack of file descriptors", len(conns))
+		})
+	}
+	if !outOfFiles() {
+		t.Fatalf("%d idle connections, and no line about the lack of file descriptors", len(conns))
+	}
 	var entry struct{ Level, Msg, Error string }
 	if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Level != "ERROR" || entry.Msg != "http server" || !strings.Contains(entry.Error, "Accept error") {
 		t.Errorf("the accept error is not a JSON log entry {level ERROR, msg \"http server\", error}: %q", line)

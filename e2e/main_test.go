@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,7 +32,26 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	raiseParallel()
 	os.Exit(runMain(m))
+}
+
+// waitingTests is how many tests run at once when -parallel is not given.
+// An end-to-end test spends its time waiting for carillon processes, not
+// computing, so the default of one test a CPU would leave the machine
+// mostly idle while the tests wait one after the other.
+const waitingTests = 16
+
+// raiseParallel sets -test.parallel to waitingTests, unless the command
+// line set it.
+func raiseParallel() {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", strconv.Itoa(waitingTests)); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+		}
+	}
 }
 
 func runMain(m *testing.M) int {
@@ -240,7 +260,9 @@ func (s *server) tryStart(wantKey bool) error {
 	s.URL = "http://" + addr
 
 	deadline := time.Now().Add(30 * time.Second)
-	if wantKey {
+	// A retry after a port taken by another process finds the key that
+	// the first run printed before it failed to listen.
+	if wantKey && s.Key == "" {
 		for {
 			if key := firstKey(stdout.String()); key != "" {
 				s.Key = key
@@ -255,6 +277,20 @@ func (s *server) tryStart(wantKey bool) error {
 				s.kill()
 				return fmt.Errorf("no API key on standard output after 30 s; standard output: %q", stdout.String())
 			}
+		}
+	}
+	// Wait until this process listens before asking /readyz: until then,
+	// another test's server may hold the port (it was free only a moment
+	// ago) and answer for it.
+	for !strings.Contains(s.currentStderr(), "carillon listening") {
+		select {
+		case <-exited:
+			return fmt.Errorf("serve exited before it listened (%v)", s.exitError())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			return errors.New("serve did not listen within 30 s")
 		}
 	}
 	for {

@@ -47,6 +47,7 @@ type mediaCase struct {
 // and in webhook payloads, as Callbell's do; the URL without extension
 // serves them too, another extension does not.
 func TestInboundMediaServedSafely(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		rc := newReceiver(t, nil)

@@ -11,6 +11,7 @@ import (
 // empty list and the same meta.pages as its first page, never a 500, a
 // panic or page 1's entries again.
 func TestPaginationPastTheEnd(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, kind string) {
 		s := startServerOn(t, kind)
 		s.sendText(t, "+31612345678", "hello")

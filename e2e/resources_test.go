@@ -89,8 +89,8 @@ func TestAccountResources(t *testing.T) {
 			into  *int64
 		}{
 			{query: "SELECT id FROM accounts WHERE name = 'default'", into: &account},
-			{query: "SELECT id FROM channels WHERE account_id = ? AND main = 1", args: []any{&account}, into: &channel},
-			{query: "SELECT id FROM custom_statuses WHERE uuid = ?", args: []any{lunchID}, into: &lunchRow},
+			{query: "SELECT id FROM channels WHERE account_id = $1 AND main = 1", args: []any{&account}, into: &channel},
+			{query: "SELECT id FROM custom_statuses WHERE uuid = $1", args: []any{lunchID}, into: &lunchRow},
 		} {
 			args := make([]any, len(q.args))
 			for i, a := range q.args {
@@ -108,26 +108,26 @@ func TestAccountResources(t *testing.T) {
 			args  []any
 		}{
 			// The settings, sealed, are the main channel's.
-			{"INSERT INTO channels (uuid, account_id, title, type, provider, main, settings, discarded_at, created_at, updated_at) SELECT ?, account_id, 'old bot', 'telegram', 'sandbox', 0, settings, ?, ?, ? FROM channels WHERE id = ?",
+			{"INSERT INTO channels (uuid, account_id, title, type, provider, main, settings, discarded_at, created_at, updated_at) SELECT $1, account_id, 'old bot', 'telegram', 'sandbox', 0, settings, $2, $3, $4 FROM channels WHERE id = $5",
 				[]any{otherChannel, at, at, at, channel}},
-			{"INSERT INTO teams (uuid, account_id, name, is_default, created_at) VALUES (?, ?, 'Sales', 0, ?)", []any{"5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e", account, at}},
-			{"INSERT INTO users (uuid, account_id, email, name, created_at, available, availability_at, custom_status_id, custom_status_at) VALUES (?, ?, 'alex@example.com', 'Alex', ?, 1, ?, ?, ?)",
+			{"INSERT INTO teams (uuid, account_id, name, is_default, created_at) VALUES ($1, $2, 'Sales', 0, $3)", []any{"5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e", account, at}},
+			{"INSERT INTO users (uuid, account_id, email, name, created_at, available, availability_at, custom_status_id, custom_status_at) VALUES ($1, $2, 'alex@example.com', 'Alex', $3, 1, $4, $5, $6)",
 				[]any{"a1e0a1e0a1e0a1e0a1e0a1e0a1e0a1e0", account, at, availableAt, lunchRow, availableAt}},
-			{"INSERT INTO users (uuid, account_id, email, name, created_at) VALUES (?, ?, 'kim@example.com', 'Kim', ?)", []any{"c1a0c1a0c1a0c1a0c1a0c1a0c1a0c1a0", account, at}},
-			{"INSERT INTO team_members (team_id, user_id, added_at) SELECT teams.id, users.id, ? FROM teams, users WHERE teams.name = 'Sales' AND users.account_id = ?", []any{at, account}},
-			{"INSERT INTO templates (uuid, account_id, channel_id, title, text, type, category, status, language, created_at, updated_at) VALUES (?, ?, ?, 'order_shipped', 'Hello {{1}}, your order has shipped.', 'text', 'UTILITY', 'approved', 'en', ?, ?)",
+			{"INSERT INTO users (uuid, account_id, email, name, created_at) VALUES ($1, $2, 'kim@example.com', 'Kim', $3)", []any{"c1a0c1a0c1a0c1a0c1a0c1a0c1a0c1a0", account, at}},
+			{"INSERT INTO team_members (team_id, user_id, added_at) SELECT teams.id, users.id, $1 FROM teams, users WHERE teams.name = 'Sales' AND users.account_id = $2", []any{at, account}},
+			{"INSERT INTO templates (uuid, account_id, channel_id, title, text, type, category, status, language, created_at, updated_at) VALUES ($1, $2, $3, 'order_shipped', 'Hello {{1}}, your order has shipped.', 'text', 'UTILITY', 'approved', 'en', $4, $5)",
 				[]any{"7e3a7e3a7e3a7e3a7e3a7e3a7e3a7e3a", account, channel, at, at}},
-			{"INSERT INTO templates (uuid, account_id, channel_id, title, text, type, category, status, language, created_at, updated_at) VALUES (?, ?, ?, 'order_paid', 'Paid, thank you {{1}}.', 'text', 'UTILITY', 'pending', 'en', ?, ?)",
+			{"INSERT INTO templates (uuid, account_id, channel_id, title, text, type, category, status, language, created_at, updated_at) VALUES ($1, $2, $3, 'order_paid', 'Paid, thank you {{1}}.', 'text', 'UTILITY', 'pending', 'en', $4, $5)",
 				[]any{"7e3b7e3b7e3b7e3b7e3b7e3b7e3b7e3b", account, channel, at, at}},
-			{"INSERT INTO funnels (uuid, account_id, name, emoji, position, created_at) VALUES ('f0000000-0000-4000-8000-000000000002', ?, 'Won', '🏆', 2, ?)", []any{account, at}},
-			{"INSERT INTO funnels (uuid, account_id, name, emoji, position, created_at) VALUES ('f0000000-0000-4000-8000-000000000001', ?, 'Lead', '', 1, ?)", []any{account, at}},
+			{"INSERT INTO funnels (uuid, account_id, name, emoji, position, created_at) VALUES ('f0000000-0000-4000-8000-000000000002', $1, 'Won', '🏆', 2, $2)", []any{account, at}},
+			{"INSERT INTO funnels (uuid, account_id, name, emoji, position, created_at) VALUES ('f0000000-0000-4000-8000-000000000001', $1, 'Lead', '', 1, $2)", []any{account, at}},
 		} {
-			if _, err := db.db.Exec(db.rebind(stmt.query), stmt.args...); err != nil {
+			if _, err := db.Exec(stmt.query, stmt.args...); err != nil {
 				t.Fatalf("%s: %v", stmt.query, err)
 			}
 		}
 		if kind == storeSQLite {
-			db.db.Close()
+			db.Close()
 			s.restart()
 		}
 

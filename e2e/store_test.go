@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,12 +75,21 @@ type pgSchema struct {
 	db   *sql.DB // a connection pool working in the schema
 }
 
+// postgresTests bounds the tests that use PostgreSQL at once. Each server
+// on it may open up to 32 connections, and the database takes 100 or so
+// in all: more tests than that at once, among the many that run in
+// parallel, would be refused connections ("too many clients").
+var postgresTests = make(chan struct{}, 2)
+
 // newPostgresSchema creates a fresh schema e2e_<random hex> in the test
 // database, dropped (with everything in it) when the test ends. Create it
 // before the servers that use it, so that they stop before it is dropped.
+// It waits while postgresTests other tests hold a schema.
 func newPostgresSchema(t testing.TB) *pgSchema {
 	t.Helper()
 	base := postgresURL(t)
+	postgresTests <- struct{}{}
+	t.Cleanup(func() { <-postgresTests }) // after the schema is dropped
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL, got %q (%v)", postgresURLEnv, base, err)
@@ -121,46 +128,16 @@ func newPostgresSchema(t testing.TB) *pgSchema {
 	return s
 }
 
-// storeDB reads a server's store from the test: the SQLite database of a
-// stopped server, or the PostgreSQL schema (running servers or not).
-// Queries are written once with ? placeholders.
-type storeDB struct {
-	db *sql.DB
-	pg bool
-}
-
-// openStore opens the server's store. On SQLite the server must be
-// stopped.
-func (s *server) openStore(t testing.TB) *storeDB {
+// openStore opens the server's store, to read it from the test: the
+// SQLite database of a stopped server, or the PostgreSQL schema (running
+// servers or not). The tests write their queries once, with $1, $2 …
+// placeholders, which both drivers read (SQLite takes $N as the N-th
+// argument): the store's rewriting of ? (store/dialect.go) has no copy
+// here.
+func (s *server) openStore(t testing.TB) *sql.DB {
 	t.Helper()
 	if s.pg != nil {
-		return &storeDB{db: s.pg.db, pg: true}
+		return s.pg.db
 	}
-	return &storeDB{db: openDB(t, s.dbPath())}
-}
-
-// rebind rewrites ? placeholders as $1, $2 … for PostgreSQL.
-func (d *storeDB) rebind(query string) string {
-	if !d.pg || !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-func (d *storeDB) Query(query string, args ...any) (*sql.Rows, error) {
-	return d.db.Query(d.rebind(query), args...)
-}
-
-func (d *storeDB) QueryRow(query string, args ...any) *sql.Row {
-	return d.db.QueryRow(d.rebind(query), args...)
+	return openDB(t, s.dbPath())
 }

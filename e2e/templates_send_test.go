@@ -157,7 +157,7 @@ func TestTemplateSends(t *testing.T) {
 			uuid := enqueuedUUID(t, r)
 			db := s.openStore(t)
 			var content, template, values string
-			if err := db.QueryRow("SELECT content, template_uuid, template_values FROM messages WHERE uuid = ?", uuid).Scan(&content, &template, &values); err != nil {
+			if err := db.QueryRow("SELECT content, template_uuid, template_values FROM messages WHERE uuid = $1", uuid).Scan(&content, &template, &values); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			var c struct{ Text, URL string }

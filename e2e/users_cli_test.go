@@ -79,7 +79,7 @@ func TestUsersCLI(t *testing.T) {
 		hashOf := func(email string) string {
 			t.Helper()
 			var h string
-			if err := db.QueryRow("SELECT password_hash FROM users WHERE email = ?", email).Scan(&h); err != nil {
+			if err := db.QueryRow("SELECT password_hash FROM users WHERE email = $1", email).Scan(&h); err != nil {
 				t.Fatal(err)
 			}
 			return h

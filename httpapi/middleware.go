@@ -66,27 +66,29 @@ type bodyTracker struct {
 	io.ReadCloser
 	eof bool
 	// pace, when set, is told of each read: the body must keep up with
-	// minBodyRate after bodyGrace, within the read timeout.
-	pace *http.ResponseController
+	// minBodyRate after grace, within the read timeout.
+	pace  *http.ResponseController
+	grace time.Duration
 	// start is when the request's headers were in, limit the end of the
 	// read timeout, read how much of the body has come.
 	start, limit time.Time
 	read         int
 }
 
-// A body that comes slower than minBodyRate bytes a second, once bodyGrace
-// has passed, is given up before the read timeout: a sender that trickles
-// a byte every few seconds would otherwise hold its connection, and its
-// place under the connection bound, for the whole read timeout. Any
-// client on a working network sends a body of up to 1 MiB far faster.
+// A body that comes slower than minBodyRate bytes a second, once the
+// grace (Options.BodyPaceGrace, 5 s by default) has passed, is given up
+// before the read timeout: a sender that trickles a byte every few seconds
+// would otherwise hold its connection, and its place under the connection
+// bound, for the whole read timeout. Any client on a working network sends
+// a body of up to 1 MiB far faster.
 const (
-	minBodyRate = 1024
-	bodyGrace   = 5 * time.Second
+	minBodyRate      = 1024
+	defaultBodyGrace = 5 * time.Second
 )
 
 func (b *bodyTracker) Read(p []byte) (int, error) {
 	if b.pace != nil {
-		due := b.start.Add(bodyGrace + time.Duration(b.read)*time.Second/minBodyRate)
+		due := b.start.Add(b.grace + time.Duration(b.read)*time.Second/minBodyRate)
 		if due.After(b.limit) {
 			due = b.limit
 		}
@@ -118,7 +120,7 @@ func (s *Server) observe(route string, h http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			rec.body = &bodyTracker{ReadCloser: r.Body}
 			if s.readTimeout > 0 {
-				rec.body.pace = http.NewResponseController(w)
+				rec.body.pace, rec.body.grace = http.NewResponseController(w), s.bodyGrace
 				rec.body.start, rec.body.limit = start, start.Add(s.readTimeout)
 			}
 			r.Body = rec.body

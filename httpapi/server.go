@@ -42,6 +42,9 @@ type Options struct {
 	// ReadTimeout bounds the reading of a whole request, headers and body;
 	// 0 means no bound (the headers still have 10 seconds).
 	ReadTimeout time.Duration
+	// BodyPaceGrace is how long a request's body may take before it must
+	// keep coming at 1 KiB a second (within ReadTimeout); 0 means 5 s.
+	BodyPaceGrace time.Duration
 	// MaxConnections bounds the connections served normally; past it a
 	// request gets a quick 503, health checks and metrics aside. 0 means
 	// no bound.
@@ -77,6 +80,7 @@ type Server struct {
 	http        *http.Server
 	maxConns    int
 	readTimeout time.Duration
+	bodyGrace   time.Duration
 	// notFoundV1 and notFound answer unknown endpoints, under /v1 (after
 	// the key is checked) and elsewhere; fallback serves what names no
 	// route: the console when there is one, notFound otherwise.
@@ -106,7 +110,10 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.http = s.newHTTPServer(o.ReadTimeout)
-	s.maxConns, s.readTimeout = o.MaxConnections, o.ReadTimeout
+	s.maxConns, s.readTimeout, s.bodyGrace = o.MaxConnections, o.ReadTimeout, o.BodyPaceGrace
+	if s.bodyGrace <= 0 {
+		s.bodyGrace = defaultBodyGrace
+	}
 	return s
 }
 

@@ -250,7 +250,11 @@ func (p *People) SetPassword(ctx context.Context, accountID int64, email, passwo
 	return p.internal(ctx, "set password", err)
 }
 
-// SetRole changes the role of the account's user with that uuid.
+// SetRole changes the role of the account's user with that uuid. The last
+// admin who can sign in (one with a password) stays an admin: without
+// them nobody could open the account's users, keys or webhook in the
+// console. The change takes effect on the user's next request, since a
+// session reads its user each time.
 func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, role carillon.Role) error {
 	if err := checkRole(role); err != nil {
 		return err
@@ -263,10 +267,34 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 		if err != nil || u.Role == role {
 			return err
 		}
+		if u.Role == carillon.RoleAdmin && u.HasPassword {
+			if err := otherAdminSignsIn(ctx, q, u); err != nil {
+				return err
+			}
+		}
 		u.Role = role
 		return q.UpdateUser(ctx, &u)
 	})
 	return p.internal(ctx, "set role", err)
+}
+
+// errLastAdmin refuses to take the admin role from the last admin who can
+// sign in.
+var errLastAdmin = &carillon.Error{Code: carillon.CodeConflict, Field: "role", Message: "this is the account's last admin who can sign in: make another user an admin first"}
+
+// otherAdminSignsIn returns errLastAdmin unless an admin of u's account
+// other than u has a password.
+func otherAdminSignsIn(ctx context.Context, q carillon.Queries, u carillon.User) error {
+	users, err := q.ListUsers(ctx, u.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, o := range users {
+		if o.ID != u.ID && o.Role == carillon.RoleAdmin && o.HasPassword {
+			return nil
+		}
+	}
+	return errLastAdmin
 }
 
 // ListUsers lists the account's users, oldest first.

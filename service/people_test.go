@@ -623,3 +623,61 @@ func TestApplyRoles(t *testing.T) {
 		t.Errorf("changes = %q", got)
 	}
 }
+
+// TestSetRoleKeepsAnAdmin refuses to take the admin role from the last
+// admin who can sign in, and lets it go once another admin has a password.
+func TestSetRoleKeepsAnAdmin(t *testing.T) {
+	t.Parallel()
+	f := setupPeople(t, service.PeopleOptions{})
+	ctx := context.Background()
+	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAdmin, "right password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An invited admin cannot sign in yet: they do not count.
+	bo, _, err := f.svc.People.Invite(ctx, f.acct.ID, "bo@example.com", "Bo", carillon.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		uuid string
+		role carillon.Role
+		code carillon.ErrorCode // "": accepted
+	}{
+		{"the last admin with a password", nil, ana.UUID, carillon.RoleAgent, carillon.CodeConflict},
+		{"the last admin to admin", nil, ana.UUID, carillon.RoleAdmin, ""},
+		{"an admin without a password", nil, bo.UUID, carillon.RoleSettingsAgent, ""},
+		{"once another admin signs in", func() error {
+			_, err := f.svc.People.CreateUser(ctx, f.acct.ID, "cy@example.com", "Cy", carillon.RoleAdmin, "right password")
+			return err
+		}, ana.UUID, carillon.RoleAgent, ""},
+	}
+	for _, s := range steps {
+		if s.do != nil {
+			if err := s.do(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := f.svc.People.SetRole(ctx, f.acct.ID, s.uuid, s.role)
+		if s.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", s.name, err)
+			}
+			continue
+		}
+		wantCode(t, err, s.code, "role")
+		u, err := f.db.UserByUUID(ctx, f.acct.ID, s.uuid)
+		if err != nil || u.Role != carillon.RoleAdmin {
+			t.Errorf("%s: role %q after the refusal, %v", s.name, u.Role, err)
+		}
+	}
+	// Cy is now the last admin.
+	users, _ := f.svc.People.ListUsers(ctx, f.acct.ID)
+	for _, u := range users {
+		if u.Email == "cy@example.com" {
+			wantCode(t, f.svc.People.SetRole(ctx, f.acct.ID, u.UUID, carillon.RoleRestrictedAgent), carillon.CodeConflict, "role")
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"net/url"
@@ -228,8 +229,12 @@ func (s *Webhooks) WebhookEvents(ctx context.Context, p Principal, f WebhookEven
 				filter.Events = append(filter.Events, e)
 			}
 		}
-		if bad, ok := invalidEventName(filter.Events); ok {
-			return nil, PageInfo{}, carillon.Invalid("subscriptions", "unknown event %q: events are %s", bad, strings.Join(carillon.WebhookEventNames, ", "))
+		for _, e := range filter.Events {
+			// Test events are in the log too, and may be asked for.
+			if bad, ok := invalidEventName([]string{e}); ok && bad != carillon.EventWebhookTest {
+				return nil, PageInfo{}, carillon.Invalid("subscriptions", "unknown event %q: events are %s and %s", bad,
+					strings.Join(carillon.WebhookEventNames, ", "), carillon.EventWebhookTest)
+			}
 		}
 	}
 	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
@@ -262,9 +267,16 @@ func (s *Webhooks) Redeliver(ctx context.Context, p Principal, id string) (caril
 	if d == nil {
 		return e, carillon.Errorf(carillon.CodeNotSupported, "this server delivers no webhooks")
 	}
-	e.State, e.FirstAttemptAt = carillon.EventPending, time.Time{}
-	out, err := d.DeliverNow(ctx, w, e)
+	out, err := d.DeliverNow(ctx, w, redeliverable(e))
 	return out, s.internal(ctx, "redeliver", err)
+}
+
+// redeliverable is e as a redelivery makes it: pending again, whatever its
+// state, its retry period starting again at its next attempt. It keeps its
+// webhook-id, its body and the count of its attempts.
+func redeliverable(e carillon.WebhookEvent) carillon.WebhookEvent {
+	e.State, e.FirstAttemptAt = carillon.EventPending, time.Time{}
+	return e
 }
 
 // Delivery, as the webhook adapter drives it.
@@ -300,17 +312,26 @@ func (s *Webhooks) ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.We
 	return s.store.ReleaseOrphanWebhookEvents(ctx, w.ID, s.clock.Now())
 }
 
-// WebhookAttempt is the outcome of one delivery attempt of an event.
+// WebhookAttempt is the outcome of one delivery attempt of an event, as
+// the webhook adapter reports it; the event's delivery log keeps it as a
+// carillon.WebhookAttempt.
 type WebhookAttempt struct {
 	Event    carillon.WebhookEvent
 	At       time.Time
 	Response carillon.WebhookResponse
 	// Success is true for a 2xx answer within the timeout.
 	Success bool
+	// RequestHeaders are the headers sent, signatures included.
+	RequestHeaders map[string]string
+	// Duration is how long the request took, its answer read.
+	Duration time.Duration
+	// Error says why no answer came, or why it was not read whole.
+	Error string
 }
 
-// RecordWebhookAttempts records attempts of the webhook's events, in one
-// transaction, and returns the events as they now stand. A success ends the
+// RecordWebhookAttempts records attempts of the webhook's events, each in
+// its event's log, in one transaction, and returns the events as they now
+// stand. A success ends the
 // event; a failure schedules the next attempt on the backoff schedule, or
 // gives the event up when its retry period is over. Either way an event
 // that ends releases the next event of its subject.
@@ -326,6 +347,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook
 func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
 	var claimed []carillon.WebhookEvent
 	out := make([]carillon.WebhookEvent, len(attempts))
+	logged := make([]carillon.WebhookAttempt, len(attempts))
 	var lastSuccess time.Time
 	var ended []string
 	for i, a := range attempts {
@@ -349,9 +371,16 @@ func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.W
 			ended = append(ended, e.Subject)
 		}
 		out[i] = e
+		logged[i] = carillon.WebhookAttempt{EventID: e.ID, Number: e.Attempts, At: a.At, Duration: a.Duration,
+			RequestHeaders: a.RequestHeaders, Response: a.Response, Success: a.Success, Error: a.Error}
 	}
 	record := func(q carillon.Queries) error {
 		if err := q.UpdateWebhookEvents(ctx, out); err != nil {
+			return err
+		}
+		// Each attempt joins the event's log in the same transaction as
+		// its outcome: the log never shows an outcome without its attempt.
+		if err := q.AddWebhookAttempts(ctx, logged); err != nil {
 			return err
 		}
 		// The next event of each subject that ended is due now.
@@ -426,4 +455,306 @@ func (s *Webhooks) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok
 // PendingWebhookEvents counts the events not yet delivered nor given up.
 func (s *Webhooks) PendingWebhookEvents(ctx context.Context) (int64, error) {
 	return s.store.CountPendingWebhookEvents(ctx)
+}
+
+// The console's webhook pages: the webhook's health, the delivery log by
+// keyset with each event's attempts, test events and resending the failed
+// events of a period.
+
+// WebhookStatus is the account's webhook as the console shows it: its
+// settings and health, without its secrets.
+type WebhookStatus struct {
+	URL           string
+	Subscriptions []string
+	Enabled       bool
+	// DisabledAt is when the health rule disabled the webhook (zero while
+	// enabled).
+	DisabledAt time.Time
+	// LastSuccessAt is when a delivery or health check last got a 2xx, or
+	// the webhook was last saved; LastCheckAt when the last health check
+	// was sent.
+	LastSuccessAt, LastCheckAt time.Time
+	// PreviousSecretUntil is when the secret before the last rotation
+	// stops signing deliveries (zero, or past, when it does not).
+	PreviousSecretUntil time.Time
+	// CheckAfter and DisableAfter are the health rules: checks start after
+	// CheckAfter without a successful delivery, and DisableAfter without
+	// any 2xx disables the webhook.
+	CheckAfter, DisableAfter time.Duration
+	// Backlog counts the events not yet delivered nor given up.
+	Backlog int
+	// LastDelivery is the event attempted last; nil when none was.
+	LastDelivery *carillon.WebhookEvent
+	CreatedAt    time.Time
+}
+
+// WebhookStatus reads the account's webhook and its health: not_found when
+// the account has none.
+func (s *Webhooks) WebhookStatus(ctx context.Context, p Principal) (WebhookStatus, error) {
+	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
+	if err != nil {
+		return WebhookStatus{}, s.notFound(ctx, "read webhook", "webhook", err)
+	}
+	st := WebhookStatus{URL: w.URL, Subscriptions: w.Subscriptions, Enabled: w.Enabled, LastSuccessAt: w.LastSuccessAt,
+		LastCheckAt: w.LastCheckAt, CheckAfter: s.webhooks.CheckAfter, DisableAfter: s.webhooks.DisableAfter, CreatedAt: w.CreatedAt}
+	if !w.Enabled {
+		// Disabling is the only change that leaves a webhook disabled,
+		// and it stamps the webhook.
+		st.DisabledAt = w.UpdatedAt
+	}
+	if w.PreviousSecret != "" && s.clock.Now().Before(w.PreviousSecretUntil) {
+		st.PreviousSecretUntil = w.PreviousSecretUntil
+	}
+	if st.Backlog, err = s.store.CountWebhookBacklog(ctx, w.ID); err != nil {
+		return WebhookStatus{}, s.internal(ctx, "read webhook", err)
+	}
+	last, err := s.store.LastWebhookDelivery(ctx, w.ID)
+	switch {
+	case err == nil:
+		st.LastDelivery = &last
+	case !errors.Is(err, carillon.ErrNotFound):
+		return WebhookStatus{}, s.internal(ctx, "read webhook", err)
+	}
+	return st, nil
+}
+
+// WebhookLogSize is how many events a page of the console's log shows.
+const WebhookLogSize = 50
+
+// WebhookLogQuery filters the console's delivery log, each field as the
+// page's form sends it, "" for any: Event an event name; State pending,
+// delivered or given_up; Success true or false (the latest attempt got a
+// 2xx, or did not); From and To times (RFC 3339, or 2006-01-02T15:04 in
+// UTC) bounding when the events happened, To excluded; After the cursor of
+// the page before.
+type WebhookLogQuery struct {
+	Event, State, Success, From, To, After string
+}
+
+// WebhookLogPage is a page of the log, newest first.
+type WebhookLogPage struct {
+	Events []carillon.WebhookEvent
+	// Next is the cursor of the next (older) page; "" on the last page.
+	Next string
+}
+
+// WebhookLog reads a page of the delivery log of the account's webhook:
+// every event, attempted or not, newest first. An account without a
+// webhook has an empty log.
+func (s *Webhooks) WebhookLog(ctx context.Context, p Principal, lq WebhookLogQuery) (WebhookLogPage, error) {
+	f := carillon.WebhookLogFilter{Limit: WebhookLogSize + 1}
+	if lq.Event != "" {
+		if bad, ok := invalidEventName([]string{lq.Event}); ok && bad != carillon.EventWebhookTest {
+			return WebhookLogPage{}, carillon.Invalid("event", "unknown event %q: events are %s and %s", bad,
+				strings.Join(carillon.WebhookEventNames, ", "), carillon.EventWebhookTest)
+		}
+		f.Events = []string{lq.Event}
+	}
+	switch st := carillon.WebhookEventState(lq.State); st {
+	case "":
+	case carillon.EventPending, carillon.EventDelivered, carillon.EventGivenUp:
+		f.State = st
+	default:
+		return WebhookLogPage{}, carillon.Invalid("state", "state must be pending, delivered or given_up, not %q", lq.State)
+	}
+	switch lq.Success {
+	case "":
+	case "true", "false":
+		ok := lq.Success == "true"
+		f.Success = &ok
+	default:
+		return WebhookLogPage{}, carillon.Invalid("success", "success must be true or false, not %q", lq.Success)
+	}
+	var err error
+	if f.From, f.To, err = logPeriod(lq.From, lq.To); err != nil {
+		return WebhookLogPage{}, err
+	}
+	if lq.After != "" {
+		if f.Before, err = logCursor(lq.After); err != nil {
+			return WebhookLogPage{}, err
+		}
+	}
+	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return WebhookLogPage{}, nil
+	}
+	if err != nil {
+		return WebhookLogPage{}, s.internal(ctx, "read webhook log", err)
+	}
+	list, err := s.store.WebhookEventLog(ctx, w.ID, f)
+	if err != nil {
+		return WebhookLogPage{}, s.internal(ctx, "read webhook log", err)
+	}
+	out := WebhookLogPage{Events: list}
+	if len(list) > WebhookLogSize {
+		out.Events = list[:WebhookLogSize]
+		out.Next = "e" + strconv.FormatInt(out.Events[WebhookLogSize-1].ID, 36)
+	}
+	return out, nil
+}
+
+// logCursor reads a cursor of the log: the events before it are the page.
+func logCursor(c string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(c, "e"), 36, 64)
+	if !strings.HasPrefix(c, "e") || err != nil || id <= 0 {
+		return 0, carillon.Invalid("after", "after is not a cursor of this log: follow the page's own links")
+	}
+	return id, nil
+}
+
+// logPeriod reads the bounds of a period of the log, either one "" for
+// none: a time in RFC 3339, or as a browser's datetime-local field sends
+// it, read in UTC (the console shows times in UTC).
+func logPeriod(from, to string) (time.Time, time.Time, error) {
+	read := func(field, v string) (time.Time, error) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return time.Time{}, nil
+		}
+		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t.UTC(), nil
+			}
+		}
+		return time.Time{}, carillon.Invalid(field, "%s must be a time such as 2026-12-04T16:30 (UTC), not %q", field, v)
+	}
+	f, err := read("from", from)
+	if err != nil {
+		return f, f, err
+	}
+	t, err := read("to", to)
+	if err != nil {
+		return f, t, err
+	}
+	if !f.IsZero() && !t.IsZero() && !f.Before(t) {
+		return f, t, carillon.Invalid("to", "to must be after from")
+	}
+	return f, t, nil
+}
+
+// WebhookEventView is an event of the log with each of its attempts,
+// oldest first.
+type WebhookEventView struct {
+	Event    carillon.WebhookEvent
+	Attempts []carillon.WebhookAttempt
+}
+
+// WebhookEvent reads an event of the account's log with its attempts.
+func (s *Webhooks) WebhookEvent(ctx context.Context, p Principal, id string) (WebhookEventView, error) {
+	e, err := s.store.WebhookEventByUUID(ctx, p.Account.ID, id)
+	if err != nil {
+		return WebhookEventView{}, s.notFound(ctx, "read webhook event", "webhook event", err)
+	}
+	attempts, err := s.store.WebhookAttempts(ctx, e.ID)
+	if err != nil {
+		return WebhookEventView{}, s.internal(ctx, "read webhook event", err)
+	}
+	return WebhookEventView{Event: e, Attempts: attempts}, nil
+}
+
+// testEventPayload is the payload of a test event.
+type testEventPayload struct {
+	Message string `json:"message"`
+	SentAt  string `json:"sentAt"`
+}
+
+// SendTestEvent records a test event (carillon.EventWebhookTest) for the
+// account's webhook, due now: the deliverer signs and delivers it, and
+// logs its attempts, like any event's. It is its own subject, so that it
+// waits behind no other event, and it is retried like any event. A
+// disabled webhook is refused (conflict): nothing is delivered to it until
+// it is saved again.
+func (s *Webhooks) SendTestEvent(ctx context.Context, p Principal) (carillon.WebhookEvent, error) {
+	var e carillon.WebhookEvent
+	err := s.inTx(ctx, func(q carillon.Queries) error {
+		w, err := q.WebhookByAccount(ctx, p.Account.ID)
+		if err != nil {
+			return err
+		}
+		if !w.Enabled {
+			return carillon.Errorf(carillon.CodeConflict, "the webhook is disabled, so nothing is delivered to it: save it to enable it again, then send a test event")
+		}
+		now := s.clock.Now()
+		body, err := json.Marshal(eventBody{Event: carillon.EventWebhookTest, Payload: testEventPayload{
+			Message: "A test event sent from the carillon console: answer 2xx; nothing happened in the account.",
+			SentAt:  now.UTC().Format(time.RFC3339)}})
+		if err != nil {
+			return err
+		}
+		id := carillon.NewUUID()
+		e = carillon.WebhookEvent{UUID: "msg_" + id, AccountID: p.Account.ID, WebhookID: w.ID, Event: carillon.EventWebhookTest,
+			Subject: "test:" + id, Body: body, State: carillon.EventPending, NextAttemptAt: now, CreatedAt: now}
+		if err := q.AddWebhookEvent(ctx, &e); err != nil {
+			return err
+		}
+		s.eventsRecorded.Store(true)
+		return nil
+	})
+	return e, s.notFound(ctx, "send test event", "webhook", err)
+}
+
+// resendChunk bounds the events one transaction of ResendFailed queues.
+const resendChunk = 200
+
+// ResendFailed queues again, as a redelivery makes them, the given-up
+// events of the account's webhook that happened in the period from, to
+// (read as WebhookLogQuery's; "" leaves a side open), and returns how many
+// it queued. Events still being retried are queued already and left as
+// they are. The events of one subject stay in order: the oldest is due
+// now unless an event of its subject is pending, and each of the others
+// waits for the one before it.
+func (s *Webhooks) ResendFailed(ctx context.Context, p Principal, from, to string) (int, error) {
+	start, end, err := logPeriod(from, to)
+	if err != nil {
+		return 0, err
+	}
+	w, err := s.store.WebhookByAccount(ctx, p.Account.ID)
+	if err != nil {
+		return 0, s.notFound(ctx, "resend failed events", "webhook", err)
+	}
+	queued := 0
+	busy := map[string]bool{} // subjects with a pending event
+	var after int64
+	for {
+		var chunk []carillon.WebhookEvent
+		err := s.inTx(ctx, func(q carillon.Queries) error {
+			list, err := q.WebhookEventLog(ctx, w.ID, carillon.WebhookLogFilter{State: carillon.EventGivenUp, From: start, To: end,
+				After: after, OldestFirst: true, Limit: resendChunk})
+			if err != nil || len(list) == 0 {
+				return err
+			}
+			now := s.clock.Now()
+			queuedHere := map[string]bool{} // busy once this transaction commits
+			for i, e := range list {
+				b := busy[e.Subject] || queuedHere[e.Subject]
+				if !b {
+					if b, err = q.PendingWebhookEvent(ctx, w.ID, e.Subject); err != nil {
+						return err
+					}
+				}
+				e = redeliverable(e)
+				if e.NextAttemptAt = now; b {
+					e.NextAttemptAt = time.Time{} // released when the one before it ends
+				}
+				list[i], queuedHere[e.Subject] = e, true
+			}
+			if err := q.UpdateWebhookEvents(ctx, list); err != nil {
+				return err
+			}
+			s.eventsRecorded.Store(true)
+			chunk = list
+			return nil
+		})
+		if err != nil {
+			return queued, s.internal(ctx, "resend failed events", err)
+		}
+		for _, e := range chunk {
+			busy[e.Subject] = true
+		}
+		queued += len(chunk)
+		if len(chunk) < resendChunk {
+			return queued, nil
+		}
+		after = chunk[len(chunk)-1].ID
+	}
 }

@@ -14,16 +14,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
@@ -463,7 +466,7 @@ func (w *worker) checkHealth(ctx context.Context) {
 	if err != nil || !due {
 		return
 	}
-	res, _ := d.post(ctx, hook, "msg_"+carillon.NewUUID(), []byte(`{"event":"health_check","payload":{}}`))
+	_, res, _ := d.post(ctx, hook, "msg_"+carillon.NewUUID(), []byte(`{"event":"health_check","payload":{}}`))
 	ok := res.Code >= 200 && res.Code < 300
 	result := "failed"
 	if ok {
@@ -483,9 +486,12 @@ func (w *worker) checkHealth(ctx context.Context) {
 // attempt makes one delivery attempt of e.
 func (d *Deliverer) attempt(ctx context.Context, hook carillon.Webhook, e carillon.WebhookEvent) service.WebhookAttempt {
 	start := d.o.Clock.Now()
-	res, err := d.post(ctx, hook, e.UUID, e.Body)
-	d.o.Metrics.WebhookDuration.Observe(time.Since(start).Seconds())
-	a := service.WebhookAttempt{Event: e, At: start, Response: res, Success: err == nil && res.Code >= 200 && res.Code < 300}
+	began := time.Now() // the monotonic clock: a duration, whatever the injected clock says
+	sent, res, err := d.post(ctx, hook, e.UUID, e.Body)
+	took := time.Since(began)
+	d.o.Metrics.WebhookDuration.Observe(took.Seconds())
+	a := service.WebhookAttempt{Event: e, At: start, Response: res, Success: err == nil && res.Code >= 200 && res.Code < 300,
+		RequestHeaders: sent, Duration: took, Error: keptText(errText(err), maxErrorKept)}
 	if !a.Success {
 		d.o.Logger.InfoContext(ctx, "webhook attempt failed", "event", e.Event, "webhook_id", e.UUID,
 			"attempt", e.Attempts+1, "code", res.Code, "error", errText(err))
@@ -506,13 +512,14 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// post sends one signed request and reads its answer, up to the bounds.
-func (d *Deliverer) post(ctx context.Context, hook carillon.Webhook, id string, body []byte) (carillon.WebhookResponse, error) {
+// post sends one signed request and reads its answer, up to the bounds. It
+// returns the headers it sent, for the delivery log.
+func (d *Deliverer) post(ctx context.Context, hook carillon.Webhook, id string, body []byte) (map[string]string, carillon.WebhookResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, bytes.NewReader(body))
 	if err != nil {
-		return carillon.WebhookResponse{}, err
+		return nil, carillon.WebhookResponse{}, err
 	}
 	now := d.o.Clock.Now()
 	ts := strconv.FormatInt(now.Unix(), 10)
@@ -525,21 +532,56 @@ func (d *Deliverer) post(ctx context.Context, hook carillon.Webhook, id string, 
 		sigs = append(sigs, Sign(hook.PreviousSecret, id, ts, body))
 	}
 	req.Header.Set("webhook-signature", strings.Join(sigs, " "))
+	sent := make(map[string]string, len(req.Header))
+	for k, v := range req.Header {
+		sent[k] = strings.Join(v, ", ")
+	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return carillon.WebhookResponse{}, err
+		return sent, carillon.WebhookResponse{}, err
 	}
 	defer resp.Body.Close()
 	read, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
-	out := carillon.WebhookResponse{Code: resp.StatusCode, Headers: map[string]string{}}
-	out.Body = string(read[:min(len(read), maxResponseKept)])
-	for k, v := range resp.Header {
-		out.Headers[k] = strings.Join(v, ", ")
-	}
+	out := carillon.WebhookResponse{Code: resp.StatusCode, Headers: keptHeaders(resp.Header), Body: keptText(string(read), maxResponseKept)}
 	if err != nil {
-		return out, fmt.Errorf("reading the answer: %w", err)
+		return sent, out, fmt.Errorf("reading the answer: %w", err)
 	}
-	return out, nil
+	return sent, out, nil
+}
+
+// maxErrorKept bounds the error text kept of an attempt.
+const maxErrorKept = 1 << 10
+
+// keptText is s as the delivery log keeps it: at most limit bytes, cut at
+// a character's boundary, and text the store takes (a receiver may answer
+// anything, binary included): invalid UTF-8 and NUL bytes become U+FFFD.
+func keptText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// keptHeaders are the answer's headers as the delivery log keeps them, in
+// name order until maxResponseKept bytes of them are kept: a receiver may
+// send many.
+func keptHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	size := 0
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		v := keptText(strings.Join(h[k], ", "), maxResponseKept)
+		if size += len(k) + len(v); size > maxResponseKept {
+			break
+		}
+		out[keptText(k, maxResponseKept)] = v
+	}
+	return out
 }
 
 // Sign returns the Standard Webhooks signature of one delivery: "v1," and

@@ -55,9 +55,8 @@ const (
 // channel settings.
 var realService = []string{"internal/testrig", "secretbox", "store"}
 
-// providerDescriptions are the providers whose descriptions (Info) a test
-// registers, so that the service checks channels as it does in serve; the
-// tests use the descriptions only, never the networks.
+// providerDescriptions are the providers whose descriptions (Info) serve
+// registers; tests use the descriptions only, never the networks.
 var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "provider/whatsapp"}
 
 // rules lists, for each package of the module, what it may import. A
@@ -75,8 +74,9 @@ var rules = map[string]rule{
 	// console's sign-in throttling alike.
 	"throttle": {},
 	// The declaration file of `carillon apply`, read and checked without a
-	// store; its tests check channels by the providers' descriptions.
-	"declaration": {imports: []string{""}, modules: []string{yaml}, testImports: providerDescriptions},
+	// store; its tests check channels by the providers' descriptions
+	// (internal/testrig/registry).
+	"declaration": {imports: []string{""}, modules: []string{yaml}, testImports: []string{"internal/testrig/registry"}},
 	// The client decodes answers into the API's shapes (wire); its tests
 	// drive a real server, webhook deliveries included.
 	"client": {imports: []string{"wire"}, testImports: append([]string{"", "httpapi", "service", "webhook"}, realService...)},
@@ -84,7 +84,7 @@ var rules = map[string]rule{
 	// opens the schema). It hashes console passwords with argon2id and
 	// throttles failed sign-ins.
 	"service": {imports: []string{"", "declaration", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
-		testImports: slices.Concat(realService, providerDescriptions)},
+		testImports: append([]string{"internal/testrig/registry"}, realService...)},
 	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
@@ -103,16 +103,21 @@ var rules = map[string]rule{
 		testImports: slices.Concat([]string{"webhook", "provider/sandbox"}, realService), testModules: []string{kinOpenAPI}},
 	// The web console, an adapter beside httpapi: it calls the service's
 	// features as the API does and never imports another adapter; its
-	// tests run the real service and drive a real browser.
-	// Its tests add channels against the fakes of the Bot API and the
-	// Graph API, with the providers registered as serve registers them.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat(realService, providerDescriptions, []string{"provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"}),
-		testModules: []string{chromedp, cdproto}},
+	// tests run the real service (with the sandbox's description, whose
+	// reserved numbers the sandbox page lists), its webhook deliveries
+	// included, and drive a real browser; they add channels against the
+	// fakes of the Bot API and the Graph API, with the providers
+	// registered as serve registers them.
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
+		providerDescriptions, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},
 	// The setup tests share: a store, a service over it, the API.
 	"internal/testrig": {imports: []string{"", "httpapi", "secretbox", "service", "store"}, testOnly: true},
+	// The registry of the providers serve runs, for tests, apart from the
+	// rest of the setup so that its users do not link the store.
+	"internal/testrig/registry": {imports: append([]string{""}, providerDescriptions...), testOnly: true},
 	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 		modules: []string{pgx, prometheus}},
 	"bench/sendload": {},

@@ -183,13 +183,13 @@ func Info() carillon.ProviderInfo {
 			}},
 		},
 		EnforcesWindow: func(ch carillon.Channel) bool { return ch.Setting(SettingWindow, "open") == "enforced" },
-		Reserved: []carillon.ReservedAddress{
-			{Address: "+" + NumberNotOnWhatsApp, Behaviour: "refused at once, permanently: not on WhatsApp (code 131026); failed"},
-			{Address: "+" + NumberNeverDelivered, Behaviour: "accepted, never delivered; stays sent"},
-			{Address: "+" + NumberNeverRead, Behaviour: "delivered, never read"},
-			{Address: "+" + NumberRateLimited, Behaviour: "rate limit hit (code 130429) on the first two attempts, then accepted, delivered and read"},
-			{Address: "+" + NumberServerError, Behaviour: "something went wrong (code 131000) on the first attempt, then accepted, delivered and read"},
-			{Address: "+" + NumberMismatch, Behaviour: "accepted, then reported under another number (+" + MismatchCorrected + "): mismatch"},
+		ReservedAddresses: []carillon.ReservedAddress{
+			{Address: NumberNotOnWhatsApp, Behaviour: "a message to it is refused at once, permanently: not on WhatsApp (code 131026), and fails"},
+			{Address: NumberNeverDelivered, Behaviour: "a message to it is accepted and never delivered: it stays sent"},
+			{Address: NumberNeverRead, Behaviour: "a message to it is delivered and never read: it stays delivered"},
+			{Address: NumberRateLimited, Behaviour: "a message to it hits the rate limit (code 130429) on its first two attempts, holding the whole channel back, then is sent, delivered and read"},
+			{Address: NumberServerError, Behaviour: "a message to it meets a server error (code 131000) on its first attempt, then is sent, delivered and read"},
+			{Address: NumberMismatch, Behaviour: "a message to it is sent, then reported under another number (" + MismatchCorrected + "): mismatch"},
 		},
 	}
 }

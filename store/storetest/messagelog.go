@@ -1,0 +1,140 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// testMessageLog reads an account's log with each filter, alone and
+// together, and walks it page by page after a cursor.
+func testMessageLog(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	wa, tg := e.channel(a.ID, carillon.WhatsApp, true), e.channel(a.ID, carillon.Telegram, true)
+	other := e.channel(b.ID, carillon.WhatsApp, true)
+	agent := e.user(a.ID, "agent@example.com")
+
+	ada := e.contact(wa, "31612345678")
+	ada.AssignedUserID = agent.ID
+	e.must(e.s.UpdateContact(e.ctx, &ada), "UpdateContact")
+	bob := e.contact(wa, "31687654321")
+	adaOnTelegram := e.contact(tg, "31612345678") // the same address on another channel
+	stranger := e.contact(other, "31612345678")   // and in another account
+
+	add := func(c carillon.Contact, dir carillon.Direction, status carillon.Status, created time.Time) carillon.Message {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, ContactID: c.ID,
+			Direction: dir, Type: carillon.TypeText, Content: carillon.Content{Text: "hi"},
+			Status: status, CreatedAt: sloppy(created), UpdatedAt: sloppy(created)}
+		e.must(e.s.CreateMessage(e.ctx, &m), "CreateMessage")
+		return m
+	}
+	// Created out of id order (an inbound message is stamped with the
+	// provider's time), and two at the same millisecond.
+	m1 := add(ada, carillon.Inbound, carillon.StatusReceived, at(time.Minute))
+	m2 := add(ada, carillon.Outbound, carillon.StatusRead, at(3*time.Minute))
+	m3 := add(bob, carillon.Outbound, carillon.StatusFailed, at(2*time.Minute))
+	m4 := add(bob, carillon.Inbound, carillon.StatusReceived, at(3*time.Minute))
+	m5 := add(adaOnTelegram, carillon.Outbound, carillon.StatusFailed, at(4*time.Minute))
+	add(ada, carillon.Note, carillon.StatusNote, at(5*time.Minute))           // never in the log
+	add(stranger, carillon.Inbound, carillon.StatusReceived, at(time.Minute)) // another account's
+
+	all := carillon.MessageLogFilter{AccountID: a.ID}
+	cases := []struct {
+		name string
+		f    func(f *carillon.MessageLogFilter)
+		want []carillon.Message
+	}{
+		{"everything, newest first, notes left out", func(*carillon.MessageLogFilter) {}, []carillon.Message{m5, m4, m2, m3, m1}},
+		{"a channel", func(f *carillon.MessageLogFilter) { f.ChannelID = wa.ID }, []carillon.Message{m4, m2, m3, m1}},
+		{"another account's channel", func(f *carillon.MessageLogFilter) { f.ChannelID = other.ID }, nil},
+		{"inbound", func(f *carillon.MessageLogFilter) { f.Direction = carillon.Inbound }, []carillon.Message{m4, m1}},
+		{"outbound", func(f *carillon.MessageLogFilter) { f.Direction = carillon.Outbound }, []carillon.Message{m5, m2, m3}},
+		{"notes", func(f *carillon.MessageLogFilter) { f.Direction = carillon.Note }, nil},
+		{"a status", func(f *carillon.MessageLogFilter) { f.Status = carillon.StatusFailed }, []carillon.Message{m5, m3}},
+		{"a status on a channel", func(f *carillon.MessageLogFilter) {
+			f.Status, f.ChannelID = carillon.StatusFailed, wa.ID
+		}, []carillon.Message{m3}},
+		{"an address, on every channel", func(f *carillon.MessageLogFilter) { f.Address = "31612345678" }, []carillon.Message{m5, m2, m1}},
+		{"an address and a direction", func(f *carillon.MessageLogFilter) {
+			f.Address, f.Direction = "31612345678", carillon.Outbound
+		}, []carillon.Message{m5, m2}},
+		{"an unknown address", func(f *carillon.MessageLogFilter) { f.Address = "4915112345678" }, nil},
+		{"assigned to a user", func(f *carillon.MessageLogFilter) { f.AssignedUserID = agent.ID }, []carillon.Message{m2, m1}},
+		{"assigned to a user, failed", func(f *carillon.MessageLogFilter) {
+			f.AssignedUserID, f.Status = agent.ID, carillon.StatusFailed
+		}, nil},
+		{"from", func(f *carillon.MessageLogFilter) { f.From = sloppy(at(3 * time.Minute)) }, []carillon.Message{m5, m4, m2}},
+		{"to (excluded)", func(f *carillon.MessageLogFilter) { f.To = at(3 * time.Minute) }, []carillon.Message{m3, m1}},
+		{"from and to", func(f *carillon.MessageLogFilter) {
+			f.From, f.To = at(2*time.Minute), at(4*time.Minute)
+		}, []carillon.Message{m4, m2, m3}},
+	}
+	for _, tc := range cases {
+		f := all
+		tc.f(&f)
+		got, err := e.s.MessageLog(e.ctx, f, carillon.MessageLogCursor{}, 100)
+		e.must(err, "MessageLog "+tc.name)
+		check(t, "MessageLog "+tc.name, ids(got), ids(tc.want))
+	}
+
+	// A message comes back whole.
+	got, err := e.s.MessageLog(e.ctx, carillon.MessageLogFilter{AccountID: a.ID, ChannelID: tg.ID}, carillon.MessageLogCursor{}, 1)
+	e.must(err, "MessageLog (one)")
+	if len(got) != 1 {
+		t.Fatalf("MessageLog (one): %d messages, want 1", len(got))
+	}
+	want := m5
+	want.CreatedAt, want.UpdatedAt = norm(m5.CreatedAt), norm(m5.UpdatedAt)
+	check(t, "MessageLog's message", got[0], want)
+
+	// Page by page: each page starts after the previous one's last
+	// message, also between two messages of the same millisecond.
+	var walked []carillon.Message
+	var after carillon.MessageLogCursor
+	for range 10 {
+		page, err := e.s.MessageLog(e.ctx, all, after, 2)
+		e.must(err, "MessageLog page")
+		if len(page) == 0 {
+			break
+		}
+		walked = append(walked, page...)
+		last := page[len(page)-1]
+		after = carillon.MessageLogCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	check(t, "MessageLog walked page by page", ids(walked), ids([]carillon.Message{m5, m4, m2, m3, m1}))
+
+	// A cursor with a filter: the failed messages after the newest one.
+	page, err := e.s.MessageLog(e.ctx, carillon.MessageLogFilter{AccountID: a.ID, Status: carillon.StatusFailed},
+		carillon.MessageLogCursor{CreatedAt: m5.CreatedAt, ID: m5.ID}, 10)
+	e.must(err, "MessageLog after a cursor, filtered")
+	check(t, "MessageLog after a cursor, filtered", ids(page), ids([]carillon.Message{m3}))
+
+	// A user assigned more contacts than the log reads one by one: the log
+	// is walked instead, with the same answer.
+	busy := e.user(a.ID, "busy@example.com")
+	var many []carillon.Contact
+	for i := range 520 {
+		c := e.contact(wa, fmt.Sprintf("4915100%06d", i))
+		c.AssignedUserID = busy.ID
+		e.must(e.s.UpdateContact(e.ctx, &c), "UpdateContact")
+		many = append(many, c)
+	}
+	b1 := add(many[0], carillon.Inbound, carillon.StatusReceived, at(6*time.Minute))
+	b2 := add(many[519], carillon.Outbound, carillon.StatusFailed, at(7*time.Minute))
+	for _, tc := range []struct {
+		name string
+		f    carillon.MessageLogFilter
+		want []carillon.Message
+	}{
+		{"many contacts", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID}, []carillon.Message{b2, b1}},
+		{"many contacts, failed", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Status: carillon.StatusFailed}, []carillon.Message{b2}},
+		{"many contacts, a number", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Address: many[0].Address}, []carillon.Message{b1}},
+		{"many contacts, another's number", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Address: ada.Address}, nil},
+	} {
+		got, err := e.s.MessageLog(e.ctx, tc.f, carillon.MessageLogCursor{}, 100)
+		e.must(err, "MessageLog "+tc.name)
+		check(t, "MessageLog "+tc.name, ids(got), ids(tc.want))
+	}
+}

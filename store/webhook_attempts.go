@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// The delivery log as the console reads it: each event's attempts, and the
+// events of a webhook by keyset.
+
+const webhookAttemptCols = `id, event_id, number, attempted_at, duration_us, request_headers, success,
+	response_code, response_headers, response_body, error`
+
+func scanWebhookAttempt(r interface{ Scan(...any) error }) (carillon.WebhookAttempt, error) {
+	var a carillon.WebhookAttempt
+	var attempted, duration, success int64
+	var request, response string
+	if err := r.Scan(&a.ID, &a.EventID, &a.Number, &attempted, &duration, &request, &success,
+		&a.Response.Code, &response, &a.Response.Body, &a.Error); err != nil {
+		return a, err
+	}
+	a.At, a.Duration, a.Success = at(attempted), time.Duration(duration)*time.Microsecond, success != 0
+	if err := unmarshalHeaders(request, &a.RequestHeaders); err != nil {
+		return a, fmt.Errorf("store: webhook attempt request headers: %w", err)
+	}
+	if err := unmarshalHeaders(response, &a.Response.Headers); err != nil {
+		return a, fmt.Errorf("store: webhook attempt response headers: %w", err)
+	}
+	return a, nil
+}
+
+func unmarshalHeaders(s string, h *map[string]string) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), h)
+}
+
+// attemptChunk bounds the rows of one INSERT: 11 arguments each, well
+// within both databases' limits, and few distinct statements prepared.
+const attemptChunk = 64
+
+func (q *queries) AddWebhookAttempts(ctx context.Context, attempts []carillon.WebhookAttempt) error {
+	for len(attempts) > 0 {
+		n := min(len(attempts), attemptChunk)
+		if err := q.addWebhookAttempts(ctx, attempts[:n]); err != nil {
+			return err
+		}
+		attempts = attempts[n:]
+	}
+	return nil
+}
+
+// addWebhookAttempts inserts the attempts with one multi-row INSERT: they
+// are recorded on the delivery's hot path, a batch at a time.
+func (q *queries) addWebhookAttempts(ctx context.Context, attempts []carillon.WebhookAttempt) error {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	args := make([]any, 0, 10*len(attempts))
+	for _, a := range attempts {
+		request, err := responseHeaders(a.RequestHeaders)
+		if err != nil {
+			return err
+		}
+		response, err := responseHeaders(a.Response.Headers)
+		if err != nil {
+			return err
+		}
+		args = append(args, a.EventID, a.Number, ms(a.At), a.Duration.Microseconds(), request, boolInt(a.Success),
+			a.Response.Code, response, a.Response.Body, a.Error)
+	}
+	_, err := q.exec(ctx, `INSERT INTO webhook_attempts (event_id, number, attempted_at, duration_us, request_headers, success,
+		response_code, response_headers, response_body, error) VALUES `+row+strings.Repeat(", "+row, len(attempts)-1), args...)
+	return err
+}
+
+func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillon.WebhookAttempt, error) {
+	return list(q, ctx, scanWebhookAttempt, "SELECT "+webhookAttemptCols+" FROM webhook_attempts WHERE event_id = ? ORDER BY id", eventID)
+}
+
+func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carillon.WebhookLogFilter) ([]carillon.WebhookEvent, error) {
+	where := []string{"e.webhook_id = ?"}
+	args := []any{webhookID}
+	if len(f.Events) > 0 {
+		where = append(where, "e.event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		for _, e := range f.Events {
+			args = append(args, e)
+		}
+	}
+	if f.State != "" {
+		where = append(where, "e.state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.Success != nil {
+		where = append(where, "e.attempts > 0", "e.success = ?")
+		args = append(args, boolInt(*f.Success))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "e.created_at >= ?")
+		args = append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "e.created_at < ?")
+		args = append(args, ms(f.To))
+	}
+	if f.Before != 0 {
+		where = append(where, "e.id < ?")
+		args = append(args, f.Before)
+	}
+	if f.After != 0 {
+		where = append(where, "e.id > ?")
+		args = append(args, f.After)
+	}
+	order := " ORDER BY e.id DESC"
+	if f.OldestFirst {
+		order = " ORDER BY e.id"
+	}
+	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+
+		strings.Join(where, " AND ")+order+" LIMIT ?", append(args, f.Limit)...)
+}
