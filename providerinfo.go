@@ -50,6 +50,10 @@ type SettingSpec struct {
 	Required bool
 	// Secret settings are never shown and never logged.
 	Secret bool
+	// Pasted settings are also given to the network's own console, with
+	// the callback URL (WhatsApp's verify token): the console shows them
+	// on the channel's page, secret or not.
+	Pasted bool
 	// Default is written in place of an unset value.
 	Default string
 	// Generate makes the value of an unset setting: once when the channel

@@ -71,12 +71,15 @@ type contacts interface {
 
 // Options configure the console.
 type Options struct {
-	People   people
-	Accounts accounts
-	Contacts contacts
-	Messages messages
-	Webhooks webhooks
-	Users    users
+	People     people
+	Accounts   accounts
+	Contacts   contacts
+	Messages   messages
+	Webhooks   webhooks
+	Users      users
+	Channels   channels
+	Networks   networks
+	Catalogues catalogues
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -85,16 +88,20 @@ type Options struct {
 
 // Server is the web console, an http.Handler.
 type Server struct {
-	people   people
-	accounts accounts
-	contacts contacts
-	messages messages
-	webhooks webhooks
-	users    users
-	log      *slog.Logger
-	secure   bool
-	pages    *pages
-	mux      *http.ServeMux
+	people     people
+	accounts   accounts
+	contacts   contacts
+	messages   messages
+	webhooks   webhooks
+	users      users
+	channels   channels
+	networks   networks
+	catalogues catalogues
+	publicURL  string
+	log        *slog.Logger
+	secure     bool
+	pages      *pages
+	mux        *http.ServeMux
 }
 
 // New returns the console.
@@ -102,7 +109,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users, log: o.Logger,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
+		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, publicURL: o.PublicURL, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -147,6 +155,29 @@ func (s *Server) routes() {
 	s.page("GET /account", sectionAny, s.accountPage)
 	s.page("POST /account/sessions/end", sectionAny, s.endSession)
 	s.page("POST /account/password", sectionAny, s.changePassword)
+	s.page("GET /settings/channels", sectionAdmin, s.channelsPage)
+	s.page("GET /settings/channels/new", sectionAdmin, s.newChannelPage)
+	s.page("POST /settings/channels/new", sectionAdmin, s.saveChannel)
+	s.page("GET /settings/channels/{uuid}", sectionAdmin, s.channelPage)
+	s.page("POST /settings/channels/{uuid}", sectionAdmin, s.saveChannel)
+	s.page("GET /settings/teams", sectionSettings, s.teamsPage)
+	s.page("POST /settings/teams", sectionSettings, s.createTeam)
+	s.page("GET /settings/teams/{uuid}", sectionSettings, s.teamPage)
+	s.page("POST /settings/teams/{uuid}", sectionSettings, s.renameTeam)
+	s.page("POST /settings/teams/{uuid}/members", sectionSettings, s.addTeamMember)
+	s.page("POST /settings/teams/{uuid}/members/remove", sectionSettings, s.removeTeamMember)
+	s.page("GET /settings/tags", sectionSettings, s.tagsPage)
+	s.page("POST /settings/tags", sectionSettings, s.createTag)
+	s.page("GET /settings/fields", sectionSettings, s.fieldsPage)
+	s.page("POST /settings/fields", sectionSettings, s.declareField)
+	s.page("GET /settings/funnels", sectionSettings, s.funnelsPage)
+	s.page("POST /settings/funnels", sectionSettings, s.declareFunnel)
+	s.page("GET /settings/statuses", sectionSettings, s.statusesPage)
+	s.page("POST /settings/statuses", sectionSettings, s.saveStatus)
+	s.page("POST /settings/statuses/delete", sectionSettings, s.deleteStatus)
+	s.page("GET /settings/templates", sectionSettings, s.templatesPage)
+	s.page("POST /settings/templates/sync", sectionSettings, s.syncTemplates)
+	s.page("POST /settings/templates", sectionSettings, s.renameTemplate)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

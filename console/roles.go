@@ -55,6 +55,8 @@ var navigation = []navItem{
 	{"Messages", "/messages", sectionConversations},
 	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
+	{"Channels", "/settings/channels", sectionAdmin},
+	{"Settings", "/settings/teams", sectionSettings},
 	{"Webhook", "/settings/webhook", sectionAdmin},
 	{"Users", "/settings/users", sectionAdmin},
 	{"Your account", "/account", sectionAny},

@@ -118,7 +118,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout, BodyPaceGrace: cfg.BodyPaceGrace,
 		MaxConnections: connectionBound(cfg.MaxConnections, log),
 		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages,
-			Webhooks: svc.Webhooks, Users: svc.People, PublicURL: cfg.PublicBaseURL(), Logger: log})})
+			Webhooks: svc.Webhooks, Users: svc.People, Channels: svc.Resources, Networks: svc.Messages, Catalogues: svc.Resources,
+			PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,

@@ -105,8 +105,11 @@ var rules = map[string]rule{
 	// features as the API does and never imports another adapter; its
 	// tests run the real service (with the sandbox's description, whose
 	// reserved numbers the sandbox page lists), its webhook deliveries
-	// included, and drive a real browser.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"provider/sandbox", "webhook"}, realService), testModules: []string{chromedp, cdproto}},
+	// included, and drive a real browser; they add channels against the
+	// fakes of the Bot API and the Graph API, with the providers
+	// registered as serve registers them.
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
+		providerDescriptions, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
 	"internal/archtest": {},

@@ -145,7 +145,7 @@ func Info() carillon.ProviderInfo {
 			{Name: SettingBusinessAccountID},
 			{Name: SettingAccessToken, Required: true, Secret: true},
 			{Name: SettingAppSecret, Required: true, Secret: true},
-			{Name: SettingVerifyToken, Required: true, Secret: true},
+			{Name: SettingVerifyToken, Required: true, Secret: true, Pasted: true},
 			carillon.URLSetting(SettingBaseURL),
 			{Name: SettingAPIVersion},
 			carillon.PaceSetting(),

@@ -1,0 +1,167 @@
+package console
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/telegram/telegramtest"
+)
+
+// TestBrowserChannels shows the channels, the sandbox's reserved numbers
+// and the form of a new channel.
+func TestBrowserChannels(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels"))
+	tb.check("channels")
+	if got := tb.text("main"); !strings.Contains(got, "+15550000001") {
+		t.Errorf("the channels page lists no reserved number: %q", got)
+	}
+	tb.submit(nil, `a[href="/settings/channels/new"]`)
+	if got := tb.text("fieldset"); !strings.Contains(got, "phone_number_id (required)") {
+		t.Errorf("the form of a new channel asks for %q, want WhatsApp's settings", got)
+	}
+	tb.check("channel-new")
+}
+
+// TestBrowserAddTelegramChannel adds a Telegram channel against the fake
+// Bot API: a wrong token is refused with the Bot API's reason on the form,
+// the right one saved and its callback URL shown.
+func TestBrowserAddTelegramChannel(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels/new"))
+	tb.do(chromedp.SetValue(chromedp.CSS("#pick-provider"), "telegram"))
+	tb.submit(nil, `form.provider-pick button`)
+	if loc := tb.location(); loc != "/settings/channels/new?provider=telegram" {
+		t.Fatalf("picking the provider led to %s", loc)
+	}
+	fields := map[string]string{"#title": "Support " + xss, "#setting-bot_token": "999:WrongToken", "#setting-base_url": r.bot.URL()}
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if got := tb.text("#form-problems"); !strings.Contains(got, "telegram refused these settings") || !strings.Contains(got, "Unauthorized") {
+		t.Errorf("a wrong token shows %q", got)
+	}
+	if got, _ := chromedp.Run(tb.ctx, chromedp.Value(chromedp.CSS("#title"))); got != "Support "+xss {
+		t.Errorf("the title typed is not kept: %q", got)
+	}
+	tb.check("channel-refused")
+
+	fields["#setting-bot_token"] = telegramtest.DefaultToken
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if loc := tb.location(); !strings.HasPrefix(loc, "/settings/channels/") || !strings.HasSuffix(loc, "?saved=1") {
+		t.Fatalf("saving led to %s", loc)
+	}
+	if got := tb.text("h1"); got != "Support "+xss {
+		t.Errorf("the channel's title shows as %q", got)
+	}
+	uuid := strings.TrimSuffix(strings.TrimPrefix(tb.location(), "/settings/channels/"), "?saved=1")
+	if got := tb.text("#callback-url"); got != "http://carillon.test/callbacks/telegram/"+uuid {
+		t.Errorf("the callback URL shows as %q", got)
+	}
+	if hook, _ := r.bot.Webhook(); hook != "http://carillon.test/callbacks/telegram/"+uuid {
+		t.Errorf("the Bot API was told %q", hook)
+	}
+	html, _ := chromedp.Run(tb.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if strings.Contains(html, telegramtest.DefaultToken) {
+		t.Error("the channel's page shows the bot token")
+	}
+	tb.check("channel-saved")
+}
+
+// TestBrowserSettings: a settings agent sees the settings, gets 403 on the
+// channels, and adds a tag whose name is a script (shown as text).
+func TestBrowserSettings(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	if nav := tb.text("header nav"); !strings.Contains(nav, "Settings") || strings.Contains(nav, "Channels") {
+		t.Errorf("a settings agent's navigation: %q", nav)
+	}
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels"))
+	if got := tb.text("h1"); !strings.HasPrefix(got, "403") {
+		t.Errorf("a settings agent on the channels page sees %q", got)
+	}
+
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/tags"))
+	tb.submit(map[string]string{"#tag-name": xss}, `form[action="/settings/tags"] button`)
+	if got := tb.text("ul.tags"); got != xss {
+		t.Errorf("the tag shows as %q, want the text", got)
+	}
+	tb.check("tags")
+}
+
+// TestBrowserFields: a dropdown field without options is refused on the
+// form; with them it is added.
+func TestBrowserFields(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/fields"))
+	tb.do(chromedp.SetValue(chromedp.CSS("#field-type"), "dropdown"))
+	tb.submit(map[string]string{"#field-name": "Size"}, `form[action="/settings/fields"] button`)
+	if got := tb.text("#form-problems"); !strings.Contains(got, "needs options") {
+		t.Errorf("a dropdown without options shows %q", got)
+	}
+	tb.check("fields-refused")
+	tb.do(chromedp.SetValue(chromedp.CSS("#field-type"), "dropdown"))
+	tb.submit(map[string]string{"#field-name": "Size", "#field-options": "S\nM\nL"}, `form[action="/settings/fields"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, "Size") || !strings.Contains(got, "S, M, L") {
+		t.Errorf("the fields show %q", got)
+	}
+	tb.check("fields")
+}
+
+// TestBrowserTeams adds a team whose name is a script: it shows as text.
+func TestBrowserTeams(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/teams"))
+	tb.submit(map[string]string{"#team-name": xss}, `form[action="/settings/teams"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, xss) {
+		t.Errorf("the teams show %q, want the name as text", got)
+	}
+	tb.check("teams")
+	tb.submit(nil, `tbody tr:last-child a`)
+	if got := tb.text("h1"); got != xss {
+		t.Errorf("the team's page is titled %q", got)
+	}
+	tb.check("team")
+}
+
+// TestBrowserCatalogues adds a funnel stage and a custom status whose
+// names are scripts (shown as text), and shows the templates.
+func TestBrowserCatalogues(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/funnels"))
+	tb.submit(map[string]string{"#funnel-name": xss, "#funnel-emoji": "🌱"}, `form[action="/settings/funnels"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, xss) {
+		t.Errorf("the stages show %q, want the name as text", got)
+	}
+	tb.check("funnels")
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/statuses"))
+	tb.submit(map[string]string{"#status-name": xss}, `form[action="/settings/statuses"] button`)
+	if got := tb.text("tbody"); !strings.Contains(got, xss) {
+		t.Errorf("the statuses show %q, want the name as text", got)
+	}
+	tb.check("statuses")
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/templates"))
+	tb.submit(nil, `form[action="/settings/templates/sync"] button`)
+	if got := tb.text(".notice"); !strings.Contains(got, "0 template(s)") {
+		t.Errorf("a sync with no WhatsApp channel says %q", got)
+	}
+	tb.check("templates")
+}
