@@ -61,12 +61,12 @@ type accounts interface {
 	RevokeKey(ctx context.Context, accountID int64, nameOrPrefix string) (carillon.APIKey, error)
 }
 
-// contacts are the account's contacts and their conversations.
-// *service.Contacts is one.
+// contacts are the account's contacts and their conversations, as much of
+// them as the viewer may see. *service.Contacts is one.
 type contacts interface {
-	Contact(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)
-	ContactByConversation(ctx context.Context, p service.Principal, conversationUUID string) (service.ContactView, error)
-	ContactMessages(ctx context.Context, p service.Principal, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)
+	ContactFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.ContactView, error)
+	ConversationFor(ctx context.Context, p service.Principal, v service.Viewer, conversationUUID string) (service.ContactView, error)
+	ContactMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)
 }
 
 // Options configure the console.

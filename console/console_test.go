@@ -38,6 +38,9 @@ func newRecorder(h http.Handler, method, path string, form url.Values, cookie *h
 func TestRoles(t *testing.T) {
 	r := newRig(t, service.Options{})
 	contact, conversation := contactWithConversation(t, r.svc, r.acct.Principal, "Ada", "hello")
+	// Assigned to the restricted agent, whom the others would not show
+	// (TestContactPagesViewers).
+	assignTo(t, r.svc, r.acct.Principal, contact, roleUsers[carillon.RoleRestrictedAgent])
 	pages := []struct {
 		path    string
 		allowed []carillon.Role

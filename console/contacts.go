@@ -17,8 +17,12 @@ type contactPage struct {
 // latestMessages is how many of a contact's messages its page shows.
 const latestMessages = "20"
 
+// contactPage is a contact, named by its uuid. A contact, its
+// conversation and its messages are read as the visit's viewer may see
+// them (service.Viewer): one they may not see answers 404, as another
+// account's does.
 func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	c, err := s.contacts.Contact(r.Context(), v.principal, pathUUID(r))
+	c, err := s.contacts.ContactFor(r.Context(), v.principal, viewerOf(v), pathUUID(r))
 	if err != nil {
 		return err
 	}
@@ -28,7 +32,7 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) e
 // chatPage is a conversation, named by its uuid: for now its contact's page
 // with the messages.
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	c, err := s.contacts.ContactByConversation(r.Context(), v.principal, pathUUID(r))
+	c, err := s.contacts.ConversationFor(r.Context(), v.principal, viewerOf(v), pathUUID(r))
 	if err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 }
 
 func (s *Server) showContact(w http.ResponseWriter, r *http.Request, v *visit, c service.ContactView, chat bool) error {
-	msgs, _, err := s.contacts.ContactMessages(r.Context(), v.principal, c.UUID, service.PageRequest{Items: latestMessages})
+	msgs, _, err := s.contacts.ContactMessagesFor(r.Context(), v.principal, viewerOf(v), c.UUID, service.PageRequest{Items: latestMessages})
 	if err != nil {
 		return err
 	}

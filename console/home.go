@@ -14,6 +14,10 @@ type homePage struct {
 	// them, the ones with no message left out.
 	Statuses []statusCount
 	Total    int
+	// WebhookPages is set for a user who may open the webhook's pages:
+	// the webhook section links to them. Others see its state without
+	// links they could not follow.
+	WebhookPages bool
 }
 
 type statusCount struct {
@@ -30,7 +34,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err != nil {
 		return err
 	}
-	p := homePage{Overview: o}
+	p := homePage{Overview: o, WebhookPages: mayOpen(v.user.Role, sectionAdmin)}
 	for _, st := range statusOrder {
 		if n := o.MessagesToday[st]; n > 0 {
 			p.Statuses = append(p.Statuses, statusCount{st, n})

@@ -19,44 +19,17 @@ import (
 // read a page at a time, and one message with the timeline of its
 // statuses, its failures explained in words. The console shows it, to the
 // people whose role lets them read the account's conversations, each
-// seeing the messages of the chats they may see (messageScope).
+// seeing the messages of the chats they may see (visibility.go).
 
-// Viewer is the signed-in person who reads the log: the rule of which
-// chats they see is derived from their role and id.
-type Viewer struct {
-	UserID int64
-	Role   carillon.Role
-}
-
-// errNoChats answers a viewer whose role sees no chat at all: the rule
-// fails closed on a role it does not know.
-var errNoChats = carillon.NotFound("message")
-
-// messageScope narrows filter f to the chats viewer v may see: admins,
-// settings agents and agents see the account's messages; restricted agents
-// only those of the contacts assigned to them. Any other role sees none.
+// messageScope narrows filter f to the chats viewer v may see (Viewer.chats,
+// visibility.go).
 func messageScope(v Viewer, f *carillon.MessageLogFilter) error {
-	switch v.Role {
-	case carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent:
-		return nil
-	case carillon.RoleRestrictedAgent:
-		if v.UserID == 0 {
-			return errNoChats
-		}
-		f.AssignedUserID = v.UserID
-		return nil
+	assignedTo, err := v.chats()
+	if err != nil {
+		return err
 	}
-	return errNoChats
-}
-
-// mayRead reports whether viewer v may read message m of contact c, by the
-// same rule as messageScope.
-func mayRead(v Viewer, c carillon.Contact) bool {
-	var f carillon.MessageLogFilter
-	if messageScope(v, &f) != nil {
-		return false
-	}
-	return f.AssignedUserID == 0 || c.AssignedUserID == f.AssignedUserID
+	f.AssignedUserID = assignedTo
+	return nil
 }
 
 // MessageQuery is a filter of the log as people write it (a form's
@@ -302,7 +275,7 @@ func (s *Messages) Message(ctx context.Context, p Principal, viewer Viewer, uuid
 	if err != nil {
 		return MessageDetail{}, s.internal(ctx, "read message", err)
 	}
-	if !mayRead(viewer, c) {
+	if !viewer.maySee(c) {
 		return MessageDetail{}, carillon.NotFound("message")
 	}
 	ch, err := s.store.ChannelByID(ctx, m.ChannelID)

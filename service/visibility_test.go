@@ -1,0 +1,119 @@
+package service_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
+)
+
+// TestContactVisibility reads contacts, their conversations and their
+// messages as each role: a restricted agent sees only the contacts
+// assigned to them, the other roles every contact of the account; what a
+// viewer may not see is not found, as another account's contact is. The
+// messages log, under the same rule, shows the messages of exactly the
+// contacts the viewer may open.
+func TestContactVisibility(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	var ada, bo carillon.User
+	for _, u := range []*carillon.User{&ada, &bo} {
+		*u = carillon.User{UUID: carillon.NewUUID(), AccountID: f.p.Account.ID, Email: carillon.NewUUID() + "@example.com", Name: "agent"}
+		if err := f.db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(p service.Principal, to, assigned string) service.ContactView {
+		t.Helper()
+		req := text(to, "hello")
+		req.AssignedUser = assigned
+		res, err := f.svc.Messages.Send(ctx, p, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.svc.Contacts.Contact(ctx, p, res.Contact.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ConversationUUID == "" {
+			t.Fatalf("contact %s has no conversation", c.UUID)
+		}
+		return c
+	}
+	adas := send(f.p, "+31612345678", ada.Email)
+	bos := send(f.p, "+31612345679", bo.Email)
+	nobodys := send(f.p, "+31612345670", "")
+	other, _, _, err := f.svc.Accounts.SetupAccount(ctx, "other", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := f.p
+	op.Account = other
+	others := send(op, "+31612345678", "")
+	everyone := []string{adas.UUID, bos.UUID, nobodys.UUID}
+
+	cases := []struct {
+		viewer service.Viewer
+		sees   []string
+	}{
+		{service.Viewer{UserID: ada.ID, Role: carillon.RoleAdmin}, everyone},
+		{service.Viewer{UserID: ada.ID, Role: carillon.RoleSettingsAgent}, everyone},
+		{service.Viewer{UserID: ada.ID, Role: carillon.RoleAgent}, everyone},
+		{service.Viewer{UserID: ada.ID, Role: carillon.RoleRestrictedAgent}, []string{adas.UUID}},
+		{service.Viewer{UserID: bo.ID, Role: carillon.RoleRestrictedAgent}, []string{bos.UUID}},
+		{service.Viewer{UserID: bo.ID + 1000, Role: carillon.RoleRestrictedAgent}, nil},
+		// The rule fails closed: no id, or a role it does not know.
+		{service.Viewer{Role: carillon.RoleRestrictedAgent}, nil},
+		{service.Viewer{UserID: ada.ID, Role: "owner"}, nil},
+		{service.Viewer{}, nil},
+	}
+	for _, tc := range cases {
+		for _, c := range []service.ContactView{adas, bos, nobodys, others} {
+			visible := slices.Contains(tc.sees, c.UUID)
+			got, err := f.svc.Contacts.ContactFor(ctx, f.p, tc.viewer, c.UUID)
+			if visible && (err != nil || got.UUID != c.UUID) {
+				t.Errorf("%+v reading contact %s: %s, %v", tc.viewer, c.UUID, got.UUID, err)
+			}
+			if !visible {
+				wantCode(t, err, carillon.CodeNotFound, "")
+			}
+			got, err = f.svc.Contacts.ConversationFor(ctx, f.p, tc.viewer, c.ConversationUUID)
+			if visible && (err != nil || got.UUID != c.UUID) {
+				t.Errorf("%+v reading conversation %s: contact %s, %v", tc.viewer, c.ConversationUUID, got.UUID, err)
+			}
+			if !visible {
+				wantCode(t, err, carillon.CodeNotFound, "")
+			}
+			msgs, _, err := f.svc.Contacts.ContactMessagesFor(ctx, f.p, tc.viewer, c.UUID, service.PageRequest{})
+			if visible && (err != nil || len(msgs) != 1 || msgs[0].Contact.ID != c.ID) {
+				t.Errorf("%+v listing the messages of %s: %d messages, %v", tc.viewer, c.UUID, len(msgs), err)
+			}
+			if !visible {
+				wantCode(t, err, carillon.CodeNotFound, "")
+			}
+		}
+		// The log shows the messages of the same contacts.
+		l, err := f.svc.Messages.MessageLog(ctx, f.p, tc.viewer, service.MessageQuery{})
+		if len(tc.sees) == 0 {
+			if err == nil && len(l.Messages) > 0 {
+				t.Errorf("%+v sees %d messages in the log, want none", tc.viewer, len(l.Messages))
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%+v reading the log: %v", tc.viewer, err)
+		}
+		var inLog []string
+		for _, m := range l.Messages {
+			inLog = append(inLog, m.Contact.UUID)
+		}
+		slices.Sort(inLog)
+		want := slices.Sorted(slices.Values(tc.sees))
+		if !slices.Equal(inLog, want) {
+			t.Errorf("%+v: the log shows the messages of %v, the contact pages %v", tc.viewer, inLog, want)
+		}
+	}
+}
