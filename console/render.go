@@ -40,7 +40,7 @@ func parsePages() *pages {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html"))
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -48,7 +48,7 @@ func parsePages() *pages {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
 		p.byName[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, n))
