@@ -19,9 +19,19 @@ type MessageLogFilter struct {
 	// AssignedUserID, when not zero, selects only the messages of the
 	// contacts assigned to that user.
 	AssignedUserID int64
+	// Agent, when its UserID is not zero, selects only the messages of
+	// the chats an agent sees (AgentChats).
+	Agent AgentChats
 	// From and To bound the messages' creation time: at or after From,
 	// before To.
 	From, To time.Time
+}
+
+// AgentChats are the chats an agent sees: the contacts assigned to
+// UserID, those of one of TeamIDs, and those of no team.
+type AgentChats struct {
+	UserID  int64
+	TeamIDs []int64
 }
 
 // MessageLogCursor is where a page of the log ends: the creation time and

@@ -64,6 +64,7 @@ type accounts interface {
 // contacts are the account's contacts and their conversations, as much of
 // them as the viewer may see. *service.Contacts is one.
 type contacts interface {
+	ViewerOf(ctx context.Context, p service.Principal, u carillon.User) (service.Viewer, error)
 	ContactFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.ContactView, error)
 	ConversationFor(ctx context.Context, p service.Principal, v service.Viewer, conversationUUID string) (service.ContactView, error)
 	ContactMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)

@@ -20,11 +20,12 @@ func assignTo(t testing.TB, svc *service.Service, p service.Principal, uuid, ema
 }
 
 // TestContactPagesViewers opens the contact page and the conversation of
-// three contacts as each role: one assigned to the restricted agent, one
-// assigned to nobody, one of another account. A restricted agent opens
-// only theirs; the others every contact of the account; what a user may
-// not see answers 404 and shows nothing of it, as another account's
-// contact does.
+// five contacts as each role: one assigned to the restricted agent (of no
+// team), one assigned to nobody (of no team), one of the agent's team, one
+// of another team, one of another account. A restricted agent opens only
+// theirs; an agent the contacts of no team and of their team; the others
+// every contact of the account; what a user may not see answers 404 and
+// shows nothing of it, as another account's contact does.
 func TestContactPagesViewers(t *testing.T) {
 	r := newRig(t, service.Options{})
 	p := r.acct.Principal
@@ -57,20 +58,60 @@ func TestContactPagesViewers(t *testing.T) {
 	op.Account = other
 	foreign.uuid, foreign.conversation = contactWithConversation(t, r.svc, op, "Foreign", foreign.note)
 
-	everyOfTheAccount := []contact{mine, unassigned}
+	// The agent is a member of team Ours, the settings agent of Theirs.
+	var ours, theirs contact
+	for _, tm := range []struct {
+		name, member, number string
+		c                    *contact
+	}{{"Ours", roleUsers[carillon.RoleAgent], "+31687654322", &ours}, {"Theirs", roleUsers[carillon.RoleSettingsAgent], "+31687654323", &theirs}} {
+		if _, err := r.svc.Resources.DeclareTeam(context.Background(), p, service.TeamEntry{Name: tm.name, Members: []string{tm.member}}); err != nil {
+			t.Fatal(err)
+		}
+		teams, _, err := r.svc.Resources.ListTeams(context.Background(), p, service.PageRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var team string
+		for _, tv := range teams {
+			if tv.Name == tm.name {
+				team = tv.UUID
+			}
+		}
+		tm.c.note = "note for team " + tm.name
+		c, err := r.svc.Contacts.CreateContact(context.Background(), p, service.ContactInput{Identifier: tm.number, Source: "whatsapp", Name: tm.name, TeamUUID: team})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.Contacts.OpenConversation(context.Background(), p, c.UUID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.Contacts.AddNote(context.Background(), p, c.UUID, tm.c.note); err != nil {
+			t.Fatal(err)
+		}
+		v, err := r.svc.Contacts.Contact(context.Background(), p, c.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ConversationUUID == "" {
+			t.Fatalf("contact %s has no conversation", v.UUID)
+		}
+		tm.c.uuid, tm.c.conversation = v.UUID, v.ConversationUUID
+	}
+
+	everyOfTheAccount := []contact{mine, unassigned, ours, theirs}
 	cases := []struct {
 		role carillon.Role
 		sees []contact
 	}{
 		{carillon.RoleAdmin, everyOfTheAccount},
 		{carillon.RoleSettingsAgent, everyOfTheAccount},
-		{carillon.RoleAgent, everyOfTheAccount},
+		{carillon.RoleAgent, []contact{mine, unassigned, ours}},
 		{carillon.RoleRestrictedAgent, []contact{mine}},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.role), func(t *testing.T) {
 			client, _ := r.client(t, roleUsers[tc.role])
-			for _, c := range []contact{mine, unassigned, foreign} {
+			for _, c := range []contact{mine, unassigned, ours, theirs, foreign} {
 				visible := false
 				for _, s := range tc.sees {
 					visible = visible || s == c

@@ -21,6 +21,9 @@ type visit struct {
 	account   carillon.Account
 	csrf      string
 	principal service.Principal
+	// viewer is the user as a reader of the account's chats, built once
+	// a request (service.Contacts.ViewerOf).
+	viewer service.Viewer
 }
 
 // pageHandler is the shape of a signed-in page: it writes its answer, or
@@ -102,8 +105,13 @@ func (s *Server) visitOf(r *http.Request) (*visit, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := service.Principal{Account: acct}
+	viewer, err := s.contacts.ViewerOf(r.Context(), p, u)
+	if err != nil {
+		return nil, err
+	}
 	return &visit{token: c.Value, session: sess, user: u, account: acct, csrf: csrfToken(c.Value),
-		principal: service.Principal{Account: acct}}, nil
+		principal: p, viewer: viewer}, nil
 }
 
 var errSignedOut = &carillon.Error{Code: carillon.CodeUnauthorized, Message: "sign in to open this page"}

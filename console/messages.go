@@ -22,7 +22,7 @@ type messages interface {
 // viewerOf is who reads messages on a visit: the service decides from it
 // which chats they see.
 func viewerOf(v *visit) service.Viewer {
-	return service.Viewer{UserID: v.user.ID, Role: v.user.Role}
+	return v.viewer
 }
 
 // messagesPage is a page of the messages log with its filter.

@@ -24,11 +24,11 @@ import (
 // messageScope narrows filter f to the chats viewer v may see (Viewer.chats,
 // visibility.go).
 func messageScope(v Viewer, f *carillon.MessageLogFilter) error {
-	assignedTo, err := v.chats()
+	ch, err := v.chats()
 	if err != nil {
 		return err
 	}
-	f.AssignedUserID = assignedTo
+	f.AssignedUserID, f.Agent = ch.assignedTo, ch.agent
 	return nil
 }
 

@@ -19,10 +19,15 @@ import (
 //     created_at, id), walked from the cursor down;
 //   - a channel: messages_log_channel (channel_id, created_at, id);
 //   - a status: messages_log_status (account_id, status, created_at, id);
-//   - a number or an assigned user: the contacts they name are read first
-//     (contacts_address, contacts_assigned); up to maxLogContacts of them,
-//     each one's messages (messages_contact), sorted; more, the log is
-//     walked as without them and each message's contact checked.
+//   - a number, an assigned user or an agent's chats: the contacts they
+//     name are read first (contacts_address, contacts_assigned, and for an
+//     agent's chats contacts_team with contacts_assigned, each read
+//     stopping past maxLogContacts); up to maxLogContacts of them, each
+//     one's messages (messages_contact), sorted; more, the log is walked
+//     as without them and each message's contact checked (for an agent's
+//     chats, by the contact's primary key: measured with 1,000,000
+//     messages and 200,000 contacts, a third of them the agent's, a page
+//     walks about 170 messages on both databases).
 //
 // The columns of the indexes not meant to serve a page are written as
 // expressions (+account_id, +channel_id), which no index serves: without
@@ -34,12 +39,13 @@ import (
 // milliseconds.
 
 func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, after carillon.MessageLogCursor, limit int) ([]carillon.Message, error) {
-	// A number or an assigned user names a set of contacts: read first,
-	// so that each database is given their ids (a plan made for a
-	// parameter it cannot see would walk every message instead).
+	// A number, an assigned user or an agent's chats name a set of
+	// contacts: read first, so that each database is given their ids (a
+	// plan made for a parameter it cannot see would walk every message
+	// instead).
 	var contactIDs []int64
 	contactFirst := false
-	if f.Address != "" || f.AssignedUserID != 0 {
+	if f.Address != "" || f.AssignedUserID != 0 || f.Agent.UserID != 0 {
 		ids, err := q.logContacts(ctx, f)
 		if err != nil || len(ids) == 0 {
 			return nil, err
@@ -98,6 +104,13 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 		if f.AssignedUserID != 0 {
 			cond("contact_id IN (SELECT id FROM contacts WHERE account_id = ? AND assigned_user_id = ?)", f.AccountID, f.AssignedUserID)
 		}
+		if f.Agent.UserID != 0 {
+			// Checked message by message through the contact's primary
+			// key: as an IN list, SQLite would first read every contact
+			// of the account (an agent's chats are most of them).
+			c, a := agentChats(f.Agent)
+			cond("EXISTS (SELECT 1 FROM contacts WHERE contacts.id = messages.contact_id AND "+c+")", a...)
+		}
 	}
 	if !f.From.IsZero() {
 		cond("created_at >= ?", ms(f.From))
@@ -121,8 +134,9 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 // contact checked.
 const maxLogContacts = 512
 
-// logContacts reads the ids of the contacts f names by number and by
-// assigned user, at most maxLogContacts + 1 of them.
+// logContacts reads the ids of the contacts f names by number, by
+// assigned user and by an agent's chats, at most maxLogContacts + 1 of
+// them (or, for an agent's chats, of each of its two reads).
 func (q *queries) logContacts(ctx context.Context, f carillon.MessageLogFilter) ([]int64, error) {
 	scanID := func(r interface{ Scan(...any) error }) (int64, error) {
 		var id int64
@@ -137,8 +151,60 @@ func (q *queries) logContacts(ctx context.Context, f carillon.MessageLogFilter) 
 			query += " AND assigned_user_id = ?"
 			args = append(args, f.AssignedUserID)
 		}
+		if f.Agent.UserID != 0 {
+			c, a := agentChats(f.Agent)
+			query += " AND " + c
+			args = append(args, a...)
+		}
 		return list(q, ctx, scanID, query+" ORDER BY id LIMIT ?", append(args, maxLogContacts+1)...)
 	}
-	return list(q, ctx, scanID, "SELECT id FROM contacts WHERE account_id = ? AND assigned_user_id = ? ORDER BY id LIMIT ?",
-		f.AccountID, f.AssignedUserID, maxLogContacts+1)
+	if f.AssignedUserID != 0 {
+		query := "SELECT id FROM contacts WHERE account_id = ? AND assigned_user_id = ?"
+		args := []any{f.AccountID, f.AssignedUserID}
+		if f.Agent.UserID != 0 {
+			c, a := agentChats(f.Agent)
+			query += " AND " + c
+			args = append(args, a...)
+		}
+		return list(q, ctx, scanID, query+" ORDER BY id LIMIT ?", append(args, maxLogContacts+1)...)
+	}
+	// An agent's chats: the contacts of their teams and of no team
+	// (contacts_team), then those assigned to them in other teams
+	// (contacts_assigned). Neither read is ordered, so that each stops
+	// after maxLogContacts + 1 rows however many contacts match: past
+	// that, which ones were read does not matter, the log is walked.
+	teams, teamArgs := teamList(f.Agent.TeamIDs)
+	ids, err := list(q, ctx, scanID, "SELECT id FROM contacts WHERE account_id = ? AND team_id IN ("+teams+") LIMIT ?",
+		append(append([]any{f.AccountID}, teamArgs...), maxLogContacts+1)...)
+	if err != nil || len(ids) > maxLogContacts {
+		return ids, err
+	}
+	theirs, err := list(q, ctx, scanID, "SELECT id FROM contacts WHERE account_id = ? AND assigned_user_id = ? AND team_id NOT IN ("+teams+") LIMIT ?",
+		append(append([]any{f.AccountID, f.Agent.UserID}, teamArgs...), maxLogContacts+1)...)
+	return append(ids, theirs...), err
+}
+
+// agentChats is the condition on contacts that selects an agent's chats,
+// with its arguments.
+func agentChats(a carillon.AgentChats) (string, []any) {
+	teams, args := teamList(a.TeamIDs)
+	return "(assigned_user_id = ? OR team_id IN (" + teams + "))", append([]any{a.UserID}, args...)
+}
+
+// teamList is the placeholders and arguments of a list of team ids with
+// 0, no team, first; padded to a power of two with its last id, as the
+// log's contact list is.
+func teamList(teamIDs []int64) (string, []any) {
+	ids := append([]int64{0}, teamIDs...)
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	marks := make([]string, n)
+	args := make([]any, n)
+	for i := range marks {
+		marks[i] = "?"
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return strings.Join(marks, ", "), args
 }

@@ -90,6 +90,14 @@ func (q *queries) CountTeamMembers(ctx context.Context, accountID int64) (map[in
 	return out, err
 }
 
+func (q *queries) UserTeamIDs(ctx context.Context, accountID, userID int64) ([]int64, error) {
+	return list(q, ctx, func(r interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, "SELECT team_id FROM team_members WHERE user_id = ? AND team_id IN (SELECT id FROM teams WHERE account_id = ?) ORDER BY team_id",
+		userID, accountID)
+}
+
 func (q *queries) AddTeamMember(ctx context.Context, teamID, userID int64, t time.Time) error {
 	_, err := q.exec(ctx, "INSERT INTO team_members (team_id, user_id, added_at) VALUES (?, ?, ?)", teamID, userID, ms(t))
 	return err

@@ -16,11 +16,14 @@ func testMessageLog(t *testing.T, e *env) {
 	other := e.channel(b.ID, carillon.WhatsApp, true)
 	agent := e.user(a.ID, "agent@example.com")
 
+	teamA, teamB := e.team(a.ID, "A"), e.team(a.ID, "B")
 	ada := e.contact(wa, "31612345678")
-	ada.AssignedUserID = agent.ID
+	ada.AssignedUserID, ada.TeamID = agent.ID, teamB.ID // assigned to agent, in another team
 	e.must(e.s.UpdateContact(e.ctx, &ada), "UpdateContact")
 	bob := e.contact(wa, "31687654321")
-	adaOnTelegram := e.contact(tg, "31612345678") // the same address on another channel
+	bob.TeamID = teamB.ID
+	e.must(e.s.UpdateContact(e.ctx, &bob), "UpdateContact")
+	adaOnTelegram := e.contact(tg, "31612345678") // the same address on another channel, no team
 	stranger := e.contact(other, "31612345678")   // and in another account
 
 	add := func(c carillon.Contact, dir carillon.Direction, status carillon.Status, created time.Time) carillon.Message {
@@ -65,6 +68,22 @@ func testMessageLog(t *testing.T, e *env) {
 		{"assigned to a user, failed", func(f *carillon.MessageLogFilter) {
 			f.AssignedUserID, f.Status = agent.ID, carillon.StatusFailed
 		}, nil},
+		// An agent's chats: assigned to them, of their teams, of no team.
+		{"an agent's chats, of no team", func(f *carillon.MessageLogFilter) {
+			f.Agent = carillon.AgentChats{UserID: agent.ID + 1000}
+		}, []carillon.Message{m5}},
+		{"an agent's chats, assigned to them in another team", func(f *carillon.MessageLogFilter) {
+			f.Agent = carillon.AgentChats{UserID: agent.ID, TeamIDs: []int64{teamA.ID}}
+		}, []carillon.Message{m5, m2, m1}},
+		{"an agent's chats, of their team", func(f *carillon.MessageLogFilter) {
+			f.Agent = carillon.AgentChats{UserID: agent.ID + 1000, TeamIDs: []int64{teamA.ID, teamB.ID}}
+		}, []carillon.Message{m5, m4, m2, m3, m1}},
+		{"an agent's chats, a number", func(f *carillon.MessageLogFilter) {
+			f.Agent, f.Address = carillon.AgentChats{UserID: agent.ID + 1000}, "31612345678"
+		}, []carillon.Message{m5}},
+		{"an agent's chats, a status", func(f *carillon.MessageLogFilter) {
+			f.Agent, f.Status = carillon.AgentChats{UserID: agent.ID, TeamIDs: []int64{teamA.ID}}, carillon.StatusFailed
+		}, []carillon.Message{m5}},
 		{"from", func(f *carillon.MessageLogFilter) { f.From = sloppy(at(3 * time.Minute)) }, []carillon.Message{m5, m4, m2}},
 		{"to (excluded)", func(f *carillon.MessageLogFilter) { f.To = at(3 * time.Minute) }, []carillon.Message{m3, m1}},
 		{"from and to", func(f *carillon.MessageLogFilter) {
@@ -112,12 +131,14 @@ func testMessageLog(t *testing.T, e *env) {
 	check(t, "MessageLog after a cursor, filtered", ids(page), ids([]carillon.Message{m3}))
 
 	// A user assigned more contacts than the log reads one by one: the log
-	// is walked instead, with the same answer.
+	// is walked instead, with the same answer. They are in team A: an
+	// agent of A, or the user they are assigned to, sees more chats than
+	// the log reads one by one too.
 	busy := e.user(a.ID, "busy@example.com")
 	var many []carillon.Contact
 	for i := range 520 {
 		c := e.contact(wa, fmt.Sprintf("4915100%06d", i))
-		c.AssignedUserID = busy.ID
+		c.AssignedUserID, c.TeamID = busy.ID, teamA.ID
 		e.must(e.s.UpdateContact(e.ctx, &c), "UpdateContact")
 		many = append(many, c)
 	}
@@ -132,6 +153,14 @@ func testMessageLog(t *testing.T, e *env) {
 		{"many contacts, failed", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Status: carillon.StatusFailed}, []carillon.Message{b2}},
 		{"many contacts, a number", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Address: many[0].Address}, []carillon.Message{b1}},
 		{"many contacts, another's number", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID, Address: ada.Address}, nil},
+		{"an agent of many contacts' team", carillon.MessageLogFilter{AccountID: a.ID, Agent: carillon.AgentChats{UserID: agent.ID + 1000, TeamIDs: []int64{teamA.ID}}},
+			[]carillon.Message{b2, b1, m5}},
+		{"an agent assigned many contacts of another team", carillon.MessageLogFilter{AccountID: a.ID, Agent: carillon.AgentChats{UserID: busy.ID, TeamIDs: []int64{teamB.ID}}},
+			[]carillon.Message{b2, b1, m5, m4, m2, m3, m1}},
+		{"an agent of another team", carillon.MessageLogFilter{AccountID: a.ID, Agent: carillon.AgentChats{UserID: agent.ID, TeamIDs: []int64{teamB.ID}}},
+			[]carillon.Message{m5, m4, m2, m3, m1}},
+		{"an agent of many contacts' team, failed", carillon.MessageLogFilter{AccountID: a.ID, Status: carillon.StatusFailed,
+			Agent: carillon.AgentChats{UserID: agent.ID + 1000, TeamIDs: []int64{teamA.ID}}}, []carillon.Message{b2, m5}},
 	} {
 		got, err := e.s.MessageLog(e.ctx, tc.f, carillon.MessageLogCursor{}, 100)
 		e.must(err, "MessageLog "+tc.name)

@@ -126,6 +126,23 @@ func testTeamMembers(t *testing.T, e *env) {
 	got, err := e.s.TeamMembers(e.ctx, t1.ID)
 	e.must(err, "TeamMembers")
 	check(t, "TeamMembers rows", got, []carillon.User{ana, bo, carol})
+	for _, tc := range []struct {
+		accountID int64
+		user      carillon.User
+		want      []int64
+	}{
+		{a.ID, bo, []int64{t1.ID, t2.ID}},
+		{a.ID, ana, []int64{t1.ID}},
+		{b.ID, ub, []int64{tb.ID}},
+		{b.ID, bo, []int64{}}, // another account's teams are not theirs
+	} {
+		got, err := e.s.UserTeamIDs(e.ctx, tc.accountID, tc.user.ID)
+		e.must(err, "UserTeamIDs")
+		if got == nil {
+			got = []int64{}
+		}
+		check(t, "UserTeamIDs of "+tc.user.Email, got, tc.want)
+	}
 	members(t2, "bo@example.com")
 	members(empty)
 	members(tb, "zed@example.com")
