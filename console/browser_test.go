@@ -101,6 +101,9 @@ type tab struct {
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	path := chromiumPath()
+	if path == "off" {
+		t.Skip("browser tests turned off (" + browserEnv + "=off)")
+	}
 	if path == "" {
 		t.Skip("no Chromium to run the browser tests: install Debian's chromium (apt-get install chromium) or set " + browserEnv)
 	}
