@@ -41,8 +41,8 @@ func (q *queries) LastWebhookDelivery(ctx context.Context, webhookID int64) (car
 		" WHERE e.webhook_id = ? AND e.attempts > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1", webhookID))
 }
 
-// ContactByConversation reads the account's contacts (no index holds
-// conversation uuids yet).
+// ContactByConversation seeks the index of conversation uuids
+// (contacts_conversation, migration 0010).
 func (q *queries) ContactByConversation(ctx context.Context, accountID int64, conversationUUID string) (carillon.Contact, error) {
 	if conversationUUID == "" {
 		return carillon.Contact{}, carillon.ErrNotFound

@@ -120,9 +120,12 @@ var rules = map[string]rule{
 	"internal/testrig/registry": {imports: append([]string{""}, providerDescriptions...), testOnly: true},
 	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 		modules: []string{pgx, prometheus}},
-	"bench/sendload": {},
-	"bench/ceiling":  {},
-	"bench/e2ewait":  {},
+	// Fills a store with the store's own methods, then times the real
+	// binary's console pages over HTTP.
+	"bench/consolepages": {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx}},
+	"bench/sendload":     {},
+	"bench/ceiling":      {},
+	"bench/e2ewait":      {},
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest"},

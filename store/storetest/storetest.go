@@ -100,6 +100,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookAttempts", testWebhookAttempts},
 		{"WebhookEventLogPages", testWebhookEventLogPages},
 		{"Overview", testOverview},
+		{"ContactByConversation", testContactByConversation},
 		{"MessageLog", testMessageLog},
 		{"NotFound", testNotFound},
 		{"Conflicts", testConflicts},
