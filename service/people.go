@@ -34,6 +34,8 @@ type People struct {
 	// dummyHash is hashed against when no user's password can be, so that
 	// an unknown email takes as long as a wrong password.
 	dummyHash func() string
+	// hashing is the cost of new password hashes.
+	hashing PasswordHashing
 }
 
 // PeopleOptions configure the console's users.
@@ -44,7 +46,22 @@ type PeopleOptions struct {
 	// SignInFailureLimit is how many failed sign-ins a client address, and
 	// an email, may have every SignInFailurePeriod; 0 is no limit.
 	SignInFailureLimit int
+	// PasswordHashing is the cost of new password hashes; the zero value
+	// is DefaultPasswordHashing. Hashes keep their own cost, so a hash made
+	// at one cost verifies under any other.
+	PasswordHashing PasswordHashing
 }
+
+// PasswordHashing is the cost of argon2id: the memory it fills and the
+// passes it makes over it.
+type PasswordHashing struct {
+	MemoryKiB uint32
+	Passes    uint32
+}
+
+// DefaultPasswordHashing is OWASP's first argon2id setting (19 MiB, two
+// passes, one thread): about 30 ms a hash on one core.
+var DefaultPasswordHashing = PasswordHashing{MemoryKiB: 19 * 1024, Passes: 2}
 
 // DefaultSessionLifetime is how long a session lasts unused unless set.
 const DefaultSessionLifetime = 14 * 24 * time.Hour
@@ -65,7 +82,10 @@ const (
 const SignInLinkPath = "/welcome/"
 
 func newPeople(c *core, o PeopleOptions) *People {
-	p := &People{core: c, lifetime: o.SessionLifetime}
+	p := &People{core: c, lifetime: o.SessionLifetime, hashing: o.PasswordHashing}
+	if p.hashing.MemoryKiB == 0 || p.hashing.Passes == 0 {
+		p.hashing = DefaultPasswordHashing
+	}
 	if p.lifetime <= 0 {
 		p.lifetime = DefaultSessionLifetime
 	}
@@ -73,7 +93,7 @@ func newPeople(c *core, o PeopleOptions) *People {
 		p.byAddress = throttle.NewFailures[netip.Prefix](o.SignInFailureLimit, SignInFailurePeriod)
 		p.byEmail = throttle.NewFailures[string](o.SignInFailureLimit, SignInFailurePeriod)
 	}
-	p.dummyHash = sync.OnceValue(func() string { return hashPassword("not a password of anyone") })
+	p.dummyHash = sync.OnceValue(func() string { return p.hashPassword("not a password of anyone") })
 	return p
 }
 
@@ -81,8 +101,6 @@ func newPeople(c *core, o PeopleOptions) *People {
 // PHC string form), so that they can be raised for new hashes while the
 // old ones still verify.
 const (
-	argonMemory  = 19 * 1024 // KiB
-	argonTime    = 2
 	argonThreads = 1
 	argonKeyLen  = 32
 	argonSaltLen = 16
@@ -108,12 +126,13 @@ func checkPassword(password string) error {
 var b64 = base64.RawStdEncoding
 
 // hashPassword returns the PHC string of password's argon2id hash with a
-// new salt.
-func hashPassword(password string) string {
+// new salt, at p's cost.
+func (p *People) hashPassword(password string) string {
 	salt := make([]byte, argonSaltLen)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	m, t := p.hashing.MemoryKiB, p.hashing.Passes
+	key := argon2.IDKey([]byte(password), salt, t, m, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
@@ -182,7 +201,7 @@ func (p *People) CreateUser(ctx context.Context, accountID int64, email, name st
 	if err := checkPassword(password); err != nil {
 		return u, err
 	}
-	hash := hashPassword(password)
+	hash := p.hashPassword(password)
 	u.CreatedAt = p.clock.Now()
 	err = p.inTx(ctx, func(q carillon.Queries) error {
 		if err := createUser(ctx, q, &u); err != nil {
@@ -240,7 +259,7 @@ func (p *People) SetPassword(ctx context.Context, accountID int64, email, passwo
 	if err != nil {
 		return p.internal(ctx, "set password", err)
 	}
-	hash := hashPassword(password)
+	hash := p.hashPassword(password)
 	err = p.inTx(ctx, func(q carillon.Queries) error {
 		if err := q.SetUserPassword(ctx, accountID, u.ID, hash); err != nil {
 			return err
@@ -410,7 +429,7 @@ func (p *People) UseSignInLink(ctx context.Context, token, email, name, password
 	if err := checkPassword(password); err != nil {
 		return "", carillon.Session{}, carillon.User{}, err
 	}
-	hash := hashPassword(password)
+	hash := p.hashPassword(password)
 	var sessionToken string
 	var s carillon.Session
 	err = p.inTx(ctx, func(q carillon.Queries) error {

@@ -16,7 +16,11 @@ func TestPasswordHashes(t *testing.T) {
 	salt := []byte("0123456789abcdef")
 	older := fmt.Sprintf("$argon2id$v=19$m=8192,t=1,p=2$%s$%s", b64.EncodeToString(salt),
 		b64.EncodeToString(argon2.IDKey([]byte("pass word"), salt, 1, 8192, 2, 24)))
-	current := hashPassword("pass word")
+	p := &People{hashing: DefaultPasswordHashing}
+	current := p.hashPassword("pass word")
+	if !strings.Contains(current, "$m=19456,t=2,p=1$") {
+		t.Errorf("a new hash is %q, not at the default cost", current)
+	}
 	tests := []struct {
 		name, hash, password string
 		want                 bool
@@ -38,7 +42,7 @@ func TestPasswordHashes(t *testing.T) {
 			t.Errorf("%s: matches %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if again := hashPassword("pass word"); again == current {
+	if again := p.hashPassword("pass word"); again == current {
 		t.Error("two hashes of one password are the same: no salt")
 	}
 }

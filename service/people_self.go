@@ -73,7 +73,7 @@ func (p *People) ChangePassword(ctx context.Context, accountID, userID int64, cu
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	hash := hashPassword(password)
+	hash := p.hashPassword(password)
 	keep := HashKey(keepToken)
 	err = p.inTx(ctx, func(q carillon.Queries) error {
 		if err := q.SetUserPassword(ctx, accountID, userID, hash); err != nil {

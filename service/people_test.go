@@ -120,7 +120,7 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("events = %q", got)
 	}
 	hash, err := f.db.UserPasswordHash(ctx, f.acct.ID, ana.ID)
-	if err != nil || !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(hash, "correct horse") {
+	if err != nil || !strings.HasPrefix(hash, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(hash, "correct horse") {
 		t.Errorf("stored hash %q, %v", hash, err)
 	}
 }

@@ -125,6 +125,12 @@ func Service(t testing.TB, o service.Options) *service.Service {
 	if o.PublicURL == "" {
 		o.PublicURL = "http://carillon.test"
 	}
+	if o.People.PasswordHashing == (service.PasswordHashing{}) {
+		// Tests make many users; hashing each at the real cost (19 MiB)
+		// took most of the console tests' time. What is tested is the
+		// hash's form and use, which hold at any cost.
+		o.People.PasswordHashing = service.PasswordHashing{MemoryKiB: 64, Passes: 1}
+	}
 	svc := service.New(o)
 	t.Cleanup(svc.Close)
 	return svc
