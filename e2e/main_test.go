@@ -442,10 +442,18 @@ type cliResult struct {
 // exit status.
 func carillon(t testing.TB, env []string, args ...string) cliResult {
 	t.Helper()
+	return carillonWithStdin(t, env, "", args...)
+}
+
+// carillonWithStdin runs a carillon command with stdin as its standard
+// input.
+func carillonWithStdin(t testing.TB, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = cleanEnv(env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -466,8 +474,15 @@ func carillon(t testing.TB, env []string, args ...string) cliResult {
 // arguments).
 func (s *server) admin(t testing.TB, verbs []string, rest ...string) cliResult {
 	t.Helper()
+	return s.adminStdin(t, "", verbs, rest...)
+}
+
+// adminStdin runs an admin command on the server's store, as admin does,
+// with stdin as its standard input.
+func (s *server) adminStdin(t testing.TB, stdin string, verbs []string, rest ...string) cliResult {
+	t.Helper()
 	args := append(append(append(append([]string{}, verbs...), "--data", s.data), s.storeArgs()...), rest...)
-	return carillon(t, nil, args...)
+	return carillonWithStdin(t, nil, stdin, args...)
 }
 
 // createKey makes an API key with carillon keys create and returns its

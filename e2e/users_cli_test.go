@@ -1,39 +1,9 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
-
-// adminStdin runs an admin command on the server's store, as admin does,
-// with stdin as its standard input.
-func (s *server) adminStdin(t testing.TB, stdin string, verbs []string, rest ...string) cliResult {
-	t.Helper()
-	args := append(append(append(append([]string{}, verbs...), "--data", s.data), s.storeArgs()...), rest...)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = cleanEnv()
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := cliResult{Stdout: stdout.String(), Stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		res.Code = exit.ExitCode()
-	default:
-		t.Fatalf("carillon %s: %v", strings.Join(args, " "), err)
-	}
-	return res
-}
 
 // TestUsersCLI runs carillon users on each store, first on an empty one
 // (before any serve, which then prints no key), then beside a running

@@ -381,23 +381,12 @@ func testContacts(t *testing.T, e *env) {
 		t.Fatal("CreateContact left the ID 0")
 	}
 	want := normContact(c)
-	lookups := []struct {
-		name string
-		get  func() (carillon.Contact, error)
-	}{
-		{"ContactByID", func() (carillon.Contact, error) { return e.s.ContactByID(e.ctx, a.ID, c.ID) }},
-		{"ContactByUUID", func() (carillon.Contact, error) { return e.s.ContactByUUID(e.ctx, a.ID, c.UUID) }},
-		{"ContactByAddress", func() (carillon.Contact, error) { return e.s.ContactByAddress(e.ctx, ch.ID, c.Address) }},
-		{"ContactByBSUID", func() (carillon.Contact, error) { return e.s.ContactByBSUID(e.ctx, ch.ID, c.BSUID) }},
-	}
-	for _, l := range lookups {
-		got, err := l.get()
-		if err != nil {
-			t.Errorf("%s: %v", l.name, err)
-			continue
-		}
-		check(t, l.name, got, want)
-	}
+	checkLookups(t, want,
+		lookup[carillon.Contact]{"ContactByID", func() (carillon.Contact, error) { return e.s.ContactByID(e.ctx, a.ID, c.ID) }},
+		lookup[carillon.Contact]{"ContactByUUID", func() (carillon.Contact, error) { return e.s.ContactByUUID(e.ctx, a.ID, c.UUID) }},
+		lookup[carillon.Contact]{"ContactByAddress", func() (carillon.Contact, error) { return e.s.ContactByAddress(e.ctx, ch.ID, c.Address) }},
+		lookup[carillon.Contact]{"ContactByBSUID", func() (carillon.Contact, error) { return e.s.ContactByBSUID(e.ctx, ch.ID, c.BSUID) }},
+	)
 
 	// A contact with only the required fields keeps its zero times and
 	// empty strings.

@@ -125,22 +125,11 @@ func testMessages(t *testing.T, e *env) {
 		t.Fatal("CreateMessage left the ID 0")
 	}
 	want := normMessage(m)
-	lookups := []struct {
-		name string
-		get  func() (carillon.Message, error)
-	}{
-		{"MessageByID", func() (carillon.Message, error) { return e.s.MessageByID(e.ctx, a.ID, m.ID) }},
-		{"MessageByUUID", func() (carillon.Message, error) { return e.s.MessageByUUID(e.ctx, a.ID, m.UUID) }},
-		{"MessageByExternalID", func() (carillon.Message, error) { return e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID) }},
-	}
-	for _, l := range lookups {
-		got, err := l.get()
-		if err != nil {
-			t.Errorf("%s: %v", l.name, err)
-			continue
-		}
-		check(t, l.name, got, want)
-	}
+	checkLookups(t, want,
+		lookup[carillon.Message]{"MessageByID", func() (carillon.Message, error) { return e.s.MessageByID(e.ctx, a.ID, m.ID) }},
+		lookup[carillon.Message]{"MessageByUUID", func() (carillon.Message, error) { return e.s.MessageByUUID(e.ctx, a.ID, m.UUID) }},
+		lookup[carillon.Message]{"MessageByExternalID", func() (carillon.Message, error) { return e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID) }},
+	)
 
 	// Inbound and note messages with nothing optional set: nil stays nil,
 	// zero stays zero.

@@ -162,6 +162,25 @@ func (e *env) fixture(name string) fixture {
 // Comparison helpers.
 
 // check reports got ≠ want, naming the fields that differ.
+// lookup is one way of reading back what a test wrote.
+type lookup[T any] struct {
+	name string
+	get  func() (T, error)
+}
+
+// checkLookups checks that every lookup reads back want.
+func checkLookups[T any](t *testing.T, want T, lookups ...lookup[T]) {
+	t.Helper()
+	for _, l := range lookups {
+		got, err := l.get()
+		if err != nil {
+			t.Errorf("%s: %v", l.name, err)
+			continue
+		}
+		check(t, l.name, got, want)
+	}
+}
+
 func check(t *testing.T, what string, got, want any) {
 	t.Helper()
 	if d := diff(got, want); d != "" {
