@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/carillon/carillon"
@@ -97,35 +96,10 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	postgresURL(t)
 	t.Parallel()
 	name, u, raw := postgresSchema(t)
-	const n = 4
-	dbs := make([]*store.DB, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			dbs[i], errs[i] = store.OpenPostgres(context.Background(), u, testSealer(t, testKey))
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("OpenPostgres #%d of a fresh schema: %v", i, err)
-			continue
-		}
-		t.Cleanup(func() { dbs[i].Close() })
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	openConcurrently(t, 4, "OpenPostgres of a fresh schema", func() (*store.DB, error) {
+		return store.OpenPostgres(context.Background(), u, testSealer(t, testKey))
+	})
 	ctx := t.Context()
-	for i, db := range dbs {
-		if err := db.Ready(ctx); err != nil {
-			t.Errorf("Ready #%d: %v", i, err)
-		}
-	}
 	migrationRows(t, raw, name+".schema_migrations")
 	// The store was made in the schema, not elsewhere.
 	var tables int

@@ -155,33 +155,11 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	const n = 4
-	dbs := make([]*store.DB, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			dbs[i], errs[i] = store.OpenSQLite(context.Background(), dir, testSealer(t, testKey))
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("OpenSQLite #%d of a fresh folder: %v", i, err)
-			continue
-		}
-		t.Cleanup(func() { dbs[i].Close() })
-	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	dbs := openConcurrently(t, n, "OpenSQLite of a fresh folder", func() (*store.DB, error) {
+		return store.OpenSQLite(context.Background(), dir, testSealer(t, testKey))
+	})
 	ctx := t.Context()
 	for i, db := range dbs {
-		if err := db.Ready(ctx); err != nil {
-			t.Errorf("Ready #%d: %v", i, err)
-		}
 		a := carillon.Account{UUID: carillon.NewUUID(), Name: carillon.NewUUID()}
 		if err := db.CreateAccount(ctx, &a); err != nil {
 			t.Errorf("CreateAccount through store #%d: %v", i, err)
@@ -195,6 +173,40 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 		t.Errorf("%d accounts written through %d stores, want %d", len(accts), n, n)
 	}
 	migrationRows(t, rawSQLite(t, dir), "schema_migrations")
+}
+
+// openConcurrently opens n stores at once with open, as n instances
+// starting together do, and checks that each opened and is ready.
+func openConcurrently(t *testing.T, n int, what string, open func() (*store.DB, error)) []*store.DB {
+	t.Helper()
+	dbs := make([]*store.DB, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			dbs[i], errs[i] = open()
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("%s #%d: %v", what, i, err)
+			continue
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i, db := range dbs {
+		if err := db.Ready(t.Context()); err != nil {
+			t.Errorf("Ready #%d: %v", i, err)
+		}
+	}
+	return dbs
 }
 
 // TestSQLiteReadyBehind checks that Ready fails when the schema lacks the
