@@ -12,14 +12,8 @@ func TestEndSession(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = f.svc.People.CreateUser(ctx, f.acct.ID, "bo@example.com", "Bo", carillon.RoleAgent, "right password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
+	f.createUser(t, "bo@example.com", "Bo", carillon.RoleAgent, "right password")
 	anaToken, anaSession, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "right password", client)
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +51,7 @@ func TestChangePassword(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{SignInFailureLimit: 3})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "old password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "old password")
 	here, _, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "old password", client)
 	if err != nil {
 		t.Fatal(err)

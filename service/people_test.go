@@ -36,6 +36,16 @@ func setupPeople(t *testing.T, o service.PeopleOptions) *peopleFixture {
 	return &peopleFixture{svc: svc, db: db, clock: clock, acct: a.Account, p: a.Principal}
 }
 
+// createUser creates a user of the fixture's account, or fails the test.
+func (f *peopleFixture) createUser(t *testing.T, email, name string, role carillon.Role, password string) carillon.User {
+	t.Helper()
+	u, err := f.svc.People.CreateUser(context.Background(), f.acct.ID, email, name, role, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // sessionActions lists the actions of the agent_session_updated events
 // recorded since the last call, as "email:action".
 func (f *peopleFixture) sessionActions(t *testing.T) string {
@@ -67,10 +77,7 @@ func TestSignIn(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, " Ana@Example.com ", "Ana", carillon.RoleAdmin, "correct horse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, " Ana@Example.com ", "Ana", carillon.RoleAdmin, "correct horse")
 	if ana.Email != "ana@example.com" || ana.Role != carillon.RoleAdmin || !ana.HasPassword {
 		t.Fatalf("created %+v", ana)
 	}
@@ -224,9 +231,7 @@ func TestSignInUnlimitedByDefault(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	if _, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password"); err != nil {
-		t.Fatal(err)
-	}
+	f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
 	for range 12 {
 		_, _, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "wrong password", client)
 		wantUnauthorized(t, "wrong password", err)
@@ -240,9 +245,7 @@ func TestSessionExpiryAndSliding(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{SessionLifetime: time.Hour})
 	ctx := context.Background()
-	if _, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password"); err != nil {
-		t.Fatal(err)
-	}
+	f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
 	token, s0, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "right password", client)
 	if err != nil {
 		t.Fatal(err)
@@ -290,10 +293,7 @@ func TestSignOut(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
 	var tokens []string
 	for range 3 {
 		token, _, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "right password", client)
@@ -341,9 +341,7 @@ func TestSetPasswordEndsSessions(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	if _, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "old password"); err != nil {
-		t.Fatal(err)
-	}
+	f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "old password")
 	token, _, _, err := f.svc.People.SignIn(ctx, "ana@example.com", "old password", client)
 	if err != nil {
 		t.Fatal(err)
@@ -377,9 +375,7 @@ func TestCreateUserValidation(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	if _, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password"); err != nil {
-		t.Fatal(err)
-	}
+	f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
 	tests := []struct {
 		name         string
 		email, uname string
@@ -421,10 +417,7 @@ func TestSetRole(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, "ana@example.com", "Ana", carillon.RoleAgent, "right password")
 	other, _, _, err := f.svc.Accounts.SetupAccount(ctx, "other", false)
 	if err != nil {
 		t.Fatal(err)
@@ -630,10 +623,7 @@ func TestSetRoleKeepsAnAdmin(t *testing.T) {
 	t.Parallel()
 	f := setupPeople(t, service.PeopleOptions{})
 	ctx := context.Background()
-	ana, err := f.svc.People.CreateUser(ctx, f.acct.ID, "ana@example.com", "Ana", carillon.RoleAdmin, "right password")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ana := f.createUser(t, "ana@example.com", "Ana", carillon.RoleAdmin, "right password")
 	// An invited admin cannot sign in yet: they do not count.
 	bo, _, err := f.svc.People.Invite(ctx, f.acct.ID, "bo@example.com", "Bo", carillon.RoleAdmin)
 	if err != nil {
