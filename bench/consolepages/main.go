@@ -425,6 +425,9 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	}
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	span := time.Duration(c.days) * 24 * time.Hour
+	// spread is the time of the i-th of n rows spread evenly over the span
+	// up to now (span/n first: i*span overflows a Duration, ±292 years).
+	spread := func(i, n int) time.Time { return now.Add(-span + span/time.Duration(n)*time.Duration(i)) }
 
 	// Contacts: round robin over the channels; every -contacts/-assigned-th
 	// one assigned to the restricted agent.
@@ -437,7 +440,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	every := c.contacts / c.assigned
 	if err := inBatches(ctx, db, c.contacts, c.batch, func(q carillon.Queries, i int) error {
 		ch := channels[i%len(channels)]
-		created := now.Add(-span + time.Duration(i)*span/time.Duration(c.contacts))
+		created := spread(i, c.contacts)
 		ct := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: fmt.Sprintf("4915%09d", i),
 			Name: fmt.Sprintf("Customer %d", i), CreatedAt: created, UpdatedAt: created, LastInboundAt: created,
 			ConversationUUID: carillon.NewUUID(), ConversationCreatedAt: created, TeamID: teams[0].ID}
@@ -465,7 +468,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 		if i == c.messages-1 {
 			ct = contacts[0] // the last message, to a restricted agent's contact
 		}
-		at := now.Add(-span + time.Duration(i)*span/time.Duration(c.messages))
+		at := spread(i, c.messages)
 		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ct.channel, ContactID: ct.id,
 			Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("Hello, this is message %d about order SO-%07d.", i, i%9_999_999)},
 			CreatedAt: at, UpdatedAt: at}
@@ -531,7 +534,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	headers := map[string]string{"content-type": "application/json", "webhook-signature": "v1,bench", "user-agent": "carillon"}
 	events := []string{carillon.EventMessageCreated, carillon.EventMessageStatusUpdated, carillon.EventContactUpdated}
 	if err := inBatches(ctx, db, c.events, c.batch/4, func(q carillon.Queries, i int) error {
-		at := now.Add(-span + time.Duration(i)*span/time.Duration(c.events))
+		at := spread(i, c.events)
 		ct := contacts[rng.IntN(len(contacts))]
 		body := fmt.Sprintf(`{"event":%q,"payload":{"uuid":%q,"text":"Hello, this is event %d"}}`, events[i%len(events)], ct.uuid, i)
 		e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: acct.ID, WebhookID: hook.ID, Event: events[i%len(events)],
