@@ -243,6 +243,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 		if fx, err = fill(ctx, c, data, storeArgs); err != nil {
 			return res, fmt.Errorf("fill: %w", err)
 		}
+		if c.databaseURL != "" {
+			if err := vacuum(ctx, storeArgs[3], c.schema); err != nil {
+				return res, err
+			}
+		}
 		res.FillS = time.Since(start).Seconds()
 		fx.Messages, fx.Contacts, fx.Events, fx.FillS = c.messages, c.contacts, c.events, res.FillS
 		logf("filled in %.1f s", res.FillS)
@@ -338,6 +343,39 @@ func freshSchema(ctx context.Context, c config) (string, func(), error) {
 	}, nil
 }
 
+// vacuum runs VACUUM ANALYZE on each table of the schema, as autovacuum
+// does on a store in use: a store filled at once has neither the
+// statistics its planner reads nor the visibility map that lets an index
+// answer without the table.
+func vacuum(ctx context.Context, schemaURL, schema string) error {
+	logf("VACUUM ANALYZE of the tables of schema %s", schema)
+	db, err := sql.Open("pgx", schemaURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	for _, t := range tables {
+		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+schema+"."+t); err != nil {
+			return fmt.Errorf("VACUUM ANALYZE %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
 // schemaURL is -database-url with every connection put in -schema.
 func schemaURL(c config) (string, error) {
 	u, err := url.Parse(c.databaseURL)
@@ -405,6 +443,19 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	if err != nil || len(teams) == 0 {
 		return fx, fmt.Errorf("teams: %v", err)
 	}
+	// A second team, of which the agent is the member: the agent sees its
+	// chats, a quarter of the contacts.
+	agent, err := db.UserByEmail(ctx, acct.ID, email(carillon.RoleAgent))
+	if err != nil {
+		return fx, err
+	}
+	sales := carillon.Team{UUID: carillon.NewUUID(), AccountID: acct.ID, Name: "Bench Sales", CreatedAt: time.Now()}
+	if err := db.CreateTeam(ctx, &sales); err != nil {
+		return fx, err
+	}
+	if err := db.AddTeamMember(ctx, sales.ID, agent.ID, time.Now()); err != nil {
+		return fx, err
+	}
 	main, err := db.MainChannel(ctx, acct.ID, carillon.WhatsApp)
 	if err != nil {
 		return fx, err
@@ -430,7 +481,8 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	spread := func(i, n int) time.Time { return now.Add(-span + span/time.Duration(n)*time.Duration(i)) }
 
 	// Contacts: round robin over the channels; every -contacts/-assigned-th
-	// one assigned to the restricted agent.
+	// one assigned to the restricted agent; one in four in the agent's
+	// team, the others in the account's first team.
 	logf("writing %d contacts", c.contacts)
 	type contactRef struct {
 		id, channel int64
@@ -446,6 +498,9 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 			ConversationUUID: carillon.NewUUID(), ConversationCreatedAt: created, TeamID: teams[0].ID}
 		if every > 0 && i%every == 0 && i/every < c.assigned {
 			ct.AssignedUserID = restricted.ID
+		}
+		if i%4 == 1 {
+			ct.TeamID = sales.ID
 		}
 		if err := q.CreateContact(ctx, &ct); err != nil {
 			return err
