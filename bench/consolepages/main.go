@@ -7,7 +7,9 @@
 // connection, the pages' requests shuffled together. It prints, per page,
 // the time from sending the request to reading the whole answer, measured
 // at the client over loopback (so the server's time plus the loopback
-// transfer): p50, p99 and max by nearest rank.
+// transfer): p50, p99 and max by nearest rank. Just before the pages, it
+// requests bench/ceiling's GET /readyz the same way: the ceiling, what a
+// server that does nothing answers in on this machine at that time.
 //
 // The store is filled through package store's own exported methods
 // (CreateContact, CreateMessage, AddStatusChange, AddWebhookEvent,
@@ -17,7 +19,7 @@
 //
 // Usage:
 //
-//	consolepages [-carillon BIN] [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-count 200] [-conns 4]
+//	consolepages [-carillon BIN] [-ceiling BIN|off] [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-count 200] [-conns 4]
 package main
 
 import (
@@ -57,6 +59,7 @@ import (
 
 type config struct {
 	carillonBin string
+	ceilingBin  string
 	databaseURL string
 	schema      string
 	messages    int
@@ -90,6 +93,7 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (and the PostgreSQL schema)")
 	flag.StringVar(&c.dir, "dir", "", "work in this directory and keep it; a directory filled by an earlier run (its fixture.json) is measured again without filling")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
+	flag.StringVar(&c.ceilingBin, "ceiling", "", "the bench/ceiling binary (default: built from ./bench/ceiling into the temporary directory); \"off\" measures no ceiling")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fail(fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " ")))
@@ -133,18 +137,22 @@ func email(r carillon.Role) string {
 }
 
 type result struct {
-	Store       string       `json:"store"`
-	Messages    int          `json:"messages"`
-	Contacts    int          `json:"contacts"`
-	Events      int          `json:"events"`
-	FillS       float64      `json:"fill_s"`
-	Conns       int          `json:"conns"`
-	Count       int          `json:"count"`
-	Pages       []pageResult `json:"pages"`
-	Errors      int          `json:"errors"`
-	WallS       float64      `json:"wall_s"`
-	ServerMeanS float64      `json:"server_console_mean_ms"` // from /metrics, every console request of the run
-	ServerReqs  float64      `json:"server_console_requests"`
+	Store    string       `json:"store"`
+	Messages int          `json:"messages"`
+	Contacts int          `json:"contacts"`
+	Events   int          `json:"events"`
+	FillS    float64      `json:"fill_s"`
+	Conns    int          `json:"conns"`
+	Count    int          `json:"count"`
+	Pages    []pageResult `json:"pages"`
+	// Ceiling is bench/ceiling's GET /readyz requested the same way just
+	// before the pages: what the client, Go's HTTP server and loopback
+	// take on this machine at this time, for a server that does nothing.
+	Ceiling     *pageResult `json:"ceiling,omitempty"`
+	Errors      int         `json:"errors"`
+	WallS       float64     `json:"wall_s"`
+	ServerMeanS float64     `json:"server_console_mean_ms"` // from /metrics, every console request of the run
+	ServerReqs  float64     `json:"server_console_requests"`
 }
 
 type pageResult struct {
@@ -169,6 +177,9 @@ func (r result) print(w io.Writer) {
 			fmt.Fprintf(w, "  %d ERRORS", p.Errors)
 		}
 		fmt.Fprintln(w)
+	}
+	if c := r.Ceiling; c != nil {
+		fmt.Fprintf(w, "%-28s %-17s %7d %8.1f %8.1f %8.1f %7.1f\n", "ceiling (bench/ceiling)", "", c.N, c.P50, c.P99, c.Max, float64(c.Bytes)/1024)
 	}
 	fmt.Fprintf(w, "server (/metrics, route=\"console\"): %.0f requests, mean %.2f ms\n", r.ServerReqs, r.ServerMeanS)
 	fmt.Fprintf(w, "errors: %d\n", r.Errors)
@@ -291,6 +302,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if c.ceilingBin != "off" {
+		if res.Ceiling, err = measureCeiling(ctx, c, dir, len(pages)); err != nil {
+			return res, fmt.Errorf("ceiling: %w", err)
+		}
+	}
 	before, err := consoleMetrics(ctx, base)
 	if err != nil {
 		return res, err
@@ -311,6 +327,42 @@ func run(ctx context.Context, c config) (res result, err error) {
 		res.Errors += p.Errors
 	}
 	return res, nil
+}
+
+// measureCeiling starts bench/ceiling and requests its GET /readyz as
+// the pages are requested (-conns workers, each on its own connection),
+// as many times as all the pages together.
+func measureCeiling(ctx context.Context, c config, dir string, pages int) (*pageResult, error) {
+	bin := c.ceilingBin
+	if bin == "" {
+		bin = filepath.Join(dir, "ceiling")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./bench/ceiling").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build ./bench/ceiling: %v\n%s", err, out)
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	srv := exec.Command(bin, "-addr", addr)
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}()
+	base := "http://" + addr
+	if err := waitReady(ctx, base); err != nil {
+		return nil, err
+	}
+	cc := c
+	cc.count, cc.warmup = c.count*pages, c.warmup*pages
+	res, _, err := measure(ctx, base, cc, nil, []page{{name: "ceiling", path: "/readyz"}})
+	if err != nil {
+		return nil, err
+	}
+	return &res[0], nil
 }
 
 // freshSchema makes the schema the benchmark works in, and returns the URL
@@ -680,7 +732,7 @@ func waitReady(ctx context.Context, base string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return errors.New("carillon serve did not answer /readyz 200 within 2 minutes")
+	return fmt.Errorf("%s/readyz did not answer 200 within 2 minutes", base)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -786,6 +838,8 @@ func pageList(ctx context.Context, base string, cookies map[carillon.Role]string
 		{"delivery log", a, "/settings/webhook/events"},
 		{"delivery log state=given_up", a, "/settings/webhook/events?state=given_up"},
 		{"delivery log deep (50k in)", a, "/settings/webhook/events?after=" + deepEvent},
+		{"delivery log event=test", a, "/settings/webhook/events?event=" + carillon.EventWebhookTest},
+		{"delivery log one day", a, "/settings/webhook/events?from=" + day + "&to=" + day2},
 		{"webhook event", a, "/settings/webhook/events/" + fx.EventUUID},
 		{"users", a, "/settings/users"},
 		{"account", a, "/account"},
