@@ -201,6 +201,6 @@ func TestLatestMessages(t *testing.T) {
 	}
 	_, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, admin, "nope", 20)
 	wantCode(t, err, carillon.CodeNotFound, "")
-	_, err = f.svc.Contacts.LatestMessagesFor(ctx, otherAccount(t, f.fixture), admin, uuid, 20)
+	_, err = f.svc.Contacts.LatestMessagesFor(ctx, otherAccount(t, f), admin, uuid, 20)
 	wantCode(t, err, carillon.CodeNotFound, "")
 }
