@@ -25,6 +25,10 @@ const (
 	StatusNote      Status = "note"
 )
 
+// Statuses are every status a message may have.
+var Statuses = []Status{StatusEnqueued, StatusSent, StatusDelivered, StatusRead, StatusFailed, StatusMismatch, StatusDeleted,
+	StatusReceived, StatusNote}
+
 // ladder orders the statuses of an outgoing message's delivery.
 var ladder = []Status{StatusEnqueued, StatusSent, StatusDelivered, StatusRead}
 
@@ -198,6 +202,11 @@ type MessageQueries interface {
 	// ContactMessages lists a contact's messages, newest first, and counts
 	// them all.
 	ContactMessages(ctx context.Context, accountID, contactID int64, page Page) ([]Message, int, error)
+	// ContactMessagesBefore lists a contact's messages, newest first, from
+	// the one before the message id before (0: from the newest), at most
+	// limit: a page by keyset, the next one after the last id it gave,
+	// without counting them.
+	ContactMessagesBefore(ctx context.Context, accountID, contactID, before int64, limit int) ([]Message, error)
 	AddStatusChange(ctx context.Context, c StatusChange) error
 	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)
 }

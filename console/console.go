@@ -67,7 +67,7 @@ type contacts interface {
 	ViewerOf(ctx context.Context, p service.Principal, u carillon.User) (service.Viewer, error)
 	ContactFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.ContactView, error)
 	ConversationFor(ctx context.Context, p service.Principal, v service.Viewer, conversationUUID string) (service.ContactView, error)
-	ContactMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, pr service.PageRequest) ([]service.HistoryMessage, service.PageInfo, error)
+	LatestMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, limit int) ([]service.HistoryMessage, error)
 }
 
 // Options configure the console.

@@ -15,7 +15,7 @@ type contactPage struct {
 }
 
 // latestMessages is how many of a contact's messages its page shows.
-const latestMessages = "20"
+const latestMessages = 20
 
 // contactPage is a contact, named by its uuid. A contact, its
 // conversation and its messages are read as the visit's viewer may see
@@ -40,7 +40,7 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) erro
 }
 
 func (s *Server) showContact(w http.ResponseWriter, r *http.Request, v *visit, c service.ContactView, chat bool) error {
-	msgs, _, err := s.contacts.ContactMessagesFor(r.Context(), v.principal, viewerOf(v), c.UUID, service.PageRequest{Items: latestMessages})
+	msgs, err := s.contacts.LatestMessagesFor(r.Context(), v.principal, viewerOf(v), c.UUID, latestMessages)
 	if err != nil {
 		return err
 	}

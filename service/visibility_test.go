@@ -124,7 +124,7 @@ func TestContactVisibility(t *testing.T) {
 			if !visible {
 				wantCode(t, err, carillon.CodeNotFound, "")
 			}
-			msgs, _, err := f.svc.Contacts.ContactMessagesFor(ctx, f.p, tc.viewer, c.UUID, service.PageRequest{})
+			msgs, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, tc.viewer, c.UUID, 20)
 			if visible && (err != nil || len(msgs) != 1 || msgs[0].Contact.ID != c.ID) {
 				t.Errorf("%+v listing the messages of %s: %d messages, %v", tc.viewer, c.UUID, len(msgs), err)
 			}
@@ -153,4 +153,54 @@ func TestContactVisibility(t *testing.T) {
 			t.Errorf("%+v: the log shows the messages of %v, the contact pages %v", tc.viewer, inLog, want)
 		}
 	}
+}
+
+// TestLatestMessages reads a contact's newest messages as its page shows
+// them: newest first, notes included, as many as asked within 1 and
+// MaxPageSize.
+func TestLatestMessages(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	var sent []string
+	for _, txt := range []string{"one", "two", "three"} {
+		res, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", txt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, res.Contact.UUID)
+	}
+	uuid := sent[0]
+	if _, err := f.svc.Contacts.AddNote(ctx, f.p, uuid, "call her back"); err != nil {
+		t.Fatal(err)
+	}
+	admin := service.Viewer{UserID: 1, Role: carillon.RoleAdmin}
+	for _, tc := range []struct {
+		limit int
+		want  []string
+	}{
+		{2, []string{"call her back", "three"}},
+		{0, []string{"call her back"}},
+		{-1, []string{"call her back"}},
+		{service.MaxPageSize + 1, []string{"call her back", "three", "two", "one"}},
+	} {
+		got, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, admin, uuid, tc.limit)
+		if err != nil {
+			t.Fatalf("limit %d: %v", tc.limit, err)
+		}
+		var texts []string
+		for _, m := range got {
+			texts = append(texts, m.Content.Text)
+			if m.Contact.UUID != uuid || m.Channel.ID != m.ChannelID {
+				t.Errorf("limit %d: message %s with contact %s, channel %d", tc.limit, m.UUID, m.Contact.UUID, m.Channel.ID)
+			}
+		}
+		if !slices.Equal(texts, tc.want) {
+			t.Errorf("limit %d: %q, want %q", tc.limit, texts, tc.want)
+		}
+	}
+	_, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, admin, "nope", 20)
+	wantCode(t, err, carillon.CodeNotFound, "")
+	_, err = f.svc.Contacts.LatestMessagesFor(ctx, otherAccount(t, f), admin, uuid, 20)
+	wantCode(t, err, carillon.CodeNotFound, "")
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"math"
 
 	"github.com/carillon/carillon"
 )
@@ -81,6 +82,16 @@ func (q *queries) MessageByUUID(ctx context.Context, accountID int64, uuid strin
 
 func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, externalID string) (carillon.Message, error) {
 	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''", channelID, externalID))
+}
+
+// ContactMessagesBefore reads the index messages_contact (contact_id,
+// account_id, id) from before down.
+func (q *queries) ContactMessagesBefore(ctx context.Context, accountID, contactID, before int64, limit int) ([]carillon.Message, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE contact_id = ? AND account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+		contactID, accountID, before, limit)
 }
 
 func (q *queries) ContactMessages(ctx context.Context, accountID, contactID int64, page carillon.Page) ([]carillon.Message, int, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -10,9 +11,20 @@ import (
 // The figures of an account at a glance: counts and the latest of
 // something, read for the console's home page.
 
+// CountMessagesByStatus names every status, so that both databases read
+// the index messages_log_status (account_id, status, created_at, id) one
+// range (account, status, since on) per status: the day's messages and
+// no more. Without the list, SQLite (which has no statistics) takes that
+// index for its grouping and walks every message of the account; the
+// index messages_log (account_id, created_at, id) would give the range
+// but not the status, one read of the table per message.
 func (q *queries) CountMessagesByStatus(ctx context.Context, accountID int64, since time.Time) (map[carillon.Status]int, error) {
-	rows, err := q.query(ctx, "SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND created_at >= ? GROUP BY status",
-		accountID, ms(since))
+	args := []any{accountID}
+	for _, s := range carillon.Statuses {
+		args = append(args, string(s))
+	}
+	rows, err := q.query(ctx, "SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND status IN (?"+
+		strings.Repeat(", ?", len(carillon.Statuses)-1)+") AND created_at >= ? GROUP BY status", append(args, ms(since))...)
 	if err != nil {
 		return nil, err
 	}
@@ -36,9 +48,13 @@ func (q *queries) CountWebhookBacklog(ctx context.Context, webhookID int64) (int
 	return n, err
 }
 
+// LastWebhookDelivery reads the top of the index webhook_events_attempted
+// (webhook_id, last_attempt_at, id) of the attempted events (migration
+// 0011): an event attempted has its time (last_attempt_at > 0, written as
+// the index's condition is, so that both databases see that it holds).
 func (q *queries) LastWebhookDelivery(ctx context.Context, webhookID int64) (carillon.WebhookEvent, error) {
 	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+
-		" WHERE e.webhook_id = ? AND e.attempts > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1", webhookID))
+		" WHERE e.webhook_id = ? AND e.last_attempt_at > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1", webhookID))
 }
 
 // ContactByConversation seeks the index of conversation uuids

@@ -7,7 +7,9 @@
 // connection, the pages' requests shuffled together. It prints, per page,
 // the time from sending the request to reading the whole answer, measured
 // at the client over loopback (so the server's time plus the loopback
-// transfer): p50, p99 and max by nearest rank.
+// transfer): p50, p99 and max by nearest rank. Just before the pages, it
+// requests bench/ceiling's GET /readyz the same way: the ceiling, what a
+// server that does nothing answers in on this machine at that time.
 //
 // The store is filled through package store's own exported methods
 // (CreateContact, CreateMessage, AddStatusChange, AddWebhookEvent,
@@ -17,7 +19,7 @@
 //
 // Usage:
 //
-//	consolepages [-carillon BIN] [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-count 200] [-conns 4]
+//	consolepages [-carillon BIN] [-ceiling BIN|off] [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-count 200] [-conns 4]
 package main
 
 import (
@@ -57,6 +59,7 @@ import (
 
 type config struct {
 	carillonBin string
+	ceilingBin  string
 	databaseURL string
 	schema      string
 	messages    int
@@ -90,6 +93,7 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (and the PostgreSQL schema)")
 	flag.StringVar(&c.dir, "dir", "", "work in this directory and keep it; a directory filled by an earlier run (its fixture.json) is measured again without filling")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
+	flag.StringVar(&c.ceilingBin, "ceiling", "", "the bench/ceiling binary (default: built from ./bench/ceiling into the temporary directory); \"off\" measures no ceiling")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fail(fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " ")))
@@ -133,18 +137,22 @@ func email(r carillon.Role) string {
 }
 
 type result struct {
-	Store       string       `json:"store"`
-	Messages    int          `json:"messages"`
-	Contacts    int          `json:"contacts"`
-	Events      int          `json:"events"`
-	FillS       float64      `json:"fill_s"`
-	Conns       int          `json:"conns"`
-	Count       int          `json:"count"`
-	Pages       []pageResult `json:"pages"`
-	Errors      int          `json:"errors"`
-	WallS       float64      `json:"wall_s"`
-	ServerMeanS float64      `json:"server_console_mean_ms"` // from /metrics, every console request of the run
-	ServerReqs  float64      `json:"server_console_requests"`
+	Store    string       `json:"store"`
+	Messages int          `json:"messages"`
+	Contacts int          `json:"contacts"`
+	Events   int          `json:"events"`
+	FillS    float64      `json:"fill_s"`
+	Conns    int          `json:"conns"`
+	Count    int          `json:"count"`
+	Pages    []pageResult `json:"pages"`
+	// Ceiling is bench/ceiling's GET /readyz requested the same way just
+	// before the pages: what the client, Go's HTTP server and loopback
+	// take on this machine at this time, for a server that does nothing.
+	Ceiling     *pageResult `json:"ceiling,omitempty"`
+	Errors      int         `json:"errors"`
+	WallS       float64     `json:"wall_s"`
+	ServerMeanS float64     `json:"server_console_mean_ms"` // from /metrics, every console request of the run
+	ServerReqs  float64     `json:"server_console_requests"`
 }
 
 type pageResult struct {
@@ -169,6 +177,9 @@ func (r result) print(w io.Writer) {
 			fmt.Fprintf(w, "  %d ERRORS", p.Errors)
 		}
 		fmt.Fprintln(w)
+	}
+	if c := r.Ceiling; c != nil {
+		fmt.Fprintf(w, "%-28s %-17s %7d %8.1f %8.1f %8.1f %7.1f\n", "ceiling (bench/ceiling)", "", c.N, c.P50, c.P99, c.Max, float64(c.Bytes)/1024)
 	}
 	fmt.Fprintf(w, "server (/metrics, route=\"console\"): %.0f requests, mean %.2f ms\n", r.ServerReqs, r.ServerMeanS)
 	fmt.Fprintf(w, "errors: %d\n", r.Errors)
@@ -243,6 +254,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 		if fx, err = fill(ctx, c, data, storeArgs); err != nil {
 			return res, fmt.Errorf("fill: %w", err)
 		}
+		if c.databaseURL != "" {
+			if err := vacuum(ctx, storeArgs[3], c.schema); err != nil {
+				return res, err
+			}
+		}
 		res.FillS = time.Since(start).Seconds()
 		fx.Messages, fx.Contacts, fx.Events, fx.FillS = c.messages, c.contacts, c.events, res.FillS
 		logf("filled in %.1f s", res.FillS)
@@ -286,6 +302,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if c.ceilingBin != "off" {
+		if res.Ceiling, err = measureCeiling(ctx, c, dir, len(pages)); err != nil {
+			return res, fmt.Errorf("ceiling: %w", err)
+		}
+	}
 	before, err := consoleMetrics(ctx, base)
 	if err != nil {
 		return res, err
@@ -306,6 +327,42 @@ func run(ctx context.Context, c config) (res result, err error) {
 		res.Errors += p.Errors
 	}
 	return res, nil
+}
+
+// measureCeiling starts bench/ceiling and requests its GET /readyz as
+// the pages are requested (-conns workers, each on its own connection),
+// as many times as all the pages together.
+func measureCeiling(ctx context.Context, c config, dir string, pages int) (*pageResult, error) {
+	bin := c.ceilingBin
+	if bin == "" {
+		bin = filepath.Join(dir, "ceiling")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./bench/ceiling").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build ./bench/ceiling: %v\n%s", err, out)
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	srv := exec.Command(bin, "-addr", addr)
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}()
+	base := "http://" + addr
+	if err := waitReady(ctx, base); err != nil {
+		return nil, err
+	}
+	cc := c
+	cc.count, cc.warmup = c.count*pages, c.warmup*pages
+	res, _, err := measure(ctx, base, cc, nil, []page{{name: "ceiling", path: "/readyz"}})
+	if err != nil {
+		return nil, err
+	}
+	return &res[0], nil
 }
 
 // freshSchema makes the schema the benchmark works in, and returns the URL
@@ -336,6 +393,39 @@ func freshSchema(ctx context.Context, c config) (string, func(), error) {
 		}
 		admin.Close()
 	}, nil
+}
+
+// vacuum runs VACUUM ANALYZE on each table of the schema, as autovacuum
+// does on a store in use: a store filled at once has neither the
+// statistics its planner reads nor the visibility map that lets an index
+// answer without the table.
+func vacuum(ctx context.Context, schemaURL, schema string) error {
+	logf("VACUUM ANALYZE of the tables of schema %s", schema)
+	db, err := sql.Open("pgx", schemaURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	for _, t := range tables {
+		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+schema+"."+t); err != nil {
+			return fmt.Errorf("VACUUM ANALYZE %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // schemaURL is -database-url with every connection put in -schema.
@@ -405,6 +495,19 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	if err != nil || len(teams) == 0 {
 		return fx, fmt.Errorf("teams: %v", err)
 	}
+	// A second team, of which the agent is the member: the agent sees its
+	// chats, a quarter of the contacts.
+	agent, err := db.UserByEmail(ctx, acct.ID, email(carillon.RoleAgent))
+	if err != nil {
+		return fx, err
+	}
+	sales := carillon.Team{UUID: carillon.NewUUID(), AccountID: acct.ID, Name: "Bench Sales", CreatedAt: time.Now()}
+	if err := db.CreateTeam(ctx, &sales); err != nil {
+		return fx, err
+	}
+	if err := db.AddTeamMember(ctx, sales.ID, agent.ID, time.Now()); err != nil {
+		return fx, err
+	}
 	main, err := db.MainChannel(ctx, acct.ID, carillon.WhatsApp)
 	if err != nil {
 		return fx, err
@@ -425,9 +528,13 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	}
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	span := time.Duration(c.days) * 24 * time.Hour
+	// spread is the time of the i-th of n rows spread evenly over the span
+	// up to now (span/n first: i*span overflows a Duration, ±292 years).
+	spread := func(i, n int) time.Time { return now.Add(-span + span/time.Duration(n)*time.Duration(i)) }
 
 	// Contacts: round robin over the channels; every -contacts/-assigned-th
-	// one assigned to the restricted agent.
+	// one assigned to the restricted agent; one in four in the agent's
+	// team, the others in the account's first team.
 	logf("writing %d contacts", c.contacts)
 	type contactRef struct {
 		id, channel int64
@@ -437,12 +544,15 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	every := c.contacts / c.assigned
 	if err := inBatches(ctx, db, c.contacts, c.batch, func(q carillon.Queries, i int) error {
 		ch := channels[i%len(channels)]
-		created := now.Add(-span + time.Duration(i)*span/time.Duration(c.contacts))
+		created := spread(i, c.contacts)
 		ct := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: fmt.Sprintf("4915%09d", i),
 			Name: fmt.Sprintf("Customer %d", i), CreatedAt: created, UpdatedAt: created, LastInboundAt: created,
 			ConversationUUID: carillon.NewUUID(), ConversationCreatedAt: created, TeamID: teams[0].ID}
 		if every > 0 && i%every == 0 && i/every < c.assigned {
 			ct.AssignedUserID = restricted.ID
+		}
+		if i%4 == 1 {
+			ct.TeamID = sales.ID
 		}
 		if err := q.CreateContact(ctx, &ct); err != nil {
 			return err
@@ -465,7 +575,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 		if i == c.messages-1 {
 			ct = contacts[0] // the last message, to a restricted agent's contact
 		}
-		at := now.Add(-span + time.Duration(i)*span/time.Duration(c.messages))
+		at := spread(i, c.messages)
 		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ct.channel, ContactID: ct.id,
 			Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("Hello, this is message %d about order SO-%07d.", i, i%9_999_999)},
 			CreatedAt: at, UpdatedAt: at}
@@ -531,7 +641,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	headers := map[string]string{"content-type": "application/json", "webhook-signature": "v1,bench", "user-agent": "carillon"}
 	events := []string{carillon.EventMessageCreated, carillon.EventMessageStatusUpdated, carillon.EventContactUpdated}
 	if err := inBatches(ctx, db, c.events, c.batch/4, func(q carillon.Queries, i int) error {
-		at := now.Add(-span + time.Duration(i)*span/time.Duration(c.events))
+		at := spread(i, c.events)
 		ct := contacts[rng.IntN(len(contacts))]
 		body := fmt.Sprintf(`{"event":%q,"payload":{"uuid":%q,"text":"Hello, this is event %d"}}`, events[i%len(events)], ct.uuid, i)
 		e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: acct.ID, WebhookID: hook.ID, Event: events[i%len(events)],
@@ -622,7 +732,7 @@ func waitReady(ctx context.Context, base string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return errors.New("carillon serve did not answer /readyz 200 within 2 minutes")
+	return fmt.Errorf("%s/readyz did not answer 200 within 2 minutes", base)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -728,6 +838,8 @@ func pageList(ctx context.Context, base string, cookies map[carillon.Role]string
 		{"delivery log", a, "/settings/webhook/events"},
 		{"delivery log state=given_up", a, "/settings/webhook/events?state=given_up"},
 		{"delivery log deep (50k in)", a, "/settings/webhook/events?after=" + deepEvent},
+		{"delivery log event=test", a, "/settings/webhook/events?event=" + carillon.EventWebhookTest},
+		{"delivery log one day", a, "/settings/webhook/events?from=" + day + "&to=" + day2},
 		{"webhook event", a, "/settings/webhook/events/" + fx.EventUUID},
 		{"users", a, "/settings/users"},
 		{"account", a, "/account"},

@@ -131,7 +131,8 @@ func testMessageLog(t *testing.T, e *env) {
 	check(t, "MessageLog after a cursor, filtered", ids(page), ids([]carillon.Message{m3}))
 
 	// A user assigned more contacts than the log reads one by one: the log
-	// is walked instead, with the same answer. They are in team A: an
+	// is walked instead, each message looked up in their ids, with the
+	// same answer. They are in team A: an
 	// agent of A, or the user they are assigned to, sees more chats than
 	// the log reads one by one too.
 	busy := e.user(a.ID, "busy@example.com")
@@ -163,6 +164,44 @@ func testMessageLog(t *testing.T, e *env) {
 			Agent: carillon.AgentChats{UserID: agent.ID + 1000, TeamIDs: []int64{teamA.ID}}}, []carillon.Message{b2, m5}},
 	} {
 		got, err := e.s.MessageLog(e.ctx, tc.f, carillon.MessageLogCursor{}, 100)
+		e.must(err, "MessageLog "+tc.name)
+		check(t, "MessageLog "+tc.name, ids(got), ids(tc.want))
+	}
+	page, err = e.s.MessageLog(e.ctx, carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: busy.ID}, carillon.MessageLogCursor{CreatedAt: b2.CreatedAt, ID: b2.ID}, 100)
+	e.must(err, "MessageLog many contacts after a cursor")
+	check(t, "MessageLog many contacts after a cursor", ids(page), ids([]carillon.Message{b1}))
+
+	// A user assigned more contacts than the log looks messages up in:
+	// each message's contact is checked in the contacts, with the same
+	// answer.
+	crowded := e.user(a.ID, "crowded@example.com")
+	var crowd []carillon.Contact
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for i := range 4100 {
+			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: wa.ID, Address: fmt.Sprintf("4915200%06d", i),
+				ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base, AssignedUserID: crowded.ID}
+			if err := q.CreateContact(e.ctx, &c); err != nil {
+				return err
+			}
+			crowd = append(crowd, c)
+		}
+		return nil
+	}), "CreateContact ×4100")
+	c1 := add(crowd[0], carillon.Inbound, carillon.StatusReceived, at(8*time.Minute))
+	add(ada, carillon.Inbound, carillon.StatusReceived, at(9*time.Minute))
+	c2 := add(crowd[4099], carillon.Outbound, carillon.StatusFailed, at(10*time.Minute))
+	for _, tc := range []struct {
+		name  string
+		f     carillon.MessageLogFilter
+		after carillon.Message
+		want  []carillon.Message
+	}{
+		{"crowded", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: crowded.ID}, carillon.Message{}, []carillon.Message{c2, c1}},
+		{"crowded, failed", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: crowded.ID, Status: carillon.StatusFailed}, carillon.Message{}, []carillon.Message{c2}},
+		{"crowded, a number", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: crowded.ID, Address: crowd[0].Address}, carillon.Message{}, []carillon.Message{c1}},
+		{"crowded, after a cursor", carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: crowded.ID}, c2, []carillon.Message{c1}},
+	} {
+		got, err := e.s.MessageLog(e.ctx, tc.f, carillon.MessageLogCursor{CreatedAt: tc.after.CreatedAt, ID: tc.after.ID}, 100)
 		e.must(err, "MessageLog "+tc.name)
 		check(t, "MessageLog "+tc.name, ids(got), ids(tc.want))
 	}

@@ -51,6 +51,26 @@ func testContactMessages(t *testing.T, e *env) {
 			t.Errorf("%s: total %d, want 4", what, n)
 		}
 	}
+	// By keyset: from the newest (before 0), then after the last id given.
+	for _, tc := range []struct {
+		before int64
+		limit  int
+		want   []carillon.Message
+	}{
+		{0, 100, all},
+		{0, 3, all[:3]},
+		{all[2].ID, 3, all[3:]},
+		{all[0].ID, 1, all[1:2]},
+		{f.message.ID, 10, nil},
+		{all[0].ID + 1000, 2, all[:2]},
+	} {
+		got, err := e.s.ContactMessagesBefore(e.ctx, f.acct.ID, f.contact.ID, tc.before, tc.limit)
+		e.must(err, "ContactMessagesBefore")
+		check(t, fmt.Sprintf("ContactMessagesBefore %d, %d", tc.before, tc.limit), ids(got), ids(tc.want))
+	}
+	got, err = e.s.ContactMessagesBefore(e.ctx, f.acct.ID, f.contact.ID, 0, 100)
+	e.must(err, "ContactMessagesBefore")
+	check(t, "ContactMessagesBefore rows", got, all)
 	for _, tc := range []struct {
 		name    string
 		acct    int64
@@ -64,6 +84,11 @@ func testContactMessages(t *testing.T, e *env) {
 		e.must(err, "ContactMessages")
 		if len(got) != 0 || n != 0 {
 			t.Errorf("ContactMessages of %s: %d messages, total %d", tc.name, len(got), n)
+		}
+		got, err = e.s.ContactMessagesBefore(e.ctx, tc.acct, tc.contact, 0, 100)
+		e.must(err, "ContactMessagesBefore")
+		if len(got) != 0 {
+			t.Errorf("ContactMessagesBefore of %s: %d messages", tc.name, len(got))
 		}
 	}
 }

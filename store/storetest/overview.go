@@ -30,6 +30,15 @@ func testOverview(t *testing.T, e *env) {
 	counts, err = e.s.CountMessagesByStatus(e.ctx, a.ID, at(2*time.Hour))
 	e.must(err, "CountMessagesByStatus (none since)")
 	check(t, "CountMessagesByStatus (none since)", counts, map[carillon.Status]int{})
+	// Every status a message may have is counted.
+	every := map[carillon.Status]int{}
+	for _, s := range carillon.Statuses {
+		add(ca, s, at(3*time.Hour))
+		every[s] = 1
+	}
+	counts, err = e.s.CountMessagesByStatus(e.ctx, a.ID, at(3*time.Hour))
+	e.must(err, "CountMessagesByStatus (every status)")
+	check(t, "CountMessagesByStatus (every status)", counts, every)
 
 	// The webhook: its pending events, and the one attempted last.
 	wa, wb := e.webhook(a.ID), e.webhook(b.ID)

@@ -1,0 +1,13 @@
+-- The webhook's event attempted last (the home and webhook pages), read
+-- from the top of an index instead of sorting every attempted event
+-- (store/overview.go). Events not attempted yet (the backlog, written on
+-- every message's path) stay out of it.
+CREATE INDEX webhook_events_attempted ON webhook_events (webhook_id, last_attempt_at, id) WHERE last_attempt_at > 0;
+-- The contacts assigned to a user, or of a team, read by the messages log
+-- (store/messagelog.go) from the index alone, in the order of their ids,
+-- without a read of the table per contact. (SQLite's indexes hold the
+-- row's id already.)
+DROP INDEX contacts_assigned;
+CREATE INDEX contacts_assigned ON contacts (account_id, assigned_user_id, id);
+DROP INDEX contacts_team;
+CREATE INDEX contacts_team ON contacts (account_id, team_id, id);
