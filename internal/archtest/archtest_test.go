@@ -42,6 +42,7 @@ const (
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
 	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
 	xterm         = "golang.org/x/term"                                        // reading a password without echo
+	xtext         = "golang.org/x/text"                                        // Unicode normalisation, to fold words for search
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
 	prometheus    = "github.com/prometheus/client_golang"                      // metrics
@@ -63,9 +64,12 @@ var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "pr
 // package missing from the list fails the test: a new package must say
 // where it stands.
 var rules = map[string]rule{
-	"":          {},
-	"api":       {},
-	"phone":     {modules: []string{phoneNumbers}},
+	"":      {},
+	"api":   {},
+	"phone": {modules: []string{phoneNumbers}},
+	// How search compares words, for the store's index and the service's
+	// queries alike.
+	"fold":      {modules: []string{xtext}},
 	"secretbox": {},
 	"telemetry": {modules: []string{prometheus}},
 	"config":    {modules: []string{yaml}},
@@ -83,9 +87,9 @@ var rules = map[string]rule{
 	// Its tests run the declarations on PostgreSQL too (internal/testrig
 	// opens the schema). It hashes console passwords with argon2id and
 	// throttles failed sign-ins.
-	"service": {imports: []string{"", "declaration", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
+	"service": {imports: []string{"", "declaration", "fold", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
 		testImports: append([]string{"internal/testrig/registry"}, realService...)},
-	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
+	"store":                          {imports: []string{"", "fold"}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
 	"provider/sandbox":               {imports: []string{"", "phone"}},

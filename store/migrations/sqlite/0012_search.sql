@@ -1,0 +1,12 @@
+-- Search over messages and contacts (store/search.go): the folded words
+-- (package fold) of each message's and contact's SearchText, one row per
+-- message or contact that has any, its rowid the message's or contact's
+-- id. An FTS5 table without content of its own (the words are folded in
+-- Go, the texts are in messages and contacts) whose rows can be deleted
+-- (contentless_delete); the words are separated by spaces and hold no
+-- ASCII punctuation, so the ascii tokenizer cuts them as Go did and leaves
+-- them as they are; no positions are kept (detail=none): a search asks
+-- for words, not phrases. The store's migration step fills it from the
+-- rows already stored (migrate.go).
+CREATE VIRTUAL TABLE message_words USING fts5(words, content='', contentless_delete=1, tokenize='ascii', detail='none');
+CREATE VIRTUAL TABLE contact_words USING fts5(words, content='', contentless_delete=1, tokenize='ascii', detail='none');
