@@ -42,7 +42,7 @@ const (
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
 	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
 	xterm         = "golang.org/x/term"                                        // reading a password without echo
-	xtext         = "golang.org/x/text"                                        // Unicode normalisation, to fold words for search
+	xtext         = "golang.org/x/text"                                        // Unicode normalisation: package fold, the words of search
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
 	prometheus    = "github.com/prometheus/client_golang"                      // metrics
@@ -64,11 +64,9 @@ var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "pr
 // package missing from the list fails the test: a new package must say
 // where it stands.
 var rules = map[string]rule{
-	"":      {},
-	"api":   {},
-	"phone": {modules: []string{phoneNumbers}},
-	// How search compares words, for the store's index and the service's
-	// queries alike.
+	"":          {},
+	"api":       {},
+	"phone":     {modules: []string{phoneNumbers}},
 	"fold":      {modules: []string{xtext}},
 	"secretbox": {},
 	"telemetry": {modules: []string{prometheus}},
