@@ -125,7 +125,7 @@ func TestSearchPageProblems(t *testing.T) {
 	c, _ := r.client(t, roleUsers[carillon.RoleAgent])
 	for _, tc := range []struct{ query, want string }{
 		{"q=" + strings.Repeat("a", service.MaxSearchLength+1), "at most 200 characters"},
-		{"q=deja&in=notes", "in is contacts or messages"},
+		{"q=deja&in=notes", "in contacts or messages"},
 		{"q=deja&in=messages&after=nope", "page marker is damaged"},
 		{"q=d%E9j%E0", "not valid UTF-8"},
 	} {

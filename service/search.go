@@ -105,7 +105,7 @@ func (s *Messages) Search(ctx context.Context, p Principal, viewer Viewer, q Sea
 	switch q.In {
 	case "", SearchContacts, SearchMessages:
 	default:
-		return out, carillon.Invalid("in", "in is contacts or messages, not %q", q.In)
+		return out, carillon.Invalid("in", "search in contacts or messages, not %q", q.In)
 	}
 	var before int64
 	if q.After != "" {
