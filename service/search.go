@@ -17,7 +17,9 @@ import (
 // every message's and contact's SearchText; a query is folded the same
 // way, so that case and accents never matter ("deja" finds "Déjà"). Every
 // word typed must be found, the last one as the start of a word (a search
-// box is read while its last word is being typed); a query of digits
+// box is read while its last word is being typed) when it has at least
+// minPrefix characters (a start of one letter would read a large part of
+// the index: measured with bench/search); a query of digits
 // alone, written as people write phone numbers ("+31 6 1234"), is one
 // number, found as the start of a contact's number or of a number in a
 // message. Both lists come newest first, a page at a time after a cursor.
@@ -82,6 +84,9 @@ const (
 	SearchMessagesPage = 25
 	// MaxSearchLength is the most characters of a query.
 	MaxSearchLength = 200
+	// minPrefix is the fewest characters of a last word found as the
+	// start of words; a shorter one is found as a whole word.
+	minPrefix = 2
 	// snippetLength is the most characters of a message a result shows
 	// (its whole text when it is no longer), snippetLead the words shown
 	// before the first word found.
@@ -163,7 +168,8 @@ func (s *Messages) Search(ctx context.Context, p Principal, viewer Viewer, q Sea
 }
 
 // terms are the folded words of a query: every one must be found, the
-// last one as the start of a word when prefix is set.
+// last one as the start of a word when prefix is set (it has at least
+// minPrefix characters).
 type terms struct {
 	words  []string
 	prefix bool
@@ -175,7 +181,7 @@ type terms struct {
 // anything else is its folded words, each once.
 func searchTerms(text string) terms {
 	if digits, ok := phoneLike(text); ok {
-		return terms{words: []string{digits}, prefix: true}
+		return terms{words: []string{digits}, prefix: len(digits) >= minPrefix}
 	}
 	split := fold.Split(text)
 	if len(split) == 0 {
@@ -190,7 +196,7 @@ func searchTerms(text string) terms {
 			t.words = append(t.words, w.Folded)
 		}
 	}
-	t.words, t.prefix = append(t.words, last), true
+	t.words, t.prefix = append(t.words, last), utf8.RuneCountInString(last) >= minPrefix
 	return t
 }
 

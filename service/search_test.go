@@ -109,6 +109,8 @@ func TestSearch(t *testing.T) {
 		{"a number as people write it", admin, "+31 6 1234", []string{f.ada.UUID}, nil},
 		{"a number's start", admin, "3168", []string{f.bob.UUID}, nil},
 		{"nothing of the kind", admin, "bonsoir", nil, nil},
+		{"a last word of one letter is a whole word, not a start", admin, "vu e", nil, nil},
+		{"a word of one letter", admin, "a", nil, []string{f.yearOld.UUID}},
 		{"a restricted agent finds their chats only", restricted, "dej",
 			nil, []string{f.note.UUID, f.sent.UUID}},
 		{"a restricted agent does not find another's contact", restricted, "zoe", nil, nil},
