@@ -25,8 +25,10 @@ func (c Contact) SearchText() string {
 // search finds.
 type SearchFilter struct {
 	AccountID int64
-	// Words are folded words (package fold), at least one: what is found
-	// holds every one of them.
+	// Words are the words to find, folded as package fold folds them
+	// (the store folds them again, which changes nothing of a folded
+	// word): what is found holds every one of them. A filter without a
+	// word finds nothing.
 	Words []string
 	// Prefix makes the last of Words the start of a word: "dej" finds
 	// "déjà" and "déjeuner".

@@ -54,10 +54,10 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 }
 
 func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Message, error) {
-	if len(f.Words) == 0 {
+	where, args, ok := q.searchWhere("message_words", "messages", f, before)
+	if !ok {
 		return nil, nil
 	}
-	where, args := q.searchWhere("message_words", "messages", f, before)
 	// The chats a viewer sees, checked by each message's contact.
 	if f.AssignedUserID != 0 {
 		where += " AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = messages.contact_id AND assigned_user_id = ?)"
@@ -73,10 +73,10 @@ func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, b
 }
 
 func (q *queries) SearchContacts(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Contact, error) {
-	if len(f.Words) == 0 {
+	where, args, ok := q.searchWhere("contact_words", "contacts", f, before)
+	if !ok {
 		return nil, nil
 	}
-	where, args := q.searchWhere("contact_words", "contacts", f, before)
 	if f.AssignedUserID != 0 {
 		where += " AND contacts.assigned_user_id = ?"
 		args = append(args, f.AssignedUserID)
@@ -92,20 +92,30 @@ func (q *queries) SearchContacts(ctx context.Context, f carillon.SearchFilter, b
 
 // searchWhere is the condition of a search of index table words over table
 // rows, of f's account and words, below the cursor before, with its
-// arguments.
-func (q *queries) searchWhere(words, rows string, f carillon.SearchFilter, before int64) (string, []any) {
-	where := fmt.Sprintf(q.db.dialect.matchWords, words) + " AND " + rows + ".account_id = ?"
-	args := []any{q.db.dialect.searchQuery(f.Words, f.Prefix), f.AccountID}
+// arguments; ok is false when f names no word. Each word is folded again
+// (folding a folded word changes nothing): whatever a caller passes, a
+// word is one word of the index, never a query's syntax.
+func (q *queries) searchWhere(words, rows string, f carillon.SearchFilter, before int64) (where string, args []any, ok bool) {
+	var folded []string
+	for _, w := range f.Words {
+		if w = fold.Fold(w); w != "" {
+			folded = append(folded, w)
+		}
+	}
+	if len(folded) == 0 {
+		return "", nil, false
+	}
+	where = fmt.Sprintf(q.db.dialect.matchWords, words) + " AND " + rows + ".account_id = ?"
+	args = []any{q.db.dialect.searchQuery(folded, f.Prefix), f.AccountID}
 	if before != 0 {
 		where += " AND " + words + ".rowid < ?"
 		args = append(args, before)
 	}
-	return where, args
+	return where, args, true
 }
 
-// ftsQuery is an FTS5 query of words: each quoted (a word never holds a
-// quote: package fold keeps letters and digits), all of them required, the
-// last one a prefix when prefix is set.
+// ftsQuery is an FTS5 query of folded words: each quoted, all of them
+// required, the last one a prefix when prefix is set.
 func ftsQuery(words []string, prefix bool) string {
 	parts := make([]string, len(words))
 	for i, w := range words {
@@ -117,9 +127,10 @@ func ftsQuery(words []string, prefix bool) string {
 	return strings.Join(parts, " ")
 }
 
-// tsQuery is a PostgreSQL tsquery of words, read by the tsquery type's own
-// input (no text search configuration cuts or folds them): each quoted,
-// all of them required, the last one a prefix when prefix is set.
+// tsQuery is a PostgreSQL tsquery of folded words, read by the tsquery
+// type's own input (no text search configuration cuts or folds them):
+// each quoted, all of them required, the last one a prefix when prefix is
+// set.
 func tsQuery(words []string, prefix bool) string {
 	parts := make([]string, len(words))
 	for i, w := range words {

@@ -109,6 +109,7 @@ func testSearchMessages(t *testing.T, e *env) {
 		{"another account's", carillon.SearchFilter{AccountID: b.ID, Words: []string{"deja"}}, []carillon.Message{m9}},
 		{"no account", carillon.SearchFilter{AccountID: 1 << 40, Words: []string{"deja"}}, nil},
 		{"no word", words(true), nil},
+		{"words that are not folded are words, not a query's syntax", words(true, `"deja" OR`, `vu's\\`, "NOT", "*"), nil},
 		{"assigned to a user", carillon.SearchFilter{AccountID: a.ID, Words: []string{"deja"}, AssignedUserID: agent.ID}, []carillon.Message{m4, m1}},
 		{"an agent's chats, of no team", carillon.SearchFilter{AccountID: a.ID, Words: []string{"deja"},
 			Agent: carillon.AgentChats{UserID: agent.ID + 1000}}, []carillon.Message{m3}},
