@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
 	s.page("GET /messages", sectionConversations, s.messagesPage)
 	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
+	s.page("GET /search", sectionConversations, s.searchPage)
 	s.page("GET /sandbox", sectionSettings, s.sandboxPage)
 	s.page("POST /sandbox", sectionSettings, s.sandboxInbound)
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)

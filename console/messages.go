@@ -10,11 +10,12 @@ import (
 )
 
 // messages are the account's messages: the log, one message with its
-// timeline, and the sandbox's simulated customers. *service.Messages is
-// one.
+// timeline, search (of contacts too), and the sandbox's simulated
+// customers. *service.Messages is one.
 type messages interface {
 	MessageLog(ctx context.Context, p service.Principal, v service.Viewer, q service.MessageQuery) (service.MessageLog, error)
 	Message(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.MessageDetail, error)
+	Search(ctx context.Context, p service.Principal, v service.Viewer, q service.SearchQuery) (service.SearchResults, error)
 	SandboxInbound(ctx context.Context, p service.Principal, from, text, channelUUID string) (carillon.Message, error)
 	SandboxChannels(ctx context.Context, p service.Principal) (service.Sandbox, error)
 }

@@ -53,6 +53,7 @@ type navItem struct {
 var navigation = []navItem{
 	{"Home", "/", sectionHome},
 	{"Messages", "/messages", sectionConversations},
+	{"Search", "/search", sectionConversations},
 	{"Sandbox", "/sandbox", sectionSettings},
 	{"API keys", "/settings/api-keys", sectionAdmin},
 	{"Channels", "/settings/channels", sectionAdmin},

@@ -33,20 +33,43 @@ func contactArgs(c *carillon.Contact) []any {
 		ms(c.BlockedAt), c.Note, c.BotStatus, ms(c.BotStartedAt)}
 }
 
+// CreateContact writes the contact and the words search finds it by
+// (search.go), in one transaction.
 func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error {
 	args := append([]any{c.UUID, c.AccountID, c.ChannelID, ms(c.CreatedAt)}, contactArgs(c)...)
-	return q.insertRow(ctx, `INSERT INTO contacts (uuid, account_id, channel_id, created_at, address, bsuid, name, updated_at,
+	return q.atomic(ctx, func(q *queries) error {
+		err := q.insertRow(ctx, `INSERT INTO contacts (uuid, account_id, channel_id, created_at, address, bsuid, name, updated_at,
 		last_inbound_at, conversation_uuid, conversation_created_at, closed_at, closing_reason, assigned_user_id, team_id,
 		funnel_id, blocked_at, note, bot_status, bot_started_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
+		if err != nil {
+			return err
+		}
+		return q.writeWords(ctx, "contact_words", c.ID, c.SearchText(), false)
+	})
 }
 
+// UpdateContact reads the stored contact first, so that the words search
+// finds it by are written again only when its SearchText changed.
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
 	args := append(contactArgs(c), c.AccountID, c.ID)
-	return affected(q.exec(ctx, `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
+	return q.atomic(ctx, func(q *queries) error {
+		stored, err := q.ContactByID(ctx, c.AccountID, c.ID)
+		if err != nil {
+			return err
+		}
+		err = affected(q.exec(ctx, `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
 		conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
 		team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?
 		WHERE account_id = ? AND id = ?`, args...))
+		if err != nil {
+			return err
+		}
+		if text := c.SearchText(); text != stored.SearchText() {
+			return q.writeWords(ctx, "contact_words", c.ID, text, true)
+		}
+		return nil
+	})
 }
 
 func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
@@ -205,6 +228,8 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 			return err
 		}
 		for _, stmt := range []string{
+			"DELETE FROM message_words WHERE rowid IN (SELECT id FROM messages WHERE contact_id = ?)",
+			"DELETE FROM contact_words WHERE rowid = ?",
 			"DELETE FROM contact_tags WHERE contact_id = ?",
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
 			"DELETE FROM messages WHERE contact_id = ?",

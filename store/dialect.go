@@ -52,6 +52,18 @@ type dialect struct {
 	// database's write lock before reading the applied versions (SQLite:
 	// two processes opening a new data folder at once).
 	writeLockFirst bool
+	// words is the value of a search index's words column (search.go)
+	// made of one argument, the folded words separated by spaces: the
+	// text itself, which SQLite's FTS5 cuts at its spaces (tokenize
+	// ascii), or a tsvector of its words as they are (PostgreSQL).
+	words string
+	// matchWords is the condition that a row of the search index table
+	// named by its %s holds the words of one argument, written by
+	// searchQuery.
+	matchWords string
+	// searchQuery writes folded words, all required, the last one a
+	// prefix when prefix is set, as the argument of matchWords.
+	searchQuery func(words []string, prefix bool) string
 }
 
 var (
@@ -60,6 +72,9 @@ var (
 		migrations:     "migrations/sqlite",
 		prepares:       true,
 		writeLockFirst: true,
+		words:          "?",
+		matchWords:     "%s MATCH ?",
+		searchQuery:    ftsQuery,
 	}
 	postgresDialect = &dialect{
 		name:                 "postgres",
@@ -71,6 +86,9 @@ var (
 		claimRows:            " FOR UPDATE SKIP LOCKED",
 		namesValuesColumns:   true,
 		migrationsLock:       true,
+		words:                "array_to_tsvector(string_to_array(?, ' '))",
+		matchWords:           "%s.words @@ CAST(? AS tsquery)",
+		searchQuery:          tsQuery,
 	}
 )
 

@@ -40,36 +40,59 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 	return m, unmarshalIf(metadata, &m.Metadata)
 }
 
+// CreateMessage writes the message and the words search finds it by
+// (search.go), in one transaction.
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
-	return q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
+	return q.atomic(ctx, func(q *queries) error {
+		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
 		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
 		send_state, attempts, next_attempt_at, owner, last_error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
-		m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
-		m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
-		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError).Scan(&m.ID)
+			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
+			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
+			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError).Scan(&m.ID)
+		if err != nil {
+			return err
+		}
+		return q.writeWords(ctx, "message_words", m.ID, m.SearchText(), false)
+	})
 }
 
+// UpdateMessage reads the stored message first: its version (a message
+// changed since m was read is stale) and its SearchText, whose words are
+// written again only when they changed.
 func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
-	err := affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
-		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
-		WHERE account_id = ? AND id = ? AND version = ?`,
-		string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version))
-	if errors.Is(err, carillon.ErrNotFound) {
-		// Missing, or changed since it was read?
-		var v int64
-		if q.queryRow(ctx, "SELECT version FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&v) == nil {
+	return q.atomic(ctx, func(q *queries) error {
+		stored, err := q.MessageByID(ctx, m.AccountID, m.ID)
+		if err != nil {
+			return err
+		}
+		if stored.Version != m.Version {
 			return carillon.ErrStale
 		}
-	}
-	if err == nil {
+		err = affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
+		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
+		WHERE account_id = ? AND id = ? AND version = ?`,
+			string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version))
+		if errors.Is(err, carillon.ErrNotFound) {
+			// Changed by another writer since it was read (PostgreSQL).
+			return carillon.ErrStale
+		}
+		if err != nil {
+			return err
+		}
+		if text := m.SearchText(); text != stored.SearchText() {
+			if err := q.writeWords(ctx, "message_words", m.ID, text, true); err != nil {
+				return err
+			}
+		}
 		m.Version++
-	}
-	return err
+		return nil
+	})
 }
 
 func (q *queries) MessageByID(ctx context.Context, accountID, id int64) (carillon.Message, error) {

@@ -20,6 +20,16 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// step, when set, runs in the migration's transaction after its SQL:
+	// the work SQL alone cannot do (migrationSteps).
+	step func(ctx context.Context, tx *sql.Tx, d *dialect) error
+}
+
+// migrationSteps are the steps written in Go of the migrations that have
+// one, by version: 12 indexes the words of the messages and contacts
+// stored before (search.go), which only Go folds.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, d *dialect) error{
+	12: indexWords,
 }
 
 // migrations lists the dialect's migrations, oldest first. Files are named
@@ -45,7 +55,7 @@ func migrations(d *dialect) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{version: v, name: name, sql: string(body)})
+		out = append(out, migration{version: v, name: name, sql: string(body), step: migrationSteps[v]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i := 1; i < len(out); i++ {
@@ -117,6 +127,11 @@ func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
+	}
+	if m.step != nil {
+		if err := m.step(ctx, tx, d); err != nil {
+			return err
+		}
 	}
 	ins := d.bind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
 	if _, err := tx.ExecContext(ctx, ins, m.version, time.Now().UnixMilli()); err != nil {

@@ -42,6 +42,7 @@ const (
 	kinOpenAPI    = "github.com/getkin/kin-openapi"                            // checking answers against the OpenAPI document
 	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
 	xterm         = "golang.org/x/term"                                        // reading a password without echo
+	xtext         = "golang.org/x/text"                                        // Unicode normalisation: package fold, the words of search
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
 	prometheus    = "github.com/prometheus/client_golang"                      // metrics
@@ -66,6 +67,7 @@ var rules = map[string]rule{
 	"":          {},
 	"api":       {},
 	"phone":     {modules: []string{phoneNumbers}},
+	"fold":      {modules: []string{xtext}},
 	"secretbox": {},
 	"telemetry": {modules: []string{prometheus}},
 	"config":    {modules: []string{yaml}},
@@ -83,9 +85,9 @@ var rules = map[string]rule{
 	// Its tests run the declarations on PostgreSQL too (internal/testrig
 	// opens the schema). It hashes console passwords with argon2id and
 	// throttles failed sign-ins.
-	"service": {imports: []string{"", "declaration", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
+	"service": {imports: []string{"", "declaration", "fold", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
 		testImports: append([]string{"internal/testrig/registry"}, realService...)},
-	"store":                          {imports: []string{""}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
+	"store":                          {imports: []string{"", "fold"}, modules: []string{pgx, sqlite}, testImports: []string{"secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
 	"provider/sandbox":               {imports: []string{"", "phone"}},
@@ -126,6 +128,7 @@ var rules = map[string]rule{
 	"bench/sendload":     {},
 	"bench/ceiling":      {},
 	"bench/e2ewait":      {},
+	"bench/search":       {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest"},
