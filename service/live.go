@@ -161,10 +161,10 @@ func (s *Live) SetPresence(ctx context.Context, p Principal, v Viewer, conversat
 func (s *Live) Subscribe(ctx context.Context, p Principal, v Viewer, after int64, resume bool) (*LiveStream, error) {
 	st := &LiveStream{hub: s.hub, core: s.core, account: p.Account.ID, viewer: v, ready: make(chan struct{}, 1)}
 	if err := s.hub.add(st); err != nil {
-		return nil, err
+		return nil, &carillon.Error{Code: carillon.CodeUnavailable, Message: "the server is stopping: reconnect in a moment"}
 	}
 	if resume {
-		st.last = after
+		st.last.Store(after)
 		st.mu.Lock()
 		st.replay = true
 		st.mu.Unlock()
@@ -175,7 +175,7 @@ func (s *Live) Subscribe(ctx context.Context, p Principal, v Viewer, after int64
 		st.Close()
 		return nil, s.internal(ctx, "read the chat change log", err)
 	}
-	st.last = l.LastID
+	st.last.Store(l.LastID)
 	return st, nil
 }
 
@@ -198,8 +198,8 @@ type LiveStream struct {
 	core    *core
 	account int64
 	// last is the id of the newest change the stream has looked at
-	// (told or skipped): its position. Only the reader touches it.
-	last   int64
+	// (told or skipped): its position. Only the reader moves it.
+	last   atomic.Int64
 	ready  chan struct{}
 	closed atomic.Bool
 
@@ -222,9 +222,8 @@ func (st *LiveStream) SetViewer(v Viewer) {
 }
 
 // Position is the id of the newest change the stream has looked at: a
-// tab that comes back from there misses nothing. Only the reader (the
-// caller of Next) may ask.
-func (st *LiveStream) Position() int64 { return st.last }
+// tab that comes back from there misses nothing.
+func (st *LiveStream) Position() int64 { return st.last.Load() }
 
 // Close ends the stream.
 func (st *LiveStream) Close() {
@@ -316,13 +315,14 @@ func (st *LiveStream) read(ctx context.Context, viewer Viewer) ([]LiveEvent, boo
 	if err != nil {
 		return nil, false, st.core.internal(ctx, "read the chat change log", err)
 	}
-	if st.last < l.PrunedThrough || st.last > l.LastID {
+	last := st.last.Load()
+	if last < l.PrunedThrough || last > l.LastID {
 		// Missed changes are no longer kept, or the position is not one
 		// of this record (a database restored from a backup).
-		st.last = l.LastID
+		st.last.Store(l.LastID)
 		return []LiveEvent{{ID: l.LastID, Kind: LiveReset}}, true, nil
 	}
-	changes, err := db.AccountChatChanges(ctx, st.account, st.last, l.LastID, liveReadSize)
+	changes, err := db.AccountChatChanges(ctx, st.account, last, l.LastID, liveReadSize)
 	if err != nil {
 		return nil, false, st.core.internal(ctx, "read chat changes", err)
 	}
@@ -332,8 +332,8 @@ func (st *LiveStream) read(ctx context.Context, viewer Viewer) ([]LiveEvent, boo
 	if err != nil {
 		return nil, false, st.core.internal(ctx, "read the chat change log", err)
 	}
-	if st.last < after.PrunedThrough {
-		st.last = l.LastID
+	if last < after.PrunedThrough {
+		st.last.Store(l.LastID)
 		return []LiveEvent{{ID: l.LastID, Kind: LiveReset}}, true, nil
 	}
 	more := len(changes) == liveReadSize
@@ -343,7 +343,7 @@ func (st *LiveStream) read(ctx context.Context, viewer Viewer) ([]LiveEvent, boo
 	}
 	out := st.events(read, viewer)
 	if !more {
-		st.last = l.LastID
+		st.last.Store(l.LastID)
 	}
 	return out, more, nil
 }
@@ -355,10 +355,10 @@ func (st *LiveStream) events(changes []*liveChange, v Viewer) []LiveEvent {
 	presenceAt := map[string]int{} // conversation → index in out
 	now := st.core.clock.Now()
 	for _, c := range changes {
-		if c.ID <= st.last {
+		if c.ID <= st.last.Load() {
 			continue
 		}
-		st.last = c.ID
+		st.last.Store(c.ID)
 		if c.AccountID != st.account || !v.maySeeChange(c.ChatChange) {
 			continue
 		}
