@@ -204,9 +204,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // contentSecurityPolicy allows the console's own scripts, styles and
 // images only: no inline script or style, no frame around it, forms posted
-// to itself alone.
+// to itself alone, and its scripts' requests (the live inbox's stream and
+// pages read again, live.js) to itself alone.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // assetHandler serves the embedded assets. They change only with the
 // binary, so a browser may keep them for an hour.

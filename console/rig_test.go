@@ -57,6 +57,9 @@ func newRigOf(t testing.TB, svc *service.Service) *rig {
 		Live: svc.Live, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
+	// Before the server closes (which waits for every answer to end): a
+	// tab's live stream ends only when told.
+	t.Cleanup(svc.Live.EndStreams)
 	return &rig{svc: svc, acct: acct, srv: srv}
 }
 

@@ -1,9 +1,9 @@
 // Package service holds carillon's rules, written once above the stores:
 // accepting a send, receiving a message, applying a status, the 24-hour
 // window, idempotency, contacts and conversations, API keys and the set-up
-// of an account, console users and their sessions. Service is a front over
-// feature services (Messages, Contacts, Resources, Webhooks, Accounts,
-// People) that share a core. It imports the domain only; adapters (the
+// of an account, console users and their sessions, the live inbox.
+// Service is a front over feature services (Messages, Contacts, Resources,
+// Webhooks, Accounts, People, Live) that share a core. It imports the domain only; adapters (the
 // HTTP API, the send pipeline, the webhook delivery) drive it.
 package service
 
