@@ -34,8 +34,9 @@ type Store interface {
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
 // and their events (webhook.go), console sessions and sign-in links
 // (people.go), the console's figures of an account at a glance
-// (overview.go), the messages log (messagelog.go), and search over
-// messages and contacts (search.go).
+// (overview.go), the messages log (messagelog.go), search over messages
+// and contacts (search.go), and the record of chat changes with who is on
+// which conversation (live.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -70,6 +71,7 @@ type Queries interface {
 	OverviewQueries
 	MessageLogQueries
 	SearchQueries
+	LiveQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every

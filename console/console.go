@@ -81,6 +81,8 @@ type Options struct {
 	Channels   channels
 	Networks   networks
 	Catalogues catalogues
+	// Live is the live inbox; nil leaves the pages as they were read.
+	Live live
 	// PublicURL is where people reach the server; an https one makes the
 	// session cookie Secure.
 	PublicURL string
@@ -98,6 +100,7 @@ type Server struct {
 	channels   channels
 	networks   networks
 	catalogues catalogues
+	live       live
 	publicURL  string
 	log        *slog.Logger
 	secure     bool
@@ -111,7 +114,7 @@ func New(o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
-		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, publicURL: o.PublicURL, log: o.Logger,
+		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, live: o.Live, publicURL: o.PublicURL, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
 	return s
@@ -136,6 +139,10 @@ func (s *Server) routes() {
 	s.page("GET /messages", sectionConversations, s.messagesPage)
 	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
 	s.page("GET /search", sectionConversations, s.searchPage)
+	if s.live != nil {
+		s.page("GET /inbox/events", sectionConversations, s.liveEvents)
+		s.page("POST /inbox/presence", sectionConversations, s.setPresence)
+	}
 	s.page("GET /sandbox", sectionSettings, s.sandboxPage)
 	s.page("POST /sandbox", sectionSettings, s.sandboxInbound)
 	s.page("GET /settings/api-keys", sectionAdmin, s.keysPage)
@@ -198,9 +205,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // contentSecurityPolicy allows the console's own scripts, styles and
 // images only: no inline script or style, no frame around it, forms posted
-// to itself alone.
+// to itself alone, and its scripts' requests (the live inbox's stream and
+// pages read again, live.js) to itself alone.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // assetHandler serves the embedded assets. They change only with the
 // binary, so a browser may keep them for an hour.

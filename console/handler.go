@@ -24,6 +24,10 @@ type visit struct {
 	// viewer is the user as a reader of the account's chats, built once
 	// a request (service.Contacts.ViewerOf).
 	viewer service.Viewer
+	// liveFrom is where the live inbox stood before the page read its
+	// data: its stream starts there (live.go). Set for a page (GET) of a
+	// user who may open the conversations.
+	liveFrom *int64
 }
 
 // pageHandler is the shape of a signed-in page: it writes its answer, or
@@ -83,6 +87,10 @@ func (s *Server) signedIn(sec section, h pageHandler) http.Handler {
 		}
 		if !mayOpen(v.user.Role, sec) {
 			s.fail(w, r, v, errForbidden)
+			return
+		}
+		if err := s.readLiveFrom(r, v); err != nil {
+			s.fail(w, r, v, err)
 			return
 		}
 		if err := h(w, r, v); err != nil {

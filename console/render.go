@@ -64,7 +64,11 @@ type view struct {
 	Nav     []navItem
 	Current string
 	CSRF    string
-	Page    any
+	// Live says the page may follow the live inbox (live.js), from
+	// LiveFrom.
+	Live     bool
+	LiveFrom int64
+	Page     any
 }
 
 // render writes the page name with its data, in the layout.
@@ -72,6 +76,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, v *visit, status
 	vw := view{Page: data, Current: r.URL.Path}
 	if v != nil {
 		vw.User, vw.Account, vw.Nav, vw.CSRF = &v.user, v.account.Name, navFor(v.user.Role), v.csrf
+		if v.liveFrom != nil {
+			vw.Live, vw.LiveFrom = true, *v.liveFrom
+		}
 	}
 	var buf bytes.Buffer
 	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout.html", vw); err != nil {

@@ -53,9 +53,13 @@ func newRigOf(t testing.TB, svc *service.Service) *rig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People, PublicURL: svc.PublicURL()})
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People,
+		Live: svc.Live, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
+	// Before the server closes (which waits for every answer to end): a
+	// tab's live stream ends only when told.
+	t.Cleanup(svc.Live.EndStreams)
 	return &rig{svc: svc, acct: acct, srv: srv}
 }
 

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -53,6 +54,50 @@ func TestReadTimeoutEndsWithTheRequest(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /readyz handled for longer than the read timeout: %d %s, want 200", resp.StatusCode, body)
+	}
+}
+
+// TestConsoleStreams: a console answer that streams (the live inbox's
+// Server-Sent Events) reaches the client event by event, and outlives the
+// read timeout once it lifts it for its connection.
+func TestConsoleStreams(t *testing.T) {
+	svc := testrig.Service(t, service.Options{})
+	o := testrig.APIOptions(svc)
+	const readTimeout = 200 * time.Millisecond
+	o.ReadTimeout = readTimeout
+	o.Console = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Time{}); err != nil {
+			t.Errorf("lifting the read deadline: %v", err)
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		if err := rc.Flush(); err != nil {
+			t.Errorf("flushing: %v", err)
+		}
+		// Past the read timeout, the request goes on.
+		select {
+		case <-time.After(3 * readTimeout):
+			_, _ = io.WriteString(w, "data: second\n\n")
+		case <-r.Context().Done():
+			t.Error("the stream's request ended at the read timeout")
+		}
+	})
+	srv := testrig.API(t, o)
+	resp, err := http.Get(srv.URL + "/inbox/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	var got []string
+	for lines.Scan() {
+		if lines.Text() != "" {
+			got = append(got, lines.Text())
+		}
+	}
+	if strings.Join(got, ",") != "data: first,data: second" {
+		t.Errorf("streamed %q", got)
 	}
 }
 

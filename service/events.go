@@ -24,15 +24,34 @@ type eventBody struct {
 	Payload any    `json:"payload"`
 }
 
-// The subjects events are ordered by: the events of one subject are
-// delivered one at a time, in the order they happened.
-func contactSubject(c carillon.Contact) string { return "contact:" + c.UUID }
-func userSubject(u carillon.User) string       { return "user:" + u.UUID }
+// subject is what an event is about. Its key orders deliveries: the
+// events of one key are delivered one at a time, in the order they
+// happened. The events of a contact name it as the change left it (and,
+// for a change of it, as it was before): they are also changes of the
+// account's chats, which the console's live inbox streams (chatChanged),
+// recorded whether or not a webhook subscribes to them.
+type subject struct {
+	key     string
+	contact *carillon.Contact
+	was     *carillon.Contact
+}
 
-// record records event for the account's webhook, when it has one that
-// subscribes to it. payload is called only then: building a payload may
-// read several rows.
-func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, event, subject string, payload func() (any, error)) error {
+func contactSubject(c carillon.Contact) subject {
+	return subject{key: "contact:" + c.UUID, contact: &c}
+}
+func userSubject(u carillon.User) subject { return subject{key: "user:" + u.UUID} }
+
+// record records event: a contact's as a chat change, and for the
+// account's webhook when it has one that subscribes to it. payload is
+// called only then: building a payload may read several rows. Every
+// change that makes a webhook event comes here, so one place decides what
+// the webhooks and the live inbox are told.
+func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, event string, subj subject, payload func() (any, error)) error {
+	if subj.contact != nil {
+		if err := s.chatChanged(ctx, q, event, *subj.contact, subj.was); err != nil {
+			return err
+		}
+	}
 	w, err := q.WebhookByAccount(ctx, accountID)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return nil
@@ -53,10 +72,10 @@ func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, 
 	}
 	now := s.clock.Now()
 	e := carillon.WebhookEvent{UUID: "msg_" + carillon.NewUUID(), AccountID: accountID, WebhookID: w.ID, Event: event,
-		Subject: subject, Body: body, State: carillon.EventPending, CreatedAt: now}
+		Subject: subj.key, Body: body, State: carillon.EventPending, CreatedAt: now}
 	// An event waits (no next attempt) while an earlier one of its
 	// subject is pending; the delivery of that one releases it.
-	busy, err := q.PendingWebhookEvent(ctx, w.ID, subject)
+	busy, err := q.PendingWebhookEvent(ctx, w.ID, subj.key)
 	if err != nil {
 		return err
 	}
@@ -128,6 +147,7 @@ func (s *core) contactEvents(ctx context.Context, q carillon.Queries, ch carillo
 	contact := s.contactPayload(ctx, q, after, ch)
 	asAny := func() (any, error) { return contact() }
 	subject := contactSubject(after)
+	subject.was = before
 	switch {
 	case before == nil:
 		if err := s.record(ctx, q, after.AccountID, carillon.EventContactCreated, subject, asAny); err != nil {

@@ -1,9 +1,9 @@
 // Package service holds carillon's rules, written once above the stores:
 // accepting a send, receiving a message, applying a status, the 24-hour
 // window, idempotency, contacts and conversations, API keys and the set-up
-// of an account, console users and their sessions. Service is a front over
-// feature services (Messages, Contacts, Resources, Webhooks, Accounts,
-// People) that share a core. It imports the domain only; adapters (the
+// of an account, console users and their sessions, the live inbox.
+// Service is a front over feature services (Messages, Contacts, Resources,
+// Webhooks, Accounts, People, Live) that share a core. It imports the domain only; adapters (the
 // HTTP API, the send pipeline, the webhook delivery) drive it.
 package service
 
@@ -75,6 +75,9 @@ type Service struct {
 	// People are the console's users: roles, passwords, sessions and
 	// sign-in links.
 	People *People
+	// Live is the live inbox: the streams of chat changes the console's
+	// tabs follow, and who views or types in which conversation.
+	Live *Live
 }
 
 // core is what every feature service shares: the store and the one way
@@ -101,6 +104,10 @@ type core struct {
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
 	eventsRecorded atomic.Bool
+	// changesRecorded is the same for chat changes, and hub reads them
+	// for the live inbox's streams.
+	changesRecorded atomic.Bool
+	hub             *liveHub
 
 	// unavailableLogged is set once the store's refusal of writes has
 	// been logged.
@@ -134,10 +141,11 @@ func New(o Options) *Service {
 		planChannels: o.PlanChannels, planLicenses: o.PlanLicenses,
 		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
+	c.hub = newLiveHub(c)
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},
-		People: newPeople(c, o.People)}
+		People: newPeople(c, o.People), Live: &Live{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes
@@ -160,10 +168,14 @@ func (s *Service) Ready(ctx context.Context) error {
 // what its commits did.
 func (s *Service) Notifier() *Notifier { return &s.notifier }
 
-// committed tells the listener, after a commit, that events were recorded.
-// A transaction that rolled back may have set the flag too: the listener
-// then looks at the store for nothing, which is harmless.
+// committed tells the listener, after a commit, that events were recorded,
+// and the live inbox that chat changes were. A transaction that rolled
+// back may have set the flags too: they then look at the store for
+// nothing, which is harmless.
 func (s *core) committed() {
+	if s.changesRecorded.Swap(false) {
+		s.hub.committed()
+	}
 	if !s.eventsRecorded.Swap(false) {
 		return
 	}
@@ -200,8 +212,12 @@ func (s *core) inTx(ctx context.Context, fn func(q carillon.Queries) error) erro
 
 func (s *core) dispatch(m carillon.Message) { s.notifier.accepted(m) }
 
-// Close commits the work already queued and stops the writers.
-func (s *Service) Close() { s.commit.close() }
+// Close commits the work already queued, stops the writers and ends the
+// live inbox's streams.
+func (s *Service) Close() {
+	s.commit.close()
+	s.hub.end()
+}
 
 // Store returns the store the service works on.
 func (s *Service) Store() carillon.Store { return s.store }

@@ -119,6 +119,10 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := q.writeHeldHistory(context.Background()); err != nil {
 		return err
 	}
+	// Last: the chat changes' ids lock their counter until the commit.
+	if err := q.writeHeldChanges(context.Background()); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
@@ -179,6 +183,9 @@ type queries struct {
 	// heldHistory is the status history this transaction added and has
 	// not written yet (history.go).
 	heldHistory heldHistory
+	// heldChanges are the chat changes this transaction recorded, written
+	// with their ids just before it commits (live.go).
+	heldChanges []carillon.ChatChange
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {

@@ -29,6 +29,9 @@ type Metrics struct {
 	WebhookDuration     prometheus.Histogram
 	WebhookChecks       *prometheus.CounterVec // result (ok, failed)
 	WebhooksDisabled    prometheus.Counter
+	LiveStreams         prometheus.Gauge
+	LiveEvents          *prometheus.CounterVec // type (change, presence, reset)
+	LiveDelay           prometheus.Histogram
 }
 
 // New makes the metrics on a registry of their own, with the Go runtime and
@@ -84,9 +87,19 @@ func New() *Metrics {
 	m.WebhooksDisabled = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "carillon_webhooks_disabled_total", Help: "Webhooks disabled after too long without a 2xx answer.",
 	})
+	m.LiveStreams = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "carillon_live_streams", Help: "Console tabs following the live inbox (GET /inbox/events) on this instance.",
+	})
+	m.LiveEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carillon_live_events_total", Help: "Events sent to the console's live streams, by type (change, presence, reset).",
+	}, []string{"type"})
+	m.LiveDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "carillon_live_delay_seconds", Help: "Time from a chat change being recorded to this instance reading it for its live streams.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.HTTPConnections, m.SendsAccepted, m.MessageStatus,
 		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize,
-		m.WebhookDeliveries, m.WebhookDuration, m.WebhookChecks, m.WebhooksDisabled} {
+		m.WebhookDeliveries, m.WebhookDuration, m.WebhookChecks, m.WebhooksDisabled, m.LiveStreams, m.LiveEvents, m.LiveDelay} {
 		f(c)
 	}
 	return m

@@ -119,7 +119,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxConnections: connectionBound(cfg.MaxConnections, log),
 		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages,
 			Webhooks: svc.Webhooks, Users: svc.People, Channels: svc.Resources, Networks: svc.Messages, Catalogues: svc.Resources,
-			PublicURL: cfg.PublicBaseURL(), Logger: log})})
+			Live: svc.Live, PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))
 
 	hooks := webhook.New(webhook.Options{Service: svc.Webhooks, Logger: log, Metrics: metrics, Timeout: cfg.WebhookTimeout,
@@ -152,6 +152,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("shutting down: finishing requests and sends in flight")
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// The console's live streams never end by themselves: ended, their
+	// tabs reconnect elsewhere (or here once back), and the requests in
+	// flight can finish.
+	svc.Live.EndStreams()
 	if err := srv.Shutdown(stopCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("requests still in flight at shutdown", "error", err)
 	}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// The record of chat changes (chat_changes) gets its ids at commit.
+//
+// Why: a reader follows the record by id ("everything after the last id
+// I saw"). Ids the database gives at INSERT are in the order the rows
+// were inserted, not the order their transactions commit: on PostgreSQL a
+// transaction that inserted id 11 may commit before the one that inserted
+// id 10, and a reader that saw 11 would never look back for 10. So a
+// transaction holds its changes and writes them last, just before it
+// commits (runTx): one UPDATE of the single row of chat_change_log takes
+// the next ids, and that row's lock, held to the commit, makes the next
+// transaction that records changes wait for this one to commit before it
+// takes its own. Ids are then in commit order, and a reader that has seen
+// an id has seen every lower one. The lock is held only for the INSERT and
+// the commit, not for the rest of a transaction the committer shares
+// between many requests. SQLite's single writer gives the same order by
+// itself.
+
+// chatChangesPerInsert bounds one INSERT's rows (11 parameters each, far
+// below both databases' parameter limits).
+const chatChangesPerInsert = 200
+
+const chatChangeCols = "id, account_id, kind, contact_id, contact_uuid, conversation_uuid, assigned_user_id, team_id, was_assigned_user_id, was_team_id, created_at"
+
+// AddChatChange holds the change until the transaction commits; outside a
+// transaction it is written at once, in a transaction of its own.
+func (q *queries) AddChatChange(ctx context.Context, c carillon.ChatChange) error {
+	if q.tx == nil {
+		return q.atomic(ctx, func(q *queries) error { return q.AddChatChange(ctx, c) })
+	}
+	q.heldChanges = append(q.heldChanges, c)
+	return nil
+}
+
+// writeHeldChanges writes the changes the transaction holds, with their
+// ids: the last statement of a transaction before its commit (runTx).
+func (q *queries) writeHeldChanges(ctx context.Context) error {
+	held := q.heldChanges
+	q.heldChanges = nil
+	if len(held) == 0 {
+		return nil
+	}
+	var last int64
+	if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(held)).Scan(&last); err != nil {
+		return err
+	}
+	id := last - int64(len(held))
+	for len(held) > 0 {
+		n := min(len(held), chatChangesPerInsert)
+		var b strings.Builder
+		b.WriteString("INSERT INTO chat_changes (" + chatChangeCols + ") VALUES ")
+		args := make([]any, 0, 11*n)
+		for i, c := range held[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			id++
+			args = append(args, id, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
+				c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt))
+		}
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		held = held[n:]
+	}
+	return nil
+}
+
+func scanChatChange(r interface{ Scan(...any) error }) (carillon.ChatChange, error) {
+	var c carillon.ChatChange
+	var created int64
+	err := r.Scan(&c.ID, &c.AccountID, &c.Kind, &c.ContactID, &c.ContactUUID, &c.ConversationUUID,
+		&c.AssignedUserID, &c.TeamID, &c.WasAssignedUserID, &c.WasTeamID, &created)
+	c.CreatedAt = at(created)
+	return c, err
+}
+
+func (q *queries) ChatChanges(ctx context.Context, after int64, limit int) ([]carillon.ChatChange, error) {
+	return list(q, ctx, scanChatChange, "SELECT "+chatChangeCols+" FROM chat_changes WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+}
+
+func (q *queries) AccountChatChanges(ctx context.Context, accountID, after, through int64, limit int) ([]carillon.ChatChange, error) {
+	return list(q, ctx, scanChatChange, "SELECT "+chatChangeCols+" FROM chat_changes WHERE account_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?",
+		accountID, after, through, limit)
+}
+
+func (q *queries) ChatChangeLog(ctx context.Context) (carillon.ChatChangeLog, error) {
+	var l carillon.ChatChangeLog
+	err := q.queryRow(ctx, "SELECT last_id, pruned_through FROM chat_change_log WHERE id = 1").Scan(&l.LastID, &l.PrunedThrough)
+	return l, err
+}
+
+func (q *queries) PruneChatChanges(ctx context.Context, before time.Time, keep int) (int64, error) {
+	var deleted int64
+	err := q.atomic(ctx, func(q *queries) error {
+		l, err := q.ChatChangeLog(ctx)
+		if err != nil {
+			return err
+		}
+		var old sql.NullInt64
+		if err := q.queryRow(ctx, "SELECT MAX(id) FROM chat_changes WHERE created_at < ?", ms(before)).Scan(&old); err != nil {
+			return err
+		}
+		cut := max(old.Int64, l.LastID-int64(keep))
+		if cut <= l.PrunedThrough {
+			return nil
+		}
+		res, err := q.exec(ctx, "DELETE FROM chat_changes WHERE id <= ?", cut)
+		if err != nil {
+			return err
+		}
+		if deleted, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, "UPDATE chat_change_log SET pruned_through = ? WHERE id = 1 AND pruned_through < ?", cut, cut)
+		return err
+	})
+	return deleted, err
+}
+
+func (q *queries) SetChatPresence(ctx context.Context, p carillon.ChatPresence) error {
+	_, err := q.exec(ctx, `INSERT INTO chat_presence (contact_id, user_id, account_id, viewing_until, typing_until) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (contact_id, user_id) DO UPDATE SET viewing_until = excluded.viewing_until, typing_until = excluded.typing_until`,
+		p.ContactID, p.UserID, p.AccountID, ms(p.ViewingUntil), ms(p.TypingUntil))
+	return err
+}
+
+// ChatPresences sorts each contact's presences in Go, by name then user
+// id, compared by bytes whatever the database's collation.
+func (q *queries) ChatPresences(ctx context.Context, contactIDs []int64, now time.Time) (map[int64][]carillon.ChatPresence, error) {
+	out := make(map[int64][]carillon.ChatPresence)
+	// The contact ids come first in the IN list's arguments: the time is
+	// appended to them, the last argument.
+	t := ms(now)
+	for len(contactIDs) > 0 {
+		n := min(len(contactIDs), idsPerQuery)
+		args := make([]any, 0, n+2)
+		for _, id := range contactIDs[:n] {
+			args = append(args, id)
+		}
+		args = append(args, t, t)
+		err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
+			var p carillon.ChatPresence
+			var viewing, typing int64
+			if err := r.Scan(&p.ContactID, &p.UserID, &p.AccountID, &viewing, &typing, &p.UserUUID, &p.UserName); err != nil {
+				return err
+			}
+			p.ViewingUntil, p.TypingUntil = at(viewing), at(typing)
+			out[p.ContactID] = append(out[p.ContactID], p)
+			return nil
+		}, `SELECT chat_presence.contact_id, chat_presence.user_id, chat_presence.account_id, chat_presence.viewing_until,
+			chat_presence.typing_until, users.uuid, users.name
+			FROM chat_presence JOIN users ON users.id = chat_presence.user_id
+			WHERE chat_presence.contact_id IN (`+placeholders(n)+`) AND (chat_presence.viewing_until > ? OR chat_presence.typing_until > ?)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		contactIDs = contactIDs[n:]
+	}
+	for _, ps := range out {
+		sort.Slice(ps, func(i, j int) bool {
+			if ps[i].UserName != ps[j].UserName {
+				return ps[i].UserName < ps[j].UserName
+			}
+			return ps[i].UserID < ps[j].UserID
+		})
+	}
+	return out, nil
+}
+
+func (q *queries) DeleteChatPresences(ctx context.Context, t time.Time) error {
+	_, err := q.exec(ctx, "DELETE FROM chat_presence WHERE viewing_until < ? AND typing_until < ?", ms(t), ms(t))
+	return err
+}
