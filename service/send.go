@@ -284,8 +284,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		if r.TemplateUUID == "" && s.enforcesWindow(ch) && !contact.InWindow(now) {
 			// Nothing is written before this check: a refusal leaves the
 			// shared transaction clean.
-			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
-				Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
+			return outsideWindow()
 		}
 		var before *carillon.Contact
 		if found {
@@ -350,6 +349,13 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		s.dispatch(res.Message)
 	}
 	return res, nil
+}
+
+// outsideWindow refuses a free-form message outside the 24-hour customer
+// service window.
+func outsideWindow() error {
+	return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
+		Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
 }
 
 // sendTemplate returns the content of the message a send stores: the
