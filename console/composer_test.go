@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -597,5 +598,29 @@ func TestComposerRoles(t *testing.T) {
 	wantRedirect(t, postMultipart(t, client, r.srv.URL+"/chat/"+mine.ConversationUUID+"/messages", url.Values{"csrf": {csrf}, "key": {key}, "text": {"mine"}}), mine.ConversationUUID)
 	if sent := r.sent(t, mine); len(sent) != 1 || sent[0].Content.Text != "mine" {
 		t.Errorf("the restricted agent's own chat got %+v", sent)
+	}
+}
+
+// TestComposerRefusesLargeForms: a form larger than the largest file any
+// network takes is refused before its body is read.
+func TestComposerRefusesLargeForms(t *testing.T) {
+	t.Parallel()
+	r := newSendingRig(t)
+	c := r.chat(t, "+31612345678")
+	client, _ := r.client(t, roleUsers[carillon.RoleAgent])
+	u, _ := url.Parse(r.srv.URL)
+	req := httptest.NewRequest(http.MethodPost, "/chat/"+c.ConversationUUID+"/messages", strings.NewReader("never read"))
+	req.ContentLength = maxReplyBody + 1
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	for _, cookie := range client.Jar.Cookies(u) {
+		req.AddCookie(cookie)
+	}
+	w := httptest.NewRecorder()
+	r.srv.Config.Handler.ServeHTTP(w, req)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "choose a smaller file") {
+		t.Errorf("a form of %d bytes: %d %s", req.ContentLength, w.Code, w.Body.String())
+	}
+	if n := len(r.sent(t, c)); n != 0 {
+		t.Errorf("%d messages sent", n)
 	}
 }

@@ -394,7 +394,7 @@ func (l mediaLimits) typeOf(contentType string, size int64) string {
 func (l mediaLimits) String() string {
 	var parts []string
 	for _, k := range l.kinds {
-		parts = append(parts, fmt.Sprintf("%s up to %s goes as %s", k.names, sizeInWords(k.max), strings.ToLower(k.typ)))
+		parts = append(parts, fmt.Sprintf("%s up to %s goes as a%s %s", k.names, sizeInWords(k.max), article(k.typ), k.typ))
 	}
 	return strings.Join(parts, "; ") + fmt.Sprintf("; any other file, or a larger one, as a document up to %s.", sizeInWords(l.document))
 }
