@@ -32,7 +32,7 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) e
 }
 
 // chatPage is a conversation, named by its uuid: for now its contact's page
-// with the messages.
+// with the messages, and the composer.
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	c, err := s.contacts.ConversationFor(r.Context(), v.principal, viewerOf(v), pathUUID(r))
 	if err != nil {

@@ -379,10 +379,7 @@ func (s *Messages) sendTemplate(ctx context.Context, accountID int64, ch carillo
 	if t.Status != "approved" {
 		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "template %q is %s: only an approved template can be sent", t.UUID, t.Status)
 	}
-	typ := t.Type
-	if typ == "" {
-		typ = carillon.TypeText
-	}
+	typ := templateType(t)
 	if r.Type != typ {
 		return carillon.Content{}, nil, carillon.Invalid("type", "template %q has type %s: send it with type %s", t.UUID, typ, typ)
 	}
