@@ -208,7 +208,9 @@ type TemplateSource interface {
 }
 
 // MediaStore keeps the files of inbound messages, so that API users read
-// them from carillon long after the network's own links expired.
+// them from carillon long after the network's own links expired, and the
+// files people attach in the console, which the network fetches from
+// carillon.
 type MediaStore interface {
 	// Put stores a file that the network declared of type contentType and
 	// named filename (either may be empty) and returns its name: a random,
@@ -220,6 +222,10 @@ type MediaStore interface {
 	// ErrNotFound when the name names none (an extension other than the
 	// file's included).
 	Open(ctx context.Context, name string) (MediaFile, error)
+	// Delete removes a stored file by its name (or key): a file kept for
+	// a send that was then refused. A name that names no file is not an
+	// error.
+	Delete(ctx context.Context, name string) error
 }
 
 // MediaFile is a stored file, open for reading.

@@ -136,6 +136,8 @@ func (s *Server) routes() {
 	s.page("GET /{$}", sectionHome, s.home)
 	s.page("GET /contacts/{uuid}", sectionConversations, s.contactPage)
 	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
+	s.upload("POST /chat/{uuid}/messages", sectionConversations, s.sendReply)
+	s.page("POST /chat/{uuid}/messages/{message}/retry", sectionConversations, s.retryMessage)
 	s.page("GET /messages", sectionConversations, s.messagesPage)
 	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
 	s.page("GET /search", sectionConversations, s.searchPage)

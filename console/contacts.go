@@ -12,6 +12,8 @@ type contactPage struct {
 	Messages []service.HistoryMessage
 	// Chat is set on the conversation's page (/chat/{uuid}).
 	Chat bool
+	// Composer answers the conversation, on its page.
+	Composer *composerView
 }
 
 // latestMessages is how many of a contact's messages its page shows.
@@ -26,25 +28,34 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) e
 	if err != nil {
 		return err
 	}
-	return s.showContact(w, r, v, c, false)
+	return s.showContact(w, r, v, c, nil)
 }
 
 // chatPage is a conversation, named by its uuid: for now its contact's page
-// with the messages.
+// with the messages, and the composer.
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	c, err := s.contacts.ConversationFor(r.Context(), v.principal, viewerOf(v), pathUUID(r))
 	if err != nil {
 		return err
 	}
-	return s.showContact(w, r, v, c, true)
+	return s.showContact(w, r, v, c, &composerForm{})
 }
 
-func (s *Server) showContact(w http.ResponseWriter, r *http.Request, v *visit, c service.ContactView, chat bool) error {
+// showContact shows the contact's page, or with compose its
+// conversation's, with the composer and what its form sent.
+func (s *Server) showContact(w http.ResponseWriter, r *http.Request, v *visit, c service.ContactView, compose *composerForm) error {
 	msgs, err := s.contacts.LatestMessagesFor(r.Context(), v.principal, viewerOf(v), c.UUID, latestMessages)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, v, http.StatusOK, "contact", contactPage{Contact: c, Messages: msgs, Chat: chat})
+	page, status := contactPage{Contact: c, Messages: msgs, Chat: compose != nil}, http.StatusOK
+	if compose != nil {
+		if page.Composer, err = s.composerOf(r, v, c, *compose); err != nil {
+			return err
+		}
+		status = max(status, compose.Status)
+	}
+	s.render(w, r, v, status, "contact", page)
 	return nil
 }
 

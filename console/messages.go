@@ -10,9 +10,10 @@ import (
 )
 
 // messages are the account's messages: the log, one message with its
-// timeline, search (of contacts too), and the sandbox's simulated
-// customers. *service.Messages is one.
+// timeline, search (of contacts too), the sandbox's simulated customers,
+// and the composer's sends. *service.Messages is one.
 type messages interface {
+	composer
 	MessageLog(ctx context.Context, p service.Principal, v service.Viewer, q service.MessageQuery) (service.MessageLog, error)
 	Message(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.MessageDetail, error)
 	Search(ctx context.Context, p service.Principal, v service.Viewer, q service.SearchQuery) (service.SearchResults, error)

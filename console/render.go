@@ -20,8 +20,10 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-// parsePages parses every page template with the layout. The templates are
-// embedded: one that does not parse is a bug, found by any test.
+// parsePages parses every page template with the layout and the parts pages
+// share (partials.html, and composer.html, the composer of a conversation's
+// page). The templates are embedded: one that does not parse is a bug,
+// found by any test.
 func parsePages() *pages {
 	funcs := template.FuncMap{
 		// sentence starts a message with a capital, for a page that shows
@@ -40,7 +42,7 @@ func parsePages() *pages {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 	}
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/composer.html"))
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -48,7 +50,7 @@ func parsePages() *pages {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || name == "partials" || name == "composer" {
 			continue
 		}
 		p.byName[name] = template.Must(template.Must(layout.Clone()).ParseFS(files, n))

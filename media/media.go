@@ -1,7 +1,8 @@
-// Package media keeps the files of inbound messages in a folder (by
-// default the data folder's media/), one file per key with a description
-// beside it: the type it is kept as (checked against its bytes, see
-// types.go) and the name the customer gave it.
+// Package media keeps the files of inbound messages, and those attached in
+// the console's composer, in a folder (by default the data folder's
+// media/), one file per key with a description beside it: the type it is
+// kept as (checked against its bytes, see types.go) and the name its
+// sender gave it.
 package media
 
 import (
@@ -143,6 +144,21 @@ func (d *Dir) Open(_ context.Context, name string) (carillon.MediaFile, error) {
 		file.Filename = file.Name
 	}
 	return file, nil
+}
+
+// Delete removes a stored file and its description, by its name or its
+// key; a name that names no file removes nothing.
+func (d *Dir) Delete(_ context.Context, name string) error {
+	key, _, _ := strings.Cut(name, ".")
+	if !validKey(key) {
+		return nil
+	}
+	for _, p := range []string{key, key + ".meta", key + ".type"} {
+		if err := os.Remove(filepath.Join(d.path, p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // describe reads the description of the file f kept under key, and its

@@ -224,6 +224,42 @@ func TestFilesKeptBeforeDescriptions(t *testing.T) {
 	}
 }
 
+// Delete removes a file and its description, by name or key; a name that
+// names nothing (or nothing the store could have made) is not an error.
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	d, dir := open(t)
+	kept, _ := d.Put(ctx, strings.NewReader(pngBytes), "image/png", "kept.png")
+	for _, by := range []func(string) string{func(n string) string { return n }, func(n string) string { key, _, _ := strings.Cut(n, "."); return key }} {
+		name, err := d.Put(ctx, strings.NewReader(jpegBytes), "image/jpeg", "photo.jpg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Delete(ctx, by(name)); err != nil {
+			t.Fatalf("Delete(%q): %v", by(name), err)
+		}
+		if _, err := d.Open(ctx, name); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("Open after Delete(%q) = %v, want ErrNotFound", by(name), err)
+		}
+		if err := d.Delete(ctx, name); err != nil {
+			t.Errorf("Delete of a deleted file: %v", err)
+		}
+	}
+	for _, bad := range []string{"", "../../etc/passwd", "0123456789abcdef0123456789abcdef"} {
+		if err := d.Delete(ctx, bad); err != nil {
+			t.Errorf("Delete(%q) = %v", bad, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the folder holds %d entries, want the kept file and its description", len(entries))
+	}
+	if f, err := d.Open(ctx, kept); err != nil {
+		t.Errorf("the other file: %v", err)
+	} else {
+		f.Content.Close()
+	}
+}
+
 func TestPutRefusesFilesOverTheLimit(t *testing.T) {
 	d, dir := open(t)
 	_, err := d.Put(context.Background(), io.LimitReader(zeros{}, media.MaxSize+1), "video/mp4", "")

@@ -37,3 +37,13 @@ func (s *Contacts) ContactMessages(ctx context.Context, p Principal, uuid string
 	}
 	return out, pageInfo(page, total), nil
 }
+
+// Failure explains why the message failed (or was mismatched or deleted),
+// as the message's page does; nil when it did not, or its provider gave no
+// reason.
+func (m HistoryMessage) Failure() *Failure {
+	if !m.Status.Final() {
+		return nil
+	}
+	return failureOf(m.Channel.Type, m.StatusPayload)
+}

@@ -284,8 +284,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		if r.TemplateUUID == "" && s.enforcesWindow(ch) && !contact.InWindow(now) {
 			// Nothing is written before this check: a refusal leaves the
 			// shared transaction clean.
-			return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
-				Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
+			return outsideWindow()
 		}
 		var before *carillon.Contact
 		if found {
@@ -352,6 +351,13 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 	return res, nil
 }
 
+// outsideWindow refuses a free-form message outside the 24-hour customer
+// service window.
+func outsideWindow() error {
+	return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
+		Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
+}
+
 // sendTemplate returns the content of the message a send stores: the
 // request's own, or, for a template send, the approved template of the
 // sending channel with its placeholders filled (and the values that filled
@@ -373,10 +379,7 @@ func (s *Messages) sendTemplate(ctx context.Context, accountID int64, ch carillo
 	if t.Status != "approved" {
 		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "template %q is %s: only an approved template can be sent", t.UUID, t.Status)
 	}
-	typ := t.Type
-	if typ == "" {
-		typ = carillon.TypeText
-	}
+	typ := templateType(t)
 	if r.Type != typ {
 		return carillon.Content{}, nil, carillon.Invalid("type", "template %q has type %s: send it with type %s", t.UUID, typ, typ)
 	}

@@ -109,8 +109,10 @@ var rules = map[string]rule{
 	// reserved numbers the sandbox page lists), its webhook deliveries
 	// included, and drive a real browser; they add channels against the
 	// fakes of the Bot API and the Graph API, with the providers
-	// registered as serve registers them.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
+	// registered as serve registers them; the composer's tests send
+	// through the send pipeline to the sandbox, with files kept in a media
+	// folder, as serve does.
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "outbox", "media", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
 		providerDescriptions, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
