@@ -42,20 +42,13 @@ func (tb *tab) keysThenLoad(keys string) {
 }
 
 // TestBrowserComposer answers a conversation in the browser: a reply typed
-// and sent with the keyboard alone; a double click that sends once (one
-// provider call); a file with its caption; a failed message with its reason
-// and its retry (a second provider call); then, the window closed, the
-// template picker instead of the text, a preview that follows the values
-// as they are typed, and the template sent.
+// and sent with the keyboard alone; a failed message with its reason and
+// its retry (a second provider call); a double click that sends once (one
+// provider call), a file with its caption.
 func TestBrowserComposer(t *testing.T) {
 	t.Parallel()
 	r := newSendingRig(t)
 	c := r.chat(t, "+"+sandbox.NumberNotOnWhatsApp)
-	ch, err := r.svc.Store().ChannelByID(context.Background(), c.ChannelID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm := r.template(t, ch, "shipping")
 	tb := newTab(t)
 	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
 	chat := r.srv.URL + "/chat/" + c.ConversationUUID
@@ -113,10 +106,20 @@ func TestBrowserComposer(t *testing.T) {
 		t.Errorf("the provider got %d calls, want 3", n)
 	}
 
-	// The window closed (the channel enforces it, and this customer never
-	// wrote): templates only.
-	r.enforceWindow(t)
+}
+
+// TestBrowserComposerTemplate: the window closed (the channel enforces it,
+// and this customer never wrote), the composer offers the template picker
+// instead of the text; the preview follows the values as they are typed;
+// a template without the opt-in is refused, and with it, sent.
+func TestBrowserComposerTemplate(t *testing.T) {
+	t.Parallel()
+	r := newSendingRig(t)
+	ch := r.enforceWindow(t)
+	tm := r.template(t, ch, "shipping")
 	_, conversation := contactWithConversation(t, r.svc, r.acct.Principal, "Ana", "a note")
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
 	tb.do(chromedp.Navigate(r.srv.URL + "/chat/" + conversation))
 	if got := tb.text("#window-closed"); !strings.Contains(got, "The 24-hour window is closed") {
 		t.Errorf("the closed window says %q", got)
