@@ -279,6 +279,11 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 		return err
 	}
 	err := p.inTx(ctx, func(q carillon.Queries) error {
+		if role != carillon.RoleAdmin {
+			if err := q.LockAccount(ctx, accountID); err != nil {
+				return err
+			}
+		}
 		u, err := q.UserByUUID(ctx, accountID, userUUID)
 		if errors.Is(err, carillon.ErrNotFound) {
 			return carillon.NotFound("user " + userUUID)
@@ -287,8 +292,10 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 			return err
 		}
 		if u.Role == carillon.RoleAdmin && u.HasPassword {
-			if err := otherAdminSignsIn(ctx, q, u); err != nil {
+			if n, err := signInAdmins(ctx, q, accountID); err != nil {
 				return err
+			} else if n <= 1 {
+				return errLastAdmin
 			}
 		}
 		u.Role = role
@@ -301,19 +308,14 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 // sign in.
 var errLastAdmin = &carillon.Error{Code: carillon.CodeConflict, Field: "role", Message: "this is the account's last admin who can sign in: make another user an admin first"}
 
-// otherAdminSignsIn returns errLastAdmin unless an admin of u's account
-// other than u has a password.
-func otherAdminSignsIn(ctx context.Context, q carillon.Queries, u carillon.User) error {
-	users, err := q.ListUsers(ctx, u.AccountID)
-	if err != nil {
-		return err
-	}
-	for _, o := range users {
-		if o.ID != u.ID && o.Role == carillon.RoleAdmin && o.HasPassword {
-			return nil
-		}
-	}
-	return errLastAdmin
+// signInAdmins counts the account's admins who can sign in (who have a
+// password): the rule is that a change of role never leaves none, in the
+// console (SetRole) as in a declaration (Apply). The transaction that
+// takes a role away locks the account first (LockAccount), so that two
+// such changes at once take turns and the second counts after the first:
+// two admins who demote each other at once leave one admin, not none.
+func signInAdmins(ctx context.Context, q carillon.Queries, accountID int64) (int, error) {
+	return q.CountUsers(ctx, accountID, carillon.UserFilter{Role: carillon.RoleAdmin, WithPassword: true})
 }
 
 // ListUsers lists the account's users, oldest first.

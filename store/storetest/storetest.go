@@ -70,6 +70,8 @@ func Run(t *testing.T, open Opener) {
 		{"AdoptMessages", testAdoptMessages},
 		{"Idempotency", testIdempotency},
 		{"Users", testUsers},
+		{"UsersAfter", testUsersAfter},
+		{"LockAccount", testLockAccount},
 		{"UserStatus", testUserStatus},
 		{"UserSignIn", testUserSignIn},
 		{"Sessions", testSessions},
