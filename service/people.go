@@ -324,6 +324,64 @@ func (p *People) ListUsers(ctx context.Context, accountID int64) ([]carillon.Use
 	return us, p.internal(ctx, "list users", err)
 }
 
+// UserPage is a page of the account's users.
+type UserPage struct {
+	Users []carillon.User
+	// Next is the cursor of the next page (UsersPage's after); "" on the
+	// last page.
+	Next string
+	// Total is how many users the account has.
+	Total int
+}
+
+// UsersPage lists the account's users, oldest first, from the one after
+// the user of uuid after ("" from the first), at most size of them (1 to
+// MaxPageSize). An account may have any number of users: the console walks
+// them by the last user of a page, which stays right while users are
+// added. An after that is no user of the account is invalid_parameter
+// (field after).
+func (p *People) UsersPage(ctx context.Context, accountID int64, after string, size int) (UserPage, error) {
+	size = min(max(size, 1), MaxPageSize)
+	var out UserPage
+	var afterID int64
+	if after != "" {
+		u, err := p.User(ctx, accountID, after)
+		if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeNotFound {
+			return out, carillon.Invalid("after", "the page starts after a user who is not one of this account's: start from the first page")
+		}
+		if err != nil {
+			return out, err
+		}
+		afterID = u.ID
+	}
+	users, err := p.store.UsersAfter(ctx, accountID, afterID, size+1)
+	if err != nil {
+		return out, p.internal(ctx, "list users", err)
+	}
+	if len(users) > size {
+		users = users[:size]
+		out.Next = users[size-1].UUID
+	}
+	out.Users = users
+	if out.Total, err = p.store.CountUsers(ctx, accountID, carillon.UserFilter{}); err != nil {
+		return out, p.internal(ctx, "count users", err)
+	}
+	return out, nil
+}
+
+// User finds the account's user of that uuid; another account's is
+// not_found, as one that does not exist.
+func (p *People) User(ctx context.Context, accountID int64, uuid string) (carillon.User, error) {
+	if !carillon.ValidText(uuid) {
+		return carillon.User{}, carillon.NotFound("user")
+	}
+	u, err := p.store.UserByUUID(ctx, accountID, uuid)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return u, carillon.NotFound("user " + uuid)
+	}
+	return u, p.internal(ctx, "find user", err)
+}
+
 // Invite makes a user without a password and a one-time link for them
 // (InviteLinkLifetime), returned once. A user of that email who has no
 // password yet (one declared by carillon apply, or invited before) is
