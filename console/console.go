@@ -169,6 +169,7 @@ func (s *Server) routes() {
 	s.page("POST /settings/teams/{uuid}/members/remove", sectionSettings, s.removeTeamMember)
 	s.page("GET /settings/tags", sectionSettings, s.tagsPage)
 	s.page("POST /settings/tags", sectionSettings, s.createTag)
+	s.page("POST /settings/tags/delete", sectionSettings, s.deleteTag)
 	s.page("GET /settings/fields", sectionSettings, s.fieldsPage)
 	s.page("POST /settings/fields", sectionSettings, s.declareField)
 	s.page("GET /settings/funnels", sectionSettings, s.funnelsPage)
@@ -178,7 +179,7 @@ func (s *Server) routes() {
 	s.page("POST /settings/statuses/delete", sectionSettings, s.deleteStatus)
 	s.page("GET /settings/templates", sectionSettings, s.templatesPage)
 	s.page("POST /settings/templates/sync", sectionSettings, s.syncTemplates)
-	s.page("POST /settings/templates", sectionSettings, s.renameTemplate)
+	s.page("POST /settings/templates", sectionSettings, s.declareTemplate)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListTeamMembers", testListTeamMembers},
 		{"Tags", testTags},
 		{"ContactTags", testContactTags},
+		{"DeleteTag", testDeleteTag},
 		{"CustomFields", testCustomFields},
 		{"ContactFieldValues", testContactFieldValues},
 		{"Templates", testTemplates},
