@@ -32,10 +32,11 @@ func (s *Resources) ListTags(ctx context.Context, p Principal, pr PageRequest) (
 // DeleteTag deletes the account's tag of that name (whatever its case)
 // and takes it off every contact that has it, in one transaction; it
 // answers the tag and how many contacts had it. Neither the API nor a
-// declaration deletes tags (apply never deletes): the console does. The
-// contacts' updated times stay, and no contact_updated event is recorded
-// for them: a tag on 100,000 contacts would make as many events of one
-// click, and the tag itself is no object of the webhook's events.
+// declaration deletes tags (apply never deletes): the console does. Each
+// of those contacts records contact_updated, with its tags after, as a
+// change of its tags through the API does: a receiver that keeps
+// contacts' tags learns of it. A webhook that does not subscribe to the
+// event costs no read of the contacts.
 func (s *Resources) DeleteTag(ctx context.Context, p Principal, name string) (carillon.Tag, int, error) {
 	var tag carillon.Tag
 	var n int
@@ -47,13 +48,57 @@ func (s *Resources) DeleteTag(ctx context.Context, p Principal, name string) (ca
 		if tag, err = q.TagByName(ctx, p.Account.ID, name); err != nil {
 			return err
 		}
-		n, err = q.DeleteTag(ctx, p.Account.ID, tag.ID)
-		return err
+		tagged, err := taggedContacts(ctx, q, p.Account.ID, tag)
+		if err != nil {
+			return err
+		}
+		if n, err = q.DeleteTag(ctx, p.Account.ID, tag.ID); err != nil {
+			return err
+		}
+		channels := map[int64]carillon.Channel{}
+		for _, c := range tagged {
+			ch, ok := channels[c.ChannelID]
+			if !ok {
+				if ch, err = q.ChannelByID(ctx, c.ChannelID); err != nil {
+					return err
+				}
+				channels[c.ChannelID] = ch
+			}
+			if err := s.contactEvents(ctx, q, ch, &c, c, true); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return tag, 0, s.notFound(ctx, "delete tag", "tag", err)
 	}
 	return tag, n, nil
+}
+
+// taggedContacts reads the contacts that have the tag, when the account's
+// webhook subscribes to contact_updated (none otherwise: nothing records
+// their change).
+func taggedContacts(ctx context.Context, q carillon.Queries, accountID int64, tag carillon.Tag) ([]carillon.Contact, error) {
+	w, err := q.WebhookByAccount(ctx, accountID)
+	if errors.Is(err, carillon.ErrNotFound) || (err == nil && !w.Subscribed(carillon.EventContactUpdated)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var all []carillon.Contact
+	page := carillon.Page{Number: 1, Size: 1000}
+	for ; ; page.Number++ {
+		list, total, err := q.ListContacts(ctx, accountID, carillon.ContactFilter{TagIDs: []int64{tag.ID}}, page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, list...)
+		if len(list) < page.Size || len(all) >= total {
+			return all, nil
+		}
+	}
 }
 
 // TagContacts returns the account's tag of that name (whatever its case)

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -181,11 +182,12 @@ func TestDeclareEntries(t *testing.T) {
 }
 
 // TestDeleteTag: deleting a tag takes it off every contact of the account
-// that has it, in any case of its name; another account's tag of the
-// same name stays.
+// that has it, in any case of its name, each recording contact_updated
+// with its tags after; another account's tag of the same name stays.
 func TestDeleteTag(t *testing.T) {
 	t.Parallel()
-	svc := testrig.Service(t, service.Options{Registry: providers})
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, Registry: providers})
 	p := testrig.DefaultAccount(t, svc).Principal
 	ctx := context.Background()
 	other, _, _, err := svc.Accounts.SetupAccount(ctx, "other", false)
@@ -210,6 +212,11 @@ func TestDeleteTag(t *testing.T) {
 	}
 	both, lead, vip := contact(p, "+31612345671", "Lead", "VIP"), contact(p, "+31612345672", "Lead"), contact(p, "+31612345673", "VIP")
 	theirs := contact(op, "+31612345671", "Lead")
+	for _, pr := range []service.Principal{p, op} {
+		if _, _, err := svc.Webhooks.Subscribe(ctx, pr, "https://hooks.example.com/x", []string{carillon.EventContactUpdated}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	tag, n, err := svc.Resources.DeleteTag(ctx, p, "lead")
 	if err != nil || tag.Name != "Lead" || n != 2 {
@@ -227,6 +234,21 @@ func TestDeleteTag(t *testing.T) {
 		if got := strings.Join(v.Tags, ","); got != c.tags {
 			t.Errorf("contact %s has the tags %q, want %q", c.uuid, got, c.tags)
 		}
+	}
+	updated := map[string]string{}
+	for _, e := range pendingEvents(t, &fixture{db: db, p: p}) {
+		c := payloadOf(t, e)
+		var tags []string
+		for _, tag := range c["tags"].([]any) {
+			tags = append(tags, tag.(string))
+		}
+		updated[c["uuid"].(string)] = e.Event + ":" + strings.Join(tags, ",")
+	}
+	if want := map[string]string{both: "contact_updated:VIP", lead: "contact_updated:"}; !maps.Equal(updated, want) {
+		t.Errorf("events %v, want %v", updated, want)
+	}
+	if theirs := pendingEvents(t, &fixture{db: db, p: op}); len(theirs) != 0 {
+		t.Errorf("the other account recorded %d events", len(theirs))
 	}
 	for _, name := range []string{"Lead", "nope", "\xff"} {
 		if _, _, err := svc.Resources.DeleteTag(ctx, p, name); err == nil {
