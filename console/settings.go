@@ -132,14 +132,16 @@ func problemsOf(err error) ([]problem, bool) {
 // done answers a form that changed something: back to the page of the
 // list it was sent from, which shows it.
 func done(w http.ResponseWriter, r *http.Request, path string) error {
+	return back(w, r, path, url.Values{"changed": {"1"}})
+}
+
+// back answers a form with the page of the list at path it was sent from,
+// told what happened (query).
+func back(w http.ResponseWriter, r *http.Request, path string, query url.Values) error {
 	if page, err := strconv.Atoi(r.PostFormValue("page")); err == nil && page > 1 {
-		path = pageLink(path, page)
+		query.Set("page", strconv.Itoa(page))
 	}
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, path+sep+"changed=1", http.StatusSeeOther)
+	http.Redirect(w, r, path+"?"+query.Encode(), http.StatusSeeOther)
 	return nil
 }
 
@@ -344,14 +346,7 @@ func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request, v *visit) err
 	if err != nil {
 		return err
 	}
-	path := "/settings/tags"
-	if page, err := strconv.Atoi(r.PostFormValue("page")); err == nil && page > 1 {
-		path = pageLink(path, page) + "&"
-	} else {
-		path += "?"
-	}
-	http.Redirect(w, r, path+url.Values{"deleted": {tag.Name}, "contacts": {strconv.Itoa(n)}}.Encode(), http.StatusSeeOther)
-	return nil
+	return back(w, r, "/settings/tags", url.Values{"deleted": {tag.Name}, "contacts": {strconv.Itoa(n)}})
 }
 
 // Custom fields

@@ -397,7 +397,7 @@ func TestSettingsPages(t *testing.T) {
 		t.Error("the second page's forms do not carry their page")
 	}
 	resp := post(t, c, r.srv.URL+"/settings/tags", url.Values{"csrf": {csrf}, "name": {"tag 99"}, "page": {"2"}})
-	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/settings/tags?page=2&changed=1" {
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/settings/tags?changed=1&page=2" {
 		t.Errorf("a tag added from the second page: %d to %q", resp.StatusCode, loc)
 	}
 	resp = post(t, c, r.srv.URL+"/settings/tags", url.Values{"csrf": {csrf}, "name": {" "}, "page": {"2"}})
