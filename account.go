@@ -71,6 +71,13 @@ type AccountQueries interface {
 	AccountByID(ctx context.Context, id int64) (Account, error)
 	AccountByName(ctx context.Context, name string) (Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// LockAccount keeps the account's row locked until the transaction
+	// it runs in ends, so that the transactions of the account that take
+	// it run one after the other: a rule over several of the account's
+	// rows (it keeps an admin who can sign in) reads them after the
+	// writes of the transactions before it. Outside a transaction it
+	// only checks that the account exists.
+	LockAccount(ctx context.Context, id int64) error
 }
 
 // TeamMemberFilter selects a team's members in lists. Zero fields select
@@ -81,6 +88,14 @@ type TeamMemberFilter struct {
 	Available *bool
 }
 
+// UserFilter selects an account's users. Zero fields select every user.
+type UserFilter struct {
+	// Role, when set, keeps the users of that role.
+	Role Role
+	// WithPassword keeps the users who have a password (HasPassword).
+	WithPassword bool
+}
+
 // UserQueries keep the account's users and their status.
 type UserQueries interface {
 	CreateUser(ctx context.Context, u *User) error
@@ -89,6 +104,12 @@ type UserQueries interface {
 	UserByUUID(ctx context.Context, accountID int64, uuid string) (User, error)
 	UserByEmail(ctx context.Context, accountID int64, email string) (User, error)
 	ListUsers(ctx context.Context, accountID int64) ([]User, error)
+	// UsersAfter lists the account's users that come after the one of id
+	// after (0: from the first), oldest first (by id), at most limit of
+	// them: a page of a list walked by its last user.
+	UsersAfter(ctx context.Context, accountID, after int64, limit int) ([]User, error)
+	// CountUsers counts the account's users that f selects.
+	CountUsers(ctx context.Context, accountID int64, f UserFilter) (int, error)
 	UserStatus(ctx context.Context, accountID, userID int64) (UserStatus, error)
 	SetUserStatus(ctx context.Context, accountID, userID int64, s UserStatus) error
 	// UsersByEmail lists the users with that email in every account,

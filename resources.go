@@ -82,7 +82,12 @@ type TagQueries interface {
 	CreateTag(ctx context.Context, t *Tag) error
 	// TagByName finds a tag whatever the case of name.
 	TagByName(ctx context.Context, accountID int64, name string) (Tag, error)
-	ListTags(ctx context.Context, accountID int64) ([]Tag, error)
+	// ListTags lists a page of the account's tags, oldest first, and
+	// counts them all.
+	ListTags(ctx context.Context, accountID int64, page Page) ([]Tag, int, error)
+	// DeleteTag deletes the tag and takes it off every contact that has
+	// it; it answers how many contacts had it.
+	DeleteTag(ctx context.Context, accountID, id int64) (int, error)
 }
 
 // CustomFieldQueries keep the account's custom fields. A contact's values
@@ -91,7 +96,12 @@ type CustomFieldQueries interface {
 	CreateCustomField(ctx context.Context, f *CustomField) error
 	UpdateCustomField(ctx context.Context, f *CustomField) error
 	CustomFieldByName(ctx context.Context, accountID int64, name string) (CustomField, error)
-	ListCustomFields(ctx context.Context, accountID int64) ([]CustomField, error)
+	// ListCustomFields lists a page of the account's custom fields,
+	// oldest first, and counts them all.
+	ListCustomFields(ctx context.Context, accountID int64, page Page) ([]CustomField, int, error)
+	// AllCustomFields reads every custom field of the account, oldest
+	// first: a contact's view names the fields of its values.
+	AllCustomFields(ctx context.Context, accountID int64) ([]CustomField, error)
 }
 
 // FunnelQueries keep the account's funnel stages.

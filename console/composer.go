@@ -216,7 +216,7 @@ func (s *Server) sendReply(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	res, err := s.messages.Reply(r.Context(), v.principal, viewerOf(v), service.Reply{ConversationUUID: c.ConversationUUID, Key: f.Key,
 		Text: f.Text, File: file.upload(), TemplateUUID: f.Template, TemplateValues: f.Values, OptIn: f.OptIn})
-	if refused(err) {
+	if sendRefused(err) {
 		f.refused(err)
 		f.FileDropped = file != nil
 		return s.showContact(w, r, v, c, &f)
@@ -236,7 +236,7 @@ func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request, v *visit) 
 		return err
 	}
 	_, err = s.messages.Retry(r.Context(), v.principal, viewerOf(v), c.ConversationUUID, r.PathValue("message"), r.PostFormValue("key"))
-	if refused(err) {
+	if sendRefused(err) {
 		f := composerForm{Key: r.PostFormValue("key")}
 		f.refused(err)
 		return s.showContact(w, r, v, c, &f)
@@ -248,9 +248,9 @@ func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request, v *visit) 
 	return nil
 }
 
-// refused reports whether err is a send the rules refused (a problem the
+// sendRefused reports whether err is a send the rules refused (a problem the
 // form shows), rather than a page that is not there or a failure.
-func refused(err error) bool {
+func sendRefused(err error) bool {
 	e, ok := carillon.AsError(err)
 	if !ok {
 		return false

@@ -179,6 +179,7 @@ func (s *Server) routes() {
 	s.page("POST /settings/teams/{uuid}/members/remove", sectionSettings, s.removeTeamMember)
 	s.page("GET /settings/tags", sectionSettings, s.tagsPage)
 	s.page("POST /settings/tags", sectionSettings, s.createTag)
+	s.page("POST /settings/tags/delete", sectionSettings, s.deleteTag)
 	s.page("GET /settings/fields", sectionSettings, s.fieldsPage)
 	s.page("POST /settings/fields", sectionSettings, s.declareField)
 	s.page("GET /settings/funnels", sectionSettings, s.funnelsPage)
@@ -188,7 +189,7 @@ func (s *Server) routes() {
 	s.page("POST /settings/statuses/delete", sectionSettings, s.deleteStatus)
 	s.page("GET /settings/templates", sectionSettings, s.templatesPage)
 	s.page("POST /settings/templates/sync", sectionSettings, s.syncTemplates)
-	s.page("POST /settings/templates", sectionSettings, s.renameTemplate)
+	s.page("POST /settings/templates", sectionSettings, s.declareTemplate)
 
 	s.mux.Handle("/", s.signedIn(sectionAny, func(w http.ResponseWriter, r *http.Request, v *visit) error {
 		return carillon.NotFound("page " + r.URL.Path)
@@ -208,7 +209,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // contentSecurityPolicy allows the console's own scripts, styles and
 // images only: no inline script or style, no frame around it, forms posted
 // to itself alone, and its scripts' requests (the live inbox's stream and
-// pages read again, live.js) to itself alone.
+// pages read again: live.js, refresh.js) to itself alone.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 

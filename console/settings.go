@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,19 +22,24 @@ type catalogues interface {
 	TeamMembers(ctx context.Context, p service.Principal, uuid, status string, pr service.PageRequest) ([]service.Member, service.PageInfo, error)
 	UpdateTeam(ctx context.Context, p service.Principal, uuid string, u service.TeamUpdate) (service.TeamView, error)
 	DeclareTeam(ctx context.Context, p service.Principal, t service.TeamEntry) ([]string, error)
-	ListTags(ctx context.Context, p service.Principal) ([]carillon.Tag, error)
+	ListTags(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Tag, service.PageInfo, error)
 	DeclareTag(ctx context.Context, p service.Principal, name string) ([]string, error)
-	ListCustomFields(ctx context.Context, p service.Principal) ([]carillon.CustomField, error)
+	TagContacts(ctx context.Context, p service.Principal, name string) (carillon.Tag, int, error)
+	DeleteTag(ctx context.Context, p service.Principal, name string) (carillon.Tag, int, error)
+	ListCustomFields(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.CustomField, service.PageInfo, error)
+	CustomField(ctx context.Context, p service.Principal, name string) (carillon.CustomField, error)
 	DeclareField(ctx context.Context, p service.Principal, f service.FieldEntry) ([]string, error)
 	ListFunnels(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Funnel, service.PageInfo, error)
+	Funnel(ctx context.Context, p service.Principal, uuid string) (carillon.Funnel, error)
 	DeclareFunnel(ctx context.Context, p service.Principal, f service.FunnelEntry) ([]string, error)
 	ListCustomStatuses(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.CustomStatus, service.PageInfo, error)
+	CustomStatus(ctx context.Context, p service.Principal, id string) (carillon.CustomStatus, error)
 	CreateCustomStatus(ctx context.Context, p service.Principal, in service.CustomStatusInput) (carillon.CustomStatus, error)
 	UpdateCustomStatus(ctx context.Context, p service.Principal, id string, in service.CustomStatusInput) (carillon.CustomStatus, error)
 	DeleteCustomStatus(ctx context.Context, p service.Principal, id string) error
 	ListTemplates(ctx context.Context, p service.Principal, pr service.PageRequest) ([]carillon.Template, service.PageInfo, error)
 	Template(ctx context.Context, p service.Principal, uuid string) (carillon.Template, error)
-	UpdateTemplate(ctx context.Context, p service.Principal, uuid string, u service.TemplateUpdate) (carillon.Template, error)
+	DeclareTemplate(ctx context.Context, p service.Principal, t service.TemplateEntry) ([]string, error)
 }
 
 // settingsNav are the pages of the settings section, linked from each.
@@ -48,15 +54,62 @@ var settingsNav = []navItem{
 
 // catalogue is what every settings page shows besides its own: the
 // section's pages, the problems that refused its form, the changes its
-// last form made.
+// last form made, and the pages of its list.
 type catalogue struct {
 	Sub      []navItem
 	Problems []problem
 	Changed  bool
+	Pager    pager
 }
 
 func newCatalogue(r *http.Request) catalogue {
 	return catalogue{Sub: settingsNav, Changed: r.URL.Query().Get("changed") == "1"}
+}
+
+// Invalid reports whether a problem of the form names field.
+func (c catalogue) Invalid(field string) bool {
+	return slices.ContainsFunc(c.Problems, func(p problem) bool { return p.Field == field })
+}
+
+// refused is the catalogue of a page that answers its form's problems.
+func refused(probs []problem) catalogue {
+	return catalogue{Sub: settingsNav, Problems: probs}
+}
+
+// perPage is how many entries a page of a settings list shows.
+const perPage = 50
+
+// pager links the pages of a settings list: ?page=N of its path, the page
+// number the service's lists take (as the API's do).
+type pager struct {
+	Page, Pages, Total int
+	Prev, Next         string
+}
+
+// listRequest is the page of a settings list the request shows: ?page=N,
+// or the page field of a form sent from that page.
+func listRequest(r *http.Request) service.PageRequest {
+	return service.PageRequest{Page: r.FormValue("page"), Items: strconv.Itoa(perPage)}
+}
+
+// pagerOf links the pages around the one info describes.
+func pagerOf(path string, info service.PageInfo) pager {
+	p := pager{Page: info.Page, Pages: info.Pages, Total: info.Total}
+	if info.Page > 1 {
+		p.Prev = pageLink(path, min(info.Page-1, info.Pages))
+	}
+	if info.Page < info.Pages {
+		p.Next = pageLink(path, info.Page+1)
+	}
+	return p
+}
+
+// pageLink is page n of the list at path.
+func pageLink(path string, n int) string {
+	if n <= 1 {
+		return path
+	}
+	return path + "?page=" + strconv.Itoa(n)
 }
 
 // problemsOf is the refusal err as the problems of a form, each naming
@@ -76,14 +129,19 @@ func problemsOf(err error) ([]problem, bool) {
 	return nil, false
 }
 
-// done answers a form that changed something: back to the page that shows
-// it.
+// done answers a form that changed something: back to the page of the
+// list it was sent from, which shows it.
 func done(w http.ResponseWriter, r *http.Request, path string) error {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+	return back(w, r, path, url.Values{"changed": {"1"}})
+}
+
+// back answers a form with the page of the list at path it was sent from,
+// told what happened (query).
+func back(w http.ResponseWriter, r *http.Request, path string, query url.Values) error {
+	if page, err := strconv.Atoi(r.PostFormValue("page")); err == nil && page > 1 {
+		query.Set("page", strconv.Itoa(page))
 	}
-	http.Redirect(w, r, path+sep+"changed=1", http.StatusSeeOther)
+	http.Redirect(w, r, path+"?"+query.Encode(), http.StatusSeeOther)
 	return nil
 }
 
@@ -100,16 +158,11 @@ func (s *Server) teamsPage(w http.ResponseWriter, r *http.Request, v *visit) err
 }
 
 func (s *Server) showTeams(w http.ResponseWriter, r *http.Request, v *visit, status int, p teamsPage) error {
-	for page := 1; ; page++ {
-		list, info, err := s.catalogues.ListTeams(r.Context(), v.principal, service.PageRequest{Page: strconv.Itoa(page), Items: strconv.Itoa(service.MaxPageSize)})
-		if err != nil {
-			return err
-		}
-		p.Teams = append(p.Teams, list...)
-		if page >= info.Pages {
-			break
-		}
+	teams, info, err := s.catalogues.ListTeams(r.Context(), v.principal, listRequest(r))
+	if err != nil {
+		return err
 	}
+	p.Teams, p.Pager = teams, pagerOf("/settings/teams", info)
 	s.render(w, r, v, status, "teams", p)
 	return nil
 }
@@ -120,7 +173,7 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request, v *visit) er
 	name := r.PostFormValue("name")
 	_, err := s.catalogues.DeclareTeam(r.Context(), v.principal, service.TeamEntry{Name: name})
 	if probs, ok := problemsOf(err); ok {
-		return s.showTeams(w, r, v, http.StatusUnprocessableEntity, teamsPage{catalogue: catalogue{Sub: settingsNav, Problems: probs}, Name: name})
+		return s.showTeams(w, r, v, http.StatusUnprocessableEntity, teamsPage{catalogue: refused(probs), Name: name})
 	}
 	if err != nil {
 		return err
@@ -149,14 +202,17 @@ func (s *Server) showTeam(w http.ResponseWriter, r *http.Request, v *visit, stat
 	if p.Name == "" {
 		p.Name = t.Name
 	}
-	if p.Members, err = s.teamMembers(r.Context(), v, t.UUID); err != nil {
+	members, info, err := s.catalogues.TeamMembers(r.Context(), v.principal, t.UUID, "", listRequest(r))
+	if err != nil {
 		return err
 	}
+	p.Members, p.Pager = members, pagerOf("/settings/teams/"+t.UUID, info)
 	s.render(w, r, v, status, "team", p)
 	return nil
 }
 
-// teamMembers reads every member of the team, page after page.
+// teamMembers reads every member of the team, page after page: a change
+// of membership declares the whole of it, as apply does.
 func (s *Server) teamMembers(ctx context.Context, v *visit, uuid string) ([]service.Member, error) {
 	var all []service.Member
 	for page := 1; ; page++ {
@@ -176,7 +232,7 @@ func (s *Server) renameTeam(w http.ResponseWriter, r *http.Request, v *visit) er
 	name := r.PostFormValue("name")
 	_, err := s.catalogues.UpdateTeam(r.Context(), v.principal, pathUUID(r), service.TeamUpdate{Name: &name})
 	if probs, ok := problemsOf(err); ok {
-		return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: catalogue{Sub: settingsNav, Problems: probs}, Name: name})
+		return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: refused(probs), Name: name})
 	}
 	if err != nil {
 		return err
@@ -212,14 +268,13 @@ func (s *Server) changeMembers(w http.ResponseWriter, r *http.Request, v *visit,
 	}
 	if add {
 		if email == "" {
-			return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: catalogue{Sub: settingsNav,
-				Problems: []problem{{Field: "members", Message: "give the email of the user to add"}}}})
+			return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: refused([]problem{{Field: "members", Message: "give the email of the user to add"}})})
 		}
 		emails = append(emails, email)
 	}
 	_, err = s.catalogues.DeclareTeam(r.Context(), v.principal, service.TeamEntry{UUID: t.UUID, Name: t.Name, Members: emails})
 	if probs, ok := problemsOf(err); ok {
-		return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: catalogue{Sub: settingsNav, Problems: probs}, Email: email})
+		return s.showTeam(w, r, v, http.StatusUnprocessableEntity, teamPage{catalogue: refused(probs), Email: email})
 	}
 	if err != nil {
 		return err
@@ -233,18 +288,27 @@ type tagsPage struct {
 	catalogue
 	Tags []carillon.Tag
 	Name string
+	// Confirm is the tag a delete asks to confirm, with how many contacts
+	// have it.
+	Confirm  *carillon.Tag
+	Contacts int
+	// Deleted is the tag just deleted, and how many contacts had it.
+	Deleted     string
+	DeletedFrom int
 }
 
 func (s *Server) tagsPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	return s.showTags(w, r, v, http.StatusOK, tagsPage{catalogue: newCatalogue(r)})
+	p := tagsPage{catalogue: newCatalogue(r), Deleted: r.URL.Query().Get("deleted")}
+	p.DeletedFrom, _ = strconv.Atoi(r.URL.Query().Get("contacts"))
+	return s.showTags(w, r, v, http.StatusOK, p)
 }
 
 func (s *Server) showTags(w http.ResponseWriter, r *http.Request, v *visit, status int, p tagsPage) error {
-	tags, err := s.catalogues.ListTags(r.Context(), v.principal)
+	tags, info, err := s.catalogues.ListTags(r.Context(), v.principal, listRequest(r))
 	if err != nil {
 		return err
 	}
-	p.Tags = tags
+	p.Tags, p.Pager = tags, pagerOf("/settings/tags", info)
 	s.render(w, r, v, status, "tags", p)
 	return nil
 }
@@ -258,12 +322,31 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request, v *visit) err
 		for i := range probs {
 			probs[i].Field = "name" // a tags entry is its name
 		}
-		return s.showTags(w, r, v, http.StatusUnprocessableEntity, tagsPage{catalogue: catalogue{Sub: settingsNav, Problems: probs}, Name: name})
+		return s.showTags(w, r, v, http.StatusUnprocessableEntity, tagsPage{catalogue: refused(probs), Name: name})
 	}
 	if err != nil {
 		return err
 	}
 	return done(w, r, "/settings/tags")
+}
+
+// deleteTag deletes a tag once confirmed: the form of a tag's row asks
+// first (the page says how many contacts have it), the confirmation's
+// form deletes it and takes it off them.
+func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request, v *visit) error {
+	name := r.PostFormValue("name")
+	if r.PostFormValue("confirm") != "1" {
+		tag, n, err := s.catalogues.TagContacts(r.Context(), v.principal, name)
+		if err != nil {
+			return err
+		}
+		return s.showTags(w, r, v, http.StatusOK, tagsPage{catalogue: catalogue{Sub: settingsNav}, Confirm: &tag, Contacts: n})
+	}
+	tag, n, err := s.catalogues.DeleteTag(r.Context(), v.principal, name)
+	if err != nil {
+		return err
+	}
+	return back(w, r, "/settings/tags", url.Values{"deleted": {tag.Name}, "contacts": {strconv.Itoa(n)}})
 }
 
 // Custom fields
@@ -286,25 +369,21 @@ var fieldTypes = []carillon.FieldType{carillon.FieldText, carillon.FieldEmail, c
 func (s *Server) fieldsPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p := fieldsPage{catalogue: newCatalogue(r)}
 	if name := r.URL.Query().Get("edit"); name != "" {
-		fields, err := s.catalogues.ListCustomFields(r.Context(), v.principal)
+		f, err := s.catalogues.CustomField(r.Context(), v.principal, name)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(fields, func(f carillon.CustomField) bool { return f.Name == name })
-		if i < 0 {
-			return carillon.NotFound("custom field")
-		}
-		p.Editing, p.Name, p.Type, p.Options = true, name, string(fields[i].Type), strings.Join(fields[i].Options, "\n")
+		p.Editing, p.Name, p.Type, p.Options = true, f.Name, string(f.Type), strings.Join(f.Options, "\n")
 	}
 	return s.showFields(w, r, v, http.StatusOK, p)
 }
 
 func (s *Server) showFields(w http.ResponseWriter, r *http.Request, v *visit, status int, p fieldsPage) error {
-	fields, err := s.catalogues.ListCustomFields(r.Context(), v.principal)
+	fields, info, err := s.catalogues.ListCustomFields(r.Context(), v.principal, listRequest(r))
 	if err != nil {
 		return err
 	}
-	p.Fields, p.Types = fields, fieldTypes
+	p.Fields, p.Types, p.Pager = fields, fieldTypes, pagerOf("/settings/fields", info)
 	s.render(w, r, v, status, "fields", p)
 	return nil
 }
@@ -315,13 +394,7 @@ func (s *Server) showFields(w http.ResponseWriter, r *http.Request, v *visit, st
 func (s *Server) declareField(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p := fieldsPage{catalogue: catalogue{Sub: settingsNav}, Editing: r.PostFormValue("editing") == "1",
 		Name: r.PostFormValue("name"), Type: r.PostFormValue("type"), Options: r.PostFormValue("options")}
-	var options []string
-	for _, line := range strings.Split(p.Options, "\n") {
-		if o := strings.TrimSpace(line); o != "" {
-			options = append(options, o)
-		}
-	}
-	_, err := s.catalogues.DeclareField(r.Context(), v.principal, service.FieldEntry{Name: p.Name, Type: p.Type, Options: options})
+	_, err := s.catalogues.DeclareField(r.Context(), v.principal, service.FieldEntry{Name: p.Name, Type: p.Type, Options: lines(p.Options)})
 	if probs, ok := problemsOf(err); ok {
 		p.Problems = probs
 		return s.showFields(w, r, v, http.StatusUnprocessableEntity, p)
@@ -332,19 +405,15 @@ func (s *Server) declareField(w http.ResponseWriter, r *http.Request, v *visit) 
 	return done(w, r, "/settings/fields")
 }
 
-// allPages reads a whole list of the service, page after page.
-func allPages[T any](list func(pr service.PageRequest) ([]T, service.PageInfo, error)) ([]T, error) {
-	var all []T
-	for page := 1; ; page++ {
-		items, info, err := list(service.PageRequest{Page: strconv.Itoa(page), Items: strconv.Itoa(service.MaxPageSize)})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, items...)
-		if page >= info.Pages {
-			return all, nil
+// lines are the lines of a text area that are not blank, trimmed.
+func lines(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if l := strings.TrimSpace(line); l != "" {
+			out = append(out, l)
 		}
 	}
+	return out
 }
 
 // Funnels
@@ -359,34 +428,23 @@ type funnelsPage struct {
 func (s *Server) funnelsPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p := funnelsPage{catalogue: newCatalogue(r)}
 	if id := r.URL.Query().Get("edit"); id != "" {
-		funnels, err := s.funnels(r, v)
+		f, err := s.catalogues.Funnel(r.Context(), v.principal, id)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(funnels, func(f carillon.Funnel) bool { return f.UUID == id })
-		if i < 0 {
-			return carillon.NotFound("funnel")
-		}
-		f := funnels[i]
 		p.UUID, p.Name, p.Emoji, p.Position = f.UUID, f.Name, f.Emoji, strconv.Itoa(f.Position)
 	}
 	return s.showFunnels(w, r, v, http.StatusOK, p)
 }
 
-func (s *Server) funnels(r *http.Request, v *visit) ([]carillon.Funnel, error) {
-	return allPages(func(pr service.PageRequest) ([]carillon.Funnel, service.PageInfo, error) {
-		return s.catalogues.ListFunnels(r.Context(), v.principal, pr)
-	})
-}
-
 func (s *Server) showFunnels(w http.ResponseWriter, r *http.Request, v *visit, status int, p funnelsPage) error {
-	funnels, err := s.funnels(r, v)
+	funnels, info, err := s.catalogues.ListFunnels(r.Context(), v.principal, listRequest(r))
 	if err != nil {
 		return err
 	}
-	p.Funnels = funnels
+	p.Funnels, p.Pager = funnels, pagerOf("/settings/funnels", info)
 	if p.Position == "" && p.UUID == "" {
-		p.Position = strconv.Itoa(len(funnels))
+		p.Position = strconv.Itoa(info.Total) // after the others, counted from 0
 	}
 	s.render(w, r, v, status, "funnels", p)
 	return nil
@@ -426,31 +484,21 @@ type statusesPage struct {
 func (s *Server) statusesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p := statusesPage{catalogue: newCatalogue(r)}
 	if id := r.URL.Query().Get("edit"); id != "" {
-		statuses, err := s.statuses(r, v)
+		cs, err := s.catalogues.CustomStatus(r.Context(), v.principal, id)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(statuses, func(cs carillon.CustomStatus) bool { return cs.UUID == id })
-		if i < 0 {
-			return carillon.NotFound("custom status")
-		}
-		p.ID, p.Name, p.Emoji = statuses[i].UUID, statuses[i].Name, statuses[i].Emoji
+		p.ID, p.Name, p.Emoji = cs.UUID, cs.Name, cs.Emoji
 	}
 	return s.showStatuses(w, r, v, http.StatusOK, p)
 }
 
-func (s *Server) statuses(r *http.Request, v *visit) ([]carillon.CustomStatus, error) {
-	return allPages(func(pr service.PageRequest) ([]carillon.CustomStatus, service.PageInfo, error) {
-		return s.catalogues.ListCustomStatuses(r.Context(), v.principal, pr)
-	})
-}
-
 func (s *Server) showStatuses(w http.ResponseWriter, r *http.Request, v *visit, status int, p statusesPage) error {
-	statuses, err := s.statuses(r, v)
+	statuses, info, err := s.catalogues.ListCustomStatuses(r.Context(), v.principal, listRequest(r))
 	if err != nil {
 		return err
 	}
-	p.Statuses = statuses
+	p.Statuses, p.Pager = statuses, pagerOf("/settings/statuses", info)
 	s.render(w, r, v, status, "statuses", p)
 	return nil
 }
@@ -495,8 +543,12 @@ type templatesPage struct {
 	Synced  bool
 	Count   int
 	Problem string
-	// The rename form of the template named in ?edit.
-	UUID, Title string
+	// Form is the declaration form: a new template, or the one named in
+	// ?edit; Channels the titles it offers, Choices the values of its
+	// other lists.
+	Form     templateForm
+	Channels []string
+	Choices  service.TemplateChoices
 }
 
 type templateRow struct {
@@ -504,8 +556,49 @@ type templateRow struct {
 	Channel string
 }
 
+// templateForm is a template as its form shows it: the fields of a
+// templates entry of apply, with its buttons' rows.
+type templateForm struct {
+	service.TemplateEntry
+	Buttons []carillon.TemplateButton
+	// channelID is the channel of the template being changed, whose title
+	// the form shows.
+	channelID int64
+}
+
+// The form offers two empty button rows after the template's own, and no
+// more rows than the buttons a template may have (WhatsApp's limit, which
+// the declaration checks): more buttons are refused by that check.
+const (
+	maxButtons   = 10
+	emptyButtons = 2
+)
+
+// formOf is the form that declares t as it is.
+func formOf(t carillon.Template) templateForm {
+	return templateForm{TemplateEntry: service.TemplateEntry{UUID: t.UUID, Title: t.Title, Language: t.Language,
+		Category: t.Category, Type: t.Type, Status: t.Status, Text: t.Text}, Buttons: t.Buttons, channelID: t.ChannelID}
+}
+
+// buttonRow is a row of the form's buttons, numbered from 1.
+type buttonRow struct {
+	N int
+	carillon.TemplateButton
+}
+
+// Rows are the form's button rows: the template's buttons, then empty
+// ones to add more.
+func (f templateForm) Rows() []buttonRow {
+	buttons := append(slices.Clip(f.Buttons), make([]carillon.TemplateButton, max(0, min(emptyButtons, maxButtons-len(f.Buttons))))...)
+	rows := make([]buttonRow, len(buttons))
+	for i, b := range buttons {
+		rows[i] = buttonRow{N: i + 1, TemplateButton: b}
+	}
+	return rows
+}
+
 func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	p := templatesPage{catalogue: newCatalogue(r)}
+	p := templatesPage{catalogue: newCatalogue(r), Form: templateForm{TemplateEntry: service.TemplateEntry{Language: "en", Type: "text", Status: "approved"}}}
 	if n, err := strconv.Atoi(r.URL.Query().Get("synced")); err == nil {
 		p.Synced, p.Count = true, n
 	}
@@ -514,15 +607,33 @@ func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request, v *visit)
 		if err != nil {
 			return err
 		}
-		p.UUID, p.Title = t.UUID, t.Title
+		p.Form = formOf(t)
 	}
 	return s.showTemplates(w, r, v, http.StatusOK, p)
 }
 
-// renameTemplate renames a template, as PATCH /v1/templates/{uuid} does.
-func (s *Server) renameTemplate(w http.ResponseWriter, r *http.Request, v *visit) error {
-	p := templatesPage{catalogue: catalogue{Sub: settingsNav}, UUID: r.PostFormValue("uuid"), Title: r.PostFormValue("title")}
-	_, err := s.catalogues.UpdateTemplate(r.Context(), v.principal, p.UUID, service.TemplateUpdate{Title: &p.Title})
+// declareTemplate declares a template, as a templates entry of apply:
+// the one of the uuid (or, for a new one, of the channel, title and
+// language) takes every field of the form, or one is made. The buttons
+// are the rows whose type is chosen, in order.
+func (s *Server) declareTemplate(w http.ResponseWriter, r *http.Request, v *visit) error {
+	f := r.PostForm // read by the CSRF check
+	p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Form: templateForm{TemplateEntry: service.TemplateEntry{
+		UUID: f.Get("uuid"), Title: f.Get("title"), Channel: f.Get("channel"), Language: f.Get("language"),
+		Category: f.Get("category"), Type: f.Get("type"), Status: f.Get("status"), Text: f.Get("text")}}}
+	for i, typ := range f["button_type"] {
+		if typ == "" {
+			continue
+		}
+		b := carillon.TemplateButton{Type: typ, Text: nth(f["button_text"], i), URL: nth(f["button_url"], i), PhoneNumber: nth(f["button_phone_number"], i)}
+		if typ == carillon.ButtonOTP {
+			b.OTPType = nth(f["button_otp_type"], i)
+		}
+		p.Form.Buttons = append(p.Form.Buttons, b)
+	}
+	entry := p.Form.TemplateEntry
+	entry.Buttons = p.Form.Buttons
+	_, err := s.catalogues.DeclareTemplate(r.Context(), v.principal, entry)
 	if probs, ok := problemsOf(err); ok {
 		p.Problems = probs
 		return s.showTemplates(w, r, v, http.StatusUnprocessableEntity, p)
@@ -533,10 +644,16 @@ func (s *Server) renameTemplate(w http.ResponseWriter, r *http.Request, v *visit
 	return done(w, r, "/settings/templates")
 }
 
+// nth is the i-th of a form's values of one name, "" past them.
+func nth(values []string, i int) string {
+	if i < len(values) {
+		return values[i]
+	}
+	return ""
+}
+
 func (s *Server) showTemplates(w http.ResponseWriter, r *http.Request, v *visit, status int, p templatesPage) error {
-	templates, err := allPages(func(pr service.PageRequest) ([]carillon.Template, service.PageInfo, error) {
-		return s.catalogues.ListTemplates(r.Context(), v.principal, pr)
-	})
+	templates, info, err := s.catalogues.ListTemplates(r.Context(), v.principal, listRequest(r))
 	if err != nil {
 		return err
 	}
@@ -547,10 +664,15 @@ func (s *Server) showTemplates(w http.ResponseWriter, r *http.Request, v *visit,
 	titles := map[int64]string{}
 	for _, ch := range chs {
 		titles[ch.ID] = ch.Title
+		p.Channels = append(p.Channels, ch.Title)
+	}
+	if p.Form.channelID != 0 {
+		p.Form.Channel = titles[p.Form.channelID]
 	}
 	for _, t := range templates {
 		p.Templates = append(p.Templates, templateRow{Template: t, Channel: titles[t.ChannelID]})
 	}
+	p.Pager, p.Choices = pagerOf("/settings/templates", info), service.TemplateOptions()
 	s.render(w, r, v, status, "templates", p)
 	return nil
 }
@@ -563,7 +685,8 @@ func (s *Server) syncTemplates(w http.ResponseWriter, r *http.Request, v *visit)
 	changes, err := s.networks.SyncTemplates(r.Context(), v.account.ID, "")
 	if err != nil {
 		s.log.WarnContext(r.Context(), "templates not synced", "error", err)
-		p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Synced: true, Count: len(changes), Problem: err.Error()}
+		p := templatesPage{catalogue: catalogue{Sub: settingsNav}, Synced: true, Count: len(changes), Problem: err.Error(),
+			Form: templateForm{TemplateEntry: service.TemplateEntry{Language: "en", Type: "text", Status: "approved"}}}
 		return s.showTemplates(w, r, v, http.StatusBadGateway, p)
 	}
 	http.Redirect(w, r, "/settings/templates?synced="+strconv.Itoa(len(changes)), http.StatusSeeOther)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
+	"github.com/carillon/carillon/service"
 )
 
 // TestBrowserChannels shows the channels, the sandbox's reserved numbers
@@ -92,10 +94,41 @@ func TestBrowserSettings(t *testing.T) {
 
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/tags"))
 	tb.submit(map[string]string{"#tag-name": xss}, `form[action="/settings/tags"] button`)
-	if got := tb.text("ul.tags"); got != xss {
+	if got := tb.text("tbody .tag"); got != xss {
 		t.Errorf("the tag shows as %q, want the text", got)
 	}
 	tb.check("tags")
+}
+
+// TestBrowserDeleteTag deletes a tag whose name is a script from the
+// contact that has it, once confirmed.
+func TestBrowserDeleteTag(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	ctx := context.Background()
+	if _, err := r.svc.Resources.DeclareTag(ctx, r.acct.Principal, xss); err != nil {
+		t.Fatal(err)
+	}
+	contact, err := r.svc.Contacts.CreateContact(ctx, r.acct.Principal, service.ContactInput{Identifier: "+31612345678", Source: "whatsapp", Name: "Tagged", Tags: []string{xss}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/tags"))
+	tb.submit(nil, `form[action="/settings/tags/delete"] button`)
+	if got := tb.text(".confirm"); !strings.Contains(got, "Delete the tag "+xss+"?") || !strings.Contains(got, "1 contact(s) have it") {
+		t.Errorf("the delete asks %q", got)
+	}
+	tb.check("tags-delete-confirm")
+	tb.submit(nil, `.confirm button`)
+	if got := tb.text(".notice"); !strings.Contains(got, "Deleted the tag "+xss) {
+		t.Errorf("after the delete the page says %q", got)
+	}
+	tb.check("tags-deleted")
+	if v, _ := r.svc.Contacts.Contact(ctx, r.acct.Principal, contact.UUID); len(v.Tags) != 0 {
+		t.Errorf("the contact keeps the tags %v", v.Tags)
+	}
 }
 
 // TestBrowserFields: a dropdown field without options is refused on the
@@ -163,5 +196,40 @@ func TestBrowserCatalogues(t *testing.T) {
 	if got := tb.text(".notice"); !strings.Contains(got, "0 template(s)") {
 		t.Errorf("a sync with no WhatsApp channel says %q", got)
 	}
+	tb.check("templates-synced")
+}
+
+// TestBrowserTemplates declares a template with a button: a button
+// missing its URL is refused on the form, with what was typed kept; then
+// the template is made, shown as text, and changed from its row.
+func TestBrowserTemplates(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/templates"))
+	tb.do(chromedp.SetValue(chromedp.CSS("#button-1-type"), "url"))
+	fields := map[string]string{"#template-title": "order_shipped", "#template-text": "Hello {{1}}, " + xss, "#button-1-text": "Track"}
+	tb.submit(fields, `form.template-form button[type="submit"]`)
+	if got := tb.text("#form-problems"); !strings.Contains(got, "button 1: a url button needs url") {
+		t.Errorf("a url button without its URL says %q", got)
+	}
+	if got, _ := chromedp.Run(tb.ctx, chromedp.Value(chromedp.CSS("#button-1-text"))); got != "Track" {
+		t.Errorf("the refused form kept the button's text %q", got)
+	}
+	tb.check("templates-refused")
+	tb.submit(map[string]string{"#button-1-url": "https://example.com/track/{{1}}"}, `form.template-form button[type="submit"]`)
+	if got := tb.text("tbody tr"); !strings.Contains(got, "order_shipped") || !strings.Contains(got, xss) || !strings.Contains(got, "url: Track") {
+		t.Errorf("the template shows as %q", got)
+	}
 	tb.check("templates")
+	tb.submit(nil, `tbody tr a[href*="edit="]`)
+	if got := tb.text("#form-title"); got != "Change the template order_shipped" {
+		t.Errorf("the form of the template is titled %q", got)
+	}
+	tb.do(chromedp.SetValue(chromedp.CSS("#template-status"), "paused"))
+	tb.submit(nil, `form.template-form button[type="submit"]`)
+	if got := tb.text("tbody tr"); !strings.Contains(got, "paused") {
+		t.Errorf("the changed template shows as %q", got)
+	}
 }

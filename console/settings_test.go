@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -23,7 +24,7 @@ func TestSettingsRoles(t *testing.T) {
 	}
 	sales := teamNamed(t, r, "Sales")
 	allowed := map[carillon.Role]bool{carillon.RoleAdmin: true, carillon.RoleSettingsAgent: true}
-	for _, path := range []string{"/settings/teams", "/settings/teams/" + sales.UUID, "/settings/tags", "/settings/fields"} {
+	for _, path := range []string{"/settings/teams", "/settings/teams/" + sales.UUID, "/settings/tags", "/settings/fields", "/settings/templates"} {
 		for role, email := range roleUsers {
 			c, _ := r.client(t, email)
 			want := http.StatusForbidden
@@ -37,13 +38,14 @@ func TestSettingsRoles(t *testing.T) {
 	}
 	for _, role := range []carillon.Role{carillon.RoleAgent, carillon.RoleRestrictedAgent} {
 		c, csrf := r.client(t, roleUsers[role])
-		for _, path := range []string{"/settings/teams", "/settings/tags", "/settings/fields"} {
-			if resp := post(t, c, r.srv.URL+path, url.Values{"csrf": {csrf}, "name": {"Sneaky"}, "type": {"text"}}); resp.StatusCode != http.StatusForbidden {
+		for _, path := range []string{"/settings/teams", "/settings/tags", "/settings/tags/delete", "/settings/fields", "/settings/templates"} {
+			if resp := post(t, c, r.srv.URL+path, url.Values{"csrf": {csrf}, "name": {"Sneaky"}, "type": {"text"}, "confirm": {"1"},
+				"title": {"sneaky"}, "channel": {"sandbox"}, "category": {"UTILITY"}, "text": {"Hi"}}); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("POST %s as %s: %d, want 403", path, role, resp.StatusCode)
 			}
 		}
 	}
-	if tags, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal); len(tags) != 0 {
+	if tags, _, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal, service.PageRequest{}); len(tags) != 0 {
 		t.Errorf("refused forms made tags %v", tags)
 	}
 	// The settings agent sees the settings in its navigation, not the
@@ -65,16 +67,23 @@ func TestSettingsFormsCSRF(t *testing.T) {
 	}
 	team := teamNamed(t, r, "Sales")
 	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	if _, err := r.svc.Resources.DeclareTag(ctx, r.acct.Principal, "Kept"); err != nil {
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/settings/teams", "/settings/teams/" + team.UUID, "/settings/teams/" + team.UUID + "/members",
-		"/settings/tags", "/settings/fields", "/settings/channels/new"} {
+		"/settings/tags", "/settings/tags/delete", "/settings/fields", "/settings/templates", "/settings/channels/new"} {
 		for _, token := range []string{"", csrfToken("another session")} {
-			if resp := post(t, c, r.srv.URL+path, url.Values{"csrf": {token}, "name": {"Forged"}, "type": {"text"}, "email": {"a@example.com"}}); resp.StatusCode != http.StatusForbidden {
+			if resp := post(t, c, r.srv.URL+path, url.Values{"csrf": {token}, "name": {"Kept"}, "confirm": {"1"}, "type": {"text"}, "email": {"a@example.com"},
+				"title": {"forged"}, "channel": {"sandbox"}, "category": {"UTILITY"}, "text": {"Hi"}}); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("POST %s with token %q: %d, want 403", path, token, resp.StatusCode)
 			}
 		}
 	}
-	if tags, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal); len(tags) != 0 {
-		t.Errorf("forged forms made tags %v", tags)
+	if tags, _, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal, service.PageRequest{}); len(tags) != 1 || tags[0].Name != "Kept" {
+		t.Errorf("forged forms made or deleted tags: %v", tags)
+	}
+	if list, _, _ := r.svc.Resources.ListTemplates(ctx, r.acct.Principal, service.PageRequest{}); len(list) != 0 {
+		t.Errorf("forged forms made templates: %v", list)
 	}
 	if after, _ := r.svc.Resources.Team(ctx, r.acct.Principal, team.UUID); after.Name != "Sales" || after.Members != 0 {
 		t.Errorf("a forged form changed the team: %+v", after)
@@ -135,11 +144,11 @@ func TestTagsAndFieldsForms(t *testing.T) {
 		{"a field changed", "/settings/fields", url.Values{"name": {"Size"}, "type": {"checkbox"}, "options": {"S\nXL"}, "editing": {"1"}}, http.StatusSeeOther, []string{"checkbox", "S, XL"}},
 	})
 	ctx := context.Background()
-	tags, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal)
+	tags, _, _ := r.svc.Resources.ListTags(ctx, r.acct.Principal, service.PageRequest{})
 	if len(tags) != 1 || tags[0].Name != "VIP <b>" {
 		t.Errorf("tags %+v, want VIP <b> alone", tags)
 	}
-	fields, _ := r.svc.Resources.ListCustomFields(ctx, r.acct.Principal)
+	fields, _, _ := r.svc.Resources.ListCustomFields(ctx, r.acct.Principal, service.PageRequest{})
 	if len(fields) != 2 || fields[1].Name != "Size" || fields[1].Type != carillon.FieldCheckbox || strings.Join(fields[1].Options, ",") != "S,XL" {
 		t.Errorf("fields %+v", fields)
 	}
@@ -252,35 +261,157 @@ func TestFunnelsAndStatusesForms(t *testing.T) {
 	}
 }
 
-// TestTemplateRename renames a template as the API does; a title another
-// template of the channel has in that language is a 422 naming the field.
-func TestTemplateRename(t *testing.T) {
+// TestTemplateForms: a template is declared as a templates entry of apply
+// declares it: made, with its buttons; refused at its field with what was
+// typed kept; changed whole by its uuid.
+func TestTemplateForms(t *testing.T) {
 	r := newSettingsRig(t)
 	ctx := context.Background()
-	sandbox, err := r.svc.Store().MainChannel(ctx, r.acct.ID, carillon.WhatsApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var uuids []string
-	for _, title := range []string{"welcome", "goodbye"} {
-		tpl := carillon.Template{UUID: carillon.NewUUID(), AccountID: r.acct.ID, ChannelID: sandbox.ID, Title: title, Text: "Hi {{1}}", Type: "text",
-			Category: "UTILITY", Status: "approved", Language: "en", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if err := r.svc.Store().CreateTemplate(ctx, &tpl); err != nil {
-			t.Fatal(err)
+	form := func(extra ...string) url.Values {
+		v := url.Values{"channel": {"sandbox"}, "title": {"order_shipped"}, "language": {"en"}, "category": {"UTILITY"}, "type": {"text"},
+			"status": {"approved"}, "text": {"Hello {{1}} <b>"},
+			"button_type": {"url", "", ""}, "button_text": {"Track", "", ""}, "button_url": {"https://example.com/t/{{1}}", "", ""},
+			"button_phone_number": {"", "", ""}, "button_otp_type": {"copy_code", "copy_code", "copy_code"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
 		}
-		uuids = append(uuids, tpl.UUID)
-	}
-	c, _ := r.client(t, roleUsers[carillon.RoleSettingsAgent])
-	if page := body(t, get(t, c, r.srv.URL+"/settings/templates?edit="+uuids[0])); !strings.Contains(page, `value="welcome"`) {
-		t.Error("the rename form does not show the template's title")
+		return v
 	}
 	runForms(t, r, []formCase{
-		{"a rename", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {"hello <there>"}}, http.StatusSeeOther, []string{"hello &lt;there&gt;", "Saved."}},
-		{"a title taken", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {"goodbye"}}, http.StatusUnprocessableEntity,
-			[]string{"<strong>title</strong>", "another template", `value="goodbye"`}},
-		{"a blank title", "/settings/templates", url.Values{"uuid": {uuids[0]}, "title": {" "}}, http.StatusUnprocessableEntity, []string{"<strong>title</strong>"}},
+		{"a template", "/settings/templates", form(), http.StatusSeeOther, []string{"order_shipped", "Hello {{1}} &lt;b&gt;", "url: Track", "Saved."}},
+		{"a gap in the placeholders", "/settings/templates", form("title", "gap", "text", "Hi {{2}}"), http.StatusUnprocessableEntity,
+			[]string{"<strong>text</strong>", "placeholder {{1}} is missing", `value="gap"`, `id="template-text" name="text" rows="4" required aria-invalid="true"`}},
+		{"a channel of no title", "/settings/templates", form("title", "lost", "channel", "nope"), http.StatusUnprocessableEntity,
+			[]string{"<strong>channel</strong>", "no channel is titled"}},
+		{"a button without its url", "/settings/templates", form("title", "nourl", "button_url", ""), http.StatusUnprocessableEntity,
+			[]string{"<strong>buttons</strong>", "button 1: a url button needs url", `value="Track"`}},
+		{"an otp button of a utility template", "/settings/templates", form("title", "otp", "button_type", "otp", "button_url", ""), http.StatusUnprocessableEntity,
+			[]string{"<strong>buttons</strong>", "belongs to an AUTHENTICATION template"}},
 	})
-	if tpl, _ := r.svc.Resources.Template(ctx, r.acct.Principal, uuids[0]); tpl.Title != "hello <there>" {
-		t.Errorf("the template is titled %q", tpl.Title)
+	list, _, _ := r.svc.Resources.ListTemplates(ctx, r.acct.Principal, service.PageRequest{})
+	if len(list) != 1 || len(list[0].Buttons) != 1 || list[0].Buttons[0].URL != "https://example.com/t/{{1}}" || list[0].Text != "Hello {{1}} <b>" {
+		t.Fatalf("templates %+v", list)
+	}
+	made := list[0]
+	c, _ := r.client(t, roleUsers[carillon.RoleSettingsAgent])
+	page := body(t, get(t, c, r.srv.URL+"/settings/templates?edit="+made.UUID))
+	for _, want := range []string{`name="uuid" value="` + made.UUID + `"`, `value="order_shipped"`, `<option value="sandbox" selected>`,
+		`value="https://example.com/t/{{1}}"`, `id="button-3-type"`, "Change the template order_shipped"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form of the template does not show %s", want)
+		}
+	}
+	for _, bad := range []string{carillon.NewUUID(), "%ff"} {
+		if resp := get(t, c, r.srv.URL+"/settings/templates?edit="+bad); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the form of template %q: %d, want 404", bad, resp.StatusCode)
+		}
+	}
+	runForms(t, r, []formCase{
+		{"changed whole", "/settings/templates", form("uuid", made.UUID, "title", "order_sent", "status", "paused", "button_type", ""), http.StatusSeeOther,
+			[]string{"order_sent", "paused"}},
+	})
+	got, err := r.svc.Resources.Template(ctx, r.acct.Principal, made.UUID)
+	if err != nil || got.Title != "order_sent" || got.Status != "paused" || len(got.Buttons) != 0 {
+		t.Errorf("the template changed: %+v, %v", got, err)
+	}
+}
+
+// TestDeleteTagForm: a tag's delete asks first, saying how many contacts
+// have it; confirmed, it is deleted and they lose it.
+func TestDeleteTagForm(t *testing.T) {
+	r := newSettingsRig(t)
+	ctx := context.Background()
+	p := r.acct.Principal
+	for _, name := range []string{"Lead <x>", "VIP"} {
+		if _, err := r.svc.Resources.DeclareTag(ctx, p, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var contacts []string
+	for _, number := range []string{"+31612345671", "+31612345672"} {
+		cv, err := r.svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "C", Tags: []string{"Lead <x>", "VIP"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		contacts = append(contacts, cv.UUID)
+	}
+	c, csrf := r.client(t, roleUsers[carillon.RoleSettingsAgent])
+	resp := post(t, c, r.srv.URL+"/settings/tags/delete", url.Values{"csrf": {csrf}, "name": {"lead <X>"}})
+	page := body(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Delete the tag Lead &lt;x&gt;?") || !strings.Contains(page, "2 contact(s)") ||
+		!strings.Contains(page, `name="confirm" value="1"`) {
+		t.Fatalf("asking to delete: %d\n%s", resp.StatusCode, page)
+	}
+	if v, _ := r.svc.Contacts.Contact(ctx, p, contacts[0]); len(v.Tags) != 2 {
+		t.Errorf("asking deleted the tag: %v", v.Tags)
+	}
+	resp = post(t, c, r.srv.URL+"/settings/tags/delete", url.Values{"csrf": {csrf}, "name": {"Lead <x>"}, "confirm": {"1"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/settings/tags?contacts=2&deleted=Lead+%3Cx%3E" {
+		t.Fatalf("deleting: %d to %q", resp.StatusCode, loc)
+	}
+	page = body(t, get(t, c, r.srv.URL+resp.Header.Get("Location")))
+	if !strings.Contains(page, "Deleted the tag <strong>Lead &lt;x&gt;</strong>: 2 contact(s) had it") {
+		t.Error("the page does not say the tag was deleted")
+	}
+	for _, uuid := range contacts {
+		if v, _ := r.svc.Contacts.Contact(ctx, p, uuid); strings.Join(v.Tags, ",") != "VIP" {
+			t.Errorf("contact %s has the tags %v after the delete", uuid, v.Tags)
+		}
+	}
+	for _, confirm := range []string{"", "1"} {
+		if resp := post(t, c, r.srv.URL+"/settings/tags/delete", url.Values{"csrf": {csrf}, "name": {"Lead <x>"}, "confirm": {confirm}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("deleting it again (confirm %q): %d, want 404", confirm, resp.StatusCode)
+		}
+	}
+}
+
+// TestSettingsPages: a settings list shows 50 entries a page, with links
+// to the others; a form sent from a page comes back to it.
+func TestSettingsPages(t *testing.T) {
+	r := newSettingsRig(t)
+	ctx := context.Background()
+	for i := range perPage + 3 {
+		if _, err := r.svc.Resources.DeclareTag(ctx, r.acct.Principal, fmt.Sprintf("tag %02d", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.svc.Resources.DeclareFunnel(ctx, r.acct.Principal, service.FunnelEntry{Name: fmt.Sprintf("stage %02d", i), Position: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
+	first := body(t, get(t, c, r.srv.URL+"/settings/tags"))
+	second := body(t, get(t, c, r.srv.URL+"/settings/tags?page=2"))
+	if n := strings.Count(first, `action="/settings/tags/delete"`); n != perPage {
+		t.Errorf("the first page lists %d tags, want %d", n, perPage)
+	}
+	if !strings.Contains(first, `<a href="/settings/tags?page=2" rel="next">`) || !strings.Contains(first, "Page 1 of 2 (53 in all)") {
+		t.Error("the first page does not link the second")
+	}
+	if n := strings.Count(second, `action="/settings/tags/delete"`); n != 3 || !strings.Contains(second, "tag 52") || strings.Contains(second, "tag 49") {
+		t.Errorf("the second page lists %d tags", n)
+	}
+	if !strings.Contains(second, `<a href="/settings/tags" rel="prev">`) || strings.Contains(second, `rel="next"`) {
+		t.Error("the second page does not link back to the first alone")
+	}
+	if !strings.Contains(second, `<input type="hidden" name="page" value="2">`) {
+		t.Error("the second page's forms do not carry their page")
+	}
+	resp := post(t, c, r.srv.URL+"/settings/tags", url.Values{"csrf": {csrf}, "name": {"tag 99"}, "page": {"2"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/settings/tags?changed=1&page=2" {
+		t.Errorf("a tag added from the second page: %d to %q", resp.StatusCode, loc)
+	}
+	resp = post(t, c, r.srv.URL+"/settings/tags", url.Values{"csrf": {csrf}, "name": {" "}, "page": {"2"}})
+	if page := body(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "tag 52") {
+		t.Errorf("a refused tag on the second page: %d, the page shows the second page: %v", resp.StatusCode, strings.Contains(page, "tag 52"))
+	}
+	if resp := get(t, c, r.srv.URL+"/settings/tags?page=two"); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a page that is no number: %d, want 422", resp.StatusCode)
+	}
+	if page := body(t, get(t, c, r.srv.URL+"/settings/tags?page=9")); !strings.Contains(page, `<a href="/settings/tags?page=2" rel="prev">`) {
+		t.Error("a page past the last does not lead back to the last")
+	}
+	// A new stage is offered the position after every other.
+	if page := body(t, get(t, c, r.srv.URL+"/settings/funnels")); !strings.Contains(page, `name="position" type="number" min="0" required value="53"`) {
+		t.Error("the new stage's position is not after the others")
 	}
 }

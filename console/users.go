@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // invitations and roles (users.go), a user's own sessions and password
 // (account.go). *service.People is one.
 type users interface {
-	ListUsers(ctx context.Context, accountID int64) ([]carillon.User, error)
+	UsersPage(ctx context.Context, accountID int64, after string, size int) (service.UserPage, error)
+	User(ctx context.Context, accountID int64, uuid string) (carillon.User, error)
 	Invite(ctx context.Context, accountID int64, email, name string, role carillon.Role) (carillon.User, string, error)
 	SetRole(ctx context.Context, accountID int64, userUUID string, role carillon.Role) error
 	Sessions(ctx context.Context, accountID, userID int64) ([]carillon.Session, error)
@@ -23,10 +25,19 @@ type users interface {
 	ChangePassword(ctx context.Context, accountID, userID int64, current, password, keepToken string, c service.SignInClient) error
 }
 
-// usersPage is the account's users, with the link of the user just
-// invited (shown this once) or the problem of the form just sent.
+// usersPerPage is how many users a page of the list shows.
+const usersPerPage = 50
+
+// usersPage is a page of the account's users, with the link of the user
+// just invited (shown this once) or the problem of the form just sent.
 type usersPage struct {
 	Users []userRow
+	// After is the cursor of this page ("" for the first), which its forms
+	// carry to come back to it; Next the link to the next page ("" on the
+	// last); Total how many users the account has.
+	After string
+	Next  string
+	Total int
 	Roles []carillon.Role
 	// Invited is the user just invited and their link.
 	Invited *invitedUser
@@ -71,18 +82,33 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, v *visit) err
 	return s.showUsers(w, r, v, http.StatusOK, usersPage{Invite: inviteForm{Role: carillon.RoleAgent}})
 }
 
+// showUsers renders the page of the users that the request names: after
+// in its query, or in the form that was sent from that page.
 func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, v *visit, status int, p usersPage) error {
-	list, err := s.users.ListUsers(r.Context(), v.account.ID)
+	p.After = r.FormValue("after")
+	page, err := s.users.UsersPage(r.Context(), v.account.ID, p.After, usersPerPage)
 	if err != nil {
 		return err
 	}
-	for _, u := range list {
+	for _, u := range page.Users {
 		p.Users = append(p.Users, userRow{User: u, Self: u.ID == v.user.ID})
 	}
+	if page.Next != "" {
+		p.Next = "/settings/users?after=" + url.QueryEscape(page.Next)
+	}
+	p.Total = page.Total
 	p.Roles = carillon.Roles
 	p.LinkLifetime = linkLifetime()
 	s.render(w, r, v, status, "users", p)
 	return nil
+}
+
+// usersPath is the users page that the form sent from it came from.
+func usersPath(r *http.Request) string {
+	if after := r.PostFormValue("after"); after != "" {
+		return "/settings/users?after=" + url.QueryEscape(after)
+	}
+	return "/settings/users"
 }
 
 // invite makes a user without a password and answers with the page that
@@ -106,7 +132,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, v *visit) error 
 // newLink gives a user who has no password yet a new one-time link (the
 // earlier one still works until it expires).
 func (s *Server) newLink(w http.ResponseWriter, r *http.Request, v *visit) error {
-	u, err := s.userOf(r, v, r.PostFormValue("user"))
+	u, err := s.users.User(r.Context(), v.account.ID, r.PostFormValue("user"))
 	if err != nil {
 		return err
 	}
@@ -129,23 +155,8 @@ func (s *Server) setRole(w http.ResponseWriter, r *http.Request, v *visit) error
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+	http.Redirect(w, r, usersPath(r), http.StatusSeeOther)
 	return nil
-}
-
-// userOf finds the account's user of a uuid: another account's is not
-// found, as one that does not exist.
-func (s *Server) userOf(r *http.Request, v *visit, uuid string) (carillon.User, error) {
-	list, err := s.users.ListUsers(r.Context(), v.account.ID)
-	if err != nil {
-		return carillon.User{}, err
-	}
-	for _, u := range list {
-		if u.UUID == uuid {
-			return u, nil
-		}
-	}
-	return carillon.User{}, carillon.NotFound("user")
 }
 
 // formProblem is err when it is one the user fixes on the form: a field

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -207,5 +208,35 @@ func TestBrowserChangePassword(t *testing.T) {
 	elsewhere.do(chromedp.Navigate(r.srv.URL + "/account"))
 	if loc := elsewhere.location(); !strings.HasPrefix(loc, "/sign-in") {
 		t.Errorf("another browser after the password change opens %s", loc)
+	}
+}
+
+// TestBrowserUsersPages: the users of an account with more than a page of
+// them, the second page reached by its link; a role changed there comes
+// back to it.
+func TestBrowserUsersPages(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, service.Options{})
+	r.invite(t, usersPerPage+3)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/users"))
+	tb.submit(nil, `a[rel="next"]`)
+	second := tb.location()
+	if !strings.HasPrefix(second, "/settings/users?after=") {
+		t.Fatalf("the next users are at %s", second)
+	}
+	if n, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`document.querySelectorAll("main tbody tr").length`)); n != len(roleUsers)+3 {
+		t.Errorf("the second page lists %d users, want %d", n, len(roleUsers)+3)
+	}
+	tb.check("users-page-2")
+	u := r.userByEmail(t, fmt.Sprintf("user%03d@example.com", usersPerPage+2))
+	tb.do(chromedp.SetValue(chromedp.CSS("#role-of-"+u.UUID+" select"), "restricted_agent"))
+	tb.submit(nil, "#role-of-"+u.UUID+" button")
+	if loc := tb.location(); loc != second {
+		t.Errorf("a role changed on the second page led to %s", loc)
+	}
+	if u := r.userByEmail(t, u.Email); u.Role != carillon.RoleRestrictedAgent {
+		t.Errorf("the role is %s", u.Role)
 	}
 }

@@ -2,8 +2,11 @@ package console
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -291,6 +294,75 @@ func TestRoleChangeOnNextRequest(t *testing.T) {
 		}
 		if resp := get(t, agentClient, r.srv.URL+"/settings/users"); resp.StatusCode != step.want {
 			t.Errorf("as %s, the users page: %d, want %d", step.role, resp.StatusCode, step.want)
+		}
+	}
+}
+
+// TestUsersPages: the users are listed 50 a page, oldest first, each once;
+// a form sent from a page comes back to it; a page after a user of no
+// account of ours is refused.
+func TestUsersPages(t *testing.T) {
+	r := newRig(t, service.Options{})
+	r.invite(t, 2*usersPerPage+7)
+	total := len(roleUsers) + 2*usersPerPage + 7
+	admin, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
+	seen := map[string]bool{}
+	var pages []string
+	for next := "/settings/users"; next != ""; {
+		pages = append(pages, next)
+		page := readBody(t, get(t, admin, r.srv.URL+next))
+		if !strings.Contains(page, fmt.Sprintf("%d users, oldest first", total)) {
+			t.Errorf("%s does not say how many users there are", next)
+		}
+		rows := strings.Count(page, `action="/settings/users/role"`)
+		if want := min(usersPerPage, total-len(seen)); rows != want {
+			t.Errorf("%s lists %d users, want %d", next, rows, want)
+		}
+		for _, m := range userEmail.FindAllStringSubmatch(page, -1) {
+			if seen[m[1]] {
+				t.Errorf("%s lists %s again", next, m[1])
+			}
+			seen[m[1]] = true
+		}
+		next = ""
+		if m := nextUsers.FindStringSubmatch(page); m != nil {
+			next = html.UnescapeString(m[1])
+		}
+	}
+	if len(pages) != 3 || len(seen) != total {
+		t.Errorf("%d pages list %d users, want 3 pages and %d users", len(pages), len(seen), total)
+	}
+
+	// A role changed on the second page leads back to it.
+	second := pages[1]
+	after := strings.TrimPrefix(second, "/settings/users?after=")
+	u := r.userByEmail(t, "user060@example.com")
+	resp := post(t, admin, r.srv.URL+"/settings/users/role", url.Values{"csrf": {csrf}, "user": {u.UUID}, "role": {"settings_agent"}, "after": {after}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != second {
+		t.Errorf("a role changed on the second page: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), second)
+	}
+	resp = post(t, admin, r.srv.URL+"/settings/users/role", url.Values{"csrf": {csrf}, "user": {u.UUID}, "role": {"owner"}, "after": {after}})
+	if page := readBody(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="role-of-`+u.UUID+`"`) {
+		t.Errorf("a refused role on the second page: %d, the page shows the user: %v", resp.StatusCode, strings.Contains(page, u.UUID))
+	}
+	for _, bad := range []string{carillon.NewUUID(), "%ff"} {
+		if resp := get(t, admin, r.srv.URL+"/settings/users?after="+bad); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("a page after %q: %d, want 422", bad, resp.StatusCode)
+		}
+	}
+}
+
+var (
+	userEmail = regexp.MustCompile(`<td data-label="Email" class="nowrap">([^<]+)</td>`)
+	nextUsers = regexp.MustCompile(`<a href="([^"]+)" rel="next">Next users</a>`)
+)
+
+// invite invites n users, user000@example.com and on.
+func (r *rig) invite(t testing.TB, n int) {
+	t.Helper()
+	for i := range n {
+		if _, _, err := r.svc.People.Invite(context.Background(), r.acct.ID, fmt.Sprintf("user%03d@example.com", i), fmt.Sprintf("User %03d", i), carillon.RoleAgent); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

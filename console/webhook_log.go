@@ -115,6 +115,9 @@ type webhookEventPage struct {
 	// Body is the event's body as sent, indented to be read.
 	Body     string
 	Attempts []attemptView
+	// Waiting is set while the event is pending and not attempted yet:
+	// the page looks again until its attempt is made (assets/refresh.js).
+	Waiting bool
 }
 
 // attemptView is an attempt as the event's page shows it.
@@ -133,7 +136,8 @@ func (s *Server) webhookEventPage(w http.ResponseWriter, r *http.Request, v *vis
 	if err != nil {
 		return err
 	}
-	p := webhookEventPage{Event: ev.Event, Body: string(ev.Event.Body)}
+	p := webhookEventPage{Event: ev.Event, Body: string(ev.Event.Body),
+		Waiting: len(ev.Attempts) == 0 && ev.Event.State == carillon.EventPending}
 	var indented bytes.Buffer
 	if json.Indent(&indented, ev.Event.Body, "", "  ") == nil {
 		p.Body = indented.String()

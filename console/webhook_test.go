@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -21,6 +22,13 @@ import (
 func newWebhookRig(t testing.TB) *rig {
 	t.Helper()
 	svc := testrig.Service(t, service.Options{Webhooks: service.WebhookOptions{AllowPrivate: true, RetryBase: time.Hour}})
+	startDelivery(t, svc)
+	return newRigOf(t, svc)
+}
+
+// startDelivery delivers svc's webhook events, until the test ends.
+func startDelivery(t testing.TB, svc *service.Service) {
+	t.Helper()
 	d := webhook.New(webhook.Options{Service: svc.Webhooks, AllowPrivate: true, Timeout: 5 * time.Second, Poll: 50 * time.Millisecond})
 	svc.Notifier().SubscribeEvents(d)
 	svc.Notifier().ServeRedeliveries(d)
@@ -28,7 +36,6 @@ func newWebhookRig(t testing.TB) *rig {
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return newRigOf(t, svc)
 }
 
 var secretPattern = regexp.MustCompile(`whsec_[A-Za-z0-9+/=]{44}`)
@@ -302,5 +309,51 @@ func TestWebhookLogPagination(t *testing.T) {
 	if !strings.Contains(second, ids[0]) || strings.Contains(second, ids[1]) || strings.Contains(second, "Older events") ||
 		!strings.Contains(second, `<a href="/settings/webhook/events?event=webhook_test">Newest events</a>`) {
 		t.Errorf("the second page:\n%s", second)
+	}
+}
+
+// TestWebhookEventWaits: the page of an event not attempted yet loads the
+// script that looks again (assets/refresh.js), and keeps a link that
+// reloads it without one; once attempted, the page waits no more.
+func TestWebhookEventWaits(t *testing.T) {
+	svc := testrig.Service(t, service.Options{Webhooks: service.WebhookOptions{AllowPrivate: true, RetryBase: time.Hour}})
+	r := newRigOf(t, svc)
+	ctx := context.Background()
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(receiver.Close)
+	c, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	js := get(t, c, r.srv.URL+"/assets/refresh.js")
+	if ct := js.Header.Get("Content-Type"); js.StatusCode != http.StatusOK || !strings.Contains(ct, "javascript") {
+		t.Fatalf("the script: %d, %s", js.StatusCode, ct)
+	}
+	if _, _, err := r.svc.Webhooks.Subscribe(ctx, r.acct.Principal, receiver.URL, []string{carillon.EventContactCreated}); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing delivers events yet: the event waits.
+	ev, err := r.svc.Webhooks.SendTestEvent(ctx, r.acct.Principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/settings/webhook/events/" + ev.UUID
+	page := readBody(t, get(t, c, r.srv.URL+path))
+	waits := []string{`<script src="/assets/refresh.js" defer></script>`, `<p data-refresh>`, `<a href="` + path + `">refresh the page</a>`,
+		`id="attempts" data-refresh-part`, `id="event-facts" data-refresh-part`}
+	for _, want := range waits[:3] {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of an event not attempted does not hold %s", want)
+		}
+	}
+	startDelivery(t, svc)
+	r.waitAttempts(t, ev.UUID, 1)
+	page = readBody(t, get(t, c, r.srv.URL+path))
+	for _, want := range waits[3:] {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of an attempted event does not hold %s, which the script refreshes", want)
+		}
+	}
+	for _, gone := range waits[:2] {
+		if strings.Contains(page, gone) {
+			t.Errorf("the page of an attempted event still waits: %s", gone)
+		}
 	}
 }

@@ -227,6 +227,10 @@ func (p *parser) str(m map[string]*yaml.Node, l Lines, key string, required bool
 	if v == "" && required {
 		p.addf(n.Line, "%s must not be empty", key)
 	}
+	if !carillon.ValidText(v) {
+		p.addf(n.Line, "%s must be a text without NUL characters", key)
+		return ""
+	}
 	return v
 }
 
@@ -266,6 +270,10 @@ func (p *parser) texts(n *yaml.Node, what string) ([]string, []int) {
 	for _, item := range p.sequence(n, what) {
 		if item.Kind != yaml.ScalarNode || item.Tag != "!!str" || strings.TrimSpace(item.Value) == "" {
 			p.addf(item.Line, "each of %s must be a non-empty text", what)
+			continue
+		}
+		if !carillon.ValidText(item.Value) {
+			p.addf(item.Line, "each of %s must be a text without NUL characters", what)
 			continue
 		}
 		out = append(out, strings.TrimSpace(item.Value))
@@ -549,6 +557,20 @@ var (
 	templateStatuses   = []string{"approved", "pending", "rejected", "paused", "disabled", "deleted"}
 	languageCode       = regexp.MustCompile(`^[a-z]{2,3}(_[A-Za-z]{2,4})?$`)
 )
+
+// TemplateChoices are the values a declared template's keys may take: what
+// a form that declares a template offers.
+type TemplateChoices struct {
+	Types, Categories, Statuses, ButtonTypes, OTPTypes []string
+}
+
+// Choices returns the values a declared template's keys may take, each
+// list in the order a form offers them (the default first where there
+// is one).
+func Choices() TemplateChoices {
+	return TemplateChoices{Types: slices.Clone(templateTypes), Categories: slices.Clone(templateCategories),
+		Statuses: slices.Clone(templateStatuses), ButtonTypes: slices.Clone(buttonTypes), OTPTypes: slices.Clone(otpTypes)}
+}
 
 // checkTemplateText returns what is wrong with a template's placeholders:
 // each is {{N}}, and they are numbered 1, 2… without a gap.

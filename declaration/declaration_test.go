@@ -201,6 +201,8 @@ func TestParseProblems(t *testing.T) {
 		{"funnel position not a number", "funnels:\n  - {name: F, position: first}\n", 2, "position must be a whole number"},
 		{"missing status name", "custom_statuses:\n  - {emoji: x}\n", 2, "missing name"},
 		{"empty tag", "tags: [A, '']\n", 1, "non-empty text"},
+		{"tag with a NUL", "tags: [A, \"B\\0\"]\n", 1, "tags must be a text without NUL characters"},
+		{"name with a NUL", "custom_statuses:\n  - {name: \"Lunch\\0\"}\n", 2, "name must be a text without NUL characters"},
 		{"bad button type", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: flow, text: Go}\n", 7, `button 1: type "flow" is not one of`},
 		{"url button without url", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: url, text: Go}\n", 7, "button 1: a url button needs url"},
 		{"url placeholder not at the end", "templates:\n  - title: t\n    channel: sandbox\n    text: Hi\n    category: UTILITY\n    buttons:\n      - {type: url, text: Go, url: 'https://example.com/{{1}}/x'}\n", 7, "may have one placeholder, {{1}}, at its end"},

@@ -107,6 +107,15 @@ func (s *Resources) Apply(ctx context.Context, accountID int64, d *declaration.D
 func notFound(err error) bool { return errors.Is(err, carillon.ErrNotFound) }
 
 func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
+	if len(a.d.Users) == 0 {
+		return nil
+	}
+	// A role taken away may be the last admin's who can sign in: the
+	// account's changes of role take turns (signInAdmins).
+	if err := a.q.LockAccount(ctx, a.accountID); err != nil {
+		return err
+	}
+	var demoted []*declaration.User
 	for _, u := range a.d.Users {
 		var cur carillon.User
 		var err error
@@ -150,6 +159,9 @@ func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
 			cur.Name, what = u.Name, append(what, "name")
 		}
 		if u.Role != "" && cur.Role != u.Role {
+			if cur.Role == carillon.RoleAdmin && cur.HasPassword {
+				demoted = append(demoted, u)
+			}
 			cur.Role, what = u.Role, append(what, "role")
 		}
 		if len(what) > 0 {
@@ -157,6 +169,19 @@ func applyUsers(ctx context.Context, a *applier, w *channelWriter) error {
 				return err
 			}
 			a.changef("updated user %s: %s", cur.Email, strings.Join(what, ", "))
+		}
+	}
+	// Counted once every entry is written: a file may make another admin
+	// after the one it demotes.
+	if len(demoted) > 0 {
+		n, err := signInAdmins(ctx, a.q, a.accountID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			for _, u := range demoted {
+				a.addf(u.At("role"), "user %s: the account would have no admin left who can sign in (with a password): keep this one an admin, or make another user an admin first", u.Email)
+			}
 		}
 	}
 	return nil

@@ -104,11 +104,11 @@ func (e *applyEnv) snapshot() string {
 			b.WriteString(m.Email + ",")
 		}
 	}
-	tags, _ := e.db.ListTags(ctx, e.acct.ID)
+	tags, _, _ := e.db.ListTags(ctx, e.acct.ID, carillon.Page{Number: 1, Size: 100})
 	for _, t := range tags {
 		b.WriteString(t.Name + ";")
 	}
-	fields, _ := e.db.ListCustomFields(ctx, e.acct.ID)
+	fields, _ := e.db.AllCustomFields(ctx, e.acct.ID)
 	for _, f := range fields {
 		b.WriteString(f.Name + string(f.Type) + strings.Join(f.Options, ",") + ";")
 	}

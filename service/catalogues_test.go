@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -165,7 +166,7 @@ func TestDeclareEntries(t *testing.T) {
 	if changes, err := svc.Resources.DeclareTag(ctx, p, `<vip> "QUOTED"`); err != nil || len(changes) != 0 {
 		t.Errorf("the same tag in another case: %q, %v; want it kept", changes, err)
 	}
-	tags, _ := svc.Resources.ListTags(ctx, p)
+	tags, _, _ := svc.Resources.ListTags(ctx, p, service.PageRequest{})
 	if len(tags) != 1 || tags[0].Name != `<VIP> "quoted"` {
 		t.Errorf("tags %+v", tags)
 	}
@@ -177,5 +178,173 @@ func TestDeclareEntries(t *testing.T) {
 		if team.Name == "Sales" && team.Members != 0 {
 			t.Errorf("a team declared without members has %d", team.Members)
 		}
+	}
+}
+
+// TestDeleteTag: deleting a tag takes it off every contact of the account
+// that has it, in any case of its name, each recording contact_updated
+// with its tags after; another account's tag of the same name stays.
+func TestDeleteTag(t *testing.T) {
+	t.Parallel()
+	db := testrig.SQLite(t)
+	svc := testrig.Service(t, service.Options{Store: db, Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
+	ctx := context.Background()
+	other, _, _, err := svc.Accounts.SetupAccount(ctx, "other", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := service.Principal{Account: other}
+	for _, pr := range []service.Principal{p, op} {
+		for _, name := range []string{"Lead", "VIP"} {
+			if _, err := svc.Resources.DeclareTag(ctx, pr, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	contact := func(pr service.Principal, number string, tags ...string) string {
+		t.Helper()
+		c, err := svc.Contacts.CreateContact(ctx, pr, service.ContactInput{Identifier: number, Source: "whatsapp", Name: "C", Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.UUID
+	}
+	both, lead, vip := contact(p, "+31612345671", "Lead", "VIP"), contact(p, "+31612345672", "Lead"), contact(p, "+31612345673", "VIP")
+	theirs := contact(op, "+31612345671", "Lead")
+	for _, pr := range []service.Principal{p, op} {
+		if _, _, err := svc.Webhooks.Subscribe(ctx, pr, "https://hooks.example.com/x", []string{carillon.EventContactUpdated}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tag, n, err := svc.Resources.DeleteTag(ctx, p, "lead")
+	if err != nil || tag.Name != "Lead" || n != 2 {
+		t.Fatalf("DeleteTag = %q, %d, %v; want Lead on 2 contacts", tag.Name, n, err)
+	}
+	for _, c := range []struct {
+		p    service.Principal
+		uuid string
+		tags string
+	}{{p, both, "VIP"}, {p, lead, ""}, {p, vip, "VIP"}, {op, theirs, "Lead"}} {
+		v, err := svc.Contacts.Contact(ctx, c.p, c.uuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(v.Tags, ","); got != c.tags {
+			t.Errorf("contact %s has the tags %q, want %q", c.uuid, got, c.tags)
+		}
+	}
+	updated := map[string]string{}
+	for _, e := range pendingEvents(t, &fixture{db: db, p: p}) {
+		c := payloadOf(t, e)
+		var tags []string
+		for _, tag := range c["tags"].([]any) {
+			tags = append(tags, tag.(string))
+		}
+		updated[c["uuid"].(string)] = e.Event + ":" + strings.Join(tags, ",")
+	}
+	if want := map[string]string{both: "contact_updated:VIP", lead: "contact_updated:"}; !maps.Equal(updated, want) {
+		t.Errorf("events %v, want %v", updated, want)
+	}
+	if theirs := pendingEvents(t, &fixture{db: db, p: op}); len(theirs) != 0 {
+		t.Errorf("the other account recorded %d events", len(theirs))
+	}
+	for _, name := range []string{"Lead", "nope", "\xff"} {
+		if _, _, err := svc.Resources.DeleteTag(ctx, p, name); err == nil {
+			t.Errorf("DeleteTag(%q) again: no error", name)
+		} else {
+			wantCode(t, err, carillon.CodeNotFound, "")
+		}
+	}
+	// The tag is gone for the API too: naming it is refused.
+	_, err = svc.Contacts.UpdateContact(ctx, p, vip, service.ContactUpdate{Tags: []string{"Lead"}})
+	wantCode(t, err, carillon.CodeInvalidParameter, "tags")
+	// Made again, it is a new tag on no contact.
+	if _, err := svc.Resources.DeclareTag(ctx, p, "Lead"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := svc.Contacts.Contact(ctx, p, lead); len(v.Tags) != 0 {
+		t.Errorf("a tag made again is on %v", v.Tags)
+	}
+}
+
+// TestDeclareTemplate: a template declared by a form is checked and
+// written as a templates entry of apply: problems at their field (a
+// button's at buttons, named), a new one made, the one of a uuid changed
+// whole.
+func TestDeclareTemplate(t *testing.T) {
+	t.Parallel()
+	svc := testrig.Service(t, service.Options{Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
+	ctx := context.Background()
+	entry := func(change func(*service.TemplateEntry)) service.TemplateEntry {
+		e := service.TemplateEntry{Title: "order_shipped", Channel: "sandbox", Category: "UTILITY", Text: "Hello {{1}}, order {{2}} has shipped"}
+		if change != nil {
+			change(&e)
+		}
+		return e
+	}
+	refused := []struct {
+		name          string
+		entry         service.TemplateEntry
+		field, reason string
+	}{
+		{"no title", entry(func(e *service.TemplateEntry) { e.Title = " " }), "title", "title must not be empty"},
+		{"no channel of that title", entry(func(e *service.TemplateEntry) { e.Channel = "nope" }), "channel", `no channel is titled "nope"`},
+		{"a gap in the placeholders", entry(func(e *service.TemplateEntry) { e.Text = "Hi {{2}}" }), "text", "placeholder {{1}} is missing"},
+		{"an unknown category", entry(func(e *service.TemplateEntry) { e.Category = "PROMO" }), "category", `category "PROMO"`},
+		{"not a language", entry(func(e *service.TemplateEntry) { e.Language = "English" }), "language", "not a language code"},
+		{"a url button without url", entry(func(e *service.TemplateEntry) {
+			e.Buttons = []carillon.TemplateButton{{Type: "quick_reply", Text: "Stop"}, {Type: "url", Text: "Track"}}
+		}), "buttons", "button 2: a url button needs url"},
+		{"an otp button outside authentication", entry(func(e *service.TemplateEntry) {
+			e.Buttons = []carillon.TemplateButton{{Type: "otp", OTPType: "copy_code"}}
+		}), "buttons", "button 1: an otp button belongs to an AUTHENTICATION template"},
+		{"a uuid of no template", entry(func(e *service.TemplateEntry) { e.UUID = carillon.NewUUID() }), "uuid", "no template has the uuid"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := svc.Resources.DeclareTemplate(ctx, p, tc.entry)
+			var pe *service.ProblemError
+			if !errors.As(err, &pe) || len(pe.Problems) != 1 {
+				t.Fatalf("err %v, want one problem", err)
+			}
+			if got := pe.Problems[0]; got.Field != tc.field || !strings.Contains(got.Message, tc.reason) {
+				t.Errorf("problem at %q: %s; want at %q: %s", got.Field, got.Message, tc.field, tc.reason)
+			}
+		})
+	}
+	if list, _, _ := svc.Resources.ListTemplates(ctx, p, service.PageRequest{}); len(list) != 0 {
+		t.Fatalf("refused forms made %d templates", len(list))
+	}
+
+	track := carillon.TemplateButton{Type: "url", Text: "Track", URL: "https://example.com/track/{{1}}"}
+	changes, err := svc.Resources.DeclareTemplate(ctx, p, entry(func(e *service.TemplateEntry) { e.Buttons = []carillon.TemplateButton{track} }))
+	if err != nil || len(changes) != 1 || !strings.HasPrefix(changes[0], "created template order_shipped") {
+		t.Fatalf("a new template: %q, %v", changes, err)
+	}
+	list, _, _ := svc.Resources.ListTemplates(ctx, p, service.PageRequest{})
+	if len(list) != 1 {
+		t.Fatalf("%d templates", len(list))
+	}
+	made := list[0]
+	if made.Type != "text" || made.Status != "approved" || made.Language != "en" || len(made.Buttons) != 1 || made.Buttons[0] != track {
+		t.Errorf("the template made: %+v", made)
+	}
+	// The same entry again changes nothing; by its uuid, it is changed
+	// whole: renamed, pending, its buttons gone.
+	if changes, err := svc.Resources.DeclareTemplate(ctx, p, entry(func(e *service.TemplateEntry) { e.Buttons = []carillon.TemplateButton{track} })); err != nil || len(changes) != 0 {
+		t.Errorf("the same template again: %q, %v", changes, err)
+	}
+	changes, err = svc.Resources.DeclareTemplate(ctx, p, entry(func(e *service.TemplateEntry) {
+		e.UUID, e.Title, e.Status = made.UUID, "order_sent", "pending"
+	}))
+	if err != nil || len(changes) != 1 || changes[0] != "updated template order_sent: title, status, buttons" {
+		t.Fatalf("a change: %q, %v", changes, err)
+	}
+	got, err := svc.Resources.Template(ctx, p, made.UUID)
+	if err != nil || got.Title != "order_sent" || got.Status != "pending" || len(got.Buttons) != 0 {
+		t.Errorf("the template changed: %+v, %v", got, err)
 	}
 }

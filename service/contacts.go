@@ -106,7 +106,7 @@ func (s *core) contactViews(ctx context.Context, q carillon.Queries, accountID i
 		}
 		v.Channel = ch
 		if len(values[c.ID]) > 0 && fields == nil {
-			all, err := q.ListCustomFields(ctx, accountID)
+			all, err := q.AllCustomFields(ctx, accountID)
 			if err != nil {
 				return nil, err
 			}

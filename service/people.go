@@ -279,6 +279,11 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 		return err
 	}
 	err := p.inTx(ctx, func(q carillon.Queries) error {
+		if role != carillon.RoleAdmin {
+			if err := q.LockAccount(ctx, accountID); err != nil {
+				return err
+			}
+		}
 		u, err := q.UserByUUID(ctx, accountID, userUUID)
 		if errors.Is(err, carillon.ErrNotFound) {
 			return carillon.NotFound("user " + userUUID)
@@ -287,8 +292,10 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 			return err
 		}
 		if u.Role == carillon.RoleAdmin && u.HasPassword {
-			if err := otherAdminSignsIn(ctx, q, u); err != nil {
+			if n, err := signInAdmins(ctx, q, accountID); err != nil {
 				return err
+			} else if n <= 1 {
+				return errLastAdmin
 			}
 		}
 		u.Role = role
@@ -301,25 +308,78 @@ func (p *People) SetRole(ctx context.Context, accountID int64, userUUID string, 
 // sign in.
 var errLastAdmin = &carillon.Error{Code: carillon.CodeConflict, Field: "role", Message: "this is the account's last admin who can sign in: make another user an admin first"}
 
-// otherAdminSignsIn returns errLastAdmin unless an admin of u's account
-// other than u has a password.
-func otherAdminSignsIn(ctx context.Context, q carillon.Queries, u carillon.User) error {
-	users, err := q.ListUsers(ctx, u.AccountID)
-	if err != nil {
-		return err
-	}
-	for _, o := range users {
-		if o.ID != u.ID && o.Role == carillon.RoleAdmin && o.HasPassword {
-			return nil
-		}
-	}
-	return errLastAdmin
+// signInAdmins counts the account's admins who can sign in (who have a
+// password): the rule is that a change of role never leaves none, in the
+// console (SetRole) as in a declaration (Apply). The transaction that
+// takes a role away locks the account first (LockAccount), so that two
+// such changes at once take turns and the second counts after the first:
+// two admins who demote each other at once leave one admin, not none.
+func signInAdmins(ctx context.Context, q carillon.Queries, accountID int64) (int, error) {
+	return q.CountUsers(ctx, accountID, carillon.UserFilter{Role: carillon.RoleAdmin, WithPassword: true})
 }
 
 // ListUsers lists the account's users, oldest first.
 func (p *People) ListUsers(ctx context.Context, accountID int64) ([]carillon.User, error) {
 	us, err := p.store.ListUsers(ctx, accountID)
 	return us, p.internal(ctx, "list users", err)
+}
+
+// UserPage is a page of the account's users.
+type UserPage struct {
+	Users []carillon.User
+	// Next is the cursor of the next page (UsersPage's after); "" on the
+	// last page.
+	Next string
+	// Total is how many users the account has.
+	Total int
+}
+
+// UsersPage lists the account's users, oldest first, from the one after
+// the user of uuid after ("" from the first), at most size of them (1 to
+// MaxPageSize). An account may have any number of users: the console walks
+// them by the last user of a page, which stays right while users are
+// added. An after that is no user of the account is invalid_parameter
+// (field after).
+func (p *People) UsersPage(ctx context.Context, accountID int64, after string, size int) (UserPage, error) {
+	size = min(max(size, 1), MaxPageSize)
+	var out UserPage
+	var afterID int64
+	if after != "" {
+		u, err := p.User(ctx, accountID, after)
+		if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeNotFound {
+			return out, carillon.Invalid("after", "the page starts after a user who is not one of this account's: start from the first page")
+		}
+		if err != nil {
+			return out, err
+		}
+		afterID = u.ID
+	}
+	users, err := p.store.UsersAfter(ctx, accountID, afterID, size+1)
+	if err != nil {
+		return out, p.internal(ctx, "list users", err)
+	}
+	if len(users) > size {
+		users = users[:size]
+		out.Next = users[size-1].UUID
+	}
+	out.Users = users
+	if out.Total, err = p.store.CountUsers(ctx, accountID, carillon.UserFilter{}); err != nil {
+		return out, p.internal(ctx, "count users", err)
+	}
+	return out, nil
+}
+
+// User finds the account's user of that uuid; another account's is
+// not_found, as one that does not exist.
+func (p *People) User(ctx context.Context, accountID int64, uuid string) (carillon.User, error) {
+	if !carillon.ValidText(uuid) {
+		return carillon.User{}, carillon.NotFound("user")
+	}
+	u, err := p.store.UserByUUID(ctx, accountID, uuid)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return u, carillon.NotFound("user " + uuid)
+	}
+	return u, p.internal(ctx, "find user", err)
 }
 
 // Invite makes a user without a password and a one-time link for them

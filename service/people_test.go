@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -670,4 +671,126 @@ func TestSetRoleKeepsAnAdmin(t *testing.T) {
 			wantCode(t, f.svc.People.SetRole(ctx, f.acct.ID, u.UUID, carillon.RoleRestrictedAgent), carillon.CodeConflict, "role")
 		}
 	}
+}
+
+// TestApplyKeepsAnAdmin: a declaration may not take the admin role from
+// the last admin who can sign in; it may when it makes another one, in the
+// same file or before.
+func TestApplyKeepsAnAdmin(t *testing.T) {
+	t.Parallel()
+	f := setupPeople(t, service.PeopleOptions{})
+	ctx := context.Background()
+	for _, u := range []struct {
+		email string
+		role  carillon.Role
+	}{{"ana@example.com", carillon.RoleAdmin}, {"cy@example.com", carillon.RoleAgent}} {
+		if _, err := f.svc.People.CreateUser(ctx, f.acct.ID, u.email, "User", u.role, "right password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An invited admin cannot sign in yet: they do not count.
+	if _, _, err := f.svc.People.Invite(ctx, f.acct.ID, "bo@example.com", "Bo", carillon.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name, file string
+		// problem is the line and start of the refusal; "" when applied.
+		problem string
+		roles   string
+	}{
+		{"the last admin demoted", "users:\n  - {email: bo@example.com, name: Bo, role: agent}\n  - email: ana@example.com\n    name: User\n    role: settings_agent\n",
+			"account.yaml:5: user ana@example.com: the account would have no admin left who can sign in", "ana:admin cy:agent bo:admin"},
+		{"the last admin demoted as another is made", "users:\n  - {email: ana@example.com, name: User, role: agent}\n  - {email: cy@example.com, name: User, role: admin}\n",
+			"", "ana:agent cy:admin bo:admin"},
+		{"an admin without a password demoted", "users:\n  - {email: bo@example.com, name: Bo, role: restricted_agent}\n",
+			"", "ana:agent cy:admin bo:restricted_agent"},
+		{"the new last admin demoted", "users:\n  - {email: cy@example.com, name: User, role: agent}\n",
+			"account.yaml:2: user cy@example.com", "ana:agent cy:admin bo:restricted_agent"},
+	}
+	for _, s := range steps {
+		d, err := declaration.Parse("account.yaml", []byte(s.file), providers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.Resources.Apply(ctx, f.acct.ID, d)
+		if s.problem == "" && err != nil {
+			t.Errorf("%s: %v", s.name, err)
+		}
+		if s.problem != "" {
+			var de *declaration.Error
+			if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), s.problem) {
+				t.Errorf("%s: error %v, want %q", s.name, err, s.problem)
+			}
+		}
+		users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, u := range users {
+			roles = append(roles, strings.TrimSuffix(u.Email, "@example.com")+":"+string(u.Role))
+		}
+		if got := strings.Join(roles, " "); got != s.roles {
+			t.Errorf("%s: roles %s, want %s", s.name, got, s.roles)
+		}
+	}
+}
+
+// TestSetRoleAtOnce: two admins who demote each other at the same moment
+// leave one admin, on each store: the second change counts the admins
+// after the first.
+func TestSetRoleAtOnce(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		svc := testrig.Service(t, service.Options{Store: open(), Registry: providers})
+		acct := testrig.DefaultAccount(t, svc)
+		ctx := context.Background()
+		var admins [2]carillon.User
+		for i, email := range []string{"ana@example.com", "bo@example.com"} {
+			u, err := svc.People.CreateUser(ctx, acct.ID, email, "Admin", carillon.RoleAdmin, "right password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			admins[i] = u
+		}
+		for round := range 5 {
+			for _, u := range admins {
+				if err := svc.People.SetRole(ctx, acct.ID, u.UUID, carillon.RoleAdmin); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := make(chan struct{})
+			var errs [2]error
+			var wg sync.WaitGroup
+			for i := range admins {
+				wg.Go(func() {
+					<-start
+					errs[i] = svc.People.SetRole(ctx, acct.ID, admins[1-i].UUID, carillon.RoleAgent)
+				})
+			}
+			close(start)
+			wg.Wait()
+			refused := 0
+			for _, err := range errs {
+				if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeConflict {
+					refused++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			users, err := svc.People.ListUsers(ctx, acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := 0
+			for _, u := range users {
+				if u.Role == carillon.RoleAdmin {
+					left++
+				}
+			}
+			if left != 1 || refused != 1 {
+				t.Fatalf("round %d: %d admins left, %d changes refused; want 1 and 1", round, left, refused)
+			}
+		}
+	})
 }

@@ -46,6 +46,8 @@ type PageRequest struct {
 type PageInfo struct {
 	Page  int
 	Pages int
+	// Total is how many entries the whole list has.
+	Total int
 }
 
 // parsePage reads page and items: absent ones take their defaults, a page
@@ -90,7 +92,7 @@ func pageInfo(p carillon.Page, total int) PageInfo {
 	if total%p.Size != 0 {
 		pages++ // written so, total+p.Size-1 could overflow
 	}
-	return PageInfo{Page: p.Number, Pages: max(1, pages)}
+	return PageInfo{Page: p.Number, Pages: max(1, pages), Total: total}
 }
 
 // notFound maps a store's ErrNotFound to the API's not_found for kind.
@@ -378,6 +380,9 @@ func (s *Resources) ListTemplates(ctx context.Context, p Principal, pr PageReque
 
 // Template returns one of the account's templates.
 func (s *Resources) Template(ctx context.Context, p Principal, uuid string) (carillon.Template, error) {
+	if !carillon.ValidText(uuid) {
+		return carillon.Template{}, carillon.NotFound("template")
+	}
 	t, err := s.store.TemplateByUUID(ctx, p.Account.ID, uuid)
 	if err != nil {
 		return t, s.notFound(ctx, "read template", "template", err)
@@ -458,6 +463,9 @@ func (s *Resources) ListCustomStatuses(ctx context.Context, p Principal, pr Page
 
 // CustomStatus returns one of the account's custom statuses by its id.
 func (s *Resources) CustomStatus(ctx context.Context, p Principal, id string) (carillon.CustomStatus, error) {
+	if !carillon.ValidText(id) {
+		return carillon.CustomStatus{}, carillon.NotFound("custom status")
+	}
 	cs, err := s.store.CustomStatusByUUID(ctx, p.Account.ID, id)
 	if err != nil {
 		return cs, s.notFound(ctx, "read custom status", "custom status", err)
@@ -558,6 +566,9 @@ func (s *Resources) UpdateCustomStatus(ctx context.Context, p Principal, id stri
 // DeleteCustomStatus deletes a custom status; users who showed it show
 // none.
 func (s *Resources) DeleteCustomStatus(ctx context.Context, p Principal, id string) error {
+	if !carillon.ValidText(id) {
+		return carillon.NotFound("custom status")
+	}
 	err := s.inTx(ctx, func(q carillon.Queries) error {
 		cs, err := q.CustomStatusByUUID(ctx, p.Account.ID, id)
 		if err != nil {

@@ -35,3 +35,13 @@ func (q *queries) AccountByName(ctx context.Context, name string) (carillon.Acco
 func (q *queries) ListAccounts(ctx context.Context) ([]carillon.Account, error) {
 	return list(q, ctx, scanAccount, "SELECT "+accountCols+" FROM accounts ORDER BY id")
 }
+
+// LockAccount reads the account's row with the dialect's lock: PostgreSQL
+// keeps it locked to the end of the transaction, and a transaction that
+// asks for it waits for the one that holds it; a statement after it
+// (read committed) sees what that one wrote. SQLite's single writer runs
+// one write transaction at a time (BEGIN IMMEDIATE, across processes too)
+// and needs no lock.
+func (q *queries) LockAccount(ctx context.Context, id int64) error {
+	return q.queryRow(ctx, "SELECT id FROM accounts WHERE id = ?"+q.db.dialect.lockRows, id).Scan(&id)
+}

@@ -33,8 +33,26 @@ func (q *queries) TagByName(ctx context.Context, accountID int64, name string) (
 	return scanTag(q.queryRow(ctx, "SELECT "+tagCols+" FROM tags WHERE account_id = ? AND name_key = ?", accountID, strings.ToLower(name)))
 }
 
-func (q *queries) ListTags(ctx context.Context, accountID int64) ([]carillon.Tag, error) {
-	return list(q, ctx, scanTag, "SELECT "+tagCols+" FROM tags WHERE account_id = ? ORDER BY id", accountID)
+func (q *queries) ListTags(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.Tag, int, error) {
+	return listPage(q, ctx, scanTag, "SELECT "+tagCols+" FROM tags WHERE account_id = ? ORDER BY id",
+		"SELECT COUNT(*) FROM tags WHERE account_id = ?", page, accountID)
+}
+
+// DeleteTag deletes the contacts' links to the tag (through the tag of
+// the account: another account's tag id deletes nothing), then the tag.
+func (q *queries) DeleteTag(ctx context.Context, accountID, id int64) (int, error) {
+	var n int64
+	err := q.atomic(ctx, func(q *queries) error {
+		res, err := q.exec(ctx, "DELETE FROM contact_tags WHERE tag_id IN (SELECT id FROM tags WHERE account_id = ? AND id = ?)", accountID, id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return affected(q.exec(ctx, "DELETE FROM tags WHERE account_id = ? AND id = ?", accountID, id))
+	})
+	return int(n), err
 }
 
 // Custom fields
@@ -67,7 +85,12 @@ func (q *queries) CustomFieldByName(ctx context.Context, accountID int64, name s
 	return scanCustomField(q.queryRow(ctx, "SELECT "+customFieldCols+" FROM custom_fields WHERE account_id = ? AND name = ?", accountID, name))
 }
 
-func (q *queries) ListCustomFields(ctx context.Context, accountID int64) ([]carillon.CustomField, error) {
+func (q *queries) ListCustomFields(ctx context.Context, accountID int64, page carillon.Page) ([]carillon.CustomField, int, error) {
+	return listPage(q, ctx, scanCustomField, "SELECT "+customFieldCols+" FROM custom_fields WHERE account_id = ? ORDER BY id",
+		"SELECT COUNT(*) FROM custom_fields WHERE account_id = ?", page, accountID)
+}
+
+func (q *queries) AllCustomFields(ctx context.Context, accountID int64) ([]carillon.CustomField, error) {
 	return list(q, ctx, scanCustomField, "SELECT "+customFieldCols+" FROM custom_fields WHERE account_id = ? ORDER BY id", accountID)
 }
 

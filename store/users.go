@@ -49,6 +49,21 @@ func (q *queries) ListUsers(ctx context.Context, accountID int64) ([]carillon.Us
 	return list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE account_id = ? ORDER BY id", accountID)
 }
 
+func (q *queries) UsersAfter(ctx context.Context, accountID, after int64, limit int) ([]carillon.User, error) {
+	return list(q, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?", accountID, after, limit)
+}
+
+func (q *queries) CountUsers(ctx context.Context, accountID int64, f carillon.UserFilter) (int, error) {
+	query, args := "SELECT COUNT(*) FROM users WHERE account_id = ?", []any{accountID}
+	if f.Role != "" {
+		query, args = query+" AND role = ?", append(args, string(f.Role))
+	}
+	if f.WithPassword {
+		query += " AND password_hash <> ''"
+	}
+	return q.count(ctx, query, args...)
+}
+
 func (q *queries) UserStatus(ctx context.Context, accountID, userID int64) (carillon.UserStatus, error) {
 	var s carillon.UserStatus
 	var available, availabilityAt, customAt int64

@@ -67,7 +67,7 @@ func testContactTags(t *testing.T, e *env) {
 	tags("ContactTags of many contacts", many, want)
 
 	// The tags themselves stay.
-	list, err := e.s.ListTags(e.ctx, a.ID)
+	list, _, err := e.s.ListTags(e.ctx, a.ID, carillon.Page{Number: 1, Size: 100})
 	e.must(err, "ListTags")
 	check(t, "tags after untagging", list, []carillon.Tag{zeta, alpha, mid})
 }
@@ -317,7 +317,7 @@ func testDeleteContact(t *testing.T, e *env) {
 	gotM, err = e.s.MessageByID(e.ctx, fb.acct.ID, fb.message.ID)
 	e.must(err, "MessageByID of another account's message")
 	check(t, "another account's message after delete", gotM, fb.message)
-	tagList, err := e.s.ListTags(e.ctx, a.ID)
+	tagList, _, err := e.s.ListTags(e.ctx, a.ID, carillon.Page{Number: 1, Size: 100})
 	e.must(err, "ListTags")
 	check(t, "tags after delete", tagList, []carillon.Tag{tagX, tagY})
 	if _, err := e.s.CustomFieldByName(e.ctx, a.ID, "Plan"); err != nil {

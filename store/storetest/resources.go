@@ -76,14 +76,77 @@ func testTags(t *testing.T, e *env) {
 	}
 	e.must(e.s.CreateTag(e.ctx, &carillon.Tag{AccountID: b.ID, Name: "LEAD", CreatedAt: base}), "CreateTag of another account's name")
 
-	list, err := e.s.ListTags(e.ctx, a.ID)
-	e.must(err, "ListTags")
-	check(t, "ListTags", list, []carillon.Tag{vip, uni, lead})
-	list, err = e.s.ListTags(e.ctx, a.ID+b.ID+100)
-	e.must(err, "ListTags")
-	if len(list) != 0 {
-		t.Errorf("ListTags of a missing account: %d tags", len(list))
+	checkPages(t, "ListTags", []carillon.Tag{vip, uni, lead}, func(p carillon.Page) ([]carillon.Tag, int, error) {
+		return e.s.ListTags(e.ctx, a.ID, p)
+	})
+	checkPages(t, "ListTags of a missing account", nil, func(p carillon.Page) ([]carillon.Tag, int, error) {
+		return e.s.ListTags(e.ctx, a.ID+b.ID+100, p)
+	})
+}
+
+// testDeleteTag deletes a tag: it leaves every contact that had it, and
+// nothing of another tag or account changes.
+func testDeleteTag(t *testing.T, e *env) {
+	fa, fb := e.fixture("a"), e.fixture("b")
+	a, b := fa.acct, fb.acct
+	x, y, unused := e.tag(a.ID, "x"), e.tag(a.ID, "y"), e.tag(a.ID, "unused")
+	xb := e.tag(b.ID, "x")
+	c1, c2, c3 := fa.contact, e.contact(fa.channel, "5491100000002"), e.contact(fa.channel, "5491100000003")
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{x.ID, y.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{x.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, c3.ID, []int64{y.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, fb.contact.ID, []int64{xb.ID}), "SetContactTags")
+	tags := func(what string, want map[int64][]string) {
+		t.Helper()
+		ids := []int64{c1.ID, c2.ID, c3.ID, fb.contact.ID}
+		got, err := e.s.ContactTags(e.ctx, ids)
+		e.must(err, "ContactTags")
+		for _, id := range ids {
+			if len(got[id]) == 0 && len(want[id]) == 0 {
+				continue
+			}
+			check(t, fmt.Sprintf("%s: tags of contact %d", what, id), got[id], want[id])
+		}
 	}
+	before := map[int64][]string{c1.ID: {"x", "y"}, c2.ID: {"x"}, c3.ID: {"y"}, fb.contact.ID: {"x"}}
+
+	for name, call := range map[string]func() (int, error){
+		"DeleteTag with the wrong account": func() (int, error) { return e.s.DeleteTag(e.ctx, b.ID, x.ID) },
+		"DeleteTag of a missing tag":       func() (int, error) { return e.s.DeleteTag(e.ctx, a.ID, x.ID+y.ID+unused.ID+xb.ID+100) },
+	} {
+		n, err := call()
+		wantErr(t, name, err, carillon.ErrNotFound)
+		if n != 0 {
+			t.Errorf("%s: %d contacts", name, n)
+		}
+	}
+	tags("after refused deletes", before)
+
+	n, err := e.s.DeleteTag(e.ctx, a.ID, x.ID)
+	e.must(err, "DeleteTag")
+	if n != 2 {
+		t.Errorf("DeleteTag: %d contacts had it, want 2", n)
+	}
+	tags("after DeleteTag", map[int64][]string{c1.ID: {"y"}, c3.ID: {"y"}, fb.contact.ID: {"x"}})
+	n, err = e.s.DeleteTag(e.ctx, a.ID, unused.ID)
+	e.must(err, "DeleteTag of a tag no contact has")
+	if n != 0 {
+		t.Errorf("DeleteTag of a tag no contact has: %d contacts", n)
+	}
+	wantNotFound(t, map[string]func() error{
+		"TagByName after delete": func() error { _, err := e.s.TagByName(e.ctx, a.ID, "x"); return err },
+		"DeleteTag twice":        func() error { _, err := e.s.DeleteTag(e.ctx, a.ID, x.ID); return err },
+	})
+	list, _, err := e.s.ListTags(e.ctx, a.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ListTags")
+	check(t, "ListTags after delete", list, []carillon.Tag{y})
+	got, err := e.s.TagByName(e.ctx, b.ID, "x")
+	e.must(err, "TagByName of another account's tag")
+	check(t, "another account's tag", got, xb)
+	// The name may be used again.
+	again := e.tag(a.ID, "X")
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{again.ID}), "SetContactTags")
+	tags("after tagging with the new X", map[int64][]string{c1.ID: {"y"}, c2.ID: {"X"}, c3.ID: {"y"}, fb.contact.ID: {"x"}})
 }
 
 // Custom fields
@@ -151,13 +214,19 @@ func testCustomFields(t *testing.T, e *env) {
 		"CustomFieldByName missing":                func() error { _, err := e.s.CustomFieldByName(e.ctx, a.ID, "Nope"); return err },
 	})
 
-	list, err := e.s.ListCustomFields(e.ctx, a.ID)
-	e.must(err, "ListCustomFields")
-	check(t, "ListCustomFields", list, []carillon.CustomField{want, addr})
-	list, err = e.s.ListCustomFields(e.ctx, a.ID+b.ID+100)
-	e.must(err, "ListCustomFields")
+	checkPages(t, "ListCustomFields", []carillon.CustomField{want, addr}, func(p carillon.Page) ([]carillon.CustomField, int, error) {
+		return e.s.ListCustomFields(e.ctx, a.ID, p)
+	})
+	checkPages(t, "ListCustomFields of a missing account", nil, func(p carillon.Page) ([]carillon.CustomField, int, error) {
+		return e.s.ListCustomFields(e.ctx, a.ID+b.ID+100, p)
+	})
+	list, err := e.s.AllCustomFields(e.ctx, a.ID)
+	e.must(err, "AllCustomFields")
+	check(t, "AllCustomFields", list, []carillon.CustomField{want, addr})
+	list, err = e.s.AllCustomFields(e.ctx, a.ID+b.ID+100)
+	e.must(err, "AllCustomFields")
 	if len(list) != 0 {
-		t.Errorf("ListCustomFields of a missing account: %d fields", len(list))
+		t.Errorf("AllCustomFields of a missing account: %d fields", len(list))
 	}
 }
 

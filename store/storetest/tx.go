@@ -40,6 +40,7 @@ func testResourcesInTx(t *testing.T, e *env) {
 			{"RemoveTeamMember", func() error { return q.RemoveTeamMember(ctx, tm.ID, u.ID) }},
 			{"CreateTag", func() error { return q.CreateTag(ctx, &carillon.Tag{AccountID: a.ID, Name: "ghost", CreatedAt: base}) }},
 			{"DeleteCustomStatus", func() error { return q.DeleteCustomStatus(ctx, a.ID, cs.ID) }},
+			{"DeleteTag", func() error { _, err := q.DeleteTag(ctx, a.ID, x.ID); return err }},
 			{"DeleteContact", func() error { return q.DeleteContact(ctx, a.ID, f.contact.ID) }},
 		}
 		for _, s := range steps {
@@ -75,6 +76,8 @@ func testResourcesInTx(t *testing.T, e *env) {
 	check(t, "members after rollback", userEmails(members), []string{u.Email})
 	_, err = e.s.TagByName(ctx, a.ID, "ghost")
 	wantErr(t, "tag of a rolled back tx", err, carillon.ErrNotFound)
+	_, err = e.s.TagByName(ctx, a.ID, "x")
+	e.must(err, "TagByName of a tag deleted in a rolled back tx")
 	_, err = e.s.CustomStatusByID(ctx, a.ID, cs.ID)
 	e.must(err, "CustomStatusByID after rollback")
 	gotS, err := e.s.UserStatus(ctx, a.ID, u.ID)

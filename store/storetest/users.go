@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,4 +136,146 @@ func testUserStatus(t *testing.T, e *env) {
 	got, err = e.s.UserStatus(e.ctx, a.ID, u.ID)
 	e.must(err, "UserStatus")
 	check(t, "UserStatus after refused changes", got, clr)
+}
+
+// testUsersAfter walks the account's users by id, a page after the last
+// user of the one before; and counts them by role and password.
+func testUsersAfter(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	var want []carillon.User
+	for i, email := range []string{"d@example.com", "a@example.com", "c@example.com", "b@example.com", "e@example.com"} {
+		u := e.user(a.ID, email)
+		if i%2 == 0 {
+			u.Role = carillon.RoleAdmin
+			e.must(e.s.UpdateUser(e.ctx, &u), "UpdateUser")
+		}
+		if i < 2 {
+			e.must(e.s.SetUserPassword(e.ctx, a.ID, u.ID, "hash"), "SetUserPassword")
+			u.HasPassword = true
+		}
+		want = append(want, u)
+	}
+	other := e.user(b.ID, "a@example.com")
+	e.must(e.s.SetUserPassword(e.ctx, b.ID, other.ID, "hash"), "SetUserPassword")
+
+	for _, size := range []int{1, 2, 3, 5, 10} {
+		var got []carillon.User
+		after := int64(0)
+		for range len(want) + 1 {
+			page, err := e.s.UsersAfter(e.ctx, a.ID, after, size)
+			e.must(err, "UsersAfter")
+			if len(page) > size {
+				t.Fatalf("UsersAfter of %d: %d users", size, len(page))
+			}
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			after = page[len(page)-1].ID
+		}
+		check(t, fmt.Sprintf("the users walked %d at a time", size), got, want)
+	}
+	page, err := e.s.UsersAfter(e.ctx, b.ID, 0, 10)
+	e.must(err, "UsersAfter")
+	other.HasPassword = true
+	check(t, "UsersAfter of the other account", page, []carillon.User{other})
+	page, err = e.s.UsersAfter(e.ctx, b.ID, other.ID, 10)
+	e.must(err, "UsersAfter")
+	if len(page) != 0 {
+		t.Errorf("UsersAfter past the last user: %d users", len(page))
+	}
+
+	for _, c := range []struct {
+		name string
+		f    carillon.UserFilter
+		want int
+	}{
+		{"every user", carillon.UserFilter{}, 5},
+		{"admins", carillon.UserFilter{Role: carillon.RoleAdmin}, 3},
+		{"agents", carillon.UserFilter{Role: carillon.RoleAgent}, 2},
+		{"users with a password", carillon.UserFilter{WithPassword: true}, 2},
+		{"admins with a password", carillon.UserFilter{Role: carillon.RoleAdmin, WithPassword: true}, 1},
+		{"restricted agents", carillon.UserFilter{Role: carillon.RoleRestrictedAgent}, 0},
+	} {
+		n, err := e.s.CountUsers(e.ctx, a.ID, c.f)
+		e.must(err, "CountUsers")
+		if n != c.want {
+			t.Errorf("CountUsers of the %s: %d, want %d", c.name, n, c.want)
+		}
+	}
+	if n, err := e.s.CountUsers(e.ctx, a.ID+b.ID+100, carillon.UserFilter{}); err != nil || n != 0 {
+		t.Errorf("CountUsers of a missing account: %d, %v", n, err)
+	}
+}
+
+// testLockAccount runs the same transaction in two goroutines at once, as
+// two admins who demote each other do: lock the account, count the other
+// admins who have a password, demote the other admin when one is left.
+// The account's lock makes the second count after the first demotion, so
+// one admin remains, whichever goes first.
+func testLockAccount(t *testing.T, e *env) {
+	a := e.account("a")
+	wantNotFound(t, map[string]func() error{
+		"LockAccount missing": func() error {
+			return e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.LockAccount(e.ctx, a.ID+100) })
+		},
+	})
+	errLast := errors.New("the last admin")
+	// demote takes the admin role from other, unless other is the last
+	// admin with a password. started is closed once the transaction is
+	// about to start; the transaction waits for proceed before it ends.
+	demote := func(other carillon.User, started chan<- struct{}, proceed <-chan struct{}) error {
+		close(started)
+		return e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			if err := q.LockAccount(e.ctx, a.ID); err != nil {
+				return err
+			}
+			n, err := q.CountUsers(e.ctx, a.ID, carillon.UserFilter{Role: carillon.RoleAdmin, WithPassword: true})
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return errLast
+			}
+			other.Role = carillon.RoleAgent
+			if err := q.UpdateUser(e.ctx, &other); err != nil {
+				return err
+			}
+			if proceed != nil {
+				<-proceed
+			}
+			return nil
+		})
+	}
+	ana, bo := e.user(a.ID, "ana@example.com"), e.user(a.ID, "bo@example.com")
+	for round := range 5 {
+		for _, u := range []*carillon.User{&ana, &bo} {
+			u.Role = carillon.RoleAdmin
+			e.must(e.s.UpdateUser(e.ctx, u), "UpdateUser")
+			e.must(e.s.SetUserPassword(e.ctx, a.ID, u.ID, "hash"), "SetUserPassword")
+		}
+		// The first transaction holds its demotion until the second is
+		// about to start: the second's count runs while the first is
+		// open, or after it; never before its write.
+		firstStarted, secondStarted := make(chan struct{}), make(chan struct{})
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		wg.Go(func() { errs[0] = demote(bo, firstStarted, secondStarted) })
+		<-firstStarted
+		wg.Go(func() { errs[1] = demote(ana, secondStarted, nil) })
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			if errors.Is(err, errLast) {
+				refused++
+			} else if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		n, err := e.s.CountUsers(e.ctx, a.ID, carillon.UserFilter{Role: carillon.RoleAdmin})
+		e.must(err, "CountUsers")
+		if n != 1 || refused != 1 {
+			t.Fatalf("round %d: two admins demoting each other at once left %d admins (%d refused), want 1", round, n, refused)
+		}
+	}
 }
