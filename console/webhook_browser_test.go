@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/webhook"
 )
 
@@ -165,4 +166,27 @@ func TestBrowserWebhookLog(t *testing.T) {
 	tb.check("webhook-events")
 	tb.do(chromedp.Navigate(r.srv.URL + "/settings/webhook/events?state=lost"))
 	tb.check("webhook-events-problem")
+}
+
+// TestBrowserWebhookEventWaiting shows the page of an event that nothing
+// delivers yet: it says the attempt will show there, with its link to
+// reload the page.
+func TestBrowserWebhookEventWaiting(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, service.Options{})
+	ctx := context.Background()
+	if _, _, err := r.svc.Webhooks.Subscribe(ctx, r.acct.Principal, "https://example.com/hook", []string{carillon.EventContactCreated}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := r.svc.Webhooks.SendTestEvent(ctx, r.acct.Principal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/webhook/events/" + ev.UUID))
+	if got := tb.text("#attempts"); !strings.Contains(got, "its attempt shows here once made") || !strings.Contains(got, "refresh the page") {
+		t.Errorf("the page of an event not attempted says %q", got)
+	}
+	tb.check("webhook-event-waiting")
 }
