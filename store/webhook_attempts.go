@@ -82,6 +82,12 @@ func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillo
 	return list(q, ctx, scanWebhookAttempt, "SELECT "+webhookAttemptCols+" FROM webhook_attempts WHERE event_id = ? ORDER BY id", eventID)
 }
 
+// WebhookEventLog walks the index webhook_events_log (webhook_id, id,
+// event, created_at) from the cursor down, or webhook_events_state for a
+// state. An event name or a period is checked on the index's entries, the
+// rows of the events that do not match left unread (migration 0011): a
+// filter that matches few events, or a period long past, still walks the
+// entries of every newer event (measured in docs/benchmarks.md).
 func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carillon.WebhookLogFilter) ([]carillon.WebhookEvent, error) {
 	where := []string{"e.webhook_id = ?"}
 	args := []any{webhookID}
