@@ -125,6 +125,16 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 	if f.OldestFirst {
 		order = " ORDER BY e.id"
 	}
-	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE "+
-		strings.Join(where, " AND ")+order+" LIMIT ?", append(args, f.Limit)...)
+	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+
+		pageWithBodies("SELECT e.* FROM webhook_events e WHERE "+strings.Join(where, " AND ")+order+" LIMIT ?")+order,
+		append(args, f.Limit)...)
+}
+
+// pageWithBodies joins the events of page, a SELECT of webhook_events e
+// with its LIMIT, to their bodies: the page is read first, then a body
+// per event. Joined before the LIMIT, PostgreSQL may merge the two tables
+// in id order and read every body above a page's cursor (measured: 50,000
+// of them for a page half way down a log of 100,000 events).
+func pageWithBodies(page string) string {
+	return "(" + page + ") e JOIN webhook_event_bodies b ON b.event_id = e.id"
 }
