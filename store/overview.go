@@ -53,8 +53,8 @@ func (q *queries) CountWebhookBacklog(ctx context.Context, webhookID int64) (int
 // 0011): an event attempted has its time (last_attempt_at > 0, written as
 // the index's condition is, so that both databases see that it holds).
 func (q *queries) LastWebhookDelivery(ctx context.Context, webhookID int64) (carillon.WebhookEvent, error) {
-	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+
-		" WHERE e.webhook_id = ? AND e.last_attempt_at > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1", webhookID))
+	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+pageWithBodies("SELECT e.* FROM webhook_events e"+
+		" WHERE e.webhook_id = ? AND e.last_attempt_at > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1"), webhookID))
 }
 
 // ContactByConversation seeks the index of conversation uuids
