@@ -3,6 +3,8 @@ package store
 import (
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // dialect is everything that differs between SQLite and PostgreSQL, in one
@@ -61,9 +63,27 @@ type dialect struct {
 	// named by its %s holds the words of one argument, written by
 	// searchQuery.
 	matchWords string
-	// searchQuery writes folded words, all required, the last one a
-	// prefix when prefix is set, as the argument of matchWords.
-	searchQuery func(words []string, prefix bool) string
+	// searchQuery writes a match as the argument of matchWords.
+	searchQuery func(m match) string
+	// prefixIndexed is the most characters of a start of words the
+	// search index finds by itself, quickly (SQLite's FTS5 indexes the
+	// first two and three characters of every word); a longer start is
+	// searched as the words of the vocabulary it starts.
+	prefixIndexed int
+	// searchWindow is how many of the newest ids a search walks before
+	// it reads the older rows through the words' index, sorted; 0 when
+	// the index returns its matches newest first by itself (SQLite's
+	// FTS5). See store/search.go.
+	searchWindow int64
+	// searchArgs lead the arguments of a search's statements: pgx's
+	// QueryExecModeExec plans each with its values rather than a plan
+	// kept for any words, which PostgreSQL would pick after a few runs.
+	searchArgs []any
+	// analyzeSearch gathers the statistics of the search tables once the
+	// migration that made them filled them; PostgreSQL plans searches by
+	// them, and its autovacuum would gather them only later. SQLite keeps
+	// none (the store relies on none).
+	analyzeSearch string
 }
 
 var (
@@ -75,6 +95,7 @@ var (
 		words:          "?",
 		matchWords:     "%s MATCH ?",
 		searchQuery:    ftsQuery,
+		prefixIndexed:  3,
 	}
 	postgresDialect = &dialect{
 		name:                 "postgres",
@@ -89,6 +110,9 @@ var (
 		words:                "array_to_tsvector(string_to_array(?, ' '))",
 		matchWords:           "%s.words @@ CAST(? AS tsquery)",
 		searchQuery:          tsQuery,
+		searchWindow:         5000,
+		searchArgs:           []any{pgx.QueryExecModeExec},
+		analyzeSearch:        "ANALYZE message_words, contact_words, search_words",
 	}
 )
 

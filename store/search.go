@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/fold"
@@ -12,9 +14,10 @@ import (
 
 // Search: the words of every message and contact, folded by package fold,
 // in two index tables (migration 0012), message_words and contact_words,
-// one row per message or contact that has words, keyed by its id (rowid).
-// SQLite keeps them in FTS5 tables, PostgreSQL as tsvectors with a GIN
-// index; the dialect says how each writes and matches words.
+// one row per message or contact that has words, keyed by its id (rowid),
+// and the vocabulary of every word indexed (search_words). SQLite keeps
+// the words in FTS5 tables, PostgreSQL as tsvectors with a GIN index; the
+// dialect says how each writes and matches them.
 //
 // What is indexed is the domain's SearchText of a message or contact,
 // written by the store methods that write them, in their statement's
@@ -23,22 +26,49 @@ import (
 // or the time of a contact's last message, the most frequent updates,
 // leave it as it is); DeleteContact removes the contact's and its
 // messages'. Rows stored before the index existed are indexed by the
-// migration that made it (indexWords).
+// migration that made it (indexWords). The vocabulary only grows: a word
+// no row holds any more finds nothing.
 //
 // A search reads the index newest first (by rowid, the id), joined to the
 // messages or contacts of the account, with the filter of the chats a
-// viewer sees, and stops at its limit: a page after the cursor (an id) is
-// as quick as the first.
+// viewer sees, and stops at its limit; the ways it avoids reading much
+// more than a page, each measured with bench/search (docs/benchmarks.md):
+//
+//   - The last word, a start of words, is looked up in the vocabulary
+//     and searched as the words it starts (up to maxStarting of them),
+//     which each database reads newest first and stops reading at the
+//     page's end: FTS5 otherwise merges the whole list of every word a
+//     start matches before it returns one row (half a second for a
+//     start that is a word of most messages), and PostgreSQL estimates
+//     a start's matches worse than a word's. On SQLite, a start of up to
+//     three characters is read from FTS5's own index of the words' first
+//     two and three characters instead. A start of more words than
+//     maxStarting is searched as a start.
+//   - PostgreSQL's GIN index returns a word's rows in no order: it plans
+//     either that index (every row with the words, sorted) or a walk of
+//     the index table newest first, checking each row's words, and misjudges
+//     rare words, whose walk then reads the whole table (seconds on
+//     1,000,000 messages). So a search first walks the newest
+//     searchWindow ids below its cursor, which finds a page of any
+//     common word; and only when that window holds less than a page,
+//     reads the older rows through the GIN index, sorted (an order by an
+//     expression, which no index serves, leaves no other plan), which is
+//     quick for the rare words that get there. Each statement is planned
+//     with its values (dialect.searchArgs), not a plan kept for any
+//     words. SQLite's FTS5 returns its matches newest first by itself.
 
-// wordsOf is the space-separated folded words of text, as the index keeps
-// them.
-func wordsOf(text string) string {
-	return strings.Join(fold.Words(text), " ")
+// maxStarting is the most words a last word may start and be searched as
+// those words; a start of more is searched as a start.
+const maxStarting = 32
+
+// wordsOf is the folded words of text, as the index keeps them.
+func wordsOf(text string) []string {
+	return fold.Words(text)
 }
 
-// writeWords writes the words of text as row id of the index table:
-// removing the row first when replace, and leaving none when text has no
-// word.
+// writeWords writes the words of text as row id of the index table, and
+// adds them to the vocabulary: removing the row first when replace, and
+// leaving none when text has no word.
 func (q *queries) writeWords(ctx context.Context, table string, id int64, text string, replace bool) error {
 	if replace {
 		if _, err := q.exec(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
@@ -46,18 +76,81 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 		}
 	}
 	words := wordsOf(text)
-	if words == "" {
+	if len(words) == 0 {
 		return nil
 	}
-	_, err := q.exec(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, words)
+	if _, err := q.exec(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
+		return err
+	}
+	// Padded to a power of two with the last word, so that a few
+	// statement texts serve every length (SQLite keeps each one
+	// prepared); a word twice is a conflict like any other.
+	n := 1
+	for n < len(words) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = words[min(i, len(words)-1)]
+	}
+	_, err := q.exec(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
 	return err
 }
 
-func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Message, error) {
-	where, args, ok := q.searchWhere("message_words", "messages", f, before)
-	if !ok {
-		return nil, nil
+// match is what a search matches, as the dialect writes it (searchQuery):
+// every word of all, one of any when it is not empty, and a word starting
+// with prefix when it is not "".
+type match struct {
+	all, any []string
+	prefix   string
+}
+
+// searchMatch reads f's words into a match; ok is false when it can find
+// nothing (no word, or a start no word has). Each word is folded again
+// (folding a folded word changes nothing): whatever a caller passes, a
+// word is one word of the index, never a query's syntax.
+func (q *queries) searchMatch(ctx context.Context, f carillon.SearchFilter) (m match, ok bool, err error) {
+	for _, w := range f.Words {
+		if w = fold.Fold(w); w != "" {
+			m.all = append(m.all, w)
+		}
 	}
+	if len(m.all) == 0 {
+		return m, false, nil
+	}
+	if !f.Prefix {
+		return m, true, nil
+	}
+	last := m.all[len(m.all)-1]
+	m.all = m.all[:len(m.all)-1]
+	if utf8.RuneCountInString(last) <= q.db.dialect.prefixIndexed {
+		m.prefix = last
+		return m, true, nil
+	}
+	// Every word that starts so is below last followed by the greatest
+	// character.
+	starting, err := list(q, ctx, func(r interface{ Scan(...any) error }) (string, error) {
+		var w string
+		return w, r.Scan(&w)
+	}, "SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?", last, last+"\U0010FFFF", maxStarting+1)
+	switch {
+	case err != nil || len(starting) == 0:
+		return m, false, err
+	case len(starting) > maxStarting:
+		m.prefix = last
+	default:
+		m.any = starting
+	}
+	return m, true, nil
+}
+
+func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Message, error) {
+	m, ok, err := q.searchMatch(ctx, f)
+	if !ok || err != nil {
+		return nil, err
+	}
+	where := fmt.Sprintf(q.db.dialect.matchWords, "message_words") + " AND messages.account_id = ?"
+	args := []any{q.db.dialect.searchQuery(m), f.AccountID}
 	// The chats a viewer sees, checked by each message's contact.
 	if f.AssignedUserID != 0 {
 		where += " AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = messages.contact_id AND assigned_user_id = ?)"
@@ -68,15 +161,20 @@ func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, b
 		where += " AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = messages.contact_id AND " + c + ")"
 		args = append(args, a...)
 	}
-	return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM message_words JOIN messages ON messages.id = message_words.rowid WHERE "+
-		where+" ORDER BY message_words.rowid DESC LIMIT ?", append(args, limit)...)
+	return searchRows(q, ctx, "message_words", before, limit, func(cond string, condArgs []any, order string, limit int) ([]carillon.Message, error) {
+		a := slices.Concat(q.db.dialect.searchArgs, args, condArgs, []any{limit})
+		return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM message_words JOIN messages ON messages.id = message_words.rowid WHERE "+
+			where+cond+" ORDER BY "+order+" LIMIT ?", a...)
+	})
 }
 
 func (q *queries) SearchContacts(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Contact, error) {
-	where, args, ok := q.searchWhere("contact_words", "contacts", f, before)
-	if !ok {
-		return nil, nil
+	m, ok, err := q.searchMatch(ctx, f)
+	if !ok || err != nil {
+		return nil, err
 	}
+	where := fmt.Sprintf(q.db.dialect.matchWords, "contact_words") + " AND contacts.account_id = ?"
+	args := []any{q.db.dialect.searchQuery(m), f.AccountID}
 	if f.AssignedUserID != 0 {
 		where += " AND contacts.assigned_user_id = ?"
 		args = append(args, f.AssignedUserID)
@@ -86,58 +184,86 @@ func (q *queries) SearchContacts(ctx context.Context, f carillon.SearchFilter, b
 		where += " AND " + c
 		args = append(args, a...)
 	}
-	return list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contact_words JOIN contacts ON contacts.id = contact_words.rowid WHERE "+
-		where+" ORDER BY contact_words.rowid DESC LIMIT ?", append(args, limit)...)
+	return searchRows(q, ctx, "contact_words", before, limit, func(cond string, condArgs []any, order string, limit int) ([]carillon.Contact, error) {
+		a := slices.Concat(q.db.dialect.searchArgs, args, condArgs, []any{limit})
+		return list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contact_words JOIN contacts ON contacts.id = contact_words.rowid WHERE "+
+			where+cond+" ORDER BY "+order+" LIMIT ?", a...)
+	})
 }
 
-// searchWhere is the condition of a search of index table words over table
-// rows, of f's account and words, below the cursor before, with its
-// arguments; ok is false when f names no word. Each word is folded again
-// (folding a folded word changes nothing): whatever a caller passes, a
-// word is one word of the index, never a query's syntax.
-func (q *queries) searchWhere(words, rows string, f carillon.SearchFilter, before int64) (where string, args []any, ok bool) {
-	var folded []string
-	for _, w := range f.Words {
-		if w = fold.Fold(w); w != "" {
-			folded = append(folded, w)
+// searchRows reads a page of a search of the index table index, the rows
+// below the cursor before (none when 0), at most limit: read runs the
+// search's statement with a condition on the index's rowid (" AND …", ""
+// for none) and its arguments, an order and a limit. Where the dialect
+// walks a window first (searchWindow), that window's newest rows, then,
+// when they make less than a page, the older ones through the words'
+// index (see the top of this file).
+func searchRows[T any](q *queries, ctx context.Context, index string, before int64, limit int,
+	read func(cond string, args []any, order string, limit int) ([]T, error)) ([]T, error) {
+	newest := index + ".rowid DESC"
+	window := q.db.dialect.searchWindow
+	if window == 0 {
+		if before == 0 {
+			return read("", nil, newest, limit)
 		}
+		return read(" AND "+index+".rowid < ?", []any{before}, newest, limit)
 	}
-	if len(folded) == 0 {
-		return "", nil, false
+	top := before
+	if top == 0 {
+		var last sql.NullInt64
+		if err := q.queryRow(ctx, "SELECT MAX(rowid) FROM "+index).Scan(&last); err != nil || !last.Valid {
+			return nil, err
+		}
+		top = last.Int64 + 1
 	}
-	where = fmt.Sprintf(q.db.dialect.matchWords, words) + " AND " + rows + ".account_id = ?"
-	args = []any{q.db.dialect.searchQuery(folded, f.Prefix), f.AccountID}
-	if before != 0 {
-		where += " AND " + words + ".rowid < ?"
-		args = append(args, before)
+	// Ids are dense enough that the window's ids are about as many rows.
+	low := top - window
+	found, err := read(" AND "+index+".rowid < ? AND "+index+".rowid >= ?", []any{top, low}, newest, limit)
+	if err != nil || len(found) == limit || low <= 1 {
+		return found, err
 	}
-	return where, args, true
+	older, err := read(" AND "+index+".rowid < ?", []any{low}, index+".rowid + 0 DESC", limit-len(found))
+	return append(found, older...), err
 }
 
-// ftsQuery is an FTS5 query of folded words: each quoted, all of them
-// required, the last one a prefix when prefix is set.
-func ftsQuery(words []string, prefix bool) string {
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = `"` + w + `"`
+// ftsQuery is an FTS5 query of a match: each word quoted, a start followed
+// by *, the words any may be in parentheses, all of them required.
+func ftsQuery(m match) string {
+	parts := make([]string, 0, len(m.all)+2)
+	for _, w := range m.all {
+		parts = append(parts, `"`+w+`"`)
 	}
-	if prefix && len(parts) > 0 {
-		parts[len(parts)-1] += "*"
+	if len(m.any) > 0 {
+		alt := make([]string, len(m.any))
+		for i, w := range m.any {
+			alt[i] = `"` + w + `"`
+		}
+		parts = append(parts, "("+strings.Join(alt, " OR ")+")")
 	}
-	return strings.Join(parts, " ")
+	if m.prefix != "" {
+		parts = append(parts, `"`+m.prefix+`"*`)
+	}
+	return strings.Join(parts, " AND ")
 }
 
-// tsQuery is a PostgreSQL tsquery of folded words, read by the tsquery
-// type's own input (no text search configuration cuts or folds them):
-// each quoted, all of them required, the last one a prefix when prefix is
-// set.
-func tsQuery(words []string, prefix bool) string {
-	parts := make([]string, len(words))
-	for i, w := range words {
-		parts[i] = "'" + w + "'"
+// tsQuery is a PostgreSQL tsquery of a match, read by the tsquery type's
+// own input (no text search configuration cuts or folds the words): each
+// word quoted, a start followed by :*, the words any may be in
+// parentheses, all of them required.
+func tsQuery(m match) string {
+	parts := make([]string, 0, len(m.all)+2)
+	for _, w := range m.all {
+		parts = append(parts, "'"+w+"'")
 	}
-	if prefix && len(parts) > 0 {
-		parts[len(parts)-1] += ":*"
+	if len(m.any) > 0 {
+		alt := make([]string, len(m.any))
+		for i, w := range m.any {
+			alt[i] = "'" + w + "'"
+		}
+		parts = append(parts, "("+strings.Join(alt, " | ")+")")
+	}
+	if m.prefix != "" {
+		parts = append(parts, "'"+m.prefix+"':*")
 	}
 	return strings.Join(parts, " & ")
 }
@@ -178,10 +304,14 @@ func indexWords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 			after = got[len(got)-1].id
 			var values []string
 			var args []any
+			vocabulary := map[string]bool{}
 			for _, r := range got {
-				if words := wordsOf(r.text); words != "" {
+				if words := wordsOf(r.text); len(words) > 0 {
 					values = append(values, "(?, "+d.words+")")
-					args = append(args, r.id, words)
+					args = append(args, r.id, strings.Join(words, " "))
+					for _, w := range words {
+						vocabulary[w] = true
+					}
 				}
 			}
 			if len(values) == 0 {
@@ -189,6 +319,18 @@ func indexWords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 			}
 			if _, err := tx.ExecContext(ctx, d.bind("INSERT INTO "+table+" (rowid, words) VALUES "+strings.Join(values, ", ")), args...); err != nil {
 				return err
+			}
+			words := make([]any, 0, len(vocabulary))
+			for w := range vocabulary {
+				words = append(words, w)
+			}
+			for len(words) > 0 {
+				n := min(len(words), 1000)
+				if _, err := tx.ExecContext(ctx, d.bind("INSERT INTO search_words (word) VALUES "+
+					strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING"), words[:n]...); err != nil {
+					return err
+				}
+				words = words[n:]
 			}
 		}
 	}
@@ -205,6 +347,11 @@ func indexWords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 	})
 	if err != nil {
 		return fmt.Errorf("index the words of contacts: %w", err)
+	}
+	if d.analyzeSearch != "" {
+		if _, err := tx.ExecContext(ctx, d.analyzeSearch); err != nil {
+			return fmt.Errorf("analyze the search index: %w", err)
+		}
 	}
 	return nil
 }

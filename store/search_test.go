@@ -78,6 +78,7 @@ func fillForSearch(t *testing.T, s carillon.Store) searchFixture {
 func unindex(t *testing.T, raw *sql.DB, prefix string) {
 	t.Helper()
 	for _, stmt := range []string{"DROP TABLE " + prefix + "message_words", "DROP TABLE " + prefix + "contact_words",
+		"DROP TABLE " + prefix + "search_words",
 		"DELETE FROM " + prefix + "schema_migrations WHERE version = 12"} {
 		if _, err := raw.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)

@@ -479,6 +479,7 @@ func unindex(ctx context.Context, dbURL, data, schema string) error {
 	}
 	defer raw.Close()
 	for _, stmt := range []string{"DROP TABLE " + prefix + "message_words", "DROP TABLE " + prefix + "contact_words",
+		"DROP TABLE " + prefix + "search_words",
 		"DELETE FROM " + prefix + "schema_migrations WHERE version = 12"} {
 		if _, err := raw.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w", stmt, err)

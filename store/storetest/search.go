@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,6 +99,9 @@ func testSearchMessages(t *testing.T, e *env) {
 		{"a word, whatever its accents and case, notes included", words(false, "deja"), []carillon.Message{m4, m3, m1}},
 		{"a word's start", words(true, "dej"), []carillon.Message{m5, m4, m3, m2, m1}},
 		{"a whole word is not a start", words(false, "dej"), nil},
+		{"a longer start", words(true, "dejeu"), []carillon.Message{m5, m2}},
+		{"a whole word as a start", words(true, "deja", "encore"), []carillon.Message{m1}},
+		{"a start no word has", words(true, "dejx"), nil},
 		{"a caption", words(false, "dejeuner"), []carillon.Message{m5, m2}},
 		{"every word", words(false, "deja", "vu"), []carillon.Message{m3, m1}},
 		{"every word, in any order, the last one's start", words(true, "vu", "de"), []carillon.Message{m3, m1}},
@@ -166,6 +170,13 @@ func testSearchContacts(t *testing.T, e *env) {
 	gone := named(wa, "31600000005", "Zoe Gone", 0, 0)
 	theirs := named(e.channel(b.ID, carillon.WhatsApp, true), "31612345678", "Zoë Ångström", 0, 0)
 
+	// More contacts whose names start alike than a start is searched as
+	// the words it starts.
+	var many []carillon.Contact
+	for i := range 40 {
+		many = append([]carillon.Contact{named(wa, fmt.Sprintf("4420000%04d", i), fmt.Sprintf("Númérô%02d", i), 0, 0)}, many...)
+	}
+
 	// A new name replaces the words; a new time of the last message
 	// leaves them; a removal removes them.
 	renamed.Name = "Nouveau Nom"
@@ -186,6 +197,8 @@ func testSearchContacts(t *testing.T, e *env) {
 		{"a name's words", words(false, "zoe", "angstrom"), []carillon.Contact{c1}},
 		{"a name's start", words(true, "an"), []carillon.Contact{c3, c1}},
 		{"a number's start", words(true, "3161"), []carillon.Contact{c1}},
+		{"a start of more words than are searched as words", words(true, "numero"), many},
+		{"a start of fewer", words(true, "numero0"), many[30:]},
 		{"a whole number", words(false, "31612345678"), []carillon.Contact{c1}},
 		{"a name and a number", words(true, "zoe", "4915"), []carillon.Contact{c2}},
 		{"a new name", words(false, "nouveau"), []carillon.Contact{renamed}},
