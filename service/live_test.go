@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/telemetry"
 )
 
 // liveFixture is a service over a store of the subtest's kind, with the
@@ -405,6 +409,44 @@ func TestLiveAcrossInstances(t *testing.T) {
 			t.Logf("told %v after the other instance's commit", time.Since(start)-committed)
 		}
 	})
+}
+
+// TestLiveStreamsCounted: the metrics count the open streams and the
+// events told.
+func TestLiveStreamsCounted(t *testing.T) {
+	t.Parallel()
+	m := telemetry.New()
+	svc := testrig.Service(t, service.Options{Metrics: m, Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
+	admin := service.Viewer{UserID: 1, Role: carillon.RoleAdmin}
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return rec.Body.String()
+	}
+	var streams []*service.LiveStream
+	for range 2 {
+		st, err := svc.Live.Subscribe(context.Background(), p, admin, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, st)
+	}
+	if got := scrape(); !strings.Contains(got, "carillon_live_streams 2\n") {
+		t.Errorf("two streams open: %s", got)
+	}
+	if _, err := svc.Messages.SandboxInbound(context.Background(), p, "+31610000001", "hello", ""); err != nil {
+		t.Fatal(err)
+	}
+	until(t, &follower{st: streams[0]}, func(e service.LiveEvent) bool { return e.Kind == carillon.EventMessageCreated })
+	streams[0].Close()
+	streams[1].Close()
+	got := scrape()
+	for _, want := range []string{"carillon_live_streams 0\n", `carillon_live_events_total{type="change"} 3` + "\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the metrics lack %q", want)
+		}
+	}
 }
 
 // check reports got ≠ want.
