@@ -597,10 +597,17 @@ func (h *liveHub) failed(err error) {
 	}
 }
 
-// committed is told after a commit that recorded chat changes: the
-// streams are told at once, and the record is pruned every pruneEvery.
-func (h *liveHub) committed() {
+// committed is told after each commit: the reader looks for its changes
+// at once (while a stream listens). A flag of the transactions that
+// recorded changes would not do: set by one still open, it would be taken
+// by the commit of another, and the first one's commit would wake no one.
+// After a commit that recorded changes, the record is pruned every
+// pruneEvery.
+func (h *liveHub) committed(recorded bool) {
 	h.signal()
+	if !recorded {
+		return
+	}
 	now := h.core.clock.Now()
 	last := h.lastPrune.Load()
 	if now.UnixMilli()-last < pruneEvery.Milliseconds() || !h.lastPrune.CompareAndSwap(last, now.UnixMilli()) {
