@@ -263,3 +263,33 @@ func TestLivePages(t *testing.T) {
 		t.Error("the sign-in page loads the live inbox")
 	}
 }
+
+// TestLiveEventsEndWithTheTab: a stream ends when its tab goes: the
+// server, which waits for every answer before it closes, closes.
+func TestLiveEventsEndWithTheTab(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, service.Options{})
+	agent, _ := r.client(t, roleUsers[carillon.RoleAgent])
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.srv.URL+"/inbox/events", nil)
+	resp, err := agent.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	if !lines.Scan() || lines.Text() != "retry: 1000" {
+		t.Fatalf("the stream starts with %q", lines.Text())
+	}
+	cancel()
+	resp.Body.Close()
+	closed := make(chan struct{})
+	go func() {
+		r.srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stream of a tab gone still runs")
+	}
+}

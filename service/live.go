@@ -450,6 +450,8 @@ type liveHub struct {
 	// set while a pruning runs.
 	lastPrune atomic.Int64
 	pruning   atomic.Bool
+	// failing is set while reading the record fails: logged once.
+	failing atomic.Bool
 }
 
 func newLiveHub(c *core) *liveHub {
@@ -535,7 +537,7 @@ func (h *liveHub) read() {
 		// the streams read what came before from the store.
 		l, err := h.core.store.ChatChangeLog(ctx)
 		if err != nil {
-			h.core.log.Error("live inbox: reading the chat change log failed", "error", err)
+			h.failed(err)
 			return
 		}
 		cursor = l.LastID
@@ -552,8 +554,11 @@ func (h *liveHub) read() {
 	for {
 		changes, err := h.core.store.ChatChanges(ctx, cursor, liveReadSize)
 		if err != nil {
-			h.core.log.Error("live inbox: reading chat changes failed", "error", err)
+			h.failed(err)
 			return
+		}
+		if h.failing.Swap(false) {
+			h.core.log.Info("live inbox: reading chat changes again")
 		}
 		if len(changes) == 0 {
 			return
@@ -584,10 +589,25 @@ func (h *liveHub) read() {
 	}
 }
 
-// committed is told after a commit that recorded chat changes: the
-// streams are told at once, and the record is pruned every pruneEvery.
-func (h *liveHub) committed() {
+// failed logs the first of a run of failures to read the record: it is
+// read again four times a second.
+func (h *liveHub) failed(err error) {
+	if !h.failing.Swap(true) {
+		h.core.log.Error("live inbox: reading chat changes failed; the tabs are told nothing until it works again", "error", err)
+	}
+}
+
+// committed is told after each commit: the reader looks for its changes
+// at once (while a stream listens). A flag of the transactions that
+// recorded changes would not do: set by one still open, it would be taken
+// by the commit of another, and the first one's commit would wake no one.
+// After a commit that recorded changes, the record is pruned every
+// pruneEvery.
+func (h *liveHub) committed(recorded bool) {
 	h.signal()
+	if !recorded {
+		return
+	}
 	now := h.core.clock.Now()
 	last := h.lastPrune.Load()
 	if now.UnixMilli()-last < pruneEvery.Milliseconds() || !h.lastPrune.CompareAndSwap(last, now.UnixMilli()) {

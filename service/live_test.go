@@ -1,9 +1,15 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +18,7 @@ import (
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/telemetry"
 )
 
 // liveFixture is a service over a store of the subtest's kind, with the
@@ -405,6 +412,130 @@ func TestLiveAcrossInstances(t *testing.T) {
 			t.Logf("told %v after the other instance's commit", time.Since(start)-committed)
 		}
 	})
+}
+
+// fakeNetwork is a provider whose callbacks carry an image, and the
+// image.
+type fakeNetwork struct{}
+
+func (fakeNetwork) Send(context.Context, carillon.Outgoing) (carillon.SendResult, error) {
+	return carillon.SendResult{}, errors.New("not sent")
+}
+
+func (fakeNetwork) ParseCallback(carillon.Channel, carillon.Callback) (carillon.CallbackResult, error) {
+	return carillon.CallbackResult{Messages: []carillon.InboundMessage{{From: "31612340000", ExternalID: "wamid.1", Type: "image",
+		Media: &carillon.InboundMedia{ID: "media-1", MimeType: "image/png"}, At: time.Now()}}}, nil
+}
+
+func (fakeNetwork) FetchMedia(context.Context, carillon.Channel, carillon.InboundMedia) (io.ReadCloser, string, error) {
+	return io.NopCloser(strings.NewReader("\x89PNG\r\n\x1a\n")), "image/png", nil
+}
+
+// memoryMedia keeps files in memory.
+type memoryMedia struct {
+	mu    sync.Mutex
+	files map[string][]byte
+}
+
+func (m *memoryMedia) Put(_ context.Context, r io.Reader, _, _ string) (string, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	name := fmt.Sprintf("file%d.png", len(m.files))
+	m.files[name] = b
+	return name, nil
+}
+
+func (m *memoryMedia) Open(_ context.Context, name string) (carillon.MediaFile, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.files[name]
+	if !ok {
+		return carillon.MediaFile{}, carillon.ErrNotFound
+	}
+	return carillon.MediaFile{Name: name, ContentType: "image/png", Size: int64(len(b)), Content: io.NopCloser(bytes.NewReader(b))}, nil
+}
+
+// TestLiveMediaBeforeTheEvent: a customer's file is stored before any tab
+// is told of its message: the attachment a tab shows opens.
+func TestLiveMediaBeforeTheEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testrig.SQLite(t)
+	files := &memoryMedia{files: map[string][]byte{}}
+	svc := testrig.Service(t, service.Options{Store: db, Registry: providers, Media: files,
+		Providers: map[string]carillon.Provider{"fakenet": fakeNetwork{}}})
+	p := testrig.DefaultAccount(t, svc).Principal
+	ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: p.Account.ID, Title: "Fake", Type: carillon.WhatsApp, Provider: "fakenet",
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateChannel(ctx, &ch); err != nil {
+		t.Fatal(err)
+	}
+	st, err := svc.Live.Subscribe(ctx, p, service.Viewer{UserID: 1, Role: carillon.RoleAdmin}, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Messages.Callback(ctx, ch, carillon.Callback{Method: http.MethodPost})
+		done <- err
+	}()
+	got := until(t, &follower{st: st}, func(e service.LiveEvent) bool { return e.Kind == carillon.EventMessageCreated })
+	m, err := db.MessageByExternalID(ctx, ch.ID, "wamid.1")
+	if err != nil {
+		t.Fatalf("the message told of (%v) is not stored: %v", describe(got), err)
+	}
+	name := m.Content.URL[strings.LastIndex(m.Content.URL, "/")+1:]
+	f, err := svc.Messages.Media(ctx, name)
+	if err != nil {
+		t.Fatalf("the file of the message told of (%s) does not open: %v", m.Content.URL, err)
+	}
+	f.Content.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLiveStreamsCounted: the metrics count the open streams and the
+// events told.
+func TestLiveStreamsCounted(t *testing.T) {
+	t.Parallel()
+	m := telemetry.New()
+	svc := testrig.Service(t, service.Options{Metrics: m, Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
+	admin := service.Viewer{UserID: 1, Role: carillon.RoleAdmin}
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return rec.Body.String()
+	}
+	var streams []*service.LiveStream
+	for range 2 {
+		st, err := svc.Live.Subscribe(context.Background(), p, admin, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, st)
+	}
+	if got := scrape(); !strings.Contains(got, "carillon_live_streams 2\n") {
+		t.Errorf("two streams open: %s", got)
+	}
+	if _, err := svc.Messages.SandboxInbound(context.Background(), p, "+31610000001", "hello", ""); err != nil {
+		t.Fatal(err)
+	}
+	until(t, &follower{st: streams[0]}, func(e service.LiveEvent) bool { return e.Kind == carillon.EventMessageCreated })
+	streams[0].Close()
+	streams[1].Close()
+	got := scrape()
+	for _, want := range []string{"carillon_live_streams 0\n", `carillon_live_events_total{type="change"} 3` + "\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the metrics lack %q", want)
+		}
+	}
 }
 
 // check reports got ≠ want.

@@ -2,9 +2,10 @@
 // accepting a send, receiving a message, applying a status, the 24-hour
 // window, idempotency, contacts and conversations, API keys and the set-up
 // of an account, console users and their sessions, the live inbox.
-// Service is a front over feature services (Messages, Contacts, Resources,
-// Webhooks, Accounts, People, Live) that share a core. It imports the domain only; adapters (the
-// HTTP API, the send pipeline, the webhook delivery) drive it.
+// Service is a front over feature services (Messages, Contacts,
+// Resources, Webhooks, Accounts, People, Live) that share a core. It
+// imports the domain only; adapters (the HTTP API, the send pipeline, the
+// webhook delivery, the console) drive it.
 package service
 
 import (
@@ -104,8 +105,8 @@ type core struct {
 	// eventsRecorded is set when a transaction records webhook events,
 	// and cleared when the listener is told after the commit.
 	eventsRecorded atomic.Bool
-	// changesRecorded is the same for chat changes, and hub reads them
-	// for the live inbox's streams.
+	// changesRecorded is the same for chat changes (it has their record
+	// pruned); hub reads them for the live inbox's streams.
 	changesRecorded atomic.Bool
 	hub             *liveHub
 
@@ -168,14 +169,12 @@ func (s *Service) Ready(ctx context.Context) error {
 // what its commits did.
 func (s *Service) Notifier() *Notifier { return &s.notifier }
 
-// committed tells the listener, after a commit, that events were recorded,
-// and the live inbox that chat changes were. A transaction that rolled
-// back may have set the flags too: they then look at the store for
-// nothing, which is harmless.
+// committed tells the listener, after a commit, that events were
+// recorded, and the live inbox that it may have chat changes. A
+// transaction that rolled back may have set the flags too: they then look
+// at the store for nothing, which is harmless.
 func (s *core) committed() {
-	if s.changesRecorded.Swap(false) {
-		s.hub.committed()
-	}
+	s.hub.committed(s.changesRecorded.Swap(false))
 	if !s.eventsRecorded.Swap(false) {
 		return
 	}

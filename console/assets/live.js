@@ -234,12 +234,13 @@
     fetch("/inbox/presence", { method: "POST", credentials: "same-origin", body: body }).catch(function () {});
   }
 
+  function viewing() {
+    if (conversation && document.visibilityState === "visible") {
+      tell("viewing");
+    }
+  }
+
   if (conversation) {
-    var viewing = function () {
-      if (document.visibilityState === "visible") {
-        tell("viewing");
-      }
-    };
     var lastTyped = 0;
     viewing();
     setInterval(viewing, 15000);
@@ -264,6 +265,7 @@
       // Back from the browser's page cache: the stream was closed.
       connect();
       refresh();
+      viewing();
     }
   });
   connect();
