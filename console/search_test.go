@@ -43,7 +43,7 @@ func TestSearchPage(t *testing.T) {
 	for role, email := range roleUsers {
 		t.Run(string(role), func(t *testing.T) {
 			c, _ := r.client(t, email)
-			status, page := searchFor(t, r, c, "q=deja+v")
+			status, page := searchFor(t, r, c, "q=vu+dej")
 			if status != http.StatusOK {
 				t.Fatalf("GET /search: %d", status)
 			}

@@ -459,6 +459,13 @@ func (m *memoryMedia) Open(_ context.Context, name string) (carillon.MediaFile, 
 	return carillon.MediaFile{Name: name, ContentType: "image/png", Size: int64(len(b)), Content: io.NopCloser(bytes.NewReader(b))}, nil
 }
 
+func (m *memoryMedia) Delete(_ context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.files, name)
+	return nil
+}
+
 // TestLiveMediaBeforeTheEvent: a customer's file is stored before any tab
 // is told of its message: the attachment a tab shows opens.
 func TestLiveMediaBeforeTheEvent(t *testing.T) {
