@@ -34,7 +34,8 @@ type Store interface {
 // tags, custom fields, funnels and custom statuses (resources.go), webhooks
 // and their events (webhook.go), console sessions and sign-in links
 // (people.go), the console's figures of an account at a glance
-// (overview.go), and the messages log (messagelog.go).
+// (overview.go), the messages log (messagelog.go), and the inbox's
+// conversations, read marks and conversation history (inbox.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -68,6 +69,7 @@ type Queries interface {
 	SignInLinkQueries
 	OverviewQueries
 	MessageLogQueries
+	InboxQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every
