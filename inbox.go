@@ -68,12 +68,11 @@ type InboxCursor struct {
 	ID            int64
 }
 
-// InboxTally counts the conversations of one team, assigned to one user
-// (0: nobody), closed or not, that a reader has not read.
+// InboxTally counts the open conversations of one team (0: none),
+// assigned to one user (0: nobody), that a reader has not read.
 type InboxTally struct {
 	TeamID         int64
 	AssignedUserID int64
-	Closed         bool
 	Unread         int
 }
 
@@ -116,10 +115,10 @@ type InboxQueries interface {
 	// Inbox lists the conversations f selects after the cursor, in f's
 	// order, at most limit.
 	Inbox(ctx context.Context, f InboxFilter, after InboxCursor, limit int) ([]Contact, error)
-	// InboxUnread counts the conversations f selects (its scope and
-	// state; its other fields are not read) whose contact last wrote
-	// after the reader's read mark, or ever wrote when the reader has
-	// none, by team, assigned user and closed or not.
+	// InboxUnread counts the open conversations of f's scope (its other
+	// fields are not read) whose contact last wrote after the reader's
+	// read mark, or ever wrote when the reader has none, by team and
+	// assigned user.
 	InboxUnread(ctx context.Context, f InboxFilter, readerID int64) ([]InboxTally, error)
 	// LastMessages finds each contact's message, in or out, created at
 	// its LastMessageAt (the last stored of them on a tie), by contact id;

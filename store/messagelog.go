@@ -83,19 +83,8 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 		cond("direction = ?", string(f.Direction))
 	}
 	if contactFirst {
-		// The list is padded to a power of two with its last id, so that
-		// a few statement texts serve every length (SQLite keeps each
-		// one prepared).
-		n := 1
-		for n < len(contactIDs) {
-			n *= 2
-		}
-		marks := make([]string, n)
-		for i := range marks {
-			marks[i] = "?"
-			args = append(args, contactIDs[min(i, len(contactIDs)-1)])
-		}
-		where = append(where, "contact_id IN ("+strings.Join(marks, ", ")+")")
+		marks, a := idList(contactIDs)
+		cond("contact_id IN ("+marks+")", a...)
 	} else {
 		if f.Address != "" {
 			cond("contact_id IN (SELECT id FROM contacts WHERE address <> '' AND address = ? AND channel_id IN (SELECT id FROM channels WHERE account_id = ?))",
@@ -138,10 +127,6 @@ const maxLogContacts = 512
 // assigned user and by an agent's chats, at most maxLogContacts + 1 of
 // them (or, for an agent's chats, of each of its two reads).
 func (q *queries) logContacts(ctx context.Context, f carillon.MessageLogFilter) ([]int64, error) {
-	scanID := func(r interface{ Scan(...any) error }) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	}
 	if f.Address != "" {
 		// address <> '' lets both databases take contacts_address, a
 		// partial index of the contacts that have one.
@@ -192,10 +177,15 @@ func agentChats(a carillon.AgentChats) (string, []any) {
 }
 
 // teamList is the placeholders and arguments of a list of team ids with
-// 0, no team, first; padded to a power of two with its last id, as the
-// log's contact list is.
+// 0, no team, first (idList).
 func teamList(teamIDs []int64) (string, []any) {
-	ids := append([]int64{0}, teamIDs...)
+	return idList(append([]int64{0}, teamIDs...))
+}
+
+// idList is the placeholders and arguments of an IN list of ids, padded
+// to a power of two with its last id, so that a few statement texts serve
+// every length (SQLite keeps each one prepared).
+func idList(ids []int64) (string, []any) {
 	n := 1
 	for n < len(ids) {
 		n *= 2
@@ -207,4 +197,10 @@ func teamList(teamIDs []int64) (string, []any) {
 		args[i] = ids[min(i, len(ids)-1)]
 	}
 	return strings.Join(marks, ", "), args
+}
+
+// scanID reads a row of one id.
+func scanID(r interface{ Scan(...any) error }) (int64, error) {
+	var id int64
+	return id, r.Scan(&id)
 }

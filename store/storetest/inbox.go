@@ -118,9 +118,9 @@ func testInbox(t *testing.T, e *env) {
 	check(t, "a conversation of the inbox", got[0], normContact(c3))
 }
 
-// testInboxUnread tallies the conversations a reader has not read: those
-// whose contact wrote after the reader's mark, or ever wrote when the
-// reader has none.
+// testInboxUnread tallies the open conversations a reader has not read:
+// those whose contact wrote after the reader's mark, or ever wrote when
+// the reader has none.
 func testInboxUnread(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	wa := e.channel(a.ID, carillon.WhatsApp, true)
@@ -130,40 +130,38 @@ func testInboxUnread(t *testing.T, e *env) {
 	never := e.inboxContact(wa, "31600000001", 0, 0, false, time.Minute, carillon.Inbound)           // never read: unread
 	read := e.inboxContact(wa, "31600000002", me.ID, t1.ID, false, 2*time.Minute, carillon.Inbound)  // read since: read
 	newer := e.inboxContact(wa, "31600000003", me.ID, t1.ID, false, 3*time.Minute, carillon.Inbound) // wrote after the mark: unread
-	e.inboxContact(wa, "31600000004", other.ID, t1.ID, true, 4*time.Minute, carillon.Inbound)        // closed, never read: unread
+	e.inboxContact(wa, "31600000004", other.ID, t1.ID, true, 4*time.Minute, carillon.Inbound)        // closed: not counted
 	e.inboxContact(wa, "31600000005", 0, 0, false, 5*time.Minute, carillon.Outbound)                 // never wrote: read
 	e.inboxContact(wa, "31600000006", me.ID, t1.ID, false, 0, "")                                    // no message: read
+	e.inboxContact(wa, "31600000007", other.ID, t1.ID, false, 6*time.Minute, carillon.Inbound)       // another's, never read: unread
 	e.inboxContact(e.channel(b.ID, carillon.WhatsApp, true), "31600000001", 0, 0, false, time.Minute, carillon.Inbound)
 	e.must(e.s.MarkRead(e.ctx, me.ID, read.ID, at(2*time.Minute)), "MarkRead")
 	e.must(e.s.MarkRead(e.ctx, me.ID, newer.ID, at(2*time.Minute)), "MarkRead")
 	e.must(e.s.MarkRead(e.ctx, other.ID, never.ID, at(time.Hour)), "MarkRead of another reader")
 
+	every := []carillon.InboxTally{
+		{TeamID: 0, AssignedUserID: 0, Unread: 1},
+		{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
+		{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
+	}
 	cases := []struct {
 		name   string
 		f      carillon.InboxFilter
 		reader int64
 		want   []carillon.InboxTally
 	}{
-		{"every conversation", carillon.InboxFilter{}, me.ID, []carillon.InboxTally{
-			{TeamID: 0, AssignedUserID: 0, Unread: 1},
-			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
-			{TeamID: t1.ID, AssignedUserID: other.ID, Closed: true, Unread: 1},
-		}},
-		{"open ones", carillon.InboxFilter{State: carillon.StateOpen}, me.ID, []carillon.InboxTally{
-			{TeamID: 0, AssignedUserID: 0, Unread: 1},
-			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
-		}},
+		{"every conversation", carillon.InboxFilter{}, me.ID, every},
 		{"a restricted agent's", carillon.InboxFilter{AssignedUserID: me.ID}, me.ID, []carillon.InboxTally{
 			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
 		}},
 		{"an agent's", carillon.InboxFilter{Agent: carillon.AgentChats{UserID: other.ID}}, other.ID, []carillon.InboxTally{
-			{TeamID: t1.ID, AssignedUserID: other.ID, Closed: true, Unread: 1},
+			{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
 		}},
-		{"the view's fields are not read", carillon.InboxFilter{State: carillon.StateOpen, TeamID: t1.ID, Unassigned: true, Assignee: other.ID}, me.ID,
-			[]carillon.InboxTally{
-				{TeamID: 0, AssignedUserID: 0, Unread: 1},
-				{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
-			}},
+		{"an agent's of a team", carillon.InboxFilter{Agent: carillon.AgentChats{UserID: other.ID, TeamIDs: []int64{t1.ID}}}, other.ID, []carillon.InboxTally{
+			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 2},
+			{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
+		}},
+		{"the view's fields are not read", carillon.InboxFilter{State: carillon.StateClosed, TeamID: t1.ID, Unassigned: true, Assignee: other.ID}, me.ID, every},
 	}
 	for _, tc := range cases {
 		f := tc.f

@@ -19,16 +19,23 @@ WHERE EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = contacts.id AND m.di
 -- team; closed ones of the account and of one assigned user (a
 -- restricted agent's). Partial: a conversation is in the open ones or in
 -- the closed ones, and a contact that never had one in neither.
-CREATE INDEX contacts_inbox_open ON contacts (account_id, last_message_at, id)
+CREATE INDEX contacts_inbox_open ON contacts (account_id, last_message_at, id,
+    assigned_user_id, team_id, channel_id, last_message_direction, funnel_id)
     WHERE closed_at = 0 AND conversation_created_at <> 0;
 CREATE INDEX contacts_inbox_open_assigned ON contacts (account_id, assigned_user_id, last_message_at, id)
     WHERE closed_at = 0 AND conversation_created_at <> 0;
 CREATE INDEX contacts_inbox_open_team ON contacts (account_id, team_id, last_message_at, id)
     WHERE closed_at = 0 AND conversation_created_at <> 0;
-CREATE INDEX contacts_inbox_closed ON contacts (account_id, last_message_at, id)
+CREATE INDEX contacts_inbox_closed ON contacts (account_id, last_message_at, id,
+    assigned_user_id, team_id, channel_id, funnel_id)
     WHERE closed_at <> 0;
 CREATE INDEX contacts_inbox_closed_assigned ON contacts (account_id, assigned_user_id, last_message_at, id)
     WHERE closed_at <> 0;
+-- The unread open conversations of each view are counted from the index
+-- alone (and each one's read mark): the open conversations the customer
+-- wrote in, by team and assigned user.
+CREATE INDEX contacts_inbox_unread ON contacts (account_id, assigned_user_id, team_id, last_inbound_at)
+    WHERE closed_at = 0 AND conversation_created_at <> 0 AND last_inbound_at <> 0;
 
 -- Each user's read mark on a conversation: the time of the customer's
 -- last message when the user last opened it. A conversation is unread for
