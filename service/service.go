@@ -75,6 +75,9 @@ type Service struct {
 	// People are the console's users: roles, passwords, sessions and
 	// sign-in links.
 	People *People
+	// Inbox is the shared inbox: its views and a conversation's thread,
+	// read for a console user, and their read marks.
+	Inbox *Inbox
 }
 
 // core is what every feature service shares: the store and the one way
@@ -137,7 +140,7 @@ func New(o Options) *Service {
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},
-		People: newPeople(c, o.People)}
+		People: newPeople(c, o.People), Inbox: &Inbox{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes
