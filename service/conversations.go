@@ -31,16 +31,18 @@ func lastMessage(c *carillon.Contact, dir carillon.Direction, t time.Time) {
 
 // conversationChanges are the entries of the conversation's history that a
 // change of contact before (nil when the change created it) into after
-// makes, by user by (0: none), at now: opened or reopened, moved to
-// another team, assigned to someone else, closed.
-func conversationChanges(before *carillon.Contact, after carillon.Contact, by int64, now time.Time) []carillon.ConversationChange {
+// makes, by user by (0: none): opened or reopened, moved to another team,
+// assigned to someone else, closed. They happen when the change does, at
+// after's UpdatedAt: a customer's message that reopens a conversation is
+// stamped with that time too, and comes before its reopening.
+func conversationChanges(before *carillon.Contact, after carillon.Contact, by int64) []carillon.ConversationChange {
 	var prev carillon.Contact
 	if before != nil {
 		prev = *before
 	}
 	var out []carillon.ConversationChange
 	add := func(c carillon.ConversationChange) {
-		c.ContactID, c.ByUserID, c.CreatedAt = after.ID, by, now
+		c.ContactID, c.ByUserID, c.CreatedAt = after.ID, by, after.UpdatedAt
 		out = append(out, c)
 	}
 	switch {

@@ -126,7 +126,7 @@ func contactShown(a, b carillon.Contact) bool {
 // nil when the change created it; extras says whether its tags or custom
 // field values changed.
 func (s *core) contactEvents(ctx context.Context, q carillon.Queries, ch carillon.Channel, before *carillon.Contact, after carillon.Contact, extras bool, by int64) error {
-	if changes := conversationChanges(before, after, by, s.clock.Now()); len(changes) > 0 {
+	if changes := conversationChanges(before, after, by); len(changes) > 0 {
 		if err := q.AddConversationChanges(ctx, changes); err != nil {
 			return err
 		}

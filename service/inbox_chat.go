@@ -64,10 +64,11 @@ type ThreadMessage struct {
 	carillon.Message
 	// Failure explains why a failed message failed, nil otherwise.
 	Failure *Failure
-	// MediaPath is the path on this server of the file the message
-	// carries, "" when carillon does not keep it (an outgoing message's
-	// file is the sender's URL, Content.URL); MediaKind is image, audio,
-	// video or file.
+	// MediaKind is image, audio, video or file for a message that
+	// carries a file, "" otherwise; MediaPath is the file's path on this
+	// server, "" when carillon does not keep it (an outgoing message's
+	// file is at the sender's URL, Content.URL; an inbound file the
+	// network did not give has no URL).
 	MediaPath, MediaKind string
 	Location             *carillon.MessageLocation
 	Cards                []ContactCard
@@ -263,16 +264,19 @@ func (s *Inbox) threadMessage(ctx context.Context, ch carillon.Channel, c carill
 	if m.Status.Final() {
 		tm.Failure = failureOf(ch.Type, m.StatusPayload)
 	}
+	switch m.Type {
+	case carillon.TypeImage, "sticker":
+		tm.MediaKind = "image"
+	case carillon.TypeAudio, carillon.TypeVideo:
+		tm.MediaKind = m.Type
+	case carillon.TypeDocument:
+		tm.MediaKind = "file"
+	}
 	if u := m.Content.URL; u != "" {
 		if name, ok := strings.CutPrefix(u, s.publicURL+"/media/"); ok && name != "" && !strings.ContainsAny(name, "/?#") {
 			tm.MediaPath = "/media/" + name
 		}
-		switch m.Type {
-		case carillon.TypeImage, "sticker":
-			tm.MediaKind = "image"
-		case carillon.TypeAudio, carillon.TypeVideo:
-			tm.MediaKind = m.Type
-		default:
+		if tm.MediaKind == "" {
 			tm.MediaKind = "file"
 		}
 	}
