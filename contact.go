@@ -24,6 +24,13 @@ type Contact struct {
 	// LastInboundAt is when the contact last wrote: it opens the 24-hour
 	// customer service window.
 	LastInboundAt time.Time
+	// LastMessageAt and LastMessageDirection are the time and direction
+	// of the contact's last message in or out (notes aside): the inbox
+	// sorts conversations by it, and one whose last message is the
+	// customer's waits for an answer (StatePending). Written with the
+	// message, in its transaction.
+	LastMessageAt        time.Time
+	LastMessageDirection Direction
 
 	ConversationUUID      string
 	ConversationCreatedAt time.Time // zero while the contact has no conversation

@@ -35,8 +35,9 @@ type Store interface {
 // and their events (webhook.go), console sessions and sign-in links
 // (people.go), the console's figures of an account at a glance
 // (overview.go), the messages log (messagelog.go), search over messages
-// and contacts (search.go), and the record of chat changes with who is on
-// which conversation (live.go).
+// and contacts (search.go), the record of chat changes with who is on
+// which conversation (live.go), and the inbox's conversations, read marks
+// and conversation history (inbox.go).
 //
 // A method that reaches an object through another one it belongs to (a
 // team's members, a contact's tags or field values, a channel's templates
@@ -72,6 +73,7 @@ type Queries interface {
 	MessageLogQueries
 	SearchQueries
 	LiveQueries
+	InboxQueries
 }
 
 // Page selects a page of a list: Number is 1-based, Size at most 100. Every

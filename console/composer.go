@@ -75,11 +75,11 @@ type retryForm struct {
 }
 
 // Retry is the retry form of m, nil when m cannot be sent again.
-func (c *composerView) Retry(m service.HistoryMessage) *retryForm {
+func (c *composerView) Retry(m *service.ThreadMessage) *retryForm {
 	if !service.Retryable(m.Message) || c.Unavailable != "" {
 		return nil
 	}
-	return &retryForm{Action: c.Action + "/" + m.UUID + "/retry", Key: c.Key, CSRF: c.CSRF, Failure: m.Failure(), LastError: m.LastError}
+	return &retryForm{Action: c.Action + "/" + m.UUID + "/retry", Key: c.Key, CSRF: c.CSRF, Failure: m.Failure, LastError: m.LastError}
 }
 
 // maxReplyBody bounds a composer's form: the largest file a channel takes,
@@ -212,14 +212,14 @@ func (s *Server) sendReply(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	if r.PostFormValue("action") == "preview" || f.Template != r.PostFormValue("shown") {
 		f.FileDropped = file != nil
-		return s.showContact(w, r, v, c, &f)
+		return s.showComposed(w, r, v, c, &f)
 	}
 	res, err := s.messages.Reply(r.Context(), v.principal, viewerOf(v), service.Reply{ConversationUUID: c.ConversationUUID, Key: f.Key,
 		Text: f.Text, File: file.upload(), TemplateUUID: f.Template, TemplateValues: f.Values, OptIn: f.OptIn})
 	if sendRefused(err) {
 		f.refused(err)
 		f.FileDropped = file != nil
-		return s.showContact(w, r, v, c, &f)
+		return s.showComposed(w, r, v, c, &f)
 	}
 	if err != nil {
 		return err
@@ -239,7 +239,7 @@ func (s *Server) retryMessage(w http.ResponseWriter, r *http.Request, v *visit) 
 	if sendRefused(err) {
 		f := composerForm{Key: r.PostFormValue("key")}
 		f.refused(err)
-		return s.showContact(w, r, v, c, &f)
+		return s.showComposed(w, r, v, c, &f)
 	}
 	if err != nil {
 		return err

@@ -62,12 +62,18 @@ type accounts interface {
 }
 
 // contacts are the account's contacts and their conversations, as much of
-// them as the viewer may see. *service.Contacts is one.
+// them as the viewer may see, and the changes the inbox makes to them (the
+// API's calls). *service.Contacts is one.
 type contacts interface {
 	ViewerOf(ctx context.Context, p service.Principal, u carillon.User) (service.Viewer, error)
-	ContactFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string) (service.ContactView, error)
 	ConversationFor(ctx context.Context, p service.Principal, v service.Viewer, conversationUUID string) (service.ContactView, error)
 	LatestMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, limit int) ([]service.HistoryMessage, error)
+	UpdateContact(ctx context.Context, p service.Principal, uuid string, u service.ContactUpdate) (service.ContactView, error)
+	CloseConversation(ctx context.Context, p service.Principal, uuid, reason string) (service.ContactView, error)
+	OpenConversation(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)
+	UpdateFunnel(ctx context.Context, p service.Principal, uuid, funnelID string) (service.ContactView, error)
+	AddNote(ctx context.Context, p service.Principal, uuid, text string) (carillon.Message, error)
+	SetContactBot(ctx context.Context, p service.Principal, uuid, status string) (service.Bot, error)
 }
 
 // Options configure the console.
@@ -75,6 +81,7 @@ type Options struct {
 	People     people
 	Accounts   accounts
 	Contacts   contacts
+	Inbox      inbox
 	Messages   messages
 	Webhooks   webhooks
 	Users      users
@@ -94,6 +101,7 @@ type Server struct {
 	people     people
 	accounts   accounts
 	contacts   contacts
+	inbox      inbox
 	messages   messages
 	webhooks   webhooks
 	users      users
@@ -113,7 +121,7 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
+	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, inbox: o.Inbox, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
 		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, live: o.Live, publicURL: o.PublicURL, log: o.Logger,
 		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
 	s.routes()
@@ -134,10 +142,22 @@ func (s *Server) routes() {
 	s.page("POST /sign-out", sectionAny, s.signOut)
 	s.page("POST /sign-out-everywhere", sectionAny, s.signOutEverywhere)
 	s.page("GET /{$}", sectionHome, s.home)
+	s.page("GET /inbox", sectionConversations, s.inboxPage)
 	s.page("GET /contacts/{uuid}", sectionConversations, s.contactPage)
 	s.page("GET /chat/{uuid}", sectionConversations, s.chatPage)
 	s.upload("POST /chat/{uuid}/messages", sectionConversations, s.sendReply)
 	s.page("POST /chat/{uuid}/messages/{message}/retry", sectionConversations, s.retryMessage)
+	s.page("POST /chat/{uuid}/take", sectionConversations, s.chatAction("take", s.takeChat))
+	s.page("POST /chat/{uuid}/assign", sectionConversations, s.chatAction("assign", s.assignChat))
+	s.page("POST /chat/{uuid}/team", sectionConversations, s.chatAction("team", s.moveChatToTeam))
+	s.page("POST /chat/{uuid}/close", sectionConversations, s.chatAction("close", s.closeChat))
+	s.page("POST /chat/{uuid}/reopen", sectionConversations, s.chatAction("reopen", s.reopenChat))
+	s.page("POST /chat/{uuid}/funnel", sectionConversations, s.chatAction("funnel", s.moveChatFunnel))
+	s.page("POST /chat/{uuid}/tags", sectionConversations, s.chatAction("tags", s.addChatTag))
+	s.page("POST /chat/{uuid}/tags/remove", sectionConversations, s.chatAction("tags", s.removeChatTag))
+	s.page("POST /chat/{uuid}/fields", sectionConversations, s.chatAction("fields", s.setChatFields))
+	s.page("POST /chat/{uuid}/notes", sectionConversations, s.chatAction("notes", s.addChatNote))
+	s.page("POST /chat/{uuid}/bot", sectionConversations, s.chatAction("bot", s.setChatBot))
 	s.page("GET /messages", sectionConversations, s.messagesPage)
 	s.page("GET /messages/{uuid}", sectionConversations, s.messagePage)
 	s.page("GET /search", sectionConversations, s.searchPage)
@@ -206,11 +226,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// contentSecurityPolicy allows the console's own scripts, styles and
-// images only: no inline script or style, no frame around it, forms posted
+// contentSecurityPolicy allows the console's own scripts, styles, images
+// and media (the inbound files the server keeps, which a conversation
+// plays) only: no inline script or style, no frame around it, forms posted
 // to itself alone, and its scripts' requests (the live inbox's stream and
 // pages read again: live.js, refresh.js) to itself alone.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // assetHandler serves the embedded assets. They change only with the

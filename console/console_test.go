@@ -46,6 +46,7 @@ func TestRoles(t *testing.T) {
 		allowed []carillon.Role
 	}{
 		{"/", []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
+		{"/inbox", []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
 		{"/contacts/" + contact, []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
 		{"/chat/" + conversation, []carillon.Role{carillon.RoleAdmin, carillon.RoleSettingsAgent, carillon.RoleAgent, carillon.RoleRestrictedAgent}},
 		{"/settings/api-keys", []carillon.Role{carillon.RoleAdmin}},
@@ -153,7 +154,7 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
 			}
 			want := map[string]string{
-				"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+				"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 				"X-Frame-Options":         "DENY",
 				"X-Content-Type-Options":  "nosniff",
 				"Referrer-Policy":         "same-origin",

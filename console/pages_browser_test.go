@@ -189,12 +189,12 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("the getting-started curl is %q", got)
 	}
 	tb.check("home")
-	for _, pg := range []struct{ name, path string }{{"contact", "/contacts/" + contact}, {"chat", "/chat/" + conversation}} {
+	for _, pg := range []struct{ name, path string }{{"contact", "/contacts/" + contact}, {"chat-by-uuid", "/chat/" + conversation}} {
 		tb.do(chromedp.Navigate(r.srv.URL + pg.path))
 		if got := tb.text("h1"); got != xss {
 			t.Errorf("%s: the name shows as %q, want the text", pg.name, got)
 		}
-		if got := tb.text(".messages .text"); got != xss {
+		if got := tb.text(".thread .text"); got != xss {
 			t.Errorf("%s: the message shows as %q, want the text", pg.name, got)
 		}
 		tb.check(pg.name)

@@ -53,7 +53,7 @@ func newRigOf(t testing.TB, svc *service.Service) *rig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People,
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Inbox: svc.Inbox, Messages: svc.Messages, Webhooks: svc.Webhooks, Users: svc.People,
 		Live: svc.Live, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)

@@ -51,6 +51,7 @@ type navItem struct {
 // navigation lists the pages the layout links to, in order; each user
 // sees the ones of their sections.
 var navigation = []navItem{
+	{"Inbox", "/inbox", sectionConversations},
 	{"Home", "/", sectionHome},
 	{"Messages", "/messages", sectionConversations},
 	{"Search", "/search", sectionConversations},

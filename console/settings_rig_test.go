@@ -42,7 +42,7 @@ func newSettingsRig(t testing.TB) *settingsRig {
 			t.Fatal(err)
 		}
 	}
-	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Channels: svc.Resources, Networks: svc.Messages,
+	c := New(Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Inbox: svc.Inbox, Channels: svc.Resources, Networks: svc.Messages,
 		Catalogues: svc.Resources, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)

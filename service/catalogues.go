@@ -64,7 +64,7 @@ func (s *Resources) DeleteTag(ctx context.Context, p Principal, name string) (ca
 				}
 				channels[c.ChannelID] = ch
 			}
-			if err := s.contactEvents(ctx, q, ch, &c, c, true); err != nil {
+			if err := s.contactEvents(ctx, q, ch, &c, c, true, p.userID()); err != nil {
 				return err
 			}
 		}

@@ -177,7 +177,7 @@ func (s *Contacts) CreateContact(ctx context.Context, p Principal, in ContactInp
 		if err := changes.apply(ctx, q, c.ID); err != nil {
 			return err
 		}
-		return s.contactEvents(ctx, q, ch, nil, c, true)
+		return s.contactEvents(ctx, q, ch, nil, c, true, p.userID())
 	})
 	if err != nil {
 		return ContactView{}, s.internal(ctx, "create contact", err)
@@ -285,7 +285,7 @@ func (s *Contacts) changeContact(ctx context.Context, p Principal, op, uuid stri
 		if err := changes.apply(ctx, q, c.ID); err != nil {
 			return err
 		}
-		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, c, changes.setTags || len(changes.values) > 0)
+		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, c, changes.setTags || len(changes.values) > 0, p.userID())
 	})
 	if err != nil {
 		return ContactView{}, s.notFound(ctx, op, "contact", err)

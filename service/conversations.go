@@ -13,7 +13,55 @@ import (
 )
 
 // A contact's conversation: its bot, opening and closing it, notes, its
-// funnel.
+// funnel; its last message and its history.
+
+// lastMessage makes a message of direction dir created at t the contact's
+// last message, unless the contact has a later one already (an inbound
+// message may come late, stamped with the time the customer wrote it; on
+// a tie, the message written last is the last). A note is never the last
+// message: it does not answer the customer. Every unit of work that
+// stores a message in or out calls it, and writes the contact in the same
+// transaction.
+func lastMessage(c *carillon.Contact, dir carillon.Direction, t time.Time) {
+	if dir == carillon.Note || t.Before(c.LastMessageAt) {
+		return
+	}
+	c.LastMessageAt, c.LastMessageDirection = t, dir
+}
+
+// conversationChanges are the entries of the conversation's history that a
+// change of contact before (nil when the change created it) into after
+// makes, by user by (0: none): opened or reopened, moved to another team,
+// assigned to someone else, closed. They happen when the change does, at
+// after's UpdatedAt: a customer's message that reopens a conversation is
+// stamped with that time too, and comes before its reopening.
+func conversationChanges(before *carillon.Contact, after carillon.Contact, by int64) []carillon.ConversationChange {
+	var prev carillon.Contact
+	if before != nil {
+		prev = *before
+	}
+	var out []carillon.ConversationChange
+	add := func(c carillon.ConversationChange) {
+		c.ContactID, c.ByUserID, c.CreatedAt = after.ID, by, after.UpdatedAt
+		out = append(out, c)
+	}
+	switch {
+	case after.ConversationOpen() && !prev.HasConversation():
+		add(carillon.ConversationChange{Kind: carillon.ChangeOpened})
+	case after.ConversationOpen() && !prev.ConversationOpen():
+		add(carillon.ConversationChange{Kind: carillon.ChangeReopened})
+	}
+	if after.TeamID != prev.TeamID {
+		add(carillon.ConversationChange{Kind: carillon.ChangeTeam, TeamID: after.TeamID})
+	}
+	if after.AssignedUserID != prev.AssignedUserID {
+		add(carillon.ConversationChange{Kind: carillon.ChangeAssigned, UserID: after.AssignedUserID})
+	}
+	if prev.ConversationOpen() && !after.ConversationOpen() {
+		add(carillon.ConversationChange{Kind: carillon.ChangeClosed, Reason: after.ClosingReason})
+	}
+	return out
+}
 
 // Bot is a contact's bot state, as GET /contacts/:uuid/bot shows it.
 type Bot struct {

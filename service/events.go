@@ -140,10 +140,16 @@ func contactShown(a, b carillon.Contact) bool {
 		a.TeamID != b.TeamID || a.FunnelID != b.FunnelID || !a.BlockedAt.Equal(b.BlockedAt) || a.Note != b.Note
 }
 
-// contactEvents records the events of a change of a contact: before is nil
-// when the change created it; extras says whether its tags or custom field
-// values changed.
-func (s *core) contactEvents(ctx context.Context, q carillon.Queries, ch carillon.Channel, before *carillon.Contact, after carillon.Contact, extras bool) error {
+// contactEvents records the events of a change of a contact, made by user
+// by (0: none), and the entries of its conversation's history: before is
+// nil when the change created it; extras says whether its tags or custom
+// field values changed.
+func (s *core) contactEvents(ctx context.Context, q carillon.Queries, ch carillon.Channel, before *carillon.Contact, after carillon.Contact, extras bool, by int64) error {
+	if changes := conversationChanges(before, after, by); len(changes) > 0 {
+		if err := q.AddConversationChanges(ctx, changes); err != nil {
+			return err
+		}
+	}
 	contact := s.contactPayload(ctx, q, after, ch)
 	asAny := func() (any, error) { return contact() }
 	subject := contactSubject(after)

@@ -113,6 +113,15 @@ type Principal struct {
 	User    *carillon.User // nil when the key acts for the account
 }
 
+// userID is the id of the principal's user, 0 when none: the user a
+// change is made by, in a conversation's history.
+func (p Principal) userID() int64 {
+	if p.User == nil {
+		return 0
+	}
+	return p.User.ID
+}
+
 var errUnauthorized = &carillon.Error{Code: carillon.CodeUnauthorized, Message: "missing, unknown or revoked API key: send Authorization: Bearer <api key>"}
 
 // Authenticate returns the principal of an API key's secret. Keys are read

@@ -61,6 +61,7 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		if at.After(contact.LastInboundAt) {
 			contact.LastInboundAt = at
 		}
+		lastMessage(&contact, carillon.Inbound, at)
 		openConversation(&contact, now)
 		contact.UpdatedAt = now
 		if found {
@@ -82,7 +83,7 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		if err := q.CreateMessage(ctx, &m); err != nil {
 			return err
 		}
-		if err := s.contactEvents(ctx, q, ch, before, contact, false); err != nil {
+		if err := s.contactEvents(ctx, q, ch, before, contact, false, 0); err != nil {
 			return err
 		}
 		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
@@ -278,7 +279,7 @@ func (s *Messages) adoptAddress(ctx context.Context, m carillon.Message, addr st
 		if err := q.UpdateContact(ctx, &cur); err != nil {
 			return err
 		}
-		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, cur, false)
+		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, cur, false, 0)
 	})
 	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
 		s.log.WarnContext(ctx, "the provider's address for a contact was not kept", "contact", c.UUID, "error", err)

@@ -308,12 +308,17 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		if teamID != 0 && contact.TeamID != teamID {
 			contact.TeamID, changed = teamID, true
 		}
+		// The message is the contact's last one: the contact is written
+		// whatever else changed.
+		lastMessage(&contact, carillon.Outbound, now)
 		if !found {
 			if err := q.CreateContact(ctx, &contact); err != nil {
 				return err
 			}
-		} else if changed {
-			contact.UpdatedAt = now
+		} else {
+			if changed {
+				contact.UpdatedAt = now
+			}
 			if err := q.UpdateContact(ctx, &contact); err != nil {
 				return err
 			}
@@ -326,7 +331,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		if err := q.CreateMessage(ctx, &m); err != nil {
 			return err
 		}
-		if err := s.contactEvents(ctx, q, ch, before, contact, false); err != nil {
+		if err := s.contactEvents(ctx, q, ch, before, contact, false, p.userID()); err != nil {
 			return err
 		}
 		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {

@@ -79,6 +79,9 @@ type Service struct {
 	// Live is the live inbox: the streams of chat changes the console's
 	// tabs follow, and who views or types in which conversation.
 	Live *Live
+	// Inbox is the shared inbox: its views and a conversation's thread,
+	// read for a console user, and their read marks.
+	Inbox *Inbox
 }
 
 // core is what every feature service shares: the store and the one way
@@ -146,7 +149,7 @@ func New(o Options) *Service {
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},
-		People: newPeople(c, o.People), Live: &Live{core: c}}
+		People: newPeople(c, o.People), Live: &Live{core: c}, Inbox: &Inbox{core: c}}
 }
 
 // noteUnavailable logs, the first time, a store that refuses writes

@@ -14,15 +14,17 @@ import (
 
 const contactCols = `id, uuid, account_id, channel_id, address, bsuid, name, created_at, updated_at, last_inbound_at,
 	conversation_uuid, conversation_created_at, closed_at, closing_reason, assigned_user_id, team_id, funnel_id,
-	blocked_at, note, bot_status, bot_started_at`
+	blocked_at, note, bot_status, bot_started_at, last_message_at, last_message_direction`
 
 func scanContact(r interface{ Scan(...any) error }) (carillon.Contact, error) {
 	var c carillon.Contact
-	var created, updated, inbound, convCreated, closed, blocked, botStarted int64
+	var created, updated, inbound, convCreated, closed, blocked, botStarted, lastMessage int64
+	var lastDirection string
 	err := r.Scan(&c.ID, &c.UUID, &c.AccountID, &c.ChannelID, &c.Address, &c.BSUID, &c.Name, &created, &updated, &inbound,
 		&c.ConversationUUID, &convCreated, &closed, &c.ClosingReason, &c.AssignedUserID, &c.TeamID, &c.FunnelID,
-		&blocked, &c.Note, &c.BotStatus, &botStarted)
+		&blocked, &c.Note, &c.BotStatus, &botStarted, &lastMessage, &lastDirection)
 	c.CreatedAt, c.UpdatedAt, c.LastInboundAt = at(created), at(updated), at(inbound)
+	c.LastMessageAt, c.LastMessageDirection = at(lastMessage), carillon.Direction(lastDirection)
 	c.ConversationCreatedAt, c.ClosedAt, c.BlockedAt, c.BotStartedAt = at(convCreated), at(closed), at(blocked), at(botStarted)
 	return c, err
 }
@@ -30,7 +32,7 @@ func scanContact(r interface{ Scan(...any) error }) (carillon.Contact, error) {
 func contactArgs(c *carillon.Contact) []any {
 	return []any{c.Address, c.BSUID, c.Name, ms(c.UpdatedAt), ms(c.LastInboundAt), c.ConversationUUID,
 		ms(c.ConversationCreatedAt), ms(c.ClosedAt), c.ClosingReason, c.AssignedUserID, c.TeamID, c.FunnelID,
-		ms(c.BlockedAt), c.Note, c.BotStatus, ms(c.BotStartedAt)}
+		ms(c.BlockedAt), c.Note, c.BotStatus, ms(c.BotStartedAt), ms(c.LastMessageAt), string(c.LastMessageDirection)}
 }
 
 // CreateContact writes the contact and the words search finds it by
@@ -40,8 +42,8 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 	return q.atomic(ctx, func(q *queries) error {
 		err := q.insertRow(ctx, `INSERT INTO contacts (uuid, account_id, channel_id, created_at, address, bsuid, name, updated_at,
 		last_inbound_at, conversation_uuid, conversation_created_at, closed_at, closing_reason, assigned_user_id, team_id,
-		funnel_id, blocked_at, note, bot_status, bot_started_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
+		funnel_id, blocked_at, note, bot_status, bot_started_at, last_message_at, last_message_direction)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
 		if err != nil {
 			return err
 		}
@@ -60,8 +62,8 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		}
 		err = affected(q.exec(ctx, `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
 		conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
-		team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?
-		WHERE account_id = ? AND id = ?`, args...))
+		team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?, last_message_at = ?,
+		last_message_direction = ? WHERE account_id = ? AND id = ?`, args...))
 		if err != nil {
 			return err
 		}
@@ -232,6 +234,8 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 			"DELETE FROM contact_words WHERE rowid = ?",
 			"DELETE FROM contact_tags WHERE contact_id = ?",
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
+			"DELETE FROM read_marks WHERE contact_id = ?",
+			"DELETE FROM conversation_changes WHERE contact_id = ?",
 			"DELETE FROM messages WHERE contact_id = ?",
 			"DELETE FROM contacts WHERE id = ?",
 		} {

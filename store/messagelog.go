@@ -211,10 +211,15 @@ func agentChats(a carillon.AgentChats) (string, []any) {
 }
 
 // teamList is the placeholders and arguments of a list of team ids with
-// 0, no team, first; padded to a power of two with its last id, as the
-// log's contact list is.
+// 0, no team, first (idList).
 func teamList(teamIDs []int64) (string, []any) {
-	ids := append([]int64{0}, teamIDs...)
+	return idList(append([]int64{0}, teamIDs...))
+}
+
+// idList is the placeholders and arguments of an IN list of ids, padded
+// to a power of two with its last id, so that a few statement texts serve
+// every length (SQLite keeps each one prepared).
+func idList(ids []int64) (string, []any) {
 	n := 1
 	for n < len(ids) {
 		n *= 2
@@ -226,4 +231,10 @@ func teamList(teamIDs []int64) (string, []any) {
 		args[i] = ids[min(i, len(ids)-1)]
 	}
 	return strings.Join(marks, ", "), args
+}
+
+// scanID reads a row of one id.
+func scanID(r interface{ Scan(...any) error }) (int64, error) {
+	var id int64
+	return id, r.Scan(&id)
 }

@@ -117,7 +117,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Readiness: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
 		AuthFailureLimit: cfg.AuthFailureLimit, ReadTimeout: cfg.ReadTimeout, BodyPaceGrace: cfg.BodyPaceGrace,
 		MaxConnections: connectionBound(cfg.MaxConnections, log),
-		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Messages: svc.Messages,
+		Console: console.New(console.Options{People: svc.People, Accounts: svc.Accounts, Contacts: svc.Contacts, Inbox: svc.Inbox, Messages: svc.Messages,
 			Webhooks: svc.Webhooks, Users: svc.People, Channels: svc.Resources, Networks: svc.Messages, Catalogues: svc.Resources,
 			Live: svc.Live, PublicURL: cfg.PublicBaseURL(), Logger: log})})
 	log.Info("carillon listening", "addr", ln.Addr().String(), "public_url", cfg.PublicBaseURL(), "store", storeKind(cfg))

@@ -253,6 +253,12 @@ func testDeleteContact(t *testing.T, e *env) {
 	for _, m := range []carillon.Message{m1, m2, km} {
 		e.must(e.s.AddStatusChange(e.ctx, carillon.StatusChange{MessageID: m.ID, Status: carillon.StatusSent, Applied: true, CreatedAt: base}), "AddStatusChange")
 	}
+	reader := e.user(a.ID, "reader@example.com")
+	for _, ct := range []carillon.Contact{c, keep} {
+		e.must(e.s.MarkRead(e.ctx, reader.ID, ct.ID, base), "MarkRead")
+		e.must(e.s.AddConversationChanges(e.ctx, []carillon.ConversationChange{{ContactID: ct.ID, Kind: carillon.ChangeOpened, CreatedAt: base}}),
+			"AddConversationChanges")
+	}
 
 	wantNotFound(t, map[string]func() error{
 		"DeleteContact with the wrong account": func() error { return e.s.DeleteContact(e.ctx, fb.acct.ID, c.ID) },
@@ -297,6 +303,16 @@ func testDeleteContact(t *testing.T, e *env) {
 	values, err := e.s.ContactFieldValues(e.ctx, []int64{c.ID, keep.ID})
 	e.must(err, "ContactFieldValues")
 	check(t, "field values after delete", values, map[int64]map[int64]string{c.ID: {}, keep.ID: {field.ID: "Pro"}})
+	marks, err := e.s.ReadMarks(e.ctx, reader.ID, []int64{c.ID, keep.ID})
+	e.must(err, "ReadMarks")
+	check(t, "read marks after delete", marks, map[int64]time.Time{keep.ID: base})
+	for ct, want := range map[int64]int{c.ID: 0, keep.ID: 1} {
+		history, err := e.s.ConversationHistory(e.ctx, ct, time.Time{}, time.Time{}, 10)
+		e.must(err, "ConversationHistory")
+		if len(history) != want {
+			t.Errorf("contact %d has %d history entries after delete, want %d", ct, len(history), want)
+		}
+	}
 
 	// Nothing else went: the other contacts, their messages and history,
 	// the tags and fields themselves, the queue.
@@ -355,14 +371,14 @@ func fullContact(ch carillon.Channel, userID, teamID int64) carillon.Contact {
 		ClosedAt: sloppy(at(5 * time.Minute)), ClosingReason: "resolved",
 		AssignedUserID: userID, TeamID: teamID, FunnelID: "7a1c2b3d-0000-4000-8000-000000000001",
 		BlockedAt: sloppy(at(6 * time.Minute)), Note: "VIP; línea 2\nsecond line", BotStatus: "bot_start",
-		BotStartedAt: sloppy(at(7 * time.Minute)),
+		BotStartedAt: sloppy(at(7 * time.Minute)), LastMessageAt: sloppy(at(8 * time.Minute)), LastMessageDirection: carillon.Inbound,
 	}
 }
 
 func normContact(c carillon.Contact) carillon.Contact {
 	c.CreatedAt, c.UpdatedAt, c.LastInboundAt = norm(c.CreatedAt), norm(c.UpdatedAt), norm(c.LastInboundAt)
 	c.ConversationCreatedAt, c.ClosedAt = norm(c.ConversationCreatedAt), norm(c.ClosedAt)
-	c.BlockedAt, c.BotStartedAt = norm(c.BlockedAt), norm(c.BotStartedAt)
+	c.BlockedAt, c.BotStartedAt, c.LastMessageAt = norm(c.BlockedAt), norm(c.BotStartedAt), norm(c.LastMessageAt)
 	return c
 }
 
@@ -444,6 +460,7 @@ func testUpdateContact(t *testing.T, e *env) {
 	clr.BSUID, clr.Name, clr.LastInboundAt, clr.ClosedAt, clr.ClosingReason = "", "", time.Time{}, time.Time{}, ""
 	clr.AssignedUserID, clr.TeamID, clr.FunnelID, clr.BlockedAt, clr.Note = 0, 0, "", time.Time{}, ""
 	clr.BotStatus, clr.BotStartedAt, clr.UpdatedAt = "bot_end", time.Time{}, at(time.Hour)
+	clr.LastMessageAt, clr.LastMessageDirection = time.Time{}, ""
 	e.must(e.s.UpdateContact(e.ctx, &clr), "UpdateContact")
 	got, err = e.s.ContactByUUID(e.ctx, a.ID, c.UUID)
 	e.must(err, "ContactByUUID")
