@@ -236,8 +236,8 @@ func TestLivePresenceForm(t *testing.T) {
 }
 
 // TestLivePages: a page of a user who may open the conversations carries
-// where its stream starts; a conversation's page opts in with its
-// regions.
+// where its stream starts; a conversation's page (and a contact's, which
+// is its conversation's) opts in with its regions.
 func TestLivePages(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, service.Options{})
@@ -249,14 +249,15 @@ func TestLivePages(t *testing.T) {
 	agent, _ := r.client(t, roleUsers[carillon.RoleAgent])
 	chat := readBody(t, get(t, agent, r.srv.URL+"/chat/"+c.ConversationUUID))
 	for _, want := range []string{`<script src="/assets/live.js" defer>`, `id="live-status"`, `data-live-from="` + strconv.FormatInt(pos, 10) + `"`,
-		`data-live="chat:` + c.ConversationUUID + `"`, `id="contact-messages" data-live-region`, `data-presence`} {
+		`data-live="chat:` + c.ConversationUUID + `"`, `id="thread" data-live-region`, `id="chat-list" data-live-region`, `data-presence`} {
 		if !strings.Contains(chat, want) {
 			t.Errorf("the chat page lacks %s", want)
 		}
 	}
+	// A contact's page is its conversation's, and follows it too.
 	contact := readBody(t, get(t, agent, r.srv.URL+"/contacts/"+c.UUID))
-	if !strings.Contains(contact, `data-live=""`) {
-		t.Error("a contact's page opts in to the live inbox")
+	if !strings.Contains(contact, `data-live="chat:`+c.ConversationUUID+`"`) {
+		t.Error("a contact's page does not follow its conversation")
 	}
 	signIn := readBody(t, get(t, &http.Client{}, r.srv.URL+"/sign-in"))
 	if strings.Contains(signIn, "live.js") || strings.Contains(signIn, "live-status") {

@@ -334,15 +334,24 @@ func indexWords(ctx context.Context, tx *sql.Tx, d *dialect) error {
 			}
 		}
 	}
-	err := fill("message_words", "SELECT "+messageCols+" FROM messages WHERE id > ? ORDER BY id LIMIT ?", func(r *sql.Rows) (row, error) {
-		m, err := scanMessage(r)
+	// The backfill reads only the columns SearchText needs, as they are at
+	// this migration: later migrations add columns that the stores' full
+	// row reads name, and which do not exist yet when this one runs.
+	err := fill("message_words", "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?", func(r *sql.Rows) (row, error) {
+		var m carillon.Message
+		var content string
+		if err := r.Scan(&m.ID, &content); err != nil {
+			return row{}, err
+		}
+		err := unmarshalIf(content, &m.Content)
 		return row{m.ID, m.SearchText()}, err
 	})
 	if err != nil {
 		return fmt.Errorf("index the words of messages: %w", err)
 	}
-	err = fill("contact_words", "SELECT "+contactCols+" FROM contacts WHERE id > ? ORDER BY id LIMIT ?", func(r *sql.Rows) (row, error) {
-		c, err := scanContact(r)
+	err = fill("contact_words", "SELECT id, name, address FROM contacts WHERE id > ? ORDER BY id LIMIT ?", func(r *sql.Rows) (row, error) {
+		var c carillon.Contact
+		err := r.Scan(&c.ID, &c.Name, &c.Address)
 		return row{c.ID, c.SearchText()}, err
 	})
 	if err != nil {
