@@ -134,7 +134,7 @@ func TestBrowserLive(t *testing.T) {
 	sent := time.Now()
 	r.inbound(t, "+31622220001", "I need help with my order")
 	for _, tb := range []*tab{a, b} {
-		tb.waitFor("the new message", shows("#contact-messages", "I need help with my order"))
+		tb.waitFor("the new message", shows("#thread", "I need help with my order"))
 	}
 	t.Logf("the new message showed in both tabs %v after it was stored", time.Since(sent))
 	a.check("live-chat")
@@ -144,14 +144,14 @@ func TestBrowserLive(t *testing.T) {
 	b.waitFor("the reconnecting state", shows("#live-status", "Reconnecting"))
 	r.inbound(t, "+31622220001", "Order 1234")
 	r.inbound(t, "+31622220001", "It has not arrived")
-	a.waitFor("the messages to the first agent", shows("#contact-messages", "It has not arrived"))
-	if got := b.text("#contact-messages"); containsAny(got, "Order 1234", "It has not arrived") {
+	a.waitFor("the messages to the first agent", shows("#thread", "It has not arrived"))
+	if got := b.text("#thread"); containsAny(got, "Order 1234", "It has not arrived") {
 		t.Errorf("the cut tab shows %q", got)
 	}
 	b.check("live-reconnecting")
 
 	cut.up()
-	b.waitFor("the missed messages", shows("#contact-messages", "Order 1234")+" && "+shows("#contact-messages", "It has not arrived"))
+	b.waitFor("the missed messages", shows("#thread", "Order 1234")+" && "+shows("#thread", "It has not arrived"))
 	b.waitFor("the stream back", `document.getElementById("live-status").textContent === "" || document.getElementById("live-status").classList.contains("up")`)
 	for name, tb := range map[string]*tab{"first": a, "second": b} {
 		if reloaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.notReloaded !== true`)); err != nil || reloaded {
