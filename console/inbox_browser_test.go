@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -269,9 +270,10 @@ func TestBrowserChat(t *testing.T) {
 			t.Errorf("the thread lacks %q", want)
 		}
 	}
-	loaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`(function () { var i = document.querySelector(".media-preview img"); return i !== null && i.complete && i.naturalWidth === 240; })()`))
-	if err != nil || !loaded {
-		t.Errorf("the image does not show (%v)", err)
+	// The picture loads by itself (lazily): wait for it.
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](`(function () { var i = document.querySelector(".media-preview img"); return i !== null && i.complete && i.naturalWidth === 240; })()`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Errorf("the picture does not show: %v", err)
 	}
 	if got := tb.text("#contact-panel"); !strings.Contains(got, "Analytical Engines Ltd") || !strings.Contains(got, "New lead") ||
 		!strings.Contains(got, "Hats") || !strings.Contains(got, "User agent") {
