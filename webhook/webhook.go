@@ -334,12 +334,25 @@ func (w *worker) run(ctx context.Context) {
 	inFlight := 0                        // attempts whose answer has not come
 	var pending []service.WebhookAttempt // answered, not handed to the recorder yet
 	recording := 0                       // handed to the recorder, not written yet
+	// held holds the events this worker claimed and has not recorded yet.
+	// On a slow store an event's lease can run out before its attempt is
+	// recorded, and the next claim returns it again: attempting it a
+	// second time would deliver it twice from one process. The new claim
+	// renewed its lease; the attempt already under way records it.
+	held := map[int64]bool{}
 	start := func(hook carillon.Webhook, events []carillon.WebhookEvent) {
 		for _, e := range events {
+			if held[e.ID] {
+				d.o.Logger.WarnContext(ctx, "webhook event claimed again while its attempt was unrecorded: the lease is shorter than an attempt and its recording take on this store",
+					"webhook_id", e.UUID, "lease", lease)
+				continue
+			}
+			held[e.ID] = true
 			inFlight++
 			go func() { results <- d.attempt(attemptCtx, hook, e) }()
 		}
 	}
+	var recordingBatch []service.WebhookAttempt // the batch the recorder is writing
 	var sweeping, checking atomic.Bool
 	// dry is set when a claim found less than it asked for: the loop then
 	// waits to be woken (new events, a recorded batch releasing the next
@@ -392,8 +405,13 @@ func (w *worker) run(ctx context.Context) {
 			}
 		case handOff <- next:
 			recording, pending = len(pending), nil
+			recordingBatch = next.batch
 		case r := <-recorded:
 			recording = 0
+			for _, a := range recordingBatch {
+				delete(held, a.Event.ID)
+			}
+			recordingBatch = nil
 			start(w.get(), r.claimed)
 			// A claim that found less than it asked for leaves nothing due;
 			// the batch's releases were seen by it.

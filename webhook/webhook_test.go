@@ -561,3 +561,58 @@ func TestSignMatchesTheSpecificationExample(t *testing.T) {
 		t.Errorf("Sign = %s, want %s", got, want)
 	}
 }
+
+// slowRecorder makes the first recording of attempts take longer than a
+// lease, as a busy store can.
+type slowRecorder struct {
+	webhook.Rules
+	delay time.Duration
+	once  sync.Once
+}
+
+func (s *slowRecorder) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
+	s.once.Do(func() { time.Sleep(s.delay) })
+	return s.Rules.RecordAndClaimWebhookEvents(ctx, w, attempts, claim, lease)
+}
+
+// TestAnEventAnsweredIsNotAttemptedAgainByItsOwnWorker: an event answered
+// while the store is still recording an earlier attempt can outlive its
+// lease before its own attempt is recorded; the next claim returns it,
+// and the worker must not deliver it a second time.
+func TestAnEventAnsweredIsNotAttemptedAgainByItsOwnWorker(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, service.WebhookOptions{})
+	var late string // the contact whose event is answered last
+	rc := newReceiver(t, func(d delivery, n int) int {
+		if d.subject == late {
+			// Answered after the other, so recorded after it.
+			time.Sleep(50 * time.Millisecond)
+		}
+		return http.StatusOK
+	})
+	h.subscribe(rc.srv.URL, carillon.EventContactCreated)
+	h.contact("+31612345678")
+	late = h.contact("+31612345679").UUID
+	// Lease: 2 × 100 ms + 10 ms; the first recording takes 500 ms.
+	o := webhook.Options{Timeout: 100 * time.Millisecond, LeaseSlack: 10 * time.Millisecond,
+		Service: &slowRecorder{Rules: h.svc.Webhooks, delay: 500 * time.Millisecond}}
+	o.AllowPrivate, o.Poll = true, 20*time.Millisecond
+	d := webhook.New(o)
+	h.svc.Notifier().SubscribeEvents(d)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	h.stop = func() { cancel(); <-done }
+
+	waitLog(t, h, func(es []carillon.WebhookEvent) bool {
+		return len(es) == 2 && es[0].Success && es[1].Success
+	})
+	time.Sleep(300 * time.Millisecond) // room for a second attempt to show
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for id, n := range rc.seen {
+		if n != 1 {
+			t.Errorf("webhook-id %s delivered %d times by one worker, want once", id, n)
+		}
+	}
+}
