@@ -88,11 +88,11 @@ func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillo
 //   - one event name: webhook_events_event (webhook_id, event, id), that
 //     event's entries alone, however rare it is;
 //   - a state: webhook_events_state (webhook_id, state, id);
-//   - a period with both ends (and no name or state): its entries in
+//   - a period with both ends (and no other filter): its entries in
 //     webhook_events_created (webhook_id, created_at, id), read from the
-//     index alone and sorted by id, so that a period long past is not
-//     reached through the entries of every newer event; a page reads as
-//     many entries as the period holds;
+//     index alone and sorted by id, then the page's rows, so that a
+//     period long past is not reached through the entries of every newer
+//     event; a page reads as many entries as the period holds;
 //   - else webhook_events_log (webhook_id, id, event, created_at), walked
 //     from the cursor down, the names and times checked on its entries.
 //
@@ -123,7 +123,7 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 		where = append(where, "e.attempts > 0", "e.success = ?")
 		args = append(args, boolInt(*f.Success))
 	}
-	period := !f.From.IsZero() && !f.To.IsZero() && len(f.Events) == 0 && f.State == ""
+	period := !f.From.IsZero() && !f.To.IsZero() && len(f.Events) == 0 && f.State == "" && f.Success == nil
 	created, id := "+e.created_at", "e.id"
 	if period {
 		created, id = "e.created_at", "e.id + 0"
@@ -148,9 +148,14 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 	if f.OldestFirst {
 		dir = ""
 	}
-	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+
-		pageWithBodies("SELECT e.* FROM webhook_events e WHERE "+strings.Join(where, " AND ")+" ORDER BY "+id+dir+" LIMIT ?")+
-		" ORDER BY e.id"+dir, append(args, f.Limit)...)
+	page := "SELECT e.* FROM webhook_events e WHERE " + strings.Join(where, " AND ") + " ORDER BY " + id + dir + " LIMIT ?"
+	if period {
+		// The page's ids from the index alone, then their rows.
+		page = "SELECT e.* FROM webhook_events e WHERE e.id IN (SELECT e.id FROM webhook_events e WHERE " +
+			strings.Join(where, " AND ") + " ORDER BY " + id + dir + " LIMIT ?)"
+	}
+	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+pageWithBodies(page)+" ORDER BY e.id"+dir,
+		append(args, f.Limit)...)
 }
 
 // pageWithBodies joins the events of page, a SELECT of webhook_events e
