@@ -46,7 +46,9 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 // contact as this transaction sees it: a unit of work that stores a
 // message writes its contact first (service.lastMessage), which holds the
 // contact's row until it commits, so that an assignment made meanwhile
-// waits and then finds the message (UpdateContact).
+// waits and then finds the message (UpdateContact). A note is stored
+// without its contact written, and may keep an assignee changed meanwhile:
+// notes are never in the log.
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
 	return q.atomic(ctx, func(q *queries) error {
