@@ -146,6 +146,8 @@ type TeamQueries interface {
 	TeamMembers(ctx context.Context, teamID int64) ([]User, error)
 	// CountTeamMembers counts the members of each of the account's teams.
 	CountTeamMembers(ctx context.Context, accountID int64) (map[int64]int, error)
+	// TeamMemberCount counts the members of one team.
+	TeamMemberCount(ctx context.Context, teamID int64) (int, error)
 	// UserTeamIDs lists the ids of the account's teams the user is a
 	// member of, in id order: the chats an agent sees follow them.
 	UserTeamIDs(ctx context.Context, accountID, userID int64) ([]int64, error)

@@ -85,6 +85,14 @@ type TagQueries interface {
 	// ListTags lists a page of the account's tags, oldest first, and
 	// counts them all.
 	ListTags(ctx context.Context, accountID int64, page Page) ([]Tag, int, error)
+	// LockTags locks the account's tags of those ids until the
+	// transaction ends, in id order, and returns the ids of those found
+	// (in id order): shared to give them to a contact, exclusive
+	// (forDelete) to delete one. A unit of work that deletes a tag or
+	// changes a contact's tags locks the tags first, before the contacts
+	// and their links to tags, so that the two never wait for each other
+	// in turn; a tag deleted meanwhile is not found.
+	LockTags(ctx context.Context, accountID int64, ids []int64, forDelete bool) ([]int64, error)
 	// DeleteTag deletes the tag and takes it off every contact that has
 	// it; it answers how many contacts had it.
 	DeleteTag(ctx context.Context, accountID, id int64) (int, error)

@@ -14,10 +14,20 @@ import (
 	"github.com/carillon/carillon/service"
 )
 
+// allUsers reads every user of the rig's account.
+func (r *rig) allUsers() ([]carillon.User, error) {
+	var out []carillon.User
+	err := r.svc.People.EachUser(context.Background(), r.acct.ID, func(us []carillon.User) error {
+		out = append(out, us...)
+		return nil
+	})
+	return out, err
+}
+
 // userByEmail is the rig's account's user of that email.
 func (r *rig) userByEmail(t testing.TB, email string) carillon.User {
 	t.Helper()
-	users, err := r.svc.People.ListUsers(context.Background(), r.acct.ID)
+	users, err := r.allUsers()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +77,7 @@ func TestUsersPageRoles(t *testing.T) {
 			}
 		})
 	}
-	users, _ := r.svc.People.ListUsers(context.Background(), r.acct.ID)
+	users, _ := r.allUsers()
 	if len(users) != len(roleUsers) {
 		t.Errorf("%d users after refused invitations, want %d", len(users), len(roleUsers))
 	}
@@ -111,7 +121,7 @@ func TestUsersCSRF(t *testing.T) {
 			}
 		}
 	}
-	users, _ := r.svc.People.ListUsers(context.Background(), r.acct.ID)
+	users, _ := r.allUsers()
 	if len(users) != len(roleUsers) {
 		t.Errorf("%d users after forged invitations", len(users))
 	}
@@ -164,7 +174,7 @@ func TestInvite(t *testing.T) {
 			}
 		})
 	}
-	users, _ := r.svc.People.ListUsers(context.Background(), r.acct.ID)
+	users, _ := r.allUsers()
 	if len(users) != len(roleUsers) {
 		t.Fatalf("%d users after refused invitations", len(users))
 	}

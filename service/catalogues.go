@@ -43,10 +43,21 @@ func (s *Resources) DeleteTag(ctx context.Context, p Principal, name string) (ca
 	if !carillon.ValidText(name) {
 		return tag, 0, carillon.NotFound("tag")
 	}
-	err := s.inTx(ctx, func(q carillon.Queries) error {
+	deleteTag := func(q carillon.Queries) error {
 		var err error
 		if tag, err = q.TagByName(ctx, p.Account.ID, name); err != nil {
 			return err
+		}
+		// The tag first, then its contacts (as a change of a contact's
+		// tags locks them first, tagIDs): read after the lock, they
+		// include a contact given the tag by a change that committed
+		// meanwhile.
+		locked, err := q.LockTags(ctx, p.Account.ID, []int64{tag.ID}, true)
+		if err != nil {
+			return err
+		}
+		if len(locked) == 0 {
+			return carillon.ErrNotFound
 		}
 		tagged, err := taggedContacts(ctx, q, p.Account.ID, tag)
 		if err != nil {
@@ -69,7 +80,17 @@ func (s *Resources) DeleteTag(ctx context.Context, p Principal, name string) (ca
 			}
 		}
 		return nil
-	})
+	}
+	// The changes of contacts' tags that the committer writes together in
+	// one transaction lock a tag after another contact's links: one of
+	// them holding a link of this tag and waiting for it would deadlock
+	// with this deletion (PostgreSQL), which is then run again.
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = s.inTx(ctx, deleteTag); err == nil || ctx.Err() != nil || errors.Is(err, carillon.ErrNotFound) {
+			break
+		}
+	}
 	if err != nil {
 		return tag, 0, s.notFound(ctx, "delete tag", "tag", err)
 	}

@@ -19,8 +19,14 @@ import (
 // users by email, teams by uuid.
 
 // tagIDs resolves tag names, whatever their case; every one must exist.
+//
+// The tags are locked (shared) before the contact and its links to tags
+// are written, as DeleteTag locks its tag first: a tag deleted meanwhile
+// is not found, and a deletion that comes after waits and takes the tag
+// off this contact too.
 func tagIDs(ctx context.Context, q carillon.Queries, accountID int64, names []string) ([]int64, error) {
 	ids := []int64{}
+	byID := map[int64]string{}
 	for _, name := range names {
 		t, err := q.TagByName(ctx, accountID, strings.TrimSpace(name))
 		if errors.Is(err, carillon.ErrNotFound) {
@@ -31,6 +37,16 @@ func tagIDs(ctx context.Context, q carillon.Queries, accountID int64, names []st
 		}
 		if !slices.Contains(ids, t.ID) {
 			ids = append(ids, t.ID)
+			byID[t.ID] = name
+		}
+	}
+	locked, err := q.LockTags(ctx, accountID, ids, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !slices.Contains(locked, id) {
+			return nil, carillon.Invalid("tags", "no tag %q in this account: create it first", byID[id])
 		}
 	}
 	return ids, nil

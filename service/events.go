@@ -253,11 +253,12 @@ func (s *core) agentStatusUpdated(ctx context.Context, q carillon.Queries, accou
 }
 
 // membershipUpdated records team_membership_updated for a user added to
-// (added true) or removed from a team.
+// (added true) or removed from a team. The team's members are counted,
+// not read: a change of one member reads one team's count.
 func (s *core) membershipUpdated(ctx context.Context, q carillon.Queries, t carillon.Team, u carillon.User, added bool, now time.Time) error {
 	return s.record(ctx, q, t.AccountID, carillon.EventTeamMembershipUpdated, userSubject(u), func() (any, error) {
-		members, err := q.TeamMembers(ctx, t.ID)
-		if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		members, err := q.TeamMemberCount(ctx, t.ID)
+		if err != nil {
 			return nil, err
 		}
 		m, err := member(ctx, q, t.AccountID, u, nil)
@@ -268,7 +269,7 @@ func (s *core) membershipUpdated(ctx context.Context, q carillon.Queries, t cari
 		if added {
 			reason = "agent_added"
 		}
-		return wire.TeamMembershipUpdated{Team: wire.FromTeam(t, len(members)), User: m, Reason: reason, LastUpdateAt: wire.Time(now)}, nil
+		return wire.TeamMembershipUpdated{Team: wire.FromTeam(t, members), User: m, Reason: reason, LastUpdateAt: wire.Time(now)}, nil
 	})
 }
 

@@ -318,10 +318,27 @@ func signInAdmins(ctx context.Context, q carillon.Queries, accountID int64) (int
 	return q.CountUsers(ctx, accountID, carillon.UserFilter{Role: carillon.RoleAdmin, WithPassword: true})
 }
 
-// ListUsers lists the account's users, oldest first.
-func (p *People) ListUsers(ctx context.Context, accountID int64) ([]carillon.User, error) {
-	us, err := p.store.ListUsers(ctx, accountID)
-	return us, p.internal(ctx, "list users", err)
+// EachUser hands the account's users to fn a page at a time, oldest
+// first, each page read after the last user of the one before: an account
+// of any number of users is listed without holding them all.
+func (p *People) EachUser(ctx context.Context, accountID int64, fn func([]carillon.User) error) error {
+	var after int64
+	for {
+		us, err := p.store.UsersAfter(ctx, accountID, after, MaxPageSize)
+		if err != nil {
+			return p.internal(ctx, "list users", err)
+		}
+		if len(us) == 0 {
+			return nil
+		}
+		if err := fn(us); err != nil {
+			return err
+		}
+		if len(us) < MaxPageSize {
+			return nil
+		}
+		after = us[len(us)-1].ID
+	}
 }
 
 // UserPage is a page of the account's users.

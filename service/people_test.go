@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -408,9 +410,61 @@ func TestCreateUserValidation(t *testing.T) {
 			t.Errorf("password of %d characters: %v", len([]rune(pw)), err)
 		}
 	}
-	users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+	var users []carillon.User
+	err := f.svc.People.EachUser(ctx, f.acct.ID, func(us []carillon.User) error {
+		users = append(users, us...)
+		return nil
+	})
 	if err != nil || len(users) != 3 {
-		t.Fatalf("ListUsers: %d users, %v; want 3, nothing of the refused ones", len(users), err)
+		t.Fatalf("EachUser: %d users, %v; want 3, nothing of the refused ones", len(users), err)
+	}
+}
+
+// TestEachUser walks an account's users a page at a time: every user once,
+// oldest first, in pages of service.MaxPageSize, whatever their number.
+func TestEachUser(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, service.MaxPageSize - 1, service.MaxPageSize, 2*service.MaxPageSize + 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			f := setupPeople(t, service.PeopleOptions{})
+			ctx := context.Background()
+			other, _, _, err := f.svc.Accounts.SetupAccount(ctx, "other", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []int64
+			for i := range n {
+				u := carillon.User{UUID: carillon.NewUUID(), AccountID: f.acct.ID, Email: fmt.Sprintf("u%03d@example.com", i), Name: "U", Role: carillon.RoleAgent}
+				if err := f.db.CreateUser(ctx, &u); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, u.ID)
+				theirs := carillon.User{UUID: carillon.NewUUID(), AccountID: other.ID, Email: u.Email, Name: "Other", Role: carillon.RoleAgent}
+				if err := f.db.CreateUser(ctx, &theirs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []int64
+			var pages []int
+			err = f.svc.People.EachUser(ctx, f.acct.ID, func(us []carillon.User) error {
+				pages = append(pages, len(us))
+				for _, u := range us {
+					got = append(got, u.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("EachUser: users %v, want %v", got, want)
+			}
+			for _, size := range pages {
+				if size > service.MaxPageSize || size == 0 {
+					t.Errorf("EachUser: pages of %v users, want 1 to %d each", pages, service.MaxPageSize)
+				}
+			}
+		})
 	}
 }
 
@@ -533,7 +587,7 @@ func TestFirstAdminLink(t *testing.T) {
 		t.Fatalf("UseSignInLink: %+v, %+v, %v", s, admin, err)
 	}
 	wantCode(t, useLink(f, token, "eve@example.com", "Eve", "eve's password"), carillon.CodeNotFound, "")
-	users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+	users, err := eachUser(ctx, f.svc.People, f.acct.ID)
 	if err != nil || len(users) != 1 || users[0].Role != carillon.RoleAdmin || !users[0].HasPassword {
 		t.Fatalf("users: %+v, %v", users, err)
 	}
@@ -585,7 +639,7 @@ func TestApplyRoles(t *testing.T) {
 	}
 	roles := func() string {
 		t.Helper()
-		users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+		users, err := eachUser(ctx, f.svc.People, f.acct.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -665,7 +719,7 @@ func TestSetRoleKeepsAnAdmin(t *testing.T) {
 		}
 	}
 	// Cy is now the last admin.
-	users, _ := f.svc.People.ListUsers(ctx, f.acct.ID)
+	users, _ := eachUser(ctx, f.svc.People, f.acct.ID)
 	for _, u := range users {
 		if u.Email == "cy@example.com" {
 			wantCode(t, f.svc.People.SetRole(ctx, f.acct.ID, u.UUID, carillon.RoleRestrictedAgent), carillon.CodeConflict, "role")
@@ -722,7 +776,7 @@ func TestApplyKeepsAnAdmin(t *testing.T) {
 				t.Errorf("%s: error %v, want %q", s.name, err, s.problem)
 			}
 		}
-		users, err := f.svc.People.ListUsers(ctx, f.acct.ID)
+		users, err := eachUser(ctx, f.svc.People, f.acct.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -778,7 +832,7 @@ func TestSetRoleAtOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			users, err := svc.People.ListUsers(ctx, acct.ID)
+			users, err := eachUser(ctx, svc.People, acct.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -793,4 +847,14 @@ func TestSetRoleAtOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// eachUser reads every user of the account through People.EachUser.
+func eachUser(ctx context.Context, p *service.People, accountID int64) ([]carillon.User, error) {
+	var out []carillon.User
+	err := p.EachUser(ctx, accountID, func(us []carillon.User) error {
+		out = append(out, us...)
+		return nil
+	})
+	return out, err
 }

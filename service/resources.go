@@ -595,9 +595,9 @@ type Plan struct {
 
 // Plan returns the account's plan.
 func (s *Resources) Plan(ctx context.Context, p Principal) (Plan, error) {
-	users, err := s.store.ListUsers(ctx, p.Account.ID)
+	users, err := s.store.CountUsers(ctx, p.Account.ID, carillon.UserFilter{})
 	if err != nil {
-		return Plan{}, s.internal(ctx, "list users", err)
+		return Plan{}, s.internal(ctx, "count users", err)
 	}
 	ts, err := s.store.AllTeams(ctx, p.Account.ID)
 	if err != nil {
@@ -607,5 +607,5 @@ func (s *Resources) Plan(ctx context.Context, p Principal) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return Plan{IncludedChannels: s.planChannels, Licenses: s.planLicenses, ActiveUsers: len(users), Teams: teams}, nil
+	return Plan{IncludedChannels: s.planChannels, Licenses: s.planLicenses, ActiveUsers: users, Teams: teams}, nil
 }

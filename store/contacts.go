@@ -52,11 +52,15 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 }
 
 // UpdateContact reads the stored contact first, so that the words search
-// finds it by are written again only when its SearchText changed.
+// finds it by are written again only when its SearchText changed, and its
+// messages' assignee only when it is assigned to someone else. The row is
+// locked as it is read (PostgreSQL), so that what it is compared with is
+// what this update replaces.
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
 	args := append(contactArgs(c), c.AccountID, c.ID)
 	return q.atomic(ctx, func(q *queries) error {
-		stored, err := q.ContactByID(ctx, c.AccountID, c.ID)
+		stored, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?"+q.db.dialect.lockRows,
+			c.AccountID, c.ID))
 		if err != nil {
 			return err
 		}
@@ -66,6 +70,12 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		last_message_direction = ? WHERE account_id = ? AND id = ?`, args...))
 		if err != nil {
 			return err
+		}
+		if c.AssignedUserID != stored.AssignedUserID {
+			// Each message keeps its contact's assignee (CreateMessage).
+			if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ?", c.AssignedUserID, c.ID); err != nil {
+				return err
+			}
 		}
 		if text := c.SearchText(); text != stored.SearchText() {
 			return q.writeWords(ctx, "contact_words", c.ID, text, true)

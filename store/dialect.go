@@ -37,6 +37,10 @@ type dialect struct {
 	// transaction ends. SQLite has no row locks and needs none: its single
 	// writer runs one write transaction at a time.
 	lockRows string
+	// shareRows ends a SELECT whose rows must not change nor go until the
+	// transaction ends, other transactions reading them the same way
+	// alongside (PostgreSQL's FOR SHARE). SQLite needs none, as lockRows.
+	shareRows string
 	// claimRows ends a SELECT that picks rows to claim: the rows another
 	// transaction is claiming are skipped rather than waited for, so that
 	// instances claim side by side. SQLite's single writer serialises
@@ -104,6 +108,7 @@ var (
 		shared:               true,
 		byBytes:              ` COLLATE "C"`,
 		lockRows:             " FOR UPDATE",
+		shareRows:            " FOR SHARE",
 		claimRows:            " FOR UPDATE SKIP LOCKED",
 		namesValuesColumns:   true,
 		migrationsLock:       true,

@@ -19,18 +19,19 @@ import (
 //     created_at, id), walked from the cursor down;
 //   - a channel: messages_log_channel (channel_id, created_at, id);
 //   - a status: messages_log_status (account_id, status, created_at, id);
-//   - a number, an assigned user or an agent's chats: the contacts they
-//     name are read first (contacts_address, contacts_assigned, and for an
+//   - an assigned user alone (a restricted agent's log):
+//     messages_log_assigned (assigned_user_id, created_at, id), each
+//     message keeping its contact's assignee (migration 0016; before it,
+//     a page walked about 4,000 messages of the account's log with 2,000
+//     of 200,000 contacts assigned, measured in docs/benchmarks.md);
+//   - a number (with an assigned user or not) or an agent's chats: the
+//     contacts they name are read first (contacts_address, and for an
 //     agent's chats contacts_team with contacts_assigned, each read
-//     stopping past maxLogContacts, or for a number or an assigned user
-//     past maxListedContacts); up to maxLogContacts of them, each one's
-//     messages (messages_contact), sorted; up to maxListedContacts (a
-//     number or an assigned user: a restricted agent's log), the log is
-//     walked as without them, each message's contact looked up in the
-//     list of their ids, which both databases hash once (measured with
-//     1,000,000 messages and 2,000 of 200,000 contacts assigned: a page
-//     walks about 4,000 messages, in a few milliseconds, where a lookup
-//     of each message's contact took PostgreSQL 60 to 600 ms); more, the
+//     stopping past maxLogContacts, or for a number past
+//     maxListedContacts); up to maxLogContacts of them, each one's
+//     messages (messages_contact), sorted; up to maxListedContacts, the
+//     log is walked as without them, each message's contact looked up in
+//     the list of their ids, which both databases hash once; more, the
 //     log is walked and each message's contact checked in the contacts
 //     (for an agent's chats, by the contact's primary key: with a third
 //     of the contacts the agent's, a page walks about 170 messages on
@@ -52,7 +53,10 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 	// instead).
 	var contactIDs []int64
 	contactFirst, listed := false, false
-	if f.Address != "" || f.AssignedUserID != 0 || f.Agent.UserID != 0 {
+	// A user's assigned contacts alone (a restricted agent's log): their
+	// messages keep the assignee, in an index in the log's order.
+	assigned := f.AssignedUserID != 0 && f.Address == "" && f.Agent.UserID == 0
+	if !assigned && (f.Address != "" || f.AssignedUserID != 0 || f.Agent.UserID != 0) {
 		ids, all, err := q.logContacts(ctx, f)
 		if err != nil || len(ids) == 0 {
 			return nil, err
@@ -71,7 +75,7 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 	// the others are written as expressions.
 	account, channel := "account_id", "channel_id"
 	switch {
-	case contactFirst:
+	case contactFirst || assigned:
 		account, channel = "+account_id", "+channel_id"
 	case f.Status != "":
 		channel = "+channel_id"
@@ -89,7 +93,11 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 	if f.Direction != "" {
 		cond("direction = ?", string(f.Direction))
 	}
-	if contactFirst || listed {
+	if assigned {
+		// assigned_user_id <> 0 is the index's own condition, written so
+		// that SQLite sees the query within it.
+		cond("assigned_user_id = ? AND assigned_user_id <> 0", f.AssignedUserID)
+	} else if contactFirst || listed {
 		// The list is padded to a power of two with its last id, so that
 		// a few statement texts serve every length (SQLite keeps each
 		// one prepared). Walking the log, the column is an expression,

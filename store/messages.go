@@ -41,18 +41,26 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 }
 
 // CreateMessage writes the message and the words search finds it by
-// (search.go), in one transaction.
+// (search.go), in one transaction. The message keeps the user its contact
+// is assigned to (the messages log's index, migration 0016), read from the
+// contact as this transaction sees it: a unit of work that stores a
+// message writes its contact first (service.lastMessage), which holds the
+// contact's row until it commits, so that an assignment made meanwhile
+// waits and then finds the message (UpdateContact). A note is stored
+// without its contact written, and may keep an assignee changed meanwhile:
+// notes are never in the log.
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
 	return q.atomic(ctx, func(q *queries) error {
 		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
 		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
-		send_state, attempts, next_attempt_at, owner, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		send_state, attempts, next_attempt_at, owner, last_error, assigned_user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0)) RETURNING id`,
 			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
 			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
 			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError).Scan(&m.ID)
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.ContactID).Scan(&m.ID)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,24 @@ func (q *queries) ListTags(ctx context.Context, accountID int64, page carillon.P
 		"SELECT COUNT(*) FROM tags WHERE account_id = ?", page, accountID)
 }
 
+func (q *queries) LockTags(ctx context.Context, accountID int64, ids []int64, forDelete bool) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	lock := q.db.dialect.shareRows
+	if forDelete {
+		lock = q.db.dialect.lockRows
+	}
+	args := []any{accountID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return list(q, ctx, func(r interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, "SELECT id FROM tags WHERE account_id = ? AND id IN ("+placeholders(len(ids))+") ORDER BY id"+lock, args...)
+}
+
 // DeleteTag deletes the contacts' links to the tag (through the tag of
 // the account: another account's tag id deletes nothing), then the tag.
 func (q *queries) DeleteTag(ctx context.Context, accountID, id int64) (int, error) {

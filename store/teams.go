@@ -90,6 +90,10 @@ func (q *queries) CountTeamMembers(ctx context.Context, accountID int64) (map[in
 	return out, err
 }
 
+func (q *queries) TeamMemberCount(ctx context.Context, teamID int64) (int, error) {
+	return q.count(ctx, "SELECT COUNT(*) FROM team_members WHERE team_id = ?", teamID)
+}
+
 func (q *queries) UserTeamIDs(ctx context.Context, accountID, userID int64) ([]int64, error) {
 	return list(q, ctx, func(r interface{ Scan(...any) error }) (int64, error) {
 		var id int64

@@ -82,16 +82,34 @@ func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillo
 	return list(q, ctx, scanWebhookAttempt, "SELECT "+webhookAttemptCols+" FROM webhook_attempts WHERE event_id = ? ORDER BY id", eventID)
 }
 
-// WebhookEventLog walks the index webhook_events_log (webhook_id, id,
-// event, created_at) from the cursor down, or webhook_events_state for a
-// state. An event name or a period is checked on the index's entries, the
-// rows of the events that do not match left unread (migration 0011): a
-// filter that matches few events, or a period long past, still walks the
-// entries of every newer event (measured in docs/benchmarks.md).
+// WebhookEventLog reads a page of the delivery log from the index that
+// holds its events in id order (migrations 0011 and 0016):
+//
+//   - one event name: webhook_events_event (webhook_id, event, id), that
+//     event's entries alone, however rare it is;
+//   - a state: webhook_events_state (webhook_id, state, id);
+//   - a period with both ends (and no other filter): its entries in
+//     webhook_events_created (webhook_id, created_at, id), read from the
+//     index alone and sorted by id, then the page's rows, so that a
+//     period long past is not reached through the entries of every newer
+//     event; a page reads as many entries as the period holds;
+//   - else webhook_events_log (webhook_id, id, event, created_at), walked
+//     from the cursor down, the names and times checked on its entries.
+//
+// The columns that must not choose the index are written as expressions
+// (+e.created_at, e.id + 0), which no index serves: SQLite has no
+// statistics to choose by, and PostgreSQL, planning a prepared statement
+// once for every value, may keep a plan that walks the whole log for a
+// name none of its events has (measured in docs/benchmarks.md).
 func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carillon.WebhookLogFilter) ([]carillon.WebhookEvent, error) {
 	where := []string{"e.webhook_id = ?"}
 	args := []any{webhookID}
-	if len(f.Events) > 0 {
+	switch len(f.Events) {
+	case 0:
+	case 1:
+		where = append(where, "e.event = ?")
+		args = append(args, f.Events[0])
+	default:
 		where = append(where, "e.event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
 		for _, e := range f.Events {
 			args = append(args, e)
@@ -105,12 +123,17 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 		where = append(where, "e.attempts > 0", "e.success = ?")
 		args = append(args, boolInt(*f.Success))
 	}
+	period := !f.From.IsZero() && !f.To.IsZero() && len(f.Events) == 0 && f.State == "" && f.Success == nil
+	created, id := "+e.created_at", "e.id"
+	if period {
+		created, id = "e.created_at", "e.id + 0"
+	}
 	if !f.From.IsZero() {
-		where = append(where, "e.created_at >= ?")
+		where = append(where, created+" >= ?")
 		args = append(args, ms(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "e.created_at < ?")
+		where = append(where, created+" < ?")
 		args = append(args, ms(f.To))
 	}
 	if f.Before != 0 {
@@ -121,12 +144,17 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 		where = append(where, "e.id > ?")
 		args = append(args, f.After)
 	}
-	order := " ORDER BY e.id DESC"
+	dir := " DESC"
 	if f.OldestFirst {
-		order = " ORDER BY e.id"
+		dir = ""
 	}
-	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+
-		pageWithBodies("SELECT e.* FROM webhook_events e WHERE "+strings.Join(where, " AND ")+order+" LIMIT ?")+order,
+	page := "SELECT e.* FROM webhook_events e WHERE " + strings.Join(where, " AND ") + " ORDER BY " + id + dir + " LIMIT ?"
+	if period {
+		// The page's ids from the index alone, then their rows.
+		page = "SELECT e.* FROM webhook_events e WHERE e.id IN (SELECT e.id FROM webhook_events e WHERE " +
+			strings.Join(where, " AND ") + " ORDER BY " + id + dir + " LIMIT ?)"
+	}
+	return list(q, ctx, scanWebhookEvent, "SELECT "+webhookEventCols+" FROM "+pageWithBodies(page)+" ORDER BY e.id"+dir,
 		append(args, f.Limit)...)
 }
 

@@ -76,16 +76,16 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "set the password of %s of account %s; their console sessions ended\n", strings.ToLower(strings.TrimSpace(rest[0])), acct.Name)
 	case "list":
-		users, err := people.ListUsers(ctx, acct.ID)
-		if err != nil {
-			return err
-		}
+		// A page at a time (service.MaxPageSize users), each page's
+		// columns aligned on their own.
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "EMAIL\tNAME\tROLE\tLAST SIGN-IN")
-		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, when(u.LastSignInAt))
-		}
-		return tw.Flush()
+		return people.EachUser(ctx, acct.ID, func(users []carillon.User) error {
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Name, u.Role, when(u.LastSignInAt))
+			}
+			return tw.Flush()
+		})
 	}
 	return nil
 }

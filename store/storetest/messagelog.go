@@ -188,7 +188,7 @@ func testMessageLog(t *testing.T, e *env) {
 		return nil
 	}), "CreateContact ×4100")
 	c1 := add(crowd[0], carillon.Inbound, carillon.StatusReceived, at(8*time.Minute))
-	add(ada, carillon.Inbound, carillon.StatusReceived, at(9*time.Minute))
+	a9 := add(ada, carillon.Inbound, carillon.StatusReceived, at(9*time.Minute))
 	c2 := add(crowd[4099], carillon.Outbound, carillon.StatusFailed, at(10*time.Minute))
 	for _, tc := range []struct {
 		name  string
@@ -205,4 +205,25 @@ func testMessageLog(t *testing.T, e *env) {
 		e.must(err, "MessageLog "+tc.name)
 		check(t, "MessageLog "+tc.name, ids(got), ids(tc.want))
 	}
+
+	// Assigned to someone else: a contact's messages, those stored before
+	// too, leave the former assignee's log and join the new one's, and so
+	// do the messages stored after.
+	assignedTo := func(userID int64) []carillon.Message {
+		t.Helper()
+		got, err := e.s.MessageLog(e.ctx, carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: userID}, carillon.MessageLogCursor{}, 100)
+		e.must(err, "MessageLog assigned to a user")
+		return got
+	}
+	check(t, "MessageLog assigned to agent, before", ids(assignedTo(agent.ID)), ids([]carillon.Message{a9, m2, m1}))
+	bob.AssignedUserID = agent.ID
+	e.must(e.s.UpdateContact(e.ctx, &bob), "UpdateContact (bob assigned)")
+	ada.AssignedUserID = crowded.ID
+	e.must(e.s.UpdateContact(e.ctx, &ada), "UpdateContact (ada reassigned)")
+	m6 := add(bob, carillon.Outbound, carillon.StatusSent, at(11*time.Minute))
+	check(t, "MessageLog assigned to agent, after", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
+	check(t, "MessageLog assigned to the new assignee", ids(assignedTo(crowded.ID)), ids([]carillon.Message{c2, a9, c1, m2, m1}))
+	bob.AssignedUserID = 0
+	e.must(e.s.UpdateContact(e.ctx, &bob), "UpdateContact (bob unassigned)")
+	check(t, "MessageLog assigned to agent, unassigned", ids(assignedTo(agent.ID)), []int64{})
 }

@@ -466,3 +466,101 @@ func testDeleteCustomStatus(t *testing.T, e *env) {
 	// The name is free again.
 	e.customStatus(a.ID, "Lunch")
 }
+
+// testDeleteTagWhileTagging deletes a tag while another transaction gives
+// it to a contact, each locking the tag first (LockTags) as the service
+// does: whichever comes first, both commit, and the tag is left on no
+// contact. Before the locks, on PostgreSQL, the deletion did not see the
+// link written meanwhile and failed on it once that committed (a foreign
+// key of contact_tags); the order of the two is made here by letting the
+// second start while the first holds its transaction open.
+func testDeleteTagWhileTagging(t *testing.T, e *env) {
+	for _, tagFirst := range []bool{true, false} {
+		f := e.fixture(fmt.Sprintf("tagging-%t", tagFirst))
+		a := f.acct
+		x, y := e.tag(a.ID, "x"), e.tag(a.ID, "y")
+		other := e.contact(f.channel, "5491100000009")
+		e.must(e.s.SetContactTags(e.ctx, other.ID, []int64{x.ID}), "SetContactTags")
+
+		tagging := func(q carillon.Queries, held chan<- struct{}, release <-chan struct{}) ([]int64, error) {
+			found, err := q.LockTags(e.ctx, a.ID, []int64{x.ID, y.ID}, false)
+			if err != nil {
+				return nil, err
+			}
+			if err := q.SetContactTags(e.ctx, f.contact.ID, found); err != nil {
+				return nil, err
+			}
+			if held != nil {
+				close(held)
+				<-release
+			}
+			return found, nil
+		}
+		deleting := func(q carillon.Queries, held chan<- struct{}, release <-chan struct{}) (int, error) {
+			locked, err := q.LockTags(e.ctx, a.ID, []int64{x.ID}, true)
+			if err != nil || len(locked) != 1 {
+				return 0, fmt.Errorf("LockTags for the deletion: %v, %v", locked, err)
+			}
+			n, err := q.DeleteTag(e.ctx, a.ID, x.ID)
+			if err != nil {
+				return 0, err
+			}
+			if held != nil {
+				close(held)
+				<-release
+			}
+			return n, nil
+		}
+
+		held, release := make(chan struct{}), make(chan struct{})
+		var found []int64
+		var n int
+		var firstErr, secondErr error
+		done := make(chan struct{})
+		// The first holds its transaction open until the second has
+		// started and had time to reach the tag.
+		go func() {
+			defer close(done)
+			firstErr = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				var err error
+				if tagFirst {
+					found, err = tagging(q, held, release)
+				} else {
+					n, err = deleting(q, held, release)
+				}
+				return err
+			})
+		}()
+		<-held
+		second := make(chan struct{})
+		go func() {
+			defer close(second)
+			secondErr = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				var err error
+				if tagFirst {
+					n, err = deleting(q, nil, nil)
+				} else {
+					found, err = tagging(q, nil, nil)
+				}
+				return err
+			})
+		}()
+		time.Sleep(200 * time.Millisecond) // lets the second reach the lock: without it, the test can only pass
+		close(release)
+		<-done
+		<-second
+		if firstErr != nil || secondErr != nil {
+			t.Fatalf("tag first %t: the first transaction: %v; the second: %v", tagFirst, firstErr, secondErr)
+		}
+		// The deletion took the tag off both contacts; the contact kept y.
+		wantN, wantFound := 2, []int64{x.ID, y.ID}
+		if !tagFirst {
+			wantN, wantFound = 1, []int64{y.ID} // deleted before: the tagging found x gone
+		}
+		check(t, fmt.Sprintf("tag first %t: contacts that had the tag", tagFirst), n, wantN)
+		check(t, fmt.Sprintf("tag first %t: tags found by the tagging", tagFirst), found, wantFound)
+		got, err := e.s.ContactTags(e.ctx, []int64{f.contact.ID, other.ID})
+		e.must(err, "ContactTags")
+		check(t, fmt.Sprintf("tag first %t: tags after", tagFirst), got, map[int64][]string{f.contact.ID: {"y"}, other.ID: {}})
+	}
+}

@@ -83,6 +83,7 @@ func Run(t *testing.T, open Opener) {
 		{"Tags", testTags},
 		{"ContactTags", testContactTags},
 		{"DeleteTag", testDeleteTag},
+		{"DeleteTagWhileTagging", testDeleteTagWhileTagging},
 		{"CustomFields", testCustomFields},
 		{"ContactFieldValues", testContactFieldValues},
 		{"Templates", testTemplates},

@@ -112,6 +112,14 @@ func testTeamMembers(t *testing.T, e *env) {
 			}
 		}
 		check(t, fmt.Sprintf("CountTeamMembers(%d)", accountID), got, want)
+		// Each team of the account counted alone: the same numbers.
+		teams, err := e.s.AllTeams(e.ctx, accountID)
+		e.must(err, "AllTeams")
+		for _, team := range teams {
+			n, err := e.s.TeamMemberCount(e.ctx, team.ID)
+			e.must(err, "TeamMemberCount")
+			check(t, fmt.Sprintf("TeamMemberCount(%s)", team.Name), n, want[team.ID])
+		}
 	}
 	members(t1)
 	counts(a.ID, map[int64]int{})

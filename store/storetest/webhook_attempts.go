@@ -137,8 +137,36 @@ func testWebhookEventLogPages(t *testing.T, e *env) {
 		{"every filter", carillon.WebhookLogFilter{Events: []string{carillon.EventContactCreated}, State: carillon.EventGivenUp, Success: &no,
 			From: at(time.Second), To: at(time.Hour), Before: id(7) + 1, Limit: 10}, "7"},
 		{"nothing", carillon.WebhookLogFilter{State: carillon.EventDelivered, Success: &no, Limit: 10}, ""},
+		{"by two events", carillon.WebhookLogFilter{Events: []string{carillon.EventContactCreated, carillon.EventMessageCreated}, Limit: 3}, "7 6 5"},
+		{"by an event none has", carillon.WebhookLogFilter{Events: []string{carillon.EventWebhookTest}, Limit: 10}, ""},
+		{"by event, a page after a cursor", carillon.WebhookLogFilter{Events: []string{carillon.EventMessageCreated}, Before: id(6), Limit: 2}, "4 2"},
+		{"a range, a page", carillon.WebhookLogFilter{From: at(time.Second), To: at(6 * time.Second), Limit: 2}, "5 4"},
+		{"a range, the next page", carillon.WebhookLogFilter{From: at(time.Second), To: at(6 * time.Second), Before: id(4), Limit: 2}, "3 2"},
+		{"a range, oldest first", carillon.WebhookLogFilter{From: at(time.Second), To: at(6 * time.Second), After: id(2), OldestFirst: true, Limit: 2}, "3 4"},
+		{"a range, success", carillon.WebhookLogFilter{From: at(time.Second), To: at(6 * time.Second), Success: &yes, Limit: 10}, "3 2"},
 	}
 	for _, c := range cases {
+		got, err := e.s.WebhookEventLog(e.ctx, w.ID, c.f)
+		e.must(err, "WebhookEventLog "+c.name)
+		var names []string
+		for _, g := range got {
+			names = append(names, strings.TrimPrefix(g.UUID, "msg_"))
+		}
+		check(t, c.name, strings.Join(names, " "), c.want)
+	}
+	// A range's page is in id order, also when the times are not (an
+	// event recorded later, stamped earlier).
+	late := carillon.WebhookEvent{UUID: "msg_8", AccountID: a.ID, WebhookID: w.ID, Event: carillon.EventMessageCreated, Subject: "8",
+		Body: json.RawMessage(`{"n":8}`), State: carillon.EventDelivered, CreatedAt: at(2*time.Second + 500*time.Millisecond)}
+	e.must(e.s.AddWebhookEvent(e.ctx, &late), "AddWebhookEvent")
+	for _, c := range []struct {
+		name string
+		f    carillon.WebhookLogFilter
+		want string
+	}{
+		{"a range, recorded out of time order", carillon.WebhookLogFilter{From: at(2 * time.Second), To: at(4 * time.Second), Limit: 2}, "8 3"},
+		{"a range, recorded out of time order, oldest first", carillon.WebhookLogFilter{From: at(2 * time.Second), To: at(4 * time.Second), OldestFirst: true, Limit: 2}, "2 3"},
+	} {
 		got, err := e.s.WebhookEventLog(e.ctx, w.ID, c.f)
 		e.must(err, "WebhookEventLog "+c.name)
 		var names []string
