@@ -520,6 +520,13 @@ func TestComposerRetry(t *testing.T) {
 	if !strings.Contains(page, retryAction) || !strings.Contains(page, "131026") || !strings.Contains(page, "not on WhatsApp") {
 		t.Fatalf("the failed message shows no retry with its reason: %s", page)
 	}
+	// The reason is shown once, in the thread, and describes the retry.
+	if n := strings.Count(page, "131026"); n != 1 {
+		t.Errorf("the failed message's reason shows %d times, want once", n)
+	}
+	if !strings.Contains(page, `id="failure-`+failed.UUID+`"`) || !strings.Contains(page, `aria-describedby="failure-`+failed.UUID+`">Retry</button>`) {
+		t.Errorf("the retry button is not described by the failure's reason")
+	}
 	key = formKey.FindStringSubmatch(page)[1]
 	retry := r.srv.URL + "/chat/" + c.ConversationUUID + "/messages/" + failed.UUID + "/retry"
 	for range 2 {
