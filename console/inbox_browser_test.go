@@ -393,8 +393,8 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 	}
 
 	tb.keysToPage("/")
-	if loc := tb.location(); loc != "/search" {
-		t.Errorf("/ led to %s", loc)
+	if loc := tb.location(); loc != "/search?sort=newest&status=open&view=all" {
+		t.Errorf("/ led to %s, want the search from the view shown", loc)
 	}
 }
 

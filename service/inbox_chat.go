@@ -227,16 +227,17 @@ func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, from 
 	if len(msgs) == 0 && from > 0 {
 		return out, nil // before the start of the thread
 	}
-	// The page's history is what happened from the newest message of the
-	// page before (from the start on the earliest page) to the page's
-	// newest message (to now on the latest page): each entry is on one
-	// page, before the first message after it.
+	// The page's history is what happened after the time of the newest
+	// message of the page before (from the start on the earliest page) up
+	// to the time of the page's latest message (to now on the latest
+	// page): each entry is on one page, before the first message at or
+	// after it.
 	var fromTime, to time.Time
 	if earlier != nil {
-		fromTime = earlier.CreatedAt
+		fromTime = earlier.CreatedAt.Add(time.Millisecond)
 	}
 	if out.Later && len(msgs) > 0 {
-		to = msgs[0].CreatedAt
+		to = latest(msgs).Add(time.Millisecond)
 	}
 	changes, err := s.store.ConversationHistory(ctx, c.ID, fromTime, to, maxThreadChanges)
 	if err != nil {
@@ -266,6 +267,17 @@ func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, from 
 		out.Thread = append(out.Thread, ThreadItem{Change: threadChange(chg, users, teams)})
 	}
 	return out, nil
+}
+
+// latest is the latest creation time of msgs.
+func latest(msgs []carillon.Message) time.Time {
+	t := msgs[0].CreatedAt
+	for _, m := range msgs[1:] {
+		if m.CreatedAt.After(t) {
+			t = m.CreatedAt
+		}
+	}
+	return t
 }
 
 // ThreadCursor is the cursor of the page of a thread whose newest message

@@ -606,16 +606,22 @@ func TestChatThreadPages(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		text           string
-		texts          []string
+		texts, changes []string
 		earlier, later bool
 	}{
-		{"message 99", texts(50, 99), true, true},
-		{"message 10", texts(0, 10), false, true},
-		{"a new one", append(texts(71, 119), "a new one"), true, false},
+		{"message 99", texts(50, 99), nil, true, true},
+		{"message 10", texts(0, 10), []string{"opened"}, false, true},
+		// The conversation opened with its first message, in the same
+		// millisecond: on its page.
+		{"message 0", texts(0, 0), []string{"opened"}, false, true},
+		{"a new one", append(texts(71, 119), "a new one"), []string{"assigned", "assigned"}, true, false},
 	} {
 		chat := read(service.ThreadCursor(at[tc.text]))
 		if got := threadTexts(chat); !slices.Equal(got, tc.texts) {
 			t.Errorf("from %s: %d messages %q, want %d", tc.text, len(got), got, len(tc.texts))
+		}
+		if got := changes(chat); !slices.Equal(got, tc.changes) {
+			t.Errorf("from %s: history %q, want %q", tc.text, got, tc.changes)
 		}
 		if (chat.Earlier != "") != tc.earlier || chat.Later != tc.later {
 			t.Errorf("from %s: earlier %q, later %v", tc.text, chat.Earlier, chat.Later)
