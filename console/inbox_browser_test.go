@@ -210,6 +210,18 @@ func (tb *tab) keysToPage(keys string) {
 	}
 }
 
+// textOf is the text of the first element sel matches, shown or not (the
+// inbox's list is beside a conversation on a wide screen only), "" when
+// none does.
+func (tb *tab) textOf(sel string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent || ""`))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return s
+}
+
 // focused is the id of the element that has the focus.
 func (tb *tab) focused() string {
 	tb.t.Helper()
@@ -356,16 +368,7 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 	}
 
 	// The list: j and k move in it on the inbox, Enter opens.
-	// The conversation the list marks as shown (the list is beside the
-	// thread on a wide screen only: read whether shown or not).
-	current := func() string {
-		t.Helper()
-		name, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector("#chat-list a[aria-current=page] .chat-name") || {}).textContent || ""`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return name
-	}
+	current := func() string { return tb.textOf("#chat-list a[aria-current=page] .chat-name") }
 	tb.keys("j")
 	if got := tb.text("#chat-list a:focus .chat-name"); got != "Ada Lovelace" {
 		t.Errorf("j focused %q, want the first conversation", got)

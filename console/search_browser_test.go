@@ -94,7 +94,7 @@ func TestBrowserSearch(t *testing.T) {
 	if !strings.HasPrefix(loc, "/chat/"+zoe.ConversationUUID+"?") || !strings.Contains(loc, "view=unassigned") || !strings.HasSuffix(loc, "#message-"+old.UUID) {
 		t.Errorf("the message found led to %s", loc)
 	}
-	if back := tb.text("#side-title"); back != "Unassigned" {
+	if back := tb.textOf("#side-title"); back != "Unassigned" {
 		t.Errorf("the conversation opened beside %q, want the view searched from", back)
 	}
 	// The message is the page's target, in the window.
