@@ -109,7 +109,7 @@ func (r *sendingRig) contactOf(t testing.TB, m carillon.Message) carillon.Contac
 // sent lists the messages sent to contact c, newest first.
 func (r *sendingRig) sent(t testing.TB, c carillon.Contact) []carillon.Message {
 	t.Helper()
-	list, _, err := r.svc.Store().ContactMessages(context.Background(), r.acct.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	list, err := r.svc.Store().ContactMessagesBefore(context.Background(), r.acct.ID, c.ID, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
