@@ -200,12 +200,14 @@ type MessageQueries interface {
 	// and moves m.Version on.
 	UpdateMessage(ctx context.Context, m *Message) error
 	// ContactMessages lists a contact's messages, newest first, and counts
-	// them all.
+	// them all: the API's numbered pages (GET /contacts/:uuid/messages
+	// takes page and items, as Callbell's does).
 	ContactMessages(ctx context.Context, accountID, contactID int64, page Page) ([]Message, int, error)
 	// ContactMessagesBefore lists a contact's messages, newest first, from
 	// the one before the message id before (0: from the newest), at most
 	// limit: a page by keyset, the next one after the last id it gave,
-	// without counting them.
+	// without counting them. The console's thread reads a contact's
+	// messages this way only.
 	ContactMessagesBefore(ctx context.Context, accountID, contactID, before int64, limit int) ([]Message, error)
 	AddStatusChange(ctx context.Context, c StatusChange) error
 	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/carillon/carillon"
@@ -37,22 +37,25 @@ func (p chatPage) FormAction(action string) string {
 	return p.Inbox.withQuery("/chat/" + p.Contact.ConversationUUID + "/" + action)
 }
 
-// EarlierHref and LaterHref link to the thread's earlier and later pages.
-func (p chatPage) EarlierHref() string { return p.threadHref(p.Page + 1) }
+// EarlierHref links to the thread's page of earlier messages, beside the
+// same view.
+func (p chatPage) EarlierHref() string { return p.threadHref(p.Earlier) }
 
-// LaterHref links to the thread's later page.
-func (p chatPage) LaterHref() string { return p.threadHref(p.Page - 1) }
+// LatestHref links to the thread's latest messages.
+func (p chatPage) LatestHref() string { return p.threadHref("") }
 
-func (p chatPage) threadHref(n int) string {
+// threadHref links to the thread's page whose cursor is from (the latest
+// page when "").
+func (p chatPage) threadHref(from string) string {
 	h := p.Inbox.ChatHref(p.Contact.ConversationUUID)
-	if n <= 1 {
+	if from == "" {
 		return h
 	}
 	sep := "?"
 	if strings.Contains(h, "?") {
 		sep = "&"
 	}
-	return h + sep + "page=" + strconv.Itoa(n)
+	return h + sep + "from=" + url.QueryEscape(from)
 }
 
 // TagsToAdd are the account's tags the contact does not have.
@@ -100,12 +103,12 @@ func (p chatPage) AssignedToMe(u *carillon.User) bool {
 
 // chatPage is a conversation, named by its uuid.
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	return s.showChat(w, r, v, service.ChatRequest{ConversationUUID: pathUUID(r), Page: r.URL.Query().Get("page")}, http.StatusOK, chatPage{})
+	return s.showChat(w, r, v, service.ChatRequest{ConversationUUID: pathUUID(r), From: r.URL.Query().Get("from")}, http.StatusOK, chatPage{})
 }
 
 // contactPage is a contact, named by its uuid: its conversation's page.
 func (s *Server) contactPage(w http.ResponseWriter, r *http.Request, v *visit) error {
-	return s.showChat(w, r, v, service.ChatRequest{ContactUUID: pathUUID(r), Page: r.URL.Query().Get("page")}, http.StatusOK, chatPage{})
+	return s.showChat(w, r, v, service.ChatRequest{ContactUUID: pathUUID(r), From: r.URL.Query().Get("from")}, http.StatusOK, chatPage{})
 }
 
 // showChat renders a conversation with status, and, in refused, the

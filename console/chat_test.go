@@ -512,3 +512,42 @@ func TestInboxPages(t *testing.T) {
 		t.Errorf("pages from %s to %s, next %s", first[0][1], second[9][1], m[1])
 	}
 }
+
+// TestChatThreadPages follows a long thread's Earlier messages link, by
+// its cursor, beside the view it was opened from, and back to the latest
+// messages; a damaged cursor answers 422.
+func TestChatThreadPages(t *testing.T) {
+	r := newInboxRig(t)
+	var c service.ContactView
+	for i := range 60 {
+		c = r.customer(t, "31600000001", "Noor", fmt.Sprintf("message %02d", i))
+	}
+	admin, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	earlier := regexp.MustCompile(`<a href="([^"]*)">Earlier messages</a>`)
+	latest := regexp.MustCompile(`<a href="([^"]*)">Latest messages</a>`)
+	texts := regexp.MustCompile(`<p class="text">(message \d\d)</p>`)
+	chat := "/chat/" + c.ConversationUUID + "?view=unassigned"
+	body := readBody(t, get(t, admin, r.srv.URL+chat))
+	shown := texts.FindAllStringSubmatch(body, -1)
+	m := earlier.FindStringSubmatch(body)
+	if len(shown) != service.ThreadPageSize || shown[0][1] != "message 10" || m == nil || latest.MatchString(body) {
+		t.Fatalf("the latest page shows %d messages, earlier link %v, latest link %v", len(shown), m, latest.MatchString(body))
+	}
+	link := strings.ReplaceAll(m[1], "&amp;", "&")
+	view, _, found := strings.Cut(link, "&from=")
+	if !found || !strings.HasPrefix(view, "/chat/"+c.ConversationUUID+"?") || !strings.Contains(view, "view=unassigned") {
+		t.Errorf("the earlier messages' link is %s, want the view's and a cursor", link)
+	}
+	body = readBody(t, get(t, admin, r.srv.URL+link))
+	shown = texts.FindAllStringSubmatch(body, -1)
+	if len(shown) != 10 || shown[0][1] != "message 00" || shown[9][1] != "message 09" || earlier.MatchString(body) {
+		t.Errorf("the earlier page shows %v, earlier link %v", shown, earlier.MatchString(body))
+	}
+	if m := latest.FindStringSubmatch(body); m == nil || strings.ReplaceAll(m[1], "&amp;", "&") != view {
+		t.Errorf("the earlier page's link to the latest messages: %v, want %s", m, view)
+	}
+	resp := get(t, admin, r.srv.URL+chat+"&from=bm9wZQ")
+	if body := readBody(t, resp); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "page marker is damaged") {
+		t.Errorf("a damaged cursor: %d, want 422 naming it", resp.StatusCode)
+	}
+}

@@ -67,11 +67,12 @@ type slotInput struct {
 	Label, Value string
 }
 
-// retryForm is the retry of a failed message, with the reason it failed.
+// retryForm is the retry of a failed message. The thread shows why it
+// failed, once, above the form: Describedby is the id of that reason, ""
+// when the thread has none.
 type retryForm struct {
 	Action, Key, CSRF string
-	Failure           *service.Failure
-	LastError         string
+	Describedby       string
 }
 
 // Retry is the retry form of m, nil when m cannot be sent again.
@@ -79,7 +80,11 @@ func (c *composerView) Retry(m *service.ThreadMessage) *retryForm {
 	if !service.Retryable(m.Message) || c.Unavailable != "" {
 		return nil
 	}
-	return &retryForm{Action: c.Action + "/" + m.UUID + "/retry", Key: c.Key, CSRF: c.CSRF, Failure: m.Failure, LastError: m.LastError}
+	f := &retryForm{Action: c.Action + "/" + m.UUID + "/retry", Key: c.Key, CSRF: c.CSRF}
+	if m.Failure != nil || (m.Status == carillon.StatusFailed && m.LastError != "") {
+		f.Describedby = "failure-" + m.UUID
+	}
+	return f
 }
 
 // maxReplyBody bounds a composer's form: the largest file a channel takes,

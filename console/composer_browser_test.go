@@ -72,8 +72,15 @@ func TestBrowserComposer(t *testing.T) {
 
 	// The failed message shows why, and its retry sends it again.
 	tb.do(chromedp.Navigate(chat))
-	if got := tb.text(".retry"); !strings.Contains(got, "131026") || !strings.Contains(got, "not on WhatsApp") {
+	msg := "#message-" + failed.UUID
+	if got := tb.text(msg + " .msg-failure"); !strings.Contains(got, "131026") || !strings.Contains(got, "not on WhatsApp") {
 		t.Errorf("the failed message shows %q", got)
+	}
+	if got := tb.text(msg + " .retry"); strings.TrimSpace(got) != "Retry" {
+		t.Errorf("the retry form shows %q, want its button alone (the reason is above it)", got)
+	}
+	if got := tb.text(msg); strings.Count(got, "131026") != 1 {
+		t.Errorf("the failed message shows its reason more than once: %q", got)
 	}
 	tb.check("composer-failed")
 	tb.submit(nil, `.retry button`)

@@ -109,7 +109,7 @@ func (r *sendingRig) contactOf(t testing.TB, m carillon.Message) carillon.Contac
 // sent lists the messages sent to contact c, newest first.
 func (r *sendingRig) sent(t testing.TB, c carillon.Contact) []carillon.Message {
 	t.Helper()
-	list, _, err := r.svc.Store().ContactMessages(context.Background(), r.acct.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	list, err := r.svc.Store().ContactMessagesBefore(context.Background(), r.acct.ID, c.ID, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,6 +519,13 @@ func TestComposerRetry(t *testing.T) {
 	retryAction := `action="/chat/` + c.ConversationUUID + `/messages/` + failed.UUID + `/retry"`
 	if !strings.Contains(page, retryAction) || !strings.Contains(page, "131026") || !strings.Contains(page, "not on WhatsApp") {
 		t.Fatalf("the failed message shows no retry with its reason: %s", page)
+	}
+	// The reason is shown once, in the thread, and describes the retry.
+	if n := strings.Count(page, "131026"); n != 1 {
+		t.Errorf("the failed message's reason shows %d times, want once", n)
+	}
+	if !strings.Contains(page, `id="failure-`+failed.UUID+`"`) || !strings.Contains(page, `aria-describedby="failure-`+failed.UUID+`">Retry</button>`) {
+		t.Errorf("the retry button is not described by the failure's reason")
 	}
 	key = formKey.FindStringSubmatch(page)[1]
 	retry := r.srv.URL + "/chat/" + c.ConversationUUID + "/messages/" + failed.UUID + "/retry"

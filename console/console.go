@@ -67,7 +67,6 @@ type accounts interface {
 type contacts interface {
 	ViewerOf(ctx context.Context, p service.Principal, u carillon.User) (service.Viewer, error)
 	ConversationFor(ctx context.Context, p service.Principal, v service.Viewer, conversationUUID string) (service.ContactView, error)
-	LatestMessagesFor(ctx context.Context, p service.Principal, v service.Viewer, uuid string, limit int) ([]service.HistoryMessage, error)
 	UpdateContact(ctx context.Context, p service.Principal, uuid string, u service.ContactUpdate) (service.ContactView, error)
 	CloseConversation(ctx context.Context, p service.Principal, uuid, reason string) (service.ContactView, error)
 	OpenConversation(ctx context.Context, p service.Principal, uuid string) (service.ContactView, error)

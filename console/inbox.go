@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
@@ -48,6 +50,27 @@ func (p inboxPage) query() string {
 	}
 	return v.Encode()
 }
+
+// field is a form's hidden field.
+type field struct{ Name, Value string }
+
+// fields are the view's query as a form's hidden fields, in the order of
+// their names: the inbox's search form carries them to the search page,
+// so that what it finds opens beside the view.
+func (p inboxPage) fields() []field {
+	v, _ := url.ParseQuery(p.query())
+	var out []field
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		out = append(out, field{k, v.Get(k)})
+	}
+	return out
+}
+
+// SearchFields are the hidden fields of the inbox's search form.
+func (p inboxPage) SearchFields() []field { return p.fields() }
+
+// SearchHref is the search page, from this view.
+func (p inboxPage) SearchHref() string { return p.withQuery("/search") }
 
 // withQuery is path with the view's query string.
 func (p inboxPage) withQuery(path string) string {

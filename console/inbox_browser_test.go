@@ -9,12 +9,14 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
@@ -208,6 +210,18 @@ func (tb *tab) keysToPage(keys string) {
 	}
 }
 
+// textOf is the text of the first element sel matches, shown or not (the
+// inbox's list is beside a conversation on a wide screen only), "" when
+// none does.
+func (tb *tab) textOf(sel string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent || ""`))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return s
+}
+
 // focused is the id of the element that has the focus.
 func (tb *tab) focused() string {
 	tb.t.Helper()
@@ -314,9 +328,24 @@ func TestBrowserChatActions(t *testing.T) {
 	tb.check("chat-problem")
 }
 
-// TestBrowserInboxKeyboard goes from the sign-in page to closing a
-// conversation with the keyboard alone, as an agent: sign in, pick a
-// conversation, read the shortcuts, write a note, close it.
+// tabTo presses Tab until the element that has the focus matches the CSS
+// selector sel, and fails after limit presses.
+func (tb *tab) tabTo(sel string, limit int) {
+	tb.t.Helper()
+	for range limit {
+		tb.keys(kb.Tab)
+		if ok, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.activeElement !== null && document.activeElement.matches(`+strconv.Quote(sel)+`)`)); ok {
+			return
+		}
+	}
+	tb.t.Fatalf("%s did not get the focus after %d presses of Tab", sel, limit)
+}
+
+// TestBrowserInboxKeyboard goes through the inbox with the keyboard alone,
+// as an agent: sign in; the next and previous conversations of the list,
+// on the inbox and beside a conversation; the shortcuts' list; a reply, a
+// note, an assignment and the closing of a conversation; a search from
+// the view, and the message it finds opened at its place.
 func TestBrowserInboxKeyboard(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, service.Options{})
@@ -338,15 +367,29 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 		t.Fatalf("signing in led to %s", loc)
 	}
 
+	// The list: j and k move in it on the inbox, Enter opens.
+	current := func() string { return tb.textOf("#chat-list a[aria-current=page] .chat-name") }
 	tb.keys("j")
 	if got := tb.text("#chat-list a:focus .chat-name"); got != "Ada Lovelace" {
 		t.Errorf("j focused %q, want the first conversation", got)
 	}
 	tb.keys("j")
+	if got := tb.text("#chat-list a:focus .chat-name"); got != "Sam de Vries" {
+		t.Errorf("j again focused %q, want the second conversation", got)
+	}
 	tb.keys("k")
 	tb.keysToPage("\r")
 	if loc := tb.location(); !strings.HasPrefix(loc, "/chat/"+d.rich.ConversationUUID) {
 		t.Fatalf("Enter on the first conversation led to %s", loc)
+	}
+	// Beside a conversation, j and k open the next and previous ones.
+	tb.keysToPage("j")
+	if got := current(); got != "Sam de Vries" || tb.text("h1") != "Sam de Vries" {
+		t.Errorf("j beside Ada's conversation opened %q (%s)", got, tb.location())
+	}
+	tb.keysToPage("k")
+	if got := current(); got != "Ada Lovelace" || !strings.HasPrefix(tb.location(), "/chat/"+d.rich.ConversationUUID) {
+		t.Fatalf("k opened %q (%s), want Ada's conversation again", got, tb.location())
 	}
 
 	tb.keys("?")
@@ -359,12 +402,19 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 		t.Error("Escape did not close the shortcuts")
 	}
 
-	tb.keys("a")
-	if got := tb.focused(); got != "assign-user" {
-		t.Errorf("a focused %q", got)
+	// A reply: r, the text, Tab past the file to Send.
+	tb.keys("r")
+	if got := tb.focused(); got != "composer-text" {
+		t.Fatalf("r focused %q", got)
 	}
-	tb.keys("\x1b") // closes nothing: a select keeps the focus
-	tb.keys("\t")   // to the Assign button, which shortcuts do not ignore
+	tb.keys("Reserved for you until Friday.")
+	tb.tabTo(`.composer-write button[value="send"]`, 3)
+	tb.keysToPage("\r")
+	if got := tb.text(".thread li.msg-out:last-of-type .text"); got != "Reserved for you until Friday." {
+		t.Errorf("the reply is not the thread's last message sent: %q", got)
+	}
+
+	// A note: n, the text, Tab to its button.
 	tb.keys("n")
 	if got := tb.focused(); got != "note-text" {
 		t.Fatalf("n focused %q", got)
@@ -375,6 +425,27 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 		t.Errorf("the note is not in the thread: %q", got)
 	}
 
+	// An assignment: a, the arrows to the user, Tab to Assign.
+	tb.keys("a")
+	if got := tb.focused(); got != "assign-user" {
+		t.Fatalf("a focused %q", got)
+	}
+	other := roleUsers[carillon.RoleSettingsAgent]
+	tb.keys(kb.Home) // Nobody, the first
+	for range 10 {
+		if v, _ := chromedp.Run(tb.ctx, chromedp.Value(chromedp.CSS("#assign-user"))); v == other {
+			break
+		}
+		tb.keys(kb.ArrowDown)
+	}
+	tb.keys("\x1b") // closes nothing: a select keeps the focus
+	tb.tabTo(`form[action*="/assign"] button`, 1)
+	tb.keysToPage("\r")
+	if got := tb.text(".chat-status"); !strings.Contains(got, "Assigned to User settings_agent") {
+		t.Errorf("after assigning with the keyboard, the conversation shows %q", got)
+	}
+
+	// Closing: c, the reason, Enter.
 	tb.keys("c")
 	if got := tb.focused(); got != "close-reason" {
 		t.Fatalf("c focused %q", got)
@@ -385,16 +456,29 @@ func TestBrowserInboxKeyboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ConversationOpen() || c.ClosingReason != "done by keyboard" {
+	if c.ConversationOpen() || c.ClosingReason != "done by keyboard" || c.AssignedUserID == 0 {
 		t.Errorf("after c and Enter, the conversation is open %v with reason %q", c.ConversationOpen(), c.ClosingReason)
 	}
 	if got := tb.text(".thread"); !strings.Contains(got, "Conversation closed by User agent: “done by keyboard”") {
 		t.Errorf("the thread does not show the closing: %q", got)
 	}
 
+	// Search from the view: /, the words, Enter; Tab to the message found,
+	// Enter: its conversation, at the message, beside the view.
 	tb.keysToPage("/")
-	if loc := tb.location(); loc != "/search" {
-		t.Errorf("/ led to %s", loc)
+	if loc := tb.location(); loc != "/search?sort=newest&status=open&view=all" {
+		t.Errorf("/ led to %s, want the search from the view shown", loc)
+	}
+	tb.tabTo("#q", 20)
+	tb.keys("armchair")
+	tb.keysToPage("\r")
+	tb.tabTo("a.found-message", 20)
+	tb.keysToPage("\r")
+	if loc := tb.location(); !strings.HasPrefix(loc, "/chat/"+d.rich.ConversationUUID+"?") || !strings.Contains(loc, "view=all") || !strings.Contains(loc, "#message-") {
+		t.Errorf("the message found led to %s", loc)
+	}
+	if got := tb.text(":target .text"); got != "Hello! Is the blue armchair still available?" {
+		t.Errorf("the message found opened at %q", got)
 	}
 }
 

@@ -169,3 +169,44 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// TestBrowserLiveAnswer: two agents, each signed in in a browser of their
+// own, on the same chat. The first types an answer: the second sees them
+// typing; the first sends it: the second sees it in the thread, without a
+// reload.
+func TestBrowserLiveAnswer(t *testing.T) {
+	t.Parallel()
+	r := newSendingRig(t)
+	c := r.chat(t, "+31612345678")
+	chat := r.srv.URL + "/chat/" + c.ConversationUUID
+
+	a, b := newTab(t), newTab(t)
+	a.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
+	b.signIn(r.srv.URL, roleUsers[carillon.RoleSettingsAgent])
+	a.do(chromedp.Navigate(chat))
+	b.do(chromedp.Navigate(chat))
+	// A reload would forget this.
+	b.do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	b.waitFor("the second agent to see the first on the chat", shows("[data-presence]", "User agent is viewing this conversation"))
+
+	// The first agent types: the second sees it.
+	a.do(chromedp.SendKeys(chromedp.CSS("#composer-text"), "Your parcel leaves today."))
+	b.waitFor("the second agent to see the first typing", shows("[data-presence]", "User agent is typing"))
+	b.check("live-typing")
+
+	// The first agent sends: the answer is in the second agent's thread.
+	a.submit(nil, `.composer-write button[value="send"]`)
+	if got := a.text("#thread"); !strings.Contains(got, "Your parcel leaves today.") {
+		t.Fatalf("the first agent's thread after sending: %q", got)
+	}
+	b.waitFor("the answer in the second agent's thread", shows("#thread .msg-out", "Your parcel leaves today."))
+	// And its delivery, as the network reports it.
+	b.waitFor("the answer's delivery", `document.querySelector("#thread .msg-out .ticks-read") !== null`)
+	if reloaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.notReloaded !== true`)); err != nil || reloaded {
+		t.Errorf("the second agent's page was reloaded (%v)", err)
+	}
+	if n := r.sandbox.total(); n != 1 {
+		t.Errorf("the provider got %d calls, want 1", n)
+	}
+	b.check("live-answer")
+}

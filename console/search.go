@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/service"
@@ -19,7 +20,39 @@ type searchPage struct {
 	// MoreContacts and MoreMessages link to each list's next page, All
 	// back to both lists' first pages; "" when there is none.
 	MoreContacts, MoreMessages, All string
+	// Inbox is the view of the inbox the search was made from (its query
+	// alone), empty when none: what is found opens beside it, and the
+	// links of the page keep it.
+	Inbox inboxPage
 }
+
+// FromInbox reports whether the search was made from a view of the inbox.
+func (p searchPage) FromInbox() bool { return p.Inbox.query() != "" }
+
+// ContactHref links to the conversation of a contact found, beside the
+// view the search was made from; to the contact's page when it has no
+// conversation.
+func (p searchPage) ContactHref(c carillon.Contact) string {
+	if c.ConversationUUID != "" {
+		return p.Inbox.ChatHref(c.ConversationUUID)
+	}
+	return p.Inbox.withQuery("/contacts/" + c.UUID)
+}
+
+// MessageHref links to a message found in its conversation's thread: the
+// page of the thread that ends at the message, at the message.
+func (p searchPage) MessageHref(m service.FoundMessage) string {
+	h := p.ContactHref(m.Contact)
+	sep := "?"
+	if strings.Contains(h, "?") {
+		sep = "&"
+	}
+	return h + sep + "from=" + url.QueryEscape(service.ThreadCursor(m.ID)) + "#message-" + m.UUID
+}
+
+// InboxFields are the view's query as the search form's hidden fields:
+// a search made again from the page keeps its view.
+func (p searchPage) InboxFields() []field { return p.Inbox.fields() }
 
 // searchPage searches the account's contacts and messages (GET /search?q=,
 // with in and after for a list's next pages), each user finding what they
@@ -27,7 +60,9 @@ type searchPage struct {
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	get := r.URL.Query().Get
 	q := service.SearchQuery{Text: get("q"), In: get("in"), After: get("after")}
-	p := searchPage{Query: q}
+	view := inboxQuery(r)
+	view.After = "" // the search's own cursor
+	p := searchPage{Query: q, Inbox: inboxPage{InboxPage: service.InboxPage{Query: view}}}
 	res, err := s.messages.Search(r.Context(), v.principal, viewerOf(v), q)
 	p.Results = res
 	if e, ok := carillon.AsError(err); ok && e.Code == carillon.CodeInvalidParameter {
@@ -39,7 +74,8 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, v *visit) er
 		return err
 	}
 	link := func(in, after string) string {
-		v := url.Values{"q": {q.Text}}
+		v, _ := url.ParseQuery(p.Inbox.query())
+		v.Set("q", q.Text)
 		if in != "" {
 			v.Set("in", in)
 			v.Set("after", after)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,11 @@ func TestBrowserSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.send(t, "+31687654321", "Déjà expédié, assigned to the restricted agent", restricted)
+	// Enough since for the year-old message to be before the thread's
+	// latest page.
+	for i := range service.ThreadPageSize {
+		r.inbound(t, "+31612345678", fmt.Sprintf("Later message %d", i))
+	}
 
 	tb := newTab(t)
 	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAgent])
@@ -73,6 +79,38 @@ func TestBrowserSearch(t *testing.T) {
 	if loc := tb.location(); loc != "/chat/"+zoe.ConversationUUID {
 		t.Errorf("the message led to %s", loc)
 	}
+
+	// From a view of the inbox: the search keeps it, and the message found
+	// opens beside it, at the message, on the page of the thread that ends
+	// there.
+	tb.do(chromedp.Navigate(r.srv.URL + "/inbox?view=unassigned"))
+	tb.submit(map[string]string{"#inbox-q": "jamais arr"}, `form.inbox-search button`)
+	if loc := tb.location(); !strings.Contains(loc, "view=unassigned") || !strings.Contains(loc, "q=jamais+arr") {
+		t.Errorf("the inbox's search led to %s", loc)
+	}
+	tb.check("search-from-inbox")
+	tb.submit(nil, `ul.found a.found-message`)
+	loc := tb.location()
+	if !strings.HasPrefix(loc, "/chat/"+zoe.ConversationUUID+"?") || !strings.Contains(loc, "view=unassigned") || !strings.HasSuffix(loc, "#message-"+old.UUID) {
+		t.Errorf("the message found led to %s", loc)
+	}
+	if back := tb.textOf("#side-title"); back != "Unassigned" {
+		t.Errorf("the conversation opened beside %q, want the view searched from", back)
+	}
+	// The message is the page's target, in the window.
+	inView, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`(function () {
+		var m = document.querySelector(":target");
+		if (!m || m.id !== "message-`+old.UUID+`") { return false; }
+		var b = m.getBoundingClientRect();
+		return b.top >= 0 && b.bottom <= window.innerHeight;
+	})()`))
+	if err != nil || !inView {
+		t.Errorf("the message found is not the page's target in the window (%v)", err)
+	}
+	if got := tb.text(":target .text"); !strings.Contains(got, "jamais arrivée") {
+		t.Errorf("the target shows %q", got)
+	}
+	tb.check("search-found-message")
 
 	// A restricted agent: the chat assigned to them, not the other.
 	rb := newTab(t)

@@ -139,3 +139,85 @@ func TestSearchPageProblems(t *testing.T) {
 		t.Errorf("an empty search: %d, or results shown", status)
 	}
 }
+
+// TestSearchOpensTheInbox: a search made from a view of the inbox opens
+// what it finds beside that view, and a message found at its place in the
+// thread, even one older than the thread's latest page; a search made
+// elsewhere opens the conversation's page.
+func TestSearchOpensTheInbox(t *testing.T) {
+	r := newInboxRig(t)
+	var c service.ContactView
+	for i := range 60 {
+		text := fmt.Sprintf("message %02d", i)
+		if i == 3 {
+			text = "Is the Zanzibar armchair back in stock?"
+		}
+		c = r.customer(t, "31600000001", "Noor", text)
+	}
+	msgs, err := r.svc.Store().ContactMessagesBefore(context.Background(), r.acct.ID, c.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found carillon.Message
+	for _, m := range msgs {
+		if strings.Contains(m.Content.Text, "Zanzibar") {
+			found = m
+		}
+	}
+	admin, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	anchor := "#message-" + found.UUID
+
+	// The inbox's search form carries its view.
+	inbox := readBody(t, get(t, admin, r.srv.URL+"/inbox?view=unassigned"))
+	if !strings.Contains(inbox, `<input type="hidden" name="view" value="unassigned">`) {
+		t.Fatalf("the inbox's search form does not carry its view")
+	}
+	hrefs := regexp.MustCompile(`<a href="([^"]*)"[^>]*>`)
+	links := func(page string) []string {
+		var out []string
+		for _, m := range hrefs.FindAllStringSubmatch(page, -1) {
+			out = append(out, html.UnescapeString(m[1]))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, query, chat string
+	}{
+		{"from a view", "q=zanzibar&sort=newest&status=open&view=unassigned", "/chat/" + c.ConversationUUID + "?sort=newest&status=open&view=unassigned"},
+		{"from elsewhere", "q=zanzibar", "/chat/" + c.ConversationUUID},
+	} {
+		status, page := searchFor(t, r.rig, admin, tc.query)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", tc.name, status)
+		}
+		var toChat, toMessage string
+		for _, l := range links(page) {
+			if l == tc.chat {
+				toChat = l
+			}
+			if strings.HasPrefix(l, tc.chat) && strings.HasSuffix(l, anchor) {
+				toMessage = l
+			}
+		}
+		if toChat == "" || toMessage == "" {
+			t.Errorf("%s: no link to the conversation (%q) or to the message (%q) in %q", tc.name, toChat, toMessage, links(page))
+			continue
+		}
+		if strings.Contains(tc.query, "view=") != strings.Contains(page, `<input type="hidden" name="view" value="unassigned">`) {
+			t.Errorf("%s: the search form does not keep the view as it came", tc.name)
+		}
+		path, _, _ := strings.Cut(toMessage, "#")
+		resp := get(t, admin, r.srv.URL+path)
+		chat := readBody(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(chat, `id="message-`+found.UUID+`"`) || !strings.Contains(chat, "Zanzibar armchair") {
+			t.Errorf("%s: the message's link shows %d without the message", tc.name, resp.StatusCode)
+		}
+		if strings.Contains(tc.query, "view=") && !strings.Contains(chat, `<a href="/inbox?sort=newest&amp;status=open&amp;view=unassigned">Back to Unassigned</a>`) {
+			t.Errorf("%s: the conversation does not open beside the view", tc.name)
+		}
+	}
+	// The message is older than the thread's latest page.
+	if latest := readBody(t, get(t, admin, r.srv.URL+"/chat/"+c.ConversationUUID)); strings.Contains(latest, "Zanzibar") {
+		t.Error("the message found is on the thread's latest page: the test shows nothing")
+	}
+}

@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +22,15 @@ import (
 // ThreadPageSize is how many messages a page of a thread holds.
 const ThreadPageSize = 50
 
+// A thread is read by keyset, newest first, as the messages log and the
+// search are: a page is named by its newest message (a cursor, opaque to
+// its reader), not by a number, so that a page stays the same while
+// messages arrive, and it reads the index of a contact's messages from
+// that message down, whatever the thread's length. The latest page has no
+// cursor; a page's Earlier link carries the cursor of the newest message
+// of the page before it; a search's result carries the cursor of the
+// message it found (ThreadCursor), whose page ends at that message.
+
 // maxThreadChanges bounds the history entries a page of a thread shows.
 const maxThreadChanges = 200
 
@@ -27,8 +38,9 @@ const maxThreadChanges = 200
 type ChatRequest struct {
 	ConversationUUID string
 	ContactUUID      string
-	// Page is the page of the thread, 1 (the latest messages) when "".
-	Page string
+	// From is the cursor of the newest message of the thread's page
+	// (ThreadCursor, Chat.Earlier); "" for the latest messages.
+	From string
 }
 
 // Chat is a conversation with a page of its thread.
@@ -36,10 +48,11 @@ type Chat struct {
 	Contact ContactView
 	// Thread is the page's messages and history, oldest first.
 	Thread []ThreadItem
-	// Page is the thread's page; Earlier is set when earlier messages
-	// exist (the page after), Later when this is not the latest page.
-	Page           int
-	Earlier, Later bool
+	// Earlier is the cursor of the page of earlier messages (for
+	// ChatRequest.From), "" when there is none; Later is set when newer
+	// messages than the page's exist.
+	Earlier string
+	Later   bool
 	// AssignedName and TeamName name the conversation's user and team;
 	// Funnel is its funnel stage, nil when none.
 	AssignedName, TeamName string
@@ -131,11 +144,13 @@ func (s *Inbox) Chat(ctx context.Context, p Principal, viewer Viewer, r ChatRequ
 	if !viewer.maySee(c) {
 		return Chat{}, carillon.NotFound(kind)
 	}
-	page, err := parsePage(PageRequest{Page: r.Page, Items: strconv.Itoa(ThreadPageSize)})
-	if err != nil {
-		return Chat{}, err
+	var from int64
+	if r.From != "" {
+		if from, err = decodeThreadCursor(r.From); err != nil {
+			return Chat{}, err
+		}
 	}
-	out, err := s.chat(ctx, p, c, page)
+	out, err := s.chat(ctx, p, c, from)
 	if err != nil {
 		return Chat{}, s.internal(ctx, "read conversation", err)
 	}
@@ -148,12 +163,14 @@ func (s *Inbox) Chat(ctx context.Context, p Principal, viewer Viewer, r ChatRequ
 	return out, nil
 }
 
-func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, page carillon.Page) (Chat, error) {
+// chat reads conversation c with the page of its thread whose newest
+// message is the message id from (the latest page when 0).
+func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, from int64) (Chat, error) {
 	views, err := s.contactViews(ctx, s.store, p.Account.ID, []carillon.Contact{c}, nil)
 	if err != nil {
 		return Chat{}, err
 	}
-	out := Chat{Contact: views[0], Page: page.Number}
+	out := Chat{Contact: views[0]}
 	if out.Users, err = s.store.ListUsers(ctx, p.Account.ID); err != nil {
 		return out, err
 	}
@@ -186,31 +203,43 @@ func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, page 
 		}
 	}
 
-	msgs, total, err := s.store.ContactMessages(ctx, p.Account.ID, c.ID, page)
+	// The page and one message more: the newest of the page before.
+	var before int64
+	if from > 0 {
+		before = from + 1 // from itself is the page's newest
+	}
+	msgs, err := s.store.ContactMessagesBefore(ctx, p.Account.ID, c.ID, before, ThreadPageSize+1)
 	if err != nil {
 		return out, err
 	}
-	out.Earlier, out.Later = page.Offset()+len(msgs) < total, page.Number > 1
-	// The page's history is what happened from its oldest message (from
-	// the start on the earliest page) to the oldest message of the page
-	// after it (to now on the latest page).
-	var from, to time.Time
-	if out.Earlier && len(msgs) > 0 {
-		from = oldest(msgs)
+	var earlier *carillon.Message
+	if len(msgs) > ThreadPageSize {
+		earlier, msgs = &msgs[ThreadPageSize], msgs[:ThreadPageSize]
+		out.Earlier = ThreadCursor(earlier.ID)
 	}
-	if out.Later {
-		newer, _, err := s.store.ContactMessages(ctx, p.Account.ID, c.ID, carillon.Page{Number: page.Number - 1, Size: page.Size})
+	if from > 0 {
+		newest, err := s.store.ContactMessagesBefore(ctx, p.Account.ID, c.ID, 0, 1)
 		if err != nil {
 			return out, err
 		}
-		if len(newer) > 0 {
-			to = oldest(newer)
-		}
+		out.Later = len(newest) > 0 && (len(msgs) == 0 || newest[0].ID != msgs[0].ID)
 	}
-	if len(msgs) == 0 && out.Later {
-		return out, nil // past the end of the thread
+	if len(msgs) == 0 && from > 0 {
+		return out, nil // before the start of the thread
 	}
-	changes, err := s.store.ConversationHistory(ctx, c.ID, from, to, maxThreadChanges)
+	// The page's history is what happened after the time of the newest
+	// message of the page before (from the start on the earliest page) up
+	// to the time of the page's latest message (to now on the latest
+	// page): each entry is on one page, before the first message at or
+	// after it.
+	var fromTime, to time.Time
+	if earlier != nil {
+		fromTime = earlier.CreatedAt.Add(time.Millisecond)
+	}
+	if out.Later && len(msgs) > 0 {
+		to = latest(msgs).Add(time.Millisecond)
+	}
+	changes, err := s.store.ConversationHistory(ctx, c.ID, fromTime, to, maxThreadChanges)
 	if err != nil {
 		return out, err
 	}
@@ -240,15 +269,39 @@ func (s *Inbox) chat(ctx context.Context, p Principal, c carillon.Contact, page 
 	return out, nil
 }
 
-// oldest is the earliest creation time of msgs.
-func oldest(msgs []carillon.Message) time.Time {
+// latest is the latest creation time of msgs.
+func latest(msgs []carillon.Message) time.Time {
 	t := msgs[0].CreatedAt
 	for _, m := range msgs[1:] {
-		if m.CreatedAt.Before(t) {
+		if m.CreatedAt.After(t) {
 			t = m.CreatedAt
 		}
 	}
 	return t
+}
+
+// ThreadCursor is the cursor of the page of a thread whose newest message
+// is the message id (ChatRequest.From): the page a search's result opens,
+// ending at the message found.
+func ThreadCursor(messageID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("thread." + strconv.FormatInt(messageID, 10)))
+}
+
+func decodeThreadCursor(s string) (int64, error) {
+	bad := carillon.Invalid("from", "this link's page marker is damaged: open the conversation again")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, bad
+	}
+	id, ok := strings.CutPrefix(string(raw), "thread.")
+	if !ok {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 || n == math.MaxInt64 {
+		return 0, bad
+	}
+	return n, nil
 }
 
 func threadChange(c carillon.ConversationChange, users, teams map[int64]string) *ThreadChange {

@@ -512,27 +512,8 @@ func TestChatThread(t *testing.T) {
 	if r := msgs[9].ReplyTo; r == nil || r.Found {
 		t.Errorf("reply to an unknown message %+v, want one not found", r)
 	}
-	if chat.Earlier || chat.Later {
-		t.Errorf("one page: earlier %v later %v", chat.Earlier, chat.Later)
-	}
-
-	// A page of 50 with earlier messages.
-	for i := range 55 {
-		f.receive(t, "31612345678", fmt.Sprintf("message %d", i))
-	}
-	chat, err = f.svc.Inbox.Chat(ctx, p, v, service.ChatRequest{ConversationUUID: c.ConversationUUID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !chat.Earlier || chat.Later || chat.Thread[len(chat.Thread)-1].Message.Content.Text != "message 54" {
-		t.Errorf("latest page: earlier %v later %v", chat.Earlier, chat.Later)
-	}
-	chat, err = f.svc.Inbox.Chat(ctx, p, v, service.ChatRequest{ConversationUUID: c.ConversationUUID, Page: "2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if chat.Earlier || !chat.Later || chat.Thread[0].Change == nil || chat.Thread[0].Change.Kind != carillon.ChangeOpened {
-		t.Errorf("earliest page: earlier %v later %v, first %+v", chat.Earlier, chat.Later, chat.Thread[0])
+	if chat.Earlier != "" || chat.Later {
+		t.Errorf("one page: earlier %q later %v", chat.Earlier, chat.Later)
 	}
 
 	pr, vr := f.as(t, f.restricted)
@@ -541,6 +522,122 @@ func TestChatThread(t *testing.T) {
 	}
 	if _, err := f.svc.Inbox.Chat(ctx, p, v, service.ChatRequest{ConversationUUID: carillon.NewUUID()}); !isNotFound(err) {
 		t.Errorf("an unknown conversation: %v, want not found", err)
+	}
+}
+
+// TestChatThreadPages walks a long thread by its cursors: the latest page,
+// then the earlier ones, each entry of the conversation's history on one
+// page; a page stays the same while messages arrive; a page may start at
+// any message (a search's result); a damaged cursor is refused.
+func TestChatThreadPages(t *testing.T) {
+	t.Parallel()
+	f := setupInbox(t)
+	ctx := context.Background()
+	var c service.ContactView
+	for i := range 120 {
+		c = f.receive(t, "31612345678", fmt.Sprintf("message %d", i))
+		if i == 30 || i == 100 {
+			f.update(t, f.admin, c.UUID, service.ContactUpdate{AssignedUser: &f.agent.Email})
+			f.update(t, f.admin, c.UUID, service.ContactUpdate{UnassignUser: true})
+		}
+	}
+	texts := func(from, to int) []string {
+		var out []string
+		for i := from; i <= to; i++ {
+			out = append(out, fmt.Sprintf("message %d", i))
+		}
+		return out
+	}
+	changes := func(chat service.Chat) []string {
+		var out []string
+		for _, it := range chat.Thread {
+			if it.Change != nil {
+				out = append(out, string(it.Change.Kind))
+			}
+		}
+		return out
+	}
+	p, v := f.as(t, f.admin)
+	read := func(from string) service.Chat {
+		t.Helper()
+		chat, err := f.svc.Inbox.Chat(ctx, p, v, service.ChatRequest{ConversationUUID: c.ConversationUUID, From: from})
+		if err != nil {
+			t.Fatalf("from %q: %v", from, err)
+		}
+		return chat
+	}
+
+	latest := read("")
+	second := read(latest.Earlier)
+	// Messages arrive: the earlier pages stay as they were.
+	f.receive(t, "31612345678", "a new one")
+	third := read(second.Earlier)
+	again := read(latest.Earlier)
+	for _, tc := range []struct {
+		name           string
+		chat           service.Chat
+		texts, changes []string
+		earlier, later bool
+	}{
+		{"the latest page", latest, texts(70, 119), []string{"assigned", "assigned"}, true, false},
+		{"the page before", second, texts(20, 69), []string{"assigned", "assigned"}, true, true},
+		{"the earliest page", third, texts(0, 19), []string{"opened"}, false, true},
+		{"the page before, read again after a new message", again, texts(20, 69), []string{"assigned", "assigned"}, true, true},
+	} {
+		if got := threadTexts(tc.chat); !slices.Equal(got, tc.texts) {
+			t.Errorf("%s: %d messages %q…, want %q…", tc.name, len(got), got[:min(len(got), 2)], tc.texts[:2])
+		}
+		if got := changes(tc.chat); !slices.Equal(got, tc.changes) {
+			t.Errorf("%s: history %q, want %q", tc.name, got, tc.changes)
+		}
+		if (tc.chat.Earlier != "") != tc.earlier || tc.chat.Later != tc.later {
+			t.Errorf("%s: earlier %q, later %v; want earlier %v, later %v", tc.name, tc.chat.Earlier, tc.chat.Later, tc.earlier, tc.later)
+		}
+	}
+
+	// A page that ends at a message: the page a search's result opens.
+	msgs, err := f.db.ContactMessagesBefore(ctx, f.p.Account.ID, c.ID, 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]int64{}
+	for _, m := range msgs {
+		at[m.Content.Text] = m.ID
+	}
+	for _, tc := range []struct {
+		text           string
+		texts, changes []string
+		earlier, later bool
+	}{
+		{"message 99", texts(50, 99), nil, true, true},
+		{"message 10", texts(0, 10), []string{"opened"}, false, true},
+		// The conversation opened with its first message, in the same
+		// millisecond: on its page.
+		{"message 0", texts(0, 0), []string{"opened"}, false, true},
+		{"a new one", append(texts(71, 119), "a new one"), []string{"assigned", "assigned"}, true, false},
+	} {
+		chat := read(service.ThreadCursor(at[tc.text]))
+		if got := threadTexts(chat); !slices.Equal(got, tc.texts) {
+			t.Errorf("from %s: %d messages %q, want %d", tc.text, len(got), got, len(tc.texts))
+		}
+		if got := changes(chat); !slices.Equal(got, tc.changes) {
+			t.Errorf("from %s: history %q, want %q", tc.text, got, tc.changes)
+		}
+		if (chat.Earlier != "") != tc.earlier || chat.Later != tc.later {
+			t.Errorf("from %s: earlier %q, later %v", tc.text, chat.Earlier, chat.Later)
+		}
+	}
+
+	for _, bad := range []string{"!!", "dGhyZWFkLg", "dGhyZWFkLjA", "bWVzc2FnZXMuNQ", "dGhyZWFkLjEy" + "x"} {
+		_, err := f.svc.Inbox.Chat(ctx, p, v, service.ChatRequest{ConversationUUID: c.ConversationUUID, From: bad})
+		if e, ok := carillon.AsError(err); !ok || e.Code != carillon.CodeInvalidParameter || e.Field != "from" {
+			t.Errorf("cursor %q: %v, want an invalid from", bad, err)
+		}
+	}
+	// Another account's principal finds no such conversation, whatever the
+	// cursor.
+	if _, err := f.svc.Inbox.Chat(ctx, otherAccount(t, &fixture{svc: f.svc, db: f.db}), v, service.ChatRequest{ConversationUUID: c.ConversationUUID, From: latest.Earlier}); !isNotFound(err) {
+		t.Errorf("another account reads the thread: %v", err)
 	}
 }
 

@@ -121,31 +121,3 @@ func (s *Contacts) ConversationFor(ctx context.Context, p Principal, viewer View
 	}
 	return c, nil
 }
-
-// LatestMessagesFor lists the newest messages of contact uuid, notes
-// included, newest first, at most limit (1 to MaxPageSize), when viewer
-// may see the contact: one they may not see is not found. It does not
-// count the contact's messages (the console's pages show none of that
-// count), and reads them by keyset from the newest.
-func (s *Contacts) LatestMessagesFor(ctx context.Context, p Principal, viewer Viewer, uuid string, limit int) ([]HistoryMessage, error) {
-	c, err := s.store.ContactByUUID(ctx, p.Account.ID, uuid)
-	if err != nil {
-		return nil, s.notFound(ctx, "list messages", "contact", err)
-	}
-	if !viewer.maySee(c) {
-		return nil, carillon.NotFound("contact")
-	}
-	ch, err := s.store.ChannelByID(ctx, c.ChannelID)
-	if err != nil {
-		return nil, s.internal(ctx, "list messages", err)
-	}
-	list, err := s.store.ContactMessagesBefore(ctx, p.Account.ID, c.ID, 0, min(max(limit, 1), MaxPageSize))
-	if err != nil {
-		return nil, s.internal(ctx, "list messages", err)
-	}
-	out := make([]HistoryMessage, len(list))
-	for i, m := range list {
-		out[i] = HistoryMessage{Message: m, Channel: ch, Contact: c}
-	}
-	return out, nil
-}

@@ -124,9 +124,9 @@ func TestContactVisibility(t *testing.T) {
 			if !visible {
 				wantCode(t, err, carillon.CodeNotFound, "")
 			}
-			msgs, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, tc.viewer, c.UUID, 20)
-			if visible && (err != nil || len(msgs) != 1 || msgs[0].Contact.ID != c.ID) {
-				t.Errorf("%+v listing the messages of %s: %d messages, %v", tc.viewer, c.UUID, len(msgs), err)
+			chat, err := f.svc.Inbox.Chat(ctx, f.p, tc.viewer, service.ChatRequest{ContactUUID: c.UUID})
+			if visible && (err != nil || chat.Contact.ID != c.ID || len(threadTexts(chat)) != 1) {
+				t.Errorf("%+v reading the thread of %s: contact %d, messages %q, %v", tc.viewer, c.UUID, chat.Contact.ID, threadTexts(chat), err)
 			}
 			if !visible {
 				wantCode(t, err, carillon.CodeNotFound, "")
@@ -155,52 +155,14 @@ func TestContactVisibility(t *testing.T) {
 	}
 }
 
-// TestLatestMessages reads a contact's newest messages as its page shows
-// them: newest first, notes included, as many as asked within 1 and
-// MaxPageSize.
-func TestLatestMessages(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	ctx := context.Background()
-	var sent []string
-	for _, txt := range []string{"one", "two", "three"} {
-		res, err := f.svc.Messages.Send(ctx, f.p, text("+31612345678", txt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sent = append(sent, res.Contact.UUID)
-	}
-	uuid := sent[0]
-	if _, err := f.svc.Contacts.AddNote(ctx, f.p, uuid, "call her back"); err != nil {
-		t.Fatal(err)
-	}
-	admin := service.Viewer{UserID: 1, Role: carillon.RoleAdmin}
-	for _, tc := range []struct {
-		limit int
-		want  []string
-	}{
-		{2, []string{"call her back", "three"}},
-		{0, []string{"call her back"}},
-		{-1, []string{"call her back"}},
-		{service.MaxPageSize + 1, []string{"call her back", "three", "two", "one"}},
-	} {
-		got, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, admin, uuid, tc.limit)
-		if err != nil {
-			t.Fatalf("limit %d: %v", tc.limit, err)
-		}
-		var texts []string
-		for _, m := range got {
-			texts = append(texts, m.Content.Text)
-			if m.Contact.UUID != uuid || m.Channel.ID != m.ChannelID {
-				t.Errorf("limit %d: message %s with contact %s, channel %d", tc.limit, m.UUID, m.Contact.UUID, m.Channel.ID)
-			}
-		}
-		if !slices.Equal(texts, tc.want) {
-			t.Errorf("limit %d: %q, want %q", tc.limit, texts, tc.want)
+// threadTexts are the texts of the messages of a page of a thread, oldest
+// first.
+func threadTexts(c service.Chat) []string {
+	var out []string
+	for _, it := range c.Thread {
+		if it.Message != nil {
+			out = append(out, it.Message.Content.Text)
 		}
 	}
-	_, err := f.svc.Contacts.LatestMessagesFor(ctx, f.p, admin, "nope", 20)
-	wantCode(t, err, carillon.CodeNotFound, "")
-	_, err = f.svc.Contacts.LatestMessagesFor(ctx, otherAccount(t, f), admin, uuid, 20)
-	wantCode(t, err, carillon.CodeNotFound, "")
+	return out
 }

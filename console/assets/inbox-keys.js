@@ -1,10 +1,10 @@
 // The inbox's keyboard shortcuts, on the inbox (main[data-live="inbox"])
 // and a conversation's page (main[data-live^="chat:"]): j and k the next
 // and previous conversation of the list, r the reply box, n the note, a
-// the assignee, c closing (or reopening) the conversation, / search, ?
-// the list of shortcuts. A shortcut never fires while a field has the
-// focus (Escape leaves a text field); every one does what a link, a field
-// or a button of the page does too.
+// the assignee, c closing (or reopening) the conversation, / search (from
+// the view shown), ? the list of shortcuts. A shortcut never fires while a
+// field has the focus (Escape leaves a text field); every one does what a
+// link, a field or a button of the page does too.
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   var main = document.querySelector("main[data-live]");
@@ -130,7 +130,10 @@ document.addEventListener("DOMContentLoaded", function () {
         closeOrReopen();
         break;
       case "/":
-        window.location.assign("/search");
+        // The search page from the view shown, as the page's search form
+        // leads to it: what it finds opens beside the view.
+        var form = document.querySelector("form.inbox-search");
+        window.location.assign((form && form.dataset.searchPage) || "/search");
         break;
       case "?":
         showShortcuts();
