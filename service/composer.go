@@ -182,7 +182,7 @@ func (s *Messages) Reply(ctx context.Context, p Principal, v Viewer, r Reply) (S
 		// Checked again by Send; here so that a file is not kept for a
 		// send that will be refused.
 		if s.enforcesWindow(ch) && !c.InWindow(s.clock.Now()) {
-			return SendResult{}, outsideWindow()
+			return SendResult{}, outsideWindow(ch, "")
 		}
 	}
 	var kept, digest string
