@@ -274,6 +274,16 @@ type AddressReader interface {
 	ReadAddress(ctx context.Context, ch Channel) (string, error)
 }
 
+// CredentialChecker is implemented by providers whose declarations are
+// refused when the network refuses the channel's credentials (Meta's
+// Messenger and Instagram: one Graph call with the token). CheckCredentials
+// returns an error only for the network's refusal, never quoting a secret;
+// a network that cannot be reached is no refusal (nil), and the channel's
+// sends will tell.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, ch Channel) error
+}
+
 // CallbackRegistrar is implemented by providers whose network is told the
 // callback URL by an API call (Telegram's setWebhook).
 type CallbackRegistrar interface {

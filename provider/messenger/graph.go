@@ -226,6 +226,18 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// CheckCredentials is the check made when a channel is declared
+// (ReadAddress's call): Meta's refusal of the id or token (190, 100…)
+// refuses the declaration; a Graph API that cannot be reached does not.
+func (p *Provider) CheckCredentials(ctx context.Context, ch carillon.Channel) error {
+	_, err := p.ReadAddress(ctx, ch)
+	if isTransport(err) {
+		p.log.Warn(p.net.Label+" credentials not checked: the Graph API did not answer", "error", err)
+		return nil
+	}
+	return err
+}
+
 // ReadAddress is the check made when a channel is declared: one Graph call,
 // GET /{api_version}/{id}?fields=id, that proves the token works for the
 // page or account. It returns the id, the channel's own address.

@@ -109,11 +109,12 @@ type Provider struct {
 }
 
 var (
-	_ carillon.Provider        = (*Provider)(nil)
-	_ carillon.SettingsChecker = (*Provider)(nil)
-	_ carillon.CallbackParser  = (*Provider)(nil)
-	_ carillon.MediaFetcher    = (*Provider)(nil)
-	_ carillon.AddressReader   = (*Provider)(nil)
+	_ carillon.Provider          = (*Provider)(nil)
+	_ carillon.SettingsChecker   = (*Provider)(nil)
+	_ carillon.CallbackParser    = (*Provider)(nil)
+	_ carillon.MediaFetcher      = (*Provider)(nil)
+	_ carillon.AddressReader     = (*Provider)(nil)
+	_ carillon.CredentialChecker = (*Provider)(nil)
 )
 
 // New returns the Messenger provider.
