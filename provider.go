@@ -284,6 +284,13 @@ type CredentialChecker interface {
 	CheckCredentials(ctx context.Context, ch Channel) error
 }
 
+// ProfileReader is implemented by providers whose network tells a
+// customer's name on request rather than in its callbacks (Messenger,
+// Instagram). The service asks once per contact, when it makes it.
+type ProfileReader interface {
+	ReadProfile(ctx context.Context, ch Channel, address string) (string, error)
+}
+
 // CallbackRegistrar is implemented by providers whose network is told the
 // callback URL by an API call (Telegram's setWebhook).
 type CallbackRegistrar interface {

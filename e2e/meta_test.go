@@ -94,11 +94,12 @@ func testMetaChannel(t *testing.T, s *server, n metaNetwork) {
 	// The customer writes, and Meta repeats the callback: one contact, one
 	// message; the scoped id is the contact's phoneNumber.
 	const customer = "6345432765432123"
+	graph.SetProfile(customer, map[string]any{"first_name": "Ana", "last_name": "Silva", "name": "Ana Silva", "username": "ana.silva"})
 	in := metatest.Text(customer, n.id, "m_in_1", "Where is my order?", nowMs(-time.Minute))
 	post(in)
 	post(in)
 	contact := object(t, s.do(t, "GET", "/v1/contacts/phone/"+customer+"?channel_uuid="+uuid, s.Key, "").JSON(t), "contact")
-	if contact["source"] != n.channelType || contact["phoneNumber"] != customer {
+	if contact["source"] != n.channelType || contact["phoneNumber"] != customer || contact["name"] != "Ana Silva" {
 		t.Fatalf("contact from the inbound message = %v", contact)
 	}
 	contactUUID := contact["uuid"].(string)
@@ -106,6 +107,19 @@ func testMetaChannel(t *testing.T, s *server, n metaNetwork) {
 		t.Fatalf("history after the same message twice = %v", h)
 	}
 	inUUID := history(contactUUID)[0]["uuid"].(string)
+
+	// The name was read once, when the contact was made.
+	profileReads := func() (n int) {
+		for _, req := range graph.Requests() {
+			if req.Method == "GET" && strings.HasSuffix(req.Path, "/"+customer) {
+				n++
+			}
+		}
+		return n
+	}
+	if got := profileReads(); got != 1 {
+		t.Errorf("the profile was read %d times, want once", got)
+	}
 
 	// Two replies within the window, the second replying to the question.
 	first := enqueuedUUID(t, send(customer, `"type": "text", "content": {"text": "Your order shipped"}`))
@@ -229,6 +243,10 @@ func testMetaChannel(t *testing.T, s *server, n metaNetwork) {
 		if last["messaging_type"] != "MESSAGE_TAG" || last["tag"] != "HUMAN_AGENT" {
 			t.Errorf("tagged send went as %s", compact(last))
 		}
+	}
+
+	if got := profileReads(); got != 1 {
+		t.Errorf("the profile of a known contact was read again: %d reads", got)
 	}
 
 	// Throttling: Meta's rate limit is retried until sent.

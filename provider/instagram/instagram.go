@@ -30,8 +30,8 @@ var Network = messenger.Network{
 	IDSetting: SettingAccountID, TokenSetting: SettingAccessToken, DefaultBaseURL: DefaultBaseURL,
 	Object:     "instagram",
 	SendTypes:  []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio},
-	DefaultMPS: 20,
-	IDHelp:     "the Instagram professional account's numeric id (the app dashboard's Instagram API setup lists it by the account)",
+	DefaultMPS: 20, ProfileFields: []string{"name"}, ProfileFallback: "username",
+	IDHelp: "the Instagram professional account's numeric id (the app dashboard's Instagram API setup lists it by the account)",
 }
 
 // Options configure the provider.

@@ -47,6 +47,15 @@ func subject() providertest.Subject {
 			"read_address": func(cc providertest.CallContext, _ json.RawMessage) (any, error) {
 				return cc.Provider.(carillon.AddressReader).ReadAddress(cc.Context, cc.Channel)
 			},
+			"read_profile": func(cc providertest.CallContext, args json.RawMessage) (any, error) {
+				var a struct {
+					Address string `json:"address"`
+				}
+				if err := json.Unmarshal(args, &a); err != nil {
+					return nil, err
+				}
+				return cc.Provider.(carillon.ProfileReader).ReadProfile(cc.Context, cc.Channel, a.Address)
+			},
 			"fetch_media": func(cc providertest.CallContext, args json.RawMessage) (any, error) {
 				var m struct {
 					URL string `json:"url"`

@@ -226,6 +226,42 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// ReadProfile reads a customer's name, GET /{api_version}/{scoped id}
+// ?fields=…: Messenger's first_name and last_name, Instagram's name, else
+// its username. Meta answers only for a person who wrote to the page or
+// account, and may withhold fields; "" then.
+func (p *Provider) ReadProfile(ctx context.Context, ch carillon.Channel, address string) (string, error) {
+	if !IsGraphID(address) || len(p.net.ProfileFields) == 0 {
+		return "", nil
+	}
+	fields := append([]string(nil), p.net.ProfileFields...)
+	if p.net.ProfileFallback != "" {
+		fields = append(fields, p.net.ProfileFallback)
+	}
+	a, err := p.call(ctx, ch, http.MethodGet, p.graphURL(ch, address)+"?"+url.Values{"fields": {strings.Join(fields, ",")}}.Encode(), nil)
+	if err != nil {
+		return "", err
+	}
+	if a.Status != http.StatusOK {
+		return "", p.describeError("reading a profile", a)
+	}
+	var profile map[string]any
+	if err := json.Unmarshal(a.Body, &profile); err != nil {
+		return "", fmt.Errorf("%s: reading a profile: the answer is not a profile", p.net.Label)
+	}
+	str := func(k string) string { v, _ := profile[k].(string); return strings.TrimSpace(v) }
+	var parts []string
+	for _, f := range p.net.ProfileFields {
+		if v := str(f); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	if len(parts) == 0 && p.net.ProfileFallback != "" {
+		return str(p.net.ProfileFallback), nil
+	}
+	return strings.Join(parts, " "), nil
+}
+
 // CheckCredentials is the check made when a channel is declared
 // (ReadAddress's call): Meta's refusal of the id or token (190, 100…)
 // refuses the declaration; a Graph API that cannot be reached does not.

@@ -74,6 +74,11 @@ type Network struct {
 	// in the echo (Messenger): the echo of a carillon send is then known
 	// by its uuid.
 	EchoMetadata bool
+	// ProfileFields are the fields of a user's profile read for their
+	// name, joined by spaces in order; when all are empty, the fallback
+	// field (Instagram's username).
+	ProfileFields   []string
+	ProfileFallback string
 	// DefaultMPS is the pace of a channel that sets none.
 	DefaultMPS int
 	// IDHelp says where the id setting is found, for errors.
@@ -86,7 +91,7 @@ var Messenger = Network{
 	IDSetting: SettingPageID, TokenSetting: SettingPageAccessToken, DefaultBaseURL: DefaultBaseURL,
 	Object:       "page",
 	SendTypes:    []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio, carillon.TypeDocument},
-	EchoMetadata: true, DefaultMPS: 20,
+	EchoMetadata: true, DefaultMPS: 20, ProfileFields: []string{"first_name", "last_name"},
 	IDHelp: "the Facebook Page's numeric id (Page → About → Page transparency, or the Messenger settings of the app)",
 }
 
@@ -115,6 +120,7 @@ var (
 	_ carillon.MediaFetcher      = (*Provider)(nil)
 	_ carillon.AddressReader     = (*Provider)(nil)
 	_ carillon.CredentialChecker = (*Provider)(nil)
+	_ carillon.ProfileReader     = (*Provider)(nil)
 )
 
 // New returns the Messenger provider.

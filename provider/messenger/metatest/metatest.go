@@ -78,6 +78,7 @@ type Server struct {
 	sent     []map[string]any
 	scripts  map[string][]Answer
 	media    map[string]media
+	profiles map[string]map[string]any
 	next     int
 }
 
@@ -88,7 +89,7 @@ type media struct {
 
 // New starts a fake Graph API on loopback, closed when t ends.
 func New(t testing.TB) *Server {
-	s := &Server{token: DefaultAccessToken, scripts: map[string][]Answer{}, media: map[string]media{}}
+	s := &Server{token: DefaultAccessToken, scripts: map[string][]Answer{}, media: map[string]media{}, profiles: map[string]map[string]any{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -112,6 +113,15 @@ func (s *Server) AddMedia(name, contentType string, data []byte) string {
 	defer s.mu.Unlock()
 	s.media[name] = media{contentType: contentType, data: data}
 	return s.URL + "/media/" + name + "?oh=signature&oe=expiry"
+}
+
+// SetProfile makes GET /{version}/{id} answer the profile's fields
+// (first_name and last_name on Messenger, name and username on Instagram)
+// for a customer's scoped id.
+func (s *Server) SetProfile(id string, fields map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.profiles[id] = fields
 }
 
 // Requests returns the requests received so far.
@@ -162,7 +172,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodGet && len(parts) == 2:
-		write(w, jsonAnswer(map[string]any{"id": parts[1]}))
+		answer := map[string]any{"id": parts[1]}
+		s.mu.Lock()
+		for k, v := range s.profiles[parts[1]] {
+			answer[k] = v
+		}
+		s.mu.Unlock()
+		write(w, jsonAnswer(answer))
 	case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "messages":
 		var m map[string]any
 		if err := json.Unmarshal(body, &m); err != nil {
