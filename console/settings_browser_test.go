@@ -77,6 +77,53 @@ func TestBrowserAddTelegramChannel(t *testing.T) {
 	tb.check("channel-saved")
 }
 
+// TestBrowserAddMessengerChannel adds a Messenger channel against the fake
+// Graph API: a token Meta refuses is refused on the form with Meta's code,
+// and nothing is saved; the right one saves the channel, whose page shows
+// the callback URL and the verify token to paste in Meta's console, never
+// the Page token or the app secret.
+func TestBrowserAddMessengerChannel(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels/new?provider=messenger"))
+	if got := tb.text("fieldset"); !strings.Contains(got, "page_id (required)") || !strings.Contains(got, "page_access_token (required)") {
+		t.Errorf("the Messenger form asks for %q", got)
+	}
+	fields := map[string]string{"#title": "Facebook page", "#setting-page_id": "104857603392714", "#setting-page_access_token": "wrong-token",
+		"#setting-app_secret": "meta-app-secret", "#setting-verify_token": "verify-me-please", "#setting-base_url": r.meta.URL}
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if got := tb.text("#form-problems"); !strings.Contains(got, "messenger refused these settings") || !strings.Contains(got, "190") {
+		t.Errorf("a refused token shows %q", got)
+	}
+	tb.check("channel-messenger-refused")
+	chs, err := r.svc.Store().AllChannels(context.Background(), r.acct.ID)
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("channels after a refused token: %d, %v", len(chs), err)
+	}
+
+	fields["#setting-page_access_token"] = r.meta.AccessToken()
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if loc := tb.location(); !strings.HasPrefix(loc, "/settings/channels/") || !strings.HasSuffix(loc, "?saved=1") {
+		t.Fatalf("saving led to %s", loc)
+	}
+	uuid := strings.TrimSuffix(strings.TrimPrefix(tb.location(), "/settings/channels/"), "?saved=1")
+	if got := tb.text("#callback-url"); got != "http://carillon.test/callbacks/messenger/"+uuid {
+		t.Errorf("the callback URL shows as %q", got)
+	}
+	html, _ := chromedp.Run(tb.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if !strings.Contains(html, "verify-me-please") {
+		t.Error("the channel's page does not show the verify token to paste in Meta's console")
+	}
+	for _, secret := range []string{r.meta.AccessToken(), "meta-app-secret"} {
+		if strings.Contains(html, secret) {
+			t.Errorf("the channel's page shows a secret")
+		}
+	}
+	tb.check("channel-messenger-saved")
+}
+
 // TestBrowserSettings: a settings agent sees the settings, gets 403 on the
 // channels, and adds a tag whose name is a script (shown as text).
 func TestBrowserSettings(t *testing.T) {

@@ -119,7 +119,7 @@ var rules = map[string]rule{
 	// registered as serve registers them; the composer's tests send
 	// through the send pipeline to the sandbox, with files kept in a media
 	// folder, as serve does.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "outbox", "media", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "outbox", "media", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest", "provider/messenger/metatest"},
 		providerDescriptions, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
