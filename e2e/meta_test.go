@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,6 +64,19 @@ func testMetaChannel(t *testing.T, s *server, n metaNetwork) {
 	}
 	if list := s.admin(t, []string{"channels", "list"}); strings.Contains(list.Stdout, title) {
 		t.Fatalf("a refused channel was stored:\n%s", list.Stdout)
+	}
+	// The same with carillon apply: the file is refused whole.
+	file := filepath.Join(t.TempDir(), "meta.yaml")
+	yaml := fmt.Sprintf("channels:\n  - title: %s\n    type: %s\n    provider: %s\n    settings:\n      %s: \"%s\"\n      %s: wrong-token\n      app_secret: %s\n      verify_token: %s\n      base_url: %s\n",
+		title, n.channelType, n.provider, n.idSetting, n.id, n.tokenSetting, appSecret, verifyToken, graph.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.admin(t, []string{"apply"}, file); res.Code == 0 || !strings.Contains(res.Stderr, "190") || strings.Contains(res.Stdout+res.Stderr, "wrong-token") {
+		t.Fatalf("apply with a refused token: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	if list := s.admin(t, []string{"channels", "list"}); strings.Contains(list.Stdout, title) {
+		t.Fatalf("a refused channel was stored by apply:\n%s", list.Stdout)
 	}
 	uuid, callback := addChannel(t, s, args(graph.AccessToken())...)
 
