@@ -4,10 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/declaration"
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/provider/messenger"
+	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
 	"github.com/carillon/carillon/service"
 )
@@ -279,4 +284,38 @@ func TestBrowserTemplates(t *testing.T) {
 	if got := tb.text("tbody tr"); !strings.Contains(got, "paused") {
 		t.Errorf("the changed template shows as %q", got)
 	}
+}
+
+// TestBrowserComposerHumanAgent: on a Messenger conversation whose
+// customer wrote two days ago, the composer stays open and says that the
+// answer goes with Meta's HUMAN_AGENT tag, until 7 days after.
+func TestBrowserComposerHumanAgent(t *testing.T) {
+	t.Parallel()
+	registry, err := carillon.NewProviderRegistry(sandbox.Info(), messenger.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRigOf(t, testrig.Service(t, service.Options{Registry: registry}))
+	ctx := context.Background()
+	ch, _, err := r.svc.Resources.AddChannel(ctx, r.acct.ID, declaration.ChannelSpec{Title: "Facebook page", Type: "facebook", Provider: carillon.ProviderMessenger,
+		Settings: map[string]string{"page_id": "104857603392714", "page_access_token": "t", "app_secret": "s", "verify_token": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.svc.Messages.Receive(ctx, ch, carillon.InboundMessage{ChannelID: ch.ID, From: "6345432765432123", ProfileName: "Ana Silva",
+		ExternalID: "m_in", Type: carillon.TypeText, Content: carillon.Content{Text: "Is my order on its way?"}, At: time.Now().Add(-48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.svc.Store().ContactByID(ctx, r.acct.ID, in.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/chat/" + c.ConversationUUID))
+	if got := tb.text(".hint.window"); !strings.Contains(got, "HUMAN_AGENT") || !strings.Contains(got, "7 days") {
+		t.Errorf("the composer's hint on a Messenger chat two days old: %q", got)
+	}
+	tb.check("composer-human-agent")
 }

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,4 +235,72 @@ func TestMetaSendRules(t *testing.T) {
 	if stored, _ := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID); stored.Content.Tag != "" {
 		t.Errorf("a tag in content was kept: %+v", stored.Content)
 	}
+}
+
+// The console's composer writes a person's answer: on a Meta channel,
+// past the 24 hours and within 7 days it goes with HUMAN_AGENT, and the
+// composer says until when; past 7 days it is refused.
+func TestComposerHumanAgent(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	v := service.Viewer{Role: carillon.RoleAdmin}
+	for i, c := range []struct {
+		ago  time.Duration
+		tag  string
+		open bool
+	}{
+		{time.Hour, "", true},
+		{48 * time.Hour, "HUMAN_AGENT", true},
+		{8 * 24 * time.Hour, "", false},
+	} {
+		who := "90" + string(rune('0'+i))
+		in := f.inbound(t, who, "m_c_"+who, now.Add(-c.ago))
+		contact, err := f.svc.Store().ContactByID(ctx, f.p.Account.ID, in.ContactID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		comp, err := f.svc.Messages.Composer(ctx, f.p, service.ContactView{Contact: contact, Channel: f.ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if comp.WindowOpen != c.open || comp.AgentTag != "HUMAN_AGENT" {
+			t.Errorf("%v ago: composer = open %v, tag %q", c.ago, comp.WindowOpen, comp.AgentTag)
+		}
+		if c.open && !comp.WindowClosesAt.Equal(contact.LastInboundAt.Add(7*24*time.Hour)) {
+			t.Errorf("%v ago: the composer's window closes at %v", c.ago, comp.WindowClosesAt)
+		}
+		res, err := f.svc.Messages.Reply(ctx, f.p, v, service.Reply{ConversationUUID: contact.ConversationUUID, Key: "form-" + who, Text: "Following up"})
+		if !c.open {
+			wantCode(t, err, carillon.CodeOutsideWindow, "to")
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v ago: reply: %v", c.ago, err)
+		}
+		if res.Message.Content.Tag != c.tag {
+			t.Errorf("%v ago: the reply's tag = %q, want %q", c.ago, res.Message.Content.Tag, c.tag)
+		}
+	}
+}
+
+// A file with a caption is refused before it is kept: Meta's attachments
+// carry no text.
+func TestComposerNoCaption(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	in := f.inbound(t, "901", "m_c", f.clock.Now())
+	contact, err := f.svc.Store().ContactByID(ctx, f.p.Account.ID, in.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp, err := f.svc.Messages.Composer(ctx, f.p, service.ContactView{Contact: contact, Channel: f.ch})
+	if err != nil || !comp.NoCaptions {
+		t.Fatalf("composer = %+v, %v; want NoCaptions", comp, err)
+	}
+	_, err = f.svc.Messages.Reply(ctx, f.p, service.Viewer{Role: carillon.RoleAdmin}, service.Reply{ConversationUUID: contact.ConversationUUID, Key: "k1",
+		Text: "look", File: &service.Upload{Body: strings.NewReader("\x89PNG\r\n\x1a\n"), Size: 8, ContentType: "image/png", Filename: "a.png"}})
+	wantCode(t, err, carillon.CodeInvalidParameter, "text")
 }
