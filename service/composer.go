@@ -503,6 +503,13 @@ func (s *Messages) Retry(ctx context.Context, p Principal, v Viewer, conversatio
 			req.Metadata[k] = v
 		}
 	}
+	// A person sends it again: past the customer service window, with the
+	// channel's tag for a person's answer, as the composer's replies go.
+	if now := s.clock.Now(); req.TemplateUUID == "" && s.enforcesWindow(ch) && !c.InWindow(now) {
+		if tag, window := s.agentTag(ch); tag != "" && inWindow(c, now, window) {
+			req.MessageTag = tag
+		}
+	}
 	req.IdempotencyKey, req.RequestHash = key, requestHash([]string{"retry", m.UUID})
 	return s.Send(ctx, p, req)
 }

@@ -304,3 +304,27 @@ func TestComposerNoCaption(t *testing.T) {
 		Text: "look", File: &service.Upload{Body: strings.NewReader("\x89PNG\r\n\x1a\n"), Size: 8, ContentType: "image/png", Filename: "a.png"}})
 	wantCode(t, err, carillon.CodeInvalidParameter, "text")
 }
+
+// A failed message sent again from the console past the 24 hours goes
+// with HUMAN_AGENT, as the composer's replies do.
+func TestRetryHumanAgent(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	f.inbound(t, "902", "m_r", f.clock.Now())
+	res, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{To: "902", From: "facebook", ChannelUUID: f.ch.UUID, Type: "text", Content: &carillon.Content{Text: "lost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Messages.RecordOutcome(ctx, res.Message, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "1200", Title: "failed"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.advance(48 * time.Hour)
+	again, err := f.svc.Messages.Retry(ctx, f.p, service.Viewer{Role: carillon.RoleAdmin}, res.Contact.ConversationUUID, res.Message.UUID, "retry-form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Message.Content.Tag != "HUMAN_AGENT" {
+		t.Errorf("the message sent again two days later carries tag %q", again.Message.Content.Tag)
+	}
+}
