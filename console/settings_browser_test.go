@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/sandbox"
@@ -297,7 +296,7 @@ func TestBrowserComposerHumanAgent(t *testing.T) {
 	}
 	r := newRigOf(t, testrig.Service(t, service.Options{Registry: registry}))
 	ctx := context.Background()
-	ch, _, err := r.svc.Resources.AddChannel(ctx, r.acct.ID, declaration.ChannelSpec{Title: "Facebook page", Type: "facebook", Provider: carillon.ProviderMessenger,
+	ch, _, err := r.svc.Resources.ConnectChannel(ctx, r.acct.Principal, service.ChannelForm{Title: "Facebook page", Type: "facebook", Provider: carillon.ProviderMessenger,
 		Settings: map[string]string{"page_id": "104857603392714", "page_access_token": "t", "app_secret": "s", "verify_token": "v"}})
 	if err != nil {
 		t.Fatal(err)
