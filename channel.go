@@ -32,6 +32,10 @@ const (
 	ProviderSandbox  = "sandbox"
 	ProviderWhatsApp = "whatsapp"
 	ProviderTelegram = "telegram"
+	// Meta's Messenger Platform (facebook channels) and Instagram
+	// messaging (instagram channels).
+	ProviderMessenger = "messenger"
+	ProviderInstagram = "instagram"
 )
 
 // Channel is one of the business's numbers or bots. Settings hold the

@@ -14,7 +14,21 @@ const (
 	DetailReplyButton     = "messageReplyButton"
 	DetailInteractiveList = "messageInteractiveList"
 	DetailReaction        = "messageReaction"
+	DetailStory           = "messageStory"
 )
+
+// MessageStory is an Instagram story an inbound message answers or
+// mentions the business in.
+type MessageStory struct {
+	// ID is the story's id, when the network gives it.
+	ID string `json:"id,omitempty"`
+	// URL is where the network served the story when the message came;
+	// Instagram's story URLs expire.
+	URL string `json:"url,omitempty"`
+	// Mention is true when the customer mentioned the business in their
+	// story, false when they replied to one of the business's stories.
+	Mention bool `json:"mention"`
+}
 
 // MessageContext names the message an inbound message replies to.
 type MessageContext struct {

@@ -116,6 +116,10 @@ type Content struct {
 	// Details are the structured parts of an inbound message, keyed by
 	// their API field (see InboundMessage.Details).
 	Details map[string]json.RawMessage `json:"details,omitempty"`
+	// Tag is the message tag an outgoing free-form message is sent with
+	// (Meta's HUMAN_AGENT), which lets it go after the standard 24-hour
+	// window; empty for none. See ProviderInfo.MessageTags.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Message is a message of a conversation, in either direction. An outgoing

@@ -97,6 +97,14 @@ type Receipt struct {
 	// reports the recipient under instead.
 	CorrectedAddress string
 	At               time.Time
+	// Recipient, Through and AndEarlier make a receipt that covers more
+	// than one message (Meta's watermarks): every outgoing message of the
+	// channel to the customer whose address is Recipient, accepted at or
+	// before Through, or, with AndEarlier, the message ExternalID names and
+	// every one accepted before it. The service applies it to each.
+	Recipient  string
+	Through    time.Time
+	AndEarlier bool
 }
 
 // InboundMessage is a message a customer sent to one of the channels.
@@ -125,6 +133,13 @@ type InboundMessage struct {
 	// messageReaction. Each value is a JSON object.
 	Details map[string]json.RawMessage
 	At      time.Time
+	// Echo marks a message the business sent from elsewhere (another app,
+	// the network's own inbox), which the network reports back: it is
+	// stored as outgoing and sent, to From, the customer. EchoOf is the
+	// carillon message uuid the network carried back with it, when it was
+	// carillon's own send: that one is stored already.
+	Echo   bool
+	EchoOf string
 }
 
 // InboundMedia is a file an inbound message carries, as the network names it.
@@ -134,6 +149,10 @@ type InboundMedia struct {
 	MimeType string
 	Filename string
 	SHA256   string
+	// URL is where the network serves the file, when it names it directly
+	// instead of by id (Meta's Messenger and Instagram attachments); such
+	// URLs are signed and expire, and stay out of logs.
+	URL string
 }
 
 // Callback is one request a provider's network made to a channel's callback
@@ -253,6 +272,23 @@ type MediaFile struct {
 // the username of a Telegram bot. It is read when a channel is declared.
 type AddressReader interface {
 	ReadAddress(ctx context.Context, ch Channel) (string, error)
+}
+
+// CredentialChecker is implemented by providers whose declarations are
+// refused when the network refuses the channel's credentials (Meta's
+// Messenger and Instagram: one Graph call with the token). CheckCredentials
+// returns an error only for the network's refusal, never quoting a secret;
+// a network that cannot be reached is no refusal (nil), and the channel's
+// sends will tell.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, ch Channel) error
+}
+
+// ProfileReader is implemented by providers whose network tells a
+// customer's name on request rather than in its callbacks (Messenger,
+// Instagram). The service asks once per contact, when it makes it.
+type ProfileReader interface {
+	ReadProfile(ctx context.Context, ch Channel, address string) (string, error)
 }
 
 // CallbackRegistrar is implemented by providers whose network is told the

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // ProviderInfo is what a provider says of itself: the channels it serves
@@ -29,6 +30,17 @@ type ProviderInfo struct {
 	// the channel need WhatsApp's 24-hour customer service window; nil
 	// means they never do.
 	EnforcesWindow func(ch Channel) bool
+	// MessageTags are the message tags a free-form message may carry on
+	// the provider's channels, by name, with how long after the customer's
+	// last message each lets it go (Meta's HUMAN_AGENT: 7 days). A
+	// customer who never wrote cannot be written to, tag or not.
+	MessageTags map[string]time.Duration
+	// NoCaptions is set when the network's media messages carry no text:
+	// a send of a file with content.text is refused up front.
+	NoCaptions bool
+	// SendTypes, when set, are the only message types the provider's
+	// channels send; the others are refused up front.
+	SendTypes []string
 	// ReservedAddresses are addresses to which the provider gives a
 	// behaviour of its own (the sandbox's reserved numbers), listed for
 	// people who try them.

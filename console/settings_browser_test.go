@@ -4,10 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/provider/messenger"
+	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
 	"github.com/carillon/carillon/service"
 )
@@ -75,6 +79,53 @@ func TestBrowserAddTelegramChannel(t *testing.T) {
 		t.Error("the channel's page shows the bot token")
 	}
 	tb.check("channel-saved")
+}
+
+// TestBrowserAddMessengerChannel adds a Messenger channel against the fake
+// Graph API: a token Meta refuses is refused on the form with Meta's code,
+// and nothing is saved; the right one saves the channel, whose page shows
+// the callback URL and the verify token to paste in Meta's console, never
+// the Page token or the app secret.
+func TestBrowserAddMessengerChannel(t *testing.T) {
+	t.Parallel()
+	r := newSettingsRig(t)
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/settings/channels/new?provider=messenger"))
+	if got := tb.text("fieldset"); !strings.Contains(got, "page_id (required)") || !strings.Contains(got, "page_access_token (required)") {
+		t.Errorf("the Messenger form asks for %q", got)
+	}
+	fields := map[string]string{"#title": "Facebook page", "#setting-page_id": "104857603392714", "#setting-page_access_token": "wrong-token",
+		"#setting-app_secret": "meta-app-secret", "#setting-verify_token": "verify-me-please", "#setting-base_url": r.meta.URL}
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if got := tb.text("#form-problems"); !strings.Contains(got, "messenger refused these settings") || !strings.Contains(got, "190") {
+		t.Errorf("a refused token shows %q", got)
+	}
+	tb.check("channel-messenger-refused")
+	chs, err := r.svc.Store().AllChannels(context.Background(), r.acct.ID)
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("channels after a refused token: %d, %v", len(chs), err)
+	}
+
+	fields["#setting-page_access_token"] = r.meta.AccessToken()
+	tb.submit(fields, `form.stack button[type="submit"]`)
+	if loc := tb.location(); !strings.HasPrefix(loc, "/settings/channels/") || !strings.HasSuffix(loc, "?saved=1") {
+		t.Fatalf("saving led to %s", loc)
+	}
+	uuid := strings.TrimSuffix(strings.TrimPrefix(tb.location(), "/settings/channels/"), "?saved=1")
+	if got := tb.text("#callback-url"); got != "http://carillon.test/callbacks/messenger/"+uuid {
+		t.Errorf("the callback URL shows as %q", got)
+	}
+	html, _ := chromedp.Run(tb.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if !strings.Contains(html, "verify-me-please") {
+		t.Error("the channel's page does not show the verify token to paste in Meta's console")
+	}
+	for _, secret := range []string{r.meta.AccessToken(), "meta-app-secret"} {
+		if strings.Contains(html, secret) {
+			t.Errorf("the channel's page shows a secret")
+		}
+	}
+	tb.check("channel-messenger-saved")
 }
 
 // TestBrowserSettings: a settings agent sees the settings, gets 403 on the
@@ -232,4 +283,38 @@ func TestBrowserTemplates(t *testing.T) {
 	if got := tb.text("tbody tr"); !strings.Contains(got, "paused") {
 		t.Errorf("the changed template shows as %q", got)
 	}
+}
+
+// TestBrowserComposerHumanAgent: on a Messenger conversation whose
+// customer wrote two days ago, the composer stays open and says that the
+// answer goes with Meta's HUMAN_AGENT tag, until 7 days after.
+func TestBrowserComposerHumanAgent(t *testing.T) {
+	t.Parallel()
+	registry, err := carillon.NewProviderRegistry(sandbox.Info(), messenger.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRigOf(t, testrig.Service(t, service.Options{Registry: registry}))
+	ctx := context.Background()
+	ch, _, err := r.svc.Resources.ConnectChannel(ctx, r.acct.Principal, service.ChannelForm{Title: "Facebook page", Type: "facebook", Provider: carillon.ProviderMessenger,
+		Settings: map[string]string{"page_id": "104857603392714", "page_access_token": "t", "app_secret": "s", "verify_token": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.svc.Messages.Receive(ctx, ch, carillon.InboundMessage{ChannelID: ch.ID, From: "6345432765432123", ProfileName: "Ana Silva",
+		ExternalID: "m_in", Type: carillon.TypeText, Content: carillon.Content{Text: "Is my order on its way?"}, At: time.Now().Add(-48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.svc.Store().ContactByID(ctx, r.acct.ID, in.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/chat/" + c.ConversationUUID))
+	if got := tb.text(".hint.window"); !strings.Contains(got, "HUMAN_AGENT") || !strings.Contains(got, "7 days") {
+		t.Errorf("the composer's hint on a Messenger chat two days old: %q", got)
+	}
+	tb.check("composer-human-agent")
 }

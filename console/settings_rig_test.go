@@ -7,6 +7,9 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/provider/instagram"
+	"github.com/carillon/carillon/provider/messenger"
+	"github.com/carillon/carillon/provider/messenger/metatest"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram"
 	"github.com/carillon/carillon/provider/telegram/telegramtest"
@@ -22,19 +25,22 @@ type settingsRig struct {
 	*rig
 	bot   *telegramtest.Server
 	graph *whatsapptest.Server
+	meta  *metatest.Server
 }
 
 func newSettingsRig(t testing.TB) *settingsRig {
 	t.Helper()
 	bot := telegramtest.New()
 	t.Cleanup(bot.Close)
-	registry, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
+	registry, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info(), messenger.Info(), instagram.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc := testrig.Service(t, service.Options{Registry: registry, Providers: map[string]carillon.Provider{
-		carillon.ProviderTelegram: telegram.New(telegram.Options{}),
-		carillon.ProviderWhatsApp: whatsapp.New(whatsapp.Options{}),
+		carillon.ProviderTelegram:  telegram.New(telegram.Options{}),
+		carillon.ProviderWhatsApp:  whatsapp.New(whatsapp.Options{}),
+		carillon.ProviderMessenger: messenger.New(messenger.Options{}),
+		carillon.ProviderInstagram: instagram.New(instagram.Options{}),
 	}})
 	acct := testrig.DefaultAccount(t, svc)
 	for role, email := range roleUsers {
@@ -46,5 +52,5 @@ func newSettingsRig(t testing.TB) *settingsRig {
 		Catalogues: svc.Resources, PublicURL: svc.PublicURL()})
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
-	return &settingsRig{rig: &rig{svc: svc, acct: acct, srv: srv}, bot: bot, graph: whatsapptest.New(t)}
+	return &settingsRig{rig: &rig{svc: svc, acct: acct, srv: srv}, bot: bot, graph: whatsapptest.New(t), meta: metatest.New(t)}
 }

@@ -37,6 +37,8 @@ type sendBody struct {
 	Fields         string            `json:"fields"`
 	BotStatus      string            `json:"bot_status"`
 	Metadata       map[string]any    `json:"metadata"`
+	MessageTag     string            `json:"message_tag"`
+	ReplyTo        string            `json:"reply_to"`
 }
 
 func (b sendBody) request() service.SendRequest {
@@ -44,6 +46,7 @@ func (b sendBody) request() service.SendRequest {
 		To: b.To, BSUID: b.BSUID, From: b.From, ChannelUUID: b.ChannelUUID, Type: b.Type, Content: b.Content,
 		TemplateUUID: b.TemplateUUID, TemplateValues: b.TemplateValues, OptinContact: b.OptinContact,
 		AssignedUser: b.AssignedUser, TeamUUID: b.TeamUUID, Fields: b.Fields, BotStatus: b.BotStatus, Metadata: b.Metadata,
+		MessageTag: b.MessageTag, ReplyTo: b.ReplyTo,
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 // store is read only for a number that address refuses or rewrites.
 func (s *core) channelAddress(ctx context.Context, ch carillon.Channel, field, raw string) (string, error) {
 	addr, err := address(ch, field, raw)
-	if ch.Type == carillon.Telegram {
+	if ch.Type == carillon.Telegram || scopedIDs(ch) {
 		return addr, err
 	}
 	digits := phone.Clean(raw)
@@ -53,6 +53,10 @@ func inboundSender(ch carillon.Channel, in carillon.InboundMessage) error {
 		return fmt.Errorf("the sender's BSUID is longer than %d characters", maxBSUIDLength)
 	case in.From == "":
 		return nil
+	case scopedIDs(ch):
+		if !scopedID(in.From) {
+			return errors.New("the sender is not a scoped user id")
+		}
 	case ch.Type == carillon.Telegram:
 		if _, err := strconv.ParseInt(in.From, 10, 64); err != nil {
 			return errors.New("the sender is not a Telegram chat id")
@@ -61,6 +65,26 @@ func inboundSender(ch carillon.Channel, in carillon.InboundMessage) error {
 		return errors.New("the sender is not a phone number's digits")
 	}
 	return nil
+}
+
+// scopedIDs reports whether the channel's customers are known by an id
+// the network scopes to the page or account (Messenger's page-scoped ids,
+// Instagram-scoped ids): digits, shown as the contact's phoneNumber.
+func scopedIDs(ch carillon.Channel) bool {
+	return ch.Type == carillon.Facebook || ch.Type == carillon.Instagram
+}
+
+// scopedID reports whether v can be a scoped user id.
+func scopedID(v string) bool {
+	if v == "" || len(v) > maxScopedID {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // clip bounds a value the network sent for a log line.

@@ -47,6 +47,16 @@ var errRefused = errors.New("declaration refused")
 func (s *Resources) Apply(ctx context.Context, accountID int64, d *declaration.Declaration) (ApplyResult, error) {
 	var res ApplyResult
 	var probs []declaration.Problem
+	// The networks that check credentials are asked first, outside the
+	// transaction: a refusal refuses the file, and nothing is written.
+	for _, c := range d.Channels {
+		if err := s.checkCredentials(ctx, c.Spec); err != nil {
+			probs = append(probs, declaration.Problem{Line: c.At("settings"), Message: fmt.Sprintf("channel %s: %v", c.Spec.Title, err)})
+		}
+	}
+	if len(probs) > 0 {
+		return ApplyResult{}, &declaration.Error{File: d.File, Problems: probs}
+	}
 	err := s.inTx(ctx, func(q carillon.Queries) error {
 		now := s.clock.Now()
 		a := &applier{s: s, q: q, accountID: accountID, d: d}

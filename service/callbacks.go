@@ -71,6 +71,16 @@ func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillo
 				"external_id", clip(in.ExternalID), "from", clip(in.From), "reason", err.Error())
 			continue
 		}
+		if in.Echo && in.EchoOf != "" {
+			// The echo of carillon's own send: stored already, its file
+			// is not fetched.
+			if m, err := s.store.MessageByUUID(ctx, ch.AccountID, in.EchoOf); err == nil && m.ChannelID == ch.ID {
+				continue
+			}
+		}
+		if in.ProfileName == "" && in.From != "" {
+			in.ProfileName = s.newContactName(ctx, ch, in.From)
+		}
 		if in.Media != nil && in.Content.URL == "" {
 			// The network repeats a message it is not sure arrived: stored
 			// already, its media is not fetched again (Receive stores the
@@ -97,6 +107,33 @@ func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillo
 		}
 	}
 	return nil, nil
+}
+
+// profileTimeout bounds the network's answer for a new contact's name
+// while it waits for the callback's answer.
+const profileTimeout = 5 * time.Second
+
+// newContactName asks the network of a provider that can tell
+// (carillon.ProfileReader: Messenger, Instagram) the name of a customer
+// who has no contact on the channel yet: once per contact, when it is
+// made. "" for a known customer, or when the network does not tell (the
+// contact is stored without a name all the same).
+func (s *Messages) newContactName(ctx context.Context, ch carillon.Channel, address string) string {
+	reader, ok := s.providers[ch.Provider].(carillon.ProfileReader)
+	if !ok {
+		return ""
+	}
+	if _, err := s.store.ContactByAddress(ctx, ch.ID, address); !errors.Is(err, carillon.ErrNotFound) {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, profileTimeout)
+	defer cancel()
+	name, err := reader.ReadProfile(ctx, ch, address)
+	if err != nil {
+		s.log.InfoContext(ctx, "the new contact's name was not read", "channel", ch.UUID, "error", err)
+		return ""
+	}
+	return carillon.CleanText(name)
 }
 
 // keepMedia downloads an inbound file from the network into the media

@@ -103,7 +103,8 @@ func keepStoredSecrets(registry *carillon.ProviderRegistry, channels []carillon.
 // when its provider can: the provider's live check of the credentials.
 func (s *Resources) askNetwork(ctx context.Context, spec declaration.ChannelSpec) error {
 	reader, ok := s.providers[spec.Provider].(carillon.AddressReader)
-	if !ok || spec.Discarded {
+	if _, checks := s.providers[spec.Provider].(carillon.CredentialChecker); !ok || checks || spec.Discarded {
+		// A provider that checks credentials is asked by AddChannel.
 		return nil
 	}
 	candidate := carillon.Channel{UUID: spec.UUID, Title: spec.Title, Type: carillon.ChannelType(spec.Type), Provider: spec.Provider, Settings: spec.Settings}

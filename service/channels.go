@@ -39,6 +39,22 @@ func (s *core) enforcesWindow(ch carillon.Channel) bool {
 	return ok && info.EnforcesWindow != nil && info.EnforcesWindow(ch)
 }
 
+// checkCredentials asks the network of a declared channel whose provider
+// checks credentials (carillon.CredentialChecker) whether it takes them:
+// its refusal is returned, and the declaration is refused before anything
+// is written. It is called outside any transaction.
+func (s *core) checkCredentials(ctx context.Context, spec declaration.ChannelSpec) error {
+	checker, ok := s.providers[spec.Provider].(carillon.CredentialChecker)
+	if !ok || spec.Discarded {
+		return nil
+	}
+	ch := carillon.Channel{UUID: spec.UUID, Title: spec.Title, Type: carillon.ChannelType(spec.Type), Provider: spec.Provider, Settings: spec.Settings}
+	if err := checker.CheckCredentials(ctx, ch); err != nil {
+		return fmt.Errorf("%s refused these settings: %v", spec.Provider, err)
+	}
+	return nil
+}
+
 // channelWriter declares channels in one transaction; it keeps the
 // account's channels as they stand.
 type channelWriter struct {
@@ -309,6 +325,9 @@ func (s *Resources) AddChannel(ctx context.Context, accountID int64, spec declar
 	}
 	if len(probs) > 0 {
 		return carillon.Channel{}, nil, &ProblemError{Problems: probs}
+	}
+	if err := s.checkCredentials(ctx, spec); err != nil {
+		return carillon.Channel{}, nil, &ProblemError{Problems: []declaration.FieldProblem{declaration.FieldProblemf("settings", "%s", err.Error())}}
 	}
 	var ch carillon.Channel
 	var changes []string

@@ -32,8 +32,15 @@ type Composer struct {
 	// on a channel that does not enforce the window.
 	WindowOpen bool
 	// WindowClosesAt is when an open, enforced window closes; zero
-	// otherwise.
+	// otherwise. On a channel whose network has a tag for a person's
+	// answer (Meta's HUMAN_AGENT, 7 days), it is when that tag's time ends.
 	WindowClosesAt time.Time
+	// AgentTag is that tag, "" when the channel has none: the composer's
+	// replies after 24 hours go with it.
+	AgentTag string
+	// NoCaptions is set when the channel's files carry no text (Meta's
+	// Messenger and Instagram): a file goes alone.
+	NoCaptions bool
 	// Templates are the approved templates of the conversation's channel,
 	// by title.
 	Templates []carillon.Template
@@ -55,9 +62,19 @@ func (s *Messages) Composer(ctx context.Context, p Principal, c ContactView) (Co
 	}
 	now := s.clock.Now()
 	out.WindowEnforced = s.enforcesWindow(c.Channel)
-	out.WindowOpen = !out.WindowEnforced || c.InWindow(now)
+	tag, window := s.agentTag(c.Channel)
+	if out.WindowEnforced {
+		out.AgentTag = tag
+	}
+	if info, _ := s.registry.Lookup(c.Channel.Provider); info.NoCaptions {
+		out.NoCaptions = true
+	}
+	out.WindowOpen = !out.WindowEnforced || inWindow(c.Contact, now, window)
 	if out.WindowEnforced && out.WindowOpen {
 		out.WindowClosesAt = c.LastInboundAt.Add(carillon.CustomerServiceWindow)
+		if tag != "" {
+			out.WindowClosesAt = c.LastInboundAt.Add(window)
+		}
 	}
 	out.Files = mediaLimitsOf(c.Channel.Type).String()
 	for page := 1; ; page++ {
@@ -180,9 +197,16 @@ func (s *Messages) Reply(ctx context.Context, p Principal, v Viewer, r Reply) (S
 			return SendResult{}, carillon.Invalid("text", "write a message or choose a file")
 		}
 		// Checked again by Send; here so that a file is not kept for a
-		// send that will be refused.
-		if s.enforcesWindow(ch) && !c.InWindow(s.clock.Now()) {
-			return SendResult{}, outsideWindow()
+		// send that will be refused. A person writes here: past the
+		// customer service window, a channel whose network has a tag for
+		// a person's answer (Meta's HUMAN_AGENT) sends with it.
+		now := s.clock.Now()
+		if s.enforcesWindow(ch) && !c.InWindow(now) {
+			tag, window := s.agentTag(ch)
+			if tag == "" || !inWindow(c, now, window) {
+				return SendResult{}, outsideWindow(ch, tag)
+			}
+			req.MessageTag = tag
 		}
 	}
 	var kept, digest string
@@ -205,6 +229,21 @@ func (s *Messages) Reply(ctx context.Context, p Principal, v Viewer, r Reply) (S
 	}
 	return res, err
 }
+
+// agentTag is the message tag of the channel's provider for a person's
+// answer (Meta's HUMAN_AGENT), with how long after the customer's last
+// message it allows; "" and 0 when the provider has none.
+func (s *core) agentTag(ch carillon.Channel) (string, time.Duration) {
+	info, _ := s.registry.Lookup(ch.Provider)
+	if w, ok := info.MessageTags[humanAgentTag]; ok {
+		return humanAgentTag, w
+	}
+	return "", 0
+}
+
+// humanAgentTag is Meta's tag for a person's answer, which the composer
+// uses where the channel's provider takes it.
+const humanAgentTag = "HUMAN_AGENT"
 
 // sendTo is a send to contact c on its channel ch: by its address, or by
 // its BSUID when it has none.
@@ -263,6 +302,9 @@ func article(word string) string {
 // the digest of its bytes. want, when set, is the type it must go as (a
 // template's header); text is the caption.
 func (s *Messages) keepUpload(ctx context.Context, ch carillon.Channel, f Upload, want, text string) (name, typ, digest string, err error) {
+	if info, _ := s.registry.Lookup(ch.Provider); info.NoCaptions && want == "" && strings.TrimSpace(text) != "" {
+		return "", "", "", carillon.Invalid("text", "%s sends files without a caption: send the file alone, and the text as a message of its own", ch.Type)
+	}
 	if s.media == nil {
 		return "", "", "", &carillon.Error{Code: carillon.CodeNotSupported, Field: "file", Message: "this server keeps no files: send text"}
 	}
@@ -459,6 +501,13 @@ func (s *Messages) Retry(ctx context.Context, p Principal, v Viewer, conversatio
 		req.Metadata = make(map[string]any, len(m.Metadata))
 		for k, v := range m.Metadata {
 			req.Metadata[k] = v
+		}
+	}
+	// A person sends it again: past the customer service window, with the
+	// channel's tag for a person's answer, as the composer's replies go.
+	if now := s.clock.Now(); req.TemplateUUID == "" && s.enforcesWindow(ch) && !c.InWindow(now) {
+		if tag, window := s.agentTag(ch); tag != "" && inWindow(c, now, window) {
+			req.MessageTag = tag
 		}
 	}
 	req.IdempotencyKey, req.RequestHash = key, requestHash([]string{"retry", m.UUID})

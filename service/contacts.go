@@ -258,6 +258,12 @@ func address(ch carillon.Channel, field, raw string) (string, error) {
 	if v == "" {
 		return "", carillon.Invalid(field, "%s is required", field)
 	}
+	if scopedIDs(ch) {
+		if !scopedID(v) {
+			return "", carillon.Invalid(field, "%q is not a %s scoped user id: use the id carillon received from that customer (the contact's phoneNumber)", raw, ch.Type)
+		}
+		return v, nil
+	}
 	if ch.Type == carillon.Telegram {
 		if len(v) > maxTelegramChatID || strings.ContainsAny(v, " \t\r\n") {
 			return "", carillon.Invalid(field, "%q is not a Telegram chat id", raw)

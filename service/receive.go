@@ -18,6 +18,9 @@ import (
 // opens the conversation, and opens the 24-hour window. A message the
 // provider delivers twice (same external id) is stored once.
 func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
+	if in.Echo {
+		return s.receiveEcho(ctx, ch, in)
+	}
 	var out carillon.Message
 	// stored says whether the committed run of the unit stored the message:
 	// the committer may run a unit more than once (after a batch aborts), so
@@ -101,6 +104,100 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 	return out, nil
 }
 
+// echoLookback is how many of a contact's latest messages an echo is
+// compared with, to recognise carillon's own send whose answer is not
+// recorded yet.
+const echoLookback = 20
+
+// receiveEcho stores a message the business sent from elsewhere, which the
+// network reported back (Meta's message echoes): an outgoing message, sent,
+// to the customer in.From. It opens no customer service window. The echo
+// of carillon's own send is not stored again: it names the message's uuid
+// (EchoOf), or its external id is the one the send recorded, or the send
+// is still in flight with the same type and text.
+func (s *Messages) receiveEcho(ctx context.Context, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, error) {
+	if in.EchoOf != "" {
+		if m, err := s.store.MessageByUUID(ctx, ch.AccountID, in.EchoOf); err == nil && m.ChannelID == ch.ID {
+			return m, nil
+		}
+	}
+	var out carillon.Message
+	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
+		if in.ExternalID != "" {
+			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
+			if err == nil {
+				out = m
+				return nil
+			}
+			if !errors.Is(err, carillon.ErrNotFound) {
+				return err
+			}
+		}
+		now := s.clock.Now()
+		at := in.At
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
+		if err != nil {
+			return err
+		}
+		var before *carillon.Contact
+		if found {
+			recent, err := q.ContactMessagesBefore(ctx, ch.AccountID, contact.ID, 0, echoLookback)
+			if err != nil {
+				return err
+			}
+			for _, m := range recent {
+				if m.Direction == carillon.Outbound && m.SendState == carillon.SendQueued && m.Type == in.Type && m.Content.Text == in.Content.Text {
+					out = m
+					return nil
+				}
+			}
+			prev := contact
+			before = &prev
+		} else {
+			contact = newContact(ch.AccountID, ch, in.From, in.BSUID, now)
+		}
+		if !contact.ConversationOpen() {
+			openConversation(&contact, now)
+		}
+		lastMessage(&contact, carillon.Outbound, at)
+		contact.UpdatedAt = now
+		if found {
+			err = q.UpdateContact(ctx, &contact)
+		} else {
+			err = q.CreateContact(ctx, &contact)
+		}
+		if err != nil {
+			return err
+		}
+		m := carillon.Message{
+			UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, ContactID: contact.ID,
+			Direction: carillon.Outbound, Type: in.Type, Content: in.Content, Status: carillon.StatusSent,
+			ExternalID: in.ExternalID, CreatedAt: at, UpdatedAt: now, SendState: carillon.SendDone,
+		}
+		if m.Type == "" {
+			m.Type = carillon.TypeText
+		}
+		if err := q.CreateMessage(ctx, &m); err != nil {
+			return err
+		}
+		if err := q.AddStatusChange(ctx, carillon.StatusChange{MessageID: m.ID, Status: carillon.StatusSent, Applied: true, CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := s.contactEvents(ctx, q, ch, before, contact, false, 0); err != nil {
+			return err
+		}
+		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
+			return err
+		}
+		out = m
+		return nil
+	})
+	return out, s.internal(ctx, "receive echo", err)
+}
+
 // SandboxInbound simulates a customer writing to a sandbox channel (the
 // account's main WhatsApp channel unless channelUUID names another).
 func (s *Messages) SandboxInbound(ctx context.Context, p Principal, from, text, channelUUID string) (carillon.Message, error) {
@@ -147,6 +244,9 @@ func (s *Messages) SandboxInbound(ctx context.Context, p Principal, from, text, 
 // kept in the history only. A receipt for an unknown message is ignored
 // (reported as false).
 func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
+	if r.Recipient != "" && (!r.Through.IsZero() || r.AndEarlier) {
+		return s.applyThrough(ctx, ch, r)
+	}
 	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
 		// The provider's id first: a uuid echoed by the network may have
 		// been set by another tool sending on the same number.
@@ -187,6 +287,66 @@ func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r cari
 		return advance(m, r.Status, wire.NewStatusPayload(*m, c, report), now)
 	})
 	return true, s.internal(ctx, "apply receipt", err)
+}
+
+// maxThrough bounds how many of a contact's messages one receipt that
+// covers several walks through.
+const maxThrough = 10000
+
+// applyThrough applies a receipt that covers several messages (Meta's
+// delivery and read watermarks, Instagram's read of a message and the
+// earlier ones) to each outgoing message of the channel to its recipient
+// that was accepted by the network (it has the network's id) at or before
+// the watermark, or at or before the message it names. The walk goes from
+// the newest back and ends at a message read already: a read covered every
+// earlier message.
+func (s *Messages) applyThrough(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
+	contact, err := s.store.ContactByAddress(ctx, ch.ID, r.Recipient)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.internal(ctx, "apply receipt", err)
+	}
+	through, before := r.Through, int64(0)
+	if r.AndEarlier {
+		m, err := s.store.MessageByExternalID(ctx, ch.ID, r.ExternalID)
+		if errors.Is(err, carillon.ErrNotFound) || (err == nil && m.ContactID != contact.ID) {
+			return false, nil
+		}
+		if err != nil {
+			return false, s.internal(ctx, "apply receipt", err)
+		}
+		through, before = m.CreatedAt, m.ID+1
+	}
+	applied := false
+	for walked := 0; walked < maxThrough; {
+		page, err := s.store.ContactMessagesBefore(ctx, ch.AccountID, contact.ID, before, 100)
+		if err != nil {
+			return applied, s.internal(ctx, "apply receipt", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, m := range page {
+			walked++
+			before = m.ID
+			if m.Direction != carillon.Outbound || m.ChannelID != ch.ID || m.ExternalID == "" || m.CreatedAt.After(through) {
+				continue
+			}
+			if m.Status == carillon.StatusRead {
+				return applied, nil
+			}
+			one := r
+			one.ExternalID, one.MessageUUID, one.Recipient, one.Through, one.AndEarlier = m.ExternalID, "", "", time.Time{}, false
+			ok, err := s.ApplyReceipt(ctx, ch, one)
+			if err != nil {
+				return applied, err
+			}
+			applied = applied || ok
+		}
+	}
+	return applied, nil
 }
 
 // repeatedReport reports whether message m's status history holds report

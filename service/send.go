@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +41,12 @@ type SendRequest struct {
 	Fields         string
 	BotStatus      string
 	Metadata       map[string]any
+	// MessageTag is a message tag of the channel's provider (Meta's
+	// HUMAN_AGENT), for a free-form message after the standard window.
+	MessageTag string
+	// ReplyTo is the uuid of a message of the same conversation that this
+	// one answers, where the network shows replies (Messenger, Instagram).
+	ReplyTo string
 	// IdempotencyKey is the Idempotency-Key header; RequestHash identifies
 	// the request's body, to tell a retry from a different request.
 	IdempotencyKey string
@@ -66,6 +75,7 @@ const (
 	maxIdempotencyKey  = 255
 	maxBSUIDLength     = 128
 	maxTelegramChatID  = 64
+	maxScopedID        = 64
 	supportedSendTypes = "text, image, document, audio, video"
 )
 
@@ -237,6 +247,10 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 	if err != nil {
 		return SendResult{}, s.internal(ctx, "send", err)
 	}
+	tagWindow, replyContact, err := s.sendOptions(ctx, p.Account.ID, ch, &r, &content)
+	if err != nil {
+		return SendResult{}, s.internal(ctx, "send", err)
+	}
 	userID, teamID, err := s.sendAssignment(ctx, p.Account.ID, r.AssignedUser, r.TeamUUID)
 	if err != nil {
 		return SendResult{}, s.internal(ctx, "send", err)
@@ -281,10 +295,13 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		if err != nil {
 			return err
 		}
-		if r.TemplateUUID == "" && s.enforcesWindow(ch) && !contact.InWindow(now) {
+		if r.TemplateUUID == "" && s.enforcesWindow(ch) && !inWindow(contact, now, tagWindow) {
 			// Nothing is written before this check: a refusal leaves the
 			// shared transaction clean.
-			return outsideWindow()
+			return outsideWindow(ch, r.MessageTag)
+		}
+		if r.ReplyTo != "" && replyContact != 0 && (!found || contact.ID != replyContact) {
+			return carillon.Invalid("reply_to", "message %q is not of this conversation", r.ReplyTo)
 		}
 		var before *carillon.Contact
 		if found {
@@ -357,10 +374,73 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 }
 
 // outsideWindow refuses a free-form message outside the 24-hour customer
-// service window.
-func outsideWindow() error {
-	return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to",
-		Message: "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"}
+// service window (or, with a message tag, the tag's own).
+func outsideWindow(ch carillon.Channel, tag string) error {
+	msg := "the customer has not written in the last 24 hours: WhatsApp allows only an approved template outside the customer service window"
+	switch {
+	case tag != "":
+		msg = fmt.Sprintf("the customer has not written within the time message_tag %s allows: %s allows no message to them now", tag, ch.Type)
+	case ch.Type != carillon.WhatsApp:
+		msg = fmt.Sprintf("the customer has not written in the last 24 hours: %s allows a message outside the standard messaging window only with a message tag (message_tag HUMAN_AGENT: up to 7 days after their last message), and none to someone who never wrote", ch.Type)
+	}
+	return &carillon.Error{Code: carillon.CodeOutsideWindow, Field: "to", Message: msg}
+}
+
+// inWindow reports whether a free-form message may go to contact c at now:
+// within the customer service window, or within window (a message tag's)
+// after the customer's last message. A customer who never wrote is out.
+func inWindow(c carillon.Contact, now time.Time, window time.Duration) bool {
+	if window <= 0 {
+		return c.InWindow(now)
+	}
+	return !c.LastInboundAt.IsZero() && now.Sub(c.LastInboundAt) < window
+}
+
+// sendOptions checks what a send asks of its channel beyond content: its
+// type and caption as the provider sends them, a message tag (returned
+// as the time it allows after the customer's last message), and the
+// message it replies to (written in the content as messageContext, the
+// network's id of it; its contact returned, for the send to check). A
+// content's own tag or details are never taken from the request.
+func (s *Messages) sendOptions(ctx context.Context, accountID int64, ch carillon.Channel, r *SendRequest, content *carillon.Content) (time.Duration, int64, error) {
+	content.Tag, content.Details = "", nil
+	info, _ := s.registry.Lookup(ch.Provider)
+	if len(info.SendTypes) > 0 && !slices.Contains(info.SendTypes, r.Type) {
+		return 0, 0, carillon.Invalid("type", "a %s channel does not send messages of type %s: it sends %s", ch.Type, r.Type, strings.Join(info.SendTypes, ", "))
+	}
+	if info.NoCaptions && r.Type != carillon.TypeText && strings.TrimSpace(content.Text) != "" {
+		return 0, 0, carillon.Invalid("content.text", "a %s channel's attachments carry no caption: send the text as a message of its own", ch.Type)
+	}
+	var window time.Duration
+	if r.MessageTag != "" {
+		if r.TemplateUUID != "" {
+			return 0, 0, carillon.Invalid("message_tag", "a template is sent without message_tag")
+		}
+		w, ok := info.MessageTags[r.MessageTag]
+		if !ok {
+			if len(info.MessageTags) == 0 {
+				return 0, 0, carillon.Invalid("message_tag", "a %s channel takes no message_tag", ch.Type)
+			}
+			return 0, 0, carillon.Invalid("message_tag", "unknown message_tag %q: a %s channel takes %s", r.MessageTag, ch.Type, strings.Join(slices.Sorted(maps.Keys(info.MessageTags)), ", "))
+		}
+		window, content.Tag = w, r.MessageTag
+	}
+	if r.ReplyTo == "" {
+		return window, 0, nil
+	}
+	m, err := s.store.MessageByUUID(ctx, accountID, undashed(r.ReplyTo))
+	if errors.Is(err, carillon.ErrNotFound) || (err == nil && m.ChannelID != ch.ID) {
+		return 0, 0, carillon.Invalid("reply_to", "no message %q on this channel", r.ReplyTo)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if m.ExternalID == "" {
+		return 0, 0, carillon.Invalid("reply_to", "message %q has not reached %s: there is nothing to reply to yet", r.ReplyTo, ch.Type)
+	}
+	b, _ := json.Marshal(carillon.MessageContext{ID: m.ExternalID})
+	content.Details = map[string]json.RawMessage{carillon.DetailContext: b}
+	return window, m.ContactID, nil
 }
 
 // sendTemplate returns the content of the message a send stores: the

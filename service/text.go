@@ -18,14 +18,14 @@ import (
 
 // cleanInbound returns an inbound message whose every text is storable.
 func cleanInbound(in carillon.InboundMessage) carillon.InboundMessage {
-	for _, s := range []*string{&in.From, &in.BSUID, &in.ProfileName, &in.ExternalID, &in.Type, &in.Content.Text, &in.Content.URL} {
+	for _, s := range []*string{&in.From, &in.BSUID, &in.ProfileName, &in.ExternalID, &in.Type, &in.Content.Text, &in.Content.URL, &in.EchoOf} {
 		*s = carillon.CleanText(*s)
 	}
 	in.Content.Details = cleanDetails(in.Content.Details)
 	in.Details = cleanDetails(in.Details)
 	if in.Media != nil {
 		m := *in.Media
-		for _, s := range []*string{&m.ID, &m.MimeType, &m.Filename, &m.SHA256} {
+		for _, s := range []*string{&m.ID, &m.MimeType, &m.Filename, &m.SHA256, &m.URL} {
 			*s = carillon.CleanText(*s)
 		}
 		in.Media = &m
@@ -35,7 +35,7 @@ func cleanInbound(in carillon.InboundMessage) carillon.InboundMessage {
 
 // cleanReceipt returns a receipt whose every text is storable.
 func cleanReceipt(r carillon.Receipt) carillon.Receipt {
-	for _, s := range []*string{&r.ExternalID, &r.MessageUUID, &r.Code, &r.Reason, &r.CorrectedAddress} {
+	for _, s := range []*string{&r.ExternalID, &r.MessageUUID, &r.Code, &r.Reason, &r.CorrectedAddress, &r.Recipient} {
 		*s = carillon.CleanText(*s)
 	}
 	r.Status = carillon.Status(carillon.CleanText(string(r.Status)))

@@ -44,7 +44,7 @@ func channelsCmd(ctx context.Context, e env, args []string) error {
 	if verb == "add" {
 		fs.StringVar(&spec.Title, "title", "", "the channel's `title`: an existing channel of that title is updated")
 		fs.StringVar(&spec.Type, "type", "", "the channel's `type`: whatsapp, telegram, facebook or instagram")
-		fs.StringVar(&spec.Provider, "provider", "", "the `provider` that sends and receives: sandbox, whatsapp or telegram")
+		fs.StringVar(&spec.Provider, "provider", "", "the `provider` that sends and receives: sandbox, whatsapp, telegram, messenger or instagram")
 		fs.BoolVar(&spec.Main, "main", false, "make it its type's main channel")
 		fs.Var(settings, "setting", "a provider setting, `KEY=VALUE` (repeat the flag for each one)")
 	}

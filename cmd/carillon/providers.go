@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/instagram"
+	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram"
 	"github.com/carillon/carillon/provider/whatsapp"
@@ -38,7 +40,7 @@ func providerClient() *http.Client {
 // included: a provider is added here, by one line, and in realProviders
 // (or serve, for the sandbox).
 func providerRegistry() *carillon.ProviderRegistry {
-	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
+	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info(), messenger.Info(), instagram.Info())
 	if err != nil {
 		panic("carillon: " + err.Error()) // a mistake of this file, caught by every test
 	}
@@ -49,7 +51,9 @@ func providerRegistry() *carillon.ProviderRegistry {
 func realProviders(log *slog.Logger) map[string]carillon.Provider {
 	client := providerClient()
 	return map[string]carillon.Provider{
-		carillon.ProviderWhatsApp: whatsapp.New(whatsapp.Options{HTTPClient: client, Logger: log}),
-		carillon.ProviderTelegram: telegram.New(telegram.Options{HTTPClient: client, Logger: log}),
+		carillon.ProviderWhatsApp:  whatsapp.New(whatsapp.Options{HTTPClient: client, Logger: log}),
+		carillon.ProviderTelegram:  telegram.New(telegram.Options{HTTPClient: client, Logger: log}),
+		carillon.ProviderMessenger: messenger.New(messenger.Options{HTTPClient: client, Logger: log}),
+		carillon.ProviderInstagram: instagram.New(instagram.Options{HTTPClient: client, Logger: log}),
 	}
 }

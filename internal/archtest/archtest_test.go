@@ -58,7 +58,7 @@ var realService = []string{"internal/testrig", "secretbox", "store"}
 
 // providerDescriptions are the providers whose descriptions (Info) serve
 // registers; tests use the descriptions only, never the networks.
-var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "provider/whatsapp"}
+var providerDescriptions = []string{"provider/sandbox", "provider/telegram", "provider/whatsapp", "provider/messenger", "provider/instagram"}
 
 // rules lists, for each package of the module, what it may import. A
 // package missing from the list fails the test: a new package must say
@@ -96,6 +96,13 @@ var rules = map[string]rule{
 	"provider/telegram":              {imports: []string{""}, testImports: []string{"provider/providertest", "provider/telegram/telegramtest"}},
 	"provider/telegram/telegramtest": {imports: []string{"", "provider/providertest"}},
 	"provider/providertest":          {imports: []string{""}},
+	// Messenger holds the Send API and webhook code of Meta's networks;
+	// Instagram is that code with Instagram's settings, the one provider
+	// built on another's.
+	"provider/messenger":          {imports: []string{""}, testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
+	"provider/messenger/metatest": {},
+	"provider/instagram": {imports: []string{"", "provider/messenger"},
+		testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
 	"webhook": {imports: []string{"", "service", "telemetry"}, testImports: realService,
 		testModules: []string{standardHooks}},
 	"media": {imports: []string{""}},
@@ -112,7 +119,7 @@ var rules = map[string]rule{
 	// registered as serve registers them; the composer's tests send
 	// through the send pipeline to the sandbox, with files kept in a media
 	// folder, as serve does.
-	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "outbox", "media", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest"},
+	"console": {imports: []string{"", "service"}, testImports: slices.Concat([]string{"webhook", "outbox", "media", "provider/telegram/telegramtest", "provider/whatsapp/whatsapptest", "provider/messenger/metatest"},
 		providerDescriptions, realService), testModules: []string{chromedp, cdproto}},
 	// The wiring; it reads passwords without echo.
 	"cmd/carillon":      {anything: true, modules: []string{xterm}},
@@ -133,7 +140,7 @@ var rules = map[string]rule{
 	"bench/search":       {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
-	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest"},
+	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest", "provider/messenger/metatest"},
 		testModules: []string{pgx, sqlite, standardHooks}},
 }
 

@@ -223,6 +223,9 @@ type InboundMessageJSON struct {
 	Details     map[string]json.RawMessage `json:"details,omitempty"`
 	// At is RFC 3339 in UTC, e.g. "2025-01-02T03:04:05Z".
 	At string `json:"at,omitempty"`
+	// Echo and EchoOf: a message the business sent, reported back.
+	Echo   bool   `json:"echo,omitempty"`
+	EchoOf string `json:"echo_of,omitempty"`
 }
 
 // MediaJSON is an InboundMedia as the files write it.
@@ -231,6 +234,7 @@ type MediaJSON struct {
 	MimeType string `json:"mime_type,omitempty"`
 	Filename string `json:"filename,omitempty"`
 	SHA256   string `json:"sha256,omitempty"`
+	URL      string `json:"url,omitempty"`
 }
 
 // ReceiptJSON is a Receipt as the files write it (ChannelID checked by the
@@ -244,6 +248,11 @@ type ReceiptJSON struct {
 	Reason      string          `json:"reason,omitempty"`
 	Corrected   string          `json:"corrected_address,omitempty"`
 	At          string          `json:"at,omitempty"`
+	// Recipient, Through (RFC 3339) and AndEarlier: a receipt that covers
+	// several messages.
+	Recipient  string `json:"recipient,omitempty"`
+	Through    string `json:"through,omitempty"`
+	AndEarlier bool   `json:"and_earlier,omitempty"`
 }
 
 // InboundBodies returns the request bodies of the inbound cases in dir, as
@@ -261,12 +270,12 @@ func InboundBodies(f *testing.F, dir string) [][]byte {
 			f.Fatal(err)
 		}
 		var c struct {
-			Request struct {
+			Callback struct {
 				Body json.RawMessage `json:"body"`
-			} `json:"request"`
+			} `json:"callback"`
 		}
-		if json.Unmarshal(raw, &c) == nil && len(c.Request.Body) > 0 {
-			out = append(out, []byte(c.Request.Body))
+		if json.Unmarshal(raw, &c) == nil && len(c.Callback.Body) > 0 {
+			out = append(out, []byte(c.Callback.Body))
 		}
 	}
 	return out

@@ -446,14 +446,14 @@ func runInbound(t *testing.T, s Subject, file string) {
 func MessageToJSON(m carillon.InboundMessage) InboundMessageJSON {
 	j := InboundMessageJSON{
 		From: m.From, BSUID: m.BSUID, ProfileName: m.ProfileName, ExternalID: m.ExternalID,
-		Type: m.Type, Details: m.Details, At: timeJSON(m.At),
+		Type: m.Type, Details: m.Details, At: timeJSON(m.At), Echo: m.Echo, EchoOf: m.EchoOf,
 	}
 	if !emptyContent(m.Content) {
 		c := m.Content
 		j.Content = &c
 	}
 	if m.Media != nil {
-		j.Media = &MediaJSON{ID: m.Media.ID, MimeType: m.Media.MimeType, Filename: m.Media.Filename, SHA256: m.Media.SHA256}
+		j.Media = &MediaJSON{ID: m.Media.ID, MimeType: m.Media.MimeType, Filename: m.Media.Filename, SHA256: m.Media.SHA256, URL: m.Media.URL}
 	}
 	return j
 }
@@ -461,7 +461,8 @@ func MessageToJSON(m carillon.InboundMessage) InboundMessageJSON {
 // ReceiptToJSON writes a Receipt as the case files do.
 func ReceiptToJSON(r carillon.Receipt) ReceiptJSON {
 	return ReceiptJSON{ExternalID: r.ExternalID, MessageUUID: r.MessageUUID, Status: r.Status, Payload: r.Payload,
-		Code: r.Code, Reason: r.Reason, Corrected: r.CorrectedAddress, At: timeJSON(r.At)}
+		Code: r.Code, Reason: r.Reason, Corrected: r.CorrectedAddress, At: timeJSON(r.At),
+		Recipient: r.Recipient, Through: timeJSON(r.Through), AndEarlier: r.AndEarlier}
 }
 
 func timeJSON(at time.Time) string {

@@ -10,6 +10,8 @@ package registry
 
 import (
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/instagram"
+	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/provider/telegram"
 	"github.com/carillon/carillon/provider/whatsapp"
@@ -19,7 +21,7 @@ import (
 // (cmd/carillon/providers.go), in the same order: a provider added there
 // is added here.
 func Providers() *carillon.ProviderRegistry {
-	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info())
+	r, err := carillon.NewProviderRegistry(sandbox.Info(), whatsapp.Info(), telegram.Info(), messenger.Info(), instagram.Info())
 	if err != nil {
 		panic("registry: " + err.Error()) // a mistake of this file, caught by every test that uses it
 	}

@@ -1,0 +1,220 @@
+// Package messenger is the Facebook Messenger provider, and the Meta
+// messaging code that the Instagram provider shares with it: both networks
+// take messages through Meta's Send API (POST /{id}/messages with a bearer
+// token) and call back with the same signed "messaging" webhooks. It
+// translates carillon messages into Send API calls, classifies Meta's
+// answers, and translates the callbacks into inbound messages, echoes and
+// receipts. It keeps no state and touches no store; see
+// docs/channels/messenger.md and docs/channels/instagram.md.
+package messenger
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/carillon/carillon"
+)
+
+// DefaultAPIVersion is the Graph API version used when a channel sets no
+// api_version.
+const DefaultAPIVersion = "v25.0"
+
+// DefaultBaseURL is Meta's Graph API, where Messenger's Send API is.
+const DefaultBaseURL = "https://graph.facebook.com"
+
+// The settings every Meta network reads, whatever it calls its id and token.
+const (
+	SettingAppSecret   = "app_secret"
+	SettingVerifyToken = "verify_token"
+	SettingBaseURL     = "base_url"
+	SettingAPIVersion  = "api_version"
+)
+
+// Messenger's own settings.
+const (
+	SettingPageID          = "page_id"
+	SettingPageAccessToken = "page_access_token"
+)
+
+// TagHumanAgent is Meta's HUMAN_AGENT message tag: a person's answer, up to
+// 7 days after the customer's last message.
+const TagHumanAgent = "HUMAN_AGENT"
+
+// HumanAgentWindow is how long after the customer's last message
+// HUMAN_AGENT lets a message go.
+const HumanAgentWindow = 7 * 24 * time.Hour
+
+// maxAnswerSize bounds what is read of a Graph API answer.
+const maxAnswerSize = 1 << 20
+
+// Network describes one of Meta's messaging networks as the shared code
+// needs it: Messenger here, Instagram in provider/instagram.
+type Network struct {
+	// Name is the provider's name (its callback path), Label the network's
+	// name in logs and errors.
+	Name, Label string
+	// ChannelType is the type of the channels it serves.
+	ChannelType carillon.ChannelType
+	// IDSetting names the page or account id setting, the path of sends
+	// and the entry id of callbacks; TokenSetting the bearer token's.
+	IDSetting, TokenSetting string
+	// DefaultBaseURL is the Graph host of the network's API.
+	DefaultBaseURL string
+	// Object is the webhook's "object" ("page", "instagram").
+	Object string
+	// SendTypes are the message types the network takes.
+	SendTypes []string
+	// EchoMetadata is set when the Send API carries message.metadata back
+	// in the echo (Messenger): the echo of a carillon send is then known
+	// by its uuid.
+	EchoMetadata bool
+	// ProfileFields are the fields of a user's profile read for their
+	// name, joined by spaces in order; when all are empty, the fallback
+	// field (Instagram's username).
+	ProfileFields   []string
+	ProfileFallback string
+	// DefaultMPS is the pace of a channel that sets none.
+	DefaultMPS int
+	// IDHelp says where the id setting is found, for errors.
+	IDHelp string
+}
+
+// Messenger is the Facebook Messenger network.
+var Messenger = Network{
+	Name: carillon.ProviderMessenger, Label: "messenger", ChannelType: carillon.Facebook,
+	IDSetting: SettingPageID, TokenSetting: SettingPageAccessToken, DefaultBaseURL: DefaultBaseURL,
+	Object:       "page",
+	SendTypes:    []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio, carillon.TypeDocument},
+	EchoMetadata: true, DefaultMPS: 20, ProfileFields: []string{"first_name", "last_name"},
+	IDHelp: "the Facebook Page's numeric id (Page → About → Page transparency, or the Messenger settings of the app)",
+}
+
+// Options configure a Provider.
+type Options struct {
+	// HTTPClient makes every Graph API call and media download; nil means
+	// a client with a 30-second timeout.
+	HTTPClient *http.Client
+	// Logger receives the provider's log lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// Provider is a Meta messaging provider (Messenger, or Instagram through
+// NewNetwork). It is safe for concurrent use; every channel's settings
+// come with each call.
+type Provider struct {
+	net    Network
+	client *http.Client
+	log    *slog.Logger
+}
+
+var (
+	_ carillon.Provider          = (*Provider)(nil)
+	_ carillon.SettingsChecker   = (*Provider)(nil)
+	_ carillon.CallbackParser    = (*Provider)(nil)
+	_ carillon.MediaFetcher      = (*Provider)(nil)
+	_ carillon.AddressReader     = (*Provider)(nil)
+	_ carillon.CredentialChecker = (*Provider)(nil)
+	_ carillon.ProfileReader     = (*Provider)(nil)
+)
+
+// New returns the Messenger provider.
+func New(opts Options) *Provider { return NewNetwork(Messenger, opts) }
+
+// NewNetwork returns a provider of one of Meta's messaging networks.
+func NewNetwork(net Network, opts Options) *Provider {
+	p := &Provider{net: net, client: opts.HTTPClient, log: opts.Logger}
+	if p.client == nil {
+		p.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+// Info describes the Messenger provider.
+func Info() carillon.ProviderInfo { return NetworkInfo(Messenger) }
+
+// NetworkInfo describes the provider of a Meta network: its settings, the
+// 24-hour standard messaging window with HUMAN_AGENT's 7 days, attachments
+// without captions, and callbacks.
+func NetworkInfo(net Network) carillon.ProviderInfo {
+	return carillon.ProviderInfo{
+		Name:         net.Name,
+		ChannelTypes: []carillon.ChannelType{net.ChannelType},
+		Settings: []carillon.SettingSpec{
+			{Name: net.IDSetting, Required: true, Identifies: true},
+			{Name: net.TokenSetting, Required: true, Secret: true},
+			{Name: SettingAppSecret, Required: true, Secret: true},
+			{Name: SettingVerifyToken, Required: true, Secret: true, Pasted: true},
+			carillon.URLSetting(SettingBaseURL),
+			{Name: SettingAPIVersion},
+			carillon.PaceSetting(),
+		},
+		DefaultMPS:     net.DefaultMPS,
+		CallsBack:      true,
+		EnforcesWindow: func(carillon.Channel) bool { return true },
+		MessageTags:    map[string]time.Duration{TagHumanAgent: HumanAgentWindow},
+		NoCaptions:     true,
+		SendTypes:      net.SendTypes,
+	}
+}
+
+var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+
+// CheckSettings reports what is wrong with a channel's settings: the
+// required ones missing, an id that is not numeric, a base_url or
+// api_version that cannot be used. Errors name settings, never values.
+func (p *Provider) CheckSettings(settings map[string]string) error {
+	n := p.net
+	var errs []error
+	for _, name := range []string{n.IDSetting, n.TokenSetting, SettingAppSecret, SettingVerifyToken} {
+		if strings.TrimSpace(settings[name]) == "" {
+			errs = append(errs, fmt.Errorf("%s: setting %s is required", n.Label, name))
+		}
+	}
+	if id := settings[n.IDSetting]; id != "" && !IsGraphID(id) {
+		errs = append(errs, fmt.Errorf("%s: setting %s must be %s", n.Label, n.IDSetting, n.IDHelp))
+	}
+	if raw := settings[SettingBaseURL]; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("%s: setting %s must be an absolute http(s) URL without a query", n.Label, SettingBaseURL))
+		}
+	}
+	if v := settings[SettingAPIVersion]; v != "" && !apiVersionPattern.MatchString(v) {
+		errs = append(errs, fmt.Errorf("%s: setting %s must look like %s", n.Label, SettingAPIVersion, DefaultAPIVersion))
+	}
+	return errors.Join(errs...)
+}
+
+// IsGraphID reports whether s is a Graph object id or a scoped user id
+// (digits). Ids go into URL paths and are addresses, so anything else is
+// refused rather than escaped.
+func IsGraphID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// graphURL is the URL of a Graph API path for channel ch.
+func (p *Provider) graphURL(ch carillon.Channel, segments ...string) string {
+	base := strings.TrimRight(ch.Setting(SettingBaseURL, p.net.DefaultBaseURL), "/")
+	escaped := make([]string, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	return base + "/" + ch.Setting(SettingAPIVersion, DefaultAPIVersion) + "/" + strings.Join(escaped, "/")
+}
