@@ -103,6 +103,28 @@ func TestWatermarkReceipts(t *testing.T) {
 			t.Errorf("%s after the delivery watermark: %s, want %s", c.m.Content.Text, got, c.want)
 		}
 	}
+	// A later delivery watermark reaches "three" and stops at "two",
+	// delivered already: the messages an earlier watermark covered keep
+	// their history as it was.
+	history := func(m carillon.Message) int {
+		t.Helper()
+		h, err := f.svc.Store().StatusHistory(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(h)
+	}
+	before := history(one)
+	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.ch, carillon.Receipt{ChannelID: f.ch.ID, Status: carillon.StatusDelivered,
+		Recipient: "111", Through: f.clock.Now(), Payload: json.RawMessage(`{"delivery":{"watermark":2}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.status(t, three.UUID); got != carillon.StatusDelivered {
+		t.Errorf("three after the second delivery watermark: %s, want delivered", got)
+	}
+	if got := history(one); got != before {
+		t.Errorf("one's status history went from %d to %d entries on a watermark that an earlier one covered", before, got)
+	}
 	// A read of "two" and every earlier one (Instagram's messaging_seen).
 	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.ch, carillon.Receipt{ChannelID: f.ch.ID, Status: carillon.StatusRead,
 		ExternalID: "m_2", Recipient: "111", AndEarlier: true, Payload: json.RawMessage(`{"read":{"mid":"m_2"}}`)}); err != nil {
@@ -111,7 +133,7 @@ func TestWatermarkReceipts(t *testing.T) {
 	for _, c := range []struct {
 		m    carillon.Message
 		want carillon.Status
-	}{{one, carillon.StatusRead}, {two, carillon.StatusRead}, {three, carillon.StatusSent}, {other, carillon.StatusSent}} {
+	}{{one, carillon.StatusRead}, {two, carillon.StatusRead}, {three, carillon.StatusDelivered}, {other, carillon.StatusSent}} {
 		if got := f.status(t, c.m.UUID); got != c.want {
 			t.Errorf("%s after the read of m_2: %s, want %s", c.m.Content.Text, got, c.want)
 		}

@@ -298,8 +298,8 @@ const maxThrough = 10000
 // earlier ones) to each outgoing message of the channel to its recipient
 // that was accepted by the network (it has the network's id) at or before
 // the watermark, or at or before the message it names. The walk goes from
-// the newest back and ends at a message read already: a read covered every
-// earlier message.
+// the newest back and ends at a message read already, or at the receipt's
+// status already: an earlier receipt covered every message before it.
 func (s *Messages) applyThrough(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
 	contact, err := s.store.ContactByAddress(ctx, ch.ID, r.Recipient)
 	if errors.Is(err, carillon.ErrNotFound) {
@@ -334,7 +334,11 @@ func (s *Messages) applyThrough(ctx context.Context, ch carillon.Channel, r cari
 			if m.Direction != carillon.Outbound || m.ChannelID != ch.ID || m.ExternalID == "" || m.CreatedAt.After(through) {
 				continue
 			}
-			if m.Status == carillon.StatusRead {
+			// A message at this status already was covered by an earlier
+			// receipt, and so was every message before it: without this
+			// stop, each delivery watermark of a thread never read would
+			// walk its whole history again.
+			if m.Status == carillon.StatusRead || m.Status == r.Status {
 				return applied, nil
 			}
 			one := r
