@@ -169,51 +169,58 @@ func inboxWalkQuery(f carillon.InboxFilter, tagged []int64, side string, after c
 		append(args, limit)
 }
 
-// InboxUnread counts at most limit unread conversations, in one statement
-// whose walk stops at the limit: the open conversations the customer
-// wrote in, from contacts_inbox_unread (by assigned user, or all of the
-// account) or contacts_inbox_open_team (a team's), each joined to the
-// reader's read mark by its primary key. It reads limit conversations
-// plus those of the walk the reader read since their customer last
-// wrote, whatever the number of open conversations.
+// InboxUnread counts at most limit unread conversations with a walk that
+// stops at the limit: the open conversations the customer wrote in, from
+// contacts_inbox_unread (by assigned user, or all of the account) or
+// contacts_inbox_open_team (a team's), each joined to the reader's read
+// mark by its primary key. It reads limit conversations plus those of the
+// walk the reader read since their customer last wrote, whatever the
+// number of open conversations.
 //
 // An agent's scope (assigned to them, or of their teams or of none) is
-// two walks, UNION ALL, each from its own index: the conversations
-// assigned to the agent, then those of their teams assigned to someone
-// else or nobody; one walk of the account's would read every
-// conversation of the other teams to find theirs.
+// two walks, each from its own index: the conversations assigned to the
+// agent, then, when they are fewer than the limit, those of their teams
+// assigned to someone else or nobody; one walk of the account's would
+// read every conversation of the other teams to find theirs. The walks
+// are two statements, not one UNION ALL: PostgreSQL plans the arms of a
+// UNION ALL under a LIMIT as if they were read whole (a bitmap scan of
+// the whole team), and each statement alone as stopping at its limit.
 func (q *queries) InboxUnread(ctx context.Context, f carillon.InboxFilter, readerID int64, limit int) (int, error) {
-	query, args := inboxUnreadQuery(f, readerID, limit)
+	view := carillon.InboxFilter{AccountID: f.AccountID, AssignedUserID: f.AssignedUserID, State: carillon.StateOpen,
+		Assignee: f.Assignee, Unassigned: f.Unassigned, TeamID: f.TeamID}
+	a := f.Agent
+	if a.UserID == 0 {
+		return q.inboxUnreadWalk(ctx, view, "", nil, readerID, limit)
+	}
+	mine := view
+	mine.AssignedUserID = a.UserID
+	n, err := q.inboxUnreadWalk(ctx, mine, "", nil, readerID, limit)
+	if err != nil || n >= limit {
+		return n, err
+	}
+	teams, args := teamList(a.TeamIDs)
+	m, err := q.inboxUnreadWalk(ctx, view, "team_id IN ("+teams+") AND assigned_user_id <> ?", append(args, a.UserID), readerID, limit-n)
+	return n + m, err
+}
+
+// inboxUnreadWalk counts at most limit unread conversations of f that
+// also meet extra.
+func (q *queries) inboxUnreadWalk(ctx context.Context, f carillon.InboxFilter, extra string, extraArgs []any, readerID int64, limit int) (int, error) {
+	query, args := inboxUnreadQuery(f, extra, extraArgs, readerID, limit)
 	var n int
 	err := q.queryRow(ctx, query, args...).Scan(&n)
 	return n, err
 }
 
-func inboxUnreadQuery(f carillon.InboxFilter, readerID int64, limit int) (string, []any) {
-	view := carillon.InboxFilter{AccountID: f.AccountID, AssignedUserID: f.AssignedUserID, State: carillon.StateOpen,
-		Assignee: f.Assignee, Unassigned: f.Unassigned, TeamID: f.TeamID}
-	walk := func(f carillon.InboxFilter, extra string, extraArgs ...any) (string, []any) {
-		where, args := inboxWhere(f, nil)
-		if extra != "" {
-			where += " AND " + extra
-			args = append(args, extraArgs...)
-		}
-		return "SELECT 1 FROM contacts LEFT JOIN read_marks ON read_marks.user_id = ? AND read_marks.contact_id = contacts.id" +
-			" WHERE " + where + " AND last_inbound_at <> 0 AND last_inbound_at > COALESCE(read_marks.read_at, 0)", append([]any{readerID}, args...)
+func inboxUnreadQuery(f carillon.InboxFilter, extra string, extraArgs []any, readerID int64, limit int) (string, []any) {
+	where, args := inboxWhere(f, nil)
+	if extra != "" {
+		where += " AND " + extra
+		args = append(args, extraArgs...)
 	}
-	var query string
-	var args []any
-	if a := f.Agent; a.UserID != 0 {
-		mine := view
-		mine.AssignedUserID = a.UserID
-		q1, a1 := walk(mine, "")
-		teams, ta := teamList(a.TeamIDs)
-		q2, a2 := walk(view, "team_id IN ("+teams+") AND assigned_user_id <> ?", append(ta, a.UserID)...)
-		query, args = q1+" UNION ALL "+q2, append(a1, a2...)
-	} else {
-		query, args = walk(view, "")
-	}
-	return "SELECT COUNT(*) FROM (" + query + " LIMIT ?) unread", append(args, limit)
+	return "SELECT COUNT(*) FROM (SELECT 1 FROM contacts LEFT JOIN read_marks ON read_marks.user_id = ? AND read_marks.contact_id = contacts.id" +
+			" WHERE " + where + " AND last_inbound_at <> 0 AND last_inbound_at > COALESCE(read_marks.read_at, 0) LIMIT ?) unread",
+		append(append([]any{readerID}, args...), limit)
 }
 
 // LastMessages reads each contact's message by its contact, account and

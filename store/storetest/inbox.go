@@ -169,6 +169,7 @@ func testInboxUnread(t *testing.T, e *env) {
 		{"an agent's of a team: all", carillon.InboxFilter{Agent: agentT1}, other.ID, 10, 3},
 		{"an agent's of a team: all, at the limit", carillon.InboxFilter{Agent: agentT1}, other.ID, 3, 3},
 		{"an agent's of a team: all, past the limit", carillon.InboxFilter{Agent: agentT1}, other.ID, 2, 2},
+		{"an agent's of a team: all, a limit of 1", carillon.InboxFilter{Agent: agentT1}, other.ID, 1, 1},
 		{"an agent's of a team: my chats", carillon.InboxFilter{Agent: agentT1, Assignee: other.ID}, other.ID, 10, 1},
 		{"an agent's of a team: the team's", carillon.InboxFilter{Agent: agentT1, TeamID: t1.ID}, other.ID, 10, 3},
 		{"an agent's of a team: another team's", carillon.InboxFilter{Agent: agentT1, TeamID: t2.ID}, other.ID, 10, 0},
