@@ -68,14 +68,6 @@ type InboxCursor struct {
 	ID            int64
 }
 
-// InboxTally counts the open conversations of one team (0: none),
-// assigned to one user (0: nobody), that a reader has not read.
-type InboxTally struct {
-	TeamID         int64
-	AssignedUserID int64
-	Unread         int
-}
-
 // ConversationChangeKind is what a change of a conversation did.
 type ConversationChangeKind string
 
@@ -115,11 +107,12 @@ type InboxQueries interface {
 	// Inbox lists the conversations f selects after the cursor, in f's
 	// order, at most limit.
 	Inbox(ctx context.Context, f InboxFilter, after InboxCursor, limit int) ([]Contact, error)
-	// InboxUnread counts the open conversations of f's scope (its other
-	// fields are not read) whose contact last wrote after the reader's
-	// read mark, or ever wrote when the reader has none, by team and
-	// assigned user.
-	InboxUnread(ctx context.Context, f InboxFilter, readerID int64) ([]InboxTally, error)
+	// InboxUnread counts the open conversations of f's scope and view
+	// (AssignedUserID, Agent, Assignee, Unassigned, TeamID; its state,
+	// order and other filters are not read) whose contact last wrote
+	// after the reader's read mark, or ever wrote when the reader has
+	// none: at most limit of them, the walk stopping there.
+	InboxUnread(ctx context.Context, f InboxFilter, readerID int64, limit int) (int, error)
 	// LastMessages finds each contact's message, in or out, created at
 	// its LastMessageAt (the last stored of them on a tie), by contact id;
 	// a contact with none has no entry.

@@ -3,11 +3,13 @@ package console
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -486,6 +488,62 @@ func TestInboxPage(t *testing.T) {
 	if resp := get(t, admin, r.srv.URL+"/contacts/"+nobodys.UUID); resp.StatusCode != http.StatusOK || !strings.Contains(readBody(t, resp), "a question") {
 		t.Errorf("the contact's page: %d, want its conversation", resp.StatusCode)
 	}
+}
+
+// TestInboxUnreadBound counts a view's unread conversations exactly up to
+// service.InboxUnreadBound and shows "99+" past it, in the tab's title and
+// in each view's badge; reading one brings the exact count back, and a
+// restricted agent's count keeps to their chats.
+func TestInboxUnreadBound(t *testing.T) {
+	r := newInboxRig(t)
+	bound := service.InboxUnreadBound
+	var first service.ContactView
+	for i := range bound {
+		c := r.customer(t, fmt.Sprintf("3160000%04d", i), fmt.Sprintf("Customer %03d", i), "hello")
+		if i == 0 {
+			first = c
+		}
+	}
+	title := regexp.MustCompile(`<title>([^<]*)</title>`)
+	badge := func(label, count string) string {
+		return label + ` <span class="count">` + count + `<span class="visually-hidden"> unread</span></span>`
+	}
+	admin, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	restricted, _ := r.client(t, roleUsers[carillon.RoleRestrictedAgent])
+	check := func(when string, client *http.Client, path, wantTitle string, badges, noBadges []string) {
+		t.Helper()
+		resp := get(t, client, r.srv.URL+path)
+		// As the browser reads it: the template writes + as &#43;.
+		body := html.UnescapeString(readBody(t, resp))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s answers %d", when, path, resp.StatusCode)
+		}
+		if m := title.FindStringSubmatch(body); m == nil || m[1] != wantTitle {
+			t.Errorf("%s: %s's title %v, want %q", when, path, m, wantTitle)
+		}
+		for _, b := range badges {
+			if !strings.Contains(body, b) {
+				t.Errorf("%s: %s lacks the badge %s", when, path, b)
+			}
+		}
+		for _, b := range noBadges {
+			if strings.Contains(body, b) {
+				t.Errorf("%s: %s shows %s", when, path, b)
+			}
+		}
+	}
+	n := strconv.Itoa(bound)
+	check("at the bound", admin, "/inbox", "("+n+") All · Inbox · carillon", []string{badge("All", n), badge("Unassigned", n)}, []string{n + "+"})
+
+	r.customer(t, "31600009999", "One more", "hello")
+	check("past the bound", admin, "/inbox", "("+n+"+) All · Inbox · carillon", []string{badge("All", n+"+"), badge("Unassigned", n+"+")}, nil)
+	check("past the bound, restricted agent", restricted, "/inbox", "My chats · Inbox · carillon", nil, []string{`<span class="count">`})
+
+	// Reading one brings the count back under the bound: exact again.
+	get(t, admin, r.srv.URL+"/chat/"+first.ConversationUUID+"?view=all").Body.Close()
+	check("one read", admin, "/inbox?view=unassigned", "("+n+") Unassigned · Inbox · carillon", []string{badge("All", n), badge("Unassigned", n)}, []string{n + "+"})
+	assignTo(t, r.svc, r.acct.Principal, first.UUID, roleUsers[carillon.RoleRestrictedAgent])
+	check("one assigned to the restricted agent", restricted, "/inbox", "(1) My chats · Inbox · carillon", []string{badge("My chats", "1")}, nil)
 }
 
 // TestInboxPages follows the next page of a view of 60 conversations.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -209,4 +210,32 @@ func TestBrowserLiveAnswer(t *testing.T) {
 		t.Errorf("the provider got %d calls, want 1", n)
 	}
 	b.check("live-answer")
+}
+
+// TestBrowserLiveUnreadBound shows a view's unread count pass its bound
+// live: at 99 unread the tab reads "(99)", and when one more customer
+// writes it turns "(99+)" in the title and the views' badges, without a
+// reload.
+func TestBrowserLiveUnreadBound(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, service.Options{})
+	n := strconv.Itoa(service.InboxUnreadBound)
+	for i := range service.InboxUnreadBound {
+		r.inbound(t, fmt.Sprintf("+316222%05d", i), "hello")
+	}
+	tb := newTab(t)
+	tb.signIn(r.srv.URL, roleUsers[carillon.RoleAdmin])
+	tb.do(chromedp.Navigate(r.srv.URL + "/inbox"))
+	if title, _ := chromedp.Run(tb.ctx, chromedp.Title()); title != "("+n+") All · Inbox · carillon" {
+		t.Errorf("the inbox's title at the bound is %q, want (%s)", title, n)
+	}
+	tb.do(chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+
+	r.inbound(t, "+31622299999", "one more")
+	tb.waitFor("the title past the bound", `document.title === `+strconv.Quote("("+n+"+) All · Inbox · carillon"))
+	tb.waitFor("the badges past the bound", shows("#inbox-views", "All "+n+"+ unread")+" && "+shows("#inbox-views", "Unassigned "+n+"+ unread"))
+	if reloaded, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`window.notReloaded !== true`)); err != nil || reloaded {
+		t.Errorf("the page was reloaded (%v)", err)
+	}
+	tb.check("inbox-unread-bound")
 }

@@ -71,17 +71,37 @@ func (q InboxQuery) Values() map[string]string {
 	return out
 }
 
+// InboxUnreadBound is the most unread conversations a view counts: past
+// it, the count is shown as "99+". Counting stops there, so that a view's
+// count costs the same whatever the number of its open conversations (a
+// number in the hundreds of thousands is read by nobody; "99+" says what
+// an agent acts on).
+const InboxUnreadBound = 99
+
 // InboxView is one of the views a user may open, with its unread count.
 type InboxView struct {
 	// View and Team name it, as InboxQuery does.
 	View, Team string
 	Label      string
-	// Unread counts its open conversations the user has not read; the
+	// Unread counts its open conversations the user has not read, up to
+	// InboxUnreadBound; More is set when there are more than that. The
 	// closed view has none (Counted false).
 	Unread  int
+	More    bool
 	Counted bool
 	// Current is the view shown.
 	Current bool
+}
+
+// UnreadText is the view's unread count as shown: "7", or "99+" past
+// InboxUnreadBound.
+func (v InboxView) UnreadText() string { return unreadText(v.Unread, v.More) }
+
+func unreadText(n int, more bool) string {
+	if more {
+		return strconv.Itoa(n) + "+"
+	}
+	return strconv.Itoa(n)
 }
 
 // InboxChat is a conversation of a page of the inbox.
@@ -112,9 +132,10 @@ type InboxPage struct {
 	// Next is the cursor of the next page (InboxQuery.After), "" on the
 	// last one.
 	Next string
-	// Unread counts the current view's unread conversations (Counted:
-	// not for the closed view).
+	// Unread counts the current view's unread conversations, More past
+	// InboxUnreadBound (Counted: not for the closed view).
 	Unread  int
+	More    bool
 	Counted bool
 	// The filters' choices: the account's channels, tags and funnel
 	// stages.
@@ -122,6 +143,9 @@ type InboxPage struct {
 	Tags     []carillon.Tag
 	Funnels  []carillon.Funnel
 }
+
+// UnreadText is the current view's unread count as shown (InboxView's).
+func (p InboxPage) UnreadText() string { return unreadText(p.Unread, p.More) }
 
 // View reads a page of a view of the inbox for viewer. A field of q that
 // cannot be read is an invalid_parameter error naming it (the page's
@@ -156,7 +180,7 @@ func (s *Inbox) View(ctx context.Context, p Principal, viewer Viewer, q InboxQue
 	for i, v := range out.Views {
 		if v.View == q.View && v.Team == q.Team {
 			out.Views[i].Current = true
-			out.Unread, out.Counted = v.Unread, v.Counted
+			out.Unread, out.More, out.Counted = v.Unread, v.More, v.Counted
 		}
 	}
 	if err != nil {
@@ -208,35 +232,47 @@ func (s *Inbox) viewerTeams(ctx context.Context, p Principal, viewer Viewer) ([]
 
 // views are the views a viewer is offered, with their unread counts: My
 // chats, Unassigned, All, Closed and one per team; a restricted agent, who
-// sees only the chats assigned to them, has My chats and Closed.
+// sees only the chats assigned to them, has My chats and Closed. Each open
+// view counts its unread conversations up to InboxUnreadBound: the store
+// is asked for one more, which says there are more.
 func (s *Inbox) views(ctx context.Context, viewer Viewer, scope carillon.InboxFilter, teams []carillon.Team) ([]InboxView, error) {
-	tallies, err := s.store.InboxUnread(ctx, scope, viewer.UserID)
-	if err != nil {
-		return nil, s.internal(ctx, "read inbox", err)
-	}
-	count := func(keep func(t carillon.InboxTally) bool) int {
-		n := 0
-		for _, t := range tallies {
-			if keep(t) {
-				n += t.Unread
-			}
+	count := func(v InboxView, f carillon.InboxFilter) (InboxView, error) {
+		n, err := s.store.InboxUnread(ctx, f, viewer.UserID, InboxUnreadBound+1)
+		if err != nil {
+			return v, s.internal(ctx, "read inbox", err)
 		}
-		return n
+		v.Counted, v.Unread, v.More = true, min(n, InboxUnreadBound), n > InboxUnreadBound
+		return v, nil
 	}
-	mine := InboxView{View: ViewMine, Label: "My chats", Counted: true,
-		Unread: count(func(t carillon.InboxTally) bool { return t.AssignedUserID == viewer.UserID })}
+	mineF := scope
+	mineF.Assignee = viewer.UserID
+	mine, err := count(InboxView{View: ViewMine, Label: "My chats"}, mineF)
+	if err != nil {
+		return nil, err
+	}
 	closed := InboxView{View: ViewClosed, Label: "Closed"}
 	if viewer.Role == carillon.RoleRestrictedAgent {
 		return []InboxView{mine, closed}, nil
 	}
-	out := []InboxView{mine,
-		{View: ViewUnassigned, Label: "Unassigned", Counted: true, Unread: count(func(t carillon.InboxTally) bool { return t.AssignedUserID == 0 })},
-		{View: ViewAll, Label: "All", Counted: true, Unread: count(func(carillon.InboxTally) bool { return true })},
-		closed,
+	unassignedF := scope
+	unassignedF.Unassigned = true
+	unassigned, err := count(InboxView{View: ViewUnassigned, Label: "Unassigned"}, unassignedF)
+	if err != nil {
+		return nil, err
 	}
+	all, err := count(InboxView{View: ViewAll, Label: "All"}, scope)
+	if err != nil {
+		return nil, err
+	}
+	out := []InboxView{mine, unassigned, all, closed}
 	for _, tm := range teams {
-		out = append(out, InboxView{View: ViewTeam, Team: tm.UUID, Label: tm.Name, Counted: true,
-			Unread: count(func(t carillon.InboxTally) bool { return t.TeamID == tm.ID })})
+		f := scope
+		f.TeamID = tm.ID
+		v, err := count(InboxView{View: ViewTeam, Team: tm.UUID, Label: tm.Name}, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -358,7 +394,8 @@ func (s *Inbox) inboxChats(ctx context.Context, p Principal, viewer Viewer, list
 
 // unread is the rule: a conversation is unread for a reader when its
 // customer wrote after the reader's read mark, or ever wrote when the
-// reader has none. (The store's InboxUnread counts by the same rule.)
+// reader has none. (The store's InboxUnread counts by the same rule, up to
+// the bound views gives it.)
 func unread(c carillon.Contact, marks map[int64]time.Time) bool {
 	return !c.LastInboundAt.IsZero() && c.LastInboundAt.After(marks[c.ID])
 }

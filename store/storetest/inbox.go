@@ -118,55 +118,66 @@ func testInbox(t *testing.T, e *env) {
 	check(t, "a conversation of the inbox", got[0], normContact(c3))
 }
 
-// testInboxUnread tallies the open conversations a reader has not read:
-// those whose contact wrote after the reader's mark, or ever wrote when
-// the reader has none.
+// testInboxUnread counts the open conversations of a view a reader has
+// not read: those whose contact wrote after the reader's mark, or ever
+// wrote when the reader has none; exactly below the limit, the limit at
+// and past it; each role's scope kept.
 func testInboxUnread(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	wa := e.channel(a.ID, carillon.WhatsApp, true)
 	me, other := e.user(a.ID, "me@example.com"), e.user(a.ID, "other@example.com")
-	t1 := e.team(a.ID, "T1")
+	t1, t2 := e.team(a.ID, "T1"), e.team(a.ID, "T2")
 
-	never := e.inboxContact(wa, "31600000001", 0, 0, false, time.Minute, carillon.Inbound)           // never read: unread
-	read := e.inboxContact(wa, "31600000002", me.ID, t1.ID, false, 2*time.Minute, carillon.Inbound)  // read since: read
-	newer := e.inboxContact(wa, "31600000003", me.ID, t1.ID, false, 3*time.Minute, carillon.Inbound) // wrote after the mark: unread
+	never := e.inboxContact(wa, "31600000001", 0, 0, false, time.Minute, carillon.Inbound)           // never read by me: unread
+	read := e.inboxContact(wa, "31600000002", me.ID, t1.ID, false, 2*time.Minute, carillon.Inbound)  // read since by me
+	newer := e.inboxContact(wa, "31600000003", me.ID, t1.ID, false, 3*time.Minute, carillon.Inbound) // wrote after my mark: unread
 	e.inboxContact(wa, "31600000004", other.ID, t1.ID, true, 4*time.Minute, carillon.Inbound)        // closed: not counted
 	e.inboxContact(wa, "31600000005", 0, 0, false, 5*time.Minute, carillon.Outbound)                 // never wrote: read
 	e.inboxContact(wa, "31600000006", me.ID, t1.ID, false, 0, "")                                    // no message: read
 	e.inboxContact(wa, "31600000007", other.ID, t1.ID, false, 6*time.Minute, carillon.Inbound)       // another's, never read: unread
+	e.inboxContact(wa, "31600000008", 0, t2.ID, false, 7*time.Minute, carillon.Inbound)              // another team's, never read: unread
 	e.inboxContact(e.channel(b.ID, carillon.WhatsApp, true), "31600000001", 0, 0, false, time.Minute, carillon.Inbound)
 	e.must(e.s.MarkRead(e.ctx, me.ID, read.ID, at(2*time.Minute)), "MarkRead")
 	e.must(e.s.MarkRead(e.ctx, me.ID, newer.ID, at(2*time.Minute)), "MarkRead")
 	e.must(e.s.MarkRead(e.ctx, other.ID, never.ID, at(time.Hour)), "MarkRead of another reader")
 
-	every := []carillon.InboxTally{
-		{TeamID: 0, AssignedUserID: 0, Unread: 1},
-		{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
-		{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
-	}
+	agent := carillon.AgentChats{UserID: other.ID}
+	agentT1 := carillon.AgentChats{UserID: other.ID, TeamIDs: []int64{t1.ID}}
 	cases := []struct {
 		name   string
 		f      carillon.InboxFilter
 		reader int64
-		want   []carillon.InboxTally
+		limit  int
+		want   int
 	}{
-		{"every conversation", carillon.InboxFilter{}, me.ID, every},
-		{"a restricted agent's", carillon.InboxFilter{AssignedUserID: me.ID}, me.ID, []carillon.InboxTally{
-			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 1},
-		}},
-		{"an agent's", carillon.InboxFilter{Agent: carillon.AgentChats{UserID: other.ID}}, other.ID, []carillon.InboxTally{
-			{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
-		}},
-		{"an agent's of a team", carillon.InboxFilter{Agent: carillon.AgentChats{UserID: other.ID, TeamIDs: []int64{t1.ID}}}, other.ID, []carillon.InboxTally{
-			{TeamID: t1.ID, AssignedUserID: me.ID, Unread: 2},
-			{TeamID: t1.ID, AssignedUserID: other.ID, Unread: 1},
-		}},
-		{"the view's fields are not read", carillon.InboxFilter{State: carillon.StateClosed, TeamID: t1.ID, Unassigned: true, Assignee: other.ID}, me.ID, every},
+		{"all", carillon.InboxFilter{}, me.ID, 10, 4},
+		{"all, at the limit", carillon.InboxFilter{}, me.ID, 4, 4},
+		{"all, past the limit", carillon.InboxFilter{}, me.ID, 3, 3},
+		{"all, a limit of 1", carillon.InboxFilter{}, me.ID, 1, 1},
+		{"another reader's all", carillon.InboxFilter{}, other.ID, 10, 4},
+		{"my chats", carillon.InboxFilter{Assignee: me.ID}, me.ID, 10, 1},
+		{"unassigned", carillon.InboxFilter{Unassigned: true}, me.ID, 10, 2},
+		{"a team's", carillon.InboxFilter{TeamID: t1.ID}, me.ID, 10, 2},
+		{"a team's, past the limit", carillon.InboxFilter{TeamID: t1.ID}, me.ID, 1, 1},
+		{"state, order and filters are not read", carillon.InboxFilter{State: carillon.StateClosed, Order: carillon.InboxOldest,
+			FunnelID: "none", ChannelID: 99999}, me.ID, 10, 4},
+		{"a restricted agent's", carillon.InboxFilter{AssignedUserID: me.ID}, me.ID, 10, 1},
+		{"a restricted agent's my chats", carillon.InboxFilter{AssignedUserID: me.ID, Assignee: me.ID}, me.ID, 10, 1},
+		{"a restricted agent's unassigned", carillon.InboxFilter{AssignedUserID: me.ID, Unassigned: true}, me.ID, 10, 0},
+		{"an agent's all", carillon.InboxFilter{Agent: agent}, other.ID, 10, 1},
+		{"an agent's unassigned (of no team, read)", carillon.InboxFilter{Agent: agent, Unassigned: true}, other.ID, 10, 0},
+		{"an agent's of a team: all", carillon.InboxFilter{Agent: agentT1}, other.ID, 10, 3},
+		{"an agent's of a team: all, at the limit", carillon.InboxFilter{Agent: agentT1}, other.ID, 3, 3},
+		{"an agent's of a team: all, past the limit", carillon.InboxFilter{Agent: agentT1}, other.ID, 2, 2},
+		{"an agent's of a team: all, a limit of 1", carillon.InboxFilter{Agent: agentT1}, other.ID, 1, 1},
+		{"an agent's of a team: my chats", carillon.InboxFilter{Agent: agentT1, Assignee: other.ID}, other.ID, 10, 1},
+		{"an agent's of a team: the team's", carillon.InboxFilter{Agent: agentT1, TeamID: t1.ID}, other.ID, 10, 3},
+		{"an agent's of a team: another team's", carillon.InboxFilter{Agent: agentT1, TeamID: t2.ID}, other.ID, 10, 0},
 	}
 	for _, tc := range cases {
 		f := tc.f
 		f.AccountID = a.ID
-		got, err := e.s.InboxUnread(e.ctx, f, tc.reader)
+		got, err := e.s.InboxUnread(e.ctx, f, tc.reader, tc.limit)
 		e.must(err, "InboxUnread "+tc.name)
 		check(t, "InboxUnread "+tc.name, got, tc.want)
 	}
