@@ -350,3 +350,61 @@ func TestRetryHumanAgent(t *testing.T) {
 		t.Errorf("the message sent again two days later carries tag %q", again.Message.Content.Tag)
 	}
 }
+
+// A customer's deletion marks their message once, at the network's time,
+// its content cleared; it leaves alone another customer's message, an
+// outgoing one and a message carillon does not have.
+func TestDeletedByCustomer(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	mine := f.inbound(t, "111", "m_mine", f.clock.Now())
+	theirs := f.inbound(t, "222", "m_theirs", f.clock.Now())
+	f.clock.advance(time.Second)
+	out := f.sent(t, "111", "ours", "m_out")
+	f.clock.advance(time.Minute)
+	when := f.clock.Now().Add(-30 * time.Second)
+
+	for _, c := range []struct {
+		name    string
+		d       carillon.Deletion
+		want    bool
+		deleted carillon.Message // the message the deletion marks, if any
+		at      time.Time
+		untouch []carillon.Message
+	}{
+		{name: "the customer's own message", d: carillon.Deletion{ExternalID: "m_mine", From: "111", At: when}, want: true,
+			deleted: mine, at: when, untouch: []carillon.Message{theirs, out}},
+		{name: "the same deletion again", d: carillon.Deletion{ExternalID: "m_mine", From: "111", At: when.Add(time.Second)}, want: true,
+			deleted: mine, at: when},
+		{name: "another customer's message", d: carillon.Deletion{ExternalID: "m_theirs", From: "111", At: when}, want: true,
+			untouch: []carillon.Message{theirs}},
+		{name: "an outgoing message", d: carillon.Deletion{ExternalID: "m_out", From: "111", At: when}, want: false,
+			untouch: []carillon.Message{out}},
+		{name: "a message carillon does not have", d: carillon.Deletion{ExternalID: "m_unknown", From: "111", At: when}, want: false},
+	} {
+		c.d.ChannelID = f.ch.ID
+		ok, err := f.svc.Messages.DeletedByCustomer(ctx, f.ch, c.d)
+		if err != nil || ok != c.want {
+			t.Errorf("%s: DeletedByCustomer = %v, %v; want %v", c.name, ok, err, c.want)
+		}
+		if c.deleted.UUID != "" {
+			m, err := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, c.deleted.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.DeletedAt.Equal(c.at.Truncate(time.Millisecond)) || m.Content.Text != "" || m.Status != carillon.StatusReceived {
+				t.Errorf("%s: message deleted at %v, text %q, status %s; want deleted at %v, no text, received", c.name, m.DeletedAt, m.Content.Text, m.Status, c.at)
+			}
+		}
+		for _, u := range c.untouch {
+			m, err := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, u.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.DeletedAt.IsZero() || m.Content.Text != u.Content.Text {
+				t.Errorf("%s: message %q changed: deleted at %v, text %q", c.name, u.Content.Text, m.DeletedAt, m.Content.Text)
+			}
+		}
+	}
+}
