@@ -473,6 +473,20 @@ func (s *Messages) Retry(ctx context.Context, p Principal, v Viewer, conversatio
 	if req.Type == "" {
 		req.Type = carillon.TypeText
 	}
+	// A reply goes again as a reply to the same message, checked again
+	// as a send's reply_to is.
+	if raw, ok := m.Content.Details[carillon.DetailContext]; ok {
+		var mc carillon.MessageContext
+		if json.Unmarshal(raw, &mc) == nil && mc.ID != "" {
+			to, err := s.store.MessageByExternalID(ctx, ch.ID, mc.ID)
+			switch {
+			case err == nil:
+				req.ReplyTo = to.UUID
+			case !errors.Is(err, carillon.ErrNotFound):
+				return SendResult{}, s.internal(ctx, "retry", err)
+			}
+		}
+	}
 	// The failed message's template was confirmed opted in when sent.
 	req.TemplateUUID, req.TemplateValues, req.OptinContact = m.TemplateUUID, m.TemplateValues, m.TemplateUUID != ""
 	if len(m.Metadata) > 0 {

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -405,6 +406,38 @@ func TestDeletedByCustomer(t *testing.T) {
 			if !m.DeletedAt.IsZero() || m.Content.Text != u.Content.Text {
 				t.Errorf("%s: message %q changed: deleted at %v, text %q", c.name, u.Content.Text, m.DeletedAt, m.Content.Text)
 			}
+		}
+	}
+}
+
+// A failed reply sent again from the console is a reply to the same
+// message; a failed message that replied to none goes again as none.
+func TestRetryKeepsReplyTo(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	asked := f.inbound(t, "903", "m_question", f.clock.Now())
+	for i, c := range []struct {
+		replyTo string
+		want    string // the messageContext of the message sent again
+	}{
+		{asked.UUID, `{"id":"m_question"}`},
+		{"", ""},
+	} {
+		res, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{To: "903", From: "facebook", ChannelUUID: f.ch.UUID, Type: "text",
+			Content: &carillon.Content{Text: "the answer"}, ReplyTo: c.replyTo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Messages.RecordOutcome(ctx, res.Message, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "1200", Title: "failed"}}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.Messages.Retry(ctx, f.p, service.Viewer{Role: carillon.RoleAdmin}, res.Contact.ConversationUUID, res.Message.UUID, fmt.Sprintf("retry-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(again.Message.Content.Details[carillon.DetailContext]); again.Message.UUID == res.Message.UUID || got != c.want {
+			t.Errorf("reply_to %q: the message sent again (%s) has messageContext %q, want %q", c.replyTo, again.Message.UUID, got, c.want)
 		}
 	}
 }
