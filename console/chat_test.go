@@ -580,6 +580,7 @@ func TestChatDeletedByCustomer(t *testing.T) {
 	}{
 		{"/chat/" + c.ConversationUUID, []string{`id="message-` + gone.UUID + `"`, `<p class="msg-deleted">This message was deleted by the customer · <time`, "keep this one"}, []string{"1234"}},
 		{"/messages/" + gone.UUID, []string{"<dt>Deleted</dt><dd>by the customer, <time"}, []string{"1234"}},
+		{"/inbox?view=all", []string{`<span class="chat-preview">(deleted by the customer)</span>`}, []string{"1234"}},
 	} {
 		body := readBody(t, get(t, admin, r.srv.URL+page.path))
 		for _, w := range page.want {
