@@ -365,6 +365,16 @@ func TestDeletedByCustomer(t *testing.T) {
 	out := f.sent(t, "111", "ours", "m_out")
 	f.clock.advance(time.Minute)
 	when := f.clock.Now().Add(-30 * time.Second)
+	// The live inbox is told of the deletion, as a change of the chat.
+	st, err := f.svc.Live.Subscribe(ctx, f.p, service.Viewer{UserID: 1, Role: carillon.RoleAdmin}, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	contact, err := f.svc.Store().ContactByID(ctx, f.p.Account.ID, mine.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, c := range []struct {
 		name    string
@@ -388,6 +398,11 @@ func TestDeletedByCustomer(t *testing.T) {
 		ok, err := f.svc.Messages.DeletedByCustomer(ctx, f.ch, c.d)
 		if err != nil || ok != c.want {
 			t.Errorf("%s: DeletedByCustomer = %v, %v; want %v", c.name, ok, err, c.want)
+		}
+		if c.name == "the customer's own message" {
+			until(t, &follower{st: st}, func(e service.LiveEvent) bool {
+				return e.Kind == carillon.ChangeMessageDeleted && e.Contact == contact.UUID
+			})
 		}
 		if c.deleted.UUID != "" {
 			m, err := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, c.deleted.UUID)
