@@ -6,9 +6,13 @@ import (
 )
 
 // ChangePresence is the kind of a chat change that says who views or
-// types in a conversation changed; the other kinds are the webhook event
-// names (EventMessageCreated…) of the change.
-const ChangePresence = "presence"
+// types in a conversation changed; ChangeMessageDeleted that a customer
+// deleted a message they sent, which makes no webhook event; the other
+// kinds are the webhook event names (EventMessageCreated…) of the change.
+const (
+	ChangePresence       = "presence"
+	ChangeMessageDeleted = "message_deleted"
+)
 
 // ChatChange is one committed change of an account's chats: a message
 // received, sent or whose status moved, a contact or its conversation
@@ -21,7 +25,7 @@ type ChatChange struct {
 	// ID is given by the store when the transaction commits: 0 until then.
 	ID        int64
 	AccountID int64
-	// Kind is a webhook event name, or ChangePresence.
+	// Kind is a webhook event name, ChangePresence or ChangeMessageDeleted.
 	Kind             string
 	ContactID        int64
 	ContactUUID      string

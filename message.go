@@ -144,8 +144,12 @@ type Message struct {
 	StatusPayload json.RawMessage
 	ExternalID    string
 	Metadata      map[string]string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// DeletedAt is when the customer deleted (unsent) this inbound message
+	// on the network (Instagram's is_deleted); zero when they did not. The
+	// message keeps its place in the thread, its content cleared.
+	DeletedAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	SendState     SendState
 	Attempts      int

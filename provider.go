@@ -142,6 +142,17 @@ type InboundMessage struct {
 	EchoOf string
 }
 
+// Deletion says that a customer deleted (unsent) a message they had sent
+// to a channel (Instagram's message with is_deleted).
+type Deletion struct {
+	ChannelID int64
+	// ExternalID is the network's id of the deleted message; From the
+	// customer's address, who sent it.
+	ExternalID string
+	From       string
+	At         time.Time
+}
+
 // InboundMedia is a file an inbound message carries, as the network names it.
 type InboundMedia struct {
 	// ID is the network's media id (WhatsApp) or file id (Telegram).
@@ -171,6 +182,9 @@ type CallbackResult struct {
 	Reply    *CallbackReply
 	Messages []InboundMessage
 	Receipts []Receipt
+	// Deletions are the customer's messages the network says they deleted
+	// (unsent) since carillon received them.
+	Deletions []Deletion
 	// Ignored counts the parts of the callback that carried nothing
 	// carillon keeps (an unknown update kind, an unsupported field).
 	Ignored int

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,9 @@ type ProviderInfo struct {
 	// SendTypes, when set, are the only message types the provider's
 	// channels send; the others are refused up front.
 	SendTypes []string
+	// Media are the files the provider's channels send: the console's
+	// composer says them, and refuses a file the network would not take.
+	Media MediaLimits
 	// ReservedAddresses are addresses to which the provider gives a
 	// behaviour of its own (the sandbox's reserved numbers), listed for
 	// people who try them.
@@ -214,4 +218,74 @@ func (r *ProviderRegistry) CheckImplementations(impls map[string]Provider) error
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MediaLimits are the files a provider's channels send, as the network
+// takes them by URL: each kind of media, and the largest file sent as a
+// document. A file of no kind, or larger than its kind takes, goes as a
+// document; when Document is 0 the network sends no documents
+// (Instagram), and such a file is not sent at all.
+type MediaLimits struct {
+	Kinds    []MediaKind
+	Document int64
+}
+
+// MediaKind is a message type a network takes files as: the types of file
+// (as the media store keeps them) it takes as such, named for people, and
+// the largest it takes.
+type MediaKind struct {
+	Type         string
+	ContentTypes []string
+	Names        string
+	Max          int64
+}
+
+// Kind returns the kind of message type typ, nil when the network takes
+// no file as that type.
+func (l MediaLimits) Kind(typ string) *MediaKind {
+	for i := range l.Kinds {
+		if l.Kinds[i].Type == typ {
+			return &l.Kinds[i]
+		}
+	}
+	return nil
+}
+
+// TypeOf is the message type a file of that content type and size goes
+// as; "" when the network takes it as none (a document where it sends
+// none, or one larger than Largest).
+func (l MediaLimits) TypeOf(contentType string, size int64) string {
+	base, _, _ := strings.Cut(contentType, ";")
+	base = strings.ToLower(strings.TrimSpace(base))
+	for _, k := range l.Kinds {
+		if slices.Contains(k.ContentTypes, base) && size <= k.Max {
+			return k.Type
+		}
+	}
+	if size <= l.Document {
+		return TypeDocument
+	}
+	return ""
+}
+
+// Largest is the size of the largest file the network takes, of any kind.
+func (l MediaLimits) Largest() int64 {
+	n := l.Document
+	for _, k := range l.Kinds {
+		n = max(n, k.Max)
+	}
+	return n
+}
+
+// ContentTypes are the types of file the network takes as media, and
+// none more: empty when it takes any file (as a document).
+func (l MediaLimits) ContentTypes() []string {
+	if l.Document > 0 {
+		return nil
+	}
+	var out []string
+	for _, k := range l.Kinds {
+		out = append(out, k.ContentTypes...)
+	}
+	return out
 }

@@ -609,3 +609,47 @@ func TestChatThreadPages(t *testing.T) {
 		t.Errorf("a damaged cursor: %d, want 422 naming it", resp.StatusCode)
 	}
 }
+
+// A message its customer deleted shows in the thread as deleted, with
+// the time, and none of its text; the message's page says so too.
+func TestChatDeletedByCustomer(t *testing.T) {
+	r := newInboxRig(t)
+	ctx := context.Background()
+	r.customer(t, "31600000002", "Noor", "keep this one")
+	c := r.customer(t, "31600000002", "Noor", "my card number is 1234")
+	ch, err := r.svc.Store().MainChannel(ctx, r.acct.ID, carillon.WhatsApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := r.svc.Store().ContactMessagesBefore(ctx, r.acct.ID, c.ID, 0, 1)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("the latest message: %v, %v", msgs, err)
+	}
+	gone := msgs[0]
+	if ok, err := r.svc.Messages.DeletedByCustomer(ctx, ch, carillon.Deletion{ChannelID: ch.ID, ExternalID: gone.ExternalID,
+		From: "31600000002"}); !ok || err != nil {
+		t.Fatalf("DeletedByCustomer = %v, %v", ok, err)
+	}
+	admin, _ := r.client(t, roleUsers[carillon.RoleAdmin])
+	for _, page := range []struct {
+		path    string
+		want    []string
+		wantNot []string
+	}{
+		{"/chat/" + c.ConversationUUID, []string{`id="message-` + gone.UUID + `"`, `<p class="msg-deleted">This message was deleted by the customer · <time`, "keep this one"}, []string{"1234"}},
+		{"/messages/" + gone.UUID, []string{"<dt>Deleted</dt><dd>by the customer, <time"}, []string{"1234"}},
+		{"/inbox?view=all", []string{`<span class="chat-preview">(deleted by the customer)</span>`}, []string{"1234"}},
+	} {
+		body := readBody(t, get(t, admin, r.srv.URL+page.path))
+		for _, w := range page.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not show %q", page.path, w)
+			}
+		}
+		for _, w := range page.wantNot {
+			if strings.Contains(body, w) {
+				t.Errorf("%s still shows %q", page.path, w)
+			}
+		}
+	}
+}

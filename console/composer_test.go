@@ -20,6 +20,8 @@ import (
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/media"
 	"github.com/carillon/carillon/outbox"
+	"github.com/carillon/carillon/provider/instagram"
+	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/service"
 )
@@ -630,4 +632,88 @@ func TestComposerRefusesLargeForms(t *testing.T) {
 	if n := len(r.sent(t, c)); n != 0 {
 		t.Errorf("%d messages sent", n)
 	}
+}
+
+// TestComposerMetaFiles: the composer says the files of each channel's own
+// network, as its provider describes them, and on Instagram, which sends
+// no documents, refuses a file that is not one of its media before keeping
+// it, saying why.
+func TestComposerMetaFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files, err := media.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry, err := carillon.NewProviderRegistry(sandbox.Info(), messenger.Info(), instagram.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRigOf(t, testrig.Service(t, service.Options{Registry: registry, Media: files}))
+	ctx := context.Background()
+	client, csrf := r.client(t, roleUsers[carillon.RoleAgent])
+	for _, tc := range []struct {
+		typ, provider, id string
+		settings          map[string]string
+		hint, accept      string
+		refused           bool
+	}{
+		{"facebook", carillon.ProviderMessenger, "104857603392714", map[string]string{"page_id": "104857603392714", "page_access_token": "t"},
+			"A JPEG, PNG or GIF image up to 8 MB goes as an image; an MP4 video up to 25 MB goes as a video; an AAC, MP3, M4A or WAV audio up to 25 MB goes as an audio; any other file, or a larger one, as a document up to 25 MB.",
+			"", false},
+		{"instagram", carillon.ProviderInstagram, "17841405822304914", map[string]string{"account_id": "17841405822304914", "access_token": "t"},
+			"A JPEG or PNG image up to 8 MB goes as an image; an MP4, Ogg, AVI, MOV or WebM video up to 25 MB goes as a video; an AAC, M4A or WAV audio up to 25 MB goes as an audio; no other file.",
+			`accept="image/jpeg,image/png,video/mp4,`, true},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			tc.settings["app_secret"], tc.settings["verify_token"] = "s", "v"
+			ch, _, err := r.svc.Resources.ConnectChannel(ctx, r.acct.Principal, service.ChannelForm{Title: tc.provider, Type: tc.typ, Provider: tc.provider, Settings: tc.settings})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := r.svc.Messages.Receive(ctx, ch, carillon.InboundMessage{ChannelID: ch.ID, From: "6345432765432123",
+				ExternalID: "m_" + tc.provider, Type: carillon.TypeText, Content: carillon.Content{Text: "hello?"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := r.svc.Store().ContactByID(ctx, r.acct.ID, in.ContactID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readBody(t, get(t, client, r.srv.URL+"/chat/"+c.ConversationUUID))
+			if !strings.Contains(body, `<p class="hint" id="composer-file-hint">`+tc.hint+`</p>`) {
+				t.Errorf("the composer does not say %s's files: %s", tc.provider, between(body, `id="composer-file-hint">`, "</p>"))
+			}
+			if got := strings.Contains(body, `accept="`); tc.accept == "" && got || tc.accept != "" && !strings.Contains(body, tc.accept) {
+				t.Errorf("the file input's accept: %s, want %q", between(body, `id="composer-file"`, ">"), tc.accept)
+			}
+			form := url.Values{"csrf": {csrf}, "key": {carillon.NewUUID()}, "action": {"send"}}
+			resp := postMultipart(t, client, r.srv.URL+"/chat/"+c.ConversationUUID+"/messages", form, attached{"file", "invoice.pdf", "application/pdf", []byte(pdfBytes)})
+			if !tc.refused {
+				wantRedirect(t, resp, c.ConversationUUID)
+				return
+			}
+			body = readBody(t, resp)
+			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "instagram sends no other files than its media: a JPEG or PNG image up to 8 MB") ||
+				!strings.Contains(body, "(this file is application/pdf") {
+				t.Errorf("a PDF on Instagram: %d %s", resp.StatusCode, between(body, `id="composer-problem"`, "</p>"))
+			}
+		})
+	}
+	// The PDF sent on Messenger is kept (a file and its description); the
+	// one Instagram refused is not.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Errorf("the media folder holds %d entries, want 2", len(entries))
+	}
+}
+
+// between is the part of s after the first start, up to end.
+func between(s, start, end string) string {
+	_, after, _ := strings.Cut(s, start)
+	part, _, _ := strings.Cut(after, end)
+	return part
 }

@@ -209,6 +209,26 @@ func testMetaChannel(t *testing.T, s *server, n metaNetwork) {
 		t.Errorf("GET the attachment = %d %q", code, body)
 	}
 
+	// The customer unsends the photo (Instagram), and Meta repeats the
+	// event: the message stays, marked deleted once, its file gone.
+	if !n.delivery {
+		deletedAt := nowMs(0)
+		post(metatest.Deleted(customer, n.id, "m_photo", deletedAt))
+		post(metatest.Deleted(customer, n.id, "m_photo", deletedAt+5000))
+		h := history(contactUUID)
+		want := time.UnixMilli(deletedAt).UTC().Format(time.RFC3339)
+		if h[0]["uuid"] != latest["uuid"] || h[0]["deletedAt"] != want || h[0]["text"] != nil || h[0]["attachments"] != nil || h[0]["status"] != "received" {
+			t.Errorf("the photo after the customer deleted it = %v, want deletedAt %s, no text, no attachment", h[0], want)
+		}
+		if _, ok := h[1]["deletedAt"]; ok {
+			t.Errorf("a message the customer did not delete has deletedAt: %v", h[1])
+		}
+		resp, err := s.HTTP.Get(attachments[0].(string))
+		if code, _ := answer(t)(resp, err); code != 404 {
+			t.Errorf("GET the deleted photo's file = %d, want 404", code)
+		}
+	}
+
 	// Refused up front: a caption (Meta's attachments carry none), a file
 	// on Instagram, an unknown tag, an id that is not one.
 	refusals := []struct{ extra, to, field string }{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -106,7 +107,83 @@ func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillo
 			return nil, err
 		}
 	}
+	for _, d := range res.Deletions {
+		d.ChannelID = ch.ID
+		if _, err := s.DeletedByCustomer(ctx, ch, d); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
+}
+
+// DeletedByCustomer records that a customer deleted (unsent) on the
+// network a message they had sent to channel ch: the inbound message is
+// marked deleted at the time the network names, its content cleared (the
+// text, the details, the link to its file; the file itself is removed),
+// once: a repeated deletion changes nothing. It makes no webhook event
+// (message_status_updated is an outgoing message's delivery), only a
+// change of the chat, which the live inbox shows. A deletion of a message
+// carillon does not have, of an outgoing one, or sent by someone else
+// than the customer it names, is ignored (reported as false).
+func (s *Messages) DeletedByCustomer(ctx context.Context, ch carillon.Channel, d carillon.Deletion) (bool, error) {
+	if d.ExternalID == "" {
+		return false, nil
+	}
+	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
+		m, err := q.MessageByExternalID(ctx, ch.ID, d.ExternalID)
+		if err == nil && m.Direction != carillon.Inbound {
+			return m, carillon.ErrNotFound
+		}
+		return m, err
+	}
+	m, err := read(ctx, s.store)
+	if errors.Is(err, carillon.ErrNotFound) {
+		s.log.InfoContext(ctx, "deletion of a message carillon has not received ignored", "channel", ch.UUID, "external_id", clip(d.ExternalID))
+		return false, nil
+	}
+	if err != nil {
+		return false, s.internal(ctx, "deleted by customer", err)
+	}
+	if !m.DeletedAt.IsZero() {
+		return true, nil
+	}
+	var file string
+	var marked bool
+	err = s.commit.do(ctx, uint64(m.ContactID), func(ctx context.Context, q carillon.Queries) error {
+		file, marked = "", false
+		cur, err := read(ctx, q)
+		if err != nil {
+			return err
+		}
+		c, err := q.ContactByID(ctx, cur.AccountID, cur.ContactID)
+		if err != nil {
+			return err
+		}
+		if !cur.DeletedAt.IsZero() || (d.From != "" && c.Address != d.From) {
+			return nil
+		}
+		now := s.clock.Now()
+		at := d.At
+		if at.IsZero() || at.After(now) {
+			at = now
+		}
+		file = s.mediaName(cur.Content.URL)
+		cur.DeletedAt, cur.Content, cur.UpdatedAt = at, carillon.Content{}, now
+		if err := q.UpdateMessage(ctx, &cur); err != nil {
+			return err
+		}
+		marked = true
+		return s.chatChanged(ctx, q, carillon.ChangeMessageDeleted, c, nil)
+	})
+	if err != nil {
+		return false, s.internal(ctx, "deleted by customer", err)
+	}
+	if marked && file != "" && s.media != nil {
+		if err := s.media.Delete(ctx, file); err != nil {
+			s.log.WarnContext(ctx, "the file of a message its customer deleted was not removed", "file", file, "error", err)
+		}
+	}
+	return true, nil
 }
 
 // profileTimeout bounds the network's answer for a new contact's name
@@ -163,6 +240,16 @@ func (s *Messages) keepMedia(ctx context.Context, ch carillon.Channel, m carillo
 		return ""
 	}
 	return s.publicURL + "/media/" + name
+}
+
+// mediaName is the name in the media store of a file carillon serves at
+// url; "" for a URL that is not one of carillon's own files.
+func (s *Messages) mediaName(url string) string {
+	name, ok := strings.CutPrefix(url, s.publicURL+"/media/")
+	if !ok || name == "" || strings.ContainsAny(name, "/?#") {
+		return ""
+	}
+	return name
 }
 
 // Media opens an inbound file kept in the media store, by the last part

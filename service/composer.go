@@ -48,8 +48,10 @@ type Composer struct {
 	// channel is discarded); "" when it can.
 	Unavailable string
 	// Files says in words which files the channel takes, and up to what
-	// size.
-	Files string
+	// size, as its provider describes them; Accept lists the types of
+	// file it takes, "" when it takes any (as a document).
+	Files  string
+	Accept string
 }
 
 // Composer reads what the composer offers to answer contact c (as the
@@ -76,7 +78,9 @@ func (s *Messages) Composer(ctx context.Context, p Principal, c ContactView) (Co
 			out.WindowClosesAt = c.LastInboundAt.Add(window)
 		}
 	}
-	out.Files = mediaLimitsOf(c.Channel.Type).String()
+	limits := s.mediaLimitsOf(c.Channel)
+	out.Files = limitsInWords(limits)
+	out.Accept = strings.Join(limits.ContentTypes(), ",")
 	for page := 1; ; page++ {
 		list, total, err := s.store.ListTemplates(ctx, p.Account.ID, carillon.Page{Number: page, Size: MaxPageSize})
 		if err != nil {
@@ -308,9 +312,9 @@ func (s *Messages) keepUpload(ctx context.Context, ch carillon.Channel, f Upload
 	if s.media == nil {
 		return "", "", "", &carillon.Error{Code: carillon.CodeNotSupported, Field: "file", Message: "this server keeps no files: send text"}
 	}
-	limits := mediaLimitsOf(ch.Type)
-	if f.Size > limits.document {
-		return "", "", "", carillon.Invalid("file", "the file is %s: %s takes files up to %s", sizeInWords(f.Size), ch.Type, sizeInWords(limits.document))
+	limits := s.mediaLimitsOf(ch)
+	if f.Size > limits.Largest() {
+		return "", "", "", carillon.Invalid("file", "the file is %s: %s takes files up to %s", sizeInWords(f.Size), ch.Type, sizeInWords(limits.Largest()))
 	}
 	sum := sha256.New()
 	name, err = s.media.Put(ctx, io.TeeReader(f.Body, sum), f.ContentType, f.Filename)
@@ -328,7 +332,7 @@ func (s *Messages) keepUpload(ctx context.Context, ch carillon.Channel, f Upload
 
 // uploadType decides the message type a kept file goes as, by the type it
 // is kept as and its size, or refuses it.
-func (s *Messages) uploadType(ctx context.Context, ch carillon.Channel, limits mediaLimits, name, want, text string) (string, error) {
+func (s *Messages) uploadType(ctx context.Context, ch carillon.Channel, limits carillon.MediaLimits, name, want, text string) (string, error) {
 	f, err := s.media.Open(ctx, name)
 	if err != nil {
 		return "", s.internal(ctx, "read an uploaded file", err)
@@ -337,17 +341,23 @@ func (s *Messages) uploadType(ctx context.Context, ch carillon.Channel, limits m
 	if f.Size == 0 {
 		return "", carillon.Invalid("file", "the file is empty")
 	}
-	if f.Size > limits.document {
-		return "", carillon.Invalid("file", "the file is %s: %s takes files up to %s", sizeInWords(f.Size), ch.Type, sizeInWords(limits.document))
+	if f.Size > limits.Largest() {
+		return "", carillon.Invalid("file", "the file is %s: %s takes files up to %s", sizeInWords(f.Size), ch.Type, sizeInWords(limits.Largest()))
 	}
-	typ := limits.typeOf(f.ContentType, f.Size)
+	typ := limits.TypeOf(f.ContentType, f.Size)
 	if want != "" && typ != want {
-		k := limits.kind(want)
+		k := limits.Kind(want)
 		if k == nil {
 			return "", carillon.Invalid("file", "a template's header cannot be a %s", want)
 		}
 		return "", carillon.Invalid("file", "the template's header is a%s %s: choose %s of at most %s (this file is %s, %s)",
-			article(want), want, k.names, sizeInWords(k.max), f.ContentType, sizeInWords(f.Size))
+			article(want), want, k.Names, sizeInWords(k.Max), f.ContentType, sizeInWords(f.Size))
+	}
+	if typ == "" {
+		// A network that sends no documents (Instagram): the file is
+		// not one of its media, or larger than its kind takes.
+		return "", carillon.Invalid("file", "%s sends no other files than its media: %s (this file is %s, %s)",
+			ch.Type, mediaOnly(limits), mediaType(f.ContentType), sizeInWords(f.Size))
 	}
 	if typ == carillon.TypeAudio && strings.TrimSpace(text) != "" && ch.Type == carillon.WhatsApp {
 		return "", carillon.Invalid("text", "WhatsApp sends audio without a caption: send the audio alone, and the text as a message of its own")
@@ -362,83 +372,51 @@ func (s *Messages) forgetUpload(ctx context.Context, name string) {
 	}
 }
 
-// mediaKind is a message type a channel takes files as: the types of file
-// it takes as such (as the media store keeps them), named for people, and
-// the largest it takes.
-type mediaKind struct {
-	typ   string
-	types []string
-	names string
-	max   int64
-}
-
-// mediaLimits are the files a channel type takes: each kind, and the
-// largest document. A file of no kind, or larger than its kind takes, goes
-// as a document.
-type mediaLimits struct {
-	kinds    []mediaKind
-	document int64
-}
-
 const mb = 1 << 20
 
-// MaxUpload is the largest file any channel takes (a WhatsApp document):
-// the composer refuses a larger form before reading it.
+// MaxUpload is the largest file the composer reads: the console refuses a
+// larger form before reading it. Each channel takes up to its provider's
+// own limits (carillon.ProviderInfo.Media), none of which is larger.
 const MaxUpload = 100 * mb
 
-// channelMedia are the networks' own limits on a file sent by its URL:
-// WhatsApp Cloud API's media types and sizes, and Telegram's Bot API's
-// (5 MB for a photo, 20 MB for another file given by URL).
-var channelMedia = map[carillon.ChannelType]mediaLimits{
-	carillon.WhatsApp: {document: MaxUpload, kinds: []mediaKind{
-		{carillon.TypeImage, []string{"image/jpeg", "image/png"}, "a JPEG or PNG image", 5 * mb},
-		{carillon.TypeVideo, []string{"video/mp4", "video/3gpp"}, "an MP4 or 3GPP video", 16 * mb},
-		{carillon.TypeAudio, []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, "an AAC, AMR, MP3, M4A or Ogg audio", 16 * mb},
-	}},
-	carillon.Telegram: {document: 20 * mb, kinds: []mediaKind{
-		{carillon.TypeImage, []string{"image/jpeg", "image/png"}, "a JPEG or PNG image", 5 * mb},
-		{carillon.TypeVideo, []string{"video/mp4"}, "an MP4 video", 20 * mb},
-		{carillon.TypeAudio, []string{"audio/mpeg", "audio/mp4"}, "an MP3 or M4A audio", 20 * mb},
-	}},
+// mediaLimitsOf are the files channel ch takes, as its provider describes
+// them.
+func (s *core) mediaLimitsOf(ch carillon.Channel) carillon.MediaLimits {
+	info, _ := s.registry.Lookup(ch.Provider)
+	return info.Media
 }
 
-// mediaLimitsOf are the limits of channel type t; a type carillon sends
-// nothing to has WhatsApp's.
-func mediaLimitsOf(t carillon.ChannelType) mediaLimits {
-	if l, ok := channelMedia[t]; ok {
-		return l
-	}
-	return channelMedia[carillon.WhatsApp]
-}
-
-func (l mediaLimits) kind(typ string) *mediaKind {
-	for i := range l.kinds {
-		if l.kinds[i].typ == typ {
-			return &l.kinds[i]
-		}
-	}
-	return nil
-}
-
-// typeOf is the message type a file of that content type and size goes as.
-func (l mediaLimits) typeOf(contentType string, size int64) string {
-	base, _, _ := strings.Cut(contentType, ";")
-	base = strings.ToLower(strings.TrimSpace(base))
-	for _, k := range l.kinds {
-		if slices.Contains(k.types, base) && size <= k.max {
-			return k.typ
-		}
-	}
-	return carillon.TypeDocument
-}
-
-// String says the limits in words.
-func (l mediaLimits) String() string {
+// limitsInWords says the limits in words.
+func limitsInWords(l carillon.MediaLimits) string {
 	var parts []string
-	for _, k := range l.kinds {
-		parts = append(parts, fmt.Sprintf("%s up to %s goes as a%s %s", k.names, sizeInWords(k.max), article(k.typ), k.typ))
+	for _, k := range l.Kinds {
+		parts = append(parts, fmt.Sprintf("%s up to %s goes as a%s %s", k.Names, sizeInWords(k.Max), article(k.Type), k.Type))
 	}
-	return strings.Join(parts, "; ") + fmt.Sprintf("; any other file, or a larger one, as a document up to %s.", sizeInWords(l.document))
+	if l.Document == 0 {
+		return strings.Join(parts, "; ") + "; no other file."
+	}
+	return strings.Join(parts, "; ") + fmt.Sprintf("; any other file, or a larger one, as a document up to %s.", sizeInWords(l.Document))
+}
+
+// mediaType is a content type without its parameters.
+func mediaType(contentType string) string {
+	base, _, _ := strings.Cut(contentType, ";")
+	return strings.TrimSpace(base)
+}
+
+// mediaOnly says which files a channel that sends no documents takes.
+func mediaOnly(l carillon.MediaLimits) string {
+	var names []string
+	for _, k := range l.Kinds {
+		names = append(names, fmt.Sprintf("%s up to %s", k.Names, sizeInWords(k.Max)))
+	}
+	switch len(names) {
+	case 0:
+		return "no file"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // sizeInWords writes a size in MB (or KB, or bytes, when smaller).
@@ -494,6 +472,20 @@ func (s *Messages) Retry(ctx context.Context, p Principal, v Viewer, conversatio
 	req.Type, req.Content = m.Type, &carillon.Content{Text: m.Content.Text, URL: m.Content.URL}
 	if req.Type == "" {
 		req.Type = carillon.TypeText
+	}
+	// A reply goes again as a reply to the same message, checked again
+	// as a send's reply_to is.
+	if raw, ok := m.Content.Details[carillon.DetailContext]; ok {
+		var mc carillon.MessageContext
+		if json.Unmarshal(raw, &mc) == nil && mc.ID != "" {
+			to, err := s.store.MessageByExternalID(ctx, ch.ID, mc.ID)
+			switch {
+			case err == nil:
+				req.ReplyTo = to.UUID
+			case !errors.Is(err, carillon.ErrNotFound):
+				return SendResult{}, s.internal(ctx, "retry", err)
+			}
+		}
 	}
 	// The failed message's template was confirmed opted in when sent.
 	req.TemplateUUID, req.TemplateValues, req.OptinContact = m.TemplateUUID, m.TemplateValues, m.TemplateUUID != ""

@@ -360,7 +360,10 @@ func (s *Inbox) threadMessage(ctx context.Context, ch carillon.Channel, c carill
 			return Quote{}, nil
 		}
 		text := q.Content.Text
-		if text == "" {
+		switch {
+		case !q.DeletedAt.IsZero():
+			text = "a message the customer deleted"
+		case text == "":
 			text = "(" + q.Type + ")"
 		}
 		return Quote{Found: true, Direction: q.Direction, Text: text}, nil

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -348,5 +349,110 @@ func TestRetryHumanAgent(t *testing.T) {
 	}
 	if again.Message.Content.Tag != "HUMAN_AGENT" {
 		t.Errorf("the message sent again two days later carries tag %q", again.Message.Content.Tag)
+	}
+}
+
+// A customer's deletion marks their message once, at the network's time,
+// its content cleared; it leaves alone another customer's message, an
+// outgoing one and a message carillon does not have.
+func TestDeletedByCustomer(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	mine := f.inbound(t, "111", "m_mine", f.clock.Now())
+	theirs := f.inbound(t, "222", "m_theirs", f.clock.Now())
+	f.clock.advance(time.Second)
+	out := f.sent(t, "111", "ours", "m_out")
+	f.clock.advance(time.Minute)
+	when := f.clock.Now().Add(-30 * time.Second)
+	// The live inbox is told of the deletion, as a change of the chat.
+	st, err := f.svc.Live.Subscribe(ctx, f.p, service.Viewer{UserID: 1, Role: carillon.RoleAdmin}, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	contact, err := f.svc.Store().ContactByID(ctx, f.p.Account.ID, mine.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name    string
+		d       carillon.Deletion
+		want    bool
+		deleted carillon.Message // the message the deletion marks, if any
+		at      time.Time
+		untouch []carillon.Message
+	}{
+		{name: "the customer's own message", d: carillon.Deletion{ExternalID: "m_mine", From: "111", At: when}, want: true,
+			deleted: mine, at: when, untouch: []carillon.Message{theirs, out}},
+		{name: "the same deletion again", d: carillon.Deletion{ExternalID: "m_mine", From: "111", At: when.Add(time.Second)}, want: true,
+			deleted: mine, at: when},
+		{name: "another customer's message", d: carillon.Deletion{ExternalID: "m_theirs", From: "111", At: when}, want: true,
+			untouch: []carillon.Message{theirs}},
+		{name: "an outgoing message", d: carillon.Deletion{ExternalID: "m_out", From: "111", At: when}, want: false,
+			untouch: []carillon.Message{out}},
+		{name: "a message carillon does not have", d: carillon.Deletion{ExternalID: "m_unknown", From: "111", At: when}, want: false},
+	} {
+		c.d.ChannelID = f.ch.ID
+		ok, err := f.svc.Messages.DeletedByCustomer(ctx, f.ch, c.d)
+		if err != nil || ok != c.want {
+			t.Errorf("%s: DeletedByCustomer = %v, %v; want %v", c.name, ok, err, c.want)
+		}
+		if c.name == "the customer's own message" {
+			until(t, &follower{st: st}, func(e service.LiveEvent) bool {
+				return e.Kind == carillon.ChangeMessageDeleted && e.Contact == contact.UUID
+			})
+		}
+		if c.deleted.UUID != "" {
+			m, err := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, c.deleted.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.DeletedAt.Equal(c.at.Truncate(time.Millisecond)) || m.Content.Text != "" || m.Status != carillon.StatusReceived {
+				t.Errorf("%s: message deleted at %v, text %q, status %s; want deleted at %v, no text, received", c.name, m.DeletedAt, m.Content.Text, m.Status, c.at)
+			}
+		}
+		for _, u := range c.untouch {
+			m, err := f.svc.Store().MessageByUUID(ctx, f.p.Account.ID, u.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.DeletedAt.IsZero() || m.Content.Text != u.Content.Text {
+				t.Errorf("%s: message %q changed: deleted at %v, text %q", c.name, u.Content.Text, m.DeletedAt, m.Content.Text)
+			}
+		}
+	}
+}
+
+// A failed reply sent again from the console is a reply to the same
+// message; a failed message that replied to none goes again as none.
+func TestRetryKeepsReplyTo(t *testing.T) {
+	t.Parallel()
+	f := setupMeta(t)
+	ctx := context.Background()
+	asked := f.inbound(t, "903", "m_question", f.clock.Now())
+	for i, c := range []struct {
+		replyTo string
+		want    string // the messageContext of the message sent again
+	}{
+		{asked.UUID, `{"id":"m_question"}`},
+		{"", ""},
+	} {
+		res, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{To: "903", From: "facebook", ChannelUUID: f.ch.UUID, Type: "text",
+			Content: &carillon.Content{Text: "the answer"}, ReplyTo: c.replyTo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Messages.RecordOutcome(ctx, res.Message, service.Outcome{Err: &carillon.SendError{Permanent: true, Code: "1200", Title: "failed"}}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := f.svc.Messages.Retry(ctx, f.p, service.Viewer{Role: carillon.RoleAdmin}, res.Contact.ConversationUUID, res.Message.UUID, fmt.Sprintf("retry-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(again.Message.Content.Details[carillon.DetailContext]); again.Message.UUID == res.Message.UUID || got != c.want {
+			t.Errorf("reply_to %q: the message sent again (%s) has messageContext %q, want %q", c.replyTo, again.Message.UUID, got, c.want)
+		}
 	}
 }

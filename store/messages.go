@@ -14,20 +14,20 @@ import (
 // walks them in queue.go.
 
 const messageCols = `id, uuid, account_id, channel_id, contact_id, direction, type, content, template_uuid, template_values,
-	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error, version`
+	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error, version, deleted_at`
 
 func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 	var m carillon.Message
 	var dir, content, values, status, metadata, state string
 	var payload sql.NullString
-	var created, updated, next int64
+	var created, updated, next, deleted int64
 	err := r.Scan(&m.ID, &m.UUID, &m.AccountID, &m.ChannelID, &m.ContactID, &dir, &m.Type, &content, &m.TemplateUUID, &values,
-		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version)
+		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version, &deleted)
 	if err != nil {
 		return m, err
 	}
 	m.Direction, m.Status, m.SendState = carillon.Direction(dir), carillon.Status(status), carillon.SendState(state)
-	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = at(created), at(updated), at(next)
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt, m.DeletedAt = at(created), at(updated), at(next), at(deleted)
 	if payload.Valid {
 		m.StatusPayload = json.RawMessage(payload.String)
 	}
@@ -54,13 +54,13 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 	return q.atomic(ctx, func(q *queries) error {
 		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
 		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
-		send_state, attempts, next_attempt_at, owner, last_error, assigned_user_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		send_state, attempts, next_attempt_at, owner, last_error, deleted_at, assigned_user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0)) RETURNING id`,
 			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
 			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
 			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.ContactID).Scan(&m.ID)
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID).Scan(&m.ID)
 		if err != nil {
 			return err
 		}
@@ -82,10 +82,10 @@ func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error 
 			return carillon.ErrStale
 		}
 		err = affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
-		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
+		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, deleted_at = ?, version = version + 1
 		WHERE account_id = ? AND id = ? AND version = ?`,
 			string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version))
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.AccountID, m.ID, m.Version))
 		if errors.Is(err, carillon.ErrNotFound) {
 			// Changed by another writer since it was read (PostgreSQL).
 			return carillon.ErrStale

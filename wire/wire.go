@@ -180,6 +180,9 @@ type Message struct {
 	To          *string  `json:"to"`
 	CreatedAt   Time     `json:"createdAt"`
 	Attachments []string `json:"attachments,omitempty"`
+	// DeletedAt (carillon only) is when the customer deleted (unsent) a
+	// received message on the network; absent on every other message.
+	DeletedAt *Time `json:"deletedAt,omitempty"`
 }
 
 // FromMessage converts a message of contact c on channel ch. The contact's
@@ -205,6 +208,10 @@ func FromMessage(m carillon.Message, c carillon.Contact, ch carillon.Channel) Me
 	}
 	if m.Content.URL != "" {
 		out.Attachments = []string{m.Content.URL}
+	}
+	if !m.DeletedAt.IsZero() {
+		at := Time(m.DeletedAt)
+		out.DeletedAt = &at
 	}
 	return out
 }

@@ -28,8 +28,15 @@ const (
 var Network = messenger.Network{
 	Name: carillon.ProviderInstagram, Label: "instagram", ChannelType: carillon.Instagram,
 	IDSetting: SettingAccountID, TokenSetting: SettingAccessToken, DefaultBaseURL: DefaultBaseURL,
-	Object:     "instagram",
-	SendTypes:  []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio},
+	Object:    "instagram",
+	SendTypes: []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio},
+	// Instagram's Send API: images up to 8 MB, videos and audio up to
+	// 25 MB, and no other file.
+	Media: carillon.MediaLimits{Kinds: []carillon.MediaKind{
+		{Type: carillon.TypeImage, ContentTypes: []string{"image/jpeg", "image/png"}, Names: "a JPEG or PNG image", Max: 8 << 20},
+		{Type: carillon.TypeVideo, ContentTypes: []string{"video/mp4", "video/ogg", "video/avi", "video/x-msvideo", "video/quicktime", "video/webm"}, Names: "an MP4, Ogg, AVI, MOV or WebM video", Max: 25 << 20},
+		{Type: carillon.TypeAudio, ContentTypes: []string{"audio/aac", "audio/mp4", "audio/wav", "audio/wave", "audio/x-wav"}, Names: "an AAC, M4A or WAV audio", Max: 25 << 20},
+	}},
 	DefaultMPS: 20, ProfileFields: []string{"name"}, ProfileFallback: "username",
 	IDHelp: "the Instagram professional account's numeric id (the app dashboard's Instagram API setup lists it by the account)",
 }

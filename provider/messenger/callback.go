@@ -229,6 +229,14 @@ func (p *Provider) translate(ch carillon.Channel, ours string, raw json.RawMessa
 	}
 	payload := compact(raw)
 	switch {
+	case ev.Message != nil && ev.Message.IsDeleted && !ev.Message.IsEcho:
+		// The customer unsent a message (Instagram): the service marks the
+		// message it stored.
+		if ev.Message.Mid == "" {
+			res.Ignored++
+			return
+		}
+		res.Deletions = append(res.Deletions, carillon.Deletion{ChannelID: ch.ID, ExternalID: ev.Message.Mid, From: customer, At: at})
 	case ev.Message != nil:
 		msgs := p.messages(ch, customer, at, *ev.Message)
 		if len(msgs) == 0 {
@@ -303,9 +311,9 @@ func (p *Provider) messages(ch carillon.Channel, customer string, at time.Time, 
 		return nil
 	}
 	if m.IsDeleted {
-		// Instagram tells that the customer unsent a message; carillon keeps
-		// what it received.
-		p.log.Info(p.net.Label+" message deleted by the customer", "channel", ch.ID, "external_id", clip(m.Mid))
+		// The deletion of an echo: the page's own message, deleted from
+		// another app; nothing carillon keeps.
+		p.log.Info(p.net.Label+" echo of a deleted message ignored", "channel", ch.ID, "external_id", clip(m.Mid))
 		return nil
 	}
 	base := carillon.InboundMessage{ChannelID: ch.ID, From: customer, ExternalID: m.Mid, At: at}

@@ -70,6 +70,8 @@ type Network struct {
 	Object string
 	// SendTypes are the message types the network takes.
 	SendTypes []string
+	// Media are the files it takes by URL, of each type.
+	Media carillon.MediaLimits
 	// EchoMetadata is set when the Send API carries message.metadata back
 	// in the echo (Messenger): the echo of a carillon send is then known
 	// by its uuid.
@@ -85,12 +87,21 @@ type Network struct {
 	IDHelp string
 }
 
+const mb = 1 << 20
+
 // Messenger is the Facebook Messenger network.
 var Messenger = Network{
 	Name: carillon.ProviderMessenger, Label: "messenger", ChannelType: carillon.Facebook,
 	IDSetting: SettingPageID, TokenSetting: SettingPageAccessToken, DefaultBaseURL: DefaultBaseURL,
-	Object:       "page",
-	SendTypes:    []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio, carillon.TypeDocument},
+	Object:    "page",
+	SendTypes: []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio, carillon.TypeDocument},
+	// The Send API's attachments: images up to 8 MB, any other file up
+	// to 25 MB.
+	Media: carillon.MediaLimits{Document: 25 * mb, Kinds: []carillon.MediaKind{
+		{Type: carillon.TypeImage, ContentTypes: []string{"image/jpeg", "image/png", "image/gif"}, Names: "a JPEG, PNG or GIF image", Max: 8 * mb},
+		{Type: carillon.TypeVideo, ContentTypes: []string{"video/mp4"}, Names: "an MP4 video", Max: 25 * mb},
+		{Type: carillon.TypeAudio, ContentTypes: []string{"audio/aac", "audio/mpeg", "audio/mp4", "audio/wav", "audio/wave", "audio/x-wav"}, Names: "an AAC, MP3, M4A or WAV audio", Max: 25 * mb},
+	}},
 	EchoMetadata: true, DefaultMPS: 20, ProfileFields: []string{"first_name", "last_name"},
 	IDHelp: "the Facebook Page's numeric id (Page → About → Page transparency, or the Messenger settings of the app)",
 }
@@ -163,6 +174,7 @@ func NetworkInfo(net Network) carillon.ProviderInfo {
 		MessageTags:    map[string]time.Duration{TagHumanAgent: HumanAgentWindow},
 		NoCaptions:     true,
 		SendTypes:      net.SendTypes,
+		Media:          net.Media,
 	}
 }
 

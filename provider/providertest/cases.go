@@ -190,7 +190,10 @@ type InboundExpect struct {
 	Reply    *ReplyJSON           `json:"reply,omitempty"`
 	Messages []InboundMessageJSON `json:"messages,omitempty"`
 	Receipts []ReceiptJSON        `json:"receipts,omitempty"`
-	Ignored  int                  `json:"ignored,omitempty"`
+	// Deletions are the customer's messages the callback says they
+	// deleted.
+	Deletions []DeletionJSON `json:"deletions,omitempty"`
+	Ignored   int            `json:"ignored,omitempty"`
 	// ChannelAddress is the channel's own address the callback names
 	// (CallbackResult.ChannelAddress).
 	ChannelAddress string `json:"channel_address,omitempty"`
@@ -253,6 +256,14 @@ type ReceiptJSON struct {
 	Recipient  string `json:"recipient,omitempty"`
 	Through    string `json:"through,omitempty"`
 	AndEarlier bool   `json:"and_earlier,omitempty"`
+}
+
+// DeletionJSON is a Deletion as the files write it (ChannelID checked by
+// the runner).
+type DeletionJSON struct {
+	ExternalID string `json:"external_id"`
+	From       string `json:"from"`
+	At         string `json:"at,omitempty"`
 }
 
 // InboundBodies returns the request bodies of the inbound cases in dir, as

@@ -434,6 +434,18 @@ func runInbound(t *testing.T, s Subject, file string) {
 		wantReceipts = []ReceiptJSON{}
 	}
 	assertJSONEqual(t, "receipts", mustJSON(t, wantReceipts), mustJSON(t, gotReceipts))
+	gotDeletions := make([]DeletionJSON, 0, len(res.Deletions))
+	for i, d := range res.Deletions {
+		if d.ChannelID != ch.ID {
+			t.Errorf("deletion %d: channel id = %d, want %d", i, d.ChannelID, ch.ID)
+		}
+		gotDeletions = append(gotDeletions, DeletionJSON{ExternalID: d.ExternalID, From: d.From, At: timeJSON(d.At)})
+	}
+	wantDeletions := want.Deletions
+	if wantDeletions == nil {
+		wantDeletions = []DeletionJSON{}
+	}
+	assertJSONEqual(t, "deletions", mustJSON(t, wantDeletions), mustJSON(t, gotDeletions))
 	if res.Ignored != want.Ignored {
 		t.Errorf("ignored = %d, want %d", res.Ignored, want.Ignored)
 	}

@@ -183,6 +183,13 @@ func Info() carillon.ProviderInfo {
 			}},
 		},
 		EnforcesWindow: func(ch carillon.Channel) bool { return ch.Setting(SettingWindow, "open") == "enforced" },
+		// The files of the WhatsApp number it simulates (WhatsApp Cloud
+		// API's media types and sizes).
+		Media: carillon.MediaLimits{Document: 100 << 20, Kinds: []carillon.MediaKind{
+			{Type: carillon.TypeImage, ContentTypes: []string{"image/jpeg", "image/png"}, Names: "a JPEG or PNG image", Max: 5 << 20},
+			{Type: carillon.TypeVideo, ContentTypes: []string{"video/mp4", "video/3gpp"}, Names: "an MP4 or 3GPP video", Max: 16 << 20},
+			{Type: carillon.TypeAudio, ContentTypes: []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, Names: "an AAC, AMR, MP3, M4A or Ogg audio", Max: 16 << 20},
+		}},
 		ReservedAddresses: []carillon.ReservedAddress{
 			{Address: NumberNotOnWhatsApp, Behaviour: "a message to it is refused at once, permanently: not on WhatsApp (code 131026), and fails"},
 			{Address: NumberNeverDelivered, Behaviour: "a message to it is accepted and never delivered: it stays sent"},

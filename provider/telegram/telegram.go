@@ -339,5 +339,12 @@ func Info() carillon.ProviderInfo {
 		},
 		DefaultMPS: 30,
 		CallsBack:  true,
+		// The Bot API's limits on a file given by URL: 5 MB for a photo,
+		// 20 MB for another file.
+		Media: carillon.MediaLimits{Document: 20 << 20, Kinds: []carillon.MediaKind{
+			{Type: carillon.TypeImage, ContentTypes: []string{"image/jpeg", "image/png"}, Names: "a JPEG or PNG image", Max: 5 << 20},
+			{Type: carillon.TypeVideo, ContentTypes: []string{"video/mp4"}, Names: "an MP4 video", Max: 20 << 20},
+			{Type: carillon.TypeAudio, ContentTypes: []string{"audio/mpeg", "audio/mp4"}, Names: "an MP3 or M4A audio", Max: 20 << 20},
+		}},
 	}
 }

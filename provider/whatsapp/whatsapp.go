@@ -153,5 +153,16 @@ func Info() carillon.ProviderInfo {
 		DefaultMPS:     80,
 		CallsBack:      true,
 		EnforcesWindow: func(carillon.Channel) bool { return true },
+		Media:          Media,
 	}
 }
+
+const mb = 1 << 20
+
+// Media are the WhatsApp Cloud API's media types and sizes for a file sent
+// by its URL.
+var Media = carillon.MediaLimits{Document: 100 * mb, Kinds: []carillon.MediaKind{
+	{Type: carillon.TypeImage, ContentTypes: []string{"image/jpeg", "image/png"}, Names: "a JPEG or PNG image", Max: 5 * mb},
+	{Type: carillon.TypeVideo, ContentTypes: []string{"video/mp4", "video/3gpp"}, Names: "an MP4 or 3GPP video", Max: 16 * mb},
+	{Type: carillon.TypeAudio, ContentTypes: []string{"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}, Names: "an AAC, AMR, MP3, M4A or Ogg audio", Max: 16 * mb},
+}}

@@ -133,7 +133,7 @@ func fullMessage(c carillon.Contact) carillon.Message {
 }
 
 func normMessage(m carillon.Message) carillon.Message {
-	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = norm(m.CreatedAt), norm(m.UpdatedAt), norm(m.NextAttemptAt)
+	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt, m.DeletedAt = norm(m.CreatedAt), norm(m.UpdatedAt), norm(m.NextAttemptAt), norm(m.DeletedAt)
 	return m
 }
 
@@ -171,10 +171,19 @@ func testMessages(t *testing.T, e *env) {
 		}
 	}
 
+	// An inbound message stored deleted by its customer keeps the time.
+	del := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
+		Direction: carillon.Inbound, Type: carillon.TypeImage, Status: carillon.StatusReceived,
+		CreatedAt: base, UpdatedAt: sloppy(at(time.Minute)), DeletedAt: sloppy(at(time.Minute))}
+	e.must(e.s.CreateMessage(e.ctx, &del), "CreateMessage deleted")
+	got, err := e.s.MessageByUUID(e.ctx, a.ID, del.UUID)
+	e.must(err, "MessageByUUID")
+	check(t, "inbound message deleted by its customer", got, normMessage(del))
+
 	// The same external id on another channel is another message.
 	m2 := fullMessage(c2)
 	e.must(e.s.CreateMessage(e.ctx, &m2), "CreateMessage with another channel's external id")
-	got, err := e.s.MessageByExternalID(e.ctx, ch2.ID, m.ExternalID)
+	got, err = e.s.MessageByExternalID(e.ctx, ch2.ID, m.ExternalID)
 	e.must(err, "MessageByExternalID")
 	check(t, "MessageByExternalID on the second channel", got, normMessage(m2))
 	got, err = e.s.MessageByExternalID(e.ctx, ch.ID, m.ExternalID)
@@ -203,6 +212,7 @@ func testUpdateMessage(t *testing.T, e *env) {
 	up.NextAttemptAt = sloppy(at(2 * time.Hour))
 	up.Owner = "instance-2"
 	up.LastError = "rate limited"
+	up.DeletedAt = sloppy(at(90 * time.Minute))
 	e.must(e.s.UpdateMessage(e.ctx, &up), "UpdateMessage")
 	want := normMessage(up)
 	got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
@@ -218,6 +228,7 @@ func testUpdateMessage(t *testing.T, e *env) {
 	clr := want
 	clr.Content, clr.StatusPayload, clr.ExternalID = carillon.Content{}, nil, ""
 	clr.SendState, clr.Attempts, clr.NextAttemptAt, clr.Owner, clr.LastError = carillon.SendNone, 0, time.Time{}, "", ""
+	clr.DeletedAt = time.Time{}
 	e.must(e.s.UpdateMessage(e.ctx, &clr), "UpdateMessage")
 	got, err = e.s.MessageByUUID(e.ctx, a.ID, m.UUID)
 	e.must(err, "MessageByUUID")

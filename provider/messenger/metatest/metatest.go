@@ -269,6 +269,13 @@ func Attachment(from, to, mid, typ, url string, timestamp int64) map[string]any 
 		"message": map[string]any{"mid": mid, "attachments": []any{map[string]any{"type": typ, "payload": map[string]any{"url": url}}}}}
 }
 
+// Deleted is Instagram's event of a message the customer from unsent
+// (is_deleted).
+func Deleted(from, to, mid string, timestamp int64) map[string]any {
+	return map[string]any{"sender": map[string]any{"id": from}, "recipient": map[string]any{"id": to}, "timestamp": timestamp,
+		"message": map[string]any{"mid": mid, "is_deleted": true}}
+}
+
 // Echo is the echo of a message the page sent to the customer to, with the
 // metadata the send carried ("" for none).
 func Echo(page, to, mid, text, metadata string, timestamp int64) map[string]any {
