@@ -203,7 +203,7 @@ type liveResult struct {
 	Sent       int     `json:"sent"`
 	Failed     int     `json:"failed"` // inbound requests not answered 200
 	SentPerS   float64 `json:"answered_per_s"`
-	SendLagMax float64 `json:"send_lag_max_ms"` // how late the last send started against its schedule
+	SendLagMax float64 `json:"send_lag_max_ms"` // the most a send started after its schedule
 	InboundP50 float64 `json:"inbound_p50_ms"`  // the inbound request's own time
 	InboundP99 float64 `json:"inbound_p99_ms"`
 	// From the answer (an event read before the answer counts 0) and from
@@ -228,6 +228,12 @@ type liveResult struct {
 	RSSConnected int     `json:"rss_connected_kib"`
 	RSSAfter     int     `json:"rss_after_kib"`
 	PerTabKiB    float64 `json:"rss_per_tab_kib"`
+	// The Go heap in use (KiB) and goroutines, from /metrics.
+	HeapBefore          int     `json:"heap_inuse_before_kib"`
+	HeapConnected       int     `json:"heap_inuse_connected_kib"`
+	HeapPerTabKiB       float64 `json:"heap_inuse_per_tab_kib"`
+	GoroutinesBefore    int     `json:"goroutines_before"`
+	GoroutinesConnected int     `json:"goroutines_connected"`
 }
 
 func (r result) print(w io.Writer) {
@@ -240,7 +246,7 @@ func (r result) print(w io.Writer) {
 		}
 	}
 	l := r.Live
-	fmt.Fprintf(w, "live: %d tabs, %d inbound/s asked for %.0f s: %d answered (%.0f/s), %d failed, last send %.0f ms behind its schedule\n",
+	fmt.Fprintf(w, "live: %d tabs, %d inbound/s asked for %.0f s: %d answered (%.0f/s), %d failed; a send started up to %.0f ms behind its schedule\n",
 		l.Tabs, l.Rate, l.DurationS, l.Sent, l.SentPerS, l.Failed, l.SendLagMax)
 	fmt.Fprintf(w, "  inbound request p50/p99: %.1f / %.1f ms\n", l.InboundP50, l.InboundP99)
 	fmt.Fprintf(w, "  on all %d tabs, from the answer: p50 %.1f, p99 %.1f, max %.1f ms (%d read before the answer; %.2f%% within 1 s)\n",
@@ -250,6 +256,8 @@ func (r result) print(w io.Writer) {
 		l.PerTabMin, l.PerTabMax, l.Sent, l.Missed, l.Duplicates, l.Reconnects, l.ResetEvents)
 	fmt.Fprintf(w, "  server VmRSS: %d KiB before the tabs, %d KiB with %d tabs (%.1f KiB per tab), %d KiB after the messages\n",
 		l.RSSBefore, l.RSSConnected, l.Tabs, l.PerTabKiB, l.RSSAfter)
+	fmt.Fprintf(w, "  server Go heap in use: %d KiB before, %d KiB with the tabs (%.1f KiB per tab); goroutines %d, then %d\n",
+		l.HeapBefore, l.HeapConnected, l.HeapPerTabKiB, l.GoroutinesBefore, l.GoroutinesConnected)
 	for _, a := range r.Load {
 		fmt.Fprintf(w, "load average %-28s %s\n", a.Phase+":", a.Load)
 	}
@@ -616,23 +624,53 @@ func browserTime(ctx context.Context, c config, base, cookie string, pages []pag
 	return nil
 }
 
-// rss is the median of 5 readings of vmRSS a second apart: the Go
-// runtime returns memory to the system now and then, so one reading
-// moves by some MiB.
-func rss(pid int) (int, error) {
+// stableRSS reads vmRSS every second until five readings in a row are
+// within 1 MiB of each other (at most a minute), and returns their
+// median: the Go runtime returns freed memory to the system gradually, so
+// a reading taken just after a burst of work (sign-ins hash passwords
+// with much memory) is that burst's, not the steady state's.
+func stableRSS(pid int) (int, error) {
 	var v []int
-	for i := range 5 {
-		if i > 0 {
-			time.Sleep(time.Second)
-		}
+	for start := time.Now(); ; time.Sleep(time.Second) {
 		k, err := vmRSS(pid)
 		if err != nil {
 			return 0, err
 		}
 		v = append(v, k)
+		if len(v) < 5 {
+			continue
+		}
+		last := slices.Clone(v[len(v)-5:])
+		slices.Sort(last)
+		if last[4]-last[0] < 1024 || time.Since(start) > time.Minute {
+			return last[2], nil
+		}
 	}
-	slices.Sort(v)
-	return v[2], nil
+}
+
+// goMetrics reads the server's heap in use (KiB) and goroutines from
+// /metrics (the Go collector's go_memstats_heap_inuse_bytes and
+// go_goroutines).
+func goMetrics(base string) (heapKiB, goroutines int, err error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			heapKiB = int(f / 1024)
+		}
+		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			goroutines = int(f)
+		}
+	}
+	return heapKiB, goroutines, sc.Err()
 }
 
 // vmRSS is the resident memory of process pid, in KiB.
@@ -763,9 +801,11 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 		tabs[k] = &tab{cookie: cookie, client: &http.Client{Transport: &http.Transport{DisableCompression: true}},
 			read: make([]atomic.Int64, n), open: make(chan struct{})}
 	}
-	time.Sleep(2 * time.Second)
 	var err error
-	if lr.RSSBefore, err = rss(pid); err != nil {
+	if lr.RSSBefore, err = stableRSS(pid); err != nil {
+		return lr, err
+	}
+	if lr.HeapBefore, lr.GoroutinesBefore, err = goMetrics(base); err != nil {
 		return lr, err
 	}
 	*loads = append(*loads, loadavg("before the tabs"))
@@ -787,11 +827,14 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 			return lr, errors.New("a tab's stream did not open within a minute")
 		}
 	}
-	time.Sleep(2 * time.Second)
-	if lr.RSSConnected, err = rss(pid); err != nil {
+	if lr.RSSConnected, err = stableRSS(pid); err != nil {
+		return lr, err
+	}
+	if lr.HeapConnected, lr.GoroutinesConnected, err = goMetrics(base); err != nil {
 		return lr, err
 	}
 	lr.PerTabKiB = float64(lr.RSSConnected-lr.RSSBefore) / float64(c.tabs)
+	lr.HeapPerTabKiB = float64(lr.HeapConnected-lr.HeapBefore) / float64(c.tabs)
 	*loads = append(*loads, loadavg("tabs connected"))
 
 	logf("sending %d inbound messages at %d/s on %d connections", n, c.rate, c.conns)
@@ -832,13 +875,9 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 	}
 	loadStart := time.Now()
 	interval := time.Second / time.Duration(c.rate)
-	var lag time.Duration
 	for i := range n {
-		due := loadStart.Add(interval * time.Duration(i))
-		if d := time.Until(due); d > 0 {
+		if d := time.Until(loadStart.Add(interval * time.Duration(i))); d > 0 {
 			time.Sleep(d)
-		} else {
-			lag = max(lag, -d)
 		}
 		jobs <- i
 	}
@@ -846,6 +885,11 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 	*loads = append(*loads, loadavg("end of the sending"))
 	senders.Wait()
 	lastAnswer := time.Now()
+	var lag time.Duration
+	startOffset := loadStart.Sub(epoch)
+	for i := range n {
+		lag = max(lag, sent[i]-startOffset-interval*time.Duration(i))
+	}
 	lr.SendLagMax = float64(lag) / float64(time.Millisecond)
 	lr.Failed = int(failed.Load())
 	var firstSent, lastAns time.Duration = -1, 0
@@ -881,7 +925,7 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 		time.Sleep(100 * time.Millisecond)
 	}
 	*loads = append(*loads, loadavg("after the tabs read all"))
-	if lr.RSSAfter, err = rss(pid); err != nil {
+	if lr.RSSAfter, err = vmRSS(pid); err != nil {
 		return lr, err
 	}
 	stopTabs()
