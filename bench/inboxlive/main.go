@@ -648,29 +648,67 @@ func stableRSS(pid int) (int, error) {
 	}
 }
 
-// goMetrics reads the server's heap in use (KiB) and goroutines from
-// /metrics (the Go collector's go_memstats_heap_inuse_bytes and
-// go_goroutines).
-func goMetrics(base string) (heapKiB, goroutines int, err error) {
+// goMetrics reads the server's Go heap in use (KiB), goroutines and
+// completed garbage collections from /metrics (the Go collector's
+// go_memstats_heap_inuse_bytes, go_goroutines and
+// go_gc_duration_seconds_count).
+func goMetrics(base string) (heapKiB, goroutines, gcs int, err error) {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			heapKiB = int(f / 1024)
-		}
-		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			goroutines = int(f)
+		for _, m := range []struct {
+			prefix string
+			to     *int
+			div    float64
+		}{{"go_memstats_heap_inuse_bytes ", &heapKiB, 1024}, {"go_goroutines ", &goroutines, 1}, {"go_gc_duration_seconds_count ", &gcs, 1}} {
+			if v, ok := strings.CutPrefix(line, m.prefix); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				*m.to = int(f / m.div)
+			}
 		}
 	}
-	return heapKiB, goroutines, sc.Err()
+	return heapKiB, goroutines, gcs, sc.Err()
+}
+
+// liveHeap is the server's heap in use once the garbage of what came
+// before is collected: it reads /metrics (which makes some garbage of its
+// own) until two collections have run since the first reading, then
+// returns the least heap in use of the next 10 readings, with the
+// goroutines.
+func liveHeap(ctx context.Context, base string) (heapKiB, goroutines int, err error) {
+	_, _, gc0, err := goMetrics(base)
+	if err != nil {
+		return 0, 0, err
+	}
+	for start := time.Now(); time.Since(start) < 3*time.Minute; {
+		if ctx.Err() != nil {
+			return 0, 0, ctx.Err()
+		}
+		_, _, gc, err := goMetrics(base)
+		if err != nil {
+			return 0, 0, err
+		}
+		if gc >= gc0+2 {
+			break
+		}
+	}
+	heapKiB = -1
+	for range 10 {
+		h, g, _, err := goMetrics(base)
+		if err != nil {
+			return 0, 0, err
+		}
+		if heapKiB < 0 || h < heapKiB {
+			heapKiB, goroutines = h, g
+		}
+	}
+	return heapKiB, goroutines, nil
 }
 
 // vmRSS is the resident memory of process pid, in KiB.
@@ -802,10 +840,10 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 			read: make([]atomic.Int64, n), open: make(chan struct{})}
 	}
 	var err error
-	if lr.RSSBefore, err = stableRSS(pid); err != nil {
+	if lr.HeapBefore, lr.GoroutinesBefore, err = liveHeap(ctx, base); err != nil {
 		return lr, err
 	}
-	if lr.HeapBefore, lr.GoroutinesBefore, err = goMetrics(base); err != nil {
+	if lr.RSSBefore, err = stableRSS(pid); err != nil {
 		return lr, err
 	}
 	*loads = append(*loads, loadavg("before the tabs"))
@@ -827,10 +865,10 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 			return lr, errors.New("a tab's stream did not open within a minute")
 		}
 	}
-	if lr.RSSConnected, err = stableRSS(pid); err != nil {
+	if lr.HeapConnected, lr.GoroutinesConnected, err = liveHeap(ctx, base); err != nil {
 		return lr, err
 	}
-	if lr.HeapConnected, lr.GoroutinesConnected, err = goMetrics(base); err != nil {
+	if lr.RSSConnected, err = stableRSS(pid); err != nil {
 		return lr, err
 	}
 	lr.PerTabKiB = float64(lr.RSSConnected-lr.RSSBefore) / float64(c.tabs)
