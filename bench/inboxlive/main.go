@@ -223,6 +223,12 @@ type liveResult struct {
 	Duplicates  int `json:"duplicates"`   // message_created read twice on a tab
 	Reconnects  int `json:"reconnects"`   // streams that broke and were opened again
 	ResetEvents int `json:"reset_events"` // reset events read
+	// From the first send until every tab had every message (or -wait
+	// ran out): the wall-clock time, and the CPU time the server and this
+	// program (sender and tabs) used meanwhile.
+	WallS      float64 `json:"wall_s"`
+	ServerCPUS float64 `json:"server_cpu_s"`
+	ClientCPUS float64 `json:"client_cpu_s"`
 	// Resident memory of the server (VmRSS), KiB.
 	RSSBefore    int     `json:"rss_before_kib"`
 	RSSConnected int     `json:"rss_connected_kib"`
@@ -252,6 +258,8 @@ func (r result) print(w io.Writer) {
 	fmt.Fprintf(w, "  on all %d tabs, from the answer: p50 %.1f, p99 %.1f, max %.1f ms (%d read before the answer; %.2f%% within 1 s)\n",
 		l.Tabs, l.FromAnswerP50, l.FromAnswerP99, l.FromAnswerMax, l.BeforeAnswer, l.UnderOneS)
 	fmt.Fprintf(w, "  on all %d tabs, from the send:   p50 %.1f, p99 %.1f, max %.1f ms\n", l.Tabs, l.FromSendP50, l.FromSendP99, l.FromSendMax)
+	fmt.Fprintf(w, "  from the first send until every tab had every message: %.1f s; CPU used meanwhile: server %.1f s, this program (sender and tabs) %.1f s\n",
+		l.WallS, l.ServerCPUS, l.ClientCPUS)
 	fmt.Fprintf(w, "  events per tab: min %d, max %d of %d; missed %d, duplicates %d, reconnects %d, resets %d\n",
 		l.PerTabMin, l.PerTabMax, l.Sent, l.Missed, l.Duplicates, l.Reconnects, l.ResetEvents)
 	fmt.Fprintf(w, "  server VmRSS: %d KiB before the tabs, %d KiB with %d tabs (%.1f KiB per tab), %d KiB after the messages\n",
@@ -711,6 +719,23 @@ func liveHeap(ctx context.Context, base string) (heapKiB, goroutines int, err er
 	return heapKiB, goroutines, nil
 }
 
+// cpuTime is the CPU time (user and system) process pid has used, from
+// /proc/<pid>/stat (clock ticks of 10 ms).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command's name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc/pid/stat")
+	}
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // vmRSS is the resident memory of process pid, in KiB.
 func vmRSS(pid int) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -911,6 +936,11 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 			}
 		}()
 	}
+	serverCPU0, err := cpuTime(pid)
+	if err != nil {
+		return lr, err
+	}
+	ownCPU0, _ := cpuTime(os.Getpid())
 	loadStart := time.Now()
 	interval := time.Second / time.Duration(c.rate)
 	for i := range n {
@@ -963,6 +993,13 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 		time.Sleep(100 * time.Millisecond)
 	}
 	*loads = append(*loads, loadavg("after the tabs read all"))
+	wall := time.Since(loadStart)
+	serverCPU1, err := cpuTime(pid)
+	if err != nil {
+		return lr, err
+	}
+	ownCPU1, _ := cpuTime(os.Getpid())
+	lr.WallS, lr.ServerCPUS, lr.ClientCPUS = wall.Seconds(), (serverCPU1 - serverCPU0).Seconds(), (ownCPU1 - ownCPU0).Seconds()
 	if lr.RSSAfter, err = vmRSS(pid); err != nil {
 		return lr, err
 	}
