@@ -25,16 +25,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -49,12 +46,9 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // makes the benchmark's schema
-
 	"github.com/carillon/carillon"
-	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/bench/internal/benchkit"
 	"github.com/carillon/carillon/service"
-	"github.com/carillon/carillon/store"
 )
 
 type config struct {
@@ -221,7 +215,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 		}
 		if c.databaseURL != "" {
 			res.Store = "postgres"
-			u, err := schemaURL(c)
+			u, err := benchkit.SchemaURL(c.databaseURL, c.schema)
 			if err != nil {
 				return res, err
 			}
@@ -232,7 +226,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	} else {
 		if c.databaseURL != "" {
 			res.Store = "postgres"
-			u, drop, err := freshSchema(ctx, c)
+			u, drop, err := benchkit.FreshSchema(ctx, c.databaseURL, c.schema, c.keep, logf)
 			if err != nil {
 				return res, err
 			}
@@ -255,7 +249,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 			return res, fmt.Errorf("fill: %w", err)
 		}
 		if c.databaseURL != "" {
-			if err := vacuum(ctx, storeArgs[3], c.schema); err != nil {
+			if err := benchkit.Vacuum(ctx, storeArgs[3], c.schema, logf); err != nil {
 				return res, err
 			}
 		}
@@ -269,7 +263,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	}
 	res.FillS = fx.FillS
 
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return res, err
 	}
@@ -289,12 +283,12 @@ func run(ctx context.Context, c config) (res result, err error) {
 		_ = srv.Wait()
 	}()
 	base := "http://" + addr
-	if err := waitReady(ctx, base); err != nil {
+	if err := benchkit.WaitReady(ctx, base); err != nil {
 		return res, fmt.Errorf("%w (see %s)", err, logPath)
 	}
 	cookies := map[carillon.Role]string{}
 	for _, r := range roles {
-		if cookies[r], err = signIn(ctx, base, email(r)); err != nil {
+		if cookies[r], err = benchkit.SignIn(ctx, base, email(r), password); err != nil {
 			return res, fmt.Errorf("sign in as %s: %w", r, err)
 		}
 	}
@@ -340,7 +334,7 @@ func measureCeiling(ctx context.Context, c config, dir string, pages int) (*page
 			return nil, fmt.Errorf("go build ./bench/ceiling: %v\n%s", err, out)
 		}
 	}
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +347,7 @@ func measureCeiling(ctx context.Context, c config, dir string, pages int) (*page
 		_ = srv.Wait()
 	}()
 	base := "http://" + addr
-	if err := waitReady(ctx, base); err != nil {
+	if err := benchkit.WaitReady(ctx, base); err != nil {
 		return nil, err
 	}
 	cc := c
@@ -363,81 +357,6 @@ func measureCeiling(ctx context.Context, c config, dir string, pages int) (*page
 		return nil, err
 	}
 	return &res[0], nil
-}
-
-// freshSchema makes the schema the benchmark works in, and returns the URL
-// that puts every connection in it (pgx sends unknown settings as run-time
-// parameters) and a function that drops it.
-func freshSchema(ctx context.Context, c config) (string, func(), error) {
-	if !regexp.MustCompile(`^[a-z_][a-z0-9_]*$`).MatchString(c.schema) || c.schema == "public" {
-		return "", nil, fmt.Errorf("-schema %q: lower-case letters, digits and _, not public", c.schema)
-	}
-	admin, err := sql.Open("pgx", c.databaseURL)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+c.schema+" CASCADE; CREATE SCHEMA "+c.schema); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("postgres: making schema %s: %w", c.schema, err)
-	}
-	u, err := schemaURL(c)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	return u, func() {
-		if c.keep {
-			logf("kept schema %s", c.schema)
-		} else if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+c.schema+" CASCADE"); err != nil {
-			logf("dropping schema %s: %v", c.schema, err)
-		}
-		admin.Close()
-	}, nil
-}
-
-// vacuum runs VACUUM ANALYZE on each table of the schema, as autovacuum
-// does on a store in use: a store filled at once has neither the
-// statistics its planner reads nor the visibility map that lets an index
-// answer without the table.
-func vacuum(ctx context.Context, schemaURL, schema string) error {
-	logf("VACUUM ANALYZE of the tables of schema %s", schema)
-	db, err := sql.Open("pgx", schemaURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
-	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	for _, t := range tables {
-		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+schema+"."+t); err != nil {
-			return fmt.Errorf("VACUUM ANALYZE %s: %w", t, err)
-		}
-	}
-	return nil
-}
-
-// schemaURL is -database-url with every connection put in -schema.
-func schemaURL(c config) (string, error) {
-	u, err := url.Parse(c.databaseURL)
-	if err != nil {
-		return "", fmt.Errorf("-database-url: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", c.schema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 // fixture is what the pages are requested with; it is kept beside the
@@ -463,20 +382,11 @@ type fixture struct {
 // store's exported methods, on the store serve will open (the same
 // secret key, in the data folder).
 func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fixture, err error) {
-	key, err := secretbox.LoadOrCreateKeyFile(filepath.Join(data, "secret.key"))
-	if err != nil {
-		return fx, err
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		return fx, err
-	}
-	var db *store.DB
+	dbURL := ""
 	if c.databaseURL != "" {
-		db, err = store.OpenPostgres(ctx, storeArgs[3], box)
-	} else {
-		db, err = store.OpenSQLite(ctx, data, box)
+		dbURL = storeArgs[3]
 	}
+	db, err := benchkit.OpenStore(ctx, data, dbURL)
 	if err != nil {
 		return fx, err
 	}
@@ -542,7 +452,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	}
 	contacts := make([]contactRef, c.contacts)
 	every := c.contacts / c.assigned
-	if err := inBatches(ctx, db, c.contacts, c.batch, func(q carillon.Queries, i int) error {
+	if err := benchkit.InBatches(ctx, db, c.contacts, c.batch, logf, func(q carillon.Queries, i int) error {
 		ch := channels[i%len(channels)]
 		created := spread(i, c.contacts)
 		ct := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: fmt.Sprintf("4915%09d", i),
@@ -570,7 +480,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	logf("writing %d messages", c.messages)
 	outStatuses := []carillon.Status{carillon.StatusSent, carillon.StatusDelivered, carillon.StatusRead, carillon.StatusRead, carillon.StatusFailed}
 	mid := c.messages / 2
-	if err := inBatches(ctx, db, c.messages, c.batch, func(q carillon.Queries, i int) error {
+	if err := benchkit.InBatches(ctx, db, c.messages, c.batch, logf, func(q carillon.Queries, i int) error {
 		ct := contacts[rng.IntN(len(contacts))]
 		if i == c.messages-1 {
 			ct = contacts[0] // the last message, to a restricted agent's contact
@@ -640,7 +550,7 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 	logf("writing %d webhook events with their attempts", c.events)
 	headers := map[string]string{"content-type": "application/json", "webhook-signature": "v1,bench", "user-agent": "carillon"}
 	events := []string{carillon.EventMessageCreated, carillon.EventMessageStatusUpdated, carillon.EventContactUpdated}
-	if err := inBatches(ctx, db, c.events, c.batch/4, func(q carillon.Queries, i int) error {
+	if err := benchkit.InBatches(ctx, db, c.events, c.batch/4, logf, func(q carillon.Queries, i int) error {
 		at := spread(i, c.events)
 		ct := contacts[rng.IntN(len(contacts))]
 		body := fmt.Sprintf(`{"event":%q,"payload":{"uuid":%q,"text":"Hello, this is event %d"}}`, events[i%len(events)], ct.uuid, i)
@@ -682,92 +592,6 @@ func fill(ctx context.Context, c config, data string, storeArgs []string) (fx fi
 		return fx, err
 	}
 	return fx, nil
-}
-
-// inBatches calls write for 0..n-1, batch calls to a transaction.
-func inBatches(ctx context.Context, db *store.DB, n, batch int, write func(q carillon.Queries, i int) error) error {
-	batch = max(batch, 1)
-	start := time.Now()
-	for from := 0; from < n; from += batch {
-		to := min(from+batch, n)
-		if err := db.InTx(ctx, func(q carillon.Queries) error {
-			for i := from; i < to; i++ {
-				if err := write(q, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		if to%(batch*20) == 0 || to == n {
-			logf("  %d of %d (%.0f/s)", to, n, float64(to)/time.Since(start).Seconds())
-		}
-	}
-	return nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("%s/readyz did not answer 200 within 2 minutes", base)
-}
-
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// signIn signs in as a person does, with the sign-in page's form, and
-// returns the session cookie.
-func signIn(ctx context.Context, base, email string) (string, error) {
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(base + "/sign-in")
-	if err != nil {
-		return "", err
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfField.FindSubmatch(page)
-	if m == nil {
-		return "", errors.New("no csrf field on /sign-in")
-	}
-	form := url.Values{"csrf": {string(m[1])}, "email": {email}, "password": {password}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/sign-in", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, ck := range resp.Cookies() {
-		req.AddCookie(ck)
-	}
-	resp, err = noRedirect.Do(req)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	for _, ck := range resp.Cookies() {
-		if ck.Name == "carillon_session" && ck.Value != "" {
-			return ck.Name + "=" + ck.Value, nil
-		}
-	}
-	return "", fmt.Errorf("no session cookie (status %d)", resp.StatusCode)
 }
 
 type page struct {
@@ -936,18 +760,9 @@ func measure(ctx context.Context, base string, c config, cookies map[carillon.Ro
 	for i, p := range pages {
 		slices.Sort(times[i])
 		out[i] = pageResult{Name: p.name, Role: string(p.role), Path: p.path, N: len(times[i]), Errors: errs[i], Bytes: sizes[i],
-			P50: rank(times[i], 0.50), P99: rank(times[i], 0.99), Max: rank(times[i], 1)}
+			P50: benchkit.Rank(times[i], 0.50), P99: benchkit.Rank(times[i], 0.99), Max: benchkit.Rank(times[i], 1)}
 	}
 	return out, wall.Seconds(), ctx.Err()
-}
-
-// rank is the nearest-rank percentile of sorted durations, in ms.
-func rank(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return float64(sorted[max(i, 0)]) / float64(time.Millisecond)
 }
 
 type histogram struct{ sum, count float64 }

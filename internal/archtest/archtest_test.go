@@ -131,13 +131,20 @@ var rules = map[string]rule{
 	"internal/testrig/registry": {imports: append([]string{""}, providerDescriptions...), testOnly: true},
 	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 		modules: []string{pgx, prometheus}},
+	// What the benchmarks that run the real binary share: a store to fill
+	// with the store's own methods (in a PostgreSQL schema of its own), a
+	// sign-in with the console's form.
+	"bench/internal/benchkit": {imports: []string{"", "secretbox", "store"}, modules: []string{pgx}},
 	// Fills a store with the store's own methods, then times the real
 	// binary's console pages over HTTP.
-	"bench/consolepages": {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx}},
-	"bench/sendload":     {},
-	"bench/ceiling":      {},
-	"bench/e2ewait":      {},
-	"bench/search":       {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
+	"bench/consolepages": {imports: []string{"", "bench/internal/benchkit", "service"}},
+	// Fills a store as consolepages does, then times the real binary's
+	// inbox pages over HTTP and in a real browser, and its live streams.
+	"bench/inboxlive": {imports: []string{"", "bench/internal/benchkit"}, modules: []string{chromedp, cdproto}},
+	"bench/sendload":  {},
+	"bench/ceiling":   {},
+	"bench/e2ewait":   {},
+	"bench/search":    {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest", "provider/messenger/metatest"},

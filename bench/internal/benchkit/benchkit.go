@@ -1,0 +1,224 @@
+// Package benchkit holds what the benchmarks that run the real `carillon
+// serve` share: a store to fill through package store (SQLite in a data
+// folder, or PostgreSQL in a schema of its own), rows written in batches,
+// a free port, waiting for /readyz, and signing in with the console's
+// sign-in form.
+package benchkit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // makes the benchmark's schema
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/secretbox"
+	"github.com/carillon/carillon/store"
+)
+
+// Logf prints a line of progress.
+type Logf func(format string, args ...any)
+
+// OpenStore opens the store serve will open: SQLite in data, or the
+// PostgreSQL at databaseURL (when not empty), with the data folder's
+// secret.key (made if missing) as serve does.
+func OpenStore(ctx context.Context, data, databaseURL string) (*store.DB, error) {
+	key, err := secretbox.LoadOrCreateKeyFile(filepath.Join(data, "secret.key"))
+	if err != nil {
+		return nil, err
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		return nil, err
+	}
+	if databaseURL != "" {
+		return store.OpenPostgres(ctx, databaseURL, box)
+	}
+	return store.OpenSQLite(ctx, data, box)
+}
+
+// FreshSchema makes the schema a benchmark works in (dropped first if it
+// exists), and returns the URL that puts every connection in it (pgx
+// sends unknown settings as run-time parameters) and a function that
+// drops it (or, with keep, says it was kept).
+func FreshSchema(ctx context.Context, databaseURL, schema string, keep bool, logf Logf) (string, func(), error) {
+	if !regexp.MustCompile(`^[a-z_][a-z0-9_]*$`).MatchString(schema) || schema == "public" {
+		return "", nil, fmt.Errorf("-schema %q: lower-case letters, digits and _, not public", schema)
+	}
+	admin, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("postgres: making schema %s: %w", schema, err)
+	}
+	u, err := SchemaURL(databaseURL, schema)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	return u, func() {
+		if keep {
+			logf("kept schema %s", schema)
+		} else if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			logf("dropping schema %s: %v", schema, err)
+		}
+		admin.Close()
+	}, nil
+}
+
+// SchemaURL is databaseURL with every connection put in schema.
+func SchemaURL(databaseURL, schema string) (string, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", fmt.Errorf("-database-url: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Vacuum runs VACUUM ANALYZE on each table of the schema, as autovacuum
+// does on a store in use: a store filled at once has neither the
+// statistics its planner reads nor the visibility map that lets an index
+// answer without the table.
+func Vacuum(ctx context.Context, schemaURL, schema string, logf Logf) error {
+	logf("VACUUM ANALYZE of the tables of schema %s", schema)
+	db, err := sql.Open("pgx", schemaURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	for _, t := range tables {
+		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+schema+"."+t); err != nil {
+			return fmt.Errorf("VACUUM ANALYZE %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// InBatches calls write for 0..n-1, batch calls to a transaction.
+func InBatches(ctx context.Context, db *store.DB, n, batch int, logf Logf, write func(q carillon.Queries, i int) error) error {
+	batch = max(batch, 1)
+	start := time.Now()
+	for from := 0; from < n; from += batch {
+		to := min(from+batch, n)
+		if err := db.InTx(ctx, func(q carillon.Queries) error {
+			for i := from; i < to; i++ {
+				if err := write(q, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if to%(batch*20) == 0 || to == n {
+			logf("  %d of %d (%.0f/s)", to, n, float64(to)/time.Since(start).Seconds())
+		}
+	}
+	return nil
+}
+
+// FreeAddr is a free address on 127.0.0.1.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// WaitReady waits until base's GET /readyz answers 200, two minutes at
+// most.
+func WaitReady(ctx context.Context, base string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s/readyz did not answer 200 within 2 minutes", base)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// SignIn signs in as a person does, with the sign-in page's form, and
+// returns the session cookie ("name=value").
+func SignIn(ctx context.Context, base, email, password string) (string, error) {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sign-in", nil)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		return "", err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		return "", errors.New("no csrf field on /sign-in")
+	}
+	form := url.Values{"csrf": {string(m[1])}, "email": {email}, "password": {password}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, base+"/sign-in", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range resp.Cookies() {
+		req.AddCookie(ck)
+	}
+	resp, err = noRedirect.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "carillon_session" && ck.Value != "" {
+			return ck.Name + "=" + ck.Value, nil
+		}
+	}
+	return "", fmt.Errorf("no session cookie (status %d)", resp.StatusCode)
+}
+
+// Rank is the nearest-rank percentile p (0..1) of sorted durations, in ms.
+func Rank(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return float64(sorted[max(i, 0)]) / float64(time.Millisecond)
+}
