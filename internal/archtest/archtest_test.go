@@ -91,15 +91,18 @@ var rules = map[string]rule{
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
 	"provider/sandbox":               {imports: []string{"", "phone"}},
-	"provider/whatsapp":              {imports: []string{"", "phone"}, testImports: []string{"provider/providertest", "provider/whatsapp/whatsapptest"}},
+	"provider/whatsapp":              {imports: []string{"", "phone", "provider/metagraph"}, testImports: []string{"provider/providertest", "provider/whatsapp/whatsapptest"}},
 	"provider/whatsapp/whatsapptest": {imports: []string{"", "provider/providertest"}},
 	"provider/telegram":              {imports: []string{""}, testImports: []string{"provider/providertest", "provider/telegram/telegramtest"}},
 	"provider/telegram/telegramtest": {imports: []string{"", "provider/providertest"}},
 	"provider/providertest":          {imports: []string{""}},
+	// What Meta's networks share of the Graph API (calls, errors, webhook
+	// signatures), for WhatsApp and Messenger.
+	"provider/metagraph": {imports: []string{""}},
 	// Messenger holds the Send API and webhook code of Meta's networks;
 	// Instagram is that code with Instagram's settings, the one provider
 	// built on another's.
-	"provider/messenger":          {imports: []string{""}, testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
+	"provider/messenger":          {imports: []string{"", "provider/metagraph"}, testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
 	"provider/messenger/metatest": {},
 	"provider/instagram": {imports: []string{"", "provider/messenger"},
 		testImports: []string{"provider/providertest", "provider/messenger/metatest"}},

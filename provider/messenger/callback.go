@@ -2,10 +2,6 @@ package messenger
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,18 +10,17 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // SignatureHeader carries Meta's signature of a callback body:
 // "sha256=" + hex HMAC-SHA256 of the raw body keyed with the app secret.
-const SignatureHeader = "X-Hub-Signature-256"
+const SignatureHeader = metagraph.SignatureHeader
 
 // Sign returns the X-Hub-Signature-256 value of body for appSecret, as Meta
 // computes it.
 func Sign(appSecret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(appSecret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return metagraph.Sign(appSecret, body)
 }
 
 // ParseCallback answers Meta's verification handshake (GET) and translates
@@ -35,7 +30,7 @@ func (p *Provider) ParseCallback(ch carillon.Channel, cb carillon.Callback) (car
 	case http.MethodGet:
 		return p.handshake(ch, cb)
 	case http.MethodPost:
-		if err := checkSignature(ch, cb); err != nil {
+		if err := metagraph.CheckSignature(ch.Settings[SettingAppSecret], cb); err != nil {
 			p.log.Warn(p.net.Label+" callback refused", "channel", ch.ID, "reason", err.Reason)
 			return carillon.CallbackResult{}, err
 		}
@@ -44,41 +39,14 @@ func (p *Provider) ParseCallback(ch carillon.Channel, cb carillon.Callback) (car
 	return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusMethodNotAllowed, Reason: "method " + cb.Method + " is not used by Meta"}
 }
 
+// handshake answers the GET Meta makes when the callback URL is saved in
+// its console: the challenge, echoed, proves that we know the verify token.
 func (p *Provider) handshake(ch carillon.Channel, cb carillon.Callback) (carillon.CallbackResult, error) {
-	want := ch.Settings[SettingVerifyToken]
-	got := cb.Query.Get("hub.verify_token")
-	if cb.Query.Get("hub.mode") != "subscribe" {
-		return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusForbidden, Reason: "hub.mode is not subscribe"}
+	res, err := metagraph.Handshake(ch.Settings[SettingVerifyToken], cb)
+	if err == nil {
+		p.log.Info(p.net.Label+" callback URL verified", "channel", ch.ID)
 	}
-	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return carillon.CallbackResult{}, &carillon.CallbackError{Status: http.StatusForbidden, Reason: "hub.verify_token does not match the channel's verify token"}
-	}
-	p.log.Info(p.net.Label+" callback URL verified", "channel", ch.ID)
-	return carillon.CallbackResult{Reply: &carillon.CallbackReply{
-		Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(cb.Query.Get("hub.challenge")),
-	}}, nil
-}
-
-func checkSignature(ch carillon.Channel, cb carillon.Callback) *carillon.CallbackError {
-	secret := ch.Settings[SettingAppSecret]
-	if secret == "" {
-		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "the channel has no app_secret to check signatures with"}
-	}
-	header := cb.Header.Get(SignatureHeader)
-	if header == "" {
-		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "missing " + SignatureHeader}
-	}
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	got, err := hex.DecodeString(hexSig)
-	if !ok || err != nil {
-		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: SignatureHeader + " is not sha256=<hex>"}
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(cb.Body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return &carillon.CallbackError{Status: http.StatusForbidden, Reason: "wrong " + SignatureHeader}
-	}
-	return nil
+	return res, err
 }
 
 // The webhook payload, as far as carillon reads it (Messenger Platform

@@ -1,133 +1,28 @@
 package messenger
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
-// graphAnswer is an HTTP answer of the Graph API, its body read.
-type graphAnswer struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
 // call makes one Graph API request with the channel's bearer token and
-// reads the answer. A transport failure names the request by host and path
-// only: queries and the token stay out of errors.
-func (p *Provider) call(ctx context.Context, ch carillon.Channel, method, rawURL string, body any) (graphAnswer, error) {
-	var reader io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return graphAnswer{}, fmt.Errorf("%s: encoding the request: %w", p.net.Label, err)
-		}
-		reader = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, reader)
-	if err != nil {
-		return graphAnswer{}, fmt.Errorf("%s: %s %s: %v", p.net.Label, method, describeURL(rawURL), unwrapURLError(err))
-	}
-	req.Header.Set("Authorization", "Bearer "+ch.Settings[p.net.TokenSetting])
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return graphAnswer{}, &transportError{label: p.net.Label, op: method + " " + describeURL(rawURL), err: unwrapURLError(err)}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
-	if err != nil {
-		return graphAnswer{}, &transportError{label: p.net.Label, op: "reading the answer to " + method + " " + describeURL(rawURL), err: err}
-	}
-	return graphAnswer{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
-}
-
-// transportError is a request that got no complete answer.
-type transportError struct {
-	label, op string
-	err       error
-}
-
-func (e *transportError) Error() string { return e.label + ": " + e.op + ": " + e.err.Error() }
-func (e *transportError) Unwrap() error { return e.err }
-
-func isTransport(err error) bool {
-	var te *transportError
-	return errors.As(err, &te)
-}
-
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// describeURL is a URL fit for a log line or an error: scheme, host, path.
-func describeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Scheme + "://" + u.Host + u.EscapedPath()
-}
-
-// graphError is the Graph API's error object.
-type graphError struct {
-	Message        string          `json:"message"`
-	Type           string          `json:"type"`
-	Code           int             `json:"code"`
-	ErrorSubcode   int             `json:"error_subcode,omitempty"`
-	ErrorData      json.RawMessage `json:"error_data,omitempty"`
-	ErrorUserTitle string          `json:"error_user_title,omitempty"`
-	FBTraceID      string          `json:"fbtrace_id,omitempty"`
-}
-
-func parseGraphError(body []byte) (graphError, bool) {
-	var env struct {
-		Error *graphError `json:"error"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Error == nil || (env.Error.Code == 0 && env.Error.Message == "") {
-		return graphError{}, false
-	}
-	return *env.Error, true
-}
-
-var codePrefix = regexp.MustCompile(`^\(#[0-9]+\)\s*`)
-
-func (g graphError) title() string {
-	if t := codePrefix.ReplaceAllString(g.Message, ""); t != "" {
-		return t
-	}
-	if g.ErrorUserTitle != "" {
-		return g.ErrorUserTitle
-	}
-	return "Unknown error"
+// reads the answer (metagraph.Call).
+func (p *Provider) call(ctx context.Context, ch carillon.Channel, method, rawURL string, body any) (metagraph.Answer, error) {
+	return metagraph.Call(ctx, p.client, p.net.Label, ch.Settings[p.net.TokenSetting], method, rawURL, body)
 }
 
 // describeError is an error for the calls other than sends: the Graph
 // error's code and title, or the HTTP status.
-func (p *Provider) describeError(what string, a graphAnswer) error {
-	if g, ok := parseGraphError(a.Body); ok {
-		return fmt.Errorf("%s: %s: Graph error %d: %s", p.net.Label, what, g.Code, g.title())
-	}
-	return fmt.Errorf("%s: %s: HTTP %d %s", p.net.Label, what, a.Status, http.StatusText(a.Status))
+func (p *Provider) describeError(what string, a metagraph.Answer) error {
+	return metagraph.DescribeError(p.net.Label, what, a)
 }
 
 // transientCodes are the Graph error codes of the Send API worth retrying,
@@ -154,76 +49,10 @@ var permanentCodes = map[int]bool{
 // classify turns a refused send into a SendError: Meta's throttling codes,
 // unknown 429s and 5xx are retried; a closed window (10 with subcode
 // 2018278), an unavailable person (551), an invalid recipient, a refused
-// token and any other 4xx fail the message.
-func classify(a graphAnswer, now time.Time) *carillon.SendError {
-	g, ok := parseGraphError(a.Body)
-	se := &carillon.SendError{}
-	if ok {
-		se.Code = strconv.Itoa(g.Code)
-		se.Title = g.title()
-		se.Payload = errorsPayload(g.Code, g.ErrorSubcode, se.Title, g.Message, g.ErrorData)
-	} else {
-		se.Code = "http_" + strconv.Itoa(a.Status)
-		se.Title = fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status))
-		se.Payload = errorsPayload(a.Status, 0, se.Title, snippet(a.Body), nil)
-	}
-	scope, transient := transientCodes[g.Code]
-	switch {
-	case ok && transient:
-		se.Scope = scope
-	case ok && (permanentCodes[g.Code] || (g.Code >= 200 && g.Code <= 299)):
-		se.Permanent = true
-	case a.Status == http.StatusTooManyRequests:
-		se.Scope = carillon.ScopeChannel
-	case a.Status >= 500:
-	default:
-		se.Permanent = true
-	}
-	if !se.Permanent {
-		se.RetryAfter = retryAfter(a.Header, now)
-	}
-	return se
-}
-
-// errorsPayload is the status payload of a failed message, in the shape
-// the WhatsApp provider uses: {"errors":[{"code","title","message",…}]},
-// with Meta's error_subcode when it gave one.
-func errorsPayload(code, subcode int, title, message string, errorData json.RawMessage) json.RawMessage {
-	e := map[string]any{"code": code, "title": title, "message": message}
-	if subcode != 0 {
-		e["error_subcode"] = subcode
-	}
-	if len(errorData) > 0 && json.Valid(errorData) {
-		e["error_data"] = errorData
-	}
-	b, _ := json.Marshal(map[string]any{"errors": []any{e}})
-	return b
-}
-
-func snippet(body []byte) string {
-	const max = 256
-	s := strings.ToValidUTF8(string(body), "")
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return strings.TrimSpace(s)
-}
-
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if at, err := http.ParseTime(v); err == nil && at.After(now) {
-		return at.Sub(now).Round(time.Second)
-	}
-	return 0
+// token and any other 4xx fail the message. The failure payload carries
+// Meta's error_subcode when it gave one.
+func classify(a metagraph.Answer, now time.Time) *carillon.SendError {
+	return metagraph.Codes{Transient: transientCodes, Permanent: permanentCodes, Subcode: true}.Classify(a, now)
 }
 
 // ReadProfile reads a customer's name, GET /{api_version}/{scoped id}
@@ -267,7 +96,7 @@ func (p *Provider) ReadProfile(ctx context.Context, ch carillon.Channel, address
 // refuses the declaration; a Graph API that cannot be reached does not.
 func (p *Provider) CheckCredentials(ctx context.Context, ch carillon.Channel) error {
 	_, err := p.ReadAddress(ctx, ch)
-	if isTransport(err) {
+	if metagraph.IsTransport(err) {
 		p.log.Warn(p.net.Label+" credentials not checked: the Graph API did not answer", "error", err)
 		return nil
 	}

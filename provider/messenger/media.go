@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // maxMediaSize bounds a media download (Meta's attachments are at most
@@ -29,11 +30,11 @@ func (p *Provider) FetchMedia(ctx context.Context, ch carillon.Channel, m carill
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: attachment: %v", p.net.Label, unwrapURLError(err))
+		return nil, "", fmt.Errorf("%s: attachment: %v", p.net.Label, metagraph.UnwrapURLError(err))
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, "", &transportError{label: p.net.Label, op: "GET " + describeURL(m.URL), err: unwrapURLError(err)}
+		return nil, "", &metagraph.TransportError{Label: p.net.Label, Op: "GET " + metagraph.DescribeURL(m.URL), Err: metagraph.UnwrapURLError(err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()

@@ -50,9 +50,6 @@ const TagHumanAgent = "HUMAN_AGENT"
 // HUMAN_AGENT lets a message go.
 const HumanAgentWindow = 7 * 24 * time.Hour
 
-// maxAnswerSize bounds what is read of a Graph API answer.
-const maxAnswerSize = 1 << 20
-
 // Network describes one of Meta's messaging networks as the shared code
 // needs it: Messenger here, Instagram in provider/instagram.
 type Network struct {

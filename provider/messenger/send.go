@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // Codes of the SendErrors that carillon makes itself, for what Meta never
@@ -39,12 +40,12 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return carillon.SendResult{}, ctxErr
 		}
-		if !isTransport(err) {
+		if !metagraph.IsTransport(err) {
 			return carillon.SendResult{}, permanent(CodeInvalidSettings, err.Error())
 		}
 		p.log.Warn(p.net.Label+" send got no answer", "channel", ch.ID, "message", out.Message.UUID, "attempt", out.Attempt, "error", err)
 		return carillon.SendResult{}, &carillon.SendError{Code: CodeNetwork, Title: err.Error(),
-			Payload: errorsPayload(0, 0, "Network error", err.Error(), nil)}
+			Payload: metagraph.ErrorsPayload(0, 0, "Network error", err.Error(), nil)}
 	}
 	if a.Status < 200 || a.Status > 299 {
 		se := classify(a, time.Now())
@@ -61,7 +62,7 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 		p.log.Error(p.net.Label+" send answer names no message", "channel", ch.ID, "message", out.Message.UUID, "http_status", a.Status)
 		return carillon.SendResult{}, &carillon.SendError{Permanent: true, Code: CodeInvalidAnswer,
 			Title:   "The Send API accepted the message but named no message id",
-			Payload: errorsPayload(0, 0, "Invalid answer", "The Send API answer names no message_id", nil)}
+			Payload: metagraph.ErrorsPayload(0, 0, "Invalid answer", "The Send API answer names no message_id", nil)}
 	}
 	p.log.Debug(p.net.Label+" message sent", "channel", ch.ID, "message", out.Message.UUID, "external_id", answer.MessageID)
 	return carillon.SendResult{ExternalID: answer.MessageID, Payload: json.RawMessage(a.Body)}, nil
@@ -127,5 +128,5 @@ func (p *Provider) requestBody(out carillon.Outgoing) (map[string]any, error) {
 }
 
 func permanent(code, title string) *carillon.SendError {
-	return &carillon.SendError{Permanent: true, Code: code, Title: title, Payload: errorsPayload(0, 0, title, title, nil)}
+	return &carillon.SendError{Permanent: true, Code: code, Title: title, Payload: metagraph.ErrorsPayload(0, 0, title, title, nil)}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // maxMediaSize bounds a media download: WhatsApp's largest files
@@ -46,19 +47,19 @@ func (p *Provider) FetchMedia(ctx context.Context, ch carillon.Channel, m carill
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, meta.URL, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("whatsapp: media %s: %v", m.ID, unwrapURLError(err))
+		return nil, "", fmt.Errorf("whatsapp: media %s: %v", m.ID, metagraph.UnwrapURLError(err))
 	}
 	// Meta's media URLs need the token too; they are short-lived and
-	// signed, so they stay out of logs and errors (describeURL).
+	// signed, so they stay out of logs and errors (metagraph.DescribeURL).
 	req.Header.Set("Authorization", "Bearer "+ch.Settings[SettingAccessToken])
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, "", &transportError{op: "GET " + describeURL(meta.URL), err: unwrapURLError(err)}
+		return nil, "", &metagraph.TransportError{Label: label, Op: "GET " + metagraph.DescribeURL(meta.URL), Err: metagraph.UnwrapURLError(err)}
 	}
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, metagraph.MaxAnswerSize))
 		resp.Body.Close()
-		return nil, "", describeError("downloading media "+m.ID, graphAnswer{Status: resp.StatusCode, Body: body})
+		return nil, "", describeError("downloading media "+m.ID, metagraph.Answer{Status: resp.StatusCode, Body: body})
 	}
 	contentType := firstNonEmpty(resp.Header.Get("Content-Type"), meta.MimeType, m.MimeType, "application/octet-stream")
 	p.log.Debug("whatsapp media fetched", "channel", ch.ID, "media", m.ID, "content_type", contentType,

@@ -3,7 +3,6 @@ package whatsapp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // DefaultTemplateLanguage is the language code sent for a template that
@@ -45,7 +45,7 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 			// Stopping, not a provider failure: the message stays queued.
 			return carillon.SendResult{}, ctxErr
 		}
-		if !isTransport(err) {
+		if !metagraph.IsTransport(err) {
 			// The request could not even be made: a base_url or
 			// api_version that CheckSettings would have refused.
 			return carillon.SendResult{}, permanent("invalid_settings", err.Error())
@@ -53,7 +53,7 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 		p.log.Warn("whatsapp send got no answer", "channel", ch.ID, "message", out.Message.UUID, "attempt", out.Attempt, "error", err)
 		return carillon.SendResult{}, &carillon.SendError{
 			Code: CodeNetwork, Title: err.Error(),
-			Payload: errorsPayload(0, "Network error", err.Error(), nil),
+			Payload: metagraph.ErrorsPayload(0, 0, "Network error", err.Error(), nil),
 		}
 	}
 	if a.Status < 200 || a.Status > 299 {
@@ -78,7 +78,7 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 		p.log.Error("whatsapp send answer names no message", "channel", ch.ID, "message", out.Message.UUID, "http_status", a.Status)
 		return carillon.SendResult{}, &carillon.SendError{
 			Permanent: true, Code: CodeInvalidAnswer, Title: "The Cloud API accepted the message but named no message id",
-			Payload: errorsPayload(0, "Invalid answer", "The Cloud API answer names no message id", nil),
+			Payload: metagraph.ErrorsPayload(0, 0, "Invalid answer", "The Cloud API answer names no message id", nil),
 		}
 	}
 	result := carillon.SendResult{ExternalID: answer.Messages[0].ID, Payload: json.RawMessage(a.Body)}
@@ -228,7 +228,7 @@ func filenameOf(raw string) string {
 }
 
 func permanent(code, title string) *carillon.SendError {
-	return &carillon.SendError{Permanent: true, Code: code, Title: title, Payload: errorsPayload(0, title, title, nil)}
+	return &carillon.SendError{Permanent: true, Code: code, Title: title, Payload: metagraph.ErrorsPayload(0, 0, title, title, nil)}
 }
 
 // transientCodes are the Graph error codes worth retrying, with what they
@@ -257,65 +257,4 @@ var permanentCodes = map[int]bool{
 	131045: true, 131047: true, 131049: true, 131051: true, 131052: true, 131062: true,
 	132000: true, 132001: true, 132005: true, 132007: true, 132012: true, 132015: true, 132016: true, 132068: true,
 	133005: true, 133010: true, 135000: true,
-}
-
-// classify turns a refused send into a SendError.
-func classify(a graphAnswer, now time.Time) *carillon.SendError {
-	g, ok := parseGraphError(a.Body)
-	se := &carillon.SendError{}
-	if ok {
-		se.Code = strconv.Itoa(g.Code)
-		se.Title = g.title()
-		se.Payload = errorsPayload(g.Code, se.Title, g.Message, g.ErrorData)
-	} else {
-		se.Code = "http_" + strconv.Itoa(a.Status)
-		se.Title = fmt.Sprintf("HTTP %d %s", a.Status, http.StatusText(a.Status))
-		se.Payload = errorsPayload(a.Status, se.Title, snippet(a.Body), nil)
-	}
-	scope, transient := transientCodes[g.Code]
-	switch {
-	case ok && transient:
-		se.Scope = scope
-	case ok && (permanentCodes[g.Code] || (g.Code >= 200 && g.Code <= 299)):
-		se.Permanent = true
-	case a.Status == http.StatusTooManyRequests:
-		// Rate limiting whose code is unknown: the number is the safe unit.
-		se.Scope = carillon.ScopeChannel
-	case a.Status >= 500:
-		// Meta's side failed; the message itself may be fine.
-	default:
-		se.Permanent = true
-	}
-	if !se.Permanent {
-		se.RetryAfter = retryAfter(a.Header, now)
-	}
-	return se
-}
-
-// errorsPayload is the status payload of a failed message, in the shape
-// WhatsApp's failed statuses use: {"errors":[{"code","title","message","error_data"}]}.
-func errorsPayload(code int, title, message string, errorData json.RawMessage) json.RawMessage {
-	e := map[string]any{"code": code, "title": title, "message": message}
-	if len(errorData) > 0 && json.Valid(errorData) {
-		e["error_data"] = errorData
-	}
-	b, _ := json.Marshal(map[string]any{"errors": []any{e}})
-	return b
-}
-
-// snippet is the start of a body that is not Graph's error JSON, kept for
-// the status payload.
-func snippet(body []byte) string {
-	const max = 256
-	s := strings.ToValidUTF8(string(body), "")
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return strings.TrimSpace(s)
-}
-
-// isTransport reports whether err is a request that got no answer.
-func isTransport(err error) bool {
-	var te *transportError
-	return errors.As(err, &te)
 }

@@ -35,10 +35,6 @@ const (
 	SettingAPIVersion        = "api_version"
 )
 
-// maxAnswerSize bounds what is read of a Graph API answer: real answers are
-// a few kilobytes, and a misbehaving server must not exhaust memory.
-const maxAnswerSize = 1 << 20
-
 // Options configure a Provider.
 type Options struct {
 	// HTTPClient makes every Graph API call, media downloads included;
