@@ -28,21 +28,12 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 	var stored bool
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
 		stored = false
-		if in.ExternalID != "" {
-			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
-			if err == nil {
-				out = m
-				return nil
-			}
-			if !errors.Is(err, carillon.ErrNotFound) {
-				return err
-			}
+		if m, stored, err := storedAlready(ctx, q, ch, in); err != nil || stored {
+			out = m
+			return err
 		}
 		now := s.clock.Now()
-		at := in.At
-		if at.IsZero() || at.After(now) {
-			at = now
-		}
+		at := receivedAt(in, now)
 		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
 		if err != nil {
 			return err
@@ -123,21 +114,12 @@ func (s *Messages) receiveEcho(ctx context.Context, ch carillon.Channel, in cari
 	}
 	var out carillon.Message
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
-		if in.ExternalID != "" {
-			m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
-			if err == nil {
-				out = m
-				return nil
-			}
-			if !errors.Is(err, carillon.ErrNotFound) {
-				return err
-			}
+		if m, stored, err := storedAlready(ctx, q, ch, in); err != nil || stored {
+			out = m
+			return err
 		}
 		now := s.clock.Now()
-		at := in.At
-		if at.IsZero() || at.After(now) {
-			at = now
-		}
+		at := receivedAt(in, now)
 		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
 		if err != nil {
 			return err
@@ -457,4 +439,25 @@ func validJSON(p json.RawMessage) json.RawMessage {
 		return p
 	}
 	return nil
+}
+
+// storedAlready finds the message the network already delivered under
+// in's id: a callback repeated is stored once.
+func storedAlready(ctx context.Context, q carillon.Queries, ch carillon.Channel, in carillon.InboundMessage) (carillon.Message, bool, error) {
+	if in.ExternalID == "" {
+		return carillon.Message{}, false, nil
+	}
+	m, err := q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.Message{}, false, nil
+	}
+	return m, err == nil, err
+}
+
+// receivedAt is when the network says in was sent, never later than now.
+func receivedAt(in carillon.InboundMessage, now time.Time) time.Time {
+	if in.At.IsZero() || in.At.After(now) {
+		return now
+	}
+	return in.At
 }
