@@ -263,29 +263,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 	}
 	res.FillS = fx.FillS
 
-	addr, err := benchkit.FreeAddr()
+	base, _, stopServe, err := benchkit.Serve(ctx, bin, dir, storeArgs...)
 	if err != nil {
 		return res, err
 	}
-	logPath := filepath.Join(dir, "serve.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return res, err
-	}
-	defer logFile.Close()
-	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--log-level", "warn", "--rate-limit", "0", "--sandbox-delay", "0"}, storeArgs...)...)
-	srv.Stdout, srv.Stderr = logFile, logFile
-	if err := srv.Start(); err != nil {
-		return res, err
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := benchkit.WaitReady(ctx, base); err != nil {
-		return res, fmt.Errorf("%w (see %s)", err, logPath)
-	}
+	defer stopServe()
 	cookies := map[carillon.Role]string{}
 	for _, r := range roles {
 		if cookies[r], err = benchkit.SignIn(ctx, base, email(r), password); err != nil {

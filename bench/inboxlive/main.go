@@ -373,29 +373,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 	}
 	res.FillS = fx.FillS
 
-	addr, err := benchkit.FreeAddr()
+	base, pid, stopServe, err := benchkit.Serve(ctx, bin, dir, storeArgs...)
 	if err != nil {
 		return res, err
 	}
-	logPath := filepath.Join(dir, "serve.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return res, err
-	}
-	defer logFile.Close()
-	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--log-level", "warn", "--rate-limit", "0", "--sandbox-delay", "0"}, storeArgs...)...)
-	srv.Stdout, srv.Stderr = logFile, logFile
-	if err := srv.Start(); err != nil {
-		return res, err
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := benchkit.WaitReady(ctx, base); err != nil {
-		return res, fmt.Errorf("%w (see %s)", err, logPath)
-	}
+	defer stopServe()
 	cookie, err := benchkit.SignIn(ctx, base, agentEmail, password)
 	if err != nil {
 		return res, fmt.Errorf("sign in: %w", err)
@@ -417,7 +399,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 		}
 		res.Load = append(res.Load, loadavg("after the pages"))
 	}
-	res.Live, err = live(ctx, c, base, srv.Process.Pid, fx, &res.Load)
+	res.Live, err = live(ctx, c, base, pid, fx, &res.Load)
 	return res, err
 }
 

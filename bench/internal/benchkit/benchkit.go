@@ -15,9 +15,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // makes the benchmark's schema
@@ -145,6 +148,39 @@ func InBatches(ctx context.Context, db *store.DB, n, batch int, logf Logf, write
 		}
 	}
 	return nil
+}
+
+// Serve starts `carillon serve` (bin) on a free loopback address, for
+// benchmarks (--log-level warn --rate-limit 0 --sandbox-delay 0, then
+// storeArgs), its output in dir/serve.log, and waits until it is ready. It
+// returns the server's base URL, its process id and stop, which ends it.
+func Serve(ctx context.Context, bin, dir string, storeArgs ...string) (string, int, func(), error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return "", 0, nil, err
+	}
+	logPath := filepath.Join(dir, "serve.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--log-level", "warn", "--rate-limit", "0", "--sandbox-delay", "0"}, storeArgs...)...)
+	srv.Stdout, srv.Stderr = logFile, logFile
+	if err := srv.Start(); err != nil {
+		logFile.Close()
+		return "", 0, nil, err
+	}
+	stop := func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+		logFile.Close()
+	}
+	base := "http://" + addr
+	if err := WaitReady(ctx, base); err != nil {
+		stop()
+		return "", 0, nil, fmt.Errorf("%w (see %s)", err, logPath)
+	}
+	return base, srv.Process.Pid, stop, nil
 }
 
 // FreeAddr is a free address on 127.0.0.1.
