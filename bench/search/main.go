@@ -48,6 +48,7 @@ import (
 	_ "modernc.org/sqlite"             // the upgrade
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/bench/internal/benchkit"
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
@@ -335,7 +336,7 @@ func fill(ctx context.Context, c config, db *store.DB) (fixture, error) {
 	fx.First = plain(strings.ToLower(firsts[0]))
 	fx.Number = "+49 151 123"
 	contacts := make([]carillon.Contact, c.contacts)
-	if err := inBatches(ctx, db, c.contacts, c.batch, func(q carillon.Queries, i int) error {
+	if err := benchkit.InBatches(ctx, db, c.contacts, c.batch, logf, func(q carillon.Queries, i int) error {
 		created := now.Add(-span + time.Duration(i)*span/time.Duration(c.contacts))
 		ct := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: fmt.Sprintf("49151%07d", (i*7919+12345)%10_000_000),
 			Name: firsts[rng.IntN(len(firsts))] + " " + lasts[rng.IntN(len(lasts))], CreatedAt: created, UpdatedAt: created,
@@ -365,7 +366,7 @@ func fill(ctx context.Context, c config, db *store.DB) (fixture, error) {
 	for _, p := range pairs {
 		fx.Holding[p[0]+" "+p[1]] = 0
 	}
-	if err := inBatches(ctx, db, c.messages, c.batch, func(q carillon.Queries, i int) error {
+	if err := benchkit.InBatches(ctx, db, c.messages, c.batch, logf, func(q carillon.Queries, i int) error {
 		ct := contacts[rng.IntN(len(contacts))]
 		at := now.Add(-span + time.Duration(i)*span/time.Duration(c.messages))
 		words := make([]string, 3+rng.IntN(28))
@@ -442,28 +443,6 @@ func accented(words []string, from int) int {
 // plain is w without the accents vocabulary and the names use.
 func plain(w string) string {
 	return strings.NewReplacer("à", "a", "é", "e", "î", "i", "ô", "o", "ü", "u", "ë", "e").Replace(w)
-}
-
-// inBatches calls write for 0…n-1, batch calls a transaction.
-func inBatches(ctx context.Context, db *store.DB, n, batch int, write func(q carillon.Queries, i int) error) error {
-	start := time.Now()
-	for from := 0; from < n; from += batch {
-		to := min(from+batch, n)
-		if err := db.InTx(ctx, func(q carillon.Queries) error {
-			for i := from; i < to; i++ {
-				if err := write(q, i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		if to%(batch*20) == 0 || to == n {
-			logf("  %d of %d (%.0f/s)", to, n, float64(to)/time.Since(start).Seconds())
-		}
-	}
-	return nil
 }
 
 // unindex takes the store back to before migration 0012, as a store

@@ -147,7 +147,7 @@ var rules = map[string]rule{
 	"bench/sendload":  {},
 	"bench/ceiling":   {},
 	"bench/e2ewait":   {},
-	"bench/search":    {imports: []string{"", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
+	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest", "provider/messenger/metatest"},
