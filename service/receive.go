@@ -28,7 +28,7 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 	var stored bool
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
 		stored = false
-		if m, stored, err := storedAlready(ctx, q, ch, in); err != nil || stored {
+		if m, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
 			out = m
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Messages) receiveEcho(ctx context.Context, ch carillon.Channel, in cari
 	}
 	var out carillon.Message
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
-		if m, stored, err := storedAlready(ctx, q, ch, in); err != nil || stored {
+		if m, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
 			out = m
 			return err
 		}

@@ -105,7 +105,7 @@ var rules = map[string]rule{
 	"provider/messenger":          {imports: []string{"", "provider/metagraph"}, testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
 	"provider/messenger/metatest": {},
 	"provider/instagram": {imports: []string{"", "provider/messenger"},
-		testImports: []string{"provider/providertest", "provider/messenger/metatest"}},
+		testImports: []string{"provider/providertest", "provider/messenger/metatest", "provider/metagraph"}},
 	"webhook": {imports: []string{"", "service", "telemetry"}, testImports: realService,
 		testModules: []string{standardHooks}},
 	"media": {imports: []string{""}},

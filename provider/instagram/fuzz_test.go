@@ -8,6 +8,7 @@ import (
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/provider/instagram"
 	"github.com/carillon/carillon/provider/messenger"
+	"github.com/carillon/carillon/provider/metagraph"
 	"github.com/carillon/carillon/provider/providertest"
 )
 
@@ -25,7 +26,7 @@ func FuzzParseCallback(f *testing.F) {
 	p := instagram.New(instagram.Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := http.Header{}
-		h.Set(messenger.SignatureHeader, messenger.Sign(secret, body))
+		h.Set(metagraph.SignatureHeader, metagraph.Sign(secret, body))
 		res, err := p.ParseCallback(ch, carillon.Callback{Method: http.MethodPost, Header: h, Body: body})
 		if err != nil {
 			var ce *carillon.CallbackError

@@ -14,6 +14,7 @@ import (
 	"github.com/carillon/carillon/provider/instagram"
 	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/messenger/metatest"
+	"github.com/carillon/carillon/provider/metagraph"
 	"github.com/carillon/carillon/provider/providertest"
 )
 
@@ -41,7 +42,7 @@ func subject() providertest.Subject {
 			},
 		},
 		Sign: func(ch carillon.Channel, cb *carillon.Callback) {
-			cb.Header.Set(messenger.SignatureHeader, messenger.Sign(ch.Settings["app_secret"], cb.Body))
+			cb.Header.Set(metagraph.SignatureHeader, metagraph.Sign(ch.Settings["app_secret"], cb.Body))
 		},
 		Calls: map[string]providertest.Call{
 			"read_address": func(cc providertest.CallContext, _ json.RawMessage) (any, error) {
@@ -137,7 +138,7 @@ func TestAgainstFakeGraph(t *testing.T) {
 
 	body := metatest.Webhook("instagram", testAccountID, metatest.Seen(testIGSID, testAccountID, "m_out", 1767225600000))
 	cb := carillon.Callback{Method: http.MethodPost, Header: http.Header{}, Body: body}
-	cb.Header.Set(messenger.SignatureHeader, metatest.Sign(testAppSecret, body))
+	cb.Header.Set(metagraph.SignatureHeader, metatest.Sign(testAppSecret, body))
 	res, err := p.ParseCallback(ch, cb)
 	if err != nil || len(res.Receipts) != 1 || !res.Receipts[0].AndEarlier || res.Receipts[0].ExternalID != "m_out" {
 		t.Errorf("seen = %+v, %v", res.Receipts, err)

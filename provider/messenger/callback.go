@@ -13,16 +13,6 @@ import (
 	"github.com/carillon/carillon/provider/metagraph"
 )
 
-// SignatureHeader carries Meta's signature of a callback body:
-// "sha256=" + hex HMAC-SHA256 of the raw body keyed with the app secret.
-const SignatureHeader = metagraph.SignatureHeader
-
-// Sign returns the X-Hub-Signature-256 value of body for appSecret, as Meta
-// computes it.
-func Sign(appSecret string, body []byte) string {
-	return metagraph.Sign(appSecret, body)
-}
-
 // ParseCallback answers Meta's verification handshake (GET) and translates
 // its signed webhooks (POST), the signature checked before the body is read.
 func (p *Provider) ParseCallback(ch carillon.Channel, cb carillon.Callback) (carillon.CallbackResult, error) {

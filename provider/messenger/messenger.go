@@ -13,20 +13,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // DefaultAPIVersion is the Graph API version used when a channel sets no
 // api_version.
-const DefaultAPIVersion = "v25.0"
+const DefaultAPIVersion = metagraph.DefaultAPIVersion
 
 // DefaultBaseURL is Meta's Graph API, where Messenger's Send API is.
-const DefaultBaseURL = "https://graph.facebook.com"
+const DefaultBaseURL = metagraph.DefaultBaseURL
 
 // The settings every Meta network reads, whatever it calls its id and token.
 const (
@@ -175,8 +174,6 @@ func NetworkInfo(net Network) carillon.ProviderInfo {
 	}
 }
 
-var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
-
 // CheckSettings reports what is wrong with a channel's settings: the
 // required ones missing, an id that is not numeric, a base_url or
 // api_version that cannot be used. Errors name settings, never values.
@@ -191,15 +188,7 @@ func (p *Provider) CheckSettings(settings map[string]string) error {
 	if id := settings[n.IDSetting]; id != "" && !IsGraphID(id) {
 		errs = append(errs, fmt.Errorf("%s: setting %s must be %s", n.Label, n.IDSetting, n.IDHelp))
 	}
-	if raw := settings[SettingBaseURL]; raw != "" {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("%s: setting %s must be an absolute http(s) URL without a query", n.Label, SettingBaseURL))
-		}
-	}
-	if v := settings[SettingAPIVersion]; v != "" && !apiVersionPattern.MatchString(v) {
-		errs = append(errs, fmt.Errorf("%s: setting %s must look like %s", n.Label, SettingAPIVersion, DefaultAPIVersion))
-	}
+	errs = append(errs, metagraph.CheckURLSettings(n.Label, settings, SettingBaseURL, SettingAPIVersion)...)
 	return errors.Join(errs...)
 }
 
@@ -220,10 +209,5 @@ func IsGraphID(s string) bool {
 
 // graphURL is the URL of a Graph API path for channel ch.
 func (p *Provider) graphURL(ch carillon.Channel, segments ...string) string {
-	base := strings.TrimRight(ch.Setting(SettingBaseURL, p.net.DefaultBaseURL), "/")
-	escaped := make([]string, len(segments))
-	for i, s := range segments {
-		escaped[i] = url.PathEscape(s)
-	}
-	return base + "/" + ch.Setting(SettingAPIVersion, DefaultAPIVersion) + "/" + strings.Join(escaped, "/")
+	return metagraph.URL(ch.Setting(SettingBaseURL, p.net.DefaultBaseURL), ch.Setting(SettingAPIVersion, DefaultAPIVersion), segments...)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/provider/messenger"
 	"github.com/carillon/carillon/provider/messenger/metatest"
+	"github.com/carillon/carillon/provider/metagraph"
 	"github.com/carillon/carillon/provider/providertest"
 )
 
@@ -40,7 +41,7 @@ func subject() providertest.Subject {
 			},
 		},
 		Sign: func(ch carillon.Channel, cb *carillon.Callback) {
-			cb.Header.Set(messenger.SignatureHeader, messenger.Sign(ch.Settings["app_secret"], cb.Body))
+			cb.Header.Set(metagraph.SignatureHeader, metagraph.Sign(ch.Settings["app_secret"], cb.Body))
 		},
 		Calls: Calls,
 	}
@@ -209,7 +210,7 @@ func TestCallbacksFromFake(t *testing.T) {
 		metatest.Read(testPSID, testPageID, 1767225600000, 1767225601000),
 		metatest.Echo(testPageID, testPSID, "m_echo", "sent elsewhere", "", 1767225600000))
 	cb := carillon.Callback{Method: http.MethodPost, Header: http.Header{}, Body: body}
-	cb.Header.Set(messenger.SignatureHeader, metatest.Sign(testAppSecret, body))
+	cb.Header.Set(metagraph.SignatureHeader, metatest.Sign(testAppSecret, body))
 	res, err := p.ParseCallback(ch, cb)
 	if err != nil {
 		t.Fatal(err)

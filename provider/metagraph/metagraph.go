@@ -1,4 +1,5 @@
-// Package metagraph is what Meta's networks share of the Graph API: calls,
+// Package metagraph is what Meta's networks share of the Graph API: the
+// default host and version, URLs and their settings, calls,
 // errors and webhook signatures. Each provider keeps what differs: its
 // label in errors, its token setting, its tables of transient and permanent
 // error codes and the shape of its failure payload.
@@ -24,6 +25,44 @@ import (
 
 	"github.com/carillon/carillon"
 )
+
+// DefaultAPIVersion is the Graph API version used when a channel sets no
+// api_version; docs/channels/*.md name it too.
+const DefaultAPIVersion = "v25.0"
+
+// DefaultBaseURL is Meta's Graph API host.
+const DefaultBaseURL = "https://graph.facebook.com"
+
+// apiVersionPattern is what an api_version setting looks like.
+var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+
+// CheckURLSettings reports what is wrong with the base_url and api_version
+// settings named (a URL that cannot be used, a version that does not look
+// like one), label starting each error; the errors name settings, never
+// their values.
+func CheckURLSettings(label string, settings map[string]string, baseURLSetting, apiVersionSetting string) []error {
+	var errs []error
+	if raw := settings[baseURLSetting]; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("%s: setting %s must be an absolute http(s) URL without a query", label, baseURLSetting))
+		}
+	}
+	if v := settings[apiVersionSetting]; v != "" && !apiVersionPattern.MatchString(v) {
+		errs = append(errs, fmt.Errorf("%s: setting %s must look like %s", label, apiVersionSetting, DefaultAPIVersion))
+	}
+	return errs
+}
+
+// URL is the URL of a Graph API path: base (its trailing slashes dropped),
+// the version, then the segments, each escaped.
+func URL(base, version string, segments ...string) string {
+	escaped := make([]string, len(segments))
+	for i, s := range segments {
+		escaped[i] = url.PathEscape(s)
+	}
+	return strings.TrimRight(base, "/") + "/" + version + "/" + strings.Join(escaped, "/")
+}
 
 // MaxAnswerSize bounds what is read of a Graph API answer: real answers are
 // a few kilobytes, and a misbehaving server must not exhaust memory.

@@ -12,10 +12,6 @@ import (
 	"github.com/carillon/carillon/provider/metagraph"
 )
 
-// SignatureHeader carries Meta's signature of a callback body:
-// "sha256=" + hex HMAC-SHA256 of the raw body keyed with the app secret.
-const SignatureHeader = metagraph.SignatureHeader
-
 // The Details keys an inbound message may carry (see
 // docs/channels/whatsapp.md for their shapes).
 const (
@@ -27,12 +23,6 @@ const (
 	DetailInteractiveList = carillon.DetailInteractiveList
 	DetailReaction        = carillon.DetailReaction
 )
-
-// Sign returns the X-Hub-Signature-256 value of body for appSecret, as Meta
-// computes it.
-func Sign(appSecret string, body []byte) string {
-	return metagraph.Sign(appSecret, body)
-}
 
 // ParseCallback answers Meta's verification handshake (GET) and translates
 // its signed event notifications (POST).

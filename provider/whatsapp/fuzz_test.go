@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 	"github.com/carillon/carillon/provider/providertest"
 	"github.com/carillon/carillon/provider/whatsapp"
 )
@@ -24,7 +25,7 @@ func FuzzParseCallback(f *testing.F) {
 	p := whatsapp.New(whatsapp.Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := http.Header{}
-		h.Set(whatsapp.SignatureHeader, whatsapp.Sign(secret, body))
+		h.Set(metagraph.SignatureHeader, metagraph.Sign(secret, body))
 		res, err := p.ParseCallback(ch, carillon.Callback{Method: http.MethodPost, Header: h, Body: body})
 		if err != nil {
 			var ce *carillon.CallbackError

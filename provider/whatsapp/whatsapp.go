@@ -9,20 +9,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 )
 
 // DefaultAPIVersion is the Graph API version used when a channel sets no
 // api_version. docs/channels/whatsapp.md names it too.
-const DefaultAPIVersion = "v25.0"
+const DefaultAPIVersion = metagraph.DefaultAPIVersion
 
 // DefaultBaseURL is Meta's Graph API.
-const DefaultBaseURL = "https://graph.facebook.com"
+const DefaultBaseURL = metagraph.DefaultBaseURL
 
 // The channel settings the provider reads.
 const (
@@ -71,8 +70,6 @@ func New(opts Options) *Provider {
 	return p
 }
 
-var apiVersionPattern = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
-
 // CheckSettings reports what is wrong with a WhatsApp channel's settings:
 // the required ones missing, a base_url or api_version that cannot be used.
 // The error names settings, never their values.
@@ -89,15 +86,7 @@ func CheckSettings(settings map[string]string) error {
 	if id := settings[SettingBusinessAccountID]; id != "" && !isGraphID(id) {
 		errs = append(errs, fmt.Errorf("whatsapp: setting %s must be the numeric id shown in WhatsApp → API Setup", SettingBusinessAccountID))
 	}
-	if raw := settings[SettingBaseURL]; raw != "" {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("whatsapp: setting %s must be an absolute http(s) URL without a query", SettingBaseURL))
-		}
-	}
-	if v := settings[SettingAPIVersion]; v != "" && !apiVersionPattern.MatchString(v) {
-		errs = append(errs, fmt.Errorf("whatsapp: setting %s must look like %s", SettingAPIVersion, DefaultAPIVersion))
-	}
+	errs = append(errs, metagraph.CheckURLSettings("whatsapp", settings, SettingBaseURL, SettingAPIVersion)...)
 	return errors.Join(errs...)
 }
 
@@ -118,12 +107,7 @@ func isGraphID(s string) bool {
 // graphURL is the URL of a Graph API path (segments joined with "/") for
 // channel ch.
 func graphURL(ch carillon.Channel, segments ...string) string {
-	base := strings.TrimRight(ch.Setting(SettingBaseURL, DefaultBaseURL), "/")
-	escaped := make([]string, len(segments))
-	for i, s := range segments {
-		escaped[i] = url.PathEscape(s)
-	}
-	return base + "/" + ch.Setting(SettingAPIVersion, DefaultAPIVersion) + "/" + strings.Join(escaped, "/")
+	return metagraph.URL(ch.Setting(SettingBaseURL, DefaultBaseURL), ch.Setting(SettingAPIVersion, DefaultAPIVersion), segments...)
 }
 
 // CheckSettings checks a channel's settings (carillon.SettingsChecker).

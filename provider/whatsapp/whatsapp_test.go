@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/provider/metagraph"
 	"github.com/carillon/carillon/provider/providertest"
 	"github.com/carillon/carillon/provider/whatsapp"
 	"github.com/carillon/carillon/provider/whatsapp/whatsapptest"
@@ -41,7 +42,7 @@ func subject() providertest.Subject {
 			},
 		},
 		Sign: func(ch carillon.Channel, cb *carillon.Callback) {
-			cb.Header.Set(whatsapp.SignatureHeader, whatsapp.Sign(ch.Settings["app_secret"], cb.Body))
+			cb.Header.Set(metagraph.SignatureHeader, metagraph.Sign(ch.Settings["app_secret"], cb.Body))
 		},
 		Calls: map[string]providertest.Call{
 			"fetch_media":     fetchMedia,
@@ -218,7 +219,7 @@ func TestCallbacksFromFakeGraph(t *testing.T) {
 	ch := subject().Channel
 	body := whatsapptest.StatusPayload(testPhoneNumberID, "wamid.X", "16505551234", "failed")
 	cb := carillon.Callback{Method: http.MethodPost, Header: http.Header{}, Body: body}
-	cb.Header.Set(whatsapp.SignatureHeader, whatsapptest.Sign(testAppSecret, body))
+	cb.Header.Set(metagraph.SignatureHeader, whatsapptest.Sign(testAppSecret, body))
 	res, err := p.ParseCallback(ch, cb)
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestCallbacksFromFakeGraph(t *testing.T) {
 
 	body = whatsapptest.MessagePayload(testPhoneNumberID, whatsapptest.Message{ID: "wamid.Y", BSUID: "US.1", ProfileName: "Ana", Text: "hello"})
 	cb = carillon.Callback{Method: http.MethodPost, Header: http.Header{}, Body: body}
-	cb.Header.Set(whatsapp.SignatureHeader, whatsapptest.Sign(testAppSecret, body))
+	cb.Header.Set(metagraph.SignatureHeader, whatsapptest.Sign(testAppSecret, body))
 	res, err = p.ParseCallback(ch, cb)
 	if err != nil {
 		t.Fatal(err)
