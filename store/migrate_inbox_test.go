@@ -2,11 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -28,30 +24,8 @@ func TestInboxMigration(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		base := os.Getenv("CARILLON_TEST_DATABASE_URL")
-		if base == "" {
-			t.Skip("CARILLON_TEST_DATABASE_URL is not set")
-		}
-		raw, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { raw.Close() })
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		schema := "s_" + hex.EncodeToString(b[:])
-		if _, err := raw.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = raw.Exec("DROP SCHEMA " + schema + " CASCADE") })
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		db, err := sql.Open("pgx", u.String())
+		_, u, _ := PostgresTestSchema(t)
+		db, err := sql.Open("pgx", u)
 		if err != nil {
 			t.Fatal(err)
 		}

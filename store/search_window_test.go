@@ -2,12 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -39,32 +34,8 @@ func TestSearchWindow(t *testing.T) {
 			return db
 		},
 		"postgres": func(t *testing.T) *DB {
-			base := os.Getenv("CARILLON_TEST_DATABASE_URL")
-			if base == "" {
-				t.Skip("CARILLON_TEST_DATABASE_URL is not set")
-			}
-			raw, err := sql.Open("pgx", base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			schema := "s_" + hex.EncodeToString(b[:])
-			if _, err := raw.Exec("CREATE SCHEMA " + schema); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				raw.Exec("DROP SCHEMA " + schema + " CASCADE")
-				raw.Close()
-			})
-			u, err := url.Parse(base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := u.Query()
-			v.Set("search_path", schema)
-			u.RawQuery = v.Encode()
-			db, err := OpenPostgres(context.Background(), u.String(), plainSealer{})
+			_, u, _ := PostgresTestSchema(t)
+			db, err := OpenPostgres(context.Background(), u, plainSealer{})
 			if err != nil {
 				t.Fatal(err)
 			}
