@@ -181,28 +181,14 @@ func (r result) print(w io.Writer) {
 
 func run(ctx context.Context, c config) (res result, err error) {
 	res = result{Messages: c.messages, Contacts: c.contacts, Events: c.events, Conns: c.conns, Count: c.count, Store: "sqlite"}
-	dir := c.dir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "carillon-consolepages-"); err != nil {
-			return res, err
-		}
-		defer func() {
-			if c.keep {
-				logf("kept %s", dir)
-			} else {
-				os.RemoveAll(dir)
-			}
-		}()
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, done, err := benchkit.WorkDir(c.dir, "consolepages", c.keep, logf)
+	if err != nil {
 		return res, err
 	}
-	bin := c.carillonBin
-	if bin == "" {
-		bin = filepath.Join(dir, "carillon")
-		logf("building %s", bin)
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/carillon").CombinedOutput(); err != nil {
-			return res, fmt.Errorf("go build ./cmd/carillon (run from the repository's root): %v\n%s", err, out)
-		}
+	defer done()
+	bin, err := benchkit.Binary(ctx, c.carillonBin, dir, "carillon", "./cmd/carillon", logf)
+	if err != nil {
+		return res, err
 	}
 	data := filepath.Join(dir, "data")
 	storeArgs := []string{"--data", data}
@@ -309,12 +295,9 @@ func run(ctx context.Context, c config) (res result, err error) {
 // the pages are requested (-conns workers, each on its own connection),
 // as many times as all the pages together.
 func measureCeiling(ctx context.Context, c config, dir string, pages int) (*pageResult, error) {
-	bin := c.ceilingBin
-	if bin == "" {
-		bin = filepath.Join(dir, "ceiling")
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./bench/ceiling").CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build ./bench/ceiling: %v\n%s", err, out)
-		}
+	bin, err := benchkit.Binary(ctx, c.ceilingBin, dir, "ceiling", "./bench/ceiling", logf)
+	if err != nil {
+		return nil, err
 	}
 	addr, err := benchkit.FreeAddr()
 	if err != nil {

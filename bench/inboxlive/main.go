@@ -280,28 +280,14 @@ func pair(a, b float64) string {
 
 func run(ctx context.Context, c config) (res result, err error) {
 	res = result{Store: "sqlite", Contacts: c.contacts, Thread: c.thread}
-	dir := c.dir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "carillon-inboxlive-"); err != nil {
-			return res, err
-		}
-		defer func() {
-			if c.keep {
-				logf("kept %s", dir)
-			} else {
-				os.RemoveAll(dir)
-			}
-		}()
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, done, err := benchkit.WorkDir(c.dir, "inboxlive", c.keep, logf)
+	if err != nil {
 		return res, err
 	}
-	bin := c.carillonBin
-	if bin == "" {
-		bin = filepath.Join(dir, "carillon")
-		logf("building %s", bin)
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/carillon").CombinedOutput(); err != nil {
-			return res, fmt.Errorf("go build ./cmd/carillon (run from the repository's root): %v\n%s", err, out)
-		}
+	defer done()
+	bin, err := benchkit.Binary(ctx, c.carillonBin, dir, "carillon", "./cmd/carillon", logf)
+	if err != nil {
+		return res, err
 	}
 	data := filepath.Join(dir, "data")
 	storeArgs := []string{"--data", data}

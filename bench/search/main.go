@@ -111,16 +111,11 @@ type fixture struct {
 }
 
 func run(ctx context.Context, c config) error {
-	dir := c.dir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "carillon-search-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, done, err := benchkit.WorkDir(c.dir, "search", false, logf)
+	if err != nil {
 		return err
 	}
+	defer done()
 	data := filepath.Join(dir, "data")
 	key, err := secretbox.LoadOrCreateKeyFile(filepath.Join(data, "secret.key"))
 	if err != nil {

@@ -150,6 +150,39 @@ func InBatches(ctx context.Context, db *store.DB, n, batch int, logf Logf, write
 	return nil
 }
 
+// WorkDir is dir, made when missing, or when dir is "" a new temporary
+// directory named after name, which done removes unless keep is set.
+func WorkDir(dir, name string, keep bool, logf Logf) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o700)
+	}
+	dir, err := os.MkdirTemp("", "carillon-"+name+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() {
+		if keep {
+			logf("kept %s", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	}, nil
+}
+
+// Binary is bin, or when bin is "" the package pkg of the repository
+// (./cmd/carillon, ./bench/ceiling) built into dir/file.
+func Binary(ctx context.Context, bin, dir, file, pkg string, logf Logf) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(dir, file)
+	logf("building %s", bin)
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s (run from the repository's root): %v\n%s", pkg, err, out)
+	}
+	return bin, nil
+}
+
 // Serve starts `carillon serve` (bin) on a free loopback address, for
 // benchmarks (--log-level warn --rate-limit 0 --sandbox-delay 0, then
 // storeArgs), its output in dir/serve.log, and waits until it is ready. It
