@@ -2,9 +2,7 @@ package instagram_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -45,33 +43,9 @@ func subject() providertest.Subject {
 			cb.Header.Set(metagraph.SignatureHeader, metagraph.Sign(ch.Settings["app_secret"], cb.Body))
 		},
 		Calls: map[string]providertest.Call{
-			"read_address": func(cc providertest.CallContext, _ json.RawMessage) (any, error) {
-				return cc.Provider.(carillon.AddressReader).ReadAddress(cc.Context, cc.Channel)
-			},
-			"read_profile": func(cc providertest.CallContext, args json.RawMessage) (any, error) {
-				var a struct {
-					Address string `json:"address"`
-				}
-				if err := json.Unmarshal(args, &a); err != nil {
-					return nil, err
-				}
-				return cc.Provider.(carillon.ProfileReader).ReadProfile(cc.Context, cc.Channel, a.Address)
-			},
-			"fetch_media": func(cc providertest.CallContext, args json.RawMessage) (any, error) {
-				var m struct {
-					URL string `json:"url"`
-				}
-				if err := json.Unmarshal(args, &m); err != nil {
-					return nil, err
-				}
-				body, contentType, err := cc.Provider.(carillon.MediaFetcher).FetchMedia(cc.Context, cc.Channel, carillon.InboundMedia{URL: m.URL})
-				if err != nil {
-					return nil, err
-				}
-				defer body.Close()
-				data, err := io.ReadAll(body)
-				return map[string]string{"content_type": contentType, "body": string(data)}, err
-			},
+			"read_address": providertest.ReadAddress,
+			"read_profile": providertest.ReadProfile,
+			"fetch_media":  providertest.FetchMedia,
 		},
 	}
 }

@@ -3,7 +3,6 @@ package telegram_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -37,24 +36,7 @@ func subject() providertest.Subject {
 			cb.Header.Set(telegram.SecretTokenHeader, ch.Settings["webhook_secret"])
 		},
 		Calls: map[string]providertest.Call{
-			// args: {"id", "mime_type"}; output: {"content_type", "body"}.
-			"fetch_media": func(c providertest.CallContext, args json.RawMessage) (any, error) {
-				var a struct {
-					ID       string `json:"id"`
-					MimeType string `json:"mime_type"`
-				}
-				if err := json.Unmarshal(args, &a); err != nil {
-					return nil, fmt.Errorf("the case's args: %w", err)
-				}
-				body, contentType, err := c.Provider.(carillon.MediaFetcher).FetchMedia(c.Context, c.Channel,
-					carillon.InboundMedia{ID: a.ID, MimeType: a.MimeType})
-				if err != nil {
-					return nil, err
-				}
-				defer body.Close()
-				data, err := io.ReadAll(body)
-				return map[string]string{"content_type": contentType, "body": string(data)}, err
-			},
+			"fetch_media": providertest.FetchMedia,
 			// args: {"url"}; output: {"registered": true}.
 			"register_callback": func(c providertest.CallContext, args json.RawMessage) (any, error) {
 				var a struct {

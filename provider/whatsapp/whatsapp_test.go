@@ -45,27 +45,10 @@ func subject() providertest.Subject {
 			cb.Header.Set(metagraph.SignatureHeader, metagraph.Sign(ch.Settings["app_secret"], cb.Body))
 		},
 		Calls: map[string]providertest.Call{
-			"fetch_media":     fetchMedia,
+			"fetch_media":     providertest.FetchMedia,
 			"fetch_templates": fetchTemplates,
 		},
 	}
-}
-
-func fetchMedia(cc providertest.CallContext, args json.RawMessage) (any, error) {
-	var m struct {
-		ID       string `json:"id"`
-		MimeType string `json:"mime_type"`
-	}
-	if err := json.Unmarshal(args, &m); err != nil {
-		return nil, err
-	}
-	body, contentType, err := cc.Provider.(carillon.MediaFetcher).FetchMedia(cc.Context, cc.Channel, carillon.InboundMedia{ID: m.ID, MimeType: m.MimeType})
-	if err != nil {
-		return nil, err
-	}
-	defer body.Close()
-	data, err := io.ReadAll(body)
-	return map[string]string{"content_type": contentType, "body": string(data)}, err
 }
 
 func fetchTemplates(cc providertest.CallContext, _ json.RawMessage) (any, error) {

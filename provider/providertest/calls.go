@@ -1,0 +1,49 @@
+package providertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/carillon/carillon"
+)
+
+// The calls that several providers' outbound cases name, over the domain's
+// interfaces: a Subject lists those its provider answers.
+
+// FetchMedia is "fetch_media": args {"id", "mime_type", "url"}, the ones
+// the network uses; output {"content_type", "body"}.
+func FetchMedia(c CallContext, args json.RawMessage) (any, error) {
+	var a struct {
+		ID       string `json:"id"`
+		MimeType string `json:"mime_type"`
+		URL      string `json:"url"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil {
+		return nil, fmt.Errorf("the case's args: %w", err)
+	}
+	body, contentType, err := c.Provider.(carillon.MediaFetcher).FetchMedia(c.Context, c.Channel,
+		carillon.InboundMedia{ID: a.ID, MimeType: a.MimeType, URL: a.URL})
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	return map[string]string{"content_type": contentType, "body": string(data)}, err
+}
+
+// ReadAddress is "read_address": no args; output the channel's address.
+func ReadAddress(c CallContext, _ json.RawMessage) (any, error) {
+	return c.Provider.(carillon.AddressReader).ReadAddress(c.Context, c.Channel)
+}
+
+// ReadProfile is "read_profile": args {"address"}; output the profile.
+func ReadProfile(c CallContext, args json.RawMessage) (any, error) {
+	var a struct {
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil {
+		return nil, fmt.Errorf("the case's args: %w", err)
+	}
+	return c.Provider.(carillon.ProfileReader).ReadProfile(c.Context, c.Channel, a.Address)
+}
