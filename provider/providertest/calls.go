@@ -2,8 +2,10 @@ package providertest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"testing"
 
 	"github.com/carillon/carillon"
 )
@@ -46,4 +48,20 @@ func ReadProfile(c CallContext, args json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("the case's args: %w", err)
 	}
 	return c.Provider.(carillon.ProfileReader).ReadProfile(c.Context, c.Channel, a.Address)
+}
+
+// ParseFuzzed hands a fuzzed callback to p: the decoder must answer what it
+// read, or a CallbackError that the HTTP adapter turns into a 4xx. ok is
+// false when it refused the callback.
+func ParseFuzzed(t *testing.T, p carillon.CallbackParser, ch carillon.Channel, cb carillon.Callback) (res carillon.CallbackResult, ok bool) {
+	t.Helper()
+	res, err := p.ParseCallback(ch, cb)
+	if err != nil {
+		var ce *carillon.CallbackError
+		if !errors.As(err, &ce) || ce.Status < 400 || ce.Status > 499 {
+			t.Fatalf("ParseCallback error %v is not a 4xx CallbackError", err)
+		}
+		return res, false
+	}
+	return res, true
 }
