@@ -295,26 +295,11 @@ func run(ctx context.Context, c config) (res result, err error) {
 // the pages are requested (-conns workers, each on its own connection),
 // as many times as all the pages together.
 func measureCeiling(ctx context.Context, c config, dir string, pages int) (*pageResult, error) {
-	bin, err := benchkit.Binary(ctx, c.ceilingBin, dir, "ceiling", "./bench/ceiling", logf)
+	base, stop, err := benchkit.Ceiling(ctx, c.ceilingBin, dir, logf)
 	if err != nil {
 		return nil, err
 	}
-	addr, err := benchkit.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	srv := exec.Command(bin, "-addr", addr)
-	if err := srv.Start(); err != nil {
-		return nil, err
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := benchkit.WaitReady(ctx, base); err != nil {
-		return nil, err
-	}
+	defer stop()
 	cc := c
 	cc.count, cc.warmup = c.count*pages, c.warmup*pages
 	res, _, err := measure(ctx, base, cc, nil, []page{{name: "ceiling", path: "/readyz"}})

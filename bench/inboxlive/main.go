@@ -65,6 +65,7 @@ type config struct {
 	requests    int
 	loads       int
 	chromium    string
+	ceilingBin  string
 	tabs        int
 	rate        int
 	duration    time.Duration
@@ -87,6 +88,7 @@ func main() {
 	flag.IntVar(&c.requests, "requests", 100, "server-time requests per page")
 	flag.IntVar(&c.loads, "loads", 30, "browser loads per page")
 	flag.StringVar(&c.chromium, "chromium", "/usr/bin/chromium", "chromium binary; \"off\" measures no browser time")
+	flag.StringVar(&c.ceilingBin, "ceiling", "", "the bench/ceiling binary (default: built from ./bench/ceiling into the work directory); \"off\" measures no ceiling")
 	flag.IntVar(&c.tabs, "tabs", 200, "streams of /inbox/events")
 	flag.IntVar(&c.rate, "rate", 1000, "inbound messages per second")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long the inbound messages arrive")
@@ -160,6 +162,7 @@ type result struct {
 	Thread   int           `json:"thread"`
 	FillS    float64       `json:"fill_s"`
 	Pages    []pageResult  `json:"pages"`
+	Ceiling  *pageResult   `json:"ceiling,omitempty"` // bench/ceiling's GET /readyz, timed as the pages' server time
 	Live     liveResult    `json:"live"`
 	Load     []loadAverage `json:"load_average"`
 }
@@ -249,6 +252,9 @@ func (r result) print(w io.Writer) {
 		for _, p := range r.Pages {
 			fmt.Fprintf(w, "%-10s %6.1f %18s %24s %24s %24s\n", p.Name, float64(p.Bytes)/1024,
 				pair(p.ServerP50, p.ServerP99), pair(p.ResponseEnd50, p.ResponseEnd99), pair(p.DCL50, p.DCL99), pair(p.FCP50, p.FCP99))
+		}
+		if c := r.Ceiling; c != nil {
+			fmt.Fprintf(w, "%-10s %6s %18s   (bench/ceiling's GET /readyz, requested as the pages were)\n", "ceiling", "", pair(c.ServerP50, c.ServerP99))
 		}
 	}
 	l := r.Live
@@ -377,6 +383,20 @@ func run(ctx context.Context, c config) (res result, err error) {
 				return res, err
 			}
 			res.Pages = append(res.Pages, pr)
+		}
+		if c.ceilingBin != "off" {
+			// The pages' server time beside what a server that does nothing
+			// answers in, requested the same way at the same moment.
+			ceiling, stop, err := benchkit.Ceiling(ctx, c.ceilingBin, dir, logf)
+			if err != nil {
+				return res, err
+			}
+			pr, err := serverTime(ctx, ceiling, "", "ceiling", "/readyz", c.requests)
+			stop()
+			if err != nil {
+				return res, err
+			}
+			res.Ceiling = &pr
 		}
 		if c.chromium != "off" {
 			if err := browserTime(ctx, c, base, cookie, res.Pages); err != nil {

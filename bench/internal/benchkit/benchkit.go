@@ -216,6 +216,36 @@ func Serve(ctx context.Context, bin, dir string, storeArgs ...string) (string, i
 	return base, srv.Process.Pid, stop, nil
 }
 
+// Ceiling starts bench/ceiling (bin, or built into dir), the server that
+// does nothing, on a free loopback address, and waits until it is ready.
+// Its GET /readyz, requested the way a benchmark requests carillon's
+// pages, is what the machine answers at best at that moment. It returns
+// the base URL and stop, which ends it.
+func Ceiling(ctx context.Context, bin, dir string, logf Logf) (string, func(), error) {
+	bin, err := Binary(ctx, bin, dir, "ceiling", "./bench/ceiling", logf)
+	if err != nil {
+		return "", nil, err
+	}
+	addr, err := FreeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	srv := exec.Command(bin, "-addr", addr)
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}
+	base := "http://" + addr
+	if err := WaitReady(ctx, base); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return base, stop, nil
+}
+
 // FreeAddr is a free address on 127.0.0.1.
 func FreeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
