@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,8 +25,12 @@ import (
 //go:embed testdata/axe/axe.min.js
 var axeSource string
 
-// browserEnv names a Chromium to use instead of /usr/bin/chromium;
-// screenshotsEnv a folder that receives a screenshot of every page checked.
+// browserEnv turns the browser tests on: "on" drives Debian's chromium, any
+// other value except "off" is the path of a Chromium to drive. They are off
+// by default, so that `go test ./...` stays quick: they drive a real browser
+// for about a minute on two cores, and CI runs them in a stage of their own.
+// screenshotsEnv names a folder that receives a screenshot of every page
+// checked.
 const (
 	browserEnv     = "CARILLON_TEST_CHROMIUM"
 	screenshotsEnv = "CARILLON_SCREENSHOTS"
@@ -50,18 +55,25 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// chromiumPath is the browser to drive: CARILLON_TEST_CHROMIUM, or Debian's
-// chromium; "" when there is none.
-func chromiumPath() string {
-	if p := os.Getenv(browserEnv); p != "" {
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "chromium"} {
-		if found, err := exec.LookPath(p); err == nil {
-			return found
+// chromiumPath is the browser to drive: "" when the browser tests are off,
+// and an error when they are on but the browser named is missing.
+func chromiumPath() (string, error) {
+	switch p := os.Getenv(browserEnv); p {
+	case "", "off":
+		return "", nil
+	case "on":
+		for _, p := range []string{"/usr/bin/chromium", "chromium"} {
+			if found, err := exec.LookPath(p); err == nil {
+				return found, nil
+			}
 		}
+		return "", errors.New(browserEnv + "=on but Debian's chromium is not installed (apt-get install chromium)")
+	default:
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("%s names %q: %w", browserEnv, p, err)
+		}
+		return p, nil
 	}
-	return ""
 }
 
 func startBrowser(path string) {
@@ -100,12 +112,12 @@ type tab struct {
 // skips the test when no browser is installed.
 func newTab(t *testing.T) *tab {
 	t.Helper()
-	path := chromiumPath()
-	if path == "off" {
-		t.Skip("browser tests turned off (" + browserEnv + "=off)")
+	path, err := chromiumPath()
+	if err != nil {
+		t.Fatal(err)
 	}
 	if path == "" {
-		t.Skip("no Chromium to run the browser tests: install Debian's chromium (apt-get install chromium) or set " + browserEnv)
+		t.Skip("browser tests are off: " + browserEnv + "=on runs them in Debian's chromium, or set it to the path of a Chromium")
 	}
 	browser.once.Do(func() { startBrowser(path) })
 	if browser.err != nil {
@@ -121,7 +133,7 @@ func newTab(t *testing.T) *tab {
 	// Violations of the Content-Security-Policy are caught by a listener
 	// the browser adds to every page (scripts given this way are not
 	// subject to the page's policy), and by the console's errors.
-	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+	err = chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
 		_, err := cdp.Call(ctx, target, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
 			window.cspViolations = [];
 			document.addEventListener("securitypolicyviolation", function (e) {
