@@ -1041,7 +1041,7 @@ func (r *result) print(w io.Writer) {
 		return fmt.Sprintf("%.1f %%", 100*v/r.Ceiling)
 	}
 	reqs := func(q requests) string {
-		return fmt.Sprintf("%d answered 200 of %d in %.2f s: %.0f/s, p50 %.2f ms, p99 %.2f ms", q.OK, q.Sent, q.Seconds, q.PerS, q.Latency.P50, q.Latency.P99)
+		return fmt.Sprintf("%d of %d answered 200 in %.2f s: %.0f/s, p50 %.2f ms, p99 %.2f ms", q.OK, q.Sent, q.Seconds, q.PerS, q.Latency.P50, q.Latency.P99)
 	}
 	fmt.Fprintf(w, "== %s (%d connections, %d recipients) ==\n", r.Store, r.Conns, r.Recipients)
 	if r.Ceiling > 0 {
