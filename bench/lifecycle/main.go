@@ -657,14 +657,14 @@ func (b *bench) fire(ctx context.Context, n int, request func(ctx context.Contex
 				req, err := request(ctx, i)
 				if err != nil {
 					o.errors++
-					o.firstErr = cmp(o.firstErr, err.Error())
+					o.firstErr = firstOf(o.firstErr, err.Error())
 					continue
 				}
 				t := time.Now()
 				resp, err := b.http.Do(req)
 				if err != nil {
 					o.errors++
-					o.firstErr = cmp(o.firstErr, err.Error())
+					o.firstErr = firstOf(o.firstErr, err.Error())
 					continue
 				}
 				body, _ := io.ReadAll(resp.Body)
@@ -672,7 +672,7 @@ func (b *bench) fire(ctx context.Context, n int, request func(ctx context.Contex
 				o.latencies = append(o.latencies, time.Since(t))
 				o.status[resp.StatusCode]++
 				if resp.StatusCode != http.StatusOK {
-					o.firstErr = cmp(o.firstErr, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body)))
+					o.firstErr = firstOf(o.firstErr, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(body)))
 				} else if keepUUIDs {
 					var answer struct {
 						Message struct {
@@ -701,7 +701,7 @@ func (b *bench) fire(ctx context.Context, n int, request func(ctx context.Contex
 		}
 		l.Errors += o.errors
 		l.Sent += o.errors
-		l.FirstErr = cmp(l.FirstErr, o.firstErr)
+		l.FirstErr = firstOf(l.FirstErr, o.firstErr)
 		l.uuids = append(l.uuids, o.uuids...)
 	}
 	slices.Sort(all)
@@ -710,8 +710,8 @@ func (b *bench) fire(ctx context.Context, n int, request func(ctx context.Contex
 	return l
 }
 
-// cmp is a if set, else b: the first error kept.
-func cmp(a, b string) string {
+// firstOf is a if set, else b: the first error is kept.
+func firstOf(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -1048,8 +1048,8 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s %.0f/s, p50 %.2f ms, p99 %.2f ms\n", "ceiling", r.Ceiling, r.CeilingLat.P50, r.CeilingLat.P99)
 	}
 	if a := r.Accepted; a != nil {
-		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, non-200 %.3f %%, errors %.3f %%; all %d read %.2f s after the load\n",
-			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Non200Pct, a.ErrorPct, a.Accepted, a.ReadAfterS)
+		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, non-200 %.3f %%, errors %.3f %%; every accepted message read %.2f s after the load\n",
+			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Non200Pct, a.ErrorPct, a.ReadAfterS)
 	}
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
