@@ -147,8 +147,9 @@ var rules = map[string]rule{
 	// inbox pages over HTTP and in a real browser, and its live streams.
 	"bench/inboxlive": {imports: []string{"", "bench/internal/benchkit"}, modules: []string{chromedp, cdproto}},
 	// Runs the real binary through every phase of a message's life; the
-	// fake Graph API stands for Meta (sends, signed callbacks).
-	"bench/lifecycle": {imports: []string{"bench/internal/benchkit", "provider/whatsapp/whatsapptest"}},
+	// fake Graph API stands for Meta (sends, signed callbacks). Its tests
+	// sign deliveries as carillon does.
+	"bench/lifecycle": {imports: []string{"bench/internal/benchkit", "provider/whatsapp/whatsapptest"}, testImports: []string{"webhook"}},
 	"bench/sendload":  {},
 	"bench/ceiling":   {},
 	"bench/e2ewait":   {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
