@@ -33,6 +33,7 @@ esac
 [[ $# -le 1 ]] || usage
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/machine.sh
 
 duration=${BENCH_DURATION:-10s}
 warmup=${BENCH_WARMUP:-2s}
@@ -293,12 +294,7 @@ echo "carillon send benchmark: $duration measured after $warmup warmup, $conns c
 for store in "${stores[@]}"; do
 	summary "$store"
 done
-echo "== machine =="
-printf '  %-22s %s\n' "cpus" "$(nproc)"
-printf '  %-22s %s\n' "cpu" "$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)"
-printf '  %-22s %s\n' "memory" "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-printf '  %-22s %s\n' "go" "$(go version)"
-printf '  %-22s %s\n' "kernel" "$(uname -srm)"
+describe_machine
 
 if ((${#failed[@]} > 0)); then
 	log "failed: ${failed[*]}"

@@ -117,6 +117,9 @@ type Config struct {
 	// BodyPaceGrace is how long a request's body may take before it must
 	// keep coming at 1 KiB a second.
 	BodyPaceGrace time.Duration
+	// PprofAddr, when set, is a loopback host:port where net/http/pprof
+	// is served on a listener of its own, never on Addr; empty means off.
+	PprofAddr string
 	// PlanChannels is the channel limit that GET /v1/plan reports; nil
 	// means unlimited (reported as null), which a plain int could not tell
 	// apart from a limit of 0.

@@ -165,6 +165,11 @@ log-level: debug
 			want: func(c *Config) { c.WebhookRetryFor = 2 * time.Hour },
 		},
 		{
+			name: "profiles on loopback",
+			in:   input{env: map[string]string{"CARILLON_PPROF_ADDR": "[::1]:6060"}},
+			want: func(c *Config) { c.PprofAddr = "[::1]:6060" },
+		},
+		{
 			name: "bare boolean flag over env",
 			in: input{
 				env:  map[string]string{"CARILLON_WEBHOOK_ALLOW_PRIVATE": "false"},
@@ -374,6 +379,21 @@ func TestParseErrors(t *testing.T) {
 			name: "address without port",
 			in:   input{env: map[string]string{"CARILLON_ADDR": "localhost"}},
 			want: []string{`setting addr (CARILLON_ADDR): invalid address "localhost"`},
+		},
+		{
+			name: "profiles on every interface",
+			in:   input{args: []string{"--pprof-addr", ":6060"}},
+			want: []string{`setting pprof-addr (CARILLON_PPROF_ADDR): address ":6060" is not on loopback`},
+		},
+		{
+			name: "profiles on a public address",
+			in:   input{env: map[string]string{"CARILLON_PPROF_ADDR": "192.0.2.1:6060"}},
+			want: []string{`setting pprof-addr (CARILLON_PPROF_ADDR): address "192.0.2.1:6060" is not on loopback`},
+		},
+		{
+			name: "profiles without a port",
+			in:   input{file: "pprof-addr: 127.0.0.1\n"},
+			want: []string{`setting pprof-addr (CARILLON_PPROF_ADDR): invalid address "127.0.0.1"`},
 		},
 		{
 			name:  "empty data folder",
@@ -700,7 +720,7 @@ func TestScopes(t *testing.T) {
 			scope: ServeScope,
 			flags: []string{
 				"addr", "auth-failure-limit", "body-pace-grace", "config", "data", "database-url", "log-format", "log-level",
-				"max-connections", "new-database", "plan-channels", "plan-licenses", "public-url",
+				"max-connections", "new-database", "plan-channels", "plan-licenses", "pprof-addr", "public-url",
 				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts", "send-retry-base",
 				"session-lifetime", "sign-in-failure-limit", "webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",
 				"webhook-retry-for", "webhook-timeout",

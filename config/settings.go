@@ -181,6 +181,12 @@ var settings = []setting{
 		set:   durationSetting(func(c *Config) *time.Duration { return &c.BodyPaceGrace }, true),
 	},
 	{
+		name: "pprof-addr", env: "CARILLON_PPROF_ADDR", scopes: inServe,
+		usage:   "loopback `host:port` serving Go's CPU and memory profiles (net/http/pprof) apart from the API",
+		defNote: "off",
+		set:     textSetting(func(c *Config) *string { return &c.PprofAddr }, optional(checkLoopbackAddr)),
+	},
+	{
 		name: "plan-channels", env: "CARILLON_PLAN_CHANNELS", def: "unlimited", scopes: inServe,
 		usage: "channel `limit` that GET /v1/plan reports: a number or unlimited",
 		set:   planSetting(func(c *Config) **int { return &c.PlanChannels }),
@@ -332,6 +338,20 @@ func checkNotEmpty(text string) error {
 func checkAddr(text string) error {
 	if _, _, err := net.SplitHostPort(text); err != nil {
 		return fmt.Errorf("invalid address %q (want host:port, e.g. 127.0.0.1:8080 or :8080)", text)
+	}
+	return nil
+}
+
+// checkLoopbackAddr wants host:port with a loopback host (127.0.0.1,
+// ::1, localhost): what it serves tells how the server spends its time
+// and memory, and is never for the network.
+func checkLoopbackAddr(text string) error {
+	host, _, err := net.SplitHostPort(text)
+	if err != nil {
+		return fmt.Errorf("invalid address %q (want host:port on loopback, e.g. 127.0.0.1:6060)", text)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("address %q is not on loopback (want 127.0.0.1, ::1 or localhost)", text)
 	}
 	return nil
 }

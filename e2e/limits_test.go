@@ -429,3 +429,33 @@ func TestOutOfFileDescriptors(t *testing.T) {
 		return err == nil && r.Code == http.StatusOK
 	}, func() string { return "GET /v1/auth/me does not answer 200 after the flood" })
 }
+
+// With --pprof-addr the profiles are served on that loopback address, and
+// never on the API's: a proxy in front of the API must not reach them.
+func TestProfilesOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	s := startServer(t, "--pprof-addr", addr)
+	for _, tt := range []struct {
+		name   string
+		url    string
+		served bool
+	}{
+		{"the profiles' address", "http://" + addr + "/debug/pprof/cmdline", true},
+		{"the API's address", s.URL + "/debug/pprof/cmdline", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := s.HTTP.Get(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			// The command line, as pprof serves it, names the flag.
+			served := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "--pprof-addr")
+			if served != tt.served {
+				t.Errorf("GET %s = %d, the command line served: %v, want %v", tt.url, resp.StatusCode, served, tt.served)
+			}
+		})
+	}
+}

@@ -26,10 +26,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,10 +35,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/carillon/carillon/bench/internal/benchkit"
 )
 
 const (
@@ -253,110 +252,10 @@ func poll(ctx context.Context, client *http.Client, url string) (s sample, seenA
 // acceptedName series and the sum of all statusName series with
 // status="sent".
 func parse(r io.Reader) (accepted, sent float64, seenA, seenS bool, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, labels, value, ok := parseLine(line)
-		if !ok {
-			continue
-		}
-		switch name {
-		case acceptedName:
-			accepted += value
-			seenA = true
-		case statusName:
-			if labels["status"] == "sent" {
-				sent += value
-				seenS = true
-			}
-		}
-	}
-	return accepted, sent, seenA, seenS, sc.Err()
-}
-
-// parseLine splits `name{l1="v1",l2="v2"} value [timestamp]`.
-func parseLine(line string) (name string, labels map[string]string, value float64, ok bool) {
-	i := strings.IndexAny(line, "{ \t")
-	if i <= 0 {
-		return "", nil, 0, false
-	}
-	name, rest := line[:i], line[i:]
-	if rest[0] == '{' {
-		var err error
-		labels, rest, err = parseLabels(rest[1:])
-		if err != nil {
-			return "", nil, 0, false
-		}
-	}
-	fields := strings.Fields(rest)
-	if len(fields) == 0 {
-		return "", nil, 0, false
-	}
-	v, err := parseValue(fields[0])
-	if err != nil {
-		return "", nil, 0, false
-	}
-	return name, labels, v, true
-}
-
-// parseLabels reads `l1="v1",l2="v2"}` and returns the labels and what
-// follows the closing brace.
-func parseLabels(s string) (map[string]string, string, error) {
-	labels := map[string]string{}
-	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
-			return nil, "", errors.New("unterminated labels")
-		}
-		if s[0] == '}' {
-			return labels, s[1:], nil
-		}
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 {
-			return nil, "", errors.New("label without value")
-		}
-		key := strings.TrimSpace(s[:eq])
-		s = strings.TrimLeft(s[eq+1:], " \t")
-		if s == "" || s[0] != '"' {
-			return nil, "", errors.New("unquoted label value")
-		}
-		var b strings.Builder
-		j := 1
-		for ; j < len(s) && s[j] != '"'; j++ {
-			c := s[j]
-			if c == '\\' && j+1 < len(s) {
-				j++
-				switch s[j] {
-				case 'n':
-					c = '\n'
-				default: // \\ and \"
-					c = s[j]
-				}
-			}
-			b.WriteByte(c)
-		}
-		if j >= len(s) {
-			return nil, "", errors.New("unterminated label value")
-		}
-		labels[key] = b.String()
-		s = s[j+1:]
-	}
-}
-
-func parseValue(s string) (float64, error) {
-	switch s {
-	case "+Inf", "Inf":
-		return math.Inf(1), nil
-	case "-Inf":
-		return math.Inf(-1), nil
-	case "NaN":
-		return math.NaN(), nil
-	}
-	return strconv.ParseFloat(s, 64)
+	metrics, err := benchkit.ParseMetrics(r)
+	accepted, seenA = benchkit.Sum(metrics, acceptedName, nil)
+	sent, seenS = benchkit.Sum(metrics, statusName, map[string]string{"status": "sent"})
+	return accepted, sent, seenA, seenS, err
 }
 
 func round(v float64, places int) float64 {

@@ -29,7 +29,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
@@ -55,6 +54,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/bench/internal/benchkit"
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
@@ -638,7 +638,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	now := time.Now()
 	id := req.Header.Get("webhook-id")
-	sigOK := validSignature(r.secret, id, req.Header.Get("webhook-timestamp"), req.Header.Get("webhook-signature"), body)
+	sigOK := benchkit.ValidSignature(r.secret, id, req.Header.Get("webhook-timestamp"), req.Header.Get("webhook-signature"), body)
 	subject, seq, ok := subjectSeq(body)
 	r.mu.Lock()
 	if !sigOK {
@@ -722,18 +722,6 @@ func (r *receiver) check(res *result) {
 	}
 	res.Duplicates, res.Unknown, res.OutOfOrder, res.BadSig, res.Undecodable = r.duplicates, r.unknown, r.outOfOrder, r.badSig, r.undecodable
 	res.OK = res.Missing == 0 && r.duplicates == 0 && r.unknown == 0 && r.outOfOrder == 0 && r.badSig == 0 && r.undecodable == 0
-}
-
-// validSignature checks a Standard Webhooks signature header: one or more
-// space-separated "v1,<base64>" of which one must match.
-func validSignature(secret, id, ts, header string, body []byte) bool {
-	want := []byte(webhook.Sign(secret, id, ts, body))
-	for _, s := range strings.Fields(header) {
-		if hmac.Equal([]byte(s), want) {
-			return true
-		}
-	}
-	return false
 }
 
 // subjectSeq finds the subject and sequence number in the body's metadata.

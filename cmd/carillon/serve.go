@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -142,6 +143,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	go forgetIdempotencyKeys(ctx, svc)
 	go syncTemplatesHourly(ctx, svc, log)
 	go learnMissingAddresses(ctx, svc, log)
+	if cfg.PprofAddr != "" {
+		stopProfiles, err := serveProfiles(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
@@ -170,6 +178,27 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveProfiles serves net/http/pprof on addr (a loopback address, which
+// config checks), on a listener and mux of their own so that nothing of it
+// is reachable through the API's address. It returns the function that
+// closes it.
+func serveProfiles(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving profiles (net/http/pprof)", "pprof_addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // connectionBound is the max-connections setting, lowered when needed to

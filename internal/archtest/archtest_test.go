@@ -132,21 +132,27 @@ var rules = map[string]rule{
 	// The registry of the providers serve runs, for tests, apart from the
 	// rest of the setup so that its users do not link the store.
 	"internal/testrig/registry": {imports: append([]string{""}, providerDescriptions...), testOnly: true},
-	"bench/webhookload": {imports: []string{"", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
+	"bench/webhookload": {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store", "telemetry", "webhook", "wire"},
 		modules: []string{pgx, prometheus}},
 	// What the benchmarks that run the real binary share: a store to fill
 	// with the store's own methods (in a PostgreSQL schema of its own), a
-	// sign-in with the console's form.
-	"bench/internal/benchkit": {imports: []string{"", "secretbox", "store"}, modules: []string{pgx}},
+	// sign-in with the console's form, /metrics read, a webhook's
+	// signature checked as a receiver does (webhook.Sign), a store's size
+	// and messages counted (raw SQL).
+	"bench/internal/benchkit": {imports: []string{"", "secretbox", "store", "webhook"}, modules: []string{pgx, sqlite}},
 	// Fills a store with the store's own methods, then times the real
 	// binary's console pages over HTTP.
 	"bench/consolepages": {imports: []string{"", "bench/internal/benchkit", "service"}},
 	// Fills a store as consolepages does, then times the real binary's
 	// inbox pages over HTTP and in a real browser, and its live streams.
 	"bench/inboxlive": {imports: []string{"", "bench/internal/benchkit"}, modules: []string{chromedp, cdproto}},
+	// Runs the real binary through every phase of a message's life; the
+	// fake Graph API stands for Meta (sends, signed callbacks). Its tests
+	// sign deliveries as carillon does.
+	"bench/lifecycle": {imports: []string{"bench/internal/benchkit", "provider/whatsapp/whatsapptest"}, testImports: []string{"webhook"}},
 	"bench/sendload":  {},
 	"bench/ceiling":   {},
-	"bench/e2ewait":   {},
+	"bench/e2ewait":   {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
 	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.

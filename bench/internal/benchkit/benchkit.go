@@ -19,11 +19,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // makes the benchmark's schema
+	_ "modernc.org/sqlite"             // counts a SQLite store's messages
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/secretbox"
@@ -320,4 +322,49 @@ func Rank(sorted []time.Duration, p float64) float64 {
 	}
 	i := int(math.Ceil(p*float64(len(sorted)))) - 1
 	return float64(sorted[max(i, 0)]) / float64(time.Millisecond)
+}
+
+// StoreSize is the size on disk of the store serve uses (SQLite: the
+// database file and its write-ahead log in data; PostgreSQL at
+// databaseURL: the tables of the connection's current schema with their
+// indexes and TOAST) and the number of messages it holds.
+func StoreSize(ctx context.Context, data, databaseURL string) (bytes, messages int64, err error) {
+	driver, dsn := "sqlite", "file:"+filepath.Join(data, store.SQLiteFile)+"?mode=ro"
+	if databaseURL != "" {
+		driver, dsn = "pgx", databaseURL
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages").Scan(&messages); err != nil {
+		return 0, 0, fmt.Errorf("counting messages: %w", err)
+	}
+	if databaseURL != "" {
+		err = db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&bytes)
+		return bytes, messages, err
+	}
+	for _, name := range []string{store.SQLiteFile, store.SQLiteFile + "-wal"} {
+		if fi, err := os.Stat(filepath.Join(data, name)); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	return bytes, messages, nil
+}
+
+// VmRSS is the resident memory of process pid (/proc/<pid>/status), in
+// KiB.
+func VmRSS(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, errors.New("no VmRSS")
 }
