@@ -168,8 +168,8 @@ func (s *Messages) DeletedByCustomer(ctx context.Context, ch carillon.Channel, d
 			at = now
 		}
 		file = s.mediaName(cur.Content.URL)
-		cur.DeletedAt, cur.Content, cur.UpdatedAt = at, carillon.Content{}, now
-		if err := q.UpdateMessage(ctx, &cur); err != nil {
+		cur.DeletedAt, cur.UpdatedAt = at, now
+		if err := q.EraseMessage(ctx, &cur); err != nil {
 			return err
 		}
 		marked = true

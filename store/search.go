@@ -21,11 +21,12 @@ import (
 //
 // What is indexed is the domain's SearchText of a message or contact,
 // written by the store methods that write them, in their statement's
-// transaction: CreateMessage and CreateContact add the row; UpdateMessage
-// and UpdateContact write it again when the SearchText changed (a status
-// or the time of a contact's last message, the most frequent updates,
-// leave it as it is); DeleteContact removes the contact's and its
-// messages'. Rows stored before the index existed are indexed by the
+// transaction: CreateMessage and CreateContact add the row; EraseMessage
+// removes a message's (UpdateMessage, a change of its status or send job,
+// the most frequent update, leaves its content and its words as they are);
+// UpdateContact writes the contact's again when its SearchText changed (the
+// time of its last message, its most frequent update, leaves it as it is);
+// DeleteContact removes the contact's and its messages'. Rows stored before the index existed are indexed by the
 // migration that made it (indexWords). The vocabulary only grows: a word
 // no row holds any more finds nothing.
 //
