@@ -288,4 +288,15 @@ func testSearchInTx(t *testing.T, e *env) {
 		m, c := count(word)
 		check(t, word+": messages and contacts found", [2]int{m, c}, [2]int{want, want})
 	}
+
+	// A word first written by a transaction that rolled back is in the
+	// vocabulary once a later one commits it: a search by its start finds it.
+	wantErr(t, "InTx rolled back", write("xylophone", boom), boom)
+	e.must(write("xylophone", nil), "InTx")
+	starting := carillon.SearchFilter{AccountID: f.acct.ID, Words: []string{"xylo"}, Prefix: true}
+	ms, err := e.s.SearchMessages(e.ctx, starting, 0, 10)
+	e.must(err, "SearchMessages")
+	cs, err := e.s.SearchContacts(e.ctx, starting, 0, 10)
+	e.must(err, "SearchContacts")
+	check(t, "xylo…: messages and contacts found", [2]int{len(ms), len(cs)}, [2]int{1, 1})
 }
