@@ -234,10 +234,10 @@ func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r cari
 
 // ApplyReceipts applies receipts reported together on channel ch, in
 // order, each as ApplyReceipt does. The receipts of one message that follow
-// each other (the sandbox's delivered and read when it has no delay, a
-// callback's statuses of one message) are applied in one unit of work: the
-// message is read and written once for them all, with each report in its
-// history and its events, as if applied one by one.
+// each other (a callback's statuses of one message, sent and delivered
+// say) are applied in one unit of work: the message is read and written
+// once for them all, with each report in its history and its events, as if
+// applied one by one.
 func (s *Messages) ApplyReceipts(ctx context.Context, ch carillon.Channel, rs []carillon.Receipt) error {
 	for len(rs) > 0 {
 		n := 1
@@ -308,7 +308,8 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 	status := m.Status
 	for _, r := range rs {
 		report := receiptReport(r)
-		if len(carillon.Advance(status, r.Status)) == 0 && len(r.Payload) > 0 {
+		moves := len(carillon.Advance(status, r.Status)) > 0
+		if !moves && len(r.Payload) > 0 {
 			if contact == nil {
 				if history, err = s.store.StatusHistory(ctx, m.ID); err == nil {
 					var c carillon.Contact
@@ -323,7 +324,7 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 				continue
 			}
 		}
-		if len(carillon.Advance(status, r.Status)) > 0 {
+		if moves {
 			status = r.Status
 		}
 		reports, kept = append(reports, report), append(kept, report)
