@@ -306,35 +306,12 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	if string(got.StatusPayload) != `{"id":"wamid.1","type":"read","payload":{"status":"read","timestamp":2},"destination":"31612345678"}` {
 		t.Fatalf("payload = %s", got.StatusPayload)
 	}
-	hist, err := f.db.StatusHistory(ctx, got.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seq []string
-	for _, h := range hist {
-		s := string(h.Status)
-		if !h.Applied {
-			s += "(kept)"
-		}
-		seq = append(seq, s)
-	}
 	// The same report delivered again is stored once.
 	dup, _ := json.Marshal(map[string]any{"status": "read", "timestamp": 2})
 	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
 		t.Fatal(err)
 	}
-	hist, err = f.db.StatusHistory(ctx, got.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq = seq[:0]
-	for _, h := range hist {
-		s := string(h.Status)
-		if !h.Applied {
-			s += "(kept)"
-		}
-		seq = append(seq, s)
-	}
+	seq := historyOf(t, f, got.ID)
 	// The send's own answer, recorded after the receipt, is kept unapplied.
 	want := []string{"sent", "delivered", "sent(kept)", "read", "delivered(kept)"}
 	if len(seq) != len(want) {
@@ -405,23 +382,30 @@ func TestReceiptsTogether(t *testing.T) {
 			if got.Status != carillon.StatusRead || got.SendState != carillon.SendDone || !strings.Contains(string(got.StatusPayload), tc.wantPayload) {
 				t.Fatalf("message = status %s state %s payload %s", got.Status, got.SendState, got.StatusPayload)
 			}
-			hist, err := f.db.StatusHistory(ctx, got.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var seq []string
-			for _, h := range hist {
-				s := string(h.Status)
-				if !h.Applied {
-					s += "(kept)"
-				}
-				seq = append(seq, s)
-			}
-			if !slices.Equal(seq, tc.wantHistory) {
+			if seq := historyOf(t, f, got.ID); !slices.Equal(seq, tc.wantHistory) {
 				t.Fatalf("history = %v, want %v", seq, tc.wantHistory)
 			}
 		})
 	}
+}
+
+// historyOf lists message id's status history, in order, a status not
+// applied marked "(kept)".
+func historyOf(t *testing.T, f *fixture, id int64) []string {
+	t.Helper()
+	hist, err := f.db.StatusHistory(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq []string
+	for _, h := range hist {
+		s := string(h.Status)
+		if !h.Applied {
+			s += "(kept)"
+		}
+		seq = append(seq, s)
+	}
+	return seq
 }
 
 func TestRecordOutcome(t *testing.T) {
