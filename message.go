@@ -203,10 +203,19 @@ type MessageQueries interface {
 	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
 	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
 	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)
-	// UpdateMessage writes the message's content, status and send job,
-	// provided the stored row is still at m.Version (ErrStale otherwise),
-	// and moves m.Version on.
+	// UpdateMessage writes the message's status (with its payload and
+	// external id) and send job (state, attempts, next attempt, owner,
+	// last error) and UpdatedAt, provided the stored row is still at
+	// m.Version (ErrStale otherwise; ErrNotFound for no such message of
+	// the account), and moves m.Version on. It leaves the content, the
+	// template values and DeletedAt as stored, and with them the words
+	// search finds the message by: only EraseMessage changes them.
 	UpdateMessage(ctx context.Context, m *Message) error
+	// EraseMessage erases the message's content and template values (in
+	// m too), writes DeletedAt and what UpdateMessage writes, under the
+	// same check of m.Version, and removes the words search found the
+	// message by: a message deleted, by the API or by its customer.
+	EraseMessage(ctx context.Context, m *Message) error
 	// ContactMessages lists a contact's messages, newest first, and counts
 	// them all: the API's numbered pages (GET /contacts/:uuid/messages
 	// takes page and items, as Callbell's does).

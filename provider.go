@@ -41,6 +41,11 @@ type SendResult struct {
 	// reports one (WhatsApp's wa_id).
 	Address string
 	Payload json.RawMessage
+	// Receipts are statuses the provider reports with its answer, in
+	// order (the sandbox with no delay: delivered and read at once). They
+	// are recorded with the send's outcome, after "sent", as receipts
+	// reported apart would be.
+	Receipts []Receipt
 }
 
 // SendError is a failed send attempt, classified so the pipeline knows

@@ -100,12 +100,14 @@ func (s *Messages) Callback(ctx context.Context, ch carillon.Channel, cb carillo
 			return nil, err
 		}
 	}
+	receipts := make([]carillon.Receipt, 0, len(res.Receipts))
 	for _, r := range res.Receipts {
 		r = cleanReceipt(r)
 		r.ChannelID = ch.ID
-		if _, err := s.ApplyReceipt(ctx, ch, r); err != nil {
-			return nil, err
-		}
+		receipts = append(receipts, r)
+	}
+	if err := s.ApplyReceipts(ctx, ch, receipts); err != nil {
+		return nil, err
 	}
 	for _, d := range res.Deletions {
 		d.ChannelID = ch.ID
@@ -168,8 +170,8 @@ func (s *Messages) DeletedByCustomer(ctx context.Context, ch carillon.Channel, d
 			at = now
 		}
 		file = s.mediaName(cur.Content.URL)
-		cur.DeletedAt, cur.Content, cur.UpdatedAt = at, carillon.Content{}, now
-		if err := q.UpdateMessage(ctx, &cur); err != nil {
+		cur.DeletedAt, cur.UpdatedAt = at, now
+		if err := q.EraseMessage(ctx, &cur); err != nil {
 			return err
 		}
 		marked = true

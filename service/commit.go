@@ -145,7 +145,7 @@ func (c *committer) runAlone(u *unit, retries int) { c.runWith([]*unit{u}, retri
 func (c *committer) runWith(batch []*unit, retries int) {
 	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
 	results := make([]error, len(batch))
-	ctx := context.Background()
+	ctx := withBatchReads(context.Background())
 	err := c.store.InTx(ctx, func(q carillon.Queries) error {
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
@@ -195,4 +195,47 @@ func contactKey(channelID int64, address string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(strconv.FormatInt(channelID, 10) + "/" + address))
 	return h.Sum64()
+}
+
+// batchReads keeps, for the units of one batch, what they would each read
+// again and what none of them writes: the account's webhook, which every
+// event of a change looks up (record), and which only a transaction of its
+// own writes (inTx). It lives as long as the batch's transaction, so a
+// webhook saved or deleted is seen by the next batch; on PostgreSQL, a
+// batch sees what was committed when its first unit read it, as one unit
+// sees what was committed when it read it.
+type batchReads struct {
+	webhooks map[int64]webhookRead
+}
+
+type webhookRead struct {
+	w   carillon.Webhook
+	err error
+}
+
+type batchReadsKey struct{}
+
+func withBatchReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, batchReadsKey{}, &batchReads{})
+}
+
+// webhookOf returns the account's webhook (carillon.ErrNotFound when it
+// has none), read once per batch in a unit of the committer.
+func webhookOf(ctx context.Context, q carillon.Queries, accountID int64) (carillon.Webhook, error) {
+	reads, _ := ctx.Value(batchReadsKey{}).(*batchReads)
+	if reads == nil {
+		return q.WebhookByAccount(ctx, accountID)
+	}
+	if r, ok := reads.webhooks[accountID]; ok {
+		return r.w, r.err
+	}
+	w, err := q.WebhookByAccount(ctx, accountID)
+	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		return w, err
+	}
+	if reads.webhooks == nil {
+		reads.webhooks = map[int64]webhookRead{}
+	}
+	reads.webhooks[accountID] = webhookRead{w, err}
+	return w, err
 }

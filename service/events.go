@@ -52,7 +52,7 @@ func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, 
 			return err
 		}
 	}
-	w, err := q.WebhookByAccount(ctx, accountID)
+	w, err := webhookOf(ctx, q, accountID)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return nil
 	}

@@ -226,9 +226,55 @@ func (s *Messages) SandboxInbound(ctx context.Context, p Principal, from, text, 
 // kept in the history only. A receipt for an unknown message is ignored
 // (reported as false).
 func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r carillon.Receipt) (bool, error) {
-	if r.Recipient != "" && (!r.Through.IsZero() || r.AndEarlier) {
+	if coversSeveral(r) {
 		return s.applyThrough(ctx, ch, r)
 	}
+	return s.applyToMessage(ctx, ch, []carillon.Receipt{r})
+}
+
+// ApplyReceipts applies receipts reported together on channel ch, in
+// order, each as ApplyReceipt does. The receipts of one message that follow
+// each other (a callback's statuses of one message, sent and delivered
+// say) are applied in one unit of work: the message is read and written
+// once for them all, with each report in its history and its events, as if
+// applied one by one.
+func (s *Messages) ApplyReceipts(ctx context.Context, ch carillon.Channel, rs []carillon.Receipt) error {
+	for len(rs) > 0 {
+		n := 1
+		if coversSeveral(rs[0]) {
+			if _, err := s.applyThrough(ctx, ch, rs[0]); err != nil {
+				return err
+			}
+			rs = rs[1:]
+			continue
+		}
+		for n < len(rs) && !coversSeveral(rs[n]) && rs[n].ExternalID == rs[0].ExternalID && rs[n].MessageUUID == rs[0].MessageUUID {
+			n++
+		}
+		if _, err := s.applyToMessage(ctx, ch, rs[:n]); err != nil {
+			return err
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
+// receiptReport is what a receipt reports, as its status payload shows it.
+func receiptReport(r carillon.Receipt) wire.StatusReport {
+	return wire.StatusReport{Status: r.Status, ExternalID: r.ExternalID, Report: r.Payload, Code: r.Code, Reason: r.Reason,
+		Corrected: r.CorrectedAddress, At: r.At}
+}
+
+// coversSeveral reports whether a receipt covers several messages: a
+// watermark, or a message and the earlier ones (applyThrough).
+func coversSeveral(r carillon.Receipt) bool {
+	return r.Recipient != "" && (!r.Through.IsZero() || r.AndEarlier)
+}
+
+// applyToMessage applies receipts that name the same message (the first
+// one's ids say which), in order, in one unit of work.
+func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs []carillon.Receipt) (bool, error) {
+	r := rs[0]
 	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
 		// The provider's id first: a uuid echoed by the network may have
 		// been set by another tool sending on the same number.
@@ -251,22 +297,47 @@ func (s *Messages) ApplyReceipt(ctx context.Context, ch carillon.Channel, r cari
 	if err != nil {
 		return false, s.internal(ctx, "apply receipt", err)
 	}
-	report := wire.StatusReport{Status: r.Status, ExternalID: r.ExternalID, Report: r.Payload, Code: r.Code, Reason: r.Reason,
-		Corrected: r.CorrectedAddress, At: r.At}
 	// A report the network delivers twice is stored once. Only a report
 	// that would not move the status can be a repeat (the first one would
-	// have moved it already), so the history is read for those alone.
-	if len(carillon.Advance(m.Status, r.Status)) == 0 && len(r.Payload) > 0 {
-		repeat, err := s.repeatedReport(ctx, m, report)
-		if err != nil {
-			return false, s.internal(ctx, "apply receipt", err)
+	// have moved it already), so the history is read for those alone;
+	// the reports kept before it in rs count as history too.
+	var history []carillon.StatusChange // read once, when a report may be a repeat
+	var contact *carillon.Contact
+	var kept []wire.StatusReport // the reports of rs kept so far
+	reports := make([]wire.StatusReport, 0, len(rs))
+	status := m.Status
+	for _, r := range rs {
+		report := receiptReport(r)
+		moves := len(carillon.Advance(status, r.Status)) > 0
+		if !moves && len(r.Payload) > 0 {
+			if contact == nil {
+				if history, err = s.store.StatusHistory(ctx, m.ID); err == nil {
+					var c carillon.Contact
+					c, err = s.store.ContactByID(ctx, m.AccountID, m.ContactID)
+					contact = &c
+				}
+				if err != nil {
+					return false, s.internal(ctx, "apply receipt", err)
+				}
+			}
+			if repeatedReport(m, *contact, history, kept, report) {
+				continue
+			}
 		}
-		if repeat {
-			return true, nil
+		if moves {
+			status = r.Status
 		}
+		reports, kept = append(reports, report), append(kept, report)
+	}
+	if len(reports) == 0 {
+		return true, nil
 	}
 	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
-		return advance(m, r.Status, wire.NewStatusPayload(*m, c, report), now)
+		var changes []carillon.StatusChange
+		for _, report := range reports {
+			changes = append(changes, advance(m, report.Status, wire.NewStatusPayload(*m, c, report), now)...)
+		}
+		return changes
 	})
 	return true, s.internal(ctx, "apply receipt", err)
 }
@@ -335,24 +406,23 @@ func (s *Messages) applyThrough(ctx context.Context, ch carillon.Channel, r cari
 	return applied, nil
 }
 
-// repeatedReport reports whether message m's status history holds report
-// already, as it was stored.
-func (s *Messages) repeatedReport(ctx context.Context, m carillon.Message, report wire.StatusReport) (bool, error) {
-	history, err := s.store.StatusHistory(ctx, m.ID)
-	if err != nil {
-		return false, err
-	}
-	c, err := s.store.ContactByID(ctx, m.AccountID, m.ContactID)
-	if err != nil {
-		return false, err
-	}
+// repeatedReport reports whether message m's status history as stored, or
+// the reports kept before it in the same unit, hold report already: the
+// same status with the payload it would be stored with (c is m's
+// contact).
+func repeatedReport(m carillon.Message, c carillon.Contact, history []carillon.StatusChange, kept []wire.StatusReport, report wire.StatusReport) bool {
 	payload := wire.NewStatusPayload(m, c, report)
 	for _, h := range history {
 		if h.Status == report.Status && bytes.Equal(h.Payload, payload) {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	for _, k := range kept {
+		if k.Status == report.Status && bytes.Equal(wire.NewStatusPayload(m, c, k), payload) {
+			return true
+		}
+	}
+	return false
 }
 
 // Outcome is the result of one send attempt, as the pipeline reports it.
@@ -384,9 +454,13 @@ func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Ou
 			}
 			// When a receipt came first, "sent" is recorded already: the
 			// provider's answer is kept in the history all the same.
-			return advance(m, carillon.StatusSent, wire.NewStatusPayload(*m, c, wire.StatusReport{
+			changes := advance(m, carillon.StatusSent, wire.NewStatusPayload(*m, c, wire.StatusReport{
 				Status: carillon.StatusSent, ExternalID: o.Result.ExternalID, Report: o.Result.Payload, At: now,
 			}), now)
+			for _, r := range o.Result.Receipts {
+				changes = append(changes, advance(m, r.Status, wire.NewStatusPayload(*m, c, receiptReport(r)), now)...)
+			}
+			return changes
 		case o.RetryAt.IsZero():
 			m.SendState, m.NextAttemptAt, m.LastError = carillon.SendDone, time.Time{}, o.Err.Error()
 			return advance(m, carillon.StatusFailed, wire.NewStatusPayload(*m, c, wire.StatusReport{

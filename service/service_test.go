@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,7 +306,94 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	if string(got.StatusPayload) != `{"id":"wamid.1","type":"read","payload":{"status":"read","timestamp":2},"destination":"31612345678"}` {
 		t.Fatalf("payload = %s", got.StatusPayload)
 	}
-	hist, err := f.db.StatusHistory(ctx, got.ID)
+	// The same report delivered again is stored once.
+	dup, _ := json.Marshal(map[string]any{"status": "read", "timestamp": 2})
+	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
+		t.Fatal(err)
+	}
+	seq := historyOf(t, f, got.ID)
+	// The send's own answer, recorded after the receipt, is kept unapplied.
+	want := []string{"sent", "delivered", "sent(kept)", "read", "delivered(kept)"}
+	if len(seq) != len(want) {
+		t.Fatalf("history = %v, want %v", seq, want)
+	}
+	for i := range want {
+		if seq[i] != want[i] {
+			t.Fatalf("history = %v, want %v", seq, want)
+		}
+	}
+}
+
+// TestReceiptsTogether checks that receipts of one message applied in one
+// unit of work (reported together by a callback, or with the send's answer
+// by the sandbox with no delay) leave what they would leave applied one by
+// one: each report in the history, in order, the last one's payload, a
+// repeat stored once.
+func TestReceiptsTogether(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	report := func(st carillon.Status, ts int) carillon.Receipt {
+		payload, _ := json.Marshal(map[string]any{"status": string(st), "timestamp": ts})
+		return carillon.Receipt{ChannelID: f.sandbox.ID, Status: st, Payload: payload}
+	}
+	cases := []struct {
+		name        string
+		apply       func(m carillon.Message) error
+		wantHistory []string
+		wantPayload string
+	}{
+		{"a callback's receipts", func(m carillon.Message) error {
+			if _, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid." + m.UUID}}); err != nil {
+				return err
+			}
+			rs := []carillon.Receipt{report(carillon.StatusDelivered, 1), report(carillon.StatusRead, 2), report(carillon.StatusRead, 2)}
+			for i := range rs {
+				rs[i].ExternalID = "wamid." + m.UUID
+			}
+			return f.svc.Messages.ApplyReceipts(ctx, f.sandbox, rs)
+		}, []string{"sent", "delivered", "read"}, `"payload":{"status":"read","timestamp":2}`},
+		{"receipts before the send's answer", func(m carillon.Message) error {
+			rs := []carillon.Receipt{report(carillon.StatusDelivered, 1), report(carillon.StatusDelivered, 1), report(carillon.StatusRead, 2)}
+			for i := range rs {
+				rs[i].MessageUUID = m.UUID
+			}
+			return f.svc.Messages.ApplyReceipts(ctx, f.sandbox, rs)
+		}, []string{"sent", "delivered", "read"}, `"payload":{"status":"read","timestamp":2}`},
+		{"receipts with the send's answer", func(m carillon.Message) error {
+			_, err := f.svc.Messages.RecordOutcome(ctx, m, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid." + m.UUID,
+				Receipts: []carillon.Receipt{report(carillon.StatusDelivered, 1), report(carillon.StatusRead, 2)}}})
+			return err
+		}, []string{"sent", "delivered", "read"}, `"payload":{"status":"read","timestamp":2}`},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := f.svc.Messages.Send(ctx, f.p, text(fmt.Sprintf("+3161234560%d", i), "hi"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.apply(res.Message); err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.db.MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != carillon.StatusRead || got.SendState != carillon.SendDone || !strings.Contains(string(got.StatusPayload), tc.wantPayload) {
+				t.Fatalf("message = status %s state %s payload %s", got.Status, got.SendState, got.StatusPayload)
+			}
+			if seq := historyOf(t, f, got.ID); !slices.Equal(seq, tc.wantHistory) {
+				t.Fatalf("history = %v, want %v", seq, tc.wantHistory)
+			}
+		})
+	}
+}
+
+// historyOf lists message id's status history, in order, a status not
+// applied marked "(kept)".
+func historyOf(t *testing.T, f *fixture, id int64) []string {
+	t.Helper()
+	hist, err := f.db.StatusHistory(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,33 +405,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		}
 		seq = append(seq, s)
 	}
-	// The same report delivered again is stored once.
-	dup, _ := json.Marshal(map[string]any{"status": "read", "timestamp": 2})
-	if _, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{ChannelID: f.sandbox.ID, MessageUUID: m.UUID, Status: carillon.StatusRead, Payload: dup}); err != nil {
-		t.Fatal(err)
-	}
-	hist, err = f.db.StatusHistory(ctx, got.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq = seq[:0]
-	for _, h := range hist {
-		s := string(h.Status)
-		if !h.Applied {
-			s += "(kept)"
-		}
-		seq = append(seq, s)
-	}
-	// The send's own answer, recorded after the receipt, is kept unapplied.
-	want := []string{"sent", "delivered", "sent(kept)", "read", "delivered(kept)"}
-	if len(seq) != len(want) {
-		t.Fatalf("history = %v, want %v", seq, want)
-	}
-	for i := range want {
-		if seq[i] != want[i] {
-			t.Fatalf("history = %v, want %v", seq, want)
-		}
-	}
+	return seq
 }
 
 func TestRecordOutcome(t *testing.T) {

@@ -32,8 +32,8 @@ func (s *Messages) DeleteMessage(ctx context.Context, p Principal, id string) er
 	if err != nil {
 		return s.internal(ctx, "delete message", err)
 	}
-	_, err = s.changeMessage(ctx, m, byID(m), func(m *carillon.Message, _ carillon.Contact, now time.Time) []carillon.StatusChange {
-		m.Content, m.TemplateValues, m.UpdatedAt = carillon.Content{}, nil, now
+	_, err = s.writeMessage(ctx, m, byID(m), eraseContent, func(m *carillon.Message, _ carillon.Contact, now time.Time) []carillon.StatusChange {
+		m.UpdatedAt = now
 		if m.SendState == carillon.SendQueued {
 			m.SendState = carillon.SendDone
 		}
@@ -66,6 +66,31 @@ const maxStaleRetries = 10
 func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
 	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error),
 	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
+	return s.writeMessage(ctx, m, reread, keepContent, change)
+}
+
+// contentWrite says whether a change of a message erases its content: a
+// different write of the store (EraseMessage), which also removes the
+// words search finds it by, from a change of its status or send job
+// (UpdateMessage), the frequent one.
+type contentWrite bool
+
+const (
+	keepContent  contentWrite = false
+	eraseContent contentWrite = true
+)
+
+func (w contentWrite) write(ctx context.Context, q carillon.Queries, m *carillon.Message) error {
+	if w == eraseContent {
+		return q.EraseMessage(ctx, m)
+	}
+	return q.UpdateMessage(ctx, m)
+}
+
+// writeMessage is changeMessage, the content erased or kept as w says.
+func (s *Messages) writeMessage(ctx context.Context, m carillon.Message,
+	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error), w contentWrite,
+	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
 	var out carillon.Message
 	var changes []carillon.StatusChange
 	// Units are keyed by contact: the changes of one contact's messages go
@@ -78,7 +103,7 @@ func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
 		cur := m
 		now := s.clock.Now()
 		changes = change(&cur, c, now)
-		err = q.UpdateMessage(ctx, &cur)
+		err = w.write(ctx, q, &cur)
 		// With several writers (PostgreSQL), another transaction may
 		// change the row again between the reread and the update: each
 		// try rereads what is committed by then.
@@ -87,7 +112,7 @@ func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
 				return err
 			}
 			changes = change(&cur, c, now)
-			err = q.UpdateMessage(ctx, &cur)
+			err = w.write(ctx, q, &cur)
 		}
 		if err != nil {
 			return err

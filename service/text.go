@@ -49,6 +49,13 @@ func cleanReceipt(r carillon.Receipt) carillon.Receipt {
 func cleanOutcome(o Outcome) Outcome {
 	o.Result.ExternalID, o.Result.Address = carillon.CleanText(o.Result.ExternalID), carillon.CleanText(o.Result.Address)
 	o.Result.Payload = cleanJSON(o.Result.Payload)
+	if len(o.Result.Receipts) > 0 {
+		receipts := make([]carillon.Receipt, len(o.Result.Receipts))
+		for i, r := range o.Result.Receipts {
+			receipts[i] = cleanReceipt(r)
+		}
+		o.Result.Receipts = receipts
+	}
 	if o.Err != nil {
 		e := *o.Err
 		e.Code, e.Title, e.Payload = carillon.CleanText(e.Code), carillon.CleanText(e.Title), cleanJSON(e.Payload)

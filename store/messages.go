@@ -68,39 +68,55 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 	})
 }
 
-// UpdateMessage reads the stored message first: its version (a message
-// changed since m was read is stale) and its SearchText, whose words are
-// written again only when they changed.
+// UpdateMessage checks the version in the UPDATE itself, without reading
+// the row first: it leaves the content and with it the words search finds
+// the message by, which only EraseMessage changes. The row is read only
+// when nothing was updated, to tell a stale version from a missing message.
 func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
+	return q.changeMessage(ctx, m, `UPDATE messages SET status = ?, status_payload = ?, external_id = ?,
+		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
+		WHERE account_id = ? AND id = ? AND version = ?`,
+		string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version)
+}
+
+// EraseMessage writes what UpdateMessage writes, and the erased content,
+// template values and deletion time, and removes the words search found
+// the message by.
+func (q *queries) EraseMessage(ctx context.Context, m *carillon.Message) error {
+	m.Content, m.TemplateValues = carillon.Content{}, nil
 	content, _ := json.Marshal(m.Content)
 	return q.atomic(ctx, func(q *queries) error {
-		stored, err := q.MessageByID(ctx, m.AccountID, m.ID)
-		if err != nil {
-			return err
-		}
-		if stored.Version != m.Version {
-			return carillon.ErrStale
-		}
-		err = affected(q.exec(ctx, `UPDATE messages SET content = ?, status = ?, status_payload = ?, external_id = ?,
+		err := q.changeMessage(ctx, m, `UPDATE messages SET content = ?, template_values = '', status = ?, status_payload = ?, external_id = ?,
 		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, deleted_at = ?, version = version + 1
 		WHERE account_id = ? AND id = ? AND version = ?`,
 			string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.AccountID, m.ID, m.Version))
-		if errors.Is(err, carillon.ErrNotFound) {
-			// Changed by another writer since it was read (PostgreSQL).
-			return carillon.ErrStale
-		}
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.AccountID, m.ID, m.Version)
 		if err != nil {
 			return err
 		}
-		if text := m.SearchText(); text != stored.SearchText() {
-			if err := q.writeWords(ctx, "message_words", m.ID, text, true); err != nil {
-				return err
-			}
-		}
-		m.Version++
-		return nil
+		_, err = q.exec(ctx, "DELETE FROM message_words WHERE rowid = ?", m.ID)
+		return err
 	})
+}
+
+// changeMessage runs update, an UPDATE of message m at m.Version, and moves
+// m.Version on. No row updated is ErrStale when the message is there (another
+// writer changed it since it was read), else ErrNotFound.
+func (q *queries) changeMessage(ctx context.Context, m *carillon.Message, update string, args ...any) error {
+	err := affected(q.exec(ctx, update, args...))
+	if errors.Is(err, carillon.ErrNotFound) {
+		var version int64
+		if err := q.queryRow(ctx, "SELECT version FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&version); err != nil {
+			return err
+		}
+		return carillon.ErrStale
+	}
+	if err != nil {
+		return err
+	}
+	m.Version++
+	return nil
 }
 
 func (q *queries) MessageByID(ctx context.Context, accountID, id int64) (carillon.Message, error) {

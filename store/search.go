@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/carillon/carillon"
@@ -21,11 +22,12 @@ import (
 //
 // What is indexed is the domain's SearchText of a message or contact,
 // written by the store methods that write them, in their statement's
-// transaction: CreateMessage and CreateContact add the row; UpdateMessage
-// and UpdateContact write it again when the SearchText changed (a status
-// or the time of a contact's last message, the most frequent updates,
-// leave it as it is); DeleteContact removes the contact's and its
-// messages'. Rows stored before the index existed are indexed by the
+// transaction: CreateMessage and CreateContact add the row; EraseMessage
+// removes a message's (UpdateMessage, a change of its status or send job,
+// the most frequent update, leaves its content and its words as they are);
+// UpdateContact writes the contact's again when its SearchText changed (the
+// time of its last message, its most frequent update, leaves it as it is);
+// DeleteContact removes the contact's and its messages'. Rows stored before the index existed are indexed by the
 // migration that made it (indexWords). The vocabulary only grows: a word
 // no row holds any more finds nothing.
 //
@@ -82,6 +84,9 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	if _, err := q.exec(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
 		return err
 	}
+	if words = q.db.vocabulary.unknown(words); len(words) == 0 {
+		return nil
+	}
 	// Padded to a power of two with the last word, so that a few
 	// statement texts serve every length (SQLite keeps each one
 	// prepared); a word twice is a conflict like any other.
@@ -94,7 +99,56 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 		args[i] = words[min(i, len(words)-1)]
 	}
 	_, err := q.exec(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
+	if err == nil && q.tx != nil {
+		q.newWords = append(q.newWords, words...)
+	}
 	return err
+}
+
+// maxKnownWords bounds the vocabulary a store keeps in memory: past it,
+// the words it does not know are written as before.
+const maxKnownWords = 1 << 17
+
+// vocabulary is the words this store has seen committed to search_words:
+// a message's words are mostly known ones, and a word known is not
+// written again. Rows of search_words are never removed, so a word seen
+// committed, by this store, stays there, whoever else (another instance)
+// writes; a word is learnt only once its transaction committed, so a
+// rolled back one is written again.
+type vocabulary struct {
+	mu    sync.Mutex
+	known map[string]struct{}
+}
+
+// unknown returns the words of words not known, in order.
+func (v *vocabulary) unknown(words []string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, w := range words {
+		if _, ok := v.known[w]; !ok {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// learn records words as committed.
+func (v *vocabulary) learn(words []string) {
+	if len(words) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.known == nil {
+		v.known = map[string]struct{}{}
+	}
+	for _, w := range words {
+		if len(v.known) >= maxKnownWords {
+			return
+		}
+		v.known[w] = struct{}{}
+	}
 }
 
 // match is what a search matches, as the dialect writes it (searchQuery):

@@ -43,6 +43,8 @@ type DB struct {
 	latest  int      // the newest migration version
 	// file watches the SQLite database file; nil on PostgreSQL.
 	file *fileWatch
+	// vocabulary holds words known to be in search_words (search.go).
+	vocabulary vocabulary
 }
 
 func newDB(d *dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
@@ -126,6 +128,7 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
+	q.db.vocabulary.learn(q.newWords)
 	return nil
 }
 
@@ -186,6 +189,9 @@ type queries struct {
 	// heldChanges are the chat changes this transaction recorded, written
 	// with their ids just before it commits (live.go).
 	heldChanges []carillon.ChatChange
+	// newWords are the words this transaction added to the vocabulary,
+	// known to be there once it commits (search.go).
+	newWords []string
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {

@@ -96,6 +96,14 @@ func (p *Provider) Send(ctx context.Context, out carillon.Outgoing) (carillon.Se
 	case NumberMismatch:
 		steps = []carillon.Status{carillon.StatusMismatch}
 	}
+	if p.delay == 0 {
+		// Every step at once: the receipts go with the answer, and are
+		// recorded with it.
+		for _, st := range steps {
+			result.Receipts = append(result.Receipts, receipt(out, externalID, st, time.Now()))
+		}
+		return result, nil
+	}
 	p.later(out, externalID, steps)
 	return result, nil
 }
@@ -108,17 +116,6 @@ func (p *Provider) later(out carillon.Outgoing, externalID string, steps []caril
 	if len(steps) == 0 {
 		return
 	}
-	st := steps[0]
-	payload := map[string]any{"id": externalID, "status": string(st), "recipient_id": out.To}
-	if st == carillon.StatusMismatch {
-		payload["recipient_id"] = MismatchCorrected
-		payload["errors"] = []map[string]any{{"code": 1000006, "title": "Recipient number mismatch",
-			"message": "WhatsApp reports the recipient under another number: " + MismatchCorrected}}
-	}
-	r := carillon.Receipt{ChannelID: out.Channel.ID, ExternalID: externalID, MessageUUID: out.Message.UUID, Status: st}
-	if st == carillon.StatusMismatch {
-		r.Code, r.Reason, r.CorrectedAddress = "1000006", "Recipient number mismatch", MismatchCorrected
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -129,13 +126,25 @@ func (p *Provider) later(out carillon.Outgoing, externalID string, steps []caril
 		p.mu.Lock()
 		delete(p.timers, t)
 		p.mu.Unlock()
-		r.At = time.Now()
-		payload["timestamp"] = fmt.Sprint(r.At.Unix())
-		r.Payload, _ = json.Marshal(payload)
-		p.receipt(context.Background(), out.Channel, r)
+		p.receipt(context.Background(), out.Channel, receipt(out, externalID, steps[0], time.Now()))
 		p.later(out, externalID, steps[1:])
 	})
 	p.timers[t] = struct{}{}
+}
+
+// receipt is the sandbox's report of status st at time at, written like
+// WhatsApp's.
+func receipt(out carillon.Outgoing, externalID string, st carillon.Status, at time.Time) carillon.Receipt {
+	payload := map[string]any{"id": externalID, "status": string(st), "recipient_id": out.To, "timestamp": fmt.Sprint(at.Unix())}
+	r := carillon.Receipt{ChannelID: out.Channel.ID, ExternalID: externalID, MessageUUID: out.Message.UUID, Status: st, At: at}
+	if st == carillon.StatusMismatch {
+		payload["recipient_id"] = MismatchCorrected
+		payload["errors"] = []map[string]any{{"code": 1000006, "title": "Recipient number mismatch",
+			"message": "WhatsApp reports the recipient under another number: " + MismatchCorrected}}
+		r.Code, r.Reason, r.CorrectedAddress = "1000006", "Recipient number mismatch", MismatchCorrected
+	}
+	r.Payload, _ = json.Marshal(payload)
+	return r
 }
 
 // Close drops the receipts not reported yet (a real network would lose them

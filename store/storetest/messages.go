@@ -213,8 +213,12 @@ func testUpdateMessage(t *testing.T, e *env) {
 	up.Owner = "instance-2"
 	up.LastError = "rate limited"
 	up.DeletedAt = sloppy(at(90 * time.Minute))
+	up.TemplateValues = nil
 	e.must(e.s.UpdateMessage(e.ctx, &up), "UpdateMessage")
+	// The content, template values and deletion time are left as stored:
+	// only EraseMessage writes them.
 	want := normMessage(up)
+	want.Content, want.TemplateValues, want.DeletedAt = m.Content, m.TemplateValues, time.Time{}
 	got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
 	e.must(err, "MessageByID")
 	check(t, "message after UpdateMessage", got, want)
@@ -226,9 +230,8 @@ func testUpdateMessage(t *testing.T, e *env) {
 
 	// Clearing: the payload back to nil, the send job reset.
 	clr := want
-	clr.Content, clr.StatusPayload, clr.ExternalID = carillon.Content{}, nil, ""
+	clr.StatusPayload, clr.ExternalID = nil, ""
 	clr.SendState, clr.Attempts, clr.NextAttemptAt, clr.Owner, clr.LastError = carillon.SendNone, 0, time.Time{}, "", ""
-	clr.DeletedAt = time.Time{}
 	e.must(e.s.UpdateMessage(e.ctx, &clr), "UpdateMessage")
 	got, err = e.s.MessageByUUID(e.ctx, a.ID, m.UUID)
 	e.must(err, "MessageByUUID")
@@ -253,6 +256,37 @@ func testUpdateMessage(t *testing.T, e *env) {
 	got, err = e.s.MessageByID(e.ctx, a.ID, other.ID)
 	e.must(err, "MessageByID")
 	check(t, "the other message", got, other)
+}
+
+func testEraseMessage(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	m := fullMessage(c)
+	e.must(e.s.CreateMessage(e.ctx, &m), "CreateMessage")
+
+	er := normMessage(m)
+	er.Status, er.StatusPayload = carillon.StatusDeleted, nil
+	er.UpdatedAt, er.DeletedAt = sloppy(at(time.Hour)), sloppy(at(time.Hour))
+	er.SendState = carillon.SendDone
+	e.must(e.s.EraseMessage(e.ctx, &er), "EraseMessage")
+	if er.Content.Text != "" || er.Content.URL != "" || er.TemplateValues != nil {
+		t.Errorf("EraseMessage left the content %+v and template values %q in memory", er.Content, er.TemplateValues)
+	}
+	want := normMessage(er)
+	got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+	e.must(err, "MessageByID")
+	check(t, "message after EraseMessage", got, want)
+	found, err := e.s.SearchMessages(e.ctx, carillon.SearchFilter{AccountID: a.ID, Words: []string{"caption"}}, 0, 10)
+	e.must(err, "SearchMessages")
+	check(t, "words of the erased message found", len(found), 0)
+
+	bad := want
+	bad.AccountID = b.ID
+	wantErr(t, "EraseMessage with the wrong account", e.s.EraseMessage(e.ctx, &bad), carillon.ErrNotFound)
+	stale := want
+	stale.Version--
+	wantErr(t, "EraseMessage of a version read before another update", e.s.EraseMessage(e.ctx, &stale), carillon.ErrStale)
 }
 
 func testStatusHistory(t *testing.T, e *env) {

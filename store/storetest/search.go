@@ -77,15 +77,17 @@ func testSearchMessages(t *testing.T, e *env) {
 	m9 := add(stranger, carillon.Inbound, text("Déjà vu"), at(8*time.Minute))
 	add(gone, carillon.Inbound, text("déjà parti"), at(9*time.Minute))
 
-	// A status leaves the words as they are; new text replaces them; a
-	// deletion (its content cleared) removes them; so does removing the
-	// contact, with its messages.
+	// A status leaves the words as they are, and so does UpdateMessage of
+	// a message whose text changed in memory only (it does not write the
+	// content); a deletion (EraseMessage) removes them; so does removing
+	// the contact, with its messages.
 	m1.Status, m1.UpdatedAt = carillon.StatusRead, sloppy(at(time.Hour))
 	e.must(e.s.UpdateMessage(e.ctx, &m1), "UpdateMessage (status)")
 	m7.Content = text("Bonjour Zoë")
-	e.must(e.s.UpdateMessage(e.ctx, &m7), "UpdateMessage (text)")
-	m8.Content, m8.Status = carillon.Content{}, carillon.StatusDeleted
-	e.must(e.s.UpdateMessage(e.ctx, &m8), "UpdateMessage (deleted)")
+	e.must(e.s.UpdateMessage(e.ctx, &m7), "UpdateMessage (text in memory)")
+	m7.Content = text("hello")
+	m8.Status = carillon.StatusDeleted
+	e.must(e.s.EraseMessage(e.ctx, &m8), "EraseMessage")
 	e.must(e.s.DeleteContact(e.ctx, a.ID, gone.ID), "DeleteContact")
 
 	words := func(prefix bool, w ...string) carillon.SearchFilter {
@@ -106,8 +108,8 @@ func testSearchMessages(t *testing.T, e *env) {
 		{"every word", words(false, "deja", "vu"), []carillon.Message{m3, m1}},
 		{"every word, in any order, the last one's start", words(true, "vu", "de"), []carillon.Message{m3, m1}},
 		{"every word, one missing", words(false, "deja", "nuit"), nil},
-		{"new text", words(false, "zoe"), []carillon.Message{m7}},
-		{"replaced text", words(false, "hello"), nil},
+		{"text UpdateMessage did not write", words(false, "zoe"), nil},
+		{"the stored text", words(false, "hello"), []carillon.Message{m7}},
 		{"a deleted message", words(false, "supprime"), nil},
 		{"a removed contact's", words(false, "parti"), nil},
 		{"another account's", carillon.SearchFilter{AccountID: b.ID, Words: []string{"deja"}}, []carillon.Message{m9}},
@@ -286,4 +288,15 @@ func testSearchInTx(t *testing.T, e *env) {
 		m, c := count(word)
 		check(t, word+": messages and contacts found", [2]int{m, c}, [2]int{want, want})
 	}
+
+	// A word first written by a transaction that rolled back is in the
+	// vocabulary once a later one commits it: a search by its start finds it.
+	wantErr(t, "InTx rolled back", write("xylophone", boom), boom)
+	e.must(write("xylophone", nil), "InTx")
+	starting := carillon.SearchFilter{AccountID: f.acct.ID, Words: []string{"xylo"}, Prefix: true}
+	ms, err := e.s.SearchMessages(e.ctx, starting, 0, 10)
+	e.must(err, "SearchMessages")
+	cs, err := e.s.SearchContacts(e.ctx, starting, 0, 10)
+	e.must(err, "SearchContacts")
+	check(t, "xylo…: messages and contacts found", [2]int{len(ms), len(cs)}, [2]int{1, 1})
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateContact", testUpdateContact},
 		{"Messages", testMessages},
 		{"UpdateMessage", testUpdateMessage},
+		{"EraseMessage", testEraseMessage},
 		{"StatusHistory", testStatusHistory},
 		{"HeldStatusHistory", testHeldStatusHistory},
 		{"Queue", testQueue},

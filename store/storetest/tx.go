@@ -262,6 +262,13 @@ func testInTxRollback(t *testing.T, e *env) {
 				m.Status, m.SendState = carillon.StatusSent, carillon.SendDone
 				return q.UpdateMessage(ctx, &m)
 			}},
+			{"EraseMessage", func() error {
+				m, err := q.MessageByID(ctx, f.acct.ID, f.message.ID)
+				if err != nil {
+					return err
+				}
+				return q.EraseMessage(ctx, &m)
+			}},
 			{"AddStatusChange", func() error {
 				return q.AddStatusChange(ctx, carillon.StatusChange{MessageID: f.message.ID, Status: carillon.StatusSent, CreatedAt: base})
 			}},
