@@ -628,7 +628,7 @@ func browserTime(ctx context.Context, c config, base, cookie string, pages []pag
 func stableRSS(pid int) (int, error) {
 	var v []int
 	for start := time.Now(); ; time.Sleep(time.Second) {
-		k, err := vmRSS(pid)
+		k, err := benchkit.VmRSS(pid)
 		if err != nil {
 			return 0, err
 		}
@@ -722,20 +722,6 @@ func cpuTime(pid int) (time.Duration, error) {
 	utime, _ := strconv.Atoi(f[11])
 	stime, _ := strconv.Atoi(f[12])
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
-}
-
-// vmRSS is the resident memory of process pid, in KiB.
-func vmRSS(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-		}
-	}
-	return 0, errors.New("no VmRSS")
 }
 
 // tab is one stream of /inbox/events, as a browser tab follows it.
@@ -988,7 +974,7 @@ func live(ctx context.Context, c config, base string, pid int, fx fixture, loads
 	}
 	ownCPU1, _ := cpuTime(os.Getpid())
 	lr.WallS, lr.ServerCPUS, lr.ClientCPUS = wall.Seconds(), (serverCPU1 - serverCPU0).Seconds(), (ownCPU1 - ownCPU0).Seconds()
-	if lr.RSSAfter, err = vmRSS(pid); err != nil {
+	if lr.RSSAfter, err = benchkit.VmRSS(pid); err != nil {
 		return lr, err
 	}
 	stopTabs()
