@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,6 +50,7 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
+		q.holdContactCount(c.AccountID, 1)
 		return q.writeWords(ctx, "contact_words", c.ID, c.SearchText(), false)
 	})
 }
@@ -210,7 +214,9 @@ func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (m
 }
 
 // ListContacts builds its WHERE clause from the filter's set fields; every
-// tag adds its own EXISTS, so that a contact must have them all.
+// tag adds its own EXISTS, so that a contact must have them all. With no
+// filter, the total is the account's number of contacts as contact_counts
+// keeps it, not a count of the rows.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -226,8 +232,11 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
 		args = append(args, tag)
 	}
-	return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC",
-		"SELECT COUNT(*) FROM contacts WHERE "+where, page, args...)
+	count := "SELECT COUNT(*) FROM contacts WHERE " + where
+	if f.ChannelType == "" && f.TeamID == 0 && len(f.TagIDs) == 0 {
+		count = "SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM contact_counts WHERE account_id = ?"
+	}
+	return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC", count, page, args...)
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
@@ -253,6 +262,49 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 				return err
 			}
 		}
+		q.holdContactCount(accountID, -1)
 		return nil
 	})
+}
+
+// An account's number of contacts is kept in contact_counts, the sum of
+// its rows (migration 0018), so that a list of all its contacts needs no
+// COUNT over them: that count reads every contact of the account, a cost
+// that grows with the store. A transaction holds its change and adds it,
+// just before it commits (runTx), to one of contactCountShards rows of
+// the account, picked at random: the row stays locked until the commit,
+// so writers that commit at the same time (PostgreSQL) wait for each
+// other only when they pick the same row, and since it is the
+// transaction's last write but the chat changes' (live.go), a writer that
+// holds it waits for no other lock.
+const contactCountShards = 8
+
+// holdContactCount adds delta to the account's number of contacts when
+// the transaction commits; q is in a transaction (atomic).
+func (q *queries) holdContactCount(accountID int64, delta int) {
+	if q.heldContactCounts == nil {
+		q.heldContactCounts = map[int64]int{}
+	}
+	q.heldContactCounts[accountID] += delta
+}
+
+// writeHeldContactCounts writes the changes of the numbers of contacts
+// the transaction holds, accounts in the order of their ids, so that two
+// transactions that change the same accounts' rows lock them in the same
+// order.
+func (q *queries) writeHeldContactCounts(ctx context.Context) error {
+	held := q.heldContactCounts
+	q.heldContactCounts = nil
+	shard := rand.IntN(contactCountShards)
+	for _, account := range slices.Sorted(maps.Keys(held)) {
+		if held[account] == 0 {
+			continue
+		}
+		if _, err := q.exec(ctx, `INSERT INTO contact_counts (account_id, shard, contacts) VALUES (?, ?, ?)
+		ON CONFLICT (account_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
+			account, shard, held[account]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -119,6 +119,9 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := q.writeHeldHistory(context.Background()); err != nil {
 		return err
 	}
+	if err := q.writeHeldContactCounts(context.Background()); err != nil {
+		return err
+	}
 	// Last: the chat changes' ids lock their counter until the commit.
 	if err := q.writeHeldChanges(context.Background()); err != nil {
 		return err
@@ -186,6 +189,10 @@ type queries struct {
 	// heldChanges are the chat changes this transaction recorded, written
 	// with their ids just before it commits (live.go).
 	heldChanges []carillon.ChatChange
+	// heldContactCounts is the change of each account's number of
+	// contacts this transaction made, written just before it commits
+	// (contacts.go).
+	heldContactCounts map[int64]int
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
