@@ -189,10 +189,10 @@ type queries struct {
 	// heldChanges are the chat changes this transaction recorded, written
 	// with their ids just before it commits (live.go).
 	heldChanges []carillon.ChatChange
-	// heldContactCounts is the change of each account's number of
+	// heldContactCounts is the change of each channel's number of
 	// contacts this transaction made, written just before it commits
 	// (contacts.go).
-	heldContactCounts map[int64]int
+	heldContactCounts map[contactCountKey]int
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {

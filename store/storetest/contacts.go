@@ -485,22 +485,34 @@ func testUpdateContact(t *testing.T, e *env) {
 	check(t, "the other contact", got, other)
 }
 
-// testContactCount: the total of the list of all an account's contacts is
-// the store's count of them (contact_counts), kept as contacts are
-// created and deleted, in and out of transactions, from several writers
-// at once; it must agree with the contacts there are, which a filter
-// that matches them all counts row by row.
+// testContactCount: the total of the list of all an account's contacts,
+// and of one source's, is the store's count of them (contact_counts),
+// kept as contacts are created and deleted, in and out of transactions,
+// from several writers at once; it must agree with the contacts listed.
 func testContactCount(t *testing.T, e *env) {
 	f, fb := e.fixture("a"), e.fixture("b")
 	a := f.acct
+	e.contact(e.channel(a.ID, carillon.Telegram, true), "42")
+	// total is the account's total, checked against the contacts listed
+	// and against the totals of its sources.
 	total := func(accountID int64) int {
 		t.Helper()
-		_, n, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 1})
+		list, n, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 100})
 		e.must(err, "ListContacts")
-		_, rows, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{ChannelType: carillon.WhatsApp}, carillon.Page{Number: 1, Size: 1})
-		e.must(err, "ListContacts of WhatsApp")
-		if n != rows {
-			t.Errorf("account %d: total %d, but %d contacts counted one by one", accountID, n, rows)
+		if n != len(list) {
+			t.Errorf("account %d: total %d, but %d contacts listed", accountID, n, len(list))
+		}
+		sum := 0
+		for _, source := range []carillon.ChannelType{carillon.WhatsApp, carillon.Telegram} {
+			list, n, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{ChannelType: source}, carillon.Page{Number: 1, Size: 100})
+			e.must(err, "ListContacts of a source")
+			if n != len(list) {
+				t.Errorf("account %d, %s: total %d, but %d contacts listed", accountID, source, n, len(list))
+			}
+			sum += n
+		}
+		if sum != n {
+			t.Errorf("account %d: total %d, but its sources' add up to %d", accountID, n, sum)
 		}
 		return n
 	}
@@ -510,7 +522,7 @@ func testContactCount(t *testing.T, e *env) {
 			t.Errorf("%s: totals %d and %d, want %d and %d", what, gotA, gotB, wantA, wantB)
 		}
 	}
-	wantTotals("one contact each", 1, 1)
+	wantTotals("one contact each, and a Telegram one", 2, 1)
 
 	// Several in one transaction, and one in a transaction that rolls back.
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
@@ -523,7 +535,7 @@ func testContactCount(t *testing.T, e *env) {
 		}
 		return nil
 	}), "CreateContact in a transaction")
-	wantTotals("three more in a transaction", 4, 1)
+	wantTotals("three more in a transaction", 5, 1)
 	errRollback := errors.New("rolled back")
 	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
 		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: "5491100000200",
@@ -534,22 +546,22 @@ func testContactCount(t *testing.T, e *env) {
 		return errRollback
 	})
 	wantErr(t, "a transaction that rolls back", err, errRollback)
-	wantTotals("after a rollback", 4, 1)
+	wantTotals("after a rollback", 5, 1)
 	// A refused insert (the address is taken) counts nothing.
 	dup := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: f.contact.Address,
 		ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
 	wantErr(t, "CreateContact of a taken address", e.s.CreateContact(e.ctx, &dup), carillon.ErrConflict)
-	wantTotals("after a refused insert", 4, 1)
+	wantTotals("after a refused insert", 5, 1)
 
 	// A contact deleted with its messages; a refused delete changes nothing.
 	e.message(f.contact, carillon.SendNone, "")
 	e.must(e.s.DeleteContact(e.ctx, a.ID, f.contact.ID), "DeleteContact")
-	wantTotals("after a delete", 3, 1)
+	wantTotals("after a delete", 4, 1)
 	wantNotFound(t, map[string]func() error{
 		"DeleteContact twice":                  func() error { return e.s.DeleteContact(e.ctx, a.ID, f.contact.ID) },
 		"DeleteContact with the wrong account": func() error { return e.s.DeleteContact(e.ctx, a.ID, fb.contact.ID) },
 	})
-	wantTotals("after refused deletes", 3, 1)
+	wantTotals("after refused deletes", 4, 1)
 	// Created and deleted in one transaction: no change.
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
 		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: fb.acct.ID, ChannelID: fb.channel.ID, Address: "5491100000300",
@@ -559,7 +571,7 @@ func testContactCount(t *testing.T, e *env) {
 		}
 		return q.DeleteContact(e.ctx, fb.acct.ID, c.ID)
 	}), "CreateContact and DeleteContact in a transaction")
-	wantTotals("after a contact created and deleted at once", 3, 1)
+	wantTotals("after a contact created and deleted at once", 4, 1)
 
 	// Writers at once, each creating contacts alone and in transactions,
 	// and deleting some: every change is counted once.
@@ -591,5 +603,5 @@ func testContactCount(t *testing.T, e *env) {
 	for err := range errs {
 		t.Errorf("a writer: %v", err)
 	}
-	wantTotals("after the writers", 3+workers*(each-1), 1)
+	wantTotals("after the writers", 4+workers*(each-1), 1)
 }
