@@ -221,6 +221,11 @@ func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (m
 // the page's end, and an IN for the count, which reads the tag's contacts
 // from its index (contact_tags_tag) rather than every contact of the
 // account; every tag adds its own, so that a contact must have them all.
+//
+// The page's ids are picked first, from an index alone where the filter
+// allows (contacts_account, contacts_team), then its rows read by id: a
+// deep page's OFFSET then steps over index entries, not over the rows of
+// every contact before it.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -228,23 +233,28 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		where += " AND channel_id IN (SELECT id FROM channels WHERE account_id = ? AND type = ?)"
 		args = append(args, accountID, string(f.ChannelType))
 	}
-	if f.TeamID == 0 && len(f.TagIDs) == 0 {
-		return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC",
-			"SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM contact_counts WHERE "+where, page, args...)
+	count := "SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM contact_counts WHERE " + where
+	if f.TeamID != 0 || len(f.TagIDs) > 0 {
+		countWhere := where
+		if f.TeamID != 0 {
+			where += " AND team_id = ?"
+			countWhere += " AND team_id = ?"
+			args = append(args, f.TeamID)
+		}
+		for _, tag := range f.TagIDs {
+			where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
+			countWhere += " AND id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ?)"
+			args = append(args, tag)
+		}
+		count = "SELECT COUNT(*) FROM contacts WHERE " + countWhere
 	}
-	countWhere := where
-	if f.TeamID != 0 {
-		where += " AND team_id = ?"
-		countWhere += " AND team_id = ?"
-		args = append(args, f.TeamID)
+	rows, err := list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE id IN (SELECT id FROM contacts WHERE "+where+
+		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", append(args[:len(args):len(args)], page.Size, page.Offset())...)
+	if err != nil {
+		return nil, 0, err
 	}
-	for _, tag := range f.TagIDs {
-		where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
-		countWhere += " AND id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ?)"
-		args = append(args, tag)
-	}
-	return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC",
-		"SELECT COUNT(*) FROM contacts WHERE "+countWhere, page, args...)
+	n, err := q.count(ctx, count, args...)
+	return rows, n, err
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
