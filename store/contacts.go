@@ -221,11 +221,8 @@ func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (m
 // the page's end, and an IN for the count, which reads the tag's contacts
 // from its index (contact_tags_tag) rather than every contact of the
 // account; every tag adds its own, so that a contact must have them all.
-//
-// The page's ids are picked first, from an index alone where the filter
-// allows (contacts_account, contacts_team), then its rows read by id: a
-// deep page's OFFSET then steps over index entries, not over the rows of
-// every contact before it.
+// The page is read by its ids first (listPageByIDs), from
+// contacts_account or contacts_team alone.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -248,13 +245,7 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		}
 		count = "SELECT COUNT(*) FROM contacts WHERE " + countWhere
 	}
-	rows, err := list(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE id IN (SELECT id FROM contacts WHERE "+where+
-		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", append(args[:len(args):len(args)], page.Size, page.Offset())...)
-	if err != nil {
-		return nil, 0, err
-	}
-	n, err := q.count(ctx, count, args...)
-	return rows, n, err
+	return listPageByIDs(q, ctx, scanContact, contactCols, "contacts", where, count, page, args...)
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
