@@ -144,14 +144,14 @@ var rules = map[string]rule{
 	// Fills a store as consolepages does, then times the real binary's
 	// inbox pages over HTTP and in a real browser, and its live streams.
 	"bench/inboxlive": {imports: []string{"", "bench/internal/benchkit"}, modules: []string{chromedp, cdproto}},
+	"bench/sendload":  {},
+	"bench/ceiling":   {},
+	"bench/e2ewait":   {},
+	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// Fills a store as consolepages does, then times the real binary's
 	// API reads over HTTP, and reads the database's size (the store's
 	// file name; PostgreSQL through benchkit's driver).
 	"bench/apireads": {imports: []string{"", "bench/internal/benchkit", "store"}},
-	"bench/sendload": {},
-	"bench/ceiling":  {},
-	"bench/e2ewait":  {},
-	"bench/search":   {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest", "provider/messenger/metatest"},
