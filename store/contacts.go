@@ -284,9 +284,11 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 // (runTx), to one of contactCountShards rows of each channel, picked at
 // random: a row stays locked until the commit, so writers that commit at
 // the same time (PostgreSQL) wait for each other only when they pick the
-// same row, and since these are the transaction's last writes but the
-// chat changes' (live.go), a writer that holds one waits for no lock but
-// another such row, which all take in the same order (channels sorted).
+// same row. These are the transaction's last writes but the chat
+// changes' (live.go): a writer that holds one waits only for another such
+// row, which all take in the same order (channels sorted), or for the
+// chat changes' counter, whose holder waits for nothing but its commit;
+// so these rows add no cycle of locks, no deadlock.
 const contactCountShards = 8
 
 type contactCountKey struct{ account, channel int64 }
