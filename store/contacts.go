@@ -289,7 +289,9 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 // row, which all take in the same order (channels sorted), or for the
 // chat changes' counter, whose holder waits for nothing but its commit;
 // so these rows add no cycle of locks, no deadlock.
-// contactCountShards is a variable for BenchmarkContactCountShards alone.
+
+// contactCountShards is the rows per channel; a variable for
+// BenchmarkContactCountShards alone.
 var contactCountShards = 8
 
 type contactCountKey struct{ account, channel int64 }
