@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -67,6 +71,74 @@ func TestPaginationPastTheEnd(t *testing.T) {
 				}
 			}
 		}
+		if errs := s.errorLogs(); len(errs) > 0 {
+			t.Errorf("the server logged errors:\n%v", errs)
+		}
+	})
+}
+
+// meta.pages of the list of all contacts follows the contacts there are,
+// on both stores: contacts made by sends (several at once, which the
+// server commits together), created and deleted through the API (one with
+// its messages), and it agrees with a filtered list that matches them all.
+func TestContactPages(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, kind string) {
+		s := startServerOn(t, kind)
+		pages := func(query string) json.Number {
+			t.Helper()
+			r := s.do(t, "GET", "/v1/contacts?"+query, s.Key, "")
+			if r.Code != http.StatusOK {
+				t.Fatalf("GET /v1/contacts?%s: %s", query, r)
+			}
+			return object(t, r.JSON(t), "meta")["pages"].(json.Number)
+		}
+		want := func(what string, contacts int) {
+			t.Helper()
+			for _, query := range []string{"items=1", "items=1&source=whatsapp", "items=2&page=9"} {
+				wantPages := json.Number(strconv.Itoa(max(1, contacts)))
+				if strings.HasPrefix(query, "items=2") {
+					wantPages = json.Number(strconv.Itoa(max(1, (contacts+1)/2)))
+				}
+				if got := pages(query); got != wantPages {
+					t.Errorf("%s: GET /v1/contacts?%s: meta.pages %s, want %s", what, query, got, wantPages)
+				}
+			}
+		}
+		want("no contacts", 0)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				body := fmt.Sprintf(`{"to": "+3161234560%d", "from": "whatsapp", "type": "text", "content": {"text": "hello"}}`, i)
+				if r, err := s.try("POST", "/v1/messages/send", s.Key, body); err != nil || r.Code != http.StatusOK {
+					t.Errorf("send %d: %v %v", i, r, err)
+				}
+			})
+		}
+		wg.Wait()
+		want("eight contacts made by sends at once", 8)
+		s.sendText(t, "+31612345600", "again")
+		want("a send to a known contact", 8)
+		created := s.do(t, "POST", "/v1/contacts", s.Key, `{"identifier": "+31 6 1234 5699", "source": "whatsapp", "name": "Kim"}`)
+		if created.Code != http.StatusOK {
+			t.Fatalf("POST /v1/contacts: %s", created)
+		}
+		want("one created", 9)
+		if r := s.do(t, "POST", "/v1/contacts", s.Key, `{"identifier": "+31 6 1234 5699", "source": "whatsapp", "name": "Kim"}`); r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("POST /v1/contacts twice: %s, want 422", r)
+		}
+		want("one refused", 9)
+		withMessages := s.do(t, "GET", "/v1/contacts/phone/+31612345600", s.Key, "")
+		if withMessages.Code != http.StatusOK {
+			t.Fatalf("GET /v1/contacts/phone: %s", withMessages)
+		}
+		for _, r := range []response{created, withMessages} {
+			uuid := object(t, r.JSON(t), "contact")["uuid"].(string)
+			if d := s.do(t, "DELETE", "/v1/contacts/"+uuid, s.Key, ""); d.Code != http.StatusOK {
+				t.Fatalf("DELETE /v1/contacts/%s: %s", uuid, d)
+			}
+		}
+		want("two deleted, one with its messages", 7)
 		if errs := s.errorLogs(); len(errs) > 0 {
 			t.Errorf("the server logged errors:\n%v", errs)
 		}

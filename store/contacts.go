@@ -1,7 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,6 +51,7 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
+		q.holdContactCount(c.AccountID, c.ChannelID, 1)
 		return q.writeWords(ctx, "contact_words", c.ID, c.SearchText(), false)
 	})
 }
@@ -209,8 +214,15 @@ func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (m
 	return out, nil
 }
 
-// ListContacts builds its WHERE clause from the filter's set fields; every
-// tag adds its own EXISTS, so that a contact must have them all.
+// ListContacts builds its WHERE clause from the filter's set fields. With
+// no team nor tag, the total is the sum of the channels' numbers of
+// contacts as contact_counts keeps them, not a count of the rows. A tag
+// is an EXISTS for the page, which walks the newest contacts and stops at
+// the page's end, and an IN for the count, which reads the tag's contacts
+// from its index (contact_tags_tag) rather than every contact of the
+// account; every tag adds its own, so that a contact must have them all.
+// The page is read by its ids first (listPageByIDs), from
+// contacts_account or contacts_team alone.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -218,22 +230,28 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		where += " AND channel_id IN (SELECT id FROM channels WHERE account_id = ? AND type = ?)"
 		args = append(args, accountID, string(f.ChannelType))
 	}
-	if f.TeamID != 0 {
-		where += " AND team_id = ?"
-		args = append(args, f.TeamID)
+	count := "SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM contact_counts WHERE " + where
+	if f.TeamID != 0 || len(f.TagIDs) > 0 {
+		countWhere := where
+		if f.TeamID != 0 {
+			where += " AND team_id = ?"
+			countWhere += " AND team_id = ?"
+			args = append(args, f.TeamID)
+		}
+		for _, tag := range f.TagIDs {
+			where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
+			countWhere += " AND id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ?)"
+			args = append(args, tag)
+		}
+		count = "SELECT COUNT(*) FROM contacts WHERE " + countWhere
 	}
-	for _, tag := range f.TagIDs {
-		where += " AND EXISTS (SELECT 1 FROM contact_tags WHERE contact_tags.contact_id = contacts.id AND contact_tags.tag_id = ?)"
-		args = append(args, tag)
-	}
-	return listPage(q, ctx, scanContact, "SELECT "+contactCols+" FROM contacts WHERE "+where+" ORDER BY id DESC",
-		"SELECT COUNT(*) FROM contacts WHERE "+where, page, args...)
+	return listPageByIDs(q, ctx, scanContact, contactCols, "contacts", where, count, page, args...)
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
 	return q.atomic(ctx, func(q *queries) error {
-		var found int64
-		if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", accountID, id).Scan(&found); err != nil {
+		var channelID int64
+		if err := q.queryRow(ctx, "SELECT channel_id FROM contacts WHERE account_id = ? AND id = ?", accountID, id).Scan(&channelID); err != nil {
 			return err
 		}
 		if err := q.deleteContactStatusHistory(ctx, id); err != nil {
@@ -253,6 +271,58 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 				return err
 			}
 		}
+		q.holdContactCount(accountID, channelID, -1)
 		return nil
 	})
+}
+
+// The number of contacts of each channel is kept in contact_counts, the
+// sum of its rows (migration 0018), so that a list of all an account's
+// contacts, or of one source's, needs no COUNT over them: that count
+// reads every contact it counts, a cost that grows with the store. A
+// transaction holds its changes and adds them, just before it commits
+// (runTx), to one of contactCountShards rows of each channel, picked at
+// random: a row stays locked until the commit, so writers that commit at
+// the same time (PostgreSQL) wait for each other only when they pick the
+// same row. These are the transaction's last writes but the chat
+// changes' (live.go): a writer that holds one waits only for another such
+// row, which all take in the same order (channels sorted), or for the
+// chat changes' counter, whose holder waits for nothing but its commit;
+// so these rows add no cycle of locks, no deadlock.
+
+// contactCountShards is the rows per channel; a variable for
+// BenchmarkContactCountShards alone.
+var contactCountShards = 8
+
+type contactCountKey struct{ account, channel int64 }
+
+// holdContactCount adds delta to the channel's number of contacts when
+// the transaction commits; q is in a transaction (atomic).
+func (q *queries) holdContactCount(accountID, channelID int64, delta int) {
+	if q.heldContactCounts == nil {
+		q.heldContactCounts = map[contactCountKey]int{}
+	}
+	q.heldContactCounts[contactCountKey{accountID, channelID}] += delta
+}
+
+// writeHeldContactCounts writes the changes of the numbers of contacts
+// the transaction holds, in the order of the accounts' and channels' ids.
+func (q *queries) writeHeldContactCounts(ctx context.Context) error {
+	held := q.heldContactCounts
+	q.heldContactCounts = nil
+	keys := slices.SortedFunc(maps.Keys(held), func(a, b contactCountKey) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.channel, b.channel))
+	})
+	shard := rand.IntN(contactCountShards)
+	for _, k := range keys {
+		if held[k] == 0 {
+			continue
+		}
+		if _, err := q.exec(ctx, `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
+			k.account, k.channel, shard, held[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -141,7 +141,9 @@ func (q *queries) ContactMessagesBefore(ctx context.Context, accountID, contactI
 		contactID, accountID, before, limit)
 }
 
+// ContactMessages reads a page of a long conversation by its ids first,
+// from the index messages_contact (listPageByIDs).
 func (q *queries) ContactMessages(ctx context.Context, accountID, contactID int64, page carillon.Page) ([]carillon.Message, int, error) {
-	return listPage(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND contact_id = ? ORDER BY id DESC",
+	return listPageByIDs(q, ctx, scanMessage, messageCols, "messages", "account_id = ? AND contact_id = ?",
 		"SELECT COUNT(*) FROM messages WHERE account_id = ? AND contact_id = ?", page, accountID, contactID)
 }

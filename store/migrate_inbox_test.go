@@ -13,50 +13,61 @@ import (
 // contacts with no message but notes keep none. On SQLite, and on
 // PostgreSQL when CARILLON_TEST_DATABASE_URL names a database.
 func TestInboxMigration(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "inbox.db")+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		checkInboxMigration(t, db, sqliteDialect)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		_, u, _ := PostgresTestSchema(t)
-		db, err := sql.Open("pgx", u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		checkInboxMigration(t, db, postgresDialect)
+	eachDialect(t, func(t *testing.T, conn *sql.Conn, d *dialect) {
+		checkInboxMigration(t, conn, d)
 	})
 }
 
-func checkInboxMigration(t *testing.T, db *sql.DB, d *dialect) {
-	ctx := context.Background()
+// eachDialect runs check on a connection to an empty database of each
+// dialect: SQLite in a temporary folder, and PostgreSQL in a schema of its
+// own when CARILLON_TEST_DATABASE_URL names a database.
+func eachDialect(t *testing.T, check func(t *testing.T, conn *sql.Conn, d *dialect)) {
+	for _, d := range []*dialect{sqliteDialect, postgresDialect} {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			driver, u := "sqlite", "file:"+filepath.Join(t.TempDir(), "migrate.db")+"?_pragma=busy_timeout(10000)"
+			if d == postgresDialect {
+				_, u, _ = PostgresTestSchema(t)
+				driver = "pgx"
+			}
+			db, err := sql.Open(driver, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			conn, err := db.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			if _, err := conn.ExecContext(context.Background(), "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)"); err != nil {
+				t.Fatal(err)
+			}
+			check(t, conn, d)
+		})
+	}
+}
+
+// applyMigrations applies the dialect's migrations below version when
+// before is set, the others when it is not.
+func applyMigrations(t *testing.T, conn *sql.Conn, d *dialect, version int, before bool) {
+	t.Helper()
 	all, err := migrations(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	apply := func(before bool) {
-		for _, m := range all {
-			if (m.version < 14) == before {
-				if err := applyMigration(ctx, conn, d, m); err != nil {
-					t.Fatalf("%s: %v", m.name, err)
-				}
+	for _, m := range all {
+		if (m.version < version) == before {
+			if err := applyMigration(context.Background(), conn, d, m); err != nil {
+				t.Fatalf("%s: %v", m.name, err)
 			}
 		}
 	}
+}
+
+func checkInboxMigration(t *testing.T, conn *sql.Conn, d *dialect) {
+	ctx := context.Background()
+	apply := func(before bool) { applyMigrations(t, conn, d, 14, before) }
 	apply(true)
 	exec := func(query string, args ...any) {
 		if _, err := conn.ExecContext(ctx, d.bind(query), args...); err != nil {

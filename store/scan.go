@@ -44,6 +44,21 @@ func listPage[T any](q *queries, ctx context.Context, scan func(interface{ Scan(
 	return rows, n, err
 }
 
+// listPageByIDs is listPage for a large table paged newest first: the
+// page's ids are picked first, from an index alone where the condition
+// allows, then their rows are read by id, so that a deep page's OFFSET
+// steps over index entries rather than over the rows before it.
+func listPageByIDs[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), cols, table, where, countQuery string,
+	page carillon.Page, args ...any) ([]T, int, error) {
+	rows, err := list(q, ctx, scan, "SELECT "+cols+" FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE "+where+
+		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", append(args[:len(args):len(args)], page.Size, page.Offset())...)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := q.count(ctx, countQuery, args...)
+	return rows, n, err
+}
+
 // listWritten runs a statement that writes and returns rows (UPDATE …
 // RETURNING): on the writer, like insertRow.
 func listWritten[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {

@@ -121,6 +121,9 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := q.writeHeldHistory(context.Background()); err != nil {
 		return err
 	}
+	if err := q.writeHeldContactCounts(context.Background()); err != nil {
+		return err
+	}
 	// Last: the chat changes' ids lock their counter until the commit.
 	if err := q.writeHeldChanges(context.Background()); err != nil {
 		return err
@@ -192,6 +195,10 @@ type queries struct {
 	// newWords are the words this transaction added to the vocabulary,
 	// known to be there once it commits (search.go).
 	newWords []string
+	// heldContactCounts is the change of each channel's number of
+	// contacts this transaction made, written just before it commits
+	// (contacts.go).
+	heldContactCounts map[contactCountKey]int
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {

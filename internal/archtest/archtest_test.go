@@ -154,6 +154,10 @@ var rules = map[string]rule{
 	"bench/ceiling":   {},
 	"bench/e2ewait":   {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
 	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
+	// Fills a store as consolepages does, then times the real binary's
+	// API reads over HTTP, and reads the database's size (the store's
+	// file name; PostgreSQL through benchkit's driver).
+	"bench/apireads": {imports: []string{"", "bench/internal/benchkit", "store"}},
 	// The end-to-end tests run the real binary: of the module they use only
 	// the providers' fakes; they read the stores directly to check them.
 	"e2e": {testImports: []string{"provider/whatsapp/whatsapptest", "provider/telegram/telegramtest", "provider/messenger/metatest"},

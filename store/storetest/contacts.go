@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -481,4 +483,125 @@ func testUpdateContact(t *testing.T, e *env) {
 	got, err = e.s.ContactByID(e.ctx, a.ID, other.ID)
 	e.must(err, "ContactByID")
 	check(t, "the other contact", got, other)
+}
+
+// testContactCount: the total of the list of all an account's contacts,
+// and of one source's, is the store's count of them (contact_counts),
+// kept as contacts are created and deleted, in and out of transactions,
+// from several writers at once; it must agree with the contacts listed.
+func testContactCount(t *testing.T, e *env) {
+	f, fb := e.fixture("a"), e.fixture("b")
+	a := f.acct
+	e.contact(e.channel(a.ID, carillon.Telegram, true), "42")
+	// total is the account's total, checked against the contacts listed
+	// and against the totals of its sources.
+	total := func(accountID int64) int {
+		t.Helper()
+		list, n, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{}, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ListContacts")
+		if n != len(list) {
+			t.Errorf("account %d: total %d, but %d contacts listed", accountID, n, len(list))
+		}
+		sum := 0
+		for _, source := range []carillon.ChannelType{carillon.WhatsApp, carillon.Telegram} {
+			list, n, err := e.s.ListContacts(e.ctx, accountID, carillon.ContactFilter{ChannelType: source}, carillon.Page{Number: 1, Size: 100})
+			e.must(err, "ListContacts of a source")
+			if n != len(list) {
+				t.Errorf("account %d, %s: total %d, but %d contacts listed", accountID, source, n, len(list))
+			}
+			sum += n
+		}
+		if sum != n {
+			t.Errorf("account %d: total %d, but its sources' add up to %d", accountID, n, sum)
+		}
+		return n
+	}
+	wantTotals := func(what string, wantA, wantB int) {
+		t.Helper()
+		if gotA, gotB := total(a.ID), total(fb.acct.ID); gotA != wantA || gotB != wantB {
+			t.Errorf("%s: totals %d and %d, want %d and %d", what, gotA, gotB, wantA, wantB)
+		}
+	}
+	wantTotals("one contact each, and a Telegram one", 2, 1)
+
+	// Several in one transaction, and one in a transaction that rolls back.
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for i := range 3 {
+			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("54911000001%02d", i),
+				ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateContact(e.ctx, &c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "CreateContact in a transaction")
+	wantTotals("three more in a transaction", 5, 1)
+	errRollback := errors.New("rolled back")
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: "5491100000200",
+			ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+		if err := q.CreateContact(e.ctx, &c); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	wantErr(t, "a transaction that rolls back", err, errRollback)
+	wantTotals("after a rollback", 5, 1)
+	// A refused insert (the address is taken) counts nothing.
+	dup := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: f.contact.Address,
+		ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+	wantErr(t, "CreateContact of a taken address", e.s.CreateContact(e.ctx, &dup), carillon.ErrConflict)
+	wantTotals("after a refused insert", 5, 1)
+
+	// A contact deleted with its messages; a refused delete changes nothing.
+	e.message(f.contact, carillon.SendNone, "")
+	e.must(e.s.DeleteContact(e.ctx, a.ID, f.contact.ID), "DeleteContact")
+	wantTotals("after a delete", 4, 1)
+	wantNotFound(t, map[string]func() error{
+		"DeleteContact twice":                  func() error { return e.s.DeleteContact(e.ctx, a.ID, f.contact.ID) },
+		"DeleteContact with the wrong account": func() error { return e.s.DeleteContact(e.ctx, a.ID, fb.contact.ID) },
+	})
+	wantTotals("after refused deletes", 4, 1)
+	// Created and deleted in one transaction: no change.
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: fb.acct.ID, ChannelID: fb.channel.ID, Address: "5491100000300",
+			ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+		if err := q.CreateContact(e.ctx, &c); err != nil {
+			return err
+		}
+		return q.DeleteContact(e.ctx, fb.acct.ID, c.ID)
+	}), "CreateContact and DeleteContact in a transaction")
+	wantTotals("after a contact created and deleted at once", 4, 1)
+
+	// Writers at once, each creating contacts alone and in transactions,
+	// and deleting some: every change is counted once.
+	const workers, each = 6, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549119%02d%04d", w, i),
+					ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+				var err error
+				if i%2 == 0 {
+					err = e.s.CreateContact(e.ctx, &c)
+				} else {
+					err = e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.CreateContact(e.ctx, &c) })
+				}
+				if err == nil && i == each-1 {
+					err = e.s.DeleteContact(e.ctx, a.ID, c.ID)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a writer: %v", err)
+	}
+	wantTotals("after the writers", 4+workers*(each-1), 1)
 }

@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListContacts", testListContacts},
 		{"ContactMessages", testContactMessages},
 		{"DeleteContact", testDeleteContact},
+		{"ContactCount", testContactCount},
 		{"ResourcesInTx", testResourcesInTx},
 		{"Webhooks", testWebhooks},
 		{"WebhookEvents", testWebhookEvents},
