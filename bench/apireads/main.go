@@ -22,7 +22,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,7 +43,6 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/bench/internal/benchkit"
-	"github.com/carillon/carillon/store"
 )
 
 type config struct {
@@ -308,7 +306,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	if res.RSSKiB, err = benchkit.VmRSS(pid); err != nil {
 		return res, err
 	}
-	if res.DBBytes, err = dbSize(ctx, data, dbURL, c.schema); err != nil {
+	if res.DBBytes, _, err = benchkit.StoreSize(ctx, data, dbURL); err != nil {
 		return res, err
 	}
 	res.DBBytesPerMessage = float64(res.DBBytes) / float64(fx.Messages)
@@ -519,35 +517,6 @@ func get(ctx context.Context, client *http.Client, u, key string) (int, int, err
 	defer resp.Body.Close()
 	n, err := io.Copy(io.Discard, resp.Body)
 	return int(n), resp.StatusCode, err
-}
-
-// dbSize is the size of the store: SQLite's database file with its
-// write-ahead log, or the PostgreSQL schema's tables with their indexes
-// and TOAST.
-func dbSize(ctx context.Context, data, dbURL, schema string) (int64, error) {
-	if dbURL == "" {
-		var total int64
-		for _, suffix := range []string{"", "-wal"} {
-			st, err := os.Stat(filepath.Join(data, store.SQLiteFile+suffix))
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return 0, err
-			}
-			total += st.Size()
-		}
-		return total, nil
-	}
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	var n int64
-	err = db.QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
-		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`, schema).Scan(&n)
-	return n, err
 }
 
 func loadavg() string {
