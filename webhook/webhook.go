@@ -291,9 +291,9 @@ const maxAhead = 7
 // claimedEvent is an event claimed and not attempted yet.
 type claimedEvent struct {
 	e carillon.WebhookEvent
-	// startBy is when its attempt must have started to end, answer
-	// included, a Timeout before the lease does: the lease's slack is then
-	// left to record it.
+	// startBy is the latest start of an attempt that ends, answer
+	// included, the lease's slack before the lease does: a Timeout after
+	// the claim.
 	startBy time.Time
 }
 
@@ -330,7 +330,7 @@ func (w *worker) run(ctx context.Context) {
 	// than the slots free: up to maxAhead × Concurrency more, queued until
 	// a slot frees, as many as can start within a Timeout at the pace the
 	// last attempts took (ahead, below). A queued event that could not start
-	// by then is not attempted: it comes due again when its lease ends.
+	// by then is not attempted but given back, due again at once.
 	type job struct {
 		batch []service.WebhookAttempt
 		claim int
@@ -371,7 +371,7 @@ func (w *worker) run(ctx context.Context) {
 	// renewed its lease; the attempt already under way records it.
 	held := map[int64]bool{}
 	claimed := func(events []carillon.WebhookEvent, at time.Time) {
-		startBy := at.Add(lease - d.o.Timeout - d.o.LeaseSlack)
+		startBy := at.Add(d.o.Timeout)
 		for _, e := range events {
 			if held[e.ID] {
 				d.o.Logger.WarnContext(ctx, "webhook event claimed again while its attempt was unrecorded: the lease is shorter than an attempt and its recording take on this store",
@@ -447,7 +447,9 @@ func (w *worker) run(ctx context.Context) {
 		next := job{batch: pending}
 		if len(pending) > 0 && recording == 0 {
 			handOff = toRecord
-			if want := limit + ahead - inFlight - len(queued); !dry && want > 0 && room {
+			// Even when nothing was due at the last claim: the batch
+			// releases the next events of the subjects it ends.
+			if want := limit + ahead - inFlight - len(queued); want > 0 && room {
 				next.claim = want
 			}
 		}
