@@ -146,9 +146,12 @@ func (h *harness) start(o webhook.Options) *webhook.Deliverer {
 	return h.startGuarded(o)
 }
 
-// startGuarded runs a deliverer with o's address guard.
+// startGuarded runs a deliverer with o's address guard, and with the
+// service's rules unless o names others.
 func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
-	o.Service = h.svc.Webhooks
+	if o.Service == nil {
+		o.Service = h.svc.Webhooks
+	}
 	if o.Poll == 0 {
 		o.Poll = 20 * time.Millisecond
 	}
@@ -596,15 +599,8 @@ func TestAnEventAnsweredIsNotAttemptedAgainByItsOwnWorker(t *testing.T) {
 	h.contact("+31612345678")
 	late = h.contact("+31612345679").UUID
 	// Lease: 2 × 100 ms + 10 ms; the first recording takes 500 ms.
-	o := webhook.Options{Timeout: 100 * time.Millisecond, LeaseSlack: 10 * time.Millisecond,
-		Service: &slowRecorder{Rules: h.svc.Webhooks, delay: 500 * time.Millisecond}}
-	o.AllowPrivate, o.Poll = true, 20*time.Millisecond
-	d := webhook.New(o)
-	h.svc.Notifier().SubscribeEvents(d)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	h.stop = func() { cancel(); <-done }
+	h.start(webhook.Options{Timeout: 100 * time.Millisecond, LeaseSlack: 10 * time.Millisecond,
+		Service: &slowRecorder{Rules: h.svc.Webhooks, delay: 500 * time.Millisecond}})
 
 	waitLog(t, h, func(es []carillon.WebhookEvent) bool {
 		return len(es) == 2 && es[0].Success && es[1].Success
@@ -707,13 +703,7 @@ func TestAttemptsLeftForLaterAreRecordedOnce(t *testing.T) {
 	h.subscribe(rc.srv.URL, carillon.EventContactCreated, carillon.EventContactUpdated)
 	c := h.contact("+31612345678")
 	h.update(c.UUID, "Renamed")
-	o := webhook.Options{Service: &laterRecorder{Rules: h.svc.Webhooks}, AllowPrivate: true, Poll: 20 * time.Millisecond}
-	d := webhook.New(o)
-	h.svc.Notifier().SubscribeEvents(d)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	h.stop = func() { cancel(); <-done }
+	h.start(webhook.Options{Service: &laterRecorder{Rules: h.svc.Webhooks}})
 
 	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool {
 		return len(es) == 2 && es[0].Success && es[1].Success
