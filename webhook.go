@@ -212,14 +212,14 @@ type WebhookQueries interface {
 	// ahead rather than leaving it leased.
 	UnclaimWebhookEvents(ctx context.Context, events []WebhookEvent, t time.Time) error
 	// LockWebhookEvents locks, until the transaction ends, those of the
-	// events ids that no other transaction holds, and returns their ids;
-	// the others are skipped, not waited for. A transaction that records
-	// attempts takes its events so: it then never waits for one recording
-	// new events of the same subjects, which holds their oldest pending
-	// events (PendingWebhookEvent), and the two cannot deadlock. SQLite,
-	// whose writer runs one transaction at a time, returns every id that
-	// exists.
-	LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, error)
+	// events ids that no other transaction holds, and returns the ids of
+	// the others, which it skips rather than waits for (ids of events that
+	// do not exist are in neither). A transaction that records attempts
+	// takes its events so: it then never waits for one recording new
+	// events of the same subjects, which holds their oldest pending events
+	// (PendingWebhookEvent), and the two cannot deadlock. On SQLite, whose
+	// writer runs one transaction at a time, no event is ever held.
+	LockWebhookEvents(ctx context.Context, ids []int64) (held []int64, err error)
 	// UpdateWebhookEvents writes the delivery state of several events, in
 	// few statements: deliveries are recorded by the batch. An event
 	// delivered already stays delivered (a redelivery and a retry may

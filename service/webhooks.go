@@ -354,7 +354,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook
 // events recorded, as they now stand, and the attempts it left for later:
 // those whose events another transaction holds (one recording a new event
 // of their subject, on PostgreSQL), which it does not wait for (see
-// carillon.Queries.LockWebhookEvents). Their events stay leased; record
+// carillon.WebhookQueries.LockWebhookEvents). Their events stay leased; record
 // them again.
 func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) (recorded []carillon.WebhookEvent, later []WebhookAttempt, claimed []carillon.WebhookEvent, err error) {
 	return s.recordAttempts(ctx, w, attempts, true, claim, lease)
@@ -389,25 +389,24 @@ func (s *Webhooks) recordAttempts(ctx context.Context, w carillon.Webhook, attem
 	var lastSuccess time.Time
 	record := func(q carillon.Queries) error {
 		recorded, later, claimed, lastSuccess = nil, nil, nil, time.Time{}
-		var held map[int64]bool
+		held := map[int64]bool{}
 		if skipHeld && len(attempts) > 0 {
 			ids := make([]int64, len(out))
 			for i, e := range out {
 				ids[i] = e.ID
 			}
-			locked, err := q.LockWebhookEvents(ctx, ids)
+			others, err := q.LockWebhookEvents(ctx, ids)
 			if err != nil {
 				return err
 			}
-			held = make(map[int64]bool, len(locked))
-			for _, id := range locked {
+			for _, id := range others {
 				held[id] = true
 			}
 		}
 		var logs []carillon.WebhookAttempt
 		var ended []string
 		for i, e := range out {
-			if held != nil && !held[e.ID] {
+			if held[e.ID] {
 				later = append(later, attempts[i])
 				continue
 			}

@@ -250,7 +250,7 @@ func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.We
 }
 
 func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, error) {
-	var locked []int64
+	var held []int64
 	ids = slices.Sorted(slices.Values(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), updateChunk)
@@ -260,15 +260,27 @@ func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, 
 		}
 		// On the writer, in id order: the rows are locked for its
 		// transaction (SQLite: read in it).
-		got, err := listWritten(q, ctx, scanID, "SELECT id FROM webhook_events WHERE id IN (?"+strings.Repeat(", ?", n-1)+
-			") ORDER BY id"+q.db.dialect.claimRows, args...)
+		in := "SELECT id FROM webhook_events WHERE id IN (?" + strings.Repeat(", ?", n-1) + ") ORDER BY id"
+		locked, err := listWritten(q, ctx, scanID, in+q.db.dialect.claimRows, args...)
 		if err != nil {
 			return nil, err
 		}
-		locked = append(locked, got...)
+		if len(locked) < n {
+			// Skipped, or gone (a webhook deleted meanwhile): those that
+			// exist are held.
+			exist, err := listWritten(q, ctx, scanID, in, args...)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range exist {
+				if !slices.Contains(locked, id) {
+					held = append(held, id)
+				}
+			}
+		}
 		ids = ids[n:]
 	}
-	return locked, nil
+	return held, nil
 }
 
 // updateChunk bounds the rows of one batched statement, and so the number of

@@ -204,8 +204,8 @@ func testWebhookEventBatches(t *testing.T, e *env) {
 			f.Response = carillon.WebhookResponse{Code: 503, Body: "down it's 'quoted'"}
 		}
 	}
-	// Locked in a transaction: every event that exists, in id order,
-	// over more than one chunk.
+	// Locked in a transaction, over more than one chunk: none held by
+	// another, and an id of no event is ignored.
 	var ids, reversed []int64
 	for _, f := range firsts {
 		ids = append(ids, f.ID)
@@ -214,21 +214,21 @@ func testWebhookEventBatches(t *testing.T, e *env) {
 		reversed = append(reversed, ids[len(ids)-1-i])
 	}
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
-		locked, err := q.LockWebhookEvents(e.ctx, append(reversed, ids[len(ids)-1]+1000))
-		check(t, "locked", locked, ids)
+		held, err := q.LockWebhookEvents(e.ctx, append(reversed, ids[len(ids)-1]+1000))
+		check(t, "held by another transaction", held, []int64(nil))
 		return err
 	}), "LockWebhookEvents")
 	if e.s.Shared() {
 		// Beside a transaction that holds the first subject's pending event
 		// (as one recording a new event of it does), the lock skips that
-		// event rather than waiting for it.
+		// event rather than waiting for it, and names it.
 		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
 			if _, err := q.PendingWebhookEvent(e.ctx, w.ID, subjects[0]); err != nil {
 				return err
 			}
 			return e.s.InTx(e.ctx, func(q carillon.Queries) error {
-				locked, err := q.LockWebhookEvents(e.ctx, ids[:3])
-				check(t, "locked beside a holder", locked, ids[1:3])
+				held, err := q.LockWebhookEvents(e.ctx, ids[:3])
+				check(t, "held beside a holder", held, ids[:1])
 				return err
 			})
 		}), "LockWebhookEvents beside a holder")
