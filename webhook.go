@@ -206,6 +206,20 @@ type WebhookQueries interface {
 	// at now, oldest due first, and moves their next attempt to leaseUntil
 	// so that no other instance takes them meanwhile.
 	ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]WebhookEvent, error)
+	// UnclaimWebhookEvents makes due at t the claimed events not attempted,
+	// those still under the lease their claim gave them (their
+	// NextAttemptAt): an instance that stops gives back what it claimed
+	// ahead rather than leaving it leased.
+	UnclaimWebhookEvents(ctx context.Context, events []WebhookEvent, t time.Time) error
+	// LockWebhookEvents locks, until the transaction ends, those of the
+	// events ids that no other transaction holds, and returns the ids of
+	// the others, which it skips rather than waits for (ids of events that
+	// do not exist are in neither). A transaction that records attempts
+	// takes its events so: it then never waits for one recording new
+	// events of the same subjects, which holds their oldest pending events
+	// (PendingWebhookEvent), and the two cannot deadlock. On SQLite, whose
+	// writer runs one transaction at a time, no event is ever held.
+	LockWebhookEvents(ctx context.Context, ids []int64) (held []int64, err error)
 	// UpdateWebhookEvents writes the delivery state of several events, in
 	// few statements: deliveries are recorded by the batch. An event
 	// delivered already stays delivered (a redelivery and a retry may

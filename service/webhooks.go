@@ -304,6 +304,13 @@ func (s *Webhooks) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, l
 	return s.store.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), limit)
 }
 
+// UnclaimWebhookEvents gives back events claimed and not attempted: they
+// are due again now, for this instance or another, rather than when their
+// lease ends.
+func (s *Webhooks) UnclaimWebhookEvents(ctx context.Context, events []carillon.WebhookEvent) error {
+	return s.store.UnclaimWebhookEvents(ctx, events, s.clock.Now())
+}
+
 // ReleaseOrphanWebhookEvents makes due the events left waiting with nothing
 // before them. Two instances recording events of one subject while a third
 // delivers the subject's previous one can leave such an event; a periodic
@@ -336,20 +343,29 @@ type WebhookAttempt struct {
 // gives the event up when its retry period is over. Either way an event
 // that ends releases the next event of its subject.
 func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt) ([]carillon.WebhookEvent, error) {
-	out, _, err := s.RecordAndClaimWebhookEvents(ctx, w, attempts, 0, 0)
+	out, _, _, err := s.recordAttempts(ctx, w, attempts, false, 0, 0)
 	return out, err
 }
 
 // RecordAndClaimWebhookEvents records attempts as RecordWebhookAttempts
 // does and, in the same transaction, claims up to claim due events as
 // ClaimWebhookEvents does: one commit where there would be two, and the
-// events that the recorded ones released are taken at once.
-func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
-	var claimed []carillon.WebhookEvent
+// events that the recorded ones released are taken at once. It returns the
+// events recorded, as they now stand, and the attempts it left for later:
+// those whose events another transaction holds (one recording a new event
+// of their subject, on PostgreSQL), which it does not wait for (see
+// carillon.WebhookQueries.LockWebhookEvents). Their events stay leased; record
+// them again.
+func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, claim int, lease time.Duration) (recorded []carillon.WebhookEvent, later []WebhookAttempt, claimed []carillon.WebhookEvent, err error) {
+	return s.recordAttempts(ctx, w, attempts, true, claim, lease)
+}
+
+// recordAttempts records attempts, and claims up to claim due events, in one
+// transaction; skipHeld leaves for later the attempts whose events another
+// transaction holds rather than waiting for it.
+func (s *Webhooks) recordAttempts(ctx context.Context, w carillon.Webhook, attempts []WebhookAttempt, skipHeld bool, claim int, lease time.Duration) (recorded []carillon.WebhookEvent, later []WebhookAttempt, claimed []carillon.WebhookEvent, err error) {
 	out := make([]carillon.WebhookEvent, len(attempts))
 	logged := make([]carillon.WebhookAttempt, len(attempts))
-	var lastSuccess time.Time
-	var ended []string
 	for i, a := range attempts {
 		e := a.Event
 		e.Attempts++
@@ -360,27 +376,54 @@ func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.W
 		switch {
 		case a.Success:
 			e.State, e.NextAttemptAt = carillon.EventDelivered, time.Time{}
-			lastSuccess = a.At
 		case a.At.Sub(e.FirstAttemptAt) >= s.webhooks.RetryFor:
 			e.State, e.NextAttemptAt = carillon.EventGivenUp, time.Time{}
 		default:
 			e.State = carillon.EventPending
 			e.NextAttemptAt = a.At.Add(carillon.Backoff(e.Attempts, s.webhooks.RetryBase, s.webhooks.RetryMax))
 		}
-		if e.State != carillon.EventPending {
-			ended = append(ended, e.Subject)
-		}
 		out[i] = e
 		logged[i] = carillon.WebhookAttempt{EventID: e.ID, Number: e.Attempts, At: a.At, Duration: a.Duration,
 			RequestHeaders: a.RequestHeaders, Response: a.Response, Success: a.Success, Error: a.Error}
 	}
+	var lastSuccess time.Time
 	record := func(q carillon.Queries) error {
-		if err := q.UpdateWebhookEvents(ctx, out); err != nil {
+		recorded, later, claimed, lastSuccess = nil, nil, nil, time.Time{}
+		held := map[int64]bool{}
+		if skipHeld && len(attempts) > 0 {
+			ids := make([]int64, len(out))
+			for i, e := range out {
+				ids[i] = e.ID
+			}
+			others, err := q.LockWebhookEvents(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, id := range others {
+				held[id] = true
+			}
+		}
+		var logs []carillon.WebhookAttempt
+		var ended []string
+		for i, e := range out {
+			if held[e.ID] {
+				later = append(later, attempts[i])
+				continue
+			}
+			recorded, logs = append(recorded, e), append(logs, logged[i])
+			if e.Success && logged[i].At.After(lastSuccess) {
+				lastSuccess = logged[i].At
+			}
+			if e.State != carillon.EventPending {
+				ended = append(ended, e.Subject)
+			}
+		}
+		if err := q.UpdateWebhookEvents(ctx, recorded); err != nil {
 			return err
 		}
 		// Each attempt joins the event's log in the same transaction as
 		// its outcome: the log never shows an outcome without its attempt.
-		if err := q.AddWebhookAttempts(ctx, logged); err != nil {
+		if err := q.AddWebhookAttempts(ctx, logs); err != nil {
 			return err
 		}
 		// The next event of each subject that ended is due now.
@@ -401,24 +444,24 @@ func (s *Webhooks) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.W
 		return nil
 	}
 	// On PostgreSQL this transaction may deadlock with one recording new
-	// events of the same subjects (both lock their pending rows): it is
-	// run again, since its writes are the same each time. Left unrecorded,
-	// the attempts would be made again once their lease ends.
-	var err error
+	// events of the same subjects (both lock their pending rows) when it
+	// waits for its events (skipHeld false): it is run again, since its
+	// writes are the same each time. Left unrecorded, the attempts would be
+	// made again once their lease ends.
 	for try := 0; try < 3; try++ {
 		if err = s.inTx(ctx, record); err == nil || ctx.Err() != nil {
 			break
 		}
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if lastSuccess.IsZero() && len(attempts) > 0 {
+	if lastSuccess.IsZero() && len(recorded) > 0 {
 		if _, err := s.disableIfQuiet(ctx, w); err != nil {
-			return out, claimed, err
+			return recorded, later, claimed, err
 		}
 	}
-	return out, claimed, nil
+	return recorded, later, claimed, nil
 }
 
 // disableIfQuiet disables the webhook when no 2xx came for DisableAfter.

@@ -230,6 +230,59 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	return events, rows.Err()
 }
 
+func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.WebhookEvent, t time.Time) error {
+	// The events of one claim share its lease: a statement per lease.
+	byLease := map[int64][]any{}
+	for _, e := range events {
+		byLease[ms(e.NextAttemptAt)] = append(byLease[ms(e.NextAttemptAt)], e.ID)
+	}
+	for lease, ids := range byLease {
+		for len(ids) > 0 {
+			n := min(len(ids), updateChunk)
+			if _, err := q.exec(ctx, "UPDATE webhook_events SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at = ? AND id IN (?"+
+				strings.Repeat(", ?", n-1)+")", append([]any{ms(t), lease}, ids[:n]...)...); err != nil {
+				return err
+			}
+			ids = ids[n:]
+		}
+	}
+	return nil
+}
+
+func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, error) {
+	var held []int64
+	ids = slices.Sorted(slices.Values(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), updateChunk)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		// On the writer, in id order: the rows are locked for its
+		// transaction (SQLite: read in it).
+		in := "SELECT id FROM webhook_events WHERE id IN (?" + strings.Repeat(", ?", n-1) + ") ORDER BY id"
+		locked, err := listWritten(q, ctx, scanID, in+q.db.dialect.claimRows, args...)
+		if err != nil {
+			return nil, err
+		}
+		if len(locked) < n {
+			// Skipped, or gone (a webhook deleted meanwhile): those that
+			// exist are held.
+			exist, err := listWritten(q, ctx, scanID, in, args...)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range exist {
+				if !slices.Contains(locked, id) {
+					held = append(held, id)
+				}
+			}
+		}
+		ids = ids[n:]
+	}
+	return held, nil
+}
+
 // updateChunk bounds the rows of one batched statement, and so the number of
 // distinct statements prepared for batches of every size.
 const updateChunk = 64

@@ -40,8 +40,9 @@ type Rules interface {
 	DeliverableWebhooks(ctx context.Context) ([]carillon.Webhook, error)
 	ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error)
 	ReleaseOrphanWebhookEvents(ctx context.Context, w carillon.Webhook) (int64, error)
+	UnclaimWebhookEvents(ctx context.Context, events []carillon.WebhookEvent) error
 	RecordWebhookAttempts(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt) ([]carillon.WebhookEvent, error)
-	RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error)
+	RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) (recorded []carillon.WebhookEvent, later []service.WebhookAttempt, claimed []carillon.WebhookEvent, err error)
 	HealthCheckDue(ctx context.Context, w carillon.Webhook) (bool, error)
 	RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok bool) (bool, error)
 }
@@ -283,14 +284,25 @@ func (w *worker) poke() {
 	}
 }
 
-// maxRecordBatch bounds the attempts recorded in one transaction.
-const maxRecordBatch = 256
+// maxAhead bounds the events a worker holds claimed beyond those in flight,
+// as a multiple of Concurrency (see worker.run).
+const maxAhead = 7
+
+// claimedEvent is an event claimed and not attempted yet.
+type claimedEvent struct {
+	e carillon.WebhookEvent
+	// startBy is the latest start of an attempt that ends, answer
+	// included, the lease's slack before the lease does: a Timeout after
+	// the claim.
+	startBy time.Time
+}
 
 func (w *worker) run(ctx context.Context) {
 	d := w.d
 	limit := d.o.Concurrency
 	// A claimed event is leased for longer than an attempt can last, so
-	// that it is never attempted twice at once.
+	// that it is never attempted twice at once; it covers two attempts'
+	// time: one waiting for a slot (below), one made.
 	lease := 2*d.o.Timeout + d.o.LeaseSlack
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -310,13 +322,24 @@ func (w *worker) run(ctx context.Context) {
 	// due events in the same transaction, for the slots free when it was
 	// handed the batch: one commit per cycle, and the events that the
 	// batch released (the next of each contact) start at once.
+	//
+	// The store's writes are the pace of delivery: each cycle waits for
+	// its turn at the store, behind the transactions of sends and receipts
+	// that share it (SQLite has one writer), and a contact's next event is
+	// due only once its previous one is recorded. So a cycle claims more
+	// than the slots free: up to maxAhead × Concurrency more, queued until
+	// a slot frees, as many as can start within a Timeout at the pace the
+	// last attempts took (ahead, below). A queued event that could not start
+	// by then is not attempted but given back, due again at once.
 	type job struct {
 		batch []service.WebhookAttempt
 		claim int
 	}
 	type recordedJob struct {
+		later   []service.WebhookAttempt // not recorded: to hand over again
 		claimed []carillon.WebhookEvent
 		asked   int
+		at      time.Time // when the claim started: its lease starts later
 	}
 	results := make(chan service.WebhookAttempt, limit)
 	toRecord := make(chan job)
@@ -327,20 +350,28 @@ func (w *worker) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				claim = 0
 			}
-			recorded <- recordedJob{claimed: w.record(attemptCtx, j.batch, claim, lease), asked: claim}
+			at := time.Now()
+			later, claimed := w.record(attemptCtx, j.batch, claim, lease)
+			recorded <- recordedJob{later: later, claimed: claimed, asked: claim, at: at}
 		}
 		close(recorded)
 	}()
 	inFlight := 0                        // attempts whose answer has not come
+	var queued []claimedEvent            // claimed, waiting for a slot
 	var pending []service.WebhookAttempt // answered, not handed to the recorder yet
 	recording := 0                       // handed to the recorder, not written yet
+	// ahead is how many events may wait for a slot: none until attempts
+	// have been timed, then as many as start within a Timeout at the pace
+	// of the slowest attempt answered since the last batch was recorded.
+	ahead := 0
 	// held holds the events this worker claimed and has not recorded yet.
 	// On a slow store an event's lease can run out before its attempt is
 	// recorded, and the next claim returns it again: attempting it a
 	// second time would deliver it twice from one process. The new claim
 	// renewed its lease; the attempt already under way records it.
 	held := map[int64]bool{}
-	start := func(hook carillon.Webhook, events []carillon.WebhookEvent) {
+	claimed := func(events []carillon.WebhookEvent, at time.Time) {
+		startBy := at.Add(d.o.Timeout)
 		for _, e := range events {
 			if held[e.ID] {
 				d.o.Logger.WarnContext(ctx, "webhook event claimed again while its attempt was unrecorded: the lease is shorter than an attempt and its recording take on this store",
@@ -348,8 +379,36 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			held[e.ID] = true
+			queued = append(queued, claimedEvent{e: e, startBy: startBy})
+		}
+	}
+	// startQueued starts queued events while slots are free. It gives
+	// back, due at once, those it will not attempt: all of them once ctx
+	// ends, and any that waited past its startBy (an attempt started then
+	// could outlast its lease).
+	startQueued := func() {
+		hook := w.get()
+		now := time.Now()
+		var unclaimed []carillon.WebhookEvent
+		for len(queued) > 0 && (inFlight < limit || ctx.Err() != nil) {
+			c := queued[0]
+			queued = queued[1:]
+			if ctx.Err() != nil || now.After(c.startBy) {
+				delete(held, c.e.ID)
+				unclaimed = append(unclaimed, c.e)
+				continue
+			}
 			inFlight++
-			go func() { results <- d.attempt(attemptCtx, hook, e) }()
+			go func() { results <- d.attempt(attemptCtx, hook, c.e) }()
+		}
+		if len(queued) == 0 {
+			queued = nil
+		}
+		if len(unclaimed) > 0 {
+			// Failing that, they come due again when their lease ends.
+			if err := d.o.Service.UnclaimWebhookEvents(attemptCtx, unclaimed); err != nil {
+				d.o.Logger.ErrorContext(ctx, "give back webhook events claimed", "error", err, "count", len(unclaimed))
+			}
 		}
 	}
 	var recordingBatch []service.WebhookAttempt // the batch the recorder is writing
@@ -359,21 +418,24 @@ func (w *worker) run(ctx context.Context) {
 	// events of their subjects, the poll) before it asks again.
 	dry := false
 	for {
+		startQueued()
 		// The loop claims only while the recorder is idle (otherwise the
 		// recorder claims for it), and, a claim being a write, under load
 		// only once a quarter of the slots are free. Unrecorded attempts
 		// count towards a second limit, so that a slow store holds
 		// deliveries back instead of piling up answers whose leases could
 		// run out.
-		free := limit - inFlight
-		if ctx.Err() == nil && !dry && recording == 0 && (free >= max(1, limit/4) || inFlight == 0) && inFlight+len(pending) < 2*limit {
-			hook := w.get()
-			events, err := d.o.Service.ClaimWebhookEvents(ctx, hook, free, lease)
+		want := limit + ahead - inFlight - len(queued)
+		room := inFlight+len(queued)+len(pending) < 2*(limit+ahead)
+		if ctx.Err() == nil && !dry && recording == 0 && (want >= max(1, limit/4) || inFlight == 0) && want > 0 && room {
+			at := time.Now()
+			events, err := d.o.Service.ClaimWebhookEvents(ctx, w.get(), want, lease)
 			if err != nil && ctx.Err() == nil {
 				d.o.Logger.ErrorContext(ctx, "claim webhook events", "error", err)
 			}
-			dry = len(events) < free
-			start(hook, events)
+			dry = len(events) < want
+			claimed(events, at)
+			startQueued()
 		}
 		if ctx.Err() != nil && inFlight == 0 && len(pending) == 0 && recording == 0 {
 			close(toRecord)
@@ -385,8 +447,10 @@ func (w *worker) run(ctx context.Context) {
 		next := job{batch: pending}
 		if len(pending) > 0 && recording == 0 {
 			handOff = toRecord
-			if !dry && inFlight+len(pending) < 2*limit {
-				next.claim = limit - inFlight
+			// Even when nothing was due at the last claim: the batch
+			// releases the next events of the subjects it ends.
+			if want := limit + ahead - inFlight - len(queued); want > 0 && room {
+				next.claim = want
 			}
 		}
 		select {
@@ -394,7 +458,7 @@ func (w *worker) run(ctx context.Context) {
 			inFlight--
 			pending = append(pending, a)
 		drain:
-			for len(pending) < maxRecordBatch {
+			for {
 				select {
 				case a := <-results:
 					inFlight--
@@ -403,6 +467,11 @@ func (w *worker) run(ctx context.Context) {
 					break drain
 				}
 			}
+			slowest := time.Millisecond
+			for _, a := range pending {
+				slowest = max(slowest, a.Duration)
+			}
+			ahead = limit * min(maxAhead, max(0, int(d.o.Timeout/slowest)-1))
 		case handOff <- next:
 			recording, pending = len(pending), nil
 			recordingBatch = next.batch
@@ -412,7 +481,13 @@ func (w *worker) run(ctx context.Context) {
 				delete(held, a.Event.ID)
 			}
 			recordingBatch = nil
-			start(w.get(), r.claimed)
+			// Left for later while another transaction held their events:
+			// still held, handed over with the next batch.
+			for _, a := range r.later {
+				held[a.Event.ID] = true
+			}
+			pending = append(pending, r.later...)
+			claimed(r.claimed, r.at)
 			// A claim that found less than it asked for leaves nothing due;
 			// the batch's releases were seen by it.
 			dry = r.asked > 0 && len(r.claimed) < r.asked
@@ -449,19 +524,20 @@ func (w *worker) run(ctx context.Context) {
 }
 
 // record records a batch of attempts and claims up to claim due events in
-// the same transaction; it returns the events claimed.
-func (w *worker) record(ctx context.Context, batch []service.WebhookAttempt, claim int, lease time.Duration) []carillon.WebhookEvent {
+// the same transaction; it returns the attempts left to record later and
+// the events claimed.
+func (w *worker) record(ctx context.Context, batch []service.WebhookAttempt, claim int, lease time.Duration) (later []service.WebhookAttempt, claimed []carillon.WebhookEvent) {
 	d := w.d
-	out, claimed, err := d.o.Service.RecordAndClaimWebhookEvents(ctx, w.get(), batch, claim, lease)
+	out, later, claimed, err := d.o.Service.RecordAndClaimWebhookEvents(ctx, w.get(), batch, claim, lease)
 	if err != nil {
 		// The events stay leased, then come due again: at least once.
 		d.o.Logger.ErrorContext(ctx, "record webhook attempts", "error", err, "count", len(batch))
-		return nil
+		return nil, nil
 	}
 	for _, e := range out {
 		d.count(e)
 	}
-	return claimed
+	return later, claimed
 }
 
 func (d *Deliverer) count(e carillon.WebhookEvent) {

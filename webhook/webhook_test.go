@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,9 +146,12 @@ func (h *harness) start(o webhook.Options) *webhook.Deliverer {
 	return h.startGuarded(o)
 }
 
-// startGuarded runs a deliverer with o's address guard.
+// startGuarded runs a deliverer with o's address guard, and with the
+// service's rules unless o names others.
 func (h *harness) startGuarded(o webhook.Options) *webhook.Deliverer {
-	o.Service = h.svc.Webhooks
+	if o.Service == nil {
+		o.Service = h.svc.Webhooks
+	}
 	if o.Poll == 0 {
 		o.Poll = 20 * time.Millisecond
 	}
@@ -570,7 +575,7 @@ type slowRecorder struct {
 	once  sync.Once
 }
 
-func (s *slowRecorder) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []carillon.WebhookEvent, error) {
+func (s *slowRecorder) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []service.WebhookAttempt, []carillon.WebhookEvent, error) {
 	s.once.Do(func() { time.Sleep(s.delay) })
 	return s.Rules.RecordAndClaimWebhookEvents(ctx, w, attempts, claim, lease)
 }
@@ -594,15 +599,8 @@ func TestAnEventAnsweredIsNotAttemptedAgainByItsOwnWorker(t *testing.T) {
 	h.contact("+31612345678")
 	late = h.contact("+31612345679").UUID
 	// Lease: 2 × 100 ms + 10 ms; the first recording takes 500 ms.
-	o := webhook.Options{Timeout: 100 * time.Millisecond, LeaseSlack: 10 * time.Millisecond,
-		Service: &slowRecorder{Rules: h.svc.Webhooks, delay: 500 * time.Millisecond}}
-	o.AllowPrivate, o.Poll = true, 20*time.Millisecond
-	d := webhook.New(o)
-	h.svc.Notifier().SubscribeEvents(d)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	h.stop = func() { cancel(); <-done }
+	h.start(webhook.Options{Timeout: 100 * time.Millisecond, LeaseSlack: 10 * time.Millisecond,
+		Service: &slowRecorder{Rules: h.svc.Webhooks, delay: 500 * time.Millisecond}})
 
 	waitLog(t, h, func(es []carillon.WebhookEvent) bool {
 		return len(es) == 2 && es[0].Success && es[1].Success
@@ -614,5 +612,113 @@ func TestAnEventAnsweredIsNotAttemptedAgainByItsOwnWorker(t *testing.T) {
 		if n != 1 {
 			t.Errorf("webhook-id %s delivered %d times by one worker, want once", id, n)
 		}
+	}
+}
+
+// TestEventsClaimedAheadAreGivenBackAtShutdown: a worker claims more events
+// than it has slots, and at shutdown gives back those it has not attempted:
+// they are due at once (for the next start, or another instance), not when
+// their lease ends.
+func TestEventsClaimedAheadAreGivenBackAtShutdown(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := newHarnessAt(t, service.WebhookOptions{}, frozenClock{at})
+	release := make(chan struct{})
+	holding := make(chan struct{}, 1)
+	var answered atomic.Int32
+	rc := newReceiver(t, func(delivery, int) int {
+		if answered.Add(1) > 1 {
+			// Every delivery after the first is held until released.
+			select {
+			case holding <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return http.StatusOK
+	})
+	w := h.subscribe(rc.srv.URL, carillon.EventContactCreated)
+	for i := range 10 {
+		h.contact(fmt.Sprintf("+3161234567%d", i))
+	}
+	leased := func() (n int) {
+		log, err := h.db.WebhookEventLog(context.Background(), w.ID, carillon.WebhookLogFilter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range log {
+			if e.NextAttemptAt.After(at) {
+				n++
+			}
+		}
+		return n
+	}
+	// One slot: once the first answer is timed, the worker claims ahead,
+	// attempts one event (held by the receiver) and queues the others.
+	h.start(webhook.Options{Concurrency: 1})
+	<-holding
+	if n := leased(); n < 2 {
+		t.Fatalf("%d events leased while one attempt is held, want it and others claimed ahead", n)
+	}
+	stopped := make(chan struct{})
+	go func() { h.stop(); close(stopped) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for leased() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events leased after the shutdown began, want only the one in flight", leased())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	<-stopped
+	h.stop = func() {}
+	if got := len(rc.deliveries()); got != 2 {
+		t.Errorf("%d deliveries, want 2: the events claimed ahead are not attempted at shutdown", got)
+	}
+}
+
+// laterRecorder leaves the first batch of attempts for later, as the store
+// does with the events another transaction holds.
+type laterRecorder struct {
+	webhook.Rules
+	once sync.Once
+}
+
+func (s *laterRecorder) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []service.WebhookAttempt, []carillon.WebhookEvent, error) {
+	first := false
+	s.once.Do(func() { first = true })
+	if first && len(attempts) > 0 {
+		return nil, attempts, nil, nil
+	}
+	return s.Rules.RecordAndClaimWebhookEvents(ctx, w, attempts, claim, lease)
+}
+
+// TestAttemptsLeftForLaterAreRecordedOnce: attempts the store leaves for
+// later are recorded with a next batch, each once, and their events are not
+// attempted again.
+func TestAttemptsLeftForLaterAreRecordedOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, service.WebhookOptions{})
+	rc := newReceiver(t, nil)
+	h.subscribe(rc.srv.URL, carillon.EventContactCreated, carillon.EventContactUpdated)
+	c := h.contact("+31612345678")
+	h.update(c.UUID, "Renamed")
+	h.start(webhook.Options{Service: &laterRecorder{Rules: h.svc.Webhooks}})
+
+	list := waitLog(t, h, func(es []carillon.WebhookEvent) bool {
+		return len(es) == 2 && es[0].Success && es[1].Success
+	})
+	for _, e := range list {
+		attempts, err := h.db.WebhookAttempts(context.Background(), e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Attempts != 1 || len(attempts) != 1 {
+			t.Errorf("%s recorded with %d attempts and %d in its log, want 1", e.Event, e.Attempts, len(attempts))
+		}
+	}
+	got := rc.deliveries()
+	if len(got) != 2 || got[0].event != carillon.EventContactCreated || got[1].event != carillon.EventContactUpdated {
+		t.Errorf("deliveries %v, want contact_created then contact_updated, once each", got)
 	}
 }

@@ -204,6 +204,35 @@ func testWebhookEventBatches(t *testing.T, e *env) {
 			f.Response = carillon.WebhookResponse{Code: 503, Body: "down it's 'quoted'"}
 		}
 	}
+	// Locked in a transaction, over more than one chunk: none held by
+	// another, and an id of no event is ignored.
+	var ids, reversed []int64
+	for _, f := range firsts {
+		ids = append(ids, f.ID)
+	}
+	for i := range ids {
+		reversed = append(reversed, ids[len(ids)-1-i])
+	}
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		held, err := q.LockWebhookEvents(e.ctx, append(reversed, ids[len(ids)-1]+1000))
+		check(t, "held by another transaction", held, []int64(nil))
+		return err
+	}), "LockWebhookEvents")
+	if e.s.Shared() {
+		// Beside a transaction that holds the first subject's pending event
+		// (as one recording a new event of it does), the lock skips that
+		// event rather than waiting for it, and names it.
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			if _, err := q.PendingWebhookEvent(e.ctx, w.ID, subjects[0]); err != nil {
+				return err
+			}
+			return e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				held, err := q.LockWebhookEvents(e.ctx, ids[:3])
+				check(t, "held beside a holder", held, ids[:1])
+				return err
+			})
+		}), "LockWebhookEvents beside a holder")
+	}
 	e.must(e.s.UpdateWebhookEvents(e.ctx, firsts), "UpdateWebhookEvents")
 	for i, f := range firsts {
 		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, f.UUID)
@@ -220,6 +249,20 @@ func testWebhookEventBatches(t *testing.T, e *env) {
 		if d.Attempts != 0 {
 			t.Errorf("claimed %s, attempted already", d.UUID)
 		}
+	}
+	// Given back: due again, unless its lease is no longer the one its
+	// claim gave it (claimed again since).
+	stale := due[1]
+	stale.NextAttemptAt = at(2 * time.Hour)
+	e.must(e.s.UnclaimWebhookEvents(e.ctx, []carillon.WebhookEvent{due[0], stale}, at(4*time.Second)), "UnclaimWebhookEvents")
+	for _, c := range []struct {
+		what string
+		e    carillon.WebhookEvent
+		want time.Time
+	}{{"given back", due[0], norm(at(4 * time.Second))}, {"given back under another lease", due[1], norm(at(time.Hour))}} {
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, c.e.UUID)
+		e.must(err, "WebhookEventByUUID")
+		check(t, c.what, got.NextAttemptAt, c.want)
 	}
 }
 
