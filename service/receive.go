@@ -303,8 +303,7 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 	// the reports kept before it in rs count as history too.
 	var history []carillon.StatusChange // read once, when a report may be a repeat
 	var contact *carillon.Contact
-	var kept []wire.StatusReport // the reports of rs kept so far
-	reports := make([]wire.StatusReport, 0, len(rs))
+	reports := make([]wire.StatusReport, 0, len(rs)) // the reports of rs kept so far
 	status := m.Status
 	for _, r := range rs {
 		report := receiptReport(r)
@@ -320,14 +319,14 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 					return false, s.internal(ctx, "apply receipt", err)
 				}
 			}
-			if repeatedReport(m, *contact, history, kept, report) {
+			if repeatedReport(m, *contact, history, reports, report) {
 				continue
 			}
 		}
 		if moves {
 			status = r.Status
 		}
-		reports, kept = append(reports, report), append(kept, report)
+		reports = append(reports, report)
 	}
 	if len(reports) == 0 {
 		return true, nil
