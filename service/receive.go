@@ -338,6 +338,12 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 		}
 		return changes
 	})
+	if errors.Is(err, carillon.ErrNotFound) {
+		// Deleted, with its contact, since it was read: a receipt for a
+		// message carillon no longer has is ignored, as one for a message
+		// it never had.
+		return false, nil
+	}
 	return true, s.internal(ctx, "apply receipt", err)
 }
 
@@ -472,6 +478,11 @@ func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Ou
 	})
 	if err == nil && o.Err == nil && o.Result.Address != "" {
 		s.adoptAddress(ctx, out, o.Result.Address)
+	}
+	if errors.Is(err, carillon.ErrNotFound) {
+		// Deleted, with its contact, while it was being sent: there is no
+		// message left to record the outcome of, and nothing to send again.
+		return msg, nil
 	}
 	return out, s.internal(ctx, "record send outcome", err)
 }

@@ -666,3 +666,30 @@ func TestInboundCountedOncePerStoredMessage(t *testing.T) {
 		t.Errorf("metrics do not count the message once: want the line %q in\n%s", want, rec.Body.String())
 	}
 }
+
+// A contact deleted while its message was being sent takes the message with
+// it: the send's outcome, and a receipt the network reports for it, find
+// nothing to record and are not errors (the pipeline would otherwise keep
+// the message to send again, and log a failure for what a person did).
+func TestOutcomeOfAMessageDeletedWithItsContact(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	res, err := f.svc.Messages.Send(ctx, f.p, text("+31 6 1234 5678", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Contacts.DeleteContact(ctx, f.p, res.Contact.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Messages.RecordOutcome(ctx, res.Message, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.gone"}}); err != nil {
+		t.Errorf("outcome of a deleted message: %v", err)
+	}
+	if _, err := f.db.MessageByUUID(ctx, f.p.Account.ID, res.Message.UUID); err != carillon.ErrNotFound {
+		t.Errorf("the outcome brought the message back: %v", err)
+	}
+	applied, err := f.svc.Messages.ApplyReceipt(ctx, f.sandbox, carillon.Receipt{MessageUUID: res.Message.UUID, Status: carillon.StatusDelivered})
+	if err != nil || applied {
+		t.Errorf("receipt of a deleted message: applied %v, %v", applied, err)
+	}
+}
