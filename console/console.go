@@ -111,7 +111,6 @@ type Server struct {
 	publicURL  string
 	log        *slog.Logger
 	secure     bool
-	pages      *pages
 	mux        *http.ServeMux
 }
 
@@ -122,7 +121,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{people: o.People, accounts: o.Accounts, contacts: o.Contacts, inbox: o.Inbox, messages: o.Messages, webhooks: o.Webhooks, users: o.Users,
 		channels: o.Channels, networks: o.Networks, catalogues: o.Catalogues, live: o.Live, publicURL: o.PublicURL, log: o.Logger,
-		secure: strings.HasPrefix(o.PublicURL, "https://"), pages: parsePages(), mux: http.NewServeMux()}
+		secure: strings.HasPrefix(o.PublicURL, "https://"), mux: http.NewServeMux()}
 	s.routes()
 	return s
 }

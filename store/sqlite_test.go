@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig/seed"
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/store/storetest"
@@ -31,9 +32,12 @@ func testSealer(t testing.TB, key []byte) *secretbox.Box {
 	return box
 }
 
-// openSQLite opens the store in dir, closed when the test ends.
+// openSQLite opens the store in dir, closed when the test ends. A new
+// folder starts from seed's migrated copy: the tests of the migrations
+// open theirs with store.OpenSQLite.
 func openSQLite(t testing.TB, dir string) *store.DB {
 	t.Helper()
+	seed.SQLite(t, dir)
 	db, err := store.OpenSQLite(context.Background(), dir, testSealer(t, testKey))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/httpapi"
+	"github.com/carillon/carillon/internal/testrig/seed"
 	"github.com/carillon/carillon/secretbox"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/store"
@@ -52,6 +53,7 @@ func SQLite(t testing.TB) *store.DB {
 // sealed with the box of seed 1, and closes it when the test ends.
 func SQLiteIn(t testing.TB, dir string) *store.DB {
 	t.Helper()
+	seed.SQLite(t, dir)
 	db, err := store.OpenSQLite(context.Background(), dir, SecretBox(t, 1))
 	if err != nil {
 		t.Fatal(err)
