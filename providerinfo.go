@@ -17,6 +17,9 @@ import (
 type ProviderInfo struct {
 	// Name is the provider's name in declarations and callback URLs.
 	Name string
+	// Title is the provider's name as people read it ("WhatsApp Cloud
+	// API", "Messenger"): the console writes it in its sentences.
+	Title string
 	// ChannelTypes are the channel types it serves; none means any.
 	ChannelTypes []ChannelType
 	// Settings are the channel settings it reads; any other is refused.
@@ -36,6 +39,10 @@ type ProviderInfo struct {
 	// last message each lets it go (Meta's HUMAN_AGENT: 7 days). A
 	// customer who never wrote cannot be written to, tag or not.
 	MessageTags map[string]time.Duration
+	// NoTemplates is set when the provider's channels send no templates:
+	// a template send is refused up front, and the console's composer
+	// offers none.
+	NoTemplates bool
 	// NoCaptions is set when the network's media messages carry no text:
 	// a send of a file with content.text is refused up front.
 	NoCaptions bool
@@ -150,6 +157,9 @@ func NewProviderRegistry(infos ...ProviderInfo) (*ProviderRegistry, error) {
 	for _, p := range infos {
 		if p.Name == "" {
 			return nil, errors.New("a provider has no name")
+		}
+		if p.Title == "" {
+			return nil, fmt.Errorf("provider %q has no title", p.Name)
 		}
 		if seen[p.Name] {
 			return nil, fmt.Errorf("provider %q registered twice", p.Name)

@@ -9,17 +9,18 @@ import (
 )
 
 func TestNewProviderRegistryRefusesMistakes(t *testing.T) {
-	ok := carillon.ProviderInfo{Name: "a", Settings: []carillon.SettingSpec{{Name: "token", Secret: true}, carillon.PaceSetting()}}
+	ok := carillon.ProviderInfo{Name: "a", Title: "A", Settings: []carillon.SettingSpec{{Name: "token", Secret: true}, carillon.PaceSetting()}}
 	cases := []struct {
 		name  string
 		infos []carillon.ProviderInfo
 		want  string // "" when accepted
 	}{
-		{"distinct providers", []carillon.ProviderInfo{ok, {Name: "b"}}, ""},
+		{"distinct providers", []carillon.ProviderInfo{ok, {Name: "b", Title: "B"}}, ""},
 		{"no name", []carillon.ProviderInfo{ok, {}}, "has no name"},
-		{"registered twice", []carillon.ProviderInfo{ok, {Name: "b"}, ok}, `"a" registered twice`},
-		{"setting described twice", []carillon.ProviderInfo{{Name: "c", Settings: []carillon.SettingSpec{{Name: "x"}, {Name: "x"}}}}, `setting "x"`},
-		{"setting without a name", []carillon.ProviderInfo{{Name: "c", Settings: []carillon.SettingSpec{{}}}}, `setting ""`},
+		{"no title", []carillon.ProviderInfo{ok, {Name: "b"}}, `"b" has no title`},
+		{"registered twice", []carillon.ProviderInfo{ok, {Name: "b", Title: "B"}, ok}, `"a" registered twice`},
+		{"setting described twice", []carillon.ProviderInfo{{Name: "c", Title: "C", Settings: []carillon.SettingSpec{{Name: "x"}, {Name: "x"}}}}, `setting "x"`},
+		{"setting without a name", []carillon.ProviderInfo{{Name: "c", Title: "C", Settings: []carillon.SettingSpec{{}}}}, `setting ""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -45,7 +46,7 @@ func (nopProvider) Send(context.Context, carillon.Outgoing) (carillon.SendResult
 }
 
 func TestCheckImplementations(t *testing.T) {
-	r, err := carillon.NewProviderRegistry(carillon.ProviderInfo{Name: "a", DefaultMPS: 7}, carillon.ProviderInfo{Name: "b"})
+	r, err := carillon.NewProviderRegistry(carillon.ProviderInfo{Name: "a", Title: "A", DefaultMPS: 7}, carillon.ProviderInfo{Name: "b", Title: "B"})
 	if err != nil {
 		t.Fatal(err)
 	}

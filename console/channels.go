@@ -77,16 +77,18 @@ func (s *Server) channelsPage(w http.ResponseWriter, r *http.Request, v *visit) 
 // channelPage is the form of a channel, new or stored, with what connects
 // it at its network once saved.
 type channelPage struct {
-	New       bool
-	UUID      string
-	Title     string
-	Type      string
-	Provider  string
-	Main      bool
-	Discarded bool
+	New      bool
+	UUID     string
+	Title    string
+	Type     string
+	Provider string
+	// ProviderTitle is the provider's name as people read it.
+	ProviderTitle string
+	Main          bool
+	Discarded     bool
 	// Types are the channel types the provider serves.
 	Types     []string
-	Providers []string
+	Providers []carillon.ProviderInfo
 	Settings  []settingField
 	// Problems are what refused the form, each with its field.
 	Problems []problem
@@ -150,8 +152,8 @@ func (s *Server) channelForm(f service.ChannelForm, stored carillon.Channel, pro
 	p := channelPage{New: f.UUID == "", UUID: f.UUID, Title: f.Title, Type: f.Type, Provider: f.Provider, Main: f.Main, Discarded: f.Discarded, Problems: probs}
 	infos := s.channels.Providers()
 	var info carillon.ProviderInfo
+	p.Providers = infos
 	for _, in := range infos {
-		p.Providers = append(p.Providers, in.Name)
 		if in.Name == f.Provider {
 			info = in
 		}
@@ -168,6 +170,7 @@ func (s *Server) channelForm(f service.ChannelForm, stored carillon.Channel, pro
 		}
 		p.Provider = info.Name
 	}
+	p.ProviderTitle = info.Title
 	for _, t := range info.ChannelTypes {
 		p.Types = append(p.Types, string(t))
 	}

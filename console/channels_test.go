@@ -190,7 +190,8 @@ func TestChannelFormsCSRFAndTenancy(t *testing.T) {
 // TestWhatsAppChannelAndTemplates adds a WhatsApp channel against the fake
 // Graph API: a token Graph refuses is answered 422; the right one is saved,
 // its page shows the callback URL and the verify token (Meta's console
-// asks for it) but no other secret; Sync now reads its templates.
+// asks for it), naming the network as people do, but no other secret; Sync
+// now reads its templates.
 func TestWhatsAppChannelAndTemplates(t *testing.T) {
 	r := newSettingsRig(t)
 	c, csrf := r.client(t, roleUsers[carillon.RoleAdmin])
@@ -208,7 +209,8 @@ func TestWhatsAppChannelAndTemplates(t *testing.T) {
 	}
 	page := body(t, get(t, c, r.srv.URL+resp.Header.Get("Location")))
 	uuid := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/settings/channels/"), "?saved=1")
-	for _, w := range []string{"http://carillon.test/callbacks/whatsapp/" + uuid, "the-verify-token", "15550783881"} {
+	for _, w := range []string{"http://carillon.test/callbacks/whatsapp/" + uuid, "the-verify-token", "15550783881",
+		"WhatsApp Cloud API accepted the settings", "Connect it at WhatsApp Cloud API"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("the channel's page does not show %q", w)
 		}

@@ -635,9 +635,10 @@ func TestComposerRefusesLargeForms(t *testing.T) {
 }
 
 // TestComposerMetaFiles: the composer says the files of each channel's own
-// network, as its provider describes them, and on Instagram, which sends
-// no documents, refuses a file that is not one of its media before keeping
-// it, saying why.
+// network, as its provider describes them, offers no templates (Meta's
+// networks take none), and on Instagram, which sends no documents,
+// refuses a file that is not one of its media before keeping it, saying
+// why.
 func TestComposerMetaFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -683,6 +684,9 @@ func TestComposerMetaFiles(t *testing.T) {
 			body := readBody(t, get(t, client, r.srv.URL+"/chat/"+c.ConversationUUID))
 			if !strings.Contains(body, `<p class="hint" id="composer-file-hint">`+tc.hint+`</p>`) {
 				t.Errorf("the composer does not say %s's files: %s", tc.provider, between(body, `id="composer-file-hint">`, "</p>"))
+			}
+			if strings.Contains(body, "Send a template") || strings.Contains(body, "approved template") {
+				t.Errorf("the composer of a %s conversation offers templates: %s", tc.provider, between(body, `id="composer"`, "</section>"))
 			}
 			if got := strings.Contains(body, `accept="`); tc.accept == "" && got || tc.accept != "" && !strings.Contains(body, tc.accept) {
 				t.Errorf("the file input's accept: %s, want %q", between(body, `id="composer-file"`, ">"), tc.accept)

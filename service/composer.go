@@ -41,6 +41,9 @@ type Composer struct {
 	// NoCaptions is set when the channel's files carry no text (Meta's
 	// Messenger and Instagram): a file goes alone.
 	NoCaptions bool
+	// NoTemplates is set when the channel's network takes no templates
+	// (Messenger, Instagram): the composer offers none.
+	NoTemplates bool
 	// Templates are the approved templates of the conversation's channel,
 	// by title.
 	Templates []carillon.Template
@@ -68,9 +71,8 @@ func (s *Messages) Composer(ctx context.Context, p Principal, c ContactView) (Co
 	if out.WindowEnforced {
 		out.AgentTag = tag
 	}
-	if info, _ := s.registry.Lookup(c.Channel.Provider); info.NoCaptions {
-		out.NoCaptions = true
-	}
+	info, _ := s.registry.Lookup(c.Channel.Provider)
+	out.NoCaptions, out.NoTemplates = info.NoCaptions, info.NoTemplates
 	out.WindowOpen = !out.WindowEnforced || inWindow(c.Contact, now, window)
 	if out.WindowEnforced && out.WindowOpen {
 		out.WindowClosesAt = c.LastInboundAt.Add(carillon.CustomerServiceWindow)
@@ -81,7 +83,7 @@ func (s *Messages) Composer(ctx context.Context, p Principal, c ContactView) (Co
 	limits := s.mediaLimitsOf(c.Channel)
 	out.Files = limitsInWords(limits)
 	out.Accept = strings.Join(limits.ContentTypes(), ",")
-	for page := 1; ; page++ {
+	for page := 1; !out.NoTemplates; page++ {
 		list, total, err := s.store.ListTemplates(ctx, p.Account.ID, carillon.Page{Number: page, Size: MaxPageSize})
 		if err != nil {
 			return Composer{}, s.internal(ctx, "read the composer's templates", err)

@@ -239,6 +239,17 @@ func TestMetaSendRules(t *testing.T) {
 			wantCode(t, err, c.code, c.field)
 		})
 	}
+	// Meta's networks take no templates: a template of the channel (one
+	// declared for it) is refused up front, not failed by the network.
+	tmpl := carillon.Template{UUID: carillon.NewUUID(), AccountID: f.p.Account.ID, ChannelID: f.ch.ID, Title: "welcome", Text: "Hello {{1}}",
+		Type: "text", Category: "UTILITY", Status: "approved", Language: "en", CreatedAt: now, UpdatedAt: now}
+	if err := f.svc.Store().CreateTemplate(ctx, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Messages.Send(ctx, f.p, service.SendRequest{To: "555", From: "facebook", ChannelUUID: f.ch.UUID, Type: "text",
+		TemplateUUID: tmpl.UUID, TemplateValues: []string{"Ana"}, OptinContact: true})
+	wantCode(t, err, carillon.CodeInvalidParameter, "template_uuid")
+
 	res, err := send("111", "HUMAN_AGENT", in.UUID, "text", carillon.Content{Text: "following up", Tag: "SMUGGLED"})
 	if err != nil {
 		t.Fatal(err)

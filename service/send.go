@@ -451,6 +451,9 @@ func (s *Messages) sendTemplate(ctx context.Context, accountID int64, ch carillo
 	if r.TemplateUUID == "" {
 		return *r.Content, nil, nil
 	}
+	if info, _ := s.registry.Lookup(ch.Provider); info.NoTemplates {
+		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "a %s channel sends no templates: send text or a file within the window", ch.Type)
+	}
 	t, err := s.store.TemplateByUUID(ctx, accountID, r.TemplateUUID)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return carillon.Content{}, nil, carillon.Invalid("template_uuid", "no template %q in this account", r.TemplateUUID)

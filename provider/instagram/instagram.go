@@ -26,7 +26,7 @@ const (
 // Network is Instagram messaging: no files (documents) and no delivery
 // receipts; a read (messaging_seen) names the last message read.
 var Network = messenger.Network{
-	Name: carillon.ProviderInstagram, Label: "instagram", ChannelType: carillon.Instagram,
+	Name: carillon.ProviderInstagram, Label: "instagram", Title: "Instagram", ChannelType: carillon.Instagram,
 	IDSetting: SettingAccountID, TokenSetting: SettingAccessToken, DefaultBaseURL: DefaultBaseURL,
 	Object:    "instagram",
 	SendTypes: []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio},

@@ -53,8 +53,8 @@ const HumanAgentWindow = 7 * 24 * time.Hour
 // needs it: Messenger here, Instagram in provider/instagram.
 type Network struct {
 	// Name is the provider's name (its callback path), Label the network's
-	// name in logs and errors.
-	Name, Label string
+	// name in logs and errors, Title its name as people read it.
+	Name, Label, Title string
 	// ChannelType is the type of the channels it serves.
 	ChannelType carillon.ChannelType
 	// IDSetting names the page or account id setting, the path of sends
@@ -87,7 +87,7 @@ const mb = 1 << 20
 
 // Messenger is the Facebook Messenger network.
 var Messenger = Network{
-	Name: carillon.ProviderMessenger, Label: "messenger", ChannelType: carillon.Facebook,
+	Name: carillon.ProviderMessenger, Label: "messenger", Title: "Messenger", ChannelType: carillon.Facebook,
 	IDSetting: SettingPageID, TokenSetting: SettingPageAccessToken, DefaultBaseURL: DefaultBaseURL,
 	Object:    "page",
 	SendTypes: []string{carillon.TypeText, carillon.TypeImage, carillon.TypeVideo, carillon.TypeAudio, carillon.TypeDocument},
@@ -154,6 +154,7 @@ func Info() carillon.ProviderInfo { return NetworkInfo(Messenger) }
 func NetworkInfo(net Network) carillon.ProviderInfo {
 	return carillon.ProviderInfo{
 		Name:         net.Name,
+		Title:        net.Title,
 		ChannelTypes: []carillon.ChannelType{net.ChannelType},
 		Settings: []carillon.SettingSpec{
 			{Name: net.IDSetting, Required: true, Identifies: true},
@@ -169,6 +170,7 @@ func NetworkInfo(net Network) carillon.ProviderInfo {
 		EnforcesWindow: func(carillon.Channel) bool { return true },
 		MessageTags:    map[string]time.Duration{TagHumanAgent: HumanAgentWindow},
 		NoCaptions:     true,
+		NoTemplates:    true,
 		SendTypes:      net.SendTypes,
 		Media:          net.Media,
 	}

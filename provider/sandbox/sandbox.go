@@ -174,7 +174,8 @@ const (
 // back, enforcing the 24-hour window only when its window setting says so.
 func Info() carillon.ProviderInfo {
 	return carillon.ProviderInfo{
-		Name: carillon.ProviderSandbox,
+		Name:  carillon.ProviderSandbox,
+		Title: "Sandbox",
 		Settings: []carillon.SettingSpec{
 			{Name: SettingWindow, Default: "open", Check: func(v string) (string, error) {
 				if v != "open" && v != "enforced" {

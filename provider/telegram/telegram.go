@@ -330,6 +330,7 @@ func (p *Provider) CheckSettings(settings map[string]string) error { return Chec
 func Info() carillon.ProviderInfo {
 	return carillon.ProviderInfo{
 		Name:         carillon.ProviderTelegram,
+		Title:        "Telegram",
 		ChannelTypes: []carillon.ChannelType{carillon.Telegram},
 		Settings: []carillon.SettingSpec{
 			{Name: SettingBotToken, Required: true, Secret: true, Identifies: true},

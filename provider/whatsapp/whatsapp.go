@@ -119,6 +119,7 @@ func (p *Provider) CheckSettings(settings map[string]string) error { return Chec
 func Info() carillon.ProviderInfo {
 	return carillon.ProviderInfo{
 		Name:         carillon.ProviderWhatsApp,
+		Title:        "WhatsApp Cloud API",
 		ChannelTypes: []carillon.ChannelType{carillon.WhatsApp},
 		Settings: []carillon.SettingSpec{
 			{Name: SettingPhoneNumberID, Required: true, Identifies: true},
