@@ -369,6 +369,10 @@ func applyTemplates(ctx context.Context, a *applier, w *channelWriter) error {
 			continue
 		}
 		ch := w.channels[ci]
+		if info, _ := a.s.registry.Lookup(ch.Provider); info.NoTemplates {
+			a.addf(t.At("channel"), "template %s: channel %s is a %s channel, and %s takes no templates", t.Title, ch.Title, ch.Type, info.Title)
+			continue
+		}
 		var cur carillon.Template
 		var err error
 		if t.UUID != "" {

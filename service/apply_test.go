@@ -415,6 +415,7 @@ func TestApplyRefused(t *testing.T) {
 	}{
 		{"member nowhere", "users:\n  - {email: a@example.com, name: A}\nteams:\n  - name: T\n    members:\n      - a@example.com\n      - nobody@example.com\n", 7, `no user has the email "nobody@example.com"`},
 		{"template channel nowhere", "channels:\n  - {title: a, type: whatsapp, provider: sandbox}\ntemplates:\n  - title: t\n    channel: nope\n    text: Hi\n    category: UTILITY\n", 5, `no channel is titled "nope"`},
+		{"template on a network without templates", "channels:\n  - title: fb\n    type: facebook\n    provider: messenger\n    settings: {page_id: \"1000\", page_access_token: t, app_secret: s, verify_token: v}\ntemplates:\n  - title: t\n    channel: fb\n    text: Hi\n    category: UTILITY\n", 8, "channel fb is a facebook channel, and Messenger takes no templates"},
 		{"unknown channel uuid", "channels:\n  - {uuid: 0123456789abcdef0123456789abcdef, title: a, type: whatsapp, provider: sandbox}\n", 2, "no channel has the uuid"},
 		{"unknown custom status id", "custom_statuses:\n  - {id: 0-1, name: Lunch}\n", 2, "no custom status has the id"},
 	}
