@@ -124,6 +124,20 @@ func (r *sendingRig) sent(t testing.TB, c carillon.Contact) []carillon.Message {
 	return out
 }
 
+// sentAtLeast waits until at least n messages were sent to c, and returns
+// them all.
+func (r *sendingRig) sentAtLeast(t testing.TB, c carillon.Contact, n int) []carillon.Message {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sent := r.sent(t, c)
+		if len(sent) >= n || time.Now().After(deadline) {
+			return sent
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitStatus waits until message uuid has status want.
 func (r *sendingRig) waitStatus(t testing.TB, uuid string, want carillon.Status) carillon.Message {
 	t.Helper()
