@@ -124,6 +124,9 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := q.writeHeldContactCounts(context.Background()); err != nil {
 		return err
 	}
+	if err := q.writeHeldEvents(context.Background()); err != nil {
+		return err
+	}
 	// Last: the chat changes' ids lock their counter until the commit.
 	if err := q.writeHeldChanges(context.Background()); err != nil {
 		return err
@@ -199,6 +202,9 @@ type queries struct {
 	// contacts this transaction made, written just before it commits
 	// (contacts.go).
 	heldContactCounts map[contactCountKey]int
+	// heldEvents are the webhook events this transaction queued, written
+	// with their ids just before it commits (webhook_queue.go).
+	heldEvents []*carillon.WebhookEvent
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
