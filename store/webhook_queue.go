@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +29,9 @@ import (
 //   - Whether an event waits behind an earlier one of its subject is
 //     decided as it is written: an event queued after another of its
 //     subject in the transaction waits; the first of a subject waits when
-//     a committed event of the subject is pending. On PostgreSQL that
-//     event is locked to the commit, as PendingWebhookEvent locks it.
+//     a committed event of the subject is pending. On PostgreSQL the
+//     oldest pending event of each subject is locked to the commit, as
+//     PendingWebhookEvent locks it.
 //   - Every other statement on webhook_events first writes what the
 //     transaction holds (writeHeldEvents), so that nothing the transaction
 //     reads, updates or deletes misses an event it queued.
@@ -114,27 +117,43 @@ func (q *queries) markWaiting(ctx context.Context, events []*carillon.WebhookEve
 }
 
 // pendingSubjects returns those of subjects that have a pending event of
-// the webhook, and (PostgreSQL) locks the oldest pending event of each to
-// the commit, for the reason PendingWebhookEvent gives. The locks are
-// taken in id order, one index seek per subject.
+// the webhook, one index seek per subject. On PostgreSQL it locks the
+// oldest pending event of each to the commit, for the reason
+// PendingWebhookEvent gives, and in the same way: a LIMIT 1 … FOR UPDATE
+// per subject, which, when the event it waited for was delivered
+// meanwhile, goes on to the next pending one (the one that delivery
+// released) instead of finding nothing. The subjects are taken in sorted
+// order, so that two transactions lock shared subjects in the same order.
 func (q *queries) pendingSubjects(ctx context.Context, webhookID int64, subjects []string) ([]string, error) {
+	subjects = slices.Sorted(slices.Values(subjects))
 	args := make([]any, 0, len(subjects)+1)
 	args = append(args, webhookID)
 	for _, s := range subjects {
 		args = append(args, s)
 	}
 	names := q.db.dialect.valuesColumns(1)
-	return listWritten(q, ctx, scanString, `SELECT subject FROM webhook_events WHERE state = 'pending' AND id IN (
-		SELECT (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
-			ORDER BY p.id LIMIT 1)
-		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", len(subjects)-1)+`) AS s`+names+`)
-		ORDER BY id`+q.db.dialect.lockRows, args...)
+	rows, err := listWritten(q, ctx, func(r interface{ Scan(...any) error }) (pendingSubject, error) {
+		var p pendingSubject
+		err := r.Scan(&p.subject, &p.oldest)
+		return p, err
+	}, `SELECT s.column1, (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
+			ORDER BY p.id LIMIT 1`+q.db.dialect.lockRows+`)
+		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", len(subjects)-1)+`) AS s`+names, args...)
+	if err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, p := range rows {
+		if p.oldest.Valid {
+			pending = append(pending, p.subject)
+		}
+	}
+	return pending, nil
 }
 
-func scanString(r interface{ Scan(...any) error }) (string, error) {
-	var s string
-	err := r.Scan(&s)
-	return s, err
+type pendingSubject struct {
+	subject string
+	oldest  sql.NullInt64
 }
 
 // insertEvents writes events and their bodies, and sets their ids. The

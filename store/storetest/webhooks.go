@@ -399,4 +399,39 @@ func testQueuedWebhookEvents(t *testing.T, e *env) {
 	e.must(err, "WebhookEventByUUID")
 	check(t, "queued alone: id", got.ID, alone.ID)
 	check(t, "queued alone behind a pending event: waits", got.NextAttemptAt.IsZero(), true)
+
+	if e.s.Shared() {
+		// Beside a delivery's transaction that ends the oldest pending
+		// event of a subject and releases the next: an event queued
+		// meanwhile waits for the lock on the one ended, then finds the
+		// one released, and waits behind it. (Should the delivery commit
+		// before the queueing transaction reaches the lock, the event
+		// waits all the same.)
+		first := e.webhookEvent(w, "race", at(0))
+		e.webhookEvent(w, "race", time.Time{})
+		late := queued("race", 3000)
+		locked := make(chan struct{})
+		delivered := make(chan error, 1)
+		go func() {
+			delivered <- e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				if _, err := q.LockWebhookEvents(e.ctx, []int64{first.ID}); err != nil {
+					return err
+				}
+				close(locked)
+				time.Sleep(300 * time.Millisecond) // the queueing transaction waits for the lock
+				done := first
+				done.State, done.Attempts, done.Success, done.NextAttemptAt = carillon.EventDelivered, 1, true, time.Time{}
+				if err := q.UpdateWebhookEvents(e.ctx, []carillon.WebhookEvent{done}); err != nil {
+					return err
+				}
+				return q.ReleaseWebhookEvents(e.ctx, w.ID, []string{"race"}, at(5*time.Second))
+			})
+		}()
+		<-locked
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.QueueWebhookEvent(e.ctx, late) }), "QueueWebhookEvent beside a delivery")
+		e.must(<-delivered, "the delivery's transaction")
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, late.UUID)
+		e.must(err, "WebhookEventByUUID")
+		check(t, "queued beside a delivery that released the next: waits", got.NextAttemptAt.IsZero(), true)
+	}
 }
