@@ -85,7 +85,7 @@ type eventSubject struct {
 // its subject, one committed.
 func (q *queries) markWaiting(ctx context.Context, events []*carillon.WebhookEvent) error {
 	first := map[eventSubject]*carillon.WebhookEvent{}
-	subjects := map[int64][]string{} // by webhook, in the order first queued
+	subjects := map[int64][]string{} // by webhook
 	var webhooks []int64
 	for _, e := range events {
 		k := eventSubject{e.WebhookID, e.Subject}
@@ -99,8 +99,11 @@ func (q *queries) markWaiting(ctx context.Context, events []*carillon.WebhookEve
 		}
 		subjects[e.WebhookID] = append(subjects[e.WebhookID], e.Subject)
 	}
+	// In one order, webhook then subject, in every transaction: two that
+	// lock the same subjects' events (PostgreSQL) lock them alike.
+	slices.Sort(webhooks)
 	for _, w := range webhooks {
-		list := subjects[w]
+		list := slices.Sorted(slices.Values(subjects[w]))
 		for len(list) > 0 {
 			n := min(len(list), subjectsPerCheck)
 			pending, err := q.pendingSubjects(ctx, w, list[:n])
@@ -122,28 +125,28 @@ func (q *queries) markWaiting(ctx context.Context, events []*carillon.WebhookEve
 // PendingWebhookEvent gives, and in the same way: a LIMIT 1 … FOR UPDATE
 // per subject, which, when the event it waited for was delivered
 // meanwhile, goes on to the next pending one (the one that delivery
-// released) instead of finding nothing. The subjects are taken in sorted
-// order, so that two transactions lock shared subjects in the same order.
+// released) instead of finding nothing. The subjects are locked in the
+// order given.
 func (q *queries) pendingSubjects(ctx context.Context, webhookID int64, subjects []string) ([]string, error) {
-	subjects = slices.Sorted(slices.Values(subjects))
 	args := make([]any, 0, len(subjects)+1)
 	args = append(args, webhookID)
 	for _, s := range subjects {
 		args = append(args, s)
 	}
 	names := q.db.dialect.valuesColumns(1)
-	rows, err := listWritten(q, ctx, func(r interface{ Scan(...any) error }) (pendingSubject, error) {
+	rows, err := q.queryVarying(ctx, `SELECT s.column1, (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
+			ORDER BY p.id LIMIT 1`+q.db.dialect.lockRows+`)
+		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", len(subjects)-1)+`) AS s`+names, args...)
+	list, err := scanAll(rows, err, func(r interface{ Scan(...any) error }) (pendingSubject, error) {
 		var p pendingSubject
 		err := r.Scan(&p.subject, &p.oldest)
 		return p, err
-	}, `SELECT s.column1, (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
-			ORDER BY p.id LIMIT 1`+q.db.dialect.lockRows+`)
-		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", len(subjects)-1)+`) AS s`+names, args...)
+	})
 	if err != nil {
 		return nil, err
 	}
 	var pending []string
-	for _, p := range rows {
+	for _, p := range list {
 		if p.oldest.Valid {
 			pending = append(pending, p.subject)
 		}
@@ -180,7 +183,7 @@ func (q *queries) insertEvents(ctx context.Context, events []*carillon.WebhookEv
 		byUUID[e.UUID] = e
 	}
 	b.WriteString(" RETURNING id, uuid")
-	rows, err := q.queryOn(ctx, q.db.writer, b.String(), args...)
+	rows, err := q.queryVarying(ctx, b.String(), args...)
 	if err != nil {
 		return err
 	}
@@ -213,6 +216,6 @@ func (q *queries) insertEvents(ctx context.Context, events []*carillon.WebhookEv
 		b.WriteString("(?, ?)")
 		args = append(args, e.ID, string(e.Body))
 	}
-	_, err = q.exec(ctx, b.String(), args...)
+	_, err = q.execVarying(ctx, b.String(), args...)
 	return err
 }
