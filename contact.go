@@ -78,6 +78,11 @@ type ContactQueries interface {
 	CreateContact(ctx context.Context, c *Contact) error
 	// UpdateContact writes every field of the contact but its identity.
 	UpdateContact(ctx context.Context, c *Contact) error
+	// UpdateContactFrom is UpdateContact for a caller that read the
+	// contact in the same transaction: was, the row as it read it, spares
+	// the store reading it again. It stays right if the row changed since
+	// (another transaction, on PostgreSQL): then the store reads it.
+	UpdateContactFrom(ctx context.Context, was Contact, c *Contact) error
 	ContactByID(ctx context.Context, accountID, id int64) (Contact, error)
 	ContactByUUID(ctx context.Context, accountID int64, uuid string) (Contact, error)
 	ContactByAddress(ctx context.Context, channelID int64, address string) (Contact, error)

@@ -194,7 +194,17 @@ type WebhookQueries interface {
 	// and reports whether it did: one instance checks at a time.
 	MarkWebhookChecked(ctx context.Context, id int64, prev, t time.Time) (bool, error)
 
+	// AddWebhookEvent writes e as it is, at once, and sets its ID.
 	AddWebhookEvent(ctx context.Context, e *WebhookEvent) error
+	// QueueWebhookEvent records e, a new pending event, due at
+	// e.NextAttemptAt unless an earlier event of its webhook and subject
+	// is pending (committed, or queued before it in the same
+	// transaction): then it waits (NextAttemptAt zero) until the delivery
+	// of that one releases it (ReleaseWebhookEvents). In a transaction,
+	// the events queued are written together just before it commits, and
+	// e's ID and NextAttemptAt are set then: they are known once the
+	// transaction commits, not before.
+	QueueWebhookEvent(ctx context.Context, e *WebhookEvent) error
 	// PendingWebhookEvent reports whether the webhook has a pending event
 	// of the subject.
 	PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error)
@@ -217,7 +227,8 @@ type WebhookQueries interface {
 	// do not exist are in neither). A transaction that records attempts
 	// takes its events so: it then never waits for one recording new
 	// events of the same subjects, which holds their oldest pending events
-	// (PendingWebhookEvent), and the two cannot deadlock. On SQLite, whose
+	// (PendingWebhookEvent, QueueWebhookEvent), and the two cannot
+	// deadlock. On SQLite, whose
 	// writer runs one transaction at a time, no event is ever held.
 	LockWebhookEvents(ctx context.Context, ids []int64) (held []int64, err error)
 	// UpdateWebhookEvents writes the delivery state of several events, in

@@ -278,7 +278,7 @@ func (s *Contacts) changeContact(ctx context.Context, p Principal, op, uuid stri
 			return err
 		}
 		c.UpdatedAt = s.clock.Now()
-		if err := q.UpdateContact(ctx, &c); err != nil {
+		if err := q.UpdateContactFrom(ctx, prev, &c); err != nil {
 			return err
 		}
 		out = c

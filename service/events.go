@@ -71,18 +71,12 @@ func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, 
 		return err
 	}
 	now := s.clock.Now()
-	e := carillon.WebhookEvent{UUID: "msg_" + carillon.NewUUID(), AccountID: accountID, WebhookID: w.ID, Event: event,
-		Subject: subj.key, Body: body, State: carillon.EventPending, CreatedAt: now}
-	// An event waits (no next attempt) while an earlier one of its
-	// subject is pending; the delivery of that one releases it.
-	busy, err := q.PendingWebhookEvent(ctx, w.ID, subj.key)
-	if err != nil {
-		return err
-	}
-	if !busy {
-		e.NextAttemptAt = now
-	}
-	if err := q.AddWebhookEvent(ctx, &e); err != nil {
+	// Due now, or, while an earlier event of its subject is pending,
+	// waiting until the delivery of that one releases it: the store
+	// decides as it writes the transaction's events together.
+	e := &carillon.WebhookEvent{UUID: "msg_" + carillon.NewUUID(), AccountID: accountID, WebhookID: w.ID, Event: event,
+		Subject: subj.key, Body: body, State: carillon.EventPending, NextAttemptAt: now, CreatedAt: now}
+	if err := q.QueueWebhookEvent(ctx, e); err != nil {
 		return err
 	}
 	s.eventsRecorded.Store(true)

@@ -59,7 +59,7 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		openConversation(&contact, now)
 		contact.UpdatedAt = now
 		if found {
-			err = q.UpdateContact(ctx, &contact)
+			err = q.UpdateContactFrom(ctx, *before, &contact)
 		} else {
 			err = q.CreateContact(ctx, &contact)
 		}
@@ -147,7 +147,7 @@ func (s *Messages) receiveEcho(ctx context.Context, ch carillon.Channel, in cari
 		lastMessage(&contact, carillon.Outbound, at)
 		contact.UpdatedAt = now
 		if found {
-			err = q.UpdateContact(ctx, &contact)
+			err = q.UpdateContactFrom(ctx, *before, &contact)
 		} else {
 			err = q.CreateContact(ctx, &contact)
 		}
@@ -506,7 +506,7 @@ func (s *Messages) adoptAddress(ctx context.Context, m carillon.Message, addr st
 		}
 		prev := cur
 		cur.Address, cur.UpdatedAt = addr, s.clock.Now()
-		if err := q.UpdateContact(ctx, &cur); err != nil {
+		if err := q.UpdateContactFrom(ctx, prev, &cur); err != nil {
 			return err
 		}
 		return s.contactEvents(ctx, q, carillon.Channel{}, &prev, cur, false, 0)

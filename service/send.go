@@ -336,7 +336,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 			if changed {
 				contact.UpdatedAt = now
 			}
-			if err := q.UpdateContact(ctx, &contact); err != nil {
+			if err := q.UpdateContactFrom(ctx, *before, &contact); err != nil {
 				return err
 			}
 		}

@@ -61,6 +61,13 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 // messages' assignee only when it is assigned to someone else. The row is
 // locked as it is read (PostgreSQL), so that what it is compared with is
 // what this update replaces.
+// updateContact writes every changeable column of a contact; conditions
+// may follow it.
+const updateContact = `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
+	conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
+	team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?, last_message_at = ?,
+	last_message_direction = ? WHERE account_id = ? AND id = ?`
+
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
 	args := append(contactArgs(c), c.AccountID, c.ID)
 	return q.atomic(ctx, func(q *queries) error {
@@ -69,24 +76,45 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
-		err = affected(q.exec(ctx, `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
-		conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
-		team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?, last_message_at = ?,
-		last_message_direction = ? WHERE account_id = ? AND id = ?`, args...))
+		if err := affected(q.exec(ctx, updateContact, args...)); err != nil {
+			return err
+		}
+		return q.contactRewritten(ctx, stored, c)
+	})
+}
+
+// UpdateContactFrom writes c without reading the row first: was, the row
+// as the caller read it, says what changes. The UPDATE proves it: it
+// writes only while the row still has was's assignee, name and address,
+// the columns the rest follows; a row changed since (on PostgreSQL,
+// another transaction) or gone is left to UpdateContact, which reads it.
+func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c *carillon.Contact) error {
+	args := append(contactArgs(c), c.AccountID, c.ID, was.AssignedUserID, was.Name, was.Address)
+	return q.atomic(ctx, func(q *queries) error {
+		updated, err := changedRow(q.exec(ctx, updateContact+" AND assigned_user_id = ? AND name = ? AND address = ?", args...))
 		if err != nil {
 			return err
 		}
-		if c.AssignedUserID != stored.AssignedUserID {
-			// Each message keeps its contact's assignee (CreateMessage).
-			if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ?", c.AssignedUserID, c.ID); err != nil {
-				return err
-			}
+		if !updated {
+			return q.UpdateContact(ctx, c)
 		}
-		if text := c.SearchText(); text != stored.SearchText() {
-			return q.writeWords(ctx, "contact_words", c.ID, text, true)
-		}
-		return nil
+		return q.contactRewritten(ctx, was, c)
 	})
+}
+
+// contactRewritten follows a contact's row rewritten from stored to c:
+// its messages' assignee, and the words search finds it by.
+func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact, c *carillon.Contact) error {
+	if c.AssignedUserID != stored.AssignedUserID {
+		// Each message keeps its contact's assignee (CreateMessage).
+		if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ?", c.AssignedUserID, c.ID); err != nil {
+			return err
+		}
+	}
+	if text := c.SearchText(); text != stored.SearchText() {
+		return q.writeWords(ctx, "contact_words", c.ID, text, true)
+	}
+	return nil
 }
 
 func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {

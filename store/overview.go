@@ -42,6 +42,9 @@ func (q *queries) CountMessagesByStatus(ctx context.Context, accountID int64, si
 }
 
 func (q *queries) CountWebhookBacklog(ctx context.Context, webhookID int64) (int, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events WHERE webhook_id = ? AND state = ?",
 		webhookID, string(carillon.EventPending)).Scan(&n)
@@ -53,6 +56,9 @@ func (q *queries) CountWebhookBacklog(ctx context.Context, webhookID int64) (int
 // 0011): an event attempted has its time (last_attempt_at > 0, written as
 // the index's condition is, so that both databases see that it holds).
 func (q *queries) LastWebhookDelivery(ctx context.Context, webhookID int64) (carillon.WebhookEvent, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return carillon.WebhookEvent{}, err
+	}
 	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+pageWithBodies("SELECT e.* FROM webhook_events e"+
 		" WHERE e.webhook_id = ? AND e.last_attempt_at > 0 ORDER BY e.last_attempt_at DESC, e.id DESC LIMIT 1"), webhookID))
 }

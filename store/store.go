@@ -124,6 +124,9 @@ func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
 	if err := q.writeHeldContactCounts(context.Background()); err != nil {
 		return err
 	}
+	if err := q.writeHeldEvents(context.Background()); err != nil {
+		return err
+	}
 	// Last: the chat changes' ids lock their counter until the commit.
 	if err := q.writeHeldChanges(context.Background()); err != nil {
 		return err
@@ -155,6 +158,14 @@ func (db *DB) bind(query string) string {
 	bound := db.dialect.bind(query)
 	db.rebound.Store(query, bound)
 	return bound
+}
+
+// bindVarying is bind for a text used too few times to keep (execVarying).
+func (db *DB) bindVarying(query string) string {
+	if !db.dialect.numberedPlaceholders {
+		return query
+	}
+	return db.dialect.bind(query)
 }
 
 // prepared returns a statement prepared once on the reader pool. SQLite's
@@ -199,6 +210,9 @@ type queries struct {
 	// contacts this transaction made, written just before it commits
 	// (contacts.go).
 	heldContactCounts map[contactCountKey]int
+	// heldEvents are the webhook events this transaction queued, written
+	// with their ids just before it commits (webhook_queue.go).
+	heldEvents []*carillon.WebhookEvent
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
@@ -232,6 +246,31 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.
 		res, err = q.db.writer.ExecContext(ctx, query, args...)
 	}
 	return res, mapError(err)
+}
+
+// execVarying runs, inside the transaction, a statement whose text varies
+// with its number of rows (a multi-row INSERT of what a transaction held):
+// it is not kept prepared, since each of its hundreds of texts would keep
+// its compiled program for the life of the process (on SQLite, tens of KiB
+// for one of a hundred rows; together, tens of MiB).
+func (q *queries) execVarying(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	res, err := q.tx.ExecContext(ctx, q.db.bindVarying(query), args...)
+	return res, mapError(err)
+}
+
+// queryVarying is execVarying for a statement that returns rows.
+func (q *queries) queryVarying(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	rows, err := q.tx.QueryContext(ctx, q.db.bindVarying(query), args...)
+	if err != nil {
+		return nil, q.db.readFailed(err)
+	}
+	return rows, nil
 }
 
 // query runs a read: inside the transaction, or on the reader pool.

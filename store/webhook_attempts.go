@@ -46,6 +46,9 @@ func unmarshalHeaders(s string, h *map[string]string) error {
 const attemptChunk = 64
 
 func (q *queries) AddWebhookAttempts(ctx context.Context, attempts []carillon.WebhookAttempt) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	for len(attempts) > 0 {
 		n := min(len(attempts), attemptChunk)
 		if err := q.addWebhookAttempts(ctx, attempts[:n]); err != nil {
@@ -79,6 +82,9 @@ func (q *queries) addWebhookAttempts(ctx context.Context, attempts []carillon.We
 }
 
 func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillon.WebhookAttempt, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return nil, err
+	}
 	return list(q, ctx, scanWebhookAttempt, "SELECT "+webhookAttemptCols+" FROM webhook_attempts WHERE event_id = ? ORDER BY id", eventID)
 }
 
@@ -102,6 +108,9 @@ func (q *queries) WebhookAttempts(ctx context.Context, eventID int64) ([]carillo
 // once for every value, may keep a plan that walks the whole log for a
 // name none of its events has (measured in docs/benchmarks.md).
 func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carillon.WebhookLogFilter) ([]carillon.WebhookEvent, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return nil, err
+	}
 	where := []string{"e.webhook_id = ?"}
 	args := []any{webhookID}
 	switch len(f.Events) {

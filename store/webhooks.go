@@ -90,6 +90,9 @@ func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
 }
 
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	for _, stmt := range []string{
 		"DELETE FROM webhook_event_bodies WHERE event_id IN (SELECT e.id FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id WHERE w.account_id = ?)",
 		"DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)",
@@ -151,7 +154,12 @@ func responseHeaders(h map[string]string) (string, error) {
 	return string(b), err
 }
 
+// AddWebhookEvent writes e at once, as it is. What the transaction holds
+// is written first, so that ids stay in the order events were recorded.
 func (q *queries) AddWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	headers, err := responseHeaders(e.Response.Headers)
 	if err != nil {
 		return err
@@ -169,6 +177,9 @@ func (q *queries) AddWebhookEvent(ctx context.Context, e *carillon.WebhookEvent)
 }
 
 func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subject string) (bool, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return false, err
+	}
 	// On PostgreSQL, the oldest pending event is locked: a transaction that
 	// ends it (and releases the next) then waits for this one to commit, and
 	// so sees the event it adds; or this one waits for that one, and sees
@@ -185,6 +196,9 @@ func (q *queries) PendingWebhookEvent(ctx context.Context, webhookID int64, subj
 }
 
 func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int64, t time.Time) (int64, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return 0, err
+	}
 	// The oldest pending event of each subject, found in one pass over the
 	// subject index, is released when it waits: a correlated "nothing
 	// earlier" test per waiting event would cost a probe for each of them.
@@ -194,6 +208,9 @@ func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int6
 }
 
 func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]carillon.WebhookEvent, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return nil, err
+	}
 	// Several instances claim from one PostgreSQL database: SKIP LOCKED
 	// lets each take rows the others are not taking. SQLite has one
 	// writer, which serialises claims by itself.
@@ -231,6 +248,9 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 }
 
 func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.WebhookEvent, t time.Time) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	// The events of one claim share its lease: a statement per lease.
 	byLease := map[int64][]any{}
 	for _, e := range events {
@@ -250,6 +270,9 @@ func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.We
 }
 
 func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return nil, err
+	}
 	var held []int64
 	ids = slices.Sorted(slices.Values(ids))
 	for len(ids) > 0 {
@@ -288,6 +311,9 @@ func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, 
 const updateChunk = 64
 
 func (q *queries) UpdateWebhookEvents(ctx context.Context, events []carillon.WebhookEvent) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	for len(events) > 0 {
 		n := min(len(events), updateChunk)
 		if err := q.updateWebhookEvents(ctx, events[:n]); err != nil {
@@ -322,6 +348,9 @@ func (q *queries) updateWebhookEvents(ctx context.Context, events []carillon.Web
 }
 
 func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, subjects []string, t time.Time) error {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return err
+	}
 	for len(subjects) > 0 {
 		n := min(len(subjects), updateChunk)
 		args := []any{ms(t), webhookID}
@@ -344,10 +373,16 @@ func (q *queries) ReleaseWebhookEvents(ctx context.Context, webhookID int64, sub
 }
 
 func (q *queries) WebhookEventByUUID(ctx context.Context, accountID int64, uuid string) (carillon.WebhookEvent, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return carillon.WebhookEvent{}, err
+	}
 	return scanWebhookEvent(q.queryRow(ctx, "SELECT "+webhookEventCols+" FROM "+webhookEventsWithBodies+" WHERE e.account_id = ? AND e.uuid = ?", accountID, uuid))
 }
 
 func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f carillon.WebhookEventFilter, page carillon.Page) ([]carillon.WebhookEvent, int, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return nil, 0, err
+	}
 	where := []string{"e.webhook_id = ?", "e.attempts > 0"}
 	args := []any{webhookID}
 	if f.Success != nil {
@@ -366,6 +401,9 @@ func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f cari
 }
 
 func (q *queries) CountPendingWebhookEvents(ctx context.Context) (int64, error) {
+	if err := q.writeHeldEvents(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := q.queryRow(ctx, "SELECT COUNT(*) FROM webhook_events WHERE state = 'pending'").Scan(&n)
 	return n, err

@@ -202,6 +202,12 @@ type lifecycle struct {
 	ReadS    float64  `json:"all_read_s"` // first request to the last message read
 	ReadPerS float64  `json:"read_per_s"`
 	Hooks    *hooks   `json:"webhook,omitempty"`
+	// CPUS is the server's CPU time (user and system) from the phase's
+	// first request until every message is read and, with a webhook,
+	// every event received: the HTTP answers, the writer and the
+	// deliveries together.
+	CPUS        float64 `json:"server_cpu_s"`
+	CPUPerMsgMS float64 `json:"server_cpu_per_message_ms"`
 }
 
 type hooks struct {
@@ -727,6 +733,10 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 	if err != nil {
 		return nil, err
 	}
+	cpu0, err := benchkit.CPUTime(b.pid)
+	if err != nil {
+		return nil, err
+	}
 	l := b.fire(ctx, b.c.messages, func(ctx context.Context, i int) (*http.Request, error) {
 		return b.sendRequest(ctx, i, "")
 	}, rcv != nil)
@@ -753,6 +763,12 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 				out.Hooks.Missing, out.Hooks.Duplicates, out.Hooks.OutOfOrder, out.Hooks.BadSig, out.Hooks.Undecodable, out.Hooks.Unknown)
 		}
 	}
+	cpu, err := benchkit.CPUTime(b.pid)
+	if err != nil {
+		return nil, err
+	}
+	out.CPUS = (cpu - cpu0).Seconds()
+	out.CPUPerMsgMS = 1000 * out.CPUS / float64(l.OK)
 	return out, nil
 }
 
@@ -1054,10 +1070,12 @@ func (r *result) print(w io.Writer) {
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
+		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
 	}
 	if l := r.Webhook; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle + webhook", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
+		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
 		if h := l.Hooks; h != nil {
 			fmt.Fprintf(w, "  %-24s %d events, the last %.2f s after the first request: %.0f events/s\n", "  webhook delivered", h.Events, h.LastS, h.EventsPerS)
 			fmt.Fprintf(w, "  %-24s %d messages with all 4 events, %d without; duplicates %d, out of order %d, bad signatures %d, undecodable %d, unknown messages %d, other events %d\n",

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -226,4 +227,28 @@ func testMessageLog(t *testing.T, e *env) {
 	bob.AssignedUserID = 0
 	e.must(e.s.UpdateContact(e.ctx, &bob), "UpdateContact (bob unassigned)")
 	check(t, "MessageLog assigned to agent, unassigned", ids(assignedTo(agent.ID)), []int64{})
+
+	// UpdateContactFrom is told the row as its caller read it; the
+	// messages follow as they do UpdateContact.
+	was := bob
+	bob.AssignedUserID = agent.ID
+	e.must(e.s.UpdateContactFrom(e.ctx, was, &bob), "UpdateContactFrom (bob assigned)")
+	check(t, "MessageLog assigned to agent, UpdateContactFrom", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
+	// Told a row that changed since (another transaction unassigned bob),
+	// it does not trust it: the messages follow the row as it was.
+	stale := bob
+	unassigned := bob
+	unassigned.AssignedUserID = 0
+	e.must(e.s.UpdateContact(e.ctx, &unassigned), "UpdateContact (bob unassigned meanwhile)")
+	check(t, "MessageLog assigned to agent, unassigned meanwhile", ids(assignedTo(agent.ID)), []int64{})
+	again := stale
+	again.Note = "assigned again"
+	e.must(e.s.UpdateContactFrom(e.ctx, stale, &again), "UpdateContactFrom (from a stale row)")
+	check(t, "MessageLog assigned to agent, UpdateContactFrom a stale row", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
+	stored, err := e.s.ContactByID(e.ctx, a.ID, bob.ID)
+	e.must(err, "ContactByID")
+	check(t, "contact written by UpdateContactFrom from a stale row", stored.Note, "assigned again")
+	gone := again
+	gone.ID = math.MaxInt32
+	wantErr(t, "UpdateContactFrom of a missing contact", e.s.UpdateContactFrom(e.ctx, again, &gone), carillon.ErrNotFound)
 }

@@ -103,6 +103,7 @@ func Run(t *testing.T, open Opener) {
 		{"WebhookEvents", testWebhookEvents},
 		{"WebhookEventLog", testWebhookEventLog},
 		{"WebhookEventBatches", testWebhookEventBatches},
+		{"QueuedWebhookEvents", testQueuedWebhookEvents},
 		{"WebhookAttempts", testWebhookAttempts},
 		{"WebhookEventLogPages", testWebhookEventLogPages},
 		{"Overview", testOverview},

@@ -309,3 +309,129 @@ func testWebhookEventLog(t *testing.T, e *env) {
 		check(t, c.name+" total", total, c.total)
 	}
 }
+
+// testQueuedWebhookEvents: the events a transaction queues are written at
+// its commit, in the order queued, each due unless an earlier event of its
+// subject is pending; what the transaction reads sees them; a rollback
+// leaves none.
+func testQueuedWebhookEvents(t *testing.T, e *env) {
+	a := e.account("a")
+	w := e.webhook(a.ID)
+	committed := e.webhookEvent(w, "busy", at(0)) // pending: what is queued for "busy" waits
+	queued := func(subject string, i int) *carillon.WebhookEvent {
+		return &carillon.WebhookEvent{UUID: fmt.Sprintf("msg_q%d", i), AccountID: a.ID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
+			Subject: subject, Body: json.RawMessage(fmt.Sprintf(`{"event":"message_created","payload":{"n":%d}}`, i)), State: carillon.EventPending,
+			NextAttemptAt: sloppy(at(time.Second)), CreatedAt: sloppy(at(time.Second))}
+	}
+	var events []*carillon.WebhookEvent
+	// More than one INSERT's worth, over more subjects than one read of
+	// pending events takes.
+	subjects := []string{"busy", "free"}
+	for i := range 250 {
+		subjects = append(subjects, fmt.Sprintf("s%d", i))
+	}
+	for i := range 450 {
+		events = append(events, queued(subjects[i%len(subjects)], i))
+	}
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for _, ev := range events[:3] {
+			if err := q.QueueWebhookEvent(e.ctx, ev); err != nil {
+				return err
+			}
+		}
+		// A read of the events inside the transaction sees those queued.
+		got, err := q.WebhookEventByUUID(e.ctx, a.ID, events[1].UUID)
+		if err != nil {
+			return err
+		}
+		check(t, "queued event read inside the transaction", got.Subject, "free")
+		for _, ev := range events[3:] {
+			if err := q.QueueWebhookEvent(e.ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.must(err, "InTx")
+	seen := map[string]bool{}
+	var last int64
+	for i, ev := range events {
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, ev.UUID)
+		e.must(err, "WebhookEventByUUID")
+		if ev.ID == 0 || got.ID != ev.ID {
+			t.Fatalf("event %d: id %d after commit, stored %d", i, ev.ID, got.ID)
+		}
+		if got.ID <= last {
+			t.Errorf("event %d: id %d not after %d: ids out of the order queued", i, got.ID, last)
+		}
+		last = got.ID
+		check(t, fmt.Sprintf("event %d body", i), string(got.Body), string(ev.Body))
+		// The first of each subject is due, but behind "busy"'s committed
+		// event and "free"'s first; the first written inside the
+		// transaction counts as queued before the later ones.
+		wantDue := !seen[ev.Subject] && ev.Subject != "busy"
+		seen[ev.Subject] = true
+		check(t, fmt.Sprintf("event %d (%s) due", i, ev.Subject), !got.NextAttemptAt.IsZero(), wantDue)
+		check(t, fmt.Sprintf("event %d (%s) next attempt as returned", i, ev.Subject), ev.NextAttemptAt.IsZero(), !wantDue)
+	}
+	if committed.ID >= events[0].ID {
+		t.Errorf("committed event id %d not before the queued ones (%d)", committed.ID, events[0].ID)
+	}
+
+	rollback := fmt.Errorf("rollback")
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		if err := q.QueueWebhookEvent(e.ctx, queued("gone", 1000)); err != nil {
+			return err
+		}
+		return rollback
+	})
+	wantErr(t, "InTx that fails", err, rollback)
+	wantErr(t, "event of a rolled back transaction", func() error { _, err := e.s.WebhookEventByUUID(e.ctx, a.ID, "msg_q1000"); return err }(), carillon.ErrNotFound)
+
+	// A uuid used twice fails the transaction at its commit.
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.QueueWebhookEvent(e.ctx, queued("again", 0)) })
+	wantErr(t, "same uuid queued twice", err, carillon.ErrConflict)
+
+	// Outside a transaction, an event is queued in one of its own.
+	alone := queued("busy", 2000)
+	e.must(e.s.QueueWebhookEvent(e.ctx, alone), "QueueWebhookEvent outside a transaction")
+	got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, alone.UUID)
+	e.must(err, "WebhookEventByUUID")
+	check(t, "queued alone: id", got.ID, alone.ID)
+	check(t, "queued alone behind a pending event: waits", got.NextAttemptAt.IsZero(), true)
+
+	if e.s.Shared() {
+		// Beside a delivery's transaction that ends the oldest pending
+		// event of a subject and releases the next: an event queued
+		// meanwhile waits for the lock on the one ended, then finds the
+		// one released, and waits behind it. (Should the delivery commit
+		// before the queueing transaction reaches the lock, the event
+		// waits all the same.)
+		first := e.webhookEvent(w, "race", at(0))
+		e.webhookEvent(w, "race", time.Time{})
+		late := queued("race", 3000)
+		locked := make(chan struct{})
+		delivered := make(chan error, 1)
+		go func() {
+			delivered <- e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				if _, err := q.LockWebhookEvents(e.ctx, []int64{first.ID}); err != nil {
+					return err
+				}
+				close(locked)
+				time.Sleep(300 * time.Millisecond) // the queueing transaction waits for the lock
+				done := first
+				done.State, done.Attempts, done.Success, done.NextAttemptAt = carillon.EventDelivered, 1, true, time.Time{}
+				if err := q.UpdateWebhookEvents(e.ctx, []carillon.WebhookEvent{done}); err != nil {
+					return err
+				}
+				return q.ReleaseWebhookEvents(e.ctx, w.ID, []string{"race"}, at(5*time.Second))
+			})
+		}()
+		<-locked
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.QueueWebhookEvent(e.ctx, late) }), "QueueWebhookEvent beside a delivery")
+		e.must(<-delivered, "the delivery's transaction")
+		got, err := e.s.WebhookEventByUUID(e.ctx, a.ID, late.UUID)
+		e.must(err, "WebhookEventByUUID")
+		check(t, "queued beside a delivery that released the next: waits", got.NextAttemptAt.IsZero(), true)
+	}
+}

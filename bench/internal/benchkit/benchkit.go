@@ -354,6 +354,34 @@ func StoreSize(ctx context.Context, data, databaseURL string) (bytes, messages i
 	return bytes, messages, nil
 }
 
+// CPUTime is the CPU time process pid has used so far, user and system
+// (/proc/<pid>/stat, whose times are in clock ticks of 1/100 s on Linux).
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count the fields
+	// after its closing parenthesis (state is field 3, utime 14, stime 15).
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, errors.New("no command in /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // VmRSS is the resident memory of process pid (/proc/<pid>/status), in
 // KiB.
 func VmRSS(pid int) (int, error) {
