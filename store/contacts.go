@@ -117,16 +117,24 @@ const idsPerQuery = 500
 // byContacts runs query, whose %s is replaced by an IN list of contact ids,
 // for the ids, idsPerQuery at a time, and hands each row to scan.
 func (q *queries) byContacts(ctx context.Context, contactIDs []int64, query string, scan func(r interface{ Scan(...any) error }) error) error {
-	for len(contactIDs) > 0 {
-		n := min(len(contactIDs), idsPerQuery)
-		args := make([]any, n)
-		for i, id := range contactIDs[:n] {
-			args[i] = id
+	return q.byIDs(ctx, contactIDs, query, scan)
+}
+
+// byIDs runs query, whose %s is replaced by an IN list of ids, for the
+// ids, idsPerQuery at a time, and hands each row to scan; lead are the
+// arguments of the placeholders before the list.
+func (q *queries) byIDs(ctx context.Context, ids []int64, query string, scan func(r interface{ Scan(...any) error }) error, lead ...any) error {
+	for len(ids) > 0 {
+		n := min(len(ids), idsPerQuery)
+		args := make([]any, len(lead), len(lead)+n)
+		copy(args, lead)
+		for _, id := range ids[:n] {
+			args = append(args, id)
 		}
 		if err := q.scanRows(ctx, scan, strings.Replace(query, "%s", placeholders(n), 1), args...); err != nil {
 			return err
 		}
-		contactIDs = contactIDs[n:]
+		ids = ids[n:]
 	}
 	return nil
 }
