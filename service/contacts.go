@@ -107,11 +107,7 @@ func (s *core) contactViews(ctx context.Context, q carillon.Queries, accountID i
 			maps.Copy(channels, read)
 		}
 	}
-	tags, err := q.ContactTags(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	values, err := q.ContactFieldValues(ctx, ids)
+	tags, values, err := q.ContactExtras(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
