@@ -64,8 +64,11 @@ func listPageByIDs[T any](q *queries, ctx context.Context, scan func(interface{ 
 	queryArgs = append(append(append(queryArgs, args...), args...), page.Size, page.Offset())
 	rows, err := list(q, ctx, withTotal, "SELECT "+cols+", ("+countQuery+") FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE "+where+
 		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", queryArgs...)
-	if err != nil || len(rows) > 0 {
-		return rows, total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(rows) > 0 {
+		return rows, total, nil
 	}
 	total, err = q.count(ctx, countQuery, args...)
 	return rows, total, err

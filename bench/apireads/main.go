@@ -6,10 +6,11 @@
 // a contact's messages (the first page and a deep one of a long thread),
 // a message's status. Just before, it requests bench/ceiling's GET
 // /readyz the same way: what a server that does nothing answers on this
-// machine at that moment. It prints, per read, the answers per second and
+// machine at that moment. It prints, per read, the answers per second,
 // p50/p99/max of the time from sending the request to reading the whole
-// answer; the server's resident memory; and the database's size per
-// stored message.
+// answer and the server's CPU time per answer (with -profile-dir, a CPU
+// profile of the server over the read); the server's resident memory; and
+// the database's size per stored message.
 //
 // The store is filled through package store's exported methods, in
 // transactions, as bench/consolepages fills it (bench/internal/benchkit);
@@ -17,7 +18,7 @@
 //
 // Usage:
 //
-//	apireads [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-thread 5000] [-conns 16] [-duration 10s] [-dir DIR]
+//	apireads [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-thread 5000] [-conns 16] [-duration 10s] [-dir DIR] [-reads REGEXP] [-profile-dir DIR]
 package main
 
 import (
