@@ -27,6 +27,13 @@ type Team struct {
 	CreatedAt time.Time
 }
 
+// TeamWithMembers is a team with its number of members, as a contact's
+// team is shown.
+type TeamWithMembers struct {
+	Team
+	Members int
+}
+
 // DefaultTeamName is the name of the team that a new account starts with.
 const DefaultTeamName = "General"
 
@@ -101,6 +108,10 @@ type UserQueries interface {
 	CreateUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
 	UserByID(ctx context.Context, accountID, id int64) (User, error)
+	// UserEmails reads the emails of the account's users of ids, by id,
+	// in one statement: the assignees of a page of contacts. An id of no
+	// user of the account is left out.
+	UserEmails(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error)
 	UserByUUID(ctx context.Context, accountID int64, uuid string) (User, error)
 	UserByEmail(ctx context.Context, accountID int64, email string) (User, error)
 	ListUsers(ctx context.Context, accountID int64) ([]User, error)
@@ -128,6 +139,10 @@ type TeamQueries interface {
 	CreateTeam(ctx context.Context, t *Team) error
 	UpdateTeam(ctx context.Context, t *Team) error
 	TeamByID(ctx context.Context, accountID, id int64) (Team, error)
+	// TeamsByIDs reads the account's teams of ids, by id, each with its
+	// number of members, in one statement: the teams of a page of
+	// contacts. An id of no team of the account is left out.
+	TeamsByIDs(ctx context.Context, accountID int64, ids []int64) (map[int64]TeamWithMembers, error)
 	TeamByUUID(ctx context.Context, accountID int64, uuid string) (Team, error)
 	TeamByName(ctx context.Context, accountID int64, name string) (Team, error)
 	// ListTeams lists a page of the account's teams, oldest first, and

@@ -116,6 +116,9 @@ type ChannelQueries interface {
 	CreateChannel(ctx context.Context, c *Channel) error
 	UpdateChannel(ctx context.Context, c *Channel) error
 	ChannelByID(ctx context.Context, id int64) (Channel, error)
+	// ChannelsByIDs reads the channels of ids, by id, in one statement:
+	// the channels of a page of contacts. An id of no channel is left out.
+	ChannelsByIDs(ctx context.Context, ids []int64) (map[int64]Channel, error)
 	ChannelByUUID(ctx context.Context, accountID int64, uuid string) (Channel, error)
 	// ChannelForCallback finds a channel by uuid alone: a provider's
 	// callback names the channel in its URL, and its signature (checked

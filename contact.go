@@ -104,4 +104,7 @@ type ContactQueries interface {
 	// ContactFieldValues returns the contacts' values, by contact id then
 	// field id.
 	ContactFieldValues(ctx context.Context, contactIDs []int64) (map[int64]map[int64]string, error)
+	// ContactExtras returns what ContactTags and ContactFieldValues
+	// return, in one statement: a page of contacts shows both.
+	ContactExtras(ctx context.Context, contactIDs []int64) (tags map[int64][]string, values map[int64]map[int64]string, err error)
 }

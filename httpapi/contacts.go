@@ -48,18 +48,44 @@ func includeFieldTypes(r *http.Request) (bool, error) {
 	}
 }
 
-type contactAnswer struct {
-	Contact wire.Contact `json:"contact"`
-}
-
 // answerContact answers one contact, or returns the error that came
 // instead.
 func (s *Server) answerContact(w http.ResponseWriter, v service.ContactView, err error) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, false)})
+	s.writeContact(w, v, false)
 	return nil
+}
+
+// writeContact answers one contact, {"contact":…}: the bytes writeJSON
+// writes for a struct of one field, contact, appended by
+// wire.AppendContact.
+func (s *Server) writeContact(w http.ResponseWriter, v service.ContactView, withTypes bool) {
+	b := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(b)
+	*b = append((*b)[:0], `{"contact":`...)
+	*b = wire.AppendContact(*b, s.contactOf(v, withTypes))
+	*b = append(*b, "}\n"...)
+	writeBody(w, http.StatusOK, *b)
+}
+
+// writeContacts answers a page of contacts, {"contacts":[…],"meta":…}: the
+// bytes writeList writes, appended by wire.AppendContact.
+func (s *Server) writeContacts(w http.ResponseWriter, list []service.ContactView, info service.PageInfo, withTypes bool) {
+	b := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(b)
+	*b = append((*b)[:0], `{"contacts":[`...)
+	for i, v := range list {
+		if i > 0 {
+			*b = append(*b, ',')
+		}
+		*b = wire.AppendContact(*b, s.contactOf(v, withTypes))
+	}
+	*b = append(*b, `],"meta":`...)
+	*b = wire.AppendMeta(*b, wire.Meta{Page: info.Page, Pages: info.Pages})
+	*b = append(*b, "}\n"...)
+	writeBody(w, http.StatusOK, *b)
 }
 
 // readContact answers a contact that was looked up, with its field types
@@ -73,7 +99,7 @@ func (s *Server) readContact(w http.ResponseWriter, r *http.Request, lookup func
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, contactAnswer{Contact: s.contactOf(v, withTypes)})
+	s.writeContact(w, v, withTypes)
 	return nil
 }
 
@@ -87,7 +113,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, p service.
 	if err != nil {
 		return err
 	}
-	writeList(w, "contacts", list, info, func(v service.ContactView) wire.Contact { return s.contactOf(v, withTypes) })
+	s.writeContacts(w, list, info, withTypes)
 	return nil
 }
 
@@ -184,10 +210,26 @@ func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p servi
 	if err != nil {
 		return err
 	}
-	writeList(w, "messages", list, info, func(m service.HistoryMessage) wire.Message {
-		return wire.FromMessage(m.Message, m.Contact, m.Channel)
-	})
+	writeMessages(w, list, info)
 	return nil
+}
+
+// writeMessages answers a page of a contact's messages, {"messages":[…],
+// "meta":…}: the bytes writeList writes, appended by wire.AppendMessage.
+func writeMessages(w http.ResponseWriter, list []service.HistoryMessage, info service.PageInfo) {
+	b := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(b)
+	*b = append((*b)[:0], `{"messages":[`...)
+	for i, m := range list {
+		if i > 0 {
+			*b = append(*b, ',')
+		}
+		*b = wire.AppendMessage(*b, wire.FromMessage(m.Message, m.Contact, m.Channel))
+	}
+	*b = append(*b, `],"meta":`...)
+	*b = wire.AppendMeta(*b, wire.Meta{Page: info.Page, Pages: info.Pages})
+	*b = append(*b, "}\n"...)
+	writeBody(w, http.StatusOK, *b)
 }
 
 func botOf(b service.Bot) map[string]wire.Bot {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/wire"
@@ -48,8 +49,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	b := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(b)
+	buf := bytes.NewBuffer((*b)[:0])
+	enc := json.NewEncoder(buf)
 	// Answers are JSON for programs, not HTML: keep <, > and & readable.
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
@@ -57,7 +60,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"error":{"code":"internal","message":"cannot encode the answer"}}` + "\n")
 	}
+	*b = buf.Bytes()
+	writeBody(w, status, *b)
+}
+
+// writeBody answers with body, JSON already encoded.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
+}
+
+// answerBuffers keep the buffers answers are encoded into, so that each
+// answer does not grow one of its own from nothing (a page of contacts is
+// some 17 KiB) for the garbage collector to reclaim.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// putAnswerBuffer gives a buffer back, unless an answer made it large: a
+// few large answers must not keep their memory for all.
+func putAnswerBuffer(b *[]byte) {
+	if cap(*b) > 256<<10 {
+		return
+	}
+	*b = (*b)[:0]
+	answerBuffers.Put(b)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -67,44 +68,71 @@ func (s *Contacts) ContactView(ctx context.Context, c carillon.Contact, ch caril
 }
 
 // contactViews loads the views of contacts of one account; channels holds
-// the channels already known, by id.
+// the channels already known, by id. What the contacts share (their
+// channels, assignees and teams) is read once for them all, one statement
+// each, not once per contact.
 func (s *core) contactViews(ctx context.Context, q carillon.Queries, accountID int64, list []carillon.Contact, channels map[int64]carillon.Channel) ([]ContactView, error) {
 	out := make([]ContactView, len(list))
 	if len(list) == 0 {
 		return out, nil
 	}
-	if channels == nil {
-		channels = map[int64]carillon.Channel{}
-	}
 	ids := make([]int64, len(list))
+	var missingChannels, userIDs, teamIDs []int64
 	for i, c := range list {
 		ids[i] = c.ID
+		if _, ok := channels[c.ChannelID]; !ok && !slices.Contains(missingChannels, c.ChannelID) {
+			missingChannels = append(missingChannels, c.ChannelID)
+		}
+		if c.AssignedUserID != 0 && !slices.Contains(userIDs, c.AssignedUserID) {
+			userIDs = append(userIDs, c.AssignedUserID)
+		}
+		if c.TeamID != 0 && !slices.Contains(teamIDs, c.TeamID) {
+			teamIDs = append(teamIDs, c.TeamID)
+		}
 	}
-	tags, err := q.ContactTags(ctx, ids)
+	if len(missingChannels) > 0 {
+		read, err := q.ChannelsByIDs(ctx, missingChannels)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range missingChannels {
+			if _, ok := read[id]; !ok {
+				return nil, carillon.ErrNotFound
+			}
+		}
+		if channels == nil {
+			channels = read
+		} else {
+			channels = maps.Clone(channels)
+			maps.Copy(channels, read)
+		}
+	}
+	tags, values, err := q.ContactExtras(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	values, err := q.ContactFieldValues(ctx, ids)
-	if err != nil {
-		return nil, err
+	var users map[int64]string
+	if len(userIDs) > 0 {
+		if users, err = q.UserEmails(ctx, accountID, userIDs); err != nil {
+			return nil, err
+		}
+	}
+	var teams map[int64]carillon.TeamWithMembers
+	if len(teamIDs) > 0 {
+		if teams, err = q.TeamsByIDs(ctx, accountID, teamIDs); err != nil {
+			return nil, err
+		}
 	}
 	var fields map[int64]carillon.CustomField
-	var teamMembers map[int64]int
-	users := map[int64]string{}
-	teams := map[int64]carillon.Team{}
 	for i, c := range list {
-		v := ContactView{Contact: c, Tags: tags[c.ID], Fields: map[string]FieldValue{}}
+		v := ContactView{Contact: c, Channel: channels[c.ChannelID], Tags: tags[c.ID], Fields: map[string]FieldValue{},
+			AssignedUser: users[c.AssignedUserID]}
 		if v.Tags == nil {
 			v.Tags = []string{}
 		}
-		ch, ok := channels[c.ChannelID]
-		if !ok {
-			if ch, err = q.ChannelByID(ctx, c.ChannelID); err != nil {
-				return nil, err
-			}
-			channels[c.ChannelID] = ch
+		if t, ok := teams[c.TeamID]; ok {
+			v.Team = &TeamView{Team: t.Team, Members: t.Members}
 		}
-		v.Channel = ch
 		if len(values[c.ID]) > 0 && fields == nil {
 			all, err := q.AllCustomFields(ctx, accountID)
 			if err != nil {
@@ -118,35 +146,6 @@ func (s *core) contactViews(ctx context.Context, q carillon.Queries, accountID i
 		for fieldID, value := range values[c.ID] {
 			if f, ok := fields[fieldID]; ok {
 				v.Fields[f.Name] = FieldValue{Value: value, Type: f.Type, Options: f.Options}
-			}
-		}
-		if c.AssignedUserID != 0 {
-			email, ok := users[c.AssignedUserID]
-			if !ok {
-				u, err := q.UserByID(ctx, accountID, c.AssignedUserID)
-				if err != nil && !errors.Is(err, carillon.ErrNotFound) {
-					return nil, err
-				}
-				email = u.Email
-				users[c.AssignedUserID] = email
-			}
-			v.AssignedUser = email
-		}
-		if c.TeamID != 0 {
-			t, ok := teams[c.TeamID]
-			if !ok {
-				if t, err = q.TeamByID(ctx, accountID, c.TeamID); err != nil && !errors.Is(err, carillon.ErrNotFound) {
-					return nil, err
-				}
-				teams[c.TeamID] = t
-			}
-			if t.ID != 0 {
-				if teamMembers == nil {
-					if teamMembers, err = q.CountTeamMembers(ctx, accountID); err != nil {
-						return nil, err
-					}
-				}
-				v.Team = &TeamView{Team: t, Members: teamMembers[t.ID]}
 			}
 		}
 		out[i] = v

@@ -71,6 +71,19 @@ func (q *queries) ChannelByID(ctx context.Context, id int64) (carillon.Channel, 
 	return q.scanChannel(q.queryRow(ctx, "SELECT "+channelCols+" FROM channels WHERE id = ?", id))
 }
 
+func (q *queries) ChannelsByIDs(ctx context.Context, ids []int64) (map[int64]carillon.Channel, error) {
+	out := make(map[int64]carillon.Channel, len(ids))
+	err := q.byIDs(ctx, ids, "SELECT "+channelCols+" FROM channels WHERE id IN (%s)", func(r interface{ Scan(...any) error }) error {
+		c, err := q.scanChannel(r)
+		if err != nil {
+			return err
+		}
+		out[c.ID] = c
+		return nil
+	})
+	return out, err
+}
+
 func (q *queries) ChannelByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Channel, error) {
 	return q.scanChannel(q.queryRow(ctx, "SELECT "+channelCols+" FROM channels WHERE account_id = ? AND uuid = ?", accountID, uuid))
 }

@@ -145,16 +145,28 @@ const idsPerQuery = 500
 // byContacts runs query, whose %s is replaced by an IN list of contact ids,
 // for the ids, idsPerQuery at a time, and hands each row to scan.
 func (q *queries) byContacts(ctx context.Context, contactIDs []int64, query string, scan func(r interface{ Scan(...any) error }) error) error {
-	for len(contactIDs) > 0 {
-		n := min(len(contactIDs), idsPerQuery)
-		args := make([]any, n)
-		for i, id := range contactIDs[:n] {
-			args[i] = id
+	return q.byIDs(ctx, contactIDs, query, scan)
+}
+
+// byIDs runs query, whose every %s is replaced by an IN list of ids, for
+// the ids, idsPerQuery at a time, and hands each row to scan; lead are the
+// arguments of the placeholders before the first list, and no
+// placeholder may come between two lists.
+func (q *queries) byIDs(ctx context.Context, ids []int64, query string, scan func(r interface{ Scan(...any) error }) error, lead ...any) error {
+	lists := strings.Count(query, "%s")
+	for len(ids) > 0 {
+		n := min(len(ids), idsPerQuery)
+		args := make([]any, len(lead), len(lead)+lists*n)
+		copy(args, lead)
+		for range lists {
+			for _, id := range ids[:n] {
+				args = append(args, id)
+			}
 		}
-		if err := q.scanRows(ctx, scan, strings.Replace(query, "%s", placeholders(n), 1), args...); err != nil {
+		if err := q.scanRows(ctx, scan, strings.ReplaceAll(query, "%s", placeholders(n)), args...); err != nil {
 			return err
 		}
-		contactIDs = contactIDs[n:]
+		ids = ids[n:]
 	}
 	return nil
 }
@@ -240,6 +252,40 @@ func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (m
 		return nil, err
 	}
 	return out, nil
+}
+
+// ContactExtras reads the tags' names and the field values in one
+// statement, the rows of both tables one after the other: a tag's row has
+// field id 0, which no field has.
+func (q *queries) ContactExtras(ctx context.Context, contactIDs []int64) (map[int64][]string, map[int64]map[int64]string, error) {
+	tags := make(map[int64][]string, len(contactIDs))
+	values := make(map[int64]map[int64]string, len(contactIDs))
+	for _, id := range contactIDs {
+		tags[id], values[id] = []string{}, map[int64]string{}
+	}
+	err := q.byIDs(ctx, contactIDs, `SELECT contact_tags.contact_id, 0, tags.name FROM contact_tags
+		JOIN tags ON tags.id = contact_tags.tag_id WHERE contact_tags.contact_id IN (%s)
+		UNION ALL SELECT contact_id, field_id, value FROM contact_field_values WHERE contact_id IN (%s)`,
+		func(r interface{ Scan(...any) error }) error {
+			var contact, field int64
+			var text string
+			if err := r.Scan(&contact, &field, &text); err != nil {
+				return err
+			}
+			if field == 0 {
+				tags[contact] = append(tags[contact], text)
+			} else {
+				values[contact][field] = text
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, names := range tags {
+		sort.Strings(names)
+	}
+	return tags, values, nil
 }
 
 // ListContacts builds its WHERE clause from the filter's set fields. With

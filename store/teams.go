@@ -42,6 +42,23 @@ func (q *queries) TeamByID(ctx context.Context, accountID, id int64) (carillon.T
 	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND id = ?", accountID, id))
 }
 
+func (q *queries) TeamsByIDs(ctx context.Context, accountID int64, ids []int64) (map[int64]carillon.TeamWithMembers, error) {
+	out := make(map[int64]carillon.TeamWithMembers, len(ids))
+	err := q.byIDs(ctx, ids, `SELECT teams.id, teams.uuid, teams.account_id, teams.name, teams.is_default, teams.created_at,
+		(SELECT COUNT(*) FROM team_members WHERE team_members.team_id = teams.id)
+		FROM teams WHERE teams.account_id = ? AND teams.id IN (%s)`, func(r interface{ Scan(...any) error }) error {
+		var t carillon.TeamWithMembers
+		var def, created int64
+		if err := r.Scan(&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created, &t.Members); err != nil {
+			return err
+		}
+		t.Default, t.CreatedAt = def != 0, at(created)
+		out[t.ID] = t
+		return nil
+	}, accountID)
+	return out, err
+}
+
 func (q *queries) TeamByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Team, error) {
 	return scanTeam(q.queryRow(ctx, "SELECT "+teamCols+" FROM teams WHERE account_id = ? AND uuid = ?", accountID, uuid))
 }

@@ -33,6 +33,20 @@ func (q *queries) UserByID(ctx context.Context, accountID, id int64) (carillon.U
 	return scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE account_id = ? AND id = ?", accountID, id))
 }
 
+func (q *queries) UserEmails(ctx context.Context, accountID int64, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	err := q.byIDs(ctx, ids, "SELECT id, email FROM users WHERE account_id = ? AND id IN (%s)", func(r interface{ Scan(...any) error }) error {
+		var id int64
+		var email string
+		if err := r.Scan(&id, &email); err != nil {
+			return err
+		}
+		out[id] = email
+		return nil
+	}, accountID)
+	return out, err
+}
+
 func (q *queries) UserByEmail(ctx context.Context, accountID int64, email string) (carillon.User, error) {
 	return scanUser(q.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE account_id = ? AND email = ?", accountID, email))
 }

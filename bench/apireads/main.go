@@ -6,10 +6,11 @@
 // a contact's messages (the first page and a deep one of a long thread),
 // a message's status. Just before, it requests bench/ceiling's GET
 // /readyz the same way: what a server that does nothing answers on this
-// machine at that moment. It prints, per read, the answers per second and
+// machine at that moment. It prints, per read, the answers per second,
 // p50/p99/max of the time from sending the request to reading the whole
-// answer; the server's resident memory; and the database's size per
-// stored message.
+// answer and the server's CPU time per answer (with -profile-dir, a CPU
+// profile of the server over the read); the server's resident memory; and
+// the database's size per stored message.
 //
 // The store is filled through package store's exported methods, in
 // transactions, as bench/consolepages fills it (bench/internal/benchkit);
@@ -17,7 +18,7 @@
 //
 // Usage:
 //
-//	apireads [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-thread 5000] [-conns 16] [-duration 10s] [-dir DIR]
+//	apireads [-database-url postgres://...] [-messages 1000000] [-contacts 200000] [-thread 5000] [-conns 16] [-duration 10s] [-dir DIR] [-reads REGEXP] [-profile-dir DIR]
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +62,8 @@ type config struct {
 	keep        bool
 	dir         string
 	jsonOut     bool
+	reads       *regexp.Regexp
+	profileDir  string
 }
 
 func main() {
@@ -78,7 +82,16 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (and the PostgreSQL schema)")
 	flag.StringVar(&c.dir, "dir", "", "work in this directory and keep it; a directory filled by an earlier run (its fixture.json) is measured again without filling")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
+	readsExpr := flag.String("reads", "", "measure only the reads whose name matches this regular expression (default: all)")
+	flag.StringVar(&c.profileDir, "profile-dir", "", "save a CPU profile of the server over each read's measured span in this folder (serve --pprof-addr)")
 	flag.Parse()
+	if *readsExpr != "" {
+		re, err := regexp.Compile(*readsExpr)
+		if err != nil {
+			fail(fmt.Errorf("-reads: %w", err))
+		}
+		c.reads = re
+	}
 	if flag.NArg() > 0 {
 		fail(fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " ")))
 	}
@@ -157,14 +170,22 @@ type read struct {
 	P50    float64 `json:"p50_ms"`
 	P99    float64 `json:"p99_ms"`
 	Max    float64 `json:"max_ms"`
+	// The server's CPU time (user and system, from /proc, in ticks of
+	// 10 ms) over the measured span divided by the answers counted: what
+	// one answer costs the server, whatever else the machine runs.
+	CPUPerAnswer float64 `json:"server_cpu_ms_per_answer,omitempty"`
+	Profile      string  `json:"profile,omitempty"`
 }
 
 func (r result) print(w io.Writer) {
 	fmt.Fprintf(w, "store %s: %d messages, %d contacts (filled in %.0f s)\n", r.Store, r.Messages, r.Contacts, r.FillS)
 	fmt.Fprintf(w, "each read for its own span from %d connections; time per request at the client over loopback:\n", r.Conns)
-	fmt.Fprintf(w, "%-30s %8s %9s %8s %8s %8s %7s\n", "read", "n", "per s", "p50 ms", "p99 ms", "max ms", "KiB")
+	fmt.Fprintf(w, "%-30s %8s %9s %8s %8s %8s %7s %11s\n", "read", "n", "per s", "p50 ms", "p99 ms", "max ms", "KiB", "server CPU")
 	line := func(name string, p read) {
 		fmt.Fprintf(w, "%-30s %8d %9.0f %8.2f %8.2f %8.2f %7.1f", name, p.N, p.Rate, p.P50, p.P99, p.Max, float64(p.Bytes)/1024)
+		if p.CPUPerAnswer > 0 {
+			fmt.Fprintf(w, " %6.3f ms/a", p.CPUPerAnswer)
+		}
 		if p.Errors > 0 {
 			fmt.Fprintf(w, "  %d ERRORS", p.Errors)
 		}
@@ -259,7 +280,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 		if err != nil {
 			return res, fmt.Errorf("ceiling: %w", err)
 		}
-		r, err := measure(ctx, c, base, "", "ceiling", []string{"/readyz"})
+		r, err := measure(ctx, c, base, "", "ceiling", []string{"/readyz"}, nil)
 		stop()
 		if err != nil {
 			return res, err
@@ -267,11 +288,23 @@ func run(ctx context.Context, c config) (res result, err error) {
 		res.Ceiling = &r
 	}
 
+	srv := &server{}
+	if c.profileDir != "" {
+		if srv.pprof, err = benchkit.FreeAddr(); err != nil {
+			return res, err
+		}
+		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
+			return res, err
+		}
+		srv.profileDir = c.profileDir + string(os.PathSeparator) + res.Store + "-"
+		storeArgs = append(storeArgs, "--pprof-addr", srv.pprof)
+	}
 	base, pid, stopServe, err := benchkit.Serve(ctx, bin, dir, storeArgs...)
 	if err != nil {
 		return res, err
 	}
 	defer stopServe()
+	srv.pid = pid
 	deep := fx.Contacts / 25 / 2
 	deepThread := fx.Thread / 25 / 2
 	statusPaths := make([]string, len(fx.Statuses))
@@ -295,7 +328,10 @@ func run(ctx context.Context, c config) (res result, err error) {
 		{fmt.Sprintf("message status (%d msgs)", len(statusPaths)), statusPaths},
 	}
 	for _, rd := range reads {
-		r, err := measure(ctx, c, base, fx.APIKey, rd.name, rd.paths)
+		if c.reads != nil && !c.reads.MatchString(rd.name) {
+			continue
+		}
+		r, err := measure(ctx, c, base, fx.APIKey, rd.name, rd.paths, srv)
 		if err != nil {
 			return res, err
 		}
@@ -449,11 +485,78 @@ func fill(ctx context.Context, c config, data, dbURL string) (fx fixture, err er
 	return fx, nil
 }
 
+// server is the carillon process measured: its pid, for its CPU time, and
+// its pprof address ("" when no profile is asked for).
+type server struct {
+	pid        int
+	pprof      string
+	profileDir string // the folder and the start of each profile's name
+}
+
+// watched is what watch measured of the server over a read's span.
+type watched struct {
+	cpu     time.Duration
+	profile string
+	err     error
+}
+
+// watch measures the server over the span from..until: its CPU time, and
+// a CPU profile when asked for. The function it returns waits for the
+// span's end and the profile.
+func (s *server) watch(ctx context.Context, name string, from, until time.Time) func() watched {
+	done := make(chan watched, 1)
+	go func() {
+		var w watched
+		defer func() { done <- w }()
+		select {
+		case <-ctx.Done():
+			w.err = ctx.Err()
+			return
+		case <-time.After(time.Until(from)):
+		}
+		cpu0, err := benchkit.CPUTime(s.pid)
+		if err != nil {
+			w.err = err
+			return
+		}
+		profiled := make(chan error, 1)
+		if s.pprof != "" {
+			w.profile = s.profileDir + strings.Map(func(r rune) rune {
+				if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+					return r
+				}
+				return '-'
+			}, name) + ".pprof"
+			go func() {
+				seconds := max(1, int(until.Sub(from).Seconds()))
+				profiled <- benchkit.SaveCPUProfile(ctx, s.pprof, seconds, w.profile)
+			}()
+		} else {
+			profiled <- nil
+		}
+		select {
+		case <-ctx.Done():
+			w.err = ctx.Err()
+			return
+		case <-time.After(time.Until(until)):
+		}
+		cpu1, err := benchkit.CPUTime(s.pid)
+		if err != nil {
+			w.err = err
+			return
+		}
+		w.cpu = cpu1 - cpu0
+		w.err = <-profiled
+	}()
+	return func() watched { return <-done }
+}
+
 // measure requests the paths (in turn, when more than one) from -conns
 // workers, each on its own keep-alive connection, back to back: for
 // -warmup, not counted, then for -duration. A request that starts in the
-// measured span counts, with its whole time.
-func measure(ctx context.Context, c config, base, key, name string, paths []string) (read, error) {
+// measured span counts, with its whole time. srv, when not nil, is the
+// server measured (its CPU time, and a profile when asked for).
+func measure(ctx context.Context, c config, base, key, name string, paths []string, srv *server) (res read, err error) {
 	logf("measuring %s", name)
 	var mu sync.Mutex
 	var times []time.Duration
@@ -461,6 +564,19 @@ func measure(ctx context.Context, c config, base, key, name string, paths []stri
 	var firstErr error
 	start := time.Now()
 	from, until := start.Add(c.warmup), start.Add(c.warmup+c.duration)
+	if srv != nil {
+		wait := srv.watch(ctx, name, from, until)
+		defer func() {
+			w := wait()
+			if err == nil {
+				err = w.err
+			}
+			if res.N > 0 {
+				res.CPUPerAnswer = float64(w.cpu) / float64(time.Millisecond) / float64(res.N)
+			}
+			res.Profile = w.profile
+		}()
+	}
 	var wg sync.WaitGroup
 	for w := range c.conns {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}
@@ -498,8 +614,9 @@ func measure(ctx context.Context, c config, base, key, name string, paths []stri
 	if len(paths) > 1 {
 		path += " …"
 	}
-	return read{Name: name, Path: path, N: len(times), Errors: errs, Bytes: size, Rate: float64(len(times)) / c.duration.Seconds(),
-		P50: benchkit.Rank(times, 0.50), P99: benchkit.Rank(times, 0.99), Max: benchkit.Rank(times, 1)}, ctx.Err()
+	res.Name, res.Path, res.N, res.Errors, res.Bytes, res.Rate = name, path, len(times), errs, size, float64(len(times))/c.duration.Seconds()
+	res.P50, res.P99, res.Max = benchkit.Rank(times, 0.50), benchkit.Rank(times, 0.99), benchkit.Rank(times, 1)
+	return res, ctx.Err()
 }
 
 func get(ctx context.Context, client *http.Client, u, key string) (int, int, error) {

@@ -64,6 +64,10 @@ func testChannels(t *testing.T, e *env) {
 		t.Error("a channel created without discarded_at is not active")
 	}
 
+	byIDs, err := e.s.ChannelsByIDs(e.ctx, []int64{c2.ID, c1.ID, c1.ID + c2.ID + cb.ID + 100})
+	e.must(err, "ChannelsByIDs")
+	check(t, "ChannelsByIDs (one id of no channel, left out)", byIDs, map[int64]carillon.Channel{c1.ID: normCh(c1), c2.ID: normCh(c2)})
+
 	got, err = e.s.ChannelByUUID(e.ctx, b.ID, cb.UUID)
 	e.must(err, "ChannelByUUID")
 	if len(got.Settings) != 0 {

@@ -33,6 +33,9 @@ func testContactTags(t *testing.T, e *env) {
 		got, err := e.s.ContactTags(e.ctx, ids)
 		e.must(err, "ContactTags")
 		check(t, what, got, want)
+		got, _, err = e.s.ContactExtras(e.ctx, ids)
+		e.must(err, "ContactExtras")
+		check(t, what+" (ContactExtras)", got, want)
 	}
 	tags("ContactTags of untagged contacts", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {}, c2.ID: {}})
 	tags("ContactTags of no contact", nil, map[int64][]string{})
@@ -85,6 +88,9 @@ func testContactFieldValues(t *testing.T, e *env) {
 		got, err := e.s.ContactFieldValues(e.ctx, ids)
 		e.must(err, "ContactFieldValues")
 		check(t, what, got, want)
+		_, got, err = e.s.ContactExtras(e.ctx, ids)
+		e.must(err, "ContactExtras")
+		check(t, what+" (ContactExtras)", got, want)
 	}
 	values("values of contacts without any", []int64{c1.ID}, map[int64]map[int64]string{c1.ID: {}})
 	values("values of no contact", nil, map[int64]map[int64]string{})
@@ -93,6 +99,18 @@ func testContactFieldValues(t *testing.T, e *env) {
 	e.must(e.s.SetContactFieldValue(e.ctx, c1.ID, addr.ID, "Calle 1, 2º \"B\"\nBogotá"), "SetContactFieldValue")
 	e.must(e.s.SetContactFieldValue(e.ctx, c2.ID, plan.ID, `["Dark Mode","Alerts"]`), "SetContactFieldValue")
 	values("values", []int64{c1.ID, c2.ID, c3.ID}, map[int64]map[int64]string{
+		c1.ID: {plan.ID: "Pro", addr.ID: "Calle 1, 2º \"B\"\nBogotá"},
+		c2.ID: {plan.ID: `["Dark Mode","Alerts"]`},
+		c3.ID: {},
+	})
+	// Tags and values read together, each where it belongs.
+	vip, fresh := e.tag(f.acct.ID, "vip"), e.tag(f.acct.ID, "New")
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{vip.ID, fresh.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, c3.ID, []int64{vip.ID}), "SetContactTags")
+	tags, both, err := e.s.ContactExtras(e.ctx, []int64{c1.ID, c2.ID, c3.ID})
+	e.must(err, "ContactExtras")
+	check(t, "ContactExtras' tags", tags, map[int64][]string{c1.ID: {"New", "vip"}, c2.ID: {}, c3.ID: {"vip"}})
+	check(t, "ContactExtras' values", both, map[int64]map[int64]string{
 		c1.ID: {plan.ID: "Pro", addr.ID: "Calle 1, 2º \"B\"\nBogotá"},
 		c2.ID: {plan.ID: `["Dark Mode","Alerts"]`},
 		c3.ID: {},

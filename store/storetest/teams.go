@@ -120,6 +120,17 @@ func testTeamMembers(t *testing.T, e *env) {
 			e.must(err, "TeamMemberCount")
 			check(t, fmt.Sprintf("TeamMemberCount(%s)", team.Name), n, want[team.ID])
 		}
+		// The same numbers with the teams read by id; another account's
+		// team and an id of no team are left out.
+		ids := []int64{tb.ID, t1.ID, t1.ID + t2.ID + empty.ID + tb.ID + 100}
+		wantByID := map[int64]carillon.TeamWithMembers{}
+		for _, team := range teams {
+			ids = append(ids, team.ID)
+			wantByID[team.ID] = carillon.TeamWithMembers{Team: team, Members: want[team.ID]}
+		}
+		byIDs, err := e.s.TeamsByIDs(e.ctx, accountID, ids)
+		e.must(err, "TeamsByIDs")
+		check(t, fmt.Sprintf("TeamsByIDs(%d)", accountID), byIDs, wantByID)
 	}
 	members(t1)
 	counts(a.ID, map[int64]int{})

@@ -51,6 +51,10 @@ func testUsers(t *testing.T, e *env) {
 	check(t, "UserByEmail of the new email", got, want)
 	_, err = e.s.UserByEmail(e.ctx, a.ID, "ana@example.com")
 	wantErr(t, "UserByEmail of the old email", err, carillon.ErrNotFound)
+	emails, err := e.s.UserEmails(e.ctx, a.ID, []int64{u2.ID, u1.ID, ub.ID, u1.ID + u2.ID + ub.ID + 100})
+	e.must(err, "UserEmails")
+	check(t, "UserEmails (another account's user and an id of no user left out)", emails,
+		map[int64]string{u1.ID: "ana.diaz@example.com", u2.ID: "bo@example.com"})
 
 	dup := want
 	dup.Email = u2.Email
