@@ -6,7 +6,6 @@
 package benchkit
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -396,23 +395,6 @@ func VmRSS(pid int) (int, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
-}
-
-// CPUTime is the CPU time (user and system) process pid has used, from
-// /proc/<pid>/stat (clock ticks of 10 ms).
-func CPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The fields after the command's name, which is in parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc/pid/stat")
-	}
-	utime, _ := strconv.Atoi(f[11])
-	stime, _ := strconv.Atoi(f[12])
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // SaveCPUProfile saves a CPU profile of seconds of the server whose
