@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -145,4 +146,18 @@ func FuzzAppendString(f *testing.F) {
 			t.Errorf("appendString(%q) = %s, encoding/json: %s", s, got, want)
 		}
 	})
+}
+
+// The append functions write each field of their shapes by hand: a field
+// added to one of them must be added there too (and to randomContact),
+// which this count reminds of before a client sees the field missing.
+func TestAppendKnowsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		shape  any
+		fields int
+	}{{Contact{}, 19}, {Channel{}, 5}, {Team{}, 5}, {Message{}, 9}, {Meta{}, 2}, {FieldMeta{}, 3}} {
+		if n := reflect.TypeOf(c.shape).NumField(); n != c.fields {
+			t.Errorf("%T has %d fields, the append functions know %d: write the new ones in append.go", c.shape, n, c.fields)
+		}
+	}
 }
