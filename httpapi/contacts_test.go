@@ -17,21 +17,7 @@ import (
 type wireOnly struct{ contacts }
 
 func (wireOnly) WireContact(v service.ContactView, withTypes bool) wire.Contact {
-	x := wire.ContactExtras{Tags: v.Tags, CustomFields: map[string]string{}, AssignedUser: v.AssignedUser}
-	if withTypes {
-		x.CustomFieldsMetadata = map[string]wire.FieldMeta{}
-	}
-	for name, f := range v.Fields {
-		x.CustomFields[name] = f.Value
-		if withTypes {
-			x.CustomFieldsMetadata[name] = wire.FieldMeta{Value: f.Value, Type: string(f.Type), Options: f.Options}
-		}
-	}
-	if v.Team != nil {
-		t := wire.FromTeam(v.Team.Team, v.Team.Members)
-		x.Team = &t
-	}
-	return wire.FromContact(v.Contact, v.Channel, "https://example.com/v1", x)
+	return service.WireContactAt("https://example.com/v1", v, withTypes)
 }
 
 // The pages of contacts and a contact are appended by wire.AppendContact;

@@ -86,6 +86,12 @@ func (s *core) record(ctx context.Context, q carillon.Queries, accountID int64, 
 // WireContact converts a contact view to its API shape; withTypes adds
 // customFieldsMetadata (include_field_types=true).
 func (s *core) WireContact(v ContactView, withTypes bool) wire.Contact {
+	return WireContactAt(s.publicURL, v, withTypes)
+}
+
+// WireContactAt is WireContact with the links under publicURL: the
+// conversion alone, for an adapter's tests that fake the service.
+func WireContactAt(publicURL string, v ContactView, withTypes bool) wire.Contact {
 	x := wire.ContactExtras{Tags: v.Tags, CustomFields: make(map[string]string, len(v.Fields)), AssignedUser: v.AssignedUser}
 	if withTypes {
 		x.CustomFieldsMetadata = make(map[string]wire.FieldMeta, len(v.Fields))
@@ -100,7 +106,7 @@ func (s *core) WireContact(v ContactView, withTypes bool) wire.Contact {
 		t := wire.FromTeam(v.Team.Team, v.Team.Members)
 		x.Team = &t
 	}
-	return wire.FromContact(v.Contact, v.Channel, s.publicURL, x)
+	return wire.FromContact(v.Contact, v.Channel, publicURL, x)
 }
 
 // contactPayload returns, once built, the API shape of contact c of channel
