@@ -96,15 +96,10 @@ type ContactQueries interface {
 
 	// SetContactTags makes the contact's tags exactly tagIDs.
 	SetContactTags(ctx context.Context, contactID int64, tagIDs []int64) error
-	// ContactTags returns the names of the contacts' tags, by contact id,
-	// sorted by name.
-	ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]string, error)
 	// SetContactFieldValue sets (or, with "", removes) a contact's value.
 	SetContactFieldValue(ctx context.Context, contactID, fieldID int64, value string) error
-	// ContactFieldValues returns the contacts' values, by contact id then
-	// field id.
-	ContactFieldValues(ctx context.Context, contactIDs []int64) (map[int64]map[int64]string, error)
-	// ContactExtras returns what ContactTags and ContactFieldValues
-	// return, in one statement: a page of contacts shows both.
+	// ContactExtras returns the names of the contacts' tags, by contact id,
+	// sorted by name, and their field values, by contact id then field id,
+	// in one statement: a page of contacts shows both.
 	ContactExtras(ctx context.Context, contactIDs []int64) (tags map[int64][]string, values map[int64]map[int64]string, err error)
 }

@@ -142,12 +142,6 @@ func placeholders(n int) string {
 // parameter limits; lists of a page of contacts fit in one query.
 const idsPerQuery = 500
 
-// byContacts runs query, whose %s is replaced by an IN list of contact ids,
-// for the ids, idsPerQuery at a time, and hands each row to scan.
-func (q *queries) byContacts(ctx context.Context, contactIDs []int64, query string, scan func(r interface{ Scan(...any) error }) error) error {
-	return q.byIDs(ctx, contactIDs, query, scan)
-}
-
 // byIDs runs query, whose every %s is replaced by an IN list of ids, for
 // the ids, idsPerQuery at a time, and hands each row to scan; lead are the
 // arguments of the placeholders before the first list, and no
@@ -194,33 +188,6 @@ func (q *queries) SetContactTags(ctx context.Context, contactID int64, tagIDs []
 	})
 }
 
-// ContactTags gives every contact asked for an entry, empty when it has no
-// tag. Names are sorted in Go, by bytes, for the reason TeamMembers gives.
-func (q *queries) ContactTags(ctx context.Context, contactIDs []int64) (map[int64][]string, error) {
-	out := make(map[int64][]string, len(contactIDs))
-	for _, id := range contactIDs {
-		out[id] = []string{}
-	}
-	err := q.byContacts(ctx, contactIDs, `SELECT contact_tags.contact_id, tags.name FROM contact_tags
-		JOIN tags ON tags.id = contact_tags.tag_id WHERE contact_tags.contact_id IN (%s)`,
-		func(r interface{ Scan(...any) error }) error {
-			var id int64
-			var name string
-			if err := r.Scan(&id, &name); err != nil {
-				return err
-			}
-			out[id] = append(out[id], name)
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	for _, names := range out {
-		sort.Strings(names)
-	}
-	return out, nil
-}
-
 func (q *queries) SetContactFieldValue(ctx context.Context, contactID, fieldID int64, value string) error {
 	if value == "" {
 		_, err := q.exec(ctx, "DELETE FROM contact_field_values WHERE contact_id = ? AND field_id = ?", contactID, fieldID)
@@ -231,32 +198,11 @@ func (q *queries) SetContactFieldValue(ctx context.Context, contactID, fieldID i
 	return err
 }
 
-// ContactFieldValues gives every contact asked for an entry, empty when it
-// has no value.
-func (q *queries) ContactFieldValues(ctx context.Context, contactIDs []int64) (map[int64]map[int64]string, error) {
-	out := make(map[int64]map[int64]string, len(contactIDs))
-	for _, id := range contactIDs {
-		out[id] = map[int64]string{}
-	}
-	err := q.byContacts(ctx, contactIDs, "SELECT contact_id, field_id, value FROM contact_field_values WHERE contact_id IN (%s)",
-		func(r interface{ Scan(...any) error }) error {
-			var contact, field int64
-			var value string
-			if err := r.Scan(&contact, &field, &value); err != nil {
-				return err
-			}
-			out[contact][field] = value
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // ContactExtras reads the tags' names and the field values in one
 // statement, the rows of both tables one after the other: a tag's row has
-// field id 0, which no field has.
+// field id 0, which no field has. Every contact asked for gets an entry in
+// both, empty when it has no tag or value; names are sorted in Go, by
+// bytes, for the reason TeamMembers gives.
 func (q *queries) ContactExtras(ctx context.Context, contactIDs []int64) (map[int64][]string, map[int64]map[int64]string, error) {
 	tags := make(map[int64][]string, len(contactIDs))
 	values := make(map[int64]map[int64]string, len(contactIDs))

@@ -21,6 +21,20 @@ func contactIDs(cs []carillon.Contact) []int64 {
 	return out
 }
 
+// contactTags and contactValues are the contacts' tags and field values
+// as ContactExtras reads them, for the tests that check one of the two.
+func (e *env) contactTags(ids []int64) map[int64][]string {
+	tags, _, err := e.s.ContactExtras(e.ctx, ids)
+	e.must(err, "ContactExtras")
+	return tags
+}
+
+func (e *env) contactValues(ids []int64) map[int64]map[int64]string {
+	_, values, err := e.s.ContactExtras(e.ctx, ids)
+	e.must(err, "ContactExtras")
+	return values
+}
+
 func testContactTags(t *testing.T, e *env) {
 	f := e.fixture("a")
 	a := f.acct
@@ -30,12 +44,7 @@ func testContactTags(t *testing.T, e *env) {
 
 	tags := func(what string, ids []int64, want map[int64][]string) {
 		t.Helper()
-		got, err := e.s.ContactTags(e.ctx, ids)
-		e.must(err, "ContactTags")
-		check(t, what, got, want)
-		got, _, err = e.s.ContactExtras(e.ctx, ids)
-		e.must(err, "ContactExtras")
-		check(t, what+" (ContactExtras)", got, want)
+		check(t, what, e.contactTags(ids), want)
 	}
 	tags("ContactTags of untagged contacts", []int64{c1.ID, c2.ID}, map[int64][]string{c1.ID: {}, c2.ID: {}})
 	tags("ContactTags of no contact", nil, map[int64][]string{})
@@ -85,12 +94,7 @@ func testContactFieldValues(t *testing.T, e *env) {
 
 	values := func(what string, ids []int64, want map[int64]map[int64]string) {
 		t.Helper()
-		got, err := e.s.ContactFieldValues(e.ctx, ids)
-		e.must(err, "ContactFieldValues")
-		check(t, what, got, want)
-		_, got, err = e.s.ContactExtras(e.ctx, ids)
-		e.must(err, "ContactExtras")
-		check(t, what+" (ContactExtras)", got, want)
+		check(t, what, e.contactValues(ids), want)
 	}
 	values("values of contacts without any", []int64{c1.ID}, map[int64]map[int64]string{c1.ID: {}})
 	values("values of no contact", nil, map[int64]map[int64]string{})
@@ -287,8 +291,7 @@ func testDeleteContact(t *testing.T, e *env) {
 	got, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
 	e.must(err, "ContactByID after a refused delete")
 	check(t, "contact after a refused delete", got, c)
-	tags, err := e.s.ContactTags(e.ctx, []int64{c.ID})
-	e.must(err, "ContactTags")
+	tags := e.contactTags([]int64{c.ID})
 	check(t, "tags after a refused delete", tags, map[int64][]string{c.ID: {"x", "y"}})
 	hist, err := e.s.StatusHistory(e.ctx, m1.ID)
 	e.must(err, "StatusHistory")
@@ -317,11 +320,9 @@ func testDeleteContact(t *testing.T, e *env) {
 	if len(msgs) != 0 || n != 0 {
 		t.Errorf("a deleted contact keeps %d messages (total %d)", len(msgs), n)
 	}
-	tags, err = e.s.ContactTags(e.ctx, []int64{c.ID, keep.ID})
-	e.must(err, "ContactTags")
+	tags = e.contactTags([]int64{c.ID, keep.ID})
 	check(t, "tags after delete", tags, map[int64][]string{c.ID: {}, keep.ID: {"x", "y"}})
-	values, err := e.s.ContactFieldValues(e.ctx, []int64{c.ID, keep.ID})
-	e.must(err, "ContactFieldValues")
+	values := e.contactValues([]int64{c.ID, keep.ID})
 	check(t, "field values after delete", values, map[int64]map[int64]string{c.ID: {}, keep.ID: {field.ID: "Pro"}})
 	marks, err := e.s.ReadMarks(e.ctx, reader.ID, []int64{c.ID, keep.ID})
 	e.must(err, "ReadMarks")
