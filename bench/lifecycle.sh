@@ -27,6 +27,10 @@
 #   BENCH_PROFILE=1     save a CPU profile of the server for each phase
 #   BENCH_PROFILE_DIR   where (default: a new folder under $TMPDIR)
 #   BENCH_PROFILE_FOR   length of each profile from the phase's start (default 10s)
+#   BENCH_VACUUM        PostgreSQL, when the server's autovacuum is off:
+#                       auto (default: the bench does autovacuum's work on
+#                       its schema, with the server's autovacuum settings)
+#                       or never (dead rows pile up as on such a server)
 #   BENCH_KEEP=1        keep the temporary folder (binaries, logs, JSON)
 #
 # Everything listens on 127.0.0.1 only, and everything started here is
@@ -74,6 +78,7 @@ args=(-carillon "$tmp/carillon" -sendload "$tmp/sendload" -ceiling "$tmp/ceiling
 	-duration "${BENCH_DURATION:-10s}" -warmup "${BENCH_WARMUP:-2s}"
 	-phases "${BENCH_PHASES:-accepted,lifecycle,webhook,inbound,whatsapp}")
 [[ -n ${BENCH_DATA:-} ]] && args+=(-data "$BENCH_DATA")
+[[ -n ${BENCH_VACUUM:-} ]] && args+=(-vacuum "$BENCH_VACUUM")
 if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
 	profiles=${BENCH_PROFILE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/carillon-profiles.XXXXXX")}
 	args+=(-profile-dir "$profiles" -profile-for "${BENCH_PROFILE_FOR:-10s}")

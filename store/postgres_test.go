@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/carillon/carillon"
@@ -86,4 +87,25 @@ func TestPostgresReadyBehind(t *testing.T) {
 	}
 	defer db.Close()
 	checkReadyBehind(t, db, raw, name+".schema_migrations")
+}
+
+// serve logs the warnings; a server with autovacuum off (some test servers)
+// gets one that names it, and one with it on gets none.
+func TestPostgresSettingWarnings(t *testing.T) {
+	postgresURL(t)
+	t.Parallel()
+	_, u, raw := postgresSchema(t)
+	db := openPostgres(t, u)
+	var autovacuum string
+	if err := raw.QueryRow("SHOW autovacuum").Scan(&autovacuum); err != nil {
+		t.Fatal(err)
+	}
+	warnings, err := db.SettingWarnings(t.Context())
+	if err != nil {
+		t.Fatalf("SettingWarnings: %v", err)
+	}
+	named := len(warnings) == 1 && strings.Contains(warnings[0], "autovacuum is off")
+	if autovacuum == "off" && !named || autovacuum == "on" && len(warnings) != 0 {
+		t.Errorf("autovacuum %s: warnings %q", autovacuum, warnings)
+	}
 }

@@ -68,8 +68,12 @@ func TestSQLite(t *testing.T) {
 
 func TestSQLiteShared(t *testing.T) {
 	t.Parallel()
-	if openSQLite(t, t.TempDir()).Shared() {
+	db := openSQLite(t, t.TempDir())
+	if db.Shared() {
 		t.Error("a SQLite store says it may be shared between instances")
+	}
+	if w, err := db.SettingWarnings(t.Context()); err != nil || len(w) != 0 {
+		t.Errorf("SettingWarnings on SQLite = %q, %v; want none", w, err)
 	}
 }
 

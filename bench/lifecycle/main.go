@@ -77,6 +77,7 @@ type config struct {
 	profileDir                  string
 	profileFor                  time.Duration
 	keep, jsonOut               bool
+	vacuum                      string
 }
 
 func main() {
@@ -103,6 +104,7 @@ func main() {
 	flag.DurationVar(&c.profileFor, "profile-for", 10*time.Second, "length of each phase's CPU profile, from the phase's start")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder and the PostgreSQL schema")
 	flag.BoolVar(&c.jsonOut, "json", false, "print the result as one JSON object")
+	flag.StringVar(&c.vacuum, "vacuum", "auto", "PostgreSQL, when the server's autovacuum is off: auto (do its work on the schema, with its settings) or never")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fail(fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " ")))
@@ -117,6 +119,8 @@ func main() {
 		c.phases = append(c.phases, p)
 	}
 	switch {
+	case c.vacuum != "auto" && c.vacuum != "never":
+		fail(fmt.Errorf("-vacuum %q: want auto or never", c.vacuum))
 	case len(c.phases) == 0:
 		fail(errors.New("-phases: none given"))
 	case slices.Contains(c.phases, "whatsapp") && !slices.Contains(c.phases, "inbound"):
@@ -184,8 +188,13 @@ type result struct {
 	Messages    int64      `json:"messages_stored"`
 	BytesPerMsg float64    `json:"store_bytes_per_message"`
 	Profiles    []string   `json:"profiles,omitempty"`
-	Problems    []string   `json:"problems,omitempty"`
-	OK          bool       `json:"ok"`
+	// PostgreSQL only: the server's autovacuum setting, and, when it is
+	// off, how many tables the bench vacuumed or analyzed in its place (-1:
+	// none, -vacuum never).
+	Autovacuum  string   `json:"autovacuum,omitempty"`
+	StandInRuns int      `json:"stand_in_autovacuum_runs,omitempty"`
+	Problems    []string `json:"problems,omitempty"`
+	OK          bool     `json:"ok"`
 }
 
 type accepted struct {
@@ -285,6 +294,21 @@ func run(ctx context.Context, c config) (*result, error) {
 			b.storeURL = u
 		} else if b.storeURL, err = benchkit.SchemaURL(c.databaseURL, c.schema); err != nil {
 			return nil, err
+		}
+		off, err := benchkit.AutovacuumOff(ctx, c.databaseURL)
+		if err != nil {
+			return nil, err
+		}
+		res.Autovacuum = map[bool]string{true: "off", false: "on"}[off]
+		switch {
+		case off && c.vacuum == "auto":
+			stop, err := benchkit.StandInAutovacuum(ctx, b.storeURL, c.schema, logf)
+			if err != nil {
+				return nil, err
+			}
+			defer func() { res.StandInRuns = stop() }()
+		case off:
+			res.StandInRuns = -1
 		}
 	}
 
@@ -1088,6 +1112,14 @@ func (r *result) print(w io.Writer) {
 	if wa := r.WhatsApp; wa != nil {
 		fmt.Fprintf(w, "  %-24s %d provider calls, the last %.2f s after the first request: %.0f/s (fake Graph API got %d)\n", "whatsapp end to end", wa.Calls, wa.CallsS, wa.CallsPerS, wa.GraphSends)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(wa.Requests), ratio(wa.Requests.PerS))
+	}
+	switch {
+	case r.Autovacuum == "off" && r.StandInRuns >= 0:
+		fmt.Fprintf(w, "  %-24s off on the server: the bench did its work with its settings (%d tables vacuumed or analyzed)\n", "autovacuum", r.StandInRuns)
+	case r.Autovacuum == "off":
+		fmt.Fprintf(w, "  %-24s off on the server, and no stand-in (-vacuum never): dead rows pile up\n", "autovacuum")
+	case r.Autovacuum != "":
+		fmt.Fprintf(w, "  %-24s %s on the server\n", "autovacuum", r.Autovacuum)
 	}
 	fmt.Fprintf(w, "  %-24s %.1f MiB resident (VmRSS)\n", "server memory", float64(r.RSSKiB)/1024)
 	fmt.Fprintf(w, "  %-24s %.1f MiB for %d messages: %.0f bytes per message\n", "store size", float64(r.StoreBytes)/(1<<20), r.Messages, r.BytesPerMsg)

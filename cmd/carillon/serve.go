@@ -54,6 +54,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// A diagnosis only: a database that answers is used even when it
+	// cannot be asked.
+	warnings, err := db.SettingWarnings(ctx)
+	if err != nil {
+		log.Warn("cannot read the database's settings", "error", err)
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])

@@ -1,0 +1,11 @@
+-- Whether an earlier message to the same recipient on the same channel is
+-- still queued (store/queue.go, EarlierQueued): the outbox asks it before
+-- each attempt when several instances share the database. Through
+-- messages_contact it read every message the contact ever had, so a send
+-- to a customer with a long history cost more than one to a new customer,
+-- and more on a table with dead row versions. This index holds only the
+-- queued messages: a message leaves it when it is sent.
+--
+-- PostgreSQL only: on SQLite one instance owns the store and the outbox
+-- never asks.
+CREATE INDEX messages_queued_recipient ON messages (contact_id, channel_id, id) WHERE send_state = 'queued';
