@@ -17,9 +17,14 @@ func (q *queries) CreateTeam(ctx context.Context, t *carillon.Team) error {
 const teamCols = "id, uuid, account_id, name, is_default, created_at"
 
 func scanTeam(r interface{ Scan(...any) error }) (carillon.Team, error) {
+	return scanTeamAnd(r)
+}
+
+// scanTeamAnd scans teamCols, then the columns after them into more.
+func scanTeamAnd(r interface{ Scan(...any) error }, more ...any) (carillon.Team, error) {
 	var t carillon.Team
 	var def, created int64
-	err := r.Scan(&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created)
+	err := r.Scan(append([]any{&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created}, more...)...)
 	t.Default, t.CreatedAt = def != 0, at(created)
 	return t, err
 }
@@ -44,16 +49,14 @@ func (q *queries) TeamByID(ctx context.Context, accountID, id int64) (carillon.T
 
 func (q *queries) TeamsByIDs(ctx context.Context, accountID int64, ids []int64) (map[int64]carillon.TeamWithMembers, error) {
 	out := make(map[int64]carillon.TeamWithMembers, len(ids))
-	err := q.byIDs(ctx, ids, `SELECT teams.id, teams.uuid, teams.account_id, teams.name, teams.is_default, teams.created_at,
-		(SELECT COUNT(*) FROM team_members WHERE team_members.team_id = teams.id)
-		FROM teams WHERE teams.account_id = ? AND teams.id IN (%s)`, func(r interface{ Scan(...any) error }) error {
-		var t carillon.TeamWithMembers
-		var def, created int64
-		if err := r.Scan(&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created, &t.Members); err != nil {
+	err := q.byIDs(ctx, ids, "SELECT "+teamCols+`, (SELECT COUNT(*) FROM team_members WHERE team_members.team_id = teams.id)
+		FROM teams WHERE account_id = ? AND id IN (%s)`, func(r interface{ Scan(...any) error }) error {
+		var members int
+		t, err := scanTeamAnd(r, &members)
+		if err != nil {
 			return err
 		}
-		t.Default, t.CreatedAt = def != 0, at(created)
-		out[t.ID] = t
+		out[t.ID] = carillon.TeamWithMembers{Team: t, Members: members}
 		return nil
 	}, accountID)
 	return out, err
