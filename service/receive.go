@@ -449,7 +449,9 @@ type Outcome struct {
 // changed since (a receipt, a deletion), it is read again.
 func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
 	o = cleanOutcome(o)
+	var address string // the contact's, as the unit read it
 	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
+		address = c.Address
 		m.Attempts, m.UpdatedAt = msg.Attempts, now
 		switch {
 		case o.Err == nil:
@@ -476,7 +478,10 @@ func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Ou
 		}
 		return nil
 	})
-	if err == nil && o.Err == nil && o.Result.Address != "" {
+	// Most providers report the address they were given: the contact the
+	// unit read tells, without reading it again, whether there is one to
+	// adopt (adoptAddress checks again in a unit of its own).
+	if err == nil && o.Err == nil && o.Result.Address != "" && o.Result.Address != address {
 		s.adoptAddress(ctx, out, o.Result.Address)
 	}
 	if errors.Is(err, carillon.ErrNotFound) {
