@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -293,27 +294,48 @@ func checkGolden(t *testing.T, path string, r response) {
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--rate-limit", "5")
+	// The requests go 20 at once, so that a loaded machine cannot spread
+	// them over the time it takes to earn their tokens; and however long a
+	// round took, no more may pass than the burst (the rate) and what the
+	// rate added since the first.
+	const rate = 5
 	var ok, limited int
 	var last response
-	for range 20 {
-		r := s.do(t, "GET", "/v1/auth/me", s.Key, "")
-		switch r.Code {
-		case http.StatusOK:
-			ok++
-		case http.StatusTooManyRequests:
-			limited++
-			last = r
-			wantError(t, r, http.StatusTooManyRequests, "rate_limited", "")
-			ra := r.Header.Get("Retry-After")
-			if n, err := strconv.Atoi(ra); err != nil || n < 1 {
-				t.Errorf("Retry-After %q, want whole seconds ≥ 1", ra)
+	start := time.Now()
+	for round := 0; limited == 0 && round < 10; round++ {
+		answers := make([]response, 20)
+		errs := make([]error, len(answers))
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() { answers[i], errs[i] = s.try("GET", "/v1/auth/me", s.Key, "") })
+		}
+		wg.Wait()
+		for i, r := range answers {
+			if errs[i] != nil {
+				t.Fatalf("GET /v1/auth/me: %v", errs[i])
 			}
-		default:
-			t.Fatalf("want 200 or 429, got %s", r)
+			switch r.Code {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+				limited++
+				last = r
+				wantError(t, r, http.StatusTooManyRequests, "rate_limited", "")
+				ra := r.Header.Get("Retry-After")
+				if n, err := strconv.Atoi(ra); err != nil || n < 1 {
+					t.Errorf("Retry-After %q, want whole seconds ≥ 1", ra)
+				}
+			default:
+				t.Fatalf("want 200 or 429, got %s", r)
+			}
+		}
+		elapsed := time.Since(start)
+		if most := rate + int(rate*elapsed.Seconds()) + 1; ok > most {
+			t.Fatalf("at %d per second, %d requests answered 200 in %s; want at most %d", rate, ok, elapsed.Round(time.Millisecond), most)
 		}
 	}
 	if ok == 0 || limited == 0 {
-		t.Fatalf("20 quick requests at 5 per second: %d answered 200, %d answered 429; want some of each", ok, limited)
+		t.Fatalf("requests 20 at once at %d per second: %d answered 200, %d answered 429; want some of each", rate, ok, limited)
 	}
 	// The limit is per key: another key is not held back.
 	other := s.createKey(t, "other")
