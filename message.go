@@ -239,9 +239,9 @@ type SendQueueQueries interface {
 	// walks the queue by id, not by page: messages leave the queue while
 	// it is walked, and an offset would skip some.
 	QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]Message, error)
-	// EarlierQueued reports whether a queued message to the same contact on
-	// the same channel was accepted before the message id.
-	EarlierQueued(ctx context.Context, channelID, contactID, messageID int64) (bool, error)
+	// MessageAndEarlierQueued is MessageByID, and whether a queued message
+	// to the same contact on the same channel was accepted before it.
+	MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (Message, bool, error)
 	// CountQueued counts queued outgoing messages, all owners together.
 	CountQueued(ctx context.Context) (int64, error)
 

@@ -254,7 +254,16 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 	// Work that has started finishes even while the server stops: the
 	// provider may already have the message, so its answer must be kept.
 	ctx := context.WithoutCancel(b.ctx)
-	cur, err := b.o.Store.MessageByID(ctx, m.AccountID, m.ID)
+	// Another instance may hold an earlier message to this recipient
+	// (shared stores only): it must go first.
+	var cur carillon.Message
+	var earlier bool
+	var err error
+	if b.o.Store.Shared() {
+		cur, earlier, err = b.o.Store.MessageAndEarlierQueued(ctx, m.AccountID, m.ID)
+	} else {
+		cur, err = b.o.Store.MessageByID(ctx, m.AccountID, m.ID)
+	}
 	if errors.Is(err, carillon.ErrNotFound) {
 		l.done(q, m.ID)
 		return
@@ -269,13 +278,9 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 		l.done(q, m.ID)
 		return
 	}
-	if b.o.Store.Shared() {
-		// Another instance may hold an earlier message to this recipient:
-		// let it go first.
-		if earlier, err := b.o.Store.EarlierQueued(ctx, m.ChannelID, m.ContactID, m.ID); err != nil || earlier {
-			l.retry(q, 200*time.Millisecond)
-			return
-		}
+	if earlier {
+		l.retry(q, 200*time.Millisecond)
+		return
 	}
 	m = cur
 	if b.ctx.Err() != nil {

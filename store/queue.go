@@ -15,11 +15,17 @@ func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int6
 		owner, afterID, limit)
 }
 
-func (q *queries) EarlierQueued(ctx context.Context, channelID, contactID, messageID int64) (bool, error) {
-	var n int
-	err := q.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE send_state = 'queued' AND contact_id = ? AND channel_id = ? AND id < ? LIMIT 1) AS earlier",
-		contactID, channelID, messageID).Scan(&n)
-	return n > 0, err
+// MessageAndEarlierQueued is MessageByID and, in the same statement (one
+// round trip before each attempt), whether an earlier message to its
+// recipient is queued: an index of the queued messages by recipient
+// answers that on PostgreSQL (migration 0019), the only store that asks.
+func (q *queries) MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (carillon.Message, bool, error) {
+	var earlier int
+	m, err := scanMessageAnd(q.queryRow(ctx, "SELECT "+messageCols+`,
+		CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued' AND e.contact_id = messages.contact_id
+			AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END
+		FROM messages WHERE account_id = ? AND id = ?`, accountID, id), &earlier)
+	return m, earlier == 1, err
 }
 
 func (q *queries) CountQueued(ctx context.Context) (int64, error) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
@@ -73,8 +74,9 @@ func testQueue(t *testing.T, e *env) {
 	count(4)
 }
 
-func testEarlierQueued(t *testing.T, e *env) {
+func testMessageAndEarlierQueued(t *testing.T, e *env) {
 	a := e.account("a")
+	other := e.account("b")
 	ch1 := e.channel(a.ID, carillon.WhatsApp, true)
 	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
 	c1 := e.contact(ch1, "5491100000001")
@@ -97,22 +99,19 @@ func testEarlierQueued(t *testing.T, e *env) {
 	run := func(cases []tc) {
 		t.Helper()
 		for _, c := range cases {
-			got, err := e.s.EarlierQueued(e.ctx, c.m.ChannelID, c.m.ContactID, c.m.ID)
-			e.must(err, "EarlierQueued")
-			if got != c.want {
-				t.Errorf("EarlierQueued(%s) = %v, want %v", c.name, got, c.want)
+			got, earlier, err := e.s.MessageAndEarlierQueued(e.ctx, c.m.AccountID, c.m.ID)
+			e.must(err, "MessageAndEarlierQueued")
+			byID, err := e.s.MessageByID(e.ctx, c.m.AccountID, c.m.ID)
+			e.must(err, "MessageByID")
+			check(t, "MessageAndEarlierQueued("+c.name+") message", got, byID)
+			if earlier != c.want {
+				t.Errorf("MessageAndEarlierQueued(%s) earlier = %v, want %v", c.name, earlier, c.want)
 			}
 		}
 	}
-	// Each argument counts: the contact's messages on another channel, or
-	// the channel's messages to another contact, are not earlier.
-	for _, args := range [][3]int64{{ch2.ID, c1.ID, m3.ID}, {ch1.ID, c1b.ID, m3.ID}, {ch1.ID, c1.ID, m1.ID}} {
-		got, err := e.s.EarlierQueued(e.ctx, args[0], args[1], args[2])
-		e.must(err, "EarlierQueued")
-		if got {
-			t.Errorf("EarlierQueued(channel %d, contact %d, message %d) = true, want false", args[0], args[1], args[2])
-		}
-	}
+	// Only the same contact on the same channel counts: the channel's
+	// messages to another contact, and the contact's address on another
+	// channel, are not earlier.
 	run([]tc{
 		{"done message", done, false},
 		{"inbound message", in, false},
@@ -127,6 +126,17 @@ func testEarlierQueued(t *testing.T, e *env) {
 	m2.SendState = carillon.SendDone
 	e.must(e.s.UpdateMessage(e.ctx, &m2), "UpdateMessage")
 	run([]tc{{"third queued, earlier ones done", m3, false}})
+
+	// Another account's message, and a missing one, are not found.
+	for _, acct := range []int64{other.ID, a.ID} {
+		id := m3.ID
+		if acct == a.ID {
+			id = m3.ID + 1000
+		}
+		if _, _, err := e.s.MessageAndEarlierQueued(e.ctx, acct, id); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("MessageAndEarlierQueued(account %d, message %d): err = %v, want ErrNotFound", acct, id, err)
+		}
+	}
 }
 
 func testInstances(t *testing.T, e *env) {

@@ -66,7 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"StatusHistory", testStatusHistory},
 		{"HeldStatusHistory", testHeldStatusHistory},
 		{"Queue", testQueue},
-		{"EarlierQueued", testEarlierQueued},
+		{"MessageAndEarlierQueued", testMessageAndEarlierQueued},
 		{"Instances", testInstances},
 		{"AdoptMessages", testAdoptMessages},
 		{"Idempotency", testIdempotency},

@@ -1,5 +1,5 @@
 -- Whether an earlier message to the same recipient on the same channel is
--- still queued (store/queue.go, EarlierQueued): the outbox asks it before
+-- still queued (store/queue.go, MessageAndEarlierQueued): the outbox asks it before
 -- each attempt when several instances share the database. Through
 -- messages_contact it read every message the contact ever had, so a send
 -- to a customer with a long history cost more than one to a new customer,
