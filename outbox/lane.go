@@ -34,7 +34,7 @@ type lane struct {
 // accepted; busy while its head is in flight or waiting for a retry.
 type recipientQueue struct {
 	contactID int64
-	contact   *carillon.Contact // read once, at the queue's first send
+	contact   *carillon.Contact // the first send's, or read at the queue's first attempt
 	msgs      []carillon.Message
 	busy      bool // the head is in flight or waiting for its retry
 	inFlight  bool // the head is in a provider call
@@ -57,11 +57,13 @@ func (l *lane) signal() {
 	}
 }
 
-func (l *lane) push(m carillon.Message) {
+func (l *lane) push(m carillon.Message, to *carillon.Contact) {
 	l.mu.Lock()
 	q := l.queues[m.ContactID]
 	if q == nil {
-		q = &recipientQueue{contactID: m.ContactID}
+		// A new queue takes its contact from the send that made it, when
+		// there is one; a queue keeps the contact it has.
+		q = &recipientQueue{contactID: m.ContactID, contact: to}
 		l.queues[m.ContactID] = q
 	}
 	// Messages adopted from a stopped instance may arrive after newer ones
@@ -295,8 +297,10 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 		return
 	}
 	if q.contact == nil {
-		// A contact's address does not change while it has messages
-		// queued: read it once per queue.
+		// A queue made from the store's queue (at start, or adopted from
+		// a stopped instance) has no contact yet: read it once. A queue
+		// keeps its contact: an address the provider reports later for the
+		// recipient (RecordOutcome) is another form of the same one.
 		contact, err := b.o.Store.ContactByID(ctx, m.AccountID, m.ContactID)
 		if err != nil {
 			b.log.Error("outbox: cannot read contact", "message", m.UUID, "error", err)

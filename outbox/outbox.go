@@ -227,7 +227,7 @@ func (b *Outbox) sweep(ctx context.Context, all bool) error {
 			return err
 		}
 		for _, m := range page {
-			b.Enqueue(m)
+			b.enqueue(m, nil) // its lane reads the contact
 			after = m.ID
 		}
 		if len(page) < 1000 {
@@ -236,9 +236,15 @@ func (b *Outbox) sweep(ctx context.Context, all bool) error {
 	}
 }
 
-// Enqueue takes an accepted message to send. A message already held is
-// ignored.
-func (b *Outbox) Enqueue(m carillon.Message) {
+// Enqueue takes an accepted message to send, with its recipient as the
+// send stored it. A message already held is ignored.
+func (b *Outbox) Enqueue(m carillon.Message, to carillon.Contact) {
+	b.enqueue(m, &to)
+}
+
+// enqueue is Enqueue; to is nil for a message read from the queue in the
+// store, whose contact the lane reads.
+func (b *Outbox) enqueue(m carillon.Message, to *carillon.Contact) {
 	b.mu.Lock()
 	if _, ok := b.known[m.ID]; ok {
 		b.mu.Unlock()
@@ -253,7 +259,7 @@ func (b *Outbox) Enqueue(m carillon.Message) {
 		go l.run()
 	}
 	b.mu.Unlock()
-	l.push(m)
+	l.push(m, to)
 }
 
 func (b *Outbox) forget(id int64) {

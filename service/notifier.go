@@ -7,10 +7,11 @@ import (
 	"github.com/carillon/carillon"
 )
 
-// Dispatcher takes accepted messages to send. The send pipeline (package
-// outbox) implements it.
+// Dispatcher takes accepted messages to send, each with its recipient as
+// the send stored it, so that the pipeline need not read the contact
+// again. The send pipeline (package outbox) implements it.
 type Dispatcher interface {
-	Enqueue(m carillon.Message)
+	Enqueue(m carillon.Message, to carillon.Contact)
 }
 
 // EventListener is told when webhook events were committed, so that their
@@ -72,12 +73,12 @@ func (n *Notifier) ServeRedeliveries(d WebhookDeliverer) {
 // The subscribers are read under the lock and called outside it, so that
 // a subscriber is never called while the lock is held.
 
-func (n *Notifier) accepted(m carillon.Message) {
+func (n *Notifier) accepted(m carillon.Message, to carillon.Contact) {
 	n.mu.RLock()
 	sends := n.sends
 	n.mu.RUnlock()
 	for _, d := range sends {
-		d.Enqueue(m)
+		d.Enqueue(m, to)
 	}
 }
 

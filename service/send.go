@@ -368,7 +368,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 	}
 	if !res.Replayed {
 		s.metrics.SendsAccepted.Inc()
-		s.dispatch(res.Message)
+		s.dispatch(res.Message, res.Contact)
 	}
 	return res, nil
 }

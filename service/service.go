@@ -212,7 +212,7 @@ func (s *core) inTx(ctx context.Context, fn func(q carillon.Queries) error) erro
 	return err
 }
 
-func (s *core) dispatch(m carillon.Message) { s.notifier.accepted(m) }
+func (s *core) dispatch(m carillon.Message, to carillon.Contact) { s.notifier.accepted(m, to) }
 
 // Close commits the work already queued, stops the writers and ends the
 // live inbox's streams.

@@ -27,7 +27,7 @@ type recordingDispatcher struct {
 	msgs []carillon.Message
 }
 
-func (d *recordingDispatcher) Enqueue(m carillon.Message) {
+func (d *recordingDispatcher) Enqueue(m carillon.Message, _ carillon.Contact) {
 	d.mu.Lock()
 	d.msgs = append(d.msgs, m)
 	d.mu.Unlock()
