@@ -73,19 +73,9 @@ func (s *Server) writeContact(w http.ResponseWriter, v service.ContactView, with
 // writeContacts answers a page of contacts, {"contacts":[…],"meta":…}: the
 // bytes writeList writes, appended by wire.AppendContact.
 func (s *Server) writeContacts(w http.ResponseWriter, list []service.ContactView, info service.PageInfo, withTypes bool) {
-	b := answerBuffers.Get().(*[]byte)
-	defer putAnswerBuffer(b)
-	*b = append((*b)[:0], `{"contacts":[`...)
-	for i, v := range list {
-		if i > 0 {
-			*b = append(*b, ',')
-		}
-		*b = wire.AppendContact(*b, s.contactOf(v, withTypes))
-	}
-	*b = append(*b, `],"meta":`...)
-	*b = wire.AppendMeta(*b, wire.Meta{Page: info.Page, Pages: info.Pages})
-	*b = append(*b, "}\n"...)
-	writeBody(w, http.StatusOK, *b)
+	writeAppendedList(w, "contacts", list, info, func(b []byte, v service.ContactView) []byte {
+		return wire.AppendContact(b, s.contactOf(v, withTypes))
+	})
 }
 
 // readContact answers a contact that was looked up, with its field types
@@ -217,19 +207,9 @@ func (s *Server) contactMessages(w http.ResponseWriter, r *http.Request, p servi
 // writeMessages answers a page of a contact's messages, {"messages":[…],
 // "meta":…}: the bytes writeList writes, appended by wire.AppendMessage.
 func writeMessages(w http.ResponseWriter, list []service.HistoryMessage, info service.PageInfo) {
-	b := answerBuffers.Get().(*[]byte)
-	defer putAnswerBuffer(b)
-	*b = append((*b)[:0], `{"messages":[`...)
-	for i, m := range list {
-		if i > 0 {
-			*b = append(*b, ',')
-		}
-		*b = wire.AppendMessage(*b, wire.FromMessage(m.Message, m.Contact, m.Channel))
-	}
-	*b = append(*b, `],"meta":`...)
-	*b = wire.AppendMeta(*b, wire.Meta{Page: info.Page, Pages: info.Pages})
-	*b = append(*b, "}\n"...)
-	writeBody(w, http.StatusOK, *b)
+	writeAppendedList(w, "messages", list, info, func(b []byte, m service.HistoryMessage) []byte {
+		return wire.AppendMessage(b, wire.FromMessage(m.Message, m.Contact, m.Channel))
+	})
 }
 
 func botOf(b service.Bot) map[string]wire.Bot {

@@ -47,6 +47,27 @@ func writeList[T, W any](w http.ResponseWriter, name string, list []T, info serv
 	writeJSON(w, http.StatusOK, map[string]any{name: convertEach(list, convert), "meta": wire.Meta{Page: info.Page, Pages: info.Pages}})
 }
 
+// writeAppendedList writes the bytes writeList writes, {"<name>":[…],
+// "meta":…}, each item appended by appendItem (a wire.Append function)
+// instead of encoded by reflection: the lists read most. name must need
+// no escaping in JSON and sort before "meta", as writeList's map orders
+// its keys.
+func writeAppendedList[T any](w http.ResponseWriter, name string, list []T, info service.PageInfo, appendItem func([]byte, T) []byte) {
+	b := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(b)
+	*b = append(append(append((*b)[:0], `{"`...), name...), `":[`...)
+	for i, v := range list {
+		if i > 0 {
+			*b = append(*b, ',')
+		}
+		*b = appendItem(*b, v)
+	}
+	*b = append(*b, `],"meta":`...)
+	*b = wire.AppendMeta(*b, wire.Meta{Page: info.Page, Pages: info.Pages})
+	*b = append(*b, "}\n"...)
+	writeBody(w, http.StatusOK, *b)
+}
+
 // convertEach converts every item of a list. An empty list is [] in JSON,
 // never null.
 func convertEach[T, W any](list []T, convert func(T) W) []W {
