@@ -17,18 +17,12 @@ const messageCols = `id, uuid, account_id, channel_id, contact_id, direction, ty
 	status, status_payload, external_id, metadata, created_at, updated_at, send_state, attempts, next_attempt_at, owner, last_error, version, deleted_at`
 
 func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
-	return scanMessageAnd(r)
-}
-
-// scanMessageAnd scans messageCols, then the columns after them into more.
-func scanMessageAnd(r interface{ Scan(...any) error }, more ...any) (carillon.Message, error) {
 	var m carillon.Message
 	var dir, content, values, status, metadata, state string
 	var payload sql.NullString
 	var created, updated, next, deleted int64
-	err := r.Scan(append([]any{&m.ID, &m.UUID, &m.AccountID, &m.ChannelID, &m.ContactID, &dir, &m.Type, &content, &m.TemplateUUID, &values,
-		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version, &deleted},
-		more...)...)
+	err := r.Scan(&m.ID, &m.UUID, &m.AccountID, &m.ChannelID, &m.ContactID, &dir, &m.Type, &content, &m.TemplateUUID, &values,
+		&status, &payload, &m.ExternalID, &metadata, &created, &updated, &state, &m.Attempts, &next, &m.Owner, &m.LastError, &m.Version, &deleted)
 	if err != nil {
 		return m, err
 	}

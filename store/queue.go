@@ -21,10 +21,10 @@ func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int6
 // answers that on PostgreSQL (migration 0019), the only store that asks.
 func (q *queries) MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (carillon.Message, bool, error) {
 	var earlier int
-	m, err := scanMessageAnd(q.queryRow(ctx, "SELECT "+messageCols+`,
+	m, err := scanMessage(&scanWith{r: q.queryRow(ctx, "SELECT "+messageCols+`,
 		CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued' AND e.contact_id = messages.contact_id
 			AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END
-		FROM messages WHERE account_id = ? AND id = ?`, accountID, id), &earlier)
+		FROM messages WHERE account_id = ? AND id = ?`, accountID, id), more: &earlier})
 	return m, earlier == 1, err
 }
 

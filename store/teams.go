@@ -17,14 +17,9 @@ func (q *queries) CreateTeam(ctx context.Context, t *carillon.Team) error {
 const teamCols = "id, uuid, account_id, name, is_default, created_at"
 
 func scanTeam(r interface{ Scan(...any) error }) (carillon.Team, error) {
-	return scanTeamAnd(r)
-}
-
-// scanTeamAnd scans teamCols, then the columns after them into more.
-func scanTeamAnd(r interface{ Scan(...any) error }, more ...any) (carillon.Team, error) {
 	var t carillon.Team
 	var def, created int64
-	err := r.Scan(append([]any{&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created}, more...)...)
+	err := r.Scan(&t.ID, &t.UUID, &t.AccountID, &t.Name, &def, &created)
 	t.Default, t.CreatedAt = def != 0, at(created)
 	return t, err
 }
@@ -52,7 +47,7 @@ func (q *queries) TeamsByIDs(ctx context.Context, accountID int64, ids []int64) 
 	err := q.byIDs(ctx, ids, "SELECT "+teamCols+`, (SELECT COUNT(*) FROM team_members WHERE team_members.team_id = teams.id)
 		FROM teams WHERE account_id = ? AND id IN (%s)`, func(r interface{ Scan(...any) error }) error {
 		var members int
-		t, err := scanTeamAnd(r, &members)
+		t, err := scanTeam(&scanWith{r: r, more: &members})
 		if err != nil {
 			return err
 		}

@@ -299,7 +299,10 @@ func run(ctx context.Context, c config) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Autovacuum = map[bool]string{true: "off", false: "on"}[off]
+		res.Autovacuum = "on"
+		if off {
+			res.Autovacuum = "off"
+		}
 		switch {
 		case off && c.vacuum == "auto":
 			stop, err := benchkit.StandInAutovacuum(ctx, b.storeURL, c.schema, logf)
