@@ -180,11 +180,14 @@ func oneShot(t *testing.T, s *server, method, path, key string) response {
 // bound is full, the 4 slow senders within it are cut off with 408 long
 // before the read timeout (2 minutes here) since their body comes far too
 // slowly, and the server serves again afterwards. A callback to no channel
-// is answered 404 before its body is read. Their pace is judged after 2 s
-// rather than 5: time enough to see the bound full, sooner over.
+// is answered 404 before its body is read. Their pace is judged after 4 s
+// rather than 5: sooner over, and time enough to see the bound full (with
+// 2 s, a machine loaded by the whole test suite once took longer than that
+// between the first sender and the check, and a sender cut off had freed
+// its place).
 func TestSlowRequests(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--max-connections", "5", "--read-timeout", "120s", "--body-pace-grace", "2s")
+	s := startServer(t, "--max-connections", "5", "--read-timeout", "120s", "--body-pace-grace", "4s")
 	// The harness's own keep-alive connection must not take a place: it is
 	// closed, and the server is waited for until it counts only the
 	// counter's.
@@ -200,7 +203,7 @@ func TestSlowRequests(t *testing.T) {
 			counter.waitFor(t, i+2)
 		}
 	}
-	// While the senders within the bound are held (2 s before their pace
+	// While the senders within the bound are held (4 s before their pace
 	// is judged), the bound is full.
 	if r := oneShot(t, s, "GET", "/healthz", ""); r.Code != http.StatusOK {
 		t.Errorf("GET /healthz under the flood: want 200, got %s", r)
