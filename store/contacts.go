@@ -338,7 +338,7 @@ func (q *queries) writeHeldContactCounts(ctx context.Context) error {
 		if held[k] == 0 {
 			continue
 		}
-		if _, err := q.exec(ctx, `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
+		if err := q.execLater(ctx, `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
 			k.account, k.channel, shard, held[k]); err != nil {
 			return err

@@ -88,6 +88,10 @@ type dialect struct {
 	// them, and its autovacuum would gather them only later. SQLite keeps
 	// none (the store relies on none).
 	analyzeSearch string
+	// pipelines: a transaction sends its statements in batches, several
+	// in one round trip (pipeline.go). SQLite runs in the process: its
+	// statements cost no round trip.
+	pipelines bool
 }
 
 var (
@@ -118,6 +122,7 @@ var (
 		searchWindow:         5000,
 		searchArgs:           []any{pgx.QueryExecModeExec},
 		analyzeSearch:        "ANALYZE message_words, contact_words, search_words",
+		pipelines:            true,
 	}
 )
 

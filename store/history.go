@@ -67,7 +67,7 @@ func (q *queries) insertStatusChanges(ctx context.Context, changes []carillon.St
 			b.WriteString("(?, ?, ?, ?, ?)")
 			args = append(args, c.MessageID, string(c.Status), nullJSON(c.Payload), boolInt(c.Applied), ms(c.CreatedAt))
 		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		if err := q.execLater(ctx, b.String(), args...); err != nil {
 			return err
 		}
 		changes = changes[n:]

@@ -51,11 +51,13 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 	if len(held) == 0 {
 		return nil
 	}
-	var last int64
-	if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", len(held)).Scan(&last); err != nil {
+	// The ids are the counter's new last ones, read by each row from the
+	// row this transaction just updated: no answer is waited for, and
+	// both statements go with the commit (pipeline.go).
+	if err := q.execLater(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1", len(held)); err != nil {
 		return err
 	}
-	id := last - int64(len(held))
+	before := int64(len(held)) // rows after this one, down to the last id
 	for len(held) > 0 {
 		n := min(len(held), chatChangesPerInsert)
 		var b strings.Builder
@@ -65,12 +67,12 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			id++
-			args = append(args, id, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
+			b.WriteString("((SELECT last_id FROM chat_change_log WHERE id = 1) - ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			before--
+			args = append(args, before, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
 				c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt))
 		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		if err := q.execLater(ctx, b.String(), args...); err != nil {
 			return err
 		}
 		held = held[n:]

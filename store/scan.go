@@ -25,6 +25,18 @@ func boolInt(b bool) int64 {
 
 // list runs a query and scans each row with scan.
 func list[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	if q.session != nil {
+		var out []T
+		err := q.sessionRows(ctx, query, args, func(r interface{ Scan(...any) error }) error {
+			v, err := scan(r)
+			out = append(out, v)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	rows, err := q.query(ctx, query, args...)
 	return scanAll(rows, err, scan)
 }
@@ -134,6 +146,9 @@ func nullJSON(p json.RawMessage) any {
 
 // scanRows runs a query and hands each row to scan.
 func (q *queries) scanRows(ctx context.Context, scan func(r interface{ Scan(...any) error }) error, query string, args ...any) error {
+	if q.session != nil {
+		return q.sessionRows(ctx, query, args, scan)
+	}
 	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func wordsOf(text string) []string {
 // leaving none when text has no word.
 func (q *queries) writeWords(ctx context.Context, table string, id int64, text string, replace bool) error {
 	if replace {
-		if _, err := q.exec(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
+		if err := q.execLater(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
 			return err
 		}
 	}
@@ -81,7 +81,7 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	if len(words) == 0 {
 		return nil
 	}
-	if _, err := q.exec(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
+	if err := q.execLater(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
 		return err
 	}
 	if words = q.db.vocabulary.unknown(words); len(words) == 0 {
@@ -98,7 +98,7 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	for i := range args {
 		args[i] = words[min(i, len(words)-1)]
 	}
-	_, err := q.exec(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
+	err := q.execLater(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
 	if err == nil && q.tx != nil {
 		q.newWords = append(q.newWords, words...)
 	}

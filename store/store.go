@@ -98,12 +98,30 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	if err := db.file.lostErr(); err != nil {
 		return err
 	}
+	if db.dialect.pipelines {
+		q, err := db.beginSession(ctx)
+		if err != nil {
+			return err
+		}
+		// Rolls back when fn fails or panics; a no-op once committed.
+		defer q.rollbackSession()
+		return runTx(q, fn, q.commitSession)
+	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	q := &queries{db: db, tx: tx, pool: db.writer}
-	err = runTx(tx, q, fn)
+	err = func() error {
+		// Rolls back when fn fails or panics; a no-op once committed.
+		defer tx.Rollback()
+		return runTx(q, fn, func(context.Context) error {
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("commit: %w", mapError(err))
+			}
+			return nil
+		})
+	}()
 	// Only now is the writer's connection free again.
 	q.prepareMissed(ctx)
 	if err == nil {
@@ -112,27 +130,30 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	return err
 }
 
-func runTx(tx *sql.Tx, q *queries, fn func(q carillon.Queries) error) error {
-	// Rolls back when fn fails or panics; a no-op once committed.
-	defer tx.Rollback()
+// runTx runs fn, writes what the transaction held until its end, and
+// commits.
+func runTx(q *queries, fn func(q carillon.Queries) error, commit func(context.Context) error) error {
 	if err := fn(q); err != nil {
 		return err
 	}
-	if err := q.writeHeldHistory(context.Background()); err != nil {
+	ctx := context.Background()
+	// The events first: their check of pending events is a read, which
+	// sends what the others queue (pipeline.go) before it.
+	if err := q.writeHeldEvents(ctx); err != nil {
 		return err
 	}
-	if err := q.writeHeldContactCounts(context.Background()); err != nil {
+	if err := q.writeHeldHistory(ctx); err != nil {
 		return err
 	}
-	if err := q.writeHeldEvents(context.Background()); err != nil {
+	if err := q.writeHeldContactCounts(ctx); err != nil {
 		return err
 	}
 	// Last: the chat changes' ids lock their counter until the commit.
-	if err := q.writeHeldChanges(context.Background()); err != nil {
+	if err := q.writeHeldChanges(ctx); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapError(err))
+	if err := commit(ctx); err != nil {
+		return err
 	}
 	q.db.vocabulary.learn(q.newWords)
 	return nil
@@ -189,9 +210,17 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.St
 
 // queries runs statements either on the reader pool or inside a transaction.
 type queries struct {
-	db   *DB
-	tx   *sql.Tx // nil outside a transaction
+	db *DB
+	// tx runs the transaction's statements; nil outside a transaction: a
+	// *sql.Tx, or session on a dialect that pipelines (pipeline.go).
+	tx   txRunner
 	pool *sql.DB
+	// session is the connection of a transaction that pipelines, begun
+	// and ended by statements of its own; nil otherwise.
+	session *sql.Conn
+	// later are the writes queued to go with the next statement or the
+	// commit (pipeline.go).
+	later []laterStmt
 	// txStmts caches the statements prepared in this transaction (SQLite):
 	// the writer's one connection is busy with the transaction, so they
 	// cannot be prepared on the pool, and a transaction that groups many
@@ -215,9 +244,19 @@ type queries struct {
 	heldEvents []*carillon.WebhookEvent
 }
 
+// txRunner is what a transaction's statements run on: *sql.Tx, or the
+// *sql.Conn of a transaction that pipelines.
+type txRunner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	if err := checkText(args); err != nil {
 		return nil, err
+	}
+	if q.session != nil {
+		return q.sessionExec(ctx, query, args)
 	}
 	if q.tx == nil {
 		// A write of its own, committed at once: checked like InTx.
@@ -257,6 +296,9 @@ func (q *queries) execVarying(ctx context.Context, query string, args ...any) (s
 	if err := checkText(args); err != nil {
 		return nil, err
 	}
+	if err := q.flushLater(ctx); err != nil {
+		return nil, err
+	}
 	res, err := q.tx.ExecContext(ctx, q.db.bindVarying(query), args...)
 	return res, mapError(err)
 }
@@ -264,6 +306,9 @@ func (q *queries) execVarying(ctx context.Context, query string, args ...any) (s
 // queryVarying is execVarying for a statement that returns rows.
 func (q *queries) queryVarying(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	if err := q.flushLater(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := q.tx.QueryContext(ctx, q.db.bindVarying(query), args...)
@@ -282,6 +327,9 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 // there is one, else on pool.
 func (q *queries) queryOn(ctx context.Context, pool *sql.DB, query string, args ...any) (*sql.Rows, error) {
 	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	if err := q.flushLater(ctx); err != nil {
 		return nil, err
 	}
 	if q.tx == nil && pool == q.db.writer && pool != q.db.reader {
@@ -337,14 +385,14 @@ func (q *queries) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.St
 			return s, nil
 		}
 		if s, ok := q.db.stmts.Load(stmtKey{q.db.writer, query}); ok {
-			ts := q.tx.StmtContext(ctx, s.(*sql.Stmt))
+			ts := q.tx.(*sql.Tx).StmtContext(ctx, s.(*sql.Stmt))
 			if q.txStmts == nil {
 				q.txStmts = map[string]*sql.Stmt{}
 			}
 			q.txStmts[query] = ts
 			return ts, nil
 		}
-		s, err := q.tx.PrepareContext(ctx, query)
+		s, err := q.tx.(*sql.Tx).PrepareContext(ctx, query)
 		if err != nil {
 			return nil, err
 		}
@@ -381,9 +429,33 @@ func checkText(args []any) error {
 type row struct {
 	rows *sql.Rows
 	err  error
+	// session, in a pipelining transaction, is the statement to run when
+	// Scan is called, with what the transaction queued (pipeline.go).
+	session *sessionRow
+}
+
+type sessionRow struct {
+	q     *queries
+	ctx   context.Context
+	query string
+	args  []any
 }
 
 func (r row) Scan(dest ...any) error {
+	if s := r.session; s != nil {
+		found := false
+		err := s.q.sessionRows(s.ctx, s.query, s.args, func(r interface{ Scan(...any) error }) error {
+			if found {
+				return nil // the first row, as database/sql's
+			}
+			found = true
+			return r.Scan(dest...)
+		})
+		if err == nil && !found {
+			err = carillon.ErrNotFound
+		}
+		return err
+	}
 	if r.err != nil {
 		return mapError(r.err)
 	}
@@ -401,12 +473,18 @@ func (r row) Scan(dest ...any) error {
 }
 
 func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
+	if q.session != nil {
+		return row{session: &sessionRow{q, ctx, query, args}}
+	}
 	rows, err := q.query(ctx, query, args...)
 	return row{rows: rows, err: err}
 }
 
 // insertRow runs an INSERT … RETURNING: on the writer, since it writes.
 func (q *queries) insertRow(ctx context.Context, query string, args ...any) row {
+	if q.session != nil {
+		return row{session: &sessionRow{q, ctx, query, args}}
+	}
 	rows, err := q.queryOn(ctx, q.db.writer, query, args...)
 	return row{rows: rows, err: err}
 }

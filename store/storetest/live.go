@@ -110,6 +110,26 @@ func testChatChanges(t *testing.T, e *env) {
 			check(t, "AccountChatChanges "+tc.name, got, tc.want)
 		}
 	}
+
+	// More changes in one transaction than one statement writes: numbered
+	// on from the last id, in the order they were added.
+	many := make([]carillon.ChatChange, 450)
+	for i := range many {
+		many[i] = change(f.contact, carillon.EventMessageCreated, at(time.Duration(10+i)*time.Second))
+	}
+	err = e.s.InTx(ctx, func(q carillon.Queries) error {
+		for _, c := range many {
+			if err := q.AddChatChange(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.must(err, "InTx of 450 changes")
+	got, err = e.s.ChatChanges(ctx, 4, 1000)
+	e.must(err, "ChatChanges after 4")
+	check(t, "450 changes of one transaction", got, numbered(5, many...))
+	check(t, "the log after them", e.changeLog(), carillon.ChatChangeLog{LastID: 454})
 }
 
 // testChatChangesCommitOrder: a change's id follows the commits, not the

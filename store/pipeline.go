@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Statements sent together (PostgreSQL).
+//
+// On PostgreSQL every statement is a round trip: carillon sends it, the
+// server runs it, carillon waits for the answer before it sends the next,
+// and on both sides each one costs a write and a read on the socket, and
+// a wake-up of the other process. Many writes of a transaction have an
+// answer nobody waits for: the words search finds a message by, the
+// status history, the numbers of contacts, the chat changes, the BEGIN.
+// A transaction queues those (execLater) and sends them in one batch with
+// its next statement (pgx's pipelining: the statements go out together,
+// their answers come back together), or with its COMMIT. The usual tail of
+// a transaction (status history, contact counts, chat changes) and its
+// commit then cost one round trip instead of one each, and the
+// chat-change counter's row lock, taken in that tail and held to the
+// commit (live.go), is held for that one round trip, not across several.
+//
+// For this, a PostgreSQL transaction runs on a connection of its own
+// (*sql.Conn), begun and ended by statements of its own, not on a *sql.Tx:
+// database/sql cannot send a *sql.Tx's statements in a batch, nor commit
+// it in one. Its statements go through pgx on that connection (batch),
+// except a few that run through database/sql on it (execVarying and
+// queryVarying, the webhook events' statements; a search's, which runs in
+// an execution mode of its own), which send what is queued first
+// (flushLater). On SQLite, which has no
+// round trips to save, execLater runs the statement at once, and
+// transactions are *sql.Tx as ever.
+//
+// A queued write that fails fails the statement it went with, or the
+// commit: the transaction is rolled back as for any error. Its result
+// (rows affected) is never seen, so only writes whose result nobody reads
+// are queued.
+
+// laterStmt is a statement queued on the transaction, with its
+// placeholders already in the dialect's form.
+type laterStmt struct {
+	query string
+	args  []any
+}
+
+// execLater runs a write whose result nobody reads: at once, or, in a
+// pipelining transaction, queued to go with the transaction's next
+// statement or its commit.
+func (q *queries) execLater(ctx context.Context, query string, args ...any) error {
+	if q.session == nil {
+		_, err := q.exec(ctx, query, args...)
+		return err
+	}
+	if err := checkText(args); err != nil {
+		return err
+	}
+	q.later = append(q.later, laterStmt{q.db.bind(query), args})
+	return nil
+}
+
+// flushLater sends what the transaction queued, for a statement that
+// cannot go in the same batch (one read through database/sql's rows):
+// every statement of the transaction sends what was queued before it, so
+// that it sees it.
+func (q *queries) flushLater(ctx context.Context) error {
+	if len(q.later) == 0 {
+		return nil
+	}
+	return mapError(q.batch(ctx, nil, nil))
+}
+
+// batch sends, in one round trip on the transaction's connection, what
+// the transaction queued and then final (when not nil), and reads final's
+// answer with read. Once a statement fails, the server skips the rest of
+// the batch, and the transaction is to be rolled back.
+func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.BatchResults) error) error {
+	later := q.later
+	q.later = nil
+	return q.session.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("batch: not a pgx connection: %T", driverConn)
+		}
+		var b pgx.Batch
+		for _, s := range later {
+			b.Queue(s.query, s.args...)
+		}
+		if final != nil {
+			b.Queue(final.query, final.args...)
+		}
+		br := c.Conn().SendBatch(ctx, &b)
+		for range later {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		if read != nil {
+			if err := read(br); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		return br.Close()
+	})
+}
+
+// sessionExec runs a write of a pipelining transaction, sent with what
+// the transaction queued before it.
+func (q *queries) sessionExec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	var tag pgconn.CommandTag
+	err := q.batch(ctx, &laterStmt{q.db.bind(query), args}, func(br pgx.BatchResults) error {
+		var err error
+		tag, err = br.Exec()
+		return err
+	})
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return rowsAffected(tag.RowsAffected()), nil
+}
+
+// sessionRows runs a statement that returns rows in a pipelining
+// transaction, sent with what the transaction queued before it, and hands
+// each row to each.
+func (q *queries) sessionRows(ctx context.Context, query string, args []any, each func(r interface{ Scan(...any) error }) error) error {
+	if err := checkText(args); err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		if _, ok := args[0].(pgx.QueryExecMode); ok {
+			// A statement with an execution mode of its own (the dialect's
+			// searchArgs): a batch runs every statement in the
+			// connection's mode, so it goes alone, after what is queued.
+			rows, err := q.queryOn(ctx, q.pool, query, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := each(rows); err != nil {
+					return err
+				}
+			}
+			return mapError(rows.Err())
+		}
+	}
+	return q.batch(ctx, &laterStmt{q.db.bind(query), args}, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return mapError(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return mapError(rows.Err())
+	})
+}
+
+// rowsAffected is the sql.Result of a write sent in a batch.
+type rowsAffected int64
+
+func (n rowsAffected) RowsAffected() (int64, error) { return int64(n), nil }
+
+func (rowsAffected) LastInsertId() (int64, error) {
+	return 0, errors.New("LastInsertId is not supported: use RETURNING")
+}
+
+// beginSession begins a transaction on a connection of its own, for a
+// dialect that pipelines. Its BEGIN goes with its first statement.
+func (db *DB) beginSession(ctx context.Context) (*queries, error) {
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &queries{db: db, tx: conn, session: conn, pool: db.writer, later: []laterStmt{{query: "BEGIN"}}}, nil
+}
+
+// commitSession sends what the transaction still queues with its COMMIT,
+// and gives the connection back to the pool.
+func (q *queries) commitSession(ctx context.Context) error {
+	err := q.batch(ctx, &laterStmt{query: "COMMIT"}, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("the transaction was rolled back (%s)", tag)
+		}
+		return err
+	})
+	if err != nil {
+		q.rollbackSession()
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	q.session.Close()
+	q.session = nil
+	return nil
+}
+
+// rollbackSession rolls the transaction back and gives the connection
+// back to the pool; a no-op once committed. Should the rollback fail, the
+// pool does not keep the connection: pgx's database/sql driver closes a
+// connection given back inside a transaction (stdlib.Conn.ResetSession).
+func (q *queries) rollbackSession() {
+	if q.session == nil {
+		return
+	}
+	conn := q.session
+	q.session, q.later = nil, nil
+	_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+	conn.Close()
+}
