@@ -51,31 +51,50 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 	if len(held) == 0 {
 		return nil
 	}
-	// The ids are the counter's new last ones, read by each row from the
-	// row this transaction just updated: no answer is waited for, and
-	// both statements go with the commit (pipeline.go).
-	if err := q.execLater(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1", len(held)); err != nil {
-		return err
+	// The ids are the counter's next ones. In a transaction that
+	// pipelines (PostgreSQL), each row reads its id from the counter row
+	// that the UPDATE before it moved, so that no statement waits for an
+	// answer and both go with the commit (pipeline.go). Elsewhere
+	// (SQLite) the UPDATE returns the last id and each row carries its
+	// own: a subquery per row would make every kept statement text larger,
+	// and SQLite keeps one for each number of rows.
+	n := int64(len(held))
+	idValue, first := "?", int64(0)
+	if q.session != nil {
+		if err := q.execLater(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1", n); err != nil {
+			return err
+		}
+		idValue = "(SELECT last_id FROM chat_change_log WHERE id = 1) - ?"
+	} else {
+		var last int64
+		if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", n).Scan(&last); err != nil {
+			return err
+		}
+		first = last - n + 1
 	}
-	before := int64(len(held)) // rows after this one, down to the last id
+	var k int64 // the change's place among held
 	for len(held) > 0 {
-		n := min(len(held), chatChangesPerInsert)
+		rows := min(len(held), chatChangesPerInsert)
 		var b strings.Builder
 		b.WriteString("INSERT INTO chat_changes (" + chatChangeCols + ") VALUES ")
-		args := make([]any, 0, 11*n)
-		for i, c := range held[:n] {
+		args := make([]any, 0, 11*rows)
+		for i, c := range held[:rows] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("((SELECT last_id FROM chat_change_log WHERE id = 1) - ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			before--
-			args = append(args, before, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
+			b.WriteString("(" + idValue + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			id := first + k
+			if q.session != nil {
+				id = n - 1 - k // below the last id
+			}
+			k++
+			args = append(args, id, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
 				c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt))
 		}
 		if err := q.execLater(ctx, b.String(), args...); err != nil {
 			return err
 		}
-		held = held[n:]
+		held = held[rows:]
 	}
 	return nil
 }
