@@ -139,17 +139,7 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 			// A statement with an execution mode of its own (the dialect's
 			// searchArgs): a batch runs every statement in the
 			// connection's mode, so it goes alone, after what is queued.
-			rows, err := q.queryOn(ctx, q.pool, query, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				if err := each(rows); err != nil {
-					return err
-				}
-			}
-			return mapError(rows.Err())
+			return q.eachRow(ctx, each, query, args...)
 		}
 	}
 	return q.batch(ctx, &laterStmt{q.db.bind(query), args}, func(br pgx.BatchResults) error {

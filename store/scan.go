@@ -149,6 +149,11 @@ func (q *queries) scanRows(ctx context.Context, scan func(r interface{ Scan(...a
 	if q.session != nil {
 		return q.sessionRows(ctx, query, args, scan)
 	}
+	return q.eachRow(ctx, scan, query, args...)
+}
+
+// eachRow runs a query through database/sql and hands each row to scan.
+func (q *queries) eachRow(ctx context.Context, scan func(r interface{ Scan(...any) error }) error, query string, args ...any) error {
 	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return err
@@ -159,7 +164,7 @@ func (q *queries) scanRows(ctx context.Context, scan func(r interface{ Scan(...a
 			return err
 		}
 	}
-	return rows.Err()
+	return mapError(rows.Err())
 }
 
 // count runs a SELECT COUNT(*) query.

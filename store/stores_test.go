@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"testing"
+)
+
+// plainSealer keeps channel settings as they are: the package's own tests
+// store none.
+type plainSealer struct{}
+
+func (plainSealer) Seal(b []byte) []byte          { return b }
+func (plainSealer) Open(b []byte) ([]byte, error) { return b, nil }
+
+// onBothStores runs test on a new store of each dialect, side by side.
+func onBothStores(t *testing.T, test func(t *testing.T, db *DB)) {
+	t.Parallel()
+	for name, open := range bothStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, open(t))
+		})
+	}
+}
+
+// bothStores opens a new store of each dialect for the package's own
+// tests; PostgreSQL's skips the test when no database is named
+// (PostgresTestURL).
+var bothStores = map[string]func(t *testing.T) *DB{
+	"sqlite": func(t *testing.T) *DB {
+		db, err := OpenSQLite(context.Background(), t.TempDir(), plainSealer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+	"postgres": func(t *testing.T) *DB {
+		_, u, _ := PostgresTestSchema(t)
+		db, err := OpenPostgres(context.Background(), u, plainSealer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	},
+}
