@@ -277,6 +277,9 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 		if err := q.deleteContactStatusHistory(ctx, id); err != nil {
 			return err
 		}
+		if err := q.writeHeldWords(ctx); err != nil {
+			return err
+		}
 		for _, stmt := range []string{
 			"DELETE FROM message_words WHERE rowid IN (SELECT id FROM messages WHERE contact_id = ?)",
 			"DELETE FROM contact_words WHERE rowid = ?",

@@ -95,8 +95,7 @@ func (q *queries) EraseMessage(ctx context.Context, m *carillon.Message) error {
 		if err != nil {
 			return err
 		}
-		_, err = q.exec(ctx, "DELETE FROM message_words WHERE rowid = ?", m.ID)
-		return err
+		return q.holdWords(ctx, "DELETE FROM message_words WHERE rowid = ?", m.ID)
 	})
 }
 

@@ -43,8 +43,9 @@ import (
 // (rows affected) is never seen, so only writes whose result nobody reads
 // are queued.
 
-// laterStmt is a statement queued on the transaction, with its
-// placeholders already in the dialect's form.
+// laterStmt is a statement queued or held on the transaction, with its
+// placeholders as written (?): they are bound for the dialect as it is
+// sent.
 type laterStmt struct {
 	query string
 	args  []any
@@ -61,7 +62,7 @@ func (q *queries) execLater(ctx context.Context, query string, args ...any) erro
 	if err := checkText(args); err != nil {
 		return err
 	}
-	q.later = append(q.later, laterStmt{q.db.bind(query), args})
+	q.later = append(q.later, laterStmt{query, args})
 	return nil
 }
 
@@ -90,10 +91,10 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		var b pgx.Batch
 		for _, s := range later {
-			b.Queue(s.query, s.args...)
+			b.Queue(q.db.bind(s.query), s.args...)
 		}
 		if final != nil {
-			b.Queue(final.query, final.args...)
+			b.Queue(q.db.bind(final.query), final.args...)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
 		for range later {
@@ -116,7 +117,7 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 // the transaction queued before it.
 func (q *queries) sessionExec(ctx context.Context, query string, args []any) (sql.Result, error) {
 	var tag pgconn.CommandTag
-	err := q.batch(ctx, &laterStmt{q.db.bind(query), args}, func(br pgx.BatchResults) error {
+	err := q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
 		var err error
 		tag, err = br.Exec()
 		return err
@@ -142,7 +143,7 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 			return q.eachRow(ctx, each, query, args...)
 		}
 	}
-	return q.batch(ctx, &laterStmt{q.db.bind(query), args}, func(br pgx.BatchResults) error {
+	return q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return mapError(err)

@@ -73,7 +73,7 @@ func wordsOf(text string) []string {
 // leaving none when text has no word.
 func (q *queries) writeWords(ctx context.Context, table string, id int64, text string, replace bool) error {
 	if replace {
-		if err := q.execLater(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
+		if err := q.holdWords(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
 			return err
 		}
 	}
@@ -81,7 +81,7 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	if len(words) == 0 {
 		return nil
 	}
-	if err := q.execLater(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
+	if err := q.holdWords(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
 		return err
 	}
 	if words = q.db.vocabulary.unknown(words); len(words) == 0 {
@@ -98,11 +98,49 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	for i := range args {
 		args[i] = words[min(i, len(words)-1)]
 	}
-	err := q.execLater(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
+	err := q.holdWords(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
 	if err == nil && q.tx != nil {
 		q.newWords = append(q.newWords, words...)
 	}
 	return err
+}
+
+// A transaction's writes of words are held until its end, after every
+// other statement of it (runTx). Why: on SQLite a statement that may fail
+// halfway (most writes) opens a savepoint, and FTS5 answers a savepoint by
+// writing the words it keeps in memory to disk. Written among the
+// transaction's other statements, each message's words went to disk as a
+// segment of their own, which FTS5 then merged; written last, they go once,
+// at the commit (measured in docs/benchmarks.md). Every other statement on
+// the words tables first writes what the transaction holds
+// (writeHeldWords), so that it sees them, and a deletion is not followed
+// by a held insert of the words it deleted.
+
+// holdWords holds a write of words until the transaction's end; outside a
+// transaction it runs at once.
+func (q *queries) holdWords(ctx context.Context, query string, args ...any) error {
+	if q.tx == nil {
+		_, err := q.exec(ctx, query, args...)
+		return err
+	}
+	if err := checkText(args); err != nil {
+		return err
+	}
+	q.heldWords = append(q.heldWords, laterStmt{query, args})
+	return nil
+}
+
+// writeHeldWords writes the words the transaction holds, in the order
+// they were held.
+func (q *queries) writeHeldWords(ctx context.Context) error {
+	held := q.heldWords
+	q.heldWords = nil
+	for _, s := range held {
+		if err := q.execLater(ctx, s.query, s.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxKnownWords bounds the vocabulary a store keeps in memory: past it,
@@ -199,6 +237,9 @@ func (q *queries) searchMatch(ctx context.Context, f carillon.SearchFilter) (m m
 }
 
 func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Message, error) {
+	if err := q.writeHeldWords(ctx); err != nil {
+		return nil, err
+	}
 	m, ok, err := q.searchMatch(ctx, f)
 	if !ok || err != nil {
 		return nil, err
@@ -223,6 +264,9 @@ func (q *queries) SearchMessages(ctx context.Context, f carillon.SearchFilter, b
 }
 
 func (q *queries) SearchContacts(ctx context.Context, f carillon.SearchFilter, before int64, limit int) ([]carillon.Contact, error) {
+	if err := q.writeHeldWords(ctx); err != nil {
+		return nil, err
+	}
 	m, ok, err := q.searchMatch(ctx, f)
 	if !ok || err != nil {
 		return nil, err

@@ -148,8 +148,14 @@ func runTx(q *queries, fn func(q carillon.Queries) error, commit func(context.Co
 	if err := q.writeHeldContactCounts(ctx); err != nil {
 		return err
 	}
-	// Last: the chat changes' ids lock their counter until the commit.
+	// The chat changes' ids lock their counter until the commit
+	// (PostgreSQL), where the words sent with them add no round trip.
 	if err := q.writeHeldChanges(ctx); err != nil {
+		return err
+	}
+	// Last: the words, after every statement that may open a savepoint
+	// (search.go).
+	if err := q.writeHeldWords(ctx); err != nil {
 		return err
 	}
 	if err := commit(ctx); err != nil {
@@ -232,6 +238,9 @@ type queries struct {
 	// heldChanges are the chat changes this transaction recorded, written
 	// with their ids just before it commits (live.go).
 	heldChanges []carillon.ChatChange
+	// heldWords are the writes of words this transaction holds until its
+	// end (search.go).
+	heldWords []laterStmt
 	// newWords are the words this transaction added to the vocabulary,
 	// known to be there once it commits (search.go).
 	newWords []string

@@ -299,4 +299,50 @@ func testSearchInTx(t *testing.T, e *env) {
 	cs, err := e.s.SearchContacts(e.ctx, starting, 0, 10)
 	e.must(err, "SearchContacts")
 	check(t, "xylo…: messages and contacts found", [2]int{len(ms), len(cs)}, [2]int{1, 1})
+
+	// Words written, replaced and deleted in one transaction: what it
+	// deleted or replaced stays deleted, also after the commit.
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		var kept, gone carillon.Contact
+		for _, c := range []*carillon.Contact{&kept, &gone} {
+			*c = carillon.Contact{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: f.channel.ID,
+				Name: "quokka", ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateContact(e.ctx, c); err != nil {
+				return err
+			}
+		}
+		var erased, deleted carillon.Message
+		for _, m := range []struct {
+			m       *carillon.Message
+			contact carillon.Contact
+		}{{&erased, kept}, {&deleted, gone}} {
+			*m.m = carillon.Message{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: f.channel.ID, ContactID: m.contact.ID,
+				Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: "quokka"},
+				Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateMessage(e.ctx, m.m); err != nil {
+				return err
+			}
+		}
+		if err := q.EraseMessage(e.ctx, &erased); err != nil {
+			return err
+		}
+		kept.Name = "wombat"
+		if err := q.UpdateContact(e.ctx, &kept); err != nil {
+			return err
+		}
+		if err := q.DeleteContact(e.ctx, f.acct.ID, gone.ID); err != nil {
+			return err
+		}
+		found, err := q.SearchMessages(e.ctx, carillon.SearchFilter{AccountID: f.acct.ID, Words: []string{"quokka"}}, 0, 10)
+		if err != nil {
+			return err
+		}
+		check(t, "erased and deleted messages found in their transaction", len(found), 0)
+		return nil
+	})
+	e.must(err, "InTx writing, replacing and deleting words")
+	for word, want := range map[string][2]int{"quokka": {0, 0}, "wombat": {0, 1}} {
+		m, c := count(word)
+		check(t, word+": messages and contacts found after the commit", [2]int{m, c}, want)
+	}
 }
