@@ -133,6 +133,9 @@ func (q *queries) holdWords(ctx context.Context, query string, args ...any) erro
 // writeHeldWords writes the words the transaction holds, in the order
 // they were held.
 func (q *queries) writeHeldWords(ctx context.Context) error {
+	if q.tx == nil {
+		return nil // nothing is held, and q is shared: leave it untouched
+	}
 	held := q.heldWords
 	q.heldWords = nil
 	for _, s := range held {

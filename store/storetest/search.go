@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,4 +346,16 @@ func testSearchInTx(t *testing.T, e *env) {
 		m, c := count(word)
 		check(t, word+": messages and contacts found after the commit", [2]int{m, c}, want)
 	}
+
+	// Searches outside a transaction, several at once, share the store's
+	// reads (the race detector watches them).
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if m, c := count("wombat"); m != 0 || c != 1 {
+				t.Errorf("wombat, searched alongside others: %d messages and %d contacts, want 0 and 1", m, c)
+			}
+		})
+	}
+	wg.Wait()
 }
