@@ -25,20 +25,16 @@ func boolInt(b bool) int64 {
 
 // list runs a query and scans each row with scan.
 func list[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
-	if q.session != nil {
-		var out []T
-		err := q.sessionRows(ctx, query, args, func(r interface{ Scan(...any) error }) error {
-			v, err := scan(r)
-			out = append(out, v)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
+	var out []T
+	err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
+		v, err := scan(r)
+		out = append(out, v)
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := q.query(ctx, query, args...)
-	return scanAll(rows, err, scan)
+	return out, nil
 }
 
 // listPage runs query, a SELECT … ORDER BY, for one page of its rows (LIMIT
