@@ -51,28 +51,25 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 	if len(held) == 0 {
 		return nil
 	}
-	// The ids are the counter's next ones. In a transaction that
-	// pipelines (PostgreSQL), each row reads its id from the counter row
-	// that the UPDATE before it moved, so that no statement waits for an
-	// answer and both go with the commit (pipeline.go). Elsewhere
-	// (SQLite) the UPDATE returns the last id and each row carries its
-	// own: a subquery per row would make every kept statement text larger,
-	// and SQLite keeps one for each number of rows.
+	// The ids are the counter's next ones, each row's the last minus its
+	// distance below it. In a transaction that pipelines (PostgreSQL),
+	// the row adds that offset to the counter row the UPDATE before it
+	// moved, so that no statement waits for an answer and both go with
+	// the commit (pipeline.go). Elsewhere (SQLite) the UPDATE returns the
+	// last id and each row carries its own: a subquery per row would make
+	// every kept statement text larger, and SQLite keeps one for each
+	// number of rows.
 	n := int64(len(held))
-	idValue, first := "?", int64(0)
+	idValue, last := "?", int64(0)
 	if q.session != nil {
 		if err := q.execLater(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1", n); err != nil {
 			return err
 		}
-		idValue = "(SELECT last_id FROM chat_change_log WHERE id = 1) - ?"
-	} else {
-		var last int64
-		if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", n).Scan(&last); err != nil {
-			return err
-		}
-		first = last - n + 1
+		idValue = "(SELECT last_id FROM chat_change_log WHERE id = 1) + ?" // last stays 0
+	} else if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", n).Scan(&last); err != nil {
+		return err
 	}
-	var k int64 // the change's place among held
+	below := n // the next row's distance below the last id, plus one
 	for len(held) > 0 {
 		rows := min(len(held), chatChangesPerInsert)
 		var b strings.Builder
@@ -83,12 +80,8 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 				b.WriteString(", ")
 			}
 			b.WriteString("(" + idValue + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			id := first + k
-			if q.session != nil {
-				id = n - 1 - k // below the last id
-			}
-			k++
-			args = append(args, id, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
+			below--
+			args = append(args, last-below, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
 				c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt))
 		}
 		if err := q.execLater(ctx, b.String(), args...); err != nil {
