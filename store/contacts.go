@@ -56,27 +56,88 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 	})
 }
 
+// contactColumns are the columns an update of a contact may write, in
+// the order of contactArgs, each in the group of the indexes it feeds. An
+// UPDATE writes only the groups that hold a changed column: SQLite
+// rewrites a row's entry in every index over a column its SET names,
+// changed or not, and a contact has thirteen (docs/benchmarks.md, "Only
+// the columns that change"). Groups rather than single columns keep the
+// statement texts few: one per set of groups.
+var contactColumns = [...]struct {
+	name  string
+	group contactGroup
+}{
+	{"address", contactIdentity}, {"bsuid", contactIdentity}, {"name", contactIdentity},
+	{"updated_at", contactUpdated}, {"last_inbound_at", contactActivity},
+	{"conversation_uuid", contactConversation}, {"conversation_created_at", contactConversation},
+	{"closed_at", contactConversation}, {"closing_reason", contactConversation},
+	{"assigned_user_id", contactRouting}, {"team_id", contactRouting}, {"funnel_id", contactRouting},
+	{"blocked_at", contactProfile}, {"note", contactProfile}, {"bot_status", contactProfile},
+	{"bot_started_at", contactProfile}, {"last_message_at", contactActivity}, {"last_message_direction", contactActivity},
+}
+
+// contactGroup is a bit of a set of contactColumns' groups.
+type contactGroup uint8
+
+const (
+	contactIdentity     contactGroup = 1 << iota // the address and bsuid indexes, the words
+	contactRouting                               // the assignee and team indexes, the inbox's
+	contactConversation                          // the conversation index, the inbox's conditions
+	contactActivity                              // the inbox's order and unread counts
+	contactProfile                               // no index
+	contactUpdated                               // updated_at alone, always written: an update writes something
+	contactGroups       = iota
+)
+
+// contactUpdates holds, for each set of groups, the UPDATE that writes
+// their columns; conditions may follow it.
+var contactUpdates = func() (texts [1 << contactGroups]string) {
+	for set := range texts {
+		var cols []string
+		for _, c := range contactColumns {
+			if contactGroup(set)&c.group != 0 {
+				cols = append(cols, c.name+" = ?")
+			}
+		}
+		texts[set] = "UPDATE contacts SET " + strings.Join(cols, ", ") + " WHERE account_id = ? AND id = ?"
+	}
+	return texts
+}()
+
+// contactUpdate returns the UPDATE of contact c, stored as was, and the
+// arguments of its SET: the groups of columns where c differs from was,
+// and updated_at.
+func contactUpdate(was, c *carillon.Contact) (string, []any) {
+	before, after := contactArgs(was), contactArgs(c)
+	set := contactUpdated
+	for i, col := range contactColumns {
+		if before[i] != after[i] {
+			set |= col.group
+		}
+	}
+	args := make([]any, 0, len(after)+5)
+	for i, col := range contactColumns {
+		if set&col.group != 0 {
+			args = append(args, after[i])
+		}
+	}
+	return contactUpdates[set], args
+}
+
 // UpdateContact reads the stored contact first, so that the words search
 // finds it by are written again only when its SearchText changed, and its
 // messages' assignee only when it is assigned to someone else. The row is
 // locked as it is read (PostgreSQL), so that what it is compared with is
 // what this update replaces.
-// updateContact writes every changeable column of a contact; conditions
-// may follow it.
-const updateContact = `UPDATE contacts SET address = ?, bsuid = ?, name = ?, updated_at = ?, last_inbound_at = ?,
-	conversation_uuid = ?, conversation_created_at = ?, closed_at = ?, closing_reason = ?, assigned_user_id = ?,
-	team_id = ?, funnel_id = ?, blocked_at = ?, note = ?, bot_status = ?, bot_started_at = ?, last_message_at = ?,
-	last_message_direction = ? WHERE account_id = ? AND id = ?`
-
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
-	args := append(contactArgs(c), c.AccountID, c.ID)
 	return q.atomic(ctx, func(q *queries) error {
 		stored, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?"+q.db.dialect.lockRows,
 			c.AccountID, c.ID))
 		if err != nil {
 			return err
 		}
-		if err := affected(q.exec(ctx, updateContact, args...)); err != nil {
+		update, args := contactUpdate(&stored, c)
+		if err := affected(q.exec(ctx, update, append(args, c.AccountID, c.ID)...)); err != nil {
 			return err
 		}
 		return q.contactRewritten(ctx, stored, c)
@@ -88,10 +149,13 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 // writes only while the row still has was's assignee, name and address,
 // the columns the rest follows; a row changed since (on PostgreSQL,
 // another transaction) or gone is left to UpdateContact, which reads it.
+// The columns of groups where c does not differ from was are not written:
+// what another transaction wrote to them since stays.
 func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c *carillon.Contact) error {
-	args := append(contactArgs(c), c.AccountID, c.ID, was.AssignedUserID, was.Name, was.Address)
+	update, args := contactUpdate(&was, c)
+	args = append(args, c.AccountID, c.ID, was.AssignedUserID, was.Name, was.Address)
 	return q.atomic(ctx, func(q *queries) error {
-		updated, err := changedRow(q.exec(ctx, updateContact+" AND assigned_user_id = ? AND name = ? AND address = ?", args...))
+		updated, err := changedRow(q.exec(ctx, update+" AND assigned_user_id = ? AND name = ? AND address = ?", args...))
 		if err != nil {
 			return err
 		}

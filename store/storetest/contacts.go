@@ -502,6 +502,57 @@ func testUpdateContact(t *testing.T, e *env) {
 	got, err = e.s.ContactByID(e.ctx, a.ID, other.ID)
 	e.must(err, "ContactByID")
 	check(t, "the other contact", got, other)
+
+	// UpdateContactFrom writes each column that changed from the row its
+	// caller read, whichever it is.
+	for _, tc := range []struct {
+		column string
+		change func(c *carillon.Contact)
+	}{
+		{"address", func(c *carillon.Contact) { c.Address = "5491100000009" }},
+		{"bsuid", func(c *carillon.Contact) { c.BSUID = "AR.77" }},
+		{"name", func(c *carillon.Contact) { c.Name = "Ada" }},
+		{"updated_at", func(c *carillon.Contact) { c.UpdatedAt = at(2 * time.Hour) }},
+		{"last_inbound_at", func(c *carillon.Contact) { c.LastInboundAt = at(3 * time.Hour) }},
+		{"conversation_uuid", func(c *carillon.Contact) { c.ConversationUUID = carillon.NewUUID() }},
+		{"conversation_created_at", func(c *carillon.Contact) { c.ConversationCreatedAt = at(4 * time.Hour) }},
+		{"closed_at", func(c *carillon.Contact) { c.ClosedAt = at(5 * time.Hour) }},
+		{"closing_reason", func(c *carillon.Contact) { c.ClosingReason = "solved" }},
+		{"assigned_user_id", func(c *carillon.Contact) { c.AssignedUserID = 44 }},
+		{"team_id", func(c *carillon.Contact) { c.TeamID = 45 }},
+		{"funnel_id", func(c *carillon.Contact) { c.FunnelID = "funnel" }},
+		{"blocked_at", func(c *carillon.Contact) { c.BlockedAt = at(6 * time.Hour) }},
+		{"note", func(c *carillon.Contact) { c.Note = "a note" }},
+		{"bot_status", func(c *carillon.Contact) { c.BotStatus = "bot_start" }},
+		{"bot_started_at", func(c *carillon.Contact) { c.BotStartedAt = at(7 * time.Hour) }},
+		{"last_message_at", func(c *carillon.Contact) { c.LastMessageAt = at(8 * time.Hour) }},
+		{"last_message_direction", func(c *carillon.Contact) { c.LastMessageDirection = carillon.Outbound }},
+	} {
+		was, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+		e.must(err, "ContactByID")
+		next := was
+		tc.change(&next)
+		e.must(e.s.UpdateContactFrom(e.ctx, was, &next), "UpdateContactFrom ("+tc.column+")")
+		got, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+		e.must(err, "ContactByID")
+		check(t, "contact after UpdateContactFrom changed "+tc.column, got, normContact(next))
+	}
+	// What another writer changed since the caller read the row stays,
+	// in the columns the caller did not change: a message sent to a
+	// contact does not take back the note an agent wrote meanwhile.
+	was, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	meanwhile := was
+	meanwhile.Note, meanwhile.BotStatus = "written meanwhile", "bot_end"
+	e.must(e.s.UpdateContact(e.ctx, &meanwhile), "UpdateContact (meanwhile)")
+	sent := was
+	sent.UpdatedAt, sent.LastMessageAt, sent.LastMessageDirection = at(9*time.Hour), at(9*time.Hour), carillon.Outbound
+	e.must(e.s.UpdateContactFrom(e.ctx, was, &sent), "UpdateContactFrom (a message sent)")
+	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	want = sent
+	want.Note, want.BotStatus = meanwhile.Note, meanwhile.BotStatus
+	check(t, "contact after UpdateContactFrom from a row changed meanwhile", got, normContact(want))
 }
 
 // testContactCount: the total of the list of all an account's contacts,
