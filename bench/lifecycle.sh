@@ -2,7 +2,8 @@
 # The whole life of messages through the real `carillon serve`, per store:
 # accepted sends beside the ceiling, the sandbox's lifecycle to read (with
 # and without a webhook), signed WhatsApp callbacks in, sends out through
-# the WhatsApp Cloud API adapter to a fake Graph API; then the server's
+# the WhatsApp Cloud API adapter to a fake Graph API and their receipts
+# posted back as signed status callbacks; then the server's
 # memory and the store's size per message. See bench/README.md.
 #
 #   bash bench/lifecycle.sh [sqlite|postgres|all]      (default: all)
@@ -15,7 +16,7 @@
 #   BENCH_DURATION      accepted sends: measured load duration (default 10s)
 #   BENCH_WARMUP        accepted sends: warmup (default 2s)
 #   BENCH_PHASES        phases, comma-separated (default: all of
-#                       accepted,lifecycle,webhook,inbound,whatsapp)
+#                       accepted,lifecycle,webhook,inbound,whatsapp,receipts)
 #   BENCH_DATABASE_URL  PostgreSQL URL
 #                       (default postgres://postgres@127.0.0.1:5432/test?sslmode=disable);
 #                       the run works in a schema of its own, BENCH_SCHEMA

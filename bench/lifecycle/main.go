@@ -58,8 +58,9 @@ const (
 )
 
 // phases in the order they run: whatsapp sends to the customers who wrote
-// in the inbound phase (WhatsApp's 24-hour window).
-var phases = []string{"accepted", "lifecycle", "webhook", "inbound", "whatsapp"}
+// in the inbound phase (WhatsApp's 24-hour window); receipts reports the
+// whatsapp phase's messages delivered and read.
+var phases = []string{"accepted", "lifecycle", "webhook", "inbound", "whatsapp", "receipts"}
 
 // every event a webhook can subscribe to (docs/webhooks.md).
 var allEvents = []string{"message_created", "message_status_updated", "contact_created", "contact_updated", "contact_deleted",
@@ -125,6 +126,8 @@ func main() {
 		fail(errors.New("-phases: none given"))
 	case slices.Contains(c.phases, "whatsapp") && !slices.Contains(c.phases, "inbound"):
 		fail(errors.New("-phases: whatsapp needs inbound (the customers write first: WhatsApp's 24-hour window)"))
+	case slices.Contains(c.phases, "receipts") && !slices.Contains(c.phases, "whatsapp"):
+		fail(errors.New("-phases: receipts needs whatsapp (its messages are the ones reported delivered and read)"))
 	case c.messages < 1 || c.callbacks < 1 || c.conns < 1 || c.recipients < 1 || c.recipients > 1_000_000 || c.mps < 0:
 		fail(errors.New("-messages, -callbacks, -conns and -recipients must be at least 1 (-recipients at most 1,000,000), -mps not negative"))
 	}
@@ -183,6 +186,7 @@ type result struct {
 	Webhook     *lifecycle `json:"webhook,omitempty"`
 	Inbound     *inbound   `json:"inbound,omitempty"`
 	WhatsApp    *whatsapp  `json:"whatsapp,omitempty"`
+	Receipts    *receipts  `json:"receipts,omitempty"`
 	RSSKiB      int        `json:"rss_kib"`
 	StoreBytes  int64      `json:"store_bytes"`
 	Messages    int64      `json:"messages_stored"`
@@ -246,6 +250,17 @@ type whatsapp struct {
 	GraphSends int      `json:"graph_sends"` // message sends the fake Graph API received
 }
 
+// receipts is the receipts phase: a status callback for each of the
+// whatsapp phase's messages saying delivered, then one saying read.
+type receipts struct {
+	Messages    int      `json:"messages"` // reported delivered, then read
+	Requests    requests `json:"requests"`
+	ReadS       float64  `json:"all_read_s"` // first callback to the last message read
+	ReadPerS    float64  `json:"read_per_s"`
+	CPUS        float64  `json:"server_cpu_s"`
+	CPUPerMsgMS float64  `json:"server_cpu_per_message_ms"`
+}
+
 // bench is one run: the server, its store, what it is measured with.
 type bench struct {
 	c          config
@@ -259,6 +274,7 @@ type bench struct {
 	http       *http.Client
 	channel    string // the WhatsApp channel's uuid
 	graph      *whatsapptest.Server
+	waSent     []whatsapptest.Sent // the whatsapp phase's messages, as the fake Graph API accepted them
 	carillon   string
 	profileSeq int
 }
@@ -374,6 +390,8 @@ func run(ctx context.Context, c config) (*result, error) {
 			res.Inbound, err = b.inboundRun(ctx)
 		case "whatsapp":
 			res.WhatsApp, err = b.whatsappRun(ctx)
+		case "receipts":
+			res.Receipts, err = b.receiptsRun(ctx)
 		}
 		if perr := profiled(); perr != nil {
 			logf("profile of %s: %v", p, perr)
@@ -911,6 +929,7 @@ func (b *bench) whatsappRun(ctx context.Context) (*whatsapp, error) {
 		return nil, err
 	}
 	graph0 := len(b.graph.Messages())
+	sent0 := len(b.graph.SentMessages())
 	l := b.fire(ctx, b.c.messages, func(ctx context.Context, i int) (*http.Request, error) {
 		return b.sendRequest(ctx, i, b.channel)
 	}, false)
@@ -934,6 +953,64 @@ func (b *bench) whatsappRun(ctx context.Context) (*whatsapp, error) {
 	if out.GraphSends != l.OK {
 		b.problem("%d WhatsApp sends accepted, the fake Graph API received %d", l.OK, out.GraphSends)
 	}
+	b.waSent = b.graph.SentMessages()[sent0:]
+	return out, nil
+}
+
+// receiptsRun posts, for each message of the whatsapp phase, a signed
+// status callback saying delivered, then one saying read, as WhatsApp
+// reports them, and waits until every one of those messages is read. Each
+// connection posts its messages' delivered callbacks before their read
+// ones; across connections a read may come first, which carillon applies
+// as WhatsApp may send it.
+func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
+	sent := b.waSent
+	if len(sent) == 0 {
+		return nil, errors.New("the whatsapp phase sent nothing to report on")
+	}
+	readLabel := map[string]string{"status": "read"}
+	read0, err := b.counter(ctx, "carillon_message_status_total", readLabel)
+	if err != nil {
+		return nil, err
+	}
+	cpu0, err := benchkit.CPUTime(b.pid)
+	if err != nil {
+		return nil, err
+	}
+	callback := b.base + "/callbacks/whatsapp/" + b.channel
+	n := len(sent)
+	l := b.fire(ctx, 2*n, func(ctx context.Context, i int) (*http.Request, error) {
+		status := "delivered"
+		if i >= n {
+			status = "read"
+		}
+		s := sent[i%n]
+		body := whatsapptest.StatusPayload(phoneID, s.WAMID, s.To, status)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, callback, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, body))
+		return req, nil
+	}, false)
+	if l.OK < l.Sent {
+		b.problem("%d of %d status callbacks not answered 200 (first: %s)", l.Sent-l.OK, l.Sent, l.FirstErr)
+	}
+	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
+		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
+		return read-read0 >= float64(n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	cpu, err := benchkit.CPUTime(b.pid)
+	if err != nil {
+		return nil, err
+	}
+	out := &receipts{Messages: n, Requests: l.requests, ReadS: at.Sub(l.start).Seconds(), CPUS: (cpu - cpu0).Seconds()}
+	out.ReadPerS = float64(n) / out.ReadS
+	out.CPUPerMsgMS = 1000 * out.CPUS / float64(n)
 	return out, nil
 }
 
@@ -1115,6 +1192,11 @@ func (r *result) print(w io.Writer) {
 	if wa := r.WhatsApp; wa != nil {
 		fmt.Fprintf(w, "  %-24s %d provider calls, the last %.2f s after the first request: %.0f/s (fake Graph API got %d)\n", "whatsapp end to end", wa.Calls, wa.CallsS, wa.CallsPerS, wa.GraphSends)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(wa.Requests), ratio(wa.Requests.PerS))
+	}
+	if rc := r.Receipts; rc != nil {
+		fmt.Fprintf(w, "  %-24s %d messages read %.2f s after the first callback: %.0f/s reach read\n", "whatsapp receipts", rc.Messages, rc.ReadS, rc.ReadPerS)
+		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  status callbacks", reqs(rc.Requests), ratio(rc.Requests.PerS))
+		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", rc.CPUS, rc.CPUPerMsgMS)
 	}
 	switch {
 	case r.Autovacuum == "off" && r.StandInRuns >= 0:

@@ -150,6 +150,7 @@ type Server struct {
 	mu        sync.Mutex
 	token     string
 	requests  []Request
+	sent      []Sent
 	scripts   []*script
 	media     map[string]media
 	templates map[string][]Template
@@ -188,6 +189,20 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
+}
+
+// Sent is a message send the server accepted: the number it was sent to
+// (or the user id, for a send by BSUID) and the id the server gave it.
+type Sent struct {
+	To, WAMID string
+}
+
+// SentMessages returns the message sends accepted so far, in the order
+// they were answered: what status callbacks about them name.
+func (s *Server) SentMessages() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
 }
 
 // Messages returns the bodies of the message sends received so far.
@@ -366,13 +381,18 @@ func (s *Server) acceptMessage(w http.ResponseWriter, body []byte) {
 		}
 	}
 	contact := map[string]any{"input": req.To, "wa_id": req.To}
+	sent := Sent{To: req.To, WAMID: s.NextWAMID()}
 	if req.To == "" {
 		contact = map[string]any{"input": req.Recipient, "user_id": req.Recipient}
+		sent.To = req.Recipient
 	}
+	s.mu.Lock()
+	s.sent = append(s.sent, sent)
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []any{contact},
-		"messages":          []any{map[string]any{"id": s.NextWAMID()}},
+		"messages":          []any{map[string]any{"id": sent.WAMID}},
 	})
 }
 
