@@ -211,13 +211,6 @@ type MessageQueries interface {
 	// template values and DeletedAt as stored, and with them the words
 	// search finds the message by: only EraseMessage changes them.
 	UpdateMessage(ctx context.Context, m *Message) error
-	// UpdateMessageStatus is UpdateMessage for a change of the status
-	// alone (a receipt): it writes the status, its payload, the send state
-	// and UpdatedAt under the same check of m.Version, and leaves the rest
-	// of the send job (external id, attempts, next attempt, owner, last
-	// error) as stored. Writing fewer columns spares the indexes over the
-	// others (SQLite rewrites every index over a column an UPDATE names).
-	UpdateMessageStatus(ctx context.Context, m *Message) error
 	// EraseMessage erases the message's content and template values (in
 	// m too), writes DeletedAt and what UpdateMessage writes, under the
 	// same check of m.Version, and removes the words search found the

@@ -331,7 +331,7 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 	if len(reports) == 0 {
 		return true, nil
 	}
-	_, err = s.writeMessage(ctx, m, read, writeStatus, func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
+	_, err = s.changeMessage(ctx, m, read, func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
 		var changes []carillon.StatusChange
 		for _, report := range reports {
 			changes = append(changes, advance(m, report.Status, wire.NewStatusPayload(*m, c, report), now)...)
@@ -450,7 +450,7 @@ type Outcome struct {
 func (s *Messages) RecordOutcome(ctx context.Context, msg carillon.Message, o Outcome) (carillon.Message, error) {
 	o = cleanOutcome(o)
 	var address string // the contact's, as the unit read it
-	out, err := s.writeMessage(ctx, msg, byID(msg), writeSendJob, func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
+	out, err := s.changeMessage(ctx, msg, byID(msg), func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange {
 		address = c.Address
 		m.Attempts, m.UpdatedAt = msg.Attempts, now
 		switch {

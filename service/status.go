@@ -56,49 +56,40 @@ func byID(m carillon.Message) func(ctx context.Context, q carillon.Queries) (car
 // that another writer changed meanwhile.
 const maxStaleRetries = 10
 
-// messageWrite says which write of the store a change of a message takes:
-// EraseMessage for one that erases its content (and the words search
-// finds it by), UpdateMessageStatus for one that moves its status alone (a
-// receipt, the most frequent), UpdateMessage for the rest.
-type messageWrite int
-
-const (
-	writeSendJob messageWrite = iota
-	// writeStatus is for a change of a message read as stored: the rest
-	// of its send job is compared with what was read, and written when it
-	// changed after all.
-	writeStatus
-	eraseContent
-)
-
-// write writes m, changed from was, the message as read.
-func (w messageWrite) write(ctx context.Context, q carillon.Queries, was carillon.Message, m *carillon.Message) error {
-	switch {
-	case w == eraseContent:
-		return q.EraseMessage(ctx, m)
-	case w == writeStatus && sameSendJob(was, *m):
-		return q.UpdateMessageStatus(ctx, m)
-	default:
-		return q.UpdateMessage(ctx, m)
-	}
-}
-
-// sameSendJob reports whether a and b have the same send job, its state
-// apart: what UpdateMessageStatus leaves as stored.
-func sameSendJob(a, b carillon.Message) bool {
-	return a.ExternalID == b.ExternalID && a.Attempts == b.Attempts && a.NextAttemptAt.Equal(b.NextAttemptAt) &&
-		a.Owner == b.Owner && a.LastError == b.LastError
-}
-
-// writeMessage applies change to a message read outside the shared
-// transaction (m), and writes it as w says in the transaction provided nobody changed
+// changeMessage applies change to a message read outside the shared
+// transaction (m), and writes it in the transaction provided nobody changed
 // it since; otherwise it reads it again with reread, inside the transaction,
 // and applies change once more. Reading off the writer's path keeps the one
 // SQLite writer busy only with writes. change must only compute: it returns
 // the status changes to record; it is given the message's contact, whose
 // address the status payloads name.
+func (s *Messages) changeMessage(ctx context.Context, m carillon.Message,
+	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error),
+	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
+	return s.writeMessage(ctx, m, reread, keepContent, change)
+}
+
+// contentWrite says whether a change of a message erases its content: a
+// different write of the store (EraseMessage), which also removes the
+// words search finds it by, from a change of its status or send job
+// (UpdateMessage), the frequent one.
+type contentWrite bool
+
+const (
+	keepContent  contentWrite = false
+	eraseContent contentWrite = true
+)
+
+func (w contentWrite) write(ctx context.Context, q carillon.Queries, m *carillon.Message) error {
+	if w == eraseContent {
+		return q.EraseMessage(ctx, m)
+	}
+	return q.UpdateMessage(ctx, m)
+}
+
+// writeMessage is changeMessage, the content erased or kept as w says.
 func (s *Messages) writeMessage(ctx context.Context, m carillon.Message,
-	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error), w messageWrite,
+	reread func(ctx context.Context, q carillon.Queries) (carillon.Message, error), w contentWrite,
 	change func(m *carillon.Message, c carillon.Contact, now time.Time) []carillon.StatusChange) (carillon.Message, error) {
 	var out carillon.Message
 	var changes []carillon.StatusChange
@@ -112,18 +103,16 @@ func (s *Messages) writeMessage(ctx context.Context, m carillon.Message,
 		cur := m
 		now := s.clock.Now()
 		changes = change(&cur, c, now)
-		err = w.write(ctx, q, m, &cur)
+		err = w.write(ctx, q, &cur)
 		// With several writers (PostgreSQL), another transaction may
 		// change the row again between the reread and the update: each
 		// try rereads what is committed by then.
 		for try := 0; errors.Is(err, carillon.ErrStale) && try < maxStaleRetries; try++ {
-			var read carillon.Message
-			if read, err = reread(ctx, q); err != nil {
+			if cur, err = reread(ctx, q); err != nil {
 				return err
 			}
-			cur = read
 			changes = change(&cur, c, now)
-			err = w.write(ctx, q, read, &cur)
+			err = w.write(ctx, q, &cur)
 		}
 		if err != nil {
 			return err

@@ -80,14 +80,6 @@ func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error 
 		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version)
 }
 
-// UpdateMessageStatus is UpdateMessage without the columns a receipt never
-// changes: the external id's unique index is not rewritten.
-func (q *queries) UpdateMessageStatus(ctx context.Context, m *carillon.Message) error {
-	return q.changeMessage(ctx, m, `UPDATE messages SET status = ?, status_payload = ?, updated_at = ?, send_state = ?,
-		version = version + 1 WHERE account_id = ? AND id = ? AND version = ?`,
-		string(m.Status), nullJSON(m.StatusPayload), ms(m.UpdatedAt), string(m.SendState), m.AccountID, m.ID, m.Version)
-}
-
 // EraseMessage writes what UpdateMessage writes, and the erased content,
 // template values and deletion time, and removes the words search found
 // the message by.

@@ -256,37 +256,6 @@ func testUpdateMessage(t *testing.T, e *env) {
 	got, err = e.s.MessageByID(e.ctx, a.ID, other.ID)
 	e.must(err, "MessageByID")
 	check(t, "the other message", got, other)
-
-	// UpdateMessageStatus writes the status, its payload, the send state
-	// and the update time, and leaves the rest of the send job as stored.
-	job := clr
-	job.ExternalID, job.SendState, job.Attempts, job.Owner = "wamid.JOB", carillon.SendQueued, 2, "instance-1"
-	job.NextAttemptAt, job.LastError = sloppy(at(3*time.Hour)), "timeout"
-	e.must(e.s.UpdateMessage(e.ctx, &job), "UpdateMessage")
-	receipt := normMessage(job)
-	receipt.Status, receipt.StatusPayload = carillon.StatusRead, json.RawMessage(`{"status":"read"}`)
-	receipt.SendState, receipt.UpdatedAt = carillon.SendDone, sloppy(at(4*time.Hour))
-	receipt.ExternalID, receipt.Attempts, receipt.Owner = "wamid.IGNORED", 9, "instance-9"
-	receipt.NextAttemptAt, receipt.LastError = time.Time{}, "ignored"
-	e.must(e.s.UpdateMessageStatus(e.ctx, &receipt), "UpdateMessageStatus")
-	want = normMessage(receipt)
-	want.ExternalID, want.Attempts, want.Owner = job.ExternalID, job.Attempts, job.Owner
-	want.NextAttemptAt, want.LastError = norm(job.NextAttemptAt), job.LastError
-	got, err = e.s.MessageByID(e.ctx, a.ID, m.ID)
-	e.must(err, "MessageByID")
-	check(t, "message after UpdateMessageStatus", got, want)
-	if receipt.Version != job.Version+1 {
-		t.Errorf("UpdateMessageStatus left the version at %d, want %d", receipt.Version, job.Version+1)
-	}
-	staleReceipt := want
-	staleReceipt.Version--
-	wantErr(t, "UpdateMessageStatus of a version read before another update", e.s.UpdateMessageStatus(e.ctx, &staleReceipt), carillon.ErrStale)
-	missingReceipt := want
-	missingReceipt.ID = m.ID + other.ID + 100
-	wantErr(t, "UpdateMessageStatus of a missing message", e.s.UpdateMessageStatus(e.ctx, &missingReceipt), carillon.ErrNotFound)
-	otherAccount := want
-	otherAccount.AccountID = b.ID
-	wantErr(t, "UpdateMessageStatus with the wrong account", e.s.UpdateMessageStatus(e.ctx, &otherAccount), carillon.ErrNotFound)
 }
 
 func testEraseMessage(t *testing.T, e *env) {
