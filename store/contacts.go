@@ -60,8 +60,8 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 // the order of contactArgs, each in the group of the indexes it feeds. An
 // UPDATE writes only the groups that hold a changed column: SQLite
 // rewrites a row's entry in every index over a column its SET names,
-// changed or not, and a contact has thirteen (docs/benchmarks.md, "Only
-// the columns that change"). Groups rather than single columns keep the
+// changed or not, and a contact has thirteen (docs/architecture.md, "An
+// update writes what changed"). Groups rather than single columns keep the
 // statement texts few: one per set of groups.
 var contactColumns = [...]struct {
 	name  string

@@ -891,20 +891,12 @@ func (b *bench) inboundRun(ctx context.Context) (*inbound, error) {
 	if err != nil {
 		return nil, err
 	}
-	callback := b.base + "/callbacks/whatsapp/" + b.channel
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	l := b.fire(ctx, b.c.callbacks, func(ctx context.Context, i int) (*http.Request, error) {
-		body := whatsapptest.MessagePayload(phoneID, whatsapptest.Message{
+		return b.callbackRequest(ctx, whatsapptest.MessagePayload(phoneID, whatsapptest.Message{
 			ID: "wamid.bench" + run + "." + strconv.Itoa(i), From: b.number(i),
 			ProfileName: "Customer " + strconv.Itoa(i%b.c.recipients), Text: "Where is my order? " + strconv.Itoa(i),
-		})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, callback, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, body))
-		return req, nil
+		}))
 	}, false)
 	if l.OK < l.Sent {
 		b.problem("%d of %d callbacks not answered 200 (first: %s)", l.Sent-l.OK, l.Sent, l.FirstErr)
@@ -918,6 +910,18 @@ func (b *bench) inboundRun(ctx context.Context) (*inbound, error) {
 		b.problem("%d callbacks answered 200, %d inbound messages stored", l.OK, out.Stored)
 	}
 	return out, nil
+}
+
+// callbackRequest posts body to the WhatsApp channel's callback URL,
+// signed with its app secret as Meta signs its callbacks.
+func (b *bench) callbackRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+"/callbacks/whatsapp/"+b.channel, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, body))
+	return req, nil
 }
 
 // whatsappRun sends -messages on the WhatsApp channel and waits until
@@ -977,7 +981,6 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 	if err != nil {
 		return nil, err
 	}
-	callback := b.base + "/callbacks/whatsapp/" + b.channel
 	n := len(sent)
 	l := b.fire(ctx, 2*n, func(ctx context.Context, i int) (*http.Request, error) {
 		status := "delivered"
@@ -985,14 +988,7 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 			status = "read"
 		}
 		s := sent[i%n]
-		body := whatsapptest.StatusPayload(phoneID, s.WAMID, s.To, status)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, callback, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Hub-Signature-256", whatsapptest.Sign(appSecret, body))
-		return req, nil
+		return b.callbackRequest(ctx, whatsapptest.StatusPayload(phoneID, s.WAMID, s.To, status))
 	}, false)
 	if l.OK < l.Sent {
 		b.problem("%d of %d status callbacks not answered 200 (first: %s)", l.Sent-l.OK, l.Sent, l.FirstErr)
