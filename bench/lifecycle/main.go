@@ -578,7 +578,7 @@ func (b *bench) acceptedRun(ctx context.Context, dir string) (*accepted, error) 
 	// next phase starts.
 	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
 		acc, _ := benchkit.Sum(m, "carillon_sends_accepted_total", nil)
-		read, _ := benchkit.Sum(m, "carillon_message_status_total", map[string]string{"status": "read"})
+		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
 		return read >= acc
 	})
 	if err != nil {
@@ -773,12 +773,7 @@ func firstOf(a, b string) string {
 // accepted one is read; with rcv, also until the receiver has had each
 // one's events.
 func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, error) {
-	readLabel := map[string]string{"status": "read"}
-	read0, err := b.counter(ctx, "carillon_message_status_total", readLabel)
-	if err != nil {
-		return nil, err
-	}
-	cpu0, err := benchkit.CPUTime(b.pid)
+	mark, err := b.markReads(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -792,10 +787,7 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 		b.problem("%d of %d sends not accepted (first: %s)", l.Sent-l.OK, l.Sent, l.FirstErr)
 	}
 	out := &lifecycle{Requests: l.requests}
-	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
-		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
-		return read-read0 >= float64(l.OK)
-	})
+	at, err := b.waitReads(ctx, mark, l.OK)
 	if err != nil {
 		return nil, err
 	}
@@ -808,13 +800,44 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 				out.Hooks.Missing, out.Hooks.Duplicates, out.Hooks.OutOfOrder, out.Hooks.BadSig, out.Hooks.Undecodable, out.Hooks.Unknown)
 		}
 	}
-	cpu, err := benchkit.CPUTime(b.pid)
-	if err != nil {
+	if out.CPUS, err = b.cpuSince(mark); err != nil {
 		return nil, err
 	}
-	out.CPUS = (cpu - cpu0).Seconds()
 	out.CPUPerMsgMS = 1000 * out.CPUS / float64(l.OK)
 	return out, nil
+}
+
+// readMark is where a phase starts counting: the messages the server had
+// read by then, and the CPU time it had used.
+type readMark struct {
+	read float64
+	cpu  time.Duration
+}
+
+var readLabel = map[string]string{"status": "read"}
+
+func (b *bench) markReads(ctx context.Context) (readMark, error) {
+	read, err := b.counter(ctx, "carillon_message_status_total", readLabel)
+	if err != nil {
+		return readMark{}, err
+	}
+	cpu, err := benchkit.CPUTime(b.pid)
+	return readMark{read: read, cpu: cpu}, err
+}
+
+// waitReads waits until n more messages are read than at mark, and
+// returns when that was seen.
+func (b *bench) waitReads(ctx context.Context, mark readMark, n int) (time.Time, error) {
+	return b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
+		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
+		return read-mark.read >= float64(n)
+	})
+}
+
+// cpuSince is the server's CPU time since mark, in seconds.
+func (b *bench) cpuSince(mark readMark) (float64, error) {
+	cpu, err := benchkit.CPUTime(b.pid)
+	return (cpu - mark.cpu).Seconds(), err
 }
 
 // api makes an API request with the key and decodes its JSON answer into
@@ -972,12 +995,7 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 	if len(sent) == 0 {
 		return nil, errors.New("the whatsapp phase sent nothing to report on")
 	}
-	readLabel := map[string]string{"status": "read"}
-	read0, err := b.counter(ctx, "carillon_message_status_total", readLabel)
-	if err != nil {
-		return nil, err
-	}
-	cpu0, err := benchkit.CPUTime(b.pid)
+	mark, err := b.markReads(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -993,18 +1011,14 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 	if l.OK < l.Sent {
 		b.problem("%d of %d status callbacks not answered 200 (first: %s)", l.Sent-l.OK, l.Sent, l.FirstErr)
 	}
-	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
-		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
-		return read-read0 >= float64(n)
-	})
+	at, err := b.waitReads(ctx, mark, n)
 	if err != nil {
 		return nil, err
 	}
-	cpu, err := benchkit.CPUTime(b.pid)
-	if err != nil {
+	out := &receipts{Messages: n, Requests: l.requests, ReadS: at.Sub(l.start).Seconds()}
+	if out.CPUS, err = b.cpuSince(mark); err != nil {
 		return nil, err
 	}
-	out := &receipts{Messages: n, Requests: l.requests, ReadS: at.Sub(l.start).Seconds(), CPUS: (cpu - cpu0).Seconds()}
 	out.ReadPerS = float64(n) / out.ReadS
 	out.CPUPerMsgMS = 1000 * out.CPUS / float64(n)
 	return out, nil
