@@ -77,7 +77,7 @@ args=(-carillon "$tmp/carillon" -sendload "$tmp/sendload" -ceiling "$tmp/ceiling
 	-messages "${BENCH_MESSAGES:-20000}" -callbacks "${BENCH_CALLBACKS:-20000}"
 	-conns "${BENCH_CONNS:-64}" -recipients "${BENCH_RECIPIENTS:-1000}"
 	-duration "${BENCH_DURATION:-10s}" -warmup "${BENCH_WARMUP:-2s}"
-	-phases "${BENCH_PHASES:-accepted,lifecycle,webhook,inbound,whatsapp}")
+	-phases "${BENCH_PHASES:-accepted,lifecycle,webhook,inbound,whatsapp,receipts}")
 [[ -n ${BENCH_DATA:-} ]] && args+=(-data "$BENCH_DATA")
 [[ -n ${BENCH_VACUUM:-} ]] && args+=(-vacuum "$BENCH_VACUUM")
 if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
