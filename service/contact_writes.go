@@ -114,8 +114,12 @@ func (s *Contacts) CreateContact(ctx context.Context, p Principal, in ContactInp
 	typ := carillon.ChannelType(in.Source)
 	ch, err := s.lookupChannel(ctx, p, typ, in.ChannelUUID)
 	if err != nil {
-		if e, ok := carillon.AsError(err); ok && in.ChannelUUID == "" {
-			e.Field = "source"
+		// Without channel_uuid, the channel missing is the source's: the
+		// answer names that field. Any other error (a store that cannot
+		// answer) is left as it is, and is never changed in place: it may
+		// be a value shared by every request (ErrStoreUnavailable).
+		if e, ok := carillon.AsError(err); ok && in.ChannelUUID == "" && e.Code == carillon.CodeInvalidParameter {
+			return ContactView{}, &carillon.Error{Code: e.Code, Field: "source", Message: e.Message}
 		}
 		return ContactView{}, err
 	}

@@ -2,10 +2,12 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
 )
 
@@ -428,5 +430,35 @@ func TestConversationBotNotesAndDelete(t *testing.T) {
 	wantCode(t, f.svc.Contacts.DeleteContact(ctx, f.p, c.UUID), carillon.CodeNotFound, "")
 	if _, err := f.db.MessageByUUID(ctx, f.p.Account.ID, list[0].UUID); err != carillon.ErrNotFound {
 		t.Errorf("the contact's note outlived it: %v", err)
+	}
+}
+
+// unavailableChannels is a store whose reads of an account's main channel
+// fail as a store that cannot answer does.
+type unavailableChannels struct {
+	carillon.Store
+}
+
+func (unavailableChannels) MainChannel(context.Context, int64, carillon.ChannelType) (carillon.Channel, error) {
+	return carillon.Channel{}, fmt.Errorf("the database file was removed: %w", carillon.ErrStoreUnavailable)
+}
+
+// A contact whose source has no main channel is refused naming the field
+// source; a store that cannot answer is a 503 that names no field, and the
+// error every request shares stays as it is.
+func TestCreateContactChannelErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	_, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "123456789", Source: "telegram", Name: "Kim"})
+	wantCode(t, err, carillon.CodeInvalidParameter, "source")
+
+	svc := testrig.Service(t, service.Options{Store: unavailableChannels{Store: f.db}, InstanceID: "test-instance"})
+	for range 2 {
+		_, err = svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
+		wantCode(t, err, carillon.CodeUnavailable, "")
+	}
+	if carillon.ErrStoreUnavailable.Field != "" {
+		t.Errorf("ErrStoreUnavailable was changed: field %q", carillon.ErrStoreUnavailable.Field)
 	}
 }
