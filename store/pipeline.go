@@ -55,14 +55,20 @@ type laterStmt struct {
 // pipelining transaction, queued to go with the transaction's next
 // statement or its commit.
 func (q *queries) execLater(ctx context.Context, query string, args ...any) error {
-	if q.session == nil {
+	return q.deferWrite(ctx, q.session != nil, &q.later, query, args...)
+}
+
+// deferWrite appends a write to list, its text checked now, when the
+// transaction defers it; otherwise it runs the write at once.
+func (q *queries) deferWrite(ctx context.Context, deferred bool, list *[]laterStmt, query string, args ...any) error {
+	if !deferred {
 		_, err := q.exec(ctx, query, args...)
 		return err
 	}
 	if err := checkText(args); err != nil {
 		return err
 	}
-	q.later = append(q.later, laterStmt{query, args})
+	*list = append(*list, laterStmt{query, args})
 	return nil
 }
 

@@ -119,15 +119,7 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 // holdWords holds a write of words until the transaction's end; outside a
 // transaction it runs at once.
 func (q *queries) holdWords(ctx context.Context, query string, args ...any) error {
-	if q.tx == nil {
-		_, err := q.exec(ctx, query, args...)
-		return err
-	}
-	if err := checkText(args); err != nil {
-		return err
-	}
-	q.heldWords = append(q.heldWords, laterStmt{query, args})
-	return nil
+	return q.deferWrite(ctx, q.tx != nil, &q.heldWords, query, args...)
 }
 
 // writeHeldWords writes the words the transaction holds, in the order
