@@ -200,12 +200,18 @@ const hex = "0123456789abcdef"
 // ", \ and the control characters escaped (\b, \f, \n, \r and \t by
 // name), each byte of invalid UTF-8 written as \ufffd, U+2028 and U+2029
 // escaped.
-func appendString(b []byte, s string) []byte {
+func appendString(b []byte, s string) []byte { return appendEscaped(b, s, false) }
+
+// appendHTMLString is encoding/json's string encoding as json.Marshal
+// writes it: appendString's, and <, > and & escaped as well.
+func appendHTMLString[T ~string | ~[]byte](b []byte, s T) []byte { return appendEscaped(b, s, true) }
+
+func appendEscaped[T ~string | ~[]byte](b []byte, s T, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
 				i++
 				continue
 			}
@@ -230,7 +236,7 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)

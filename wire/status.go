@@ -44,7 +44,21 @@ type StatusReport struct {
 // kept, with carillon's beside them: ts (the report's time, Unix
 // seconds), code and reason for a failure, destination (the corrected
 // address) for a mismatch.
+//
+// Most reports are written straight into bytes (appendStatusPayload); the
+// others, and the definition of the bytes both write, go through maps and
+// encoding/json (statusPayloadByMaps).
 func NewStatusPayload(m carillon.Message, c carillon.Contact, r StatusReport) json.RawMessage {
+	if b, ok := appendStatusPayload(make([]byte, 0, 160+2*len(r.Report)), m, c, r); ok {
+		return b
+	}
+	return statusPayloadByMaps(m, c, r)
+}
+
+// statusPayloadByMaps is NewStatusPayload through encoding/json: the
+// report decoded into maps (numbers kept as written), carillon's fields
+// set, all encoded again (keys sorted).
+func statusPayloadByMaps(m carillon.Message, c carillon.Contact, r StatusReport) json.RawMessage {
 	inner := map[string]any{}
 	if len(r.Report) > 0 {
 		d := json.NewDecoder(bytes.NewReader(r.Report))
@@ -70,21 +84,29 @@ func NewStatusPayload(m carillon.Message, c carillon.Contact, r StatusReport) js
 		inner["destination"] = r.Corrected
 	}
 	payload, _ := json.Marshal(inner)
-	out := StatusPayload{ID: r.ExternalID, Type: string(r.Status), Payload: payload, Destination: NullString(c.Address)}
-	if out.ID == "" {
-		out.ID = m.ExternalID
+	id, destination := statusPayloadNames(m, c, r)
+	b, _ := json.Marshal(StatusPayload{ID: id, Type: string(r.Status), Payload: payload, Destination: NullString(destination)})
+	return b
+}
+
+// statusPayloadNames returns the message's id and the recipient a status
+// payload names.
+func statusPayloadNames(m carillon.Message, c carillon.Contact, r StatusReport) (id, destination string) {
+	id = r.ExternalID
+	if id == "" {
+		id = m.ExternalID
 	}
-	if out.ID == "" {
+	if id == "" {
 		// The provider never named the message (refused at once): its
 		// id is carillon's, as Callbell's provider names a message it
 		// failed with its own id.
-		out.ID = m.UUID
+		id = m.UUID
 	}
-	if out.Destination == nil {
-		out.Destination = NullString(c.BSUID)
+	destination = c.Address
+	if destination == "" {
+		destination = c.BSUID
 	}
-	b, _ := json.Marshal(out)
-	return b
+	return id, destination
 }
 
 // errorCode writes a numeric code (WhatsApp's 131026, Telegram's 403) as a

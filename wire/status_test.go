@@ -2,8 +2,10 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/carillon/carillon"
 )
@@ -67,4 +69,42 @@ func TestWebhookStatusPayloadAddsGsID(t *testing.T) {
 	if old := `{"id":"wamid.1","status":"read"}`; string(webhookStatusPayload(json.RawMessage(old), "x")) != old {
 		t.Errorf("a payload of another shape was changed")
 	}
+}
+
+// FuzzStatusPayload checks that a payload written straight into bytes is
+// byte for byte the one written through maps: payloads are stored, sent in
+// webhooks and compared with the history to find a repeated report.
+func FuzzStatusPayload(f *testing.F) {
+	for _, report := range []string{
+		``, `{}`, ` { } `, `[1,2]`, `null`, `"x"`, `{"a":1} {"b":2}`, `{"a":`,
+		`{"id":"wamid.HBgL","status":"read","timestamp":"1767225600","recipient_id":"31612345678"}`,
+		`{"id":"w","status":"sent","conversation":{"id":"c","origin":{"type":"service"},"expiration_timestamp":"1767312000"},"pricing":{"billable":true,"pricing_model":"CBP","category":"service"}}`,
+		`{"errors":[{"code":131026,"title":"Message undeliverable","error_data":{"details":"<b>&</b>"}}]}`,
+		`{"z":1,"a":2,"z":3,"m":{"y":[],"x":{},"x":null}}`,
+		`{"ts":"theirs","code":"x","reason":"y","destination":"d","n":-1.5e-7,"t":true,"f":false}`,
+		"{\"\u00e9\":\"caf\u00e9 \u2028\",\"\\u00e9\":\"\\\"q\\\"\"}",
+		"{\"bad\":\"\xff\"}", `{ "sp" : [ 1 , { "b" : 2 , "a" : 1 } ] }`,
+	} {
+		f.Add(report, "131026", "Message <undeliverable>", "", "wamid.1", "31612345678", int64(1767225600))
+	}
+	f.Add(`{"code":"x"}`, "network", "", "+49 151", "", "", int64(0))
+	f.Fuzz(func(t *testing.T, report, code, reason, corrected, externalID, address string, at int64) {
+		m := carillon.Message{UUID: "0123456789abcdef0123456789abcdef", ExternalID: "wamid.stored"}
+		c := carillon.Contact{Address: address, BSUID: "US.1"}
+		r := StatusReport{Status: carillon.StatusFailed, ExternalID: externalID, Report: json.RawMessage(report),
+			Code: code, Reason: reason, Corrected: corrected}
+		if at != 0 {
+			r.At = time.Unix(at, 0)
+		}
+		want := statusPayloadByMaps(m, c, r)
+		got, ok := appendStatusPayload(nil, m, c, r)
+		if ok && string(got) != string(want) {
+			t.Errorf("report %q:\nwritten   %s\nthrough maps %s", report, got, want)
+		}
+		plain := json.Valid([]byte(report)) && strings.HasPrefix(strings.TrimLeft(report, " \t\n\r"), "{") &&
+			!strings.Contains(report, `\`) && utf8.ValidString(report)
+		if !ok && plain {
+			t.Errorf("report %q, a plain JSON object, was left to the maps", report)
+		}
+	})
 }
