@@ -203,9 +203,30 @@ func contactKey(channelID int64, address string) uint64 {
 // own writes (inTx). It lives as long as the batch's transaction, so a
 // webhook saved or deleted is seen by the next batch; on PostgreSQL, a
 // batch sees what was committed when its first unit read it, as one unit
-// sees what was committed when it read it.
+// sees what was committed when it read it. It also keeps the chat changes
+// the transaction recorded (chatChanged). A batch that fails is run again
+// unit by unit, each in a transaction and a batchReads of its own.
 type batchReads struct {
 	webhooks map[int64]webhookRead
+	changes  map[carillon.ChatChange]bool
+}
+
+// recordedInBatch reports whether the batch's transaction recorded change
+// c already, and notes it when not. c has no id or time yet. Outside a
+// batch it is always false.
+func recordedInBatch(ctx context.Context, c carillon.ChatChange) bool {
+	reads, _ := ctx.Value(batchReadsKey{}).(*batchReads)
+	if reads == nil {
+		return false
+	}
+	if reads.changes[c] {
+		return true
+	}
+	if reads.changes == nil {
+		reads.changes = map[carillon.ChatChange]bool{}
+	}
+	reads.changes[c] = true
+	return false
 }
 
 type webhookRead struct {

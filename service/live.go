@@ -86,14 +86,25 @@ type Presence struct {
 // it; was is the contact before the change, nil when the change did not
 // move it. Changes without a webhook event (a presence) come here
 // directly; every other comes through record.
+//
+// A change the transaction recorded already (the same kind of the same
+// contact, leaving it as the other did) is not recorded again: a reader
+// could not tell the two apart, since it reads what the chat is once both
+// are committed, and each would make every open inbox read it again. A
+// send's outcome with its receipts is such a case: sent, delivered and
+// read of one message, each a message_status_updated of its contact.
 func (s *core) chatChanged(ctx context.Context, q carillon.Queries, kind string, c carillon.Contact, was *carillon.Contact) error {
 	if was == nil {
 		was = &c
 	}
-	err := q.AddChatChange(ctx, carillon.ChatChange{AccountID: c.AccountID, Kind: kind, ContactID: c.ID, ContactUUID: c.UUID,
+	change := carillon.ChatChange{AccountID: c.AccountID, Kind: kind, ContactID: c.ID, ContactUUID: c.UUID,
 		ConversationUUID: c.ConversationUUID, AssignedUserID: c.AssignedUserID, TeamID: c.TeamID,
-		WasAssignedUserID: was.AssignedUserID, WasTeamID: was.TeamID, CreatedAt: s.clock.Now()})
-	if err != nil {
+		WasAssignedUserID: was.AssignedUserID, WasTeamID: was.TeamID}
+	if recordedInBatch(ctx, change) {
+		return nil
+	}
+	change.CreatedAt = s.clock.Now()
+	if err := q.AddChatChange(ctx, change); err != nil {
 		return err
 	}
 	s.changesRecorded.Store(true)

@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -551,4 +552,55 @@ func check[T any](t *testing.T, what string, got, want T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s: got %v, want %v", what, got, want)
 	}
+}
+
+// TestLiveOneChangePerTransaction: a transaction that changes a chat the
+// same way several times (a send's outcome with its receipts: sent,
+// delivered and read, each a message_status_updated of the contact)
+// records it once; the changes of a transaction that differ are each
+// recorded.
+func TestLiveOneChangePerTransaction(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		f := liveSetup(t, open())
+		ctx := context.Background()
+		c := f.inbound(t, "hello")
+		kindsAfter := func(pos int64) []string {
+			t.Helper()
+			changes, err := f.db.ChatChanges(ctx, pos, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, ch := range changes {
+				if ch.ContactID != c.ID {
+					t.Errorf("change %d is of contact %d, want %d", ch.ID, ch.ContactID, c.ID)
+				}
+				kinds = append(kinds, ch.Kind)
+			}
+			return kinds
+		}
+		res, err := f.svc.Messages.Send(ctx, f.p, text(c.Address, "thanks"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos := f.position(t)
+		report := func(st carillon.Status) carillon.Receipt {
+			return carillon.Receipt{Status: st, Payload: json.RawMessage(`{"status":"` + string(st) + `"}`)}
+		}
+		_, err = f.svc.Messages.RecordOutcome(ctx, res.Message, service.Outcome{Result: carillon.SendResult{ExternalID: "wamid.once",
+			Receipts: []carillon.Receipt{report(carillon.StatusDelivered), report(carillon.StatusRead)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "the changes of an outcome with two receipts", fmt.Sprint(kindsAfter(pos)),
+			fmt.Sprint([]string{carillon.EventMessageStatusUpdated}))
+
+		// A first message from a customer: three changes of its chat,
+		// each told.
+		pos = f.position(t)
+		c = f.inbound(t, "new here")
+		check(t, "the changes of a first inbound message", fmt.Sprint(kindsAfter(pos)),
+			fmt.Sprint([]string{carillon.EventContactCreated, carillon.EventConversationOpened, carillon.EventMessageCreated}))
+	})
 }
