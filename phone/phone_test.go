@@ -1,6 +1,8 @@
 package phone
 
 import (
+	"hash/maphash"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -46,10 +48,45 @@ func TestNormalize(t *testing.T) {
 		{raw: "+999 123456789", wantErr: true},
 		{raw: "123456789012345678901", wantErr: true},
 	}
-	for _, tt := range tests {
-		got, err := Normalize(tt.raw, tt.allowSandbox)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("Normalize(%q, %v) = %q, %v; want %q, error %v", tt.raw, tt.allowSandbox, got, err, tt.want, tt.wantErr)
+	// Twice: the second time, the numbers read the first are remembered.
+	for range 2 {
+		for _, tt := range tests {
+			got, err := Normalize(tt.raw, tt.allowSandbox)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("Normalize(%q, %v) = %q, %v; want %q, error %v", tt.raw, tt.allowSandbox, got, err, tt.want, tt.wantErr)
+			}
+		}
+	}
+}
+
+// TestNormalizeRemembersWithinBounds: numbers that share a slot of the
+// cache each normalise to their own form, and what it remembers is
+// libphonenumber's answer.
+func TestNormalizeRemembersWithinBounds(t *testing.T) {
+	t.Parallel()
+	c := &normalizeCache{seed: maphash.MakeSeed()}
+	slots := map[uint64][]string{}
+	for i := range 3 * len(c.slots) {
+		digits := "4915112" + strings.Repeat("0", 6-len(strconv.Itoa(i))) + strconv.Itoa(i)
+		slot := maphash.String(c.seed, digits) % uint64(len(c.slots))
+		slots[slot] = append(slots[slot], digits)
+	}
+	var shared []string
+	for _, numbers := range slots {
+		if len(numbers) > len(shared) {
+			shared = numbers
+		}
+	}
+	if len(shared) < 2 {
+		t.Fatal("no two numbers share a slot")
+	}
+	for range 2 {
+		for _, digits := range append(shared, "5215512345678", "123456789") {
+			want, wantErr := fromTables(digits)
+			got, err := c.get(digits)
+			if got != want || (err == nil) != (wantErr == nil) {
+				t.Errorf("get(%q) = %q, %v; libphonenumber: %q, %v", digits, got, err, want, wantErr)
+			}
 		}
 	}
 }
