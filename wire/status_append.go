@@ -44,7 +44,7 @@ func appendStatusPayload(b []byte, m carillon.Message, c carillon.Contact, r Sta
 	b = appendHTMLString(b, string(r.Status))
 	b = append(b, `,"payload":`...)
 	start := len(b)
-	var members []member
+	members := make([]member, 0, 8) // a receipt has four or five, with carillon's
 	if len(r.Report) > 0 {
 		data := skipSpace(r.Report)
 		if len(data) == 0 || data[0] != '{' || !json.Valid(r.Report) {
