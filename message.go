@@ -242,6 +242,12 @@ type SendQueueQueries interface {
 	// MessageAndEarlierQueued is MessageByID, and whether a queued message
 	// to the same contact on the same channel was accepted before it.
 	MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (Message, bool, error)
+	// QueuedMessage returns message m as stored now: m itself, with the
+	// stored owner, when the stored row is still at m.Version, else the
+	// row read whole (ErrNotFound for no such message of the account).
+	// Every write of a message's fields moves its version on, but that of
+	// its owner (AdoptMessages).
+	QueuedMessage(ctx context.Context, m Message) (Message, error)
 	// CountQueued counts queued outgoing messages, all owners together.
 	CountQueued(ctx context.Context) (int64, error)
 

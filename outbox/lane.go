@@ -264,7 +264,7 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 	if b.o.Store.Shared() {
 		cur, earlier, err = b.o.Store.MessageAndEarlierQueued(ctx, m.AccountID, m.ID)
 	} else {
-		cur, err = b.o.Store.MessageByID(ctx, m.AccountID, m.ID)
+		cur, err = b.o.Store.QueuedMessage(ctx, m)
 	}
 	if errors.Is(err, carillon.ErrNotFound) {
 		l.done(q, m.ID)

@@ -74,6 +74,41 @@ func testQueue(t *testing.T, e *env) {
 	count(4)
 }
 
+// testQueuedMessage: the message as stored, whether it is unchanged
+// (its version and owner read), changed (read whole), adopted (a new
+// owner, same version) or gone.
+func testQueuedMessage(t *testing.T, e *env) {
+	a, other := e.account("a"), e.account("b")
+	c := e.contact(e.channel(a.ID, carillon.WhatsApp, true), "5491100000001")
+	m := e.message(c, carillon.SendQueued, "one")
+	current := func(what string, m carillon.Message) {
+		t.Helper()
+		got, err := e.s.QueuedMessage(e.ctx, m)
+		e.must(err, "QueuedMessage "+what)
+		want, err := e.s.MessageByID(e.ctx, m.AccountID, m.ID)
+		e.must(err, "MessageByID")
+		check(t, "QueuedMessage "+what, got, want)
+	}
+	current("unchanged", m)
+
+	// Changed since m was read: the stored row, not m.
+	changed := m
+	changed.Attempts, changed.LastError = 1, "timeout"
+	e.must(e.s.UpdateMessage(e.ctx, &changed), "UpdateMessage")
+	current("changed since", m)
+
+	// Adopted by another instance: the owner moves, the version does not.
+	_, err := e.s.AdoptMessages(e.ctx, "one", "two")
+	e.must(err, "AdoptMessages")
+	current("adopted", changed)
+
+	for _, gone := range []carillon.Message{{AccountID: other.ID, ID: m.ID, Version: changed.Version}, {AccountID: a.ID, ID: m.ID + 1000}} {
+		if _, err := e.s.QueuedMessage(e.ctx, gone); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("QueuedMessage(account %d, message %d): err = %v, want ErrNotFound", gone.AccountID, gone.ID, err)
+		}
+	}
+}
+
 func testMessageAndEarlierQueued(t *testing.T, e *env) {
 	a := e.account("a")
 	other := e.account("b")

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"HeldStatusHistory", testHeldStatusHistory},
 		{"Queue", testQueue},
 		{"MessageAndEarlierQueued", testMessageAndEarlierQueued},
+		{"QueuedMessage", testQueuedMessage},
 		{"Instances", testInstances},
 		{"AdoptMessages", testAdoptMessages},
 		{"Idempotency", testIdempotency},
