@@ -67,9 +67,10 @@ func (q *queries) CountInstances(ctx context.Context, since time.Time) (int, err
 }
 
 // QueuedMessage reads the message's version and owner alone when it can:
-// the send pipeline looks at each message before each attempt, and
-// reading every column of it, on a reader whose cache the writer's last
-// commit emptied, was most of that look's cost.
+// the send pipeline looks at each message before each attempt, and reading
+// every column cost about a fifth more (0.70 s against 0.58 s in profiles
+// of the lifecycle benchmark). Most of either is the statement itself, on
+// a reader whose page cache the writer's last commit emptied.
 func (q *queries) QueuedMessage(ctx context.Context, m carillon.Message) (carillon.Message, error) {
 	var version int64
 	var owner string
