@@ -52,6 +52,7 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 			return err
 		}
 		q.holdContactCount(c.AccountID, c.ChannelID, 1)
+		q.holdTeamCount(c.AccountID, c.TeamID, 1)
 		return q.writeWords(ctx, "contact_words", c.ID, c.SearchText(), false)
 	})
 }
@@ -106,8 +107,8 @@ var contactUpdates = func() (texts [1 << contactGroups]string) {
 
 // contactUpdate returns the UPDATE of contact c, stored as was, and the
 // arguments of its SET: the groups of columns where c differs from was,
-// and updated_at.
-func contactUpdate(was, c *carillon.Contact) (string, []any) {
+// and updated_at; and the set of those groups.
+func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
 	before, after := contactArgs(was), contactArgs(c)
 	set := contactUpdated
 	for i, col := range contactColumns {
@@ -121,7 +122,7 @@ func contactUpdate(was, c *carillon.Contact) (string, []any) {
 			args = append(args, after[i])
 		}
 	}
-	return contactUpdates[set], args
+	return contactUpdates[set], args, set
 }
 
 // UpdateContact reads the stored contact first, so that the words search
@@ -136,7 +137,7 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
-		update, args := contactUpdate(&stored, c)
+		update, args, _ := contactUpdate(&stored, c)
 		if err := affected(q.exec(ctx, update, append(args, c.AccountID, c.ID)...)); err != nil {
 			return err
 		}
@@ -147,15 +148,21 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 // UpdateContactFrom writes c without reading the row first: was, the row
 // as the caller read it, says what changes. The UPDATE proves it: it
 // writes only while the row still has was's assignee, name and address,
-// the columns the rest follows; a row changed since (on PostgreSQL,
-// another transaction) or gone is left to UpdateContact, which reads it.
-// The columns of groups where c does not differ from was are not written:
+// the columns the rest follows, and was's team when it writes the team
+// (team_counts follows it); a row changed since (on PostgreSQL, another
+// transaction) or gone is left to UpdateContact, which reads it. The
+// columns of groups where c does not differ from was are not written:
 // what another transaction wrote to them since stays.
 func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c *carillon.Contact) error {
-	update, args := contactUpdate(&was, c)
+	update, args, set := contactUpdate(&was, c)
+	update += " AND assigned_user_id = ? AND name = ? AND address = ?"
 	args = append(args, c.AccountID, c.ID, was.AssignedUserID, was.Name, was.Address)
+	if set&contactRouting != 0 {
+		update += " AND team_id = ?"
+		args = append(args, was.TeamID)
+	}
 	return q.atomic(ctx, func(q *queries) error {
-		updated, err := changedRow(q.exec(ctx, update+" AND assigned_user_id = ? AND name = ? AND address = ?", args...))
+		updated, err := changedRow(q.exec(ctx, update, args...))
 		if err != nil {
 			return err
 		}
@@ -167,8 +174,13 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 }
 
 // contactRewritten follows a contact's row rewritten from stored to c:
-// its messages' assignee, and the words search finds it by.
+// its messages' assignee, its teams' numbers of contacts, and the words
+// search finds it by.
 func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact, c *carillon.Contact) error {
+	if c.TeamID != stored.TeamID {
+		q.holdTeamCount(c.AccountID, stored.TeamID, -1)
+		q.holdTeamCount(c.AccountID, c.TeamID, 1)
+	}
 	if c.AssignedUserID != stored.AssignedUserID {
 		// Each message keeps its contact's assignee (CreateMessage).
 		if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ?", c.AssignedUserID, c.ID); err != nil {
@@ -240,14 +252,30 @@ func (q *queries) SetContactTags(ctx context.Context, contactID int64, tagIDs []
 		}
 	}
 	return q.atomic(ctx, func(q *queries) error {
-		if _, err := q.exec(ctx, "DELETE FROM contact_tags WHERE contact_id = ?", contactID); err != nil {
+		// The account whose tags' numbers of contacts change.
+		var accountID int64
+		if err := q.queryRow(ctx, "SELECT account_id FROM contacts WHERE id = ?", contactID).Scan(&accountID); err != nil {
 			return err
+		}
+		had, err := q.deleteContactTags(ctx, contactID)
+		if err != nil {
+			return err
+		}
+		for _, id := range had {
+			if seen[id] {
+				delete(seen, id) // kept: its count stays
+			} else {
+				q.holdTagCounts(accountID, []int64{id}, -1)
+			}
+		}
+		for id := range seen {
+			q.holdTagCounts(accountID, []int64{id}, 1)
 		}
 		if len(args) == 0 {
 			return nil
 		}
 		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", len(args)/2), ", ")
-		_, err := q.exec(ctx, "INSERT INTO contact_tags (contact_id, tag_id) VALUES "+values, args...)
+		_, err = q.exec(ctx, "INSERT INTO contact_tags (contact_id, tag_id) VALUES "+values, args...)
 		return err
 	})
 }
@@ -298,15 +326,16 @@ func (q *queries) ContactExtras(ctx context.Context, contactIDs []int64) (map[in
 	return tags, values, nil
 }
 
-// ListContacts builds its WHERE clause from the filter's set fields. With
-// no team nor tag, the total is the sum of the channels' numbers of
-// contacts as contact_counts keeps them, not a count of the rows. A tag
-// is an EXISTS for the page, which walks the newest contacts and stops at
-// the page's end, and an IN for the count, which reads the tag's contacts
-// from its index (contact_tags_tag) rather than every contact of the
-// account; every tag adds its own, so that a contact must have them all.
-// The page is read by its ids first (listPageByIDs), from
-// contacts_account or contacts_team alone.
+// ListContacts builds its WHERE clause from the filter's set fields. The
+// total of a list of all the account's contacts, of one source's, of one
+// team's or of one tag's is the sum of the counts the store keeps
+// (contact_counts, team_counts, tag_counts), not a count of the rows. A
+// tag is an EXISTS for the page, which walks the newest contacts and
+// stops at the page's end; where filters combine, the count reads the
+// team's contacts, or each tag's from its index (contact_tags_tag), rather
+// than every contact of the account; every tag adds its own, so that a
+// contact must have them all. The page is read by its ids first
+// (listPageByIDs), from contacts_account or contacts_team alone.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -314,7 +343,8 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		where += " AND channel_id IN (SELECT id FROM channels WHERE account_id = ? AND type = ?)"
 		args = append(args, accountID, string(f.ChannelType))
 	}
-	count := "SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM contact_counts WHERE " + where
+	const keptSum = "SELECT CAST(COALESCE(SUM(contacts), 0) AS BIGINT) FROM "
+	count := keptSum + "contact_counts WHERE " + where
 	if f.TeamID != 0 || len(f.TagIDs) > 0 {
 		countWhere := where
 		if f.TeamID != 0 {
@@ -328,14 +358,26 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 			args = append(args, tag)
 		}
 		count = "SELECT COUNT(*) FROM contacts WHERE " + countWhere
+		// One team or one tag alone: its kept count (the same arguments
+		// as the page's).
+		switch {
+		case f.ChannelType != "":
+		case len(f.TagIDs) == 0:
+			count = keptSum + "team_counts WHERE account_id = ? AND team_id = ?"
+		case f.TeamID == 0 && len(f.TagIDs) == 1:
+			count = keptSum + "tag_counts WHERE account_id = ? AND tag_id = ?"
+		}
 	}
 	return listPageByIDs(q, ctx, scanContact, contactCols, "contacts", where, count, page, args...)
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
 	return q.atomic(ctx, func(q *queries) error {
-		var channelID int64
-		if err := q.queryRow(ctx, "SELECT channel_id FROM contacts WHERE account_id = ? AND id = ?", accountID, id).Scan(&channelID); err != nil {
+		// Locked as it is read (PostgreSQL): the team counted off is the
+		// one the row has when it goes.
+		var channelID, teamID int64
+		if err := q.queryRow(ctx, "SELECT channel_id, team_id FROM contacts WHERE account_id = ? AND id = ?"+q.db.dialect.lockRows,
+			accountID, id).Scan(&channelID, &teamID); err != nil {
 			return err
 		}
 		if err := q.deleteContactStatusHistory(ctx, id); err != nil {
@@ -344,10 +386,14 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 		if err := q.writeHeldWords(ctx); err != nil {
 			return err
 		}
+		tags, err := q.deleteContactTags(ctx, id)
+		if err != nil {
+			return err
+		}
+		q.holdTagCounts(accountID, tags, -1)
 		for _, stmt := range []string{
 			"DELETE FROM message_words WHERE rowid IN (SELECT id FROM messages WHERE contact_id = ?)",
 			"DELETE FROM contact_words WHERE rowid = ?",
-			"DELETE FROM contact_tags WHERE contact_id = ?",
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
 			"DELETE FROM read_marks WHERE contact_id = ?",
 			"DELETE FROM conversation_changes WHERE contact_id = ?",
@@ -359,55 +405,110 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 			}
 		}
 		q.holdContactCount(accountID, channelID, -1)
+		q.holdTeamCount(accountID, teamID, -1)
 		return nil
 	})
 }
 
-// The number of contacts of each channel is kept in contact_counts, the
-// sum of its rows (migration 0018), so that a list of all an account's
-// contacts, or of one source's, needs no COUNT over them: that count
-// reads every contact it counts, a cost that grows with the store. A
-// transaction holds its changes and adds them, just before it commits
-// (runTx), to one of contactCountShards rows of each channel, picked at
-// random: a row stays locked until the commit, so writers that commit at
-// the same time (PostgreSQL) wait for each other only when they pick the
-// same row. These are the transaction's last writes but the chat
-// changes' (live.go): a writer that holds one waits only for another such
-// row, which all take in the same order (channels sorted), or for the
-// chat changes' counter, whose holder waits for nothing but its commit;
-// so these rows add no cycle of locks, no deadlock.
+// deleteContactTags deletes the contact's tags and returns their ids:
+// those it deleted, whatever another transaction did meanwhile, so that
+// the tags' numbers of contacts follow the rows.
+func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int64, error) {
+	return listWritten(q, ctx, scanID, "DELETE FROM contact_tags WHERE contact_id = ? RETURNING tag_id", contactID)
+}
 
-// contactCountShards is the rows per channel; a variable for
+// The number of contacts of each channel is kept in contact_counts, the
+// sum of its rows (migration 0018), and those of each team and each tag in
+// team_counts and tag_counts (0020), so that a list of all an account's
+// contacts, or of one source's, one team's or one tag's, needs no COUNT
+// over them: that count reads every contact it counts, a cost that grows
+// with the store. A transaction holds its changes and adds them, just
+// before it commits (runTx), to one of contactCountShards rows of each
+// channel, team and tag it changed, picked at random: a row stays locked
+// until the commit, so writers that commit at the same time (PostgreSQL)
+// wait for each other only when they pick the same row. These are the
+// transaction's last writes but the chat changes' (live.go): a writer that
+// holds one waits only for another such row, which all take in the same
+// order (countKey's: the channels', then the teams', then the tags', each
+// sorted), or for the chat changes' counter, whose holder waits for nothing
+// but its commit; so these rows add no cycle of locks, no deadlock.
+
+// contactCountShards is the rows per channel, team or tag; a variable for
 // BenchmarkContactCountShards alone.
 var contactCountShards = 8
 
-type contactCountKey struct{ account, channel int64 }
+// countTable names a table of kept counts, in the order a transaction
+// writes them.
+type countTable uint8
+
+const (
+	channelCounts countTable = iota // contact_counts, by account and channel
+	teamCounts                      // team_counts, by team
+	tagCounts                       // tag_counts, by tag
+)
+
+// countUpserts adds a change to one shard of a count, by table.
+var countUpserts = [...]string{
+	channelCounts: `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
+	teamCounts: `INSERT INTO team_counts (account_id, team_id, shard, contacts) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts`,
+	tagCounts: `INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, tag_id, shard) DO UPDATE SET contacts = tag_counts.contacts + excluded.contacts`,
+}
+
+// countKey names one count: the number of an account's contacts of a
+// channel, a team or a tag.
+type countKey struct {
+	table       countTable
+	account, id int64
+}
+
+func (k countKey) compare(o countKey) int {
+	return cmp.Or(cmp.Compare(k.table, o.table), cmp.Compare(k.account, o.account), cmp.Compare(k.id, o.id))
+}
 
 // holdContactCount adds delta to the channel's number of contacts when
 // the transaction commits; q is in a transaction (atomic).
 func (q *queries) holdContactCount(accountID, channelID int64, delta int) {
-	if q.heldContactCounts == nil {
-		q.heldContactCounts = map[contactCountKey]int{}
-	}
-	q.heldContactCounts[contactCountKey{accountID, channelID}] += delta
+	q.holdCount(countKey{channelCounts, accountID, channelID}, delta)
 }
 
-// writeHeldContactCounts writes the changes of the numbers of contacts
-// the transaction holds, in the order of the accounts' and channels' ids.
-func (q *queries) writeHeldContactCounts(ctx context.Context) error {
-	held := q.heldContactCounts
-	q.heldContactCounts = nil
-	keys := slices.SortedFunc(maps.Keys(held), func(a, b contactCountKey) int {
-		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.channel, b.channel))
-	})
+// holdTeamCount adds delta to the team's number of the account's
+// contacts (none for team 0, no team) when the transaction commits.
+func (q *queries) holdTeamCount(accountID, teamID int64, delta int) {
+	if teamID != 0 {
+		q.holdCount(countKey{teamCounts, accountID, teamID}, delta)
+	}
+}
+
+// holdTagCounts adds delta to each tag's number of the account's
+// contacts when the transaction commits.
+func (q *queries) holdTagCounts(accountID int64, tagIDs []int64, delta int) {
+	for _, id := range tagIDs {
+		q.holdCount(countKey{tagCounts, accountID, id}, delta)
+	}
+}
+
+func (q *queries) holdCount(k countKey, delta int) {
+	if q.heldCounts == nil {
+		q.heldCounts = map[countKey]int{}
+	}
+	q.heldCounts[k] += delta
+}
+
+// writeHeldCounts writes the changes of the numbers of contacts the
+// transaction holds, in countKey's order.
+func (q *queries) writeHeldCounts(ctx context.Context) error {
+	held := q.heldCounts
+	q.heldCounts = nil
+	keys := slices.SortedFunc(maps.Keys(held), countKey.compare)
 	shard := rand.IntN(contactCountShards)
 	for _, k := range keys {
 		if held[k] == 0 {
 			continue
 		}
-		if err := q.execLater(ctx, `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
-			k.account, k.channel, shard, held[k]); err != nil {
+		if err := q.execLater(ctx, countUpserts[k.table], k.account, k.id, shard, held[k]); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 )
 
@@ -49,6 +50,68 @@ func TestContactCountsMigration(t *testing.T) {
 		for i := range want {
 			if got[i] != want[i] {
 				t.Errorf("counts %v, want %v", got, want)
+			}
+		}
+	})
+}
+
+// TestTagAndTeamCountsMigration fills a store migrated up to 0019 with
+// contacts of two accounts in teams and with tags, then applies 0020: each
+// team's and each tag's number of each account's contacts is written.
+func TestTagAndTeamCountsMigration(t *testing.T) {
+	eachDialect(t, func(t *testing.T, conn *sql.Conn, d *dialect) {
+		ctx := context.Background()
+		applyMigrations(t, conn, d, 20, true)
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := conn.ExecContext(ctx, d.bind(query), args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		// Contacts 1 to 4 are account 1's, 5 account 2's; team 0 is none.
+		for id, team := range []int{10, 10, 11, 0, 10} {
+			exec("INSERT INTO contacts (id, uuid, account_id, channel_id, team_id, created_at, updated_at, conversation_uuid) VALUES (?, ?, ?, 1, ?, 0, 0, ?)",
+				id+1, "contact"+string(rune('a'+id)), 1+id/4, team, "conversation"+string(rune('a'+id)))
+		}
+		exec("INSERT INTO accounts (id, uuid, name, created_at) VALUES (1, 'account1', 'one', 0)")
+		for _, tag := range []int{20, 21} {
+			exec("INSERT INTO tags (id, account_id, name, name_key, created_at) VALUES (?, 1, ?, ?, 0)", tag, "tag"+string(rune('a'+tag)), "tag"+string(rune('a'+tag)))
+		}
+		for _, link := range [][2]int{{1, 20}, {2, 20}, {2, 21}, {4, 21}, {5, 20}} {
+			exec("INSERT INTO contact_tags (contact_id, tag_id) VALUES (?, ?)", link[0], link[1])
+		}
+		applyMigrations(t, conn, d, 20, false)
+
+		sums := func(table, column string) [][3]int64 {
+			t.Helper()
+			rows, err := conn.QueryContext(ctx, "SELECT account_id, "+column+", SUM(contacts) FROM "+table+
+				" GROUP BY account_id, "+column+" ORDER BY account_id, "+column)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got [][3]int64
+			for rows.Next() {
+				var r [3]int64
+				if err := rows.Scan(&r[0], &r[1], &r[2]); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, r)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		for _, c := range []struct {
+			table, column string
+			want          [][3]int64
+		}{
+			{"team_counts", "team_id", [][3]int64{{1, 10, 2}, {1, 11, 1}, {2, 10, 1}}},
+			{"tag_counts", "tag_id", [][3]int64{{1, 20, 2}, {1, 21, 2}, {2, 20, 1}}},
+		} {
+			if got := sums(c.table, c.column); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s: %v, want %v", c.table, got, c.want)
 			}
 		}
 	})

@@ -68,7 +68,20 @@ func (q *queries) DeleteTag(ctx context.Context, accountID, id int64) (int, erro
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		return affected(q.exec(ctx, "DELETE FROM tags WHERE account_id = ? AND id = ?", accountID, id))
+		if err := affected(q.exec(ctx, "DELETE FROM tags WHERE account_id = ? AND id = ?", accountID, id)); err != nil {
+			return err
+		}
+		// Its count goes with it, after the tag: a transaction that tags
+		// a contact with it meanwhile holds the tag's row (PostgreSQL),
+		// and either commits first, and this delete fails on its link, or
+		// fails on the tag gone; it never waits for a count this holds.
+		for k := range q.heldCounts {
+			if k.table == tagCounts && k.id == id {
+				delete(q.heldCounts, k)
+			}
+		}
+		_, err = q.exec(ctx, "DELETE FROM tag_counts WHERE tag_id = ?", id)
+		return err
 	})
 	return int(n), err
 }

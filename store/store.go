@@ -145,7 +145,7 @@ func runTx(q *queries, fn func(q carillon.Queries) error, commit func(context.Co
 	if err := q.writeHeldHistory(ctx); err != nil {
 		return err
 	}
-	if err := q.writeHeldContactCounts(ctx); err != nil {
+	if err := q.writeHeldCounts(ctx); err != nil {
 		return err
 	}
 	// The chat changes' ids lock their counter until the commit
@@ -244,10 +244,10 @@ type queries struct {
 	// newWords are the words this transaction added to the vocabulary,
 	// known to be there once it commits (search.go).
 	newWords []string
-	// heldContactCounts is the change of each channel's number of
-	// contacts this transaction made, written just before it commits
-	// (contacts.go).
-	heldContactCounts map[contactCountKey]int
+	// heldCounts is the change of each channel's, team's and tag's
+	// number of contacts this transaction made, written just before it
+	// commits (contacts.go).
+	heldCounts map[countKey]int
 	// heldEvents are the webhook events this transaction queued, written
 	// with their ids just before it commits (webhook_queue.go).
 	heldEvents []*carillon.WebhookEvent

@@ -675,3 +675,137 @@ func testContactCount(t *testing.T, e *env) {
 	}
 	wantTotals("after the writers", 4+workers*(each-1), 1)
 }
+
+// testTeamAndTagCounts: the total of the list of one team's contacts, and
+// of one tag's, is the store's count of them (team_counts, tag_counts),
+// kept as contacts are created in a team, moved between teams (also from a
+// stale read), tagged and untagged, deleted, and as tags are deleted, in
+// and out of transactions, from several writers at once; it must agree
+// with the contacts listed.
+func testTeamAndTagCounts(t *testing.T, e *env) {
+	f := e.fixture("a")
+	a := f.acct
+	one, two := e.team(a.ID, "One"), e.team(a.ID, "Two")
+	x, y := e.tag(a.ID, "x"), e.tag(a.ID, "y")
+	listed := func(what string, filter carillon.ContactFilter, want int) {
+		t.Helper()
+		list, n, err := e.s.ListContacts(e.ctx, a.ID, filter, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ListContacts")
+		if n != len(list) || n != want {
+			t.Errorf("%s: total %d and %d contacts listed, want %d", what, n, len(list), want)
+		}
+	}
+	wantTotals := func(what string, inOne, inTwo, withX, withY int) {
+		t.Helper()
+		listed(what+", team One", carillon.ContactFilter{TeamID: one.ID}, inOne)
+		listed(what+", team Two", carillon.ContactFilter{TeamID: two.ID}, inTwo)
+		listed(what+", tag x", carillon.ContactFilter{TagIDs: []int64{x.ID}}, withX)
+		listed(what+", tag y", carillon.ContactFilter{TagIDs: []int64{y.ID}}, withY)
+	}
+	wantTotals("none yet", 0, 0, 0, 0)
+
+	// Created in a team; moved into one, between two, out of one.
+	c1 := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: "5491100000101",
+		TeamID: one.ID, ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.CreateContact(e.ctx, &c1), "CreateContact in a team")
+	c2 := e.contact(f.channel, "5491100000102")
+	c2.TeamID = one.ID
+	e.must(e.s.UpdateContact(e.ctx, &c2), "UpdateContact into a team")
+	wantTotals("two in team One", 2, 0, 0, 0)
+	read := c2 // as a caller read it, in team One
+	moved := c2
+	moved.TeamID = two.ID
+	e.must(e.s.UpdateContactFrom(e.ctx, c2, &moved), "UpdateContactFrom to another team")
+	wantTotals("one moved to team Two", 1, 1, 0, 0)
+	// From the stale read: the row is in team Two, not One, when it
+	// leaves its team.
+	stale := read
+	stale.TeamID = 0
+	e.must(e.s.UpdateContactFrom(e.ctx, read, &stale), "UpdateContactFrom out of a team, from a stale read")
+	wantTotals("out of team Two", 1, 0, 0, 0)
+	// A change of the assignee alone writes the team too, unchanged.
+	c1.AssignedUserID = 0
+	assigned := c1
+	assigned.AssignedUserID = 7
+	e.must(e.s.UpdateContactFrom(e.ctx, c1, &assigned), "UpdateContactFrom of the assignee")
+	wantTotals("assigned", 1, 0, 0, 0)
+	errRollback := errors.New("rolled back")
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		cur := assigned
+		cur.TeamID = two.ID
+		if err := q.UpdateContactFrom(e.ctx, assigned, &cur); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	wantErr(t, "a move that rolls back", err, errRollback)
+	wantTotals("after a rollback", 1, 0, 0, 0)
+
+	// Tags set, changed, named twice, kept, removed.
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{x.ID, y.ID}), "SetContactTags")
+	wantTotals("one contact tagged x and y", 1, 0, 1, 1)
+	e.must(e.s.SetContactTags(e.ctx, c1.ID, []int64{y.ID, y.ID}), "SetContactTags, y twice")
+	wantTotals("its x removed", 1, 0, 0, 1)
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{x.ID, y.ID}), "SetContactTags")
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{x.ID, y.ID}), "SetContactTags again")
+	wantTotals("another tagged x and y", 1, 0, 1, 2)
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, nil), "SetContactTags to none")
+	wantTotals("its tags removed", 1, 0, 0, 1)
+
+	// A contact deleted with its team and tags.
+	e.must(e.s.DeleteContact(e.ctx, a.ID, c1.ID), "DeleteContact")
+	wantTotals("after a delete", 0, 0, 0, 0)
+
+	// A tag deleted takes its count along: a tag made afterwards (SQLite
+	// may give it the same id) starts from none.
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{x.ID}), "SetContactTags")
+	if _, err := e.s.DeleteTag(e.ctx, a.ID, x.ID); err != nil {
+		t.Fatalf("DeleteTag: %v", err)
+	}
+	listed("the deleted tag", carillon.ContactFilter{TagIDs: []int64{x.ID}}, 0)
+	z := e.tag(a.ID, "z")
+	listed("a new tag", carillon.ContactFilter{TagIDs: []int64{z.ID}}, 0)
+	e.must(e.s.SetContactTags(e.ctx, c2.ID, []int64{z.ID, y.ID}), "SetContactTags")
+	listed("the new tag, set", carillon.ContactFilter{TagIDs: []int64{z.ID}}, 1)
+	wantTotals("c2 tagged y", 0, 0, 0, 1)
+
+	// Writers at once, each creating contacts in team One tagged y, some
+	// moved to team Two and some deleted: every change is counted once.
+	const workers, each = 6, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+					c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549118%02d%04d", w, i),
+						TeamID: one.ID, ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+					if err := q.CreateContact(e.ctx, &c); err != nil {
+						return err
+					}
+					if err := q.SetContactTags(e.ctx, c.ID, []int64{y.ID}); err != nil {
+						return err
+					}
+					switch i {
+					case 0:
+						cur := c
+						cur.TeamID = two.ID
+						return q.UpdateContactFrom(e.ctx, c, &cur)
+					case 1:
+						return q.DeleteContact(e.ctx, a.ID, c.ID)
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a writer: %v", err)
+	}
+	wantTotals("after the writers", workers*(each-2), workers, 0, 1+workers*(each-1))
+}

@@ -99,6 +99,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactMessages", testContactMessages},
 		{"DeleteContact", testDeleteContact},
 		{"ContactCount", testContactCount},
+		{"TeamAndTagCounts", testTeamAndTagCounts},
 		{"ResourcesInTx", testResourcesInTx},
 		{"Webhooks", testWebhooks},
 		{"WebhookEvents", testWebhookEvents},
