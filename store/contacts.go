@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -51,7 +52,7 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
-		q.holdContactCount(c.AccountID, c.ChannelID, 1)
+		q.holdContactCount(c.AccountID, c.ChannelID, c.ID, 1)
 		q.holdTeamCount(c.AccountID, c.TeamID, 1)
 		return q.writeWords(ctx, "contact_words", c.ID, c.SearchText(), false)
 	})
@@ -368,7 +369,57 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 			count = keptSum + "tag_counts WHERE account_id = ? AND tag_id = ?"
 		}
 	}
+	if f.TeamID == 0 && len(f.TagIDs) == 0 {
+		bound, skip, found, err := q.contactBlockAt(ctx, where, args, page.Offset())
+		if err != nil {
+			return nil, 0, err
+		}
+		if found {
+			return listPageByIDsFrom(q, ctx, scanContact, contactCols, "contacts", where+" AND id < ?", append(slices.Clip(args), bound),
+				count, args, page.Size, skip)
+		}
+	}
 	return listPageByIDs(q, ctx, scanContact, contactCols, "contacts", where, count, page, args...)
+}
+
+// errBlockFound ends contactBlockAt's walk of the blocks.
+var errBlockFound = errors.New("block found")
+
+// contactBlockAt finds where a page of contacts offset contacts from the
+// newest begins, when that is farther than a block: in the block whose
+// contacts that match where (account_id and channel_id: the columns
+// contact_blocks has) are the offset-th from the newest, found by summing
+// the blocks' counts from the newest; bound is the first id past the
+// block, skip how many of the block's matching contacts come before the
+// page. found is false for a page nearer the first (its OFFSET steps over
+// fewer entries than a block has) or past the last.
+//
+// The walk and the page are two statements: a contact created or deleted
+// in between in a newer block than the page's moves the page by one, as
+// it would between two requests. In a transaction (no list of all
+// contacts is read in one) the page steps over the entries as before.
+func (q *queries) contactBlockAt(ctx context.Context, where string, args []any, offset int) (bound int64, skip int, found bool, err error) {
+	if q.tx != nil || int64(offset) < contactBlockSize {
+		return 0, 0, false, nil
+	}
+	before := 0 // the matching contacts of the newer blocks
+	err = q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
+		var block int64
+		var n int
+		if err := r.Scan(&block, &n); err != nil {
+			return err
+		}
+		if before+n <= offset {
+			before += n
+			return nil
+		}
+		bound, skip, found = (block+1)*contactBlockSize, offset-before, true
+		return errBlockFound
+	}, "SELECT block, CAST(SUM(contacts) AS BIGINT) FROM contact_blocks WHERE "+where+" GROUP BY block ORDER BY block DESC", args...)
+	if errors.Is(err, errBlockFound) {
+		err = nil
+	}
+	return bound, skip, found, err
 }
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
@@ -404,7 +455,7 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 				return err
 			}
 		}
-		q.holdContactCount(accountID, channelID, -1)
+		q.holdContactCount(accountID, channelID, id, -1)
 		q.holdTeamCount(accountID, teamID, -1)
 		return nil
 	})
@@ -422,15 +473,17 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // team_counts and tag_counts (0020), so that a list of all an account's
 // contacts, or of one source's, one team's or one tag's, needs no COUNT
 // over them: that count reads every contact it counts, a cost that grows
-// with the store. A transaction holds its changes and adds them, just
+// with the store. Each channel's contacts are also counted by block of
+// contact ids (contact_blocks, 0021), for the pages far from the first
+// (contactsPageAt). A transaction holds its changes and adds them, just
 // before it commits (runTx), to one of contactCountShards rows of each
-// channel, team and tag it changed, picked at random: a row stays locked
+// count it changed, picked at random: a row stays locked
 // until the commit, so writers that commit at the same time (PostgreSQL)
 // wait for each other only when they pick the same row. These are the
 // transaction's last writes but the chat changes' (live.go): a writer that
 // holds one waits only for another such row, which all take in the same
-// order (countKey's: the channels', then the teams', then the tags', each
-// sorted), or for the chat changes' counter, whose holder waits for nothing
+// order (countKey's: the channels', the blocks', the teams', then the
+// tags', each sorted), or for the chat changes' counter, whose holder waits for nothing
 // but its commit; so these rows add no cycle of locks, no deadlock.
 
 // contactCountShards is the rows per channel, team or tag; a variable for
@@ -443,14 +496,30 @@ type countTable uint8
 
 const (
 	channelCounts countTable = iota // contact_counts, by account and channel
-	teamCounts                      // team_counts, by team
-	tagCounts                       // tag_counts, by tag
+	blockCounts                     // contact_blocks, by account, block and channel
+	teamCounts                      // team_counts, by account and team
+	tagCounts                       // tag_counts, by account and tag
 )
+
+// contactBlockSize is the number of contact ids in a block of
+// contact_blocks, as migration 0021 fills it. The blocks' counts a page
+// far in sums grow as the store over the size, the entries it steps over
+// at most as the size: 2,048 keeps both to a few hundred rows and a couple
+// of thousand entries at 1,000,000 contacts. A variable for the store's
+// tests alone, which set it small on their empty stores so that short
+// lists have many blocks.
+var contactBlockSize = migratedContactBlockSize
+
+// migratedContactBlockSize is the block size migration 0021 wrote its
+// counts with (TestContactBlocksMigration checks that they agree).
+const migratedContactBlockSize int64 = 2048
 
 // countUpserts adds a change to one shard of a count, by table.
 var countUpserts = [...]string{
 	channelCounts: `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
+	blockCounts: `INSERT INTO contact_blocks (account_id, block, channel_id, shard, contacts) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, block, channel_id, shard) DO UPDATE SET contacts = contact_blocks.contacts + excluded.contacts`,
 	teamCounts: `INSERT INTO team_counts (account_id, team_id, shard, contacts) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts`,
 	tagCounts: `INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES (?, ?, ?, ?)
@@ -458,27 +527,31 @@ var countUpserts = [...]string{
 }
 
 // countKey names one count: the number of an account's contacts of a
-// channel, a team or a tag.
+// channel, a team or a tag (id), or of a channel in a block (id the block).
 type countKey struct {
 	table       countTable
 	account, id int64
+	channel     int64 // blockCounts only
 }
 
 func (k countKey) compare(o countKey) int {
-	return cmp.Or(cmp.Compare(k.table, o.table), cmp.Compare(k.account, o.account), cmp.Compare(k.id, o.id))
+	return cmp.Or(cmp.Compare(k.table, o.table), cmp.Compare(k.account, o.account), cmp.Compare(k.id, o.id),
+		cmp.Compare(k.channel, o.channel))
 }
 
-// holdContactCount adds delta to the channel's number of contacts when
-// the transaction commits; q is in a transaction (atomic).
-func (q *queries) holdContactCount(accountID, channelID int64, delta int) {
-	q.holdCount(countKey{channelCounts, accountID, channelID}, delta)
+// holdContactCount adds delta to the channel's number of contacts, and
+// to that of its contacts in contact id's block, when the transaction
+// commits; q is in a transaction (atomic).
+func (q *queries) holdContactCount(accountID, channelID, id int64, delta int) {
+	q.holdCount(countKey{table: channelCounts, account: accountID, id: channelID}, delta)
+	q.holdCount(countKey{table: blockCounts, account: accountID, id: id / contactBlockSize, channel: channelID}, delta)
 }
 
 // holdTeamCount adds delta to the team's number of the account's
 // contacts (none for team 0, no team) when the transaction commits.
 func (q *queries) holdTeamCount(accountID, teamID int64, delta int) {
 	if teamID != 0 {
-		q.holdCount(countKey{teamCounts, accountID, teamID}, delta)
+		q.holdCount(countKey{table: teamCounts, account: accountID, id: teamID}, delta)
 	}
 }
 
@@ -486,7 +559,7 @@ func (q *queries) holdTeamCount(accountID, teamID int64, delta int) {
 // contacts when the transaction commits.
 func (q *queries) holdTagCounts(accountID int64, tagIDs []int64, delta int) {
 	for _, id := range tagIDs {
-		q.holdCount(countKey{tagCounts, accountID, id}, delta)
+		q.holdCount(countKey{table: tagCounts, account: accountID, id: id}, delta)
 	}
 }
 
@@ -508,7 +581,11 @@ func (q *queries) writeHeldCounts(ctx context.Context) error {
 		if held[k] == 0 {
 			continue
 		}
-		if err := q.execLater(ctx, countUpserts[k.table], k.account, k.id, shard, held[k]); err != nil {
+		args := []any{k.account, k.id, shard, held[k]}
+		if k.table == blockCounts {
+			args = []any{k.account, k.id, k.channel, shard, held[k]}
+		}
+		if err := q.execLater(ctx, countUpserts[k.table], args...); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -112,6 +113,56 @@ func TestTagAndTeamCountsMigration(t *testing.T) {
 		} {
 			if got := sums(c.table, c.column); fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Errorf("%s: %v, want %v", c.table, got, c.want)
+			}
+		}
+	})
+}
+
+// TestContactBlocksMigration fills a store migrated up to 0020 with
+// contacts of two accounts on either side of a block's end, then applies
+// 0021: each channel's contacts are counted by block of 2,048 ids, the
+// size contactBlockSize has outside the store's tests.
+func TestContactBlocksMigration(t *testing.T) {
+	eachDialect(t, func(t *testing.T, conn *sql.Conn, d *dialect) {
+		ctx := context.Background()
+		applyMigrations(t, conn, d, 21, true)
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := conn.ExecContext(ctx, d.bind(query), args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		contacts := []struct{ id, account, channel int64 }{{1, 1, 1}, {2047, 1, 1}, {2048, 1, 1}, {2049, 1, 2}, {2050, 2, 3}, {6000, 1, 1}}
+		for _, c := range contacts {
+			exec("INSERT INTO contacts (id, uuid, account_id, channel_id, created_at, updated_at, conversation_uuid) VALUES (?, ?, ?, ?, 0, 0, ?)",
+				c.id, fmt.Sprint("contact", c.id), c.account, c.channel, fmt.Sprint("conversation", c.id))
+		}
+		applyMigrations(t, conn, d, 21, false)
+		rows, err := conn.QueryContext(ctx, "SELECT account_id, block, channel_id, SUM(contacts) FROM contact_blocks GROUP BY account_id, block, channel_id ORDER BY account_id, block, channel_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got [][4]int64
+		for rows.Next() {
+			var r [4]int64
+			if err := rows.Scan(&r[0], &r[1], &r[2], &r[3]); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := [][4]int64{{1, 0, 1, 2}, {1, 1, 1, 1}, {1, 1, 2, 1}, {1, 2, 1, 1}, {2, 1, 3, 1}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("blocks %v, want %v", got, want)
+		}
+		// The blocks the store counts a contact in, outside its tests.
+		for _, c := range contacts {
+			if b := c.id / migratedContactBlockSize; !slices.Contains(got, [4]int64{c.account, b, c.channel, 1}) &&
+				!slices.Contains(got, [4]int64{c.account, b, c.channel, 2}) {
+				t.Errorf("contact %d: the store counts it in block %d, the migration in none of %v", c.id, b, got)
 			}
 		}
 	})

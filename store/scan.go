@@ -62,14 +62,22 @@ func listPage[T any](q *queries, ctx context.Context, scan func(interface{ Scan(
 // only when the page has no row.
 func listPageByIDs[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), cols, table, where, countQuery string,
 	page carillon.Page, args ...any) ([]T, int, error) {
+	return listPageByIDsFrom(q, ctx, scan, cols, table, where, args, countQuery, args, page.Size, page.Offset())
+}
+
+// listPageByIDsFrom is listPageByIDs for limit rows after offset of those
+// that match where, the total counted by countQuery with its own
+// arguments.
+func listPageByIDsFrom[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), cols, table,
+	where string, whereArgs []any, countQuery string, countArgs []any, limit, offset int) ([]T, int, error) {
 	var total int
 	more := &scanWith{more: &total}
 	withTotal := func(r interface{ Scan(...any) error }) (T, error) {
 		more.r = r
 		return scan(more)
 	}
-	queryArgs := make([]any, 0, 2*len(args)+2)
-	queryArgs = append(append(append(queryArgs, args...), args...), page.Size, page.Offset())
+	queryArgs := make([]any, 0, len(countArgs)+len(whereArgs)+2)
+	queryArgs = append(append(append(queryArgs, countArgs...), whereArgs...), limit, offset)
 	rows, err := list(q, ctx, withTotal, "SELECT "+cols+", ("+countQuery+") FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE "+where+
 		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", queryArgs...)
 	if err != nil {
@@ -78,7 +86,7 @@ func listPageByIDs[T any](q *queries, ctx context.Context, scan func(interface{ 
 	if len(rows) > 0 {
 		return rows, total, nil
 	}
-	total, err = q.count(ctx, countQuery, args...)
+	total, err = q.count(ctx, countQuery, countArgs...)
 	return rows, total, err
 }
 

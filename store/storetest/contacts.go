@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -808,4 +809,83 @@ func testTeamAndTagCounts(t *testing.T, e *env) {
 		t.Errorf("a writer: %v", err)
 	}
 	wantTotals("after the writers", workers*(each-2), workers, 0, 1+workers*(each-1))
+}
+
+// testContactPagesFarIn: every page of a long list of contacts, of all an
+// account's and of one source's, newest first, is the slice of the whole
+// list it names, with the right total, also after contacts were deleted
+// and created again; pages far from the first are found through the
+// store's counts by block of contact ids, which the store's own tests
+// make small.
+func testContactPagesFarIn(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	wa, tg := e.channel(a.ID, carillon.WhatsApp, true), e.channel(a.ID, carillon.Telegram, false)
+	waB := e.channel(b.ID, carillon.WhatsApp, true)
+	var contacts []carillon.Contact // account a's, oldest first
+	made := 0
+	create := func(n int) {
+		t.Helper()
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			for i := range n {
+				ch := wa
+				if i%3 == 2 {
+					ch = tg
+				}
+				made++
+				for _, c := range []carillon.Contact{
+					{UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, Address: fmt.Sprintf("54911%08d", made),
+						ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base},
+					// Another account's, between them: its ids interleave.
+					{UUID: carillon.NewUUID(), AccountID: b.ID, ChannelID: waB.ID, Address: fmt.Sprintf("54911%08d", made),
+						ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base},
+				} {
+					if err := q.CreateContact(e.ctx, &c); err != nil {
+						return err
+					}
+					if c.AccountID == a.ID {
+						contacts = append(contacts, c)
+					}
+				}
+			}
+			return nil
+		}), "CreateContact")
+	}
+	checkPages := func(what string) {
+		t.Helper()
+		for _, source := range []carillon.ChannelType{"", carillon.WhatsApp, carillon.Telegram} {
+			var want []carillon.Contact // newest first
+			for i := len(contacts) - 1; i >= 0; i-- {
+				if source == "" || contacts[i].ChannelID == map[carillon.ChannelType]int64{carillon.WhatsApp: wa.ID, carillon.Telegram: tg.ID}[source] {
+					want = append(want, contacts[i])
+				}
+			}
+			for _, size := range []int{7, 25} {
+				for number := 1; number <= len(want)/size+2; number++ {
+					page := carillon.Page{Number: number, Size: size}
+					got, n, err := e.s.ListContacts(e.ctx, a.ID, carillon.ContactFilter{ChannelType: source}, page)
+					e.must(err, "ListContacts")
+					from, to := min(page.Offset(), len(want)), min(page.Offset()+size, len(want))
+					if n != len(want) || !slices.Equal(contactIDs(got), contactIDs(want[from:to])) {
+						t.Fatalf("%s, source %q, page %d of %d: total %d and %v, want %d and %v", what, source, number, size,
+							n, contactIDs(got), len(want), contactIDs(want[from:to]))
+					}
+				}
+			}
+		}
+	}
+	create(120)
+	checkPages("120 contacts")
+	// Deleted: every fifth, and a run of them that empties blocks.
+	var kept []carillon.Contact
+	for i, c := range contacts {
+		if i%5 == 0 || (i >= 40 && i < 75) {
+			e.must(e.s.DeleteContact(e.ctx, a.ID, c.ID), "DeleteContact")
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	contacts = kept
+	checkPages("after deletes")
+	create(30)
+	checkPages("created again")
 }

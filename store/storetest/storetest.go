@@ -100,6 +100,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteContact", testDeleteContact},
 		{"ContactCount", testContactCount},
 		{"TeamAndTagCounts", testTeamAndTagCounts},
+		{"ContactPagesFarIn", testContactPagesFarIn},
 		{"ResourcesInTx", testResourcesInTx},
 		{"Webhooks", testWebhooks},
 		{"WebhookEvents", testWebhookEvents},
