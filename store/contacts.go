@@ -475,16 +475,16 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // over them: that count reads every contact it counts, a cost that grows
 // with the store. Each channel's contacts are also counted by block of
 // contact ids (contact_blocks, 0021), for the pages far from the first
-// (contactsPageAt). A transaction holds its changes and adds them, just
+// (contactBlockAt). A transaction holds its changes and adds them, just
 // before it commits (runTx), to one of contactCountShards rows of each
-// count it changed, picked at random: a row stays locked
-// until the commit, so writers that commit at the same time (PostgreSQL)
-// wait for each other only when they pick the same row. These are the
-// transaction's last writes but the chat changes' (live.go): a writer that
-// holds one waits only for another such row, which all take in the same
-// order (countKey's: the channels', the blocks', the teams', then the
-// tags', each sorted), or for the chat changes' counter, whose holder waits for nothing
-// but its commit; so these rows add no cycle of locks, no deadlock.
+// count it changed, picked at random: a row stays locked until the commit,
+// so writers that commit at the same time (PostgreSQL) wait for each other
+// only when they pick the same row. These are the transaction's last
+// writes but the chat changes' (live.go): a writer that holds one waits
+// only for another such row, which all take in the same order (countKey's:
+// the channels', the blocks', the teams', then the tags', each sorted), or
+// for the chat changes' counter, whose holder waits for nothing but its
+// commit; so these rows add no cycle of locks, no deadlock.
 
 // contactCountShards is the rows per channel, team or tag; a variable for
 // BenchmarkContactCountShards alone.
@@ -502,12 +502,11 @@ const (
 )
 
 // contactBlockSize is the number of contact ids in a block of
-// contact_blocks, as migration 0021 fills it. The blocks' counts a page
-// far in sums grow as the store over the size, the entries it steps over
-// at most as the size: 2,048 keeps both to a few hundred rows and a couple
-// of thousand entries at 1,000,000 contacts. A variable for the store's
-// tests alone, which set it small on their empty stores so that short
-// lists have many blocks.
+// contact_blocks. A page far in reads the blocks' rows, about the store's
+// contacts over the size, and steps over at most the size's entries:
+// 2,048 keeps both to a few hundred at 200,000 contacts, a few thousand
+// at 1,000,000. A variable for the store's tests alone, which set it small
+// on their empty stores so that short lists cross many blocks.
 var contactBlockSize = migratedContactBlockSize
 
 // migratedContactBlockSize is the block size migration 0021 wrote its

@@ -647,33 +647,20 @@ func testContactCount(t *testing.T, e *env) {
 	// Writers at once, each creating contacts alone and in transactions,
 	// and deleting some: every change is counted once.
 	const workers, each = 6, 6
-	var wg sync.WaitGroup
-	errs := make(chan error, workers*each)
-	for w := range workers {
-		wg.Go(func() {
-			for i := range each {
-				c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549119%02d%04d", w, i),
-					ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
-				var err error
-				if i%2 == 0 {
-					err = e.s.CreateContact(e.ctx, &c)
-				} else {
-					err = e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.CreateContact(e.ctx, &c) })
-				}
-				if err == nil && i == each-1 {
-					err = e.s.DeleteContact(e.ctx, a.ID, c.ID)
-				}
-				if err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("a writer: %v", err)
-	}
+	e.concurrently(workers, each, func(w, i int) error {
+		c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549119%02d%04d", w, i),
+			ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+		var err error
+		if i%2 == 0 {
+			err = e.s.CreateContact(e.ctx, &c)
+		} else {
+			err = e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.CreateContact(e.ctx, &c) })
+		}
+		if err == nil && i == each-1 {
+			err = e.s.DeleteContact(e.ctx, a.ID, c.ID)
+		}
+		return err
+	})
 	wantTotals("after the writers", 4+workers*(each-1), 1)
 }
 
@@ -773,41 +760,27 @@ func testTeamAndTagCounts(t *testing.T, e *env) {
 	// Writers at once, each creating contacts in team One tagged y, some
 	// moved to team Two and some deleted: every change is counted once.
 	const workers, each = 6, 6
-	var wg sync.WaitGroup
-	errs := make(chan error, workers*each)
-	for w := range workers {
-		wg.Go(func() {
-			for i := range each {
-				err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
-					c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549118%02d%04d", w, i),
-						TeamID: one.ID, ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
-					if err := q.CreateContact(e.ctx, &c); err != nil {
-						return err
-					}
-					if err := q.SetContactTags(e.ctx, c.ID, []int64{y.ID}); err != nil {
-						return err
-					}
-					switch i {
-					case 0:
-						cur := c
-						cur.TeamID = two.ID
-						return q.UpdateContactFrom(e.ctx, c, &cur)
-					case 1:
-						return q.DeleteContact(e.ctx, a.ID, c.ID)
-					}
-					return nil
-				})
-				if err != nil {
-					errs <- err
-				}
+	e.concurrently(workers, each, func(w, i int) error {
+		return e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: fmt.Sprintf("549118%02d%04d", w, i),
+				TeamID: one.ID, ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateContact(e.ctx, &c); err != nil {
+				return err
 			}
+			if err := q.SetContactTags(e.ctx, c.ID, []int64{y.ID}); err != nil {
+				return err
+			}
+			switch i {
+			case 0:
+				cur := c
+				cur.TeamID = two.ID
+				return q.UpdateContactFrom(e.ctx, c, &cur)
+			case 1:
+				return q.DeleteContact(e.ctx, a.ID, c.ID)
+			}
+			return nil
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("a writer: %v", err)
-	}
+	})
 	wantTotals("after the writers", workers*(each-2), workers, 0, 1+workers*(each-1))
 }
 
@@ -888,4 +861,26 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 	checkPages("after deletes")
 	create(30)
 	checkPages("created again")
+}
+
+// concurrently runs work for each of each items on workers goroutines at
+// once (w the worker, i the item) and reports the errors.
+func (e *env) concurrently(workers, each int, work func(w, i int) error) {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if err := work(w, i); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		e.t.Errorf("a writer: %v", err)
+	}
 }
