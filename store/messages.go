@@ -75,9 +75,9 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
 	return q.changeMessage(ctx, m, `UPDATE messages SET status = ?, status_payload = ?, external_id = ?,
 		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
-		WHERE account_id = ? AND id = ? AND version = ?`,
+		WHERE `+messageByID+` AND version = ?`,
 		string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.AccountID, m.ID, m.Version)
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.ID, m.AccountID, m.Version)
 }
 
 // EraseMessage writes what UpdateMessage writes, and the erased content,
@@ -89,9 +89,9 @@ func (q *queries) EraseMessage(ctx context.Context, m *carillon.Message) error {
 	return q.atomic(ctx, func(q *queries) error {
 		err := q.changeMessage(ctx, m, `UPDATE messages SET content = ?, template_values = '', status = ?, status_payload = ?, external_id = ?,
 		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, deleted_at = ?, version = version + 1
-		WHERE account_id = ? AND id = ? AND version = ?`,
+		WHERE `+messageByID+` AND version = ?`,
 			string(content), string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.AccountID, m.ID, m.Version)
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ID, m.AccountID, m.Version)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (q *queries) changeMessage(ctx context.Context, m *carillon.Message, update
 	err := affected(q.exec(ctx, update, args...))
 	if errors.Is(err, carillon.ErrNotFound) {
 		var version int64
-		if err := q.queryRow(ctx, "SELECT version FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&version); err != nil {
+		if err := q.queryRow(ctx, "SELECT version FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version); err != nil {
 			return err
 		}
 		return carillon.ErrStale
@@ -118,8 +118,19 @@ func (q *queries) changeMessage(ctx context.Context, m *carillon.Message, update
 	return nil
 }
 
+// messageByID is the condition that picks a message by its id (the first
+// argument) within its account (the second), written so that only the
+// primary key can serve it: with "account_id = ? AND id = ?", PostgreSQL
+// may take an index that begins with account_id and holds the id further
+// in (messages_log, messages_log_status), and walk every entry of the
+// account. It did, on a new table never analyzed, in the plan it keeps for
+// a prepared statement: 20 to 30 ms a statement (docs/benchmarks.md). "+ 0"
+// keeps account_id out of any index's condition; SQLite looks a rowid up
+// either way.
+const messageByID = "id = ? AND account_id + 0 = ?"
+
 func (q *queries) MessageByID(ctx context.Context, accountID, id int64) (carillon.Message, error) {
-	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE account_id = ? AND id = ?", accountID, id))
+	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE "+messageByID, id, accountID))
 }
 
 func (q *queries) MessageByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Message, error) {

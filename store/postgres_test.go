@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/store"
@@ -107,5 +109,76 @@ func TestPostgresSettingWarnings(t *testing.T) {
 	named := len(warnings) == 1 && strings.Contains(warnings[0], "autovacuum is off")
 	if autovacuum == "off" && !named || autovacuum == "on" && len(warnings) != 0 {
 		t.Errorf("autovacuum %s: warnings %q", autovacuum, warnings)
+	}
+}
+
+// TestPostgresAnalyzeGrown: a table that changed at least a thousand rows,
+// and more than it had when last analyzed, has its statistics gathered
+// again (and then not again until it doubles); a table that changed less
+// is left alone.
+func TestPostgresAnalyzeGrown(t *testing.T) {
+	postgresURL(t)
+	t.Parallel()
+	name, u, raw := postgresSchema(t)
+	db := openPostgres(t, u)
+	ctx := t.Context()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// change runs a statement, and has PostgreSQL count its changes at
+	// once (an idle session would report them some seconds later), then
+	// waits until they show.
+	change := func(query, table string, want int64) {
+		t.Helper()
+		for _, q := range []string{query, "SELECT pg_stat_force_next_flush()"} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var n int64
+			if err := raw.QueryRowContext(ctx, "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2",
+				name, table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n >= want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d changes counted, want %d", table, n, want)
+			}
+		}
+	}
+	analyzed := func(table string) (analyzed bool) {
+		t.Helper()
+		if err := raw.QueryRowContext(ctx, "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2",
+			name, table).Scan(&analyzed); err != nil {
+			t.Fatal(err)
+		}
+		return analyzed
+	}
+	change("INSERT INTO "+name+".accounts (uuid, name, created_at) SELECT 'a' || g, 'a' || g, 0 FROM generate_series(1, 10) g", "accounts", 10)
+	change("INSERT INTO "+name+".instances (id, started_at, heartbeat_at) SELECT 'i' || g, 0, 0 FROM generate_series(1, 1500) g", "instances", 1500)
+	tables, err := db.AnalyzeGrown(ctx)
+	if err != nil {
+		t.Fatalf("AnalyzeGrown: %v", err)
+	}
+	if !slices.Contains(tables, "instances") || slices.Contains(tables, "accounts") {
+		t.Fatalf("analyzed %q, want instances (1,500 rows) and not accounts (10)", tables)
+	}
+	if !analyzed("instances") || analyzed("accounts") {
+		t.Errorf("analyzed: instances %v, accounts %v", analyzed("instances"), analyzed("accounts"))
+	}
+	// Analyzed now: not again until it has changed as many rows as it
+	// has, then again.
+	change("DELETE FROM "+name+".instances WHERE id IN (SELECT id FROM "+name+".instances ORDER BY id LIMIT 1000)", "instances", 1000)
+	if tables, err := db.AnalyzeGrown(ctx); err != nil || slices.Contains(tables, "instances") {
+		t.Errorf("after 1,000 changes of its 1,500 rows: analyzed %q (%v), want not instances", tables, err)
+	}
+	change("INSERT INTO "+name+".instances (id, started_at, heartbeat_at) SELECT 'j' || g, 0, 0 FROM generate_series(1, 600) g", "instances", 1600)
+	if tables, err := db.AnalyzeGrown(ctx); err != nil || !slices.Contains(tables, "instances") {
+		t.Errorf("after 1,600 changes of its 1,500 rows: analyzed %q (%v), want instances", tables, err)
 	}
 }

@@ -24,7 +24,7 @@ func (q *queries) MessageAndEarlierQueued(ctx context.Context, accountID, id int
 	m, err := scanMessage(&scanWith{r: q.queryRow(ctx, "SELECT "+messageCols+`,
 		CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued' AND e.contact_id = messages.contact_id
 			AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END
-		FROM messages WHERE account_id = ? AND id = ?`, accountID, id), more: &earlier})
+		FROM messages WHERE `+messageByID, id, accountID), more: &earlier})
 	return m, earlier == 1, err
 }
 
@@ -74,7 +74,7 @@ func (q *queries) CountInstances(ctx context.Context, since time.Time) (int, err
 func (q *queries) QueuedMessage(ctx context.Context, m carillon.Message) (carillon.Message, error) {
 	var version int64
 	var owner string
-	err := q.queryRow(ctx, "SELECT version, owner FROM messages WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&version, &owner)
+	err := q.queryRow(ctx, "SELECT version, owner FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version, &owner)
 	if err != nil {
 		return carillon.Message{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/carillon/carillon/outbox"
 	"github.com/carillon/carillon/provider/sandbox"
 	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
 	"github.com/carillon/carillon/telemetry"
 	"github.com/carillon/carillon/webhook"
 )
@@ -150,6 +151,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}()
 
 	go forgetIdempotencyKeys(ctx, svc)
+	go analyzeGrownTables(ctx, db, log)
 	go syncTemplatesHourly(ctx, svc, log)
 	go learnMissingAddresses(ctx, svc, log)
 	if cfg.PprofAddr != "" {
@@ -269,6 +271,33 @@ func printCallbackURLs(ctx context.Context, e env, svc *service.Service, base st
 		}
 	}
 	return nil
+}
+
+// analyzeGrownTables has PostgreSQL gather again, every few seconds, the
+// statistics of the tables that doubled since it last did (store's
+// AnalyzeGrown: a new store's first minutes under load); nothing on
+// SQLite. A failure is logged once and the next tick tries again (a table
+// the database user does not own, PostgreSQL skips with a notice of its
+// own: autovacuum analyzes it).
+func analyzeGrownTables(ctx context.Context, db *store.DB, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			tables, err := db.AnalyzeGrown(ctx)
+			if err != nil && ctx.Err() == nil && !warned {
+				log.Warn("cannot gather the statistics of the growing tables", "error", err)
+				warned = true
+			}
+			if len(tables) > 0 {
+				log.Debug("gathered the statistics of grown tables", "tables", tables)
+			}
+		}
+	}
 }
 
 // forgetIdempotencyKeys deletes idempotency records past their window, hourly.
