@@ -64,15 +64,17 @@ const analyzeGrownFrom = 1000
 //
 // PostgreSQL plans a prepared statement once for all its values after a
 // few runs, and keeps that plan on the connection until the table's
-// statistics change. A new store's tables are empty: a message looked up
-// by id in a table of a few pages is planned as a scan of the whole table,
-// and that plan stays while the table grows, until autovacuum first
-// analyzes it, up to a minute or more later. On a new store under load the
-// lifecycle ran at a third of its rate for that long (docs/benchmarks.md).
-// Gathering the statistics each time a table doubles replans those
-// statements while the tables are young, about twenty times in all up to
-// a million rows; a table past that is analyzed by autovacuum long before
-// it doubles. Several instances may run it at once.
+// statistics change. Statistics gathered while a table held a few pages
+// (autovacuum visits a new table once 50 rows changed) make a message
+// looked up by id a scan of the whole table, and that plan stays while the
+// table grows, until autovacuum's next visit, a minute or more later. On a
+// new store under load the lifecycle ran at a third of its rate for that
+// long (docs/benchmarks.md).
+// Gathering the statistics each time a table changed as many rows as it
+// has replans those statements while the tables are young, a few dozen
+// times up to a million rows (updates count as changes); a table past
+// that is analyzed by autovacuum long before. Several instances may run
+// it at once.
 func (db *DB) AnalyzeGrown(ctx context.Context) ([]string, error) {
 	if db.dialect != postgresDialect {
 		return nil, nil
