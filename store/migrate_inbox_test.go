@@ -69,11 +69,7 @@ func checkInboxMigration(t *testing.T, conn *sql.Conn, d *dialect) {
 	ctx := context.Background()
 	apply := func(before bool) { applyMigrations(t, conn, d, 14, before) }
 	apply(true)
-	exec := func(query string, args ...any) {
-		if _, err := conn.ExecContext(ctx, d.bind(query), args...); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-	}
+	exec := migrationExec(t, conn, d)
 	for id := 1; id <= 4; id++ {
 		exec("INSERT INTO contacts (id, uuid, account_id, channel_id, created_at, updated_at, conversation_uuid) VALUES (?, ?, 1, 1, 0, 0, ?)",
 			id, "contact"+string(rune('0'+id)), "conversation"+string(rune('0'+id)))

@@ -823,12 +823,13 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 			return nil
 		}), "CreateContact")
 	}
+	channelOf := map[carillon.ChannelType]int64{carillon.WhatsApp: wa.ID, carillon.Telegram: tg.ID}
 	checkPages := func(what string) {
 		t.Helper()
 		for _, source := range []carillon.ChannelType{"", carillon.WhatsApp, carillon.Telegram} {
 			var want []carillon.Contact // newest first
 			for i := len(contacts) - 1; i >= 0; i-- {
-				if source == "" || contacts[i].ChannelID == map[carillon.ChannelType]int64{carillon.WhatsApp: wa.ID, carillon.Telegram: tg.ID}[source] {
+				if source == "" || contacts[i].ChannelID == channelOf[source] {
 					want = append(want, contacts[i])
 				}
 			}
