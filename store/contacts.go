@@ -448,13 +448,21 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
 			"DELETE FROM read_marks WHERE contact_id = ?",
 			"DELETE FROM conversation_changes WHERE contact_id = ?",
-			"DELETE FROM messages WHERE contact_id = ?",
-			"DELETE FROM contacts WHERE id = ?",
 		} {
 			if _, err := q.exec(ctx, stmt, id); err != nil {
 				return err
 			}
 		}
+		// Counted off as many as were deleted, whatever another
+		// transaction stored meanwhile, so that the count follows the rows.
+		messages, err := rowsChanged(q.exec(ctx, "DELETE FROM messages WHERE contact_id = ?", id))
+		if err != nil {
+			return err
+		}
+		if _, err := q.exec(ctx, "DELETE FROM contacts WHERE id = ?", id); err != nil {
+			return err
+		}
+		q.holdMessageCount(accountID, id, -int(messages))
 		q.holdContactCount(accountID, channelID, id, -1)
 		q.holdTeamCount(accountID, teamID, -1)
 		return nil
@@ -479,12 +487,15 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // before it commits (runTx), to one of contactCountShards rows of each
 // count it changed, picked at random: a row stays locked until the commit,
 // so writers that commit at the same time (PostgreSQL) wait for each other
-// only when they pick the same row. These are the transaction's last
-// writes but the chat changes' (live.go): a writer that holds one waits
-// only for another such row, which all take in the same order (countKey's:
-// the channels', the blocks', the teams', then the tags', each sorted), or
-// for the chat changes' counter, whose holder waits for nothing but its
-// commit; so these rows add no cycle of locks, no deadlock.
+// only when they pick the same row. Each contact's messages are counted
+// the same way in contact_message_counts (0022), one row per contact, so
+// that a page of its messages needs no COUNT over them either. These are
+// the transaction's last writes but the chat changes' (live.go): a writer
+// that holds one waits only for another such row, which all take in the
+// same order (countKey's: the channels', the blocks', the teams', the
+// tags', then the contacts' messages', each sorted), or for the chat
+// changes' counter, whose holder waits for nothing but its commit; so
+// these rows add no cycle of locks, no deadlock.
 
 // contactCountShards is the rows per channel, team or tag; a variable for
 // BenchmarkContactCountShards alone.
@@ -499,6 +510,7 @@ const (
 	blockCounts                     // contact_blocks, by account, block and channel
 	teamCounts                      // team_counts, by account and team
 	tagCounts                       // tag_counts, by account and tag
+	messageCounts                   // contact_message_counts, by contact: not sharded
 )
 
 // contactBlockSize is the number of contact ids in a block of
@@ -523,10 +535,13 @@ var countUpserts = [...]string{
 		ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts`,
 	tagCounts: `INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, tag_id, shard) DO UPDATE SET contacts = tag_counts.contacts + excluded.contacts`,
+	messageCounts: `INSERT INTO contact_message_counts (account_id, contact_id, messages) VALUES (?, ?, ?)
+		ON CONFLICT (contact_id) DO UPDATE SET messages = contact_message_counts.messages + excluded.messages`,
 }
 
 // countKey names one count: the number of an account's contacts of a
-// channel, a team or a tag (id), or of a channel in a block (id the block).
+// channel, a team or a tag (id), or of a channel in a block (id the block),
+// or the number of a contact's messages (id the contact).
 type countKey struct {
 	table       countTable
 	account, id int64
@@ -562,6 +577,12 @@ func (q *queries) holdTagCounts(accountID int64, tagIDs []int64, delta int) {
 	}
 }
 
+// holdMessageCount adds delta to the number of the contact's messages
+// when the transaction commits.
+func (q *queries) holdMessageCount(accountID, contactID int64, delta int) {
+	q.holdCount(countKey{table: messageCounts, account: accountID, id: contactID}, delta)
+}
+
 func (q *queries) holdCount(k countKey, delta int) {
 	if q.heldCounts == nil {
 		q.heldCounts = map[countKey]int{}
@@ -581,11 +602,22 @@ func (q *queries) writeHeldCounts(ctx context.Context) error {
 			continue
 		}
 		args := []any{k.account, k.id, shard, held[k]}
-		if k.table == blockCounts {
+		switch k.table {
+		case blockCounts:
 			args = []any{k.account, k.id, k.channel, shard, held[k]}
+		case messageCounts:
+			args = []any{k.account, k.id, held[k]}
 		}
 		if err := q.execLater(ctx, countUpserts[k.table], args...); err != nil {
 			return err
+		}
+		// Only a deleted contact's messages are counted off: its row goes,
+		// so that a contact given its id later (SQLite may give the
+		// highest id again) starts from none.
+		if k.table == messageCounts && held[k] < 0 {
+			if err := q.execLater(ctx, "DELETE FROM contact_message_counts WHERE contact_id = ? AND messages = 0", k.id); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

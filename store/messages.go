@@ -64,6 +64,7 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 		if err != nil {
 			return err
 		}
+		q.holdMessageCount(m.AccountID, m.ContactID, 1)
 		return q.writeWords(ctx, "message_words", m.ID, m.SearchText(), false)
 	})
 }
@@ -152,8 +153,9 @@ func (q *queries) ContactMessagesBefore(ctx context.Context, accountID, contactI
 }
 
 // ContactMessages reads a page of a long conversation by its ids first,
-// from the index messages_contact (listPageByIDs).
+// from the index messages_contact (listPageByIDs), and the number of its
+// messages from contact_message_counts: counting them read every one.
 func (q *queries) ContactMessages(ctx context.Context, accountID, contactID int64, page carillon.Page) ([]carillon.Message, int, error) {
 	return listPageByIDs(q, ctx, scanMessage, messageCols, "messages", "account_id = ? AND contact_id = ?",
-		"SELECT COUNT(*) FROM messages WHERE account_id = ? AND contact_id = ?", page, accountID, contactID)
+		"SELECT COALESCE(SUM(messages), 0) FROM contact_message_counts WHERE account_id = ? AND contact_id = ?", page, accountID, contactID)
 }

@@ -95,6 +95,27 @@ func TestContactBlocksMigration(t *testing.T) {
 	})
 }
 
+// TestContactMessageCountsMigration fills a store migrated up to 0021
+// with messages of three contacts of two accounts, then applies 0022: each
+// contact's number of messages is written.
+func TestContactMessageCountsMigration(t *testing.T) {
+	eachDialect(t, func(t *testing.T, conn *sql.Conn, d *dialect) {
+		applyMigrations(t, conn, d, 22, true)
+		exec := migrationExec(t, conn, d)
+		// Contacts 1 and 2 are account 1's, 3 account 2's.
+		for id, contact := range []int{1, 1, 1, 2, 3, 3} {
+			exec(`INSERT INTO messages (id, uuid, account_id, channel_id, contact_id, direction, type, content, status, created_at, updated_at)
+				VALUES (?, ?, ?, 1, ?, 'inbound', 'text', '{}', 'received', 0, 0)`, id+1, fmt.Sprint("message", id), 1+contact/3, contact)
+		}
+		applyMigrations(t, conn, d, 22, false)
+
+		got := int64Rows(t, conn, "SELECT contact_id, account_id, messages FROM contact_message_counts ORDER BY contact_id")
+		if want := [][]int64{{1, 1, 3}, {2, 1, 1}, {3, 2, 2}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("counts %v, want %v", got, want)
+		}
+	})
+}
+
 // migrationExec returns a function that runs a statement on conn, failing
 // the test on an error.
 func migrationExec(t *testing.T, conn *sql.Conn, d *dialect) func(query string, args ...any) {

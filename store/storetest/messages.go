@@ -93,6 +93,113 @@ func testContactMessages(t *testing.T, e *env) {
 	}
 }
 
+// testContactMessageCounts: the total of the pages of a contact's messages
+// is the store's count of them (contact_message_counts), kept as messages
+// are stored alone and in transactions (with their contact, and rolled
+// back), as contacts are deleted with their messages (a contact made
+// afterwards, which SQLite may give the same id, starts from none), and by
+// several writers at once; it must agree with the messages listed.
+func testContactMessageCounts(t *testing.T, e *env) {
+	f := e.fixture("a") // f.contact has one message
+	a := f.acct
+	total := func(what string, c carillon.Contact, want int) {
+		t.Helper()
+		list, n, err := e.s.ContactMessages(e.ctx, c.AccountID, c.ID, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ContactMessages")
+		if n != len(list) || n != want {
+			t.Errorf("%s: total %d and %d messages listed, want %d", what, n, len(list), want)
+		}
+		// A page past the last has no rows to carry the total.
+		if _, n, err = e.s.ContactMessages(e.ctx, c.AccountID, c.ID, carillon.Page{Number: 1000, Size: 100}); err != nil || n != want {
+			t.Errorf("%s, a page past the last: total %d (%v), want %d", what, n, err, want)
+		}
+	}
+	total("the fixture's contact", f.contact, 1)
+	two := e.contact(f.channel, "5491100000002")
+	total("a contact without messages", two, 0)
+	e.message(two, carillon.SendQueued, "inst")
+	e.message(two, carillon.SendNone, "")
+	note := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: two.ID,
+		Direction: carillon.Note, Type: carillon.TypeText, Content: carillon.Content{Text: "a note"}, Status: carillon.StatusNote,
+		CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.CreateMessage(e.ctx, &note), "CreateMessage of a note")
+	total("two messages and a note", two, 3)
+	total("the fixture's contact, untouched", f.contact, 1)
+
+	// Several messages in one transaction, with the contact they go to.
+	three := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: "5491100000003",
+		ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		if err := q.CreateContact(e.ctx, &three); err != nil {
+			return err
+		}
+		for range 3 {
+			m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: three.ID,
+				Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateMessage(e.ctx, &m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "CreateContact and CreateMessage in a transaction")
+	total("stored with its contact", three, 3)
+	errRollback := errors.New("rolled back")
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: two.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		if err := q.CreateMessage(e.ctx, &m); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	wantErr(t, "a message stored in a transaction that rolls back", err, errRollback)
+	total("after a rollback", two, 3)
+
+	// The newest contact deleted with its messages: the next one may get
+	// its id, and has none.
+	e.must(e.s.DeleteContact(e.ctx, a.ID, three.ID), "DeleteContact")
+	total("a deleted contact", three, 0)
+	four := e.contact(f.channel, "5491100000004")
+	total("a contact made after the newest was deleted", four, 0)
+	e.message(four, carillon.SendNone, "")
+	total("its first message", four, 1)
+	// Messages stored and their contact deleted in one transaction.
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: four.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		if err := q.CreateMessage(e.ctx, &m); err != nil {
+			return err
+		}
+		return q.DeleteContact(e.ctx, a.ID, four.ID)
+	}), "CreateMessage and DeleteContact in a transaction")
+	five := e.contact(f.channel, "5491100000005")
+	total("a contact made after that", five, 0)
+
+	// Writers at once, each storing messages to the shared contact and to
+	// one of its own, alone and in transactions: every one is counted.
+	const workers, each = 6, 6
+	own := make([]carillon.Contact, workers)
+	for w := range own {
+		own[w] = e.contact(f.channel, fmt.Sprintf("54911010%05d", w))
+	}
+	e.concurrently(workers, each, func(w, i int) error {
+		c := five
+		if i%3 == 0 {
+			c = own[w]
+		}
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		if i%2 == 0 {
+			return e.s.CreateMessage(e.ctx, &m)
+		}
+		return e.s.InTx(e.ctx, func(q carillon.Queries) error { return q.CreateMessage(e.ctx, &m) })
+	})
+	total("the shared contact, after the writers", five, workers*(each-each/3))
+	for w, c := range own {
+		total(fmt.Sprintf("writer %d's own contact", w), c, each/3)
+	}
+}
+
 // message creates an outgoing text message to the contact, in send state st
 // for owner.
 func (e *env) message(c carillon.Contact, st carillon.SendState, owner string) carillon.Message {

@@ -97,6 +97,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteCustomStatus", testDeleteCustomStatus},
 		{"ListContacts", testListContacts},
 		{"ContactMessages", testContactMessages},
+		{"ContactMessageCounts", testContactMessageCounts},
 		{"DeleteContact", testDeleteContact},
 		{"ContactCount", testContactCount},
 		{"TeamAndTagCounts", testTeamAndTagCounts},
