@@ -35,10 +35,17 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 		}
 		return "file:" + file + "?" + v.Encode()
 	}
-	// A large page cache keeps hot index pages out of read system calls;
-	// synchronous(FULL) makes every commit durable.
+	// A large page cache keeps the readers' hot index pages out of read
+	// system calls. The writer's is smaller: SQLite walks the whole of a
+	// connection's page cache at a commit that followed a split of an
+	// index page where it renumbered the new pages (it parks one at the
+	// page number of the lock byte, 262,145, beyond the end of any file
+	// under 1 GiB, and the commit then drops every cached page past the
+	// end). The walk grows with the pages cached: 64 MiB of them cost the
+	// writer, which bounds the send path, more than the reads 8 MiB miss
+	// (docs/benchmarks.md). synchronous(FULL) makes every commit durable.
 	cache := []string{"cache_size(-65536)"}
-	writer, err := sql.Open("sqlite", dsn(append(cache, "journal_mode(WAL)", "synchronous(FULL)")...)+"&_txlock=immediate")
+	writer, err := sql.Open("sqlite", dsn("cache_size(-8192)", "journal_mode(WAL)", "synchronous(FULL)")+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
