@@ -39,12 +39,12 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	// system calls. The writer's is smaller: SQLite walks the whole of a
 	// connection's page cache at a commit that followed a split of an
 	// index page where it renumbered the new pages (it parks one at the
-	// page number of the lock byte, 262,145, beyond the end of any file
-	// under 1 GiB, and the commit then drops every cached page past the
-	// end). The walk grows with the pages cached: 64 MiB of them cost the
-	// writer, which bounds the send path, more than the reads 8 MiB miss
-	// (docs/benchmarks.md). synchronous(FULL) makes every commit durable.
-	cache := []string{"cache_size(-65536)"}
+	// page number of the lock byte, 262,145 with 4 KiB pages, beyond the
+	// end of any file under 1 GiB, and the commit then drops every cached
+	// page past the end). The walk grows with the pages cached: 64 MiB of
+	// them cost the writer, which bounds the send path, more than the
+	// reads 8 MiB miss (docs/benchmarks.md). synchronous(FULL) makes every
+	// commit durable.
 	writer, err := sql.Open("sqlite", dsn("cache_size(-8192)", "journal_mode(WAL)", "synchronous(FULL)")+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", file, err)
 	}
-	reader, err := sql.Open("sqlite", dsn(append(cache, "query_only(1)")...))
+	reader, err := sql.Open("sqlite", dsn("cache_size(-65536)", "query_only(1)"))
 	if err != nil {
 		writer.Close()
 		return nil, err
