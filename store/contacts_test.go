@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -14,12 +13,8 @@ import (
 func TestDeletedContactMessageCount(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		now := time.UnixMilli(1700000000000)
-		a := carillon.Account{UUID: carillon.NewUUID(), Name: "a", CreatedAt: now}
-		must(t, db.CreateAccount(ctx, &a))
-		ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: a.ID, Title: "sandbox", Type: carillon.WhatsApp,
-			Provider: carillon.ProviderSandbox, CreatedAt: now, UpdatedAt: now}
-		must(t, db.CreateChannel(ctx, &ch))
+		now := testNow
+		a, ch := newAccountAndChannel(t, db)
 		contact := func(address string, messages int) carillon.Contact {
 			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, Address: address,
 				ConversationUUID: carillon.NewUUID(), CreatedAt: now, UpdatedAt: now}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -19,12 +18,8 @@ import (
 func TestSearchWindow(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		now := time.UnixMilli(1700000000000)
-		acct := carillon.Account{UUID: carillon.NewUUID(), Name: "a", CreatedAt: now}
-		must(t, db.CreateAccount(ctx, &acct))
-		ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "wa", Type: carillon.WhatsApp,
-			Provider: carillon.ProviderSandbox, Main: true, CreatedAt: now, UpdatedAt: now}
-		must(t, db.CreateChannel(ctx, &ch))
+		now := testNow
+		acct, ch := newAccountAndChannel(t, db)
 		holding := map[string][]int64{}
 		for i := range 30 {
 			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: fmt.Sprint(4915100000 + i),

@@ -4,6 +4,9 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
 )
 
 func TestMain(m *testing.M) {
@@ -54,4 +57,20 @@ var bothStores = map[string]func(t *testing.T) *DB{
 		t.Cleanup(func() { db.Close() })
 		return db
 	},
+}
+
+// testNow is the time the package's own tests write their rows at.
+var testNow = time.UnixMilli(1700000000000)
+
+// newAccountAndChannel creates an account with a main sandbox WhatsApp
+// channel in db, for the package's own tests.
+func newAccountAndChannel(t *testing.T, db *DB) (carillon.Account, carillon.Channel) {
+	t.Helper()
+	ctx := context.Background()
+	acct := carillon.Account{UUID: carillon.NewUUID(), Name: "a", CreatedAt: testNow}
+	must(t, db.CreateAccount(ctx, &acct))
+	ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "wa", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Main: true, CreatedAt: testNow, UpdatedAt: testNow}
+	must(t, db.CreateChannel(ctx, &ch))
+	return acct, ch
 }
