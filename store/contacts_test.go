@@ -13,15 +13,14 @@ import (
 func TestDeletedContactMessageCount(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		now := testNow
 		a, ch := newAccountAndChannel(t, db)
 		contact := func(address string, messages int) carillon.Contact {
 			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, Address: address,
-				ConversationUUID: carillon.NewUUID(), CreatedAt: now, UpdatedAt: now}
+				ConversationUUID: carillon.NewUUID(), CreatedAt: testNow, UpdatedAt: testNow}
 			must(t, db.CreateContact(ctx, &c))
 			for range messages {
 				m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
-					Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: now, UpdatedAt: now}
+					Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: testNow, UpdatedAt: testNow}
 				must(t, db.CreateMessage(ctx, &m))
 			}
 			return c

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -18,7 +17,7 @@ import (
 func TestQueuedWrites(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		now := time.UnixMilli(1700000000000)
+		now := testNow
 		account := func(name string) *carillon.Account {
 			return &carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: now}
 		}

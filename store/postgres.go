@@ -79,22 +79,11 @@ func (db *DB) AnalyzeGrown(ctx context.Context) ([]string, error) {
 	if db.dialect != postgresDialect {
 		return nil, nil
 	}
-	rows, err := db.reader.QueryContext(ctx, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= GREATEST($1, c.reltuples)`, analyzeGrownFrom)
+	tables, err := list(db.queries, ctx, func(r interface{ Scan(...any) error }) (name string, err error) {
+		return name, r.Scan(&name)
+	}, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= GREATEST(?, c.reltuples)`, analyzeGrownFrom)
 	if err != nil {
-		return nil, err
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, t := range tables {
