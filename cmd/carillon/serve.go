@@ -196,12 +196,12 @@ func serve(ctx context.Context, e env, args []string) error {
 // The server's heap is small, a few MiB live, while every request
 // allocates tens of KiB on its way (statement arguments, rows, JSON): with
 // Go's default, a collection each time the heap doubles, the collector
-// runs dozens of times a second under load, and its marking and the
-// allocations it slows took a fifth of the CPU of an API read
-// (docs/benchmarks.md). Five times the live heap between collections
-// makes them five times rarer for some 15 to 30 MiB more; the memory limit
-// bounds what that costs should the live heap grow: near it the collector
-// runs as often as it must to stay under (a soft limit, never an error).
+// runs over a hundred times a second under load. Five times the live heap
+// between collections makes them about four times rarer, and a page of
+// contacts about a fifth cheaper in CPU, for 10 to 35 MiB more resident
+// memory (docs/benchmarks.md). The memory limit bounds what that costs
+// should the live heap grow: near it the collector runs as often as it
+// must to stay under (a soft limit, never an error).
 const (
 	collectorPercent = 400
 	collectorLimit   = 256 << 20
