@@ -70,16 +70,24 @@ func listPageByIDs[T any](q *queries, ctx context.Context, scan func(interface{ 
 // arguments.
 func listPageByIDsFrom[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), cols, table,
 	where string, whereArgs []any, countQuery string, countArgs []any, limit, offset int) ([]T, int, error) {
+	return listPageOfIDs(q, ctx, scan, cols, table, "SELECT id FROM "+table+" WHERE "+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
+		whereArgs, countQuery, countArgs, limit, offset)
+}
+
+// listPageOfIDs is listPageByIDsFrom for the ids that idsQuery, which ends
+// in LIMIT ? OFFSET ?, selects from wherever they are indexed: the page's
+// rows are those ids' rows of table, newest first.
+func listPageOfIDs[T any](q *queries, ctx context.Context, scan func(interface{ Scan(...any) error }) (T, error), cols, table,
+	idsQuery string, idsArgs []any, countQuery string, countArgs []any, limit, offset int) ([]T, int, error) {
 	var total int
 	more := &scanWith{more: &total}
 	withTotal := func(r interface{ Scan(...any) error }) (T, error) {
 		more.r = r
 		return scan(more)
 	}
-	queryArgs := make([]any, 0, len(countArgs)+len(whereArgs)+2)
-	queryArgs = append(append(append(queryArgs, countArgs...), whereArgs...), limit, offset)
-	rows, err := list(q, ctx, withTotal, "SELECT "+cols+", ("+countQuery+") FROM "+table+" WHERE id IN (SELECT id FROM "+table+" WHERE "+where+
-		" ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC", queryArgs...)
+	queryArgs := make([]any, 0, len(countArgs)+len(idsArgs)+2)
+	queryArgs = append(append(append(queryArgs, countArgs...), idsArgs...), limit, offset)
+	rows, err := list(q, ctx, withTotal, "SELECT "+cols+", ("+countQuery+") FROM "+table+" WHERE id IN ("+idsQuery+") ORDER BY id DESC", queryArgs...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -307,6 +307,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 	srv.pid = pid
 	deep := fx.Contacts / 25 / 2
 	deepThread := fx.Thread / 25 / 2
+	deepTag := fx.Contacts / 10 / 25 / 2 // the fill tags a tenth of the contacts
 	statusPaths := make([]string, len(fx.Statuses))
 	for i, u := range fx.Statuses {
 		statusPaths[i] = "/v1/messages/status/" + u
@@ -321,6 +322,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 		{"contacts source=whatsapp", []string{"/v1/contacts?source=whatsapp"}},
 		{"contacts team_uuid (1/4)", []string{"/v1/contacts?team_uuid=" + fx.Team}},
 		{"contacts tags (1/10)", []string{"/v1/contacts?tags=" + url.QueryEscape(fx.Tag)}},
+		{fmt.Sprintf("contacts tags (1/10) page %d (half way)", deepTag), []string{"/v1/contacts?tags=" + url.QueryEscape(fx.Tag) + "&page=" + strconv.Itoa(deepTag)}},
 		{"contact", []string{"/v1/contacts/" + fx.Contact}},
 		{"contact messages", []string{"/v1/contacts/" + fx.Contact + "/messages"}},
 		{"thread messages page 1", []string{"/v1/contacts/" + fx.ThreadContact + "/messages"}},

@@ -794,7 +794,12 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	wa, tg := e.channel(a.ID, carillon.WhatsApp, true), e.channel(a.ID, carillon.Telegram, false)
 	waB := e.channel(b.ID, carillon.WhatsApp, true)
+	// One tag of each account: a tag alone pages through its own index.
+	vip, vipB := carillon.Tag{AccountID: a.ID, Name: "vip", CreatedAt: base}, carillon.Tag{AccountID: b.ID, Name: "vip", CreatedAt: base}
+	e.must(e.s.CreateTag(e.ctx, &vip), "CreateTag")
+	e.must(e.s.CreateTag(e.ctx, &vipB), "CreateTag")
 	var contacts []carillon.Contact // account a's, oldest first
+	tagged := map[int64]bool{}      // account a's contacts tagged vip
 	made := 0
 	create := func(n int) {
 		t.Helper()
@@ -815,8 +820,19 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 					if err := q.CreateContact(e.ctx, &c); err != nil {
 						return err
 					}
+					// Every fourth tagged, in both accounts.
+					if made%4 == 1 {
+						tag := vip.ID
+						if c.AccountID == b.ID {
+							tag = vipB.ID
+						}
+						if err := q.SetContactTags(e.ctx, c.ID, []int64{tag}); err != nil {
+							return err
+						}
+					}
 					if c.AccountID == a.ID {
 						contacts = append(contacts, c)
+						tagged[c.ID] = made%4 == 1
 					}
 				}
 			}
@@ -824,23 +840,35 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 		}), "CreateContact")
 	}
 	channelOf := map[carillon.ChannelType]int64{carillon.WhatsApp: wa.ID, carillon.Telegram: tg.ID}
+	lists := []struct {
+		name   string
+		filter carillon.ContactFilter
+		has    func(c carillon.Contact) bool
+	}{
+		{"all", carillon.ContactFilter{}, func(carillon.Contact) bool { return true }},
+		{"source whatsapp", carillon.ContactFilter{ChannelType: carillon.WhatsApp}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.WhatsApp] }},
+		{"source telegram", carillon.ContactFilter{ChannelType: carillon.Telegram}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.Telegram] }},
+		{"tag vip", carillon.ContactFilter{TagIDs: []int64{vip.ID}}, func(c carillon.Contact) bool { return tagged[c.ID] }},
+		{"tag vip, source whatsapp", carillon.ContactFilter{TagIDs: []int64{vip.ID}, ChannelType: carillon.WhatsApp},
+			func(c carillon.Contact) bool { return tagged[c.ID] && c.ChannelID == channelOf[carillon.WhatsApp] }},
+	}
 	checkPages := func(what string) {
 		t.Helper()
-		for _, source := range []carillon.ChannelType{"", carillon.WhatsApp, carillon.Telegram} {
+		for _, l := range lists {
 			var want []carillon.Contact // newest first
 			for i := len(contacts) - 1; i >= 0; i-- {
-				if source == "" || contacts[i].ChannelID == channelOf[source] {
+				if l.has(contacts[i]) {
 					want = append(want, contacts[i])
 				}
 			}
 			for _, size := range []int{7, 25} {
 				for number := 1; number <= len(want)/size+2; number++ {
 					page := carillon.Page{Number: number, Size: size}
-					got, n, err := e.s.ListContacts(e.ctx, a.ID, carillon.ContactFilter{ChannelType: source}, page)
+					got, n, err := e.s.ListContacts(e.ctx, a.ID, l.filter, page)
 					e.must(err, "ListContacts")
 					from, to := min(page.Offset(), len(want)), min(page.Offset()+size, len(want))
 					if n != len(want) || !slices.Equal(contactIDs(got), contactIDs(want[from:to])) {
-						t.Fatalf("%s, source %q, page %d of %d: total %d and %v, want %d and %v", what, source, number, size,
+						t.Fatalf("%s, %s, page %d of %d: total %d and %v, want %d and %v", what, l.name, number, size,
 							n, contactIDs(got), len(want), contactIDs(want[from:to]))
 					}
 				}
@@ -860,6 +888,18 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 	}
 	contacts = kept
 	checkPages("after deletes")
+	// Untagged: every other tagged one; tagged: some that were not.
+	for i, c := range contacts {
+		switch {
+		case tagged[c.ID] && i%2 == 0:
+			e.must(e.s.SetContactTags(e.ctx, c.ID, nil), "SetContactTags")
+			tagged[c.ID] = false
+		case !tagged[c.ID] && i%7 == 3:
+			e.must(e.s.SetContactTags(e.ctx, c.ID, []int64{vip.ID}), "SetContactTags")
+			tagged[c.ID] = true
+		}
+	}
+	checkPages("after tags changed")
 	create(30)
 	checkPages("created again")
 }
