@@ -266,11 +266,11 @@ func (q *queries) SetContactTags(ctx context.Context, contactID int64, tagIDs []
 			if seen[id] {
 				delete(seen, id) // kept: its count stays
 			} else {
-				q.holdTagCounts(accountID, []int64{id}, -1)
+				q.holdTagCounts(accountID, contactID, []int64{id}, -1)
 			}
 		}
 		for id := range seen {
-			q.holdTagCounts(accountID, []int64{id}, 1)
+			q.holdTagCounts(accountID, contactID, []int64{id}, 1)
 		}
 		if len(args) == 0 {
 			return nil
@@ -374,14 +374,25 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 	if f.TeamID == 0 && f.ChannelType == "" && len(f.TagIDs) == 1 {
 		// One tag's contacts: the page's ids from the tag's own index, so
 		// that the page steps over the tag's entries, not over every
-		// contact of the account to test each for the tag (a tag on one
-		// contact in a hundred made page 40 test 100,000 of them).
-		return listPageOfIDs(q, ctx, scanContact, contactCols, "contacts",
-			"SELECT contact_id FROM contact_tags WHERE tag_id = ? ORDER BY contact_id DESC LIMIT ? OFFSET ?", []any{f.TagIDs[0]},
-			count, args, page.Size, page.Offset())
+		// contact of the account to test each for the tag; far in, from
+		// the block its tag_blocks' counts place it in.
+		tag := f.TagIDs[0]
+		bound, skip, found, err := q.contactBlockAt(ctx, "tag_blocks", "account_id = ? AND tag_id = ?", []any{accountID, tag}, page.Offset())
+		if err != nil {
+			return nil, 0, err
+		}
+		// The tag's entries of the account's contacts alone: a contact of
+		// another account may carry the tag.
+		idsQuery, idsArgs, offset := `SELECT contact_id FROM contact_tags WHERE tag_id = ?
+			AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = contact_tags.contact_id AND contacts.account_id = ?)`, []any{tag, accountID}, page.Offset()
+		if found {
+			idsQuery, idsArgs, offset = idsQuery+" AND contact_id < ?", append(idsArgs, bound), skip
+		}
+		return listPageOfIDs(q, ctx, scanContact, contactCols, "contacts", idsQuery+" ORDER BY contact_id DESC LIMIT ? OFFSET ?", idsArgs,
+			count, args, page.Size, offset)
 	}
 	if f.TeamID == 0 && len(f.TagIDs) == 0 {
-		bound, skip, found, err := q.contactBlockAt(ctx, where, args, page.Offset())
+		bound, skip, found, err := q.contactBlockAt(ctx, "contact_blocks", where, args, page.Offset())
 		if err != nil {
 			return nil, 0, err
 		}
@@ -398,18 +409,19 @@ var errBlockFound = errors.New("block found")
 
 // contactBlockAt finds where a page of contacts offset contacts from the
 // newest begins, when that is farther than a block: in the block whose
-// contacts that match where (account_id and channel_id: the columns
-// contact_blocks has) are the offset-th from the newest, found by summing
-// the blocks' counts from the newest; bound is the first id past the
-// block, skip how many of the block's matching contacts come before the
-// page. found is false for a page nearer the first (its OFFSET steps over
-// fewer entries than a block has) or past the last.
+// contacts that match where (on the columns of blocks, the table of
+// counts by block: contact_blocks' account_id and channel_id, or
+// tag_blocks' account_id and tag_id) are the offset-th from the newest,
+// found by summing the blocks' counts from the newest; bound is the first
+// id past the block, skip how many of the block's matching contacts come
+// before the page. found is false for a page nearer the first (its OFFSET
+// steps over fewer entries than a block has) or past the last.
 //
 // The walk and the page are two statements: a contact created or deleted
 // in between in a newer block than the page's moves the page by one, as
 // it would between two requests. In a transaction (no list of all
 // contacts is read in one) the page steps over the entries as before.
-func (q *queries) contactBlockAt(ctx context.Context, where string, args []any, offset int) (bound int64, skip int, found bool, err error) {
+func (q *queries) contactBlockAt(ctx context.Context, blocks, where string, args []any, offset int) (bound int64, skip int, found bool, err error) {
 	if q.tx != nil || int64(offset) < contactBlockSize {
 		return 0, 0, false, nil
 	}
@@ -426,7 +438,7 @@ func (q *queries) contactBlockAt(ctx context.Context, where string, args []any, 
 		}
 		bound, skip, found = (block+1)*contactBlockSize, offset-before, true
 		return errBlockFound
-	}, "SELECT block, CAST(SUM(contacts) AS BIGINT) FROM contact_blocks WHERE "+where+" GROUP BY block ORDER BY block DESC", args...)
+	}, "SELECT block, CAST(SUM(contacts) AS BIGINT) FROM "+blocks+" WHERE "+where+" GROUP BY block ORDER BY block DESC", args...)
 	if errors.Is(err, errBlockFound) {
 		err = nil
 	}
@@ -452,7 +464,7 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 		if err != nil {
 			return err
 		}
-		q.holdTagCounts(accountID, tags, -1)
+		q.holdTagCounts(accountID, id, tags, -1)
 		for _, stmt := range []string{
 			"DELETE FROM message_words WHERE rowid IN (SELECT id FROM messages WHERE contact_id = ?)",
 			"DELETE FROM contact_words WHERE rowid = ?",
@@ -492,9 +504,9 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // team_counts and tag_counts (0020), so that a list of all an account's
 // contacts, or of one source's, one team's or one tag's, needs no COUNT
 // over them: that count reads every contact it counts, a cost that grows
-// with the store. Each channel's contacts are also counted by block of
-// contact ids (contact_blocks, 0021), for the pages far from the first
-// (contactBlockAt). A transaction holds its changes and adds them, just
+// with the store. Each channel's and each tag's contacts are also counted
+// by block of contact ids (contact_blocks, 0021; tag_blocks, 0023), for
+// the pages far from the first (contactBlockAt). A transaction holds its changes and adds them, just
 // before it commits (runTx), to one of contactCountShards rows of each
 // count it changed, picked at random: a row stays locked until the commit,
 // so writers that commit at the same time (PostgreSQL) wait for each other
@@ -503,8 +515,8 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // that a page of its messages needs no COUNT over them either. These are
 // the transaction's last writes but the chat changes' (live.go): a writer
 // that holds one waits only for another such row, which all take in the
-// same order (countKey's: the channels', the blocks', the teams', the
-// tags', then the contacts' messages', each sorted), or for the chat
+// same order (countKey's: the channels', their blocks', the teams', the
+// tags', their blocks', then the contacts' messages', each sorted), or for the chat
 // changes' counter, whose holder waits for nothing but its commit; so
 // these rows add no cycle of locks, no deadlock.
 
@@ -517,11 +529,12 @@ var contactCountShards = 8
 type countTable uint8
 
 const (
-	channelCounts countTable = iota // contact_counts, by account and channel
-	blockCounts                     // contact_blocks, by account, block and channel
-	teamCounts                      // team_counts, by account and team
-	tagCounts                       // tag_counts, by account and tag
-	messageCounts                   // contact_message_counts, by contact: not sharded
+	channelCounts  countTable = iota // contact_counts, by account and channel
+	blockCounts                      // contact_blocks, by account, block and channel
+	teamCounts                       // team_counts, by account and team
+	tagCounts                        // tag_counts, by account and tag
+	tagBlockCounts                   // tag_blocks, by account, block and tag
+	messageCounts                    // contact_message_counts, by contact: not sharded
 )
 
 // contactBlockSize is the number of contact ids in a block of
@@ -546,22 +559,24 @@ var countUpserts = [...]string{
 		ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts`,
 	tagCounts: `INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES (?, ?, ?, ?)
 		ON CONFLICT (account_id, tag_id, shard) DO UPDATE SET contacts = tag_counts.contacts + excluded.contacts`,
+	tagBlockCounts: `INSERT INTO tag_blocks (account_id, block, tag_id, shard, contacts) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, tag_id, block, shard) DO UPDATE SET contacts = tag_blocks.contacts + excluded.contacts`,
 	messageCounts: `INSERT INTO contact_message_counts (account_id, contact_id, messages) VALUES (?, ?, ?)
 		ON CONFLICT (contact_id) DO UPDATE SET messages = contact_message_counts.messages + excluded.messages`,
 }
 
 // countKey names one count: the number of an account's contacts of a
-// channel, a team or a tag (id), or of a channel in a block (id the block),
-// or the number of a contact's messages (id the contact).
+// channel, a team or a tag (id), or of a channel or a tag (of) in a block
+// (id the block), or the number of a contact's messages (id the contact).
 type countKey struct {
 	table       countTable
 	account, id int64
-	channel     int64 // blockCounts only
+	of          int64 // blockCounts: the channel; tagBlockCounts: the tag
 }
 
 func (k countKey) compare(o countKey) int {
 	return cmp.Or(cmp.Compare(k.table, o.table), cmp.Compare(k.account, o.account), cmp.Compare(k.id, o.id),
-		cmp.Compare(k.channel, o.channel))
+		cmp.Compare(k.of, o.of))
 }
 
 // holdContactCount adds delta to the channel's number of contacts, and
@@ -569,7 +584,7 @@ func (k countKey) compare(o countKey) int {
 // commits; q is in a transaction (atomic).
 func (q *queries) holdContactCount(accountID, channelID, id int64, delta int) {
 	q.holdCount(countKey{table: channelCounts, account: accountID, id: channelID}, delta)
-	q.holdCount(countKey{table: blockCounts, account: accountID, id: id / contactBlockSize, channel: channelID}, delta)
+	q.holdCount(countKey{table: blockCounts, account: accountID, id: id / contactBlockSize, of: channelID}, delta)
 }
 
 // holdTeamCount adds delta to the team's number of the account's
@@ -581,10 +596,12 @@ func (q *queries) holdTeamCount(accountID, teamID int64, delta int) {
 }
 
 // holdTagCounts adds delta to each tag's number of the account's
-// contacts when the transaction commits.
-func (q *queries) holdTagCounts(accountID int64, tagIDs []int64, delta int) {
+// contacts, and to that of its contacts in contactID's block, when the
+// transaction commits: contactID was tagged (1) or untagged (-1).
+func (q *queries) holdTagCounts(accountID, contactID int64, tagIDs []int64, delta int) {
 	for _, id := range tagIDs {
 		q.holdCount(countKey{table: tagCounts, account: accountID, id: id}, delta)
+		q.holdCount(countKey{table: tagBlockCounts, account: accountID, id: contactID / contactBlockSize, of: id}, delta)
 	}
 }
 
@@ -614,8 +631,8 @@ func (q *queries) writeHeldCounts(ctx context.Context) error {
 		}
 		args := []any{k.account, k.id, shard, held[k]}
 		switch k.table {
-		case blockCounts:
-			args = []any{k.account, k.id, k.channel, shard, held[k]}
+		case blockCounts, tagBlockCounts:
+			args = []any{k.account, k.id, k.of, shard, held[k]}
 		case messageCounts:
 			args = []any{k.account, k.id, held[k]}
 		}

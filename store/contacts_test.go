@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/carillon/carillon"
@@ -40,6 +42,42 @@ func TestDeletedContactMessageCount(t *testing.T) {
 			if n := rows(c.contact); n != c.wantRows {
 				t.Errorf("%s: %d rows of its number of messages, want %d", c.what, n, c.wantRows)
 			}
+		}
+	})
+}
+
+// TestDeletedTagBlocks: a deleted tag's counts by block go with it, also
+// those of another account's contacts that carried it, so that no row
+// outlives its tag.
+func TestDeletedTagBlocks(t *testing.T) {
+	onBothStores(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a, chA := newAccountAndChannel(t, db)
+		b := carillon.Account{UUID: carillon.NewUUID(), Name: "b", CreatedAt: testNow}
+		must(t, db.CreateAccount(ctx, &b))
+		chB := carillon.Channel{UUID: carillon.NewUUID(), AccountID: b.ID, Title: "wa", Type: carillon.WhatsApp,
+			Provider: carillon.ProviderSandbox, Main: true, CreatedAt: testNow, UpdatedAt: testNow}
+		must(t, db.CreateChannel(ctx, &chB))
+		tag := carillon.Tag{AccountID: a.ID, Name: "vip", CreatedAt: testNow}
+		must(t, db.CreateTag(ctx, &tag))
+		for i, ch := range []carillon.Channel{chA, chB, chA} {
+			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, Address: fmt.Sprintf("549110000000%d", i),
+				ConversationUUID: carillon.NewUUID(), CreatedAt: testNow, UpdatedAt: testNow}
+			must(t, db.CreateContact(ctx, &c))
+			must(t, db.SetContactTags(ctx, c.ID, []int64{tag.ID}))
+		}
+		rows := func() (accounts []int64) {
+			accounts, err := list(db.queries, ctx, scanID, "SELECT DISTINCT account_id FROM tag_blocks WHERE tag_id = ? AND contacts <> 0 ORDER BY account_id", tag.ID)
+			must(t, err)
+			return accounts
+		}
+		if got := rows(); !slices.Equal(got, []int64{a.ID, b.ID}) {
+			t.Fatalf("before the delete, the tag is counted by block under accounts %v, want %v", got, []int64{a.ID, b.ID})
+		}
+		_, err := db.DeleteTag(ctx, a.ID, tag.ID)
+		must(t, err)
+		if got := rows(); len(got) > 0 {
+			t.Errorf("after the delete, the tag is still counted by block under accounts %v", got)
 		}
 	})
 }

@@ -156,3 +156,45 @@ func int64Rows(t *testing.T, conn *sql.Conn, query string) [][]int64 {
 	}
 	return got
 }
+
+// TestTagBlocksMigration fills a store migrated up to 0022 with contacts
+// of two accounts on either side of a block's end, tagged, then applies
+// 0023: each tag's contacts are counted by block of 2,048 ids, under the
+// contact's account, as the store counts them (holdTagCounts).
+func TestTagBlocksMigration(t *testing.T) {
+	eachDialect(t, func(t *testing.T, conn *sql.Conn, d *dialect) {
+		applyMigrations(t, conn, d, 23, true)
+		exec := migrationExec(t, conn, d)
+		exec("INSERT INTO accounts (id, uuid, name, created_at) VALUES (1, 'account1', 'one', 0)")
+		exec("INSERT INTO accounts (id, uuid, name, created_at) VALUES (2, 'account2', 'two', 0)")
+		for _, tag := range []struct{ id, account int64 }{{20, 1}, {21, 1}, {22, 2}} {
+			exec("INSERT INTO tags (id, account_id, name, name_key, created_at) VALUES (?, ?, ?, ?, 0)", tag.id, tag.account, fmt.Sprint("tag", tag.id), fmt.Sprint("tag", tag.id))
+		}
+		contacts := []struct {
+			id, account int64
+			tags        []int64
+		}{{1, 1, []int64{20}}, {2047, 1, []int64{20, 21}}, {2048, 1, []int64{20}}, {2049, 2, []int64{22}}, {2050, 1, nil}, {6000, 1, []int64{21}}}
+		for _, c := range contacts {
+			exec("INSERT INTO contacts (id, uuid, account_id, channel_id, created_at, updated_at, conversation_uuid) VALUES (?, ?, ?, 1, 0, 0, ?)",
+				c.id, fmt.Sprint("contact", c.id), c.account, fmt.Sprint("conversation", c.id))
+			for _, tag := range c.tags {
+				exec("INSERT INTO contact_tags (contact_id, tag_id) VALUES (?, ?)", c.id, tag)
+			}
+		}
+		applyMigrations(t, conn, d, 23, false)
+
+		got := int64Rows(t, conn, "SELECT account_id, tag_id, block, SUM(contacts) FROM tag_blocks GROUP BY account_id, tag_id, block ORDER BY account_id, tag_id, block")
+		if want := [][]int64{{1, 20, 0, 2}, {1, 20, 1, 1}, {1, 21, 0, 1}, {1, 21, 2, 1}, {2, 22, 1, 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("blocks %v, want %v", got, want)
+		}
+		// The blocks the store counts a tagged contact in, outside its tests.
+		for _, c := range contacts {
+			for _, tag := range c.tags {
+				b := c.id / migratedContactBlockSize
+				if !slices.ContainsFunc(got, func(r []int64) bool { return r[0] == c.account && r[1] == tag && r[2] == b }) {
+					t.Errorf("contact %d, tag %d: the store counts it in block %d, the migration in none of %v", c.id, tag, b, got)
+				}
+			}
+		}
+	})
+}

@@ -71,16 +71,19 @@ func (q *queries) DeleteTag(ctx context.Context, accountID, id int64) (int, erro
 		if err := affected(q.exec(ctx, "DELETE FROM tags WHERE account_id = ? AND id = ?", accountID, id)); err != nil {
 			return err
 		}
-		// Its count goes with it, after the tag: a transaction that tags
+		// Its counts go with it, after the tag: a transaction that tags
 		// a contact with it meanwhile holds the tag's row (PostgreSQL),
 		// and either commits first, and this delete fails on its link, or
 		// fails on the tag gone; it never waits for a count this holds.
 		for k := range q.heldCounts {
-			if k.table == tagCounts && k.id == id {
+			if (k.table == tagCounts && k.id == id) || (k.table == tagBlockCounts && k.of == id) {
 				delete(q.heldCounts, k)
 			}
 		}
-		_, err = q.exec(ctx, "DELETE FROM tag_counts WHERE tag_id = ?", id)
+		if _, err := q.exec(ctx, "DELETE FROM tag_counts WHERE tag_id = ?", id); err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, "DELETE FROM tag_blocks WHERE tag_id = ?", id)
 		return err
 	})
 	return int(n), err

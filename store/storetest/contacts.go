@@ -794,10 +794,12 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	wa, tg := e.channel(a.ID, carillon.WhatsApp, true), e.channel(a.ID, carillon.Telegram, false)
 	waB := e.channel(b.ID, carillon.WhatsApp, true)
-	// One tag of each account: a tag alone pages through its own index.
+	// One tag of each account: a tag alone pages through its own index,
+	// and far in through its blocks. Account a's is made last, so that a
+	// tag made after it is deleted may get its id (SQLite).
 	vip, vipB := carillon.Tag{AccountID: a.ID, Name: "vip", CreatedAt: base}, carillon.Tag{AccountID: b.ID, Name: "vip", CreatedAt: base}
-	e.must(e.s.CreateTag(e.ctx, &vip), "CreateTag")
 	e.must(e.s.CreateTag(e.ctx, &vipB), "CreateTag")
+	e.must(e.s.CreateTag(e.ctx, &vip), "CreateTag")
 	var contacts []carillon.Contact // account a's, oldest first
 	tagged := map[int64]bool{}      // account a's contacts tagged vip
 	made := 0
@@ -820,13 +822,15 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 					if err := q.CreateContact(e.ctx, &c); err != nil {
 						return err
 					}
-					// Every fourth tagged, in both accounts.
+					// Every fourth tagged, in both accounts; account b's
+					// with account a's tag too, which a's list of the tag
+					// must leave out.
 					if made%4 == 1 {
-						tag := vip.ID
+						tags := []int64{vip.ID}
 						if c.AccountID == b.ID {
-							tag = vipB.ID
+							tags = []int64{vipB.ID, vip.ID}
 						}
-						if err := q.SetContactTags(e.ctx, c.ID, []int64{tag}); err != nil {
+						if err := q.SetContactTags(e.ctx, c.ID, tags); err != nil {
 							return err
 						}
 					}
@@ -840,21 +844,21 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 		}), "CreateContact")
 	}
 	channelOf := map[carillon.ChannelType]int64{carillon.WhatsApp: wa.ID, carillon.Telegram: tg.ID}
-	lists := []struct {
+	type contactList struct {
 		name   string
 		filter carillon.ContactFilter
 		has    func(c carillon.Contact) bool
-	}{
-		{"all", carillon.ContactFilter{}, func(carillon.Contact) bool { return true }},
-		{"source whatsapp", carillon.ContactFilter{ChannelType: carillon.WhatsApp}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.WhatsApp] }},
-		{"source telegram", carillon.ContactFilter{ChannelType: carillon.Telegram}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.Telegram] }},
-		{"tag vip", carillon.ContactFilter{TagIDs: []int64{vip.ID}}, func(c carillon.Contact) bool { return tagged[c.ID] }},
-		{"tag vip, source whatsapp", carillon.ContactFilter{TagIDs: []int64{vip.ID}, ChannelType: carillon.WhatsApp},
-			func(c carillon.Contact) bool { return tagged[c.ID] && c.ChannelID == channelOf[carillon.WhatsApp] }},
 	}
 	checkPages := func(what string) {
 		t.Helper()
-		for _, l := range lists {
+		for _, l := range []contactList{
+			{"all", carillon.ContactFilter{}, func(carillon.Contact) bool { return true }},
+			{"source whatsapp", carillon.ContactFilter{ChannelType: carillon.WhatsApp}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.WhatsApp] }},
+			{"source telegram", carillon.ContactFilter{ChannelType: carillon.Telegram}, func(c carillon.Contact) bool { return c.ChannelID == channelOf[carillon.Telegram] }},
+			{"tag " + vip.Name, carillon.ContactFilter{TagIDs: []int64{vip.ID}}, func(c carillon.Contact) bool { return tagged[c.ID] }},
+			{"tag " + vip.Name + ", source whatsapp", carillon.ContactFilter{TagIDs: []int64{vip.ID}, ChannelType: carillon.WhatsApp},
+				func(c carillon.Contact) bool { return tagged[c.ID] && c.ChannelID == channelOf[carillon.WhatsApp] }},
+		} {
 			var want []carillon.Contact // newest first
 			for i := len(contacts) - 1; i >= 0; i-- {
 				if l.has(contacts[i]) {
@@ -902,6 +906,20 @@ func testContactPagesFarIn(t *testing.T, e *env) {
 	checkPages("after tags changed")
 	create(30)
 	checkPages("created again")
+	// The tag deleted and another made: none of the deleted tag's
+	// contacts, nor its counts, come with the new one.
+	_, err := e.s.DeleteTag(e.ctx, a.ID, vip.ID)
+	e.must(err, "DeleteTag")
+	vip = carillon.Tag{AccountID: a.ID, Name: "vip2", CreatedAt: base}
+	e.must(e.s.CreateTag(e.ctx, &vip), "CreateTag")
+	clear(tagged)
+	for i, c := range contacts {
+		if i%3 == 1 {
+			e.must(e.s.SetContactTags(e.ctx, c.ID, []int64{vip.ID}), "SetContactTags")
+			tagged[c.ID] = true
+		}
+	}
+	checkPages("a tag made after one deleted")
 }
 
 // concurrently runs work for each of each items on workers goroutines at
