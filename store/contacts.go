@@ -382,9 +382,11 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 			return nil, 0, err
 		}
 		// The tag's entries of the account's contacts alone: a contact of
-		// another account may carry the tag.
+		// another account may carry the tag. Each entry's contact is read
+		// by its id, a subquery per entry: as an EXISTS, PostgreSQL joins
+		// every contact of the account to the tag's entries instead.
 		idsQuery, idsArgs, offset := `SELECT contact_id FROM contact_tags WHERE tag_id = ?
-			AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = contact_tags.contact_id AND contacts.account_id = ?)`, []any{tag, accountID}, page.Offset()
+			AND (SELECT account_id FROM contacts WHERE contacts.id = contact_tags.contact_id) = ?`, []any{tag, accountID}, page.Offset()
 		if found {
 			idsQuery, idsArgs, offset = idsQuery+" AND contact_id < ?", append(idsArgs, bound), skip
 		}
