@@ -331,14 +331,14 @@ func (q *queries) ContactExtras(ctx context.Context, contactIDs []int64) (map[in
 // total of a list of all the account's contacts, of one source's, of one
 // team's or of one tag's is the sum of the counts the store keeps
 // (contact_counts, team_counts, tag_counts), not a count of the rows. One
-// tag alone pages through the tag's index (contact_tags_tag); a tag
-// combined with other filters is an EXISTS for the page, which walks the
-// newest contacts and stops at the page's end; where filters combine, the
-// count reads the team's contacts, or each tag's from its index, rather
-// than every contact of the account; every tag adds its own, so that a
-// contact must have them all. The page is read by its ids first
-// (listPageByIDs), from contacts_account, contacts_team or
-// contact_tags_tag alone.
+// tag alone pages through the tag's index (contact_tags_tag), far in from
+// its counts by block (tag_blocks); a tag combined with other filters is
+// an EXISTS for the page, which walks the newest contacts and stops at the
+// page's end; where filters combine, the count reads the team's contacts,
+// or each tag's from its index, rather than every contact of the account;
+// every tag adds its own, so that a contact must have them all. The page
+// is read by its ids first (listPageByIDs), from contacts_account,
+// contacts_team or contact_tags_tag alone.
 func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.ContactFilter, page carillon.Page) ([]carillon.Contact, int, error) {
 	where := "account_id = ?"
 	args := []any{accountID}
@@ -508,9 +508,9 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // over them: that count reads every contact it counts, a cost that grows
 // with the store. Each channel's and each tag's contacts are also counted
 // by block of contact ids (contact_blocks, 0021; tag_blocks, 0023), for
-// the pages far from the first (contactBlockAt). A transaction holds its changes and adds them, just
-// before it commits (runTx), to one of contactCountShards rows of each
-// count it changed, picked at random: a row stays locked until the commit,
+// the pages far from the first (contactBlockAt). A transaction holds its
+// changes and adds them, just before it commits (runTx), to one of
+// contactCountShards rows of each count it changed, picked at random: a row stays locked until the commit,
 // so writers that commit at the same time (PostgreSQL) wait for each other
 // only when they pick the same row. Each contact's messages are counted
 // the same way in contact_message_counts (0022), one row per contact, so
@@ -518,9 +518,9 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // the transaction's last writes but the chat changes' (live.go): a writer
 // that holds one waits only for another such row, which all take in the
 // same order (countKey's: the channels', their blocks', the teams', the
-// tags', their blocks', then the contacts' messages', each sorted), or for the chat
-// changes' counter, whose holder waits for nothing but its commit; so
-// these rows add no cycle of locks, no deadlock.
+// tags', their blocks', then the contacts' messages', each sorted), or
+// for the chat changes' counter, whose holder waits for nothing but its
+// commit; so these rows add no cycle of locks, no deadlock.
 
 // contactCountShards is the rows per channel, team or tag; a variable for
 // BenchmarkContactCountShards alone.

@@ -66,7 +66,7 @@ func TestDeletedTagBlocks(t *testing.T) {
 			must(t, db.CreateContact(ctx, &c))
 			must(t, db.SetContactTags(ctx, c.ID, []int64{tag.ID}))
 		}
-		rows := func() (accounts []int64) {
+		rows := func() []int64 {
 			accounts, err := list(db.queries, ctx, scanID, "SELECT DISTINCT account_id FROM tag_blocks WHERE tag_id = ? AND contacts <> 0 ORDER BY account_id", tag.ID)
 			must(t, err)
 			return accounts
