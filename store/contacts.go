@@ -376,8 +376,15 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		// that the page steps over the tag's entries, not over every
 		// contact of the account to test each for the tag; far in, from
 		// the block its tag_blocks' counts place it in.
+		// The walk from an eighth of a block: each entry the page steps
+		// over is checked against the account (below), about 1 µs on
+		// SQLite, so that stepping over a thousand cost more than the walk
+		// and a block's entries (docs/benchmarks.md); the contacts' own
+		// pages step over bare index entries, a block's worth before the
+		// walk pays.
 		tag := f.TagIDs[0]
-		bound, skip, found, err := q.contactBlockAt(ctx, "tag_blocks", "account_id = ? AND tag_id = ?", []any{accountID, tag}, page.Offset())
+		bound, skip, found, err := q.contactBlockAt(ctx, "tag_blocks", "account_id = ? AND tag_id = ?", []any{accountID, tag}, page.Offset(),
+			contactBlockSize/8)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -394,7 +401,7 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 			count, args, page.Size, offset)
 	}
 	if f.TeamID == 0 && len(f.TagIDs) == 0 {
-		bound, skip, found, err := q.contactBlockAt(ctx, "contact_blocks", where, args, page.Offset())
+		bound, skip, found, err := q.contactBlockAt(ctx, "contact_blocks", where, args, page.Offset(), contactBlockSize)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -416,15 +423,16 @@ var errBlockFound = errors.New("block found")
 // tag_blocks' account_id and tag_id) are the offset-th from the newest,
 // found by summing the blocks' counts from the newest; bound is the first
 // id past the block, skip how many of the block's matching contacts come
-// before the page. found is false for a page nearer the first (its OFFSET
-// steps over fewer entries than a block has) or past the last.
+// before the page. found is false for a page nearer the first than from
+// (its OFFSET steps over fewer entries than the walk would cost) or past
+// the last.
 //
 // The walk and the page are two statements: a contact created or deleted
 // in between in a newer block than the page's moves the page by one, as
 // it would between two requests. In a transaction (no list of all
 // contacts is read in one) the page steps over the entries as before.
-func (q *queries) contactBlockAt(ctx context.Context, blocks, where string, args []any, offset int) (bound int64, skip int, found bool, err error) {
-	if q.tx != nil || int64(offset) < contactBlockSize {
+func (q *queries) contactBlockAt(ctx context.Context, blocks, where string, args []any, offset int, from int64) (bound int64, skip int, found bool, err error) {
+	if q.tx != nil || int64(offset) < from {
 		return 0, 0, false, nil
 	}
 	before := 0 // the matching contacts of the newer blocks

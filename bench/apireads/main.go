@@ -322,6 +322,7 @@ func run(ctx context.Context, c config) (res result, err error) {
 		{"contacts source=whatsapp", []string{"/v1/contacts?source=whatsapp"}},
 		{"contacts team_uuid (1/4)", []string{"/v1/contacts?team_uuid=" + fx.Team}},
 		{"contacts tags (1/10)", []string{"/v1/contacts?tags=" + url.QueryEscape(fx.Tag)}},
+		{"contacts tags (1/10) page 40", []string{"/v1/contacts?tags=" + url.QueryEscape(fx.Tag) + "&page=40"}},
 		{fmt.Sprintf("contacts tags (1/10) page %d (half way)", deepTag), []string{"/v1/contacts?tags=" + url.QueryEscape(fx.Tag) + "&page=" + strconv.Itoa(deepTag)}},
 		{"contact", []string{"/v1/contacts/" + fx.Contact}},
 		{"contact messages", []string{"/v1/contacts/" + fx.Contact + "/messages"}},
