@@ -376,6 +376,7 @@ func (q *queries) ListContacts(ctx context.Context, accountID int64, f carillon.
 		// that the page steps over the tag's entries, not over every
 		// contact of the account to test each for the tag; far in, from
 		// the block its tag_blocks' counts place it in.
+		//
 		// The walk from an eighth of a block: each entry the page steps
 		// over is checked against the account (below), about 1 µs on
 		// SQLite, so that stepping over a thousand cost more than the walk
@@ -518,12 +519,13 @@ func (q *queries) deleteContactTags(ctx context.Context, contactID int64) ([]int
 // by block of contact ids (contact_blocks, 0021; tag_blocks, 0023), for
 // the pages far from the first (contactBlockAt). A transaction holds its
 // changes and adds them, just before it commits (runTx), to one of
-// contactCountShards rows of each count it changed, picked at random: a row stays locked until the commit,
-// so writers that commit at the same time (PostgreSQL) wait for each other
-// only when they pick the same row. Each contact's messages are counted
-// the same way in contact_message_counts (0022), one row per contact, so
-// that a page of its messages needs no COUNT over them either. These are
-// the transaction's last writes but the chat changes' (live.go): a writer
+// contactCountShards rows of each count it changed, picked at random: a
+// row stays locked until the commit, so writers that commit at the same
+// time (PostgreSQL) wait for each other only when they pick the same row.
+// Each contact's messages are counted the same way in
+// contact_message_counts (0022), one row per contact, so that a page of
+// its messages needs no COUNT over them either. These are the
+// transaction's last writes but the chat changes' (live.go): a writer
 // that holds one waits only for another such row, which all take in the
 // same order (countKey's: the channels', their blocks', the teams', the
 // tags', their blocks', then the contacts' messages', each sorted), or

@@ -246,3 +246,9 @@ func scanID(r interface{ Scan(...any) error }) (int64, error) {
 	var id int64
 	return id, r.Scan(&id)
 }
+
+// scanText reads a row of one text.
+func scanText(r interface{ Scan(...any) error }) (string, error) {
+	var s string
+	return s, r.Scan(&s)
+}

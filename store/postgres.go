@@ -79,9 +79,7 @@ func (db *DB) AnalyzeGrown(ctx context.Context) ([]string, error) {
 	if db.dialect != postgresDialect {
 		return nil, nil
 	}
-	tables, err := list(db.queries, ctx, func(r interface{ Scan(...any) error }) (name string, err error) {
-		return name, r.Scan(&name)
-	}, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+	tables, err := list(db.queries, ctx, scanText, `SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 		WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= GREATEST(?, c.reltuples)`, analyzeGrownFrom)
 	if err != nil {
 		return nil, err

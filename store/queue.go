@@ -41,10 +41,7 @@ func (q *queries) RegisterInstance(ctx context.Context, id string, t time.Time) 
 }
 
 func (q *queries) StaleInstances(ctx context.Context, before time.Time) ([]string, error) {
-	return list(q, ctx, func(r interface{ Scan(...any) error }) (string, error) {
-		var id string
-		return id, r.Scan(&id)
-	}, "SELECT id FROM instances WHERE heartbeat_at < ? ORDER BY id", ms(before))
+	return list(q, ctx, scanText, "SELECT id FROM instances WHERE heartbeat_at < ? ORDER BY id", ms(before))
 }
 
 func (q *queries) AdoptMessages(ctx context.Context, from, to string) (int64, error) {

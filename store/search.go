@@ -216,10 +216,7 @@ func (q *queries) searchMatch(ctx context.Context, f carillon.SearchFilter) (m m
 	}
 	// Every word that starts so is below last followed by the greatest
 	// character.
-	starting, err := list(q, ctx, func(r interface{ Scan(...any) error }) (string, error) {
-		var w string
-		return w, r.Scan(&w)
-	}, "SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?", last, last+"\U0010FFFF", maxStarting+1)
+	starting, err := list(q, ctx, scanText, "SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?", last, last+"\U0010FFFF", maxStarting+1)
 	switch {
 	case err != nil || len(starting) == 0:
 		return m, false, err
