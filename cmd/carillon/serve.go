@@ -197,9 +197,9 @@ func serve(ctx context.Context, e env, args []string) error {
 // allocates tens of KiB on its way (statement arguments, rows, JSON): with
 // Go's default, a collection each time the heap doubles, the collector
 // runs over a hundred times a second under load. Five times the live heap
-// between collections makes them about four times rarer, and a page of
-// contacts about a fifth cheaper in CPU, for 10 to 35 MiB more resident
-// memory (docs/benchmarks.md). The memory limit bounds what that costs
+// between collections makes them about four times rarer, and the pages of
+// contacts cheaper in CPU, for 10 to 35 MiB more resident memory
+// (docs/benchmarks.md). The memory limit bounds what that costs
 // should the live heap grow: near it the collector runs as often as it
 // must to stay under (a soft limit, never an error).
 const (
