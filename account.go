@@ -175,7 +175,10 @@ type TeamQueries interface {
 // account: they authenticate a request, before its account is known.
 type APIKeyQueries interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
-	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// APIKeyByHash reads a key and, in the same statement, the version of
+	// its account's channels (ChannelQueries.ChannelsVersion): what the
+	// request may use of the channels an instance keeps in memory.
+	APIKeyByHash(ctx context.Context, hash string) (key APIKey, channelsVersion int64, err error)
 	ListAPIKeys(ctx context.Context, accountID int64) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, accountID, id int64, at time.Time) error
 	TouchAPIKey(ctx context.Context, id int64, at time.Time) error

@@ -136,6 +136,11 @@ type ChannelQueries interface {
 	// each channel, and at start and in `carillon channels list` the
 	// server walks every channel (callbacks, own addresses).
 	AllChannels(ctx context.Context, accountID int64) ([]Channel, error)
+	// ChannelsVersion reads the version of the account's channels: it
+	// moves with every change of one of them, whoever makes it (in the
+	// database itself), and is at least 1. Read before AllChannels, it
+	// names channels at least as new as itself.
+	ChannelsVersion(ctx context.Context, accountID int64) (int64, error)
 	// SetChannelAddress records the channel's own address as its network
 	// reported it (Channel.Address); UpdateChannel leaves it as it is.
 	SetChannelAddress(ctx context.Context, channelID int64, address string) error

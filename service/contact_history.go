@@ -23,7 +23,7 @@ func (s *Contacts) ContactMessages(ctx context.Context, p Principal, uuid string
 	if err != nil {
 		return nil, PageInfo{}, s.notFound(ctx, "list messages", "contact", err)
 	}
-	ch, err := s.store.ChannelByID(ctx, c.ChannelID)
+	ch, err := s.channelByID(ctx, p, c.ChannelID)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list messages", err)
 	}

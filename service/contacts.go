@@ -209,7 +209,11 @@ func (s *Contacts) ListContacts(ctx context.Context, p Principal, f ContactFilte
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list contacts", err)
 	}
-	views, err := s.contactViews(ctx, s.store, p.Account.ID, list, nil)
+	channels, err := s.channelsByID(ctx, p)
+	if err != nil {
+		return nil, PageInfo{}, s.internal(ctx, "list contacts", err)
+	}
+	views, err := s.contactViews(ctx, s.store, p.Account.ID, list, channels)
 	if err != nil {
 		return nil, PageInfo{}, s.internal(ctx, "list contacts", err)
 	}
@@ -226,7 +230,11 @@ func (s *Contacts) Contact(ctx context.Context, p Principal, uuid string) (Conta
 }
 
 func (s *Contacts) view(ctx context.Context, p Principal, c carillon.Contact) (ContactView, error) {
-	views, err := s.contactViews(ctx, s.store, p.Account.ID, []carillon.Contact{c}, nil)
+	channels, err := s.channelsByID(ctx, p)
+	if err != nil {
+		return ContactView{}, s.internal(ctx, "read contact", err)
+	}
+	views, err := s.contactViews(ctx, s.store, p.Account.ID, []carillon.Contact{c}, channels)
 	if err != nil {
 		return ContactView{}, s.internal(ctx, "read contact", err)
 	}
@@ -237,13 +245,13 @@ func (s *Contacts) view(ctx context.Context, p Principal, c carillon.Contact) (C
 // account's main channel of type typ.
 func (s *Contacts) lookupChannel(ctx context.Context, p Principal, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
 	if channelUUID != "" {
-		ch, err := s.store.ChannelByUUID(ctx, p.Account.ID, undashed(channelUUID))
+		ch, err := s.channelByUUID(ctx, p, undashed(channelUUID))
 		if errors.Is(err, carillon.ErrNotFound) {
 			return ch, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
 		}
 		return ch, s.internal(ctx, "find channel", err)
 	}
-	ch, err := s.store.MainChannel(ctx, p.Account.ID, typ)
+	ch, err := s.mainChannel(ctx, p, typ)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return ch, carillon.Invalid("channel_uuid", "the account has no main %s channel: name one with channel_uuid", typ)
 	}

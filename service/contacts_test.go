@@ -433,14 +433,21 @@ func TestConversationBotNotesAndDelete(t *testing.T) {
 	}
 }
 
-// unavailableChannels is a store whose reads of an account's main channel
+// unavailableChannels is a store whose reads of an account's channels
+// (its main channel; all of them, as an API request reads them to keep)
 // fail as a store that cannot answer does.
 type unavailableChannels struct {
 	carillon.Store
 }
 
+var errFileRemoved = fmt.Errorf("the database file was removed: %w", carillon.ErrStoreUnavailable)
+
 func (unavailableChannels) MainChannel(context.Context, int64, carillon.ChannelType) (carillon.Channel, error) {
-	return carillon.Channel{}, fmt.Errorf("the database file was removed: %w", carillon.ErrStoreUnavailable)
+	return carillon.Channel{}, errFileRemoved
+}
+
+func (unavailableChannels) AllChannels(context.Context, int64) ([]carillon.Channel, error) {
+	return nil, errFileRemoved
 }
 
 // A contact whose source has no main channel is refused naming the field

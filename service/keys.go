@@ -111,6 +111,9 @@ type Principal struct {
 	Account carillon.Account
 	Key     carillon.APIKey
 	User    *carillon.User // nil when the key acts for the account
+	// channelsVersion is the version of the account's channels read
+	// with the key (kept_channels.go); 0 when not read with a key.
+	channelsVersion int64
 }
 
 // userID is the id of the principal's user, 0 when none: the user a
@@ -131,7 +134,7 @@ func (s *Accounts) Authenticate(ctx context.Context, secret string) (Principal, 
 	if !strings.HasPrefix(secret, KeyPrefix) {
 		return Principal{}, errUnauthorized
 	}
-	key, err := s.store.APIKeyByHash(ctx, HashKey(secret))
+	key, channelsVersion, err := s.store.APIKeyByHash(ctx, HashKey(secret))
 	if errors.Is(err, carillon.ErrNotFound) || (err == nil && key.Revoked()) {
 		return Principal{}, errUnauthorized
 	}
@@ -142,7 +145,7 @@ func (s *Accounts) Authenticate(ctx context.Context, secret string) (Principal, 
 	if err != nil {
 		return Principal{}, s.internal(ctx, "authenticate", err)
 	}
-	p := Principal{Account: acct, Key: key}
+	p := Principal{Account: acct, Key: key, channelsVersion: channelsVersion}
 	if key.UserID != 0 {
 		u, err := s.store.UserByID(ctx, key.AccountID, key.UserID)
 		if err == nil {

@@ -186,12 +186,12 @@ func (s *Messages) SandboxInbound(ctx context.Context, p Principal, from, text, 
 	var ch carillon.Channel
 	var err error
 	if channelUUID == "" {
-		ch, err = s.store.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+		ch, err = s.mainChannel(ctx, p, carillon.WhatsApp)
 		if errors.Is(err, carillon.ErrNotFound) {
 			return carillon.Message{}, carillon.Invalid("channel_uuid", "the account has no main WhatsApp channel: name a sandbox channel")
 		}
 	} else {
-		ch, err = s.store.ChannelByUUID(ctx, p.Account.ID, channelUUID)
+		ch, err = s.channelByUUID(ctx, p, channelUUID)
 		if errors.Is(err, carillon.ErrNotFound) {
 			return carillon.Message{}, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
 		}

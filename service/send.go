@@ -191,9 +191,9 @@ func validateSend(r *SendRequest) (md map[string]string, withContact, withConver
 }
 
 // sendChannel resolves the channel a send goes out on.
-func (s *Messages) sendChannel(ctx context.Context, accountID int64, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
+func (s *Messages) sendChannel(ctx context.Context, p Principal, typ carillon.ChannelType, channelUUID string) (carillon.Channel, error) {
 	if channelUUID == "" {
-		ch, err := s.store.MainChannel(ctx, accountID, typ)
+		ch, err := s.mainChannel(ctx, p, typ)
 		if errors.Is(err, carillon.ErrNotFound) {
 			return ch, carillon.Invalid("from", "the account has no %s channel", typ)
 		}
@@ -202,7 +202,7 @@ func (s *Messages) sendChannel(ctx context.Context, accountID int64, typ carillo
 		}
 		return ch, err
 	}
-	ch, err := s.store.ChannelByUUID(ctx, accountID, undashed(channelUUID))
+	ch, err := s.channelByUUID(ctx, p, undashed(channelUUID))
 	if errors.Is(err, carillon.ErrNotFound) {
 		return ch, carillon.Invalid("channel_uuid", "no channel %q in this account", channelUUID)
 	}
@@ -235,7 +235,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 	if err != nil {
 		return SendResult{}, err
 	}
-	ch, err := s.sendChannel(ctx, p.Account.ID, carillon.ChannelType(r.From), r.ChannelUUID)
+	ch, err := s.sendChannel(ctx, p, carillon.ChannelType(r.From), r.ChannelUUID)
 	if err != nil {
 		return SendResult{}, s.internal(ctx, "send", err)
 	}

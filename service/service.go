@@ -118,6 +118,7 @@ type core struct {
 	unavailableLogged atomic.Bool
 
 	accounts sync.Map // account id → carillon.Account; accounts are never deleted
+	channels channelKeeper
 	touched  sync.Map // api key id → unix ms of the last recorded use
 }
 

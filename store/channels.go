@@ -111,6 +111,11 @@ func (q *queries) ListChannels(ctx context.Context, accountID int64, f carillon.
 		"SELECT COUNT(*) FROM channels WHERE "+where, page, args...)
 }
 
+func (q *queries) ChannelsVersion(ctx context.Context, accountID int64) (int64, error) {
+	var v int64
+	return v, q.queryRow(ctx, "SELECT channels_version FROM accounts WHERE id = ?", accountID).Scan(&v)
+}
+
 func (q *queries) AllChannels(ctx context.Context, accountID int64) ([]carillon.Channel, error) {
 	return list(q, ctx, q.scanChannel, "SELECT "+channelCols+" FROM channels WHERE account_id = ? ORDER BY id", accountID)
 }

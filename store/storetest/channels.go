@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,4 +258,70 @@ func testChannelAddress(t *testing.T, e *env) {
 		t.Errorf("address after clearing it: %q", got.Address)
 	}
 	wantErr(t, "SetChannelAddress of a missing channel", e.s.SetChannelAddress(e.ctx, tg.ID+c.ID+100, "x"), carillon.ErrNotFound)
+}
+
+// testChannelsVersion: the version of an account's channels moves with
+// every change of one of them, and with nothing else; the key is read
+// with it. An instance keeps the channels it read at a version, and uses
+// them only for a request whose key came with that version: a change this
+// suite saw go unnoticed would let every instance serve it stale.
+func testChannelsVersion(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	key := carillon.APIKey{AccountID: a.ID, Name: "ci", Prefix: "crln_0123abcd", Hash: strings.Repeat("d4", 32), CreatedAt: base}
+	e.must(e.s.CreateAPIKey(e.ctx, &key), "CreateAPIKey")
+	version := func(accountID int64) int64 {
+		t.Helper()
+		v, err := e.s.ChannelsVersion(e.ctx, accountID)
+		e.must(err, "ChannelsVersion")
+		return v
+	}
+	wa := carillon.Channel{UUID: carillon.NewUUID(), AccountID: a.ID, Title: "wa", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Main: true, CreatedAt: base, UpdatedAt: base}
+	if v := version(a.ID); v < 1 {
+		t.Fatalf("an account's first channels version is %d, want at least 1 (0 means not read)", v)
+	}
+	errRolledBack := errors.New("rolled back")
+	for _, tc := range []struct {
+		what   string
+		change func() error
+		moves  bool // a's version; b's moves only with b's channel
+	}{
+		{"a channel of the account created", func() error { return e.s.CreateChannel(e.ctx, &wa) }, true},
+		{"its title changed", func() error { wa.Title = "sales"; return e.s.UpdateChannel(e.ctx, &wa) }, true},
+		{"its settings changed", func() error { wa.Settings = map[string]string{"mps": "9"}; return e.s.UpdateChannel(e.ctx, &wa) }, true},
+		{"its address learned", func() error { return e.s.SetChannelAddress(e.ctx, wa.ID, "4930123456") }, true},
+		{"it is discarded", func() error { wa.DiscardedAt = at(time.Hour); return e.s.UpdateChannel(e.ctx, &wa) }, true},
+		{"a channel of another account created", func() error { e.channel(b.ID, carillon.Telegram, true); return nil }, false},
+		{"a change rolled back", func() error {
+			err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				c := wa
+				c.Title = "never"
+				if err := q.UpdateChannel(e.ctx, &c); err != nil {
+					return err
+				}
+				return errRolledBack
+			})
+			if errors.Is(err, errRolledBack) {
+				return nil
+			}
+			return err
+		}, false},
+		{"a key used", func() error { return e.s.TouchAPIKey(e.ctx, key.ID, at(time.Minute)) }, false},
+	} {
+		beforeA, beforeB := version(a.ID), version(b.ID)
+		e.must(tc.change(), tc.what)
+		afterA := version(a.ID)
+		if moved := afterA > beforeA; moved != tc.moves || afterA < beforeA {
+			t.Errorf("%s: the account's channels version went from %d to %d, want it moved: %v", tc.what, beforeA, afterA, tc.moves)
+		}
+		ofB := tc.what == "a channel of another account created"
+		if afterB := version(b.ID); (afterB > beforeB) != ofB || afterB < beforeB {
+			t.Errorf("%s: the other account's version went from %d to %d", tc.what, beforeB, afterB)
+		}
+		got, withKey, err := e.s.APIKeyByHash(e.ctx, key.Hash)
+		e.must(err, "APIKeyByHash")
+		if got.ID != key.ID || withKey != afterA {
+			t.Errorf("%s: APIKeyByHash read key %d with version %d, want key %d with %d", tc.what, got.ID, withKey, key.ID, afterA)
+		}
+	}
 }

@@ -30,13 +30,13 @@ func testAPIKeys(t *testing.T, e *env) {
 		k.CreatedAt, k.LastUsedAt, k.RevokedAt = norm(k.CreatedAt), norm(k.LastUsedAt), norm(k.RevokedAt)
 		return k
 	}
-	got, err := e.s.APIKeyByHash(e.ctx, k1.Hash)
+	got, _, err := e.s.APIKeyByHash(e.ctx, k1.Hash)
 	e.must(err, "APIKeyByHash")
 	check(t, "APIKeyByHash", got, normKey(k1))
 	if got.Revoked() || !got.LastUsedAt.IsZero() {
 		t.Errorf("new key: revoked %v, last used %v", got.Revoked(), got.LastUsedAt)
 	}
-	got, err = e.s.APIKeyByHash(e.ctx, k2.Hash)
+	got, _, err = e.s.APIKeyByHash(e.ctx, k2.Hash)
 	e.must(err, "APIKeyByHash")
 	check(t, "APIKeyByHash (every field set)", got, normKey(k2))
 
@@ -50,17 +50,17 @@ func testAPIKeys(t *testing.T, e *env) {
 	// Revoking: not from another account, once only.
 	wantErr(t, "RevokeAPIKey of another account's key", e.s.RevokeAPIKey(e.ctx, b.ID, k1.ID, at(time.Hour)), carillon.ErrNotFound)
 	wantErr(t, "RevokeAPIKey of a missing key", e.s.RevokeAPIKey(e.ctx, a.ID, k1.ID+k2.ID+kb.ID+100, at(time.Hour)), carillon.ErrNotFound)
-	got, err = e.s.APIKeyByHash(e.ctx, k1.Hash)
+	got, _, err = e.s.APIKeyByHash(e.ctx, k1.Hash)
 	e.must(err, "APIKeyByHash")
 	if got.Revoked() {
 		t.Fatal("RevokeAPIKey with the wrong account revoked the key")
 	}
 	e.must(e.s.RevokeAPIKey(e.ctx, a.ID, k1.ID, sloppy(at(2*time.Hour))), "RevokeAPIKey")
 	wantErr(t, "RevokeAPIKey twice", e.s.RevokeAPIKey(e.ctx, a.ID, k1.ID, at(3*time.Hour)), carillon.ErrNotFound)
-	got, err = e.s.APIKeyByHash(e.ctx, k1.Hash)
+	got, _, err = e.s.APIKeyByHash(e.ctx, k1.Hash)
 	e.must(err, "APIKeyByHash")
 	check(t, "revoked_at after revoking twice", got.RevokedAt, at(2*time.Hour))
-	got, err = e.s.APIKeyByHash(e.ctx, kb.Hash)
+	got, _, err = e.s.APIKeyByHash(e.ctx, kb.Hash)
 	e.must(err, "APIKeyByHash")
 	if got.Revoked() {
 		t.Error("revoking a key revoked another account's key")
@@ -78,11 +78,11 @@ func testAPIKeys(t *testing.T, e *env) {
 	}
 	for _, tc := range touches {
 		e.must(e.s.TouchAPIKey(e.ctx, kb.ID, tc.at), "TouchAPIKey")
-		got, err := e.s.APIKeyByHash(e.ctx, kb.Hash)
+		got, _, err := e.s.APIKeyByHash(e.ctx, kb.Hash)
 		e.must(err, "APIKeyByHash")
 		check(t, fmt.Sprintf("last_used_at after touching at %s", show(tc.at)), got.LastUsedAt, tc.want)
 	}
-	got, err = e.s.APIKeyByHash(e.ctx, k2.Hash)
+	got, _, err = e.s.APIKeyByHash(e.ctx, k2.Hash)
 	e.must(err, "APIKeyByHash")
 	check(t, "another key after touching", got, normKey(k2))
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"MainChannel", testMainChannel},
 		{"UpdateChannel", testUpdateChannel},
 		{"ChannelAddress", testChannelAddress},
+		{"ChannelsVersion", testChannelsVersion},
 		{"ListChannels", testListChannels},
 		{"Contacts", testContacts},
 		{"UpdateContact", testUpdateContact},

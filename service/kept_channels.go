@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+	"sync"
+
+	"github.com/carillon/carillon"
+)
+
+// Channels kept in memory for API requests.
+//
+// Nearly every API request needs a channel of its account: a send its main
+// channel, a page of contacts the channels they belong to, a contact's
+// messages its channel. Channels change rarely, and reading one costs a
+// statement and the opening of its sealed settings. So each instance keeps
+// every account's channels as it read them at one version of them: the
+// store moves an account's version with every change of one of its
+// channels (a trigger, so that any writer moves it: another instance, an
+// older binary, an operator's SQL), and reads an API key together with its
+// account's version, in one statement. A request uses the kept channels
+// when they are at least as new as the version its key came with, and
+// reads them again otherwise. No request sees its account's channels older
+// than they were when its key was read, on any instance, and nothing is
+// kept for a time. Requests not made with an API key (the console, provider
+// callbacks, the pipeline) read the store as before.
+//
+// One entry per account that made an API request since the start: the
+// same bound as the accounts kept (core.accounts), each the size of the
+// account's channels.
+
+// keptChannels are an account's channels as read at a version.
+type keptChannels struct {
+	version int64
+	list    []carillon.Channel // oldest first, as AllChannels reads them
+	byID    map[int64]carillon.Channel
+}
+
+// channelKeeper holds each account's kept channels.
+type channelKeeper struct {
+	mu        sync.Mutex
+	byAccount map[int64]*keptChannels
+}
+
+// keptChannels returns the channels of p's account at least as new as p's
+// key said; nil when p came with no version (not an API key).
+func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, error) {
+	if p.channelsVersion == 0 {
+		return nil, nil
+	}
+	k := &s.channels
+	k.mu.Lock()
+	kept := k.byAccount[p.Account.ID]
+	k.mu.Unlock()
+	if kept != nil && kept.version >= p.channelsVersion {
+		return kept, nil
+	}
+	// The version first: the channels read after it are at least as new.
+	version, err := s.store.ChannelsVersion(ctx, p.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.store.AllChannels(ctx, p.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	read := &keptChannels{version: version, list: list, byID: make(map[int64]carillon.Channel, len(list))}
+	for _, c := range list {
+		read.byID[c.ID] = c
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byAccount == nil {
+		k.byAccount = map[int64]*keptChannels{}
+	}
+	// Requests that read at once may end in any order: keep the newest.
+	if now := k.byAccount[p.Account.ID]; now == nil || now.version < read.version {
+		k.byAccount[p.Account.ID] = read
+	}
+	return read, nil
+}
+
+// mainChannel returns the main channel of type typ of p's account, as
+// carillon.ChannelQueries.MainChannel does.
+func (s *core) mainChannel(ctx context.Context, p Principal, typ carillon.ChannelType) (carillon.Channel, error) {
+	kept, err := s.keptChannels(ctx, p)
+	if err != nil || kept == nil {
+		if err == nil {
+			return s.store.MainChannel(ctx, p.Account.ID, typ)
+		}
+		return carillon.Channel{}, err
+	}
+	for _, c := range kept.list {
+		if c.Main && c.Type == typ {
+			return c, nil
+		}
+	}
+	return carillon.Channel{}, carillon.ErrNotFound
+}
+
+// channelByUUID returns the channel of p's account with that uuid, as
+// carillon.ChannelQueries.ChannelByUUID does.
+func (s *core) channelByUUID(ctx context.Context, p Principal, uuid string) (carillon.Channel, error) {
+	kept, err := s.keptChannels(ctx, p)
+	if err != nil || kept == nil {
+		if err == nil {
+			return s.store.ChannelByUUID(ctx, p.Account.ID, uuid)
+		}
+		return carillon.Channel{}, err
+	}
+	for _, c := range kept.list {
+		if c.UUID == uuid {
+			return c, nil
+		}
+	}
+	return carillon.Channel{}, carillon.ErrNotFound
+}
+
+// channelByID returns the channel id of p's account, read from the store
+// when not kept.
+func (s *core) channelByID(ctx context.Context, p Principal, id int64) (carillon.Channel, error) {
+	kept, err := s.keptChannels(ctx, p)
+	if err != nil {
+		return carillon.Channel{}, err
+	}
+	if kept != nil {
+		if c, ok := kept.byID[id]; ok {
+			return c, nil
+		}
+	}
+	return s.store.ChannelByID(ctx, id)
+}
+
+// channelsByID returns the channels of p's account by id, for contactViews;
+// nil when none are kept for p.
+func (s *core) channelsByID(ctx context.Context, p Principal) (map[int64]carillon.Channel, error) {
+	kept, err := s.keptChannels(ctx, p)
+	if err != nil || kept == nil {
+		return nil, err
+	}
+	return kept.byID, nil
+}

@@ -1,0 +1,89 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/service"
+)
+
+// A channel changed by another instance (here: a second service on the
+// same store, as a second carillon serve on the same PostgreSQL) is what
+// the next API request of this one sees, though this one keeps its
+// account's channels in memory.
+func TestKeptChannelsFollowChangesOfOtherInstances(t *testing.T) {
+	t.Parallel()
+	db := testrig.SQLite(t)
+	ctx := context.Background()
+	here := testrig.Service(t, service.Options{Store: db, InstanceID: "here", Registry: providers})
+	there := testrig.Service(t, service.Options{Store: db, InstanceID: "there", Registry: providers})
+	acct := testrig.DefaultAccount(t, there)
+	principal := func() service.Principal {
+		t.Helper()
+		p, err := here.Accounts.Authenticate(ctx, acct.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mainOf := func(p service.Principal) carillon.Channel {
+		t.Helper()
+		res, err := here.Messages.Send(ctx, p, text("+4915112340000", "hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Channel
+	}
+	contactChannel := func(p service.Principal) carillon.Channel {
+		t.Helper()
+		list, _, err := here.Contacts.ListContacts(ctx, p, service.ContactFilter{}, service.PageRequest{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("ListContacts: %d contacts, %v", len(list), err)
+		}
+		return list[0].Channel
+	}
+
+	first := mainOf(principal())
+	if got := contactChannel(principal()).Title; got != first.Title {
+		t.Fatalf("the contact's channel is titled %q, want %q", got, first.Title)
+	}
+
+	// Another instance renames the channel and changes its settings.
+	renamed := first
+	renamed.Title, renamed.UpdatedAt = "Ventas", time.Now()
+	renamed.Settings = map[string]string{"number": "+4930123456"}
+	if err := db.UpdateChannel(ctx, &renamed); err != nil {
+		t.Fatal(err)
+	}
+	if got := mainOf(principal()); got.Title != "Ventas" || got.Setting("number", "") != "+4930123456" {
+		t.Errorf("after the change elsewhere, the send went out on %q with settings %v, want \"Ventas\" with the new number", got.Title, got.Settings)
+	}
+	if got := contactChannel(principal()).Title; got != "Ventas" {
+		t.Errorf("after the change elsewhere, the contact's channel is titled %q, want \"Ventas\"", got)
+	}
+
+	// Another instance discards it: this one refuses to send on it.
+	renamed.DiscardedAt = time.Now()
+	if err := db.UpdateChannel(ctx, &renamed); err != nil {
+		t.Fatal(err)
+	}
+	_, err := here.Messages.Send(ctx, principal(), text("+4915112340000", "again"))
+	wantCode(t, err, carillon.CodeInvalidParameter, "from")
+
+	// A new main channel made elsewhere is the one sends go out on.
+	other := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "New line", Type: carillon.WhatsApp,
+		Provider: carillon.ProviderSandbox, Main: true, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	renamed.Main = false
+	if err := db.UpdateChannel(ctx, &renamed); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateChannel(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	if got := mainOf(principal()); got.ID != other.ID {
+		t.Errorf("the send went out on channel %d (%q), want the new main channel %d", got.ID, got.Title, other.ID)
+	}
+}
