@@ -239,9 +239,10 @@ type SendQueueQueries interface {
 	// walks the queue by id, not by page: messages leave the queue while
 	// it is walked, and an offset would skip some.
 	QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]Message, error)
-	// MessageAndEarlierQueued is MessageByID, and whether a queued message
-	// to the same contact on the same channel was accepted before it.
-	MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (Message, bool, error)
+	// QueuedMessageAndEarlier is QueuedMessage, and whether a queued
+	// message to the same contact on the same channel was accepted before
+	// it, read in the same statement.
+	QueuedMessageAndEarlier(ctx context.Context, m Message) (Message, bool, error)
 	// QueuedMessage returns message m as stored now: m itself, with the
 	// stored owner, when the stored row is still at m.Version, else the
 	// row read whole (ErrNotFound for no such message of the account).

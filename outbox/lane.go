@@ -262,7 +262,7 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 	var earlier bool
 	var err error
 	if b.o.Store.Shared() {
-		cur, earlier, err = b.o.Store.MessageAndEarlierQueued(ctx, m.AccountID, m.ID)
+		cur, earlier, err = b.o.Store.QueuedMessageAndEarlier(ctx, m)
 	} else {
 		cur, err = b.o.Store.QueuedMessage(ctx, m)
 	}

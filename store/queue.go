@@ -15,17 +15,15 @@ func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int6
 		owner, afterID, limit)
 }
 
-// MessageAndEarlierQueued is MessageByID and, in the same statement (one
+// QueuedMessageAndEarlier is QueuedMessage and, in the same statement (one
 // round trip before each attempt), whether an earlier message to its
 // recipient is queued: an index of the queued messages by recipient
 // answers that on PostgreSQL (migration 0019), the only store that asks.
-func (q *queries) MessageAndEarlierQueued(ctx context.Context, accountID, id int64) (carillon.Message, bool, error) {
+func (q *queries) QueuedMessageAndEarlier(ctx context.Context, m carillon.Message) (carillon.Message, bool, error) {
 	var earlier int
-	m, err := scanMessage(&scanWith{r: q.queryRow(ctx, "SELECT "+messageCols+`,
-		CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued' AND e.contact_id = messages.contact_id
-			AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END
-		FROM messages WHERE `+messageByID, id, accountID), more: &earlier})
-	return m, earlier == 1, err
+	cur, err := q.queuedMessage(ctx, m, `, CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued'
+		AND e.contact_id = messages.contact_id AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END`, &earlier)
+	return cur, earlier == 1, err
 }
 
 func (q *queries) CountQueued(ctx context.Context) (int64, error) {
@@ -69,9 +67,16 @@ func (q *queries) CountInstances(ctx context.Context, since time.Time) (int, err
 // of the lifecycle benchmark). Most of either is the statement itself, on
 // a reader whose page cache the writer's last commit emptied.
 func (q *queries) QueuedMessage(ctx context.Context, m carillon.Message) (carillon.Message, error) {
+	return q.queuedMessage(ctx, m, "")
+}
+
+// queuedMessage reads m's version and owner, and the columns more (an
+// expression each, with a leading comma) into dest, and the whole row only
+// when the version moved since m was read.
+func (q *queries) queuedMessage(ctx context.Context, m carillon.Message, more string, dest ...any) (carillon.Message, error) {
 	var version int64
 	var owner string
-	err := q.queryRow(ctx, "SELECT version, owner FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version, &owner)
+	err := q.queryRow(ctx, "SELECT version, owner"+more+" FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(append([]any{&version, &owner}, dest...)...)
 	if err != nil {
 		return carillon.Message{}, err
 	}

@@ -109,7 +109,7 @@ func testQueuedMessage(t *testing.T, e *env) {
 	}
 }
 
-func testMessageAndEarlierQueued(t *testing.T, e *env) {
+func testQueuedMessageAndEarlier(t *testing.T, e *env) {
 	a := e.account("a")
 	other := e.account("b")
 	ch1 := e.channel(a.ID, carillon.WhatsApp, true)
@@ -134,13 +134,13 @@ func testMessageAndEarlierQueued(t *testing.T, e *env) {
 	run := func(cases []tc) {
 		t.Helper()
 		for _, c := range cases {
-			got, earlier, err := e.s.MessageAndEarlierQueued(e.ctx, c.m.AccountID, c.m.ID)
-			e.must(err, "MessageAndEarlierQueued")
+			got, earlier, err := e.s.QueuedMessageAndEarlier(e.ctx, c.m)
+			e.must(err, "QueuedMessageAndEarlier")
 			byID, err := e.s.MessageByID(e.ctx, c.m.AccountID, c.m.ID)
 			e.must(err, "MessageByID")
-			check(t, "MessageAndEarlierQueued("+c.name+") message", got, byID)
+			check(t, "QueuedMessageAndEarlier("+c.name+") message", got, byID)
 			if earlier != c.want {
-				t.Errorf("MessageAndEarlierQueued(%s) earlier = %v, want %v", c.name, earlier, c.want)
+				t.Errorf("QueuedMessageAndEarlier(%s) earlier = %v, want %v", c.name, earlier, c.want)
 			}
 		}
 	}
@@ -161,6 +161,15 @@ func testMessageAndEarlierQueued(t *testing.T, e *env) {
 	m2.SendState = carillon.SendDone
 	e.must(e.s.UpdateMessage(e.ctx, &m2), "UpdateMessage")
 	run([]tc{{"third queued, earlier ones done", m3, false}})
+	// Changed since the copy was read: the stored row, not the copy.
+	changed := m3
+	changed.Attempts, changed.LastError = 1, "timeout"
+	e.must(e.s.UpdateMessage(e.ctx, &changed), "UpdateMessage")
+	run([]tc{{"third queued, changed since", m3, false}})
+	// Adopted by another instance: the owner moves, the version does not.
+	_, err := e.s.AdoptMessages(e.ctx, changed.Owner, "elsewhere")
+	e.must(err, "AdoptMessages")
+	run([]tc{{"third queued, adopted", changed, false}, {"another contact, adopted", x, false}})
 
 	// Another account's message, and a missing one, are not found.
 	for _, acct := range []int64{other.ID, a.ID} {
@@ -168,8 +177,8 @@ func testMessageAndEarlierQueued(t *testing.T, e *env) {
 		if acct == a.ID {
 			id = m3.ID + 1000
 		}
-		if _, _, err := e.s.MessageAndEarlierQueued(e.ctx, acct, id); !errors.Is(err, carillon.ErrNotFound) {
-			t.Errorf("MessageAndEarlierQueued(account %d, message %d): err = %v, want ErrNotFound", acct, id, err)
+		if _, _, err := e.s.QueuedMessageAndEarlier(e.ctx, carillon.Message{AccountID: acct, ID: id, Version: changed.Version}); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("QueuedMessageAndEarlier(account %d, message %d): err = %v, want ErrNotFound", acct, id, err)
 		}
 	}
 }

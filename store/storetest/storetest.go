@@ -67,7 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"StatusHistory", testStatusHistory},
 		{"HeldStatusHistory", testHeldStatusHistory},
 		{"Queue", testQueue},
-		{"MessageAndEarlierQueued", testMessageAndEarlierQueued},
+		{"QueuedMessageAndEarlier", testQueuedMessageAndEarlier},
 		{"QueuedMessage", testQueuedMessage},
 		{"Instances", testInstances},
 		{"AdoptMessages", testAdoptMessages},
