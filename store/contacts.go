@@ -561,20 +561,38 @@ var contactBlockSize = migratedContactBlockSize
 // counts with (TestContactBlocksMigration checks that they agree).
 const migratedContactBlockSize int64 = 2048
 
-// countUpserts adds a change to one shard of a count, by table.
-var countUpserts = [...]string{
-	channelCounts: `INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts`,
-	blockCounts: `INSERT INTO contact_blocks (account_id, block, channel_id, shard, contacts) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, block, channel_id, shard) DO UPDATE SET contacts = contact_blocks.contacts + excluded.contacts`,
-	teamCounts: `INSERT INTO team_counts (account_id, team_id, shard, contacts) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts`,
-	tagCounts: `INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, tag_id, shard) DO UPDATE SET contacts = tag_counts.contacts + excluded.contacts`,
-	tagBlockCounts: `INSERT INTO tag_blocks (account_id, block, tag_id, shard, contacts) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, tag_id, block, shard) DO UPDATE SET contacts = tag_blocks.contacts + excluded.contacts`,
-	messageCounts: `INSERT INTO contact_message_counts (account_id, contact_id, messages) VALUES (?, ?, ?)
-		ON CONFLICT (contact_id) DO UPDATE SET messages = contact_message_counts.messages + excluded.messages`,
+// countUpserts add changes to shards of counts, by table: the INSERT up
+// to its rows, one row's placeholders, and what a row already there gets.
+var countUpserts = [...]countUpsert{
+	channelCounts: {"INSERT INTO contact_counts (account_id, channel_id, shard, contacts) VALUES ", "(?, ?, ?, ?)",
+		" ON CONFLICT (account_id, channel_id, shard) DO UPDATE SET contacts = contact_counts.contacts + excluded.contacts"},
+	blockCounts: {"INSERT INTO contact_blocks (account_id, block, channel_id, shard, contacts) VALUES ", "(?, ?, ?, ?, ?)",
+		" ON CONFLICT (account_id, block, channel_id, shard) DO UPDATE SET contacts = contact_blocks.contacts + excluded.contacts"},
+	teamCounts: {"INSERT INTO team_counts (account_id, team_id, shard, contacts) VALUES ", "(?, ?, ?, ?)",
+		" ON CONFLICT (account_id, team_id, shard) DO UPDATE SET contacts = team_counts.contacts + excluded.contacts"},
+	tagCounts: {"INSERT INTO tag_counts (account_id, tag_id, shard, contacts) VALUES ", "(?, ?, ?, ?)",
+		" ON CONFLICT (account_id, tag_id, shard) DO UPDATE SET contacts = tag_counts.contacts + excluded.contacts"},
+	tagBlockCounts: {"INSERT INTO tag_blocks (account_id, block, tag_id, shard, contacts) VALUES ", "(?, ?, ?, ?, ?)",
+		" ON CONFLICT (account_id, tag_id, block, shard) DO UPDATE SET contacts = tag_blocks.contacts + excluded.contacts"},
+	messageCounts: {"INSERT INTO contact_message_counts (account_id, contact_id, messages) VALUES ", "(?, ?, ?)",
+		" ON CONFLICT (contact_id) DO UPDATE SET messages = contact_message_counts.messages + excluded.messages"},
+}
+
+type countUpsert struct{ insert, row, conflict string }
+
+// maxRowsAStatement bounds the rows of one statement that writes many.
+const maxRowsAStatement = 64
+
+// rowsAStatement is how many of n rows the next statement writes: the
+// largest power of two not over n (nor maxRowsAStatement), so that a
+// transaction's rows take a few statements and every one of them one of a
+// few texts (SQLite keeps each text prepared, pgx each described).
+func rowsAStatement(n int) int {
+	c := 1
+	for c*2 <= min(n, maxRowsAStatement) {
+		c *= 2
+	}
+	return c
 }
 
 // countKey names one count: the number of an account's contacts of a
@@ -631,34 +649,60 @@ func (q *queries) holdCount(k countKey, delta int) {
 }
 
 // writeHeldCounts writes the changes of the numbers of contacts the
-// transaction holds, in countKey's order.
+// transaction holds, in countKey's order: a few statements a table, each
+// with many rows (rowsAStatement), whose upserts take the rows' locks in
+// that order.
 func (q *queries) writeHeldCounts(ctx context.Context) error {
 	held := q.heldCounts
 	q.heldCounts = nil
 	keys := slices.SortedFunc(maps.Keys(held), countKey.compare)
 	shard := rand.IntN(contactCountShards)
-	for _, k := range keys {
-		if held[k] == 0 {
-			continue
-		}
-		args := []any{k.account, k.id, shard, held[k]}
-		switch k.table {
-		case blockCounts, tagBlockCounts:
-			args = []any{k.account, k.id, k.of, shard, held[k]}
-		case messageCounts:
-			args = []any{k.account, k.id, held[k]}
-		}
-		if err := q.execLater(ctx, countUpserts[k.table], args...); err != nil {
-			return err
+	var rows [][]any
+	var emptied []int64 // contacts whose messages were counted off
+	flush := func(table countTable) error {
+		for len(rows) > 0 {
+			n := rowsAStatement(len(rows))
+			u := countUpserts[table]
+			args := slices.Concat(rows[:n]...)
+			if err := q.execLater(ctx, u.insert+strings.TrimSuffix(strings.Repeat(u.row+", ", n), ", ")+u.conflict, args...); err != nil {
+				return err
+			}
+			rows = rows[n:]
 		}
 		// Only a deleted contact's messages are counted off: its row goes,
 		// so that a contact given its id later (SQLite may give the
 		// highest id again) starts from none.
-		if k.table == messageCounts && held[k] < 0 {
-			if err := q.execLater(ctx, "DELETE FROM contact_message_counts WHERE contact_id = ? AND messages = 0", k.id); err != nil {
+		for _, id := range emptied {
+			if err := q.execLater(ctx, "DELETE FROM contact_message_counts WHERE contact_id = ? AND messages = 0", id); err != nil {
 				return err
 			}
 		}
+		emptied = nil
+		return nil
 	}
-	return nil
+	for i, k := range keys {
+		if i > 0 && k.table != keys[i-1].table {
+			if err := flush(keys[i-1].table); err != nil {
+				return err
+			}
+		}
+		if held[k] == 0 {
+			continue
+		}
+		switch k.table {
+		case blockCounts, tagBlockCounts:
+			rows = append(rows, []any{k.account, k.id, k.of, shard, held[k]})
+		case messageCounts:
+			rows = append(rows, []any{k.account, k.id, held[k]})
+			if held[k] < 0 {
+				emptied = append(emptied, k.id)
+			}
+		default:
+			rows = append(rows, []any{k.account, k.id, shard, held[k]})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return flush(keys[len(keys)-1].table)
 }

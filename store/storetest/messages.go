@@ -143,6 +143,27 @@ func testContactMessageCounts(t *testing.T, e *env) {
 		return nil
 	}), "CreateContact and CreateMessage in a transaction")
 	total("stored with its contact", three, 3)
+	// Messages of more contacts in one transaction than one statement
+	// writes the counts of (64), in several statements: 100 = 64 + 32 + 4.
+	var many []carillon.Contact
+	for i := range 100 {
+		many = append(many, e.contact(f.channel, fmt.Sprintf("54911000011%02d", i)))
+	}
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for i, c := range many {
+			for range i%3 + 1 {
+				m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: c.ID,
+					Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+				if err := q.CreateMessage(e.ctx, &m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}), "CreateMessage to 100 contacts in a transaction")
+	for i, c := range many {
+		total(fmt.Sprintf("contact %d of 100 written in one transaction", i), c, i%3+1)
+	}
 	errRollback := errors.New("rolled back")
 	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
 		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: two.ID,
