@@ -81,28 +81,45 @@ func (q *queries) writeWords(ctx context.Context, table string, id int64, text s
 	if len(words) == 0 {
 		return nil
 	}
-	if err := q.holdWords(ctx, "INSERT INTO "+table+" (rowid, words) VALUES (?, "+q.db.dialect.words+")", id, strings.Join(words, " ")); err != nil {
+	if err := q.holdWords(ctx, q.wordsInsert(table, 1), id, strings.Join(words, " ")); err != nil {
 		return err
 	}
 	if words = q.db.vocabulary.unknown(words); len(words) == 0 {
 		return nil
 	}
-	// Padded to a power of two with the last word, so that a few
-	// statement texts serve every length (SQLite keeps each one
-	// prepared); a word twice is a conflict like any other.
-	n := 1
-	for n < len(words) {
-		n *= 2
+	if q.tx == nil {
+		return q.writeVocabulary(ctx, words)
 	}
-	args := make([]any, n)
-	for i := range args {
-		args[i] = words[min(i, len(words)-1)]
+	q.heldVocabulary = append(q.heldVocabulary, words...)
+	q.newWords = append(q.newWords, words...)
+	return nil
+}
+
+// wordsTables are the index tables of words (search_words aside).
+var wordsTables = [...]string{"message_words", "contact_words"}
+
+// wordsInsert is the insert of rows of words into table.
+func (q *queries) wordsInsert(table string, rows int) string {
+	return "INSERT INTO " + table + " (rowid, words) VALUES " + strings.TrimSuffix(strings.Repeat("(?, "+q.db.dialect.words+"), ", rows), ", ")
+}
+
+// writeVocabulary adds words to the vocabulary, a few statements of many
+// rows (rowsAStatement); a word there already, or twice, is a conflict
+// like any other.
+func (q *queries) writeVocabulary(ctx context.Context, words []string) error {
+	words = slices.Compact(slices.Sorted(slices.Values(words)))
+	for len(words) > 0 {
+		n := rowsAStatement(len(words))
+		args := make([]any, n)
+		for i, w := range words[:n] {
+			args[i] = w
+		}
+		if err := q.execLater(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...); err != nil {
+			return err
+		}
+		words = words[n:]
 	}
-	err := q.holdWords(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...)
-	if err == nil && q.tx != nil {
-		q.newWords = append(q.newWords, words...)
-	}
-	return err
+	return nil
 }
 
 // A transaction's writes of words are held until its end, after every
@@ -123,19 +140,47 @@ func (q *queries) holdWords(ctx context.Context, query string, args ...any) erro
 }
 
 // writeHeldWords writes the words the transaction holds, in the order
-// they were held.
+// they were held, and then the words it adds to the vocabulary. Inserts of
+// words into one table held one after the other (a batch of messages'
+// words) are written as few statements of many rows (rowsAStatement).
 func (q *queries) writeHeldWords(ctx context.Context) error {
 	if q.tx == nil {
 		return nil // nothing is held, and q is shared: leave it untouched
 	}
 	held := q.heldWords
 	q.heldWords = nil
-	for _, s := range held {
-		if err := q.execLater(ctx, s.query, s.args...); err != nil {
-			return err
+	for i := 0; i < len(held); {
+		run := 1
+		table := ""
+		for _, t := range wordsTables {
+			if held[i].query == q.wordsInsert(t, 1) {
+				table = t
+			}
 		}
+		for table != "" && i+run < len(held) && held[i+run].query == held[i].query {
+			run++
+		}
+		if table == "" {
+			if err := q.execLater(ctx, held[i].query, held[i].args...); err != nil {
+				return err
+			}
+		}
+		for rows := held[i : i+run]; table != "" && len(rows) > 0; {
+			n := rowsAStatement(len(rows))
+			args := make([]any, 0, 2*n)
+			for _, r := range rows[:n] {
+				args = append(args, r.args...)
+			}
+			if err := q.execLater(ctx, q.wordsInsert(table, n), args...); err != nil {
+				return err
+			}
+			rows = rows[n:]
+		}
+		i += run
 	}
-	return nil
+	vocabulary := q.heldVocabulary
+	q.heldVocabulary = nil
+	return q.writeVocabulary(ctx, vocabulary)
 }
 
 // maxKnownWords bounds the vocabulary a store keeps in memory: past it,

@@ -241,6 +241,9 @@ type queries struct {
 	// heldWords are the writes of words this transaction holds until its
 	// end (search.go).
 	heldWords []laterStmt
+	// heldVocabulary are the words this transaction adds to the
+	// vocabulary, written after its held words (search.go).
+	heldVocabulary []string
 	// newWords are the words this transaction added to the vocabulary,
 	// known to be there once it commits (search.go).
 	newWords []string

@@ -301,6 +301,34 @@ func testSearchInTx(t *testing.T, e *env) {
 	e.must(err, "SearchContacts")
 	check(t, "xylo…: messages and contacts found", [2]int{len(ms), len(cs)}, [2]int{1, 1})
 
+	// More messages in one transaction than one statement writes the words
+	// of (64): each is found by its own word, and by a start of it, which
+	// looks the words up in the vocabulary the transaction added to.
+	var lot []carillon.Message
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		for i := range 70 {
+			m := carillon.Message{UUID: carillon.NewUUID(), AccountID: f.acct.ID, ChannelID: f.channel.ID, ContactID: f.contact.ID,
+				Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("parcel lot%c%c", 'a'+i/26, 'a'+i%26)},
+				Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+			if err := q.CreateMessage(e.ctx, &m); err != nil {
+				return err
+			}
+			lot = append(lot, m)
+		}
+		return nil
+	}), "CreateMessage of 70 messages in a transaction")
+	for i, m := range lot {
+		word := fmt.Sprintf("lot%c%c", 'a'+i/26, 'a'+i%26)
+		found, err := e.s.SearchMessages(e.ctx, carillon.SearchFilter{AccountID: f.acct.ID, Words: []string{word}}, 0, 10)
+		e.must(err, "SearchMessages")
+		check(t, "messages found by "+word, ids(found), []int64{m.ID})
+	}
+	found, err := e.s.SearchMessages(e.ctx, carillon.SearchFilter{AccountID: f.acct.ID, Words: []string{"lotb"}, Prefix: true}, 0, 100)
+	e.must(err, "SearchMessages")
+	if len(found) != 26 {
+		t.Errorf("lotb…: %d messages found, want 26", len(found))
+	}
+
 	// Words written, replaced and deleted in one transaction: what it
 	// deleted or replaced stays deleted, also after the commit.
 	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
