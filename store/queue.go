@@ -11,9 +11,19 @@ import (
 // send job) and the server instances that own them.
 
 func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]carillon.Message, error) {
-	return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE send_state = 'queued' AND owner = ? AND id > ? ORDER BY id LIMIT ?",
+	return list(q, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE "+queuedOfOwner+" AND id > ? ORDER BY id LIMIT ?",
 		owner, afterID, limit)
 }
+
+// queuedOfOwner selects the queued messages of an owner, through the index
+// messages_queued_owner (migration 0025).
+const queuedOfOwner = "send_state = 'queued' AND owner = ?"
+
+// earlierQueued is a column: 1 when a message to the same recipient
+// accepted before the message read is queued, through the index
+// messages_queued_recipient (0019), else 0.
+const earlierQueued = `, CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued'
+	AND e.contact_id = messages.contact_id AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END`
 
 // QueuedMessageAndEarlier is QueuedMessage and, in the same statement (one
 // round trip before each attempt), whether an earlier message to its
@@ -21,8 +31,7 @@ func (q *queries) QueuedMessages(ctx context.Context, owner string, afterID int6
 // answers that on PostgreSQL (migration 0019), the only store that asks.
 func (q *queries) QueuedMessageAndEarlier(ctx context.Context, m carillon.Message) (carillon.Message, bool, error) {
 	var earlier int
-	cur, err := q.queuedMessage(ctx, m, `, CASE WHEN EXISTS (SELECT 1 FROM messages e WHERE e.send_state = 'queued'
-		AND e.contact_id = messages.contact_id AND e.channel_id = messages.channel_id AND e.id < messages.id) THEN 1 ELSE 0 END`, &earlier)
+	cur, err := q.queuedMessage(ctx, m, earlierQueued, &earlier)
 	return cur, earlier == 1, err
 }
 
@@ -43,7 +52,7 @@ func (q *queries) StaleInstances(ctx context.Context, before time.Time) ([]strin
 }
 
 func (q *queries) AdoptMessages(ctx context.Context, from, to string) (int64, error) {
-	res, err := q.exec(ctx, "UPDATE messages SET owner = ? WHERE send_state = 'queued' AND owner = ?", to, from)
+	res, err := q.exec(ctx, "UPDATE messages SET owner = ? WHERE "+queuedOfOwner, to, from)
 	if err != nil {
 		return 0, err
 	}
