@@ -82,33 +82,29 @@ func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, er
 // mainChannel returns the main channel of type typ of p's account, as
 // carillon.ChannelQueries.MainChannel does.
 func (s *core) mainChannel(ctx context.Context, p Principal, typ carillon.ChannelType) (carillon.Channel, error) {
-	kept, err := s.keptChannels(ctx, p)
-	if err != nil || kept == nil {
-		if err == nil {
-			return s.store.MainChannel(ctx, p.Account.ID, typ)
-		}
-		return carillon.Channel{}, err
-	}
-	for _, c := range kept.list {
-		if c.Main && c.Type == typ {
-			return c, nil
-		}
-	}
-	return carillon.Channel{}, carillon.ErrNotFound
+	return s.findChannel(ctx, p, func(c carillon.Channel) bool { return c.Main && c.Type == typ },
+		func() (carillon.Channel, error) { return s.store.MainChannel(ctx, p.Account.ID, typ) })
 }
 
 // channelByUUID returns the channel of p's account with that uuid, as
 // carillon.ChannelQueries.ChannelByUUID does.
 func (s *core) channelByUUID(ctx context.Context, p Principal, uuid string) (carillon.Channel, error) {
+	return s.findChannel(ctx, p, func(c carillon.Channel) bool { return c.UUID == uuid },
+		func() (carillon.Channel, error) { return s.store.ChannelByUUID(ctx, p.Account.ID, uuid) })
+}
+
+// findChannel returns the oldest of the channels kept for p that match,
+// ErrNotFound when none does; or what read reads when none are kept for p.
+func (s *core) findChannel(ctx context.Context, p Principal, match func(carillon.Channel) bool, read func() (carillon.Channel, error)) (carillon.Channel, error) {
 	kept, err := s.keptChannels(ctx, p)
-	if err != nil || kept == nil {
-		if err == nil {
-			return s.store.ChannelByUUID(ctx, p.Account.ID, uuid)
-		}
+	if err != nil {
 		return carillon.Channel{}, err
 	}
+	if kept == nil {
+		return read()
+	}
 	for _, c := range kept.list {
-		if c.UUID == uuid {
+		if match(c) {
 			return c, nil
 		}
 	}
