@@ -28,19 +28,10 @@ func scanAPIKey(r interface{ Scan(...any) error }) (carillon.APIKey, error) {
 
 func (q *queries) APIKeyByHash(ctx context.Context, hash string) (carillon.APIKey, int64, error) {
 	var version int64
-	k, err := scanAPIKey(versioned{q.queryRow(ctx, "SELECT "+apiKeyCols+
-		", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id) FROM api_keys WHERE hash = ?", hash), &version})
+	k, err := scanAPIKey(&scanWith{r: q.queryRow(ctx, "SELECT "+apiKeyCols+
+		", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id) FROM api_keys WHERE hash = ?", hash), more: &version})
 	return k, version, err
 }
-
-// versioned scans a row whose last column is a version, after what its
-// scanner reads.
-type versioned struct {
-	r       interface{ Scan(...any) error }
-	version *int64
-}
-
-func (v versioned) Scan(dest ...any) error { return v.r.Scan(append(dest, v.version)...) }
 
 func (q *queries) ListAPIKeys(ctx context.Context, accountID int64) ([]carillon.APIKey, error) {
 	return list(q, ctx, scanAPIKey, "SELECT "+apiKeyCols+" FROM api_keys WHERE account_id = ? ORDER BY id", accountID)
