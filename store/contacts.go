@@ -580,21 +580,6 @@ var countUpserts = [...]countUpsert{
 
 type countUpsert struct{ insert, row, conflict string }
 
-// maxRowsAStatement bounds the rows of one statement that writes many.
-const maxRowsAStatement = 64
-
-// rowsAStatement is how many of n rows the next statement writes: the
-// largest power of two not over n (nor maxRowsAStatement), so that a
-// transaction's rows take a few statements and every one of them one of a
-// few texts (SQLite keeps each text prepared, pgx each described).
-func rowsAStatement(n int) int {
-	c := 1
-	for c*2 <= min(n, maxRowsAStatement) {
-		c *= 2
-	}
-	return c
-}
-
 // countKey names one count: the number of an account's contacts of a
 // channel, a team or a tag (id), or of a channel or a tag (of) in a block
 // (id the block), or the number of a contact's messages (id the contact).
@@ -650,59 +635,42 @@ func (q *queries) holdCount(k countKey, delta int) {
 
 // writeHeldCounts writes the changes of the numbers of contacts the
 // transaction holds, in countKey's order: a few statements a table, each
-// with many rows (rowsAStatement), whose upserts take the rows' locks in
+// with many rows (execRowsLater), whose upserts take the rows' locks in
 // that order.
 func (q *queries) writeHeldCounts(ctx context.Context) error {
 	held := q.heldCounts
 	q.heldCounts = nil
-	keys := slices.SortedFunc(maps.Keys(held), countKey.compare)
 	shard := rand.IntN(contactCountShards)
-	var rows [][]any
-	var emptied []int64 // contacts whose messages were counted off
-	flush := func(table countTable) error {
-		for len(rows) > 0 {
-			n := rowsAStatement(len(rows))
-			u := countUpserts[table]
-			args := slices.Concat(rows[:n]...)
-			if err := q.execLater(ctx, u.insert+strings.TrimSuffix(strings.Repeat(u.row+", ", n), ", ")+u.conflict, args...); err != nil {
-				return err
-			}
-			rows = rows[n:]
-		}
-		// Only a deleted contact's messages are counted off: its row goes,
-		// so that a contact given its id later (SQLite may give the
-		// highest id again) starts from none.
-		for _, id := range emptied {
-			if err := q.execLater(ctx, "DELETE FROM contact_message_counts WHERE contact_id = ? AND messages = 0", id); err != nil {
-				return err
-			}
-		}
-		emptied = nil
-		return nil
-	}
-	for i, k := range keys {
-		if i > 0 && k.table != keys[i-1].table {
-			if err := flush(keys[i-1].table); err != nil {
-				return err
-			}
-		}
+	var rows [len(countUpserts)][][]any // by table, each in countKey's order
+	var emptied []int64                 // contacts whose messages were counted off
+	for _, k := range slices.SortedFunc(maps.Keys(held), countKey.compare) {
 		if held[k] == 0 {
 			continue
 		}
 		switch k.table {
 		case blockCounts, tagBlockCounts:
-			rows = append(rows, []any{k.account, k.id, k.of, shard, held[k]})
+			rows[k.table] = append(rows[k.table], []any{k.account, k.id, k.of, shard, held[k]})
 		case messageCounts:
-			rows = append(rows, []any{k.account, k.id, held[k]})
+			rows[k.table] = append(rows[k.table], []any{k.account, k.id, held[k]})
 			if held[k] < 0 {
 				emptied = append(emptied, k.id)
 			}
 		default:
-			rows = append(rows, []any{k.account, k.id, shard, held[k]})
+			rows[k.table] = append(rows[k.table], []any{k.account, k.id, shard, held[k]})
 		}
 	}
-	if len(keys) == 0 {
-		return nil
+	for table, u := range countUpserts {
+		if err := q.execRowsLater(ctx, rows[table], func(n int) string { return u.insert + valuesRows(u.row, n) + u.conflict }); err != nil {
+			return err
+		}
 	}
-	return flush(keys[len(keys)-1].table)
+	// Only a deleted contact's messages are counted off: its row goes, so
+	// that a contact given its id later (SQLite may give the highest id
+	// again) starts from none.
+	for _, id := range emptied {
+		if err := q.execLater(ctx, "DELETE FROM contact_message_counts WHERE contact_id = ? AND messages = 0", id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

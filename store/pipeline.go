@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -70,6 +72,40 @@ func (q *queries) deferWrite(ctx context.Context, deferred bool, list *[]laterSt
 	}
 	*list = append(*list, laterStmt{query, args})
 	return nil
+}
+
+// maxRowsAStatement bounds the rows of one statement that writes many.
+const maxRowsAStatement = 64
+
+// rowsAStatement is how many of n rows the next statement writes: the
+// largest power of two not over n (nor maxRowsAStatement), so that a
+// transaction's rows take a few statements and every one of them one of a
+// few texts (SQLite keeps each text prepared, pgx each described).
+func rowsAStatement(n int) int {
+	c := 1
+	for c*2 <= min(n, maxRowsAStatement) {
+		c *= 2
+	}
+	return c
+}
+
+// execRowsLater writes rows, each a row's arguments, in order, with
+// execLater: a few statements of many rows (rowsAStatement), statement(n)
+// the text of one of n rows.
+func (q *queries) execRowsLater(ctx context.Context, rows [][]any, statement func(n int) string) error {
+	for len(rows) > 0 {
+		n := rowsAStatement(len(rows))
+		if err := q.execLater(ctx, statement(n), slices.Concat(rows[:n]...)...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// valuesRows is n rows of a VALUES list, each written as row.
+func valuesRows(row string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 // flushLater sends what the transaction queued, for a statement that

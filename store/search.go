@@ -100,26 +100,20 @@ var wordsTables = [...]string{"message_words", "contact_words"}
 
 // wordsInsert is the insert of rows of words into table.
 func (q *queries) wordsInsert(table string, rows int) string {
-	return "INSERT INTO " + table + " (rowid, words) VALUES " + strings.TrimSuffix(strings.Repeat("(?, "+q.db.dialect.words+"), ", rows), ", ")
+	return "INSERT INTO " + table + " (rowid, words) VALUES " + valuesRows("(?, "+q.db.dialect.words+")", rows)
 }
 
 // writeVocabulary adds words to the vocabulary, a few statements of many
-// rows (rowsAStatement); a word there already, or twice, is a conflict
+// rows (execRowsLater); a word there already, or twice, is a conflict
 // like any other.
 func (q *queries) writeVocabulary(ctx context.Context, words []string) error {
-	words = slices.Compact(slices.Sorted(slices.Values(words)))
-	for len(words) > 0 {
-		n := rowsAStatement(len(words))
-		args := make([]any, n)
-		for i, w := range words[:n] {
-			args[i] = w
-		}
-		if err := q.execLater(ctx, "INSERT INTO search_words (word) VALUES "+strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...); err != nil {
-			return err
-		}
-		words = words[n:]
+	var rows [][]any
+	for _, w := range slices.Compact(slices.Sorted(slices.Values(words))) {
+		rows = append(rows, []any{w})
 	}
-	return nil
+	return q.execRowsLater(ctx, rows, func(n int) string {
+		return "INSERT INTO search_words (word) VALUES " + valuesRows("(?)", n) + " ON CONFLICT DO NOTHING"
+	})
 }
 
 // A transaction's writes of words are held until its end, after every
@@ -142,41 +136,33 @@ func (q *queries) holdWords(ctx context.Context, query string, args ...any) erro
 // writeHeldWords writes the words the transaction holds, in the order
 // they were held, and then the words it adds to the vocabulary. Inserts of
 // words into one table held one after the other (a batch of messages'
-// words) are written as few statements of many rows (rowsAStatement).
+// words) are written as few statements of many rows (execRowsLater).
 func (q *queries) writeHeldWords(ctx context.Context) error {
 	if q.tx == nil {
 		return nil // nothing is held, and q is shared: leave it untouched
 	}
 	held := q.heldWords
 	q.heldWords = nil
+	inserts := map[string]string{} // the insert of one row of words: its table
+	for _, t := range wordsTables {
+		inserts[q.wordsInsert(t, 1)] = t
+	}
 	for i := 0; i < len(held); {
-		run := 1
-		table := ""
-		for _, t := range wordsTables {
-			if held[i].query == q.wordsInsert(t, 1) {
-				table = t
-			}
-		}
-		for table != "" && i+run < len(held) && held[i+run].query == held[i].query {
-			run++
-		}
-		if table == "" {
+		table, ok := inserts[held[i].query]
+		if !ok {
 			if err := q.execLater(ctx, held[i].query, held[i].args...); err != nil {
 				return err
 			}
+			i++
+			continue
 		}
-		for rows := held[i : i+run]; table != "" && len(rows) > 0; {
-			n := rowsAStatement(len(rows))
-			args := make([]any, 0, 2*n)
-			for _, r := range rows[:n] {
-				args = append(args, r.args...)
-			}
-			if err := q.execLater(ctx, q.wordsInsert(table, n), args...); err != nil {
-				return err
-			}
-			rows = rows[n:]
+		var rows [][]any
+		for first := held[i].query; i < len(held) && held[i].query == first; i++ {
+			rows = append(rows, held[i].args)
 		}
-		i += run
+		if err := q.execRowsLater(ctx, rows, func(n int) string { return q.wordsInsert(table, n) }); err != nil {
+			return err
+		}
 	}
 	vocabulary := q.heldVocabulary
 	q.heldVocabulary = nil
