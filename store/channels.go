@@ -113,7 +113,8 @@ func (q *queries) ListChannels(ctx context.Context, accountID int64, f carillon.
 
 func (q *queries) ChannelsVersion(ctx context.Context, accountID int64) (int64, error) {
 	var v int64
-	return v, q.queryRow(ctx, "SELECT channels_version FROM accounts WHERE id = ?", accountID).Scan(&v)
+	err := q.queryRow(ctx, "SELECT channels_version FROM accounts WHERE id = ?", accountID).Scan(&v)
+	return v, err
 }
 
 func (q *queries) AllChannels(ctx context.Context, accountID int64) ([]carillon.Channel, error) {
