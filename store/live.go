@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -26,10 +25,6 @@ import (
 // the commit, not for the rest of a transaction the committer shares
 // between many requests. SQLite's single writer gives the same order by
 // itself.
-
-// chatChangesPerInsert bounds one INSERT's rows (11 parameters each, far
-// below both databases' parameter limits).
-const chatChangesPerInsert = 200
 
 const chatChangeCols = "id, account_id, kind, contact_id, contact_uuid, conversation_uuid, assigned_user_id, team_id, was_assigned_user_id, was_team_id, created_at"
 
@@ -57,8 +52,8 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 	// moved, so that no statement waits for an answer and both go with
 	// the commit (pipeline.go). Elsewhere (SQLite) the UPDATE returns the
 	// last id and each row carries its own: a subquery per row would make
-	// every kept statement text larger, and SQLite keeps one for each
-	// number of rows.
+	// every kept statement text larger. The rows go a few statements of
+	// many (execRowsLater).
 	n := int64(len(held))
 	idValue, last := "?", int64(0)
 	if q.session != nil {
@@ -69,27 +64,15 @@ func (q *queries) writeHeldChanges(ctx context.Context) error {
 	} else if err := q.insertRow(ctx, "UPDATE chat_change_log SET last_id = last_id + ? WHERE id = 1 RETURNING last_id", n).Scan(&last); err != nil {
 		return err
 	}
-	below := n // the next row's distance below the last id, plus one
-	for len(held) > 0 {
-		rows := min(len(held), chatChangesPerInsert)
-		var b strings.Builder
-		b.WriteString("INSERT INTO chat_changes (" + chatChangeCols + ") VALUES ")
-		args := make([]any, 0, 11*rows)
-		for i, c := range held[:rows] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + idValue + ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			below--
-			args = append(args, last-below, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
-				c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt))
-		}
-		if err := q.execLater(ctx, b.String(), args...); err != nil {
-			return err
-		}
-		held = held[rows:]
+	rows := make([][]any, len(held))
+	for i, c := range held {
+		below := n - int64(i) - 1 // the row's distance below the last id
+		rows[i] = []any{last - below, c.AccountID, c.Kind, c.ContactID, c.ContactUUID, c.ConversationUUID,
+			c.AssignedUserID, c.TeamID, c.WasAssignedUserID, c.WasTeamID, ms(c.CreatedAt)}
 	}
-	return nil
+	return q.execRowsLater(ctx, rows, func(n int) string {
+		return "INSERT INTO chat_changes (" + chatChangeCols + ") VALUES " + valuesRows("("+idValue+", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n)
+	})
 }
 
 func scanChatChange(r interface{ Scan(...any) error }) (carillon.ChatChange, error) {

@@ -187,14 +187,6 @@ func (db *DB) bind(query string) string {
 	return bound
 }
 
-// bindVarying is bind for a text used too few times to keep (execVarying).
-func (db *DB) bindVarying(query string) string {
-	if !db.dialect.numberedPlaceholders {
-		return query
-	}
-	return db.dialect.bind(query)
-}
-
 // prepared returns a statement prepared once on the reader pool. SQLite's
 // pure-Go driver prepares on every call otherwise; pgx caches statements
 // itself.
@@ -297,37 +289,6 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (res sql.
 		res, err = q.db.writer.ExecContext(ctx, query, args...)
 	}
 	return res, mapError(err)
-}
-
-// execVarying runs, inside the transaction, a statement whose text varies
-// with its number of rows (a multi-row INSERT of what a transaction held):
-// it is not kept prepared, since each of its hundreds of texts would keep
-// its compiled program for the life of the process (on SQLite, tens of KiB
-// for one of a hundred rows; together, tens of MiB).
-func (q *queries) execVarying(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := checkText(args); err != nil {
-		return nil, err
-	}
-	if err := q.flushLater(ctx); err != nil {
-		return nil, err
-	}
-	res, err := q.tx.ExecContext(ctx, q.db.bindVarying(query), args...)
-	return res, mapError(err)
-}
-
-// queryVarying is execVarying for a statement that returns rows.
-func (q *queries) queryVarying(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := checkText(args); err != nil {
-		return nil, err
-	}
-	if err := q.flushLater(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := q.tx.QueryContext(ctx, q.db.bindVarying(query), args...)
-	if err != nil {
-		return nil, q.db.readFailed(err)
-	}
-	return rows, nil
 }
 
 // query runs a read: inside the transaction, or on the reader pool.

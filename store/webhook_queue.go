@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -18,8 +17,9 @@ import (
 // Written one at a time, each event took three statements (is an earlier
 // event of its subject pending? the event; its body). Held until the
 // transaction commits, its events take one read per webhook for all their
-// subjects, one INSERT of the events and one of their bodies (per
-// queuedEventsPerInsert events).
+// subjects, one INSERT of the events and one of their bodies (a few
+// statements of many rows, rowsAStatement: each one of a few texts, kept
+// prepared, rather than a text of its own for every number of events).
 //
 // What keeps it safe:
 //   - The events are written in the order they were queued, in the
@@ -38,13 +38,6 @@ import (
 //
 // Outside a transaction nothing is held: an event is queued in a
 // transaction of its own.
-
-// queuedEventsPerInsert bounds one INSERT's rows (15 parameters each, far
-// below both databases' parameter limits).
-const queuedEventsPerInsert = 200
-
-// subjectsPerCheck bounds the subjects of one read of pending events.
-const subjectsPerCheck = 200
 
 func (q *queries) QueueWebhookEvent(ctx context.Context, e *carillon.WebhookEvent) error {
 	if q.tx == nil {
@@ -66,7 +59,7 @@ func (q *queries) writeHeldEvents(ctx context.Context) error {
 		return err
 	}
 	for len(held) > 0 {
-		n := min(len(held), queuedEventsPerInsert)
+		n := rowsAStatement(len(held))
 		if err := q.insertEvents(ctx, held[:n]); err != nil {
 			return err
 		}
@@ -105,7 +98,7 @@ func (q *queries) markWaiting(ctx context.Context, events []*carillon.WebhookEve
 	for _, w := range webhooks {
 		list := slices.Sorted(slices.Values(subjects[w]))
 		for len(list) > 0 {
-			n := min(len(list), subjectsPerCheck)
+			n := rowsAStatement(len(list))
 			pending, err := q.pendingSubjects(ctx, w, list[:n])
 			if err != nil {
 				return err
@@ -134,9 +127,9 @@ func (q *queries) pendingSubjects(ctx context.Context, webhookID int64, subjects
 		args = append(args, s)
 	}
 	names := q.db.dialect.valuesColumns(1)
-	rows, err := q.queryVarying(ctx, `SELECT s.column1, (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
+	rows, err := q.query(ctx, `SELECT s.column1, (SELECT p.id FROM webhook_events p WHERE p.webhook_id = w.id AND p.subject = s.column1 AND p.state = 'pending'
 			ORDER BY p.id LIMIT 1`+q.db.dialect.lockRows+`)
-		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES (?)`+strings.Repeat(", (?)", len(subjects)-1)+`) AS s`+names, args...)
+		FROM (SELECT CAST(? AS BIGINT) AS id) AS w, (VALUES `+valuesRows("(?)", len(subjects))+`) AS s`+names, args...)
 	list, err := scanAll(rows, err, func(r interface{ Scan(...any) error }) (pendingSubject, error) {
 		var p pendingSubject
 		err := r.Scan(&p.subject, &p.oldest)
@@ -162,28 +155,24 @@ type pendingSubject struct {
 // insertEvents writes events and their bodies, and sets their ids. The
 // rows of a multi-row INSERT get their ids in the order of its VALUES; the
 // ids are matched back by uuid, not by the order RETURNING gives them in.
+// The bodies follow with execRowsLater: on PostgreSQL they go with the
+// transaction's next batch.
 func (q *queries) insertEvents(ctx context.Context, events []*carillon.WebhookEvent) error {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO webhook_events (uuid, account_id, webhook_id, event, subject, state, attempts,
-		next_attempt_at, first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at) VALUES `)
 	args := make([]any, 0, 15*len(events))
 	byUUID := make(map[string]*carillon.WebhookEvent, len(events))
-	for i, e := range events {
+	for _, e := range events {
 		headers, err := responseHeaders(e.Response.Headers)
 		if err != nil {
 			return err
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, e.UUID, e.AccountID, e.WebhookID, e.Event, e.Subject, string(e.State), e.Attempts,
 			ms(e.NextAttemptAt), ms(e.FirstAttemptAt), ms(e.LastAttemptAt), boolInt(e.Success), e.Response.Code, e.Response.Body,
 			headers, ms(e.CreatedAt))
 		byUUID[e.UUID] = e
 	}
-	b.WriteString(" RETURNING id, uuid")
-	rows, err := q.queryVarying(ctx, b.String(), args...)
+	rows, err := q.queryOn(ctx, q.db.writer, `INSERT INTO webhook_events (uuid, account_id, webhook_id, event, subject, state, attempts,
+		next_attempt_at, first_attempt_at, last_attempt_at, success, response_code, response_body, response_headers, created_at) VALUES `+
+		valuesRows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", len(events))+" RETURNING id, uuid", args...)
 	if err != nil {
 		return err
 	}
@@ -206,16 +195,11 @@ func (q *queries) insertEvents(ctx context.Context, events []*carillon.WebhookEv
 	if err := rows.Close(); err != nil {
 		return mapError(err)
 	}
-	b.Reset()
-	b.WriteString("INSERT INTO webhook_event_bodies (event_id, body) VALUES ")
-	args = args[:0]
+	bodies := make([][]any, len(events))
 	for i, e := range events {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?)")
-		args = append(args, e.ID, string(e.Body))
+		bodies[i] = []any{e.ID, string(e.Body)}
 	}
-	_, err = q.execVarying(ctx, b.String(), args...)
-	return err
+	return q.execRowsLater(ctx, bodies, func(n int) string {
+		return "INSERT INTO webhook_event_bodies (event_id, body) VALUES " + valuesRows("(?, ?)", n)
+	})
 }
