@@ -119,7 +119,7 @@ func (s *core) contactPayload(ctx context.Context, q carillon.Queries, c carillo
 		}
 		if ch.ID != c.ChannelID {
 			var err error
-			if ch, err = q.ChannelByID(ctx, c.ChannelID); err != nil {
+			if ch, err = s.channelInTx(ctx, q, c.AccountID, c.ChannelID); err != nil {
 				return wire.Contact{}, err
 			}
 		}

@@ -22,7 +22,10 @@ import (
 // reads them again otherwise. No request sees its account's channels older
 // than they were when its key was read, on any instance, and nothing is
 // kept for a time. Requests not made with an API key (the console, provider
-// callbacks, the pipeline) read the store as before.
+// callbacks, the pipeline) read the store as before; but the events a
+// transaction records name their contact's channel, and take it from the
+// kept channels when these are at the version the transaction reads
+// (channelInTx).
 //
 // One entry per account that made an API request since the start: the
 // same bound as the accounts kept (core.accounts), each the size of the
@@ -134,4 +137,27 @@ func (s *core) channelsByID(ctx context.Context, p Principal) (map[int64]carillo
 		return nil, err
 	}
 	return kept.byID, nil
+}
+
+// channelInTx returns channel id of the account as transaction q sees it:
+// the kept one when the account's channels were kept at the version q
+// reads (read after that version, they are at least as new), else q's
+// read of it. Reading the version costs a fraction of reading the channel
+// and opening its sealed settings, which every message_status_updated
+// event did for its contact's source.
+func (s *core) channelInTx(ctx context.Context, q carillon.Queries, accountID, id int64) (carillon.Channel, error) {
+	k := &s.channels
+	k.mu.Lock()
+	kept := k.byAccount[accountID]
+	k.mu.Unlock()
+	if kept != nil {
+		version, err := q.ChannelsVersion(ctx, accountID)
+		if err != nil {
+			return carillon.Channel{}, err
+		}
+		if c, ok := kept.byID[id]; ok && kept.version == version {
+			return c, nil
+		}
+	}
+	return q.ChannelByID(ctx, id)
 }

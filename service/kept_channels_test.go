@@ -87,3 +87,52 @@ func TestKeptChannelsFollowChangesOfOtherInstances(t *testing.T) {
 		t.Errorf("the send went out on channel %d (%q), want the new main channel %d", got.ID, got.Title, other.ID)
 	}
 }
+
+// The events a transaction records name their contact's channel (its
+// source) as the transaction sees it: from the channels this instance
+// keeps while they are at the version the transaction reads, from the
+// store once another instance changed one.
+func TestStatusEventsNameTheChannelAsTheTransactionSeesIt(t *testing.T) {
+	t.Parallel()
+	db := testrig.SQLite(t)
+	ctx := context.Background()
+	here := testrig.Service(t, service.Options{Store: db, InstanceID: "here", Registry: providers})
+	acct := testrig.DefaultAccount(t, here)
+	p, err := here.Accounts.Authenticate(ctx, acct.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := here.Webhooks.Subscribe(ctx, p, "https://hooks.example.com/x", []string{carillon.EventMessageStatusUpdated}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := here.Messages.Send(ctx, p, text("+4915112340000", "hello")) // keeps the account's channels
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := res.Channel
+	f := &fixture{svc: here, db: db, p: p, sandbox: ch}
+	sourceOfReceipt := func(st carillon.Status) any {
+		t.Helper()
+		if _, err := here.Messages.ApplyReceipt(ctx, ch, carillon.Receipt{ChannelID: ch.ID, MessageUUID: res.Message.UUID, Status: st}); err != nil {
+			t.Fatal(err)
+		}
+		events := pendingEvents(t, f)
+		if len(events) == 0 {
+			t.Fatalf("no event recorded for %s", st)
+		}
+		return payloadOf(t, events[len(events)-1])["contact"].(map[string]any)["source"]
+	}
+	if got := sourceOfReceipt(carillon.StatusSent); got != "whatsapp" {
+		t.Errorf("contact's source in the event = %v, want whatsapp", got)
+	}
+	// Another writer changes the channel's type: the kept channels are
+	// behind the version the next transaction reads.
+	changed := ch
+	changed.Type, changed.UpdatedAt = carillon.Telegram, time.Now()
+	if err := db.UpdateChannel(ctx, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if got := sourceOfReceipt(carillon.StatusDelivered); got != "telegram" {
+		t.Errorf("after the change elsewhere, the contact's source in the event = %v, want telegram", got)
+	}
+}
