@@ -120,7 +120,52 @@ func errorCode(code string) any {
 
 // webhookStatusPayload is payload with gsId set to the message's uuid, as
 // webhooks carry it. A payload of another shape is left as it is.
+//
+// A payload NewStatusPayload wrote, as every status change's is, starts
+// {"id":"…","type":"…" and is what encoding/json writes: gsId is written
+// in after the id, the bytes webhookStatusPayloadByStruct gives (decoded,
+// gsId set, encoded again) without decoding and encoding each receipt's
+// report (FuzzStatusPayload compares both). Not where a string held
+// invalid UTF-8, written \ufffd: decoded and encoded again, it is the
+// character itself.
 func webhookStatusPayload(payload json.RawMessage, messageUUID string) json.RawMessage {
+	end, ok := statusPayloadIDEnd(payload)
+	if !ok || bytes.Contains(payload, []byte(`\ufffd`)) {
+		return webhookStatusPayloadByStruct(payload, messageUUID)
+	}
+	b := make([]byte, 0, len(payload)+len(`,"gsId":""`)+len(messageUUID))
+	b = append(b, payload[:end]...)
+	b = append(b, `,"gsId":`...)
+	b = appendHTMLString(b, messageUUID)
+	return append(b, payload[end:]...)
+}
+
+// statusPayloadIDEnd returns where the id ends (after its closing quote)
+// in a payload that starts {"id":"…","type":"…", both strings not empty;
+// false for any other start.
+func statusPayloadIDEnd(p []byte) (int, bool) {
+	const start, next = `{"id":"`, `,"type":"`
+	if !bytes.HasPrefix(p, []byte(start)) {
+		return 0, false
+	}
+	for i := len(start); i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++ // the escaped character
+		case '"':
+			rest := p[i+1:]
+			if i == len(start) || !bytes.HasPrefix(rest, []byte(next)) || len(rest) == len(next) || rest[len(next)] == '"' {
+				return 0, false
+			}
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// webhookStatusPayloadByStruct is webhookStatusPayload through
+// encoding/json, for a payload of any shape.
+func webhookStatusPayloadByStruct(payload json.RawMessage, messageUUID string) json.RawMessage {
 	var p StatusPayload
 	if len(payload) == 0 || json.Unmarshal(payload, &p) != nil || p.ID == "" || p.Type == "" {
 		return payload

@@ -101,6 +101,12 @@ func FuzzStatusPayload(f *testing.F) {
 		if ok && string(got) != string(want) {
 			t.Errorf("report %q:\nwritten   %s\nthrough maps %s", report, got, want)
 		}
+		// What webhooks show of it: gsId written in, as encoding/json
+		// writes it.
+		payload := NewStatusPayload(m, c, r)
+		if got, want := webhookStatusPayload(payload, m.UUID), webhookStatusPayloadByStruct(payload, m.UUID); string(got) != string(want) {
+			t.Errorf("report %q, gsId:\nwritten in   %s\nthrough json %s", report, got, want)
+		}
 		plain := json.Valid([]byte(report)) && strings.HasPrefix(strings.TrimLeft(report, " \t\n\r"), "{") &&
 			!strings.Contains(report, `\`) && utf8.ValidString(report)
 		if !ok && plain {
