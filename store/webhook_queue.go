@@ -17,9 +17,10 @@ import (
 // Written one at a time, each event took three statements (is an earlier
 // event of its subject pending? the event; its body). Held until the
 // transaction commits, its events take one read per webhook for all their
-// subjects, one INSERT of the events and one of their bodies (a few
-// statements of many rows, rowsAStatement: each one of a few texts, kept
-// prepared, rather than a text of its own for every number of events).
+// subjects, one INSERT of the events and one of their bodies (at most two
+// statements for every 64 events, rowsAStatement: each one of a few texts,
+// kept prepared, rather than a text of its own for every number of
+// events).
 //
 // What keeps it safe:
 //   - The events are written in the order they were queued, in the
