@@ -350,7 +350,13 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, w carillon.Webhook
 // RecordAndClaimWebhookEvents records attempts as RecordWebhookAttempts
 // does and, in the same transaction, claims up to claim due events as
 // ClaimWebhookEvents does: one commit where there would be two, and the
-// events that the recorded ones released are taken at once. It returns the
+// events that the recorded ones released are taken at once. On a store
+// that several writers share (PostgreSQL) it claims just after the
+// commit instead: the recording transaction holds the events it records,
+// each the oldest pending one of its subject, to its commit, and every
+// transaction recording a new event of those subjects waits for them; the
+// claim, the costliest of its statements, no longer makes them wait
+// (docs/benchmarks.md). It returns the
 // events recorded, as they now stand, and the attempts it left for later:
 // those whose events another transaction holds (one recording a new event
 // of their subject, on PostgreSQL), which it does not wait for (see
@@ -435,7 +441,7 @@ func (s *Webhooks) recordAttempts(ctx context.Context, w carillon.Webhook, attem
 				return err
 			}
 		}
-		if claim > 0 {
+		if claim > 0 && !s.store.Shared() {
 			now := s.clock.Now()
 			var err error
 			claimed, err = q.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), claim)
@@ -455,6 +461,15 @@ func (s *Webhooks) recordAttempts(ctx context.Context, w carillon.Webhook, attem
 	}
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if claim > 0 && s.store.Shared() {
+		// The attempts are recorded whatever this claim does: when it
+		// fails, the due events wait for the worker's next claim.
+		now := s.clock.Now()
+		if claimed, err = s.store.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), claim); err != nil {
+			s.log.WarnContext(ctx, "claim webhook events after recording attempts", "error", err)
+			claimed = nil
+		}
 	}
 	if lastSuccess.IsZero() && len(recorded) > 0 {
 		if _, err := s.disableIfQuiet(ctx, w); err != nil {

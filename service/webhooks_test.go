@@ -12,6 +12,7 @@ import (
 	"github.com/carillon/carillon/declaration"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
 )
 
 // manualClock is a clock the test moves.
@@ -379,4 +380,47 @@ func TestWebhookHealth(t *testing.T) {
 	if err != nil || !w.Enabled {
 		t.Errorf("subscribing again: %+v, %v", w, err)
 	}
+}
+
+// Recording a delivery claims the events it released, the next of each
+// subject, in the order they were recorded: in the same transaction on
+// SQLite, just after its commit on PostgreSQL.
+func TestRecordingClaimsTheEventsItReleased(t *testing.T) {
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		svc := testrig.Service(t, service.Options{Store: db, Registry: providers})
+		p := testrig.DefaultAccount(t, svc).Principal
+		w, _, err := svc.Webhooks.Subscribe(ctx, p, "https://hooks.example.com/x", carillon.WebhookEventNames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{"one", "two"} {
+			if _, err := svc.Messages.Send(ctx, p, text("+31612345678", body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const lease = time.Minute
+		claimed, err := svc.Webhooks.ClaimWebhookEvents(ctx, w, 10, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var delivered []string
+		for len(claimed) > 0 {
+			if len(claimed) != 1 {
+				t.Fatalf("claimed %q at once: the events of one contact go one at a time", eventNames(claimed))
+			}
+			delivered = append(delivered, claimed[0].Event)
+			attempt := service.WebhookAttempt{Event: claimed[0], At: time.Now(), Success: true, Response: carillon.WebhookResponse{Code: 200}}
+			recorded, later, next, err := svc.Webhooks.RecordAndClaimWebhookEvents(ctx, w, []service.WebhookAttempt{attempt}, 10, lease)
+			if err != nil || len(recorded) != 1 || len(later) != 0 {
+				t.Fatalf("RecordAndClaimWebhookEvents: %d recorded, %d left, %v", len(recorded), len(later), err)
+			}
+			claimed = next
+		}
+		want := "contact_created,conversation_opened,message_created,message_created"
+		if got := strings.Join(delivered, ","); got != want {
+			t.Errorf("delivered %s, want %s", got, want)
+		}
+	})
 }
