@@ -44,16 +44,20 @@ type channelKeeper struct {
 	byAccount map[int64]*keptChannels
 }
 
+// of returns the channels kept for an account, nil when none are.
+func (k *channelKeeper) of(accountID int64) *keptChannels {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.byAccount[accountID]
+}
+
 // keptChannels returns the channels of p's account at least as new as p's
 // key said; nil when p came with no version (not an API key).
 func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, error) {
 	if p.channelsVersion == 0 {
 		return nil, nil
 	}
-	k := &s.channels
-	k.mu.Lock()
-	kept := k.byAccount[p.Account.ID]
-	k.mu.Unlock()
+	kept := s.channels.of(p.Account.ID)
 	if kept != nil && kept.version >= p.channelsVersion {
 		return kept, nil
 	}
@@ -70,6 +74,7 @@ func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, er
 	for _, c := range list {
 		read.byID[c.ID] = c
 	}
+	k := &s.channels
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.byAccount == nil {
@@ -146,11 +151,7 @@ func (s *core) channelsByID(ctx context.Context, p Principal) (map[int64]carillo
 // and opening its sealed settings, which every message_status_updated
 // event did for its contact's source.
 func (s *core) channelInTx(ctx context.Context, q carillon.Queries, accountID, id int64) (carillon.Channel, error) {
-	k := &s.channels
-	k.mu.Lock()
-	kept := k.byAccount[accountID]
-	k.mu.Unlock()
-	if kept != nil {
+	if kept := s.channels.of(accountID); kept != nil {
 		version, err := q.ChannelsVersion(ctx, accountID)
 		if err != nil {
 			return carillon.Channel{}, err

@@ -465,8 +465,7 @@ func (s *Webhooks) recordAttempts(ctx context.Context, w carillon.Webhook, attem
 	if claim > 0 && s.store.Shared() {
 		// The attempts are recorded whatever this claim does: when it
 		// fails, the due events wait for the worker's next claim.
-		now := s.clock.Now()
-		if claimed, err = s.store.ClaimWebhookEvents(ctx, w.ID, now, now.Add(lease), claim); err != nil {
+		if claimed, err = s.ClaimWebhookEvents(ctx, w, claim, lease); err != nil {
 			s.log.WarnContext(ctx, "claim webhook events after recording attempts", "error", err)
 			claimed = nil
 		}
