@@ -127,6 +127,10 @@ func testContactMessageCounts(t *testing.T, e *env) {
 	total("the fixture's contact, untouched", f.contact, 1)
 
 	// Several messages in one transaction, with the contact they go to.
+	received := func(c carillon.Contact) carillon.Message {
+		return carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+	}
 	three := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, Address: "5491100000003",
 		ConversationUUID: carillon.NewUUID(), CreatedAt: base, UpdatedAt: base}
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
@@ -134,8 +138,7 @@ func testContactMessageCounts(t *testing.T, e *env) {
 			return err
 		}
 		for range 3 {
-			m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: three.ID,
-				Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+			m := received(three)
 			if err := q.CreateMessage(e.ctx, &m); err != nil {
 				return err
 			}
@@ -152,8 +155,7 @@ func testContactMessageCounts(t *testing.T, e *env) {
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
 		for i, c := range many {
 			for range i%3 + 1 {
-				m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: c.ID,
-					Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+				m := received(c)
 				if err := q.CreateMessage(e.ctx, &m); err != nil {
 					return err
 				}
@@ -166,8 +168,7 @@ func testContactMessageCounts(t *testing.T, e *env) {
 	}
 	errRollback := errors.New("rolled back")
 	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: two.ID,
-			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		m := received(two)
 		if err := q.CreateMessage(e.ctx, &m); err != nil {
 			return err
 		}
@@ -186,8 +187,7 @@ func testContactMessageCounts(t *testing.T, e *env) {
 	total("its first message", four, 1)
 	// Messages stored and their contact deleted in one transaction.
 	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: four.ID,
-			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		m := received(four)
 		if err := q.CreateMessage(e.ctx, &m); err != nil {
 			return err
 		}
@@ -208,8 +208,7 @@ func testContactMessageCounts(t *testing.T, e *env) {
 		if i%3 == 0 {
 			c = own[w]
 		}
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: f.channel.ID, ContactID: c.ID,
-			Direction: carillon.Inbound, Type: carillon.TypeText, Status: carillon.StatusReceived, CreatedAt: base, UpdatedAt: base}
+		m := received(c)
 		if i%2 == 0 {
 			return e.s.CreateMessage(e.ctx, &m)
 		}
