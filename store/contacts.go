@@ -133,6 +133,7 @@ func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
 // what this update replaces.
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
 	return q.atomic(ctx, func(q *queries) error {
+		q.writesContact(c.ID)
 		stored, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?"+q.db.dialect.lockRows,
 			c.AccountID, c.ID))
 		if err != nil {
@@ -163,6 +164,7 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 		args = append(args, was.TeamID)
 	}
 	return q.atomic(ctx, func(q *queries) error {
+		q.writesContact(c.ID)
 		updated, err := changedRow(q.exec(ctx, update, args...))
 		if err != nil {
 			return err
@@ -195,7 +197,14 @@ func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact,
 }
 
 func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
-	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
+	if c, ok := q.keptContact(ctx, accountID, id); ok {
+		return c, nil
+	}
+	c, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
+	if err == nil {
+		q.keepContact(ctx, c)
+	}
+	return c, err
 }
 
 func (q *queries) ContactByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Contact, error) {
@@ -203,7 +212,14 @@ func (q *queries) ContactByUUID(ctx context.Context, accountID int64, uuid strin
 }
 
 func (q *queries) ContactByAddress(ctx context.Context, channelID int64, address string) (carillon.Contact, error) {
-	return scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND address = ? AND address <> ''", channelID, address))
+	if c, ok := q.keptContactAt(ctx, channelID, address); ok {
+		return c, nil
+	}
+	c, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND address = ? AND address <> ''", channelID, address))
+	if err == nil {
+		q.keepContact(ctx, c)
+	}
+	return c, err
 }
 
 func (q *queries) ContactByBSUID(ctx context.Context, channelID int64, bsuid string) (carillon.Contact, error) {
@@ -458,6 +474,7 @@ func (q *queries) contactBlockAt(ctx context.Context, blocks, where string, args
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
 	return q.atomic(ctx, func(q *queries) error {
+		q.writesContact(id)
 		// Locked as it is read (PostgreSQL): the team counted off is the
 		// one the row has when it goes.
 		var channelID, teamID int64

@@ -79,6 +79,7 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	}
 	db := newDB(sqliteDialect, writer, reader, sealer, latest)
 	db.file = watch
+	db.contacts = &keptContacts{byID: map[int64]carillon.Contact{}, byAddress: map[contactAddress]int64{}}
 	return db, nil
 }
 

@@ -45,6 +45,9 @@ type DB struct {
 	file *fileWatch
 	// vocabulary holds words known to be in search_words (search.go).
 	vocabulary vocabulary
+	// contacts are the contacts the SQLite writer keeps; nil on
+	// PostgreSQL (kept_contacts.go).
+	contacts *keptContacts
 }
 
 func newDB(d *dialect, writer, reader *sql.DB, sealer Sealer, latest int) *DB {
@@ -124,6 +127,9 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	}()
 	// Only now is the writer's connection free again.
 	q.prepareMissed(ctx)
+	if err != nil {
+		db.contacts.dropAll()
+	}
 	if err == nil {
 		err = db.file.check()
 	}
@@ -246,6 +252,9 @@ type queries struct {
 	// heldEvents are the webhook events this transaction queued, written
 	// with their ids just before it commits (webhook_queue.go).
 	heldEvents []*carillon.WebhookEvent
+	// contactsChecked is set once this transaction checked the kept
+	// contacts against other connections' commits (kept_contacts.go).
+	contactsChecked bool
 }
 
 // txRunner is what a transaction's statements run on: *sql.Tx, or the

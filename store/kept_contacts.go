@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"sync"
+
+	"github.com/carillon/carillon"
+)
+
+// maxKeptContacts bounds the contacts a SQLite store keeps in memory:
+// past it, one kept contact is dropped for each new one.
+const maxKeptContacts = 1 << 14
+
+// keptContacts are contacts as the SQLite writer last read them, so that
+// a send's read of its recipient and its outcome's read of the contact
+// are answered without a statement (docs/architecture.md, "Contacts kept
+// by the SQLite writer"). What is kept is what the writer's connection
+// reads now:
+//   - this store writes a contact's row only through UpdateContact,
+//     UpdateContactFrom and DeleteContact, which drop it from here before
+//     they write (a new row's id was no kept contact's: that one was
+//     deleted, and dropped);
+//   - a transaction that fails drops everything: what it read after its
+//     own writes is gone with them;
+//   - another process writing the same file (or a second store opened on
+//     it) moves SQLite's data_version, checked once in each transaction
+//     that reads a contact; when it moved, everything kept is dropped.
+//
+// PostgreSQL keeps none: other instances write its rows.
+type keptContacts struct {
+	mu sync.Mutex
+	// dataVersion is the writer connection's PRAGMA data_version when
+	// the contacts were kept; it moves when another connection commits.
+	dataVersion int64
+	byID        map[int64]carillon.Contact
+	// byAddress leads to byID; an entry is checked against the contact
+	// it leads to, so one left behind by a change of address is a miss.
+	byAddress map[contactAddress]int64
+}
+
+type contactAddress struct {
+	channelID int64
+	address   string
+}
+
+// dropAll forgets every kept contact, after a transaction that failed
+// (its connection may also have been replaced, and with it the meaning
+// of data_version).
+func (k *keptContacts) dropAll() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.byID)
+	clear(k.byAddress)
+}
+
+// keepsContacts reports whether this transaction reads and keeps
+// contacts through db.contacts, checking data_version at its first use.
+func (q *queries) keepsContacts(ctx context.Context) bool {
+	if q.db.contacts == nil || q.tx == nil || q.session != nil {
+		return false
+	}
+	if q.contactsChecked {
+		return true
+	}
+	var version int64
+	if err := q.queryRow(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return false
+	}
+	k := q.db.contacts
+	k.mu.Lock()
+	if version != k.dataVersion {
+		clear(k.byID)
+		clear(k.byAddress)
+		k.dataVersion = version
+	}
+	k.mu.Unlock()
+	q.contactsChecked = true
+	return true
+}
+
+// keptContact returns contact id of the account as kept, when this
+// transaction may take it.
+func (q *queries) keptContact(ctx context.Context, accountID, id int64) (carillon.Contact, bool) {
+	if !q.keepsContacts(ctx) {
+		return carillon.Contact{}, false
+	}
+	k := q.db.contacts
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.byID[id]
+	return c, ok && c.AccountID == accountID
+}
+
+// keptContactAt returns the contact at address on the channel as kept,
+// when this transaction may take it.
+func (q *queries) keptContactAt(ctx context.Context, channelID int64, address string) (carillon.Contact, bool) {
+	if address == "" || !q.keepsContacts(ctx) {
+		return carillon.Contact{}, false
+	}
+	k := q.db.contacts
+	k.mu.Lock()
+	id, ok := k.byAddress[contactAddress{channelID, address}]
+	c, kept := k.byID[id]
+	k.mu.Unlock()
+	if !ok || !kept || c.ChannelID != channelID || c.Address != address {
+		return carillon.Contact{}, false
+	}
+	return c, true
+}
+
+// keepContact keeps c as this transaction read it.
+func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
+	if !q.keepsContacts(ctx) {
+		return
+	}
+	k := q.db.contacts
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.byID[c.ID]; !ok && len(k.byID) >= maxKeptContacts {
+		for id := range k.byID {
+			delete(k.byID, id)
+			break
+		}
+	}
+	if len(k.byAddress) >= maxKeptContacts {
+		// Entries left behind by changes of address, or by contacts
+		// dropped above: start the index again.
+		clear(k.byAddress)
+	}
+	k.byID[c.ID] = c
+	if c.Address != "" {
+		k.byAddress[contactAddress{c.ChannelID, c.Address}] = c.ID
+	}
+}
+
+// writesContact drops contact id from the kept ones: called before the
+// contact's row is written.
+func (q *queries) writesContact(id int64) {
+	k := q.db.contacts
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.byID, id)
+}
