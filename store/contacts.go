@@ -133,7 +133,7 @@ func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
 // what this update replaces.
 func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error {
 	return q.atomic(ctx, func(q *queries) error {
-		q.writesContact(c.ID)
+		q.writesContact(ctx, c.ID)
 		stored, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?"+q.db.dialect.lockRows,
 			c.AccountID, c.ID))
 		if err != nil {
@@ -143,6 +143,7 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		if err := affected(q.exec(ctx, update, append(args, c.AccountID, c.ID)...)); err != nil {
 			return err
 		}
+		q.keepContact(ctx, rowAfter(stored, *c))
 		return q.contactRewritten(ctx, stored, c)
 	})
 }
@@ -164,13 +165,17 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 		args = append(args, was.TeamID)
 	}
 	return q.atomic(ctx, func(q *queries) error {
-		q.writesContact(c.ID)
+		kept, isKept := q.writesContact(ctx, c.ID)
 		updated, err := changedRow(q.exec(ctx, update, args...))
 		if err != nil {
 			return err
 		}
 		if !updated {
 			return q.UpdateContact(ctx, c)
+		}
+		if isKept && sameRow(kept, was) {
+			// The row was was: the columns not written are c's too.
+			q.keepContact(ctx, rowAfter(kept, *c))
 		}
 		return q.contactRewritten(ctx, was, c)
 	})
@@ -474,7 +479,7 @@ func (q *queries) contactBlockAt(ctx context.Context, blocks, where string, args
 
 func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error {
 	return q.atomic(ctx, func(q *queries) error {
-		q.writesContact(id)
+		q.writesContact(ctx, id)
 		// Locked as it is read (PostgreSQL): the team counted off is the
 		// one the row has when it goes.
 		var channelID, teamID int64

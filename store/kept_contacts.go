@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -19,7 +21,9 @@ const maxKeptContacts = 1 << 14
 //   - this store writes a contact's row only through UpdateContact,
 //     UpdateContactFrom and DeleteContact, which drop it from here before
 //     they write (a new row's id was no kept contact's: that one was
-//     deleted, and dropped);
+//     deleted, and dropped); an update keeps the row it wrote when it
+//     knows the whole of it: UpdateContact read it, UpdateContactFrom's
+//     was is the row kept;
 //   - a transaction that fails drops everything: what it read after its
 //     own writes is gone with them;
 //   - another process writing the same file (or a second store opened on
@@ -136,14 +140,37 @@ func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
 	}
 }
 
-// writesContact drops contact id from the kept ones: called before the
-// contact's row is written.
-func (q *queries) writesContact(id int64) {
+// writesContact drops contact id from the kept ones, called before the
+// contact's row is written; it returns the contact as it was kept, if it
+// was: the row as it is.
+func (q *queries) writesContact(ctx context.Context, id int64) (carillon.Contact, bool) {
 	k := q.db.contacts
 	if k == nil {
-		return
+		return carillon.Contact{}, false
 	}
+	checked := q.keepsContacts(ctx)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	c, ok := k.byID[id]
 	delete(k.byID, id)
+	return c, ok && checked
+}
+
+// rowAfter returns the row of a contact stored as stored once c is written
+// over it, as a read of it gives it: the columns an update writes from c,
+// the others (its identity, its creation) from stored, times to the
+// millisecond.
+func rowAfter(stored, c carillon.Contact) carillon.Contact {
+	c.ID, c.UUID, c.AccountID, c.ChannelID, c.CreatedAt = stored.ID, stored.UUID, stored.AccountID, stored.ChannelID, stored.CreatedAt
+	for _, t := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.LastInboundAt, &c.LastMessageAt, &c.ConversationCreatedAt,
+		&c.ClosedAt, &c.BlockedAt, &c.BotStartedAt} {
+		*t = at(ms(*t))
+	}
+	return c
+}
+
+// sameRow reports whether a and b stand for the same row in every column.
+func sameRow(a, b carillon.Contact) bool {
+	return a.ID == b.ID && a.UUID == b.UUID && a.AccountID == b.AccountID && a.ChannelID == b.ChannelID &&
+		ms(a.CreatedAt) == ms(b.CreatedAt) && slices.Equal(contactArgs(&a), contactArgs(&b))
 }

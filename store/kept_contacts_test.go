@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/carillon/carillon"
 )
@@ -31,6 +33,7 @@ func TestKeptContacts(t *testing.T) {
 		{"unchanged", func(*testing.T, *DB, string, carillon.Contact) {}, "Ada", "Ada", ""},
 		{"renamed by this store", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			c.Name = "Bea"
+			c.CreatedAt = c.CreatedAt.Add(time.Hour) // not a column an update writes
 			must(t, db.UpdateContact(ctx, &c))
 		}, "Bea", "Bea", ""},
 		{"renamed from what the writer read", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
@@ -43,6 +46,16 @@ func TestKeptContacts(t *testing.T) {
 				c.Name = "Bea"
 				return q.UpdateContactFrom(ctx, was, &c)
 			}))
+		}, "Bea", "Bea", ""},
+		{"renamed from an earlier read", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
+			was := c
+			c.Note = "seen since"
+			must(t, db.UpdateContact(ctx, &c))
+			// was has the note as it was: the rename must not write it
+			// back, nor keep the contact with it.
+			renamed := was
+			renamed.Name = "Bea"
+			must(t, db.InTx(ctx, func(q carillon.Queries) error { return q.UpdateContactFrom(ctx, was, &renamed) }))
 		}, "Bea", "Bea", ""},
 		{"renamed by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			err := db.InTx(ctx, func(q carillon.Queries) error {
@@ -123,8 +136,11 @@ func TestKeptContacts(t *testing.T) {
 			must(t, err)
 			t.Cleanup(func() { db.Close() })
 			a, ch := newAccountAndChannel(t, db)
+			// Times finer than the store's milliseconds, as the service
+			// writes them.
+			now := testNow.Add(123456 * time.Nanosecond)
 			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, Address: address, Name: "Ada",
-				ConversationUUID: carillon.NewUUID(), CreatedAt: testNow, UpdatedAt: testNow}
+				ConversationUUID: carillon.NewUUID(), ConversationCreatedAt: now, LastMessageAt: now, CreatedAt: now, UpdatedAt: now}
 			must(t, db.CreateContact(ctx, &c))
 			names := func() (byID, atAddress, atOther string) {
 				name := func(c carillon.Contact, err error) string {
@@ -158,8 +174,12 @@ func TestKeptContacts(t *testing.T) {
 				}
 			}
 			// The readers keep nothing: what they read is stored.
-			if stored, err := db.ContactByID(ctx, a.ID, c.ID); (err == nil) != (tc.wantByID != "") || stored.Name != tc.wantByID {
+			stored, err := db.ContactByID(ctx, a.ID, c.ID)
+			if (err == nil) != (tc.wantByID != "") || stored.Name != tc.wantByID {
 				t.Errorf("stored: %q, %v; the writer read %q", stored.Name, err, tc.wantByID)
+			}
+			if kept, ok := db.contacts.byID[c.ID]; ok && !reflect.DeepEqual(kept, stored) {
+				t.Errorf("kept %+v\nstored %+v", kept, stored)
 			}
 		})
 	}
