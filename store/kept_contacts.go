@@ -10,8 +10,14 @@ import (
 )
 
 // maxKeptContacts bounds the contacts a SQLite store keeps in memory:
-// past it, one kept contact is dropped for each new one.
-const maxKeptContacts = 1 << 14
+// past it, one kept contact is dropped for each new one. A contact whose
+// texts (name, note, closing reason…) are longer than maxKeptContactText
+// bytes is not kept: the bound on memory holds whatever they hold, about
+// 5 MiB (docs/operations.md).
+const (
+	maxKeptContacts    = 1 << 12
+	maxKeptContactText = 512
+)
 
 // keptContacts are contacts as the SQLite writer last read them, so that
 // a send's read of its recipient and its outcome's read of the contact
@@ -117,7 +123,8 @@ func (q *queries) keptContactAt(ctx context.Context, channelID int64, address st
 
 // keepContact keeps c as this transaction read it.
 func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
-	if !q.keepsContacts(ctx) {
+	text := len(c.Name) + len(c.Note) + len(c.ClosingReason) + len(c.FunnelID) + len(c.BotStatus) + len(c.Address) + len(c.BSUID)
+	if text > maxKeptContactText || !q.keepsContacts(ctx) {
 		return
 	}
 	k := q.db.contacts

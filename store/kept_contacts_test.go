@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,13 +30,15 @@ func TestKeptContacts(t *testing.T) {
 		// want is the name read by id and by each address afterwards,
 		// "" for not found.
 		wantByID, wantAtAddress, wantAtOther string
+		// notKept: the contact is read from its row every time.
+		notKept bool
 	}{
-		{"unchanged", func(*testing.T, *DB, string, carillon.Contact) {}, "Ada", "Ada", ""},
+		{"unchanged", func(*testing.T, *DB, string, carillon.Contact) {}, "Ada", "Ada", "", false},
 		{"renamed by this store", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			c.Name = "Bea"
 			c.CreatedAt = c.CreatedAt.Add(time.Hour) // not a column an update writes
 			must(t, db.UpdateContact(ctx, &c))
-		}, "Bea", "Bea", ""},
+		}, "Bea", "Bea", "", false},
 		{"renamed from what the writer read", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			must(t, db.InTx(ctx, func(q carillon.Queries) error {
 				was, err := q.ContactByID(ctx, c.AccountID, c.ID)
@@ -46,7 +49,7 @@ func TestKeptContacts(t *testing.T) {
 				c.Name = "Bea"
 				return q.UpdateContactFrom(ctx, was, &c)
 			}))
-		}, "Bea", "Bea", ""},
+		}, "Bea", "Bea", "", false},
 		{"renamed from an earlier read", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			was := c
 			c.Note = "seen since"
@@ -56,7 +59,7 @@ func TestKeptContacts(t *testing.T) {
 			renamed := was
 			renamed.Name = "Bea"
 			must(t, db.InTx(ctx, func(q carillon.Queries) error { return q.UpdateContactFrom(ctx, was, &renamed) }))
-		}, "Bea", "Bea", ""},
+		}, "Bea", "Bea", "", false},
 		{"renamed by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			err := db.InTx(ctx, func(q carillon.Queries) error {
 				c.Name = "Bea"
@@ -72,7 +75,7 @@ func TestKeptContacts(t *testing.T) {
 			if !errors.Is(err, errUndo) {
 				t.Fatalf("InTx = %v, want %v", err, errUndo)
 			}
-		}, "Ada", "Ada", ""},
+		}, "Ada", "Ada", "", false},
 		{"made by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			err := db.InTx(ctx, func(q carillon.Queries) error {
 				made := carillon.Contact{UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, Address: otherAddress,
@@ -88,28 +91,32 @@ func TestKeptContacts(t *testing.T) {
 			if !errors.Is(err, errUndo) {
 				t.Fatalf("InTx = %v, want %v", err, errUndo)
 			}
-		}, "Ada", "Ada", ""},
+		}, "Ada", "Ada", "", false},
 		{"renamed by another store on the same file", func(t *testing.T, _ *DB, dir string, c carillon.Contact) {
 			other, err := OpenSQLite(ctx, dir, plainSealer{})
 			must(t, err)
 			defer other.Close()
 			c.Name = "Bea"
 			must(t, other.UpdateContact(ctx, &c))
-		}, "Bea", "Bea", ""},
+		}, "Bea", "Bea", "", false},
 		{"renamed by another connection to the file", func(t *testing.T, _ *DB, dir string, c carillon.Contact) {
 			raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, SQLiteFile)+"?_pragma=busy_timeout(10000)")
 			must(t, err)
 			defer raw.Close()
 			_, err = raw.ExecContext(ctx, "UPDATE contacts SET name = 'Bea' WHERE id = ?", c.ID)
 			must(t, err)
-		}, "Bea", "Bea", ""},
+		}, "Bea", "Bea", "", false},
+		{"given a note longer than a kept contact's texts", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
+			c.Note = strings.Repeat("n", maxKeptContactText)
+			must(t, db.UpdateContact(ctx, &c))
+		}, "Ada", "Ada", "", true},
 		{"moved to another address", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			c.Address = otherAddress
 			must(t, db.UpdateContact(ctx, &c))
-		}, "Ada", "", "Ada"},
+		}, "Ada", "", "Ada", false},
 		{"deleted", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			must(t, db.DeleteContact(ctx, c.AccountID, c.ID))
-		}, "", "", ""},
+		}, "", "", "", false},
 		{"deleted, and another made at its address in the same transaction", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			must(t, db.InTx(ctx, func(q carillon.Queries) error {
 				if err := q.DeleteContact(ctx, c.AccountID, c.ID); err != nil {
@@ -127,7 +134,7 @@ func TestKeptContacts(t *testing.T) {
 			}))
 			// SQLite gives the new row the id the deleted one had, its
 			// largest: what was kept for that id must not answer.
-		}, "Cy", "Cy", ""},
+		}, "Cy", "Cy", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -178,8 +185,12 @@ func TestKeptContacts(t *testing.T) {
 			if (err == nil) != (tc.wantByID != "") || stored.Name != tc.wantByID {
 				t.Errorf("stored: %q, %v; the writer read %q", stored.Name, err, tc.wantByID)
 			}
-			if kept, ok := db.contacts.byID[c.ID]; ok && !reflect.DeepEqual(kept, stored) {
+			kept, ok := db.contacts.byID[c.ID]
+			if ok && !reflect.DeepEqual(kept, stored) {
 				t.Errorf("kept %+v\nstored %+v", kept, stored)
+			}
+			if ok && tc.notKept {
+				t.Error("the contact is kept")
 			}
 		})
 	}
