@@ -173,8 +173,10 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 		if !updated {
 			return q.UpdateContact(ctx, c)
 		}
-		if isKept && sameRow(kept, was) {
-			// The row was was: the columns not written are c's too.
+		// The row was was (== is strict: a time read at another
+		// location only misses the keep): the columns not written
+		// are c's too.
+		if isKept && kept == was {
 			q.keepContact(ctx, rowAfter(kept, *c))
 		}
 		return q.contactRewritten(ctx, was, c)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -176,8 +175,3 @@ func rowAfter(stored, c carillon.Contact) carillon.Contact {
 	return c
 }
 
-// sameRow reports whether a and b stand for the same row in every column.
-func sameRow(a, b carillon.Contact) bool {
-	return a.ID == b.ID && a.UUID == b.UUID && a.AccountID == b.AccountID && a.ChannelID == b.ChannelID &&
-		ms(a.CreatedAt) == ms(b.CreatedAt) && slices.Equal(contactArgs(&a), contactArgs(&b))
-}
