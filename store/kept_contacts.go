@@ -52,9 +52,9 @@ type contactAddress struct {
 	address   string
 }
 
-// dropAll forgets every kept contact, after a transaction that failed
-// (its connection may also have been replaced, and with it the meaning
-// of data_version).
+// dropAll forgets every kept contact: after another connection's commit,
+// and after a transaction that failed (its connection may also have been
+// replaced, and with it the meaning of data_version).
 func (k *keptContacts) dropAll() {
 	if k == nil {
 		return
@@ -80,12 +80,12 @@ func (q *queries) keepsContacts(ctx context.Context) bool {
 	}
 	k := q.db.contacts
 	k.mu.Lock()
-	if version != k.dataVersion {
-		clear(k.byID)
-		clear(k.byAddress)
-		k.dataVersion = version
-	}
+	moved := version != k.dataVersion
+	k.dataVersion = version
 	k.mu.Unlock()
+	if moved {
+		k.dropAll()
+	}
 	q.contactsChecked = true
 	return true
 }
