@@ -174,4 +174,3 @@ func rowAfter(stored, c carillon.Contact) carillon.Contact {
 	}
 	return c
 }
-
