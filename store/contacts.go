@@ -204,14 +204,8 @@ func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact,
 }
 
 func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
-	if c, ok := q.keptContact(ctx, accountID, id); ok {
-		return c, nil
-	}
-	c, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
-	if err == nil {
-		q.keepContact(ctx, c)
-	}
-	return c, err
+	c, kept := q.keptContact(ctx, accountID, id)
+	return q.keptOrRead(ctx, c, kept, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 func (q *queries) ContactByUUID(ctx context.Context, accountID int64, uuid string) (carillon.Contact, error) {
@@ -219,14 +213,8 @@ func (q *queries) ContactByUUID(ctx context.Context, accountID int64, uuid strin
 }
 
 func (q *queries) ContactByAddress(ctx context.Context, channelID int64, address string) (carillon.Contact, error) {
-	if c, ok := q.keptContactAt(ctx, channelID, address); ok {
-		return c, nil
-	}
-	c, err := scanContact(q.queryRow(ctx, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND address = ? AND address <> ''", channelID, address))
-	if err == nil {
-		q.keepContact(ctx, c)
-	}
-	return c, err
+	c, kept := q.keptContactAt(ctx, channelID, address)
+	return q.keptOrRead(ctx, c, kept, "SELECT "+contactCols+" FROM contacts WHERE channel_id = ? AND address = ? AND address <> ''", channelID, address)
 }
 
 func (q *queries) ContactByBSUID(ctx context.Context, channelID int64, bsuid string) (carillon.Contact, error) {

@@ -120,6 +120,19 @@ func (q *queries) keptContactAt(ctx context.Context, channelID int64, address st
 	return c, true
 }
 
+// keptOrRead returns c when it was kept, else reads the contact with
+// query and keeps what it read.
+func (q *queries) keptOrRead(ctx context.Context, c carillon.Contact, kept bool, query string, args ...any) (carillon.Contact, error) {
+	if kept {
+		return c, nil
+	}
+	c, err := scanContact(q.queryRow(ctx, query, args...))
+	if err == nil {
+		q.keepContact(ctx, c)
+	}
+	return c, err
+}
+
 // keepContact keeps c as this transaction read it.
 func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
 	text := len(c.Name) + len(c.Note) + len(c.ClosingReason) + len(c.FunnelID) + len(c.BotStatus) + len(c.Address) + len(c.BSUID)

@@ -23,6 +23,13 @@ func TestKeptContacts(t *testing.T) {
 	ctx := context.Background()
 	const address, otherAddress = "5491100000001", "5491100000002"
 	errUndo := errors.New("undo")
+	// rolledBack runs fn, which ends by returning errUndo, in a
+	// transaction that is then rolled back.
+	rolledBack := func(t *testing.T, db *DB, fn func(q carillon.Queries) error) {
+		if err := db.InTx(ctx, fn); !errors.Is(err, errUndo) {
+			t.Fatalf("InTx = %v, want %v", err, errUndo)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		// change runs after the contact was read, and kept, once.
@@ -61,7 +68,7 @@ func TestKeptContacts(t *testing.T) {
 			must(t, db.InTx(ctx, func(q carillon.Queries) error { return q.UpdateContactFrom(ctx, was, &renamed) }))
 		}, "Bea", "Bea", "", false},
 		{"renamed by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
-			err := db.InTx(ctx, func(q carillon.Queries) error {
+			rolledBack(t, db, func(q carillon.Queries) error {
 				c.Name = "Bea"
 				if err := q.UpdateContact(ctx, &c); err != nil {
 					return err
@@ -72,12 +79,9 @@ func TestKeptContacts(t *testing.T) {
 				}
 				return errUndo
 			})
-			if !errors.Is(err, errUndo) {
-				t.Fatalf("InTx = %v, want %v", err, errUndo)
-			}
 		}, "Ada", "Ada", "", false},
 		{"made by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
-			err := db.InTx(ctx, func(q carillon.Queries) error {
+			rolledBack(t, db, func(q carillon.Queries) error {
 				made := carillon.Contact{UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, Address: otherAddress,
 					Name: "Cy", ConversationUUID: carillon.NewUUID(), CreatedAt: testNow, UpdatedAt: testNow}
 				if err := q.CreateContact(ctx, &made); err != nil {
@@ -88,9 +92,6 @@ func TestKeptContacts(t *testing.T) {
 				}
 				return errUndo
 			})
-			if !errors.Is(err, errUndo) {
-				t.Fatalf("InTx = %v, want %v", err, errUndo)
-			}
 		}, "Ada", "Ada", "", false},
 		{"renamed by another store on the same file", func(t *testing.T, _ *DB, dir string, c carillon.Contact) {
 			other, err := OpenSQLite(ctx, dir, plainSealer{})
