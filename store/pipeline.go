@@ -33,10 +33,8 @@ import (
 // (*sql.Conn), begun and ended by statements of its own, not on a *sql.Tx:
 // database/sql cannot send a *sql.Tx's statements in a batch, nor commit
 // it in one. Its statements go through pgx on that connection (batch),
-// except a few that run through database/sql on it (execVarying and
-// queryVarying, the webhook events' statements; a search's, which runs in
-// an execution mode of its own), which send what is queued first
-// (flushLater). On SQLite, which has no
+// except a search's, which runs in an execution mode of its own and
+// sends what is queued first (flushLater). On SQLite, which has no
 // round trips to save, execLater runs the statement at once, and
 // transactions are *sql.Tx as ever.
 //
@@ -193,10 +191,12 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 			return q.eachRow(ctx, each, query, args...)
 		}
 	}
-	return q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
+	// Mapped also when a write queued before it failed (CreateMessage's
+	// INSERT, refused by a unique index).
+	return mapError(q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
-			return mapError(err)
+			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
@@ -204,8 +204,8 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 				return err
 			}
 		}
-		return mapError(rows.Err())
-	})
+		return rows.Err()
+	}))
 }
 
 // rowsAffected is the sql.Result of a write sent in a batch.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -501,5 +502,87 @@ func testHeldStatusHistory(t *testing.T, e *env) {
 	e.must(err, "StatusHistory after rollback")
 	if len(got) != len(want) {
 		t.Errorf("%d status changes after a rollback, want %d", len(got), len(want))
+	}
+}
+
+// testMessageIDsInOrder: the messages one transaction creates get ids in
+// the order it creates them, whether the store writes their rows at once
+// or with its next statement (a message with an external id, then others
+// without, more than one taking of ids at once on PostgreSQL), and a later
+// transaction's are higher; each is stored whole under its id. A message
+// refused by a unique index fails its transaction, which leaves nothing.
+func testMessageIDsInOrder(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	newMessage := func(i int, external bool) carillon.Message {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
+			Direction: carillon.Outbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("message %d", i)},
+			Status: carillon.StatusEnqueued, CreatedAt: base, UpdatedAt: base, SendState: carillon.SendQueued, Owner: "i"}
+		if external {
+			m.Direction, m.Status, m.SendState, m.Owner = carillon.Inbound, carillon.StatusReceived, carillon.SendNone, ""
+			m.ExternalID = fmt.Sprintf("wamid.%d", i)
+		}
+		return m
+	}
+	var made []carillon.Message
+	for _, tx := range [][]bool{
+		// false: no external id; true: one.
+		{false, true, false, false},
+		slices.Repeat([]bool{false}, 40),
+		{true, true, false},
+	} {
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			for _, external := range tx {
+				m := newMessage(len(made), external)
+				if err := q.CreateMessage(e.ctx, &m); err != nil {
+					return err
+				}
+				made = append(made, m)
+			}
+			return nil
+		}), "InTx")
+	}
+	for i, m := range made {
+		if i > 0 && m.ID <= made[i-1].ID {
+			t.Errorf("message %d has id %d, not above message %d's %d", i, m.ID, i-1, made[i-1].ID)
+		}
+		got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+		e.must(err, "MessageByID")
+		if got.UUID != m.UUID || got.Content.Text != m.Content.Text || got.ExternalID != m.ExternalID {
+			t.Errorf("message %d: stored %s %q %q under its id, want %s %q %q", i, got.UUID, got.Content.Text, got.ExternalID,
+				m.UUID, m.Content.Text, m.ExternalID)
+		}
+	}
+
+	before, _, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ContactMessages")
+	for _, dup := range []carillon.Message{newMessage(1000, false), newMessage(1001, true)} {
+		if dup.ExternalID != "" {
+			dup.ExternalID = made[1].ExternalID
+		} else {
+			dup.UUID = made[0].UUID
+		}
+		err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			kept := newMessage(1002, false)
+			if err := q.CreateMessage(e.ctx, &kept); err != nil {
+				return err
+			}
+			if err := q.CreateMessage(e.ctx, &dup); err != nil {
+				return err
+			}
+			// A statement after it, as a unit of work would run.
+			_, err := q.ContactByID(e.ctx, a.ID, c.ID)
+			return err
+		})
+		if !errors.Is(err, carillon.ErrConflict) {
+			t.Errorf("a transaction storing a second message with the uuid or external id %q %q: %v, want %v",
+				dup.UUID, dup.ExternalID, err, carillon.ErrConflict)
+		}
+	}
+	after, _, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ContactMessages")
+	if len(after) != len(before) {
+		t.Errorf("%d messages after the refused transactions, want %d", len(after), len(before))
 	}
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"Contacts", testContacts},
 		{"UpdateContact", testUpdateContact},
 		{"Messages", testMessages},
+		{"MessageIDsInOrder", testMessageIDsInOrder},
 		{"UpdateMessage", testUpdateMessage},
 		{"EraseMessage", testEraseMessage},
 		{"StatusHistory", testStatusHistory},
