@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"slices"
 
 	"github.com/carillon/carillon"
 )
@@ -41,17 +40,6 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 	return m, unmarshalIf(metadata, &m.Metadata)
 }
 
-// messageInsertCols and messageInsertValues are a new message's columns
-// and values but its id, which the database gives (RETURNING) or the
-// transaction took beforehand (newMessageID).
-const (
-	messageInsertCols = `uuid, account_id, channel_id, contact_id, direction, type, content,
-		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
-		send_state, attempts, next_attempt_at, owner, last_error, deleted_at, assigned_user_id`
-	messageInsertValues = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0)`
-)
-
 // CreateMessage writes the message and the words search finds it by
 // (search.go), in one transaction. The message keeps the user its contact
 // is assigned to (the messages log's index, migration 0016), read from the
@@ -64,57 +52,21 @@ const (
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
 	content, _ := json.Marshal(m.Content)
 	return q.atomic(ctx, func(q *queries) error {
-		args := []any{m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
+		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
+		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
+		send_state, attempts, next_attempt_at, owner, last_error, deleted_at, assigned_user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0)) RETURNING id`,
+			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
 			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
 			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID}
-		var err error
-		if q.session != nil && m.ExternalID == "" {
-			// Its id taken beforehand, the row goes with the next
-			// statement (newMessageID). A message with an external id
-			// is not deferred: a second copy of it is refused by a
-			// unique index, and the refusal must come back here.
-			if m.ID, err = q.newMessageID(ctx); err == nil {
-				err = q.execLater(ctx, "INSERT INTO messages (id, "+messageInsertCols+") VALUES (?, "+messageInsertValues+")",
-					append([]any{m.ID}, args...)...)
-			}
-		} else {
-			err = q.insertRow(ctx, "INSERT INTO messages ("+messageInsertCols+") VALUES ("+messageInsertValues+") RETURNING id",
-				args...).Scan(&m.ID)
-			// The ids taken before this row's are lower than its: the
-			// transaction's next new message takes new ones.
-			q.messageIDs = nil
-		}
+			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID).Scan(&m.ID)
 		if err != nil {
 			return err
 		}
 		q.holdMessageCount(m.AccountID, m.ContactID, 1)
 		return q.writeWords(ctx, "message_words", m.ID, m.SearchText(), false)
 	})
-}
-
-// newMessageID returns an id for a new message of this transaction
-// (PostgreSQL), from the ids it took from the messages' sequence in one
-// statement: a transaction that accepts many sends then waits for one
-// answer, not one per message (docs/architecture.md, "Statements sent
-// together"). The ids taken are this transaction's alone, used in order
-// and never kept past it, so a message is given an id taken after the
-// request that made it was queued, as the INSERT's own would be; the
-// ones left over are never used (the sequence has gaps anyway). Each
-// taking asks for twice as many as the last, from 16.
-func (q *queries) newMessageID(ctx context.Context) (int64, error) {
-	if len(q.messageIDs) == 0 {
-		q.messageIDsAsked = max(16, 2*q.messageIDsAsked)
-		ids, err := list(q, ctx, scanID, "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, ?)", q.messageIDsAsked)
-		if err != nil {
-			return 0, err
-		}
-		slices.Sort(ids)
-		q.messageIDs = ids
-	}
-	id := q.messageIDs[0]
-	q.messageIDs = q.messageIDs[1:]
-	return id, nil
 }
 
 // UpdateMessage checks the version in the UPDATE itself, without reading

@@ -191,12 +191,10 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 			return q.eachRow(ctx, each, query, args...)
 		}
 	}
-	// Mapped also when a write queued before it failed (CreateMessage's
-	// INSERT, refused by a unique index).
-	return mapError(q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
+	return q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
-			return err
+			return mapError(err)
 		}
 		defer rows.Close()
 		for rows.Next() {
@@ -204,8 +202,8 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 				return err
 			}
 		}
-		return rows.Err()
-	}))
+		return mapError(rows.Err())
+	})
 }
 
 // rowsAffected is the sql.Result of a write sent in a batch.

@@ -255,11 +255,6 @@ type queries struct {
 	// contactsChecked is set once this transaction checked the kept
 	// contacts against other connections' commits (kept_contacts.go).
 	contactsChecked bool
-	// messageIDs are ids this transaction took for its new messages and
-	// has not used yet; messageIDsAsked is how many it took last
-	// (PostgreSQL, messages.go).
-	messageIDs      []int64
-	messageIDsAsked int
 }
 
 // txRunner is what a transaction's statements run on: *sql.Tx, or the
@@ -476,11 +471,10 @@ func (q *queries) insertRow(ctx context.Context, query string, args ...any) row 
 	return row{rows: rows, err: err}
 }
 
-// mapError turns unique-constraint violations into carillon.ErrConflict;
-// an error it mapped already comes back as it is.
+// mapError turns unique-constraint violations into carillon.ErrConflict.
 func mapError(err error) error {
-	if err == nil || errors.Is(err, carillon.ErrConflict) {
-		return err
+	if err == nil {
+		return nil
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return carillon.ErrNotFound

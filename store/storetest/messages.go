@@ -506,11 +506,11 @@ func testHeldStatusHistory(t *testing.T, e *env) {
 }
 
 // testMessageIDsInOrder: the messages one transaction creates get ids in
-// the order it creates them, whether the store writes their rows at once
-// or with its next statement (a message with an external id, then others
-// without, more than one taking of ids at once on PostgreSQL), and a later
-// transaction's are higher; each is stored whole under its id. A message
-// refused by a unique index fails its transaction, which leaves nothing.
+// the order it creates them (with and without an external id, many in
+// one transaction), and a later transaction's are higher: the outbox's
+// check of an earlier queued message to the same recipient goes by id.
+// Each is stored whole under its id. A message refused by a unique index
+// fails its transaction, which leaves nothing.
 func testMessageIDsInOrder(t *testing.T, e *env) {
 	a := e.account("a")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)
