@@ -68,7 +68,7 @@ func (k *keptContacts) dropAll() {
 // keepsContacts reports whether this transaction reads and keeps
 // contacts through db.contacts, checking data_version at its first use.
 func (q *queries) keepsContacts(ctx context.Context) bool {
-	if q.db.contacts == nil || q.tx == nil || q.session != nil {
+	if q.db.contacts == nil || q.tx == nil {
 		return false
 	}
 	if q.contactsChecked {

@@ -129,8 +129,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 	q.prepareMissed(ctx)
 	if err != nil {
 		db.contacts.dropAll()
-	}
-	if err == nil {
+	} else {
 		err = db.file.check()
 	}
 	return err
