@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"sort"
 	"time"
 
@@ -106,11 +106,20 @@ func (q *queries) PruneChatChanges(ctx context.Context, before time.Time, keep i
 		if err != nil {
 			return err
 		}
-		var old sql.NullInt64
-		if err := q.queryRow(ctx, "SELECT MAX(id) FROM chat_changes WHERE created_at < ?", ms(before)).Scan(&old); err != nil {
+		// By age: the changes before the first one, in id (commit)
+		// order, made at or after before; found by the primary key,
+		// stepping over the changes about to be deleted. A change dated
+		// earlier than one committed before it (another instance's
+		// clock) is kept as long as that one.
+		old := l.LastID
+		err = q.queryRow(ctx, "SELECT id FROM chat_changes WHERE id > ? AND created_at >= ? ORDER BY id LIMIT 1",
+			l.PrunedThrough, ms(before)).Scan(&old)
+		if err == nil {
+			old--
+		} else if !errors.Is(err, carillon.ErrNotFound) {
 			return err
 		}
-		cut := max(old.Int64, l.LastID-int64(keep))
+		cut := max(old, l.LastID-int64(keep))
 		if cut <= l.PrunedThrough {
 			return nil
 		}

@@ -208,6 +208,20 @@ func testPruneChatChanges(t *testing.T, e *env) {
 	got, err := e.s.ChatChanges(ctx, 6, 100)
 	e.must(err, "ChatChanges")
 	check(t, "the change after pruning", got, numbered(7, c))
+	// Pruning by age stops at the first change made since: one committed
+	// after it with an earlier time (another instance's clock) stays.
+	later, earlier := change(f.contact, carillon.EventMessageCreated, at(10*time.Minute)), change(f.contact, carillon.EventMessageCreated, at(5*time.Minute))
+	e.must(e.s.AddChatChange(ctx, later), "AddChatChange")
+	e.must(e.s.AddChatChange(ctx, earlier), "AddChatChange")
+	n, err := e.s.PruneChatChanges(ctx, at(7*time.Minute), 100)
+	e.must(err, "PruneChatChanges")
+	if n != 1 {
+		t.Errorf("PruneChatChanges before a change made later than the next: deleted %d, want 1", n)
+	}
+	check(t, "the log after pruning before a change made later than the next", e.changeLog(), carillon.ChatChangeLog{LastID: 9, PrunedThrough: 7})
+	got, err = e.s.ChatChanges(ctx, 0, 100)
+	e.must(err, "ChatChanges")
+	check(t, "changes left after pruning before a change made later than the next", got, numbered(8, later, earlier))
 }
 
 func testChatPresence(t *testing.T, e *env) {
