@@ -4,9 +4,8 @@
 -- the stream missed, of every account, which a single account's server
 -- reads all of anyway. Pruning by age finds the first change made within
 -- the kept time by the primary key too, stepping over the changes it is
--- about to delete (store/live.go). The two indexes these replace cost
--- every message two more index entries for each of its changes (a send
--- and its receipts: four), on the one writer that bounds the send path
--- (docs/benchmarks.md).
+-- about to delete (store/live.go). The two indexes cost two entries for
+-- each change (a message accepted, each outcome or receipt applied), on
+-- the one writer that bounds the send path (docs/benchmarks.md).
 DROP INDEX chat_changes_account;
 DROP INDEX chat_changes_created;
