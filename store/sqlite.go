@@ -45,7 +45,22 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	// them cost the writer, which bounds the send path, more than the
 	// reads 8 MiB miss (docs/benchmarks.md). synchronous(FULL) makes every
 	// commit durable.
-	writer, err := sql.Open("sqlite", dsn("cache_size(-8192)", "journal_mode(WAL)", "synchronous(FULL)")+"&_txlock=immediate")
+	//
+	// The writer keeps its statements' journals in memory (temp_store):
+	// SQLite moves a statement's journal (the pages it changed, as they
+	// were, for undoing the statement alone) to a temporary file once it
+	// passes 64 KiB, a statement that changes more than 16 pages, and the
+	// rest of that transaction's journals are then written to the file,
+	// a system call each, on the one writer that bounds the send path
+	// (docs/benchmarks.md). Migrations run first, on a connection of their
+	// own that spills as SQLite does: one of their statements may rewrite
+	// a whole table.
+	writerPragmas := []string{"cache_size(-8192)", "journal_mode(WAL)", "synchronous(FULL)"}
+	latest, err := migrateSQLite(ctx, dsn(writerPragmas...)+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", file, err)
+	}
+	writer, err := sql.Open("sqlite", dsn(append(writerPragmas, "temp_store(MEMORY)")...)+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +69,6 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 	if err := connectSQLite(ctx, writer); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", file, err)
-	}
-	latest, err := migrate(ctx, writer, sqliteDialect)
-	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", file, err)
 	}
@@ -165,6 +175,21 @@ func connectSQLite(ctx context.Context, writer *sql.DB) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// migrateSQLite applies the migrations on a connection of its own, closed
+// after.
+func migrateSQLite(ctx context.Context, dsn string) (int, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := connectSQLite(ctx, db); err != nil {
+		return 0, err
+	}
+	return migrate(ctx, db, sqliteDialect)
 }
 
 // sqliteBusy is SQLITE_BUSY, the primary result code of a locked database.
