@@ -47,14 +47,13 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	// commit durable.
 	//
 	// The writer keeps its statements' journals in memory (temp_store):
-	// SQLite moves a statement's journal (the pages it changed, as they
-	// were, for undoing the statement alone) to a temporary file once it
-	// passes 64 KiB, a statement that changes more than 16 pages, and the
-	// rest of that transaction's journals are then written to the file,
-	// a system call each, on the one writer that bounds the send path
-	// (docs/benchmarks.md). Migrations run first, on a connection of their
-	// own that spills as SQLite does: one of their statements may rewrite
-	// a whole table.
+	// SQLite moves the statement journal (the pages a statement changed,
+	// as they were, for undoing the statement alone) to a temporary file
+	// once it passes 64 KiB, and the rest of that transaction's journals
+	// are then written to the file, a system call for each page, on the
+	// one writer that bounds the send path (docs/benchmarks.md).
+	// Migrations run first, on a connection of their own that moves them
+	// as SQLite does: one of their statements may rewrite a whole table.
 	writerPragmas := []string{"cache_size(-8192)", "journal_mode(WAL)", "synchronous(FULL)"}
 	latest, err := migrateSQLite(ctx, dsn(writerPragmas...)+"&_txlock=immediate")
 	if err != nil {
