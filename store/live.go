@@ -106,8 +106,8 @@ func (q *queries) PruneChatChanges(ctx context.Context, before time.Time, keep i
 		if err != nil {
 			return err
 		}
-		// By age: the changes before the first one, in id (commit)
-		// order, made at or after before; found by the primary key,
+		// By age: every change ahead of the first one, in id (commit)
+		// order, made at `before` or later; found by the primary key,
 		// stepping over the changes about to be deleted. A change dated
 		// earlier than one committed before it (another instance's
 		// clock) is kept as long as that one.
