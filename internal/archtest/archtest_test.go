@@ -43,6 +43,7 @@ const (
 	xcrypto       = "golang.org/x/crypto"                                      // argon2id, the hash of console passwords
 	xterm         = "golang.org/x/term"                                        // reading a password without echo
 	xtext         = "golang.org/x/text"                                        // Unicode normalisation: package fold, the words of search
+	xexp          = "golang.org/x/exp"                                         // its trace package: reading Go execution traces (bench/tracetime)
 	pgx           = "github.com/jackc/pgx/v5"                                  // the PostgreSQL driver
 	phoneNumbers  = "github.com/nyaruka/phonenumbers"                          // phone number metadata
 	prometheus    = "github.com/prometheus/client_golang"                      // metrics
@@ -155,6 +156,8 @@ var rules = map[string]rule{
 	"bench/lifecycle": {imports: []string{"bench/internal/benchkit", "provider/whatsapp/whatsapptest"}, testImports: []string{"webhook"}},
 	"bench/sendload":  {},
 	"bench/ceiling":   {},
+	// Reads an execution trace of the server, nothing of carillon's.
+	"bench/tracetime": {modules: []string{xexp}},
 	"bench/e2ewait":   {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
 	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// Fills a store as consolepages does, then times the real binary's
