@@ -158,8 +158,10 @@ var rules = map[string]rule{
 	"bench/ceiling":   {},
 	// Reads an execution trace of the server, nothing of carillon's.
 	"bench/tracetime": {modules: []string{xexp}},
-	"bench/e2ewait":   {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
-	"bench/search":    {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
+	// Reads a copy of a SQLite WAL and the database's dbstat, nothing of carillon's.
+	"bench/walpages": {modules: []string{sqlite}},
+	"bench/e2ewait":  {imports: []string{"bench/internal/benchkit"}},                                                                      // reads /metrics with benchkit
+	"bench/search":   {imports: []string{"", "bench/internal/benchkit", "secretbox", "service", "store"}, modules: []string{pgx, sqlite}}, // fills a store as consolepages does, times search, drops the index (raw SQL) to time an upgrade
 	// Fills a store as consolepages does, then times the real binary's
 	// API reads over HTTP, and reads the database's size (the store's
 	// file name; PostgreSQL through benchkit's driver).
