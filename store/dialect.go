@@ -50,6 +50,11 @@ type dialect struct {
 	// named column1, column2… by SQLite; PostgreSQL must be told those
 	// names (see valuesColumns).
 	namesValuesColumns bool
+	// rowidInserts: a one-row INSERT … RETURNING id runs as the INSERT
+	// alone, the id taken from the connection (insertRow). SQLite keeps a
+	// journal of the pages of a statement with RETURNING, to undo it
+	// alone, and none for a one-row INSERT without it.
+	rowidInserts bool
 	// migrationsLock: migrations are serialised by an advisory lock held
 	// for the whole run (PostgreSQL). SQLite takes its write lock in each
 	// migration's transaction instead (writeLockFirst).
@@ -99,6 +104,7 @@ var (
 		name:           "sqlite",
 		migrations:     "migrations/sqlite",
 		prepares:       true,
+		rowidInserts:   true,
 		writeLockFirst: true,
 		words:          "?",
 		matchWords:     "%s MATCH ?",

@@ -410,6 +410,8 @@ func checkText(args []any) error {
 type row struct {
 	rows *sql.Rows
 	err  error
+	// inserted is the id of a row inserted without RETURNING (insertRow).
+	inserted *int64
 	// session, in a pipelining transaction, is the statement to run when
 	// Scan is called, with what the transaction queued (pipeline.go).
 	session *sessionRow
@@ -440,6 +442,14 @@ func (r row) Scan(dest ...any) error {
 	if r.err != nil {
 		return mapError(r.err)
 	}
+	if r.inserted != nil {
+		id, ok := dest[0].(*int64)
+		if len(dest) != 1 || !ok {
+			return fmt.Errorf("an inserted row's id scanned into %d values, the first a %T", len(dest), dest[0])
+		}
+		*id = *r.inserted
+		return nil
+	}
 	defer r.rows.Close()
 	if !r.rows.Next() {
 		if err := r.rows.Err(); err != nil {
@@ -462,9 +472,23 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
 }
 
 // insertRow runs an INSERT … RETURNING: on the writer, since it writes.
+// On SQLite a one-row INSERT … RETURNING id runs as the INSERT alone, its
+// id read from the connection: RETURNING makes SQLite journal the pages the
+// statement changes (to undo it alone), a few pages a row for every index,
+// and past 64 KiB move the journal, and every later one of the
+// transaction, to a temporary file (docs/benchmarks.md).
 func (q *queries) insertRow(ctx context.Context, query string, args ...any) row {
 	if q.session != nil {
 		return row{session: &sessionRow{q, ctx, query, args}}
+	}
+	if insert, ok := strings.CutSuffix(query, " RETURNING id"); ok && q.db.dialect.rowidInserts &&
+		strings.HasPrefix(insert, "INSERT INTO ") && !strings.Contains(insert, "ON CONFLICT") {
+		res, err := q.exec(ctx, insert, args...)
+		if err != nil {
+			return row{err: err}
+		}
+		id, err := res.LastInsertId()
+		return row{inserted: &id, err: err}
 	}
 	rows, err := q.queryOn(ctx, q.db.writer, query, args...)
 	return row{rows: rows, err: err}
