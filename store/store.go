@@ -443,9 +443,12 @@ func (r row) Scan(dest ...any) error {
 		return mapError(r.err)
 	}
 	if r.inserted != nil {
+		if len(dest) != 1 {
+			return fmt.Errorf("an inserted row's id scanned into %d values", len(dest))
+		}
 		id, ok := dest[0].(*int64)
-		if len(dest) != 1 || !ok {
-			return fmt.Errorf("an inserted row's id scanned into %d values, the first a %T", len(dest), dest[0])
+		if !ok {
+			return fmt.Errorf("an inserted row's id scanned into a %T", dest[0])
 		}
 		*id = *r.inserted
 		return nil
@@ -496,8 +499,8 @@ func (q *queries) insertRow(ctx context.Context, query string, args ...any) row 
 
 // mapError turns unique-constraint violations into carillon.ErrConflict.
 func mapError(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, carillon.ErrConflict) {
+		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return carillon.ErrNotFound
