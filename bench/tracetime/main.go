@@ -34,16 +34,19 @@ func main() {
 	}
 	f, err := os.Open(flag.Arg(0))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "tracetime:", err)
-		os.Exit(1)
+		fail(err)
 	}
 	defer f.Close()
 	s, err := summarize(f, *fn)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "tracetime:", err)
-		os.Exit(1)
+		fail(err)
 	}
 	s.print(os.Stdout, *fn)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "tracetime:", err)
+	os.Exit(1)
 }
 
 // summary is the time the matching goroutines spent in each state.
