@@ -80,6 +80,12 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned by stores when a unique constraint refuses a write.
 var ErrConflict = errors.New("conflict")
 
+// ErrContention is returned (wrapped) by stores when the database aborted
+// a transaction to end a wait with another that could not end otherwise
+// (PostgreSQL's deadlock detection, or a serialization failure): nothing
+// of it was written, and running it again may succeed.
+var ErrContention = errors.New("transaction aborted by contention")
+
 // ErrStale is returned by stores when a write names a version of a row that
 // is no longer the current one: someone changed it since it was read.
 var ErrStale = errors.New("stale version")

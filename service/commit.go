@@ -24,9 +24,12 @@ import (
 // batch is run again alone, so that one bad unit fails only itself.
 //
 // With several writers (PostgreSQL), each unit names a key, and units of one
-// key always go to the same writer: the rows of one contact and its
-// messages are then changed by one transaction at a time, so concurrent
-// transactions neither wait on each other's row locks nor deadlock.
+// key always go to the same writer: the writes to one contact (keyed by its
+// address) are then made by one transaction at a time, and so are the
+// receipts of its messages (keyed by its id), so concurrent transactions
+// seldom wait on each other's row locks. When two do wait on each other (a
+// contact deleted while its receipts are applied), PostgreSQL aborts one,
+// and its unit is run again alone (runWith).
 type committer struct {
 	store   carillon.Store
 	work    []chan *unit
@@ -141,7 +144,7 @@ func (c *committer) run(batch []*unit) { c.runWith(batch, 0) }
 func (c *committer) runAlone(u *unit, retries int) { c.runWith([]*unit{u}, retries) }
 
 // runWith runs a batch in one transaction; retries counts the runs of a
-// single unit that lost a race on a unique key.
+// single unit that lost a race on a unique key or to a deadlock.
 func (c *committer) runWith(batch []*unit, retries int) {
 	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
 	results := make([]error, len(batch))
@@ -167,10 +170,15 @@ func (c *committer) runWith(batch []*unit, retries int) {
 		}
 		return
 	}
-	if err != nil && errors.Is(err, carillon.ErrConflict) && retries < maxConflictRetries {
+	if err != nil && (errors.Is(err, carillon.ErrConflict) || errors.Is(err, carillon.ErrContention)) && retries < maxConflictRetries {
 		// Alone, and refused by a unique key: another writer (another
 		// instance, on PostgreSQL) made the same contact or used the same
-		// Idempotency-Key first. Run again: the unit now finds its row.
+		// Idempotency-Key first; run again, the unit now finds its row.
+		// Or aborted by PostgreSQL to end a deadlock with another
+		// transaction, which then went on: a unit keyed by contact id (a
+		// receipt) and one keyed by address (a contact's deletion) may
+		// lock the same contact's rows from two writers, in another order;
+		// run again, the other has committed or waits no more for this one.
 		c.runAlone(batch[0], retries+1)
 		return
 	}

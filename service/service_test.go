@@ -611,21 +611,77 @@ func TestProviderAddressBecomesTheContacts(t *testing.T) {
 	}
 }
 
-// conflictOnce is a store whose next transaction runs its work and then
-// fails as if another writer had taken the same unique key first: the
-// committer rolls it back and runs the unit again.
-type conflictOnce struct {
+// failOnce is a store whose next transaction runs its work and then fails
+// with err, as a transaction that lost a race to another writer does (a
+// unique key taken first, ErrConflict; a deadlock PostgreSQL ended by
+// aborting it, ErrContention): the committer rolls it back and may run the
+// unit again.
+type failOnce struct {
 	carillon.Store
+	err   error
 	armed atomic.Bool
 }
 
-func (s *conflictOnce) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+func (s *failOnce) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
 	return s.Store.InTx(ctx, func(q carillon.Queries) error {
 		if err := fn(q); err != nil || !s.armed.CompareAndSwap(true, false) {
 			return err
 		}
-		return fmt.Errorf("a unique key taken by another writer: %w", carillon.ErrConflict)
+		return s.err
 	})
+}
+
+// TestUnitRunAgainAfterLostRace: a contact's deletion whose transaction
+// lost a race to another writer is run again and done, its caller never
+// seeing the race; one that failed otherwise is not, and its caller gets
+// the error. (The deadlock of a deletion and a receipt on PostgreSQL is
+// reproduced in the store's TestPostgresDeadlockIsContention.)
+func TestUnitRunAgainAfterLostRace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		runs bool // the deletion is run again and succeeds
+	}{
+		{"unique key taken", fmt.Errorf("a unique key taken by another writer: %w", carillon.ErrConflict), true},
+		{"deadlock", fmt.Errorf("ERROR: deadlock detected (SQLSTATE 40P01): %w", carillon.ErrContention), true},
+		{"another failure", errors.New("disk I/O error"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testrig.SQLite(t)
+			st := &failOnce{Store: db, err: tc.err}
+			// No provider: nothing but the deletion runs a transaction.
+			svc := testrig.Service(t, service.Options{Store: st, InstanceID: "test-instance"})
+			p := testrig.DefaultAccount(t, svc).Principal
+			c, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.armed.Store(true)
+			err = svc.Contacts.DeleteContact(ctx, p, c.UUID)
+			if st.armed.Load() {
+				t.Fatal("the deletion's transaction was not made to fail once")
+			}
+			_, lookup := db.ContactByUUID(ctx, p.Account.ID, c.UUID)
+			if tc.runs {
+				if err != nil {
+					t.Errorf("DeleteContact = %v, want it run again and done", err)
+				}
+				if !errors.Is(lookup, carillon.ErrNotFound) {
+					t.Errorf("the contact after its deletion: %v, want it gone", lookup)
+				}
+				return
+			}
+			if err == nil {
+				t.Error("DeleteContact = nil, want the transaction's failure")
+			}
+			if lookup != nil {
+				t.Errorf("the contact after a failed deletion: %v, want it kept", lookup)
+			}
+		})
+	}
 }
 
 // TestInboundCountedOncePerStoredMessage: a unit of work the committer runs
@@ -635,7 +691,7 @@ func TestInboundCountedOncePerStoredMessage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testrig.SQLite(t)
-	st := &conflictOnce{Store: db}
+	st := &failOnce{Store: db, err: fmt.Errorf("a unique key taken by another writer: %w", carillon.ErrConflict)}
 	metrics := telemetry.New()
 	svc := testrig.Service(t, service.Options{Store: st, Metrics: metrics, InstanceID: "test-instance"})
 	acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)

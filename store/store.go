@@ -497,9 +497,11 @@ func (q *queries) insertRow(ctx context.Context, query string, args ...any) row 
 	return row{rows: rows, err: err}
 }
 
-// mapError turns unique-constraint violations into carillon.ErrConflict.
+// mapError turns unique-constraint violations into carillon.ErrConflict,
+// and PostgreSQL's aborts of a transaction in a deadlock (40P01) or a
+// serialization failure (40001) into carillon.ErrContention.
 func mapError(err error) error {
-	if err == nil || errors.Is(err, carillon.ErrConflict) {
+	if err == nil || errors.Is(err, carillon.ErrConflict) || errors.Is(err, carillon.ErrContention) {
 		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -508,6 +510,9 @@ func mapError(err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
 		return fmt.Errorf("%w: %v", carillon.ErrConflict, err)
+	}
+	if strings.Contains(msg, "SQLSTATE 40P01") || strings.Contains(msg, "SQLSTATE 40001") {
+		return fmt.Errorf("%w: %v", carillon.ErrContention, err)
 	}
 	return err
 }
