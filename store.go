@@ -10,8 +10,8 @@ import (
 // (store/storetest). A store only persists: every rule lives above it.
 //
 // Lookups return ErrNotFound when no row matches; writes that a unique
-// constraint refuses return ErrConflict; a transaction the database
-// aborted to end a deadlock returns ErrContention. Every lookup of an object that
+// constraint refuses return ErrConflict; a transaction the database aborted
+// to end a deadlock returns ErrContention. Every lookup of an object that
 // belongs to an account takes the account, so that no query can cross
 // tenants.
 type Store interface {
