@@ -152,7 +152,9 @@ func TestWhatsAppAddresses(t *testing.T) {
 			t.Errorf("contacts after garbage senders: %d, want %d: %v", len(all), before, all)
 		}
 		// The lines reach the test through a pipe, after the answers.
-		if log := s.stderrUntil(func(log string) bool { return strings.Count(log, "inbound message not stored") >= 3 }, 10*time.Second); strings.Count(log, "inbound message not stored") != 3 {
+		waitUntil(t, 10*time.Second, func() bool { return strings.Count(s.currentStderr(), "inbound message not stored") >= 3 },
+			func() string { return "3 log lines for the refused senders:\n" + tail(s.currentStderr(), 4096) })
+		if log := s.currentStderr(); strings.Count(log, "inbound message not stored") != 3 {
 			t.Errorf("want 3 log lines for the refused senders, got:\n%s", tail(log, 4096))
 		}
 

@@ -255,21 +255,6 @@ func (s *server) currentStderr() string {
 	return all
 }
 
-// stderrUntil returns the current run's standard error once done says it
-// holds what the test waits for, or as it is after timeout: what the server
-// wrote reaches the test through a pipe, some time after the answers it
-// wrote before.
-func (s *server) stderrUntil(done func(log string) bool, timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		log := s.currentStderr()
-		if done(log) || time.Now().After(deadline) {
-			return log
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func (s *server) tryStart(wantKey bool) error {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(s.t))
 	args := append([]string{"serve", "--addr", addr, "--data", s.data}, s.storeArgs()...)
