@@ -156,7 +156,12 @@ type server struct {
 	exitErr error
 	stderr  *syncBuffer // every run's standard error, one after the other
 	stdout  *syncBuffer // the current run's standard output
-	runs    int
+	// firstOut and firstURL are the standard output and the URL of the
+	// run that printed the key: a run that found its port taken after it
+	// printed them is followed by one that prints nothing.
+	firstOut *syncBuffer
+	firstURL string
+	runs     int
 }
 
 // startServer runs carillon serve on a fresh data folder and returns once
@@ -295,7 +300,7 @@ func (s *server) tryStart(wantKey bool) error {
 	if wantKey && s.Key == "" {
 		for {
 			if key := firstKey(stdout.String()); key != "" {
-				s.Key = key
+				s.Key, s.firstOut, s.firstURL = key, stdout, s.URL
 				break
 			}
 			select {
