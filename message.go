@@ -233,22 +233,31 @@ type MessageQueries interface {
 // SendQueueQueries are the send pipeline's bookkeeping: the queued messages
 // (a message row is its own send job) and the server instances that own
 // them.
+// QueueCheck is a queued message as the store holds it now, read by the
+// send pipeline before an attempt (SendQueueQueries.CheckQueued).
+type QueueCheck struct {
+	Message Message
+	// Gone: the message is no longer stored (deleted with its contact).
+	Gone bool
+	// Earlier: a message to the same recipient accepted before it is
+	// still queued, perhaps held by another instance. Asked for only.
+	Earlier bool
+}
+
 type SendQueueQueries interface {
 	// QueuedMessages lists the queued outgoing messages that owner sends,
 	// in the order they were accepted, after the message id afterID. It
 	// walks the queue by id, not by page: messages leave the queue while
 	// it is walked, and an offset would skip some.
 	QueuedMessages(ctx context.Context, owner string, afterID int64, limit int) ([]Message, error)
-	// QueuedMessageAndEarlier is QueuedMessage, and whether a queued
-	// message to the same contact on the same channel was accepted before
-	// it, read in the same statement.
-	QueuedMessageAndEarlier(ctx context.Context, m Message) (Message, bool, error)
-	// QueuedMessage returns message m as stored now: m itself, with the
-	// stored owner, when the stored row is still at m.Version, else the
-	// row read whole (ErrNotFound for no such message of the account).
-	// Every write of a message's fields moves its version on, but that of
-	// its owner (AdoptMessages).
-	QueuedMessage(ctx context.Context, m Message) (Message, error)
+	// CheckQueued returns each message of ms as stored now, in ms's
+	// order and in one statement: m itself, with the stored owner, when
+	// the stored row is still at m.Version, else the row read whole; Gone
+	// when the account has no such message. Every write of a message's
+	// fields moves its version on, but that of its owner (AdoptMessages).
+	// With earlier, it also tells whether a queued message to the same
+	// contact on the same channel was accepted before each.
+	CheckQueued(ctx context.Context, ms []Message, earlier bool) ([]QueueCheck, error)
 	// CountQueued counts queued outgoing messages, all owners together.
 	CountQueued(ctx context.Context) (int64, error)
 

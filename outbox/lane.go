@@ -256,35 +256,24 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 	// Work that has started finishes even while the server stops: the
 	// provider may already have the message, so its answer must be kept.
 	ctx := context.WithoutCancel(b.ctx)
-	// Another instance may hold an earlier message to this recipient
-	// (shared stores only): it must go first.
-	var cur carillon.Message
-	var earlier bool
-	var err error
-	if b.o.Store.Shared() {
-		cur, earlier, err = b.o.Store.QueuedMessageAndEarlier(ctx, m)
-	} else {
-		cur, err = b.o.Store.QueuedMessage(ctx, m)
-	}
-	if errors.Is(err, carillon.ErrNotFound) {
-		l.done(q, m.ID)
-		return
-	}
+	stored, err := b.checks.read(ctx, m)
 	if err != nil {
 		b.log.Error("outbox: cannot read message", "message", m.UUID, "error", err)
 		l.retry(q, b.backoff(1))
 		return
 	}
-	if cur.SendState != carillon.SendQueued || cur.Owner != b.o.InstanceID {
+	if stored.Gone || stored.Message.SendState != carillon.SendQueued || stored.Message.Owner != b.o.InstanceID {
 		// Deleted before it left, or adopted by another instance.
 		l.done(q, m.ID)
 		return
 	}
-	if earlier {
+	if stored.Earlier {
+		// Another instance holds an earlier message to this recipient
+		// (shared stores only): it must go first.
 		l.retry(q, 200*time.Millisecond)
 		return
 	}
-	m = cur
+	m = stored.Message
 	if b.ctx.Err() != nil {
 		l.release(q)
 		return

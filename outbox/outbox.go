@@ -70,6 +70,8 @@ type Outbox struct {
 	lanes map[int64]*lane
 	known map[int64]struct{} // ids of the queued messages held in memory
 
+	checks *checks // the reads before attempts, many in one statement
+
 	liveInstances atomic.Int64
 	// storeGone is set once the store refused a write as unavailable
 	// (carillon.ErrStoreUnavailable): no provider call is made from then
@@ -119,6 +121,7 @@ func New(o Options) *Outbox {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Outbox{o: o, log: o.Logger, ctx: ctx, cancel: cancel, lanes: map[int64]*lane{}, known: map[int64]struct{}{}}
+	b.checks = &checks{store: o.Store, earlier: o.Store.Shared()}
 	b.liveInstances.Store(1)
 	return b
 }

@@ -1,8 +1,8 @@
 package storetest
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -74,44 +74,103 @@ func testQueue(t *testing.T, e *env) {
 	count(4)
 }
 
-// testQueuedMessage: the message as stored, whether it is unchanged
-// (its version and owner read), changed (read whole), adopted (a new
-// owner, same version) or gone.
-func testQueuedMessage(t *testing.T, e *env) {
+// testCheckQueued: each message as stored, whether it is unchanged (its
+// version and owner read), changed (read whole), adopted (a new owner, same
+// version) or gone; one by one and all in one call, in the order asked,
+// with and without the earlier queued messages asked for.
+func testCheckQueued(t *testing.T, e *env) {
 	a, other := e.account("a"), e.account("b")
 	c := e.contact(e.channel(a.ID, carillon.WhatsApp, true), "5491100000001")
 	m := e.message(c, carillon.SendQueued, "one")
-	current := func(what string, m carillon.Message) {
-		t.Helper()
-		got, err := e.s.QueuedMessage(e.ctx, m)
-		e.must(err, "QueuedMessage "+what)
-		want, err := e.s.MessageByID(e.ctx, m.AccountID, m.ID)
-		e.must(err, "MessageByID")
-		check(t, "QueuedMessage "+what, got, want)
+	n := e.message(c, carillon.SendQueued, "one")
+	type want struct {
+		m    carillon.Message // as asked for
+		gone bool
 	}
-	current("unchanged", m)
+	// stored is what CheckQueued must return for w: the row as stored.
+	stored := func(w want) carillon.QueueCheck {
+		if w.gone {
+			return carillon.QueueCheck{Gone: true}
+		}
+		cur, err := e.s.MessageByID(e.ctx, w.m.AccountID, w.m.ID)
+		e.must(err, "MessageByID")
+		return carillon.QueueCheck{Message: cur}
+	}
+	current := func(what string, ws ...want) {
+		t.Helper()
+		var ms []carillon.Message
+		var all []carillon.QueueCheck
+		for _, w := range ws {
+			ms = append(ms, w.m)
+			all = append(all, stored(w))
+		}
+		for _, earlier := range []bool{false, true} {
+			for i, w := range ws {
+				got, err := e.s.CheckQueued(e.ctx, []carillon.Message{w.m}, earlier)
+				e.must(err, "CheckQueued "+what)
+				if len(got) == 1 && got[0].Earlier != (earlier && !w.gone && w.m.ID == n.ID) {
+					t.Errorf("CheckQueued %s, message %d alone (earlier %v): Earlier = %v", what, i, earlier, got[0].Earlier)
+				}
+				if len(got) == 1 {
+					got[0].Earlier = false
+				}
+				check(t, fmt.Sprintf("CheckQueued %s, message %d alone (earlier %v)", what, i, earlier), got, all[i:i+1])
+			}
+			got, err := e.s.CheckQueued(e.ctx, ms, earlier)
+			e.must(err, "CheckQueued "+what)
+			// Only m and n, one contact's, are queued: n is after m.
+			for i := range got {
+				if i < len(ws) && got[i].Earlier != (earlier && !ws[i].gone && ws[i].m.ID == n.ID) {
+					t.Errorf("CheckQueued %s, message %d of all (earlier %v): Earlier = %v", what, i, earlier, got[i].Earlier)
+				}
+				got[i].Earlier = false
+			}
+			check(t, fmt.Sprintf("CheckQueued %s, all at once (earlier %v)", what, earlier), got, all)
+		}
+	}
+	current("unchanged", want{m: m}, want{m: n})
 
 	// Changed since m was read: the stored row, not m.
 	changed := m
 	changed.Attempts, changed.LastError = 1, "timeout"
 	e.must(e.s.UpdateMessage(e.ctx, &changed), "UpdateMessage")
-	current("changed since", m)
+	current("changed since", want{m: n}, want{m: m})
 
 	// Adopted by another instance: the owner moves, the version does not.
 	_, err := e.s.AdoptMessages(e.ctx, "one", "two")
 	e.must(err, "AdoptMessages")
-	current("adopted", changed)
+	current("adopted", want{m: changed}, want{m: n})
 
-	for _, gone := range []carillon.Message{{AccountID: other.ID, ID: m.ID, Version: changed.Version}, {AccountID: a.ID, ID: m.ID + 1000}} {
-		if _, err := e.s.QueuedMessage(e.ctx, gone); !errors.Is(err, carillon.ErrNotFound) {
-			t.Errorf("QueuedMessage(account %d, message %d): err = %v, want ErrNotFound", gone.AccountID, gone.ID, err)
+	// Another account's message, and a missing one, are gone; the others
+	// around them are read all the same.
+	current("gone", want{m: n}, want{m: carillon.Message{AccountID: other.ID, ID: m.ID, Version: changed.Version}, gone: true},
+		want{m: changed}, want{m: carillon.Message{AccountID: a.ID, ID: n.ID + 1000}, gone: true})
+
+	// More messages than one statement reads: every one, in the order
+	// asked, the changed ones read whole.
+	var many []carillon.Message
+	var wantMany []carillon.QueueCheck
+	for i := range 70 {
+		x := e.message(c, carillon.SendQueued, "three")
+		asked := x
+		if i%2 == 1 {
+			x.Attempts = 1
+			e.must(e.s.UpdateMessage(e.ctx, &x), "UpdateMessage")
 		}
+		many = append(many, asked)
+		wantMany = append(wantMany, carillon.QueueCheck{Message: x})
 	}
+	slices.Reverse(many)
+	slices.Reverse(wantMany)
+	got, err := e.s.CheckQueued(e.ctx, many, false)
+	e.must(err, "CheckQueued of 70 messages")
+	check(t, "CheckQueued of 70 messages", got, wantMany)
 }
 
-func testQueuedMessageAndEarlier(t *testing.T, e *env) {
+// testCheckQueuedEarlier: whether an earlier message to the same contact on
+// the same channel is queued, whoever holds it, asked for many at once.
+func testCheckQueuedEarlier(t *testing.T, e *env) {
 	a := e.account("a")
-	other := e.account("b")
 	ch1 := e.channel(a.ID, carillon.WhatsApp, true)
 	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
 	c1 := e.contact(ch1, "5491100000001")
@@ -133,14 +192,21 @@ func testQueuedMessageAndEarlier(t *testing.T, e *env) {
 	}
 	run := func(cases []tc) {
 		t.Helper()
-		for _, c := range cases {
-			got, earlier, err := e.s.QueuedMessageAndEarlier(e.ctx, c.m)
-			e.must(err, "QueuedMessageAndEarlier")
-			byID, err := e.s.MessageByID(e.ctx, c.m.AccountID, c.m.ID)
-			e.must(err, "MessageByID")
-			check(t, "QueuedMessageAndEarlier("+c.name+") message", got, byID)
-			if earlier != c.want {
-				t.Errorf("QueuedMessageAndEarlier(%s) earlier = %v, want %v", c.name, earlier, c.want)
+		ms := make([]carillon.Message, len(cases))
+		for i, c := range cases {
+			ms[i] = c.m
+		}
+		got, err := e.s.CheckQueued(e.ctx, ms, true)
+		e.must(err, "CheckQueued")
+		if len(got) != len(cases) {
+			t.Fatalf("CheckQueued of %d messages: %d answers", len(cases), len(got))
+		}
+		for i, c := range cases {
+			if got[i].Gone || got[i].Message.ID != c.m.ID {
+				t.Errorf("CheckQueued(%s): message %d, gone %v; want message %d", c.name, got[i].Message.ID, got[i].Gone, c.m.ID)
+			}
+			if got[i].Earlier != c.want {
+				t.Errorf("CheckQueued(%s) Earlier = %v, want %v", c.name, got[i].Earlier, c.want)
 			}
 		}
 	}
@@ -161,26 +227,14 @@ func testQueuedMessageAndEarlier(t *testing.T, e *env) {
 	m2.SendState = carillon.SendDone
 	e.must(e.s.UpdateMessage(e.ctx, &m2), "UpdateMessage")
 	run([]tc{{"third queued, earlier ones done", m3, false}})
-	// Changed since the copy was read: the stored row, not the copy.
+	// Changed since the copy was read, then adopted by another instance:
+	// the answer does not move.
 	changed := m3
-	changed.Attempts, changed.LastError = 1, "timeout"
+	changed.Attempts = 1
 	e.must(e.s.UpdateMessage(e.ctx, &changed), "UpdateMessage")
-	run([]tc{{"third queued, changed since", m3, false}})
-	// Adopted by another instance: the owner moves, the version does not.
-	_, err := e.s.AdoptMessages(e.ctx, changed.Owner, "elsewhere")
+	_, err := e.s.AdoptMessages(e.ctx, m3.Owner, "elsewhere")
 	e.must(err, "AdoptMessages")
-	run([]tc{{"third queued, adopted", changed, false}, {"another contact, adopted", x, false}})
-
-	// Another account's message, and a missing one, are not found.
-	for _, acct := range []int64{other.ID, a.ID} {
-		id := m3.ID
-		if acct == a.ID {
-			id = m3.ID + 1000
-		}
-		if _, _, err := e.s.QueuedMessageAndEarlier(e.ctx, carillon.Message{AccountID: acct, ID: id, Version: changed.Version}); !errors.Is(err, carillon.ErrNotFound) {
-			t.Errorf("QueuedMessageAndEarlier(account %d, message %d): err = %v, want ErrNotFound", acct, id, err)
-		}
-	}
+	run([]tc{{"third queued, changed and adopted", m3, false}, {"another contact, adopted", x, false}})
 }
 
 func testInstances(t *testing.T, e *env) {
