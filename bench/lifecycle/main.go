@@ -221,6 +221,12 @@ type lifecycle struct {
 	// deliveries together.
 	CPUS        float64 `json:"server_cpu_s"`
 	CPUPerMsgMS float64 `json:"server_cpu_per_message_ms"`
+	// PGCPUS is PostgreSQL's CPU time over the same span, when it runs on
+	// this machine: every process named postgres, the backends of the
+	// server's connections and PostgreSQL's own (WAL writer, checkpointer,
+	// autovacuum).
+	PGCPUS        float64 `json:"postgres_cpu_s,omitempty"`
+	PGCPUPerMsgMS float64 `json:"postgres_cpu_per_message_ms,omitempty"`
 }
 
 type hooks struct {
@@ -253,12 +259,14 @@ type whatsapp struct {
 // receipts is the receipts phase: a status callback for each of the
 // whatsapp phase's messages saying delivered, then one saying read.
 type receipts struct {
-	Messages    int      `json:"messages"` // reported delivered, then read
-	Requests    requests `json:"requests"`
-	ReadS       float64  `json:"all_read_s"` // first callback to the last message read
-	ReadPerS    float64  `json:"read_per_s"`
-	CPUS        float64  `json:"server_cpu_s"`
-	CPUPerMsgMS float64  `json:"server_cpu_per_message_ms"`
+	Messages      int      `json:"messages"` // reported delivered, then read
+	Requests      requests `json:"requests"`
+	ReadS         float64  `json:"all_read_s"` // first callback to the last message read
+	ReadPerS      float64  `json:"read_per_s"`
+	CPUS          float64  `json:"server_cpu_s"`
+	CPUPerMsgMS   float64  `json:"server_cpu_per_message_ms"`
+	PGCPUS        float64  `json:"postgres_cpu_s,omitempty"`
+	PGCPUPerMsgMS float64  `json:"postgres_cpu_per_message_ms,omitempty"`
 }
 
 // bench is one run: the server, its store, what it is measured with.
@@ -277,6 +285,8 @@ type bench struct {
 	waSent     []whatsapptest.Sent // the whatsapp phase's messages, as the fake Graph API accepted them
 	carillon   string
 	profileSeq int
+	// pg watches PostgreSQL's CPU time when it runs on this machine.
+	pg *benchkit.CPUWatch
 }
 
 func run(ctx context.Context, c config) (*result, error) {
@@ -310,6 +320,14 @@ func run(ctx context.Context, c config) (*result, error) {
 			b.storeURL = u
 		} else if b.storeURL, err = benchkit.SchemaURL(c.databaseURL, c.schema); err != nil {
 			return nil, err
+		}
+		if local, err := benchkit.LoopbackDatabase(c.databaseURL); err != nil {
+			return nil, err
+		} else if local {
+			if b.pg, err = benchkit.WatchCPU("postgres"); err != nil {
+				return nil, err
+			}
+			defer b.pg.Stop()
 		}
 		off, err := benchkit.AutovacuumOff(ctx, c.databaseURL)
 		if err != nil {
@@ -804,14 +822,17 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 		return nil, err
 	}
 	out.CPUPerMsgMS = 1000 * out.CPUS / float64(l.OK)
+	out.PGCPUS = b.pgCPUSince(mark)
+	out.PGCPUPerMsgMS = 1000 * out.PGCPUS / float64(l.OK)
 	return out, nil
 }
 
 // readMark is where a phase starts counting: the messages the server had
 // read by then, and the CPU time it had used.
 type readMark struct {
-	read float64
-	cpu  time.Duration
+	read  float64
+	cpu   time.Duration
+	pgCPU time.Duration // PostgreSQL's, when watched
 }
 
 var readLabel = map[string]string{"status": "read"}
@@ -822,7 +843,11 @@ func (b *bench) markReads(ctx context.Context) (readMark, error) {
 		return readMark{}, err
 	}
 	cpu, err := benchkit.CPUTime(b.pid)
-	return readMark{read: read, cpu: cpu}, err
+	mark := readMark{read: read, cpu: cpu}
+	if b.pg != nil {
+		mark.pgCPU = b.pg.Total()
+	}
+	return mark, err
 }
 
 // waitReads waits until n more messages are read than at mark, and
@@ -832,6 +857,15 @@ func (b *bench) waitReads(ctx context.Context, mark readMark, n int) (time.Time,
 		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
 		return read-mark.read >= float64(n)
 	})
+}
+
+// pgCPUSince is PostgreSQL's CPU time since mark, in seconds; 0 when it
+// is not watched.
+func (b *bench) pgCPUSince(mark readMark) float64 {
+	if b.pg == nil {
+		return 0
+	}
+	return (b.pg.Total() - mark.pgCPU).Seconds()
 }
 
 // cpuSince is the server's CPU time since mark, in seconds.
@@ -1021,6 +1055,8 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 	}
 	out.ReadPerS = float64(n) / out.ReadS
 	out.CPUPerMsgMS = 1000 * out.CPUS / float64(n)
+	out.PGCPUS = b.pgCPUSince(mark)
+	out.PGCPUPerMsgMS = 1000 * out.PGCPUS / float64(n)
 	return out, nil
 }
 
@@ -1185,11 +1221,13 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
+		pgCPU(w, l.PGCPUS, l.PGCPUPerMsgMS)
 	}
 	if l := r.Webhook; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle + webhook", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
+		pgCPU(w, l.PGCPUS, l.PGCPUPerMsgMS)
 		if h := l.Hooks; h != nil {
 			fmt.Fprintf(w, "  %-24s %d events, the last %.2f s after the first request: %.0f events/s\n", "  webhook delivered", h.Events, h.LastS, h.EventsPerS)
 			fmt.Fprintf(w, "  %-24s %d messages with all 4 events, %d without; duplicates %d, out of order %d, bad signatures %d, undecodable %d, unknown messages %d, other events %d\n",
@@ -1207,6 +1245,7 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s %d messages read %.2f s after the first callback: %.0f/s reach read\n", "whatsapp receipts", rc.Messages, rc.ReadS, rc.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  status callbacks", reqs(rc.Requests), ratio(rc.Requests.PerS))
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", rc.CPUS, rc.CPUPerMsgMS)
+		pgCPU(w, rc.PGCPUS, rc.PGCPUPerMsgMS)
 	}
 	switch {
 	case r.Autovacuum == "off" && r.StandInRuns >= 0:
@@ -1225,5 +1264,12 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s ok\n", "checks")
 	} else {
 		fmt.Fprintf(w, "  %-24s FAILED: %s\n", "checks", strings.Join(r.Problems, "; "))
+	}
+}
+
+// pgCPU prints PostgreSQL's CPU time of a phase, when it was watched.
+func pgCPU(w io.Writer, s, perMsgMS float64) {
+	if s > 0 {
+		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", s, perMsgMS)
 	}
 }

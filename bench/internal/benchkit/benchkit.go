@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -422,4 +423,134 @@ func SaveCPUProfile(ctx context.Context, addr string, seconds int, path string) 
 		err = cerr
 	}
 	return err
+}
+
+// CPUWatch sums the CPU time of every process of one command name on this
+// machine: PostgreSQL's server, whose backends come and go with the
+// connections. It samples /proc every 100 ms, so a process that exits
+// loses at most its last 100 ms; a process started after the watch began
+// counts from its start.
+type CPUWatch struct {
+	command string
+	born    int64 // clock ticks since boot when the watch began
+	stop    chan struct{}
+	done    chan struct{}
+
+	mu   sync.Mutex
+	seen map[watchedProcess]watchedCPU
+}
+
+// watchedProcess is a process by its pid and start time (a pid is reused).
+type watchedProcess struct {
+	pid       string
+	startTick int64
+}
+
+type watchedCPU struct{ first, last int64 } // in clock ticks
+
+// WatchCPU starts a CPUWatch of the processes named command.
+func WatchCPU(command string) (*CPUWatch, error) {
+	up, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return nil, err
+	}
+	secs, err := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
+	if err != nil {
+		return nil, err
+	}
+	w := &CPUWatch{command: command, born: int64(secs * 100), stop: make(chan struct{}), done: make(chan struct{}),
+		seen: map[watchedProcess]watchedCPU{}}
+	w.sample()
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+				w.sample()
+			}
+		}
+	}()
+	return w, nil
+}
+
+func (w *CPUWatch) sample() {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range entries {
+		pid := e.Name()
+		if pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != w.command {
+			continue
+		}
+		// Fields after the command: state is field 3, utime 14, stime
+		// 15, starttime 22.
+		f := strings.Fields(s[end+1:])
+		if len(f) < 20 {
+			continue
+		}
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		start, _ := strconv.ParseInt(f[19], 10, 64)
+		p := watchedProcess{pid, start}
+		c, ok := w.seen[p]
+		if !ok {
+			c.first = utime + stime
+			if start >= w.born {
+				c.first = 0
+			}
+		}
+		c.last = utime + stime
+		w.seen[p] = c
+	}
+}
+
+// Total is the CPU time the watched processes used since the watch began,
+// up to the last sample, taken now.
+func (w *CPUWatch) Total() time.Duration {
+	w.sample()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ticks int64
+	for _, c := range w.seen {
+		ticks += c.last - c.first
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// Stop ends the watch.
+func (w *CPUWatch) Stop() {
+	close(w.stop)
+	<-w.done
+}
+
+// LoopbackDatabase reports whether the PostgreSQL URL names this machine
+// (a loopback address, localhost, or a Unix socket), where its processes
+// can be watched.
+func LoopbackDatabase(databaseURL string) (bool, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return false, fmt.Errorf("database URL: %w", err)
+	}
+	host := u.Hostname()
+	if host == "" || host == "localhost" || strings.HasPrefix(host, "/") {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }
