@@ -230,9 +230,6 @@ type MessageQueries interface {
 	StatusHistory(ctx context.Context, messageID int64) ([]StatusChange, error)
 }
 
-// SendQueueQueries are the send pipeline's bookkeeping: the queued messages
-// (a message row is its own send job) and the server instances that own
-// them.
 // QueueCheck is a queued message as the store holds it now, read by the
 // send pipeline before an attempt (SendQueueQueries.CheckQueued).
 type QueueCheck struct {
@@ -244,6 +241,9 @@ type QueueCheck struct {
 	Earlier bool
 }
 
+// SendQueueQueries are the send pipeline's bookkeeping: the queued messages
+// (a message row is its own send job) and the server instances that own
+// them.
 type SendQueueQueries interface {
 	// QueuedMessages lists the queued outgoing messages that owner sends,
 	// in the order they were accepted, after the message id afterID. It
