@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -457,13 +458,11 @@ func TestSandboxInbound(t *testing.T) {
 func TestFirstStart(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	// The run that printed them (the harness starts another when the port
-	// it chose was taken meanwhile).
-	lines := strings.Split(s.firstOut.String(), "\n")
+	lines := strings.Split(s.stdout.String(), "\n")
 	if len(lines) != 3 || lines[0] != s.Key || lines[2] != "" {
-		t.Errorf("standard output of the first start is %q, want the key and the link, one line each", s.firstOut.String())
-	} else if token, ok := strings.CutPrefix(lines[1], s.firstURL+"/welcome/"); !ok || len(token) != 64 || strings.Trim(token, "0123456789abcdef") != "" {
-		t.Errorf("second line of standard output %q, want %s/welcome/<token>", lines[1], s.firstURL)
+		t.Errorf("standard output of the first start is %q, want the key and the link, one line each", s.stdout.String())
+	} else if token, ok := strings.CutPrefix(lines[1], s.URL+"/welcome/"); !ok || len(token) != 64 || strings.Trim(token, "0123456789abcdef") != "" {
+		t.Errorf("second line of standard output %q, want %s/welcome/<token>", lines[1], s.URL)
 	}
 	if !strings.Contains(s.stderr.String(), "one-time sign-in link to the console") || !strings.Contains(s.stderr.String(), "24 hours") {
 		t.Errorf("standard error does not say what the link is and how long it works:\n%s", s.stderr.String())
@@ -486,6 +485,29 @@ func TestFirstStart(t *testing.T) {
 	}
 	if out := s.stdout.String(); out != "" {
 		t.Errorf("a restart printed %q on standard output, want nothing (the key is printed once)", out)
+	}
+}
+
+// TestFirstStartOnATakenPort: a first start whose address is taken prints
+// no key and no link and exits 1 naming the address; the next start, on a
+// free address, prints both, the link with that address.
+func TestFirstStartOnATakenPort(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	res := carillon(t, nil, "serve", "--addr", taken.Addr().String(), "--data", dir)
+	if res.Code != 1 || res.Stdout != "" || !strings.Contains(res.Stderr, "address already in use") || strings.Contains(res.Stderr, "API key") {
+		t.Errorf("serve on a taken address: want exit 1 naming it, nothing on standard output, no key announced; got exit %d\nstdout: %q\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+	}
+	s := newServer(t, dir)
+	s.start(true)
+	lines := strings.Split(s.stdout.String(), "\n")
+	if len(lines) != 3 || lines[0] != s.Key || !strings.HasPrefix(lines[1], s.URL+"/welcome/") {
+		t.Errorf("standard output of the start after it is %q, want the key and a link to %s/welcome/", s.stdout.String(), s.URL)
 	}
 }
 

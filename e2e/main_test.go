@@ -156,12 +156,7 @@ type server struct {
 	exitErr error
 	stderr  *syncBuffer // every run's standard error, one after the other
 	stdout  *syncBuffer // the current run's standard output
-	// firstOut and firstURL are the standard output and the URL of the
-	// run that printed the key: a run that found its port taken after it
-	// printed them is followed by one that prints nothing.
-	firstOut *syncBuffer
-	firstURL string
-	runs     int
+	runs    int
 }
 
 // startServer runs carillon serve on a fresh data folder and returns once
@@ -295,12 +290,12 @@ func (s *server) tryStart(wantKey bool) error {
 	s.URL = "http://" + addr
 
 	deadline := time.Now().Add(30 * time.Second)
-	// A retry after a port taken by another process finds the key that
-	// the first run printed before it failed to listen.
+	// A retry after a port taken by another process prints the key: serve
+	// listens before it sets the account up.
 	if wantKey && s.Key == "" {
 		for {
 			if key := firstKey(stdout.String()); key != "" {
-				s.Key, s.firstOut, s.firstURL = key, stdout, s.URL
+				s.Key = key
 				break
 			}
 			select {

@@ -102,6 +102,16 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc.Notifier().SubscribeSends(pipeline)
 	metrics.GaugeFunc("carillon_queue_depth", "Accepted messages waiting in this instance's send pipeline.", func() float64 { return float64(pipeline.Depth()) })
 
+	// Listen before the first start sets the account up: a port taken
+	// ends the start before the key and the sign-in link are made, so the
+	// next start (on another address) prints them, with its own address
+	// in the link. Connections wait in the listen queue until the server
+	// serves them.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	acct, created, secret, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, true)
 	if err != nil {
 		return fmt.Errorf("setting up the default account: %w", err)
@@ -120,10 +130,6 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	srv := httpapi.New(httpapi.Options{Messages: svc.Messages, Callbacks: svc.Messages, MediaFiles: svc.Messages,
 		Contacts: svc.Contacts, Resources: svc.Resources, Webhooks: svc.Webhooks, Accounts: svc.Accounts,
 		Readiness: svc, Logger: log, Metrics: metrics, RateLimit: cfg.RateLimit,
