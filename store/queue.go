@@ -97,7 +97,7 @@ func checkQueuedQuery(n int, earlier bool) string {
 	if earlier {
 		more = earlierQueued
 	}
-	return "SELECT id, account_id, version, owner" + more + " FROM messages WHERE id IN (" + valuesRows("?", n) + ") ORDER BY id"
+	return "SELECT id, account_id, version, owner" + more + " FROM messages WHERE id IN (" + placeholders(n) + ") ORDER BY id"
 }
 
 func (q *queries) checkQueued(ctx context.Context, ms []carillon.Message, earlier bool) ([]carillon.QueueCheck, error) {
