@@ -943,3 +943,73 @@ func (e *env) concurrently(workers, each int, work func(w, i int) error) {
 		e.t.Errorf("a writer: %v", err)
 	}
 }
+
+// testReadContactsAhead: within a transaction, the contacts read ahead
+// answer ContactByID as a read would: the right account's only, as the
+// transaction last wrote them, gone once deleted; more than one statement
+// reads; outside a transaction it reads nothing and fails nothing.
+func testReadContactsAhead(t *testing.T, e *env) {
+	a, b := e.account("a"), e.account("b")
+	chA := e.channel(a.ID, carillon.WhatsApp, true)
+	chB := e.channel(b.ID, carillon.WhatsApp, true)
+	var many []carillon.Contact
+	for i := range 300 {
+		many = append(many, e.contact(chA, fmt.Sprintf("54911%08d", i)))
+	}
+	a1, a2 := many[0], many[1]
+	b1 := e.contact(chB, "5491100000001")
+	refs := []carillon.ContactRef{{AccountID: b.ID, ID: b1.ID}, {AccountID: a.ID, ID: b1.ID}, {AccountID: a.ID, ID: b1.ID + 10000}}
+	for _, c := range many {
+		refs = append(refs, carillon.ContactRef{AccountID: c.AccountID, ID: c.ID})
+	}
+	e.must(e.s.ReadContactsAhead(e.ctx, refs), "ReadContactsAhead outside a transaction")
+
+	stored := func(accountID, id int64) (carillon.Contact, error) { return e.s.ContactByID(e.ctx, accountID, id) }
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		if err := q.ReadContactsAhead(e.ctx, refs); err != nil {
+			return err
+		}
+		for _, r := range refs {
+			got, err := q.ContactByID(e.ctx, r.AccountID, r.ID)
+			want, wantErr := stored(r.AccountID, r.ID)
+			switch {
+			case errors.Is(wantErr, carillon.ErrNotFound):
+				if !errors.Is(err, carillon.ErrNotFound) {
+					t.Errorf("ContactByID(%d, %d) read ahead: %v, want ErrNotFound", r.AccountID, r.ID, err)
+				}
+			case wantErr != nil:
+				return wantErr
+			case err != nil:
+				t.Errorf("ContactByID(%d, %d) read ahead: %v", r.AccountID, r.ID, err)
+			default:
+				check(t, fmt.Sprintf("ContactByID(%d, %d) read ahead", r.AccountID, r.ID), got, want)
+			}
+		}
+		// Written in the transaction: as written.
+		renamed := a1
+		renamed.Name, renamed.UpdatedAt = "Renamed", base.Add(time.Minute)
+		if err := q.UpdateContactFrom(e.ctx, a1, &renamed); err != nil {
+			return err
+		}
+		if got, err := q.ContactByID(e.ctx, a.ID, a1.ID); err != nil || got.Name != "Renamed" {
+			t.Errorf("ContactByID after its update in the transaction: %q, %v; want the new name", got.Name, err)
+		}
+		if err := q.DeleteContact(e.ctx, a.ID, a2.ID); err != nil {
+			return err
+		}
+		if _, err := q.ContactByID(e.ctx, a.ID, a2.ID); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("ContactByID after its deletion in the transaction: %v, want ErrNotFound", err)
+		}
+		// Read ahead again: the written ones stay as written.
+		if err := q.ReadContactsAhead(e.ctx, refs[3:6]); err != nil {
+			return err
+		}
+		if got, err := q.ContactByID(e.ctx, a.ID, a1.ID); err != nil || got.Name != "Renamed" {
+			t.Errorf("ContactByID after its update and another read ahead: %q, %v; want the new name", got.Name, err)
+		}
+		return nil
+	}), "a transaction that reads contacts ahead")
+	if got, err := stored(a.ID, a1.ID); err != nil || got.Name != "Renamed" {
+		t.Errorf("the renamed contact after the commit: %q, %v", got.Name, err)
+	}
+}
