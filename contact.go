@@ -8,11 +8,6 @@ import (
 // Contact is a customer as seen on one channel: the same number on two
 // channels is two contacts. The contact also carries its conversation, which
 // Callbell models as one per contact that is opened and closed.
-// ContactRef names a contact by its account and id.
-type ContactRef struct {
-	AccountID, ID int64
-}
-
 type Contact struct {
 	ID        int64
 	UUID      string
@@ -95,14 +90,6 @@ type ContactQueries interface {
 	// ListContacts lists the account's contacts, newest first, and counts
 	// all that match.
 	ListContacts(ctx context.Context, accountID int64, f ContactFilter, page Page) ([]Contact, int, error)
-	// ReadContactsAhead reads the contacts named, in one statement, for
-	// the reads by id that follow in the same transaction: ContactByID
-	// answers them as read here, unless the transaction wrote the contact
-	// since. A transaction that groups many changes of messages reads
-	// their contacts once for all. Outside a transaction, or where the
-	// store answers those reads without a statement already (SQLite's
-	// writer), it reads nothing.
-	ReadContactsAhead(ctx context.Context, contacts []ContactRef) error
 	// DeleteContact deletes the contact with its messages, their status
 	// history, its tags and its field values.
 	DeleteContact(ctx context.Context, accountID, id int64) error

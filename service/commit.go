@@ -52,9 +52,6 @@ type unit struct {
 	ctx  context.Context
 	fn   func(ctx context.Context, q carillon.Queries) error
 	done chan error
-	// reads is the contact the unit reads by id first, if it says so
-	// (doReading): a batch reads its units' contacts in one statement.
-	reads carillon.ContactRef
 }
 
 // maxBatch bounds a transaction, so that no caller waits behind too many.
@@ -78,14 +75,7 @@ var errClosed = errors.New("service is shutting down")
 // transaction that other callers share. key picks the writer (see
 // committer).
 func (c *committer) do(ctx context.Context, key uint64, fn func(ctx context.Context, q carillon.Queries) error) error {
-	return c.doReading(ctx, key, carillon.ContactRef{}, fn)
-}
-
-// doReading is do for a unit that reads contact by id first: the
-// contacts of a batch's units are read ahead, in one statement
-// (carillon.ContactQueries.ReadContactsAhead), rather than one each.
-func (c *committer) doReading(ctx context.Context, key uint64, contact carillon.ContactRef, fn func(ctx context.Context, q carillon.Queries) error) error {
-	u := &unit{ctx: ctx, fn: fn, done: make(chan error, 1), reads: contact}
+	u := &unit{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	c.closing.RLock()
 	if c.closed {
 		c.closing.RUnlock()
@@ -160,9 +150,6 @@ func (c *committer) runWith(batch []*unit, retries int) {
 	results := make([]error, len(batch))
 	ctx := withBatchReads(context.Background())
 	err := c.store.InTx(ctx, func(q carillon.Queries) error {
-		if err := readContactsAhead(ctx, q, batch); err != nil {
-			return err
-		}
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
 				// The caller is gone before its work started: skip it.
@@ -208,21 +195,6 @@ func (c *committer) runWith(batch []*unit, retries int) {
 			u.done <- results[i]
 		}
 	}
-}
-
-// readContactsAhead reads the contacts the units of a batch read by id,
-// when two or more do: one statement rather than one each.
-func readContactsAhead(ctx context.Context, q carillon.Queries, batch []*unit) error {
-	var contacts []carillon.ContactRef
-	for _, u := range batch {
-		if u.reads.ID != 0 && u.ctx.Err() == nil {
-			contacts = append(contacts, u.reads)
-		}
-	}
-	if len(contacts) < 2 {
-		return nil
-	}
-	return q.ReadContactsAhead(ctx, contacts)
 }
 
 // contactKey is the writer key of a contact known by its channel and

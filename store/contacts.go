@@ -204,9 +204,6 @@ func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact,
 }
 
 func (q *queries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
-	if c, ok := q.ahead[id]; ok && c.AccountID == accountID {
-		return c, nil
-	}
 	c, kept := q.keptContact(ctx, accountID, id)
 	return q.keptOrRead(ctx, c, kept, "SELECT "+contactCols+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id)
 }

@@ -163,7 +163,6 @@ func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
 // contact's row is written; it returns the contact as it was kept, if it
 // was: the row as it is.
 func (q *queries) writesContact(ctx context.Context, id int64) (carillon.Contact, bool) {
-	delete(q.ahead, id)
 	k := q.db.contacts
 	if k == nil {
 		return carillon.Contact{}, false
@@ -174,65 +173,6 @@ func (q *queries) writesContact(ctx context.Context, id int64) (carillon.Contact
 	c, ok := k.byID[id]
 	delete(k.byID, id)
 	return c, ok && checked
-}
-
-// maxReadAhead is the most contacts one statement of ReadContactsAhead
-// reads; their number is rounded up to a power of two (the last id
-// repeated), so that a few statement texts serve every count.
-const maxReadAhead = 256
-
-// ReadContactsAhead reads the contacts by their ids alone, and
-// ContactByID checks the account. The contacts are then the rows as this
-// transaction saw them when it read them; writesContact drops one before
-// the transaction writes it, so what ContactByID answers is what a read
-// would give but for other transactions' commits since, as a read made
-// then would miss those made after. SQLite's writer keeps the contacts it
-// reads (keptContacts) and reads nothing here.
-func (q *queries) ReadContactsAhead(ctx context.Context, contacts []carillon.ContactRef) error {
-	if q.tx == nil || q.db.contacts != nil {
-		return nil
-	}
-	var ids []any
-	seen := make(map[int64]bool, len(contacts))
-	for _, c := range contacts {
-		if _, read := q.ahead[c.ID]; read || seen[c.ID] {
-			continue
-		}
-		seen[c.ID] = true
-		ids = append(ids, c.ID)
-	}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), maxReadAhead)]
-		ids = ids[len(chunk):]
-		n := 1
-		for n < len(chunk) {
-			n *= 2
-		}
-		for len(chunk) < n {
-			chunk = append(chunk, chunk[len(chunk)-1])
-		}
-		if q.ahead == nil {
-			q.ahead = make(map[int64]carillon.Contact, len(chunk))
-		}
-		err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
-			c, err := scanContact(r)
-			if err == nil {
-				q.ahead[c.ID] = c
-			}
-			return err
-		}, readAheadQuery(n), chunk...)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readAheadQuery is ReadContactsAhead's statement for n ids. ORDER BY id
-// makes the primary key PostgreSQL's index for it also on a small table
-// (see checkQueuedQuery).
-func readAheadQuery(n int) string {
-	return "SELECT " + contactCols + " FROM contacts WHERE id IN (" + placeholders(n) + ") ORDER BY id"
 }
 
 // rowAfter returns the row of a contact stored as stored once c is written

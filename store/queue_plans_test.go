@@ -11,8 +11,7 @@ import (
 // them, on each dialect that runs them, whatever the planner knows of their sizes: the
 // check before each attempt (PostgreSQL) read every entry of the queue
 // through the index of the queued messages by owner, which it may not use;
-// it looks its messages up by the primary key, as the read of the contacts
-// of a batch of changes ahead does its contacts.
+// it looks its messages up by the primary key.
 // Sequential scans are off on PostgreSQL, so that the planner chooses among
 // the indexes of an empty table.
 func TestQueuePlans(t *testing.T) {
@@ -29,8 +28,6 @@ func TestQueuePlans(t *testing.T) {
 		// A look-up of the primary key, as each dialect's plan says it.
 		byID := map[*dialect]string{sqliteDialect: "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)",
 			postgresDialect: "Index Scan using messages_pkey on messages"}[d]
-		contactsByID := map[*dialect]string{sqliteDialect: "SEARCH contacts USING INTEGER PRIMARY KEY (rowid=?)",
-			postgresDialect: "on contacts_pkey"}[d]
 		for _, tc := range []struct {
 			what, query string
 			args        []any
@@ -47,8 +44,6 @@ func TestQueuePlans(t *testing.T) {
 				[]any{1, 2}, "messages_queued_recipient", "messages_queued_owner", true},
 			{"the same, by the primary key (CheckQueued)", checkQueuedQuery(2, true),
 				[]any{1, 2}, byID, "", true},
-			{"a batch's contacts read ahead (ReadContactsAhead)", readAheadQuery(2),
-				[]any{1, 2}, contactsByID, "", false},
 		} {
 			if tc.shared && d != postgresDialect {
 				continue

@@ -254,9 +254,6 @@ type queries struct {
 	// contactsChecked is set once this transaction checked the kept
 	// contacts against other connections' commits (kept_contacts.go).
 	contactsChecked bool
-	// ahead are the contacts ReadContactsAhead read in this transaction
-	// and it has not written since, by id (kept_contacts.go).
-	ahead map[int64]carillon.Contact
 }
 
 // txRunner is what a transaction's statements run on: *sql.Tx, or the

@@ -101,7 +101,6 @@ func Run(t *testing.T, open Opener) {
 		{"ContactMessages", testContactMessages},
 		{"ContactMessageCounts", testContactMessageCounts},
 		{"DeleteContact", testDeleteContact},
-		{"ReadContactsAhead", testReadContactsAhead},
 		{"ContactCount", testContactCount},
 		{"TeamAndTagCounts", testTeamAndTagCounts},
 		{"ContactPagesFarIn", testContactPagesFarIn},
