@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -73,14 +74,12 @@ const maxCheckedAtOnce = 64
 // against 0.58 s in profiles of the lifecycle benchmark).
 func (q *queries) CheckQueued(ctx context.Context, ms []carillon.Message, earlier bool) ([]carillon.QueueCheck, error) {
 	out := make([]carillon.QueueCheck, 0, len(ms))
-	for len(ms) > 0 {
-		n := min(len(ms), maxCheckedAtOnce)
-		checked, err := q.checkQueued(ctx, ms[:n], earlier)
+	for chunk := range slices.Chunk(ms, maxCheckedAtOnce) {
+		checked, err := q.checkQueued(ctx, chunk, earlier)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, checked...)
-		ms = ms[n:]
 	}
 	return out, nil
 }

@@ -356,31 +356,49 @@ func StoreSize(ctx context.Context, data, databaseURL string) (bytes, messages i
 }
 
 // CPUTime is the CPU time process pid has used so far, user and system
-// (/proc/<pid>/stat, whose times are in clock ticks of 1/100 s on Linux).
+// (/proc/<pid>/stat).
 func CPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := readProcStat(strconv.Itoa(pid))
 	if err != nil {
 		return 0, err
 	}
-	// The command name, in parentheses, may hold spaces: count the fields
-	// after its closing parenthesis (state is field 3, utime 14, stime 15).
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, errors.New("no command in /proc stat")
+	return time.Duration(st.cpuTicks) * clockTick, nil
+}
+
+// clockTick is the unit of /proc's times on Linux: 1/100 s.
+const clockTick = 10 * time.Millisecond
+
+// procStat is what the benchmarks read of /proc/<pid>/stat.
+type procStat struct {
+	command   string
+	cpuTicks  int64 // user and system
+	startTick int64 // since boot
+}
+
+// readProcStat reads /proc/<pid>/stat. The command name, in parentheses,
+// may hold spaces: the fields are counted after its closing parenthesis
+// (state is field 3, utime 14, stime 15, starttime 22).
+func readProcStat(pid string) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return procStat{}, err
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return procStat{}, errors.New("no command in /proc stat")
 	}
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, err
+	f := strings.Fields(s[end+1:])
+	if len(f) < 20 {
+		return procStat{}, errors.New("short /proc stat")
+	}
+	var n [3]int64
+	for i, field := range []string{f[11], f[12], f[19]} {
+		if n[i], err = strconv.ParseInt(field, 10, 64); err != nil {
+			return procStat{}, err
 		}
-		ticks += n
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return procStat{command: s[open+1 : end], cpuTicks: n[0] + n[1], startTick: n[2]}, nil
 }
 
 // VmRSS is the resident memory of process pid (/proc/<pid>/status), in
@@ -458,7 +476,7 @@ func WatchCPU(command string) (*CPUWatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &CPUWatch{command: command, born: int64(secs * 100), stop: make(chan struct{}), done: make(chan struct{}),
+	w := &CPUWatch{command: command, born: int64(secs * float64(time.Second/clockTick)), stop: make(chan struct{}), done: make(chan struct{}),
 		seen: map[watchedProcess]watchedCPU{}}
 	w.sample()
 	go func() {
@@ -489,33 +507,19 @@ func (w *CPUWatch) sample() {
 		if pid[0] < '0' || pid[0] > '9' {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
+		st, err := readProcStat(pid)
+		if err != nil || st.command != w.command {
 			continue
 		}
-		s := string(b)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open || s[open+1:end] != w.command {
-			continue
-		}
-		// Fields after the command: state is field 3, utime 14, stime
-		// 15, starttime 22.
-		f := strings.Fields(s[end+1:])
-		if len(f) < 20 {
-			continue
-		}
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		start, _ := strconv.ParseInt(f[19], 10, 64)
-		p := watchedProcess{pid, start}
+		p := watchedProcess{pid, st.startTick}
 		c, ok := w.seen[p]
 		if !ok {
-			c.first = utime + stime
-			if start >= w.born {
+			c.first = st.cpuTicks
+			if st.startTick >= w.born {
 				c.first = 0
 			}
 		}
-		c.last = utime + stime
+		c.last = st.cpuTicks
 		w.seen[p] = c
 	}
 }
@@ -530,7 +534,7 @@ func (w *CPUWatch) Total() time.Duration {
 	for _, c := range w.seen {
 		ticks += c.last - c.first
 	}
-	return time.Duration(ticks) * 10 * time.Millisecond
+	return time.Duration(ticks) * clockTick
 }
 
 // Stop ends the watch.
