@@ -171,14 +171,25 @@ type TeamQueries interface {
 	RemoveTeamMember(ctx context.Context, teamID, userID int64) error
 }
 
-// APIKeyQueries keep API keys. APIKeyByHash and TouchAPIKey take no
+// KeyByHash is an API key as APIKeyQueries.APIKeysByHash read it.
+type KeyByHash struct {
+	Found bool // no key has the hash when false
+	Key   APIKey
+	// ChannelsVersion is the version of the key's account's channels
+	// (ChannelQueries.ChannelsVersion) read in the same statement: what
+	// the request may use of the channels an instance keeps in memory.
+	ChannelsVersion int64
+}
+
+// APIKeyQueries keep API keys. APIKeysByHash and TouchAPIKey take no
 // account: they authenticate a request, before its account is known.
 type APIKeyQueries interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
-	// APIKeyByHash reads a key and, in the same statement, the version of
-	// its account's channels (ChannelQueries.ChannelsVersion): what the
-	// request may use of the channels an instance keeps in memory.
-	APIKeyByHash(ctx context.Context, hash string) (key APIKey, channelsVersion int64, err error)
+	// APIKeysByHash reads the keys with these hashes, revoked ones too,
+	// one answer a hash, in the hashes' order (a hash may come more than
+	// once): the keys of the requests that came at the same time, read
+	// in one statement.
+	APIKeysByHash(ctx context.Context, hashes []string) ([]KeyByHash, error)
 	ListAPIKeys(ctx context.Context, accountID int64) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, accountID, id int64, at time.Time) error
 	TouchAPIKey(ctx context.Context, id int64, at time.Time) error

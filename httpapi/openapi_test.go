@@ -67,8 +67,8 @@ type failingStore struct{ carillon.Store }
 
 var errStoreDown = errors.New("the store is down")
 
-func (failingStore) APIKeyByHash(context.Context, string) (carillon.APIKey, int64, error) {
-	return carillon.APIKey{}, 0, errStoreDown
+func (failingStore) APIKeysByHash(context.Context, []string) ([]carillon.KeyByHash, error) {
+	return nil, errStoreDown
 }
 
 func (failingStore) Ready(context.Context) error { return errStoreDown }

@@ -256,7 +256,7 @@ func (l *lane) attempt(q *recipientQueue, m carillon.Message, ch carillon.Channe
 	// Work that has started finishes even while the server stops: the
 	// provider may already have the message, so its answer must be kept.
 	ctx := context.WithoutCancel(b.ctx)
-	stored, err := b.checks.read(ctx, m)
+	stored, err := b.checks.Do(ctx, m)
 	if err != nil {
 		b.log.Error("outbox: cannot read message", "message", m.UUID, "error", err)
 		l.retry(q, b.backoff(1))

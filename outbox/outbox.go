@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/gather"
 	"github.com/carillon/carillon/service"
 	"github.com/carillon/carillon/telemetry"
 )
@@ -70,7 +71,11 @@ type Outbox struct {
 	lanes map[int64]*lane
 	known map[int64]struct{} // ids of the queued messages held in memory
 
-	checks *checks // the reads before attempts, many in one statement
+	// checks are the reads made before attempts (docs/architecture.md,
+	// "Before each attempt"), many in one statement: under load, one
+	// statement reads the heads of every recipient whose turn came during
+	// the read before, of every channel.
+	checks *gather.Reads[carillon.Message, carillon.QueueCheck]
 
 	liveInstances atomic.Int64
 	// storeGone is set once the store refused a write as unavailable
@@ -121,7 +126,12 @@ func New(o Options) *Outbox {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Outbox{o: o, log: o.Logger, ctx: ctx, cancel: cancel, lanes: map[int64]*lane{}, known: map[int64]struct{}{}}
-	b.checks = &checks{store: o.Store, earlier: o.Store.Shared()}
+	// On a shared store, ask whether another instance holds an earlier
+	// message to the recipient.
+	earlier := o.Store.Shared()
+	b.checks = &gather.Reads[carillon.Message, carillon.QueueCheck]{Read: func(ctx context.Context, ms []carillon.Message) ([]carillon.QueueCheck, error) {
+		return o.Store.CheckQueued(ctx, ms, earlier)
+	}}
 	b.liveInstances.Store(1)
 	return b
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/gather"
 	"github.com/carillon/carillon/telemetry"
 )
 
@@ -120,6 +121,9 @@ type core struct {
 	accounts sync.Map // account id → carillon.Account; accounts are never deleted
 	channels channelKeeper
 	touched  sync.Map // api key id → unix ms of the last recorded use
+	// keys reads the API keys of the requests that come at the same time
+	// in one statement (Accounts.Authenticate).
+	keys *gather.Reads[string, carillon.KeyByHash]
 }
 
 // New returns a Service; Close stops it.
@@ -147,6 +151,7 @@ func New(o Options) *Service {
 		webhooks: o.Webhooks.withDefaults(), providers: o.Providers, registry: o.Registry, media: o.Media,
 	}
 	c.hub = newLiveHub(c)
+	c.keys = &gather.Reads[string, carillon.KeyByHash]{Read: c.store.APIKeysByHash}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -26,11 +27,45 @@ func scanAPIKey(r interface{ Scan(...any) error }) (carillon.APIKey, error) {
 	return k, err
 }
 
-func (q *queries) APIKeyByHash(ctx context.Context, hash string) (carillon.APIKey, int64, error) {
-	var version int64
-	k, err := scanAPIKey(&scanWith{r: q.queryRow(ctx, "SELECT "+apiKeyCols+
-		", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id) FROM api_keys WHERE hash = ?", hash), more: &version})
-	return k, version, err
+// maxKeysAtOnce is the most hashes one statement of APIKeysByHash reads;
+// more are read in several.
+const maxKeysAtOnce = 64
+
+// APIKeysByHash reads each distinct hash once, by the unique index on hash.
+func (q *queries) APIKeysByHash(ctx context.Context, hashes []string) ([]carillon.KeyByHash, error) {
+	distinct := make([]string, 0, len(hashes))
+	found := make(map[string]carillon.KeyByHash, len(hashes))
+	for _, h := range hashes {
+		if _, seen := found[h]; !seen {
+			found[h] = carillon.KeyByHash{}
+			distinct = append(distinct, h)
+		}
+	}
+	for chunk := range slices.Chunk(distinct, maxKeysAtOnce) {
+		args := make([]any, len(chunk))
+		for i, h := range chunk {
+			args[i] = h
+		}
+		err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
+			var read carillon.KeyByHash
+			k, err := scanAPIKey(&scanWith{r: r, more: &read.ChannelsVersion})
+			if err != nil {
+				return err
+			}
+			read.Found, read.Key = true, k
+			found[k.Hash] = read
+			return nil
+		}, "SELECT "+apiKeyCols+", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id)"+
+			" FROM api_keys WHERE hash IN ("+placeholders(len(chunk))+")", args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]carillon.KeyByHash, len(hashes))
+	for i, h := range hashes {
+		out[i] = found[h]
+	}
+	return out, nil
 }
 
 func (q *queries) ListAPIKeys(ctx context.Context, accountID int64) ([]carillon.APIKey, error) {

@@ -76,6 +76,9 @@ var rules = map[string]rule{
 	// Token buckets of rates and failures, for the API's limits and the
 	// console's sign-in throttling alike.
 	"throttle": {},
+	// Reads that come at the same time made into one call: the checks
+	// before attempts (outbox), the API keys of requests (service).
+	"gather": {},
 	// The declaration file of `carillon apply`, read and checked without a
 	// store; its tests check channels by the providers' descriptions
 	// (internal/testrig/registry).
@@ -86,11 +89,11 @@ var rules = map[string]rule{
 	// Its tests run the declarations on PostgreSQL too (internal/testrig
 	// opens the schema). It hashes console passwords with argon2id and
 	// throttles failed sign-ins.
-	"service": {imports: []string{"", "declaration", "fold", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
+	"service": {imports: []string{"", "declaration", "fold", "gather", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
 		testImports: append([]string{"internal/testrig/registry"}, realService...)},
 	"store":                          {imports: []string{"", "fold"}, modules: []string{pgx, sqlite}, testImports: []string{"internal/testrig/seed", "secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
-	"outbox":                         {imports: []string{"", "service", "telemetry"}, testImports: realService},
+	"outbox":                         {imports: []string{"", "gather", "service", "telemetry"}, testImports: realService},
 	"provider/sandbox":               {imports: []string{"", "phone"}},
 	"provider/whatsapp":              {imports: []string{"", "phone", "provider/metagraph"}, testImports: []string{"provider/providertest", "provider/whatsapp/whatsapptest"}},
 	"provider/whatsapp/whatsapptest": {imports: []string{"", "provider/providertest"}},

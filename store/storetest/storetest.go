@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Accounts", testAccounts},
 		{"TeamsAndUsers", testTeamsAndUsers},
 		{"APIKeys", testAPIKeys},
+		{"APIKeysByHash", testAPIKeysByHash},
 		{"Channels", testChannels},
 		{"MainChannel", testMainChannel},
 		{"UpdateChannel", testUpdateChannel},
