@@ -8,6 +8,7 @@ package gather
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -62,7 +63,9 @@ func (g *Reads[Q, A]) Do(ctx context.Context, q Q) (A, error) {
 	answers, err := g.Read(readCtx, questions)
 	cancel()
 	if err == nil && len(answers) != len(questions) {
-		panic("gather: Read returned a number of answers other than the questions'")
+		// A broken Read fails its callers rather than the process, and
+		// leaves none waiting.
+		err = fmt.Errorf("gather: %d answers to %d questions", len(answers), len(questions))
 	}
 	for i, c := range batch {
 		if err != nil {
