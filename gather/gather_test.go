@@ -155,3 +155,18 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestReadsWrongNumberOfAnswers: a Read that answers more or fewer
+// questions than it was asked fails its callers, and the next is read.
+func TestReadsWrongNumberOfAnswers(t *testing.T) {
+	t.Parallel()
+	answers := []int{1, 2}
+	g := &Reads[int, int]{Read: func(context.Context, []int) ([]int, error) { return answers, nil }}
+	if a, err := g.Do(context.Background(), 7); err == nil {
+		t.Errorf("two answers to one question: %d, no error", a)
+	}
+	answers = []int{70}
+	if a, err := g.Do(context.Background(), 7); err != nil || a != 70 {
+		t.Errorf("the next read: %d, %v; want 70", a, err)
+	}
+}
