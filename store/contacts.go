@@ -231,24 +231,32 @@ func placeholders(n int) string {
 const idsPerQuery = 500
 
 // byIDs runs query, whose every %s is replaced by an IN list of ids, for
-// the ids, idsPerQuery at a time, and hands each row to scan; lead are the
-// arguments of the placeholders before the first list, and no
-// placeholder may come between two lists.
+// the ids, idsPerQuery at a time (inLists).
 func (q *queries) byIDs(ctx context.Context, ids []int64, query string, scan func(r interface{ Scan(...any) error }) error, lead ...any) error {
+	return inLists(ctx, q, ids, idsPerQuery, query, scan, lead...)
+}
+
+// inLists runs query, whose every %s is replaced by an IN list of items,
+// for the items, per at a time, and hands each row to scan; lead are the
+// arguments of the placeholders before the first list, and no
+// placeholder may come between two lists. per also bounds the number of
+// statement texts, one for each length of list, that are prepared and
+// kept.
+func inLists[T any](ctx context.Context, q *queries, items []T, per int, query string, scan func(r interface{ Scan(...any) error }) error, lead ...any) error {
 	lists := strings.Count(query, "%s")
-	for len(ids) > 0 {
-		n := min(len(ids), idsPerQuery)
+	for len(items) > 0 {
+		n := min(len(items), per)
 		args := make([]any, len(lead), len(lead)+lists*n)
 		copy(args, lead)
 		for range lists {
-			for _, id := range ids[:n] {
-				args = append(args, id)
+			for _, item := range items[:n] {
+				args = append(args, item)
 			}
 		}
 		if err := q.scanRows(ctx, scan, strings.ReplaceAll(query, "%s", placeholders(n)), args...); err != nil {
 			return err
 		}
-		ids = ids[n:]
+		items = items[n:]
 	}
 	return nil
 }

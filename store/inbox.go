@@ -254,22 +254,16 @@ func (q *queries) MarkRead(ctx context.Context, userID, contactID int64, at time
 
 func (q *queries) ReadMarks(ctx context.Context, userID int64, contactIDs []int64) (map[int64]time.Time, error) {
 	out := make(map[int64]time.Time, len(contactIDs))
-	for ids := range slices.Chunk(contactIDs, idsPerQuery) {
-		args := []any{userID}
-		for _, id := range ids {
-			args = append(args, id)
+	err := q.byIDs(ctx, contactIDs, "SELECT contact_id, read_at FROM read_marks WHERE user_id = ? AND contact_id IN (%s)", func(r interface{ Scan(...any) error }) error {
+		var id, t int64
+		if err := r.Scan(&id, &t); err != nil {
+			return err
 		}
-		err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
-			var id, t int64
-			if err := r.Scan(&id, &t); err != nil {
-				return err
-			}
-			out[id] = at(t)
-			return nil
-		}, "SELECT contact_id, read_at FROM read_marks WHERE user_id = ? AND contact_id IN ("+placeholders(len(ids))+")", args...)
-		if err != nil {
-			return nil, err
-		}
+		out[id] = at(t)
+		return nil
+	}, userID)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -41,25 +40,19 @@ func (q *queries) APIKeysByHash(ctx context.Context, hashes []string) ([]carillo
 			distinct = append(distinct, h)
 		}
 	}
-	for chunk := range slices.Chunk(distinct, maxKeysAtOnce) {
-		args := make([]any, len(chunk))
-		for i, h := range chunk {
-			args[i] = h
-		}
-		err := q.scanRows(ctx, func(r interface{ Scan(...any) error }) error {
-			var read carillon.KeyByHash
-			k, err := scanAPIKey(&scanWith{r: r, more: &read.ChannelsVersion})
-			if err != nil {
-				return err
-			}
-			read.Found, read.Key = true, k
-			found[k.Hash] = read
-			return nil
-		}, "SELECT "+apiKeyCols+", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id)"+
-			" FROM api_keys WHERE hash IN ("+placeholders(len(chunk))+")", args...)
+	err := inLists(ctx, q, distinct, maxKeysAtOnce, "SELECT "+apiKeyCols+", (SELECT channels_version FROM accounts WHERE accounts.id = api_keys.account_id)"+
+		" FROM api_keys WHERE hash IN (%s)", func(r interface{ Scan(...any) error }) error {
+		var read carillon.KeyByHash
+		k, err := scanAPIKey(&scanWith{r: r, more: &read.ChannelsVersion})
 		if err != nil {
-			return nil, err
+			return err
 		}
+		read.Found, read.Key = true, k
+		found[k.Hash] = read
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]carillon.KeyByHash, len(hashes))
 	for i, h := range hashes {

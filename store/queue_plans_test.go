@@ -28,6 +28,8 @@ func TestQueuePlans(t *testing.T) {
 		// A look-up of the primary key, as each dialect's plan says it.
 		byID := map[*dialect]string{sqliteDialect: "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)",
 			postgresDialect: "Index Scan using messages_pkey on messages"}[d]
+		// CheckQueued's statement for two messages.
+		checkTwo := func(earlier bool) string { return strings.ReplaceAll(checkQueuedQuery(earlier), "%s", placeholders(2)) }
 		for _, tc := range []struct {
 			what, query string
 			args        []any
@@ -38,11 +40,11 @@ func TestQueuePlans(t *testing.T) {
 				[]any{"instance", 0, 100}, "messages_queued_owner", "", false},
 			{"adoption (AdoptMessages)", "UPDATE messages SET owner = ? WHERE " + queuedOfOwner,
 				[]any{"alive", "dead"}, "messages_queued_owner", "", false},
-			{"the check before an attempt (CheckQueued)", checkQueuedQuery(2, false),
+			{"the check before an attempt (CheckQueued)", checkTwo(false),
 				[]any{1, 2}, byID, "", false},
-			{"the check before an attempt, with the earlier queued messages (CheckQueued)", checkQueuedQuery(2, true),
+			{"the check before an attempt, with the earlier queued messages (CheckQueued)", checkTwo(true),
 				[]any{1, 2}, "messages_queued_recipient", "messages_queued_owner", true},
-			{"the same, by the primary key (CheckQueued)", checkQueuedQuery(2, true),
+			{"the same, by the primary key (CheckQueued)", checkTwo(true),
 				[]any{1, 2}, byID, "", true},
 		} {
 			if tc.shared && d != postgresDialect {
