@@ -94,6 +94,11 @@ func (g *Reads[Q, A]) Do(ctx context.Context, q Q) (A, error) {
 // untilAllGiveUp returns a context with the values of ctx (the reading
 // caller's) that is cancelled once every caller of batch has been.
 func untilAllGiveUp[Q, A any](ctx context.Context, batch []*call[Q, A]) (context.Context, context.CancelFunc) {
+	if len(batch) == 1 {
+		// A caller alone, the one reading: its own context is that one,
+		// without a context and a callback made for every read.
+		return ctx, func() {}
+	}
 	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var mu sync.Mutex
 	left := len(batch)
