@@ -122,7 +122,10 @@ func (q *queries) MarkWebhookChecked(ctx context.Context, id int64, prev, t time
 
 // webhookEventCols are the columns scanWebhookEvent reads, the body taken
 // from webhook_event_bodies b, joined on e.
-const webhookEventCols = `e.id, e.uuid, e.account_id, e.webhook_id, e.event, e.subject, b.body, e.state, e.attempts, e.next_attempt_at,
+// A claimed event's next attempt is its lease's end (migration 0027 keeps
+// the lease apart from the time the event came due).
+const webhookEventCols = `e.id, e.uuid, e.account_id, e.webhook_id, e.event, e.subject, b.body, e.state, e.attempts,
+	CASE WHEN e.lease_until > e.next_attempt_at THEN e.lease_until ELSE e.next_attempt_at END,
 	e.first_attempt_at, e.last_attempt_at, e.success, e.response_code, e.response_body, e.response_headers, e.created_at`
 
 const webhookEventsWithBodies = "webhook_events e JOIN webhook_event_bodies b ON b.event_id = e.id"
@@ -214,13 +217,16 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	// Several instances claim from one PostgreSQL database: SKIP LOCKED
 	// lets each take rows the others are not taking. SQLite has one
 	// writer, which serialises claims by itself.
+	// The lease goes in a column of its own, which no PostgreSQL index
+	// holds, so that the row is updated in place (migration 0027); the
+	// events under a lease stay at the top of the due index, walked over.
 	// SQLite's RETURNING names the updated table only: the bodies are read
 	// next, in one query.
 	returned := strings.NewReplacer("e.", "", "b.body", "''").Replace(webhookEventCols)
-	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
+	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET lease_until = ? WHERE id IN (
 		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`+q.db.dialect.claimRows+`) RETURNING `+returned,
-		ms(leaseUntil), webhookID, ms(now), limit)
+		AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?`+q.db.dialect.claimRows+`) RETURNING `+returned,
+		ms(leaseUntil), webhookID, ms(now), ms(now), limit)
 	if err != nil || len(events) == 0 {
 		return events, err
 	}
@@ -259,7 +265,7 @@ func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.We
 	for lease, ids := range byLease {
 		for len(ids) > 0 {
 			n := min(len(ids), updateChunk)
-			if _, err := q.exec(ctx, "UPDATE webhook_events SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at = ? AND id IN (?"+
+			if _, err := q.exec(ctx, "UPDATE webhook_events SET next_attempt_at = ?, lease_until = 0 WHERE state = 'pending' AND lease_until = ? AND id IN (?"+
 				strings.Repeat(", ?", n-1)+")", append([]any{ms(t), lease}, ids[:n]...)...); err != nil {
 				return err
 			}
@@ -339,7 +345,7 @@ func (q *queries) updateWebhookEvents(ctx context.Context, events []carillon.Web
 			boolInt(e.Success), e.Response.Code, e.Response.Body, headers)
 	}
 	names := q.db.dialect.valuesColumns(10)
-	_, err := q.exec(ctx, `UPDATE webhook_events SET state = v.column2, attempts = v.column3, next_attempt_at = v.column4,
+	_, err := q.exec(ctx, `UPDATE webhook_events SET state = v.column2, attempts = v.column3, next_attempt_at = v.column4, lease_until = 0,
 		first_attempt_at = v.column5, last_attempt_at = v.column6, success = v.column7, response_code = v.column8,
 		response_body = v.column9, response_headers = v.column10
 		FROM (VALUES `+row+strings.Repeat(", "+row, len(events)-1)+`) AS v`+names+` WHERE webhook_events.id = v.column1

@@ -138,6 +138,15 @@ func testWebhookEvents(t *testing.T, e *env) {
 	claimed, err = e.s.ClaimWebhookEvents(e.ctx, w.ID, at(30*time.Second), at(2*time.Minute), 10)
 	e.must(err, "ClaimWebhookEvents")
 	check(t, "claimed at 30s", eventUUIDs(claimed), []string{late.UUID})
+	// A lease that ran out: the event is claimed again (the other one's
+	// lease runs on). Read meanwhile, its next attempt is its lease's end;
+	// its delivery's outcome ends the lease (below).
+	claimed, err = e.s.ClaimWebhookEvents(e.ctx, w.ID, at(90*time.Second), at(3*time.Minute), 10)
+	e.must(err, "ClaimWebhookEvents")
+	check(t, "claimed at 90s", eventUUIDs(claimed), []string{"msg_1"})
+	leased, err := e.s.WebhookEventByUUID(e.ctx, a.ID, "msg_1")
+	e.must(err, "WebhookEventByUUID")
+	check(t, "leased event's next attempt", leased.NextAttemptAt, norm(at(3*time.Minute)))
 
 	// The waiting event is released only when nothing before it is pending.
 	waitingDue := func(what string, want time.Time) {
