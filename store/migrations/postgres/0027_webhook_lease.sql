@@ -8,6 +8,8 @@
 -- the instances delivering are walked over by the claim, in the due index,
 -- at the top of which they stay: up to a few thousand entries, read from
 -- pages in memory.
+-- Events claimed before this migration keep their lease in next_attempt_at
+-- and come due when it ends, as they would have.
 ALTER TABLE webhook_events ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 -- Room on each page for the claim's new version of the row, which an
 -- update in place needs: rows are appended, and claimed moments later.
