@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// The send pipeline's statements on the queue read the indexes made for
-// them, on each dialect that runs them, whatever the planner knows of their sizes: the
-// check before each attempt (PostgreSQL) read every entry of the queue
-// through the index of the queued messages by owner, which it may not use;
-// it looks its messages up by the primary key.
+// The statements of the send pipeline and of the webhook queue read the
+// indexes made for them, on each dialect that runs them, whatever the
+// planner knows of their sizes: the check before each attempt (PostgreSQL)
+// read every entry of the queue through the index of the queued messages
+// by owner, which it may not use; it looks its messages up by the primary
+// key. A webhook's claim steps over the events under a lease, which SQLite
+// reads from the due index alone.
 // Sequential scans are off on PostgreSQL, so that the planner chooses among
 // the indexes of an empty table.
 func TestQueuePlans(t *testing.T) {
@@ -28,6 +30,8 @@ func TestQueuePlans(t *testing.T) {
 		// A look-up of the primary key, as each dialect's plan says it.
 		byID := map[*dialect]string{sqliteDialect: "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)",
 			postgresDialect: "Index Scan using messages_pkey on messages"}[d]
+		dueEvents := map[*dialect]string{sqliteDialect: "USING COVERING INDEX webhook_events_due",
+			postgresDialect: "Index Scan using webhook_events_due on webhook_events"}[d]
 		// CheckQueued's statement for two messages.
 		checkTwo := func(earlier bool) string { return strings.ReplaceAll(checkQueuedQuery(earlier), "%s", placeholders(2)) }
 		for _, tc := range []struct {
@@ -46,6 +50,8 @@ func TestQueuePlans(t *testing.T) {
 				[]any{1, 2}, "messages_queued_recipient", "messages_queued_owner", true},
 			{"the same, by the primary key (CheckQueued)", checkTwo(true),
 				[]any{1, 2}, byID, "", true},
+			{"a webhook's due events (ClaimWebhookEvents)", dueWebhookEvents + d.claimRows,
+				[]any{1, 1000, 1000, 100}, dueEvents, "", false},
 		} {
 			if tc.shared && d != postgresDialect {
 				continue

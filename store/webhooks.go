@@ -210,6 +210,13 @@ func (q *queries) ReleaseOrphanWebhookEvents(ctx context.Context, webhookID int6
 		AND next_attempt_at = 0`, ms(t), webhookID))
 }
 
+// dueWebhookEvents selects the ids of a webhook's events due at a time
+// (the second and third arguments) and under no lease then, oldest due
+// first, up to a limit: through webhook_events_due, from its entries alone
+// on SQLite (TestQueuePlans).
+const dueWebhookEvents = `SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0
+		AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?`
+
 func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, leaseUntil time.Time, limit int) ([]carillon.WebhookEvent, error) {
 	if err := q.writeHeldEvents(ctx); err != nil {
 		return nil, err
@@ -224,8 +231,7 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	// next, in one query.
 	returned := strings.NewReplacer("e.", "", "b.body", "''").Replace(webhookEventCols)
 	events, err := listWritten(q, ctx, scanWebhookEvent, `UPDATE webhook_events SET lease_until = ? WHERE id IN (
-		SELECT id FROM webhook_events WHERE webhook_id = ? AND state = 'pending' AND next_attempt_at > 0 AND next_attempt_at <= ?
-		AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?`+q.db.dialect.claimRows+`) RETURNING `+returned,
+		`+dueWebhookEvents+q.db.dialect.claimRows+`) RETURNING `+returned,
 		ms(leaseUntil), webhookID, ms(now), ms(now), limit)
 	if err != nil || len(events) == 0 {
 		return events, err
