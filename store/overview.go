@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/carillon/carillon"
@@ -23,8 +22,8 @@ func (q *queries) CountMessagesByStatus(ctx context.Context, accountID int64, si
 	for _, s := range carillon.Statuses {
 		args = append(args, string(s))
 	}
-	rows, err := q.query(ctx, "SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND status IN (?"+
-		strings.Repeat(", ?", len(carillon.Statuses)-1)+") AND created_at >= ? GROUP BY status", append(args, ms(since))...)
+	rows, err := q.query(ctx, "SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND status IN ("+
+		placeholders(len(carillon.Statuses))+") AND created_at >= ? GROUP BY status", append(args, ms(since))...)
 	if err != nil {
 		return nil, err
 	}

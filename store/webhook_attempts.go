@@ -119,7 +119,7 @@ func (q *queries) WebhookEventLog(ctx context.Context, webhookID int64, f carill
 		where = append(where, "e.event = ?")
 		args = append(args, f.Events[0])
 	default:
-		where = append(where, "e.event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		where = append(where, "e.event IN ("+placeholders(len(f.Events))+")")
 		for _, e := range f.Events {
 			args = append(args, e)
 		}

@@ -242,8 +242,8 @@ func (q *queries) ClaimWebhookEvents(ctx context.Context, webhookID int64, now, 
 	for i, e := range events {
 		args[i], at[e.ID] = e.ID, i
 	}
-	rows, err := q.queryOn(ctx, q.db.writer, "SELECT event_id, body FROM webhook_event_bodies WHERE event_id IN (?"+
-		strings.Repeat(", ?", len(events)-1)+")", args...)
+	rows, err := q.queryOn(ctx, q.db.writer, "SELECT event_id, body FROM webhook_event_bodies WHERE event_id IN ("+
+		placeholders(len(events))+")", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +271,8 @@ func (q *queries) UnclaimWebhookEvents(ctx context.Context, events []carillon.We
 	for lease, ids := range byLease {
 		for len(ids) > 0 {
 			n := min(len(ids), updateChunk)
-			if _, err := q.exec(ctx, "UPDATE webhook_events SET next_attempt_at = ?, lease_until = 0 WHERE state = 'pending' AND lease_until = ? AND id IN (?"+
-				strings.Repeat(", ?", n-1)+")", append([]any{ms(t), lease}, ids[:n]...)...); err != nil {
+			if _, err := q.exec(ctx, "UPDATE webhook_events SET next_attempt_at = ?, lease_until = 0 WHERE state = 'pending' AND lease_until = ? AND id IN ("+
+				placeholders(n)+")", append([]any{ms(t), lease}, ids[:n]...)...); err != nil {
 				return err
 			}
 			ids = ids[n:]
@@ -295,7 +295,7 @@ func (q *queries) LockWebhookEvents(ctx context.Context, ids []int64) ([]int64, 
 		}
 		// On the writer, in id order: the rows are locked for its
 		// transaction (SQLite: read in it).
-		in := "SELECT id FROM webhook_events WHERE id IN (?" + strings.Repeat(", ?", n-1) + ") ORDER BY id"
+		in := "SELECT id FROM webhook_events WHERE id IN (" + placeholders(n) + ") ORDER BY id"
 		locked, err := listWritten(q, ctx, scanID, in+q.db.dialect.claimRows, args...)
 		if err != nil {
 			return nil, err
@@ -402,7 +402,7 @@ func (q *queries) ListWebhookEvents(ctx context.Context, webhookID int64, f cari
 		args = append(args, boolInt(*f.Success))
 	}
 	if len(f.Events) > 0 {
-		where = append(where, "e.event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		where = append(where, "e.event IN ("+placeholders(len(f.Events))+")")
 		for _, e := range f.Events {
 			args = append(args, e)
 		}
