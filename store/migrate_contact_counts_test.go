@@ -128,9 +128,9 @@ func migrationExec(t *testing.T, conn *sql.Conn, d *dialect) func(query string, 
 }
 
 // int64Rows reads the rows of query, each a list of integers.
-func int64Rows(t *testing.T, conn *sql.Conn, query string) [][]int64 {
+func int64Rows(t *testing.T, conn *sql.Conn, query string, args ...any) [][]int64 {
 	t.Helper()
-	rows, err := conn.QueryContext(context.Background(), query)
+	rows, err := conn.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"database/sql"
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -28,11 +27,7 @@ func TestWebhookLeaseMigration(t *testing.T) {
 		// The claim's selection (ClaimWebhookEvents) of the webhook's
 		// events due at now, up to 10.
 		due := func(now int64) string {
-			query := dueWebhookEvents
-			for _, arg := range []int64{1, now, now, 10} {
-				query = strings.Replace(query, "?", fmt.Sprint(arg), 1)
-			}
-			return fmt.Sprint(int64Rows(t, conn, query))
+			return fmt.Sprint(int64Rows(t, conn, d.bind(dueWebhookEvents), 1, now, now, 10))
 		}
 		for _, c := range []struct {
 			now  int64
