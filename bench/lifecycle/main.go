@@ -349,10 +349,10 @@ func run(ctx context.Context, c config) (*result, error) {
 		}
 	}
 
-	if slices.Contains(c.phases, "accepted") {
-		if err := b.ceilingRun(ctx, dir); err != nil {
-			return nil, err
-		}
+	// Every run measures the ceiling, whatever its phases: each rate it
+	// reports is read beside what this machine answered just before.
+	if err := b.ceilingRun(ctx, dir); err != nil {
+		return nil, err
 	}
 	// The fake Graph API, the channel that calls it and the API key are
 	// made before the server starts: the commands write the store as
