@@ -419,15 +419,16 @@ func (w *worker) run(ctx context.Context) {
 	dry := false
 	for {
 		startQueued()
-		// The loop claims only while the recorder is idle (otherwise the
-		// recorder claims for it), and, a claim being a write, under load
-		// only once a quarter of the slots are free. Unrecorded attempts
-		// count towards a second limit, so that a slow store holds
-		// deliveries back instead of piling up answers whose leases could
-		// run out.
+		// The loop claims only while the recorder is idle and has nothing
+		// to record (otherwise the recorder claims for it, in the
+		// transaction that records: one commit where there were two), and,
+		// a claim being a write, under load only once a quarter of the
+		// slots are free. Unrecorded attempts count towards a second
+		// limit, so that a slow store holds deliveries back instead of
+		// piling up answers whose leases could run out.
 		want := limit + ahead - inFlight - len(queued)
 		room := inFlight+len(queued)+len(pending) < 2*(limit+ahead)
-		if ctx.Err() == nil && !dry && recording == 0 && (want >= max(1, limit/4) || inFlight == 0) && want > 0 && room {
+		if ctx.Err() == nil && !dry && recording == 0 && len(pending) == 0 && (want >= max(1, limit/4) || inFlight == 0) && want > 0 && room {
 			at := time.Now()
 			events, err := d.o.Service.ClaimWebhookEvents(ctx, w.get(), want, lease)
 			if err != nil && ctx.Err() == nil {

@@ -722,3 +722,75 @@ func TestAttemptsLeftForLaterAreRecordedOnce(t *testing.T) {
 		t.Errorf("deliveries %v, want contact_created then contact_updated, once each", got)
 	}
 }
+
+// storeWrites notes, in order, the worker's claims and recordings, and
+// holds its first recording until released.
+type storeWrites struct {
+	webhook.Rules
+	holding chan struct{} // closed once the first recording waits
+	hold    chan struct{} // the first recording goes on once closed
+	once    sync.Once
+	mu      sync.Mutex
+	writes  []string
+}
+
+func (s *storeWrites) note(w string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = append(s.writes, w)
+}
+
+func (s *storeWrites) ClaimWebhookEvents(ctx context.Context, w carillon.Webhook, limit int, lease time.Duration) ([]carillon.WebhookEvent, error) {
+	s.note("claim")
+	return s.Rules.ClaimWebhookEvents(ctx, w, limit, lease)
+}
+
+func (s *storeWrites) RecordAndClaimWebhookEvents(ctx context.Context, w carillon.Webhook, attempts []service.WebhookAttempt, claim int, lease time.Duration) ([]carillon.WebhookEvent, []service.WebhookAttempt, []carillon.WebhookEvent, error) {
+	s.note(fmt.Sprintf("record %d, claim %t", len(attempts), claim > 0))
+	s.once.Do(func() {
+		close(s.holding)
+		<-s.hold
+	})
+	return s.Rules.RecordAndClaimWebhookEvents(ctx, w, attempts, claim, lease)
+}
+
+// TestAnsweredAttemptsAreRecordedWithTheNextClaim: while attempts answered
+// wait to be recorded, the worker claims its next events in the
+// transaction that records them, not in one of its own: a commit less for
+// each, on the store that every send shares.
+func TestAnsweredAttemptsAreRecordedWithTheNextClaim(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, service.WebhookOptions{})
+	release := make(chan struct{})
+	var answered atomic.Int32
+	rc := newReceiver(t, func(delivery, int) int {
+		if n := answered.Add(1); n >= 2 && n <= 4 {
+			// The second to fourth deliveries are answered once the
+			// first one's recording has begun.
+			<-release
+		}
+		return http.StatusOK
+	})
+	h.subscribe(rc.srv.URL, carillon.EventContactCreated)
+	for i := range 40 {
+		h.contact(fmt.Sprintf("+316123456%02d", i))
+	}
+	writes := &storeWrites{Rules: h.svc.Webhooks, holding: make(chan struct{}), hold: make(chan struct{})}
+	h.start(webhook.Options{Concurrency: 4, Service: writes})
+
+	<-writes.holding
+	rc.waitFor("four deliveries", func(d []delivery) bool { return len(d) == 4 })
+	close(release)
+	// Room for the three answers to reach the worker while its first
+	// recording waits.
+	time.Sleep(200 * time.Millisecond)
+	close(writes.hold)
+	rc.waitFor("every event", func(d []delivery) bool { return len(d) == 40 })
+
+	writes.mu.Lock()
+	defer writes.mu.Unlock()
+	got := writes.writes
+	if len(got) < 3 || got[0] != "claim" || got[1] != "record 1, claim true" || !strings.HasPrefix(got[2], "record ") || !strings.HasSuffix(got[2], "claim true") || got[2] == "record 1, claim true" || got[2] == "record 2, claim true" {
+		t.Errorf("the worker's first writes %q, want a claim, the first answer recorded with a claim, then the three answered meanwhile (or more) recorded with a claim, and no claim of its own between", got[:min(len(got), 4)])
+	}
+}
