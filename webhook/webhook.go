@@ -420,10 +420,10 @@ func (w *worker) run(ctx context.Context) {
 	for {
 		startQueued()
 		// The loop claims only while the recorder is idle and has nothing
-		// to record (otherwise the recorder claims for it, in the
-		// transaction that records: one commit where there were two), and,
-		// a claim being a write, under load only once a quarter of the
-		// slots are free. Unrecorded attempts count towards a second
+		// to record (otherwise the recorder claims for it, with the
+		// recording: the loop, which starts the attempts, then never waits
+		// for the store that every send shares), and, a claim being a
+		// write, under load only once a quarter of the slots are free. Unrecorded attempts count towards a second
 		// limit, so that a slow store holds deliveries back instead of
 		// piling up answers whose leases could run out.
 		want := limit + ahead - inFlight - len(queued)

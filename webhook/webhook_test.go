@@ -755,9 +755,9 @@ func (s *storeWrites) RecordAndClaimWebhookEvents(ctx context.Context, w carillo
 }
 
 // TestAnsweredAttemptsAreRecordedWithTheNextClaim: while attempts answered
-// wait to be recorded, the worker claims its next events in the
-// transaction that records them, not in one of its own: a commit less for
-// each, on the store that every send shares.
+// wait to be recorded, the worker claims its next events with their
+// recording, not in a claim of its own, which would hold its loop (and the
+// answers) until the store, which every send shares, had taken it.
 func TestAnsweredAttemptsAreRecordedWithTheNextClaim(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, service.WebhookOptions{})
