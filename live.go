@@ -87,7 +87,9 @@ type LiveQueries interface {
 	ChatChangeLog(ctx context.Context) (ChatChangeLog, error)
 	// PruneChatChanges deletes the changes made before before, and all
 	// but the newest keep, moves PrunedThrough to the highest ID it
-	// deleted, and returns how many it deleted.
+	// deleted, and returns how many it deleted. It deletes them in
+	// transactions of a bounded number of changes each, so that the
+	// writes of others go on between them.
 	PruneChatChanges(ctx context.Context, before time.Time, keep int) (int64, error)
 
 	// SetChatPresence records a user's presence on a contact's

@@ -99,41 +99,70 @@ func (q *queries) ChatChangeLog(ctx context.Context) (carillon.ChatChangeLog, er
 	return l, err
 }
 
+// pruneChunk bounds the changes one transaction of PruneChatChanges
+// deletes. Under a steady load a minute's changes number hundreds of
+// thousands, all past the rows kept at the next prune: deleted in one
+// transaction, they held SQLite's one writer, which every send waits for,
+// for 0.4 s (docs/benchmarks.md). A variable for the store's tests.
+var pruneChunk = 2000
+
 func (q *queries) PruneChatChanges(ctx context.Context, before time.Time, keep int) (int64, error) {
+	l, err := q.ChatChangeLog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// By age: every change ahead of the first one, in id (commit) order,
+	// made at `before` or later; found by the primary key, stepping over
+	// the changes about to be deleted. A change dated earlier than one
+	// committed before it (another instance's clock) is kept as long as
+	// that one.
+	old := l.LastID
+	err = q.queryRow(ctx, "SELECT id FROM chat_changes WHERE id > ? AND created_at >= ? ORDER BY id LIMIT 1",
+		l.PrunedThrough, ms(before)).Scan(&old)
+	if err == nil {
+		old--
+	} else if !errors.Is(err, carillon.ErrNotFound) {
+		return 0, err
+	}
+	cut := max(old, l.LastID-int64(keep))
 	var deleted int64
-	err := q.atomic(ctx, func(q *queries) error {
-		l, err := q.ChatChangeLog(ctx)
+	for from := l.PrunedThrough; from < cut; {
+		end, n, err := q.pruneChatChangesChunk(ctx, from, cut)
 		if err != nil {
-			return err
+			return deleted, err
 		}
-		// By age: every change ahead of the first one, in id (commit)
-		// order, made at `before` or later; found by the primary key,
-		// stepping over the changes about to be deleted. A change dated
-		// earlier than one committed before it (another instance's
-		// clock) is kept as long as that one.
-		old := l.LastID
-		err = q.queryRow(ctx, "SELECT id FROM chat_changes WHERE id > ? AND created_at >= ? ORDER BY id LIMIT 1",
-			l.PrunedThrough, ms(before)).Scan(&old)
-		if err == nil {
-			old--
-		} else if !errors.Is(err, carillon.ErrNotFound) {
-			return err
-		}
-		cut := max(old, l.LastID-int64(keep))
-		if cut <= l.PrunedThrough {
-			return nil
-		}
-		res, err := q.exec(ctx, "DELETE FROM chat_changes WHERE id <= ?", cut)
+		deleted += n
+		from = end
+	}
+	return deleted, nil
+}
+
+// pruneChatChangesChunk deletes, in a transaction of its own, the changes
+// after from up to the pruneChunk-th or through cut, whichever comes
+// first, and moves PrunedThrough to where it stopped, which it returns
+// with how many it deleted.
+func (q *queries) pruneChatChangesChunk(ctx context.Context, from, cut int64) (end, deleted int64, err error) {
+	end = cut
+	err = q.queryRow(ctx, "SELECT id FROM chat_changes WHERE id > ? AND id < ? ORDER BY id LIMIT 1 OFFSET ?",
+		from, cut, pruneChunk-1).Scan(&end)
+	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		return from, 0, err
+	}
+	err = q.atomic(ctx, func(q *queries) error {
+		res, err := q.exec(ctx, "DELETE FROM chat_changes WHERE id > ? AND id <= ?", from, end)
 		if err != nil {
 			return err
 		}
 		if deleted, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		_, err = q.exec(ctx, "UPDATE chat_change_log SET pruned_through = ? WHERE id = 1 AND pruned_through < ?", cut, cut)
+		_, err = q.exec(ctx, "UPDATE chat_change_log SET pruned_through = ? WHERE id = 1 AND pruned_through < ?", end, end)
 		return err
 	})
-	return deleted, err
+	if err != nil {
+		return from, 0, err
+	}
+	return end, deleted, nil
 }
 
 func (q *queries) SetChatPresence(ctx context.Context, p carillon.ChatPresence) error {
