@@ -283,8 +283,10 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 				return nil
 			}
 			if err == nil {
-				// Past its window: the key may be used again.
-				if _, err := q.DeleteIdempotencyRecords(ctx, now.Add(-carillon.IdempotencyWindow)); err != nil {
+				// Past its window: the key may be used again. Only its
+				// record goes here, in the shared transaction; the others
+				// past their window go hourly, beside the sends.
+				if err := q.DeleteIdempotencyRecord(ctx, p.Account.ID, r.IdempotencyKey, now.Add(-carillon.IdempotencyWindow)); err != nil {
 					return err
 				}
 			} else if !errors.Is(err, carillon.ErrNotFound) {

@@ -189,6 +189,45 @@ func TestIdempotencyKey(t *testing.T) {
 	wantCode(t, err, carillon.CodeIdempotencyKeyReused, "Idempotency-Key")
 }
 
+// TestIdempotencyKeyPastItsWindow: a key used again more than 24 hours
+// later sends a new message, whatever its body, and is remembered for it;
+// another key's record, past its window too, is left to the hourly sweep.
+func TestIdempotencyKeyPastItsWindow(t *testing.T) {
+	t.Parallel()
+	db := testrig.SQLite(t)
+	clock := &manualClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	svc := testrig.Service(t, service.Options{Store: db, Clock: clock, Registry: providers})
+	p := testrig.DefaultAccount(t, svc).Principal
+	ctx := context.Background()
+	r := text("+31612345678", "once")
+	r.IdempotencyKey, r.RequestHash = "order-42", "hash-a"
+	first, err := svc.Messages.Send(ctx, p, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := text("+31612345679", "other")
+	other.IdempotencyKey, other.RequestHash = "order-43", "hash-c"
+	if _, err := svc.Messages.Send(ctx, p, other); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(carillon.IdempotencyWindow + time.Second)
+	r.RequestHash = "hash-b"
+	later, err := svc.Messages.Send(ctx, p, r)
+	if err != nil {
+		t.Fatalf("the key again after its window: %v", err)
+	}
+	if later.Replayed || later.Message.UUID == first.Message.UUID {
+		t.Fatalf("the key again after its window answered %+v (replayed %t), want a new message", later.Message, later.Replayed)
+	}
+	again, err := svc.Messages.Send(ctx, p, r)
+	if err != nil || !again.Replayed || again.Message.UUID != later.Message.UUID {
+		t.Fatalf("the key once more = %+v, %v; want the new message replayed", again.Message, err)
+	}
+	if _, err := db.IdempotencyRecord(ctx, p.Account.ID, "order-43"); err != nil {
+		t.Errorf("another key's record past its window: %v, want it left to the sweep", err)
+	}
+}
+
 func TestIdempotencyKeyMustBePrintable(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

@@ -18,6 +18,8 @@ func TestMain(m *testing.M) {
 	// Chat changes pruned three at a time: the conformance suite's
 	// prunes of a few changes then take several transactions.
 	pruneChunk = 3
+	// Idempotency records deleted two at a time, for the same reason.
+	idempotencyChunk = 2
 	os.Exit(m.Run())
 }
 

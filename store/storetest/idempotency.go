@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,39 @@ func testIdempotency(t *testing.T, e *env) {
 	e.must(err, "DeleteIdempotencyRecords")
 	if n != 0 {
 		t.Errorf("DeleteIdempotencyRecords of nothing deleted %d records", n)
+	}
+
+	// Many records go, whatever the number a transaction deletes (the
+	// store's own tests make it small).
+	for i := range 7 {
+		e.must(e.s.SaveIdempotencyRecord(e.ctx, carillon.IdempotencyRecord{AccountID: a.ID, Key: fmt.Sprintf("many-%d", i), RequestHash: "h",
+			MessageUUID: carillon.NewUUID(), CreatedAt: at(time.Duration(i) * time.Second)}), "SaveIdempotencyRecord")
+	}
+	if n, err = e.s.DeleteIdempotencyRecords(e.ctx, at(time.Hour)); err != nil || n != 7 {
+		t.Errorf("DeleteIdempotencyRecords of 7 records: %d deleted, %v; want 7", n, err)
+	}
+
+	// One key's record goes when made before the cut-off, and no other.
+	for _, r := range []carillon.IdempotencyRecord{
+		{AccountID: a.ID, Key: "one", RequestHash: "h", MessageUUID: carillon.NewUUID(), CreatedAt: at(time.Minute)},
+		{AccountID: b.ID, Key: "one", RequestHash: "h", MessageUUID: carillon.NewUUID(), CreatedAt: at(time.Minute)},
+		{AccountID: a.ID, Key: "two", RequestHash: "h", MessageUUID: carillon.NewUUID(), CreatedAt: at(time.Minute)},
+	} {
+		e.must(e.s.SaveIdempotencyRecord(e.ctx, r), "SaveIdempotencyRecord")
+	}
+	e.must(e.s.DeleteIdempotencyRecord(e.ctx, a.ID, "one", at(time.Minute)), "DeleteIdempotencyRecord at its time")
+	if _, err := e.s.IdempotencyRecord(e.ctx, a.ID, "one"); err != nil {
+		t.Errorf("IdempotencyRecord after deleting it before the time it was made: %v, want it kept", err)
+	}
+	e.must(e.s.DeleteIdempotencyRecord(e.ctx, a.ID, "one", at(2*time.Minute)), "DeleteIdempotencyRecord")
+	_, err = e.s.IdempotencyRecord(e.ctx, a.ID, "one")
+	wantErr(t, "IdempotencyRecord of the key deleted", err, carillon.ErrNotFound)
+	for _, k := range []struct {
+		account int64
+		key     string
+	}{{b.ID, "one"}, {a.ID, "two"}} {
+		if _, err := e.s.IdempotencyRecord(e.ctx, k.account, k.key); err != nil {
+			t.Errorf("IdempotencyRecord(%d, %s) after deleting another: %v", k.account, k.key, err)
+		}
 	}
 }
