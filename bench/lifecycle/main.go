@@ -157,10 +157,12 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "lifecycle: "+format+"\n", args...)
 }
 
-// latency is p50 and p99 of a phase's requests, in ms (nearest rank).
+// latency is p50, p99 and the slowest of a phase's requests, in ms
+// (nearest rank).
 type latency struct {
 	P50 float64 `json:"p50"`
 	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
 }
 
 // requests is what a phase's requests got.
@@ -774,7 +776,7 @@ func (b *bench) fire(ctx context.Context, n int, request func(ctx context.Contex
 		l.uuids = append(l.uuids, o.uuids...)
 	}
 	slices.Sort(all)
-	l.Latency = latency{P50: benchkit.Rank(all, 0.50), P99: benchkit.Rank(all, 0.99)}
+	l.Latency = latency{P50: benchkit.Rank(all, 0.50), P99: benchkit.Rank(all, 0.99), Max: benchkit.Rank(all, 1)}
 	l.PerS = float64(l.OK) / elapsed.Seconds()
 	return l
 }
@@ -1207,15 +1209,15 @@ func (r *result) print(w io.Writer) {
 		return fmt.Sprintf("%.1f %%", 100*v/r.Ceiling)
 	}
 	reqs := func(q requests) string {
-		return fmt.Sprintf("%d of %d answered 200 in %.2f s: %.0f/s, p50 %.2f ms, p99 %.2f ms", q.OK, q.Sent, q.Seconds, q.PerS, q.Latency.P50, q.Latency.P99)
+		return fmt.Sprintf("%d of %d answered 200 in %.2f s: %.0f/s, p50 %.2f ms, p99 %.2f ms, slowest %.0f ms", q.OK, q.Sent, q.Seconds, q.PerS, q.Latency.P50, q.Latency.P99, q.Latency.Max)
 	}
 	fmt.Fprintf(w, "== %s (%d connections, %d recipients) ==\n", r.Store, r.Conns, r.Recipients)
 	if r.Ceiling > 0 {
 		fmt.Fprintf(w, "  %-24s %.0f/s, p50 %.2f ms, p99 %.2f ms\n", "ceiling", r.Ceiling, r.CeilingLat.P50, r.CeilingLat.P99)
 	}
 	if a := r.Accepted; a != nil {
-		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, non-200 %.3f %%, errors %.3f %%; every accepted message read %.2f s after the load\n",
-			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Non200Pct, a.ErrorPct, a.ReadAfterS)
+		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, slowest %.0f ms, non-200 %.3f %%, errors %.3f %%; every accepted message read %.2f s after the load\n",
+			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Latency.Max, a.Non200Pct, a.ErrorPct, a.ReadAfterS)
 	}
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
