@@ -280,9 +280,9 @@ type IdempotencyQueries interface {
 	// SaveIdempotencyRecord returns ErrConflict when the account has a
 	// record of that key already.
 	SaveIdempotencyRecord(ctx context.Context, r IdempotencyRecord) error
-	// DeleteIdempotencyRecords forgets the records made before t; outside
-	// a transaction, in transactions of a bounded number of records each,
-	// so that the writes of others go on between them.
+	// DeleteIdempotencyRecords forgets the records made before t, in
+	// transactions of a bounded number of records each (outside a caller's
+	// transaction), so that the writes of others go on between them.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int64, error)
 	// DeleteIdempotencyRecord forgets the account's record of key when
 	// it was made before t.

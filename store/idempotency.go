@@ -27,7 +27,7 @@ func (q *queries) SaveIdempotencyRecord(ctx context.Context, r carillon.Idempote
 }
 
 // idempotencyChunk bounds the records one transaction of
-// DeleteIdempotencyRecords deletes outside a caller's transaction. Keys
+// DeleteIdempotencyRecords deletes. Keys
 // are the clients' own, spread all over the primary key's pages, so each
 // record deleted writes a page of its own: an hour of records at 100 sends
 // a second (360,000) took 2.6 to 3.5 s in one statement, on SQLite's one
@@ -36,9 +36,6 @@ func (q *queries) SaveIdempotencyRecord(ctx context.Context, r carillon.Idempote
 var idempotencyChunk = 500
 
 func (q *queries) DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int64, error) {
-	if q.tx != nil {
-		return rowsChanged(q.exec(ctx, "DELETE FROM idempotency_keys WHERE created_at < ?", ms(before)))
-	}
 	var deleted int64
 	for {
 		// The chunk's records are those made up to the time of its
