@@ -423,9 +423,10 @@ func (w *worker) run(ctx context.Context) {
 		// to record (otherwise the recorder claims for it, with the
 		// recording: the loop, which starts the attempts, then never waits
 		// for the store that every send shares), and, a claim being a
-		// write, under load only once a quarter of the slots are free. Unrecorded attempts count towards a second
-		// limit, so that a slow store holds deliveries back instead of
-		// piling up answers whose leases could run out.
+		// write, under load only once a quarter of the slots are free.
+		// Unrecorded attempts count towards a second limit, so that a slow
+		// store holds deliveries back instead of piling up answers whose
+		// leases could run out.
 		want := limit + ahead - inFlight - len(queued)
 		room := inFlight+len(queued)+len(pending) < 2*(limit+ahead)
 		if ctx.Err() == nil && !dry && recording == 0 && len(pending) == 0 && (want >= max(1, limit/4) || inFlight == 0) && want > 0 && room {

@@ -790,7 +790,12 @@ func TestAnsweredAttemptsAreRecordedWithTheNextClaim(t *testing.T) {
 	writes.mu.Lock()
 	defer writes.mu.Unlock()
 	got := writes.writes
-	if len(got) < 3 || got[0] != "claim" || got[1] != "record 1, claim true" || !strings.HasPrefix(got[2], "record ") || !strings.HasSuffix(got[2], "claim true") || got[2] == "record 1, claim true" || got[2] == "record 2, claim true" {
+	// The third write records the three answered meanwhile, or more.
+	var third int
+	if len(got) >= 3 {
+		_, _ = fmt.Sscanf(got[2], "record %d, claim true", &third)
+	}
+	if len(got) < 3 || got[0] != "claim" || got[1] != "record 1, claim true" || third < 3 || !strings.HasSuffix(got[2], "claim true") {
 		t.Errorf("the worker's first writes %q, want a claim, the first answer recorded with a claim, then the three answered meanwhile (or more) recorded with a claim, and no claim of its own between", got[:min(len(got), 4)])
 	}
 }
