@@ -205,10 +205,12 @@ func (s *core) webhooksChanged() {
 // other write (resources, webhooks, keys, the set-up of an account, a
 // channel's address) goes through inTx. Both tell the notifier after the
 // commit and note a store that refuses writes; calling the store's InTx
-// or a write of the store directly would do neither. The one exception is
+// or a write of the store directly would do neither. The exceptions are
 // the webhook adapter's delivery bookkeeping (a claim, a release, a mark
 // of health): each is one statement whose locking is its own, on the
-// delivery's hot loop, and records no event.
+// delivery's hot loop, and records no event; and the deletions that the
+// store makes a chunk a transaction: the sweeps, which record nothing,
+// and an unsubscription (Webhooks.Unsubscribe does what inTx would).
 func (s *core) inTx(ctx context.Context, fn func(q carillon.Queries) error) error {
 	err := s.store.InTx(ctx, fn)
 	if err == nil {

@@ -169,8 +169,15 @@ func (s *Webhooks) Subscribe(ctx context.Context, p Principal, rawURL string, su
 
 // Unsubscribe deletes the account's webhook and its events.
 func (s *Webhooks) Unsubscribe(ctx context.Context, p Principal) error {
-	err := s.inTx(ctx, func(q carillon.Queries) error { return q.DeleteWebhook(ctx, p.Account.ID) })
+	// Not in a transaction of inTx: the store deletes the delivery log a
+	// chunk a transaction before the webhook, so that a long log does not
+	// hold SQLite's one writer (store.DeleteWebhook). Once begun it goes
+	// on if the caller stops waiting, as a send does: a client that gives
+	// up on a long log would otherwise leave it half deleted each time.
+	err := s.store.DeleteWebhook(context.WithoutCancel(ctx), p.Account.ID)
+	s.noteUnavailable(err)
 	if err == nil {
+		s.committed()
 		s.webhooksChanged()
 	}
 	return s.notFound(ctx, "unsubscribe", "webhook", err)

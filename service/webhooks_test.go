@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -123,6 +124,32 @@ func TestEventsAreKeptOnlyForASubscribedWebhook(t *testing.T) {
 	newContact("+31612345672")
 	if n, _ := f.db.CountPendingWebhookEvents(ctx); n != 0 {
 		t.Errorf("%d events kept after unsubscribe", n)
+	}
+}
+
+// An unsubscription, once asked, deletes the webhook and its log to the
+// end even when its caller stops waiting: the log goes a chunk a
+// transaction, and a client that gives up on a long one must not leave it
+// half deleted.
+func TestUnsubscribeGoesOnWhenTheCallerStopsWaiting(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	if _, _, err := f.svc.Webhooks.Subscribe(ctx, f.p, "https://hooks.example.com/x", []string{carillon.EventContactCreated}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Contacts.CreateContact(ctx, f.p, service.ContactInput{Identifier: "+31612345670", Source: "whatsapp", Name: "C"}); err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := f.svc.Webhooks.Unsubscribe(gone, f.p); err != nil {
+		t.Fatalf("unsubscribe of a caller gone: %v", err)
+	}
+	if _, err := f.db.WebhookByAccount(ctx, f.p.Account.ID); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("the webhook after the unsubscription: %v, want ErrNotFound", err)
+	}
+	if n, _ := f.db.CountPendingWebhookEvents(ctx); n != 0 {
+		t.Errorf("%d events left after the unsubscription", n)
 	}
 }
 

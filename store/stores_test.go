@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	pruneChunk = 3
 	// Idempotency records deleted two at a time, for the same reason.
 	idempotencyChunk = 2
+	// An unsubscription's finished events two at a time, for the same
+	// reason.
+	webhookDeleteChunk = 2
 	os.Exit(m.Run())
 }
 

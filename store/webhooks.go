@@ -89,19 +89,62 @@ func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
 		ms(w.LastSuccessAt), ms(w.LastCheckAt), ms(w.CreatedAt), ms(w.UpdatedAt)).Scan(&w.ID)
 }
 
+// webhookDeleteChunk bounds the finished events one transaction of
+// DeleteWebhook deletes before the last. The delivery log is kept as long
+// as its webhook: deleting 200,000 events with their bodies and attempts
+// in one transaction held SQLite's one writer, which every send waits
+// for, for 3.6 s (docs/benchmarks.md). A variable for the store's tests.
+var webhookDeleteChunk = 500
+
+// DeleteWebhook deletes the delivery log's finished events (delivered or
+// given up), which no delivery touches again, oldest first, a chunk a
+// transaction; then, in one transaction, the webhook with the events left:
+// the pending ones, and those finished since. Stopped between the two,
+// the webhook is still there with its pending events, and only the oldest
+// of its log is gone. Inside a transaction, the chunks are its statements.
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
-	if err := q.writeHeldEvents(ctx); err != nil {
-		return err
-	}
-	for _, stmt := range []string{
-		"DELETE FROM webhook_event_bodies WHERE event_id IN (SELECT e.id FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id WHERE w.account_id = ?)",
-		"DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)",
-	} {
-		if _, err := q.exec(ctx, stmt, accountID); err != nil {
-			return err
+	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp} {
+		for {
+			var n int64
+			err := q.atomic(ctx, func(q *queries) (err error) {
+				n, err = q.deleteFinishedWebhookEvents(ctx, accountID, state)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if n < int64(webhookDeleteChunk) {
+				break
+			}
 		}
 	}
-	return affected(q.exec(ctx, "DELETE FROM webhooks WHERE account_id = ?", accountID))
+	return q.atomic(ctx, func(q *queries) error {
+		if err := q.writeHeldEvents(ctx); err != nil {
+			return err
+		}
+		for _, stmt := range []string{
+			"DELETE FROM webhook_event_bodies WHERE event_id IN (SELECT e.id FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id WHERE w.account_id = ?)",
+			"DELETE FROM webhook_events WHERE webhook_id IN (SELECT id FROM webhooks WHERE account_id = ?)",
+		} {
+			if _, err := q.exec(ctx, stmt, accountID); err != nil {
+				return err
+			}
+		}
+		return affected(q.exec(ctx, "DELETE FROM webhooks WHERE account_id = ?", accountID))
+	})
+}
+
+// deleteFinishedWebhookEvents deletes the oldest webhookDeleteChunk events
+// of the account's webhook in state, read from the index of its events by
+// state (webhook_events_state), with their bodies and attempts (deleted
+// with them: ON DELETE CASCADE), and returns how many. The state is
+// checked again as each is deleted: a redelivery may have made one pending
+// meanwhile (PostgreSQL), and a pending event stays to the last
+// transaction.
+func (q *queries) deleteFinishedWebhookEvents(ctx context.Context, accountID int64, state carillon.WebhookEventState) (int64, error) {
+	return rowsChanged(q.exec(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
+		WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?) AND state = ? ORDER BY id LIMIT ?) AND state = ?`,
+		accountID, string(state), webhookDeleteChunk, string(state)))
 }
 
 func (q *queries) MarkWebhookSuccess(ctx context.Context, id int64, t time.Time) error {

@@ -73,12 +73,29 @@ func testWebhookAttempts(t *testing.T, e *env) {
 	e.must(err, "WebhookAttempts")
 	check(t, "attempts after a refused batch", len(got), 2)
 
-	// Attempts go with their webhook's events.
+	// Attempts go with their webhook's events, finished or not: the
+	// store's own tests delete the finished ones two a transaction, so
+	// these take several.
+	gone := []carillon.WebhookEvent{first, second}
+	var finished []carillon.WebhookAttempt
+	for i := range 7 {
+		ev := e.webhookEvent(w, fmt.Sprint("f", i), at(0))
+		ev.State, ev.Attempts, ev.NextAttemptAt = carillon.EventDelivered, 1, time.Time{}
+		if i%3 == 2 {
+			ev.State = carillon.EventGivenUp
+		}
+		e.must(e.s.UpdateWebhookEvents(e.ctx, []carillon.WebhookEvent{ev}), "UpdateWebhookEvents")
+		finished = append(finished, carillon.WebhookAttempt{EventID: ev.ID, Number: 1, At: at(0), Response: carillon.WebhookResponse{Code: 200}})
+		gone = append(gone, ev)
+	}
+	e.must(e.s.AddWebhookAttempts(e.ctx, finished), "AddWebhookAttempts of finished events")
 	e.must(e.s.DeleteWebhook(e.ctx, a.ID), "DeleteWebhook")
-	for _, ev := range []carillon.WebhookEvent{first, second} {
+	for _, ev := range gone {
 		got, err := e.s.WebhookAttempts(e.ctx, ev.ID)
 		e.must(err, "WebhookAttempts after delete")
 		check(t, "attempts after the webhook's delete", len(got), 0)
+		_, err = e.s.WebhookEventByUUID(e.ctx, a.ID, ev.UUID)
+		wantErr(t, "an event after its webhook's delete", err, carillon.ErrNotFound)
 	}
 	kept, err := e.s.WebhookAttempts(e.ctx, other.ID)
 	e.must(err, "WebhookAttempts of another account")
