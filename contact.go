@@ -93,6 +93,10 @@ type ContactQueries interface {
 	// DeleteContact deletes the contact with its messages, their status
 	// history, its tags and its field values.
 	DeleteContact(ctx context.Context, accountID, id int64) error
+	// DeleteOldestContactMessages deletes the contact's oldest messages,
+	// up to limit, with their status history, and returns how many: a
+	// contact's long history goes a part at a time before the contact.
+	DeleteOldestContactMessages(ctx context.Context, accountID, id int64, limit int) (int, error)
 
 	// SetContactTags makes the contact's tags exactly tagIDs.
 	SetContactTags(ctx context.Context, contactID int64, tagIDs []int64) error

@@ -749,6 +749,100 @@ func TestUnitRunAgainAfterLostRace(t *testing.T) {
 	}
 }
 
+// partsStore notes, for each transaction, the deletions a contact's
+// deletion made in it, and calls afterFirst once the first is committed.
+type partsStore struct {
+	carillon.Store
+	afterFirst func()
+	mu         sync.Mutex
+	calls      []string // one entry a transaction that deleted something
+}
+
+func (s *partsStore) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	w := &partsWrites{Queries: nil}
+	err := s.Store.InTx(ctx, func(q carillon.Queries) error {
+		w.Queries, w.calls = q, nil
+		return fn(w)
+	})
+	if err == nil && len(w.calls) > 0 {
+		s.mu.Lock()
+		s.calls = append(s.calls, strings.Join(w.calls, ", "))
+		first := len(s.calls) == 1
+		s.mu.Unlock()
+		if first && s.afterFirst != nil {
+			s.afterFirst()
+		}
+	}
+	return err
+}
+
+type partsWrites struct {
+	carillon.Queries
+	calls []string
+}
+
+func (w *partsWrites) DeleteOldestContactMessages(ctx context.Context, accountID, id int64, limit int) (int, error) {
+	n, err := w.Queries.DeleteOldestContactMessages(ctx, accountID, id, limit)
+	w.calls = append(w.calls, fmt.Sprintf("%d of %d messages", n, limit))
+	return n, err
+}
+
+func (w *partsWrites) DeleteContact(ctx context.Context, accountID, id int64) error {
+	w.calls = append(w.calls, "the contact")
+	return w.Queries.DeleteContact(ctx, accountID, id)
+}
+
+// TestContactDeletedAPartAtATime: a contact's deletion takes its history
+// 50 messages a transaction, oldest first, then the contact with the rest
+// in a transaction of its own; it goes on when its caller stops waiting
+// after the first part.
+func TestContactDeletedAPartAtATime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testrig.SQLite(t)
+	st := &partsStore{Store: db}
+	// No provider and no key authenticated: nothing but the test's calls
+	// runs a transaction.
+	svc := testrig.Service(t, service.Options{Store: st, InstanceID: "test-instance"})
+	acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := service.Principal{Account: acct}
+	v, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.ContactByUUID(ctx, acct.ID, v.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 120 {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: c.ChannelID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprint("hello ", i)},
+			Status: carillon.StatusReceived, CreatedAt: time.UnixMilli(int64(1000 + i)), UpdatedAt: time.UnixMilli(int64(1000 + i))}
+		if err := db.CreateMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.calls = nil
+	waiting, stopWaiting := context.WithCancel(ctx)
+	st.afterFirst = stopWaiting
+	if err := svc.Contacts.DeleteContact(waiting, p, v.UUID); err != nil {
+		t.Fatalf("DeleteContact of a caller who stopped waiting after its first part: %v", err)
+	}
+	want := []string{"50 of 50 messages", "50 of 50 messages", "20 of 50 messages", "the contact"}
+	if !slices.Equal(st.calls, want) {
+		t.Errorf("the deletion's transactions: %q, want %q", st.calls, want)
+	}
+	if _, err := db.ContactByUUID(ctx, acct.ID, v.UUID); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("the contact after its deletion: %v, want it gone", err)
+	}
+	if msgs, n, err := db.ContactMessages(ctx, acct.ID, c.ID, carillon.Page{Number: 1, Size: 10}); err != nil || len(msgs) != 0 || n != 0 {
+		t.Errorf("the contact's messages after its deletion: %d (count %d, %v), want none", len(msgs), n, err)
+	}
+}
+
 // TestInboundCountedOncePerStoredMessage: a unit of work the committer runs
 // twice (its first transaction rolled back) counts its message once, and a
 // repeat of a stored message counts nothing.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -521,6 +522,45 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 		q.holdTeamCount(accountID, teamID, -1)
 		return nil
 	})
+}
+
+func (q *queries) DeleteOldestContactMessages(ctx context.Context, accountID, id int64, limit int) (deleted int, err error) {
+	err = q.atomic(ctx, func(q *queries) error {
+		// Held rows of this transaction are written first, so that none
+		// is written after its message is gone.
+		if err := q.writeHeldHistory(ctx); err != nil {
+			return err
+		}
+		if err := q.writeHeldWords(ctx); err != nil {
+			return err
+		}
+		// The part is the messages up to the limit-th oldest, read from
+		// the index messages_contact (contact_id, account_id, id); all of
+		// them when the contact has fewer.
+		bound := int64(math.MaxInt64)
+		err := q.queryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? AND account_id = ? ORDER BY id LIMIT 1 OFFSET ?",
+			id, accountID, limit-1).Scan(&bound)
+		if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+			return err
+		}
+		for _, stmt := range []string{
+			"DELETE FROM message_statuses WHERE message_id IN (SELECT id FROM messages WHERE contact_id = ? AND account_id = ? AND id <= ?)",
+			"DELETE FROM message_words WHERE rowid IN (SELECT id FROM messages WHERE contact_id = ? AND account_id = ? AND id <= ?)",
+		} {
+			if _, err := q.exec(ctx, stmt, id, accountID, bound); err != nil {
+				return err
+			}
+		}
+		// Counted off as many as were deleted, as DeleteContact does.
+		n, err := rowsChanged(q.exec(ctx, "DELETE FROM messages WHERE contact_id = ? AND account_id = ? AND id <= ?", id, accountID, bound))
+		if err != nil {
+			return err
+		}
+		q.holdMessageCount(accountID, id, -int(n))
+		deleted = int(n)
+		return nil
+	})
+	return deleted, err
 }
 
 // deleteContactTags deletes the contact's tags and returns their ids:

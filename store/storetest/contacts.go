@@ -263,6 +263,65 @@ func testListContacts(t *testing.T, e *env) {
 	}
 }
 
+// A contact's deletion takes its long history a part at a time, oldest
+// first, before the contact: each part's messages go with their status
+// history and out of the contact's count of messages, and nothing else.
+func testDeleteOldestContactMessages(t *testing.T, e *env) {
+	f, fb := e.fixture("a"), e.fixture("b")
+	a, c := f.acct, f.contact
+	keep := e.contact(f.channel, "5491100000002")
+	msgs := []carillon.Message{f.message}
+	for range 4 {
+		msgs = append(msgs, e.message(c, carillon.SendNone, ""))
+	}
+	km := e.message(keep, carillon.SendQueued, "inst")
+	for _, m := range append([]carillon.Message{km}, msgs...) {
+		e.must(e.s.AddStatusChange(e.ctx, carillon.StatusChange{MessageID: m.ID, Status: carillon.StatusSent, Applied: true, CreatedAt: base}), "AddStatusChange")
+	}
+	left := func(what string, want []carillon.Message) {
+		t.Helper()
+		got, n, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ContactMessages")
+		wantIDs := ids(want)
+		slices.Reverse(wantIDs)
+		check(t, what+": the contact's messages, newest first", ids(got), wantIDs)
+		check(t, what+": their count", n, len(want))
+	}
+
+	n, err := e.s.DeleteOldestContactMessages(e.ctx, fb.acct.ID, c.ID, 10)
+	e.must(err, "DeleteOldestContactMessages with the wrong account")
+	check(t, "deleted with the wrong account", n, 0)
+	n, err = e.s.DeleteOldestContactMessages(e.ctx, a.ID, c.ID, 2)
+	e.must(err, "DeleteOldestContactMessages")
+	check(t, "deleted by a part of 2", n, 2)
+	left("after a part of 2", msgs[2:])
+	for i, m := range msgs {
+		hist, err := e.s.StatusHistory(e.ctx, m.ID)
+		e.must(err, "StatusHistory")
+		_, err = e.s.MessageByID(e.ctx, a.ID, m.ID)
+		if gone := i < 2; gone != errors.Is(err, carillon.ErrNotFound) || gone != (len(hist) == 0) {
+			t.Errorf("message %d of 5 after a part of 2: %v, %d status changes; want it gone with its history: %v", i+1, err, len(hist), gone)
+		}
+	}
+	n, err = e.s.DeleteOldestContactMessages(e.ctx, a.ID, c.ID, 10)
+	e.must(err, "DeleteOldestContactMessages")
+	check(t, "deleted by a part larger than what is left", n, 3)
+	left("after the last part", nil)
+
+	// The contact stays, and so do the others' messages.
+	got, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID after its messages' deletion")
+	check(t, "the contact after its messages' deletion", got.UUID, c.UUID)
+	gotM, err := e.s.MessageByID(e.ctx, a.ID, km.ID)
+	e.must(err, "MessageByID of another contact's message")
+	check(t, "another contact's message", gotM.UUID, km.UUID)
+	hist, err := e.s.StatusHistory(e.ctx, km.ID)
+	e.must(err, "StatusHistory of another contact's message")
+	check(t, "another contact's message's history", len(hist), 1)
+	_, err = e.s.MessageByID(e.ctx, fb.acct.ID, fb.message.ID)
+	e.must(err, "MessageByID of another account's message")
+}
+
 func testDeleteContact(t *testing.T, e *env) {
 	f, fb := e.fixture("a"), e.fixture("b")
 	a := f.acct

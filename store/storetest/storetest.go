@@ -102,6 +102,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactMessages", testContactMessages},
 		{"ContactMessageCounts", testContactMessageCounts},
 		{"DeleteContact", testDeleteContact},
+		{"DeleteOldestContactMessages", testDeleteOldestContactMessages},
 		{"ContactCount", testContactCount},
 		{"TeamAndTagCounts", testTeamAndTagCounts},
 		{"ContactPagesFarIn", testContactPagesFarIn},
