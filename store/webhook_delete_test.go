@@ -3,18 +3,19 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
 )
 
-// An unsubscription deletes the delivery log's finished events
-// webhookDeleteChunk at a time, oldest first, each chunk in a transaction
-// of its own, before the transaction that deletes the webhook: a chunk
-// takes the oldest events of one finished state with their bodies and
-// attempts, and nothing pending, of another state or of another webhook.
-func TestUnsubscribeDeletesFinishedEventsByChunks(t *testing.T) {
+// An unsubscription deletes the webhook's events webhookDeleteChunk at a
+// time, oldest first, each chunk in a transaction of its own, before the
+// transaction that deletes the webhook: a chunk takes the oldest events of
+// one state, up to the newest when it began, with their bodies and
+// attempts, and nothing of another state or of another webhook.
+func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		webhook := func(name string) carillon.Webhook {
@@ -41,7 +42,7 @@ func TestUnsubscribeDeletesFinishedEventsByChunks(t *testing.T) {
 		others := event(other, carillon.EventDelivered)
 
 		// webhookDeleteChunk is 2 in the package's tests (TestMain).
-		n, err := db.deleteFinishedWebhookEvents(ctx, w.AccountID, carillon.EventDelivered)
+		n, err := db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, math.MaxInt64)
 		must(t, err)
 		if n != 2 {
 			t.Errorf("a chunk deleted %d events, want 2", n)
@@ -64,8 +65,20 @@ func TestUnsubscribeDeletesFinishedEventsByChunks(t *testing.T) {
 				t.Errorf("%s event %d after the chunk: %v, body %q; want it kept", e.State, e.ID, err, got.Body)
 			}
 		}
-		if n, err = db.deleteFinishedWebhookEvents(ctx, w.AccountID, carillon.EventDelivered); err != nil || n != 1 {
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, newest.ID-1); err != nil || n != 0 {
+			t.Errorf("a chunk up to an id below the newest delivered event deleted %d (%v), want none", n, err)
+		}
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, math.MaxInt64); err != nil || n != 1 {
 			t.Errorf("the next chunk deleted %d (%v), want the newest delivered event alone", n, err)
+		}
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventPending, math.MaxInt64); err != nil || n != 1 {
+			t.Errorf("a chunk of pending events deleted %d (%v), want the one pending", n, err)
+		}
+		if _, err := db.WebhookEventByUUID(ctx, w.AccountID, pending.UUID); err != carillon.ErrNotFound {
+			t.Errorf("the pending event after its chunk: %v, want ErrNotFound", err)
+		}
+		if _, err := db.WebhookEventByUUID(ctx, w.AccountID, givenUp.UUID); err != nil {
+			t.Errorf("the given-up event after the other states' chunks: %v, want it kept", err)
 		}
 	})
 }

@@ -89,25 +89,31 @@ func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
 		ms(w.LastSuccessAt), ms(w.LastCheckAt), ms(w.CreatedAt), ms(w.UpdatedAt)).Scan(&w.ID)
 }
 
-// webhookDeleteChunk bounds the finished events one transaction of
-// DeleteWebhook deletes before the last. The delivery log is kept as long
-// as its webhook: deleting 188,000 events with their bodies and attempts
-// in one transaction held SQLite's one writer, which every send waits
-// for, 5 to 6 s (docs/benchmarks.md). A variable for the store's tests.
+// webhookDeleteChunk bounds the events one transaction of DeleteWebhook
+// deletes before the last. The delivery log is kept as long as its
+// webhook: deleting 188,000 events with their bodies and attempts in one
+// transaction held SQLite's one writer, which every send waits for, 5 to
+// 6 s (docs/benchmarks.md). A variable for the store's tests.
 var webhookDeleteChunk = 500
 
-// DeleteWebhook deletes the delivery log's finished events (delivered or
-// given up), which no delivery touches again, oldest first, a chunk a
-// transaction; then, in one transaction, the webhook with the events left:
-// the pending ones, and those finished since. Stopped between the two,
-// the webhook is still there with its pending events, and only the oldest
-// of its log is gone. Inside a transaction, the chunks are its statements.
+// DeleteWebhook deletes the webhook's events as they stood when it began,
+// oldest first, a chunk a transaction: the delivered, the given up, then
+// the pending; then, in one transaction, the webhook with the events left
+// (those recorded meanwhile, and any the chunks did not meet). Stopped
+// between the two, the webhook is still there without its oldest events.
+// Inside a transaction, the chunks are its statements.
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
-	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp} {
+	var last int64
+	err := q.queryRow(ctx, `SELECT COALESCE(MAX(e.id), 0) FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id
+		WHERE w.account_id = ?`, accountID).Scan(&last)
+	if err != nil {
+		return err
+	}
+	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending} {
 		for {
 			var n int64
 			err := q.atomic(ctx, func(q *queries) (err error) {
-				n, err = q.deleteFinishedWebhookEvents(ctx, accountID, state)
+				n, err = q.deleteWebhookEventsChunk(ctx, accountID, state, last)
 				return err
 			})
 			if err != nil {
@@ -134,17 +140,21 @@ func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	})
 }
 
-// deleteFinishedWebhookEvents deletes the oldest webhookDeleteChunk events
-// of the account's webhook in state, read from the index of its events by
-// state (webhook_events_state), with their bodies and attempts (deleted
-// with them: ON DELETE CASCADE), and returns how many. The state is
-// checked again as each is deleted: a redelivery may have made one pending
-// meanwhile (PostgreSQL), and a pending event stays to the last
-// transaction.
-func (q *queries) deleteFinishedWebhookEvents(ctx context.Context, accountID int64, state carillon.WebhookEventState) (int64, error) {
+// deleteWebhookEventsChunk deletes the oldest webhookDeleteChunk events,
+// up to id last, of the account's webhook in state, read from the index
+// of its events by state (webhook_events_state), with their bodies and
+// attempts (deleted with them: ON DELETE CASCADE), and returns how many.
+// The state is checked again as each is deleted, as another transaction
+// may have changed it meanwhile (PostgreSQL): an event that moved is left
+// to the chunks of its new state or to the last transaction. A pending
+// event deleted may be the first of its subject, its delivery in flight:
+// the attempt's recording skips an event gone (LockWebhookEvents), and
+// the sweep releases the next event of the subject
+// (ReleaseOrphanWebhookEvents) if the webhook is still there then.
+func (q *queries) deleteWebhookEventsChunk(ctx context.Context, accountID int64, state carillon.WebhookEventState, last int64) (int64, error) {
 	return rowsChanged(q.exec(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
-		WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?) AND state = ? ORDER BY id LIMIT ?) AND state = ?`,
-		accountID, string(state), webhookDeleteChunk, string(state)))
+		WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?) AND state = ? AND id <= ? ORDER BY id LIMIT ?) AND state = ?`,
+		accountID, string(state), last, webhookDeleteChunk, string(state)))
 }
 
 func (q *queries) MarkWebhookSuccess(ctx context.Context, id int64, t time.Time) error {

@@ -74,8 +74,8 @@ func testWebhookAttempts(t *testing.T, e *env) {
 	check(t, "attempts after a refused batch", len(got), 2)
 
 	// Attempts go with their webhook's events, finished or not: the
-	// store's own tests delete the finished ones two a transaction, so
-	// these take several.
+	// store's own tests delete them two a transaction, so these take
+	// several.
 	gone := []carillon.WebhookEvent{first, second}
 	var finished []carillon.WebhookAttempt
 	for i := range 7 {
