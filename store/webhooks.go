@@ -104,8 +104,8 @@ var webhookDeleteChunk = 500
 // Inside a transaction, the chunks are its statements.
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	var last int64
-	err := q.queryRow(ctx, `SELECT COALESCE(MAX(e.id), 0) FROM webhook_events e JOIN webhooks w ON w.id = e.webhook_id
-		WHERE w.account_id = ?`, accountID).Scan(&last)
+	err := q.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM webhook_events WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?)",
+		accountID).Scan(&last)
 	if err != nil {
 		return err
 	}
