@@ -97,6 +97,11 @@ type ContactQueries interface {
 	// up to limit, with their status history, and returns how many: a
 	// contact's long history goes a part at a time before the contact.
 	DeleteOldestContactMessages(ctx context.Context, accountID, id int64, limit int) (int, error)
+	// RewriteQueuedMessageAssignees gives up to limit older messages of a
+	// contact assigned to someone else its assignee (an assignment
+	// rewrites the newest at once and queues the rest), and reports
+	// whether any contact was queued.
+	RewriteQueuedMessageAssignees(ctx context.Context, limit int) (bool, error)
 
 	// SetContactTags makes the contact's tags exactly tagIDs.
 	SetContactTags(ctx context.Context, contactID int64, tagIDs []int64) error

@@ -193,8 +193,9 @@ func (q *queries) contactRewritten(ctx context.Context, stored carillon.Contact,
 		q.holdTeamCount(c.AccountID, c.TeamID, 1)
 	}
 	if c.AssignedUserID != stored.AssignedUserID {
-		// Each message keeps its contact's assignee (CreateMessage).
-		if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ?", c.AssignedUserID, c.ID); err != nil {
+		// Each message keeps its contact's assignee (CreateMessage): the
+		// newest now, the others a part at a time (assignees.go).
+		if err := q.followAssignee(ctx, c); err != nil {
 			return err
 		}
 	}
@@ -503,6 +504,7 @@ func (q *queries) DeleteContact(ctx context.Context, accountID, id int64) error 
 			"DELETE FROM contact_field_values WHERE contact_id = ?",
 			"DELETE FROM read_marks WHERE contact_id = ?",
 			"DELETE FROM conversation_changes WHERE contact_id = ?",
+			"DELETE FROM message_assignee_queue WHERE contact_id = ?",
 		} {
 			if _, err := q.exec(ctx, stmt, id); err != nil {
 				return err

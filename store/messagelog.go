@@ -23,7 +23,8 @@ import (
 //     messages_log_assigned (assigned_user_id, created_at, id), each
 //     message keeping its contact's assignee (migration 0016; before it,
 //     a page walked about 4,000 messages of the account's log with 2,000
-//     of 200,000 contacts assigned, measured in docs/benchmarks.md);
+//     of 200,000 contacts assigned, measured in docs/benchmarks.md), and
+//     each entry's contact checked (assignees.go);
 //   - a number (with an assigned user or not) or an agent's chats: the
 //     contacts they name are read first (contacts_address, and for an
 //     agent's chats contacts_team with contacts_assigned, each read
@@ -95,8 +96,12 @@ func (q *queries) MessageLog(ctx context.Context, f carillon.MessageLogFilter, a
 	}
 	if assigned {
 		// assigned_user_id <> 0 is the index's own condition, written so
-		// that SQLite sees the query within it.
+		// that SQLite sees the query within it. The contact is checked
+		// too: a message keeps the assignee its contact had until its
+		// part of a new assignment rewrites it (assignees.go), and must
+		// not be shown to the former assignee meanwhile.
 		cond("assigned_user_id = ? AND assigned_user_id <> 0", f.AssignedUserID)
+		cond("EXISTS (SELECT 1 FROM contacts WHERE contacts.id = messages.contact_id AND contacts.assigned_user_id = ?)", f.AssignedUserID)
 	} else if contactFirst || listed {
 		// The list is padded to a power of two with its last id, so that
 		// a few statement texts serve every length (SQLite keeps each

@@ -158,6 +158,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}()
 
 	go forgetIdempotencyKeys(ctx, svc)
+	go svc.FollowAssignees(ctx)
 	go analyzeGrownTables(ctx, db, log)
 	go syncTemplatesHourly(ctx, svc, log)
 	go learnMissingAddresses(ctx, svc, log)

@@ -208,8 +208,9 @@ func testMessageLog(t *testing.T, e *env) {
 	}
 
 	// Assigned to someone else: a contact's messages, those stored before
-	// too, leave the former assignee's log and join the new one's, and so
-	// do the messages stored after.
+	// too, leave the former assignee's log at once and join the new one's
+	// (the older ones once the queued parts are made: testMessageAssignees),
+	// and so do the messages stored after.
 	assignedTo := func(userID int64) []carillon.Message {
 		t.Helper()
 		got, err := e.s.MessageLog(e.ctx, carillon.MessageLogFilter{AccountID: a.ID, AssignedUserID: userID}, carillon.MessageLogCursor{}, 100)
@@ -222,6 +223,7 @@ func testMessageLog(t *testing.T, e *env) {
 	ada.AssignedUserID = crowded.ID
 	e.must(e.s.UpdateContact(e.ctx, &ada), "UpdateContact (ada reassigned)")
 	m6 := add(bob, carillon.Outbound, carillon.StatusSent, at(11*time.Minute))
+	e.rewriteQueuedAssignees()
 	check(t, "MessageLog assigned to agent, after", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
 	check(t, "MessageLog assigned to the new assignee", ids(assignedTo(crowded.ID)), ids([]carillon.Message{c2, a9, c1, m2, m1}))
 	bob.AssignedUserID = 0

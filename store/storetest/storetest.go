@@ -103,6 +103,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactMessageCounts", testContactMessageCounts},
 		{"DeleteContact", testDeleteContact},
 		{"DeleteOldestContactMessages", testDeleteOldestContactMessages},
+		{"MessageAssignees", testMessageAssignees},
 		{"ContactCount", testContactCount},
 		{"TeamAndTagCounts", testTeamAndTagCounts},
 		{"ContactPagesFarIn", testContactPagesFarIn},
