@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/carillon/carillon"
 )
 
 // assigneePart bounds the older messages one transaction gives their
@@ -24,6 +27,13 @@ func (s *Service) FollowAssignees(ctx context.Context) {
 		for ctx.Err() == nil {
 			made, err := s.store.RewriteQueuedMessageAssignees(ctx, assigneePart)
 			s.noteUnavailable(err)
+			if errors.Is(err, carillon.ErrContention) {
+				// PostgreSQL ended a deadlock with a transaction that
+				// updates one of the part's messages (a receipt) and
+				// holds the contact's queue row (its assignment): the
+				// other went on; make the part again.
+				continue
+			}
 			if err != nil {
 				if !failing && ctx.Err() == nil {
 					s.log.Error("messages not given their contact's new assignee; tried again every second", "error", err)
