@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -26,18 +25,7 @@ func TestOlderMessagesFollowTheAssignee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.db.ContactByUUID(ctx, f.p.Account.ID, v.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 120 {
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: c.AccountID, ChannelID: c.ChannelID, ContactID: c.ID,
-			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprint("hello ", i)},
-			Status: carillon.StatusReceived, CreatedAt: time.UnixMilli(int64(1000 + i)), UpdatedAt: time.UnixMilli(int64(1000 + i))}
-		if err := f.db.CreateMessage(ctx, &m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := storeHistory(t, f.db, f.p.Account.ID, v.UUID, 120)
 	inLog := func() int {
 		t.Helper()
 		msgs, err := f.db.MessageLog(ctx, carillon.MessageLogFilter{AccountID: c.AccountID, AssignedUserID: agent.ID}, carillon.MessageLogCursor{}, 1000)

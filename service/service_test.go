@@ -792,6 +792,26 @@ func (w *partsWrites) DeleteContact(ctx context.Context, accountID, id int64) er
 	return w.Queries.DeleteContact(ctx, accountID, id)
 }
 
+// storeHistory stores n inbound messages of the contact, straight into the
+// store, and returns the contact.
+func storeHistory(t *testing.T, db carillon.Store, accountID int64, uuid string, n int) carillon.Contact {
+	t.Helper()
+	ctx := context.Background()
+	c, err := db.ContactByUUID(ctx, accountID, uuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: accountID, ChannelID: c.ChannelID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprint("hello ", i)},
+			Status: carillon.StatusReceived, CreatedAt: time.UnixMilli(int64(1000 + i)), UpdatedAt: time.UnixMilli(int64(1000 + i))}
+		if err := db.CreateMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
 // TestContactDeletedAPartAtATime: a contact's deletion takes its history
 // 50 messages a transaction, oldest first, then the contact with the rest
 // in a transaction of its own; it goes on when its caller stops waiting
@@ -813,18 +833,7 @@ func TestContactDeletedAPartAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := db.ContactByUUID(ctx, acct.ID, v.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 120 {
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: c.ChannelID, ContactID: c.ID,
-			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprint("hello ", i)},
-			Status: carillon.StatusReceived, CreatedAt: time.UnixMilli(int64(1000 + i)), UpdatedAt: time.UnixMilli(int64(1000 + i))}
-		if err := db.CreateMessage(ctx, &m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := storeHistory(t, db, acct.ID, v.UUID, 120)
 	st.calls = nil
 	waiting, stopWaiting := context.WithCancel(ctx)
 	st.afterFirst = stopWaiting
