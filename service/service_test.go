@@ -711,21 +711,9 @@ func TestUnitRunAgainAfterLostRace(t *testing.T) {
 			ctx := context.Background()
 			db := testrig.SQLite(t)
 			st := &failOnce{Store: db, err: tc.err}
-			// No provider, and no key authenticated (whose use is recorded
-			// in the background, and may share the deletion's batch):
-			// nothing but the test's calls runs a transaction.
-			svc := testrig.Service(t, service.Options{Store: st, InstanceID: "test-instance"})
-			acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := service.Principal{Account: acct}
-			c, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			svc, p, c := quietServiceWithContact(t, st)
 			st.armed.Store(true)
-			err = svc.Contacts.DeleteContact(ctx, p, c.UUID)
+			err := svc.Contacts.DeleteContact(ctx, p, c.UUID)
 			if st.armed.Load() {
 				t.Fatal("the deletion's transaction was not made to fail once")
 			}
@@ -749,6 +737,26 @@ func TestUnitRunAgainAfterLostRace(t *testing.T) {
 	}
 }
 
+// quietServiceWithContact starts a service on st with the default account
+// and one contact, Kim. No provider, and no key authenticated (whose use
+// is recorded in the background, and may share a batch): nothing but the
+// test's calls runs a transaction.
+func quietServiceWithContact(t *testing.T, st carillon.Store) (*service.Service, service.Principal, service.ContactView) {
+	t.Helper()
+	ctx := context.Background()
+	svc := testrig.Service(t, service.Options{Store: st, InstanceID: "test-instance"})
+	acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := service.Principal{Account: acct}
+	c, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, p, c
+}
+
 // partsStore notes, for each transaction, the deletions a contact's
 // deletion made in it, and calls afterFirst once the first is committed.
 type partsStore struct {
@@ -759,7 +767,7 @@ type partsStore struct {
 }
 
 func (s *partsStore) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
-	w := &partsWrites{Queries: nil}
+	w := &partsWrites{}
 	err := s.Store.InTx(ctx, func(q carillon.Queries) error {
 		w.Queries, w.calls = q, nil
 		return fn(w)
@@ -821,20 +829,8 @@ func TestContactDeletedAPartAtATime(t *testing.T) {
 	ctx := context.Background()
 	db := testrig.SQLite(t)
 	st := &partsStore{Store: db}
-	// No provider and no key authenticated: nothing but the test's calls
-	// runs a transaction.
-	svc := testrig.Service(t, service.Options{Store: st, InstanceID: "test-instance"})
-	acct, _, _, err := svc.Accounts.SetupAccount(ctx, carillon.DefaultAccountName, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := service.Principal{Account: acct}
-	v, err := svc.Contacts.CreateContact(ctx, p, service.ContactInput{Identifier: "+31 6 1234 5678", Source: "whatsapp", Name: "Kim"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := storeHistory(t, db, acct.ID, v.UUID, 120)
-	st.calls = nil
+	svc, p, v := quietServiceWithContact(t, st)
+	c := storeHistory(t, db, p.Account.ID, v.UUID, 120)
 	waiting, stopWaiting := context.WithCancel(ctx)
 	st.afterFirst = stopWaiting
 	if err := svc.Contacts.DeleteContact(waiting, p, v.UUID); err != nil {
@@ -844,10 +840,10 @@ func TestContactDeletedAPartAtATime(t *testing.T) {
 	if !slices.Equal(st.calls, want) {
 		t.Errorf("the deletion's transactions: %q, want %q", st.calls, want)
 	}
-	if _, err := db.ContactByUUID(ctx, acct.ID, v.UUID); !errors.Is(err, carillon.ErrNotFound) {
+	if _, err := db.ContactByUUID(ctx, p.Account.ID, v.UUID); !errors.Is(err, carillon.ErrNotFound) {
 		t.Errorf("the contact after its deletion: %v, want it gone", err)
 	}
-	if msgs, n, err := db.ContactMessages(ctx, acct.ID, c.ID, carillon.Page{Number: 1, Size: 10}); err != nil || len(msgs) != 0 || n != 0 {
+	if msgs, n, err := db.ContactMessages(ctx, p.Account.ID, c.ID, carillon.Page{Number: 1, Size: 10}); err != nil || len(msgs) != 0 || n != 0 {
 		t.Errorf("the contact's messages after its deletion: %d (count %d, %v), want none", len(msgs), n, err)
 	}
 }

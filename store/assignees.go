@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/carillon/carillon"
 )
@@ -27,10 +28,8 @@ var assigneeRewriteNow = 50
 // followAssignee rewrites the assignee of c's newest messages, and queues
 // c for the others when it has more.
 func (q *queries) followAssignee(ctx context.Context, c *carillon.Contact) error {
-	var bound int64
-	err := q.queryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? AND account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-		c.ID, c.AccountID, assigneeRewriteNow-1).Scan(&bound)
-	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+	bound, err := q.nthNewestMessage(ctx, c.AccountID, c.ID, math.MaxInt64, assigneeRewriteNow)
+	if err != nil {
 		return err
 	}
 	if _, err := q.exec(ctx, "UPDATE messages SET assigned_user_id = ? WHERE contact_id = ? AND account_id = ? AND id >= ?",
@@ -49,6 +48,19 @@ func (q *queries) followAssignee(ctx context.Context, c *carillon.Contact) error
 	return err
 }
 
+// nthNewestMessage returns the id of the contact's n-th newest message of
+// those with an id below below, read from the index messages_contact
+// (contact_id, account_id, id); 0 when there are fewer.
+func (q *queries) nthNewestMessage(ctx context.Context, accountID, contactID, below int64, n int) (int64, error) {
+	var id int64
+	err := q.queryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? AND account_id = ? AND id < ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+		contactID, accountID, below, n-1).Scan(&id)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return 0, nil
+	}
+	return id, err
+}
+
 func (q *queries) RewriteQueuedMessageAssignees(ctx context.Context, limit int) (bool, error) {
 	made := false
 	err := q.atomic(ctx, func(q *queries) error {
@@ -64,10 +76,8 @@ func (q *queries) RewriteQueuedMessageAssignees(ctx context.Context, limit int) 
 		made = true
 		// The part: the limit messages below the place, newest first;
 		// the last part when fewer are left.
-		var lower int64
-		err = q.queryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? AND account_id = ? AND id < ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-			contactID, accountID, below, limit-1).Scan(&lower)
-		if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		lower, err := q.nthNewestMessage(ctx, accountID, contactID, below, limit)
+		if err != nil {
 			return err
 		}
 		// The contact's assignee as it is now, whatever assignment
