@@ -9,7 +9,7 @@ import (
 )
 
 // assigneePart bounds the older messages one transaction gives their
-// contact's new assignee: about 0.09 ms a message on SQLite's writer,
+// contact's new assignee: about 0.1 ms a message on SQLite's writer,
 // which every send waits for (docs/benchmarks.md).
 const assigneePart = 200
 

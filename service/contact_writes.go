@@ -314,7 +314,7 @@ func (s *Contacts) DeleteContact(ctx context.Context, p Principal, uuid string) 
 	key := contactKey(c.ChannelID, c.Address+"|"+c.BSUID)
 	// The history a part at a time, each in a unit of its own keyed like
 	// the contact's other writes: deleting 5,000 messages in one unit held
-	// SQLite's one writer, which every send waits for, 1.1 to 3.7 s
+	// SQLite's one writer, which every send waits for, 1.2 to 3.3 s
 	// (docs/benchmarks.md). The contact and the rest of its history go
 	// last, together.
 	for {

@@ -11,7 +11,7 @@ import (
 // Each message keeps its contact's assignee (migration 0016), for a
 // restricted agent's message log. Rewriting them all in the transaction
 // that assigns the contact held SQLite's one writer, which every send
-// waits for, about 0.09 ms a message: 0.45 s for a contact of 5,000
+// waits for, about 0.1 ms a message: 0.44 to 0.55 s for a contact of 5,000
 // messages (docs/benchmarks.md). So an assignment rewrites the newest
 // assigneeRewriteNow messages at once, and queues the contact
 // (message_assignee_queue, 0028) for the older ones, which

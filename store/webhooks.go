@@ -91,9 +91,9 @@ func (q *queries) SaveWebhook(ctx context.Context, w *carillon.Webhook) error {
 
 // webhookDeleteChunk bounds the events one transaction of DeleteWebhook
 // deletes before the last. The delivery log is kept as long as its
-// webhook: deleting 188,000 events with their bodies and attempts in one
-// transaction held SQLite's one writer, which every send waits for, 5 to
-// 6 s (docs/benchmarks.md). A variable for the store's tests.
+// webhook: deleting 232,000 events with their bodies and attempts in one
+// transaction held SQLite's one writer, which every send waits for, 5.0
+// to 5.3 s (docs/benchmarks.md). A variable for the store's tests.
 var webhookDeleteChunk = 500
 
 // DeleteWebhook deletes the webhook's events as they stood when it began,
