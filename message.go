@@ -211,6 +211,12 @@ type MessageQueries interface {
 	// template values and DeletedAt as stored, and with them the words
 	// search finds the message by: only EraseMessage changes them.
 	UpdateMessage(ctx context.Context, m *Message) error
+	// UpdateMessageFrom is UpdateMessage for a caller that read the
+	// message as was, at m.Version: only the columns where m differs from
+	// was are written, so that an update does not rewrite the indexes of
+	// what it left as it was (a receipt changes the status, not the
+	// provider's id). Under the same check of m.Version.
+	UpdateMessageFrom(ctx context.Context, was Message, m *Message) error
 	// EraseMessage erases the message's content and template values (in
 	// m too), writes DeletedAt and what UpdateMessage writes, under the
 	// same check of m.Version, and removes the words search found the

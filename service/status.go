@@ -80,11 +80,12 @@ const (
 	eraseContent contentWrite = true
 )
 
-func (w contentWrite) write(ctx context.Context, q carillon.Queries, m *carillon.Message) error {
+// write writes m, read as was.
+func (w contentWrite) write(ctx context.Context, q carillon.Queries, was carillon.Message, m *carillon.Message) error {
 	if w == eraseContent {
 		return q.EraseMessage(ctx, m)
 	}
-	return q.UpdateMessage(ctx, m)
+	return q.UpdateMessageFrom(ctx, was, m)
 }
 
 // writeMessage is changeMessage, the content erased or kept as w says.
@@ -100,19 +101,20 @@ func (s *Messages) writeMessage(ctx context.Context, m carillon.Message,
 		if err != nil {
 			return err
 		}
-		cur := m
+		was, cur := m, m
 		now := s.clock.Now()
 		changes = change(&cur, c, now)
-		err = w.write(ctx, q, &cur)
+		err = w.write(ctx, q, was, &cur)
 		// With several writers (PostgreSQL), another transaction may
 		// change the row again between the reread and the update: each
 		// try rereads what is committed by then.
 		for try := 0; errors.Is(err, carillon.ErrStale) && try < maxStaleRetries; try++ {
-			if cur, err = reread(ctx, q); err != nil {
+			if was, err = reread(ctx, q); err != nil {
 				return err
 			}
+			cur = was
 			changes = change(&cur, c, now)
-			err = w.write(ctx, q, &cur)
+			err = w.write(ctx, q, was, &cur)
 		}
 		if err != nil {
 			return err

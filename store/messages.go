@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 
 	"github.com/carillon/carillon"
 )
@@ -74,12 +75,110 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 // the message by, which only EraseMessage changes. The row is read only
 // when nothing was updated, to tell a stale version from a missing message.
 func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error {
-	return q.changeMessage(ctx, m, `UPDATE messages SET status = ?, status_payload = ?, external_id = ?,
-		updated_at = ?, send_state = ?, attempts = ?, next_attempt_at = ?, owner = ?, last_error = ?, version = version + 1
-		WHERE `+messageByID+` AND version = ?`,
-		string(m.Status), nullJSON(m.StatusPayload), m.ExternalID, ms(m.UpdatedAt),
-		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, m.ID, m.AccountID, m.Version)
+	return q.changeMessage(ctx, m, messageUpdates[allMessageGroups], messageUpdateArgs(m, allMessageGroups)...)
 }
+
+// UpdateMessageFrom is UpdateMessage for a caller that read the message as
+// was, at m.Version: it writes the columns of an index only where m differs
+// from was (messageColumns). Its UPDATE proves the rest: it writes only
+// while the row still has was's values in the columns it leaves; a row
+// that has not (a caller's copy changed in memory, an owner moved by
+// AdoptMessages, which keeps the version) or is gone or stale is left to
+// UpdateMessage, which writes every column and tells which.
+func (q *queries) UpdateMessageFrom(ctx context.Context, was carillon.Message, m *carillon.Message) error {
+	before, after := messageGroupArgs(&was), messageGroupArgs(m)
+	var set messageGroup
+	for i, col := range messageColumns {
+		if before[i] != after[i] {
+			set |= col.group
+		}
+	}
+	if set == allMessageGroups {
+		return q.UpdateMessage(ctx, m)
+	}
+	args := messageUpdateArgs(m, set)
+	for i, col := range messageColumns {
+		if set&col.group == 0 {
+			args = append(args, before[i])
+		}
+	}
+	updated, err := changedRow(q.exec(ctx, messageUpdates[set], args...))
+	if err != nil {
+		return err
+	}
+	if !updated {
+		return q.UpdateMessage(ctx, m)
+	}
+	m.Version++
+	return nil
+}
+
+// messageUpdateArgs returns the arguments of messageUpdates[set] but the
+// conditions on the columns it leaves.
+func messageUpdateArgs(m *carillon.Message, set messageGroup) []any {
+	args := make([]any, 0, 5+2*len(messageColumns)+3)
+	args = append(args, nullJSON(m.StatusPayload), ms(m.UpdatedAt), m.Attempts, ms(m.NextAttemptAt), m.LastError)
+	for i, v := range messageGroupArgs(m) {
+		if set&messageColumns[i].group != 0 {
+			args = append(args, v)
+		}
+	}
+	return append(args, m.ID, m.AccountID, m.Version)
+}
+
+// messageColumns are the columns of a message that indexes hold, each in
+// the group of the indexes it feeds; an update writes a group only when
+// one of its columns changed. Why: SQLite rewrites a row's entry in every
+// index over a column its SET names, changed or not (docs/architecture.md,
+// "An update writes what changed"), and a receipt, the most frequent
+// update, changes the status alone: written whole, it also took the
+// message's entry out of messages_external and put it back, a page of that
+// index (keyed by the provider's id, so anywhere in it) written for
+// nothing. The other columns an update writes are in no index and go
+// every time.
+var messageColumns = [...]struct {
+	name  string
+	group messageGroup
+}{
+	{"status", messageStatus}, {"external_id", messageExternal}, {"send_state", messageQueue}, {"owner", messageQueue},
+}
+
+// messageGroupArgs returns m's values of messageColumns, in their order.
+func messageGroupArgs(m *carillon.Message) [len(messageColumns)]any {
+	return [...]any{string(m.Status), m.ExternalID, string(m.SendState), m.Owner}
+}
+
+// messageGroup is a bit of a set of messageColumns' groups.
+type messageGroup uint8
+
+const (
+	messageStatus    messageGroup = 1 << iota // messages_log_status
+	messageExternal                           // messages_external
+	messageQueue                              // the queue's partial indexes, on the owner and by send_state
+	messageGroups    = iota
+	allMessageGroups = messageGroup(1<<messageGroups - 1)
+)
+
+// messageUpdates holds, for each set of groups, the UPDATE of a message
+// at its version that writes their columns and those in no index, on the
+// condition that the columns of the other groups hold the values given
+// last.
+var messageUpdates = func() (texts [1 << messageGroups]string) {
+	for set := range texts {
+		cols := []string{"status_payload = ?", "updated_at = ?", "attempts = ?", "next_attempt_at = ?", "last_error = ?"}
+		var conds []string
+		for _, c := range messageColumns {
+			if messageGroup(set)&c.group != 0 {
+				cols = append(cols, c.name+" = ?")
+			} else {
+				conds = append(conds, " AND "+c.name+" = ?")
+			}
+		}
+		texts[set] = "UPDATE messages SET " + strings.Join(cols, ", ") + ", version = version + 1 WHERE " + messageByID + " AND version = ?" +
+			strings.Join(conds, "")
+	}
+	return texts
+}()
 
 // EraseMessage writes what UpdateMessage writes, and the erased content,
 // template values and deletion time, and removes the words search found

@@ -386,6 +386,92 @@ func testUpdateMessage(t *testing.T, e *env) {
 	check(t, "the other message", got, other)
 }
 
+// testUpdateMessageFrom follows a message through the updates its sends
+// and receipts make, each from the row as its caller had it: the stored
+// row is the caller's whatever another writer changed meanwhile without
+// moving the version, and whatever the caller changed in its copy.
+func testUpdateMessageFrom(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	other := e.message(c, carillon.SendDone, "")
+	other.ExternalID = "wamid.other"
+	e.must(e.s.UpdateMessage(e.ctx, &other), "UpdateMessage")
+	m := e.message(c, carillon.SendQueued, "one")
+
+	stored := func() carillon.Message {
+		t.Helper()
+		got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+		e.must(err, "MessageByID")
+		return got
+	}
+	for _, step := range []struct {
+		name string
+		// read changes the caller's copy before it is changed, or runs
+		// another writer's change that does not move the version.
+		read   func(was *carillon.Message)
+		change func(m *carillon.Message)
+	}{
+		{name: "an attempt that failed, after the message's instance was taken for gone",
+			read: func(*carillon.Message) {
+				_, err := e.s.AdoptMessages(e.ctx, "one", "two")
+				e.must(err, "AdoptMessages")
+			},
+			change: func(m *carillon.Message) {
+				m.Attempts, m.NextAttemptAt, m.LastError = 1, sloppy(at(time.Minute)), "timeout"
+			}},
+		{name: "an outcome, the provider's id set in the caller's copy first",
+			read: func(was *carillon.Message) { was.ExternalID = "wamid.1" },
+			change: func(m *carillon.Message) {
+				m.Status, m.StatusPayload = carillon.StatusSent, json.RawMessage(`{"status":"sent"}`)
+				m.SendState, m.Attempts, m.LastError, m.UpdatedAt = carillon.SendDone, 2, "", sloppy(at(2*time.Minute))
+			}},
+		{name: "a receipt",
+			change: func(m *carillon.Message) {
+				m.Status, m.StatusPayload, m.UpdatedAt = carillon.StatusDelivered, json.RawMessage(`{"status":"delivered"}`), sloppy(at(3*time.Minute))
+			}},
+		{name: "a receipt that changes nothing indexed",
+			change: func(m *carillon.Message) {
+				m.StatusPayload, m.UpdatedAt = json.RawMessage(`{"status":"delivered","again":true}`), sloppy(at(4*time.Minute))
+			}},
+		{name: "a receipt of another status",
+			change: func(m *carillon.Message) {
+				m.Status, m.UpdatedAt = carillon.StatusRead, sloppy(at(5*time.Minute))
+			}},
+	} {
+		was := stored()
+		if step.read != nil {
+			step.read(&was)
+		}
+		next := was
+		step.change(&next)
+		e.must(e.s.UpdateMessageFrom(e.ctx, was, &next), "UpdateMessageFrom, "+step.name)
+		if next.Version != was.Version+1 {
+			t.Errorf("UpdateMessageFrom, %s: version %d, want %d", step.name, next.Version, was.Version+1)
+		}
+		check(t, "message after UpdateMessageFrom, "+step.name, stored(), normMessage(next))
+	}
+	got, err := e.s.MessageByExternalID(e.ctx, ch.ID, "wamid.1")
+	e.must(err, "MessageByExternalID")
+	check(t, "the message by its provider's id after its receipts", got, stored())
+	if n, err := e.s.AdoptMessages(e.ctx, "one", "three"); err != nil || n != 0 {
+		t.Errorf("AdoptMessages after the outcome = %d, %v; want 0: the message left the queue", n, err)
+	}
+
+	was := stored()
+	stale := was
+	stale.Version--
+	stale.Status = carillon.StatusFailed
+	wantErr(t, "UpdateMessageFrom of a version read before another update", e.s.UpdateMessageFrom(e.ctx, was, &stale), carillon.ErrStale)
+	missing := was
+	missing.ID = m.ID + other.ID + 100
+	wantErr(t, "UpdateMessageFrom of a missing message", e.s.UpdateMessageFrom(e.ctx, was, &missing), carillon.ErrNotFound)
+	dup := was
+	dup.ExternalID = other.ExternalID
+	wantErr(t, "UpdateMessageFrom to another message's provider id", e.s.UpdateMessageFrom(e.ctx, was, &dup), carillon.ErrConflict)
+	check(t, "message after refused updates", stored(), was)
+}
+
 func testEraseMessage(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)

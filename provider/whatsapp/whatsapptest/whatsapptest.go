@@ -303,9 +303,22 @@ func (s *Server) SetTemplatePageSize(n int) {
 	s.pageSize = max(n, 1)
 }
 
-// NextWAMID returns a new unique message id, as the server hands out.
-func (s *Server) NextWAMID() string {
-	return fmt.Sprintf("wamid.FAKE%s%010d", s.nonce, s.counter.Add(1))
+// NextWAMID returns a new unique message id, as the server hands out:
+// WAMIDFor a number of no one.
+func (s *Server) NextWAMID() string { return s.WAMIDFor("0") }
+
+// WAMIDFor returns a new unique id of a message to or from number, shaped
+// as Graph's: "wamid." and the base64 of the number and of the message's
+// own id in 18 hexadecimal digits, as in the documented example
+// wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA (16505076520,
+// 9A3CA5B3D4CD6E67E7). So one number's ids begin alike, and the ids of
+// many numbers are spread as a store indexing them sees real ones.
+func (s *Server) WAMIDFor(number string) string {
+	own := fmt.Sprintf("%s%010d", s.nonce, s.counter.Add(1)) // 8 + 10 digits
+	b := append([]byte{0x1c, 0x18, byte(len(number))}, number...)
+	b = append(b, 0x15, 0x02, 0x00, 0x11, 0x18, byte(len(own)))
+	b = append(append(b, own...), 0x00)
+	return "wamid." + base64.StdEncoding.EncodeToString(b)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -381,11 +394,12 @@ func (s *Server) acceptMessage(w http.ResponseWriter, body []byte) {
 		}
 	}
 	contact := map[string]any{"input": req.To, "wa_id": req.To}
-	sent := Sent{To: req.To, WAMID: s.NextWAMID()}
+	sent := Sent{To: req.To}
 	if req.To == "" {
 		contact = map[string]any{"input": req.Recipient, "user_id": req.Recipient}
 		sent.To = req.Recipient
 	}
+	sent.WAMID = s.WAMIDFor(sent.To)
 	s.mu.Lock()
 	s.sent = append(s.sent, sent)
 	s.mu.Unlock()
