@@ -71,7 +71,7 @@ var contactColumns = [...]struct {
 	group contactGroup
 }{
 	{"address", contactIdentity}, {"bsuid", contactIdentity}, {"name", contactIdentity},
-	{"updated_at", contactUpdated}, {"last_inbound_at", contactActivity},
+	{"updated_at", contactUpdated}, {"last_inbound_at", contactInbound},
 	{"conversation_uuid", contactConversation}, {"conversation_created_at", contactConversation},
 	{"closed_at", contactConversation}, {"closing_reason", contactConversation},
 	{"assigned_user_id", contactRouting}, {"team_id", contactRouting}, {"funnel_id", contactRouting},
@@ -86,7 +86,8 @@ const (
 	contactIdentity     contactGroup = 1 << iota // the address and bsuid indexes, the words
 	contactRouting                               // the assignee and team indexes, the inbox's
 	contactConversation                          // the conversation index, the inbox's conditions
-	contactActivity                              // the inbox's order and unread counts
+	contactActivity                              // the inbox's order
+	contactInbound                               // the inbox's unread counts: the customer's last message, which a send leaves
 	contactProfile                               // no index
 	contactUpdated                               // updated_at alone, always written: an update writes something
 	contactGroups       = iota
