@@ -212,10 +212,13 @@ type MessageQueries interface {
 	// search finds the message by: only EraseMessage changes them.
 	UpdateMessage(ctx context.Context, m *Message) error
 	// UpdateMessageFrom is UpdateMessage for a caller that read the
-	// message as was, at m.Version: only the columns where m differs from
-	// was are written, so that an update does not rewrite the indexes of
-	// what it left as it was (a receipt changes the status, not the
-	// provider's id). Under the same check of m.Version.
+	// message as was, at m.Version: of the columns indexes hold, it
+	// writes only those where m differs from was, so that an update does
+	// not rewrite the index entries of what it left as it was (a receipt
+	// changes the status, not the provider's id). When the row no longer
+	// holds was's values in the others, it writes every column, as
+	// UpdateMessage: the row ends as m either way. Under the same check
+	// of m.Version.
 	UpdateMessageFrom(ctx context.Context, was Message, m *Message) error
 	// EraseMessage erases the message's content and template values (in
 	// m too), writes DeletedAt and what UpdateMessage writes, under the
