@@ -124,6 +124,11 @@ type ChannelQueries interface {
 	// callback names the channel in its URL, and its signature (checked
 	// with the channel's own secret) is its authentication.
 	ChannelForCallback(ctx context.Context, uuid string) (Channel, error)
+	// ChannelVersionByUUID reads, for the channel of that uuid (of any
+	// account, as ChannelForCallback), its account, its id and the version
+	// of its account's channels, in one statement: what a callback needs
+	// to take its channel from the channels kept in memory.
+	ChannelVersionByUUID(ctx context.Context, uuid string) (accountID, id, version int64, err error)
 	// MainChannel returns the account's main channel of the type.
 	MainChannel(ctx context.Context, accountID int64, typ ChannelType) (Channel, error)
 	// ListChannels lists a page of the account's channels that f selects,

@@ -21,15 +21,16 @@ import (
 // when they are at least as new as the version its key came with, and
 // reads them again otherwise. No request sees its account's channels older
 // than they were when its key was read, on any instance, and nothing is
-// kept for a time. Requests not made with an API key (the console, provider
-// callbacks, the pipeline) read the store as before; but the events a
-// transaction records name their contact's channel, and take it from the
-// kept channels when these are at the version the transaction reads
-// (channelInTx).
+// kept for a time. A provider's callback reads its channel's account and
+// that account's version by the channel's uuid, in one statement, and takes
+// the channel from the kept ones the same way (callbackChannel). Other
+// requests not made with an API key (the console, the pipeline) read the
+// store as before; but the events a transaction records name their
+// contact's channel, and take it from the kept channels when these are at
+// the version the transaction reads (channelInTx).
 //
-// One entry per account that made an API request since the start: the
-// same bound as the accounts kept (core.accounts), each the size of the
-// account's channels.
+// One entry per account that made an API request or received a callback
+// since the start, each the size of the account's channels.
 
 // keptChannels are an account's channels as read at a version.
 type keptChannels struct {
@@ -57,16 +58,22 @@ func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, er
 	if p.channelsVersion == 0 {
 		return nil, nil
 	}
-	kept := s.channels.of(p.Account.ID)
-	if kept != nil && kept.version >= p.channelsVersion {
+	return s.keptChannelsAt(ctx, p.Account.ID, p.channelsVersion)
+}
+
+// keptChannelsAt returns the account's channels at least as new as
+// version, read again when those kept are older.
+func (s *core) keptChannelsAt(ctx context.Context, accountID, atLeast int64) (*keptChannels, error) {
+	kept := s.channels.of(accountID)
+	if kept != nil && kept.version >= atLeast {
 		return kept, nil
 	}
 	// The version first: the channels read after it are at least as new.
-	version, err := s.store.ChannelsVersion(ctx, p.Account.ID)
+	version, err := s.store.ChannelsVersion(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.store.AllChannels(ctx, p.Account.ID)
+	list, err := s.store.AllChannels(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +88,8 @@ func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, er
 		k.byAccount = map[int64]*keptChannels{}
 	}
 	// Requests that read at once may end in any order: keep the newest.
-	if now := k.byAccount[p.Account.ID]; now == nil || now.version < read.version {
-		k.byAccount[p.Account.ID] = read
+	if now := k.byAccount[accountID]; now == nil || now.version < read.version {
+		k.byAccount[accountID] = read
 	}
 	return read, nil
 }

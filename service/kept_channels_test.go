@@ -136,3 +136,63 @@ func TestStatusEventsNameTheChannelAsTheTransactionSeesIt(t *testing.T) {
 		t.Errorf("after the change elsewhere, the contact's source in the event = %v, want telegram", got)
 	}
 }
+
+// A provider's callback takes its channel from the channels kept in
+// memory, and still checks its signature with the channel's secret as it
+// is now: one changed by another instance is the one the next callback
+// gets.
+func TestCallbackChannelFollowsChangesOfOtherInstances(t *testing.T) {
+	t.Parallel()
+	db := testrig.SQLite(t)
+	ctx := context.Background()
+	here := testrig.Service(t, service.Options{Store: db, InstanceID: "here", Registry: providers,
+		Providers: map[string]carillon.Provider{"fakenet": fakeNetwork{}}})
+	acct := testrig.DefaultAccount(t, here)
+	wa := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "wa", Type: carillon.WhatsApp, Provider: "fakenet",
+		Settings: map[string]string{"app_secret": "first"}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateChannel(ctx, &wa); err != nil {
+		t.Fatal(err)
+	}
+	secret := func() string {
+		t.Helper()
+		ch, err := here.Messages.CallbackChannel(ctx, "fakenet", wa.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.ID != wa.ID {
+			t.Fatalf("the callback's channel is %d, want %d", ch.ID, wa.ID)
+		}
+		return ch.Setting("app_secret", "")
+	}
+	for _, step := range []struct {
+		what   string
+		change func() error
+		want   string
+	}{
+		{"as created", func() error { return nil }, "first"},
+		{"asked again", func() error { return nil }, "first"},
+		{"its secret changed elsewhere", func() error {
+			wa.Settings, wa.UpdatedAt = map[string]string{"app_secret": "second"}, time.Now()
+			return db.UpdateChannel(ctx, &wa)
+		}, "second"},
+		{"another channel of the account made elsewhere", func() error {
+			other := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "wa 2", Type: carillon.WhatsApp, Provider: "fakenet",
+				CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			return db.CreateChannel(ctx, &other)
+		}, "second"},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatal(err)
+		}
+		if got := secret(); got != step.want {
+			t.Errorf("%s: the callback checks with secret %q, want %q", step.what, got, step.want)
+		}
+	}
+	for _, tc := range []struct{ what, provider, uuid string }{
+		{"another provider's callback URL", "telegram", wa.UUID},
+		{"no channel", "fakenet", carillon.NewUUID()},
+	} {
+		_, err := here.Messages.CallbackChannel(ctx, tc.provider, tc.uuid)
+		wantCode(t, err, carillon.CodeNotFound, "")
+	}
+}

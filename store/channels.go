@@ -35,6 +35,12 @@ func (q *queries) ChannelForCallback(ctx context.Context, uuid string) (carillon
 	return q.scanChannel(q.queryRow(ctx, "SELECT "+channelCols+" FROM channels WHERE uuid = ?", uuid))
 }
 
+func (q *queries) ChannelVersionByUUID(ctx context.Context, uuid string) (accountID, id, version int64, err error) {
+	err = q.queryRow(ctx, `SELECT channels.account_id, channels.id, accounts.channels_version
+		FROM channels JOIN accounts ON accounts.id = channels.account_id WHERE channels.uuid = ?`, uuid).Scan(&accountID, &id, &version)
+	return accountID, id, version, err
+}
+
 func (q *queries) UpdateChannel(ctx context.Context, c *carillon.Channel) error {
 	settings, err := q.sealSettings(c.Settings)
 	if err != nil {

@@ -322,5 +322,13 @@ func testChannelsVersion(t *testing.T, e *env) {
 		if got.ID != key.ID || withKey != afterA {
 			t.Errorf("%s: APIKeysByHash read key %d with version %d, want key %d with %d", tc.what, got.ID, withKey, key.ID, afterA)
 		}
+		// A callback reads the channel's account and version by its uuid.
+		accountID, id, v, err := e.s.ChannelVersionByUUID(e.ctx, wa.UUID)
+		e.must(err, "ChannelVersionByUUID")
+		if accountID != a.ID || id != wa.ID || v != afterA {
+			t.Errorf("%s: ChannelVersionByUUID = account %d, channel %d, version %d; want %d, %d, %d", tc.what, accountID, id, v, a.ID, wa.ID, afterA)
+		}
 	}
+	_, _, _, err := e.s.ChannelVersionByUUID(e.ctx, carillon.NewUUID())
+	wantErr(t, "ChannelVersionByUUID of an unknown uuid", err, carillon.ErrNotFound)
 }
