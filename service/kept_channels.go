@@ -61,8 +61,8 @@ func (s *core) keptChannels(ctx context.Context, p Principal) (*keptChannels, er
 	return s.keptChannelsAt(ctx, p.Account.ID, p.channelsVersion)
 }
 
-// keptChannelsAt returns the account's channels at least as new as
-// version, read again when those kept are older.
+// keptChannelsAt returns the account's channels at a version of atLeast or
+// newer, read again when those kept are older.
 func (s *core) keptChannelsAt(ctx context.Context, accountID, atLeast int64) (*keptChannels, error) {
 	kept := s.channels.of(accountID)
 	if kept != nil && kept.version >= atLeast {
