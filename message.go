@@ -200,6 +200,10 @@ func ValidMediaURL(raw string) bool {
 // MessageQueries keep messages and their status history.
 type MessageQueries interface {
 	CreateMessage(ctx context.Context, m *Message) error
+	// CreateMessageOnce is CreateMessage for a message its network may
+	// deliver again: when m's channel holds a message with m's external
+	// id already, it writes nothing and reports false.
+	CreateMessageOnce(ctx context.Context, m *Message) (bool, error)
 	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
 	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
 	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)

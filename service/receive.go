@@ -28,21 +28,42 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 	var stored bool
 	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
 		stored = false
-		if m, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
-			out = m
-			return err
-		}
 		now := s.clock.Now()
 		at := receivedAt(in, now)
 		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
 		if err != nil {
 			return err
 		}
+		m := carillon.Message{
+			UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, ContactID: contact.ID,
+			Direction: carillon.Inbound, Type: in.Type, Content: in.Content, Status: carillon.StatusReceived,
+			ExternalID: in.ExternalID, CreatedAt: at, UpdatedAt: now,
+		}
+		if m.Type == "" {
+			m.Type = carillon.TypeText
+		}
 		var before *carillon.Contact
 		if found {
+			// The message first: its INSERT tells a repeat (the external
+			// id's unique index), before the contact is written. One
+			// statement on the writer where a read before it made two.
+			created, err := q.CreateMessageOnce(ctx, &m)
+			if err != nil {
+				return err
+			}
+			if !created {
+				out, err = q.MessageByExternalID(ctx, ch.ID, in.ExternalID)
+				return err
+			}
 			prev := contact
 			before = &prev
 		} else {
+			// A new contact: a repeat is rare (its first delivery made the
+			// contact), and is told before the contact is made.
+			if stored, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
+				out = stored
+				return err
+			}
 			contact = newContact(ch.AccountID, ch, in.From, in.BSUID, now)
 			contact.Name = in.ProfileName
 		}
@@ -60,21 +81,11 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		contact.UpdatedAt = now
 		if found {
 			err = q.UpdateContactFrom(ctx, *before, &contact)
-		} else {
-			err = q.CreateContact(ctx, &contact)
+		} else if err = q.CreateContact(ctx, &contact); err == nil {
+			m.ContactID = contact.ID
+			err = q.CreateMessage(ctx, &m)
 		}
 		if err != nil {
-			return err
-		}
-		m := carillon.Message{
-			UUID: carillon.NewUUID(), AccountID: ch.AccountID, ChannelID: ch.ID, ContactID: contact.ID,
-			Direction: carillon.Inbound, Type: in.Type, Content: in.Content, Status: carillon.StatusReceived,
-			ExternalID: in.ExternalID, CreatedAt: at, UpdatedAt: now,
-		}
-		if m.Type == "" {
-			m.Type = carillon.TypeText
-		}
-		if err := q.CreateMessage(ctx, &m); err != nil {
 			return err
 		}
 		if err := s.contactEvents(ctx, q, ch, before, contact, false, 0); err != nil {

@@ -534,6 +534,23 @@ func TestReceiveStoresOnce(t *testing.T) {
 	if err != nil || c.Name != "Ana" || !c.InWindow(time.Now()) || !c.ConversationOpen() {
 		t.Fatalf("contact = %+v, %v", c, err)
 	}
+	// A repeat writes nothing: its contact stays as the first delivery
+	// left it, and one that names another sender makes no contact.
+	time.Sleep(2 * time.Millisecond)
+	if b, err = f.svc.Messages.Receive(ctx, f.sandbox, in); err != nil || b.UUID != a.UUID {
+		t.Fatalf("a third delivery = %s, %v; want %s", b.UUID, err, a.UUID)
+	}
+	if again, err := f.db.ContactByAddress(ctx, f.sandbox.ID, "31612345678"); err != nil || !again.UpdatedAt.Equal(c.UpdatedAt) {
+		t.Errorf("the contact after a repeat: updated at %v (%v), want %v", again.UpdatedAt, err, c.UpdatedAt)
+	}
+	other := in
+	other.From, other.ProfileName = "31687654321", "Bea"
+	if b, err = f.svc.Messages.Receive(ctx, f.sandbox, other); err != nil || b.UUID != a.UUID {
+		t.Fatalf("a repeat from another sender = %s, %v; want %s", b.UUID, err, a.UUID)
+	}
+	if _, err := f.db.ContactByAddress(ctx, f.sandbox.ID, other.From); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("a repeat from another sender made a contact (%v)", err)
+	}
 }
 
 func TestKeys(t *testing.T) {

@@ -47,27 +47,55 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 // contact as this transaction sees it: a unit of work that stores a
 // message writes its contact first (service.lastMessage), which holds the
 // contact's row until it commits, so that an assignment made meanwhile
-// waits and then finds the message (UpdateContact). A note is stored
-// without its contact written, and may keep an assignee changed meanwhile:
-// notes are never in the log.
+// waits and then finds the message (UpdateContact). A customer's message
+// to a known contact is stored before its contact is written
+// (CreateMessageOnce tells a repeat first): an assignment committed between
+// the two makes the contact's write its own again (UpdateContactFrom finds
+// the assignee changed and leaves the row to UpdateContact), so the message
+// and its contact end with the same assignee, as when the assignment is
+// committed between the unit's read of the contact and its write. A note
+// is stored without its contact written, and may keep an assignee changed
+// meanwhile: notes are never in the log.
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
+	_, err := q.createMessage(ctx, m, "")
+	return err
+}
+
+// CreateMessageOnce is CreateMessage for a message its network may deliver
+// again: when the channel holds a message with m's external id already, it
+// writes nothing and reports false. The unique index on the external id
+// decides (ON CONFLICT … DO NOTHING), in the INSERT itself: a receiver
+// needs no read before it to tell a repeat.
+func (q *queries) CreateMessageOnce(ctx context.Context, m *carillon.Message) (bool, error) {
+	return q.createMessage(ctx, m, ` ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING`)
+}
+
+// createMessage inserts m, with onConflict after its VALUES; it reports
+// whether the row was written (the clause may leave it out).
+func (q *queries) createMessage(ctx context.Context, m *carillon.Message, onConflict string) (bool, error) {
 	content, _ := json.Marshal(m.Content)
-	return q.atomic(ctx, func(q *queries) error {
+	created := true
+	err := q.atomic(ctx, func(q *queries) error {
 		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
 		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
 		send_state, attempts, next_attempt_at, owner, last_error, deleted_at, assigned_user_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0)) RETURNING id`,
+		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0))`+onConflict+` RETURNING id`,
 			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
 			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
 			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
 			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID).Scan(&m.ID)
+		if onConflict != "" && errors.Is(err, carillon.ErrNotFound) {
+			created = false
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		q.holdMessageCount(m.AccountID, m.ContactID, 1)
 		return q.writeWords(ctx, "message_words", m.ID, m.SearchText(), false)
 	})
+	return created && err == nil, err
 }
 
 // UpdateMessage checks the version in the UPDATE itself, without reading

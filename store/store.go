@@ -479,16 +479,30 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
 // id read from the connection: RETURNING makes SQLite journal the pages the
 // statement changes (to undo it alone), a few pages a row for every index,
 // and past 64 KiB move the journal, and every later one of the
-// transaction, to a temporary file (docs/benchmarks.md).
+// transaction, to a temporary file (docs/benchmarks.md). So does one whose
+// conflicts DO NOTHING; a row it left out scans as carillon.ErrNotFound, as
+// with RETURNING.
 func (q *queries) insertRow(ctx context.Context, query string, args ...any) row {
 	if q.session != nil {
 		return row{session: &sessionRow{q, ctx, query, args}}
 	}
-	if insert, ok := strings.CutSuffix(query, " RETURNING id"); ok && q.db.dialect.rowidInserts &&
-		strings.HasPrefix(insert, "INSERT INTO ") && !strings.Contains(insert, "ON CONFLICT") {
+	insert, ok := strings.CutSuffix(query, " RETURNING id")
+	doNothing := strings.HasSuffix(insert, " DO NOTHING")
+	if ok && q.db.dialect.rowidInserts && strings.HasPrefix(insert, "INSERT INTO ") &&
+		(doNothing || !strings.Contains(insert, "ON CONFLICT")) {
 		res, err := q.exec(ctx, insert, args...)
 		if err != nil {
 			return row{err: err}
+		}
+		if doNothing {
+			// A row its DO NOTHING left out has no id: no row, as
+			// RETURNING would return none.
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err == nil {
+					err = sql.ErrNoRows
+				}
+				return row{err: err}
+			}
 		}
 		id, err := res.LastInsertId()
 		return row{inserted: &id, err: err}

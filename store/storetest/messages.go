@@ -319,6 +319,76 @@ func testMessages(t *testing.T, e *env) {
 	check(t, "MessageByExternalID on the first channel", got, want)
 }
 
+// testCreateMessageOnce: a message its network delivers again (the same
+// external id on the same channel) is stored once, the repeat writing
+// nothing, also when the first delivery is in the same transaction; the
+// same id on another channel, and messages without one, are stored.
+func testCreateMessageOnce(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
+	c := e.contact(ch, "5491100000001")
+	c2 := e.contact(ch2, "5491100000001")
+	received := func(c carillon.Contact, externalID, text string) carillon.Message {
+		return carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: c.ChannelID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: text},
+			Status: carillon.StatusReceived, ExternalID: externalID, CreatedAt: base, UpdatedAt: base}
+	}
+	once := func(q carillon.Queries, what string, m *carillon.Message, want bool) {
+		t.Helper()
+		created, err := q.CreateMessageOnce(e.ctx, m)
+		e.must(err, "CreateMessageOnce, "+what)
+		if created != want {
+			t.Errorf("CreateMessageOnce, %s: created %v, want %v", what, created, want)
+		}
+		if created == (m.ID == 0) {
+			t.Errorf("CreateMessageOnce, %s: created %v with id %d", what, created, m.ID)
+		}
+	}
+
+	first := received(c, "wamid.once", "first")
+	once(e.s, "a first delivery", &first, true)
+	got, err := e.s.MessageByExternalID(e.ctx, ch.ID, "wamid.once")
+	e.must(err, "MessageByExternalID")
+	check(t, "the first delivery", got, normMessage(first))
+
+	var repeat, inTx, inTxRepeat carillon.Message
+	e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		repeat = received(c, "wamid.once", "again")
+		once(q, "a repeat", &repeat, false)
+		other := received(c2, "wamid.once", "other channel")
+		once(q, "the same id on another channel", &other, true)
+		for i := range 2 {
+			bare := received(c, "", "no id")
+			once(q, fmt.Sprintf("a message without an external id (%d)", i+1), &bare, true)
+		}
+		inTx = received(c, "wamid.intx", "in a transaction")
+		once(q, "a first delivery in a transaction", &inTx, true)
+		inTxRepeat = received(c, "wamid.intx", "its repeat")
+		once(q, "a repeat in the same transaction", &inTxRepeat, false)
+		return nil
+	}), "InTx")
+
+	for _, m := range []carillon.Message{repeat, inTxRepeat} {
+		if _, err := e.s.MessageByUUID(e.ctx, a.ID, m.UUID); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("the repeat %q was stored (MessageByUUID: %v)", m.Content.Text, err)
+		}
+	}
+	got, err = e.s.MessageByExternalID(e.ctx, ch.ID, "wamid.intx")
+	e.must(err, "MessageByExternalID")
+	check(t, "the first delivery in a transaction", got, normMessage(inTx))
+	for _, tc := range []struct {
+		c    carillon.Contact
+		want int
+	}{{c, 4}, {c2, 1}} {
+		list, n, err := e.s.ContactMessages(e.ctx, a.ID, tc.c.ID, carillon.Page{Number: 1, Size: 100})
+		e.must(err, "ContactMessages")
+		if n != tc.want || len(list) != tc.want {
+			t.Errorf("contact %s: total %d and %d messages listed, want %d: a repeat counted", tc.c.Address, n, len(list), tc.want)
+		}
+	}
+}
+
 func testUpdateMessage(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"Messages", testMessages},
 		{"MessageIDsInOrder", testMessageIDsInOrder},
 		{"UpdateMessage", testUpdateMessage},
+		{"CreateMessageOnce", testCreateMessageOnce},
 		{"UpdateMessageFrom", testUpdateMessageFrom},
 		{"EraseMessage", testEraseMessage},
 		{"StatusHistory", testStatusHistory},
