@@ -60,8 +60,8 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		} else {
 			// A new contact: a repeat is rare (its first delivery made the
 			// contact), and is told before the contact is made.
-			if stored, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
-				out = stored
+			if first, repeated, err := storedAlready(ctx, q, ch, in); err != nil || repeated {
+				out = first
 				return err
 			}
 			contact = newContact(ch.AccountID, ch, in.From, in.BSUID, now)
