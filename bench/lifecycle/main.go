@@ -217,16 +217,20 @@ type lifecycle struct {
 	ReadS    float64  `json:"all_read_s"` // first request to the last message read
 	ReadPerS float64  `json:"read_per_s"`
 	Hooks    *hooks   `json:"webhook,omitempty"`
-	// CPUS is the server's CPU time (user and system) from the phase's
-	// first request until every message is read and, with a webhook,
-	// every event received: the HTTP answers, the writer and the
-	// deliveries together.
-	CPUS        float64 `json:"server_cpu_s"`
-	CPUPerMsgMS float64 `json:"server_cpu_per_message_ms"`
-	// PGCPUS is PostgreSQL's CPU time over the same span, when it runs on
-	// this machine: every process named postgres, the backends of the
-	// server's connections and PostgreSQL's own (WAL writer, checkpointer,
-	// autovacuum).
+	// cpuUse runs from the phase's first request until every message is
+	// read and, with a webhook, every event received: the HTTP answers,
+	// the writer and the deliveries together.
+	cpuUse
+}
+
+// cpuUse is the CPU a phase took: the server's (user and system), and
+// PostgreSQL's over the same span when it runs on this machine (every
+// process named postgres: the backends of the server's connections and
+// PostgreSQL's own, WAL writer, checkpointer, autovacuum); in all, and a
+// message.
+type cpuUse struct {
+	CPUS          float64 `json:"server_cpu_s"`
+	CPUPerMsgMS   float64 `json:"server_cpu_per_message_ms"`
 	PGCPUS        float64 `json:"postgres_cpu_s,omitempty"`
 	PGCPUPerMsgMS float64 `json:"postgres_cpu_per_message_ms,omitempty"`
 }
@@ -248,6 +252,7 @@ type hooks struct {
 type inbound struct {
 	Requests requests `json:"requests"`
 	Stored   int      `json:"stored"` // carillon_inbound_messages_total rose by
+	cpuUse            // until every callback is answered
 }
 
 type whatsapp struct {
@@ -256,19 +261,17 @@ type whatsapp struct {
 	CallsPerS  float64  `json:"calls_per_s"`
 	Calls      int      `json:"calls"`       // carillon_provider_calls_total{provider="whatsapp",result="ok"} rose by
 	GraphSends int      `json:"graph_sends"` // message sends the fake Graph API received
+	cpuUse              // until the last provider call
 }
 
 // receipts is the receipts phase: a status callback for each of the
 // whatsapp phase's messages saying delivered, then one saying read.
 type receipts struct {
-	Messages      int      `json:"messages"` // reported delivered, then read
-	Requests      requests `json:"requests"`
-	ReadS         float64  `json:"all_read_s"` // first callback to the last message read
-	ReadPerS      float64  `json:"read_per_s"`
-	CPUS          float64  `json:"server_cpu_s"`
-	CPUPerMsgMS   float64  `json:"server_cpu_per_message_ms"`
-	PGCPUS        float64  `json:"postgres_cpu_s,omitempty"`
-	PGCPUPerMsgMS float64  `json:"postgres_cpu_per_message_ms,omitempty"`
+	Messages int      `json:"messages"` // reported delivered, then read
+	Requests requests `json:"requests"`
+	ReadS    float64  `json:"all_read_s"` // first callback to the last message read
+	ReadPerS float64  `json:"read_per_s"`
+	cpuUse
 }
 
 // bench is one run: the server, its store, what it is measured with.
@@ -820,12 +823,9 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 				out.Hooks.Missing, out.Hooks.Duplicates, out.Hooks.OutOfOrder, out.Hooks.BadSig, out.Hooks.Undecodable, out.Hooks.Unknown)
 		}
 	}
-	if out.CPUS, err = b.cpuSince(mark); err != nil {
+	if out.cpuUse, err = b.cpuSince(mark, l.OK); err != nil {
 		return nil, err
 	}
-	out.CPUPerMsgMS = 1000 * out.CPUS / float64(l.OK)
-	out.PGCPUS = b.pgCPUSince(mark)
-	out.PGCPUPerMsgMS = 1000 * out.PGCPUS / float64(l.OK)
 	return out, nil
 }
 
@@ -861,19 +861,19 @@ func (b *bench) waitReads(ctx context.Context, mark readMark, n int) (time.Time,
 	})
 }
 
-// pgCPUSince is PostgreSQL's CPU time since mark, in seconds; 0 when it
-// is not watched.
-func (b *bench) pgCPUSince(mark readMark) float64 {
-	if b.pg == nil {
-		return 0
-	}
-	return (b.pg.Total() - mark.pgCPU).Seconds()
-}
-
-// cpuSince is the server's CPU time since mark, in seconds.
-func (b *bench) cpuSince(mark readMark) (float64, error) {
+// cpuSince is the CPU taken since mark, for n messages; PostgreSQL's is
+// 0 when it is not watched.
+func (b *bench) cpuSince(mark readMark, n int) (cpuUse, error) {
 	cpu, err := benchkit.CPUTime(b.pid)
-	return (cpu - mark.cpu).Seconds(), err
+	if err != nil {
+		return cpuUse{}, err
+	}
+	u := cpuUse{CPUS: (cpu - mark.cpu).Seconds()}
+	if b.pg != nil {
+		u.PGCPUS = (b.pg.Total() - mark.pgCPU).Seconds()
+	}
+	u.CPUPerMsgMS, u.PGCPUPerMsgMS = 1000*u.CPUS/float64(n), 1000*u.PGCPUS/float64(n)
+	return u, nil
 }
 
 // api makes an API request with the key and decodes its JSON answer into
@@ -950,6 +950,10 @@ func (b *bench) inboundRun(ctx context.Context) (*inbound, error) {
 	if err != nil {
 		return nil, err
 	}
+	mark, err := b.markReads(ctx)
+	if err != nil {
+		return nil, err
+	}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	l := b.fire(ctx, b.c.callbacks, func(ctx context.Context, i int) (*http.Request, error) {
 		return b.callbackRequest(ctx, whatsapptest.MessagePayload(phoneID, whatsapptest.Message{
@@ -965,6 +969,9 @@ func (b *bench) inboundRun(ctx context.Context) (*inbound, error) {
 		return nil, err
 	}
 	out := &inbound{Requests: l.requests, Stored: int(in1 - in0)}
+	if out.cpuUse, err = b.cpuSince(mark, l.OK); err != nil {
+		return nil, err
+	}
 	if out.Stored != l.OK {
 		b.problem("%d callbacks answered 200, %d inbound messages stored", l.OK, out.Stored)
 	}
@@ -991,6 +998,10 @@ func (b *bench) whatsappRun(ctx context.Context) (*whatsapp, error) {
 	if err != nil {
 		return nil, err
 	}
+	mark, err := b.markReads(ctx)
+	if err != nil {
+		return nil, err
+	}
 	graph0 := len(b.graph.Messages())
 	sent0 := len(b.graph.SentMessages())
 	l := b.fire(ctx, b.c.messages, func(ctx context.Context, i int) (*http.Request, error) {
@@ -1013,6 +1024,9 @@ func (b *bench) whatsappRun(ctx context.Context) (*whatsapp, error) {
 	out := &whatsapp{Requests: l.requests, CallsS: at.Sub(l.start).Seconds(), Calls: int(calls - calls0),
 		GraphSends: len(b.graph.Messages()) - graph0}
 	out.CallsPerS = float64(out.Calls) / out.CallsS
+	if out.cpuUse, err = b.cpuSince(mark, l.OK); err != nil {
+		return nil, err
+	}
 	if out.GraphSends != l.OK {
 		b.problem("%d WhatsApp sends accepted, the fake Graph API received %d", l.OK, out.GraphSends)
 	}
@@ -1052,13 +1066,10 @@ func (b *bench) receiptsRun(ctx context.Context) (*receipts, error) {
 		return nil, err
 	}
 	out := &receipts{Messages: n, Requests: l.requests, ReadS: at.Sub(l.start).Seconds()}
-	if out.CPUS, err = b.cpuSince(mark); err != nil {
+	if out.cpuUse, err = b.cpuSince(mark, n); err != nil {
 		return nil, err
 	}
 	out.ReadPerS = float64(n) / out.ReadS
-	out.CPUPerMsgMS = 1000 * out.CPUS / float64(n)
-	out.PGCPUS = b.pgCPUSince(mark)
-	out.PGCPUPerMsgMS = 1000 * out.PGCPUS / float64(n)
 	return out, nil
 }
 
@@ -1222,14 +1233,12 @@ func (r *result) print(w io.Writer) {
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
-		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
-		pgCPU(w, l.PGCPUS, l.PGCPUPerMsgMS)
+		printCPU(w, l.cpuUse)
 	}
 	if l := r.Webhook; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle + webhook", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
-		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", l.CPUS, l.CPUPerMsgMS)
-		pgCPU(w, l.PGCPUS, l.PGCPUPerMsgMS)
+		printCPU(w, l.cpuUse)
 		if h := l.Hooks; h != nil {
 			fmt.Fprintf(w, "  %-24s %d events, the last %.2f s after the first request: %.0f events/s\n", "  webhook delivered", h.Events, h.LastS, h.EventsPerS)
 			fmt.Fprintf(w, "  %-24s %d messages with all 4 events, %d without; duplicates %d, out of order %d, bad signatures %d, undecodable %d, unknown messages %d, other events %d\n",
@@ -1238,16 +1247,17 @@ func (r *result) print(w io.Writer) {
 	}
 	if in := r.Inbound; in != nil {
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling); %d stored\n", "inbound callbacks", reqs(in.Requests), ratio(in.Requests.PerS), in.Stored)
+		printCPU(w, in.cpuUse)
 	}
 	if wa := r.WhatsApp; wa != nil {
 		fmt.Fprintf(w, "  %-24s %d provider calls, the last %.2f s after the first request: %.0f/s (fake Graph API got %d)\n", "whatsapp end to end", wa.Calls, wa.CallsS, wa.CallsPerS, wa.GraphSends)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(wa.Requests), ratio(wa.Requests.PerS))
+		printCPU(w, wa.cpuUse)
 	}
 	if rc := r.Receipts; rc != nil {
 		fmt.Fprintf(w, "  %-24s %d messages read %.2f s after the first callback: %.0f/s reach read\n", "whatsapp receipts", rc.Messages, rc.ReadS, rc.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  status callbacks", reqs(rc.Requests), ratio(rc.Requests.PerS))
-		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", rc.CPUS, rc.CPUPerMsgMS)
-		pgCPU(w, rc.PGCPUS, rc.PGCPUPerMsgMS)
+		printCPU(w, rc.cpuUse)
 	}
 	switch {
 	case r.Autovacuum == "off" && r.StandInRuns >= 0:
@@ -1269,9 +1279,10 @@ func (r *result) print(w io.Writer) {
 	}
 }
 
-// pgCPU prints PostgreSQL's CPU time of a phase, when it was watched.
-func pgCPU(w io.Writer, s, perMsgMS float64) {
-	if s > 0 {
-		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", s, perMsgMS)
+// printCPU prints the CPU a phase took, PostgreSQL's when it was watched.
+func printCPU(w io.Writer, u cpuUse) {
+	fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", u.CPUS, u.CPUPerMsgMS)
+	if u.PGCPUS > 0 {
+		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", u.PGCPUS, u.PGCPUPerMsgMS)
 	}
 }
