@@ -43,18 +43,69 @@ func (s *Messages) CallbackChannel(ctx context.Context, provider, channelUUID st
 // the channel's secret, no longer reads the channel and opens its sealed
 // settings each time.
 func (s *Messages) callbackChannel(ctx context.Context, uuid string) (carillon.Channel, error) {
-	accountID, id, version, err := s.store.ChannelVersionByUUID(ctx, uuid)
+	read, err := s.channelVersion(ctx, uuid)
 	if err != nil {
 		return carillon.Channel{}, err
 	}
-	kept, err := s.keptChannelsAt(ctx, accountID, version)
+	if read.missing {
+		return carillon.Channel{}, carillon.ErrNotFound
+	}
+	kept, err := s.keptChannelsAt(ctx, read.accountID, read.version)
 	if err != nil {
 		return carillon.Channel{}, err
 	}
-	if ch, ok := kept.byID[id]; ok {
+	if ch, ok := kept.byID[read.id]; ok {
 		return ch, nil
 	}
 	return s.store.ChannelForCallback(ctx, uuid) // deleted since: as the store has it
+}
+
+// channelVersion is what ChannelVersionByUUID reads of a callback's
+// channel, or that there is none.
+type channelVersion struct {
+	accountID, id, version int64
+	missing                bool
+}
+
+// channelVersion reads the version of a callback's channel. On PostgreSQL
+// the callbacks that come while one is read wait for it and are then read
+// together (callbackChannels): a statement less for each, where every one
+// is a round trip and a backend's work (docs/benchmarks.md). On SQLite a
+// read is a call on one of several reader connections, shorter than the
+// wait for another's: each callback reads its own.
+func (s *core) channelVersion(ctx context.Context, uuid string) (channelVersion, error) {
+	if s.store.Shared() {
+		return s.callbackChannels.Do(ctx, uuid)
+	}
+	read, err := s.channelVersions(ctx, []string{uuid})
+	if err != nil {
+		return channelVersion{}, err
+	}
+	return read[0], nil
+}
+
+// channelVersions reads the channel versions of callbacks, each channel
+// once: the callbacks gathered while a read is in flight are mostly those
+// of one channel, a busy number. Each is read after it came, so a secret
+// changed before a callback came is the one it is checked with.
+func (s *core) channelVersions(ctx context.Context, uuids []string) ([]channelVersion, error) {
+	out := make([]channelVersion, len(uuids))
+	read := make(map[string]channelVersion, 1)
+	for i, uuid := range uuids {
+		v, ok := read[uuid]
+		if !ok {
+			var err error
+			v.accountID, v.id, v.version, err = s.store.ChannelVersionByUUID(ctx, uuid)
+			if errors.Is(err, carillon.ErrNotFound) {
+				v.missing = true
+			} else if err != nil {
+				return nil, err
+			}
+			read[uuid] = v
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // Callback handles a request that a provider's network made to the callback

@@ -2,12 +2,15 @@ package service_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/carillon/carillon"
 	"github.com/carillon/carillon/internal/testrig"
 	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
 )
 
 // A channel changed by another instance (here: a second service on the
@@ -195,4 +198,72 @@ func TestCallbackChannelFollowsChangesOfOtherInstances(t *testing.T) {
 		_, err := here.Messages.CallbackChannel(ctx, tc.provider, tc.uuid)
 		wantCode(t, err, carillon.CodeNotFound, "")
 	}
+}
+
+// heldChannelReads is a store whose first read of a callback's channel
+// waits until every callback of a test has started, and then a little, so
+// that the others come while it is in flight; it counts the reads.
+type heldChannelReads struct {
+	carillon.Store
+	started   atomic.Int64
+	callbacks int64
+	reads     atomic.Int64
+}
+
+func (s *heldChannelReads) ChannelVersionByUUID(ctx context.Context, uuid string) (int64, int64, int64, error) {
+	if s.reads.Add(1) == 1 {
+		for s.started.Load() < s.callbacks {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s.Store.ChannelVersionByUUID(ctx, uuid)
+}
+
+// TestConcurrentCallbacksFindTheirChannels: each of many callbacks that
+// come at the same time gets its own channel, and one to no channel none;
+// on PostgreSQL their channels are read together, each channel once.
+func TestConcurrentCallbacksFindTheirChannels(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		db := open()
+		ctx := context.Background()
+		held := &heldChannelReads{Store: db, callbacks: 300}
+		svc := testrig.Service(t, service.Options{Store: held, Registry: providers,
+			Providers: map[string]carillon.Provider{"fakenet": fakeNetwork{}}})
+		acct := testrig.DefaultAccount(t, svc)
+		var channels []carillon.Channel
+		for _, title := range []string{"north", "south"} {
+			ch := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: title, Type: carillon.WhatsApp, Provider: "fakenet",
+				CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			if err := db.CreateChannel(ctx, &ch); err != nil {
+				t.Fatal(err)
+			}
+			channels = append(channels, ch)
+		}
+		channels = append(channels, carillon.Channel{UUID: carillon.NewUUID()}) // no such channel
+
+		var wg sync.WaitGroup
+		for i := range int(held.callbacks) {
+			want := channels[i%len(channels)]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				held.started.Add(1)
+				ch, err := svc.Messages.CallbackChannel(ctx, "fakenet", want.UUID)
+				switch {
+				case want.ID == 0:
+					wantCode(t, err, carillon.CodeNotFound, "")
+				case err != nil:
+					t.Errorf("callback %d: %v", i, err)
+				case ch.ID != want.ID || ch.Title != want.Title:
+					t.Errorf("callback %d to channel %d got channel %d %q", i, want.ID, ch.ID, ch.Title)
+				}
+			}()
+		}
+		wg.Wait()
+		if reads := held.reads.Load(); db.Shared() && reads > held.callbacks/4 {
+			t.Errorf("%d callbacks read their channels %d times, want them read together", held.callbacks, reads)
+		}
+	})
 }

@@ -124,6 +124,10 @@ type core struct {
 	// keys reads the API keys of the requests that come at the same time
 	// in one statement (Accounts.Authenticate).
 	keys *gather.Reads[string, carillon.KeyByHash]
+	// callbackChannels reads the channel versions of the provider
+	// callbacks that come at the same time, once a channel
+	// (Messages.callbackChannel).
+	callbackChannels *gather.Reads[string, channelVersion]
 }
 
 // New returns a Service; Close stops it.
@@ -152,6 +156,7 @@ func New(o Options) *Service {
 	}
 	c.hub = newLiveHub(c)
 	c.keys = &gather.Reads[string, carillon.KeyByHash]{Read: c.store.APIKeysByHash}
+	c.callbackChannels = &gather.Reads[string, channelVersion]{Read: c.channelVersions}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},
