@@ -70,9 +70,9 @@ type channelVersion struct {
 // channelVersion reads the version of a callback's channel. On PostgreSQL
 // the callbacks that come while one is read wait for it and are then read
 // together (callbackChannels): a statement less for each, where every one
-// is a round trip and a backend's work (docs/benchmarks.md). On SQLite a
-// read is a call on one of several reader connections, shorter than the
-// wait for another's: each callback reads its own.
+// is a round trip and a backend's work (docs/benchmarks.md). On SQLite,
+// where a read is no round trip, gathering made no callback faster: each
+// callback reads its own.
 func (s *core) channelVersion(ctx context.Context, uuid string) (channelVersion, error) {
 	if s.store.Shared() {
 		return s.callbackChannels.Do(ctx, uuid)
