@@ -43,7 +43,7 @@ func (s *Messages) CallbackChannel(ctx context.Context, provider, channelUUID st
 // the channel's secret, no longer reads the channel and opens its sealed
 // settings each time.
 func (s *Messages) callbackChannel(ctx context.Context, uuid string) (carillon.Channel, error) {
-	read, err := s.channelVersion(ctx, uuid)
+	read, err := s.readChannelVersion(ctx, uuid)
 	if err != nil {
 		return carillon.Channel{}, err
 	}
@@ -67,13 +67,13 @@ type channelVersion struct {
 	missing                bool
 }
 
-// channelVersion reads the version of a callback's channel. On PostgreSQL
+// readChannelVersion reads the version of a callback's channel. On PostgreSQL
 // the callbacks that come while one is read wait for it and are then read
 // together (callbackChannels): a statement less for each, where every one
 // is a round trip and a backend's work (docs/benchmarks.md). On SQLite,
 // where a read is no round trip, gathering made no callback faster: each
 // callback reads its own.
-func (s *core) channelVersion(ctx context.Context, uuid string) (channelVersion, error) {
+func (s *core) readChannelVersion(ctx context.Context, uuid string) (channelVersion, error) {
 	if s.store.Shared() {
 		return s.callbackChannels.Do(ctx, uuid)
 	}
