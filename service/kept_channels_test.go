@@ -212,10 +212,7 @@ type heldChannelReads struct {
 
 func (s *heldChannelReads) ChannelVersionByUUID(ctx context.Context, uuid string) (int64, int64, int64, error) {
 	if s.reads.Add(1) == 1 {
-		for s.started.Load() < s.callbacks {
-			time.Sleep(time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond)
+		waitForAll(&s.started, s.callbacks)
 	}
 	return s.Store.ChannelVersionByUUID(ctx, uuid)
 }

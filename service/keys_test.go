@@ -32,12 +32,18 @@ func (s *heldKeyReads) APIKeysByHash(ctx context.Context, hashes []string) ([]ca
 	s.reads = append(s.reads, len(hashes))
 	s.mu.Unlock()
 	if first {
-		for s.started.Load() < s.requests {
-			time.Sleep(time.Millisecond)
-		}
-		time.Sleep(20 * time.Millisecond)
+		waitForAll(s.started, s.requests)
 	}
 	return s.Store.APIKeysByHash(ctx, hashes)
+}
+
+// waitForAll holds a store's first read until n callers have started,
+// and then a little, so that the others come while it is in flight.
+func waitForAll(started *atomic.Int64, n int64) {
+	for started.Load() < n {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
 }
 
 // TestConcurrentRequestsAuthenticateAsTheirOwnKeys: the keys of requests
