@@ -77,11 +77,19 @@ func (s *core) readChannelVersion(ctx context.Context, uuid string) (channelVers
 	if s.store.Shared() {
 		return s.callbackChannels.Do(ctx, uuid)
 	}
-	read, err := s.channelVersions(ctx, []string{uuid})
-	if err != nil {
-		return channelVersion{}, err
+	return s.channelVersionByUUID(ctx, uuid)
+}
+
+// channelVersionByUUID reads the version of the channel of that uuid; a
+// channel that is not there is missing, not an error.
+func (s *core) channelVersionByUUID(ctx context.Context, uuid string) (channelVersion, error) {
+	var v channelVersion
+	var err error
+	v.accountID, v.id, v.version, err = s.store.ChannelVersionByUUID(ctx, uuid)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return channelVersion{missing: true}, nil
 	}
-	return read[0], nil
+	return v, err
 }
 
 // channelVersions reads the channel versions of callbacks, each channel
@@ -95,10 +103,7 @@ func (s *core) channelVersions(ctx context.Context, uuids []string) ([]channelVe
 		v, ok := read[uuid]
 		if !ok {
 			var err error
-			v.accountID, v.id, v.version, err = s.store.ChannelVersionByUUID(ctx, uuid)
-			if errors.Is(err, carillon.ErrNotFound) {
-				v.missing = true
-			} else if err != nil {
+			if v, err = s.channelVersionByUUID(ctx, uuid); err != nil {
 				return nil, err
 			}
 			read[uuid] = v
