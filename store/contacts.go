@@ -66,10 +66,7 @@ func (q *queries) CreateContact(ctx context.Context, c *carillon.Contact) error 
 // changed or not, and a contact has thirteen (docs/architecture.md, "An
 // update writes what changed"). Groups rather than single columns keep the
 // statement texts few: one per set of groups.
-var contactColumns = [...]struct {
-	name  string
-	group contactGroup
-}{
+var contactColumns = [...]groupedColumn[contactGroup]{
 	{"address", contactIdentity}, {"bsuid", contactIdentity}, {"name", contactIdentity},
 	{"updated_at", contactUpdated}, {"last_inbound_at", contactInbound},
 	{"conversation_uuid", contactConversation}, {"conversation_created_at", contactConversation},
@@ -113,12 +110,7 @@ var contactUpdates = func() (texts [1 << contactGroups]string) {
 // and updated_at; and the set of those groups.
 func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
 	before, after := contactArgs(was), contactArgs(c)
-	set := contactUpdated
-	for i, col := range contactColumns {
-		if before[i] != after[i] {
-			set |= col.group
-		}
-	}
+	set := contactUpdated | changedGroups(contactColumns[:], before, after)
 	args := make([]any, 0, len(after)+5)
 	for i, col := range contactColumns {
 		if set&col.group != 0 {

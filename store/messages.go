@@ -115,12 +115,7 @@ func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error 
 // UpdateMessage, which writes every column and tells which.
 func (q *queries) UpdateMessageFrom(ctx context.Context, was carillon.Message, m *carillon.Message) error {
 	before, after := messageGroupArgs(&was), messageGroupArgs(m)
-	var set messageGroup
-	for i, col := range messageColumns {
-		if before[i] != after[i] {
-			set |= col.group
-		}
-	}
+	set := changedGroups(messageColumns[:], before[:], after[:])
 	if set == allMessageGroups {
 		return q.UpdateMessage(ctx, m)
 	}
@@ -164,10 +159,7 @@ func messageUpdateArgs(m *carillon.Message, set messageGroup) []any {
 // index (keyed by the provider's id, so anywhere in it) written for
 // nothing. The other columns an update writes are in no index and go
 // every time.
-var messageColumns = [...]struct {
-	name  string
-	group messageGroup
-}{
+var messageColumns = [...]groupedColumn[messageGroup]{
 	{"status", messageStatus}, {"external_id", messageExternal}, {"send_state", messageQueue}, {"owner", messageQueue},
 }
 
