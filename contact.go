@@ -80,8 +80,9 @@ type ContactQueries interface {
 	UpdateContact(ctx context.Context, c *Contact) error
 	// UpdateContactFrom is UpdateContact for a caller that read the
 	// contact in the same transaction: was, the row as it read it, spares
-	// the store reading it again. It stays right if the row changed since
-	// (another transaction, on PostgreSQL): then the store reads it.
+	// the store reading it again. When another transaction changed the
+	// row since (on PostgreSQL) it writes nothing and is ErrStale: the
+	// caller reads the contact again and makes its change anew.
 	UpdateContactFrom(ctx context.Context, was Contact, c *Contact) error
 	ContactByID(ctx context.Context, accountID, id int64) (Contact, error)
 	ContactByUUID(ctx context.Context, accountID int64, uuid string) (Contact, error)

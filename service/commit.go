@@ -170,7 +170,7 @@ func (c *committer) runWith(batch []*unit, retries int) {
 		}
 		return
 	}
-	if err != nil && (errors.Is(err, carillon.ErrConflict) || errors.Is(err, carillon.ErrContention)) && retries < maxConflictRetries {
+	if err != nil && retriable(err) && retries < maxConflictRetries {
 		// Alone, and refused by a unique key: another writer (another
 		// instance, on PostgreSQL) made the same contact or used the same
 		// Idempotency-Key first; run again, the unit now finds its row.
@@ -179,6 +179,10 @@ func (c *committer) runWith(batch []*unit, retries int) {
 		// receipt) and one keyed by address (a contact's deletion) may
 		// lock the same contact's rows from two writers, in another order;
 		// run again, the other has committed or waits no more for this one.
+		// Or its contact was changed by another transaction between the
+		// unit's read and its write (ErrStale: a unit keyed by another
+		// address of the contact, another instance): run again, the
+		// unit reads the contact as it is now.
 		c.runAlone(batch[0], retries+1)
 		return
 	}
@@ -195,6 +199,12 @@ func (c *committer) runWith(batch []*unit, retries int) {
 			u.done <- results[i]
 		}
 	}
+}
+
+// retriable reports whether a unit that failed with err may succeed when
+// run again alone (see runWith).
+func retriable(err error) bool {
+	return errors.Is(err, carillon.ErrConflict) || errors.Is(err, carillon.ErrContention) || errors.Is(err, carillon.ErrStale)
 }
 
 // contactKey is the writer key of a contact known by its channel and

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -91,8 +92,14 @@ const (
 )
 
 // contactUpdates holds, for each set of groups, the UPDATE that writes
-// their columns; conditions may follow it.
-var contactUpdates = func() (texts [1 << contactGroups]string) {
+// their columns; conditions may follow it. contactUpdatesFrom holds the
+// same UPDATEs written only while the row is as its writer read it: each
+// of contactColumns still has the value of contactArgs(was).
+var contactUpdates, contactUpdatesFrom = func() (texts, from [1 << contactGroups]string) {
+	unchanged := make([]string, len(contactColumns))
+	for i, c := range contactColumns {
+		unchanged[i] = c.name + " = ?"
+	}
 	for set := range texts {
 		var cols []string
 		for _, c := range contactColumns {
@@ -101,8 +108,9 @@ var contactUpdates = func() (texts [1 << contactGroups]string) {
 			}
 		}
 		texts[set] = "UPDATE contacts SET " + strings.Join(cols, ", ") + " WHERE account_id = ? AND id = ?"
+		from[set] = texts[set] + " AND " + strings.Join(unchanged, " AND ")
 	}
-	return texts
+	return texts, from
 }()
 
 // contactUpdate returns the UPDATE of contact c, stored as was, and the
@@ -111,7 +119,7 @@ var contactUpdates = func() (texts [1 << contactGroups]string) {
 func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
 	before, after := contactArgs(was), contactArgs(c)
 	set := contactUpdated | changedGroups(contactColumns[:], before, after)
-	args := make([]any, 0, len(after)+5)
+	args := make([]any, 0, 2*len(after)+2)
 	for i, col := range contactColumns {
 		if set&col.group != 0 {
 			args = append(args, after[i])
@@ -143,29 +151,33 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 }
 
 // UpdateContactFrom writes c without reading the row first: was, the row
-// as the caller read it, says what changes. The UPDATE proves it: it
-// writes only while the row still has was's assignee, name and address,
-// the columns the rest follows, and was's team when it writes the team
-// (team_counts follows it); a row changed since (on PostgreSQL, another
-// transaction) or gone is left to UpdateContact, which reads it. The
-// columns of groups where c does not differ from was are not written:
-// what another transaction wrote to them since stays.
+// as the caller read it in this transaction, says what changes. The UPDATE
+// proves it: it writes only while every column is still was's. When
+// another transaction changed the row since the caller read it (on
+// PostgreSQL, whose transactions read what others committed meanwhile), it
+// is ErrStale and nothing is written: what the caller made of the row
+// (the conversation it opened or found open, the assignee it kept, the
+// window it checked) may not hold for the row as it is now, so the caller
+// must read it again and make its change anew; writing its view over the
+// row would take back what the other transaction did, writing only the
+// columns it changed would keep a closed conversation closed under a new
+// message. A row gone is ErrNotFound. SQLite's writer holds the database
+// from its transaction's first read to its commit: there the row is was.
 func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c *carillon.Contact) error {
-	update, args, set := contactUpdate(&was, c)
-	update += " AND assigned_user_id = ? AND name = ? AND address = ?"
-	args = append(args, c.AccountID, c.ID, was.AssignedUserID, was.Name, was.Address)
-	if set&contactRouting != 0 {
-		update += " AND team_id = ?"
-		args = append(args, was.TeamID)
-	}
+	_, args, set := contactUpdate(&was, c)
+	args = append(append(args, c.AccountID, c.ID), contactArgs(&was)...)
 	return q.atomic(ctx, func(q *queries) error {
 		kept, isKept := q.writesContact(ctx, c.ID)
-		updated, err := changedRow(q.exec(ctx, update, args...))
+		updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...))
 		if err != nil {
 			return err
 		}
 		if !updated {
-			return q.UpdateContact(ctx, c)
+			var id int64
+			if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID).Scan(&id); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, c.ID)
 		}
 		// The row was was (== is strict: a time read at another
 		// location only misses the keep): the columns not written

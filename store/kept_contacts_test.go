@@ -61,12 +61,15 @@ func TestKeptContacts(t *testing.T) {
 			was := c
 			c.Note = "seen since"
 			must(t, db.UpdateContact(ctx, &c))
-			// was has the note as it was: the rename must not write it
-			// back, nor keep the contact with it.
+			// was has the note as it was: the rename is refused, and
+			// nothing of was is kept.
 			renamed := was
 			renamed.Name = "Bea"
-			must(t, db.InTx(ctx, func(q carillon.Queries) error { return q.UpdateContactFrom(ctx, was, &renamed) }))
-		}, "Bea", "Bea", "", false},
+			err := db.InTx(ctx, func(q carillon.Queries) error { return q.UpdateContactFrom(ctx, was, &renamed) })
+			if !errors.Is(err, carillon.ErrStale) {
+				t.Errorf("rename from an earlier read = %v, want %v", err, carillon.ErrStale)
+			}
+		}, "Ada", "Ada", "", false},
 		{"renamed by a transaction rolled back", func(t *testing.T, db *DB, _ string, c carillon.Contact) {
 			rolledBack(t, db, func(q carillon.Queries) error {
 				c.Name = "Bea"

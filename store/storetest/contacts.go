@@ -597,22 +597,35 @@ func testUpdateContact(t *testing.T, e *env) {
 		e.must(err, "ContactByID")
 		check(t, "contact after UpdateContactFrom changed "+tc.column, got, normContact(next))
 	}
-	// What another writer changed since the caller read the row stays,
-	// in the columns the caller did not change: a message sent to a
-	// contact does not take back the note an agent wrote meanwhile.
+	// A row another writer changed since the caller read it is not
+	// written: what the caller made of it may not hold for the row as it
+	// is now (a conversation closed meanwhile, an assignee); the caller
+	// is told, to read it again. What the other wrote stays.
 	was, err := e.s.ContactByID(e.ctx, a.ID, c.ID)
 	e.must(err, "ContactByID")
 	meanwhile := was
-	meanwhile.Note, meanwhile.BotStatus = "written meanwhile", "bot_end"
+	meanwhile.Note, meanwhile.BotStatus, meanwhile.ClosedAt = "written meanwhile", "bot_end", at(10*time.Hour)
 	e.must(e.s.UpdateContact(e.ctx, &meanwhile), "UpdateContact (meanwhile)")
 	sent := was
 	sent.UpdatedAt, sent.LastMessageAt, sent.LastMessageDirection = at(9*time.Hour), at(9*time.Hour), carillon.Outbound
-	e.must(e.s.UpdateContactFrom(e.ctx, was, &sent), "UpdateContactFrom (a message sent)")
+	wantErr(t, "UpdateContactFrom a row changed meanwhile", e.s.UpdateContactFrom(e.ctx, was, &sent), carillon.ErrStale)
 	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
 	e.must(err, "ContactByID")
-	want = sent
-	want.Note, want.BotStatus = meanwhile.Note, meanwhile.BotStatus
-	check(t, "contact after UpdateContactFrom from a row changed meanwhile", got, normContact(want))
+	check(t, "contact after UpdateContactFrom from a row changed meanwhile", got, normContact(meanwhile))
+	// Read again, the change is written.
+	was = got
+	sent = was
+	sent.UpdatedAt, sent.LastMessageAt, sent.LastMessageDirection = at(9*time.Hour), at(9*time.Hour), carillon.Outbound
+	e.must(e.s.UpdateContactFrom(e.ctx, was, &sent), "UpdateContactFrom (read again)")
+	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	check(t, "contact after UpdateContactFrom from the row read again", got, normContact(sent))
+	// A row gone is not found.
+	gone := e.contact(e.channel(a.ID, carillon.Telegram, false), "43")
+	e.must(e.s.DeleteContact(e.ctx, a.ID, gone.ID), "DeleteContact")
+	next := gone
+	next.Note = "too late"
+	wantErr(t, "UpdateContactFrom a deleted contact", e.s.UpdateContactFrom(e.ctx, gone, &next), carillon.ErrNotFound)
 }
 
 // testContactCount: the total of the list of all an account's contacts,
@@ -764,11 +777,15 @@ func testTeamAndTagCounts(t *testing.T, e *env) {
 	moved.TeamID = two.ID
 	e.must(e.s.UpdateContactFrom(e.ctx, c2, &moved), "UpdateContactFrom to another team")
 	wantTotals("one moved to team Two", 1, 1, 0, 0)
-	// From the stale read: the row is in team Two, not One, when it
-	// leaves its team.
+	// From the stale read (the row is in team Two, not One): nothing is
+	// written, the numbers stay; from the row as it is, it leaves Two.
 	stale := read
 	stale.TeamID = 0
-	e.must(e.s.UpdateContactFrom(e.ctx, read, &stale), "UpdateContactFrom out of a team, from a stale read")
+	wantErr(t, "UpdateContactFrom out of a team, from a stale read", e.s.UpdateContactFrom(e.ctx, read, &stale), carillon.ErrStale)
+	wantTotals("one still in team Two", 1, 1, 0, 0)
+	out := moved
+	out.TeamID = 0
+	e.must(e.s.UpdateContactFrom(e.ctx, moved, &out), "UpdateContactFrom out of a team")
 	wantTotals("out of team Two", 1, 0, 0, 0)
 	// A change of the assignee alone writes the team too, unchanged.
 	c1.AssignedUserID = 0

@@ -237,7 +237,7 @@ func testMessageLog(t *testing.T, e *env) {
 	e.must(e.s.UpdateContactFrom(e.ctx, was, &bob), "UpdateContactFrom (bob assigned)")
 	check(t, "MessageLog assigned to agent, UpdateContactFrom", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
 	// Told a row that changed since (another transaction unassigned bob),
-	// it does not trust it: the messages follow the row as it was.
+	// it writes nothing: the messages stay with the row as it is.
 	stale := bob
 	unassigned := bob
 	unassigned.AssignedUserID = 0
@@ -245,11 +245,11 @@ func testMessageLog(t *testing.T, e *env) {
 	check(t, "MessageLog assigned to agent, unassigned meanwhile", ids(assignedTo(agent.ID)), []int64{})
 	again := stale
 	again.Note = "assigned again"
-	e.must(e.s.UpdateContactFrom(e.ctx, stale, &again), "UpdateContactFrom (from a stale row)")
-	check(t, "MessageLog assigned to agent, UpdateContactFrom a stale row", ids(assignedTo(agent.ID)), ids([]carillon.Message{m6, m4, m3}))
+	wantErr(t, "UpdateContactFrom from a stale row", e.s.UpdateContactFrom(e.ctx, stale, &again), carillon.ErrStale)
+	check(t, "MessageLog assigned to agent, UpdateContactFrom a stale row", ids(assignedTo(agent.ID)), []int64{})
 	stored, err := e.s.ContactByID(e.ctx, a.ID, bob.ID)
 	e.must(err, "ContactByID")
-	check(t, "contact written by UpdateContactFrom from a stale row", stored.Note, "assigned again")
+	check(t, "contact after UpdateContactFrom from a stale row", stored, normContact(unassigned))
 	gone := again
 	gone.ID = math.MaxInt32
 	wantErr(t, "UpdateContactFrom of a missing contact", e.s.UpdateContactFrom(e.ctx, again, &gone), carillon.ErrNotFound)
