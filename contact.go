@@ -70,6 +70,14 @@ type ContactFilter struct {
 	TeamID int64
 }
 
+// ContactRef names a contact a transaction is about to read: by its id,
+// or by its channel and address.
+type ContactRef struct {
+	ID        int64
+	ChannelID int64
+	Address   string
+}
+
 // ContactQueries keep contacts, with the conversation each carries, and what
 // belongs to a contact alone: its tags and its custom field values (link
 // rows that go when the contact goes). Lookups by channel serve callbacks,
@@ -84,6 +92,10 @@ type ContactQueries interface {
 	// row since (on PostgreSQL) it writes nothing and is ErrStale: the
 	// caller reads the contact again and makes its change anew.
 	UpdateContactFrom(ctx context.Context, was Contact, c *Contact) error
+	// PreloadContacts reads the contacts refs name at once, so that the
+	// transaction's later reads of them (ContactByID, ContactByAddress)
+	// need no statement each. A store may read nothing: it is a hint.
+	PreloadContacts(ctx context.Context, refs []ContactRef) error
 	ContactByID(ctx context.Context, accountID, id int64) (Contact, error)
 	ContactByUUID(ctx context.Context, accountID int64, uuid string) (Contact, error)
 	ContactByAddress(ctx context.Context, channelID int64, address string) (Contact, error)

@@ -49,9 +49,12 @@ type committer struct {
 }
 
 type unit struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, q carillon.Queries) error
-	done chan error
+	ctx context.Context
+	fn  func(ctx context.Context, q carillon.Queries) error
+	// reads is the contact fn reads first, if it names one: the
+	// contacts of a batch's units are read together (runWith).
+	reads carillon.ContactRef
+	done  chan error
 }
 
 // maxBatch bounds a transaction, so that no caller waits behind too many.
@@ -75,7 +78,12 @@ var errClosed = errors.New("service is shutting down")
 // transaction that other callers share. key picks the writer (see
 // committer).
 func (c *committer) do(ctx context.Context, key uint64, fn func(ctx context.Context, q carillon.Queries) error) error {
-	u := &unit{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return c.doReading(ctx, key, carillon.ContactRef{}, fn)
+}
+
+// doReading is do for a unit that reads the contact reads first.
+func (c *committer) doReading(ctx context.Context, key uint64, reads carillon.ContactRef, fn func(ctx context.Context, q carillon.Queries) error) error {
+	u := &unit{ctx: ctx, fn: fn, reads: reads, done: make(chan error, 1)}
 	c.closing.RLock()
 	if c.closed {
 		c.closing.RUnlock()
@@ -150,6 +158,9 @@ func (c *committer) runWith(batch []*unit, retries int) {
 	results := make([]error, len(batch))
 	ctx := withBatchReads(context.Background())
 	err := c.store.InTx(ctx, func(q carillon.Queries) error {
+		if err := preloadContacts(ctx, q, batch); err != nil {
+			return err
+		}
 		for i, u := range batch {
 			if err := u.ctx.Err(); err != nil {
 				// The caller is gone before its work started: skip it.
@@ -199,6 +210,25 @@ func (c *committer) runWith(batch []*unit, retries int) {
 			u.done <- results[i]
 		}
 	}
+}
+
+// preloadContacts reads the contacts the batch's units read first in one
+// statement (on PostgreSQL, where each read is a round trip of the
+// transaction; the SQLite writer keeps its contacts by itself).
+func preloadContacts(ctx context.Context, q carillon.Queries, batch []*unit) error {
+	if len(batch) < 2 {
+		return nil
+	}
+	refs := make([]carillon.ContactRef, 0, len(batch))
+	for _, u := range batch {
+		if u.reads != (carillon.ContactRef{}) {
+			refs = append(refs, u.reads)
+		}
+	}
+	if len(refs) < 2 {
+		return nil
+	}
+	return q.PreloadContacts(ctx, refs)
 }
 
 // retriable reports whether a unit that failed with err may succeed when

@@ -26,7 +26,8 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 	// the committer may run a unit more than once (after a batch aborts), so
 	// it is counted after the commit, not inside the unit.
 	var stored bool
-	err := s.commit.do(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), func(ctx context.Context, q carillon.Queries) error {
+	reads := carillon.ContactRef{ChannelID: ch.ID, Address: in.From}
+	err := s.commit.doReading(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), reads, func(ctx context.Context, q carillon.Queries) error {
 		stored = false
 		now := s.clock.Now()
 		at := receivedAt(in, now)

@@ -256,7 +256,8 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		return SendResult{}, s.internal(ctx, "send", err)
 	}
 	res := SendResult{Channel: ch, WithContact: withContact, WithConversation: withConversation}
-	err = s.commit.do(ctx, contactKey(ch.ID, address+"|"+bsuid), func(ctx context.Context, q carillon.Queries) error {
+	reads := carillon.ContactRef{ChannelID: ch.ID, Address: address}
+	err = s.commit.doReading(ctx, contactKey(ch.ID, address+"|"+bsuid), reads, func(ctx context.Context, q carillon.Queries) error {
 		now := s.clock.Now()
 		if r.IdempotencyKey != "" {
 			rec, err := q.IdempotencyRecord(ctx, p.Account.ID, r.IdempotencyKey)

@@ -96,7 +96,7 @@ func (s *Messages) writeMessage(ctx context.Context, m carillon.Message,
 	var changes []carillon.StatusChange
 	// Units are keyed by contact: the changes of one contact's messages go
 	// through one writer, in order.
-	err := s.commit.do(ctx, uint64(m.ContactID), func(ctx context.Context, q carillon.Queries) error {
+	err := s.commit.doReading(ctx, uint64(m.ContactID), carillon.ContactRef{ID: m.ContactID}, func(ctx context.Context, q carillon.Queries) error {
 		c, err := q.ContactByID(ctx, m.AccountID, m.ContactID)
 		if err != nil {
 			return err

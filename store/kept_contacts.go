@@ -65,20 +65,31 @@ func (k *keptContacts) dropAll() {
 	clear(k.byAddress)
 }
 
+// keptSet is where this transaction keeps the contacts it reads: the
+// SQLite writer's, which its transactions share, or on PostgreSQL the
+// transaction's own, made by PreloadContacts; nil when none.
+func (q *queries) keptSet() *keptContacts {
+	if q.db.contacts != nil {
+		return q.db.contacts
+	}
+	return q.txContacts
+}
+
 // keepsContacts reports whether this transaction reads and keeps
-// contacts through db.contacts, checking data_version at its first use.
+// contacts through keptSet, checking the SQLite writer's data_version at
+// its first use.
 func (q *queries) keepsContacts(ctx context.Context) bool {
-	if q.db.contacts == nil || q.tx == nil {
+	if q.tx == nil || q.keptSet() == nil {
 		return false
 	}
-	if q.contactsChecked {
+	if q.contactsChecked || q.txContacts != nil {
 		return true
 	}
 	var version int64
 	if err := q.queryRow(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 		return false
 	}
-	k := q.db.contacts
+	k := q.keptSet()
 	k.mu.Lock()
 	moved := version != k.dataVersion
 	k.dataVersion = version
@@ -96,7 +107,7 @@ func (q *queries) keptContact(ctx context.Context, accountID, id int64) (carillo
 	if !q.keepsContacts(ctx) {
 		return carillon.Contact{}, false
 	}
-	k := q.db.contacts
+	k := q.keptSet()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c, ok := k.byID[id]
@@ -109,7 +120,7 @@ func (q *queries) keptContactAt(ctx context.Context, channelID int64, address st
 	if address == "" || !q.keepsContacts(ctx) {
 		return carillon.Contact{}, false
 	}
-	k := q.db.contacts
+	k := q.keptSet()
 	k.mu.Lock()
 	id, ok := k.byAddress[contactAddress{channelID, address}]
 	c, kept := k.byID[id]
@@ -139,7 +150,7 @@ func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
 	if text > maxKeptContactText || !q.keepsContacts(ctx) {
 		return
 	}
-	k := q.db.contacts
+	k := q.keptSet()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.byID[c.ID]; !ok && len(k.byID) >= maxKeptContacts {
@@ -163,7 +174,7 @@ func (q *queries) keepContact(ctx context.Context, c carillon.Contact) {
 // contact's row is written; it returns the contact as it was kept, if it
 // was: the row as it is.
 func (q *queries) writesContact(ctx context.Context, id int64) (carillon.Contact, bool) {
-	k := q.db.contacts
+	k := q.keptSet()
 	if k == nil {
 		return carillon.Contact{}, false
 	}
@@ -186,4 +197,49 @@ func rowAfter(stored, c carillon.Contact) carillon.Contact {
 		*t = at(ms(*t))
 	}
 	return c
+}
+
+// PreloadContacts reads the contacts refs name in one statement, for the
+// transaction's reads of them by id or address to be answered without a
+// statement each: on PostgreSQL, where each read is a round trip and a
+// transaction of the committer runs the units of many requests, each
+// reading its contact. What it reads may be changed by another
+// transaction before a unit uses it, as a read made at that moment may
+// be under READ COMMITTED a statement later: a unit that writes the
+// contact finds out (UpdateContactFrom checks the whole row). The SQLite
+// writer keeps its contacts across transactions, and reads nothing here.
+func (q *queries) PreloadContacts(ctx context.Context, refs []carillon.ContactRef) error {
+	if q.tx == nil || q.db.contacts != nil || len(refs) == 0 {
+		return nil
+	}
+	var ids, channels []int64
+	var addresses []string
+	for _, r := range refs {
+		switch {
+		case r.ID != 0:
+			ids = append(ids, r.ID)
+		case r.Address != "":
+			channels, addresses = append(channels, r.ChannelID), append(addresses, r.Address)
+		}
+	}
+	if len(ids)+len(addresses) == 0 {
+		return nil
+	}
+	// Arrays, not lists of placeholders: one statement text whatever the
+	// batch, prepared once and planned once (PostgreSQL only: SQLite
+	// reads nothing here).
+	rows, err := q.query(ctx, `SELECT `+contactCols+` FROM contacts WHERE id = ANY(CAST(? AS BIGINT[]))
+		UNION ALL SELECT `+contactCols+` FROM contacts JOIN unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS wanted(ch, addr)
+		ON channel_id = wanted.ch AND address = wanted.addr AND address <> ''`, ids, channels, addresses)
+	list, err := scanAll(rows, err, scanContact)
+	if err != nil {
+		return err
+	}
+	if q.txContacts == nil {
+		q.txContacts = &keptContacts{byID: map[int64]carillon.Contact{}, byAddress: map[contactAddress]int64{}}
+	}
+	for _, c := range list {
+		q.keepContact(ctx, c)
+	}
+	return nil
 }

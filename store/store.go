@@ -254,6 +254,9 @@ type queries struct {
 	// contactsChecked is set once this transaction checked the kept
 	// contacts against other connections' commits (kept_contacts.go).
 	contactsChecked bool
+	// txContacts are the contacts a PostgreSQL transaction preloaded
+	// and read since (PreloadContacts); nil until it preloads.
+	txContacts *keptContacts
 }
 
 // txRunner is what a transaction's statements run on: *sql.Tx, or the

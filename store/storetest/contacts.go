@@ -1019,3 +1019,65 @@ func (e *env) concurrently(workers, each int, work func(w, i int) error) {
 		e.t.Errorf("a writer: %v", err)
 	}
 }
+
+// testPreloadContacts: a transaction's reads of the contacts it preloaded
+// answer what reads without it answer (by id, by address, none for a
+// missing one), then what the transaction itself wrote; and on a store
+// whose transactions see others' commits (PostgreSQL), a contact another
+// transaction changed after the preload is not written over.
+func testPreloadContacts(t *testing.T, e *env) {
+	f := e.fixture("a")
+	a := f.acct
+	ada, bob := e.contact(f.channel, "5491100000201"), e.contact(f.channel, "5491100000202")
+	other := e.fixture("b")
+	refs := []carillon.ContactRef{{ID: ada.ID}, {ChannelID: f.channel.ID, Address: bob.Address},
+		{ID: 1 << 40}, {ChannelID: f.channel.ID, Address: "5491100000299"}, {ChannelID: f.channel.ID}}
+	err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		e.must(q.PreloadContacts(e.ctx, refs), "PreloadContacts")
+		got, err := q.ContactByID(e.ctx, a.ID, ada.ID)
+		e.must(err, "ContactByID (preloaded)")
+		check(t, "a contact preloaded by id", got, normContact(ada))
+		got, err = q.ContactByAddress(e.ctx, f.channel.ID, bob.Address)
+		e.must(err, "ContactByAddress (preloaded)")
+		check(t, "a contact preloaded by address", got, normContact(bob))
+		got, err = q.ContactByID(e.ctx, a.ID, bob.ID)
+		e.must(err, "ContactByID (preloaded by address)")
+		check(t, "a contact preloaded by address, read by id", got, normContact(bob))
+		_, err = q.ContactByID(e.ctx, other.acct.ID, ada.ID)
+		wantErr(t, "ContactByID of another account's contact, preloaded", err, carillon.ErrNotFound)
+		_, err = q.ContactByAddress(e.ctx, f.channel.ID, "5491100000299")
+		wantErr(t, "ContactByAddress of no contact, preloaded", err, carillon.ErrNotFound)
+		renamed := ada
+		renamed.Name = "Ada L."
+		e.must(q.UpdateContactFrom(e.ctx, ada, &renamed), "UpdateContactFrom (preloaded)")
+		got, err = q.ContactByID(e.ctx, a.ID, ada.ID)
+		e.must(err, "ContactByID (after its update)")
+		check(t, "a preloaded contact after its update", got, normContact(renamed))
+		return nil
+	})
+	e.must(err, "InTx")
+	if !e.s.Shared() {
+		return
+	}
+	ada, err = e.s.ContactByID(e.ctx, a.ID, ada.ID)
+	e.must(err, "ContactByID")
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		e.must(q.PreloadContacts(e.ctx, refs), "PreloadContacts")
+		meanwhile := ada
+		meanwhile.AssignedUserID = 7
+		e.must(e.s.UpdateContact(e.ctx, &meanwhile), "UpdateContact (another transaction, after the preload)")
+		// The preload answers the read, as it was read: no statement.
+		read, err := q.ContactByID(e.ctx, a.ID, ada.ID)
+		e.must(err, "ContactByID")
+		check(t, "a contact read after the preload", read, normContact(ada))
+		next := read
+		next.Note = "written over?"
+		return q.UpdateContactFrom(e.ctx, read, &next)
+	})
+	wantErr(t, "UpdateContactFrom of a contact changed after the preload", err, carillon.ErrStale)
+	got, err := e.s.ContactByID(e.ctx, a.ID, ada.ID)
+	e.must(err, "ContactByID")
+	if got.AssignedUserID != 7 || got.Note == "written over?" {
+		t.Errorf("contact changed after the preload: assignee %d, note %q; want the other transaction's assignee, and no note", got.AssignedUserID, got.Note)
+	}
+}
