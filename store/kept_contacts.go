@@ -226,11 +226,15 @@ func (q *queries) PreloadContacts(ctx context.Context, refs []carillon.ContactRe
 		return nil
 	}
 	// Arrays, not lists of placeholders: one statement text whatever the
-	// batch, prepared once and planned once (PostgreSQL only: SQLite
-	// reads nothing here).
-	rows, err := q.query(ctx, `SELECT `+contactCols+` FROM contacts WHERE id = ANY(CAST(? AS BIGINT[]))
-		UNION ALL SELECT `+contactCols+` FROM contacts JOIN unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS wanted(ch, addr)
-		ON channel_id = wanted.ch AND address = wanted.addr AND address <> ''`, ids, channels, addresses)
+	// batch, prepared once. Each contact is one probe of its index
+	// (LATERAL … LIMIT 1), so that the plan is the same for every batch
+	// and any size of table: planned once, never a scan of the table
+	// (PostgreSQL only: SQLite reads nothing here).
+	rows, err := q.query(ctx, `SELECT c.* FROM unnest(CAST(? AS BIGINT[])) AS wanted(id),
+		LATERAL (SELECT `+contactCols+` FROM contacts WHERE contacts.id = wanted.id LIMIT 1) AS c
+		UNION ALL SELECT c.* FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS wanted(ch, addr),
+		LATERAL (SELECT `+contactCols+` FROM contacts WHERE channel_id = wanted.ch AND address = wanted.addr AND address <> '' LIMIT 1) AS c`,
+		ids, channels, addresses)
 	list, err := scanAll(rows, err, scanContact)
 	if err != nil {
 		return err
