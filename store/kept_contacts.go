@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,16 +226,28 @@ func (q *queries) PreloadContacts(ctx context.Context, refs []carillon.ContactRe
 	if len(ids)+len(addresses) == 0 {
 		return nil
 	}
-	// Arrays, not lists of placeholders: one statement text whatever the
-	// batch, prepared once. Each contact is one probe of its index
-	// (LATERAL … LIMIT 1), so that the plan is the same for every batch
-	// and any size of table: planned once, never a scan of the table
-	// (PostgreSQL only: SQLite reads nothing here).
-	rows, err := q.query(ctx, `SELECT c.* FROM unnest(CAST(? AS BIGINT[])) AS wanted(id),
-		LATERAL (SELECT `+contactCols+` FROM contacts WHERE contacts.id = wanted.id LIMIT 1) AS c
-		UNION ALL SELECT c.* FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS wanted(ch, addr),
-		LATERAL (SELECT `+contactCols+` FROM contacts WHERE channel_id = wanted.ch AND address = wanted.addr AND address <> '' LIMIT 1) AS c`,
-		ids, channels, addresses)
+	// Arrays, not lists of placeholders: a statement text does not
+	// change with the batch's size, and is prepared once. Each contact
+	// is one probe of its index (LATERAL … LIMIT 1), the same plan for
+	// any batch and any size of table, never a scan of the table. A part
+	// with nothing to read is left out of the text rather than given an
+	// empty array: PostgreSQL plans a statement again for each call while
+	// the plans for its arguments cost less than its one plan for all,
+	// and an empty array's costs nothing (PostgreSQL only: SQLite reads
+	// nothing here).
+	var parts []string
+	var args []any
+	if len(ids) > 0 {
+		parts = append(parts, `SELECT c.* FROM unnest(CAST(? AS BIGINT[])) AS wanted(id),
+		LATERAL (SELECT `+contactCols+` FROM contacts WHERE contacts.id = wanted.id LIMIT 1) AS c`)
+		args = append(args, ids)
+	}
+	if len(addresses) > 0 {
+		parts = append(parts, `SELECT c.* FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[])) AS wanted(ch, addr),
+		LATERAL (SELECT `+contactCols+` FROM contacts WHERE channel_id = wanted.ch AND address = wanted.addr AND address <> '' LIMIT 1) AS c`)
+		args = append(args, channels, addresses)
+	}
+	rows, err := q.query(ctx, strings.Join(parts, " UNION ALL "), args...)
 	list, err := scanAll(rows, err, scanContact)
 	if err != nil {
 		return err

@@ -1056,6 +1056,22 @@ func testPreloadContacts(t *testing.T, e *env) {
 		return nil
 	})
 	e.must(err, "InTx")
+	// By ids alone, by addresses alone.
+	for _, refs := range [][]carillon.ContactRef{refs[:1], refs[1:2]} {
+		err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			e.must(q.PreloadContacts(e.ctx, refs), "PreloadContacts")
+			got, err := q.ContactByID(e.ctx, a.ID, ada.ID)
+			e.must(err, "ContactByID")
+			if got.Name != "Ada L." {
+				t.Errorf("contact read after a preload of %+v: name %q, want the one written before", refs, got.Name)
+			}
+			got, err = q.ContactByAddress(e.ctx, f.channel.ID, bob.Address)
+			e.must(err, "ContactByAddress")
+			check(t, "a contact read after a preload", got, normContact(bob))
+			return nil
+		})
+		e.must(err, "InTx")
+	}
 	if !e.s.Shared() {
 		return
 	}
