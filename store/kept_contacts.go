@@ -36,7 +36,10 @@ const (
 //     it) moves SQLite's data_version, checked once in each transaction
 //     that reads a contact; when it moved, everything kept is dropped.
 //
-// PostgreSQL keeps none: other instances write its rows.
+// PostgreSQL keeps none across transactions (other instances write its
+// rows): a transaction keeps, for itself alone, the contacts it preloaded
+// (PreloadContacts) and what it reads and writes of them afterwards, by
+// the same rules.
 type keptContacts struct {
 	mu sync.Mutex
 	// dataVersion is the writer connection's PRAGMA data_version when
