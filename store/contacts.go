@@ -113,19 +113,21 @@ var contactUpdates, contactUpdatesFrom = func() (texts, from [1 << contactGroups
 	return texts, from
 }()
 
-// contactUpdate returns the UPDATE of contact c, stored as was, and the
-// arguments of its SET: the groups of columns where c differs from was,
-// and updated_at; and the set of those groups.
-func contactUpdate(was, c *carillon.Contact) (string, []any, contactGroup) {
+// contactUpdate returns the arguments of the SET of contact c's UPDATE,
+// stored as was: the groups of columns where c differs from was, and
+// updated_at; the set of those groups, which picks the statement
+// (contactUpdates, contactUpdatesFrom); and was's values of
+// contactColumns, which contactUpdatesFrom's conditions are given.
+func contactUpdate(was, c *carillon.Contact) (args []any, set contactGroup, before []any) {
 	before, after := contactArgs(was), contactArgs(c)
-	set := contactUpdated | changedGroups(contactColumns[:], before, after)
-	args := make([]any, 0, 2*len(after)+2)
+	set = contactUpdated | changedGroups(contactColumns[:], before, after)
+	args = make([]any, 0, 2*len(after)+2)
 	for i, col := range contactColumns {
 		if set&col.group != 0 {
 			args = append(args, after[i])
 		}
 	}
-	return contactUpdates[set], args, set
+	return args, set, before
 }
 
 // UpdateContact reads the stored contact first, so that the words search
@@ -141,8 +143,8 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 		if err != nil {
 			return err
 		}
-		update, args, _ := contactUpdate(&stored, c)
-		if err := affected(q.exec(ctx, update, append(args, c.AccountID, c.ID)...)); err != nil {
+		args, set, _ := contactUpdate(&stored, c)
+		if err := affected(q.exec(ctx, contactUpdates[set], append(args, c.AccountID, c.ID)...)); err != nil {
 			return err
 		}
 		q.keepContact(ctx, rowAfter(stored, *c))
@@ -164,8 +166,8 @@ func (q *queries) UpdateContact(ctx context.Context, c *carillon.Contact) error 
 // message. A row gone is ErrNotFound. SQLite's writer holds the database
 // from its transaction's first read to its commit: there the row is was.
 func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c *carillon.Contact) error {
-	_, args, set := contactUpdate(&was, c)
-	args = append(append(args, c.AccountID, c.ID), contactArgs(&was)...)
+	args, set, before := contactUpdate(&was, c)
+	args = append(append(args, c.AccountID, c.ID), before...)
 	return q.atomic(ctx, func(q *queries) error {
 		kept, isKept := q.writesContact(ctx, c.ID)
 		updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...))
