@@ -49,6 +49,9 @@ import (
 type laterStmt struct {
 	query string
 	args  []any
+	// failed, when not nil, says what the statement's failure means:
+	// a queued write that checks what it wrote (execLaterChecked).
+	failed func(error) error
 }
 
 // execLater runs a write whose result nobody reads: at once, or, in a
@@ -56,6 +59,21 @@ type laterStmt struct {
 // statement or its commit.
 func (q *queries) execLater(ctx context.Context, query string, args ...any) error {
 	return q.deferWrite(ctx, q.session != nil, &q.later, query, args...)
+}
+
+// execLaterChecked queues, in a pipelining transaction, a write whose
+// statement raises an error when it did not write what it should:
+// failed turns that error into its meaning, which the transaction then
+// fails with (DB.InTx), whichever later statement's answer brought it and
+// whatever that statement's caller made of it. The server skips what
+// follows the failure, the COMMIT sent with it included, so nothing of
+// the transaction is kept.
+func (q *queries) execLaterChecked(ctx context.Context, failed func(error) error, query string, args ...any) error {
+	if err := checkText(args); err != nil {
+		return err
+	}
+	q.later = append(q.later, laterStmt{query: query, args: args, failed: failed})
+	return nil
 }
 
 // deferWrite appends a write to list, its text checked now, when the
@@ -68,7 +86,7 @@ func (q *queries) deferWrite(ctx context.Context, deferred bool, list *[]laterSt
 	if err := checkText(args); err != nil {
 		return err
 	}
-	*list = append(*list, laterStmt{query, args})
+	*list = append(*list, laterStmt{query: query, args: args})
 	return nil
 }
 
@@ -145,9 +163,13 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 			b.Queue(q.db.bind(final.query), final.args...)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
-		for range later {
+		for _, s := range later {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
+				if s.failed != nil {
+					err = s.failed(err)
+					q.laterFailed = err
+				}
 				return err
 			}
 		}
@@ -165,7 +187,7 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 // the transaction queued before it.
 func (q *queries) sessionExec(ctx context.Context, query string, args []any) (sql.Result, error) {
 	var tag pgconn.CommandTag
-	err := q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
+	err := q.batch(ctx, &laterStmt{query: query, args: args}, func(br pgx.BatchResults) error {
 		var err error
 		tag, err = br.Exec()
 		return err
@@ -191,7 +213,7 @@ func (q *queries) sessionRows(ctx context.Context, query string, args []any, eac
 			return q.eachRow(ctx, each, query, args...)
 		}
 	}
-	return q.batch(ctx, &laterStmt{query, args}, func(br pgx.BatchResults) error {
+	return q.batch(ctx, &laterStmt{query: query, args: args}, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return mapError(err)

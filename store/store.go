@@ -108,7 +108,11 @@ func (db *DB) InTx(ctx context.Context, fn func(q carillon.Queries) error) error
 		}
 		// Rolls back when fn fails or panics; a no-op once committed.
 		defer q.rollbackSession()
-		return runTx(q, fn, q.commitSession)
+		err = runTx(q, fn, q.commitSession)
+		if q.laterFailed != nil {
+			return q.laterFailed
+		}
+		return err
 	}
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -224,6 +228,10 @@ type queries struct {
 	// later are the writes queued to go with the next statement or the
 	// commit (pipeline.go).
 	later []laterStmt
+	// laterFailed is what the failure of a queued write meant, once one
+	// failed (laterStmt.failed): the transaction's error, whatever the
+	// statement that sent it made of its own.
+	laterFailed error
 	// txStmts caches the statements prepared in this transaction (SQLite):
 	// the writer's one connection is busy with the transaction, so they
 	// cannot be prepared on the pool, and a transaction that groups many

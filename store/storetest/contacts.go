@@ -612,6 +612,30 @@ func testUpdateContact(t *testing.T, e *env) {
 	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
 	e.must(err, "ContactByID")
 	check(t, "contact after UpdateContactFrom from a row changed meanwhile", got, normContact(meanwhile))
+	// In a transaction, the stale write fails the transaction, whichever
+	// of its statements reports it and whatever its caller makes of that
+	// (PostgreSQL reports it with the next statement sent, a read here,
+	// whose error this caller drops), and nothing of the transaction is
+	// kept: neither the tag made before it nor the note after.
+	err = e.s.InTx(e.ctx, func(q carillon.Queries) error {
+		tag := carillon.Tag{AccountID: a.ID, Name: "made before a stale write", CreatedAt: base}
+		e.must(q.CreateTag(e.ctx, &tag), "CreateTag")
+		if err := q.UpdateContactFrom(e.ctx, was, &sent); err != nil {
+			return err
+		}
+		_, _ = q.ContactByUUID(e.ctx, a.ID, "no such contact")
+		noted := sent
+		noted.Note = "after a stale write"
+		_ = q.UpdateContact(e.ctx, &noted)
+		return nil
+	})
+	wantErr(t, "a transaction with UpdateContactFrom a row changed meanwhile", err, carillon.ErrStale)
+	got, err = e.s.ContactByID(e.ctx, a.ID, c.ID)
+	e.must(err, "ContactByID")
+	check(t, "contact after a transaction with a stale UpdateContactFrom", got, normContact(meanwhile))
+	if _, err := e.s.TagByName(e.ctx, a.ID, "made before a stale write"); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("TagByName of the tag made before a stale write, in the transaction that failed: %v, want not found", err)
+	}
 	// Read again, the change is written.
 	was = got
 	sent = was
