@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/carillon/carillon"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Contacts, with what belongs to one contact alone: its tags and its
@@ -96,13 +95,7 @@ const (
 // their columns; conditions may follow it. contactUpdatesFrom holds the
 // same UPDATEs written only while the row is as its writer read it: each
 // of contactColumns still has the value of contactArgs(was).
-// contactUpdatesChecked holds contactUpdatesFrom's UPDATEs made to fail
-// when they write no row (PostgreSQL, which takes an UPDATE in a WITH):
-// division by zero when the row changed since it was read, a text that is
-// no integer when it is gone (a contact's id and account follow the
-// UPDATE's arguments). A subquery in each keeps PostgreSQL from working
-// the error out as it plans the statement.
-var contactUpdates, contactUpdatesFrom, contactUpdatesChecked = func() (texts, from, checked [1 << contactGroups]string) {
+var contactUpdates, contactUpdatesFrom = func() (texts, from [1 << contactGroups]string) {
 	unchanged := make([]string, len(contactColumns))
 	for i, c := range contactColumns {
 		unchanged[i] = c.name + " = ?"
@@ -116,34 +109,9 @@ var contactUpdates, contactUpdatesFrom, contactUpdatesChecked = func() (texts, f
 		}
 		texts[set] = "UPDATE contacts SET " + strings.Join(cols, ", ") + " WHERE account_id = ? AND id = ?"
 		from[set] = texts[set] + " AND " + strings.Join(unchanged, " AND ")
-		checked[set] = "WITH written AS (" + from[set] + " RETURNING 1) SELECT CASE" +
-			" WHEN EXISTS (SELECT FROM written) THEN 1" +
-			" WHEN EXISTS (SELECT FROM contacts WHERE account_id = ? AND id = ?) THEN 1 / (SELECT COUNT(*) FROM written)" +
-			" ELSE CAST((SELECT '" + contactGoneMark + "' || COUNT(*) FROM written) AS INTEGER) END"
 	}
-	return texts, from, checked
+	return texts, from
 }()
-
-// contactGoneMark is the text contactUpdatesChecked fails to read as an
-// integer when the contact is gone.
-const contactGoneMark = "contact gone "
-
-// contactNotWritten is what the failure of contactUpdatesChecked for
-// contact id means.
-func contactNotWritten(id int64) func(error) error {
-	const divisionByZero, invalidTextRepresentation = "22012", "22P02"
-	return func(err error) error {
-		var pgErr *pgconn.PgError
-		switch {
-		case !errors.As(err, &pgErr):
-		case pgErr.Code == divisionByZero:
-			return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, id)
-		case pgErr.Code == invalidTextRepresentation && strings.Contains(pgErr.Message, contactGoneMark):
-			return carillon.ErrNotFound
-		}
-		return mapError(err)
-	}
-}
 
 // contactUpdate returns the arguments of the SET of contact c's UPDATE,
 // stored as was: the groups of columns where c differs from was, and
@@ -202,22 +170,24 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 	args = append(append(args, c.AccountID, c.ID), before...)
 	return q.atomic(ctx, func(q *queries) error {
 		kept, isKept := q.writesContact(ctx, c.ID)
-		if q.session != nil {
-			// PostgreSQL: no round trip of its own; a row not written
-			// fails the transaction (every send's and inbound message's
-			// unit writes its contact: docs/benchmarks.md).
-			err := q.execLaterChecked(ctx, contactNotWritten(c.ID), contactUpdatesChecked[set], append(args, c.AccountID, c.ID)...)
-			if err != nil {
-				return err
-			}
-		} else if updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...)); err != nil {
-			return err
-		} else if !updated {
+		notWritten := func() error {
 			var id int64
 			if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID).Scan(&id); err != nil {
 				return err
 			}
 			return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, c.ID)
+		}
+		if q.session != nil {
+			// PostgreSQL: no round trip of its own (every send's and
+			// inbound message's unit writes its contact); a row not
+			// written fails the transaction (execLaterChecked).
+			if err := q.execLaterChecked(ctx, notWritten, contactUpdatesFrom[set], args...); err != nil {
+				return err
+			}
+		} else if updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...)); err != nil {
+			return err
+		} else if !updated {
+			return notWritten()
 		}
 		// The row was was (== is strict: a time read at another
 		// location only misses the keep): the columns not written

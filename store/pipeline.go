@@ -49,9 +49,9 @@ import (
 type laterStmt struct {
 	query string
 	args  []any
-	// failed, when not nil, says what the statement's failure means:
-	// a queued write that checks what it wrote (execLaterChecked).
-	failed func(error) error
+	// notWritten, when not nil, is the error of the write when it
+	// changed no row (execLaterChecked).
+	notWritten func() error
 }
 
 // execLater runs a write whose result nobody reads: at once, or, in a
@@ -61,18 +61,17 @@ func (q *queries) execLater(ctx context.Context, query string, args ...any) erro
 	return q.deferWrite(ctx, q.session != nil, &q.later, query, args...)
 }
 
-// execLaterChecked queues, in a pipelining transaction, a write whose
-// statement raises an error when it did not write what it should:
-// failed turns that error into its meaning, which the transaction then
-// fails with (DB.InTx), whichever later statement's answer brought it and
-// whatever that statement's caller made of it. The server skips what
-// follows the failure, the COMMIT sent with it included, so nothing of
-// the transaction is kept.
-func (q *queries) execLaterChecked(ctx context.Context, failed func(error) error, query string, args ...any) error {
+// execLaterChecked queues, in a pipelining transaction, a write that must
+// change a row: when its answer, read with the statement it went with,
+// says it changed none, notWritten (which may read, in the transaction)
+// gives the error the transaction fails with (DB.InTx), whatever that
+// statement's caller makes of it. It never goes with the COMMIT, which the
+// server would run before the answer is read (commitSession).
+func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error, query string, args ...any) error {
 	if err := checkText(args); err != nil {
 		return err
 	}
-	q.later = append(q.later, laterStmt{query: query, args: args, failed: failed})
+	q.later = append(q.later, laterStmt{query: query, args: args, notWritten: notWritten})
 	return nil
 }
 
@@ -148,9 +147,15 @@ func (q *queries) flushLater(ctx context.Context) error {
 // answer with read. Once a statement fails, the server skips the rest of
 // the batch, and the transaction is to be rolled back.
 func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.BatchResults) error) error {
+	if q.laterFailed != nil {
+		// The transaction is to fail: nothing more is sent, its COMMIT
+		// least of all.
+		return q.laterFailed
+	}
 	later := q.later
 	q.later = nil
-	return q.session.Raw(func(driverConn any) error {
+	var notWritten func() error // of the first checked write that changed no row
+	err := q.session.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("batch: not a pgx connection: %T", driverConn)
@@ -164,13 +169,13 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		br := c.Conn().SendBatch(ctx, &b)
 		for _, s := range later {
-			if _, err := br.Exec(); err != nil {
+			tag, err := br.Exec()
+			if err != nil {
 				br.Close()
-				if s.failed != nil {
-					err = s.failed(err)
-					q.laterFailed = err
-				}
 				return err
+			}
+			if s.notWritten != nil && tag.RowsAffected() == 0 && notWritten == nil {
+				notWritten = s.notWritten
 			}
 		}
 		if read != nil {
@@ -181,6 +186,12 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		return br.Close()
 	})
+	if err == nil && notWritten != nil {
+		// Once the connection is free again: it may read.
+		err = notWritten()
+		q.laterFailed = err
+	}
+	return err
 }
 
 // sessionExec runs a write of a pipelining transaction, sent with what
@@ -250,13 +261,16 @@ func (db *DB) beginSession(ctx context.Context) (*queries, error) {
 // commitSession sends what the transaction still queues with its COMMIT,
 // and gives the connection back to the pool.
 func (q *queries) commitSession(ctx context.Context) error {
-	err := q.batch(ctx, &laterStmt{query: "COMMIT"}, func(br pgx.BatchResults) error {
-		tag, err := br.Exec()
-		if err == nil && tag.String() != "COMMIT" {
-			err = fmt.Errorf("the transaction was rolled back (%s)", tag)
-		}
-		return err
-	})
+	err := q.flushChecked(ctx)
+	if err == nil {
+		err = q.batch(ctx, &laterStmt{query: "COMMIT"}, func(br pgx.BatchResults) error {
+			tag, err := br.Exec()
+			if err == nil && tag.String() != "COMMIT" {
+				err = fmt.Errorf("the transaction was rolled back (%s)", tag)
+			}
+			return err
+		})
+	}
 	if err != nil {
 		q.rollbackSession()
 		return fmt.Errorf("commit: %w", mapError(err))
@@ -264,6 +278,16 @@ func (q *queries) commitSession(ctx context.Context) error {
 	q.session.Close()
 	q.session = nil
 	return nil
+}
+
+// flushChecked sends what the transaction queued when a write that must
+// change a row is among it (execLaterChecked), so that its answer is read
+// before the COMMIT is sent.
+func (q *queries) flushChecked(ctx context.Context) error {
+	if !slices.ContainsFunc(q.later, func(s laterStmt) bool { return s.notWritten != nil }) {
+		return nil
+	}
+	return q.flushLater(ctx)
 }
 
 // rollbackSession rolls the transaction back and gives the connection

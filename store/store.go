@@ -228,9 +228,10 @@ type queries struct {
 	// later are the writes queued to go with the next statement or the
 	// commit (pipeline.go).
 	later []laterStmt
-	// laterFailed is what the failure of a queued write meant, once one
-	// failed (laterStmt.failed): the transaction's error, whatever the
-	// statement that sent it made of its own.
+	// laterFailed is the error of a queued write that had to change a row
+	// and changed none (execLaterChecked): the transaction's error, once
+	// its answer came, whatever the caller of the statement it went with
+	// made of it; nothing more is sent.
 	laterFailed error
 	// txStmts caches the statements prepared in this transaction (SQLite):
 	// the writer's one connection is busy with the transaction, so they
