@@ -186,9 +186,13 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		return br.Close()
 	})
-	if err == nil && notWritten != nil {
-		// Once the connection is free again: it may read.
-		err = notWritten()
+	if notWritten != nil {
+		// The transaction is to fail: with what the write's caller
+		// gives, read once the connection is free again; or, should the
+		// statement that brought the answer have failed too, with that.
+		if err == nil {
+			err = notWritten()
+		}
 		q.laterFailed = err
 	}
 	return err
