@@ -170,24 +170,18 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 	args = append(append(args, c.AccountID, c.ID), before...)
 	return q.atomic(ctx, func(q *queries) error {
 		kept, isKept := q.writesContact(ctx, c.ID)
-		notWritten := func() error {
-			var id int64
-			if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID).Scan(&id); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, c.ID)
-		}
 		if q.session != nil {
 			// PostgreSQL: no round trip of its own (every send's and
 			// inbound message's unit writes its contact); a row not
 			// written fails the transaction (execLaterChecked).
+			notWritten := func() error { return q.contactNotWritten(ctx, c) }
 			if err := q.execLaterChecked(ctx, notWritten, contactUpdatesFrom[set], args...); err != nil {
 				return err
 			}
 		} else if updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...)); err != nil {
 			return err
 		} else if !updated {
-			return notWritten()
+			return q.contactNotWritten(ctx, c)
 		}
 		// The row was was (== is strict: a time read at another
 		// location only misses the keep): the columns not written
@@ -197,6 +191,17 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 		}
 		return q.contactRewritten(ctx, was, c)
 	})
+}
+
+// contactNotWritten is the error of an update of contact c that wrote no
+// row: ErrNotFound when the contact is gone, else ErrStale (it changed
+// since its writer read it).
+func (q *queries) contactNotWritten(ctx context.Context, c *carillon.Contact) error {
+	var id int64
+	if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID).Scan(&id); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, c.ID)
 }
 
 // contactRewritten follows a contact's row rewritten from stored to c:
