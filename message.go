@@ -200,6 +200,10 @@ func ValidMediaURL(raw string) bool {
 // MessageQueries keep messages and their status history.
 type MessageQueries interface {
 	CreateMessage(ctx context.Context, m *Message) error
+	// CreateMessageLater is CreateMessage for a caller that does not read
+	// m.ID before its transaction commits: a store may write m.ID only
+	// then, and send the message's INSERT with a later statement.
+	CreateMessageLater(ctx context.Context, m *Message) error
 	// CreateMessageOnce is CreateMessage for a message its network may
 	// deliver again: when m's channel holds a message with m's external
 	// id already, it writes nothing and reports false.

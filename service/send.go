@@ -256,6 +256,9 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 		return SendResult{}, s.internal(ctx, "send", err)
 	}
 	res := SendResult{Channel: ch, WithContact: withContact, WithConversation: withConversation}
+	// The message the unit stored, taken into res once committed: the
+	// store may give it its id only then (CreateMessageLater).
+	var accepted *carillon.Message
 	reads := carillon.ContactRef{ChannelID: ch.ID, Address: address}
 	err = s.commit.doReading(ctx, contactKey(ch.ID, address+"|"+bsuid), reads, func(ctx context.Context, q carillon.Queries) error {
 		now := s.clock.Now()
@@ -348,7 +351,7 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 			Direction: carillon.Outbound, Type: r.Type, Content: content, TemplateUUID: r.TemplateUUID, TemplateValues: values,
 			Status: carillon.StatusEnqueued, Metadata: md, CreatedAt: now, UpdatedAt: now, SendState: carillon.SendQueued, Owner: s.instanceID,
 		}
-		if err := q.CreateMessage(ctx, &m); err != nil {
+		if err := q.CreateMessageLater(ctx, &m); err != nil {
 			return err
 		}
 		if err := s.contactEvents(ctx, q, ch, before, contact, false, p.userID()); err != nil {
@@ -363,13 +366,14 @@ func (s *Messages) Send(ctx context.Context, p Principal, r SendRequest) (SendRe
 				return err
 			}
 		}
-		res.Message, res.Contact = m, contact
+		accepted, res.Contact = &m, contact
 		return nil
 	})
 	if err != nil {
 		return SendResult{}, s.internal(ctx, "send", err)
 	}
 	if !res.Replayed {
+		res.Message = *accepted
 		s.metrics.SendsAccepted.Inc()
 		s.dispatch(res.Message, res.Contact)
 	}

@@ -57,7 +57,18 @@ func scanMessage(r interface{ Scan(...any) error }) (carillon.Message, error) {
 // is stored without its contact written, and may keep an assignee changed
 // meanwhile: notes are never in the log.
 func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error {
-	_, err := q.createMessage(ctx, m, "")
+	_, err := q.createMessage(ctx, m, "", false)
+	return err
+}
+
+// CreateMessageLater is CreateMessage for a caller that does not read m.ID
+// before its transaction commits. In a transaction on PostgreSQL the
+// message's INSERT then goes with the transaction's next statement
+// (insertLater), and m.ID is written once that statement is answered, at
+// the latest by the commit: a send's unit then takes no round trip of its
+// own (docs/architecture.md). Elsewhere it is CreateMessage.
+func (q *queries) CreateMessageLater(ctx context.Context, m *carillon.Message) error {
+	_, err := q.createMessage(ctx, m, "", q.session != nil)
 	return err
 }
 
@@ -67,33 +78,44 @@ func (q *queries) CreateMessage(ctx context.Context, m *carillon.Message) error 
 // decides (ON CONFLICT … DO NOTHING), in the INSERT itself: a receiver
 // needs no read before it to tell a repeat.
 func (q *queries) CreateMessageOnce(ctx context.Context, m *carillon.Message) (bool, error) {
-	return q.createMessage(ctx, m, ` ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING`)
+	return q.createMessage(ctx, m, ` ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING`, false)
 }
 
 // createMessage inserts m, with onConflict after its VALUES; it reports
-// whether the row was written (the clause may leave it out).
-func (q *queries) createMessage(ctx context.Context, m *carillon.Message, onConflict string) (bool, error) {
+// whether the row was written (the clause may leave it out). later queues
+// the INSERT (insertLater), m.ID written when its answer comes.
+func (q *queries) createMessage(ctx context.Context, m *carillon.Message, onConflict string, later bool) (bool, error) {
 	content, _ := json.Marshal(m.Content)
-	created := true
-	err := q.atomic(ctx, func(q *queries) error {
-		err := q.insertRow(ctx, `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
+	insert := `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
 		template_uuid, template_values, status, status_payload, external_id, metadata, created_at, updated_at,
 		send_state, attempts, next_attempt_at, owner, last_error, deleted_at, assigned_user_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0))`+onConflict+` RETURNING id`,
-			m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
-			m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
-			m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
-			string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID).Scan(&m.ID)
-		if onConflict != "" && errors.Is(err, carillon.ErrNotFound) {
-			created = false
-			return nil
-		}
-		if err != nil {
-			return err
+		COALESCE((SELECT assigned_user_id FROM contacts WHERE id = ?), 0))` + onConflict + ` RETURNING id`
+	args := []any{m.UUID, m.AccountID, m.ChannelID, m.ContactID, string(m.Direction), m.Type, string(content),
+		m.TemplateUUID, marshalIf(m.TemplateValues, len(m.TemplateValues) == 0), string(m.Status), nullJSON(m.StatusPayload),
+		m.ExternalID, marshalIf(m.Metadata, len(m.Metadata) == 0), ms(m.CreatedAt), ms(m.UpdatedAt),
+		string(m.SendState), m.Attempts, ms(m.NextAttemptAt), m.Owner, m.LastError, ms(m.DeletedAt), m.ContactID}
+	created := true
+	err := q.atomic(ctx, func(q *queries) error {
+		var id any
+		if later {
+			if err := q.insertLater(&m.ID, insert, args...); err != nil {
+				return err
+			}
+			id = &m.ID
+		} else {
+			err := q.insertRow(ctx, insert, args...).Scan(&m.ID)
+			if onConflict != "" && errors.Is(err, carillon.ErrNotFound) {
+				created = false
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			id = m.ID
 		}
 		q.holdMessageCount(m.AccountID, m.ContactID, 1)
-		return q.writeWords(ctx, "message_words", m.ID, m.SearchText(), false)
+		return q.writeWords(ctx, "message_words", id, m.SearchText(), false)
 	})
 	return created && err == nil, err
 }

@@ -39,9 +39,11 @@ import (
 // transactions are *sql.Tx as ever.
 //
 // A queued write that fails fails the statement it went with, or the
-// commit: the transaction is rolled back as for any error. Its result
-// (rows affected) is never seen, so only writes whose result nobody reads
-// are queued.
+// commit: the transaction is rolled back as for any error. Its result is
+// read only by the batch: whether a write that must change a row did
+// (execLaterChecked), and the id a message's INSERT returns, which the
+// unit that queued it does not read before the transaction's next answer
+// (insertLater). Every other queued write is one whose result nobody reads.
 
 // laterStmt is a statement queued or held on the transaction, with its
 // placeholders as written (?): they are bound for the dialect as it is
@@ -52,6 +54,9 @@ type laterStmt struct {
 	// notWritten, when not nil, is the error of the write when it
 	// changed no row (execLaterChecked).
 	notWritten func() error
+	// id, when not nil, receives the id an INSERT … RETURNING id returns,
+	// once its answer is read (insertLater).
+	id *int64
 }
 
 // execLater runs a write whose result nobody reads: at once, or, in a
@@ -73,6 +78,31 @@ func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error,
 	}
 	q.later = append(q.later, laterStmt{query: query, args: args, notWritten: notWritten})
 	return nil
+}
+
+// insertLater queues, in a pipelining transaction, an INSERT … RETURNING
+// id that must write its row: its id is written to *id once its answer is
+// read, with the transaction's next statement, at the latest with its
+// COMMIT. Should it fail, the transaction fails with its error (DB.InTx),
+// whatever the caller of the statement that brought the answer makes of it.
+// A write that needs the id before then holds a pointer to it and is sent
+// after the answer (flushIDs).
+func (q *queries) insertLater(id *int64, query string, args ...any) error {
+	if err := checkText(args); err != nil {
+		return err
+	}
+	q.later = append(q.later, laterStmt{query: query, args: args, id: id})
+	return nil
+}
+
+// flushIDs sends what the transaction queued when an INSERT whose id is
+// still to come is among it (insertLater), so that the writes sent after
+// it have the id.
+func (q *queries) flushIDs(ctx context.Context) error {
+	if !slices.ContainsFunc(q.later, func(s laterStmt) bool { return s.id != nil }) {
+		return nil
+	}
+	return q.flushLater(ctx)
 }
 
 // deferWrite appends a write to list, its text checked now, when the
@@ -155,6 +185,7 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 	later := q.later
 	q.later = nil
 	var notWritten func() error // of the first checked write that changed no row
+	laterFailed := false        // a queued write that had to succeed failed
 	err := q.session.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
@@ -169,6 +200,14 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		br := c.Conn().SendBatch(ctx, &b)
 		for _, s := range later {
+			if s.id != nil {
+				if err := br.QueryRow().Scan(s.id); err != nil {
+					laterFailed = true
+					br.Close()
+					return err
+				}
+				continue
+			}
 			tag, err := br.Exec()
 			if err != nil {
 				br.Close()
@@ -194,6 +233,9 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 			err = notWritten()
 		}
 		q.laterFailed = err
+	}
+	if laterFailed {
+		q.laterFailed = mapError(err)
 	}
 	return err
 }

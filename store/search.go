@@ -70,8 +70,11 @@ func wordsOf(text string) []string {
 
 // writeWords writes the words of text as row id of the index table, and
 // adds them to the vocabulary: removing the row first when replace, and
-// leaving none when text has no word.
-func (q *queries) writeWords(ctx context.Context, table string, id int64, text string, replace bool) error {
+// leaving none when text has no word. id is the row's id (int64), or a
+// pointer to where its INSERT's answer writes it (*int64, insertLater):
+// the words are held to the transaction's end, and sent after that answer
+// (writeHeldWords).
+func (q *queries) writeWords(ctx context.Context, table string, id any, text string, replace bool) error {
 	if replace {
 		if err := q.holdWords(ctx, "DELETE FROM "+table+" WHERE rowid = ?", id); err != nil {
 			return err
@@ -140,6 +143,11 @@ func (q *queries) holdWords(ctx context.Context, query string, args ...any) erro
 func (q *queries) writeHeldWords(ctx context.Context) error {
 	if q.tx == nil {
 		return nil // nothing is held, and q is shared: leave it untouched
+	}
+	if len(q.heldWords) > 0 {
+		if err := q.flushIDs(ctx); err != nil {
+			return err
+		}
 	}
 	held := q.heldWords
 	q.heldWords = nil

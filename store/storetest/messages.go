@@ -665,15 +665,19 @@ func testHeldStatusHistory(t *testing.T, e *env) {
 // the order it creates them (with and without an external id, many in
 // one transaction), and a later transaction's are higher: the outbox's
 // check of an earlier queued message to the same recipient goes by id.
-// Each is stored whole under its id. A message refused by a unique index
-// fails its transaction, which leaves nothing.
+// Each is stored whole under its id, with the words search finds it by
+// and its contact's count of messages. So too with CreateMessageLater,
+// whose id comes at the latest with the commit (a send's: PostgreSQL sends
+// its INSERT with the transaction's next statement). A message refused by
+// a unique index fails its transaction, which leaves nothing, also when
+// the refusal comes with a later statement whose error the caller drops.
 func testMessageIDsInOrder(t *testing.T, e *env) {
 	a := e.account("a")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)
 	c := e.contact(ch, "5491100000001")
-	newMessage := func(i int, external bool) carillon.Message {
-		m := carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
-			Direction: carillon.Outbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("message %d", i)},
+	newMessage := func(i int, external bool) *carillon.Message {
+		m := &carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
+			Direction: carillon.Outbound, Type: carillon.TypeText, Content: carillon.Content{Text: fmt.Sprintf("message zq%d", i)},
 			Status: carillon.StatusEnqueued, CreatedAt: base, UpdatedAt: base, SendState: carillon.SendQueued, Owner: "i"}
 		if external {
 			m.Direction, m.Status, m.SendState, m.Owner = carillon.Inbound, carillon.StatusReceived, carillon.SendNone, ""
@@ -681,23 +685,40 @@ func testMessageIDsInOrder(t *testing.T, e *env) {
 		}
 		return m
 	}
-	var made []carillon.Message
-	for _, tx := range [][]bool{
-		// false: no external id; true: one.
-		{false, true, false, false},
-		slices.Repeat([]bool{false}, 40),
-		{true, true, false},
-	} {
-		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
-			for _, external := range tx {
-				m := newMessage(len(made), external)
-				if err := q.CreateMessage(e.ctx, &m); err != nil {
-					return err
-				}
-				made = append(made, m)
+	// create stores a message without an external id as a sender does:
+	// with CreateMessage or CreateMessageLater; one with an external id
+	// with CreateMessage.
+	creates := []struct {
+		name   string
+		create func(q carillon.Queries, m *carillon.Message) error
+	}{
+		{"CreateMessage", func(q carillon.Queries, m *carillon.Message) error { return q.CreateMessage(e.ctx, m) }},
+		{"CreateMessageLater", func(q carillon.Queries, m *carillon.Message) error {
+			if m.ExternalID != "" {
+				return q.CreateMessage(e.ctx, m)
 			}
-			return nil
-		}), "InTx")
+			return q.CreateMessageLater(e.ctx, m)
+		}},
+	}
+	var made []*carillon.Message
+	for _, cr := range creates {
+		for _, tx := range [][]bool{
+			// false: no external id; true: one.
+			{false, true, false, false},
+			slices.Repeat([]bool{false}, 40),
+			{true, true, false},
+		} {
+			e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				for _, external := range tx {
+					m := newMessage(len(made), external)
+					if err := cr.create(q, m); err != nil {
+						return err
+					}
+					made = append(made, m)
+				}
+				return nil
+			}), cr.name)
+		}
 	}
 	for i, m := range made {
 		if i > 0 && m.ID <= made[i-1].ID {
@@ -709,36 +730,53 @@ func testMessageIDsInOrder(t *testing.T, e *env) {
 			t.Errorf("message %d: stored %s %q %q under its id, want %s %q %q", i, got.UUID, got.Content.Text, got.ExternalID,
 				m.UUID, m.Content.Text, m.ExternalID)
 		}
+		found, err := e.s.SearchMessages(e.ctx, carillon.SearchFilter{AccountID: a.ID, Words: []string{fmt.Sprintf("zq%d", i)}}, 0, 10)
+		e.must(err, "SearchMessages")
+		if len(found) != 1 || found[0].ID != m.ID {
+			t.Errorf("message %d: its words find %v, want its id %d", i, ids(found), m.ID)
+		}
 	}
 
-	before, _, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	before, n, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 200})
 	e.must(err, "ContactMessages")
-	for _, dup := range []carillon.Message{newMessage(1000, false), newMessage(1001, true)} {
-		if dup.ExternalID != "" {
-			dup.ExternalID = made[1].ExternalID
-		} else {
-			dup.UUID = made[0].UUID
-		}
-		err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
-			kept := newMessage(1002, false)
-			if err := q.CreateMessage(e.ctx, &kept); err != nil {
-				return err
+	if n != len(made) || len(before) != len(made) {
+		t.Errorf("the contact's messages: total %d, %d listed, want %d", n, len(before), len(made))
+	}
+	for _, cr := range creates {
+		for _, dup := range []*carillon.Message{newMessage(1000, false), newMessage(1001, true)} {
+			if dup.ExternalID != "" {
+				dup.ExternalID = made[1].ExternalID
+			} else {
+				dup.UUID = made[0].UUID
 			}
-			if err := q.CreateMessage(e.ctx, &dup); err != nil {
-				return err
+			err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				kept := newMessage(1002, false)
+				if err := cr.create(q, kept); err != nil {
+					return err
+				}
+				if err := cr.create(q, dup); err != nil {
+					return err
+				}
+				// A statement after it, as a unit of work would run,
+				// whose error this caller drops (PostgreSQL may report
+				// the refusal with it), and a write after that.
+				_, _ = q.ContactByID(e.ctx, a.ID, c.ID)
+				tag := carillon.Tag{AccountID: a.ID, Name: "after a refused message", CreatedAt: base}
+				_ = q.CreateTag(e.ctx, &tag)
+				return nil
+			})
+			if !errors.Is(err, carillon.ErrConflict) {
+				t.Errorf("%s: a transaction storing a second message with the uuid or external id %q %q: %v, want %v",
+					cr.name, dup.UUID, dup.ExternalID, err, carillon.ErrConflict)
 			}
-			// A statement after it, as a unit of work would run.
-			_, err := q.ContactByID(e.ctx, a.ID, c.ID)
-			return err
-		})
-		if !errors.Is(err, carillon.ErrConflict) {
-			t.Errorf("a transaction storing a second message with the uuid or external id %q %q: %v, want %v",
-				dup.UUID, dup.ExternalID, err, carillon.ErrConflict)
 		}
 	}
-	after, _, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	after, _, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 200})
 	e.must(err, "ContactMessages")
 	if len(after) != len(before) {
 		t.Errorf("%d messages after the refused transactions, want %d", len(after), len(before))
+	}
+	if _, err := e.s.TagByName(e.ctx, a.ID, "after a refused message"); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("TagByName of the tag made after a refused message, in the transaction that failed: %v, want not found", err)
 	}
 }
