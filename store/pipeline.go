@@ -73,11 +73,7 @@ func (q *queries) execLater(ctx context.Context, query string, args ...any) erro
 // statement's caller makes of it. It never goes with the COMMIT, which the
 // server would run before the answer is read (commitSession).
 func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error, query string, args ...any) error {
-	if err := checkText(args); err != nil {
-		return err
-	}
-	q.later = append(q.later, laterStmt{query: query, args: args, notWritten: notWritten})
-	return nil
+	return appendChecked(&q.later, laterStmt{query: query, args: args, notWritten: notWritten})
 }
 
 // insertLater queues, in a pipelining transaction, an INSERT … RETURNING
@@ -88,11 +84,7 @@ func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error,
 // A write that needs the id before then holds a pointer to it and is sent
 // after the answer (flushIDs).
 func (q *queries) insertLater(id *int64, query string, args ...any) error {
-	if err := checkText(args); err != nil {
-		return err
-	}
-	q.later = append(q.later, laterStmt{query: query, args: args, id: id})
-	return nil
+	return appendChecked(&q.later, laterStmt{query: query, args: args, id: id})
 }
 
 // flushIDs sends what the transaction queued when an INSERT whose id is
@@ -112,10 +104,16 @@ func (q *queries) deferWrite(ctx context.Context, deferred bool, list *[]laterSt
 		_, err := q.exec(ctx, query, args...)
 		return err
 	}
-	if err := checkText(args); err != nil {
+	return appendChecked(list, laterStmt{query: query, args: args})
+}
+
+// appendChecked appends s to list once its text arguments are checked: a
+// queued write's are checked as it is queued, as a write run at once.
+func appendChecked(list *[]laterStmt, s laterStmt) error {
+	if err := checkText(s.args); err != nil {
 		return err
 	}
-	*list = append(*list, laterStmt{query: query, args: args})
+	*list = append(*list, s)
 	return nil
 }
 
