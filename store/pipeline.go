@@ -82,20 +82,29 @@ func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error,
 // COMMIT. Should it fail, the transaction fails with its error (DB.InTx),
 // whatever the caller of the statement that brought the answer makes of it.
 // A write that needs the id before then holds a pointer to it and is sent
-// after the answer (flushIDs).
+// after the answer (flushAwaited).
 func (q *queries) insertLater(id *int64, query string, args ...any) error {
 	return appendChecked(&q.later, laterStmt{query: query, args: args, id: id})
 }
 
-// flushIDs sends what the transaction queued when an INSERT whose id is
-// still to come is among it (insertLater), so that the writes sent after
-// it have the id.
-func (q *queries) flushIDs(ctx context.Context) error {
-	if !slices.ContainsFunc(q.later, func(s laterStmt) bool { return s.id != nil }) {
+// flushAwaited sends what the transaction queued when a statement among
+// it is one whose answer must be read before what follows is sent
+// (awaited): a write that must change a row, before the COMMIT
+// (commitSession); an INSERT whose id is still to come, before the writes
+// that hold a pointer to it (writeHeldWords).
+func (q *queries) flushAwaited(ctx context.Context, awaited func(laterStmt) bool) error {
+	if !slices.ContainsFunc(q.later, awaited) {
 		return nil
 	}
 	return q.flushLater(ctx)
 }
+
+// checksRows reports whether s must change a row (execLaterChecked).
+func (s laterStmt) checksRows() bool { return s.notWritten != nil }
+
+// returnsID reports whether s is an INSERT whose id is read from its
+// answer (insertLater).
+func (s laterStmt) returnsID() bool { return s.id != nil }
 
 // deferWrite appends a write to list, its text checked now, when the
 // transaction defers it; otherwise it runs the write at once.
@@ -305,7 +314,7 @@ func (db *DB) beginSession(ctx context.Context) (*queries, error) {
 // commitSession sends what the transaction still queues with its COMMIT,
 // and gives the connection back to the pool.
 func (q *queries) commitSession(ctx context.Context) error {
-	err := q.flushChecked(ctx)
+	err := q.flushAwaited(ctx, laterStmt.checksRows)
 	if err == nil {
 		err = q.batch(ctx, &laterStmt{query: "COMMIT"}, func(br pgx.BatchResults) error {
 			tag, err := br.Exec()
@@ -322,16 +331,6 @@ func (q *queries) commitSession(ctx context.Context) error {
 	q.session.Close()
 	q.session = nil
 	return nil
-}
-
-// flushChecked sends what the transaction queued when a write that must
-// change a row is among it (execLaterChecked), so that its answer is read
-// before the COMMIT is sent.
-func (q *queries) flushChecked(ctx context.Context) error {
-	if !slices.ContainsFunc(q.later, func(s laterStmt) bool { return s.notWritten != nil }) {
-		return nil
-	}
-	return q.flushLater(ctx)
 }
 
 // rollbackSession rolls the transaction back and gives the connection

@@ -145,7 +145,7 @@ func (q *queries) writeHeldWords(ctx context.Context) error {
 		return nil // nothing is held, and q is shared: leave it untouched
 	}
 	if len(q.heldWords) > 0 {
-		if err := q.flushIDs(ctx); err != nil {
+		if err := q.flushAwaited(ctx, laterStmt.returnsID); err != nil {
 			return err
 		}
 	}

@@ -228,10 +228,11 @@ type queries struct {
 	// later are the writes queued to go with the next statement or the
 	// commit (pipeline.go).
 	later []laterStmt
-	// laterFailed is the error of a queued write that had to change a row
-	// and changed none (execLaterChecked): the transaction's error, once
-	// its answer came, whatever the caller of the statement it went with
-	// made of it; nothing more is sent.
+	// laterFailed is the error of a queued write that had to succeed and
+	// did not: a write that changed no row where it had to
+	// (execLaterChecked), or an INSERT that failed (insertLater). It is the
+	// transaction's error once its answer came, whatever the caller of the
+	// statement it went with made of it; nothing more is sent.
 	laterFailed error
 	// txStmts caches the statements prepared in this transaction (SQLite):
 	// the writer's one connection is busy with the transaction, so they
