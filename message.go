@@ -228,6 +228,12 @@ type MessageQueries interface {
 	// UpdateMessage: the row ends as m either way. Under the same check
 	// of m.Version.
 	UpdateMessageFrom(ctx context.Context, was Message, m *Message) error
+	// UpdateMessageFromLater is UpdateMessageFrom for a caller that runs
+	// its transaction again when it fails: a store may send the UPDATE
+	// with a later statement, and when the row is no longer was at
+	// m.Version, fail the transaction with ErrStale (ErrNotFound for a
+	// message gone) instead of writing every column.
+	UpdateMessageFromLater(ctx context.Context, was Message, m *Message) error
 	// EraseMessage erases the message's content and template values (in
 	// m too), writes DeletedAt and what UpdateMessage writes, under the
 	// same check of m.Version, and removes the words search found the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -156,7 +157,7 @@ func (c *committer) runAlone(u *unit, retries int) { c.runWith([]*unit{u}, retri
 func (c *committer) runWith(batch []*unit, retries int) {
 	c.metrics.CommitBatchSize.Observe(float64(len(batch)))
 	results := make([]error, len(batch))
-	ctx := withBatchReads(context.Background())
+	ctx := withBatchReads(context.Background(), len(batch) > 1)
 	err := c.store.InTx(ctx, func(q carillon.Queries) error {
 		if err := preloadContacts(ctx, q, batch); err != nil {
 			return err
@@ -176,6 +177,7 @@ func (c *committer) runWith(batch []*unit, retries int) {
 		return nil
 	})
 	if err != nil && len(batch) > 1 {
+		c.metrics.CommitBatchesRerun.Inc()
 		for _, u := range batch {
 			c.run([]*unit{u})
 		}
@@ -257,6 +259,32 @@ func contactKey(channelID int64, address string) uint64 {
 type batchReads struct {
 	webhooks map[int64]webhookRead
 	changes  []carillon.ChatChange
+	// rerunsAlone: the batch has several units, each run again alone
+	// should it fail; its units may then write messages with
+	// UpdateMessageFromLater (writesLaterInBatch), whose ids are in
+	// messagesLater.
+	rerunsAlone   bool
+	messagesLater []int64
+}
+
+// writesLaterInBatch reports whether a unit of the batch may write
+// message id with UpdateMessageFromLater, and notes it when so: in a batch
+// of several units, the first write of each message. Should that write
+// miss (the message changed since the unit read it), the batch fails and
+// its units run again alone, where every write is immediate and a unit
+// that finds its message changed reads it again (writeMessage): one
+// batch's work for one message that changed, a rare case. A second write
+// of one message in the batch is immediate: its unit read the message
+// before the batch and would miss the first write's version, failing the
+// batch for nothing; immediate, it finds the version moved and reads the
+// message again in the transaction, as writeMessage does.
+func writesLaterInBatch(ctx context.Context, id int64) bool {
+	reads, _ := ctx.Value(batchReadsKey{}).(*batchReads)
+	if reads == nil || !reads.rerunsAlone || slices.Contains(reads.messagesLater, id) {
+		return false
+	}
+	reads.messagesLater = append(reads.messagesLater, id)
+	return true
 }
 
 // recordedInBatch reports whether the batch's transaction recorded change
@@ -287,8 +315,8 @@ type webhookRead struct {
 
 type batchReadsKey struct{}
 
-func withBatchReads(ctx context.Context) context.Context {
-	return context.WithValue(ctx, batchReadsKey{}, &batchReads{})
+func withBatchReads(ctx context.Context, rerunsAlone bool) context.Context {
+	return context.WithValue(ctx, batchReadsKey{}, &batchReads{rerunsAlone: rerunsAlone})
 }
 
 // webhookOf returns the account's webhook (carillon.ErrNotFound when it

@@ -85,6 +85,9 @@ func (w contentWrite) write(ctx context.Context, q carillon.Queries, was carillo
 	if w == eraseContent {
 		return q.EraseMessage(ctx, m)
 	}
+	if writesLaterInBatch(ctx, m.ID) {
+		return q.UpdateMessageFromLater(ctx, was, m)
+	}
 	return q.UpdateMessageFrom(ctx, was, m)
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 
@@ -136,16 +137,9 @@ func (q *queries) UpdateMessage(ctx context.Context, m *carillon.Message) error 
 // AdoptMessages, which keeps the version) or is gone or stale is left to
 // UpdateMessage, which writes every column and tells which.
 func (q *queries) UpdateMessageFrom(ctx context.Context, was carillon.Message, m *carillon.Message) error {
-	before, after := messageGroupArgs(&was), messageGroupArgs(m)
-	set := changedGroups(messageColumns[:], before[:], after[:])
+	set, args := messageUpdateFrom(&was, m)
 	if set == allMessageGroups {
 		return q.UpdateMessage(ctx, m)
-	}
-	args := messageUpdateArgs(m, set)
-	for i, col := range messageColumns {
-		if set&col.group == 0 {
-			args = append(args, before[i])
-		}
 	}
 	updated, err := changedRow(q.exec(ctx, messageUpdates[set], args...))
 	if err != nil {
@@ -156,6 +150,45 @@ func (q *queries) UpdateMessageFrom(ctx context.Context, was carillon.Message, m
 	}
 	m.Version++
 	return nil
+}
+
+// UpdateMessageFromLater is UpdateMessageFrom for a caller that runs its
+// transaction again when it fails. In a transaction on PostgreSQL the
+// UPDATE then goes with the transaction's next statement, or before its
+// COMMIT (execLaterChecked): a receipt's unit takes no round trip of its
+// own (docs/architecture.md). m.Version moves on at once; should the row
+// no longer hold was at that version, the transaction fails with ErrStale
+// (ErrNotFound when the message is gone), whatever the caller of the
+// statement that brought the answer makes of it: run again, the caller
+// reads the message as it is, and UpdateMessageFrom writes it, every
+// column when needed. Elsewhere it is UpdateMessageFrom.
+func (q *queries) UpdateMessageFromLater(ctx context.Context, was carillon.Message, m *carillon.Message) error {
+	if q.session == nil {
+		return q.UpdateMessageFrom(ctx, was, m)
+	}
+	set, args := messageUpdateFrom(&was, m)
+	notWritten := func() error { return q.messageNotWritten(ctx, m) }
+	if err := q.execLaterChecked(ctx, notWritten, messageUpdates[set], args...); err != nil {
+		return err
+	}
+	m.Version++
+	return nil
+}
+
+// messageUpdateFrom returns the groups of columns an update of a message
+// read as was to m writes, and the arguments of messageUpdates[set]: the
+// values it writes, then those of the columns it leaves, which its
+// condition checks.
+func messageUpdateFrom(was, m *carillon.Message) (messageGroup, []any) {
+	before, after := messageGroupArgs(was), messageGroupArgs(m)
+	set := changedGroups(messageColumns[:], before[:], after[:])
+	args := messageUpdateArgs(m, set)
+	for i, col := range messageColumns {
+		if set&col.group == 0 {
+			args = append(args, before[i])
+		}
+	}
+	return set, args
 }
 
 // messageUpdateArgs returns the arguments of messageUpdates[set] but the
@@ -247,17 +280,24 @@ func (q *queries) EraseMessage(ctx context.Context, m *carillon.Message) error {
 func (q *queries) changeMessage(ctx context.Context, m *carillon.Message, update string, args ...any) error {
 	err := affected(q.exec(ctx, update, args...))
 	if errors.Is(err, carillon.ErrNotFound) {
-		var version int64
-		if err := q.queryRow(ctx, "SELECT version FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version); err != nil {
-			return err
-		}
-		return carillon.ErrStale
+		return q.messageNotWritten(ctx, m)
 	}
 	if err != nil {
 		return err
 	}
 	m.Version++
 	return nil
+}
+
+// messageNotWritten is the error of an update of message m that wrote no
+// row: ErrNotFound when the message is gone, else ErrStale (it changed
+// since its writer read it).
+func (q *queries) messageNotWritten(ctx context.Context, m *carillon.Message) error {
+	var version int64
+	if err := q.queryRow(ctx, "SELECT version FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: message %d changed since it was read", carillon.ErrStale, m.ID)
 }
 
 // messageByID is the condition that picks a message by its id (the first

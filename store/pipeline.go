@@ -217,6 +217,9 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 			}
 			tag, err := br.Exec()
 			if err != nil {
+				// A checked write's error is the transaction's, as a
+				// message's INSERT's is.
+				laterFailed = s.checksRows()
 				br.Close()
 				return err
 			}

@@ -229,7 +229,7 @@ type queries struct {
 	// commit (pipeline.go).
 	later []laterStmt
 	// laterFailed is the error of a queued write that had to succeed and
-	// did not: a write that changed no row where it had to
+	// did not: a write that failed or changed no row where it had to
 	// (execLaterChecked), or an INSERT that failed (insertLater). It is the
 	// transaction's error once its answer came, whatever the caller of the
 	// statement it went with made of it; nothing more is sent.

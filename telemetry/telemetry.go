@@ -25,6 +25,7 @@ type Metrics struct {
 	ProviderDuration    *prometheus.HistogramVec
 	SendRetries         prometheus.Counter
 	CommitBatchSize     prometheus.Histogram
+	CommitBatchesRerun  prometheus.Counter
 	WebhookDeliveries   *prometheus.CounterVec // event, result (success, failed, given_up)
 	WebhookDuration     prometheus.Histogram
 	WebhookChecks       *prometheus.CounterVec // result (ok, failed)
@@ -74,6 +75,9 @@ func New() *Metrics {
 		Name: "carillon_commit_batch_size", Help: "Units of work committed together in one store transaction.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 	})
+	m.CommitBatchesRerun = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "carillon_commit_batches_rerun_total", Help: "Store transactions of several units that failed, their units then run again one by one.",
+	})
 	m.WebhookDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "carillon_webhook_deliveries_total", Help: "Webhook delivery attempts, by event and result (success, failed, given_up).",
 	}, []string{"event", "result"})
@@ -98,7 +102,7 @@ func New() *Metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPRequestDuration, m.HTTPConnections, m.SendsAccepted, m.MessageStatus,
-		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize,
+		m.InboundMessages, m.ProviderCalls, m.ProviderDuration, m.SendRetries, m.CommitBatchSize, m.CommitBatchesRerun,
 		m.WebhookDeliveries, m.WebhookDuration, m.WebhookChecks, m.WebhooksDisabled, m.LiveStreams, m.LiveEvents, m.LiveDelay} {
 		f(c)
 	}

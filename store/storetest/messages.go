@@ -542,6 +542,133 @@ func testUpdateMessageFrom(t *testing.T, e *env) {
 	check(t, "message after refused updates", stored(), was)
 }
 
+// testUpdateMessageFromLater writes messages as receipts and outcomes in
+// a batch do: several in one transaction, each read before it, the
+// transaction's later statements seeing each write. A write whose message
+// changed since, is gone, or takes another message's provider id fails
+// its transaction with the error UpdateMessageFrom would give, even when
+// the caller drops the error of the statement after it (a store may
+// report it there, or at the commit), and nothing of that transaction is
+// kept.
+func testUpdateMessageFromLater(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	other := e.message(c, carillon.SendDone, "")
+	other.ExternalID = "wamid.other"
+	e.must(e.s.UpdateMessage(e.ctx, &other), "UpdateMessage")
+	ms := []carillon.Message{e.message(c, carillon.SendQueued, "one"), e.message(c, carillon.SendQueued, "one"), e.message(c, carillon.SendQueued, "one")}
+	stored := func(m carillon.Message) carillon.Message {
+		t.Helper()
+		got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+		e.must(err, "MessageByID")
+		return got
+	}
+
+	steps := []struct {
+		name   string
+		change func(m *carillon.Message, i int)
+	}{
+		{"outcomes", func(m *carillon.Message, i int) {
+			m.ExternalID = fmt.Sprintf("wamid.%d", i)
+			m.Status, m.StatusPayload = carillon.StatusSent, json.RawMessage(`{"status":"sent"}`)
+			m.SendState, m.Attempts, m.UpdatedAt = carillon.SendDone, 1, sloppy(at(time.Minute))
+		}},
+		{"receipts", func(m *carillon.Message, _ int) {
+			m.Status, m.StatusPayload, m.UpdatedAt = carillon.StatusDelivered, json.RawMessage(`{"status":"delivered"}`), sloppy(at(2*time.Minute))
+		}},
+		{"receipts that change nothing indexed", func(m *carillon.Message, _ int) {
+			m.StatusPayload, m.UpdatedAt = json.RawMessage(`{"status":"delivered","again":true}`), sloppy(at(3*time.Minute))
+		}},
+	}
+	for _, step := range steps {
+		var was, next []carillon.Message
+		for i, m := range ms {
+			was = append(was, stored(m))
+			n := was[i]
+			step.change(&n, i)
+			next = append(next, n)
+		}
+		e.must(e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			for i := range next {
+				if err := q.UpdateMessageFromLater(e.ctx, was[i], &next[i]); err != nil {
+					return err
+				}
+				if next[i].Version != was[i].Version+1 {
+					t.Errorf("%s: message %d at version %d, want %d", step.name, i, next[i].Version, was[i].Version+1)
+				}
+			}
+			// The transaction reads what it wrote.
+			got, err := q.MessageByID(e.ctx, a.ID, ms[0].ID)
+			if err != nil {
+				return err
+			}
+			check(t, step.name+": the first message read in its transaction", got, normMessage(next[0]))
+			return nil
+		}), step.name)
+		for i, m := range ms {
+			check(t, fmt.Sprintf("%s: message %d", step.name, i), stored(m), normMessage(next[i]))
+		}
+	}
+	got, err := e.s.MessageByExternalID(e.ctx, ch.ID, "wamid.2")
+	e.must(err, "MessageByExternalID")
+	check(t, "a message by its provider's id", got, stored(ms[2]))
+
+	was := stored(ms[0])
+	for _, refused := range []struct {
+		name string
+		m    func() carillon.Message
+		want error
+	}{
+		{"a version read before another update", func() carillon.Message {
+			m := was
+			m.Version--
+			m.Status = carillon.StatusFailed
+			return m
+		}, carillon.ErrStale},
+		{"a missing message", func() carillon.Message {
+			m := was
+			m.ID = ms[2].ID + 100
+			m.Status = carillon.StatusRead
+			return m
+		}, carillon.ErrNotFound},
+		{"another message's provider id", func() carillon.Message {
+			m := was
+			m.ExternalID = other.ExternalID
+			return m
+		}, carillon.ErrConflict},
+	} {
+		err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			first := stored(ms[1])
+			next := first
+			next.Status = carillon.StatusRead
+			if err := q.UpdateMessageFromLater(e.ctx, first, &next); err != nil {
+				return err
+			}
+			m := refused.m()
+			from := m
+			from.Status, from.ExternalID, from.Version = was.Status, was.ExternalID, m.Version
+			if err := q.UpdateMessageFromLater(e.ctx, from, &m); err != nil {
+				return err
+			}
+			// A statement after it, as a unit of work would run, whose
+			// error this caller drops, and a write after that.
+			_, _ = q.ContactByID(e.ctx, a.ID, c.ID)
+			tag := carillon.Tag{AccountID: a.ID, Name: "after a refused update", CreatedAt: base}
+			_ = q.CreateTag(e.ctx, &tag)
+			return nil
+		})
+		wantErr(t, "a transaction writing "+refused.name, err, refused.want)
+	}
+	check(t, "the message after the refused transactions", stored(ms[0]), was)
+	if got := stored(ms[1]); got.Status != carillon.StatusDelivered {
+		t.Errorf("the message updated before a refused write: %s, want %s (not kept)", got.Status, carillon.StatusDelivered)
+	}
+	if _, err := e.s.TagByName(e.ctx, a.ID, "after a refused update"); !errors.Is(err, carillon.ErrNotFound) {
+		t.Errorf("TagByName of the tag made after a refused update, in the transaction that failed: %v, want not found", err)
+	}
+}
+
 func testEraseMessage(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)

@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"CreateMessageOnce", testCreateMessageOnce},
 		{"PreloadContacts", testPreloadContacts},
 		{"UpdateMessageFrom", testUpdateMessageFrom},
+		{"UpdateMessageFromLater", testUpdateMessageFromLater},
 		{"EraseMessage", testEraseMessage},
 		{"StatusHistory", testStatusHistory},
 		{"HeldStatusHistory", testHeldStatusHistory},

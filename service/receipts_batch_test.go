@@ -1,0 +1,207 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carillon/carillon"
+	"github.com/carillon/carillon/internal/testrig"
+	"github.com/carillon/carillon/service"
+	"github.com/carillon/carillon/store"
+	"github.com/carillon/carillon/telemetry"
+)
+
+// heldWriter is a store whose next unit of work, once armed, waits at its
+// first read of a contact (inside its transaction, on the writer) until
+// released: the units sent meanwhile queue behind it and run together
+// in the writer's next batch.
+type heldWriter struct {
+	carillon.Store
+	mu      sync.Mutex
+	held    chan struct{} // closed once a unit waits
+	release chan struct{}
+}
+
+func (s *heldWriter) arm() {
+	s.mu.Lock()
+	s.held, s.release = make(chan struct{}), make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *heldWriter) InTx(ctx context.Context, fn func(q carillon.Queries) error) error {
+	return s.Store.InTx(ctx, func(q carillon.Queries) error { return fn(heldQueries{q, s}) })
+}
+
+type heldQueries struct {
+	carillon.Queries
+	s *heldWriter
+}
+
+func (q heldQueries) ContactByID(ctx context.Context, accountID, id int64) (carillon.Contact, error) {
+	q.s.mu.Lock()
+	held, release := q.s.held, q.s.release
+	q.s.held = nil
+	q.s.mu.Unlock()
+	if held != nil {
+		close(held)
+		<-release
+	}
+	return q.Queries.ContactByID(ctx, accountID, id)
+}
+
+// TestReceiptsInOneBatch applies receipts that a busy writer gathers in
+// one transaction, as under load: each message ends with every report
+// applied, in order, whether two receipts of one message share the
+// batch, or one message changed since its receipt read it (its earlier
+// receipt committed by the batch before). Two receipts of one message in
+// a batch are written without the batch being run again.
+func TestReceiptsInOneBatch(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		for _, tc := range []struct {
+			name string
+			// blocking is the receipt the writer holds; together, those
+			// queued behind it, in order, as "message index/status".
+			blocking   string
+			together   []string
+			wantReruns float64
+		}{
+			{"two of one message", "2/delivered", []string{"0/delivered", "0/read", "1/delivered", "0/read"}, 0},
+			{"one read before the batch before", "0/delivered", []string{"0/read", "1/delivered", "2/read"}, -1},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				db := open()
+				held := &heldWriter{Store: db}
+				metrics := telemetry.New()
+				svc := testrig.Service(t, service.Options{Store: held, InstanceID: "test-instance", Registry: providers, Metrics: metrics})
+				svc.Notifier().SubscribeSends(&recordingDispatcher{})
+				p := testrig.DefaultAccount(t, svc).Principal
+				ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ms []carillon.Message
+				for i := range 3 {
+					res, err := svc.Messages.Send(ctx, p, text("+31612345678", fmt.Sprintf("hi %d", i)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					ms = append(ms, res.Message)
+				}
+				reruns := batchesRerun(t, metrics)
+				var wg sync.WaitGroup
+				errs := make(chan error, 1+len(tc.together))
+				apply := func(r string) {
+					var i int
+					var st carillon.Status
+					if _, err := fmt.Sscanf(r, "%d/%s", &i, &st); err != nil {
+						t.Fatal(err)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						found, err := svc.Messages.ApplyReceipt(ctx, ch, carillon.Receipt{ChannelID: ch.ID, MessageUUID: ms[i].UUID, Status: st})
+						if err == nil && !found {
+							err = fmt.Errorf("receipt %s: message not found", r)
+						}
+						if err != nil {
+							errs <- err
+						}
+					}()
+				}
+				held.arm()
+				waitFor := held.held
+				apply(tc.blocking)
+				<-waitFor
+				for n, r := range tc.together {
+					apply(r)
+					waitQueued(t, svc, n+1)
+				}
+				close(held.release)
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Error(err)
+				}
+				want := map[int][]string{}
+				for _, r := range append([]string{tc.blocking}, tc.together...) {
+					var i int
+					var st string
+					if _, err := fmt.Sscanf(r, "%d/%s", &i, &st); err != nil {
+						t.Fatal(err)
+					}
+					switch {
+					case len(want[i]) == 0 && st == "read":
+						want[i] = []string{"sent", "delivered", "read"}
+					case len(want[i]) == 0:
+						want[i] = []string{"sent", st}
+					case slices.Contains(want[i], st):
+						// A repeat with no payload is kept unapplied.
+						want[i] = append(want[i], st+"(kept)")
+					default:
+						want[i] = append(want[i], st)
+					}
+				}
+				f := &fixture{svc: svc, db: db}
+				for i, m := range ms {
+					got, err := db.MessageByID(ctx, p.Account.ID, m.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if hist := historyOf(t, f, m.ID); !slices.Equal(hist, want[i]) {
+						t.Errorf("message %d: history %v, want %v", i, hist, want[i])
+					}
+					// The last report applied: a repeat kept unapplied
+					// moves nothing.
+					applied := slices.DeleteFunc(slices.Clone(want[i]), func(s string) bool { return strings.HasSuffix(s, "(kept)") })
+					if wantStatus := applied[len(applied)-1]; string(got.Status) != wantStatus {
+						t.Errorf("message %d: status %s, want %s", i, got.Status, wantStatus)
+					}
+				}
+				if rerun := batchesRerun(t, metrics) - reruns; tc.wantReruns >= 0 && rerun != tc.wantReruns {
+					t.Errorf("%v batches run again, want %v", rerun, tc.wantReruns)
+				}
+			})
+		}
+	})
+}
+
+// waitQueued waits until n units of work wait for svc's writers.
+func waitQueued(t *testing.T, svc *service.Service, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for service.QueuedUnits(svc) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d units queued after 10 s, want %d", service.QueuedUnits(svc), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var batchesRerunLine = regexp.MustCompile(`(?m)^carillon_commit_batches_rerun_total (\S+)$`)
+
+// batchesRerun reads carillon_commit_batches_rerun_total from m.
+func batchesRerun(t *testing.T, m *telemetry.Metrics) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	match := batchesRerunLine.FindStringSubmatch(rec.Body.String())
+	if match == nil {
+		t.Fatalf("no carillon_commit_batches_rerun_total in the metrics:\n%s", rec.Body.String())
+	}
+	n, err := strconv.ParseFloat(match[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
