@@ -190,6 +190,8 @@ type result struct {
 	WhatsApp    *whatsapp  `json:"whatsapp,omitempty"`
 	Receipts    *receipts  `json:"receipts,omitempty"`
 	RSSKiB      int        `json:"rss_kib"`
+	Batches     float64    `json:"commit_batches"`       // transactions of the committer, the whole run
+	Reruns      float64    `json:"commit_batches_rerun"` // of those, batches that failed and ran again unit by unit
 	StoreBytes  int64      `json:"store_bytes"`
 	Messages    int64      `json:"messages_stored"`
 	BytesPerMsg float64    `json:"store_bytes_per_message"`
@@ -426,6 +428,12 @@ func run(ctx context.Context, c config) (*result, error) {
 	if res.RSSKiB, err = benchkit.VmRSS(pid); err != nil {
 		return nil, err
 	}
+	m, err := b.metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Batches, _ = benchkit.Sum(m, "carillon_commit_batch_size_count", nil)
+	res.Reruns, _ = benchkit.Sum(m, "carillon_commit_batches_rerun_total", nil)
 	dbURL := b.storeURL
 	if res.StoreBytes, res.Messages, err = benchkit.StoreSize(ctx, b.data, dbURL); err != nil {
 		return nil, err
@@ -1268,6 +1276,7 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %-24s %s on the server\n", "autovacuum", r.Autovacuum)
 	}
 	fmt.Fprintf(w, "  %-24s %.1f MiB resident (VmRSS)\n", "server memory", float64(r.RSSKiB)/1024)
+	fmt.Fprintf(w, "  %-24s %.0f transactions, %.0f of them failed and run again unit by unit\n", "commit batches", r.Batches, r.Reruns)
 	fmt.Fprintf(w, "  %-24s %.1f MiB for %d messages: %.0f bytes per message\n", "store size", float64(r.StoreBytes)/(1<<20), r.Messages, r.BytesPerMsg)
 	for _, p := range r.Profiles {
 		fmt.Fprintf(w, "  %-24s %s\n", "CPU profile", p)
