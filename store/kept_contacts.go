@@ -250,15 +250,16 @@ func (q *queries) PreloadContacts(ctx context.Context, refs []carillon.ContactRe
 		LATERAL (SELECT `+contactCols+` FROM contacts WHERE channel_id = wanted.ch AND address = wanted.addr AND address <> '' LIMIT 1) AS c`)
 		args = append(args, channels, addresses)
 	}
-	rows, err := q.query(ctx, strings.Join(parts, " UNION ALL "), args...)
-	list, err := scanAll(rows, err, scanContact)
+	// On PostgreSQL the read goes with the transaction's BEGIN, queued
+	// (scanRows): one round trip for both.
+	read, err := list(q, ctx, scanContact, strings.Join(parts, " UNION ALL "), args...)
 	if err != nil {
 		return err
 	}
 	if q.txContacts == nil {
 		q.txContacts = &keptContacts{byID: map[int64]carillon.Contact{}, byAddress: map[contactAddress]int64{}}
 	}
-	for _, c := range list {
+	for _, c := range read {
 		q.keepContact(ctx, c)
 	}
 	return nil

@@ -638,27 +638,34 @@ func testUpdateMessageFromLater(t *testing.T, e *env) {
 			return m
 		}, carillon.ErrConflict},
 	} {
-		err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
-			first := stored(ms[1])
-			next := first
-			next.Status = carillon.StatusRead
-			if err := q.UpdateMessageFromLater(e.ctx, first, &next); err != nil {
-				return err
-			}
-			m := refused.m()
-			from := m
-			from.Status, from.ExternalID, from.Version = was.Status, was.ExternalID, m.Version
-			if err := q.UpdateMessageFromLater(e.ctx, from, &m); err != nil {
-				return err
-			}
-			// A statement after it, as a unit of work would run, whose
-			// error this caller drops, and a write after that.
-			_, _ = q.ContactByID(e.ctx, a.ID, c.ID)
-			tag := carillon.Tag{AccountID: a.ID, Name: "after a refused update", CreatedAt: base}
-			_ = q.CreateTag(e.ctx, &tag)
-			return nil
-		})
-		wantErr(t, "a transaction writing "+refused.name, err, refused.want)
+		for _, after := range []bool{true, false} {
+			err := e.s.InTx(e.ctx, func(q carillon.Queries) error {
+				first := stored(ms[1])
+				next := first
+				next.Status = carillon.StatusRead
+				if err := q.UpdateMessageFromLater(e.ctx, first, &next); err != nil {
+					return err
+				}
+				m := refused.m()
+				from := m
+				from.Status, from.ExternalID, from.Version = was.Status, was.ExternalID, m.Version
+				if err := q.UpdateMessageFromLater(e.ctx, from, &m); err != nil {
+					return err
+				}
+				if after {
+					// A statement after it, as a unit of work would run,
+					// whose error this caller drops, and a write after
+					// that.
+					_, _ = q.ContactByID(e.ctx, a.ID, c.ID)
+					tag := carillon.Tag{AccountID: a.ID, Name: "after a refused update", CreatedAt: base}
+					_ = q.CreateTag(e.ctx, &tag)
+				}
+				// Else it is the transaction's last statement: a store
+				// that sends it later sends it at the commit.
+				return nil
+			})
+			wantErr(t, fmt.Sprintf("a transaction writing %s (statements after it: %v)", refused.name, after), err, refused.want)
+		}
 	}
 	check(t, "the message after the refused transactions", stored(ms[0]), was)
 	if got := stored(ms[1]); got.Status != carillon.StatusDelivered {
