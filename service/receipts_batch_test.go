@@ -71,8 +71,11 @@ func TestReceiptsInOneBatch(t *testing.T) {
 			name string
 			// blocking is the receipt the writer holds; together, those
 			// queued behind it, in order, as "message index/status".
-			blocking   string
-			together   []string
+			blocking string
+			together []string
+			// wantReruns is how many batches run again; -1: not
+			// checked (a stale write reruns its batch where the store
+			// sends it later, on PostgreSQL).
 			wantReruns float64
 		}{
 			{"two of one message", "2/delivered", []string{"0/delivered", "0/read", "1/delivered", "0/read"}, 0},
