@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -516,11 +515,7 @@ func TestLiveStreamsCounted(t *testing.T) {
 	svc := testrig.Service(t, service.Options{Metrics: m, Registry: providers})
 	p := testrig.DefaultAccount(t, svc).Principal
 	admin := service.Viewer{UserID: 1, Role: carillon.RoleAdmin}
-	scrape := func() string {
-		rec := httptest.NewRecorder()
-		m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-		return rec.Body.String()
-	}
+	scrape := func() string { return metricsText(m) }
 	var streams []*service.LiveStream
 	for range 2 {
 		st, err := svc.Live.Subscribe(context.Background(), p, admin, 0, false)

@@ -3,8 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -105,11 +103,7 @@ func TestReceiptsInOneBatch(t *testing.T) {
 				var wg sync.WaitGroup
 				errs := make(chan error, 1+len(tc.together))
 				apply := func(r string) {
-					var i int
-					var st carillon.Status
-					if _, err := fmt.Sscanf(r, "%d/%s", &i, &st); err != nil {
-						t.Fatal(err)
-					}
+					i, st := parseReceipt(t, r)
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
@@ -138,11 +132,8 @@ func TestReceiptsInOneBatch(t *testing.T) {
 				}
 				want := map[int][]string{}
 				for _, r := range append([]string{tc.blocking}, tc.together...) {
-					var i int
-					var st string
-					if _, err := fmt.Sscanf(r, "%d/%s", &i, &st); err != nil {
-						t.Fatal(err)
-					}
+					i, status := parseReceipt(t, r)
+					st := string(status)
 					switch {
 					case len(want[i]) == 0 && st == "read":
 						want[i] = []string{"sent", "delivered", "read"}
@@ -179,6 +170,17 @@ func TestReceiptsInOneBatch(t *testing.T) {
 	})
 }
 
+// parseReceipt reads a receipt of the test's table, "message index/status".
+func parseReceipt(t *testing.T, r string) (int, carillon.Status) {
+	t.Helper()
+	var i int
+	var st carillon.Status
+	if _, err := fmt.Sscanf(r, "%d/%s", &i, &st); err != nil {
+		t.Fatal(err)
+	}
+	return i, st
+}
+
 // waitQueued waits until n units of work wait for svc's writers.
 func waitQueued(t *testing.T, svc *service.Service, n int) {
 	t.Helper()
@@ -196,11 +198,10 @@ var batchesRerunLine = regexp.MustCompile(`(?m)^carillon_commit_batches_rerun_to
 // batchesRerun reads carillon_commit_batches_rerun_total from m.
 func batchesRerun(t *testing.T, m *telemetry.Metrics) float64 {
 	t.Helper()
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	match := batchesRerunLine.FindStringSubmatch(rec.Body.String())
+	text := metricsText(m)
+	match := batchesRerunLine.FindStringSubmatch(text)
 	if match == nil {
-		t.Fatalf("no carillon_commit_batches_rerun_total in the metrics:\n%s", rec.Body.String())
+		t.Fatalf("no carillon_commit_batches_rerun_total in the metrics:\n%s", text)
 	}
 	n, err := strconv.ParseFloat(match[1], 64)
 	if err != nil {

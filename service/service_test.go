@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -896,12 +897,17 @@ func TestInboundCountedOncePerStoredMessage(t *testing.T) {
 	if _, err := svc.Messages.Receive(ctx, ch, in); err != nil {
 		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	const want = `carillon_inbound_messages_total{channel_type="whatsapp"} 1` + "\n"
-	if !strings.Contains(rec.Body.String(), want) {
-		t.Errorf("metrics do not count the message once: want the line %q in\n%s", want, rec.Body.String())
+	if got := metricsText(metrics); !strings.Contains(got, want) {
+		t.Errorf("metrics do not count the message once: want the line %q in\n%s", want, got)
 	}
+}
+
+// metricsText is what m's /metrics answers.
+func metricsText(m *telemetry.Metrics) string {
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
 }
 
 // A contact deleted while its message was being sent takes the message with
