@@ -211,6 +211,11 @@ type MessageQueries interface {
 	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
 	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
 	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)
+	// MessagesByExternalID reads the messages of channel channelID that
+	// have one of those provider ids, the ones it has, in no order: the
+	// messages of the receipts that came at the same time, read in one
+	// statement. An empty id finds nothing.
+	MessagesByExternalID(ctx context.Context, channelID int64, externalIDs []string) ([]Message, error)
 	// UpdateMessage writes the message's status (with its payload and
 	// external id) and send job (state, attempts, next attempt, owner,
 	// last error) and UpdatedAt, provided the stored row is still at

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,4 +210,140 @@ func batchesRerun(t *testing.T, m *telemetry.Metrics) float64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// heldMessageReads is a store whose first read of a receipt's message by
+// its provider's id waits until every receipt of a test has started, and
+// then a little, so that the others come while it is in flight; it counts
+// the reads made outside a transaction.
+type heldMessageReads struct {
+	carillon.Store
+	started  atomic.Int64
+	receipts int64
+	reads    atomic.Int64
+}
+
+func (s *heldMessageReads) MessageByExternalID(ctx context.Context, channelID int64, externalID string) (carillon.Message, error) {
+	if s.reads.Add(1) == 1 {
+		waitForAll(&s.started, s.receipts)
+	}
+	return s.Store.MessageByExternalID(ctx, channelID, externalID)
+}
+
+func (s *heldMessageReads) MessagesByExternalID(ctx context.Context, channelID int64, externalIDs []string) ([]carillon.Message, error) {
+	if s.reads.Add(1) == 1 {
+		waitForAll(&s.started, s.receipts)
+	}
+	return s.Store.MessagesByExternalID(ctx, channelID, externalIDs)
+}
+
+// TestConcurrentReceiptsFindTheirMessages: each of many receipts that come
+// at the same time, on two channels whose messages share provider ids, is
+// applied to its own message, and one naming a message carillon does not
+// have to none; on PostgreSQL their messages are read together.
+func TestConcurrentReceiptsFindTheirMessages(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		held := &heldMessageReads{Store: db, receipts: 300}
+		svc := testrig.Service(t, service.Options{Store: held, InstanceID: "test-instance", Registry: providers})
+		svc.Notifier().SubscribeSends(&recordingDispatcher{})
+		acct := testrig.DefaultAccount(t, svc)
+		main, err := db.MainChannel(ctx, acct.ID, carillon.WhatsApp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := carillon.Channel{UUID: carillon.NewUUID(), AccountID: acct.ID, Title: "other", Type: carillon.WhatsApp, Provider: main.Provider,
+			CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := db.CreateChannel(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		// Each channel's messages, wamid.0 upwards on both.
+		messages := map[int64][]carillon.Message{}
+		for _, ch := range []carillon.Channel{main, other} {
+			c := carillon.Contact{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, Address: "31612345678",
+				ConversationUUID: carillon.NewUUID(), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			if err := db.CreateContact(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 100 {
+				m := carillon.Message{UUID: carillon.NewUUID(), AccountID: acct.ID, ChannelID: ch.ID, ContactID: c.ID,
+					Direction: carillon.Outbound, Type: carillon.TypeText, Content: carillon.Content{Text: "hi"},
+					Status: carillon.StatusSent, SendState: carillon.SendDone, ExternalID: fmt.Sprintf("wamid.%d", i),
+					CreatedAt: time.Now(), UpdatedAt: time.Now()}
+				if err := db.CreateMessage(ctx, &m); err != nil {
+					t.Fatal(err)
+				}
+				messages[ch.ID] = append(messages[ch.ID], m)
+			}
+		}
+
+		type receipt struct {
+			ch     carillon.Channel
+			i      int // the message's index on its channel; -1: a provider id carillon does not have
+			status carillon.Status
+		}
+		var receipts []receipt
+		for n := range int(held.receipts) {
+			r := receipt{ch: main, i: n % 100, status: carillon.StatusDelivered}
+			switch {
+			case n%10 == 9:
+				r.i = -1
+			case n%3 == 1:
+				r.ch = other
+			}
+			if n >= 200 {
+				r.status = carillon.StatusRead
+			}
+			receipts = append(receipts, r)
+		}
+		var wg sync.WaitGroup
+		for n, r := range receipts {
+			externalID := "wamid.unknown"
+			if r.i >= 0 {
+				externalID = messages[r.ch.ID][r.i].ExternalID
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				held.started.Add(1)
+				found, err := svc.Messages.ApplyReceipt(ctx, r.ch, carillon.Receipt{ChannelID: r.ch.ID, ExternalID: externalID, Status: r.status})
+				switch {
+				case err != nil:
+					t.Errorf("receipt %d: %v", n, err)
+				case found != (r.i >= 0):
+					t.Errorf("receipt %d of %s on channel %d: found %v, want %v", n, externalID, r.ch.ID, found, r.i >= 0)
+				}
+			}()
+		}
+		wg.Wait()
+
+		// Each message reached the furthest status its receipts reported,
+		// and a message no receipt named is as it was.
+		want := map[int64]carillon.Status{}
+		for _, r := range receipts {
+			if r.i < 0 {
+				continue
+			}
+			id := messages[r.ch.ID][r.i].ID
+			if want[id] != carillon.StatusRead {
+				want[id] = r.status
+			}
+		}
+		for _, ms := range messages {
+			for _, m := range ms {
+				got, err := db.MessageByID(ctx, acct.ID, m.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w, ok := want[m.ID]; (ok && got.Status != w) || (!ok && got.Status != carillon.StatusSent) {
+					t.Errorf("message %s of channel %d: status %s, want %s", m.ExternalID, m.ChannelID, got.Status, cmp.Or(w, carillon.StatusSent))
+				}
+			}
+		}
+		if reads := held.reads.Load(); db.Shared() && reads > held.receipts/4 {
+			t.Errorf("%d receipts read their messages %d times, want them read together", held.receipts, reads)
+		}
+	})
 }

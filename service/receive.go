@@ -287,12 +287,12 @@ func coversSeveral(r carillon.Receipt) bool {
 // one's ids say which), in order, in one unit of work.
 func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs []carillon.Receipt) (bool, error) {
 	r := rs[0]
-	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
+	readWith := func(ctx context.Context, q carillon.Queries, byProviderID func(ctx context.Context, channelID int64, externalID string) (carillon.Message, error)) (carillon.Message, error) {
 		// The provider's id first: a uuid echoed by the network may have
 		// been set by another tool sending on the same number.
 		m, err := carillon.Message{}, carillon.ErrNotFound
 		if r.ExternalID != "" {
-			m, err = q.MessageByExternalID(ctx, ch.ID, r.ExternalID)
+			m, err = byProviderID(ctx, ch.ID, r.ExternalID)
 		}
 		if errors.Is(err, carillon.ErrNotFound) && r.MessageUUID != "" {
 			m, err = q.MessageByUUID(ctx, ch.AccountID, r.MessageUUID)
@@ -302,7 +302,10 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 		}
 		return m, err
 	}
-	m, err := read(ctx, s.store)
+	read := func(ctx context.Context, q carillon.Queries) (carillon.Message, error) {
+		return readWith(ctx, q, q.MessageByExternalID)
+	}
+	m, err := readWith(ctx, s.store, s.receiptMessage)
 	if errors.Is(err, carillon.ErrNotFound) {
 		return false, nil
 	}
@@ -357,6 +360,62 @@ func (s *Messages) applyToMessage(ctx context.Context, ch carillon.Channel, rs [
 		return false, nil
 	}
 	return true, s.internal(ctx, "apply receipt", err)
+}
+
+// providerID names a message by its channel and its provider's id.
+type providerID struct {
+	channelID  int64
+	externalID string
+}
+
+// foundMessage is a message read by its provider's id, or that the
+// channel has none with it.
+type foundMessage struct {
+	message carillon.Message
+	found   bool
+}
+
+// receiptMessage reads the message of a receipt by its provider's id, off
+// the writer. On PostgreSQL the receipts that come while one is read wait
+// for it and are then read together (receiptMessages), as the reads before
+// send attempts are: a statement less for each, where every one is a round
+// trip and a backend's work (docs/benchmarks.md). On SQLite, where a read
+// is no round trip, each receipt reads its own, as the callbacks' channels
+// are read.
+func (s *core) receiptMessage(ctx context.Context, channelID int64, externalID string) (carillon.Message, error) {
+	if !s.store.Shared() {
+		return s.store.MessageByExternalID(ctx, channelID, externalID)
+	}
+	read, err := s.receiptMessages.Do(ctx, providerID{channelID, externalID})
+	if err == nil && !read.found {
+		err = carillon.ErrNotFound
+	}
+	return read.message, err
+}
+
+// messagesByProviderID reads the messages of receipts gathered while a
+// read was in flight, in one statement a channel: they are mostly those
+// of one channel, a busy number.
+func (s *core) messagesByProviderID(ctx context.Context, ids []providerID) ([]foundMessage, error) {
+	ofChannel := make(map[int64][]string, 1)
+	for _, id := range ids {
+		ofChannel[id.channelID] = append(ofChannel[id.channelID], id.externalID)
+	}
+	found := make(map[providerID]carillon.Message, len(ids))
+	for channelID, externalIDs := range ofChannel {
+		ms, err := s.store.MessagesByExternalID(ctx, channelID, externalIDs)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			found[providerID{channelID, m.ExternalID}] = m
+		}
+	}
+	out := make([]foundMessage, len(ids))
+	for i, id := range ids {
+		out[i].message, out[i].found = found[id]
+	}
+	return out, nil
 }
 
 // maxThrough bounds how many of a contact's messages one receipt that

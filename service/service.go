@@ -128,6 +128,10 @@ type core struct {
 	// callbacks that come at the same time, once a channel
 	// (Messages.callbackChannel).
 	callbackChannels *gather.Reads[string, channelVersion]
+	// receiptMessages reads the messages of the receipts that come at
+	// the same time by their provider's ids, one statement a channel
+	// (Messages.receiptMessage).
+	receiptMessages *gather.Reads[providerID, foundMessage]
 }
 
 // New returns a Service; Close stops it.
@@ -157,6 +161,7 @@ func New(o Options) *Service {
 	c.hub = newLiveHub(c)
 	c.keys = &gather.Reads[string, carillon.KeyByHash]{Read: c.store.APIKeysByHash}
 	c.callbackChannels = &gather.Reads[string, channelVersion]{Read: c.channelVersions}
+	c.receiptMessages = &gather.Reads[providerID, foundMessage]{Read: c.messagesByProviderID}
 	c.commit.committed = c.committed
 	c.commit.failed = c.noteUnavailable
 	return &Service{core: c, Webhooks: &Webhooks{core: c}, Resources: &Resources{core: c}, Contacts: &Contacts{core: c}, Messages: &Messages{core: c}, Accounts: &Accounts{core: c},

@@ -323,6 +323,34 @@ func (q *queries) MessageByExternalID(ctx context.Context, channelID int64, exte
 	return scanMessage(q.queryRow(ctx, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id = ? AND external_id <> ''", channelID, externalID))
 }
 
+// maxExternalAtOnce is the most provider ids one statement of
+// MessagesByExternalID reads; more go in several.
+const maxExternalAtOnce = 64
+
+func (q *queries) MessagesByExternalID(ctx context.Context, channelID int64, externalIDs []string) ([]carillon.Message, error) {
+	distinct := make([]string, 0, len(externalIDs))
+	seen := make(map[string]bool, len(externalIDs))
+	for _, id := range externalIDs {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			distinct = append(distinct, id)
+		}
+	}
+	out := make([]carillon.Message, 0, len(distinct))
+	// external_id <> '' is the condition of the index messages_external,
+	// written out so that both databases use it, as MessageByExternalID's.
+	err := inLists(ctx, q, distinct, maxExternalAtOnce, "SELECT "+messageCols+" FROM messages WHERE channel_id = ? AND external_id IN (%s) AND external_id <> ''",
+		func(r interface{ Scan(...any) error }) error {
+			m, err := scanMessage(r)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		}, channelID)
+	return out, err
+}
+
 // ContactMessagesBefore reads the index messages_contact (contact_id,
 // account_id, id) from before down.
 func (q *queries) ContactMessagesBefore(ctx context.Context, accountID, contactID, before int64, limit int) ([]carillon.Message, error) {

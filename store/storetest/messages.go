@@ -319,6 +319,67 @@ func testMessages(t *testing.T, e *env) {
 	check(t, "MessageByExternalID on the first channel", got, want)
 }
 
+// testMessagesByExternalID: the messages of the receipts that came
+// together, read at once by their provider's ids on one channel: each
+// found once, whichever ids are missing, empty or named twice, the same
+// id on another channel not found, and more ids than one statement takes.
+func testMessagesByExternalID(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	ch2 := e.channel(a.ID, carillon.WhatsApp, false)
+	c, c2 := e.contact(ch, "5491100000001"), e.contact(ch2, "5491100000001")
+	var ms []carillon.Message
+	for i := range 70 {
+		m := e.message(c, carillon.SendDone, "")
+		m.ExternalID = fmt.Sprintf("wamid.%d", i)
+		e.must(e.s.UpdateMessage(e.ctx, &m), "UpdateMessage")
+		got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+		e.must(err, "MessageByID")
+		ms = append(ms, got)
+	}
+	// The same provider id on the other channel, and a message without one.
+	elsewhere := e.message(c2, carillon.SendDone, "")
+	elsewhere.ExternalID = ms[1].ExternalID
+	e.must(e.s.UpdateMessage(e.ctx, &elsewhere), "UpdateMessage")
+	e.message(c, carillon.SendQueued, "")
+
+	externalIDs := func(ms []carillon.Message) []string {
+		out := []string{}
+		for _, m := range ms {
+			out = append(out, m.ExternalID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		ids  []string
+		want []carillon.Message
+	}{
+		{"none", nil, nil},
+		{"one", []string{"wamid.0"}, ms[:1]},
+		{"missing ones among them", []string{"wamid.nope", "wamid.2", "wamid.x", "wamid.3"}, ms[2:4]},
+		{"only missing ones", []string{"wamid.nope"}, nil},
+		{"empty ids find no message without one", []string{"", "wamid.4", ""}, ms[4:5]},
+		{"an id named twice", []string{"wamid.5", "wamid.6", "wamid.5"}, ms[5:7]},
+		{"more than one statement takes", externalIDs(ms), ms},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.s.MessagesByExternalID(e.ctx, ch.ID, tc.ids)
+			e.must(err, "MessagesByExternalID")
+			slices.SortFunc(got, func(x, y carillon.Message) int { return int(x.ID - y.ID) })
+			if tc.want == nil {
+				tc.want = []carillon.Message{}
+			}
+			check(t, "messages", got, tc.want)
+		})
+	}
+	got, err := e.s.MessagesByExternalID(e.ctx, ch2.ID, []string{ms[0].ExternalID, ms[1].ExternalID})
+	e.must(err, "MessagesByExternalID")
+	if len(got) != 1 || got[0].ID != elsewhere.ID {
+		t.Errorf("the other channel's ids %v: got messages %v, want only %d", []string{ms[0].ExternalID, ms[1].ExternalID}, ids(got), elsewhere.ID)
+	}
+}
+
 // testCreateMessageOnce: a message its network delivers again (the same
 // external id on the same channel) is stored once, the repeat writing
 // nothing, also when the first delivery is in the same transaction; the

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"MessageIDsInOrder", testMessageIDsInOrder},
 		{"UpdateMessage", testUpdateMessage},
 		{"CreateMessageOnce", testCreateMessageOnce},
+		{"MessagesByExternalID", testMessagesByExternalID},
 		{"PreloadContacts", testPreloadContacts},
 		{"UpdateMessageFrom", testUpdateMessageFrom},
 		{"UpdateMessageFromLater", testUpdateMessageFromLater},
