@@ -263,7 +263,7 @@ type batchReads struct {
 	// (channelsVersionOf), which, as the webhook, only a transaction of
 	// its own changes.
 	channelsVersions map[int64]int64
-	changes          []carillon.ChatChange
+	changes  []carillon.ChatChange
 	// rerunsAlone: the batch has several units, each run again alone
 	// should it fail; its units may then write messages with
 	// UpdateMessageFromLater (writesLaterInBatch), whose ids are in
