@@ -249,9 +249,8 @@ func contactKey(channelID int64, address string) uint64 {
 
 // batchReads keeps, for the units of one batch, what they would each read
 // again and what none of them writes: the account's webhook, which every
-// event of a change looks up (record), and the version of its channels,
-// which every status event reads to name its contact's channel
-// (channelInTx); only a transaction of its own writes either (inTx). It lives as long as the batch's transaction, so a
+// event of a change looks up (record), and which only a transaction of its
+// own writes (inTx). It lives as long as the batch's transaction, so a
 // webhook saved or deleted is seen by the next batch; on PostgreSQL, a
 // batch sees what was committed when its first unit read it, as one unit
 // sees what was committed when it read it. It also keeps the chat changes
@@ -259,10 +258,6 @@ func contactKey(channelID int64, address string) uint64 {
 // unit by unit, each in a transaction and a batchReads of its own.
 type batchReads struct {
 	webhooks map[int64]webhookRead
-	// channelsVersions are the accounts' channels versions
-	// (channelsVersionOf), which, as the webhook, only a transaction of
-	// its own changes.
-	channelsVersions map[int64]int64
 	changes  []carillon.ChatChange
 	// rerunsAlone: the batch has several units, each run again alone
 	// should it fail; its units may then write messages with
@@ -343,25 +338,4 @@ func webhookOf(ctx context.Context, q carillon.Queries, accountID int64) (carill
 	}
 	reads.webhooks[accountID] = webhookRead{w, err}
 	return w, err
-}
-
-// channelsVersionOf returns the version of the account's channels, read
-// once per batch in a unit of the committer.
-func channelsVersionOf(ctx context.Context, q carillon.Queries, accountID int64) (int64, error) {
-	reads, _ := ctx.Value(batchReadsKey{}).(*batchReads)
-	if reads == nil {
-		return q.ChannelsVersion(ctx, accountID)
-	}
-	if v, ok := reads.channelsVersions[accountID]; ok {
-		return v, nil
-	}
-	v, err := q.ChannelsVersion(ctx, accountID)
-	if err != nil {
-		return v, err
-	}
-	if reads.channelsVersions == nil {
-		reads.channelsVersions = map[int64]int64{}
-	}
-	reads.channelsVersions[accountID] = v
-	return v, nil
 }

@@ -156,11 +156,10 @@ func (s *core) channelsByID(ctx context.Context, p Principal) (map[int64]carillo
 // reads (read after that version, they are at least as new), else q's
 // read of it. Reading the version costs a fraction of reading the channel
 // and opening its sealed settings, which every message_status_updated
-// event did for its contact's source; in the committer it is read once a
-// batch (channelsVersionOf).
+// event did for its contact's source.
 func (s *core) channelInTx(ctx context.Context, q carillon.Queries, accountID, id int64) (carillon.Channel, error) {
 	if kept := s.channels.of(accountID); kept != nil {
-		version, err := channelsVersionOf(ctx, q, accountID)
+		version, err := q.ChannelsVersion(ctx, accountID)
 		if err != nil {
 			return carillon.Channel{}, err
 		}
