@@ -208,6 +208,12 @@ type MessageQueries interface {
 	// deliver again: when m's channel holds a message with m's external
 	// id already, it writes nothing and reports false.
 	CreateMessageOnce(ctx context.Context, m *Message) (bool, error)
+	// CreateMessageOnceLater is CreateMessageOnce for a caller that runs
+	// its transaction again when it fails, and does not read m.ID before
+	// the commit: a store may send the INSERT with a later statement and
+	// report true, and when the channel holds a message with m's external
+	// id already, fail the transaction with ErrConflict instead.
+	CreateMessageOnceLater(ctx context.Context, m *Message) (bool, error)
 	MessageByID(ctx context.Context, accountID, id int64) (Message, error)
 	MessageByUUID(ctx context.Context, accountID int64, uuid string) (Message, error)
 	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (Message, error)

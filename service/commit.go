@@ -260,11 +260,19 @@ type batchReads struct {
 	webhooks map[int64]webhookRead
 	changes  []carillon.ChatChange
 	// rerunsAlone: the batch has several units, each run again alone
-	// should it fail; its units may then write messages with
-	// UpdateMessageFromLater (writesLaterInBatch), whose ids are in
+	// should it fail (queuesInBatch); its units may then write messages
+	// with UpdateMessageFromLater (writesLaterInBatch), whose ids are in
 	// messagesLater.
 	rerunsAlone   bool
 	messagesLater []int64
+}
+
+// queuesInBatch reports whether a unit runs in a batch of several, each run
+// again alone should it fail: a unit may then have the store send a write
+// that must succeed with a later statement (CreateMessageOnceLater).
+func queuesInBatch(ctx context.Context) bool {
+	reads, _ := ctx.Value(batchReadsKey{}).(*batchReads)
+	return reads != nil && reads.rerunsAlone
 }
 
 // writesLaterInBatch reports whether a unit of the batch may write

@@ -200,10 +200,16 @@ var batchesRerunLine = regexp.MustCompile(`(?m)^carillon_commit_batches_rerun_to
 // batchesRerun reads carillon_commit_batches_rerun_total from m.
 func batchesRerun(t *testing.T, m *telemetry.Metrics) float64 {
 	t.Helper()
+	return counter(t, m, batchesRerunLine)
+}
+
+// counter reads the value of the metric line matches in m.
+func counter(t *testing.T, m *telemetry.Metrics, line *regexp.Regexp) float64 {
+	t.Helper()
 	text := metricsText(m)
-	match := batchesRerunLine.FindStringSubmatch(text)
+	match := line.FindStringSubmatch(text)
 	if match == nil {
-		t.Fatalf("no carillon_commit_batches_rerun_total in the metrics:\n%s", text)
+		t.Fatalf("no %s in the metrics:\n%s", line, text)
 	}
 	n, err := strconv.ParseFloat(match[1], 64)
 	if err != nil {
@@ -344,6 +350,124 @@ func TestConcurrentReceiptsFindTheirMessages(t *testing.T) {
 		}
 		if reads := held.reads.Load(); db.Shared() && reads > held.receipts/4 {
 			t.Errorf("%d receipts read their messages %d times, want them read together", held.receipts, reads)
+		}
+	})
+}
+
+var inboundStoredLine = regexp.MustCompile(`(?m)^carillon_inbound_messages_total\{channel_type="whatsapp"\} (\S+)$`)
+
+// TestCustomersMessagesInOneBatch stores customers' messages that a busy
+// writer gathers in one transaction, as under load: new ones, then new
+// ones with repeats, of a message stored before and of one earlier in the
+// batch. Each is stored once, with its id, counted once; a repeat answers
+// the message stored. Where the store sends the messages' INSERTs later
+// (PostgreSQL), a repeat fails the batch, whose units then run again
+// alone, once.
+func TestCustomersMessagesInOneBatch(t *testing.T) {
+	t.Parallel()
+	testrig.EachStore(t, func(t *testing.T, open func() *store.DB) {
+		ctx := context.Background()
+		db := open()
+		held := &heldWriter{Store: db}
+		metrics := telemetry.New()
+		// One writer: the receipt that holds it and the messages queued
+		// behind it are keyed differently (by contact id, by address).
+		svc := testrig.Service(t, service.Options{Store: held, InstanceID: "test-instance", Registry: providers, Metrics: metrics, Writers: 1})
+		svc.Notifier().SubscribeSends(&recordingDispatcher{})
+		p := testrig.DefaultAccount(t, svc).Principal
+		ch, err := db.MainChannel(ctx, p.Account.ID, carillon.WhatsApp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const customer = "31612345678"
+		receive := func(externalID string) (carillon.Message, error) {
+			return svc.Messages.Receive(ctx, ch, carillon.InboundMessage{ChannelID: ch.ID, From: customer, ExternalID: externalID,
+				Type: "text", Content: carillon.Content{Text: "hello " + externalID}})
+		}
+		first, err := receive("wamid.in.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The message whose receipts hold the writer.
+		sent, err := svc.Messages.Send(ctx, p, text("+"+customer, "hi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		for _, round := range []struct {
+			holder   carillon.Status // the receipt that holds the writer
+			together []string        // the messages queued behind it, by external id
+			rerunPG  float64         // batches run again on PostgreSQL (none on SQLite)
+		}{
+			{carillon.StatusDelivered, []string{"wamid.in.1", "wamid.in.2"}, 0},
+			{carillon.StatusRead, []string{"wamid.in.3", "wamid.in.0", "wamid.in.4", "wamid.in.4"}, 1},
+		} {
+			storedBefore := counter(t, metrics, inboundStoredLine)
+			reruns := batchesRerun(t, metrics)
+			got := make([]carillon.Message, len(round.together))
+			var wg sync.WaitGroup
+			errs := make(chan error, 1+len(round.together))
+			held.arm()
+			waitFor := held.held
+			release := sync.OnceFunc(func() { close(held.release) })
+			t.Cleanup(release) // a test that fails before releasing the writer still ends
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := svc.Messages.ApplyReceipt(ctx, ch, carillon.Receipt{ChannelID: ch.ID, MessageUUID: sent.Message.UUID, Status: round.holder}); err != nil {
+					errs <- err
+				}
+			}()
+			<-waitFor
+			for i, externalID := range round.together {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					m, err := receive(externalID)
+					if err != nil {
+						errs <- fmt.Errorf("%s: %w", externalID, err)
+					}
+					got[i] = m
+				}()
+				waitQueued(t, svc, i+1)
+			}
+			release()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+
+			added := 0
+			for i, externalID := range round.together {
+				stored, err := db.MessageByExternalID(ctx, ch.ID, externalID)
+				if err != nil {
+					t.Fatalf("%s: %v", externalID, err)
+				}
+				if got[i].ID == 0 || got[i].ID != stored.ID {
+					t.Errorf("receive %d (%s) answered message %d, want the one stored, %d", i, externalID, got[i].ID, stored.ID)
+				}
+				if externalID == "wamid.in.0" && stored.ID != first.ID {
+					t.Errorf("wamid.in.0 is message %d, want the first delivery's %d", stored.ID, first.ID)
+				}
+				if externalID != "wamid.in.0" && !slices.Contains(round.together[:i], externalID) {
+					added++
+				}
+			}
+			if n := counter(t, metrics, inboundStoredLine) - storedBefore; n != float64(added) {
+				t.Errorf("%v messages counted stored, want %d", n, added)
+			}
+			wantReruns := 0.0
+			if db.Shared() {
+				wantReruns = round.rerunPG
+			}
+			if rerun := batchesRerun(t, metrics) - reruns; rerun != wantReruns {
+				t.Errorf("%v batches run again, want %v", rerun, wantReruns)
+			}
+		}
+		// Five received, each once, and the one sent.
+		if _, n, err := db.ContactMessages(ctx, p.Account.ID, sent.Message.ContactID, carillon.Page{Number: 1, Size: 100}); err != nil || n != 6 {
+			t.Errorf("the customer has %d messages (%v), want 6", n, err)
 		}
 	})
 }

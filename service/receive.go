@@ -22,13 +22,14 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		return s.receiveEcho(ctx, ch, in)
 	}
 	var out carillon.Message
-	// stored says whether the committed run of the unit stored the message:
-	// the committer may run a unit more than once (after a batch aborts), so
-	// it is counted after the commit, not inside the unit.
-	var stored bool
+	// stored is the message the committed run of the unit stored, nil for
+	// a repeat: the committer may run a unit more than once (after a batch
+	// aborts), so it is counted after the commit, not inside the unit; and
+	// the store may give it its id only then (CreateMessageOnceLater).
+	var stored *carillon.Message
 	reads := carillon.ContactRef{ChannelID: ch.ID, Address: in.From}
 	err := s.commit.doReading(ctx, contactKey(ch.ID, in.From+"|"+in.BSUID), reads, func(ctx context.Context, q carillon.Queries) error {
-		stored = false
+		stored = nil
 		now := s.clock.Now()
 		at := receivedAt(in, now)
 		contact, found, err := findContact(ctx, q, ch.ID, in.From, in.BSUID)
@@ -48,7 +49,14 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 			// The message first: its INSERT tells a repeat (the external
 			// id's unique index), before the contact is written. One
 			// statement on the writer where a read before it made two.
-			created, err := q.CreateMessageOnce(ctx, &m)
+			// In a batch of several units, the store may send it with
+			// the next statement, a repeat then failing the batch, whose
+			// units run again alone, where the INSERT tells it at once.
+			create := q.CreateMessageOnce
+			if queuesInBatch(ctx) {
+				create = q.CreateMessageOnceLater
+			}
+			created, err := create(ctx, &m)
 			if err != nil {
 				return err
 			}
@@ -95,13 +103,14 @@ func (s *Messages) Receive(ctx context.Context, ch carillon.Channel, in carillon
 		if err := s.messageCreated(ctx, q, ch, contact, m); err != nil {
 			return err
 		}
-		out, stored = m, true
+		stored = &m
 		return nil
 	})
 	if err != nil {
 		return out, s.internal(ctx, "receive", err)
 	}
-	if stored {
+	if stored != nil {
+		out = *stored
 		s.metrics.InboundMessages.WithLabelValues(string(ch.Type)).Inc()
 	}
 	return out, nil

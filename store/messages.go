@@ -79,12 +79,26 @@ func (q *queries) CreateMessageLater(ctx context.Context, m *carillon.Message) e
 // decides (ON CONFLICT … DO NOTHING), in the INSERT itself: a receiver
 // needs no read before it to tell a repeat.
 func (q *queries) CreateMessageOnce(ctx context.Context, m *carillon.Message) (bool, error) {
-	return q.createMessage(ctx, m, ` ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING`, false)
+	return q.createMessage(ctx, m, onceOnly, false)
 }
+
+// CreateMessageOnceLater queues the INSERT of CreateMessageOnce in a
+// pipelining transaction (PostgreSQL), as CreateMessageLater does: a
+// repeat, told by its answer (no row), fails the transaction with
+// ErrConflict, and the answer is read before the COMMIT is sent. On SQLite
+// it is CreateMessageOnce.
+func (q *queries) CreateMessageOnceLater(ctx context.Context, m *carillon.Message) (bool, error) {
+	return q.createMessage(ctx, m, onceOnly, q.session != nil)
+}
+
+// onceOnly is the clause that makes a message's INSERT write nothing when
+// its channel holds a message with its external id already.
+const onceOnly = ` ON CONFLICT (channel_id, external_id) WHERE external_id <> '' DO NOTHING`
 
 // createMessage inserts m, with onConflict after its VALUES; it reports
 // whether the row was written (the clause may leave it out). later queues
-// the INSERT (insertLater), m.ID written when its answer comes.
+// the INSERT (insertLater), m.ID written when its answer comes; a row the
+// clause left out then fails the transaction with ErrConflict.
 func (q *queries) createMessage(ctx context.Context, m *carillon.Message, onConflict string, later bool) (bool, error) {
 	content, _ := json.Marshal(m.Content)
 	insert := `INSERT INTO messages (uuid, account_id, channel_id, contact_id, direction, type, content,
@@ -100,7 +114,13 @@ func (q *queries) createMessage(ctx context.Context, m *carillon.Message, onConf
 	err := q.atomic(ctx, func(q *queries) error {
 		var id any
 		if later {
-			if err := q.insertLater(&m.ID, insert, args...); err != nil {
+			var repeat func() error
+			if onConflict != "" {
+				repeat = func() error {
+					return fmt.Errorf("%w: channel %d holds a message with external id %q already", carillon.ErrConflict, m.ChannelID, m.ExternalID)
+				}
+			}
+			if err := q.insertLater(&m.ID, repeat, insert, args...); err != nil {
 				return err
 			}
 			id = &m.ID

@@ -82,9 +82,12 @@ func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error,
 // COMMIT. Should it fail, the transaction fails with its error (DB.InTx),
 // whatever the caller of the statement that brought the answer makes of it.
 // A write that needs the id before then holds a pointer to it and is sent
-// after the answer (flushAwaited).
-func (q *queries) insertLater(id *int64, query string, args ...any) error {
-	return appendChecked(&q.later, laterStmt{query: query, args: args, id: id})
+// after the answer (flushAwaited). An INSERT that may write no row (ON
+// CONFLICT … DO NOTHING) has notWritten, which gives the error the
+// transaction then fails with, as execLaterChecked's; it never goes with
+// the COMMIT either.
+func (q *queries) insertLater(id *int64, notWritten func() error, query string, args ...any) error {
+	return appendChecked(&q.later, laterStmt{query: query, args: args, id: id, notWritten: notWritten})
 }
 
 // flushAwaited sends what the transaction queued when a statement among
@@ -208,7 +211,15 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		br := c.Conn().SendBatch(ctx, &b)
 		for _, s := range later {
 			if s.id != nil {
-				if err := br.QueryRow().Scan(s.id); err != nil {
+				err := br.QueryRow().Scan(s.id)
+				if errors.Is(err, pgx.ErrNoRows) && s.notWritten != nil {
+					// Its clause left the row out: the server went on.
+					if notWritten == nil {
+						notWritten = s.notWritten
+					}
+					continue
+				}
+				if err != nil {
 					laterFailed = true
 					br.Close()
 					return err

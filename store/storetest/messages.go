@@ -450,6 +450,88 @@ func testCreateMessageOnce(t *testing.T, e *env) {
 	}
 }
 
+// testCreateMessageOnceLater: customers' messages stored in one transaction
+// that may send their INSERTs later, with statements after them as a unit
+// of work makes; each has its id once committed. A repeat, of a message
+// stored before or earlier in the transaction, fails the transaction,
+// nothing of it kept: with ErrConflict where the INSERT was sent later, or
+// reported at once (created false), which the caller then fails it with.
+func testCreateMessageOnceLater(t *testing.T, e *env) {
+	a := e.account("a")
+	ch := e.channel(a.ID, carillon.WhatsApp, true)
+	c := e.contact(ch, "5491100000001")
+	received := func(externalID, text string) *carillon.Message {
+		return &carillon.Message{UUID: carillon.NewUUID(), AccountID: a.ID, ChannelID: ch.ID, ContactID: c.ID,
+			Direction: carillon.Inbound, Type: carillon.TypeText, Content: carillon.Content{Text: text},
+			Status: carillon.StatusReceived, ExternalID: externalID, CreatedAt: base, UpdatedAt: base}
+	}
+	stored := received("wamid.stored", "stored before")
+	e.must(e.s.CreateMessage(e.ctx, stored), "CreateMessage")
+	errRepeat := errors.New("told a repeat at once")
+	// create stores ms in one transaction, each but the last followed by
+	// a read of its contact, as a unit of work does: the last one's
+	// INSERT is the transaction's last statement.
+	create := func(ms []*carillon.Message) error {
+		return e.s.InTx(e.ctx, func(q carillon.Queries) error {
+			for i, m := range ms {
+				created, err := q.CreateMessageOnceLater(e.ctx, m)
+				if err != nil {
+					return err
+				}
+				if !created {
+					return errRepeat
+				}
+				if i == len(ms)-1 {
+					break
+				}
+				if _, err := q.ContactByID(e.ctx, a.ID, c.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+
+	ms := []*carillon.Message{received("wamid.1", "one"), received("wamid.2", "two"), received("", "no id")}
+	e.must(create(ms), "CreateMessageOnceLater")
+	for _, m := range ms {
+		if m.ID == 0 {
+			t.Errorf("message %q committed without its id", m.Content.Text)
+			continue
+		}
+		got, err := e.s.MessageByID(e.ctx, a.ID, m.ID)
+		e.must(err, "MessageByID")
+		check(t, "message "+m.Content.Text, got, normMessage(*m))
+	}
+
+	for _, tc := range []struct {
+		name string
+		ms   []*carillon.Message
+	}{
+		{"a repeat of a message stored before", []*carillon.Message{received("wamid.3", "three"), received("wamid.stored", "again"), received("wamid.4", "four")}},
+		{"a repeat of one earlier in the transaction", []*carillon.Message{received("wamid.5", "five"), received("wamid.5", "five again"), received("wamid.7", "seven")}},
+		// Without text, no words are written after the repeat.
+		{"a repeat the transaction's last statement", []*carillon.Message{received("wamid.6", ""), received("wamid.1", "")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := create(tc.ms)
+			if !errors.Is(err, carillon.ErrConflict) && !errors.Is(err, errRepeat) {
+				t.Fatalf("the transaction ended with %v, want it failed by the repeat", err)
+			}
+			for _, m := range tc.ms {
+				if _, err := e.s.MessageByUUID(e.ctx, a.ID, m.UUID); !errors.Is(err, carillon.ErrNotFound) {
+					t.Errorf("message %q of the failed transaction was kept (MessageByUUID: %v)", m.Content.Text, err)
+				}
+			}
+		})
+	}
+	_, n, err := e.s.ContactMessages(e.ctx, a.ID, c.ID, carillon.Page{Number: 1, Size: 100})
+	e.must(err, "ContactMessages")
+	if n != 4 {
+		t.Errorf("the contact counts %d messages, want 4: a failed transaction's counted", n)
+	}
+}
+
 func testUpdateMessage(t *testing.T, e *env) {
 	a, b := e.account("a"), e.account("b")
 	ch := e.channel(a.ID, carillon.WhatsApp, true)

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"MessageIDsInOrder", testMessageIDsInOrder},
 		{"UpdateMessage", testUpdateMessage},
 		{"CreateMessageOnce", testCreateMessageOnce},
+		{"CreateMessageOnceLater", testCreateMessageOnceLater},
 		{"MessagesByExternalID", testMessagesByExternalID},
 		{"PreloadContacts", testPreloadContacts},
 		{"UpdateMessageFrom", testUpdateMessageFrom},
