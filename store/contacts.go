@@ -175,7 +175,7 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 			// inbound message's unit writes its contact); a row not
 			// written fails the transaction (execLaterChecked).
 			notWritten := func() error { return q.contactNotWritten(ctx, c) }
-			if err := q.execLaterChecked(ctx, notWritten, contactUpdatesFrom[set], args...); err != nil {
+			if err := q.execLaterChecked(notWritten, contactUpdatesFrom[set], args...); err != nil {
 				return err
 			}
 		} else if updated, err := changedRow(q.exec(ctx, contactUpdatesFrom[set], args...)); err != nil {
@@ -194,14 +194,20 @@ func (q *queries) UpdateContactFrom(ctx context.Context, was carillon.Contact, c
 }
 
 // contactNotWritten is the error of an update of contact c that wrote no
-// row: ErrNotFound when the contact is gone, else ErrStale (it changed
-// since its writer read it).
+// row (rowNotWritten).
 func (q *queries) contactNotWritten(ctx context.Context, c *carillon.Contact) error {
-	var id int64
-	if err := q.queryRow(ctx, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID).Scan(&id); err != nil {
+	return q.rowNotWritten(ctx, "contact", c.ID, "SELECT id FROM contacts WHERE account_id = ? AND id = ?", c.AccountID, c.ID)
+}
+
+// rowNotWritten is the error of an update of a row that wrote none:
+// ErrNotFound when the row, read by query, is gone, else ErrStale (it
+// changed since its writer read it).
+func (q *queries) rowNotWritten(ctx context.Context, kind string, id int64, query string, args ...any) error {
+	var found int64
+	if err := q.queryRow(ctx, query, args...).Scan(&found); err != nil {
 		return err
 	}
-	return fmt.Errorf("%w: contact %d changed since it was read", carillon.ErrStale, c.ID)
+	return fmt.Errorf("%w: %s %d changed since it was read", carillon.ErrStale, kind, id)
 }
 
 // contactRewritten follows a contact's row rewritten from stored to c:

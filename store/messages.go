@@ -188,7 +188,7 @@ func (q *queries) UpdateMessageFromLater(ctx context.Context, was carillon.Messa
 	}
 	set, args := messageUpdateFrom(&was, m)
 	notWritten := func() error { return q.messageNotWritten(ctx, m) }
-	if err := q.execLaterChecked(ctx, notWritten, messageUpdates[set], args...); err != nil {
+	if err := q.execLaterChecked(notWritten, messageUpdates[set], args...); err != nil {
 		return err
 	}
 	m.Version++
@@ -310,14 +310,9 @@ func (q *queries) changeMessage(ctx context.Context, m *carillon.Message, update
 }
 
 // messageNotWritten is the error of an update of message m that wrote no
-// row: ErrNotFound when the message is gone, else ErrStale (it changed
-// since its writer read it).
+// row (rowNotWritten).
 func (q *queries) messageNotWritten(ctx context.Context, m *carillon.Message) error {
-	var version int64
-	if err := q.queryRow(ctx, "SELECT version FROM messages WHERE "+messageByID, m.ID, m.AccountID).Scan(&version); err != nil {
-		return err
-	}
-	return fmt.Errorf("%w: message %d changed since it was read", carillon.ErrStale, m.ID)
+	return q.rowNotWritten(ctx, "message", m.ID, "SELECT version FROM messages WHERE "+messageByID, m.ID, m.AccountID)
 }
 
 // messageByID is the condition that picks a message by its id (the first

@@ -72,7 +72,7 @@ func (q *queries) execLater(ctx context.Context, query string, args ...any) erro
 // gives the error the transaction fails with (DB.InTx), whatever that
 // statement's caller makes of it. It never goes with the COMMIT, which the
 // server would run before the answer is read (commitSession).
-func (q *queries) execLaterChecked(ctx context.Context, notWritten func() error, query string, args ...any) error {
+func (q *queries) execLaterChecked(notWritten func() error, query string, args ...any) error {
 	return appendChecked(&q.later, laterStmt{query: query, args: args, notWritten: notWritten})
 }
 
