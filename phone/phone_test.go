@@ -59,26 +59,43 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// TestNormalizeRemembersWithinBounds: numbers that share a slot of the
-// cache each normalise to their own form, and what it remembers is
-// libphonenumber's answer.
+// TestNormalizeRemembersWithinBounds: numbers that share a set of the
+// cache each normalise to their own form, what it remembers is
+// libphonenumber's answer, and a set remembers as many numbers as it has
+// slots.
 func TestNormalizeRemembersWithinBounds(t *testing.T) {
 	t.Parallel()
 	c := &normalizeCache{seed: maphash.MakeSeed()}
-	slots := map[uint64][]string{}
+	sets := map[uint64][]string{}
 	for i := range 3 * len(c.slots) {
 		digits := "4915112" + strings.Repeat("0", 6-len(strconv.Itoa(i))) + strconv.Itoa(i)
-		slot := maphash.String(c.seed, digits) % uint64(len(c.slots))
-		slots[slot] = append(slots[slot], digits)
+		set := maphash.String(c.seed, digits) % uint64(len(c.slots)/cacheWays)
+		sets[set] = append(sets[set], digits)
 	}
 	var shared []string
-	for _, numbers := range slots {
+	for _, numbers := range sets {
 		if len(numbers) > len(shared) {
 			shared = numbers
 		}
 	}
-	if len(shared) < 2 {
-		t.Fatal("no two numbers share a slot")
+	if len(shared) <= cacheWays {
+		t.Fatalf("no set is shared by more than %d numbers", cacheWays)
+	}
+	held := func(digits string) bool {
+		for i := range c.set(digits) {
+			if n := c.set(digits)[i].Load(); n != nil && n.digits == digits {
+				return true
+			}
+		}
+		return false
+	}
+	for _, digits := range shared[:cacheWays] {
+		c.get(digits)
+	}
+	for _, digits := range shared[:cacheWays] {
+		if !held(digits) {
+			t.Errorf("%q is not remembered, with %d numbers in its set", digits, cacheWays)
+		}
 	}
 	for range 2 {
 		for _, digits := range append(shared, "5215512345678", "123456789") {
@@ -86,6 +103,9 @@ func TestNormalizeRemembersWithinBounds(t *testing.T) {
 			got, err := c.get(digits)
 			if got != want || (err == nil) != (wantErr == nil) {
 				t.Errorf("get(%q) = %q, %v; libphonenumber: %q, %v", digits, got, err, want, wantErr)
+			}
+			if !held(digits) {
+				t.Errorf("%q is not remembered right after its read", digits)
 			}
 		}
 	}
