@@ -235,6 +235,10 @@ type cpuUse struct {
 	CPUPerMsgMS   float64 `json:"server_cpu_per_message_ms"`
 	PGCPUS        float64 `json:"postgres_cpu_s,omitempty"`
 	PGCPUPerMsgMS float64 `json:"postgres_cpu_per_message_ms,omitempty"`
+	// The machine's CPU time over the same span (benchkit.MachineCPU):
+	// the share left idle, and the share the host gave to other machines.
+	IdlePct   float64 `json:"machine_idle_pct"`
+	StolenPct float64 `json:"machine_stolen_pct"`
 }
 
 type hooks struct {
@@ -840,9 +844,10 @@ func (b *bench) lifecycleRun(ctx context.Context, rcv *receiver) (*lifecycle, er
 // readMark is where a phase starts counting: the messages the server had
 // read by then, and the CPU time it had used.
 type readMark struct {
-	read  float64
-	cpu   time.Duration
-	pgCPU time.Duration // PostgreSQL's, when watched
+	read    float64
+	cpu     time.Duration
+	pgCPU   time.Duration // PostgreSQL's, when watched
+	machine benchkit.MachineCPU
 }
 
 var readLabel = map[string]string{"status": "read"}
@@ -853,10 +858,14 @@ func (b *bench) markReads(ctx context.Context) (readMark, error) {
 		return readMark{}, err
 	}
 	cpu, err := benchkit.CPUTime(b.pid)
+	if err != nil {
+		return readMark{}, err
+	}
 	mark := readMark{read: read, cpu: cpu}
 	if b.pg != nil {
 		mark.pgCPU = b.pg.Total()
 	}
+	mark.machine, err = benchkit.ReadMachineCPU()
 	return mark, err
 }
 
@@ -876,10 +885,15 @@ func (b *bench) cpuSince(mark readMark, n int) (cpuUse, error) {
 	if err != nil {
 		return cpuUse{}, err
 	}
+	machine, err := benchkit.ReadMachineCPU()
+	if err != nil {
+		return cpuUse{}, err
+	}
 	u := cpuUse{CPUS: (cpu - mark.cpu).Seconds()}
 	if b.pg != nil {
 		u.PGCPUS = (b.pg.Total() - mark.pgCPU).Seconds()
 	}
+	u.IdlePct, u.StolenPct = mark.machine.Shares(machine)
 	u.CPUPerMsgMS, u.PGCPUPerMsgMS = 1000*u.CPUS/float64(n), 1000*u.PGCPUS/float64(n)
 	return u, nil
 }
@@ -1294,4 +1308,5 @@ func printCPU(w io.Writer, u cpuUse) {
 	if u.PGCPUS > 0 {
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", u.PGCPUS, u.PGCPUPerMsgMS)
 	}
+	fmt.Fprintf(w, "  %-24s %.0f %% idle, %.0f %% stolen by the host\n", "  machine CPU", u.IdlePct, u.StolenPct)
 }
