@@ -178,24 +178,25 @@ type requests struct {
 }
 
 type result struct {
-	Store       string     `json:"store"`
-	Conns       int        `json:"conns"`
-	Recipients  int        `json:"recipients"`
-	Ceiling     float64    `json:"ceiling_per_s,omitempty"`
-	CeilingLat  latency    `json:"ceiling_latency_ms"`
-	Accepted    *accepted  `json:"accepted,omitempty"`
-	Lifecycle   *lifecycle `json:"lifecycle,omitempty"`
-	Webhook     *lifecycle `json:"webhook,omitempty"`
-	Inbound     *inbound   `json:"inbound,omitempty"`
-	WhatsApp    *whatsapp  `json:"whatsapp,omitempty"`
-	Receipts    *receipts  `json:"receipts,omitempty"`
-	RSSKiB      int        `json:"rss_kib"`
-	Batches     float64    `json:"commit_batches"`       // transactions of the committer, the whole run
-	Reruns      float64    `json:"commit_batches_rerun"` // of those, batches that failed and ran again unit by unit
-	StoreBytes  int64      `json:"store_bytes"`
-	Messages    int64      `json:"messages_stored"`
-	BytesPerMsg float64    `json:"store_bytes_per_message"`
-	Profiles    []string   `json:"profiles,omitempty"`
+	Store       string        `json:"store"`
+	Conns       int           `json:"conns"`
+	Recipients  int           `json:"recipients"`
+	Ceiling     float64       `json:"ceiling_per_s,omitempty"`
+	CeilingLat  latency       `json:"ceiling_latency_ms"`
+	CeilingCPU  machineShares `json:"ceiling_machine"`
+	Accepted    *accepted     `json:"accepted,omitempty"`
+	Lifecycle   *lifecycle    `json:"lifecycle,omitempty"`
+	Webhook     *lifecycle    `json:"webhook,omitempty"`
+	Inbound     *inbound      `json:"inbound,omitempty"`
+	WhatsApp    *whatsapp     `json:"whatsapp,omitempty"`
+	Receipts    *receipts     `json:"receipts,omitempty"`
+	RSSKiB      int           `json:"rss_kib"`
+	Batches     float64       `json:"commit_batches"`       // transactions of the committer, the whole run
+	Reruns      float64       `json:"commit_batches_rerun"` // of those, batches that failed and ran again unit by unit
+	StoreBytes  int64         `json:"store_bytes"`
+	Messages    int64         `json:"messages_stored"`
+	BytesPerMsg float64       `json:"store_bytes_per_message"`
+	Profiles    []string      `json:"profiles,omitempty"`
 	// PostgreSQL only: the server's autovacuum setting, and, when it is
 	// off, how many tables the bench vacuumed or analyzed in its place (-1:
 	// none, -vacuum never).
@@ -212,6 +213,7 @@ type accepted struct {
 	ErrorPct   float64 `json:"error_pct"`
 	Accepted   int     `json:"accepted"`
 	ReadAfterS float64 `json:"all_read_after_s"` // from the end of the load
+	machineShares
 }
 
 type lifecycle struct {
@@ -235,10 +237,23 @@ type cpuUse struct {
 	CPUPerMsgMS   float64 `json:"server_cpu_per_message_ms"`
 	PGCPUS        float64 `json:"postgres_cpu_s,omitempty"`
 	PGCPUPerMsgMS float64 `json:"postgres_cpu_per_message_ms,omitempty"`
-	// The machine's CPU time over the same span (benchkit.MachineCPU):
-	// the share left idle, and the share the host gave to other machines.
+	machineShares
+}
+
+// machineShares is the machine's CPU time over a phase's span
+// (benchkit.MachineCPU): the share left idle, and the share the host gave
+// to other machines.
+type machineShares struct {
 	IdlePct   float64 `json:"machine_idle_pct"`
 	StolenPct float64 `json:"machine_stolen_pct"`
+}
+
+// sharesSince is the machine's CPU from mark to now.
+func sharesSince(mark benchkit.MachineCPU) (machineShares, error) {
+	now, err := benchkit.ReadMachineCPU()
+	var m machineShares
+	m.IdlePct, m.StolenPct = mark.Shares(now)
+	return m, err
 }
 
 type hooks struct {
@@ -566,6 +581,9 @@ type sendloadResult struct {
 	Latency   latency `json:"latency_ms"`
 	Non200Pct float64 `json:"non_200_pct"`
 	ErrorPct  float64 `json:"error_pct"`
+	// machine is the machine's CPU over sendload's run, its warmup
+	// included; measured here, not printed by sendload.
+	machine machineShares
 }
 
 func (b *bench) runSendload(ctx context.Context, dir, base, key string) (sendloadResult, error) {
@@ -579,11 +597,16 @@ func (b *bench) runSendload(ctx context.Context, dir, base, key string) (sendloa
 		"-duration", b.c.duration.String(), "-warmup", b.c.warmup.String(), "-recipients", strconv.Itoa(b.c.recipients), "-json")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	mark, err := benchkit.ReadMachineCPU()
+	if err != nil {
+		return r, err
+	}
 	out, err := cmd.Output()
 	if jerr := json.Unmarshal(out, &r); jerr != nil {
 		return r, fmt.Errorf("sendload against %s: %v %v\n%s", base, err, jerr, stderr.String())
 	}
-	return r, nil
+	r.machine, err = sharesSince(mark)
+	return r, err
 }
 
 // ceilingRun measures bench/ceiling with sendload, before carillon starts.
@@ -598,7 +621,7 @@ func (b *bench) ceilingRun(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	b.res.Ceiling, b.res.CeilingLat = r.PerS, r.Latency
+	b.res.Ceiling, b.res.CeilingLat, b.res.CeilingCPU = r.PerS, r.Latency, r.machine
 	return nil
 }
 
@@ -608,7 +631,8 @@ func (b *bench) acceptedRun(ctx context.Context, dir string) (*accepted, error) 
 		return nil, err
 	}
 	end := time.Now()
-	out := &accepted{PerS: r.PerS, Latency: r.Latency, Non200Pct: r.Non200Pct, ErrorPct: r.ErrorPct, Accepted: r.Accepted}
+	out := &accepted{PerS: r.PerS, Latency: r.Latency, Non200Pct: r.Non200Pct, ErrorPct: r.ErrorPct, Accepted: r.Accepted,
+		machineShares: r.machine}
 	// Every message accepted (the warmup's too) reaches read before the
 	// next phase starts.
 	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
@@ -885,15 +909,13 @@ func (b *bench) cpuSince(mark readMark, n int) (cpuUse, error) {
 	if err != nil {
 		return cpuUse{}, err
 	}
-	machine, err := benchkit.ReadMachineCPU()
-	if err != nil {
-		return cpuUse{}, err
-	}
 	u := cpuUse{CPUS: (cpu - mark.cpu).Seconds()}
 	if b.pg != nil {
 		u.PGCPUS = (b.pg.Total() - mark.pgCPU).Seconds()
 	}
-	u.IdlePct, u.StolenPct = mark.machine.Shares(machine)
+	if u.machineShares, err = sharesSince(mark.machine); err != nil {
+		return cpuUse{}, err
+	}
 	u.CPUPerMsgMS, u.PGCPUPerMsgMS = 1000*u.CPUS/float64(n), 1000*u.PGCPUS/float64(n)
 	return u, nil
 }
@@ -1247,10 +1269,12 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "== %s (%d connections, %d recipients) ==\n", r.Store, r.Conns, r.Recipients)
 	if r.Ceiling > 0 {
 		fmt.Fprintf(w, "  %-24s %.0f/s, p50 %.2f ms, p99 %.2f ms\n", "ceiling", r.Ceiling, r.CeilingLat.P50, r.CeilingLat.P99)
+		printMachine(w, r.CeilingCPU)
 	}
 	if a := r.Accepted; a != nil {
 		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, slowest %.0f ms, non-200 %.3f %%, errors %.3f %%; every accepted message read %.2f s after the load\n",
 			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Latency.Max, a.Non200Pct, a.ErrorPct, a.ReadAfterS)
+		printMachine(w, a.machineShares)
 	}
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
@@ -1308,5 +1332,10 @@ func printCPU(w io.Writer, u cpuUse) {
 	if u.PGCPUS > 0 {
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", u.PGCPUS, u.PGCPUPerMsgMS)
 	}
-	fmt.Fprintf(w, "  %-24s %.0f %% idle, %.0f %% stolen by the host\n", "  machine CPU", u.IdlePct, u.StolenPct)
+	printMachine(w, u.machineShares)
+}
+
+// printMachine prints the machine's CPU over a phase.
+func printMachine(w io.Writer, m machineShares) {
+	fmt.Fprintf(w, "  %-24s %.0f %% idle, %.0f %% stolen by the host\n", "  machine CPU", m.IdlePct, m.StolenPct)
 }
