@@ -210,31 +210,27 @@ func (q *queries) batch(ctx context.Context, final *laterStmt, read func(pgx.Bat
 		}
 		br := c.Conn().SendBatch(ctx, &b)
 		for _, s := range later {
+			var err error
+			wrote := false
 			if s.id != nil {
-				err := br.QueryRow().Scan(s.id)
+				err = br.QueryRow().Scan(s.id)
+				wrote = err == nil
 				if errors.Is(err, pgx.ErrNoRows) && s.notWritten != nil {
-					// Its clause left the row out: the server went on.
-					if notWritten == nil {
-						notWritten = s.notWritten
-					}
-					continue
+					err = nil // its clause left the row out: the server went on
 				}
-				if err != nil {
-					laterFailed = true
-					br.Close()
-					return err
-				}
-				continue
+			} else {
+				var tag pgconn.CommandTag
+				tag, err = br.Exec()
+				wrote = tag.RowsAffected() > 0
 			}
-			tag, err := br.Exec()
 			if err != nil {
-				// A checked write's error is the transaction's, as a
-				// message's INSERT's is.
-				laterFailed = s.checksRows()
+				// A message's INSERT's error is the transaction's, and so
+				// is a checked write's.
+				laterFailed = s.returnsID() || s.checksRows()
 				br.Close()
 				return err
 			}
-			if s.notWritten != nil && tag.RowsAffected() == 0 && notWritten == nil {
+			if s.notWritten != nil && !wrote && notWritten == nil {
 				notWritten = s.notWritten
 			}
 		}
