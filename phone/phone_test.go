@@ -82,8 +82,9 @@ func TestNormalizeRemembersWithinBounds(t *testing.T) {
 		t.Fatalf("no set is shared by more than %d numbers", cacheWays)
 	}
 	held := func(digits string) bool {
-		for i := range c.set(digits) {
-			if n := c.set(digits)[i].Load(); n != nil && n.digits == digits {
+		set := c.set(digits)
+		for i := range set {
+			if n := set[i].Load(); n != nil && n.digits == digits {
 				return true
 			}
 		}
