@@ -104,6 +104,10 @@ type Config struct {
 	// WebhookRetryFor is how long an event is retried before it is given
 	// up.
 	WebhookRetryFor time.Duration
+	// WebhookLogRetention is how long the delivery log keeps an event
+	// delivered or given up, from its creation; 0 keeps it as long as its
+	// webhook.
+	WebhookLogRetention time.Duration
 	// WebhookConcurrency is the number of deliveries in flight per webhook.
 	WebhookConcurrency int
 	// SendRetryBase and WebhookRetryBase are the first retry's delay of a

@@ -55,26 +55,27 @@ func intPtr(n int) *int { return &n }
 func TestDefault(t *testing.T) {
 	t.Parallel()
 	want := Config{
-		Addr:               "127.0.0.1:8080",
-		Data:               "./carillon-data",
-		RateLimit:          300,
-		AuthFailureLimit:   60,
-		SessionLifetime:    336 * time.Hour,
-		SignInFailureLimit: 10,
-		ReadTimeout:        30 * time.Second,
-		MaxConnections:     1024,
-		SendMaxAttempts:    10,
-		SandboxDelay:       200 * time.Millisecond,
-		WebhookTimeout:     10 * time.Second,
-		WebhookRetryFor:    24 * time.Hour,
-		WebhookConcurrency: 64,
-		SendRetryBase:      time.Second,
-		WebhookRetryBase:   time.Second,
-		WebhookLeaseSlack:  10 * time.Second,
-		BodyPaceGrace:      5 * time.Second,
-		LogLevel:           "info",
-		LogFormat:          "json",
-		URL:                "http://127.0.0.1:8080",
+		Addr:                "127.0.0.1:8080",
+		Data:                "./carillon-data",
+		RateLimit:           300,
+		AuthFailureLimit:    60,
+		SessionLifetime:     336 * time.Hour,
+		SignInFailureLimit:  10,
+		ReadTimeout:         30 * time.Second,
+		MaxConnections:      1024,
+		SendMaxAttempts:     10,
+		SandboxDelay:        200 * time.Millisecond,
+		WebhookTimeout:      10 * time.Second,
+		WebhookRetryFor:     24 * time.Hour,
+		WebhookLogRetention: 30 * 24 * time.Hour,
+		WebhookConcurrency:  64,
+		SendRetryBase:       time.Second,
+		WebhookRetryBase:    time.Second,
+		WebhookLeaseSlack:   10 * time.Second,
+		BodyPaceGrace:       5 * time.Second,
+		LogLevel:            "info",
+		LogFormat:           "json",
+		URL:                 "http://127.0.0.1:8080",
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v\nwant %+v", got, want)
@@ -158,6 +159,11 @@ log-level: debug
 				c.WebhookConcurrency = 2
 				c.SendMaxAttempts = 1
 			},
+		},
+		{
+			name: "the delivery log kept as long as its webhook",
+			in:   input{file: "webhook-log-retention: 0\n"},
+			want: func(c *Config) { c.WebhookLogRetention = 0 },
 		},
 		{
 			name: "flag over file",
@@ -288,6 +294,11 @@ func TestParseErrors(t *testing.T) {
 			name: "negative duration",
 			in:   input{env: map[string]string{"CARILLON_SANDBOX_DELAY": "-1s"}},
 			want: []string{`setting sandbox-delay (CARILLON_SANDBOX_DELAY): must not be negative, got -1s`},
+		},
+		{
+			name: "negative retention",
+			in:   input{env: map[string]string{"CARILLON_WEBHOOK_LOG_RETENTION": "-24h"}},
+			want: []string{`setting webhook-log-retention (CARILLON_WEBHOOK_LOG_RETENTION): must not be negative, got -24h0m0s`},
 		},
 		{
 			name: "zero timeout",
@@ -722,7 +733,7 @@ func TestScopes(t *testing.T) {
 				"addr", "auth-failure-limit", "body-pace-grace", "config", "data", "database-url", "log-format", "log-level",
 				"max-connections", "new-database", "plan-channels", "plan-licenses", "pprof-addr", "public-url",
 				"rate-limit", "read-timeout", "sandbox-delay", "secret-key", "send-max-attempts", "send-retry-base",
-				"session-lifetime", "sign-in-failure-limit", "webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-retry-base",
+				"session-lifetime", "sign-in-failure-limit", "webhook-allow-private", "webhook-concurrency", "webhook-lease-slack", "webhook-log-retention", "webhook-retry-base",
 				"webhook-retry-for", "webhook-timeout",
 			},
 		},

@@ -154,6 +154,11 @@ var settings = []setting{
 		set:   durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetryFor }, true),
 	},
 	{
+		name: "webhook-log-retention", env: "CARILLON_WEBHOOK_LOG_RETENTION", def: "720h", scopes: inServe,
+		usage: "`duration` the delivery log keeps a delivered or given-up event; 0 keeps it as long as its webhook",
+		set:   durationSetting(func(c *Config) *time.Duration { return &c.WebhookLogRetention }, false),
+	},
+	{
 		name: "webhook-concurrency", env: "CARILLON_WEBHOOK_CONCURRENCY", def: "64", scopes: inServe,
 		usage: "`deliveries` in flight per webhook",
 		set:   intSetting(func(c *Config) *int { return &c.WebhookConcurrency }, 1),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -270,4 +271,50 @@ func TestResendFailed(t *testing.T) {
 	}
 	_, err = f.svc.Webhooks.ResendFailed(ctx, f.p, "", "")
 	wantCode(t, err, carillon.CodeNotFound, "")
+}
+
+// The delivery log keeps an event delivered or given up for LogRetention
+// from its creation; pending events stay whatever their age, and a
+// retention of 0 keeps everything.
+func TestForgetOldWebhookEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		retention time.Duration
+		gone      []string // the subjects of the events deleted
+	}{
+		{"thirty days", 30 * 24 * time.Hour, []string{"delivered 31 days ago", "given up 31 days ago"}},
+		{"a day", 24 * time.Hour, []string{"delivered 31 days ago", "given up 31 days ago", "delivered 29 days ago"}},
+		{"kept as long as the webhook", 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := testrig.SQLite(t)
+			clock := &manualClock{t: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+			svc := testrig.Service(t, service.Options{Store: db, Clock: clock, Registry: providers,
+				Webhooks: service.WebhookOptions{LogRetention: tc.retention}})
+			p := testrig.DefaultAccount(t, svc).Principal
+			w, _, err := svc.Webhooks.Subscribe(ctx, p, "https://example.com/hook", []string{carillon.EventContactCreated})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &logFixture{svc: svc, db: db, clock: clock, p: p, hook: w}
+			daysAgo := func(d int) time.Time { return clock.Now().Add(-time.Duration(d) * 24 * time.Hour) }
+			events := []carillon.WebhookEvent{
+				f.event(t, "delivered 31 days ago", daysAgo(31), carillon.EventDelivered, true),
+				f.event(t, "given up 31 days ago", daysAgo(31), carillon.EventGivenUp, true),
+				f.event(t, "pending 31 days ago", daysAgo(31), carillon.EventPending, true),
+				f.event(t, "delivered 29 days ago", daysAgo(29), carillon.EventDelivered, true),
+			}
+			n, err := svc.Webhooks.ForgetOldEvents(ctx)
+			if err != nil || n != int64(len(tc.gone)) {
+				t.Errorf("ForgetOldEvents deleted %d (%v), want %d", n, err, len(tc.gone))
+			}
+			for _, e := range events {
+				_, err := db.WebhookEventByUUID(ctx, p.Account.ID, e.UUID)
+				if gone := slices.Contains(tc.gone, e.Subject); gone != (err == carillon.ErrNotFound) {
+					t.Errorf("the event %s: %v, want it deleted: %t", e.Subject, err, gone)
+				}
+			}
+		})
+	}
 }

@@ -44,6 +44,10 @@ type WebhookOptions struct {
 	// DisableAfter is how long without any 2xx answer before the webhook
 	// is disabled.
 	DisableAfter time.Duration
+	// LogRetention is how long the delivery log keeps an event delivered
+	// or given up, from its creation (ForgetOldEvents); 0 keeps it as long
+	// as its webhook.
+	LogRetention time.Duration
 }
 
 func (o WebhookOptions) withDefaults() WebhookOptions {
@@ -519,6 +523,17 @@ func (s *Webhooks) RecordHealthCheck(ctx context.Context, w carillon.Webhook, ok
 // PendingWebhookEvents counts the events not yet delivered nor given up.
 func (s *Webhooks) PendingWebhookEvents(ctx context.Context) (int64, error) {
 	return s.store.CountPendingWebhookEvents(ctx)
+}
+
+// ForgetOldEvents deletes from the delivery log the events delivered or
+// given up that were created more than LogRetention ago, with their
+// attempts, and returns how many. Pending events stay whatever their age:
+// they are still to be delivered. With LogRetention 0 it deletes nothing.
+func (s *Webhooks) ForgetOldEvents(ctx context.Context) (int64, error) {
+	if s.webhooks.LogRetention <= 0 {
+		return 0, nil
+	}
+	return s.store.DeleteWebhookEventsBefore(ctx, s.clock.Now().Add(-s.webhooks.LogRetention))
 }
 
 // The console's webhook pages: the webhook's health, the delivery log by

@@ -42,7 +42,7 @@ func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 		others := event(other, carillon.EventDelivered)
 
 		// webhookDeleteChunk is 2 in the package's tests (TestMain).
-		n, err := db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, math.MaxInt64)
+		n, err := db.deleteWebhookEventsChunk(ctx, w.ID, carillon.EventDelivered, math.MaxInt64, math.MaxInt64)
 		must(t, err)
 		if n != 2 {
 			t.Errorf("a chunk deleted %d events, want 2", n)
@@ -65,13 +65,13 @@ func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 				t.Errorf("%s event %d after the chunk: %v, body %q; want it kept", e.State, e.ID, err, got.Body)
 			}
 		}
-		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, newest.ID-1); err != nil || n != 0 {
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.ID, carillon.EventDelivered, newest.ID-1, math.MaxInt64); err != nil || n != 0 {
 			t.Errorf("a chunk up to an id below the newest delivered event deleted %d (%v), want none", n, err)
 		}
-		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventDelivered, math.MaxInt64); err != nil || n != 1 {
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.ID, carillon.EventDelivered, math.MaxInt64, math.MaxInt64); err != nil || n != 1 {
 			t.Errorf("the next chunk deleted %d (%v), want the newest delivered event alone", n, err)
 		}
-		if n, err = db.deleteWebhookEventsChunk(ctx, w.AccountID, carillon.EventPending, math.MaxInt64); err != nil || n != 1 {
+		if n, err = db.deleteWebhookEventsChunk(ctx, w.ID, carillon.EventPending, math.MaxInt64, math.MaxInt64); err != nil || n != 1 {
 			t.Errorf("a chunk of pending events deleted %d (%v), want the one pending", n, err)
 		}
 		if _, err := db.WebhookEventByUUID(ctx, w.AccountID, pending.UUID); err != carillon.ErrNotFound {
@@ -79,6 +79,79 @@ func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 		}
 		if _, err := db.WebhookEventByUUID(ctx, w.AccountID, givenUp.UUID); err != nil {
 			t.Errorf("the given-up event after the other states' chunks: %v, want it kept", err)
+		}
+	})
+}
+
+// The delivery log's retention deletes, for every webhook, the events
+// delivered or given up that were created before its bound, in chunks
+// (webhookDeleteChunk is 2 here), with their bodies and attempts; pending
+// events stay whatever their age, and so do the events created since.
+func TestDeleteWebhookEventsBefore(t *testing.T) {
+	onBothStores(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		webhook := func(name string) carillon.Webhook {
+			a := carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: time.UnixMilli(1000)}
+			must(t, db.CreateAccount(ctx, &a))
+			w := carillon.Webhook{AccountID: a.ID, URL: "https://example.com/hook", Subscriptions: []string{carillon.EventMessageCreated},
+				Secret: "whsec_c2VjcmV0", Enabled: true, CreatedAt: time.UnixMilli(1000), UpdatedAt: time.UnixMilli(1000)}
+			must(t, db.SaveWebhook(ctx, &w))
+			return w
+		}
+		day := func(d int) time.Time { return time.UnixMilli(1000).Add(time.Duration(d) * 24 * time.Hour) }
+		event := func(w carillon.Webhook, state carillon.WebhookEventState, created time.Time) carillon.WebhookEvent {
+			e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: w.AccountID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
+				Subject: "s", Body: json.RawMessage(`{}`), State: state, Attempts: 1, CreatedAt: created}
+			must(t, db.AddWebhookEvent(ctx, &e))
+			must(t, db.AddWebhookAttempts(ctx, []carillon.WebhookAttempt{{EventID: e.ID, Number: 1, At: created,
+				Response: carillon.WebhookResponse{Code: 200}}}))
+			return e
+		}
+		a, b := webhook("a"), webhook("b")
+		webhook("without events")
+		// An event written before the others but dated after the bound
+		// (another instance's clock): ids do not bound the times.
+		kept := []carillon.WebhookEvent{event(a, carillon.EventDelivered, day(20))}
+		var old []carillon.WebhookEvent
+		for i := range 5 { // more than two chunks of delivered events
+			old = append(old, event(a, carillon.EventDelivered, day(i)))
+		}
+		old = append(old, event(a, carillon.EventGivenUp, day(5)), event(a, carillon.EventGivenUp, day(6)), event(b, carillon.EventDelivered, day(1)))
+		kept = append(kept, event(a, carillon.EventPending, day(2)), event(b, carillon.EventPending, day(0)))
+		// The bound: the retention counts from an event's creation.
+		kept = append(kept, event(a, carillon.EventDelivered, day(10)), event(a, carillon.EventGivenUp, day(11)), event(b, carillon.EventDelivered, day(10)))
+
+		n, err := db.DeleteWebhookEventsBefore(ctx, day(10))
+		must(t, err)
+		if n != int64(len(old)) {
+			t.Errorf("deleted %d events, want %d", n, len(old))
+		}
+		for _, e := range old {
+			if _, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID); err != carillon.ErrNotFound {
+				t.Errorf("%s event created %s: %v, want ErrNotFound", e.State, e.CreatedAt.UTC(), err)
+			}
+			attempts, err := db.WebhookAttempts(ctx, e.ID)
+			must(t, err)
+			var bodies int
+			must(t, db.queryRow(ctx, "SELECT COUNT(*) FROM webhook_event_bodies WHERE event_id = ?", e.ID).Scan(&bodies))
+			if len(attempts) != 0 || bodies != 0 {
+				t.Errorf("a deleted event keeps %d attempts and %d bodies, want none", len(attempts), bodies)
+			}
+		}
+		for _, e := range kept {
+			got, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID)
+			if err != nil || string(got.Body) != "{}" {
+				t.Errorf("%s event created %s: %v, body %q; want it kept", e.State, e.CreatedAt.UTC(), err, got.Body)
+			}
+			if attempts, err := db.WebhookAttempts(ctx, e.ID); err != nil || len(attempts) != 1 {
+				t.Errorf("%s event created %s keeps %d attempts (%v), want 1", e.State, e.CreatedAt.UTC(), len(attempts), err)
+			}
+		}
+		if n, err := db.DeleteWebhookEventsBefore(ctx, day(10)); err != nil || n != 0 {
+			t.Errorf("a second pass deleted %d (%v), want none", n, err)
+		}
+		if n, err := db.DeleteWebhookEventsBefore(ctx, day(12)); err != nil || n != 3 {
+			t.Errorf("a pass a day later deleted %d (%v), want the three events of days 10 and 11 delivered or given up", n, err)
 		}
 	})
 }

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -103,26 +105,15 @@ var webhookDeleteChunk = 500
 // between the two, the webhook is still there without its oldest events.
 // Inside a transaction, the chunks are its statements.
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
-	var last int64
-	err := q.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM webhook_events WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?)",
-		accountID).Scan(&last)
+	var webhookID, last int64
+	err := q.queryRow(ctx, "SELECT w.id, COALESCE(MAX(e.id), 0) FROM webhooks w LEFT JOIN webhook_events e ON e.webhook_id = w.id WHERE w.account_id = ? GROUP BY w.id",
+		accountID).Scan(&webhookID, &last)
 	if err != nil {
 		return err
 	}
-	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending} {
-		for {
-			var n int64
-			err := q.atomic(ctx, func(q *queries) (err error) {
-				n, err = q.deleteWebhookEventsChunk(ctx, accountID, state, last)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			if n < int64(webhookDeleteChunk) {
-				break
-			}
-		}
+	states := []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending}
+	if _, err := q.deleteWebhookEvents(ctx, webhookID, states, last, math.MaxInt64); err != nil {
+		return err
 	}
 	return q.atomic(ctx, func(q *queries) error {
 		if err := q.writeHeldEvents(ctx); err != nil {
@@ -140,21 +131,81 @@ func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	})
 }
 
+// DeleteWebhookEventsBefore deletes, for every webhook, the events
+// created before before that are delivered or given up, in the chunks of
+// an unsubscription (deleteWebhookEvents), the delivered then the given
+// up, oldest first. The chunks walk the events by state and id
+// (webhook_events_state) up to the newest event created before the bound,
+// read from the index by time (webhook_events_created): bounded in time
+// alone, the last chunk of each state would walk every newer event of
+// that state. An event dated before the bound but written after that
+// newest one (ids follow commits, times the clocks of the instances) waits
+// for a later pass. Pending events stay, whatever their age.
+func (q *queries) DeleteWebhookEventsBefore(ctx context.Context, before time.Time) (int64, error) {
+	webhooks, err := list(q, ctx, scanID, "SELECT id FROM webhooks ORDER BY id")
+	if err != nil {
+		return 0, err
+	}
+	var deleted int64
+	for _, webhookID := range webhooks {
+		var last int64
+		err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1",
+			webhookID, ms(before)).Scan(&last)
+		if errors.Is(err, carillon.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return deleted, err
+		}
+		n, err := q.deleteWebhookEvents(ctx, webhookID, []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp}, last, ms(before))
+		deleted += n
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
+}
+
+// deleteWebhookEvents deletes the webhook's events in each of states in
+// turn, up to id last and created before createdBefore (Unix ms), a chunk
+// a transaction (deleteWebhookEventsChunk), and returns how many.
+func (q *queries) deleteWebhookEvents(ctx context.Context, webhookID int64, states []carillon.WebhookEventState, last, createdBefore int64) (int64, error) {
+	var deleted int64
+	for _, state := range states {
+		for {
+			var n int64
+			err := q.atomic(ctx, func(q *queries) (err error) {
+				n, err = q.deleteWebhookEventsChunk(ctx, webhookID, state, last, createdBefore)
+				return err
+			})
+			deleted += n
+			if err != nil {
+				return deleted, err
+			}
+			if n < int64(webhookDeleteChunk) {
+				break
+			}
+		}
+	}
+	return deleted, nil
+}
+
 // deleteWebhookEventsChunk deletes the oldest webhookDeleteChunk events,
-// up to id last, of the account's webhook in state, read from the index
-// of its events by state (webhook_events_state), with their bodies and
-// attempts (deleted with them: ON DELETE CASCADE), and returns how many.
-// The state is checked again as each is deleted, as another transaction
-// may have changed it meanwhile (PostgreSQL): an event that moved is left
-// to the chunks of its new state or to the last transaction. A pending
-// event deleted may be the first of its subject, its delivery in flight:
-// the attempt's recording skips an event gone (LockWebhookEvents), and
-// the sweep releases the next event of the subject
-// (ReleaseOrphanWebhookEvents) if the webhook is still there then.
-func (q *queries) deleteWebhookEventsChunk(ctx context.Context, accountID int64, state carillon.WebhookEventState, last int64) (int64, error) {
+// up to id last and created before createdBefore, of the webhook in
+// state, read from the index of its events by state
+// (webhook_events_state), with their bodies and attempts (deleted with
+// them: ON DELETE CASCADE), and returns how many. The state is checked
+// again as each is deleted, as another transaction may have changed it
+// meanwhile (PostgreSQL): an event that moved is left to the chunks of its
+// new state or to the last transaction. A pending event deleted may be
+// the first of its subject, its delivery in flight: the attempt's
+// recording skips an event gone (LockWebhookEvents), and the sweep
+// releases the next event of the subject (ReleaseOrphanWebhookEvents) if
+// the webhook is still there then.
+func (q *queries) deleteWebhookEventsChunk(ctx context.Context, webhookID int64, state carillon.WebhookEventState, last, createdBefore int64) (int64, error) {
 	return rowsChanged(q.exec(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events
-		WHERE webhook_id = (SELECT id FROM webhooks WHERE account_id = ?) AND state = ? AND id <= ? ORDER BY id LIMIT ?) AND state = ?`,
-		accountID, string(state), last, webhookDeleteChunk, string(state)))
+		WHERE webhook_id = ? AND state = ? AND id <= ? AND created_at < ? ORDER BY id LIMIT ?) AND state = ?`,
+		webhookID, string(state), last, createdBefore, webhookDeleteChunk, string(state)))
 }
 
 func (q *queries) MarkWebhookSuccess(ctx context.Context, id int64, t time.Time) error {

@@ -79,7 +79,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Providers: providers, Registry: registry, Media: files,
 		PlanChannels: cfg.PlanChannels, PlanLicenses: cfg.PlanLicenses,
 		Webhooks: service.WebhookOptions{AllowPrivate: cfg.WebhookAllowPrivate, RetryFor: cfg.WebhookRetryFor,
-			RetryBase: cfg.WebhookRetryBase},
+			RetryBase: cfg.WebhookRetryBase, LogRetention: cfg.WebhookLogRetention},
 		People: service.PeopleOptions{SessionLifetime: cfg.SessionLifetime, SignInFailureLimit: cfg.SignInFailureLimit}})
 	defer svc.Close()
 
@@ -158,6 +158,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}()
 
 	go forgetIdempotencyKeys(ctx, svc)
+	go forgetOldWebhookEvents(ctx, svc, log)
 	go svc.FollowAssignees(ctx)
 	go analyzeGrownTables(ctx, db, log)
 	go syncTemplatesHourly(ctx, svc, log)
@@ -331,6 +332,29 @@ func analyzeGrownTables(ctx context.Context, db *store.DB, log *slog.Logger) {
 				log.Debug("gathered the statistics of grown tables", "tables", tables)
 			}
 		}
+	}
+}
+
+// forgetOldWebhookEvents deletes the delivery log's events past its
+// retention (--webhook-log-retention) a minute after the start, then
+// hourly: a server restarted more often than hourly still prunes.
+func forgetOldWebhookEvents(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	wait := time.NewTimer(time.Minute)
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait.C:
+		}
+		n, err := svc.Webhooks.ForgetOldEvents(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("webhook delivery log: deleting the events past its retention failed; tried again in an hour", "error", err, "deleted", n)
+		case n > 0:
+			log.Info("webhook delivery log: deleted the events past its retention", "deleted", n)
+		}
+		wait.Reset(time.Hour)
 	}
 }
 
