@@ -245,9 +245,10 @@ type WebhookQueries interface {
 	ListWebhookEvents(ctx context.Context, webhookID int64, f WebhookEventFilter, page Page) ([]WebhookEvent, int, error)
 	// CountPendingWebhookEvents counts the events not yet delivered nor given up.
 	CountPendingWebhookEvents(ctx context.Context) (int64, error)
-	// DeleteWebhookEventsBefore deletes the delivered and given-up events
-	// of every webhook created before before, with their attempts, a few
-	// hundred a transaction, and returns how many. Pending events stay.
+	// DeleteWebhookEventsBefore deletes a few hundred of the delivered and
+	// given-up events created before before, of any webhook, with their
+	// attempts, in a transaction, and returns how many: 0 when none is
+	// left. Pending events stay.
 	DeleteWebhookEventsBefore(ctx context.Context, before time.Time) (int64, error)
 
 	// AddWebhookAttempts records attempts of events, in few statements:

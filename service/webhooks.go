@@ -529,11 +529,33 @@ func (s *Webhooks) PendingWebhookEvents(ctx context.Context) (int64, error) {
 // given up that were created more than LogRetention ago, with their
 // attempts, and returns how many. Pending events stay whatever their age:
 // they are still to be delivered. With LogRetention 0 it deletes nothing.
+//
+// It deletes a chunk at a time, each followed by a pause as long as the
+// chunk took: the deletion takes at most about half of the store's writer
+// (on SQLite the one writer, which every send waits for), and a first
+// pass over a long log does not slow the sends down for its whole length
+// (docs/benchmarks.md).
 func (s *Webhooks) ForgetOldEvents(ctx context.Context) (int64, error) {
 	if s.webhooks.LogRetention <= 0 {
 		return 0, nil
 	}
-	return s.store.DeleteWebhookEventsBefore(ctx, s.clock.Now().Add(-s.webhooks.LogRetention))
+	before := s.clock.Now().Add(-s.webhooks.LogRetention)
+	var deleted int64
+	for {
+		began := time.Now()
+		n, err := s.store.DeleteWebhookEventsBefore(ctx, before)
+		deleted += n
+		if err != nil || n == 0 {
+			return deleted, err
+		}
+		pause := time.NewTimer(time.Since(began))
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return deleted, ctx.Err()
+		case <-pause.C:
+		}
+	}
 }
 
 // The console's webhook pages: the webhook's health, the delivery log by

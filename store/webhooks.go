@@ -111,9 +111,20 @@ func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	if err != nil {
 		return err
 	}
-	states := []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending}
-	if _, err := q.deleteWebhookEvents(ctx, webhookID, states, last, math.MaxInt64); err != nil {
-		return err
+	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending} {
+		for {
+			var n int64
+			err := q.atomic(ctx, func(q *queries) (err error) {
+				n, err = q.deleteWebhookEventsChunk(ctx, webhookID, state, last, math.MaxInt64)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if n < int64(webhookDeleteChunk) {
+				break
+			}
+		}
 	}
 	return q.atomic(ctx, func(q *queries) error {
 		if err := q.writeHeldEvents(ctx); err != nil {
@@ -131,22 +142,22 @@ func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	})
 }
 
-// DeleteWebhookEventsBefore deletes, for every webhook, the events
-// created before before that are delivered or given up, in the chunks of
-// an unsubscription (deleteWebhookEvents), the delivered then the given
-// up, oldest first. The chunks walk the events by state and id
-// (webhook_events_state) up to the newest event created before the bound,
-// read from the index by time (webhook_events_created): bounded in time
-// alone, the last chunk of each state would walk every newer event of
-// that state. An event dated before the bound but written after that
-// newest one (ids follow commits, times the clocks of the instances) waits
-// for a later pass. Pending events stay, whatever their age.
+// DeleteWebhookEventsBefore deletes one chunk of an unsubscription's size
+// (webhookDeleteChunk, in a transaction of its own) of the events created
+// before before that are delivered or given up: those of the first
+// webhook that has any, the delivered then the given up, oldest first.
+// The chunk walks the events by state and id (webhook_events_state) up to
+// the newest event created before the bound, read from the index by time
+// (webhook_events_created): bounded in time alone, the last chunk of each
+// state would walk every newer event of that state. An event dated before
+// the bound but written after that newest one (ids follow commits, times
+// the clocks of the instances) waits for a later pass. Pending events
+// stay, whatever their age.
 func (q *queries) DeleteWebhookEventsBefore(ctx context.Context, before time.Time) (int64, error) {
 	webhooks, err := list(q, ctx, scanID, "SELECT id FROM webhooks ORDER BY id")
 	if err != nil {
 		return 0, err
 	}
-	var deleted int64
 	for _, webhookID := range webhooks {
 		var last int64
 		err := q.queryRow(ctx, "SELECT id FROM webhook_events WHERE webhook_id = ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -155,39 +166,20 @@ func (q *queries) DeleteWebhookEventsBefore(ctx context.Context, before time.Tim
 			continue
 		}
 		if err != nil {
-			return deleted, err
+			return 0, err
 		}
-		n, err := q.deleteWebhookEvents(ctx, webhookID, []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp}, last, ms(before))
-		deleted += n
-		if err != nil {
-			return deleted, err
-		}
-	}
-	return deleted, nil
-}
-
-// deleteWebhookEvents deletes the webhook's events in each of states in
-// turn, up to id last and created before createdBefore (Unix ms), a chunk
-// a transaction (deleteWebhookEventsChunk), and returns how many.
-func (q *queries) deleteWebhookEvents(ctx context.Context, webhookID int64, states []carillon.WebhookEventState, last, createdBefore int64) (int64, error) {
-	var deleted int64
-	for _, state := range states {
-		for {
+		for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp} {
 			var n int64
 			err := q.atomic(ctx, func(q *queries) (err error) {
-				n, err = q.deleteWebhookEventsChunk(ctx, webhookID, state, last, createdBefore)
+				n, err = q.deleteWebhookEventsChunk(ctx, webhookID, state, last, ms(before))
 				return err
 			})
-			deleted += n
-			if err != nil {
-				return deleted, err
-			}
-			if n < int64(webhookDeleteChunk) {
-				break
+			if err != nil || n > 0 {
+				return n, err
 			}
 		}
 	}
-	return deleted, nil
+	return 0, nil
 }
 
 // deleteWebhookEventsChunk deletes the oldest webhookDeleteChunk events,

@@ -347,12 +347,14 @@ func forgetOldWebhookEvents(ctx context.Context, svc *service.Service, log *slog
 			return
 		case <-wait.C:
 		}
+		began := time.Now()
 		n, err := svc.Webhooks.ForgetOldEvents(ctx)
+		took := time.Since(began).Round(time.Millisecond).String()
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.Error("webhook delivery log: deleting the events past its retention failed; tried again in an hour", "error", err, "deleted", n)
+			log.Error("webhook delivery log: deleting the events past its retention failed; tried again in an hour", "error", err, "deleted", n, "took", took)
 		case n > 0:
-			log.Info("webhook delivery log: deleted the events past its retention", "deleted", n)
+			log.Info("webhook delivery log: deleted the events past its retention", "deleted", n, "took", took)
 		}
 		wait.Reset(time.Hour)
 	}
