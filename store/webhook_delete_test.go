@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -19,22 +20,9 @@ import (
 func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		webhook := func(name string) carillon.Webhook {
-			a := carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: time.UnixMilli(1000)}
-			must(t, db.CreateAccount(ctx, &a))
-			w := carillon.Webhook{AccountID: a.ID, URL: "https://example.com/hook", Subscriptions: []string{carillon.EventMessageCreated},
-				Secret: "whsec_c2VjcmV0", Enabled: true, CreatedAt: time.UnixMilli(1000), UpdatedAt: time.UnixMilli(1000)}
-			must(t, db.SaveWebhook(ctx, &w))
-			return w
-		}
-		w, other := webhook("a"), webhook("b")
+		w, other := webhookOfNewAccount(t, db, "a"), webhookOfNewAccount(t, db, "b")
 		event := func(w carillon.Webhook, state carillon.WebhookEventState) carillon.WebhookEvent {
-			e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: w.AccountID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
-				Subject: "s", Body: json.RawMessage(`{}`), State: state, Attempts: 1, CreatedAt: time.UnixMilli(1000)}
-			must(t, db.AddWebhookEvent(ctx, &e))
-			must(t, db.AddWebhookAttempts(ctx, []carillon.WebhookAttempt{{EventID: e.ID, Number: 1, At: time.UnixMilli(2000),
-				Response: carillon.WebhookResponse{Code: 200}}}))
-			return e
+			return attemptedEvent(t, db, w, state, time.UnixMilli(1000))
 		}
 		pending := event(w, carillon.EventPending)
 		oldest := []carillon.WebhookEvent{event(w, carillon.EventDelivered), event(w, carillon.EventDelivered)}
@@ -49,16 +37,7 @@ func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 			t.Errorf("a chunk deleted %d events, want 2", n)
 		}
 		for _, e := range oldest {
-			if _, err := db.WebhookEventByUUID(ctx, w.AccountID, e.UUID); err != carillon.ErrNotFound {
-				t.Errorf("one of the two oldest delivered events after the chunk: %v, want ErrNotFound", err)
-			}
-			attempts, err := db.WebhookAttempts(ctx, e.ID)
-			must(t, err)
-			var bodies int
-			must(t, db.queryRow(ctx, "SELECT COUNT(*) FROM webhook_event_bodies WHERE event_id = ?", e.ID).Scan(&bodies))
-			if len(attempts) != 0 || bodies != 0 {
-				t.Errorf("a deleted event keeps %d attempts and %d bodies, want none", len(attempts), bodies)
-			}
+			checkEventGone(t, db, e, "one of the two oldest delivered events after the chunk")
 		}
 		for _, e := range []carillon.WebhookEvent{pending, givenUp, newest, others} {
 			got, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID)
@@ -92,25 +71,12 @@ func TestUnsubscribeDeletesEventsByChunks(t *testing.T) {
 func TestDeleteWebhookEventsBefore(t *testing.T) {
 	onBothStores(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		webhook := func(name string) carillon.Webhook {
-			a := carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: time.UnixMilli(1000)}
-			must(t, db.CreateAccount(ctx, &a))
-			w := carillon.Webhook{AccountID: a.ID, URL: "https://example.com/hook", Subscriptions: []string{carillon.EventMessageCreated},
-				Secret: "whsec_c2VjcmV0", Enabled: true, CreatedAt: time.UnixMilli(1000), UpdatedAt: time.UnixMilli(1000)}
-			must(t, db.SaveWebhook(ctx, &w))
-			return w
-		}
 		day := func(d int) time.Time { return time.UnixMilli(1000).Add(time.Duration(d) * 24 * time.Hour) }
 		event := func(w carillon.Webhook, state carillon.WebhookEventState, created time.Time) carillon.WebhookEvent {
-			e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: w.AccountID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
-				Subject: "s", Body: json.RawMessage(`{}`), State: state, Attempts: 1, CreatedAt: created}
-			must(t, db.AddWebhookEvent(ctx, &e))
-			must(t, db.AddWebhookAttempts(ctx, []carillon.WebhookAttempt{{EventID: e.ID, Number: 1, At: created,
-				Response: carillon.WebhookResponse{Code: 200}}}))
-			return e
+			return attemptedEvent(t, db, w, state, created)
 		}
-		a, b := webhook("a"), webhook("b")
-		webhook("without events")
+		a, b := webhookOfNewAccount(t, db, "a"), webhookOfNewAccount(t, db, "b")
+		webhookOfNewAccount(t, db, "without events")
 		// An event written before the others but dated after the bound
 		// (another instance's clock): ids do not bound the times.
 		kept := []carillon.WebhookEvent{event(a, carillon.EventDelivered, day(20))}
@@ -139,16 +105,7 @@ func TestDeleteWebhookEventsBefore(t *testing.T) {
 			t.Errorf("chunks of %v events, want %v: a's delivered, a's given up, then b's", got, want)
 		}
 		for _, e := range old {
-			if _, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID); err != carillon.ErrNotFound {
-				t.Errorf("%s event created %s: %v, want ErrNotFound", e.State, e.CreatedAt.UTC(), err)
-			}
-			attempts, err := db.WebhookAttempts(ctx, e.ID)
-			must(t, err)
-			var bodies int
-			must(t, db.queryRow(ctx, "SELECT COUNT(*) FROM webhook_event_bodies WHERE event_id = ?", e.ID).Scan(&bodies))
-			if len(attempts) != 0 || bodies != 0 {
-				t.Errorf("a deleted event keeps %d attempts and %d bodies, want none", len(attempts), bodies)
-			}
+			checkEventGone(t, db, e, fmt.Sprintf("%s event created %s", e.State, e.CreatedAt.UTC()))
 		}
 		for _, e := range kept {
 			got, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID)
@@ -163,4 +120,46 @@ func TestDeleteWebhookEventsBefore(t *testing.T) {
 			t.Errorf("a pass two days later deleted chunks of %v, want %v: a's delivered and given-up events of days 10 and 11, then b's", got, want)
 		}
 	})
+}
+
+// webhookOfNewAccount saves a webhook for a new account named name.
+func webhookOfNewAccount(t *testing.T, db *DB, name string) carillon.Webhook {
+	t.Helper()
+	ctx := context.Background()
+	a := carillon.Account{UUID: carillon.NewUUID(), Name: name, CreatedAt: time.UnixMilli(1000)}
+	must(t, db.CreateAccount(ctx, &a))
+	w := carillon.Webhook{AccountID: a.ID, URL: "https://example.com/hook", Subscriptions: []string{carillon.EventMessageCreated},
+		Secret: "whsec_c2VjcmV0", Enabled: true, CreatedAt: time.UnixMilli(1000), UpdatedAt: time.UnixMilli(1000)}
+	must(t, db.SaveWebhook(ctx, &w))
+	return w
+}
+
+// attemptedEvent adds an event of w in state, created at created, with
+// one attempt.
+func attemptedEvent(t *testing.T, db *DB, w carillon.Webhook, state carillon.WebhookEventState, created time.Time) carillon.WebhookEvent {
+	t.Helper()
+	ctx := context.Background()
+	e := carillon.WebhookEvent{UUID: carillon.NewUUID(), AccountID: w.AccountID, WebhookID: w.ID, Event: carillon.EventMessageCreated,
+		Subject: "s", Body: json.RawMessage(`{}`), State: state, Attempts: 1, CreatedAt: created}
+	must(t, db.AddWebhookEvent(ctx, &e))
+	must(t, db.AddWebhookAttempts(ctx, []carillon.WebhookAttempt{{EventID: e.ID, Number: 1, At: created,
+		Response: carillon.WebhookResponse{Code: 200}}}))
+	return e
+}
+
+// checkEventGone checks that event e is deleted with its attempts and
+// body.
+func checkEventGone(t *testing.T, db *DB, e carillon.WebhookEvent, what string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.WebhookEventByUUID(ctx, e.AccountID, e.UUID); err != carillon.ErrNotFound {
+		t.Errorf("%s: %v, want ErrNotFound", what, err)
+	}
+	attempts, err := db.WebhookAttempts(ctx, e.ID)
+	must(t, err)
+	var bodies int
+	must(t, db.queryRow(ctx, "SELECT COUNT(*) FROM webhook_event_bodies WHERE event_id = ?", e.ID).Scan(&bodies))
+	if len(attempts) != 0 || bodies != 0 {
+		t.Errorf("%s: deleted, it keeps %d attempts and %d bodies, want none", what, len(attempts), bodies)
+	}
 }
