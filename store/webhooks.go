@@ -106,9 +106,10 @@ var webhookDeleteChunk = 500
 // Inside a transaction, the chunks are its statements.
 func (q *queries) DeleteWebhook(ctx context.Context, accountID int64) error {
 	var webhookID, last int64
-	err := q.queryRow(ctx, "SELECT w.id, COALESCE(MAX(e.id), 0) FROM webhooks w LEFT JOIN webhook_events e ON e.webhook_id = w.id WHERE w.account_id = ? GROUP BY w.id",
-		accountID).Scan(&webhookID, &last)
-	if err != nil {
+	if err := q.queryRow(ctx, "SELECT id FROM webhooks WHERE account_id = ?", accountID).Scan(&webhookID); err != nil {
+		return err
+	}
+	if err := q.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM webhook_events WHERE webhook_id = ?", webhookID).Scan(&last); err != nil {
 		return err
 	}
 	for _, state := range []carillon.WebhookEventState{carillon.EventDelivered, carillon.EventGivenUp, carillon.EventPending} {
