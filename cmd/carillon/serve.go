@@ -157,8 +157,12 @@ func serve(ctx context.Context, e env, args []string) error {
 		close(hooksDone)
 	}()
 
-	go forgetIdempotencyKeys(ctx, svc)
-	go forgetOldWebhookEvents(ctx, svc, log)
+	// Idempotency records past their window, and the webhook delivery
+	// log past its retention.
+	go hourlyFromAMinute(ctx, func() {
+		_, _ = svc.Store().DeleteIdempotencyRecords(ctx, time.Now().Add(-carillon.IdempotencyWindow))
+	})
+	go hourlyFromAMinute(ctx, func() { forgetOldWebhookEvents(ctx, svc, log) })
 	go svc.FollowAssignees(ctx)
 	go analyzeGrownTables(ctx, db, log)
 	go syncTemplatesHourly(ctx, svc, log)
@@ -336,9 +340,22 @@ func analyzeGrownTables(ctx context.Context, db *store.DB, log *slog.Logger) {
 }
 
 // forgetOldWebhookEvents deletes the delivery log's events past its
-// retention (--webhook-log-retention) a minute after the start, then
-// hourly: a server restarted more often than hourly still prunes.
+// retention (--webhook-log-retention).
 func forgetOldWebhookEvents(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	began := time.Now()
+	n, err := svc.Webhooks.ForgetOldEvents(ctx)
+	took := time.Since(began).Round(time.Millisecond).String()
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Error("webhook delivery log: deleting the events past its retention failed; tried again in an hour", "error", err, "deleted", n, "took", took)
+	case n > 0:
+		log.Info("webhook delivery log: deleted the events past its retention", "deleted", n, "took", took)
+	}
+}
+
+// hourlyFromAMinute runs job a minute after the start, then hourly, until
+// ctx ends: a server restarted more often than hourly still runs it.
+func hourlyFromAMinute(ctx context.Context, job func()) {
 	wait := time.NewTimer(time.Minute)
 	defer wait.Stop()
 	for {
@@ -347,29 +364,7 @@ func forgetOldWebhookEvents(ctx context.Context, svc *service.Service, log *slog
 			return
 		case <-wait.C:
 		}
-		began := time.Now()
-		n, err := svc.Webhooks.ForgetOldEvents(ctx)
-		took := time.Since(began).Round(time.Millisecond).String()
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("webhook delivery log: deleting the events past its retention failed; tried again in an hour", "error", err, "deleted", n, "took", took)
-		case n > 0:
-			log.Info("webhook delivery log: deleted the events past its retention", "deleted", n, "took", took)
-		}
+		job()
 		wait.Reset(time.Hour)
-	}
-}
-
-// forgetIdempotencyKeys deletes idempotency records past their window, hourly.
-func forgetIdempotencyKeys(ctx context.Context, svc *service.Service) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = svc.Store().DeleteIdempotencyRecords(ctx, time.Now().Add(-carillon.IdempotencyWindow))
-		}
 	}
 }
