@@ -163,3 +163,39 @@ func checkEventGone(t *testing.T, db *DB, e carillon.WebhookEvent, what string) 
 		t.Errorf("%s: deleted, it keeps %d attempts and %d bodies, want none", what, len(attempts), bodies)
 	}
 }
+
+// Two instances' passes of the retention at once (PostgreSQL) delete
+// every old event once between them, without an error: a chunk picked by
+// both is deleted by one, and the other finds its rows gone.
+func TestDeleteWebhookEventsBeforeConcurrently(t *testing.T) {
+	onBothStores(t, func(t *testing.T, db *DB) {
+		a, b := webhookOfNewAccount(t, db, "a"), webhookOfNewAccount(t, db, "b")
+		const perWebhook = 40
+		for i := range perWebhook {
+			attemptedEvent(t, db, a, carillon.EventDelivered, time.UnixMilli(int64(1000+i)))
+			attemptedEvent(t, db, b, carillon.EventGivenUp, time.UnixMilli(int64(1000+i)))
+		}
+		totals := make([]int64, 2)
+		errs := make(chan error, 2)
+		for i := range totals {
+			go func() {
+				for {
+					n, err := db.DeleteWebhookEventsBefore(context.Background(), time.UnixMilli(10_000))
+					totals[i] += n
+					if err != nil || n == 0 {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for range totals {
+			if err := <-errs; err != nil {
+				t.Errorf("a pass: %v", err)
+			}
+		}
+		if got := totals[0] + totals[1]; got != 2*perWebhook {
+			t.Errorf("the two passes deleted %d and %d events, want %d in all", totals[0], totals[1], 2*perWebhook)
+		}
+	})
+}
