@@ -59,7 +59,7 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", file, err)
 	}
-	writer, err := sql.Open("sqlite", dsn(append(writerPragmas, "temp_store(MEMORY)")...)+"&_txlock=immediate")
+	writer, err := openSQLite(dsn(append(writerPragmas, "temp_store(MEMORY)")...) + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func OpenSQLite(ctx context.Context, dir string, sealer Sealer) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", file, err)
 	}
-	reader, err := sql.Open("sqlite", dsn("cache_size(-65536)", "query_only(1)"))
+	reader, err := openSQLite(dsn("cache_size(-65536)", "query_only(1)"))
 	if err != nil {
 		writer.Close()
 		return nil, err
@@ -155,6 +155,16 @@ func (w *fileWatch) check() error {
 	return *w.lost.Load()
 }
 
+// openSQLite opens a pool of connections to dsn, each in SQLite's
+// multi-thread mode (connectorWithoutMutex).
+func openSQLite(dsn string) (*sql.DB, error) {
+	connector, err := newConnectorWithoutMutex(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(connector), nil
+}
+
 // connectSQLite opens the writer's connection. Its journal_mode(WAL) pragma
 // takes SQLite's exclusive lock without waiting for it (busy_timeout does
 // not apply there), so when several processes open a new data folder at
@@ -179,7 +189,7 @@ func connectSQLite(ctx context.Context, writer *sql.DB) error {
 // migrateSQLite applies the migrations on a connection of its own, closed
 // after.
 func migrateSQLite(ctx context.Context, dsn string) (int, error) {
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openSQLite(dsn)
 	if err != nil {
 		return 0, err
 	}

@@ -2,7 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The writer commits durably (WAL, synchronous=FULL) and keeps its
@@ -42,5 +49,114 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: PRAGMA %s = %s, want %s", tc.pool, tc.pragma, got, tc.want)
 		}
+	}
+}
+
+// Every connection of the store runs in SQLite's multi-thread mode: no
+// connection mutex (connectorWithoutMutex), on connections made afresh
+// too.
+func TestSQLiteConnectionsHaveNoMutex(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, pool := range map[string]*sql.DB{"writer": db.writer, "reader": db.reader} {
+		pool.SetMaxIdleConns(0)
+		conn, err := pool.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Raw(func(driverConn any) error {
+			handle, ok := sqliteHandle(driverConn)
+			if !ok {
+				return fmt.Errorf("the driver's connection %T has no SQLite handle where it used to", driverConn)
+			}
+			tls := libc.NewTLS()
+			defer tls.Close()
+			if mutex := sqlite3.Xsqlite3_db_mutex(tls, handle); mutex != 0 {
+				return fmt.Errorf("the connection has a mutex (%#x): serialized mode", mutex)
+			}
+			return nil
+		})
+		conn.Close()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Without the connection mutex, what SQLite's multi-thread mode asks must
+// hold: a connection used by one goroutine at a time. The one call made
+// from elsewhere, the interrupt of a statement whose context ends, must
+// stop that statement alone: reads cancelled at random beside reads that
+// are not and beside commits, every read not cancelled exact.
+func TestSQLiteReadsCancelledBesideOthers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := OpenSQLite(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const rows = 5_000
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE numbers (n INTEGER NOT NULL);
+		CREATE TABLE beside (n INTEGER NOT NULL);
+		WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 5000)
+		INSERT INTO numbers (n) SELECT n FROM seq`); err != nil {
+		t.Fatal(err)
+	}
+	const wantSum = rows * (rows + 1) / 2
+	stop := make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; err == nil; i++ {
+			select {
+			case <-stop:
+				wrote <- nil
+				return
+			default:
+			}
+			_, err = db.writer.ExecContext(ctx, "INSERT INTO beside (n) VALUES (?)", i)
+		}
+		wrote <- err
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				readCtx, cancel := context.WithCancel(ctx)
+				cancelled := (g+i)%2 == 0
+				if cancelled {
+					time.AfterFunc(time.Duration(i%7)*100*time.Microsecond, cancel)
+				}
+				var count, sum int64
+				err := db.reader.QueryRowContext(readCtx, "SELECT count(*), sum(n) FROM numbers").Scan(&count, &sum)
+				cancel()
+				switch {
+				case err != nil && !cancelled:
+					errs <- fmt.Errorf("a read not cancelled failed: %v", err)
+					return
+				case err == nil && (count != rows || sum != wantSum):
+					errs <- fmt.Errorf("read %d rows summing to %d, want %d and %d", count, sum, rows, wantSum)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-wrote; err != nil {
+		t.Errorf("the writes beside the reads: %v", err)
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -50,6 +50,7 @@ const (
 	standardHooks = "github.com/standard-webhooks/standard-webhooks/libraries" // verifying signatures as receivers do
 	yaml          = "gopkg.in/yaml.v3"                                         // settings and declaration files
 	sqlite        = "modernc.org/sqlite"                                       // the SQLite driver
+	sqliteLibc    = "modernc.org/libc"                                         // the C library the driver is translated onto: a thread's state, for calling SQLite itself
 )
 
 // realService is what a test needs to run the real service: the shared
@@ -91,7 +92,7 @@ var rules = map[string]rule{
 	// throttles failed sign-ins.
 	"service": {imports: []string{"", "declaration", "fold", "gather", "phone", "telemetry", "throttle", "wire"}, modules: []string{xcrypto},
 		testImports: append([]string{"internal/testrig/registry"}, realService...)},
-	"store":                          {imports: []string{"", "fold"}, modules: []string{pgx, sqlite}, testImports: []string{"internal/testrig/seed", "secretbox", "store/storetest"}},
+	"store":                          {imports: []string{"", "fold"}, modules: []string{pgx, sqlite, sqliteLibc}, testImports: []string{"internal/testrig/seed", "secretbox", "store/storetest"}},
 	"store/storetest":                {imports: []string{""}},
 	"outbox":                         {imports: []string{"", "gather", "service", "telemetry"}, testImports: realService},
 	"provider/sandbox":               {imports: []string{"", "phone"}},
