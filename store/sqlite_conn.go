@@ -19,8 +19,9 @@ import (
 // leaves the connection's recursive mutex, and the translated C's mutexes
 // are atomics around a Go mutex. database/sql already keeps a connection
 // and its statements to one goroutine at a time, which is all SQLite's
-// multi-thread mode asks, so that mutex guards nothing here; it took a
-// sixth of the server's CPU on a page of contacts (docs/benchmarks.md).
+// multi-thread mode asks, so that mutex guards nothing here; taking and
+// leaving it was nearly a fifth of the server's CPU profile on a page of
+// contacts (docs/benchmarks.md).
 // The driver has no setting for it, so each new connection has its mutex
 // taken out as SQLITE_OPEN_NOMUTEX would have left it: none. The one call
 // the driver makes on a connection from another goroutine,
