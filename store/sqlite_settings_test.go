@@ -19,11 +19,7 @@ import (
 func TestSQLiteConnectionSettings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newSQLiteStore(t)
 	// temp_store 2 is MEMORY, synchronous 2 is FULL.
 	for _, tc := range []struct {
 		pool         string
@@ -58,11 +54,7 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 func TestSQLiteConnectionsHaveNoMutex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newSQLiteStore(t)
 	for name, pool := range map[string]*sql.DB{"writer": db.writer, "reader": db.reader} {
 		pool.SetMaxIdleConns(0)
 		conn, err := pool.Conn(ctx)
@@ -96,16 +88,12 @@ func TestSQLiteConnectionsHaveNoMutex(t *testing.T) {
 func TestSQLiteReadsCancelledBesideOthers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := OpenSQLite(ctx, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newSQLiteStore(t)
 	const rows = 5_000
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE numbers (n INTEGER NOT NULL);
+	if _, err := db.writer.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE numbers (n INTEGER NOT NULL);
 		CREATE TABLE beside (n INTEGER NOT NULL);
-		WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 5000)
-		INSERT INTO numbers (n) SELECT n FROM seq`); err != nil {
+		WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < %d)
+		INSERT INTO numbers (n) SELECT n FROM seq`, rows)); err != nil {
 		t.Fatal(err)
 	}
 	const wantSum = rows * (rows + 1) / 2
@@ -159,4 +147,15 @@ func TestSQLiteReadsCancelledBesideOthers(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// newSQLiteStore opens a new SQLite store, closed at the test's end.
+func newSQLiteStore(t *testing.T) *DB {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
