@@ -4,7 +4,8 @@
 //
 //	accepted   bench/sendload against bench/ceiling, then against carillon
 //	           (accepted sends/s, latency, ratio to the ceiling); then the
-//	           wait until every accepted message is read
+//	           wait until every accepted message is read, and the server's
+//	           CPU a message accepted over both
 //	lifecycle  N sends to the sandbox (no delay, no webhook) from the first
 //	           request until every accepted one has reached read
 //	webhook    the same with a webhook subscribed to every event, at a
@@ -37,6 +38,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,7 +215,11 @@ type accepted struct {
 	ErrorPct   float64 `json:"error_pct"`
 	Accepted   int     `json:"accepted"`
 	ReadAfterS float64 `json:"all_read_after_s"` // from the end of the load
-	machineShares
+	// cpuUse runs from the warm-up's first request until every message
+	// accepted (the warm-up's too) is read, and counts those messages:
+	// what a sustained rate of sends costs, the pipeline's provider calls
+	// and receipts included.
+	cpuUse
 }
 
 type lifecycle struct {
@@ -246,6 +252,14 @@ type cpuUse struct {
 type machineShares struct {
 	IdlePct   float64 `json:"machine_idle_pct"`
 	StolenPct float64 `json:"machine_stolen_pct"`
+}
+
+// usedCPUs is how many of the machine's CPUs were in use on average over
+// the span: neither idle nor stolen. runtime.NumCPU counts the CPUs this
+// process may run on: all of the machine's, unless the bench is confined
+// to fewer (taskset), which /proc/stat's shares do not see.
+func (m machineShares) usedCPUs() float64 {
+	return (100 - m.IdlePct - m.StolenPct) / 100 * float64(runtime.NumCPU())
 }
 
 // sharesSince is the machine's CPU from mark to now.
@@ -626,17 +640,25 @@ func (b *bench) ceilingRun(ctx context.Context, dir string) error {
 }
 
 func (b *bench) acceptedRun(ctx context.Context, dir string) (*accepted, error) {
+	mark, err := b.markReads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	before, err := b.counter(ctx, "carillon_sends_accepted_total", nil)
+	if err != nil {
+		return nil, err
+	}
 	r, err := b.runSendload(ctx, dir, b.base, b.key)
 	if err != nil {
 		return nil, err
 	}
 	end := time.Now()
-	out := &accepted{PerS: r.PerS, Latency: r.Latency, Non200Pct: r.Non200Pct, ErrorPct: r.ErrorPct, Accepted: r.Accepted,
-		machineShares: r.machine}
+	out := &accepted{PerS: r.PerS, Latency: r.Latency, Non200Pct: r.Non200Pct, ErrorPct: r.ErrorPct, Accepted: r.Accepted}
 	// Every message accepted (the warmup's too) reaches read before the
 	// next phase starts.
+	var acc float64
 	at, err := b.waitMetrics(ctx, func(m []benchkit.Metric) bool {
-		acc, _ := benchkit.Sum(m, "carillon_sends_accepted_total", nil)
+		acc, _ = benchkit.Sum(m, "carillon_sends_accepted_total", nil)
 		read, _ := benchkit.Sum(m, "carillon_message_status_total", readLabel)
 		return read >= acc
 	})
@@ -644,6 +666,12 @@ func (b *bench) acceptedRun(ctx context.Context, dir string) (*accepted, error) 
 		return nil, err
 	}
 	out.ReadAfterS = at.Sub(end).Seconds()
+	if acc <= before {
+		return nil, errors.New("no send accepted")
+	}
+	if out.cpuUse, err = b.cpuSince(mark, int(acc-before)); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -1269,22 +1297,22 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "== %s (%d connections, %d recipients) ==\n", r.Store, r.Conns, r.Recipients)
 	if r.Ceiling > 0 {
 		fmt.Fprintf(w, "  %-24s %.0f/s, p50 %.2f ms, p99 %.2f ms\n", "ceiling", r.Ceiling, r.CeilingLat.P50, r.CeilingLat.P99)
-		printMachine(w, r.CeilingCPU)
+		printMachine(w, r.CeilingCPU, r.Ceiling, "a request")
 	}
 	if a := r.Accepted; a != nil {
 		fmt.Fprintf(w, "  %-24s %.0f/s (%s of the ceiling), p50 %.2f ms, p99 %.2f ms, slowest %.0f ms, non-200 %.3f %%, errors %.3f %%; every accepted message read %.2f s after the load\n",
 			"accepted sends", a.PerS, ratio(a.PerS), a.Latency.P50, a.Latency.P99, a.Latency.Max, a.Non200Pct, a.ErrorPct, a.ReadAfterS)
-		printMachine(w, a.machineShares)
+		printCPU(w, a.cpuUse, a.PerS)
 	}
 	if l := r.Lifecycle; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle (sandbox)", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
-		printCPU(w, l.cpuUse)
+		printCPU(w, l.cpuUse, l.ReadPerS)
 	}
 	if l := r.Webhook; l != nil {
 		fmt.Fprintf(w, "  %-24s %d read %.2f s after the first request: %.0f/s reach read\n", "lifecycle + webhook", l.Requests.OK, l.ReadS, l.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(l.Requests), ratio(l.Requests.PerS))
-		printCPU(w, l.cpuUse)
+		printCPU(w, l.cpuUse, l.ReadPerS)
 		if h := l.Hooks; h != nil {
 			fmt.Fprintf(w, "  %-24s %d events, the last %.2f s after the first request: %.0f events/s\n", "  webhook delivered", h.Events, h.LastS, h.EventsPerS)
 			fmt.Fprintf(w, "  %-24s %d messages with all 4 events, %d without; duplicates %d, out of order %d, bad signatures %d, undecodable %d, unknown messages %d, other events %d\n",
@@ -1293,17 +1321,17 @@ func (r *result) print(w io.Writer) {
 	}
 	if in := r.Inbound; in != nil {
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling); %d stored\n", "inbound callbacks", reqs(in.Requests), ratio(in.Requests.PerS), in.Stored)
-		printCPU(w, in.cpuUse)
+		printCPU(w, in.cpuUse, in.Requests.PerS)
 	}
 	if wa := r.WhatsApp; wa != nil {
 		fmt.Fprintf(w, "  %-24s %d provider calls, the last %.2f s after the first request: %.0f/s (fake Graph API got %d)\n", "whatsapp end to end", wa.Calls, wa.CallsS, wa.CallsPerS, wa.GraphSends)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  its sends", reqs(wa.Requests), ratio(wa.Requests.PerS))
-		printCPU(w, wa.cpuUse)
+		printCPU(w, wa.cpuUse, wa.CallsPerS)
 	}
 	if rc := r.Receipts; rc != nil {
 		fmt.Fprintf(w, "  %-24s %d messages read %.2f s after the first callback: %.0f/s reach read\n", "whatsapp receipts", rc.Messages, rc.ReadS, rc.ReadPerS)
 		fmt.Fprintf(w, "  %-24s %s (%s of the ceiling)\n", "  status callbacks", reqs(rc.Requests), ratio(rc.Requests.PerS))
-		printCPU(w, rc.cpuUse)
+		printCPU(w, rc.cpuUse, rc.ReadPerS)
 	}
 	switch {
 	case r.Autovacuum == "off" && r.StandInRuns >= 0:
@@ -1327,15 +1355,23 @@ func (r *result) print(w io.Writer) {
 }
 
 // printCPU prints the CPU a phase took, PostgreSQL's when it was watched.
-func printCPU(w io.Writer, u cpuUse) {
+func printCPU(w io.Writer, u cpuUse, perS float64) {
 	fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  server CPU", u.CPUS, u.CPUPerMsgMS)
 	if u.PGCPUS > 0 {
 		fmt.Fprintf(w, "  %-24s %.1f s: %.2f ms per message\n", "  PostgreSQL CPU", u.PGCPUS, u.PGCPUPerMsgMS)
 	}
-	printMachine(w, u.machineShares)
+	printMachine(w, u.machineShares, perS, "a message")
 }
 
-// printMachine prints the machine's CPU over a phase.
-func printMachine(w io.Writer, m machineShares) {
-	fmt.Fprintf(w, "  %-24s %.0f %% idle, %.0f %% stolen by the host\n", "  machine CPU", m.IdlePct, m.StolenPct)
+// printMachine prints the machine's CPU over a phase, and what the
+// machine's CPUs used, neither idle nor stolen, came to for each of the
+// phase's perS a second (every process on the machine: the server, the
+// load, the fakes, PostgreSQL): times a target's rate, it is how many CPUs
+// the target asks at that cost (docs/benchmarks.md).
+func printMachine(w io.Writer, m machineShares, perS float64, each string) {
+	used := ""
+	if perS > 0 {
+		used = fmt.Sprintf("; %.3f ms of its CPUs' time %s", m.usedCPUs()*1000/perS, each)
+	}
+	fmt.Fprintf(w, "  %-24s %.0f %% idle, %.0f %% stolen by the host%s\n", "  machine CPU", m.IdlePct, m.StolenPct, used)
 }

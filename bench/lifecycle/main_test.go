@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,43 @@ func TestReceiver(t *testing.T) {
 			got.LastS, got.EventsPerS = 0, 0
 			if *got != tt.want {
 				t.Errorf("got %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrintMachine: the machine's CPU line tells the CPU time used (neither
+// idle nor stolen, on every CPU) for each of what the phase counts, the
+// figure docs/benchmarks.md multiplies by a target's rate; a phase with no
+// rate prints the shares alone.
+func TestPrintMachine(t *testing.T) {
+	cpus := float64(runtime.NumCPU())
+	tests := []struct {
+		name   string
+		m      machineShares
+		perS   float64
+		each   string
+		wantMS float64 // 0: no figure
+	}{
+		{"a quarter idle", machineShares{IdlePct: 25}, 1000, "a message", 0.75 * cpus},
+		{"stolen time is not the machine's", machineShares{IdlePct: 20, StolenPct: 30}, 2000, "a request", 0.5 * cpus / 2},
+		{"no rate", machineShares{IdlePct: 10}, 0, "a message", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			printMachine(&out, tt.m, tt.perS, tt.each)
+			got := out.String()
+			if !strings.Contains(got, fmt.Sprintf("%.0f %% idle, %.0f %% stolen by the host", tt.m.IdlePct, tt.m.StolenPct)) {
+				t.Errorf("no shares in %q", got)
+			}
+			want := fmt.Sprintf("; %.3f ms of its CPUs' time %s\n", tt.wantMS, tt.each)
+			if tt.wantMS == 0 {
+				if strings.Contains(got, "ms of its CPUs' time") {
+					t.Errorf("a figure without a rate: %q", got)
+				}
+			} else if !strings.HasSuffix(got, want) {
+				t.Errorf("got %q, want it to end with %q", got, want)
 			}
 		})
 	}
