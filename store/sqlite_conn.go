@@ -50,14 +50,10 @@ func (c connectorWithoutMutex) Connect(ctx context.Context) (driver.Conn, error)
 // handle elsewhere, the connection stays serialized (slower, as safe), and
 // TestSQLiteConnectionsHaveNoMutex fails.
 func dropConnectionMutex(conn driver.Conn) {
-	handle, ok := sqliteHandle(conn)
-	if !ok {
-		return
-	}
 	tls := libc.NewTLS()
 	defer tls.Close()
-	mutex := sqlite3.Xsqlite3_db_mutex(tls, handle)
-	if mutex == 0 {
+	handle, mutex, ok := connectionMutex(tls, conn)
+	if !ok || mutex == 0 {
 		return
 	}
 	// The handle points into the driver's C heap, which Go's collector
@@ -65,6 +61,16 @@ func dropConnectionMutex(conn driver.Conn) {
 	db := (*sqlite3.Tsqlite3)(*(*unsafe.Pointer)(unsafe.Pointer(&handle)))
 	db.Fmutex = 0
 	sqlite3.Xsqlite3_mutex_free(tls, mutex)
+}
+
+// connectionMutex returns a driver connection's SQLite handle and the
+// mutex SQLite keeps for it (0: none, multi-thread mode); ok is false when
+// the handle cannot be read (sqliteHandle).
+func connectionMutex(tls *libc.TLS, conn any) (handle, mutex uintptr, ok bool) {
+	if handle, ok = sqliteHandle(conn); !ok {
+		return 0, 0, false
+	}
+	return handle, sqlite3.Xsqlite3_db_mutex(tls, handle), true
 }
 
 // sqliteHandle reads a driver connection's SQLite handle (sqlite3*) from

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The writer commits durably (WAL, synchronous=FULL) and keeps its
@@ -62,13 +61,13 @@ func TestSQLiteConnectionsHaveNoMutex(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = conn.Raw(func(driverConn any) error {
-			handle, ok := sqliteHandle(driverConn)
+			tls := libc.NewTLS()
+			defer tls.Close()
+			_, mutex, ok := connectionMutex(tls, driverConn)
 			if !ok {
 				return fmt.Errorf("the driver's connection %T has no SQLite handle where it used to", driverConn)
 			}
-			tls := libc.NewTLS()
-			defer tls.Close()
-			if mutex := sqlite3.Xsqlite3_db_mutex(tls, handle); mutex != 0 {
+			if mutex != 0 {
 				return fmt.Errorf("the connection has a mutex (%#x): serialized mode", mutex)
 			}
 			return nil
@@ -147,15 +146,4 @@ func TestSQLiteReadsCancelledBesideOthers(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-}
-
-// newSQLiteStore opens a new SQLite store, closed at the test's end.
-func newSQLiteStore(t *testing.T) *DB {
-	t.Helper()
-	db, err := OpenSQLite(context.Background(), t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -52,14 +52,7 @@ func onBothStores(t *testing.T, test func(t *testing.T, db *DB)) {
 // tests; PostgreSQL's skips the test when no database is named
 // (PostgresTestURL).
 var bothStores = map[string]func(t *testing.T) *DB{
-	"sqlite": func(t *testing.T) *DB {
-		db, err := OpenSQLite(context.Background(), t.TempDir(), plainSealer{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	},
+	"sqlite": newSQLiteStore,
 	"postgres": func(t *testing.T) *DB {
 		_, u, _ := PostgresTestSchema(t)
 		db, err := OpenPostgres(context.Background(), u, plainSealer{})
@@ -69,6 +62,18 @@ var bothStores = map[string]func(t *testing.T) *DB{
 		t.Cleanup(func() { db.Close() })
 		return db
 	},
+}
+
+// newSQLiteStore opens a new SQLite store in a folder of the test's own,
+// closed at the test's end.
+func newSQLiteStore(t *testing.T) *DB {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), t.TempDir(), plainSealer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // testNow is the time the package's own tests write their rows at.
